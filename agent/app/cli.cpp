@@ -1,0 +1,372 @@
+#include "app/cli.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+
+#include "app/args.hpp"
+#include "app/clock.hpp"
+#include "app/config_file.hpp"
+#include "app/daemon.hpp"
+#include "app/store_access.hpp"
+#include "core/scan.hpp"
+#include "core/time.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::app {
+namespace {
+
+constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
+
+constexpr const char* kUsage = R"(usage: depot-agent <command> [options]
+
+commands:
+  run        [-c FILE]                 run the agent (the systemd service runs this)
+  check      [-c FILE]                 validate a config file; lists every problem
+  stock      [-c FILE] [--sku S] [--json]
+                                       stock per SKU: on hand, held, available
+  scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
+             [--id ID] [--json]        record a scan, exactly as a scanner would
+  movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
+                                       the ledger, oldest first; T is RFC 3339, a date or
+                                       an age like 15m, 2h, 3d
+  version                              print the version
+
+-c FILE defaults to /etc/depot-agent/agent.json. Exit codes: 0 ok, 1 failure, 2 bad input.
+)";
+
+const OptionSpec kConfigOpt{"--config", true, "-c"};
+
+std::optional<std::int64_t> to_int(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// Loads the config named by -c (or the default); prints its problems on failure.
+std::optional<LoadedConfig> load(const Args& a, Context& c) {
+  auto path = a.get("--config").value_or(kDefaultConfigPath);
+  auto r = load_config_file(path);
+  if (!r.loaded) {
+    c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
+          << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";
+    for (const auto& p : r.problems) c.err << "  " << p << "\n";
+    c.err << "Run 'depot-agent check -c " << path << "' after fixing; see config/README.md.\n";
+    return std::nullopt;
+  }
+  return std::move(r.loaded);
+}
+
+int cmd_check(const Args& a, Context& c) {
+  auto path = a.get("--config").value_or(kDefaultConfigPath);
+  auto r = load_config_file(path);
+  if (!r.loaded) {
+    c.err << path << ": " << r.problems.size() << " problem"
+          << (r.problems.size() == 1 ? "" : "s") << ":\n";
+    for (const auto& p : r.problems) c.err << "  " << p << "\n";
+    return kBadInput;
+  }
+  const auto& cfg = r.loaded->config;
+  c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
+        << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
+  // The file is valid; what this machine may still lack is a warning, not a config error.
+  for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";
+  return kOk;
+}
+
+nlohmann::json stock_json(const store::StockRow& s) {
+  return {{"sku", s.sku},
+          {"name", s.name},
+          {"unit", s.unit},
+          {"zone", s.zone},
+          {"on_hand", s.line.on_hand},
+          {"held", s.line.held},
+          {"available", s.line.available()},
+          {"negative", s.line.on_hand < 0},
+          {"active", s.active},
+          {"updated_at", s.updated_at ? nlohmann::json(*s.updated_at) : nlohmann::json()}};
+}
+
+int cmd_stock(const Args& a, Context& c) {
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_for_reading(*cfg);
+  if (!db) {
+    c.err << "depot-agent: " << db.error().message << "\n";
+    return kFailure;
+  }
+  store::Ledger ledger(**db);
+  auto sku = a.get("--sku");
+  auto rows = ledger.stock(sku);
+  if (!rows) {
+    c.err << "depot-agent: " << rows.error().message << "\n";
+    return kFailure;
+  }
+  if (sku && rows->empty()) {
+    c.err << "depot-agent: --sku: unknown sku \"" << *sku << "\"\n";
+    return kBadInput;
+  }
+  if (a.has("--json")) {
+    // Streamed row by row: 100,000 SKUs must not build one giant document in memory.
+    c.out << "[";
+    for (std::size_t i = 0; i < rows->size(); ++i)
+      c.out << (i ? ",\n" : "\n") << stock_json((*rows)[i]).dump();
+    c.out << (rows->empty() ? "]\n" : "\n]\n");
+    return kOk;
+  }
+  c.out << std::left << std::setw(16) << "SKU" << std::right << std::setw(10) << "ON_HAND"
+        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << "  " << std::left
+        << std::setw(8) << "UNIT" << "NAME\n";
+  for (const auto& s : *rows) {
+    c.out << std::left << std::setw(16) << s.sku << std::right << std::setw(10) << s.line.on_hand
+          << std::setw(8) << s.line.held << std::setw(11) << s.line.available() << "  "
+          << std::left << std::setw(8) << s.unit << s.name
+          << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "") << (s.active ? "" : "  [inactive]")
+          << "\n";
+  }
+  return kOk;
+}
+
+int cmd_scan(const Args& a, Context& c) {
+  auto kind_s = a.get("--kind");
+  auto code = a.get("--code");
+  if (!kind_s || !code) {
+    c.err << "depot-agent scan: " << (!kind_s ? "--kind" : "--code") << " is required\n";
+    return kBadInput;
+  }
+  auto kind = parse_movement_kind(*kind_s);
+  if (!kind || (*kind != MovementKind::kPick && *kind != MovementKind::kReceive &&
+                *kind != MovementKind::kReturn && *kind != MovementKind::kCount)) {
+    c.err << "depot-agent scan: --kind: \"" << *kind_s
+          << "\" must be one of: pick, receive, return, count\n";
+    return kBadInput;
+  }
+  ScanIntent intent;
+  intent.code = *code;
+  intent.kind = *kind;
+  if (auto q = a.get("--qty")) {
+    auto n = to_int(*q);
+    if (!n) {
+      c.err << "depot-agent scan: --qty: \"" << *q << "\" must be a whole number\n";
+      return kBadInput;
+    }
+    intent.count = *n;
+  } else if (*kind == MovementKind::kCount) {
+    c.err << "depot-agent scan: --qty is required for a count (how many were counted)\n";
+    return kBadInput;
+  }
+  intent.lot = a.get("--lot");
+  auto id = a.get("--id").value_or(new_id());
+  if (id.empty() || id.size() > 128 ||
+      std::any_of(id.begin(), id.end(), [](char ch) { return ch <= ' ' || ch > '~'; })) {
+    c.err << "depot-agent scan: --id: \"" << id
+          << "\" must be 1-128 printable ASCII characters without spaces\n";
+    return kBadInput;
+  }
+
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_for_writing(*cfg);
+  if (!db) {
+    c.err << "depot-agent: " << db.error().message << "\n";
+    return kFailure;
+  }
+  auto catalog = store::load_catalog(**db);
+  if (!catalog) {
+    c.err << "depot-agent: loading the catalog: " << catalog.error().message << "\n";
+    return kFailure;
+  }
+  auto resolved = resolve_scan(*catalog, intent);
+  if (!resolved) {
+    c.err << "depot-agent scan: rejected, stock unchanged: " << resolved.error().message << "\n";
+    return kBadInput;
+  }
+  MovementRequest m;
+  m.id = id;
+  m.sku = resolved->sku;
+  m.kind = *kind;
+  m.quantity = resolved->quantity;
+  m.source = "cli";
+  m.lot = resolved->lot;
+  m.expiry = resolved->expiry;
+  m.serial = resolved->serial;
+  m.wall_time = wall_now();
+  m.mono_ns = mono_now_ns();
+  store::Ledger ledger(**db);
+  auto results = ledger.post(std::span(&m, 1));
+  if (!results) {
+    c.err << "depot-agent: not recorded: " << results.error().message << "\n";
+    return kFailure;
+  }
+  const auto& r = (*results)[0];
+  if (r.outcome == store::PostOutcome::kRejected) {
+    c.err << "depot-agent scan: rejected, stock unchanged: " << r.error << "\n";
+    return kBadInput;
+  }
+  if (a.has("--json")) {
+    nlohmann::json j{{"outcome", r.outcome == store::PostOutcome::kPosted ? "posted" : "duplicate"},
+                     {"id", m.id},
+                     {"sku", m.sku},
+                     {"kind", to_string(m.kind)}};
+    if (r.outcome == store::PostOutcome::kPosted) {
+      j["qty"] = r.posting.on_hand_delta;
+      j["on_hand"] = r.after.on_hand;
+      j["available"] = r.after.available();
+      j["negative"] = r.posting.negative;
+      if (r.posting.counted) j["counted"] = *r.posting.counted;
+    }
+    c.out << j.dump() << "\n";
+    return kOk;
+  }
+  if (r.outcome == store::PostOutcome::kDuplicate) {
+    c.out << "duplicate: movement " << m.id << " was already recorded; stock unchanged\n";
+    return kOk;
+  }
+  c.out << to_string(m.kind) << " " << m.sku << " " << std::showpos << r.posting.on_hand_delta
+        << std::noshowpos << " -> on hand " << r.after.on_hand << ", available "
+        << r.after.available() << " (movement " << m.id << ")\n";
+  if (r.posting.negative)
+    c.out << "warning: " << m.sku << " is now NEGATIVE (" << r.after.on_hand
+          << "): recorded as scanned; count the location to correct it\n";
+  return kOk;
+}
+
+int cmd_movements(const Args& a, Context& c) {
+  store::MovementFilter f;
+  f.sku = a.get("--sku");
+  if (auto s = a.get("--since")) {
+    std::optional<std::int64_t> ms;
+    if (auto age = timefmt::parse_age_seconds(*s)) {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      ms = now - *age * 1000;
+    } else {
+      ms = timefmt::parse_rfc3339_ms(*s);
+    }
+    if (!ms) {
+      c.err << "depot-agent movements: --since: \"" << *s
+            << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
+               "age (90s, 15m, 2h, 3d)\n";
+      return kBadInput;
+    }
+    f.since = timefmt::rfc3339_from_unix_ms(*ms);
+  }
+  if (auto l = a.get("--limit")) {
+    auto n = to_int(*l);
+    if (!n || *n <= 0) {
+      c.err << "depot-agent movements: --limit: \"" << *l << "\" must be a positive number\n";
+      return kBadInput;
+    }
+    f.limit = *n;
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_for_reading(*cfg);
+  if (!db) {
+    c.err << "depot-agent: " << db.error().message << "\n";
+    return kFailure;
+  }
+  store::Ledger ledger(**db);
+  auto rows = ledger.movements(f);
+  if (!rows) {
+    c.err << "depot-agent: " << rows.error().message << "\n";
+    return kFailure;
+  }
+  if (a.has("--json")) {
+    c.out << "[";
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const auto& m = (*rows)[i];
+      nlohmann::json j{{"seq", m.seq},         {"id", m.id},
+                       {"sku", m.sku},         {"kind", m.kind},
+                       {"qty", m.qty},         {"held_qty", m.held_qty},
+                       {"on_hand_after", m.on_hand_after},
+                       {"source", m.source},   {"ts", m.wall_time},
+                       {"mono_ns", m.mono_ns}, {"negative", m.negative}};
+      j["counted"] = m.counted ? nlohmann::json(*m.counted) : nlohmann::json();
+      j["lot"] = m.lot ? nlohmann::json(*m.lot) : nlohmann::json();
+      j["expiry"] = m.expiry ? nlohmann::json(*m.expiry) : nlohmann::json();
+      j["serial"] = m.serial ? nlohmann::json(*m.serial) : nlohmann::json();
+      c.out << (i ? ",\n" : "\n") << j.dump();
+    }
+    c.out << (rows->empty() ? "]\n" : "\n]\n");
+    return kOk;
+  }
+  for (const auto& m : *rows) {
+    c.out << m.wall_time << "  " << std::left << std::setw(8) << m.kind << " " << std::setw(16)
+          << m.sku << std::right << std::showpos << std::setw(7) << m.qty << std::noshowpos
+          << "  -> " << m.on_hand_after;
+    if (m.counted) c.out << "  counted " << *m.counted;
+    if (m.held_qty) c.out << "  held " << std::showpos << m.held_qty << std::noshowpos;
+    if (m.lot) c.out << "  lot " << *m.lot;
+    c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "") << "\n";
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  Context c{out, err};
+  if (argc < 2) {
+    err << kUsage;
+    return kBadInput;
+  }
+  std::string_view cmd = argv[1];
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    out << kUsage;
+    return kOk;
+  }
+  if (cmd == "version" || cmd == "--version") {
+    out << "depot-agent " DEPOT_VERSION "\n";
+    return kOk;
+  }
+
+  struct Command {
+    std::string_view name;
+    std::vector<OptionSpec> options;
+    int (*fn)(const Args&, Context&);
+  };
+  static const std::vector<Command> commands = {
+      {"run", {kConfigOpt}, [](const Args& a, Context& cx) {
+         auto cfg = load(a, cx);
+         return cfg ? run_daemon(std::move(*cfg)) : kBadInput;
+       }},
+      {"check", {kConfigOpt}, cmd_check},
+      {"stock", {kConfigOpt, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
+      {"scan",
+       {kConfigOpt, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
+        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}},
+       cmd_scan},
+      {"movements",
+       {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
+        {"--json", false, ""}},
+       cmd_movements},
+  };
+  for (const auto& command : commands) {
+    if (command.name != cmd) continue;
+    auto args = Args::parse(cmd, command.options, argc, argv, 2);
+    if (!args) {
+      err << "depot-agent " << cmd << ": " << args.error().message << "\n";
+      return kBadInput;
+    }
+    if (!args->positional().empty()) {
+      err << "depot-agent " << cmd << ": unexpected argument \"" << args->positional()[0]
+          << "\"\n";
+      return kBadInput;
+    }
+    return command.fn(*args, c);
+  }
+  err << "depot-agent: unknown command \"" << cmd << "\"\n\n" << kUsage;
+  return kBadInput;
+}
+
+}  // namespace depot::app

@@ -1,0 +1,20 @@
+// Reading the clocks and making ids: the only place in the agent that asks the system what
+// time it is. The domain core is handed times; it never reads a clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace depot::app {
+
+// Wall-clock time now as RFC 3339 UTC with milliseconds: 2026-11-23T14:34:00.123Z.
+std::string wall_now();
+// Wall-clock time now as a compact stamp for file names: 20261123T143400Z.
+std::string compact_now();
+// CLOCK_MONOTONIC in nanoseconds.
+std::int64_t mono_now_ns();
+// A new unique id: 26 characters, Crockford base32, time-ordered (48-bit milliseconds,
+// then 80 random bits), like a ULID.
+std::string new_id();
+
+}  // namespace depot::app

@@ -1,0 +1,32 @@
+// Loading the config file from disk: read it, validate it (core/config), and resolve the
+// database path relative to the file's folder. Also the checks only the machine can answer
+// (can the database folder be written?), which `depot-agent check` reports as problems.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace depot::app {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/depot-agent/agent.json";
+
+struct LoadedConfig {
+  Config config;
+  std::string path;           // the file it came from
+  std::string database_path;  // config.database resolved against the file's folder
+};
+
+struct LoadResult {
+  std::optional<LoadedConfig> loaded;  // set only when `problems` is empty
+  std::vector<std::string> problems;   // each "path: value rule", or a file-level problem
+};
+
+LoadResult load_config_file(const std::string& path);
+
+// Problems with the environment the config points at (database folder missing or not
+// writable). Empty when all is well.
+std::vector<std::string> check_environment(const LoadedConfig& loaded);
+
+}  // namespace depot::app

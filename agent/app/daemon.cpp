@@ -1,0 +1,94 @@
+#include "app/daemon.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+
+#include "app/clock.hpp"
+#include "app/log.hpp"
+#include "app/store_access.hpp"
+#include "store/group_commit.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::app {
+
+int run_daemon(LoadedConfig loaded) {
+  log::set_level(loaded.config.log_level);
+  log::info("depot-agent " DEPOT_VERSION " starting: site " + loaded.config.site + ", gateway " +
+            loaded.config.gateway + ", config " + loaded.path);
+
+  auto integrity = store::check_or_move_aside(loaded.database_path, compact_now());
+  if (!integrity) {
+    log::error(integrity.error().message);
+    return 1;
+  }
+  if (integrity->moved_aside) {
+    log::error("DATABASE DAMAGED: " + loaded.database_path + " failed its integrity check (" +
+               integrity->reason + "). It was NOT deleted: it is now " + integrity->moved_to +
+               " and a new, empty database is being created. Stock counts start from zero "
+               "until recovered: see docs/operations.md, 'A damaged database'.");
+  }
+
+  auto db = open_for_writing(loaded);
+  if (!db) {
+    log::error(db.error().message);
+    return 1;
+  }
+  if (integrity->moved_aside) {
+    (void)(*db)->set_meta("damaged_database_moved_to", integrity->moved_to);
+  }
+  store::Ledger ledger(**db);
+  auto catalog = store::load_catalog(**db);
+  if (!catalog) {
+    log::error("loading the catalog: " + catalog.error().message);
+    return 1;
+  }
+
+  boost::asio::io_context io;
+  const auto& d = loaded.config.durability;
+  store::GroupCommit commits(io, ledger, static_cast<std::size_t>(d.batch_max_movements),
+                             std::chrono::milliseconds(d.batch_max_ms));
+
+  boost::asio::signal_set stop(io, SIGINT, SIGTERM);
+  stop.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    commits.flush();
+    io.stop();
+  });
+
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> wait_hup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      auto fresh = load_config_file(loaded.path);
+      if (!fresh.loaded) {
+        log::error("reload refused: " + loaded.path + " has " +
+                   std::to_string(fresh.problems.size()) + " problem(s); keeping the running config");
+        for (const auto& p : fresh.problems) log::error("  " + p);
+      } else {
+        if (fresh.loaded->database_path != loaded.database_path)
+          log::warning("reload: database path changes take effect at the next restart");
+        if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
+          log::error("reload: " + st.error().message);
+        } else if (auto c = store::load_catalog(**db); c) {
+          *catalog = std::move(*c);
+          loaded.config.catalog = fresh.loaded->config.catalog;
+          log::set_level(fresh.loaded->config.log_level);
+          log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
+        }
+      }
+      wait_hup();
+    });
+  };
+  wait_hup();
+
+  log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
+            " SKUs, synchronous=" + std::string(to_string(d.synchronous)));
+  io.run();
+  commits.flush();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace depot::app

@@ -1,0 +1,6 @@
+// depot-agent: the warehouse gateway agent. See README.md and docs/cli.md.
+#include <iostream>
+
+#include "app/cli.hpp"
+
+int main(int argc, char** argv) { return depot::app::run_cli(argc, argv, std::cout, std::cerr); }

@@ -1,0 +1,19 @@
+// Opening the agent's database from a loaded config, the same way for the daemon and the
+// CLI: pragmas from `durability`, migrations, and the configured catalog applied.
+#pragma once
+
+#include <memory>
+
+#include "app/config_file.hpp"
+#include "core/error.hpp"
+#include "store/database.hpp"
+
+namespace depot::app {
+
+// Opens read-write, migrates, and applies the config's catalog (a no-op when unchanged).
+Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& loaded);
+// Opens the database read-only, for CLI reads that must not disturb the daemon (when there is
+// no database file yet, it is created as by open_for_writing).
+Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& loaded);
+
+}  // namespace depot::app

@@ -1,0 +1,170 @@
+#include "core/config.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/gtin.hpp"
+#include "core/json_fields.hpp"
+
+namespace depot {
+namespace {
+
+using nlohmann::json;
+
+void read_durability(const json& j, Problems& p, Durability& d) {
+  ObjectReader r(j, "durability", p);
+  if (auto s = r.one_of("synchronous", false, {"normal", "full", "extra"}))
+    d.synchronous = *s == "normal" ? Synchronous::kNormal
+                    : *s == "full" ? Synchronous::kFull
+                                   : Synchronous::kExtra;
+  d.batch_max_movements = r.integer_or("batch_max_movements", d.batch_max_movements, 1, 10000);
+  d.batch_max_ms = r.integer_or("batch_max_ms", d.batch_max_ms, 0, 1000);
+  d.busy_timeout_ms = r.integer_or("busy_timeout_ms", d.busy_timeout_ms, 0, 600000);
+}
+
+// A barcode as written in the catalog: a GTIN (8/12/13/14 digits, check digit verified) or
+// an internal code of printable ASCII without spaces.
+bool check_barcode(const std::string& code, const std::string& path, Problems& p) {
+  if (code.empty() || code.size() > 48) {
+    p.add(path, describe(code) + " must be 1-48 characters");
+    return false;
+  }
+  for (char c : code) {
+    if (c <= ' ' || c > '~') {
+      p.add(path, describe(code) + " must be printable ASCII without spaces");
+      return false;
+    }
+  }
+  if (gtin::is_gtin_length(code) && !gtin::check_digit_ok(code)) {
+    p.add(path, describe(code) + " fails the GTIN-" + std::to_string(code.size()) +
+                    " check digit (expected " +
+                    std::to_string(gtin::check_digit(code.substr(0, code.size() - 1))) + ")");
+    return false;
+  }
+  return true;
+}
+
+// Reads one catalog entry; `valid` is false when it had problems (its sku, if any, is still
+// returned so duplicates of it are reported too).
+std::optional<CatalogItem> read_item(const json& j, const std::string& path, Problems& p,
+                                     bool& valid) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return std::nullopt;
+  CatalogItem item;
+  const auto before = p.items().size();
+  if (auto s = r.identifier("sku", true)) item.sku = *s;
+  item.name = r.string_or("name", "");
+  item.unit = r.string_or("unit", item.unit);
+  if (const auto* a = r.array("barcodes", false)) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      auto bp = r.path_of("barcodes") + "[" + std::to_string(i) + "]";
+      if (!(*a)[i].is_string()) {
+        p.add(bp, describe((*a)[i]) + " must be a string (quote it: leading zeros matter)");
+        continue;
+      }
+      auto code = (*a)[i].get<std::string>();
+      if (check_barcode(code, bp, p)) item.barcodes.push_back(code);
+    }
+  }
+  if (const auto* a = r.array("cases", false)) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      ObjectReader c((*a)[i], r.path_of("cases") + "[" + std::to_string(i) + "]", p);
+      CaseBarcode cb;
+      auto code = c.string("barcode", true);
+      auto qty = c.integer("qty", true, 1, 1000000);
+      if (code && check_barcode(*code, c.path_of("barcode"), p) && qty) {
+        cb.barcode = *code;
+        cb.pack_qty = *qty;
+        item.cases.push_back(cb);
+      }
+    }
+  }
+  if (auto z = r.string("zone", false)) item.zone = *z;
+  if (auto pol = r.string("policy", false)) item.policy = *pol;
+  if (auto d = r.number("daily_demand", false)) {
+    if (*d < 0) p.add(r.path_of("daily_demand"), describe(*d) + " must not be negative");
+    item.daily_demand = *d;
+  }
+  if (auto d = r.number("daily_demand_sd", false)) {
+    if (*d < 0) p.add(r.path_of("daily_demand_sd"), describe(*d) + " must not be negative");
+    item.daily_demand_sd = *d;
+  }
+  r.finish();
+  valid = p.items().size() == before;
+  return item;
+}
+
+void read_catalog(const json& a, Problems& p, std::vector<CatalogItem>& out) {
+  std::map<std::string, std::string> sku_at;      // sku -> path of first use
+  std::map<std::string, std::string> barcode_at;  // barcode key -> path of first use
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::string path = "catalog[" + std::to_string(i) + "]";
+    bool valid = false;
+    auto item = read_item(a[i], path, p, valid);
+    if (!item || item->sku.empty()) continue;
+    if (auto [it, fresh] = sku_at.emplace(item->sku, path); !fresh) {
+      p.add(path + ".sku", describe(item->sku) + " is already used by " + it->second);
+      continue;
+    }
+    bool clash = false;
+    auto claim = [&](const std::string& code, const std::string& where) {
+      auto [it, fresh] = barcode_at.emplace(barcode_key(code), where);
+      if (!fresh) {
+        p.add(where, describe(code) + " is already used by " + it->second);
+        clash = true;
+      }
+    };
+    for (std::size_t b = 0; b < item->barcodes.size(); ++b)
+      claim(item->barcodes[b], path + ".barcodes[" + std::to_string(b) + "]");
+    for (std::size_t c = 0; c < item->cases.size(); ++c)
+      claim(item->cases[c].barcode, path + ".cases[" + std::to_string(c) + "].barcode");
+    if (valid && !clash) out.push_back(std::move(*item));
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Synchronous s) {
+  switch (s) {
+    case Synchronous::kNormal: return "normal";
+    case Synchronous::kFull: return "full";
+    case Synchronous::kExtra: return "extra";
+  }
+  return "full";
+}
+
+ConfigResult parse_config(std::string_view text) {
+  ConfigResult result;
+  Problems p;
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
+  if (doc.is_discarded()) {
+    // Re-parse with exceptions on to get the position of the syntax error.
+    try {
+      auto unused = json::parse(text);
+      (void)unused;
+    } catch (const json::parse_error& e) {
+      std::string what = e.what();
+      auto pos = what.find("parse error");
+      p.add("", "not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    }
+    result.problems = p.items();
+    return result;
+  }
+
+  Config c;
+  {
+    ObjectReader r(doc, "", p);
+    if (auto s = r.identifier("site", true)) c.site = *s;
+    if (auto s = r.identifier("gateway", true)) c.gateway = *s;
+    if (auto s = r.string("database", true)) c.database = *s;
+    if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
+    if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
+      c.log_level = *s;
+    if (const auto* a = r.array("catalog", false)) read_catalog(*a, p, c.catalog);
+  }
+  result.problems = p.items();
+  if (result.problems.empty()) result.config = std::move(c);
+  return result;
+}
+
+}  // namespace depot

@@ -1,0 +1,46 @@
+// The agent's configuration: one JSON document (default /etc/depot-agent/agent.json).
+// `parse_config` validates the whole document and returns every problem it finds, each
+// naming the JSON path, the value and the rule. Unknown keys are problems too: a typo must
+// never be silently ignored. config/README.md documents every key with its default.
+// Pure: the caller reads the file; paths are kept as written (the app resolves them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog.hpp"
+
+namespace depot {
+
+enum class Synchronous { kNormal, kFull, kExtra };
+std::string_view to_string(Synchronous s);
+
+// How movements reach the disk. A movement counts once its batch has committed.
+struct Durability {
+  Synchronous synchronous = Synchronous::kFull;  // SQLite PRAGMA synchronous (WAL mode)
+  std::int64_t batch_max_movements = 256;        // a batch commits when it holds this many...
+  std::int64_t batch_max_ms = 5;                 // ...or this long after its first movement
+  std::int64_t busy_timeout_ms = 5000;           // wait for another writer (CLI vs daemon)
+};
+
+struct Config {
+  std::string site;      // site id, e.g. "sz-front-01"
+  std::string gateway;   // gateway id within the site, e.g. "gw-1"
+  std::string database;  // SQLite file; relative paths are relative to the config file
+  Durability durability;
+  std::string log_level = "info";
+  std::vector<CatalogItem> catalog;
+};
+
+struct ConfigResult {
+  std::optional<Config> config;    // set only when `problems` is empty
+  std::vector<std::string> problems;
+};
+
+// Parses and validates a config document given as JSON text.
+ConfigResult parse_config(std::string_view json_text);
+
+}  // namespace depot

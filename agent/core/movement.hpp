@@ -1,0 +1,57 @@
+// A stock movement: one physical event (a receipt, a pick, a count, ...) as the ledger
+// records it. Movements are append-only; a correction is a new movement, never an edit.
+// Plain values; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace depot {
+
+enum class MovementKind {
+  kReceive,   // goods in: +quantity on hand
+  kPick,      // goods out: -quantity on hand (may go negative: physical reality wins)
+  kReturn,    // customer return: +quantity on hand
+  kAdjust,    // signed correction of on hand
+  kCount,     // cycle count: sets on hand to the counted quantity; the variance is the movement
+  kHold,      // quality hold: +quantity held (stays on hand, leaves available)
+  kRelease,   // hold released: -quantity held
+  kWriteoff,  // held stock destroyed: -quantity held and -quantity on hand
+};
+
+std::string_view to_string(MovementKind kind);
+std::optional<MovementKind> parse_movement_kind(std::string_view s);
+
+// What a caller asks the ledger to record. `quantity` is a magnitude (> 0) for every kind but
+// `adjust` (signed, non-zero) and `count` (the counted quantity, >= 0).
+struct MovementRequest {
+  std::string id;      // stable and unique: the same id posted twice changes stock once
+  std::string sku;
+  MovementKind kind = MovementKind::kReceive;
+  std::int64_t quantity = 0;
+  std::string source;  // scanner id, "cli" or "cloud"
+  std::optional<std::string> lot;
+  std::optional<std::string> expiry;  // ISO date YYYY-MM-DD
+  std::optional<std::string> serial;
+  std::string wall_time;   // RFC 3339 UTC, e.g. 2026-11-23T14:34:00.123Z
+  std::int64_t mono_ns = 0;  // CLOCK_MONOTONIC at capture, for ordering within a boot
+};
+
+// The per-SKU stock projection the ledger keeps beside its movements.
+struct StockLine {
+  std::int64_t on_hand = 0;
+  std::int64_t held = 0;
+  std::int64_t available() const { return on_hand - held; }
+};
+
+// What a movement does to a StockLine, computed before it is written.
+struct Posting {
+  std::int64_t on_hand_delta = 0;  // the signed quantity stored on the movement
+  std::int64_t held_delta = 0;
+  std::optional<std::int64_t> counted;  // for a count: the quantity counted
+  bool negative = false;  // on hand is below zero after this movement (flagged, not refused)
+};
+
+}  // namespace depot

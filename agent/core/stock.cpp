@@ -1,0 +1,65 @@
+#include "core/stock.hpp"
+
+#include <string>
+
+namespace depot::stock {
+namespace {
+Error rule(const MovementRequest& r, const char* what) {
+  auto kind = std::string(to_string(r.kind));
+  const bool vowel = kind.find_first_of("aeiou") == 0;
+  return Error{"quantity " + std::to_string(r.quantity) + " " + what + (vowel ? " for an " : " for a ") + kind};
+}
+}  // namespace
+
+Expected<Posting> post(const StockLine& before, const MovementRequest& r) {
+  Posting p;
+  switch (r.kind) {
+    case MovementKind::kReceive:
+    case MovementKind::kReturn:
+      if (r.quantity <= 0) return rule(r, "must be positive");
+      p.on_hand_delta = r.quantity;
+      break;
+    case MovementKind::kPick:
+      if (r.quantity <= 0) return rule(r, "must be positive");
+      p.on_hand_delta = -r.quantity;
+      break;
+    case MovementKind::kAdjust:
+      if (r.quantity == 0) return rule(r, "must not be zero");
+      p.on_hand_delta = r.quantity;
+      break;
+    case MovementKind::kCount:
+      if (r.quantity < 0) return rule(r, "must not be negative");
+      p.counted = r.quantity;
+      p.on_hand_delta = r.quantity - before.on_hand;
+      break;
+    case MovementKind::kHold:
+      if (r.quantity <= 0) return rule(r, "must be positive");
+      p.held_delta = r.quantity;
+      break;
+    case MovementKind::kRelease:
+      if (r.quantity <= 0) return rule(r, "must be positive");
+      if (r.quantity > before.held)
+        return Error{"quantity " + std::to_string(r.quantity) + " exceeds the " +
+                     std::to_string(before.held) + " held for a release"};
+      p.held_delta = -r.quantity;
+      break;
+    case MovementKind::kWriteoff:
+      if (r.quantity <= 0) return rule(r, "must be positive");
+      if (r.quantity > before.held)
+        return Error{"quantity " + std::to_string(r.quantity) + " exceeds the " +
+                     std::to_string(before.held) + " held for a writeoff"};
+      p.held_delta = -r.quantity;
+      p.on_hand_delta = -r.quantity;
+      break;
+  }
+  p.negative = before.on_hand + p.on_hand_delta < 0;
+  return p;
+}
+
+StockLine apply(StockLine before, const Posting& posting) {
+  before.on_hand += posting.on_hand_delta;
+  before.held += posting.held_delta;
+  return before;
+}
+
+}  // namespace depot::stock

@@ -1,0 +1,278 @@
+#include "store/database.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "store/schema.hpp"
+
+namespace depot::store {
+namespace {
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  return Error{std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+}  // namespace
+
+// --- Statement -------------------------------------------------------------------------
+
+Statement& Statement::bind(int i, std::int64_t v) {
+  bind_failed_ |= sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK;
+  return *this;
+}
+Statement& Statement::bind(int i, double v) {
+  bind_failed_ |= sqlite3_bind_double(stmt_, i, v) != SQLITE_OK;
+  return *this;
+}
+Statement& Statement::bind(int i, std::string_view v) {
+  bind_failed_ |= sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                                    SQLITE_TRANSIENT) != SQLITE_OK;
+  return *this;
+}
+Statement& Statement::bind(int i, const std::optional<std::string>& v) {
+  return v ? bind(i, std::string_view(*v)) : bind_null(i);
+}
+Statement& Statement::bind(int i, const std::optional<std::int64_t>& v) {
+  return v ? bind(i, *v) : bind_null(i);
+}
+Statement& Statement::bind(int i, const std::optional<double>& v) {
+  return v ? bind(i, *v) : bind_null(i);
+}
+Statement& Statement::bind_null(int i) {
+  bind_failed_ |= sqlite3_bind_null(stmt_, i) != SQLITE_OK;
+  return *this;
+}
+
+Expected<bool> Statement::step() {
+  if (bind_failed_) return sqlite_error(db_, std::string("binding ") + sqlite3_sql(stmt_));
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_error(db_, std::string("running ") + sqlite3_sql(stmt_));
+}
+
+Status Statement::run() {
+  for (;;) {
+    auto r = step();
+    if (!r) {
+      reset();
+      return r.error();
+    }
+    if (!*r) break;
+  }
+  reset();
+  return {};
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_failed_ = false;
+}
+
+std::string Statement::text(int col) const { return std::string(text_view(col)); }
+std::string_view Statement::text_view(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+           : std::string_view();
+}
+std::optional<std::string> Statement::opt_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
+}
+std::optional<std::int64_t> Statement::opt_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+std::optional<double> Statement::opt_real(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return real(col);
+}
+
+// --- Database --------------------------------------------------------------------------
+
+Expected<std::unique_ptr<Database>> Database::open(const std::string& path, const OpenOptions& o) {
+  if (o.read_only && !std::filesystem::exists(path))
+    return Error{"database " + path + ": does not exist (start the agent or post a movement first)"};
+  if (!o.read_only) {
+    auto dir = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+      return Error{"database " + path + ": directory " + dir.string() + " does not exist"};
+  }
+  sqlite3* raw = nullptr;
+  int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(raw, path));
+  if (rc != SQLITE_OK)
+    return Error{"database " + path + ": cannot open: " +
+                 (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, static_cast<int>(o.busy_timeout_ms));
+
+  auto fail = [&](const Error& e) { return Error{"database " + path + ": " + e.message}; };
+  if (!o.read_only) {
+    // WAL: readers (the CLI) never block the writer; one fsync per commit of the WAL.
+    auto s = db->prepare("PRAGMA journal_mode=WAL");
+    if (!s) return fail(s.error());
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row || (*s)->text(0) != "wal") return fail(Error{"cannot switch to WAL journal mode"});
+    (*s)->reset();
+  }
+  std::string sync = "PRAGMA synchronous=" + std::string(to_string(o.synchronous));
+  if (auto st = db->exec(sync); !st) return fail(st.error());
+  if (auto st = db->exec("PRAGMA foreign_keys=ON"); !st) return fail(st.error());
+  if (o.read_only) {
+    auto v = db->schema_version();
+    if (!v) return fail(v.error());
+    if (*v > static_cast<int>(migrations().size()))
+      return fail(Error{"schema version " + std::to_string(*v) + " is newer than this agent (" +
+                        std::to_string(migrations().size()) + ")"});
+  } else if (auto st = db->migrate(); !st) {
+    return fail(st.error());
+  }
+  return db;
+}
+
+Database::~Database() {
+  cache_.clear();  // finalize statements before closing
+  sqlite3_close_v2(db_);
+}
+
+Status Database::exec(std::string_view sql) {
+  char* msg = nullptr;
+  std::string s(sql);
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+    Error e{"running " + (s.size() > 60 ? s.substr(0, 60) + "..." : s) + ": " +
+            (msg ? msg : sqlite3_errmsg(db_))};
+    sqlite3_free(msg);
+    return e;
+  }
+  return {};
+}
+
+Expected<Statement*> Database::prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end()) {
+    it->second->reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK)
+    return sqlite_error(db_, "preparing " + std::string(sql));
+  auto [pos, _] = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, stmt));
+  return pos->second.get();
+}
+
+void Database::rollback() {
+  if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+}
+
+Expected<int> Database::schema_version() {
+  auto s = prepare("PRAGMA user_version");
+  if (!s) return s.error();
+  auto row = (*s)->step();
+  if (!row) return row.error();
+  int v = static_cast<int>((*s)->int64(0));
+  (*s)->reset();
+  return v;
+}
+
+Status Database::migrate() {
+  auto all = migrations();
+  auto v = schema_version();
+  if (!v) return v.error();
+  if (*v > static_cast<int>(all.size()))
+    return Error{"schema version " + std::to_string(*v) + " is newer than this agent knows (" +
+                 std::to_string(all.size()) + "): was it opened by a newer depot-agent?"};
+  for (auto i = static_cast<std::size_t>(*v); i < all.size(); ++i) {
+    if (auto st = begin_immediate(); !st) return st;
+    Status st = exec(all[i]);
+    if (st) st = exec("PRAGMA user_version=" + std::to_string(i + 1));
+    if (st) st = commit();
+    if (!st) {
+      rollback();
+      return Error{"migration " + std::to_string(i + 1) + " failed: " + st.error().message};
+    }
+  }
+  return {};
+}
+
+Status Database::set_meta(std::string_view key, std::string_view value) {
+  auto s = prepare(
+      "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!s) return s.error();
+  return (*s)->bind(1, key).bind(2, value).run();
+}
+
+Expected<std::optional<std::string>> Database::meta(std::string_view key) {
+  auto s = prepare("SELECT value FROM meta WHERE key = ?1");
+  if (!s) return s.error();
+  auto row = (*s)->bind(1, key).step();
+  if (!row) return row.error();
+  std::optional<std::string> v;
+  if (*row) v = (*s)->text(0);
+  (*s)->reset();
+  return v;
+}
+
+// --- Integrity -------------------------------------------------------------------------
+
+Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp) {
+  IntegrityOutcome out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+
+  std::string problem;
+  {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) {
+      problem = std::string("cannot open: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    } else {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK) {
+        problem = sqlite3_errmsg(raw);
+      } else {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+          const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+          std::string line = t ? t : "";
+          if (line != "ok") problem += (problem.empty() ? "" : "; ") + line;
+        }
+        if (rc != SQLITE_DONE && problem.empty()) problem = sqlite3_errmsg(raw);
+      }
+      sqlite3_finalize(st);
+    }
+    if (raw) {
+      int code = sqlite3_errcode(raw);
+      // A locked or busy file is not damage: another process holds it. Report, don't move.
+      if (problem.size() && (code == SQLITE_BUSY || code == SQLITE_LOCKED)) {
+        sqlite3_close_v2(raw);
+        return Error{"database " + path + ": in use by another process: " + problem};
+      }
+      sqlite3_close_v2(raw);
+    }
+  }
+  if (problem.empty()) return out;
+
+  out.reason = problem;
+  out.moved_to = path + ".corrupt-" + std::string(stamp);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string from = path + suffix;
+    if (!std::filesystem::exists(from, ec)) continue;
+    std::filesystem::rename(from, out.moved_to + suffix, ec);
+    if (ec)
+      return Error{"database " + path + " is damaged (" + problem + ") and could not be moved to " +
+                   out.moved_to + suffix + ": " + ec.message()};
+  }
+  out.moved_aside = true;
+  return out;
+}
+
+}  // namespace depot::store

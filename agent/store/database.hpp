@@ -1,0 +1,116 @@
+// A thin RAII layer over one SQLite connection: open with the agent's pragmas (WAL,
+// synchronous, busy timeout, foreign keys), versioned migrations, cached prepared
+// statements and IMMEDIATE transactions. SQLite errors come back as `Error` values naming
+// the SQL and SQLite's message. Thread-safety: one connection per thread (the agent's loop
+// thread, or a CLI process); SQLite's file locking arbitrates between processes.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+
+namespace depot::store {
+
+// One prepared statement. Bind indexes start at 1. Owned by its Database's cache.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::optional<std::string>& value);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind(int index, const std::optional<double>& value);
+  Statement& bind_null(int index);
+
+  // Steps once: true when a row is available, false when done.
+  Expected<bool> step();
+  // Steps to completion (for statements that return no rows).
+  Status run();
+  void reset();
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const;
+  std::string_view text_view(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+  std::optional<std::int64_t> opt_int64(int col) const;
+  std::optional<double> opt_real(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  bool bind_failed_ = false;
+};
+
+struct OpenOptions {
+  Synchronous synchronous = Synchronous::kFull;
+  std::int64_t busy_timeout_ms = 5000;
+  bool read_only = false;  // CLI reads: never creates, never migrates
+};
+
+class Database {
+ public:
+  // Opens (creating when allowed) and migrates to the current schema. Errors name the path.
+  static Expected<std::unique_ptr<Database>> open(const std::string& path, const OpenOptions& o);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_; }
+
+  Status exec(std::string_view sql);
+  // A statement prepared once per connection and reused (reset before it is returned).
+  Expected<Statement*> prepare(std::string_view sql);
+
+  Status begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+  Status commit() { return exec("COMMIT"); }
+  void rollback();
+
+  // Schema version applied (PRAGMA user_version).
+  Expected<int> schema_version();
+
+  // Key/value facts about this database (the schema owns the `meta` table).
+  Status set_meta(std::string_view key, std::string_view value);
+  Expected<std::optional<std::string>> meta(std::string_view key);
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status migrate();
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+};
+
+// The result of checking a database file before the daemon uses it.
+struct IntegrityOutcome {
+  bool moved_aside = false;
+  std::string moved_to;  // the damaged file's new name, when moved aside
+  std::string reason;    // what SQLite said about it
+};
+
+// Checks an existing database file (`PRAGMA quick_check`). A damaged file is never deleted:
+// it and its -wal/-shm files are renamed to `<path>.corrupt-<stamp>` so a fresh database
+// can be created in its place and the old one recovered by hand (docs/operations.md).
+// A missing file is fine (nothing to check). `stamp` is a compact UTC time, e.g.
+// 20261123T143400Z. Errors only when the file cannot be inspected or renamed.
+Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp);
+
+}  // namespace depot::store

@@ -1,0 +1,297 @@
+#include "store/ledger.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/stock.hpp"
+#include "store/outbox.hpp"
+
+namespace depot::store {
+namespace {
+
+nlohmann::json movement_record(const MovementRequest& r, const Posting& p,
+                               const StockLine& after) {
+  nlohmann::json j{{"sku", r.sku},
+                   {"kind", to_string(r.kind)},
+                   {"qty", p.on_hand_delta},
+                   {"held_qty", p.held_delta},
+                   {"on_hand_after", after.on_hand},
+                   {"held_after", after.held},
+                   {"source", r.source},
+                   {"negative", p.negative}};
+  if (p.counted) j["counted"] = *p.counted;
+  if (r.lot) j["lot"] = *r.lot;
+  if (r.expiry) j["expiry"] = *r.expiry;
+  if (r.serial) j["serial"] = *r.serial;
+  return j;
+}
+
+std::string fingerprint(const std::vector<CatalogItem>& items) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& i : items) {
+    nlohmann::json cases = nlohmann::json::array();
+    for (const auto& c : i.cases) cases.push_back({c.barcode, c.pack_qty});
+    j.push_back({i.sku, i.name, i.unit, i.barcodes, cases, i.zone, i.policy,
+                 i.daily_demand ? nlohmann::json(*i.daily_demand) : nlohmann::json(),
+                 i.daily_demand_sd ? nlohmann::json(*i.daily_demand_sd) : nlohmann::json()});
+  }
+  // FNV-1a 64 over the canonical dump: stable across builds and platforms.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : j.dump()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace
+
+Expected<std::vector<PostResult>> Ledger::post(std::span<const MovementRequest> requests) {
+  std::vector<PostResult> results;
+  results.reserve(requests.size());
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  for (const auto& r : requests) {
+    auto res = post_one(r);
+    if (!res) {
+      db_.rollback();
+      return res.error();
+    }
+    results.push_back(std::move(*res));
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  return results;
+}
+
+Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
+  PostResult res;
+  auto dup = db_.prepare("SELECT 1 FROM movements WHERE id = ?1");
+  if (!dup) return dup.error();
+  auto seen = (*dup)->bind(1, r.id).step();
+  if (!seen) return seen.error();
+  (*dup)->reset();
+  if (*seen) {
+    res.outcome = PostOutcome::kDuplicate;
+    return res;
+  }
+
+  auto line_q = db_.prepare(
+      "SELECT s.on_hand, s.held FROM skus k LEFT JOIN stock s ON s.sku = k.sku WHERE k.sku = ?1");
+  if (!line_q) return line_q.error();
+  auto found = (*line_q)->bind(1, r.sku).step();
+  if (!found) return found.error();
+  if (!*found) {
+    (*line_q)->reset();
+    res.error = "unknown sku \"" + r.sku + "\"";
+    return res;
+  }
+  StockLine before{(*line_q)->opt_int64(0).value_or(0), (*line_q)->opt_int64(1).value_or(0)};
+  (*line_q)->reset();
+
+  auto posting = stock::post(before, r);
+  if (!posting) {
+    res.error = posting.error().message;
+    return res;
+  }
+  StockLine after = stock::apply(before, *posting);
+
+  auto ins = db_.prepare(
+      "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
+      " wall_time, mono_ns, on_hand_after, negative)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+  if (!ins) return ins.error();
+  (*ins)
+      ->bind(1, r.id)
+      .bind(2, r.sku)
+      .bind(3, to_string(r.kind))
+      .bind(4, posting->on_hand_delta)
+      .bind(5, posting->held_delta)
+      .bind(6, posting->counted)
+      .bind(7, r.source)
+      .bind(8, r.lot)
+      .bind(9, r.expiry)
+      .bind(10, r.serial)
+      .bind(11, r.wall_time)
+      .bind(12, r.mono_ns)
+      .bind(13, after.on_hand)
+      .bind(14, static_cast<std::int64_t>(posting->negative));
+  if (auto st = (*ins)->run(); !st) return st.error();
+
+  auto up = db_.prepare(
+      "INSERT INTO stock(sku, on_hand, held, updated_at) VALUES(?1,?2,?3,?4) "
+      "ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand, held = excluded.held,"
+      " updated_at = excluded.updated_at");
+  if (!up) return up.error();
+  if (auto st = (*up)->bind(1, r.sku).bind(2, after.on_hand).bind(3, after.held)
+                    .bind(4, r.wall_time).run();
+      !st)
+    return st.error();
+
+  auto seq = outbox_append(db_, "movements", r.id, r.wall_time, movement_record(r, *posting, after));
+  if (!seq) return seq.error();
+
+  res.outcome = PostOutcome::kPosted;
+  res.posting = *posting;
+  res.after = after;
+  return res;
+}
+
+Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku) {
+  auto q = db_.prepare(
+      "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at"
+      " FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
+      " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0)"
+      " ORDER BY k.sku");
+  if (!q) return q.error();
+  (*q)->bind(1, sku);
+  std::vector<StockRow> rows;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    StockRow row;
+    row.sku = (*q)->text(0);
+    row.name = (*q)->text(1);
+    row.unit = (*q)->text(2);
+    row.zone = (*q)->text(3);
+    row.active = (*q)->int64(4) != 0;
+    row.line.on_hand = (*q)->opt_int64(5).value_or(0);
+    row.line.held = (*q)->opt_int64(6).value_or(0);
+    row.updated_at = (*q)->opt_text(7);
+    rows.push_back(std::move(row));
+  }
+  (*q)->reset();
+  return rows;
+}
+
+Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f) {
+  auto q = db_.prepare(
+      "SELECT seq, id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial, wall_time,"
+      " mono_ns, on_hand_after, negative FROM movements"
+      " WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR wall_time >= ?2)"
+      " ORDER BY seq LIMIT ?3");
+  if (!q) return q.error();
+  (*q)->bind(1, f.sku).bind(2, f.since).bind(3, f.limit > 0 ? f.limit : std::int64_t{-1});
+  std::vector<MovementRecord> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    MovementRecord m;
+    m.seq = (*q)->int64(0);
+    m.id = (*q)->text(1);
+    m.sku = (*q)->text(2);
+    m.kind = (*q)->text(3);
+    m.qty = (*q)->int64(4);
+    m.held_qty = (*q)->int64(5);
+    m.counted = (*q)->opt_int64(6);
+    m.source = (*q)->text(7);
+    m.lot = (*q)->opt_text(8);
+    m.expiry = (*q)->opt_text(9);
+    m.serial = (*q)->opt_text(10);
+    m.wall_time = (*q)->text(11);
+    m.mono_ns = (*q)->int64(12);
+    m.on_hand_after = (*q)->int64(13);
+    m.negative = (*q)->int64(14) != 0;
+    out.push_back(std::move(m));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now) {
+  auto fp = fingerprint(items);
+  auto old = db.meta("catalog_fingerprint");
+  if (!old) return old.error();
+  if (*old == fp) return {};
+
+  if (auto st = db.begin_immediate(); !st) return st;
+  auto body = [&]() -> Status {
+    if (auto st = db.exec("UPDATE skus SET active = 0 WHERE origin = 'config'"); !st) return st;
+    if (auto st = db.exec("DELETE FROM barcodes WHERE sku IN (SELECT sku FROM skus WHERE origin = 'config')"); !st)
+      return st;
+    auto up = db.prepare(
+        "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
+        " active, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'config',1,?8)"
+        " ON CONFLICT(sku) DO UPDATE SET name=excluded.name, unit=excluded.unit,"
+        " zone=excluded.zone, policy=excluded.policy, daily_demand=excluded.daily_demand,"
+        " daily_demand_sd=excluded.daily_demand_sd, origin='config', active=1,"
+        " updated_at=excluded.updated_at");
+    if (!up) return up.error();
+    auto bc = db.prepare(
+        "INSERT INTO barcodes(code_key, code, sku, pack_qty) VALUES(?1,?2,?3,?4)"
+        " ON CONFLICT(code_key) DO UPDATE SET code=excluded.code, sku=excluded.sku,"
+        " pack_qty=excluded.pack_qty");
+    if (!bc) return bc.error();
+    for (const auto& i : items) {
+      if (auto st = (*up)->bind(1, i.sku).bind(2, i.name).bind(3, i.unit).bind(4, i.zone)
+                        .bind(5, i.policy).bind(6, i.daily_demand).bind(7, i.daily_demand_sd)
+                        .bind(8, now).run();
+          !st)
+        return st;
+      for (const auto& b : i.barcodes)
+        if (auto st = (*bc)->bind(1, barcode_key(b)).bind(2, b).bind(3, i.sku)
+                          .bind(4, std::int64_t{1}).run();
+            !st)
+          return st;
+      for (const auto& c : i.cases)
+        if (auto st = (*bc)->bind(1, barcode_key(c.barcode)).bind(2, c.barcode).bind(3, i.sku)
+                          .bind(4, c.pack_qty).run();
+            !st)
+          return st;
+    }
+    return db.set_meta("catalog_fingerprint", fp);
+  };
+  if (auto st = body(); !st) {
+    db.rollback();
+    return Error{"applying the catalog: " + st.error().message};
+  }
+  return db.commit();
+}
+
+Expected<Catalog> load_catalog(Database& db) {
+  std::vector<CatalogItem> items;
+  std::unordered_map<std::string, std::size_t> index;
+  auto q = db.prepare(
+      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd FROM skus"
+      " WHERE active ORDER BY sku");
+  if (!q) return q.error();
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    CatalogItem i;
+    i.sku = (*q)->text(0);
+    i.name = (*q)->text(1);
+    i.unit = (*q)->text(2);
+    i.zone = (*q)->text(3);
+    i.policy = (*q)->text(4);
+    i.daily_demand = (*q)->opt_real(5);
+    i.daily_demand_sd = (*q)->opt_real(6);
+    index.emplace(i.sku, items.size());
+    items.push_back(std::move(i));
+  }
+  (*q)->reset();
+  auto b = db.prepare("SELECT code, sku, pack_qty FROM barcodes ORDER BY code_key");
+  if (!b) return b.error();
+  for (;;) {
+    auto more = (*b)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto it = index.find((*b)->text(1));
+    if (it == index.end()) continue;
+    auto qty = (*b)->int64(2);
+    if (qty == 1)
+      items[it->second].barcodes.push_back((*b)->text(0));
+    else
+      items[it->second].cases.push_back({(*b)->text(0), qty});
+  }
+  (*b)->reset();
+  return Catalog::build(std::move(items));
+}
+
+}  // namespace depot::store

@@ -1,0 +1,83 @@
+// The stock ledger: append-only movements and the per-SKU stock projection, in SQLite.
+// `post` records a batch of movements in ONE transaction, together with each movement's
+// outbox record: when it returns, every posted movement is durable (per the connection's
+// synchronous mode) and will be reported to the cloud. The arithmetic is core/stock.
+// Thread-safety: use from the thread that owns the Database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/error.hpp"
+#include "core/movement.hpp"
+#include "store/database.hpp"
+
+namespace depot::store {
+
+enum class PostOutcome {
+  kPosted,     // recorded now
+  kDuplicate,  // this id was recorded before; stock unchanged
+  kRejected,   // invalid (unknown SKU, quantity rule); nothing recorded
+};
+
+struct PostResult {
+  PostOutcome outcome = PostOutcome::kRejected;
+  std::string error;      // why, for kRejected
+  Posting posting;        // for kPosted
+  StockLine after;        // the SKU's line after this movement (kPosted)
+};
+
+// A recorded movement, as read back.
+struct MovementRecord {
+  std::int64_t seq = 0;
+  std::string id, sku, kind, source, wall_time;
+  std::int64_t qty = 0, held_qty = 0, on_hand_after = 0, mono_ns = 0;
+  std::optional<std::int64_t> counted;
+  std::optional<std::string> lot, expiry, serial;
+  bool negative = false;
+};
+
+// A SKU's stock as listed by `depot-agent stock`.
+struct StockRow {
+  std::string sku, name, unit, zone;
+  StockLine line;
+  bool active = true;
+  std::optional<std::string> updated_at;
+};
+
+struct MovementFilter {
+  std::optional<std::string> sku;
+  std::optional<std::string> since;  // RFC 3339 UTC; movements at or after it
+  std::int64_t limit = 0;            // 0 = all
+};
+
+class Ledger {
+ public:
+  explicit Ledger(Database& db) : db_(db) {}
+
+  // Records `requests` in one transaction. Per-movement problems (unknown SKU, bad
+  // quantity) are results, not errors, and do not stop the rest of the batch. An Error means
+  // nothing in the batch was recorded (the transaction rolled back).
+  Expected<std::vector<PostResult>> post(std::span<const MovementRequest> requests);
+
+  Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku);
+  Expected<std::vector<MovementRecord>> movements(const MovementFilter& filter);
+
+ private:
+  Expected<PostResult> post_one(const MovementRequest& r);
+  Database& db_;
+};
+
+// Writes the catalog into the database (skus and barcodes), marking config SKUs that are no
+// longer listed inactive. Skips all work when the catalog is unchanged since the last call
+// (a fingerprint is kept in `meta`). Runs in its own transaction.
+Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now);
+
+// Reads the active catalog back from the database.
+Expected<Catalog> load_catalog(Database& db);
+
+}  // namespace depot::store

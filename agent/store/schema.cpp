@@ -1,0 +1,99 @@
+#include "store/schema.hpp"
+
+#include <array>
+
+namespace depot::store {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// SQL: every table the agent keeps. Append new migrations at the end; never edit old ones.
+// ---------------------------------------------------------------------------------------
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+-- The catalog, as configured (origin 'config') or, later, as the cloud sent it ('cloud').
+-- SKUs are never deleted (movements refer to them); a SKU gone from the config is inactive.
+CREATE TABLE skus(
+  sku             TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  unit            TEXT NOT NULL,
+  zone            TEXT NOT NULL,
+  policy          TEXT NOT NULL,
+  daily_demand    REAL,
+  daily_demand_sd REAL,
+  origin          TEXT NOT NULL,
+  active          INTEGER NOT NULL DEFAULT 1,
+  updated_at      TEXT NOT NULL
+);
+
+-- Barcodes by key: GTINs in 14-digit form, internal codes as written.
+CREATE TABLE barcodes(
+  code_key TEXT PRIMARY KEY,
+  code     TEXT NOT NULL,
+  sku      TEXT NOT NULL REFERENCES skus(sku),
+  pack_qty INTEGER NOT NULL CHECK (pack_qty > 0)
+) WITHOUT ROWID;
+CREATE INDEX barcodes_sku ON barcodes(sku);
+
+-- The stock ledger: append-only. qty is the signed change to on hand; held_qty the signed
+-- change to held. A count stores what was counted and its variance as qty.
+CREATE TABLE movements(
+  seq           INTEGER PRIMARY KEY,
+  id            TEXT NOT NULL UNIQUE,
+  sku           TEXT NOT NULL REFERENCES skus(sku),
+  kind          TEXT NOT NULL CHECK (kind IN
+                  ('receive','pick','return','adjust','count','hold','release','writeoff')),
+  qty           INTEGER NOT NULL,
+  held_qty      INTEGER NOT NULL DEFAULT 0,
+  counted       INTEGER,
+  source        TEXT NOT NULL,
+  lot           TEXT,
+  expiry        TEXT,
+  serial        TEXT,
+  wall_time     TEXT NOT NULL,
+  mono_ns       INTEGER NOT NULL,
+  on_hand_after INTEGER NOT NULL,
+  negative      INTEGER NOT NULL
+);
+CREATE INDEX movements_sku ON movements(sku, seq);
+CREATE INDEX movements_time ON movements(wall_time);
+CREATE TRIGGER movements_no_update BEFORE UPDATE ON movements
+  BEGIN SELECT RAISE(ABORT, 'movements are append-only: post a correcting movement'); END;
+CREATE TRIGGER movements_no_delete BEFORE DELETE ON movements
+  BEGIN SELECT RAISE(ABORT, 'movements are append-only: post a correcting movement'); END;
+
+-- The stock projection, maintained in the same transaction as each movement.
+CREATE TABLE stock(
+  sku        TEXT PRIMARY KEY REFERENCES skus(sku),
+  on_hand    INTEGER NOT NULL,
+  held       INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The outbox: what the cloud has yet to acknowledge, per stream, in seq order. A record is
+-- written in the same transaction as the change it reports. next_seq never goes back, so a
+-- seq is never reused even after its record has been delivered and removed.
+CREATE TABLE outbox_streams(
+  stream   TEXT PRIMARY KEY,
+  next_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox(
+  stream  TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  id      TEXT NOT NULL,
+  ts      TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (stream, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations{kV1};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() { return kMigrations; }
+
+}  // namespace depot::store

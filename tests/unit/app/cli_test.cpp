@@ -1,0 +1,254 @@
+// The depot-agent binary as an operator uses it: real process, real config file, real
+// SQLite file. Each call's exit code, stdout and stderr are checked.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace depot {
+namespace {
+using ::testing::HasSubstr;
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+  return s;
+}
+
+Run agent(std::vector<std::string> args) {
+  int out[2], err[2];
+  EXPECT_EQ(pipe(out), 0);
+  EXPECT_EQ(pipe(err), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    close(out[0]), close(err[0]), close(out[1]), close(err[1]);
+    std::vector<char*> argv{const_cast<char*>(DEPOT_AGENT_BIN)};
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(DEPOT_AGENT_BIN, argv.data());
+    _exit(127);
+  }
+  close(out[1]), close(err[1]);
+  Run r;
+  // stderr is small; read stdout fully first, then stderr.
+  r.out = drain(out[0]);
+  r.err = drain(err[0]);
+  close(out[0]), close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_ = dir_.file("agent.json");
+    test::write_file(cfg_, test::sample_config("depot.db"));
+  }
+  nlohmann::json stock() {
+    auto r = agent({"stock", "-c", cfg_, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+  std::int64_t on_hand(const std::string& sku) {
+    for (const auto& row : stock())
+      if (row["sku"] == sku) return row["on_hand"].get<std::int64_t>();
+    ADD_FAILURE() << sku << " not listed";
+    return 0;
+  }
+  test::TempDir dir_;
+  std::string cfg_;
+};
+
+TEST_F(Cli, CheckAcceptsAValidFile) {
+  auto r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ok (site test-site, gateway gw-1, 2 SKUs"));
+}
+
+TEST_F(Cli, CheckListsEveryProblemAndExits2) {
+  test::write_file(cfg_, R"({"site":"a b","gateway":"g","database":"x.db","colour":"red",
+    "durability":{"batch_max_ms":-1},"catalog":[{"sku":"A","barcodes":["4006381333932"]}]})");
+  auto r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("4 problems"));
+  EXPECT_THAT(r.err, HasSubstr("site: \"a b\" must be 1-64 characters"));
+  EXPECT_THAT(r.err, HasSubstr("colour: unknown key"));
+  EXPECT_THAT(r.err, HasSubstr("durability.batch_max_ms: -1 must be between 0 and 1000"));
+  EXPECT_THAT(r.err, HasSubstr("catalog[0].barcodes[0]: \"4006381333932\" fails the GTIN-13"));
+}
+
+TEST_F(Cli, CheckNamesAMissingFile) {
+  auto r = agent({"check", "-c", dir_.file("nope.json")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("nope.json: cannot read: No such file or directory"));
+}
+
+TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
+  EXPECT_EQ(on_hand("TINT"), 0);
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "14006381333938",
+                  "--qty", "2", "--lot", "L42", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["outcome"], "posted");
+  EXPECT_EQ(j["qty"], 24);
+  r = agent({"scan", "-c", cfg_, "--kind", "pick", "--code", "4006381333931"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pick TINT -1 -> on hand 23, available 23"));
+  EXPECT_EQ(on_hand("TINT"), 23);
+  r = agent({"movements", "-c", cfg_, "--sku", "TINT", "--json"});
+  auto ms = nlohmann::json::parse(r.out);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0]["lot"], "L42");
+  EXPECT_EQ(ms[0]["source"], "cli");
+}
+
+TEST_F(Cli, CountThroughTheCliRecordsTheVariance) {
+  ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--qty", "10"}).code, 0);
+  auto r = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "5012345678900", "--qty", "7",
+                  "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["counted"], 7);
+  EXPECT_EQ(j["qty"], -3);
+  EXPECT_EQ(on_hand("MATCHA"), 7);
+}
+
+TEST_F(Cli, TheSameIdTwiceChangesStockOnce) {
+  for (int i = 0; i < 2; ++i) {
+    auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--id",
+                    "dock-7-0001"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    if (i == 1) {
+      EXPECT_THAT(r.out, HasSubstr("duplicate: movement dock-7-0001"));
+    }
+  }
+  EXPECT_EQ(on_hand("MATCHA"), 1);
+}
+
+TEST_F(Cli, PickBelowZeroIsRecordedWithAWarning) {
+  auto r = agent({"scan", "-c", cfg_, "--kind", "pick", "--code", "INT-MATCHA", "--qty", "2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NEGATIVE"));
+  EXPECT_EQ(on_hand("MATCHA"), -2);
+  EXPECT_EQ(stock()[0]["negative"], true);
+}
+
+TEST_F(Cli, BadInputIsNamedExits2AndLeavesStockAlone) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"--kind", "pick", "--code", "INT-MATCHA", "--qty", "-3"}, "quantity -3 must be positive"},
+      {{"--kind", "pick", "--code", "INT-MATCHA", "--qty", "two"}, "--qty: \"two\" must be a whole number"},
+      {{"--kind", "pick", "--code", "0000000000000"}, "barcode \"0000000000000\" is not in the catalog"},
+      {{"--kind", "pick", "--code", "4006381333932"}, "fails the GTIN-13 check digit (expected 1)"},
+      {{"--kind", "steal", "--code", "INT-MATCHA"}, "--kind: \"steal\" must be one of"},
+      {{"--kind", "count", "--code", "INT-MATCHA"}, "--qty is required for a count"},
+      {{"--kind", "pick"}, "--code is required"},
+      {{"--kind", "pick", "--code", "INT-MATCHA", "--colour", "red"}, "unknown option --colour"},
+  };
+  for (auto& c : cases) {
+    std::vector<std::string> args{"scan", "-c", cfg_};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = agent(args);
+    EXPECT_EQ(r.code, 2) << c.message;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+  }
+  EXPECT_EQ(on_hand("MATCHA"), 0);
+  EXPECT_EQ(on_hand("TINT"), 0);
+  auto r = agent({"movements", "-c", cfg_, "--json"});
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0u);
+}
+
+TEST_F(Cli, AnUnwritableDatabasePathIsNamed) {
+  test::write_file(cfg_, test::sample_config(dir_.file("missing-folder/depot.db")));
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("missing-folder does not exist"));
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 0);  // the file is valid; the machine lacks the folder
+  EXPECT_THAT(r.err, HasSubstr("warning: database:"));
+}
+
+TEST_F(Cli, MovementsSinceValidatesItsTime) {
+  auto r = agent({"movements", "-c", cfg_, "--since", "last tuesday"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--since: \"last tuesday\" must be"));
+  EXPECT_EQ(agent({"movements", "-c", cfg_, "--since", "2h"}).code, 0);
+}
+
+TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait (bounded) for the daemon to create its database.
+  for (int i = 0; i < 100 && !std::filesystem::exists(dir_.file("depot.db")); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 20; ++i) {
+    auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  EXPECT_EQ(on_hand("MATCHA"), 20);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
+  test::write_file(dir_.file("depot.db"), std::string(4096, 'z'));
+  pid_t pid = fork();
+  int errpipe[2];
+  if (pid == 0) {
+    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
+    _exit(127);
+  }
+  (void)errpipe;
+  bool moved = false;
+  for (int i = 0; i < 100 && !moved; ++i) {
+    for (auto& e : std::filesystem::directory_iterator(dir_.path()))
+      if (e.path().filename().string().starts_with("depot.db.corrupt-")) moved = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(on_hand("MATCHA"), 0);  // a fresh database took its place
+}
+
+TEST_F(Cli, UnknownCommandAndUsage) {
+  auto r = agent({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command \"frobnicate\""));
+  r = agent({"version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("depot-agent 0."));
+}
+
+}  // namespace
+}  // namespace depot

@@ -1,0 +1,106 @@
+#include "core/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace depot {
+namespace {
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+std::vector<std::string> problems(const std::string& json) { return parse_config(json).problems; }
+
+const char* kMinimal = R"({"site":"s1","gateway":"g1","database":"x.db"})";
+
+TEST(Config, MinimalConfigGetsDocumentedDefaults) {
+  auto r = parse_config(kMinimal);
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  EXPECT_EQ(r.config->site, "s1");
+  EXPECT_EQ(r.config->durability.synchronous, Synchronous::kFull);
+  EXPECT_EQ(r.config->durability.batch_max_movements, 256);
+  EXPECT_EQ(r.config->durability.batch_max_ms, 5);
+  EXPECT_EQ(r.config->durability.busy_timeout_ms, 5000);
+  EXPECT_EQ(r.config->log_level, "info");
+  EXPECT_TRUE(r.config->catalog.empty());
+}
+
+TEST(Config, RequiredKeysAreNamed) {
+  EXPECT_THAT(problems("{}"), ElementsAre("site: is required", "gateway: is required",
+                                          "database: is required"));
+}
+
+TEST(Config, SyntaxErrorSaysWhere) {
+  auto p = problems(R"({"site": "s1",})");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_THAT(p[0], HasSubstr("not valid JSON"));
+  EXPECT_THAT(p[0], HasSubstr("line 1"));
+}
+
+TEST(Config, UnknownKeysAreErrorsWithASuggestion) {
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","durabilty":{},
+    "catalog":[{"sku":"A","nmae":"x"}]})");
+  EXPECT_THAT(p, UnorderedElementsAre("durabilty: unknown key (did you mean \"durability\"?)",
+                             "catalog[0].nmae: unknown key (did you mean \"name\"?)"));
+}
+
+TEST(Config, TypeAndRangeRulesNameThePathAndValue) {
+  auto p = problems(R"({"site":"s 1","gateway":7,"database":"x.db",
+    "durability":{"synchronous":"fast","batch_max_movements":0,"batch_max_ms":5000},
+    "log_level":"loud"})");
+  EXPECT_THAT(p, ElementsAre(
+      "site: \"s 1\" must be 1-64 characters of letters, digits, '_', '-' or '.'",
+      "gateway: 7 must be a string, not an integer",
+      "durability.synchronous: \"fast\" must be one of: normal, full, extra",
+      "durability.batch_max_movements: 0 must be between 1 and 10000",
+      "durability.batch_max_ms: 5000 must be between 0 and 1000",
+      "log_level: \"loud\" must be one of: debug, info, warning, error"));
+}
+
+TEST(Config, CatalogRules) {
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
+    {"sku":"A","barcodes":["4006381333932", 4006381333931, "has space"]},
+    {"sku":"B","barcodes":["4006381333931"],"cases":[{"barcode":"14006381333938","qty":0}]},
+    {"sku":"C","barcodes":["04006381333931"],"daily_demand":-1},
+    {"sku":"B"},
+    {"name":"no sku"}
+  ]})");
+  EXPECT_THAT(p, ElementsAre(
+      "catalog[0].barcodes[0]: \"4006381333932\" fails the GTIN-13 check digit (expected 1)",
+      "catalog[0].barcodes[1]: 4006381333931 must be a string (quote it: leading zeros matter)",
+      "catalog[0].barcodes[2]: \"has space\" must be printable ASCII without spaces",
+      "catalog[1].cases[0].qty: 0 must be between 1 and 1000000",
+      "catalog[2].daily_demand: -1.0 must not be negative",
+      "catalog[2].barcodes[0]: \"04006381333931\" is already used by catalog[1].barcodes[0]",
+      "catalog[3].sku: \"B\" is already used by catalog[1]",
+      "catalog[4].sku: is required"));
+}
+
+TEST(Config, SameGtinInTwoFormsIsADuplicate) {
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
+    {"sku":"A","barcodes":["4006381333931"]},
+    {"sku":"B","barcodes":["04006381333931"]}]})");
+  EXPECT_THAT(p, ElementsAre(
+      "catalog[1].barcodes[0]: \"04006381333931\" is already used by catalog[0].barcodes[0]"));
+}
+
+TEST(Config, ReportsEveryProblemNotJustTheFirst) {
+  auto p = problems(R"({"site":"","gateway":"","database":"","extra":1,"catalog":{}})");
+  EXPECT_EQ(p.size(), 5u);
+}
+
+TEST(Config, ExampleFilesAreValid) {
+  for (const char* name : {"demo.json", "agent.json"}) {
+    std::ifstream in(std::string(DEPOT_SOURCE_DIR) + "/config/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto r = parse_config(text.str());
+    EXPECT_TRUE(r.config) << name << ": " << (r.problems.empty() ? "" : r.problems[0]);
+  }
+}
+
+}  // namespace
+}  // namespace depot

@@ -1,0 +1,71 @@
+#include "core/stock.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace depot {
+namespace {
+using test::movement;
+
+TEST(StockPost, ReceivePickReturnMoveOnHand) {
+  StockLine line{10, 0};
+  auto p = stock::post(line, movement("a", "S", MovementKind::kReceive, 5));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->on_hand_delta, 5);
+  line = stock::apply(line, *p);
+  p = stock::post(line, movement("b", "S", MovementKind::kPick, 3));
+  line = stock::apply(line, *p);
+  p = stock::post(line, movement("c", "S", MovementKind::kReturn, 1));
+  line = stock::apply(line, *p);
+  EXPECT_EQ(line.on_hand, 13);
+  EXPECT_EQ(line.available(), 13);
+}
+
+TEST(StockPost, CountRecordsTheVariance) {
+  StockLine line{40, 0};
+  auto p = stock::post(line, movement("c", "S", MovementKind::kCount, 37));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->counted, 37);
+  EXPECT_EQ(p->on_hand_delta, -3);
+  EXPECT_EQ(stock::apply(line, *p).on_hand, 37);
+  // A count above the book is a positive variance; a count of zero empties the location.
+  EXPECT_EQ(stock::post(line, movement("d", "S", MovementKind::kCount, 45))->on_hand_delta, 5);
+  EXPECT_EQ(stock::post(line, movement("e", "S", MovementKind::kCount, 0))->on_hand_delta, -40);
+}
+
+TEST(StockPost, PickBelowZeroIsRecordedAndFlagged) {
+  StockLine line{2, 0};
+  auto p = stock::post(line, movement("p", "S", MovementKind::kPick, 5));
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->negative);
+  EXPECT_EQ(stock::apply(line, *p).on_hand, -3);
+}
+
+TEST(StockPost, HoldReleaseAndWriteoffMoveHeld) {
+  StockLine line{20, 0};
+  line = stock::apply(line, *stock::post(line, movement("h", "S", MovementKind::kHold, 20)));
+  EXPECT_EQ(line.available(), 0);
+  line = stock::apply(line, *stock::post(line, movement("r", "S", MovementKind::kRelease, 5)));
+  EXPECT_EQ(line.held, 15);
+  line = stock::apply(line, *stock::post(line, movement("w", "S", MovementKind::kWriteoff, 15)));
+  EXPECT_EQ(line.on_hand, 5);
+  EXPECT_EQ(line.held, 0);
+  EXPECT_EQ(line.available(), 5);
+}
+
+TEST(StockPost, QuantityRulesAreNamed) {
+  StockLine line{1, 0};
+  auto p = stock::post(line, movement("x", "S", MovementKind::kPick, -3));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message, "quantity -3 must be positive for a pick");
+  EXPECT_EQ(stock::post(line, movement("x", "S", MovementKind::kAdjust, 0)).error().message,
+            "quantity 0 must not be zero for an adjust");
+  EXPECT_EQ(stock::post(line, movement("x", "S", MovementKind::kCount, -1)).error().message,
+            "quantity -1 must not be negative for a count");
+  EXPECT_EQ(stock::post(line, movement("x", "S", MovementKind::kRelease, 2)).error().message,
+            "quantity 2 exceeds the 0 held for a release");
+}
+
+}  // namespace
+}  // namespace depot

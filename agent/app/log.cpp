@@ -39,9 +39,11 @@ void write(Level level, std::string_view message) {
   if (static_cast<int>(level) > static_cast<int>(g_min)) return;
   std::string line;
   if (g_journal) {
-    line = "<" + std::to_string(static_cast<int>(level)) + ">";
+    line.push_back('<');
+    line.push_back(static_cast<char>('0' + static_cast<int>(level)));
+    line.push_back('>');
   } else {
-    line = wall_now() + " " + name(level) + " ";
+    line.append(wall_now()).append(" ").append(name(level)).append(" ");
   }
   line += message;
   line += '\n';

@@ -161,6 +161,7 @@ ConfigResult parse_config(std::string_view text) {
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
       c.log_level = *s;
     if (const auto* a = r.array("catalog", false)) read_catalog(*a, p, c.catalog);
+    if (const auto* a = r.array("scanners", false)) read_scanners(*a, p, c.scanners);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

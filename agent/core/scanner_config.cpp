@@ -1,0 +1,104 @@
+#include "core/scanner_config.hpp"
+
+#include <set>
+
+namespace depot {
+
+std::string_view driver_name(const ScannerConfig& s) {
+  switch (s.driver.index()) {
+    case 0: return "evdev";
+    case 1: return "serial";
+    case 2: return "tcp";
+    default: return "stdin";
+  }
+}
+
+namespace {
+
+bool valid_baud(std::int64_t b) {
+  for (std::int64_t ok : {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400})
+    if (b == ok) return true;
+  return false;
+}
+
+void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
+              std::vector<ScannerConfig>& out, std::set<std::string>& ids,
+              std::set<std::string>& endpoints) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return;
+  const auto before = p.items().size();
+  ScannerConfig s;
+  if (auto id = r.identifier("id", true)) {
+    s.id = *id;
+    if (!ids.insert(s.id).second) p.add(r.path_of("id"), describe(s.id) + " is already used by another scanner");
+  }
+  if (auto role = r.one_of("role", true, {"receive", "pick", "return", "count"}))
+    s.role = *parse_movement_kind(*role);
+  s.double_read_ms = r.integer_or("double_read_ms", s.double_read_ms, 0, 10000);
+  auto driver = r.one_of("driver", true, {"evdev", "serial", "tcp", "stdin"});
+  std::string endpoint;
+  if (driver == "evdev") {
+    EvdevSettings e;
+    if (auto v = r.string("path", true)) e.path = *v;
+    if (auto v = r.boolean("grab", false)) e.grab = *v;
+    if (auto v = r.one_of("layout", false, {"us", "de"})) e.layout = *v;
+    e.reopen_max_s = r.integer_or("reopen_max_s", e.reopen_max_s, 1, 3600);
+    endpoint = e.path;
+    s.driver = e;
+  } else if (driver == "serial") {
+    SerialSettings e;
+    if (auto v = r.string("path", true)) e.path = *v;
+    if (auto b = r.integer("baud", false)) {
+      if (valid_baud(*b))
+        e.baud = *b;
+      else
+        p.add(r.path_of("baud"), std::to_string(*b) +
+                                     " is not a standard baud rate (1200-230400, e.g. 9600, 115200)");
+    }
+    if (auto v = r.one_of("parity", false, {"none", "even", "odd"}))
+      e.parity = *v == "none" ? Parity::kNone : *v == "even" ? Parity::kEven : Parity::kOdd;
+    e.data_bits = r.integer_or("data_bits", e.data_bits, 5, 8);
+    e.stop_bits = r.integer_or("stop_bits", e.stop_bits, 1, 2);
+    if (auto v = r.one_of("terminator", false, {"cr", "lf", "crlf"}))
+      e.terminator = *v == "cr" ? Terminator::kCr : *v == "lf" ? Terminator::kLf : Terminator::kCrLf;
+    e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
+    e.reopen_max_s = r.integer_or("reopen_max_s", e.reopen_max_s, 1, 3600);
+    endpoint = e.path;
+    s.driver = e;
+  } else if (driver == "tcp") {
+    TcpSettings e;
+    e.listen = r.string_or("listen", e.listen);
+    if (auto port = r.integer("port", true, 1, 65535)) e.port = *port;
+    e.max_clients = r.integer_or("max_clients", e.max_clients, 1, 256);
+    e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
+    e.idle_timeout_s = r.integer_or("idle_timeout_s", e.idle_timeout_s, 0, 86400);
+    endpoint = "tcp:" + e.listen + ":" + std::to_string(e.port);
+    s.driver = e;
+  } else if (driver == "stdin") {
+    StdinSettings e;
+    e.path = r.string_or("path", "");
+    e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
+    endpoint = e.path.empty() ? "stdin" : e.path;
+    s.driver = e;
+  } else {
+    // Still mark the driver keys as known so the only problem reported is the driver's.
+    for (auto k : {"path", "grab", "layout", "reopen_max_s", "baud", "parity", "data_bits",
+                   "stop_bits", "terminator", "max_line", "listen", "port", "max_clients",
+                   "idle_timeout_s"})
+      r.get(k, false);
+  }
+  if (!endpoint.empty() && !endpoints.insert(endpoint).second)
+    p.add(path, "two scanners read the same device " + describe(endpoint));
+  r.finish();
+  if (p.items().size() == before) out.push_back(std::move(s));
+}
+
+}  // namespace
+
+void read_scanners(const nlohmann::json& array, Problems& p, std::vector<ScannerConfig>& out) {
+  std::set<std::string> ids, endpoints;
+  for (std::size_t i = 0; i < array.size(); ++i)
+    read_one(array[i], "scanners[" + std::to_string(i) + "]", p, out, ids, endpoints);
+}
+
+}  // namespace depot

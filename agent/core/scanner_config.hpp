@@ -1,0 +1,64 @@
+// Configuration of barcode scanners: one entry per physical scanner, with its id, its role
+// (which gives the default movement kind), the double-read window, and the settings of its
+// driver (evdev, serial, tcp or stdin). Each driver's README documents its table.
+// Pure: validation only; drivers/ opens the devices.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/json_fields.hpp"
+#include "core/movement.hpp"
+
+namespace depot {
+
+struct EvdevSettings {
+  std::string path;            // /dev/input/by-id/...-event-kbd (preferred) or /dev/input/eventN
+  bool grab = true;            // EVIOCGRAB: keep the scans from also typing into a console
+  std::string layout = "us";   // key map: "us" or "de" (see drivers/scanner/evdev/README.md)
+  std::int64_t reopen_max_s = 30;
+};
+
+enum class Parity { kNone, kEven, kOdd };
+enum class Terminator { kCr, kLf, kCrLf };
+
+struct SerialSettings {
+  std::string path;  // /dev/ttyACM0, /dev/ttyUSB0, /dev/serial/by-id/...
+  std::int64_t baud = 9600;
+  Parity parity = Parity::kNone;
+  std::int64_t data_bits = 8;
+  std::int64_t stop_bits = 1;
+  Terminator terminator = Terminator::kCr;
+  std::int64_t max_line = 256;
+  std::int64_t reopen_max_s = 30;
+};
+
+struct TcpSettings {
+  std::string listen = "127.0.0.1";  // loopback by default: exposing it is a deliberate choice
+  std::int64_t port = 0;             // required
+  std::int64_t max_clients = 8;
+  std::int64_t max_line = 256;
+  std::int64_t idle_timeout_s = 300;  // a silent client is disconnected (0 = never)
+};
+
+struct StdinSettings {
+  std::string path;  // "" = the agent's standard input; otherwise a named pipe (FIFO)
+  std::int64_t max_line = 256;
+};
+
+struct ScannerConfig {
+  std::string id;
+  MovementKind role = MovementKind::kPick;  // receive | pick | return | count
+  std::int64_t double_read_ms = 300;         // same data from this scanner within it = one scan
+  std::variant<EvdevSettings, SerialSettings, TcpSettings, StdinSettings> driver;
+};
+
+std::string_view driver_name(const ScannerConfig& s);
+
+// Reads the `scanners` array. Problems are added to `p` with their JSON path.
+void read_scanners(const nlohmann::json& array, Problems& p, std::vector<ScannerConfig>& out);
+
+}  // namespace depot

@@ -1,0 +1,54 @@
+// Barcode scanner drivers: I/O only. A driver reads one device and reports each complete
+// scan (the bytes between terminators) to its `ScanEvents` on the agent's event loop; it
+// decodes nothing. What a scan means is decided by the domain core (core/scan).
+// Lifecycle: construct, start(), stop(). A driver never takes the agent down: a device that
+// disappears is reopened with exponential backoff, and every such event is reported.
+// Thread-safety: all calls and callbacks happen on the io_context's one thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/scanner_config.hpp"
+
+namespace depot::drivers {
+
+struct ScanEvents {
+  // One complete scan, terminator removed.
+  std::function<void(std::string data)> scan;
+  // Bytes that cannot be a scan (too long, ...): never silently dropped.
+  std::function<void(std::string data, std::string reason)> reject;
+  // Device lifecycle for the log: opened, unplugged, reopen failed, client connected...
+  std::function<void(bool is_error, std::string message)> status;
+};
+
+class Scanner {
+ public:
+  virtual ~Scanner() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+std::unique_ptr<Scanner> make_scanner(boost::asio::io_context& io, const ScannerConfig& config,
+                                      ScanEvents events);
+
+// Exponential backoff for reopening a device: 100 ms, 200 ms, ... up to `max`.
+class Backoff {
+ public:
+  explicit Backoff(std::chrono::milliseconds max) : max_(max) {}
+  std::chrono::milliseconds next() {
+    auto d = current_;
+    current_ = std::min(current_ * 2, max_);
+    return d;
+  }
+  void reset() { current_ = std::chrono::milliseconds(100); }
+
+ private:
+  std::chrono::milliseconds max_;
+  std::chrono::milliseconds current_{100};
+};
+
+}  // namespace depot::drivers

@@ -6,6 +6,7 @@
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
+#include "app/scan_intake.hpp"
 #include "app/store_access.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
@@ -49,10 +50,13 @@ int run_daemon(LoadedConfig loaded) {
   store::GroupCommit commits(io, ledger, static_cast<std::size_t>(d.batch_max_movements),
                              std::chrono::milliseconds(d.batch_max_ms));
 
+  ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits);
+
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+    scans.stop();
     commits.flush();
     io.stop();
   });
@@ -83,6 +87,7 @@ int run_daemon(LoadedConfig loaded) {
   };
   wait_hup();
 
+  scans.start();
   log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
             " SKUs, synchronous=" + std::string(to_string(d.synchronous)));
   io.run();

@@ -37,6 +37,7 @@ struct MovementRequest {
   std::optional<std::string> serial;
   std::string wall_time;   // RFC 3339 UTC, e.g. 2026-11-23T14:34:00.123Z
   std::int64_t mono_ns = 0;  // CLOCK_MONOTONIC at capture, for ordering within a boot
+  std::optional<std::string> reverses;  // for a compensating movement (UNDO): the id it undoes
 };
 
 // The per-SKU stock projection the ledger keeps beside its movements.
@@ -52,6 +53,7 @@ struct Posting {
   std::int64_t held_delta = 0;
   std::optional<std::int64_t> counted;  // for a count: the quantity counted
   bool negative = false;  // on hand is below zero after this movement (flagged, not refused)
+  bool serial_repeat = false;  // a pick of a serial that was already picked (flagged)
 };
 
 }  // namespace depot

@@ -23,6 +23,8 @@ nlohmann::json movement_record(const MovementRequest& r, const Posting& p,
   if (r.lot) j["lot"] = *r.lot;
   if (r.expiry) j["expiry"] = *r.expiry;
   if (r.serial) j["serial"] = *r.serial;
+  if (r.reverses) j["reverses"] = *r.reverses;
+  if (p.serial_repeat) j["serial_repeat"] = true;
   return j;
 }
 
@@ -98,11 +100,20 @@ Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
     return res;
   }
   StockLine after = stock::apply(before, *posting);
+  if (r.serial && r.kind == MovementKind::kPick) {
+    auto again = db_.prepare(
+        "SELECT 1 FROM movements WHERE sku = ?1 AND serial = ?2 AND kind = 'pick' LIMIT 1");
+    if (!again) return again.error();
+    auto seen_serial = (*again)->bind(1, r.sku).bind(2, *r.serial).step();
+    if (!seen_serial) return seen_serial.error();
+    posting->serial_repeat = *seen_serial;
+    (*again)->reset();
+  }
 
   auto ins = db_.prepare(
       "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
-      " wall_time, mono_ns, on_hand_after, negative)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+      " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
   if (!ins) return ins.error();
   (*ins)
       ->bind(1, r.id)
@@ -118,7 +129,9 @@ Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
       .bind(11, r.wall_time)
       .bind(12, r.mono_ns)
       .bind(13, after.on_hand)
-      .bind(14, static_cast<std::int64_t>(posting->negative));
+      .bind(14, static_cast<std::int64_t>(posting->negative))
+      .bind(15, r.reverses)
+      .bind(16, static_cast<std::int64_t>(posting->serial_repeat));
   if (auto st = (*ins)->run(); !st) return st.error();
 
   auto up = db_.prepare(
@@ -171,11 +184,12 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
 Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f) {
   auto q = db_.prepare(
       "SELECT seq, id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial, wall_time,"
-      " mono_ns, on_hand_after, negative FROM movements"
+      " mono_ns, on_hand_after, negative, reverses, serial_repeat FROM movements"
       " WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR wall_time >= ?2)"
-      " ORDER BY seq LIMIT ?3");
+      " AND (?4 IS NULL OR id = ?4) ORDER BY seq LIMIT ?3");
   if (!q) return q.error();
   (*q)->bind(1, f.sku).bind(2, f.since).bind(3, f.limit > 0 ? f.limit : std::int64_t{-1});
+  (*q)->bind(4, f.id);
   std::vector<MovementRecord> out;
   for (;;) {
     auto more = (*q)->step();
@@ -197,10 +211,21 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
     m.mono_ns = (*q)->int64(12);
     m.on_hand_after = (*q)->int64(13);
     m.negative = (*q)->int64(14) != 0;
+    m.reverses = (*q)->opt_text(15);
+    m.serial_repeat = (*q)->int64(16) != 0;
     out.push_back(std::move(m));
   }
   (*q)->reset();
   return out;
+}
+
+Expected<std::optional<MovementRecord>> Ledger::find(std::string_view id) {
+  MovementFilter f;
+  f.id = std::string(id);
+  auto rows = movements(f);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<MovementRecord>();
+  return std::optional<MovementRecord>(std::move(rows->front()));
 }
 
 Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now) {

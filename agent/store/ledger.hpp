@@ -37,8 +37,9 @@ struct MovementRecord {
   std::string id, sku, kind, source, wall_time;
   std::int64_t qty = 0, held_qty = 0, on_hand_after = 0, mono_ns = 0;
   std::optional<std::int64_t> counted;
-  std::optional<std::string> lot, expiry, serial;
+  std::optional<std::string> lot, expiry, serial, reverses;
   bool negative = false;
+  bool serial_repeat = false;
 };
 
 // A SKU's stock as listed by `depot-agent stock`.
@@ -53,6 +54,7 @@ struct MovementFilter {
   std::optional<std::string> sku;
   std::optional<std::string> since;  // RFC 3339 UTC; movements at or after it
   std::int64_t limit = 0;            // 0 = all
+  std::optional<std::string> id;     // just this movement
 };
 
 class Ledger {
@@ -66,6 +68,7 @@ class Ledger {
 
   Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku);
   Expected<std::vector<MovementRecord>> movements(const MovementFilter& filter);
+  Expected<std::optional<MovementRecord>> find(std::string_view id);
 
  private:
   Expected<PostResult> post_one(const MovementRequest& r);

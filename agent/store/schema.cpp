@@ -90,7 +90,29 @@ CREATE TABLE outbox(
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations{kV1};
+// v2: scan rejects (kept with their raw bytes, reported to the cloud), UNDO's link from a
+// compensating movement to the one it reverses, and the flag for a serial picked twice.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE movements ADD COLUMN reverses TEXT;
+ALTER TABLE movements ADD COLUMN serial_repeat INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX movements_serial ON movements(sku, serial) WHERE serial IS NOT NULL;
+
+-- Scans that changed nothing: undecodable, failed check digits, unknown barcodes, double
+-- reads, invalid control codes. raw is escaped text (GS as \x1d). Append-only.
+CREATE TABLE rejects(
+  seq       INTEGER PRIMARY KEY,
+  source    TEXT NOT NULL,
+  raw       TEXT NOT NULL,
+  reason    TEXT NOT NULL,
+  wall_time TEXT NOT NULL,
+  mono_ns   INTEGER NOT NULL
+);
+CREATE INDEX rejects_time ON rejects(wall_time);
+CREATE TRIGGER rejects_no_update BEFORE UPDATE ON rejects
+  BEGIN SELECT RAISE(ABORT, 'rejects are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
 
 }  // namespace
 

@@ -1,0 +1,56 @@
+#include "store/rejects.hpp"
+
+#include "store/outbox.hpp"
+
+namespace depot::store {
+
+Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
+  if (auto st = db.begin_immediate(); !st) return st.error();
+  auto body = [&]() -> Expected<std::int64_t> {
+    auto ins = db.prepare(
+        "INSERT INTO rejects(source, raw, reason, wall_time, mono_ns) VALUES(?1,?2,?3,?4,?5)"
+        " RETURNING seq");
+    if (!ins) return ins.error();
+    auto row = (*ins)->bind(1, r.source).bind(2, r.raw).bind(3, r.reason).bind(4, r.wall_time)
+                   .bind(5, r.mono_ns).step();
+    if (!row) return row.error();
+    auto seq = (*ins)->int64(0);
+    (*ins)->reset();
+    auto id = "reject-" + std::to_string(seq);
+    auto ob = outbox_append(db, "rejects", id, r.wall_time,
+                            {{"source", r.source}, {"raw", r.raw}, {"reason", r.reason}});
+    if (!ob) return ob.error();
+    return seq;
+  };
+  auto seq = body();
+  if (!seq) {
+    db.rollback();
+    return seq.error();
+  }
+  if (auto st = db.commit(); !st) {
+    db.rollback();
+    return st.error();
+  }
+  return seq;
+}
+
+Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std::string>& since,
+                                           std::int64_t limit) {
+  auto q = db.prepare(
+      "SELECT seq, source, raw, reason, wall_time, mono_ns FROM rejects"
+      " WHERE (?1 IS NULL OR wall_time >= ?1) ORDER BY seq LIMIT ?2");
+  if (!q) return q.error();
+  (*q)->bind(1, since).bind(2, limit > 0 ? limit : std::int64_t{-1});
+  std::vector<Reject> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.push_back({(*q)->int64(0), (*q)->text(1), (*q)->text(2), (*q)->text(3), (*q)->text(4),
+                   (*q)->int64(5)});
+  }
+  (*q)->reset();
+  return out;
+}
+
+}  // namespace depot::store

@@ -60,9 +60,7 @@ Expected<ResolvedScan> resolve_scan(const Catalog& catalog, const ScanIntent& in
       return Error{"AI (37): " + std::to_string(*d.trade_item_count) + " x pack of " +
                    std::to_string(match->pack_qty) + " is more than " + std::to_string(kMaxUnits)};
     per_scan = *d.trade_item_count * match->pack_qty;
-  } else if (d.trade_item_count) {
-    return Error{"AI (37) counts the trade items of the GTIN in AI (02), which this label lacks"};
-  }
+  }  // (37) without (02): decode refuses it beside (01); alone it names no item (above)
   if (d.variable_count) {
     if (*d.variable_count <= 0) return Error{"AI (30): count 0 must be positive"};
     if (match->pack_qty != 1)

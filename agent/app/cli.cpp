@@ -35,7 +35,8 @@ commands:
   stock      [-c FILE] [--sku S] [--json]
                                        stock per SKU: on hand, held, available
   scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
-             [--id ID] [--json]        record a scan, exactly as a scanner would
+             [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
+                                       for decode: GS1, EAN/UPC or an internal code)
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
                                        the ledger, oldest first; T is RFC 3339, a date or
                                        an age like 15m, 2h, 3d
@@ -57,6 +58,23 @@ std::optional<std::int64_t> to_int(const std::string& s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// Command-line stand-ins for the GS separator: "\x1d" (either case) and "<GS>".
+std::string unescape_gs(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.substr(i, 4) == "\\x1d" || s.substr(i, 4) == "\\x1D") {
+      out += barcode::kGs;
+      i += 4;
+    } else if (s.substr(i, 4) == "<GS>") {
+      out += barcode::kGs;
+      i += 4;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
 }
 
 struct Context {
@@ -163,7 +181,7 @@ int cmd_scan(const Args& a, Context& c) {
     return kBadInput;
   }
   ScanIntent intent;
-  intent.code = *code;
+  intent.code = unescape_gs(*code);
   intent.kind = *kind;
   intent.reference_year = current_year();
   if (auto q = a.get("--qty")) {
@@ -324,23 +342,6 @@ int cmd_movements(const Args& a, Context& c) {
     c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "") << "\n";
   }
   return kOk;
-}
-
-// Command-line stand-ins for the GS separator: "\x1d" (either case) and "<GS>".
-std::string unescape_gs(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    if (s.substr(i, 4) == "\\x1d" || s.substr(i, 4) == "\\x1D") {
-      out += barcode::kGs;
-      i += 4;
-    } else if (s.substr(i, 4) == "<GS>") {
-      out += barcode::kGs;
-      i += 4;
-    } else {
-      out += s[i++];
-    }
-  }
-  return out;
 }
 
 nlohmann::json decoded_json(const barcode::Decoded& d) {

@@ -1,16 +1,23 @@
 #include "app/cli.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/args.hpp"
 #include "app/clock.hpp"
 #include "app/config_file.hpp"
 #include "app/daemon.hpp"
 #include "app/store_access.hpp"
+#include "core/barcode.hpp"
+#include "core/control_code.hpp"
+#include "core/control_sheet.hpp"
 #include "core/scan.hpp"
 #include "core/time.hpp"
 #include "store/ledger.hpp"
@@ -28,13 +35,20 @@ commands:
   stock      [-c FILE] [--sku S] [--json]
                                        stock per SKU: on hand, held, available
   scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
-             [--id ID] [--json]        record a scan, exactly as a scanner would
+             [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
+                                       for decode: GS1, EAN/UPC or an internal code)
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
                                        the ledger, oldest first; T is RFC 3339, a date or
                                        an age like 15m, 2h, 3d
+  decode     [-c FILE] [--json] DATA   what a scan means: its GS1 fields, GTIN or control
+                                       code, and with -c the SKU and units per scan. In DATA,
+                                       \x1d or <GS> stands for the GS (FNC1) separator
+  control-sheet --out FILE.svg         write the operator control codes as printable
+                                       Code 128 barcodes
   version                              print the version
 
--c FILE defaults to /etc/depot-agent/agent.json. Exit codes: 0 ok, 1 failure, 2 bad input.
+-c FILE defaults to /etc/depot-agent/agent.json (decode reads a catalog only when given -c).
+Exit codes: 0 ok, 1 failure, 2 bad input. docs/barcodes.md explains decode and control codes.
 )";
 
 const OptionSpec kConfigOpt{"--config", true, "-c"};
@@ -44,6 +58,23 @@ std::optional<std::int64_t> to_int(const std::string& s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// Command-line stand-ins for the GS separator: "\x1d" (either case) and "<GS>".
+std::string unescape_gs(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.substr(i, 4) == "\\x1d" || s.substr(i, 4) == "\\x1D") {
+      out += barcode::kGs;
+      i += 4;
+    } else if (s.substr(i, 4) == "<GS>") {
+      out += barcode::kGs;
+      i += 4;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
 }
 
 struct Context {
@@ -150,8 +181,9 @@ int cmd_scan(const Args& a, Context& c) {
     return kBadInput;
   }
   ScanIntent intent;
-  intent.code = *code;
+  intent.code = unescape_gs(*code);
   intent.kind = *kind;
+  intent.reference_year = current_year();
   if (auto q = a.get("--qty")) {
     auto n = to_int(*q);
     if (!n) {
@@ -312,6 +344,152 @@ int cmd_movements(const Args& a, Context& c) {
   return kOk;
 }
 
+nlohmann::json decoded_json(const barcode::Decoded& d) {
+  nlohmann::json j{{"kind", barcode::to_string(d.kind)}, {"format", d.format}};
+  if (!d.symbology.empty()) {
+    j["symbology"] = d.symbology;
+    j["symbology_name"] = barcode::symbology_name(d.symbology);
+  }
+  if (d.kind == barcode::Kind::kGs1) {
+    j["fields"] = nlohmann::json::array();
+    for (const auto& f : d.fields)
+      j["fields"].push_back(
+          {{"ai", f.ai}, {"title", f.title}, {"value", f.value}, {"text", f.text}});
+    j["hri"] = barcode::to_hri(d.fields);
+  } else {
+    j["code"] = d.data;
+  }
+  auto opt = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  opt("gtin", d.gtin);
+  opt("content_gtin", d.content_gtin);
+  opt("sscc", d.sscc);
+  opt("lot", d.lot);
+  opt("serial", d.serial);
+  opt("expiry", d.expiry);
+  opt("best_before", d.best_before);
+  opt("production_date", d.production_date);
+  opt("packaging_date", d.packaging_date);
+  opt("variable_count", d.variable_count);
+  opt("trade_item_count", d.trade_item_count);
+  opt("add_on", d.add_on);
+  return j;
+}
+
+void print_row(std::ostream& out, std::string_view key, const std::string& value) {
+  out << std::left << std::setw(11) << key << value << "\n";
+}
+
+int cmd_decode(const Args& a, Context& c) {
+  if (a.positional().size() != 1) {
+    c.err << "depot-agent decode: give the scanned data as one argument, e.g. "
+             "depot-agent decode ']C10104006381333931'\n";
+    return kBadInput;
+  }
+  const std::string data = unescape_gs(a.positional()[0]);
+  const bool json = a.has("--json");
+
+  if (auto control = parse_control(data)) {
+    if (!*control) {
+      c.err << "depot-agent decode: rejected: " << control->error().message << "\n";
+      return kBadInput;
+    }
+    const auto& cc = **control;
+    if (json) {
+      c.out << nlohmann::json{{"kind", "control"},
+                              {"control", control_text(cc)},
+                              {"label", control_label(cc)}}
+                   .dump()
+            << "\n";
+    } else {
+      print_row(c.out, "control", control_text(cc) + "  (" + control_label(cc) + ")");
+    }
+    return kOk;
+  }
+
+  const int year = current_year();
+  auto decoded = barcode::decode(data, year);
+  if (!decoded) {
+    c.err << "depot-agent decode: rejected: " << decoded.error().message << "\n";
+    return kBadInput;
+  }
+  const auto& d = *decoded;
+
+  std::optional<Expected<ResolvedScan>> resolved;
+  if (a.has("--config")) {
+    auto cfg = load(a, c);
+    if (!cfg) return kBadInput;
+    auto catalog = Catalog::build(cfg->config.catalog);
+    if (!catalog) {
+      c.err << "depot-agent decode: the catalog: " << catalog.error().message << "\n";
+      return kBadInput;
+    }
+    resolved = resolve_scan(*catalog, {.code = data, .reference_year = year});
+  }
+
+  if (json) {
+    auto j = decoded_json(d);
+    if (resolved && *resolved) {
+      j["sku"] = (*resolved)->sku;
+      j["units_per_scan"] = (*resolved)->pack_qty;
+    }
+    c.out << j.dump() << "\n";
+  } else {
+    if (!d.symbology.empty()) {
+      auto name = barcode::symbology_name(d.symbology);
+      print_row(c.out, "symbology",
+                d.symbology + (name.empty() ? "" : " (" + std::string(name) + ")"));
+    }
+    print_row(c.out, "format", d.format);
+    for (const auto& f : d.fields) {
+      std::ostringstream label;
+      label << "(" << f.ai << ") " << f.title;
+      c.out << "  " << std::left << std::setw(30) << label.str() << f.value
+            << (f.text != f.value ? " = " + f.text : "") << "\n";
+    }
+    if (d.kind == barcode::Kind::kInternal) print_row(c.out, "code", d.data);
+    if (d.gtin) print_row(c.out, "gtin", *d.gtin);
+    if (d.content_gtin) print_row(c.out, "contains", "GTIN " + *d.content_gtin);
+    if (d.add_on) print_row(c.out, "add-on", *d.add_on);
+    if (resolved && *resolved) {
+      print_row(c.out, "sku", (*resolved)->sku);
+      const auto units = (*resolved)->pack_qty;
+      print_row(c.out, "quantity",
+                std::to_string(units) + (units == 1 ? " unit" : " units") + " per scan");
+    }
+  }
+  if (resolved && !*resolved) {
+    c.err << "depot-agent decode: rejected: " << resolved->error().message << "\n";
+    return kBadInput;
+  }
+  return kOk;
+}
+
+int cmd_control_sheet(const Args& a, Context& c) {
+  auto out = a.get("--out");
+  if (!out || out->empty()) {
+    c.err << "depot-agent control-sheet: --out FILE.svg is required\n";
+    return kBadInput;
+  }
+  const auto codes = standard_control_codes();
+  auto svg = control_sheet_svg(codes, "depot-agent control codes");
+  if (!svg) {
+    c.err << "depot-agent control-sheet: " << svg.error().message << "\n";
+    return kFailure;
+  }
+  std::ofstream f(*out, std::ios::binary | std::ios::trunc);
+  if (f) f << *svg;
+  if (f) f.close();
+  if (!f) {
+    c.err << "depot-agent control-sheet: cannot write " << *out << ": " << std::strerror(errno)
+          << "\n";
+    return kFailure;
+  }
+  c.out << "wrote " << codes.size() << " control codes to " << *out << " (print at 100% scale)\n";
+  return kOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -334,6 +512,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     std::string_view name;
     std::vector<OptionSpec> options;
     int (*fn)(const Args&, Context&);
+    std::size_t positionals = 0;  // how many positional arguments the command takes
   };
   static const std::vector<Command> commands = {
       {"run", {kConfigOpt}, [](const Args& a, Context& cx) {
@@ -350,6 +529,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
         {"--json", false, ""}},
        cmd_movements},
+      {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
+      {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
   };
   for (const auto& command : commands) {
     if (command.name != cmd) continue;
@@ -358,9 +539,9 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       err << "depot-agent " << cmd << ": " << args.error().message << "\n";
       return kBadInput;
     }
-    if (!args->positional().empty()) {
-      err << "depot-agent " << cmd << ": unexpected argument \"" << args->positional()[0]
-          << "\"\n";
+    if (args->positional().size() > command.positionals) {
+      err << "depot-agent " << cmd << ": unexpected argument \""
+          << args->positional()[command.positionals] << "\"\n";
       return kBadInput;
     }
     return command.fn(*args, c);

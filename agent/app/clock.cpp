@@ -27,6 +27,13 @@ std::string format_utc(const char* fmt, bool millis) {
 std::string wall_now() { return format_utc("%Y-%m-%dT%H:%M:%S", true); }
 std::string compact_now() { return format_utc("%Y%m%dT%H%M%SZ", false); }
 
+int current_year() {
+  auto secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return tm.tm_year + 1900;
+}
+
 std::int64_t mono_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);

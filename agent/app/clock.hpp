@@ -11,6 +11,8 @@ namespace depot::app {
 std::string wall_now();
 // Wall-clock time now as a compact stamp for file names: 20261123T143400Z.
 std::string compact_now();
+// The current year (UTC), e.g. 2026: what GS1 dates need to be placed in their century.
+int current_year();
 // CLOCK_MONOTONIC in nanoseconds.
 std::int64_t mono_now_ns();
 // A new unique id: 26 characters, Crockford base32, time-ordered (48-bit milliseconds,

@@ -23,7 +23,8 @@ void read_durability(const json& j, Problems& p, Durability& d) {
 }
 
 // A barcode as written in the catalog: a GTIN (8/12/13/14 digits, check digit verified) or
-// an internal code of printable ASCII without spaces.
+// an internal code of printable ASCII without spaces that a scan can reach (not starting with
+// "]", "(" or the control code prefix "DA:").
 bool check_barcode(const std::string& code, const std::string& path, Problems& p) {
   if (code.empty() || code.size() > 48) {
     p.add(path, describe(code) + " must be 1-48 characters");
@@ -34,6 +35,19 @@ bool check_barcode(const std::string& code, const std::string& path, Problems& p
       p.add(path, describe(code) + " must be printable ASCII without spaces");
       return false;
     }
+  }
+  // A scan starting with these never reaches the catalog as an internal code (docs/barcodes.md).
+  if (code[0] == ']' || code[0] == '(') {
+    p.add(path, describe(code) + " must not start with \"" + code.substr(0, 1) + "\": " +
+                    (code[0] == ']' ? "a scan starting with it carries a symbology identifier"
+                                    : "a scan starting with it is GS1 human-readable data"));
+    return false;
+  }
+  if (code.size() >= 3 && (code[0] == 'D' || code[0] == 'd') &&
+      (code[1] == 'A' || code[1] == 'a') && code[2] == ':') {
+    p.add(path,
+          describe(code) + " must not start with \"DA:\", which marks operator control codes");
+    return false;
   }
   if (gtin::is_gtin_length(code) && !gtin::check_digit_ok(code)) {
     p.add(path, describe(code) + " fails the GTIN-" + std::to_string(code.size()) +

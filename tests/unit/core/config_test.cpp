@@ -79,6 +79,22 @@ TEST(Config, CatalogRules) {
       "catalog[4].sku: is required"));
 }
 
+TEST(Config, CatalogCodesMustBeReachableByAScan) {
+  // A scan starting with "]" carries a symbology identifier, "(" is GS1 human-readable data
+  // and "DA:" an operator control code: an internal code like that could never be matched.
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
+    {"sku":"A","barcodes":["DA:QTY:5", "da:x", "]C0ABC", "(01)X", "D-A:1"]}]})");
+  EXPECT_THAT(p, ElementsAre(
+      "catalog[0].barcodes[0]: \"DA:QTY:5\" must not start with \"DA:\", which marks operator "
+      "control codes",
+      "catalog[0].barcodes[1]: \"da:x\" must not start with \"DA:\", which marks operator "
+      "control codes",
+      "catalog[0].barcodes[2]: \"]C0ABC\" must not start with \"]\": a scan starting with it "
+      "carries a symbology identifier",
+      "catalog[0].barcodes[3]: \"(01)X\" must not start with \"(\": a scan starting with it is "
+      "GS1 human-readable data"));
+}
+
 TEST(Config, SameGtinInTwoFormsIsADuplicate) {
   auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
     {"sku":"A","barcodes":["4006381333931"]},

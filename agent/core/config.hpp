@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "core/replenish/config.hpp"
 
 namespace depot {
 
@@ -33,6 +34,7 @@ struct Config {
   Durability durability;
   std::string log_level = "info";
   std::vector<CatalogItem> catalog;
+  replenish::Settings replenish;  // policies, campaigns, surge, demand
 };
 
 struct ConfigResult {

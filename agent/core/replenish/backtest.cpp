@@ -126,16 +126,17 @@ BacktestReport backtest(std::span<const DemandRow> rows, const CatalogItem& item
     if (d.proposes() && d.quantity > 0) {
       const double supplier_lead =
           d.supplier ? policy.lead_time_of(*d.supplier) : policy.lead_time_days;
-      std::int64_t lead = static_cast<std::int64_t>(std::ceil(supplier_lead));
+      const auto promised = static_cast<std::int64_t>(std::ceil(supplier_lead));
+      std::int64_t late = 0;
       if (!options.extra_delay_days.empty())
-        lead += options.extra_delay_days[static_cast<std::size_t>(r.orders_placed) %
-                                         options.extra_delay_days.size()];
+        late = options.extra_delay_days[static_cast<std::size_t>(r.orders_placed) %
+                                        options.extra_delay_days.size()];
       const auto n = std::to_string(r.orders_placed + 1);
       auto ack = acknowledge(make_proposal(d, "backtest-" + n, item.sku, now_ms), "BT-" + n,
-                             now_ms + lead * kDayMs, d.quantity, now_ms);
+                             now_ms + promised * kDayMs, d.quantity, now_ms);
       if (ack) {
         open.push_back(std::move(*ack));
-        arrives.push_back(day + 1 + lead);
+        arrives.push_back(day + 1 + promised + std::max<std::int64_t>(late, 0));
         ++r.orders_placed;
         r.units_ordered += d.quantity;
         if (d.urgent) ++r.urgent_orders;

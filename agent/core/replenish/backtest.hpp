@@ -15,9 +15,10 @@
 //  3. the demand tracker learns the units actually picked (as the agent would: it never
 //     sees demand it could not fill);
 //  4. at the end of the day the policy is evaluated; a proposal is placed and acknowledged
-//     at once, and arrives at the start of day D + 1 + lead, where lead is the chosen
-//     supplier's lead time rounded up to whole days plus the next entry of `extra_delay_days`
-//     (cycled; empty: none) - so a buyer can ask what late deliveries would do.
+//     at once with the ETA its supplier promises (its lead time rounded up to whole days),
+//     and arrives at the start of day D + 1 + that lead time + the next entry of
+//     `extra_delay_days` (cycled; empty: none) - lateness the policy does not see coming,
+//     so a buyer can ask what late deliveries would do.
 // Pure.
 #pragma once
 

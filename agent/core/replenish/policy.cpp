@@ -60,10 +60,11 @@ double safety_stock(const Policy& policy, double daily, double daily_sd) {
 OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position) {
   OrderQuantity q;
   const std::int64_t cases = std::max<std::int64_t>(policy.case_multiple, 1);
+  const std::int64_t moq = std::max<std::int64_t>(policy.moq, 1);
   // The gap, in whole units; the epsilon keeps 2500.0000000001 from becoming 2501.
   const double gap = order_up_to - static_cast<double>(position);
   auto wanted = std::max<std::int64_t>(static_cast<std::int64_t>(std::ceil(gap - 1e-9)), 0);
-  wanted = std::max(wanted, policy.moq);
+  wanted = std::max(wanted, moq);
   wanted = (wanted + cases - 1) / cases * cases;
   q.quantity = wanted;
   if (!policy.max_stock) return q;
@@ -71,7 +72,7 @@ OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int6
   if (q.quantity <= q.room) return q;
   q.capped_by_max_stock = true;
   q.quantity = std::max<std::int64_t>(q.room, 0) / cases * cases;
-  if (q.quantity < policy.moq || q.quantity <= 0) {
+  if (q.quantity < moq) {
     q.room_below_moq = true;
     q.quantity = 0;
   }

@@ -99,9 +99,10 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     n.projected_stockout_ms = now_ms + days_to_ms(n.days_of_cover);
   const double fastest = fastest_lead_time(*policy);
   n.earliest_arrival_ms = now_ms + days_to_ms(fastest);
-  n.stockout_risk = n.days_of_cover < fastest;
+  const bool demand_expected = n.lead_time_demand + n.review_demand > 0;
+  n.stockout_risk = demand_expected && n.days_of_cover < fastest;
 
-  if (n.lead_time_demand + n.review_demand <= 0) {
+  if (!demand_expected) {
     d.reason = Reason::kNoDemand;
     return d;
   }

@@ -54,7 +54,8 @@ struct Numbers {
   double days_of_cover = 0;  // until available stock is sold (+infinity: never)
   std::optional<std::int64_t> projected_stockout_ms;  // now + days_of_cover, when finite
   std::int64_t earliest_arrival_ms = 0;               // now + the fastest supplier's lead time
-  bool stockout_risk = false;  // projected stockout before the earliest possible arrival
+  bool stockout_risk = false;  // demand expected and the projected stockout comes before
+                               // the earliest possible arrival
 };
 
 enum class Reason {

@@ -194,7 +194,9 @@ TEST(Evaluate, StockoutRiskAndTheUrgentFallbackSupplier) {
 TEST(Evaluate, ReasonsForNoProposal) {
   Policy p = textbook();
   EXPECT_EQ(evaluate(sku(0), nullptr, kNow).reason, Reason::kNoPolicy);
-  EXPECT_EQ(evaluate(sku(0, 0, 0), &p, kNow).reason, Reason::kNoDemand);
+  const auto idle = evaluate(sku(0, 0, 0), &p, kNow);
+  EXPECT_EQ(idle.reason, Reason::kNoDemand);
+  EXPECT_FALSE(idle.numbers.stockout_risk);  // an empty shelf nobody buys from is no risk
   p.moq = 500;
   p.case_multiple = 48;
   p.max_stock = 2900;

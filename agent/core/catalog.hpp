@@ -31,6 +31,7 @@ struct CatalogItem {
   std::string policy;  // replenishment policy profile ("" = none)
   std::optional<double> daily_demand;     // stand-in until the SKU has history
   std::optional<double> daily_demand_sd;
+  bool pin_demand = false;  // use daily_demand/daily_demand_sd even once history exists
 
   bool operator==(const CatalogItem&) const = default;
 };

@@ -103,6 +103,7 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
     if (*d < 0) p.add(r.path_of("daily_demand_sd"), describe(*d) + " must not be negative");
     item.daily_demand_sd = *d;
   }
+  item.pin_demand = r.boolean("pin_demand", false).value_or(false);
   r.finish();
   valid = p.items().size() == before;
   return item;
@@ -174,8 +175,10 @@ ConfigResult parse_config(std::string_view text) {
     if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
       c.log_level = *s;
-    if (const auto* a = r.array("catalog", false)) read_catalog(*a, p, c.catalog);
+    const json* catalog = r.array("catalog", false);
+    if (catalog) read_catalog(*catalog, p, c.catalog);
     if (const auto* a = r.array("scanners", false)) read_scanners(*a, p, c.scanners);
+    replenish::read_settings(r, catalog, c.catalog, c.replenish);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

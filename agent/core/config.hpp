@@ -13,6 +13,7 @@
 
 #include "core/catalog.hpp"
 #include "core/scanner_config.hpp"
+#include "core/replenish/config.hpp"
 
 namespace depot {
 
@@ -35,6 +36,7 @@ struct Config {
   std::string log_level = "info";
   std::vector<CatalogItem> catalog;
   std::vector<ScannerConfig> scanners;
+  replenish::Settings replenish;  // policies, campaigns, surge, demand
 };
 
 struct ConfigResult {

@@ -1,0 +1,81 @@
+// Campaigns and the demand curve over the coming days.
+//
+// A campaign multiplies a SKU's daily demand by `factor` (4 = +300 %) over [start, end). It
+// targets SKUs by name (`skus`) and/or every SKU whose policy profile is `policy`: the
+// profile name stands in for a category, so give a product line its own profile when a
+// campaign must reach it as a group. Where campaigns overlap, the largest factor applies
+// (they are not multiplied). Factors are at least 1: a campaign only raises demand.
+//
+// The demand curve is the expected rate t days from now:
+//     rate(t) = max(d * campaign(t), d + excess * 2^(-t / half_life))
+// where d is the daily demand, campaign(t) the factor in force (1 outside campaigns) and the
+// second term a surge fading with its half-life (surge.hpp). Taking the larger of the two
+// keeps a surge that a campaign caused from being counted twice. `units(a, b)` integrates it
+// in closed form piece by piece between campaign boundaries, so a campaign that starts
+// inside the lead time raises the lead-time demand by the overlapping part only - and the
+// reorder point rises before the campaign starts.
+// Pure; the curve borrows its campaigns and allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/replenish/surge.hpp"
+
+namespace depot::replenish {
+
+struct Campaign {
+  std::string name;
+  std::vector<std::string> skus;  // targeted SKUs
+  std::string policy;             // targets every SKU with this policy profile ("" = none)
+  double factor = 1;              // >= 1
+  std::int64_t start_ms = 0;      // unix ms, inclusive
+  std::int64_t end_ms = 0;        // unix ms, exclusive
+
+  bool targets(std::string_view sku, std::string_view sku_policy) const;
+};
+
+// Which campaigns target which SKU, resolved once for the whole catalog so that a
+// recompute over every SKU does not scan every campaign's SKU list per SKU.
+// REQUIRES: `campaigns` outlives the index and is not modified while it is in use.
+class CampaignIndex {
+ public:
+  CampaignIndex() = default;
+  CampaignIndex(std::span<const Campaign> campaigns, std::span<const CatalogItem> catalog);
+  std::span<const Campaign* const> for_sku(std::string_view sku) const;
+
+ private:
+  std::map<std::string, std::vector<const Campaign*>, std::less<>> by_sku_;
+};
+
+class DemandCurve {
+ public:
+  // `campaigns` are the ones targeting the SKU (others must not be passed).
+  DemandCurve(double daily, SurgeProjection surge, std::span<const Campaign* const> campaigns,
+              std::int64_t now_ms);
+
+  // Expected units sold between `from_days` and `to_days` from now (0 <= from <= to).
+  double units(double from_days, double to_days) const;
+  // The campaign factor averaged over [from_days, to_days] (the factor at `from` when empty).
+  double campaign_factor(double from_days, double to_days) const;
+  // Days until `units` are sold: +infinity when the curve never sells that many.
+  double days_to_sell(double units) const;
+
+ private:
+  double factor_at(double t_days) const;
+  double next_boundary_after(double t_days) const;  // +infinity when none
+  double segment_units(double factor, double a, double b) const;
+
+  double daily_;
+  double excess_;
+  double decay_;  // ln 2 / half-life, per day (0: no surge)
+  std::span<const Campaign* const> campaigns_;
+  std::int64_t now_ms_;
+};
+
+}  // namespace depot::replenish

@@ -1,0 +1,196 @@
+#include "core/replenish/proposal.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace depot::replenish {
+namespace {
+
+constexpr double kDayMs = 86'400'000.0;
+
+std::int64_t days_to_ms(double days) { return std::llround(days * kDayMs); }
+
+Error illegal(const Proposal& p, std::string_view action, std::string_view allowed) {
+  return Error{"cannot " + std::string(action) + " proposal \"" + p.id + "\": it is " +
+               std::string(to_string(p.state)) + " (only " + std::string(allowed) +
+               " proposals can be)"};
+}
+
+}  // namespace
+
+std::string_view to_string(Reason r) {
+  switch (r) {
+    case Reason::kNoPolicy:
+      return "no policy profile";
+    case Reason::kNoDemand:
+      return "no demand expected over lead time and review period";
+    case Reason::kAboveReorderPoint:
+      return "position above reorder point";
+    case Reason::kOpenProposal:
+      return "an open proposal covers it";
+    case Reason::kMaxStockBelowMoq:
+      return "room under max stock is below the MOQ";
+    case Reason::kReorderPointReached:
+      return "position at or below reorder point";
+    case Reason::kTopUpBelowSafetyStock:
+      return "urgent top-up: pipeline at or below safety stock";
+    case Reason::kTopUpStockoutBeforeEta:
+      return "urgent top-up: projected stockout before the open proposal's ETA";
+  }
+  return "?";
+}
+
+std::string_view to_string(ProposalState s) {
+  switch (s) {
+    case ProposalState::kProposed:
+      return "proposed";
+    case ProposalState::kAcknowledged:
+      return "acknowledged";
+    case ProposalState::kReceived:
+      return "received";
+    case ProposalState::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms) {
+  Decision d;
+  Numbers& n = d.numbers;
+  n.on_hand = in.stock.on_hand;
+  n.held = in.stock.held;
+  n.available = in.stock.available();
+  bool has_open = false;
+  std::int64_t earliest_eta_ms = std::numeric_limits<std::int64_t>::max();
+  for (const auto& p : in.proposals) {
+    if (!p.open()) continue;
+    has_open = true;
+    if (p.state == ProposalState::kAcknowledged)
+      n.on_order += p.order.outstanding();
+    else
+      n.awaiting += p.quantity;
+    earliest_eta_ms = std::min(earliest_eta_ms, p.expected_arrival_ms);
+  }
+  n.position = position_of(in.stock, n.on_order).position();
+  n.daily_demand = in.demand.daily;
+  n.daily_demand_sd = in.demand.sd;
+  n.demand_source = in.demand.source;
+  if (!policy) {
+    d.reason = Reason::kNoPolicy;
+    return d;
+  }
+
+  const double lead = policy->lead_time_days;
+  n.lead_time_days = lead;
+  n.lead_time_sd_days = policy->lead_time_sd_days;
+  n.review_period_days = policy->review_period_days;
+  const DemandCurve curve(in.demand.daily, in.surge, in.campaigns, now_ms);
+  if (in.demand.daily > 0 && in.surge.excess_per_day > 0)
+    n.surge_factor = (in.demand.daily + in.surge.excess_per_day) / in.demand.daily;
+  n.campaign_factor = curve.campaign_factor(0, lead);
+  n.lead_time_demand = curve.units(0, lead);
+  n.safety_stock = safety_stock(*policy, in.demand.daily, in.demand.sd);
+  n.reorder_point = n.lead_time_demand + n.safety_stock;
+  n.review_demand = curve.units(lead, lead + policy->review_period_days);
+  n.order_up_to = n.reorder_point + n.review_demand;
+  n.days_of_cover = n.available > 0 ? curve.days_to_sell(static_cast<double>(n.available)) : 0;
+  if (std::isfinite(n.days_of_cover))
+    n.projected_stockout_ms = now_ms + days_to_ms(n.days_of_cover);
+  const double fastest = fastest_lead_time(*policy);
+  n.earliest_arrival_ms = now_ms + days_to_ms(fastest);
+  const bool demand_expected = n.lead_time_demand + n.review_demand > 0;
+  n.stockout_risk = demand_expected && n.days_of_cover < fastest;
+
+  if (!demand_expected) {
+    d.reason = Reason::kNoDemand;
+    return d;
+  }
+
+  const std::int64_t pipeline = n.position + n.awaiting;
+  double target = n.order_up_to;
+  if (has_open) {
+    const bool below_safety = static_cast<double>(pipeline) <= n.safety_stock;
+    const bool stockout_before_eta = n.projected_stockout_ms &&
+                                     *n.projected_stockout_ms < earliest_eta_ms &&
+                                     n.earliest_arrival_ms < earliest_eta_ms;
+    if (!below_safety && !stockout_before_eta) {
+      d.reason = Reason::kOpenProposal;
+      return d;
+    }
+    if (stockout_before_eta) {
+      const double eta_days = static_cast<double>(earliest_eta_ms - now_ms) / kDayMs;
+      target =
+          std::max(target, static_cast<double>(pipeline) + curve.units(n.days_of_cover, eta_days));
+    }
+    d.reason = below_safety ? Reason::kTopUpBelowSafetyStock : Reason::kTopUpStockoutBeforeEta;
+  } else if (static_cast<double>(n.position) > n.reorder_point) {
+    d.reason = Reason::kAboveReorderPoint;
+    return d;
+  } else {
+    d.reason = Reason::kReorderPointReached;
+  }
+
+  d.sizing = order_quantity(*policy, target, pipeline);
+  if (d.sizing.room_below_moq) {
+    d.reason = Reason::kMaxStockBelowMoq;
+    return d;
+  }
+  const SupplierChoice choice = choose_supplier(*policy, n.days_of_cover);
+  d.supplier = choice.supplier;
+  d.quantity = d.sizing.quantity;
+  d.urgent = choice.urgent || has_open;
+  d.expected_arrival_ms = now_ms + days_to_ms(choice.lead_time_days);
+  return d;
+}
+
+Proposal make_proposal(const Decision& decision, std::string id, std::string sku,
+                       std::int64_t now_ms) {
+  Proposal p;
+  p.id = std::move(id);
+  p.sku = std::move(sku);
+  p.reason = decision.reason;
+  p.created_ms = now_ms;
+  if (decision.supplier) p.supplier = decision.supplier->id;
+  p.quantity = decision.quantity;
+  p.urgent = decision.urgent;
+  p.expected_arrival_ms = decision.expected_arrival_ms;
+  p.numbers = decision.numbers;
+  return p;
+}
+
+Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_t eta_ms,
+                               std::int64_t quantity, std::int64_t now_ms) {
+  if (p.state != ProposalState::kProposed) return illegal(p, "acknowledge", "proposed");
+  if (order_number.empty()) return Error{"an acknowledgement needs the supplier's order number"};
+  if (quantity <= 0)
+    return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive"};
+  if (eta_ms < p.created_ms) return Error{"ETA must not be before the proposal was made"};
+  p.state = ProposalState::kAcknowledged;
+  p.order = OpenOrder{std::move(order_number), now_ms, quantity, 0};
+  p.expected_arrival_ms = eta_ms;
+  return p;
+}
+
+Expected<Proposal> receive(Proposal p, std::int64_t quantity, std::int64_t now_ms) {
+  if (p.state != ProposalState::kAcknowledged) return illegal(p, "receive against", "acknowledged");
+  if (quantity <= 0 || quantity > p.order.outstanding())
+    return Error{"received quantity " + std::to_string(quantity) + " must be between 1 and the " +
+                 std::to_string(p.order.outstanding()) + " outstanding"};
+  p.order.received += quantity;
+  if (p.order.outstanding() == 0) {
+    p.state = ProposalState::kReceived;
+    p.closed_ms = now_ms;
+  }
+  return p;
+}
+
+Expected<Proposal> cancel(Proposal p, std::string reason, std::int64_t now_ms) {
+  if (!p.open()) return illegal(p, "cancel", "proposed or acknowledged");
+  p.state = ProposalState::kCancelled;
+  p.cancel_reason = std::move(reason);
+  p.closed_ms = now_ms;
+  return p;
+}
+
+}  // namespace depot::replenish

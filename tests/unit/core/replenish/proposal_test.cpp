@@ -1,0 +1,268 @@
+#include "core/replenish/proposal.hpp"
+
+#include <gtest/gtest.h>
+
+namespace depot::replenish {
+namespace {
+
+constexpr std::int64_t kDay = 86'400'000;
+constexpr std::int64_t kNow = 20'780 * kDay;  // 2026-11-23T00:00Z
+
+// The textbook profile: 20 days lead time, 5 days of safety stock, weekly review.
+Policy textbook() {
+  Policy p;
+  p.name = "steady";
+  p.lead_time_days = 20;
+  p.review_period_days = 7;
+  p.safety = SafetyRule::kDaysOfCover;
+  p.safety_days = 5;
+  p.suppliers = {{"main", std::nullopt, 1.00}};
+  return p;
+}
+
+SkuInputs sku(std::int64_t on_hand, std::int64_t held = 0, double daily = 100) {
+  SkuInputs in;
+  in.stock = StockLine{on_hand, held};
+  in.demand.daily = daily;
+  in.demand.sd = 0;
+  in.demand.history_days = 60;
+  in.demand.source = DemandSource::kSmoothed;
+  return in;
+}
+
+TEST(Evaluate, TextbookReorderPointIs2500) {
+  const Policy p = textbook();
+  // 100 units/day x 20 days = 2000 over the lead time, + 5 days x 100 = 500 safety stock:
+  // reorder point 2500. Order-up-to = 2500 + 7 days x 100 = 3200.
+  auto d = evaluate(sku(2500), &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kReorderPointReached);  // 2500 <= 2500: the comparison is <=
+  const auto& n = d.numbers;
+  EXPECT_DOUBLE_EQ(n.lead_time_demand, 2000);
+  EXPECT_DOUBLE_EQ(n.safety_stock, 500);
+  EXPECT_DOUBLE_EQ(n.reorder_point, 2500);
+  EXPECT_DOUBLE_EQ(n.review_demand, 700);
+  EXPECT_DOUBLE_EQ(n.order_up_to, 3200);
+  EXPECT_EQ(n.position, 2500);
+  EXPECT_DOUBLE_EQ(n.days_of_cover, 25);
+  EXPECT_EQ(n.projected_stockout_ms, kNow + 25 * kDay);
+  EXPECT_EQ(n.earliest_arrival_ms, kNow + 20 * kDay);
+  EXPECT_FALSE(n.stockout_risk);
+  EXPECT_DOUBLE_EQ(n.surge_factor, 1);
+  EXPECT_DOUBLE_EQ(n.campaign_factor, 1);
+  EXPECT_EQ(d.quantity, 700);  // 3200 - 2500
+  ASSERT_NE(d.supplier, nullptr);
+  EXPECT_EQ(d.supplier->id, "main");
+  EXPECT_FALSE(d.urgent);  // arrives on day 20, stock lasts 25
+  EXPECT_EQ(d.expected_arrival_ms, kNow + 20 * kDay);
+
+  d = evaluate(sku(2501), &p, kNow);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kAboveReorderPoint);
+  EXPECT_DOUBLE_EQ(d.numbers.reorder_point, 2500);  // the numbers are there either way
+  EXPECT_EQ(d.quantity, 0);
+  EXPECT_EQ(d.supplier, nullptr);
+}
+
+TEST(Evaluate, AHoldLowersAvailableAndTriggersAProposal) {
+  const Policy p = textbook();
+  EXPECT_EQ(evaluate(sku(2600), &p, kNow).reason, Reason::kAboveReorderPoint);
+  // 150 of the 2600 go on quality hold: available 2450 <= 2500.
+  const auto d = evaluate(sku(2600, 150), &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.numbers.available, 2450);
+  EXPECT_EQ(d.numbers.position, 2450);
+  EXPECT_EQ(d.quantity, 3200 - 2450);
+}
+
+TEST(Evaluate, CampaignInsideTheLeadTimeRaisesTheOrderBeforeItStarts) {
+  const Policy p = textbook();
+  EXPECT_EQ(evaluate(sku(3000), &p, kNow).reason, Reason::kAboveReorderPoint);
+  // A x4 campaign from day 10 to day 15: lead-time demand 1000 + 2000 + 500 = 3500,
+  // reorder point 3500 + 500 = 4000 >= 3000: the order goes out now, 10 days before it.
+  Campaign c{.name = "live",
+             .skus = {"TINT"},
+             .factor = 4,
+             .start_ms = kNow + 10 * kDay,
+             .end_ms = kNow + 15 * kDay};
+  const Campaign* cs[] = {&c};
+  auto in = sku(3000);
+  in.campaigns = cs;
+  const auto d = evaluate(in, &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_DOUBLE_EQ(d.numbers.lead_time_demand, 3500);
+  EXPECT_DOUBLE_EQ(d.numbers.reorder_point, 4000);
+  EXPECT_DOUBLE_EQ(d.numbers.campaign_factor, 1.75);
+  EXPECT_DOUBLE_EQ(d.numbers.order_up_to, 4700);  // + 7 review days x 100
+  EXPECT_EQ(d.quantity, 1700);
+}
+
+TEST(Evaluate, ASurgeRaisesTheLeadTimeDemand) {
+  const Policy p = textbook();
+  auto in = sku(2700);
+  EXPECT_EQ(evaluate(in, &p, kNow).reason, Reason::kAboveReorderPoint);
+  // 900/day above the 100/day baseline, half-life 6 h: + 900 x 0.25 / ln 2 = 324.606 units.
+  in.surge = {900, 0.25};
+  const auto d = evaluate(in, &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_DOUBLE_EQ(d.numbers.surge_factor, 10);  // (100 + 900) / 100
+  EXPECT_NEAR(d.numbers.lead_time_demand, 2324.606, 1e-3);
+  EXPECT_NEAR(d.numbers.reorder_point, 2824.606, 1e-3);
+}
+
+TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {
+  const Policy p = textbook();
+  const auto first = evaluate(sku(2400), &p, kNow);
+  ASSERT_TRUE(first.proposes());
+  const Proposal open = make_proposal(first, "P1", "TINT", kNow);
+  auto in = sku(2350);  // an hour later, 50 more sold
+  in.proposals = {&open, 1};
+  auto d = evaluate(in, &p, kNow + kDay / 24);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kOpenProposal);
+  EXPECT_EQ(d.numbers.awaiting, 800);  // 3200 - 2400, proposed and not yet acknowledged
+
+  // Once it is received (closed), the SKU is judged afresh.
+  auto acked = acknowledge(open, "PO-1", kNow + 20 * kDay, 800, kNow);
+  ASSERT_TRUE(acked.ok());
+  auto done = receive(*acked, 800, kNow + 20 * kDay);
+  ASSERT_TRUE(done.ok());
+  in.proposals = {&*done, 1};
+  EXPECT_TRUE(evaluate(in, &p, kNow + kDay).proposes());
+}
+
+TEST(Evaluate, UrgentTopUpWhenThePipelineFallsToSafetyStock) {
+  const Policy p = textbook();
+  // An acknowledged order of 100 due in 20 days; 300 on hand: position = pipeline = 400 <=
+  // safety stock 500. The open order does not stop a top-up.
+  Proposal open = make_proposal(evaluate(sku(2400), &p, kNow), "P1", "TINT", kNow);
+  open = *acknowledge(open, "PO-1", kNow + 20 * kDay, 100, kNow);
+  auto in = sku(300);
+  in.proposals = {&open, 1};
+  const auto d = evaluate(in, &p, kNow + kDay);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kTopUpBelowSafetyStock);
+  EXPECT_EQ(d.numbers.on_order, 100);
+  EXPECT_EQ(d.numbers.position, 400);
+  EXPECT_EQ(d.quantity, 3200 - 400);
+  EXPECT_TRUE(d.urgent);
+}
+
+TEST(Evaluate, UrgentTopUpWhenStockRunsOutBeforeTheOpenOrderArrives) {
+  Policy p = textbook();
+  // 3000 acknowledged, due in 20 days; 500 on hand last 5 days. Position 3500 is well above
+  // the reorder point, yet the shelf is empty from day 5 to day 20.
+  Proposal open = make_proposal(evaluate(sku(2400), &p, kNow), "P1", "TINT", kNow);
+  open = *acknowledge(open, "PO-1", kNow + 20 * kDay, 3000, kNow);
+  auto in = sku(500);
+  in.proposals = {&open, 1};
+  // With only the 20-day supplier a top-up could not arrive sooner: no top-up.
+  EXPECT_EQ(evaluate(in, &p, kNow).reason, Reason::kOpenProposal);
+
+  p.suppliers.push_back({"air", 3.0, 3.00});
+  const auto d = evaluate(in, &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kTopUpStockoutBeforeEta);
+  // Cover the gap: demand from the stockout (day 5) to the ETA (day 20) = 1500 units;
+  // target max(3200, 3500 + 1500) = 5000, minus the pipeline 3500.
+  EXPECT_EQ(d.quantity, 1500);
+  EXPECT_EQ(d.supplier->id, "air");  // the only one in time for day 5
+  EXPECT_TRUE(d.urgent);
+  EXPECT_EQ(d.expected_arrival_ms, kNow + 3 * kDay);
+
+  // The top-up itself is now open and due before the stockout: no third proposal.
+  const Proposal topup = make_proposal(d, "P2", "TINT", kNow);
+  const Proposal both[] = {open, topup};
+  in.proposals = both;
+  EXPECT_EQ(evaluate(in, &p, kNow + kDay / 24).reason, Reason::kOpenProposal);
+}
+
+TEST(Evaluate, StockoutRiskAndTheUrgentFallbackSupplier) {
+  Policy p = textbook();
+  p.suppliers = {{"sea", 20.0, 1.00}, {"rail", 12.0, 1.40}};
+  // 100 on hand last one day; the fastest delivery takes 12.
+  const auto d = evaluate(sku(100), &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_TRUE(d.numbers.stockout_risk);
+  EXPECT_DOUBLE_EQ(d.numbers.days_of_cover, 1);
+  EXPECT_EQ(d.numbers.earliest_arrival_ms, kNow + 12 * kDay);
+  EXPECT_EQ(d.supplier->id, "rail");
+  EXPECT_TRUE(d.urgent);
+  EXPECT_EQ(d.quantity, 3200 - 100);
+}
+
+TEST(Evaluate, ReasonsForNoProposal) {
+  Policy p = textbook();
+  EXPECT_EQ(evaluate(sku(0), nullptr, kNow).reason, Reason::kNoPolicy);
+  const auto idle = evaluate(sku(0, 0, 0), &p, kNow);
+  EXPECT_EQ(idle.reason, Reason::kNoDemand);
+  EXPECT_FALSE(idle.numbers.stockout_risk);  // an empty shelf nobody buys from is no risk
+  p.moq = 500;
+  p.case_multiple = 48;
+  p.max_stock = 2900;
+  // Due (2450 <= 2500) but max stock leaves 450, 9 cases = 432 < MOQ 500.
+  const auto d = evaluate(sku(2450), &p, kNow);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kMaxStockBelowMoq);
+  EXPECT_EQ(d.sizing.room, 450);
+  EXPECT_EQ(to_string(d.reason), "room under max stock is below the MOQ");
+}
+
+TEST(ProposalState, ProposedAcknowledgedReceived) {
+  const Policy p = textbook();
+  Proposal pr = make_proposal(evaluate(sku(2500), &p, kNow), "P1", "TINT", kNow);
+  EXPECT_EQ(pr.state, ProposalState::kProposed);
+  EXPECT_EQ(pr.quantity, 700);
+  EXPECT_EQ(pr.supplier, "main");
+  EXPECT_DOUBLE_EQ(pr.numbers.reorder_point, 2500);
+
+  auto a = acknowledge(pr, "PO-77", kNow + 18 * kDay, 720, kNow + kDay);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->state, ProposalState::kAcknowledged);
+  EXPECT_EQ(a->order.order_number, "PO-77");
+  EXPECT_EQ(a->order.quantity, 720);  // the supplier rounded up to its pallet
+  EXPECT_EQ(a->expected_arrival_ms, kNow + 18 * kDay);
+
+  auto part = receive(*a, 500, kNow + 18 * kDay);
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->state, ProposalState::kAcknowledged);
+  EXPECT_EQ(part->order.outstanding(), 220);
+  auto full = receive(*part, 220, kNow + 19 * kDay);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->state, ProposalState::kReceived);
+  EXPECT_EQ(full->closed_ms, kNow + 19 * kDay);
+  EXPECT_FALSE(full->open());
+}
+
+TEST(ProposalState, IllegalTransitionsAreErrors) {
+  const Policy p = textbook();
+  const Proposal pr = make_proposal(evaluate(sku(2500), &p, kNow), "P1", "TINT", kNow);
+  EXPECT_EQ(receive(pr, 10, kNow).error().message,
+            "cannot receive against proposal \"P1\": it is proposed (only acknowledged "
+            "proposals can be)");
+  EXPECT_EQ(acknowledge(pr, "", kNow, 10, kNow).error().message,
+            "an acknowledgement needs the supplier's order number");
+  EXPECT_EQ(acknowledge(pr, "PO-1", kNow, 0, kNow).error().message,
+            "acknowledged quantity 0 must be positive");
+  EXPECT_FALSE(acknowledge(pr, "PO-1", kNow - kDay, 10, kNow).ok());  // ETA in the past
+
+  const Proposal a = *acknowledge(pr, "PO-1", kNow + kDay, 10, kNow);
+  EXPECT_EQ(acknowledge(a, "PO-2", kNow + kDay, 10, kNow).error().message,
+            "cannot acknowledge proposal \"P1\": it is acknowledged (only proposed proposals "
+            "can be)");
+  EXPECT_EQ(receive(a, 11, kNow).error().message,
+            "received quantity 11 must be between 1 and the 10 outstanding");
+  const Proposal r = *receive(a, 10, kNow);
+  EXPECT_FALSE(cancel(r, "late", kNow).ok());  // received is final
+
+  auto c = cancel(a, "supplier out of stock", kNow);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->state, ProposalState::kCancelled);
+  EXPECT_EQ(c->cancel_reason, "supplier out of stock");
+  EXPECT_EQ(cancel(*c, "again", kNow).error().message,
+            "cannot cancel proposal \"P1\": it is cancelled (only proposed or acknowledged "
+            "proposals can be)");
+}
+
+}  // namespace
+}  // namespace depot::replenish

@@ -63,5 +63,7 @@ fi
 
 # New inputs go to $out/corpus (the first directory); the committed seeds are only read.
 echo "fuzz: running at most $runs inputs or ${max_time}s"
+# libFuzzer reports a finding with exit code 77 by default, which ctest would take for "skipped".
 "$bin" -runs="$runs" -max_total_time="$max_time" -max_len=512 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$out/" -print_final_stats=1 "$out/corpus" "$here/corpus/decode"
+  -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/" -print_final_stats=1 \
+  "$out/corpus" "$here/corpus/decode"

@@ -284,7 +284,7 @@ std::size_t hri_ai_end(std::string_view data, std::size_t i) {
 }
 
 // Parses the human-readable form "(01)...(17)...(10)...". A value runs to the next "(" that
-// opens an application identifier, or to the end of the data.
+// opens an application identifier, or to the end of the data; spaces around it are dropped.
 Expected<std::vector<Field>> parse_hri(std::string_view data, std::size_t base,
                                        int reference_year) {
   std::vector<Field> fields;
@@ -306,6 +306,10 @@ Expected<std::vector<Field>> parse_hri(std::string_view data, std::size_t base,
     if (auto gs = value.find(kGs); gs != std::string_view::npos)
       return Error{"GS separator at position " + position(base + open + gs) +
                    " inside human-readable (parenthesised) data"};
+    // Labels print "(01) 09506000134352 (17) 261231": spaces around a value are layout (a
+    // space is never GS1 data: it is not in character set 82).
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
     auto field = make_field(*spec, ai, value, reference_year);
     if (!field) return field.error();
     fields.push_back(std::move(field).value());

@@ -66,7 +66,8 @@ struct Decoded {
 // cannot be placed in a century without it (an error names the field when it is not 1..9999).
 //
 // GS1 data is recognised by a GS1 symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1), by a GS
-// anywhere in unprefixed data, or by the human-readable form "(01)...(17)...". Errors:
+// anywhere in unprefixed data, or by the human-readable form "(01)...(17)..." (spaces around
+// values allowed, as printed under a barcode). Errors:
 // control characters other than GS, bytes outside ASCII, an unknown application identifier,
 // a field of the wrong length or character set, a wrong check digit, an impossible date, the
 // same AI twice with different values, and AI pairs the GS1 rules forbid in one scan.

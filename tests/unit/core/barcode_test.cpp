@@ -74,6 +74,8 @@ TEST(Barcode, HumanReadableAndFnc1FormsGiveTheSameResult) {
   EXPECT_EQ(a.symbology, "");
   EXPECT_EQ(to_hri(b.fields), hri);
   EXPECT_EQ(to_element_string(a.fields), fnc1.substr(3));
+  // As printed under a barcode, with spaces.
+  EXPECT_EQ(ok("(01) 09506000134352 (17) 261231 (10) ABC123 (21) S/N-7").fields, a.fields);
   // Without a symbology identifier, a GS marks the data as GS1 too.
   EXPECT_EQ(ok(fnc1.substr(3)).fields, a.fields);
   // Some scanners send FNC1 in first position as a leading GS.
@@ -319,6 +321,7 @@ TEST(Barcode, EachRejectionNamesItsRule) {
       {"(01)09506000134352(10)", "AI (10): lot is empty"},
       {"(10)AB C",
        "AI (10): \"AB C\" has \" \" at character 3, which is not in GS1 character set 82"},
+      {"(01) 0950600013435 2", "AI (01): \"0950600013435 2\" must be 14 digits"},
       {"(10)AB#",
        "AI (10): \"AB#\" has \"#\" at character 3, which is not in GS1 character set 82"},
       {"(37)123456789", "AI (37): count longer than 8 digits"},

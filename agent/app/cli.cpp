@@ -19,6 +19,8 @@
 #include "core/control_code.hpp"
 #include "core/control_sheet.hpp"
 #include "core/scan.hpp"
+#include "core/scan_station.hpp"
+#include "store/rejects.hpp"
 #include "core/time.hpp"
 #include "store/ledger.hpp"
 
@@ -40,6 +42,8 @@ commands:
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
                                        the ledger, oldest first; T is RFC 3339, a date or
                                        an age like 15m, 2h, 3d
+  rejects    [-c FILE] [--since T] [--limit N] [--json]
+                                       scans that changed nothing, with raw bytes and reason
   decode     [-c FILE] [--json] DATA   what a scan means: its GS1 fields, GTIN or control
                                        code, and with -c the SKU and units per scan. In DATA,
                                        \x1d or <GS> stands for the GS (FNC1) separator
@@ -218,7 +222,13 @@ int cmd_scan(const Args& a, Context& c) {
   }
   auto resolved = resolve_scan(*catalog, intent);
   if (!resolved) {
-    c.err << "depot-agent scan: rejected, stock unchanged: " << resolved.error().message << "\n";
+    // The same trace a scanner's reject leaves: kept with its raw bytes and reason.
+    store::Reject rj{0, "cli", escape_bytes(intent.code), resolved.error().message, wall_now(),
+                     mono_now_ns()};
+    auto seq = store::record_reject(**db, rj);
+    c.err << "depot-agent scan: rejected, stock unchanged: " << resolved.error().message;
+    if (seq) c.err << " (reject #" << *seq << ")";
+    c.err << "\n";
     return kBadInput;
   }
   MovementRequest m;
@@ -271,35 +281,80 @@ int cmd_scan(const Args& a, Context& c) {
   return kOk;
 }
 
+// --since T: RFC 3339, a date, or an age (15m, 2h, 3d) before now; normalised to stored text.
+bool parse_since(const Args& a, const char* cmd, Context& c, std::optional<std::string>& out) {
+  auto s = a.get("--since");
+  if (!s) return true;
+  std::optional<std::int64_t> ms;
+  if (auto age = timefmt::parse_age_seconds(*s)) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    ms = now - *age * 1000;
+  } else {
+    ms = timefmt::parse_rfc3339_ms(*s);
+  }
+  if (!ms) {
+    c.err << "depot-agent " << cmd << ": --since: \"" << *s
+          << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
+             "age (90s, 15m, 2h, 3d)\n";
+    return false;
+  }
+  out = timefmt::rfc3339_from_unix_ms(*ms);
+  return true;
+}
+
+bool parse_limit(const Args& a, const char* cmd, Context& c, std::int64_t& out) {
+  auto l = a.get("--limit");
+  if (!l) return true;
+  auto n = to_int(*l);
+  if (!n || *n <= 0) {
+    c.err << "depot-agent " << cmd << ": --limit: \"" << *l << "\" must be a positive number\n";
+    return false;
+  }
+  out = *n;
+  return true;
+}
+
+int cmd_rejects(const Args& a, Context& c) {
+  std::optional<std::string> since;
+  std::int64_t limit = 0;
+  if (!parse_since(a, "rejects", c, since) || !parse_limit(a, "rejects", c, limit)) return kBadInput;
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_for_reading(*cfg);
+  if (!db) {
+    c.err << "depot-agent: " << db.error().message << "\n";
+    return kFailure;
+  }
+  auto rows = store::list_rejects(**db, since, limit);
+  if (!rows) {
+    c.err << "depot-agent: " << rows.error().message << "\n";
+    return kFailure;
+  }
+  if (a.has("--json")) {
+    c.out << "[";
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const auto& r = (*rows)[i];
+      nlohmann::json j{{"seq", r.seq},   {"source", r.source}, {"raw", r.raw},
+                       {"reason", r.reason}, {"ts", r.wall_time}, {"mono_ns", r.mono_ns}};
+      c.out << (i ? ",\n" : "\n") << j.dump();
+    }
+    c.out << (rows->empty() ? "]\n" : "\n]\n");
+    return kOk;
+  }
+  for (const auto& r : *rows)
+    c.out << r.wall_time << "  #" << r.seq << "  [" << r.source << "]  \"" << r.raw << "\"  "
+          << r.reason << "\n";
+  if (rows->empty()) c.out << "no rejects\n";
+  return kOk;
+}
+
 int cmd_movements(const Args& a, Context& c) {
   store::MovementFilter f;
   f.sku = a.get("--sku");
-  if (auto s = a.get("--since")) {
-    std::optional<std::int64_t> ms;
-    if (auto age = timefmt::parse_age_seconds(*s)) {
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      ms = now - *age * 1000;
-    } else {
-      ms = timefmt::parse_rfc3339_ms(*s);
-    }
-    if (!ms) {
-      c.err << "depot-agent movements: --since: \"" << *s
-            << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
-               "age (90s, 15m, 2h, 3d)\n";
-      return kBadInput;
-    }
-    f.since = timefmt::rfc3339_from_unix_ms(*ms);
-  }
-  if (auto l = a.get("--limit")) {
-    auto n = to_int(*l);
-    if (!n || *n <= 0) {
-      c.err << "depot-agent movements: --limit: \"" << *l << "\" must be a positive number\n";
-      return kBadInput;
-    }
-    f.limit = *n;
-  }
+  if (!parse_since(a, "movements", c, f.since)) return kBadInput;
+  if (!parse_limit(a, "movements", c, f.limit)) return kBadInput;
   auto cfg = load(a, c);
   if (!cfg) return kBadInput;
   auto db = open_for_reading(*cfg);
@@ -327,6 +382,8 @@ int cmd_movements(const Args& a, Context& c) {
       j["lot"] = m.lot ? nlohmann::json(*m.lot) : nlohmann::json();
       j["expiry"] = m.expiry ? nlohmann::json(*m.expiry) : nlohmann::json();
       j["serial"] = m.serial ? nlohmann::json(*m.serial) : nlohmann::json();
+      j["reverses"] = m.reverses ? nlohmann::json(*m.reverses) : nlohmann::json();
+      j["serial_repeat"] = m.serial_repeat;
       c.out << (i ? ",\n" : "\n") << j.dump();
     }
     c.out << (rows->empty() ? "]\n" : "\n]\n");
@@ -339,7 +396,9 @@ int cmd_movements(const Args& a, Context& c) {
     if (m.counted) c.out << "  counted " << *m.counted;
     if (m.held_qty) c.out << "  held " << std::showpos << m.held_qty << std::noshowpos;
     if (m.lot) c.out << "  lot " << *m.lot;
-    c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "") << "\n";
+    if (m.reverses) c.out << "  undoes " << *m.reverses;
+    c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "")
+          << (m.serial_repeat ? "  SERIAL ALREADY PICKED" : "") << "\n";
   }
   return kOk;
 }
@@ -529,6 +588,9 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
         {"--json", false, ""}},
        cmd_movements},
+      {"rejects",
+       {kConfigOpt, {"--since", true, ""}, {"--limit", true, ""}, {"--json", false, ""}},
+       cmd_rejects},
       {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
   };

@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/coldchain/config.hpp"
 #include "core/gtin.hpp"
 #include "core/json_fields.hpp"
 
@@ -160,7 +161,11 @@ ConfigResult parse_config(std::string_view text) {
     if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
       c.log_level = *s;
-    if (const auto* a = r.array("catalog", false)) read_catalog(*a, p, c.catalog);
+    const auto* catalog = r.array("catalog", false);
+    if (catalog) read_catalog(*catalog, p, c.catalog);
+    const auto* zones = r.array("zones", false);
+    const auto* sensors = r.array("sensors", false);
+    coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

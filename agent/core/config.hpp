@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "core/coldchain/config.hpp"
 
 namespace depot {
 
@@ -33,6 +34,8 @@ struct Config {
   Durability durability;
   std::string log_level = "info";
   std::vector<CatalogItem> catalog;
+  std::vector<coldchain::Zone> zones;            // cold-chain zones (docs/coldchain.md)
+  std::vector<coldchain::SensorConfig> sensors;  // temperature probes, each in one zone
 };
 
 struct ConfigResult {

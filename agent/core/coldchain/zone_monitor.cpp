@@ -130,7 +130,8 @@ std::vector<Event> ZoneMonitor::run_until(const Instant& now, const Reading* rea
       at.mono_ns = next;
       at.wall_ms = now.wall_ms - (now.mono_ns - next) / 1'000'000;
     }
-    mark_offline(at, out);
+    evaluate(at, out);  // what fell due under the held temperature (an alarm delay) first,
+    mark_offline(at, out);  // then the probes whose timeout ran out at this same instant
     recompute_temperature();
     evaluate(at, out);
     repeat_alarms(at, out);

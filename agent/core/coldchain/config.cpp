@@ -21,8 +21,8 @@ std::optional<double> number_between(ObjectReader& r, std::string_view key, doub
   auto v = r.number(key, false);
   if (!v) return std::nullopt;
   if (!std::isfinite(*v) || *v < lo || *v > hi) {
-    r.problems().add(r.path_of(key), format_celsius(*v) + " must be between " +
-                                         format_celsius(lo) + " and " + format_celsius(hi));
+    r.problems().add(r.path_of(key), format_celsius(*v) + " must be between " + format_celsius(lo) +
+                                         " and " + format_celsius(hi));
     return std::nullopt;
   }
   return v;
@@ -77,18 +77,18 @@ std::optional<Zone> read_zone(const json& j, const std::string& path, Problems& 
   z.max_c = number_between(r, "max_c", -100, 100);
   if (!j.contains("min_c") && !j.contains("max_c")) p.add(path, "needs max_c, min_c or both");
   if (z.min_c && z.max_c && *z.max_c <= *z.min_c) {
-    p.add(r.path_of("max_c"), format_celsius(*z.max_c) + " must be greater than min_c " +
-                                  format_celsius(*z.min_c));
+    p.add(r.path_of("max_c"),
+          format_celsius(*z.max_c) + " must be greater than min_c " + format_celsius(*z.min_c));
   }
   if (auto v = number_between(r, "warning_band_c", 0, 20)) z.warning_band_c = *v;
   if (auto v = number_between(r, "hysteresis_c", 0, 10)) z.hysteresis_c = *v;
   if (z.min_c && z.max_c && *z.max_c > *z.min_c) {
     const double span = *z.max_c - *z.min_c;
     if (z.warning_band_c + z.hysteresis_c >= span / 2) {
-      p.add(r.path_of("warning_band_c"),
-            format_celsius(z.warning_band_c) + " plus hysteresis_c " +
-                format_celsius(z.hysteresis_c) + " must be less than half of max_c - min_c (" +
-                format_celsius(span / 2) + ")");
+      p.add(r.path_of("warning_band_c"), format_celsius(z.warning_band_c) + " plus hysteresis_c " +
+                                             format_celsius(z.hysteresis_c) +
+                                             " must be less than half of max_c - min_c (" +
+                                             format_celsius(span / 2) + ")");
     }
   }
   z.alarm_delay_s = r.integer_or("alarm_delay_s", z.alarm_delay_s, 0, 86400);
@@ -97,8 +97,8 @@ std::optional<Zone> read_zone(const json& j, const std::string& path, Problems& 
     auto window = cr.integer("window_s", true, 60, 30 * 86400);
     auto limit = cr.integer("limit_s", true, 1, 30 * 86400);
     if (window && limit && *limit >= *window) {
-      p.add(cr.path_of("limit_s"), std::to_string(*limit) + " must be less than window_s " +
-                                       std::to_string(*window));
+      p.add(cr.path_of("limit_s"),
+            std::to_string(*limit) + " must be less than window_s " + std::to_string(*window));
     } else if (window && limit) {
       z.cumulative = CumulativeRule{*window, *limit};
     }
@@ -129,8 +129,9 @@ void read_w1(ObjectReader& r, W1Source& s) {
       s.device = *d;
     } else {
       r.problems().add(r.path_of("device"),
-                       describe(*d) + " must be a 1-Wire id like \"28-0316a2791aff\" (family, "
-                                      "'-', 12 lower-case hex digits)");
+                       describe(*d) +
+                           " must be a 1-Wire id like \"28-0316a2791aff\" (family, "
+                           "'-', 12 lower-case hex digits)");
     }
   }
 }
@@ -142,8 +143,9 @@ void read_hwmon(ObjectReader& r, HwmonSource& s) {
       s.input = *in;
     } else {
       r.problems().add(r.path_of("input"),
-                       describe(*in) + " must be a relative path to a temp<N>_input file, e.g. "
-                                       "\"hwmon0/temp1_input\"");
+                       describe(*in) +
+                           " must be a relative path to a temp<N>_input file, e.g. "
+                           "\"hwmon0/temp1_input\"");
     }
   }
 }
@@ -205,8 +207,8 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
   if (auto id = r.identifier("id", true)) s.id = *id, id_out = *id;
   if (auto z = r.identifier("zone", true)) {
     if (!zone_ids.count(*z)) {
-      p.add(r.path_of("zone"), describe(*z) + " is not a configured zone" +
-                                   configured_zones(zone_ids));
+      p.add(r.path_of("zone"),
+            describe(*z) + " is not a configured zone" + configured_zones(zone_ids));
     }
     s.zone = *z;
   }
@@ -223,7 +225,8 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
   s.offline_after_s = 3 * s.read_interval_s;
   if (auto v = r.integer("offline_after_s", false, 1, 86400)) {
     if (*v < s.read_interval_s) {
-      p.add(r.path_of("offline_after_s"), std::to_string(*v) + " must be at least read_interval_s " +
+      p.add(r.path_of("offline_after_s"), std::to_string(*v) +
+                                              " must be at least read_interval_s " +
                                               std::to_string(s.read_interval_s));
     } else {
       s.offline_after_s = *v;
@@ -233,13 +236,14 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
   for (std::string_view name : kDriverNames) {
     const json* settings = r.get(name, false);
     if (!settings) {
-      if (driver && *driver == name && name != "sim") p.add(r.path_of(name), "is required for driver " + std::string(name));
+      if (driver && *driver == name && name != "sim")
+        p.add(r.path_of(name), "is required for driver " + std::string(name));
       continue;
     }
     if (!driver) continue;
     if (*driver != name) {
-      p.add(r.path_of(name), "settings for driver " + std::string(name) + ", but driver is " +
-                                 describe(*driver));
+      p.add(r.path_of(name),
+            "settings for driver " + std::string(name) + ", but driver is " + describe(*driver));
       continue;
     }
     ObjectReader dr(*settings, r.path_of(name), p);
@@ -266,11 +270,16 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
 
 std::string_view to_string(Driver d) {
   switch (d) {
-    case Driver::kW1: return "w1";
-    case Driver::kHwmon: return "hwmon";
-    case Driver::kModbus: return "modbus";
-    case Driver::kMqtt: return "mqtt";
-    case Driver::kSim: return "sim";
+    case Driver::kW1:
+      return "w1";
+    case Driver::kHwmon:
+      return "hwmon";
+    case Driver::kModbus:
+      return "modbus";
+    case Driver::kMqtt:
+      return "mqtt";
+    case Driver::kSim:
+      return "sim";
   }
   return "sim";
 }
@@ -318,9 +327,9 @@ void read_coldchain(const json* zones_json, const json* sensors_json, const json
       if (it == item.end() || !it->is_string()) continue;
       const auto zone = it->get<std::string>();
       if (zone.empty() || zone == kAmbientZone || zone_ids.count(zone)) continue;
-      p.add(index_path("catalog", i) + ".zone",
-            describe(zone) + " is not a configured zone" + configured_zones(zone_ids) +
-                "; use \"ambient\" for unrefrigerated storage");
+      p.add(index_path("catalog", i) + ".zone", describe(zone) + " is not a configured zone" +
+                                                    configured_zones(zone_ids) +
+                                                    "; use \"ambient\" for unrefrigerated storage");
     }
   }
 }

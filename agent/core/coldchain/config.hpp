@@ -100,6 +100,7 @@ void read_coldchain(const nlohmann::json* zones_json, const nlohmann::json* sens
                     std::vector<SensorConfig>& sensors);
 
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
-std::vector<ProbeSpec> probes_of(std::string_view zone_id, const std::vector<SensorConfig>& sensors);
+std::vector<ProbeSpec> probes_of(std::string_view zone_id,
+                                 const std::vector<SensorConfig>& sensors);
 
 }  // namespace depot::coldchain

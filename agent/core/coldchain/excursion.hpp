@@ -39,11 +39,11 @@ struct Excursion {
   std::string zone;
   Side side = Side::kHigh;
   double limit_c = 0.0;
-  Instant start;               // the first evaluation that found the zone beyond the limit
-  std::optional<Instant> end;  // unset while the excursion is open
-  double peak_c = 0.0;         // warmest (high side) or coldest (low side) zone temperature
-  std::string peak_probe;      // the probe that read the peak (empty under Combine::kMean)
-  double degree_minutes = 0.0;      // °C·min beyond the limit, interval-weighted
+  Instant start;                     // the first evaluation that found the zone beyond the limit
+  std::optional<Instant> end;        // unset while the excursion is open
+  double peak_c = 0.0;               // warmest (high side) or coldest (low side) zone temperature
+  std::string peak_probe;            // the probe that read the peak (empty under Combine::kMean)
+  double degree_minutes = 0.0;       // °C·min beyond the limit, interval-weighted
   std::int64_t out_of_range_ns = 0;  // time beyond the limit (not counting unknown gaps)
   bool alarmed = false;
   std::optional<Instant> alarm_at;

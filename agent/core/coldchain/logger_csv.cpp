@@ -87,8 +87,8 @@ LoggerFile parse_logger_csv(std::string_view text) {
   std::size_t start = 0;
   while (start < text.size()) {
     auto nl = text.find('\n', start);
-    std::string_view line =
-        trim(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    std::string_view line = trim(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     start = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
     if (line.empty()) continue;
@@ -105,10 +105,9 @@ LoggerFile parse_logger_csv(std::string_view text) {
     }
     auto fields = split(line, file.separator);
     if (fields.size() != 2) {
-      file.problems.push_back(
-          {line_no, "expected 2 fields (timestamp, °C) separated by '" +
-                        std::string(1, file.separator) + "', got " +
-                        std::to_string(fields.size())});
+      file.problems.push_back({line_no, "expected 2 fields (timestamp, °C) separated by '" +
+                                            std::string(1, file.separator) + "', got " +
+                                            std::to_string(fields.size())});
       continue;
     }
     std::string why;
@@ -124,10 +123,9 @@ LoggerFile parse_logger_csv(std::string_view text) {
     }
     if (!file.rows.empty() && *ms <= file.rows.back().unix_ms) {
       const auto& prev = file.rows.back();
-      file.problems.push_back(
-          {line_no, "timestamp " + timefmt::rfc3339_from_unix_ms(*ms) + " is not after line " +
-                        std::to_string(prev.line) + "'s " +
-                        timefmt::rfc3339_from_unix_ms(prev.unix_ms)});
+      file.problems.push_back({line_no, "timestamp " + timefmt::rfc3339_from_unix_ms(*ms) +
+                                            " is not after line " + std::to_string(prev.line) +
+                                            "'s " + timefmt::rfc3339_from_unix_ms(prev.unix_ms)});
       continue;
     }
     file.rows.push_back({line_no, *ms, *c});

@@ -84,7 +84,9 @@ class ZoneMkt {
   explicit ZoneMkt(std::int64_t max_hold_ns);
   void add(double celsius, std::int64_t mono_ns);
   void gap(std::int64_t mono_ns);
-  std::optional<double> last_24h_c(std::int64_t now_mono_ns) const { return day_.celsius(now_mono_ns); }
+  std::optional<double> last_24h_c(std::int64_t now_mono_ns) const {
+    return day_.celsius(now_mono_ns);
+  }
   std::optional<double> last_30d_c(std::int64_t now_mono_ns) const {
     return month_.celsius(now_mono_ns);
   }

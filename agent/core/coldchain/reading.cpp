@@ -9,8 +9,8 @@ namespace depot::coldchain {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
     s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
@@ -61,10 +61,14 @@ SensorValue malformed(std::string_view what) {
 
 std::string_view to_string(Quality q) {
   switch (q) {
-    case Quality::kGood: return "good";
-    case Quality::kImplausible: return "implausible";
-    case Quality::kCrcFailed: return "crc_failed";
-    case Quality::kNoData: return "no_data";
+    case Quality::kGood:
+      return "good";
+    case Quality::kImplausible:
+      return "implausible";
+    case Quality::kCrcFailed:
+      return "crc_failed";
+    case Quality::kNoData:
+      return "no_data";
   }
   return "no_data";
 }
@@ -108,8 +112,9 @@ SensorValue parse_w1_slave(std::string_view text, std::optional<double> previous
   int zero_bytes = 0, ff_bytes = 0;
   for (int i = 0; i < 9; ++i) {
     auto b = hex_byte(words[static_cast<std::size_t>(i)]);
-    if (!b) return malformed("scratchpad byte " + quoted(words[static_cast<std::size_t>(i)]) +
-                             " is not two hex digits");
+    if (!b)
+      return malformed("scratchpad byte " + quoted(words[static_cast<std::size_t>(i)]) +
+                       " is not two hex digits");
     zero_bytes += *b == 0x00;
     ff_bytes += *b == 0xff;
   }

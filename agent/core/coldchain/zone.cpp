@@ -4,8 +4,10 @@ namespace depot::coldchain {
 
 std::string_view to_string(Combine c) {
   switch (c) {
-    case Combine::kWorst: return "worst";
-    case Combine::kMean: return "mean";
+    case Combine::kWorst:
+      return "worst";
+    case Combine::kMean:
+      return "mean";
   }
   return "worst";
 }

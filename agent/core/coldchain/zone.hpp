@@ -34,10 +34,10 @@ struct Zone {
   std::optional<double> min_c;  // lower limit; none for a zone that may get as cold as it likes
   std::optional<double> max_c;  // upper limit; e.g. frozen: max -18, no min
   double warning_band_c = 0.0;  // warn this many degrees inside a limit (0: warn only outside)
-  std::int64_t alarm_delay_s = 900;         // continuously out of range this long -> alarm
+  std::int64_t alarm_delay_s = 900;          // continuously out of range this long -> alarm
   std::optional<CumulativeRule> cumulative;  // additionally: total out-of-range time budget
-  double hysteresis_c = 0.5;  // an alarm clears only this far back inside the limit
-  std::int64_t repeat_s = 3600;  // repeat an unacknowledged alarm this often (0: never)
+  double hysteresis_c = 0.5;                 // an alarm clears only this far back inside the limit
+  std::int64_t repeat_s = 3600;              // repeat an unacknowledged alarm this often (0: never)
   Combine combine = Combine::kWorst;
 
   bool operator==(const Zone&) const = default;

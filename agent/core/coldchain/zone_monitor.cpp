@@ -20,32 +20,46 @@ std::int64_t max_offline_ns(const std::vector<ProbeSpec>& probes) {
 
 std::string_view to_string(Level l) {
   switch (l) {
-    case Level::kNormal: return "normal";
-    case Level::kWarning: return "warning";
-    case Level::kAlarm: return "alarm";
+    case Level::kNormal:
+      return "normal";
+    case Level::kWarning:
+      return "warning";
+    case Level::kAlarm:
+      return "alarm";
   }
   return "normal";
 }
 
 std::string_view to_string(EventKind k) {
   switch (k) {
-    case EventKind::kWarning: return "warning";
-    case EventKind::kWarningCleared: return "warning_cleared";
-    case EventKind::kAlarm: return "alarm";
-    case EventKind::kAlarmRepeat: return "alarm_repeat";
-    case EventKind::kCleared: return "cleared";
-    case EventKind::kProbeOffline: return "probe_offline";
-    case EventKind::kProbeOnline: return "probe_online";
-    case EventKind::kAcknowledged: return "acknowledged";
+    case EventKind::kWarning:
+      return "warning";
+    case EventKind::kWarningCleared:
+      return "warning_cleared";
+    case EventKind::kAlarm:
+      return "alarm";
+    case EventKind::kAlarmRepeat:
+      return "alarm_repeat";
+    case EventKind::kCleared:
+      return "cleared";
+    case EventKind::kProbeOffline:
+      return "probe_offline";
+    case EventKind::kProbeOnline:
+      return "probe_online";
+    case EventKind::kAcknowledged:
+      return "acknowledged";
   }
   return "warning";
 }
 
 std::string_view to_string(ProbeState s) {
   switch (s) {
-    case ProbeState::kAwaiting: return "awaiting";
-    case ProbeState::kOnline: return "online";
-    case ProbeState::kOffline: return "offline";
+    case ProbeState::kAwaiting:
+      return "awaiting";
+    case ProbeState::kOnline:
+      return "online";
+    case ProbeState::kOffline:
+      return "offline";
   }
   return "awaiting";
 }
@@ -130,8 +144,10 @@ std::vector<Event> ZoneMonitor::run_until(const Instant& now, const Reading* rea
       at.mono_ns = next;
       at.wall_ms = now.wall_ms - (now.mono_ns - next) / 1'000'000;
     }
-    evaluate(at, out);  // what fell due under the held temperature (an alarm delay) first,
-    mark_offline(at, out);  // then the probes whose timeout ran out at this same instant
+    // What fell due under the held temperature (an alarm delay) comes before the probes
+    // whose offline timeout ran out at the same instant.
+    evaluate(at, out);
+    mark_offline(at, out);
     recompute_temperature();
     evaluate(at, out);
     repeat_alarms(at, out);
@@ -176,7 +192,8 @@ std::int64_t ZoneMonitor::next_due_ns(std::int64_t until_ns) const {
     if (!s->excursion || !x || degrees_beyond(s->side, *s->limit, *x) <= kEpsilon) continue;
     consider(now_ns_ + zone_.alarm_delay_s * kNsPerSecond - s->run_ns);
     if (zone_.cumulative) {
-      const std::int64_t left = zone_.cumulative->limit_s * kNsPerSecond - cumulative_ns(*s, now_ns_);
+      const std::int64_t left =
+          zone_.cumulative->limit_s * kNsPerSecond - cumulative_ns(*s, now_ns_);
       consider(now_ns_ + std::max(left, kCumulativeStepNs));
     }
   }
@@ -239,10 +256,18 @@ void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<
   if (it == probes_.end()) return;
   ProbeStatus& p = *it;
   switch (r.quality) {
-    case Quality::kGood: ++p.counts.good; break;
-    case Quality::kImplausible: ++p.counts.implausible; break;
-    case Quality::kCrcFailed: ++p.counts.crc_failed; break;
-    case Quality::kNoData: ++p.counts.no_data; break;
+    case Quality::kGood:
+      ++p.counts.good;
+      break;
+    case Quality::kImplausible:
+      ++p.counts.implausible;
+      break;
+    case Quality::kCrcFailed:
+      ++p.counts.crc_failed;
+      break;
+    case Quality::kNoData:
+      ++p.counts.no_data;
+      break;
   }
   if (r.quality != Quality::kGood) {
     p.last_rejection = r.reason;
@@ -320,9 +345,8 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
   if (s.level == Level::kAlarm) {
     if (observed && beyond <= -zone_.hysteresis_c + kEpsilon) {
       close_excursion(s, at);
-      s.level = beyond <= -(zone_.warning_band_c + zone_.hysteresis_c) + kEpsilon
-                    ? Level::kNormal
-                    : Level::kWarning;
+      s.level = beyond <= -(zone_.warning_band_c + zone_.hysteresis_c) + kEpsilon ? Level::kNormal
+                                                                                  : Level::kWarning;
       Event e = side_event(EventKind::kCleared, s, at);
       e.excursion = closed_.back();
       out.push_back(std::move(e));

@@ -62,7 +62,7 @@ struct Event {
   Instant at;
   std::optional<Side> side;       // set for every kind except probe_offline/probe_online
   std::optional<double> celsius;  // zone temperature on `side` at the event, if known
-  std::string probe;  // probe events: the probe; others: the probe that set `celsius`
+  std::string probe;              // probe events: the probe; others: the probe that set `celsius`
   std::optional<Excursion> excursion;  // alarm, alarm_repeat, cleared, acknowledged: snapshot
   std::optional<AlarmCause> cause;     // alarm
   int repeat = 0;                      // alarm_repeat: 1 for the first repeat, 2, ...
@@ -126,9 +126,7 @@ class ZoneMonitor {
   Level level(Side side) const { return state(side).level; }
   const ZoneTemperature& temperature() const { return temperature_; }
   // The open excursion on `side`, if any.
-  const std::optional<Excursion>& open_excursion(Side side) const {
-    return state(side).excursion;
-  }
+  const std::optional<Excursion>& open_excursion(Side side) const { return state(side).excursion; }
   // Excursions that ended since the last call, oldest first. The shell drains these after
   // every call and stores them.
   std::vector<Excursion> take_closed_excursions() { return std::exchange(closed_, {}); }

@@ -60,23 +60,24 @@ TEST(LoggerCsv, ParsesACommaSeparatedExportWithAHeader) {
 
 TEST(LoggerCsv, BadLinesAreReportedWithTheirNumberAndSkipped) {
   auto f = parse_logger_csv(
-      "\xEF\xBB\xBF\"Zeit\";\"Temperatur\"\r\n"         // 1 header (after a byte order mark)
-      "\"2026-07-01 08:00\";\"4,5\"\r\n"                 // 2
-      "2026-07-01 08:05:30;4.5\r\n"                      // 3 good
-      "\r\n"                                             // 4 blank
-      "2026-02-30 08:10;4.6\r\n"                         // 5
-      "2026-07-01 08:10;abc\r\n"                         // 6
-      "2026-07-01 08:15;4.7;x\r\n"                       // 7
-      "2026-07-01 08:04;4.8\r\n"                         // 8
-      "2026-07-01;4.9\r\n"                               // 9
-      "2026-07-01T10:20:00+02:00;+5.1\r\n"               // 10 good: 08:20 UTC
-      "2026-07-01 08:25;\r\n");                          // 11
+      "\xEF\xBB\xBF\"Zeit\";\"Temperatur\"\r\n"  // 1 header (after a byte order mark)
+      "\"2026-07-01 08:00\";\"4,5\"\r\n"         // 2
+      "2026-07-01 08:05:30;4.5\r\n"              // 3 good
+      "\r\n"                                     // 4 blank
+      "2026-02-30 08:10;4.6\r\n"                 // 5
+      "2026-07-01 08:10;abc\r\n"                 // 6
+      "2026-07-01 08:15;4.7;x\r\n"               // 7
+      "2026-07-01 08:04;4.8\r\n"                 // 8
+      "2026-07-01;4.9\r\n"                       // 9
+      "2026-07-01T10:20:00+02:00;+5.1\r\n"       // 10 good: 08:20 UTC
+      "2026-07-01 08:25;\r\n");                  // 11
   EXPECT_TRUE(f.has_header);
   EXPECT_EQ(f.separator, ';');
   EXPECT_THAT(
       problems(f),
       ElementsAre(
-          std::pair{2, std::string("temperature \"4,5\" uses a decimal comma; use a decimal point")},
+          std::pair{2,
+                    std::string("temperature \"4,5\" uses a decimal comma; use a decimal point")},
           std::pair{5, std::string("timestamp \"2026-02-30 08:10\" is not RFC 3339 or "
                                    "YYYY-MM-DD HH:MM[:SS] (or is not a real date and time)")},
           std::pair{6, std::string("temperature \"abc\" is not a number")},

@@ -1,10 +1,10 @@
 #include "core/coldchain/mkt.hpp"
 
-#include "core/coldchain/reading.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
+
+#include "core/coldchain/reading.hpp"
 
 namespace depot::coldchain {
 namespace {
@@ -44,8 +44,9 @@ TEST(Mkt, WeightsAreTheTimeEachReadingStandsFor) {
 }
 
 TEST(Mkt, IsNeverBelowTheWeightedMean) {
-  const std::vector<WeightedTemperature> sets[] = {
-      {{2.0, 1.0}, {8.0, 1.0}, {4.0, 2.0}}, {{-25.0, 5.0}, {-15.0, 1.0}}, {{15.0, 1.0}, {40.0, 0.1}}};
+  const std::vector<WeightedTemperature> sets[] = {{{2.0, 1.0}, {8.0, 1.0}, {4.0, 2.0}},
+                                                   {{-25.0, 5.0}, {-15.0, 1.0}},
+                                                   {{15.0, 1.0}, {40.0, 0.1}}};
   for (const auto& s : sets) {
     double sum = 0.0, w = 0.0;
     for (const auto& x : s) sum += x.celsius * x.weight, w += x.weight;

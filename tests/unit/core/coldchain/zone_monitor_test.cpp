@@ -50,7 +50,8 @@ struct Fridge {
 
   std::vector<Event> read(const std::string& probe, double c, double minutes,
                           std::int64_t wall_shift_min = 0) {
-    return monitor.on_reading(make_reading(probe, SensorValue::good(c), at(minutes, wall_shift_min)));
+    return monitor.on_reading(
+        make_reading(probe, SensorValue::good(c), at(minutes, wall_shift_min)));
   }
   std::vector<Event> read(double c, double minutes, std::int64_t wall_shift_min = 0) {
     return read("a", c, minutes, wall_shift_min);

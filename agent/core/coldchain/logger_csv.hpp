@@ -54,7 +54,8 @@ struct LoggerEvaluation {
 // Runs `file` through `zone`'s rules as one probe ("logger") whose readings go through
 // `check` (calibration offset, plausible range). Monotonic time is the logger's own time
 // line (its timestamps). A gap of `max_gap_s` or more between two readings takes the probe
-// offline (a `probe_offline` event; nothing ends across the gap) and is left out of the MKT.
+// offline (`probe_offline`; nothing ends across the gap, and the first reading after it only
+// brings the probe back) and is left out of the MKT.
 // MKT weights: each reading stands until the next one, at most `max_gap_s`; the last one for
 // the interval before it (the logger's cadence), so n equally spaced readings weigh equally.
 LoggerEvaluation evaluate_logger(const LoggerFile& file, const Zone& zone, const ProbeCheck& check,

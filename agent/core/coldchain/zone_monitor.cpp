@@ -255,6 +255,8 @@ void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<
                          [&](const ProbeStatus& p) { return p.spec.id == r.probe; });
   if (it == probes_.end()) return;
   ProbeStatus& p = *it;
+  const bool was_offline = p.state == ProbeState::kOffline;
+  if (was_offline) ++p.counts.while_offline;
   switch (r.quality) {
     case Quality::kGood:
       ++p.counts.good;
@@ -273,18 +275,21 @@ void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<
     p.last_rejection = r.reason;
     return;
   }
-  p.celsius = r.celsius;
   p.last_good_mono_ns = r.mono_ns;
-  if (p.state == ProbeState::kOffline) {
-    Event e;
-    e.kind = EventKind::kProbeOnline;
-    e.zone = zone_.id;
-    e.at = at;
-    e.probe = p.spec.id;
-    e.celsius = r.celsius;
-    out.push_back(std::move(e));
-  }
   p.state = ProbeState::kOnline;
+  if (!was_offline) {
+    p.celsius = r.celsius;
+    return;
+  }
+  // The reading that brings an offline probe back is not used: it neither starts nor ends
+  // anything. The probe's values count again from its next good reading.
+  Event e;
+  e.kind = EventKind::kProbeOnline;
+  e.zone = zone_.id;
+  e.at = at;
+  e.probe = p.spec.id;
+  e.celsius = r.celsius;
+  out.push_back(std::move(e));
 }
 
 void ZoneMonitor::recompute_temperature() {
@@ -296,8 +301,9 @@ void ZoneMonitor::recompute_temperature() {
 }
 
 bool ZoneMonitor::fully_observed() const {
-  return std::all_of(probes_.begin(), probes_.end(),
-                     [](const ProbeStatus& p) { return p.state == ProbeState::kOnline; });
+  return std::all_of(probes_.begin(), probes_.end(), [](const ProbeStatus& p) {
+    return p.state == ProbeState::kOnline && p.celsius.has_value();
+  });
 }
 
 // --- the state machine --------------------------------------------------------------------

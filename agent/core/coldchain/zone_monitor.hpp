@@ -16,6 +16,9 @@
 //  * Missing data never ends anything: while a probe of the zone is offline or not yet heard
 //    from, no excursion ends, no warning or alarm clears (a dead probe cannot vouch for its
 //    corner). Starting needs only the online probes' evidence.
+//  * Readings from an offline probe never start or end anything: rejected ones are only
+//    counted, and the good reading that brings it back (`probe_online`) is not used either;
+//    the probe's values count again from its next good reading.
 //  * All durations run on monotonic time; wall time is only carried into the records, so a
 //    wall-clock step can neither fire nor hide an alarm.
 //  * Between two calls the last zone temperature stands ("sample and hold"); anything that
@@ -89,13 +92,15 @@ struct ProbeCounts {
   std::int64_t implausible = 0;
   std::int64_t crc_failed = 0;
   std::int64_t no_data = 0;
-  std::int64_t out_of_order = 0;  // older than the monitor's time: dropped
+  std::int64_t out_of_order = 0;   // older than the monitor's time: dropped
+  std::int64_t while_offline = 0;  // any quality, received while the probe was offline
 };
 
 struct ProbeStatus {
   ProbeSpec spec;
   ProbeState state = ProbeState::kAwaiting;
-  std::optional<double> celsius;  // latest good (calibrated) value; unset while offline
+  std::optional<double> celsius;  // latest good (calibrated) value in use; unset while offline
+                                  // and after the reading that brought the probe back
   std::int64_t last_good_mono_ns = 0;
   std::string last_rejection;  // reason of the latest non-good reading
   ProbeCounts counts;

@@ -270,9 +270,14 @@ TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
   // ...but not to end it: b's corner is unknown.
   EXPECT_THAT(kinds(f.read("a", 5.0, 4)), IsEmpty());
   EXPECT_EQ(f.monitor.level(), Level::kAlarm);
+  // The reading that brings b back is not used; b's next one is, and ends the alarm.
   auto back = f.read("b", 5.0, 4.5);
-  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline, EventKind::kCleared));
+  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline));
   EXPECT_EQ(back[0].probe, "b");
+  EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOnline);
+  EXPECT_FALSE(f.monitor.probe("b")->celsius);
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);
+  EXPECT_THAT(kinds(f.read("b", 5.0, 4.8)), ElementsAre(EventKind::kCleared));
 
   // An implausible reading neither starts nor clears anything.
   auto hot = check_reading(make_reading("a", SensorValue::good(200.0), at(5)), ProbeCheck{});
@@ -281,28 +286,30 @@ TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
   EXPECT_EQ(f.monitor.level(Side::kHigh), Level::kNormal);
 
   const auto* b = f.monitor.probe("b");
-  EXPECT_EQ(b->counts.good, 2);
+  EXPECT_EQ(b->counts.good, 3);
   EXPECT_EQ(b->counts.crc_failed, 1);
+  EXPECT_EQ(b->counts.while_offline, 2);  // the CRC failure and the reading that came back
   EXPECT_EQ(b->last_rejection, "CRC mismatch");
   EXPECT_EQ(f.monitor.probe("a")->counts.implausible, 1);
   EXPECT_EQ(f.monitor.probe("a")->counts.good, 5);
 }
 
 // A zone whose only probe goes quiet has no temperature: its out-of-range clock pauses and
-// resumes when the probe is back (the gap counts neither way).
+// resumes when the probe's values count again (the gap counts neither way).
 TEST(ZoneMonitor, UnknownTemperaturePausesTheDelay) {
   Fridge f(pharma(), {{"a", 1200}});
   EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
   EXPECT_THAT(kinds(f.tick(20)), ElementsAre(EventKind::kProbeOffline));  // 20 min out so far
   EXPECT_THAT(kinds(f.tick(45)), IsEmpty());  // would be 45 min out if the gap counted
   EXPECT_EQ(f.monitor.level(), Level::kWarning);
-  EXPECT_THAT(kinds(f.read(9.0, 50)), ElementsAre(EventKind::kProbeOnline));
-  EXPECT_THAT(kinds(f.tick(59)), IsEmpty());
-  auto a = f.tick(60);  // 20 + 10 = 30 min out
+  EXPECT_THAT(kinds(f.read(9.0, 50)), ElementsAre(EventKind::kProbeOnline));  // not used
+  EXPECT_THAT(kinds(f.read(9.0, 51)), IsEmpty());  // used: the clock resumes at 51
+  EXPECT_THAT(kinds(f.tick(60.9)), IsEmpty());
+  auto a = f.tick(61);  // 20 + 10 = 30 min out
   ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
   EXPECT_NEAR(a[0].excursion->degree_minutes, 30.0, 1e-9);
   EXPECT_EQ(a[0].excursion->out_of_range_ns, mono(30));
-  EXPECT_EQ(a[0].excursion->duration_ns(mono(60)), mono(60));
+  EXPECT_EQ(a[0].excursion->duration_ns(mono(61)), mono(61));
 }
 
 TEST(ZoneMonitor, UnacknowledgedAlarmRepeatsUntilAcknowledged) {

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "core/config.hpp"
 
 namespace depot::coldchain {
@@ -187,6 +190,22 @@ TEST(ColdchainConfig, SectionsMustBeArrays) {
   EXPECT_THAT(problems(R"("zones": {}, "sensors": 3)"),
               ElementsAre("zones: {} must be an array, not an object",
                           "sensors: 3 must be an array, not an integer"));
+}
+
+// The example in docs/coldchain.md must stay a valid config.
+TEST(ColdchainConfig, TheDocumentedExampleIsValid) {
+  std::ifstream in(std::string(DEPOT_SOURCE_DIR) + "/docs/coldchain.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string md = text.str();
+  const auto start = md.find("```json\n");
+  ASSERT_NE(start, std::string::npos);
+  const auto end = md.find("```", start + 8);
+  ASSERT_NE(end, std::string::npos);
+  auto r = parse_config(doc(md.substr(start + 8, end - start - 8)));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  EXPECT_EQ(r.config->zones.size(), 2u);
+  EXPECT_EQ(r.config->sensors.size(), 2u);
 }
 
 }  // namespace

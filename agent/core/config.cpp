@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/coldchain/config.hpp"
 #include "core/gtin.hpp"
 #include "core/json_fields.hpp"
 
@@ -178,6 +179,9 @@ ConfigResult parse_config(std::string_view text) {
     const json* catalog = r.array("catalog", false);
     if (catalog) read_catalog(*catalog, p, c.catalog);
     if (const auto* a = r.array("scanners", false)) read_scanners(*a, p, c.scanners);
+    const auto* zones = r.array("zones", false);
+    const auto* sensors = r.array("sensors", false);
+    coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
   }
   result.problems = p.items();

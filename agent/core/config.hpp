@@ -14,6 +14,7 @@
 #include "core/catalog.hpp"
 #include "core/scanner_config.hpp"
 #include "core/replenish/config.hpp"
+#include "core/coldchain/config.hpp"
 
 namespace depot {
 
@@ -37,6 +38,8 @@ struct Config {
   std::vector<CatalogItem> catalog;
   std::vector<ScannerConfig> scanners;
   replenish::Settings replenish;  // policies, campaigns, surge, demand
+  std::vector<coldchain::Zone> zones;            // cold-chain zones (docs/coldchain.md)
+  std::vector<coldchain::SensorConfig> sensors;  // temperature probes, each in one zone
 };
 
 struct ConfigResult {

@@ -1,0 +1,345 @@
+#include "core/coldchain/config.hpp"
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/json_fields.hpp"
+
+namespace depot::coldchain {
+namespace {
+
+using nlohmann::json;
+
+std::string index_path(std::string_view array, std::size_t i) {
+  return std::string(array) + "[" + std::to_string(i) + "]";
+}
+
+// A number in [lo, hi], or nullopt (absent, or a problem recorded).
+std::optional<double> number_between(ObjectReader& r, std::string_view key, double lo, double hi) {
+  auto v = r.number(key, false);
+  if (!v) return std::nullopt;
+  if (!std::isfinite(*v) || *v < lo || *v > hi) {
+    r.problems().add(r.path_of(key), format_celsius(*v) + " must be between " + format_celsius(lo) +
+                                         " and " + format_celsius(hi));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string configured_zones(const std::set<std::string>& ids) {
+  if (ids.empty()) return " (no zones are configured)";
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : ", ") + id;
+  return " (configured: " + s + ")";
+}
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// "28-0316a2791aff": a family code, '-', the 12-digit serial (lower-case hex, as sysfs names it).
+bool is_w1_device(std::string_view s) {
+  if (s.size() != 15 || s[2] != '-') return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != 2 && !is_hex(s[i])) return false;
+  return true;
+}
+
+// "hwmon2/temp1_input": relative, no "..", naming a temp<N>_input file.
+bool is_hwmon_input(std::string_view s) {
+  if (s.empty() || s.front() == '/' || s.find("..") != std::string_view::npos) return false;
+  auto slash = s.rfind('/');
+  auto name = slash == std::string_view::npos ? s : s.substr(slash + 1);
+  if (name.size() < 11 || name.substr(0, 4) != "temp" || name.substr(name.size() - 6) != "_input")
+    return false;
+  auto n = name.substr(4, name.size() - 10);
+  for (char c : n)
+    if (c < '0' || c > '9') return false;
+  return !n.empty();
+}
+
+// --- zones --------------------------------------------------------------------------------
+
+std::optional<Zone> read_zone(const json& j, const std::string& path, Problems& p,
+                              std::optional<std::string>& id_out) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return std::nullopt;
+  const auto before = p.items().size();
+  Zone z;
+  if (auto id = r.identifier("id", true)) {
+    id_out = *id;
+    if (*id == kAmbientZone) {
+      p.add(r.path_of("id"), "\"ambient\" is reserved for unrefrigerated storage");
+    }
+    z.id = *id;
+  }
+  z.min_c = number_between(r, "min_c", -100, 100);
+  z.max_c = number_between(r, "max_c", -100, 100);
+  if (!j.contains("min_c") && !j.contains("max_c")) p.add(path, "needs max_c, min_c or both");
+  if (z.min_c && z.max_c && *z.max_c <= *z.min_c) {
+    p.add(r.path_of("max_c"),
+          format_celsius(*z.max_c) + " must be greater than min_c " + format_celsius(*z.min_c));
+  }
+  if (auto v = number_between(r, "warning_band_c", 0, 20)) z.warning_band_c = *v;
+  if (auto v = number_between(r, "hysteresis_c", 0, 10)) z.hysteresis_c = *v;
+  if (z.min_c && z.max_c && *z.max_c > *z.min_c) {
+    const double span = *z.max_c - *z.min_c;
+    if (z.warning_band_c + z.hysteresis_c >= span / 2) {
+      p.add(r.path_of("warning_band_c"), format_celsius(z.warning_band_c) + " plus hysteresis_c " +
+                                             format_celsius(z.hysteresis_c) +
+                                             " must be less than half of max_c - min_c (" +
+                                             format_celsius(span / 2) + ")");
+    }
+  }
+  z.alarm_delay_s = r.integer_or("alarm_delay_s", z.alarm_delay_s, 0, 86400);
+  if (const auto* c = r.object("cumulative", false)) {
+    ObjectReader cr(*c, r.path_of("cumulative"), p);
+    auto window = cr.integer("window_s", true, 60, 30 * 86400);
+    auto limit = cr.integer("limit_s", true, 1, 30 * 86400);
+    if (window && limit && *limit >= *window) {
+      p.add(cr.path_of("limit_s"),
+            std::to_string(*limit) + " must be less than window_s " + std::to_string(*window));
+    } else if (window && limit) {
+      z.cumulative = CumulativeRule{*window, *limit};
+    }
+  }
+  if (auto v = r.integer("repeat_s", false)) {
+    if (*v != 0 && (*v < 60 || *v > 86400)) {
+      p.add(r.path_of("repeat_s"),
+            std::to_string(*v) + " must be 0 (never repeat) or between 60 and 86400");
+    } else {
+      z.repeat_s = *v;
+    }
+  }
+  if (auto c = r.one_of("combine", false, {"worst", "mean"}))
+    z.combine = *c == "mean" ? Combine::kMean : Combine::kWorst;
+  r.finish();
+  if (p.items().size() != before) return std::nullopt;
+  return z;
+}
+
+// --- sensors ------------------------------------------------------------------------------
+
+constexpr std::string_view kDriverNames[] = {"w1", "hwmon", "modbus", "mqtt", "sim"};
+
+void read_w1(ObjectReader& r, W1Source& s) {
+  s.root = r.string_or("root", s.root);
+  if (auto d = r.string("device", true)) {
+    if (is_w1_device(*d)) {
+      s.device = *d;
+    } else {
+      r.problems().add(r.path_of("device"),
+                       describe(*d) +
+                           " must be a 1-Wire id like \"28-0316a2791aff\" (family, "
+                           "'-', 12 lower-case hex digits)");
+    }
+  }
+}
+
+void read_hwmon(ObjectReader& r, HwmonSource& s) {
+  s.root = r.string_or("root", s.root);
+  if (auto in = r.string("input", true)) {
+    if (is_hwmon_input(*in)) {
+      s.input = *in;
+    } else {
+      r.problems().add(r.path_of("input"),
+                       describe(*in) +
+                           " must be a relative path to a temp<N>_input file, e.g. "
+                           "\"hwmon0/temp1_input\"");
+    }
+  }
+}
+
+void read_modbus(ObjectReader& r, ModbusSource& s) {
+  s.device = r.string_or("device", "");
+  s.host = r.string_or("host", "");
+  if (s.device.empty() == s.host.empty()) {
+    r.problems().add(r.path(), s.device.empty() ? "needs device (Modbus RTU) or host (Modbus TCP)"
+                                                : "needs device (Modbus RTU) or host (Modbus "
+                                                  "TCP), not both");
+  }
+  s.port = r.integer_or("port", s.port, 1, 65535);
+  s.baud = r.integer_or("baud", s.baud, 1200, 115200);
+  s.unit = r.integer_or("unit", s.unit, 1, 247);
+  if (auto reg = r.integer("register", true, 0, 65535)) s.register_address = *reg;
+  if (auto scale = r.number("scale", false)) {
+    if (*scale == 0.0 || !std::isfinite(*scale)) {
+      r.problems().add(r.path_of("scale"), format_celsius(*scale) + " must not be zero");
+    } else {
+      s.scale = *scale;
+    }
+  }
+}
+
+void read_mqtt(ObjectReader& r, MqttSource& s) {
+  if (auto t = r.string("topic", true)) {
+    if (t->find_first_of("+#") != std::string::npos) {
+      r.problems().add(r.path_of("topic"),
+                       describe(*t) + " must name one topic, without the wildcards + and #");
+    } else {
+      s.topic = *t;
+    }
+  }
+  if (auto ptr = r.string("pointer", false)) {
+    if (!ptr->empty() && ptr->front() != '/') {
+      r.problems().add(r.path_of("pointer"),
+                       describe(*ptr) + " must be a JSON pointer (\"\" or starting with '/')");
+    } else {
+      s.pointer = *ptr;
+    }
+  }
+}
+
+void read_sim(ObjectReader& r, SimSource& s) {
+  if (auto pr = r.one_of("profile", false, {"constant", "sine", "excursion"})) s.profile = *pr;
+  if (auto v = number_between(r, "base_c", -100, 100)) s.base_c = *v;
+  if (auto v = number_between(r, "amplitude_c", 0, 100)) s.amplitude_c = *v;
+  s.period_s = r.integer_or("period_s", s.period_s, 1, 7 * 86400);
+}
+
+std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
+                                        const std::set<std::string>& zone_ids, Problems& p,
+                                        std::optional<std::string>& id_out) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return std::nullopt;
+  const auto before = p.items().size();
+  SensorConfig s;
+  if (auto id = r.identifier("id", true)) s.id = *id, id_out = *id;
+  if (auto z = r.identifier("zone", true)) {
+    if (!zone_ids.count(*z)) {
+      p.add(r.path_of("zone"),
+            describe(*z) + " is not a configured zone" + configured_zones(zone_ids));
+    }
+    s.zone = *z;
+  }
+  auto driver = r.one_of("driver", true, {"w1", "hwmon", "modbus", "mqtt", "sim"});
+  s.read_interval_s = r.integer_or("read_interval_s", s.read_interval_s, 1, 3600);
+  if (auto v = number_between(r, "offset_c", -20, 20)) s.offset_c = *v;
+  if (auto v = number_between(r, "plausible_min_c", -100, 200)) s.plausible_min_c = *v;
+  if (auto v = number_between(r, "plausible_max_c", -100, 200)) s.plausible_max_c = *v;
+  if (s.plausible_max_c <= s.plausible_min_c) {
+    p.add(r.path_of("plausible_max_c"), format_celsius(s.plausible_max_c) +
+                                            " must be greater than plausible_min_c " +
+                                            format_celsius(s.plausible_min_c));
+  }
+  s.offline_after_s = 3 * s.read_interval_s;
+  if (auto v = r.integer("offline_after_s", false, 1, 86400)) {
+    if (*v < s.read_interval_s) {
+      p.add(r.path_of("offline_after_s"), std::to_string(*v) +
+                                              " must be at least read_interval_s " +
+                                              std::to_string(s.read_interval_s));
+    } else {
+      s.offline_after_s = *v;
+    }
+  }
+  // The driver's own settings live under a key named after it.
+  for (std::string_view name : kDriverNames) {
+    const json* settings = r.get(name, false);
+    if (!settings) {
+      if (driver && *driver == name && name != "sim")
+        p.add(r.path_of(name), "is required for driver " + std::string(name));
+      continue;
+    }
+    if (!driver) continue;
+    if (*driver != name) {
+      p.add(r.path_of(name),
+            "settings for driver " + std::string(name) + ", but driver is " + describe(*driver));
+      continue;
+    }
+    ObjectReader dr(*settings, r.path_of(name), p);
+    if (!dr.is_object()) continue;
+    if (name == "w1") read_w1(dr, s.w1);
+    if (name == "hwmon") read_hwmon(dr, s.hwmon);
+    if (name == "modbus") read_modbus(dr, s.modbus);
+    if (name == "mqtt") read_mqtt(dr, s.mqtt);
+    if (name == "sim") read_sim(dr, s.sim);
+  }
+  if (driver) {
+    s.driver = *driver == "w1"       ? Driver::kW1
+               : *driver == "hwmon"  ? Driver::kHwmon
+               : *driver == "modbus" ? Driver::kModbus
+               : *driver == "mqtt"   ? Driver::kMqtt
+                                     : Driver::kSim;
+  }
+  r.finish();
+  if (p.items().size() != before) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+std::string_view to_string(Driver d) {
+  switch (d) {
+    case Driver::kW1:
+      return "w1";
+    case Driver::kHwmon:
+      return "hwmon";
+    case Driver::kModbus:
+      return "modbus";
+    case Driver::kMqtt:
+      return "mqtt";
+    case Driver::kSim:
+      return "sim";
+  }
+  return "sim";
+}
+
+void read_coldchain(const json* zones_json, const json* sensors_json, const json* catalog_json,
+                    Problems& p, std::vector<Zone>& zones, std::vector<SensorConfig>& sensors) {
+  // Every id a zone entry declared, valid or not, so a sensor naming a zone that had its
+  // own problems is not reported a second time.
+  std::set<std::string> zone_ids;
+  if (zones_json) {
+    std::map<std::string, std::string> first_use;
+    for (std::size_t i = 0; i < zones_json->size(); ++i) {
+      const std::string path = index_path("zones", i);
+      std::optional<std::string> id;
+      auto z = read_zone((*zones_json)[i], path, p, id);
+      if (!id) continue;
+      zone_ids.insert(*id);
+      if (auto [it, fresh] = first_use.emplace(*id, path); !fresh) {
+        p.add(path + ".id", describe(*id) + " is already used by " + it->second);
+        continue;
+      }
+      if (z) zones.push_back(std::move(*z));
+    }
+  }
+  if (sensors_json) {
+    std::map<std::string, std::string> first_use;
+    for (std::size_t i = 0; i < sensors_json->size(); ++i) {
+      const std::string path = index_path("sensors", i);
+      std::optional<std::string> id;
+      auto s = read_sensor((*sensors_json)[i], path, zone_ids, p, id);
+      if (!id) continue;
+      if (auto [it, fresh] = first_use.emplace(*id, path); !fresh) {
+        p.add(path + ".id", describe(*id) + " is already used by " + it->second);
+        continue;
+      }
+      if (s) sensors.push_back(std::move(*s));
+    }
+  }
+  // Catalog items stored in a zone must name a configured one (once zones are configured).
+  if (zones_json && catalog_json && catalog_json->is_array()) {
+    for (std::size_t i = 0; i < catalog_json->size(); ++i) {
+      const json& item = (*catalog_json)[i];
+      if (!item.is_object()) continue;
+      auto it = item.find("zone");
+      if (it == item.end() || !it->is_string()) continue;
+      const auto zone = it->get<std::string>();
+      if (zone.empty() || zone == kAmbientZone || zone_ids.count(zone)) continue;
+      p.add(index_path("catalog", i) + ".zone", describe(zone) + " is not a configured zone" +
+                                                    configured_zones(zone_ids) +
+                                                    "; use \"ambient\" for unrefrigerated storage");
+    }
+  }
+}
+
+std::vector<ProbeSpec> probes_of(std::string_view zone_id,
+                                 const std::vector<SensorConfig>& sensors) {
+  std::vector<ProbeSpec> out;
+  for (const auto& s : sensors)
+    if (s.zone == zone_id) out.push_back(s.spec());
+  return out;
+}
+
+}  // namespace depot::coldchain

@@ -1,0 +1,61 @@
+// An excursion: one episode of a zone's temperature beyond one of its limits, the record a
+// quality manager reads to decide whether goods must be held. It keeps when it started and
+// ended (both clocks), the peak, the time beyond the limit and the degree-minutes beyond it.
+//
+// Degree-minutes are interval-weighted ("sample and hold"): the zone temperature found at one
+// evaluation stands until the next one, so an interval of Δt minutes at T contributes
+// max(0, T - max_c)·Δt (or max(0, min_c - T)·Δt). Example, max_c 8: 9 °C for 10 min then
+// 11 °C for 10 min gives 1·10 + 3·10 = 40 °C·min. The same rule decides how long the zone was
+// out of range (alarm delay, cumulative budget), so the numbers always agree with each other.
+// Pure; plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/coldchain/reading.hpp"
+#include "core/coldchain/zone.hpp"
+
+namespace depot::coldchain {
+
+// Why an alarm fired: out of range continuously for `alarm_delay_s`, or the zone's cumulative
+// out-of-range budget within its rolling window was used up.
+enum class AlarmCause { kContinuous, kCumulative };
+std::string_view to_string(AlarmCause c);
+
+struct Acknowledgement {
+  std::string who;
+  std::string comment;
+  Instant at;
+};
+
+// Degrees beyond `limit_c` on `side`: positive outside the limit, zero or negative inside.
+double degrees_beyond(Side side, double limit_c, double celsius);
+
+struct Excursion {
+  std::int64_t seq = 0;  // 1, 2, ... within one ZoneMonitor
+  std::string zone;
+  Side side = Side::kHigh;
+  double limit_c = 0.0;
+  Instant start;                     // the first evaluation that found the zone beyond the limit
+  std::optional<Instant> end;        // unset while the excursion is open
+  double peak_c = 0.0;               // warmest (high side) or coldest (low side) zone temperature
+  std::string peak_probe;            // the probe that read the peak (empty under Combine::kMean)
+  double degree_minutes = 0.0;       // °C·min beyond the limit, interval-weighted
+  std::int64_t out_of_range_ns = 0;  // time beyond the limit (not counting unknown gaps)
+  bool alarmed = false;
+  std::optional<Instant> alarm_at;
+  std::optional<AlarmCause> cause;
+  std::optional<Acknowledgement> acknowledgement;
+
+  // Monotonic time from start to end, or to `now_mono_ns` while open.
+  std::int64_t duration_ns(std::int64_t now_mono_ns) const;
+  // Takes `celsius` into the peak when it is more extreme on this side.
+  void observe(double celsius, std::string_view probe);
+  // Adds `dt_ns` at the held temperature `celsius`: degree-minutes and out-of-range time.
+  void integrate(double celsius, std::int64_t dt_ns);
+};
+
+}  // namespace depot::coldchain

@@ -1,0 +1,212 @@
+// The `zones` and `sensors` sections through `parse_config`, as an operator would write them.
+#include "core/coldchain/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/config.hpp"
+
+namespace depot::coldchain {
+namespace {
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::string doc(const std::string& sections) {
+  return R"({"site":"s1","gateway":"g1","database":"x.db",)" + sections + "}";
+}
+
+std::vector<std::string> problems(const std::string& sections) {
+  return parse_config(doc(sections)).problems;
+}
+
+const char* kFull = R"(
+  "zones": [
+    {"id": "pharma-1", "min_c": 2, "max_c": 8, "warning_band_c": 1, "alarm_delay_s": 1800,
+     "cumulative": {"window_s": 86400, "limit_s": 3600}, "hysteresis_c": 0.5,
+     "repeat_s": 900, "combine": "mean"},
+    {"id": "freezer-1", "max_c": -18}
+  ],
+  "sensors": [
+    {"id": "ph-door", "zone": "pharma-1", "driver": "w1", "read_interval_s": 15,
+     "offset_c": -0.25, "plausible_min_c": -10, "plausible_max_c": 40,
+     "w1": {"device": "28-0316a2791aff"}},
+    {"id": "ph-back", "zone": "pharma-1", "driver": "hwmon", "offline_after_s": 120,
+     "hwmon": {"root": "/tmp/sys/class/hwmon", "input": "hwmon2/temp1_input"}},
+    {"id": "fz-1", "zone": "freezer-1", "driver": "modbus",
+     "modbus": {"device": "/dev/ttyUSB0", "unit": 3, "register": 4, "scale": 0.01}},
+    {"id": "fz-2", "zone": "freezer-1", "driver": "mqtt", "mqtt": {"topic": "probes/fz-2"}},
+    {"id": "fz-sim", "zone": "freezer-1", "driver": "sim",
+     "sim": {"profile": "sine", "base_c": -20, "amplitude_c": 1.5, "period_s": 600}}
+  ],
+  "catalog": [
+    {"sku": "VAX-1", "zone": "pharma-1"}, {"sku": "TINT", "zone": "ambient"}, {"sku": "X"}
+  ])";
+
+TEST(ColdchainConfig, ReadsZonesAndSensors) {
+  auto r = parse_config(doc(kFull));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  const auto& zones = r.config->zones;
+  ASSERT_EQ(zones.size(), 2u);
+  EXPECT_EQ(zones[0].id, "pharma-1");
+  EXPECT_EQ(zones[0].min_c, 2.0);
+  EXPECT_EQ(zones[0].max_c, 8.0);
+  EXPECT_EQ(zones[0].warning_band_c, 1.0);
+  EXPECT_EQ(zones[0].alarm_delay_s, 1800);
+  EXPECT_EQ(zones[0].cumulative, (CumulativeRule{86400, 3600}));
+  EXPECT_EQ(zones[0].hysteresis_c, 0.5);
+  EXPECT_EQ(zones[0].repeat_s, 900);
+  EXPECT_EQ(zones[0].combine, Combine::kMean);
+
+  const auto& s = r.config->sensors;
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].driver, Driver::kW1);
+  EXPECT_EQ(s[0].w1.root, "/sys/bus/w1/devices");
+  EXPECT_EQ(s[0].w1.device, "28-0316a2791aff");
+  EXPECT_EQ(s[0].read_interval_s, 15);
+  EXPECT_EQ(s[0].offline_after_s, 45);  // 3 x read_interval_s
+  EXPECT_EQ(s[0].check().offset_c, -0.25);
+  EXPECT_EQ(s[0].check().plausible_min_c, -10.0);
+  EXPECT_EQ(s[0].check().plausible_max_c, 40.0);
+  EXPECT_EQ(s[1].hwmon.root, "/tmp/sys/class/hwmon");
+  EXPECT_EQ(s[1].hwmon.input, "hwmon2/temp1_input");
+  EXPECT_EQ(s[1].offline_after_s, 120);
+  EXPECT_EQ(s[2].modbus.device, "/dev/ttyUSB0");
+  EXPECT_EQ(s[2].modbus.unit, 3);
+  EXPECT_EQ(s[2].modbus.register_address, 4);
+  EXPECT_EQ(s[2].modbus.scale, 0.01);
+  EXPECT_EQ(s[2].modbus.baud, 9600);
+  EXPECT_EQ(s[3].mqtt.topic, "probes/fz-2");
+  EXPECT_EQ(s[3].mqtt.pointer, "/temperature_c");
+  EXPECT_EQ(s[4].sim.profile, "sine");
+  EXPECT_EQ(s[4].sim.base_c, -20.0);
+
+  auto probes = probes_of("freezer-1", s);
+  ASSERT_EQ(probes.size(), 3u);
+  EXPECT_EQ(probes[0].id, "fz-1");
+  EXPECT_EQ(probes[0].offline_after_s, 30);
+}
+
+TEST(ColdchainConfig, ZoneDefaults) {
+  auto r = parse_config(doc(R"("zones": [{"id": "chilled-1", "max_c": 4}])"));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  const Zone& z = r.config->zones.at(0);
+  EXPECT_FALSE(z.min_c);
+  EXPECT_EQ(z.warning_band_c, 0.0);
+  EXPECT_EQ(z.alarm_delay_s, 900);
+  EXPECT_FALSE(z.cumulative);
+  EXPECT_EQ(z.hysteresis_c, 0.5);
+  EXPECT_EQ(z.repeat_s, 3600);
+  EXPECT_EQ(z.combine, Combine::kWorst);
+  EXPECT_TRUE(r.config->sensors.empty());
+}
+
+TEST(ColdchainConfig, ZoneRulesNameThePathTheValueAndTheRule) {
+  EXPECT_THAT(
+      problems(R"("zones": [
+        {"id": "frozen", "min_c": -18, "max_c": -25},
+        {"id": "frozen", "max_c": -18},
+        {"id": "ambient", "max_c": 30},
+        {"id": "no-limits", "alarm_delay_s": -1},
+        {"id": "p", "min_c": 2, "max_c": 8, "warning_band_c": 2.5, "hysteresis_c": 0.5,
+         "cumulative": {"window_s": 3600, "limit_s": 3600}, "repeat_s": 30, "combine": "avg",
+         "hysterisis_c": 1},
+        {"id": "q", "max_c": 500, "cumulative": {"limit_s": 60}}
+      ])"),
+      ElementsAre("zones[0].max_c: -25 must be greater than min_c -18",
+                  "zones[1].id: \"frozen\" is already used by zones[0]",
+                  "zones[2].id: \"ambient\" is reserved for unrefrigerated storage",
+                  "zones[3]: needs max_c, min_c or both",
+                  "zones[3].alarm_delay_s: -1 must be between 0 and 86400",
+                  "zones[4].warning_band_c: 2.5 plus hysteresis_c 0.5 must be less than half of "
+                  "max_c - min_c (3)",
+                  "zones[4].cumulative.limit_s: 3600 must be less than window_s 3600",
+                  "zones[4].repeat_s: 30 must be 0 (never repeat) or between 60 and 86400",
+                  "zones[4].combine: \"avg\" must be one of: worst, mean",
+                  "zones[4].hysterisis_c: unknown key (did you mean \"hysteresis_c\"?)",
+                  "zones[5].max_c: 500 must be between -100 and 100",
+                  "zones[5].cumulative.window_s: is required"));
+}
+
+TEST(ColdchainConfig, SensorRules) {
+  EXPECT_THAT(
+      problems(R"("zones": [{"id": "cold-1", "max_c": 4}, {"id": "bad zone", "max_c": 4}],
+      "sensors": [
+        {"id": "a", "zone": "freezer-9", "driver": "sim"},
+        {"id": "a", "zone": "cold-1", "driver": "sim"},
+        {"id": "b", "zone": "cold-1", "driver": "w1"},
+        {"id": "c", "zone": "cold-1", "driver": "w1", "w1": {"device": "28-XYZ"},
+         "hwmon": {"input": "hwmon0/temp1_input"}},
+        {"id": "d", "zone": "cold-1", "driver": "hwmon", "read_interval_s": 10,
+         "offline_after_s": 5, "hwmon": {"input": "../hwmon0/in1_input"}},
+        {"id": "e", "zone": "cold-1", "driver": "mqtt", "plausible_min_c": 20,
+         "plausible_max_c": 10, "mqtt": {"topic": "probes/+/t", "pointer": "temp"}},
+        {"id": "f", "zone": "cold-1", "driver": "modbus",
+         "modbus": {"device": "/dev/ttyUSB0", "host": "10.0.0.5", "register": 70000}},
+        {"id": "g", "zone": "cold-1", "driver": "serial", "offset_c": 25}
+      ])"),
+      ElementsAre(
+          "zones[1].id: \"bad zone\" must be 1-64 characters of letters, digits, '_', '-' or '.'",
+          "sensors[0].zone: \"freezer-9\" is not a configured zone (configured: cold-1)",
+          "sensors[1].id: \"a\" is already used by sensors[0]",
+          "sensors[2].w1: is required for driver w1",
+          "sensors[3].w1.device: \"28-XYZ\" must be a 1-Wire id like \"28-0316a2791aff\" "
+          "(family, '-', 12 lower-case hex digits)",
+          "sensors[3].hwmon: settings for driver hwmon, but driver is \"w1\"",
+          "sensors[4].offline_after_s: 5 must be at least read_interval_s 10",
+          "sensors[4].hwmon.input: \"../hwmon0/in1_input\" must be a relative path to a "
+          "temp<N>_input file, e.g. \"hwmon0/temp1_input\"",
+          "sensors[5].plausible_max_c: 10 must be greater than plausible_min_c 20",
+          "sensors[5].mqtt.topic: \"probes/+/t\" must name one topic, without the wildcards + "
+          "and #",
+          "sensors[5].mqtt.pointer: \"temp\" must be a JSON pointer (\"\" or starting with '/')",
+          "sensors[6].modbus: needs device (Modbus RTU) or host (Modbus TCP), not both",
+          "sensors[6].modbus.register: 70000 must be between 0 and 65535",
+          "sensors[7].driver: \"serial\" must be one of: w1, hwmon, modbus, mqtt, sim",
+          "sensors[7].offset_c: 25 must be between -20 and 20"));
+}
+
+TEST(ColdchainConfig, SensorsNeedZones) {
+  EXPECT_THAT(problems(R"("sensors": [{"id": "a", "zone": "cold-1", "driver": "sim"}])"),
+              ElementsAre("sensors[0].zone: \"cold-1\" is not a configured zone (no zones are "
+                          "configured)"));
+}
+
+// Once zones are configured, a catalog item's zone must be one of them or "ambient"; without
+// a `zones` section the catalog's zones are not checked (configs written before issue 4).
+TEST(ColdchainConfig, CatalogZonesMustBeConfiguredOnceZonesAre) {
+  const std::string catalog = R"("catalog": [
+      {"sku": "A", "zone": "cold-1"}, {"sku": "B", "zone": "ambient"}, {"sku": "C", "zone": ""},
+      {"sku": "D"}, {"sku": "E", "zone": "freezer-1"}])";
+  EXPECT_THAT(problems(catalog), IsEmpty());
+  EXPECT_THAT(problems(R"("zones": [{"id": "cold-1", "max_c": 4}], )" + catalog),
+              ElementsAre("catalog[4].zone: \"freezer-1\" is not a configured zone (configured: "
+                          "cold-1); use \"ambient\" for unrefrigerated storage"));
+}
+
+TEST(ColdchainConfig, SectionsMustBeArrays) {
+  EXPECT_THAT(problems(R"("zones": {}, "sensors": 3)"),
+              ElementsAre("zones: {} must be an array, not an object",
+                          "sensors: 3 must be an array, not an integer"));
+}
+
+// The example in docs/coldchain.md must stay a valid config.
+TEST(ColdchainConfig, TheDocumentedExampleIsValid) {
+  std::ifstream in(std::string(DEPOT_SOURCE_DIR) + "/docs/coldchain.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string md = text.str();
+  const auto start = md.find("```json\n");
+  ASSERT_NE(start, std::string::npos);
+  const auto end = md.find("```", start + 8);
+  ASSERT_NE(end, std::string::npos);
+  auto r = parse_config(doc(md.substr(start + 8, end - start - 8)));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  EXPECT_EQ(r.config->zones.size(), 2u);
+  EXPECT_EQ(r.config->sensors.size(), 2u);
+}
+
+}  // namespace
+}  // namespace depot::coldchain

@@ -1,0 +1,465 @@
+// Hand-worked timelines for the zone state machine. Times are minutes since the monitor's
+// first input on the monotonic clock; wall time is kWall0 plus the same minutes unless a test
+// steps it. Unless a test says otherwise the zone is a pharma fridge: 2-8 °C, warning band
+// 1 °C (warn above 7 or below 3), alarm after 30 min out of range, hysteresis 0.5 °C, repeat
+// every 60 min.
+#include "core/coldchain/zone_monitor.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace depot::coldchain {
+namespace {
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr std::int64_t kWall0 = 1'780'000'000'000;  // 2026-05-28T20:26:40Z
+constexpr std::int64_t kMsPerMinute = 60'000;
+
+std::int64_t mono(double minutes) { return std::llround(minutes * 60e9); }
+
+Instant at(double minutes, std::int64_t wall_shift_min = 0) {
+  return {mono(minutes), kWall0 + std::llround(minutes * 60000.0) + wall_shift_min * kMsPerMinute,
+          false};
+}
+
+Zone pharma() {
+  Zone z;
+  z.id = "pharma-1";
+  z.min_c = 2.0;
+  z.max_c = 8.0;
+  z.warning_band_c = 1.0;
+  z.alarm_delay_s = 1800;
+  z.hysteresis_c = 0.5;
+  z.repeat_s = 3600;
+  return z;
+}
+
+std::vector<EventKind> kinds(const std::vector<Event>& events) {
+  std::vector<EventKind> out;
+  for (const auto& e : events) out.push_back(e.kind);
+  return out;
+}
+
+// A monitor plus helpers that feed it good readings and ticks at given minutes.
+struct Fridge {
+  explicit Fridge(Zone zone, std::vector<ProbeSpec> probes = {{"a", 3 * 86400}})
+      : monitor(std::move(zone), std::move(probes)) {}
+
+  std::vector<Event> read(const std::string& probe, double c, double minutes,
+                          std::int64_t wall_shift_min = 0) {
+    return monitor.on_reading(
+        make_reading(probe, SensorValue::good(c), at(minutes, wall_shift_min)));
+  }
+  std::vector<Event> read(double c, double minutes, std::int64_t wall_shift_min = 0) {
+    return read("a", c, minutes, wall_shift_min);
+  }
+  std::vector<Event> tick(double minutes, std::int64_t wall_shift_min = 0) {
+    return monitor.on_tick(at(minutes, wall_shift_min));
+  }
+
+  ZoneMonitor monitor;
+};
+
+TEST(ZoneMonitor, LifecycleWarningAlarmClearedWithWorkedExcursionNumbers) {
+  Fridge f(pharma(), {{"a", 600}});
+  EXPECT_THAT(kinds(f.read(5.0, 0)), IsEmpty());
+  auto w = f.read(7.5, 5);  // 7.5 > 8 - 1: inside the warning band
+  ASSERT_THAT(kinds(w), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(w[0].side, Side::kHigh);
+  EXPECT_EQ(f.monitor.level(), Level::kWarning);
+
+  EXPECT_THAT(kinds(f.read(8.5, 10)), IsEmpty());  // beyond 8: the excursion starts at 10
+  ASSERT_TRUE(f.monitor.open_excursion(Side::kHigh));
+  EXPECT_EQ(f.monitor.open_excursion(Side::kHigh)->start.mono_ns, mono(10));
+  EXPECT_THAT(kinds(f.read(9.0, 15)), IsEmpty());
+  for (double t : {20, 25, 30, 35}) EXPECT_THAT(kinds(f.read(10.0, t)), IsEmpty()) << t;
+
+  // 30 minutes beyond the limit at 40 (10 + 30): alarm.
+  auto a = f.read(10.0, 40);
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].at.mono_ns, mono(40));
+  EXPECT_EQ(a[0].cause, AlarmCause::kContinuous);
+  EXPECT_EQ(a[0].celsius, 10.0);
+  EXPECT_EQ(a[0].probe, "a");
+  ASSERT_TRUE(a[0].excursion);
+  EXPECT_TRUE(a[0].excursion->alarmed);
+  // Degree-minutes so far: 0.5·5 (8.5 for 10-15) + 1·5 (9 for 15-20) + 2·20 (10 for 20-40).
+  EXPECT_NEAR(a[0].excursion->degree_minutes, 47.5, 1e-9);
+
+  EXPECT_THAT(kinds(f.read(7.8, 45)), IsEmpty());  // inside, but not by the 0.5 hysteresis
+  auto c = f.read(7.5, 50);                        // 8 - 0.5: cleared
+  ASSERT_THAT(kinds(c), ElementsAre(EventKind::kCleared));
+  EXPECT_EQ(f.monitor.level(), Level::kWarning);  // 7.5 is still in the warning band
+  ASSERT_TRUE(c[0].excursion);
+  const Excursion& e = *c[0].excursion;
+  EXPECT_EQ(e.start.mono_ns, mono(10));
+  ASSERT_TRUE(e.end);
+  EXPECT_EQ(e.end->mono_ns, mono(50));
+  EXPECT_EQ(e.duration_ns(0), mono(40));
+  EXPECT_EQ(e.peak_c, 10.0);
+  EXPECT_EQ(e.peak_probe, "a");
+  // 47.5 + 2·5 (10 for 40-45) + 0 (7.8 is inside) = 57.5 °C·min; beyond 8 for 10-45: 35 min.
+  EXPECT_NEAR(e.degree_minutes, 57.5, 1e-9);
+  EXPECT_EQ(e.out_of_range_ns, mono(35));
+  EXPECT_EQ(e.limit_c, 8.0);
+
+  EXPECT_THAT(kinds(f.read(6.4, 55)), ElementsAre(EventKind::kWarningCleared));  // <= 6.5
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);
+  auto closed = f.monitor.take_closed_excursions();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].seq, 1);
+  EXPECT_THAT(f.monitor.take_closed_excursions(), IsEmpty());
+}
+
+TEST(ZoneMonitor, AnInRangeReadingResetsTheAlarmDelay) {
+  Fridge f(pharma());
+  EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read(7.9, 20)), IsEmpty());  // back within 8: excursion 1 ends
+  EXPECT_THAT(kinds(f.read(9.0, 30)), IsEmpty());  // excursion 2 starts, the delay restarts
+  // Without the reset, 20 + 10 minutes out would alarm at 40.
+  EXPECT_THAT(kinds(f.tick(45)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(9.0, 55)), IsEmpty());
+  EXPECT_THAT(kinds(f.tick(59.9)), IsEmpty());
+  EXPECT_THAT(kinds(f.tick(60)), ElementsAre(EventKind::kAlarm));
+
+  auto closed = f.monitor.closed_excursions();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_FALSE(closed[0].alarmed);
+  EXPECT_EQ(closed[0].duration_ns(0), mono(20));
+  EXPECT_NEAR(closed[0].degree_minutes, 20.0, 1e-9);  // 1 °C beyond for 20 min
+  ASSERT_TRUE(f.monitor.open_excursion(Side::kHigh));
+  EXPECT_EQ(f.monitor.open_excursion(Side::kHigh)->seq, 2);
+}
+
+TEST(ZoneMonitor, AnAlarmDueBetweenTwoReadingsIsStampedAtItsDueTime) {
+  Fridge f(pharma());
+  f.read(9.0, 0);
+  auto events = f.read(9.0, 45);  // no ticks in between (a logger file, or a stalled loop)
+  ASSERT_THAT(kinds(events), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(events[0].at.mono_ns, mono(30));
+  EXPECT_EQ(events[0].at.wall_ms, kWall0 + 30 * kMsPerMinute);  // estimated back from 45
+}
+
+// The wall clock jumps by two hours (NTP's first sync, an operator) ten minutes into an
+// excursion. Wall time says 2 h 20 min have passed at minute 20; the alarm must still come at
+// minute 30 on the monotonic clock, no earlier; and a backward jump must not delay it.
+TEST(ZoneMonitor, AWallClockStepNeitherFiresNorHidesAnAlarm) {
+  for (std::int64_t step_min : {120, -120}) {
+    SCOPED_TRACE(step_min);
+    Fridge f(pharma());
+    EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
+    EXPECT_THAT(kinds(f.read(9.0, 10, step_min)), IsEmpty());
+    EXPECT_THAT(kinds(f.read(9.0, 20, step_min)), IsEmpty());
+    EXPECT_THAT(kinds(f.tick(29, step_min)), IsEmpty());
+    auto a = f.tick(30, step_min);
+    ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+    EXPECT_EQ(a[0].at.mono_ns, mono(30));
+    EXPECT_EQ(a[0].at.wall_ms, kWall0 + (30 + step_min) * kMsPerMinute);  // as the clock says
+    const auto& e = *a[0].excursion;
+    EXPECT_EQ(e.start.wall_ms, kWall0);
+    EXPECT_EQ(e.duration_ns(a[0].at.mono_ns), mono(30));
+    EXPECT_NEAR(e.degree_minutes, 30.0, 1e-9);
+  }
+}
+
+// Regulated goods: 20 minutes out of range within any 24 hours, however it is split.
+TEST(ZoneMonitor, CumulativeBudgetAlarmsAcrossShortExcursions) {
+  Zone z = pharma();
+  z.cumulative = CumulativeRule{86400, 1200};
+  z.repeat_s = 0;
+  Fridge f(z);
+  EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read(7.0, 8)), IsEmpty());  // 8 min out, no alarm (delay is 30)
+  EXPECT_THAT(kinds(f.read(9.0, 60)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(7.0, 68)), IsEmpty());  // 16 min out in total
+  EXPECT_DOUBLE_EQ(f.monitor.cumulative_out_s(Side::kHigh), 960.0);
+  EXPECT_THAT(kinds(f.read(9.0, 120)), IsEmpty());
+  EXPECT_THAT(kinds(f.tick(123.9)), IsEmpty());  // 19.9 min
+  auto a = f.tick(124);                          // 8 + 8 + 4 = 20 min: budget used up
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].cause, AlarmCause::kCumulative);
+  EXPECT_DOUBLE_EQ(f.monitor.cumulative_out_s(Side::kHigh), 1200.0);
+
+  EXPECT_THAT(kinds(f.read(7.0, 130)), ElementsAre(EventKind::kCleared));
+  EXPECT_THAT(kinds(f.read(6.0, 140)), ElementsAre(EventKind::kWarningCleared));
+  // The budget is still spent (26 min in the last 24 h): the next excursion alarms at once.
+  auto again = f.read(9.0, 200);
+  ASSERT_THAT(kinds(again), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  EXPECT_EQ(again[1].cause, AlarmCause::kCumulative);
+  EXPECT_THAT(kinds(f.read(6.0, 205)), ElementsAre(EventKind::kCleared));
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);  // 6 is clear of the band too
+  // A day later the old time has left the window: a new excursion only warns.
+  EXPECT_THAT(kinds(f.read(9.0, 205 + 1440 + 10)), ElementsAre(EventKind::kWarning));
+  EXPECT_DOUBLE_EQ(f.monitor.cumulative_out_s(Side::kHigh), 0.0);
+}
+
+TEST(ZoneMonitor, HysteresisKeepsTheAlarmUntilClearlyBackInside) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;  // alarm at the first reading beyond the limit
+  Fridge f(z);
+  EXPECT_THAT(kinds(f.read(8.5, 0)), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  EXPECT_THAT(kinds(f.read(7.9, 1)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(7.6, 2)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(8.2, 3)), IsEmpty());  // the same excursion, the same alarm
+  EXPECT_THAT(kinds(f.read(7.5, 4)), ElementsAre(EventKind::kCleared));
+  ASSERT_EQ(f.monitor.closed_excursions().size(), 1u);
+  const auto& e = f.monitor.closed_excursions()[0];
+  EXPECT_EQ(e.peak_c, 8.5);
+  // 0.5·1 (8.5) + 0 + 0 + 0.2·1 (8.2) = 0.7 °C·min over the 4 minutes of the excursion.
+  EXPECT_NEAR(e.degree_minutes, 0.7, 1e-9);
+  EXPECT_EQ(e.duration_ns(0), mono(4));
+  EXPECT_THAT(kinds(f.read(8.1, 5)), ElementsAre(EventKind::kAlarm));  // a new excursion
+  EXPECT_EQ(f.monitor.open_excursion(Side::kHigh)->seq, 2);
+}
+
+TEST(ZoneMonitor, WarningBandOnBothSides) {
+  Fridge f(pharma());
+  EXPECT_THAT(kinds(f.read(7.0, 0)), IsEmpty());  // the band's inner edge is not in it
+  auto w = f.read(7.01, 1);
+  ASSERT_THAT(kinds(w), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(w[0].side, Side::kHigh);
+  EXPECT_THAT(kinds(f.read(6.6, 2)), IsEmpty());  // needs 7 - 0.5 = 6.5 to clear
+  EXPECT_THAT(kinds(f.read(6.5, 3)), ElementsAre(EventKind::kWarningCleared));
+  auto low = f.read(2.9, 4);
+  ASSERT_THAT(kinds(low), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(low[0].side, Side::kLow);
+  EXPECT_EQ(f.monitor.level(Side::kLow), Level::kWarning);
+  EXPECT_EQ(f.monitor.level(Side::kHigh), Level::kNormal);
+  EXPECT_THAT(kinds(f.read(3.4, 5)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(3.5, 6)), ElementsAre(EventKind::kWarningCleared));
+  EXPECT_THAT(f.monitor.closed_excursions(), IsEmpty());  // never beyond a limit
+}
+
+TEST(ZoneMonitor, FrozenZoneWithOnlyAnUpperLimit) {
+  Zone z;
+  z.id = "freezer-1";
+  z.max_c = -18.0;
+  z.alarm_delay_s = 600;
+  Fridge f(z);
+  EXPECT_THAT(kinds(f.read(-40.0, 0)), IsEmpty());  // no lower limit: never too cold
+  EXPECT_THAT(kinds(f.read(-17.0, 1)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.tick(11)), ElementsAre(EventKind::kAlarm));
+  EXPECT_THAT(kinds(f.read(-18.5, 12)), ElementsAre(EventKind::kCleared));
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);  // band 0: -18.5 is clear of it
+  EXPECT_NEAR(f.monitor.closed_excursions()[0].degree_minutes, 11.0, 1e-9);
+}
+
+TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;
+  Fridge f(z, {{"a", 120}, {"b", 120}});
+  EXPECT_THAT(kinds(f.read("a", 5.0, 0)), IsEmpty());
+  EXPECT_THAT(kinds(f.read("b", 5.5, 0)), IsEmpty());
+  EXPECT_THAT(kinds(f.read("a", 5.0, 1)), IsEmpty());
+  auto off = f.read("a", 5.0, 2);  // b's last good reading was 2 minutes ago
+  ASSERT_THAT(kinds(off), ElementsAre(EventKind::kProbeOffline));
+  EXPECT_EQ(off[0].probe, "b");
+  EXPECT_EQ(off[0].at.mono_ns, mono(2));
+  EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOffline);
+
+  // A CRC failure from the offline probe changes nothing but its counters.
+  auto crc = make_reading("b", SensorValue::rejected(Quality::kCrcFailed, "CRC mismatch"), at(2.5));
+  EXPECT_THAT(kinds(f.monitor.on_reading(crc)), IsEmpty());
+  EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOffline);
+
+  // a alone is evidence enough to start an alarm...
+  EXPECT_THAT(kinds(f.read("a", 10.0, 3)), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  // ...but not to end it: b's corner is unknown.
+  EXPECT_THAT(kinds(f.read("a", 5.0, 4)), IsEmpty());
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);
+  // The reading that brings b back is not used; b's next one is, and ends the alarm.
+  auto back = f.read("b", 5.0, 4.5);
+  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline));
+  EXPECT_EQ(back[0].probe, "b");
+  EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOnline);
+  EXPECT_FALSE(f.monitor.probe("b")->celsius);
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);
+  EXPECT_THAT(kinds(f.read("b", 5.0, 4.8)), ElementsAre(EventKind::kCleared));
+
+  // An implausible reading neither starts nor clears anything.
+  auto hot = check_reading(make_reading("a", SensorValue::good(200.0), at(5)), ProbeCheck{});
+  ASSERT_EQ(hot.quality, Quality::kImplausible);
+  EXPECT_THAT(kinds(f.monitor.on_reading(hot)), IsEmpty());
+  EXPECT_EQ(f.monitor.level(Side::kHigh), Level::kNormal);
+
+  const auto* b = f.monitor.probe("b");
+  EXPECT_EQ(b->counts.good, 3);
+  EXPECT_EQ(b->counts.crc_failed, 1);
+  EXPECT_EQ(b->counts.while_offline, 2);  // the CRC failure and the reading that came back
+  EXPECT_EQ(b->last_rejection, "CRC mismatch");
+  EXPECT_EQ(f.monitor.probe("a")->counts.implausible, 1);
+  EXPECT_EQ(f.monitor.probe("a")->counts.good, 5);
+}
+
+// A zone whose only probe goes quiet has no temperature: its out-of-range clock pauses and
+// resumes when the probe's values count again (the gap counts neither way).
+TEST(ZoneMonitor, UnknownTemperaturePausesTheDelay) {
+  Fridge f(pharma(), {{"a", 1200}});
+  EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.tick(20)), ElementsAre(EventKind::kProbeOffline));  // 20 min out so far
+  EXPECT_THAT(kinds(f.tick(45)), IsEmpty());  // would be 45 min out if the gap counted
+  EXPECT_EQ(f.monitor.level(), Level::kWarning);
+  EXPECT_THAT(kinds(f.read(9.0, 50)), ElementsAre(EventKind::kProbeOnline));  // not used
+  EXPECT_THAT(kinds(f.read(9.0, 51)), IsEmpty());  // used: the clock resumes at 51
+  EXPECT_THAT(kinds(f.tick(60.9)), IsEmpty());
+  auto a = f.tick(61);  // 20 + 10 = 30 min out
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_NEAR(a[0].excursion->degree_minutes, 30.0, 1e-9);
+  EXPECT_EQ(a[0].excursion->out_of_range_ns, mono(30));
+  EXPECT_EQ(a[0].excursion->duration_ns(mono(61)), mono(61));
+}
+
+TEST(ZoneMonitor, UnacknowledgedAlarmRepeatsUntilAcknowledged) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;
+  Fridge f(z);
+  EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  EXPECT_THAT(kinds(f.tick(59)), IsEmpty());
+  auto r1 = f.tick(60);
+  ASSERT_THAT(kinds(r1), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(r1[0].repeat, 1);
+  auto r2 = f.tick(120);
+  ASSERT_THAT(kinds(r2), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(r2[0].repeat, 2);
+
+  auto ack = f.monitor.acknowledge("maria", "door was open; closed it", at(130));
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  ASSERT_THAT(kinds(*ack), ElementsAre(EventKind::kAcknowledged));
+  EXPECT_EQ((*ack)[0].who, "maria");
+  EXPECT_EQ((*ack)[0].comment, "door was open; closed it");
+  EXPECT_EQ((*ack)[0].at.mono_ns, mono(130));
+  EXPECT_THAT(kinds(f.tick(180)), IsEmpty());
+  EXPECT_THAT(kinds(f.tick(240)), IsEmpty());
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);  // acknowledged is not cleared
+
+  auto twice = f.monitor.acknowledge("maria", "", at(241));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().message, "zone pharma-1 has no unacknowledged alarm");
+  auto nobody = f.monitor.acknowledge("", "x", at(241));
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.error().message, "zone pharma-1: an acknowledgement must name who");
+
+  EXPECT_THAT(kinds(f.read(7.0, 250)), ElementsAre(EventKind::kCleared));
+  const auto& done = f.monitor.closed_excursions().back();
+  ASSERT_TRUE(done.acknowledgement);
+  EXPECT_EQ(done.acknowledgement->who, "maria");
+  EXPECT_EQ(done.acknowledgement->at.mono_ns, mono(130));
+
+  // A new alarm is unacknowledged again and repeats again.
+  EXPECT_THAT(kinds(f.read(6.0, 260)), ElementsAre(EventKind::kWarningCleared));
+  EXPECT_THAT(kinds(f.read(9.0, 270)), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  auto r = f.tick(330);
+  ASSERT_THAT(kinds(r), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(r[0].repeat, 1);
+}
+
+TEST(ZoneMonitor, RepeatsDueDuringAGapAreEachStampedAtTheirTime) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;
+  Fridge f(z);
+  f.read(9.0, 0);
+  auto events = f.read(9.0, 150);
+  ASSERT_THAT(kinds(events), ElementsAre(EventKind::kAlarmRepeat, EventKind::kAlarmRepeat));
+  EXPECT_EQ(events[0].at.mono_ns, mono(60));
+  EXPECT_EQ(events[1].at.mono_ns, mono(120));
+  EXPECT_EQ(events[1].repeat, 2);
+}
+
+TEST(ZoneMonitor, RepeatZeroNeverRepeats) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;
+  z.repeat_s = 0;
+  Fridge f(z);
+  f.read(9.0, 0);
+  EXPECT_THAT(kinds(f.tick(600)), IsEmpty());
+}
+
+// The warmest probe decides against max_c: here a (9 °C) until b reads 10 °C.
+TEST(ZoneMonitor, SeveralProbesTheWorstGoodReadingDecides) {
+  Fridge f(pharma(), {{"a", 3600}, {"b", 3600}});
+  EXPECT_THAT(kinds(f.read("a", 9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read("b", 5.0, 0)), IsEmpty());
+  EXPECT_EQ(f.monitor.temperature().high_c, 9.0);
+  EXPECT_EQ(f.monitor.temperature().high_probe, "a");
+  EXPECT_EQ(f.monitor.temperature().low_c, 5.0);
+  EXPECT_EQ(f.monitor.temperature().low_probe, "b");
+  f.read("b", 10.0, 10);
+  f.read("a", 7.0, 10);  // a is fine now, b is not: still out
+  EXPECT_EQ(f.monitor.temperature().high_probe, "b");
+  EXPECT_THAT(kinds(f.read("a", 7.0, 20)), IsEmpty());
+  EXPECT_TRUE(f.monitor.open_excursion(Side::kHigh));
+  f.read("b", 7.0, 20);  // both inside: the excursion ends
+  ASSERT_EQ(f.monitor.closed_excursions().size(), 1u);
+  const auto& e = f.monitor.closed_excursions()[0];
+  // 1 °C beyond for 0-10 (a's 9) + 2 °C beyond for 10-20 (b's 10) = 30 °C·min.
+  EXPECT_NEAR(e.degree_minutes, 30.0, 1e-9);
+  EXPECT_EQ(e.peak_c, 10.0);
+  EXPECT_EQ(e.peak_probe, "b");
+  EXPECT_EQ(e.duration_ns(0), mono(20));
+}
+
+TEST(ZoneMonitor, BothLimitsCanBeBrokenAtOnceByDifferentProbes) {
+  Fridge f(pharma(), {{"door", 3600}, {"back", 3600}});
+  auto hot = f.read("door", 9.0, 0);
+  auto cold = f.read("back", 1.0, 0);
+  ASSERT_THAT(kinds(hot), ElementsAre(EventKind::kWarning));
+  ASSERT_THAT(kinds(cold), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(cold[0].side, Side::kLow);
+  EXPECT_EQ(cold[0].probe, "back");
+  EXPECT_TRUE(f.monitor.open_excursion(Side::kHigh));
+  EXPECT_TRUE(f.monitor.open_excursion(Side::kLow));
+  EXPECT_NE(f.monitor.open_excursion(Side::kHigh)->seq, f.monitor.open_excursion(Side::kLow)->seq);
+}
+
+TEST(ZoneMonitor, MeanCombinationAveragesTheOnlineProbes) {
+  Zone z = pharma();
+  z.combine = Combine::kMean;
+  Fridge f(z, {{"a", 3600}, {"b", 3600}});
+  EXPECT_THAT(kinds(f.read("b", 6.0, 0)), IsEmpty());
+  // a alone at 9 would be beyond 8; the mean 7.5 is only in the warning band.
+  EXPECT_THAT(kinds(f.read("a", 9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(f.monitor.temperature().high_c, 7.5);
+  EXPECT_EQ(f.monitor.temperature().low_c, 7.5);
+  EXPECT_TRUE(f.monitor.temperature().high_probe.empty());
+  EXPECT_FALSE(f.monitor.open_excursion(Side::kHigh));
+}
+
+TEST(CombineProbes, WorstAndMean) {
+  std::vector<ProbeTemperature> probes{{"a", 4.0}, {"b", 9.0}, {"c", 1.0}, {"d", 9.0}};
+  auto worst = combine_probes(Combine::kWorst, probes);
+  EXPECT_EQ(worst.high_c, 9.0);
+  EXPECT_EQ(worst.high_probe, "b");  // ties go to the first listed
+  EXPECT_EQ(worst.low_c, 1.0);
+  EXPECT_EQ(worst.low_probe, "c");
+  auto mean = combine_probes(Combine::kMean, probes);
+  EXPECT_DOUBLE_EQ(*mean.high_c, 5.75);
+  EXPECT_DOUBLE_EQ(*mean.low_c, 5.75);
+  EXPECT_FALSE(combine_probes(Combine::kWorst, {}).high_c);
+}
+
+TEST(ZoneMonitor, ForeignAndOutOfOrderReadingsAreCountedAndIgnored) {
+  Fridge f(pharma());
+  EXPECT_THAT(kinds(f.read("elsewhere", 30.0, 0)), IsEmpty());
+  EXPECT_EQ(f.monitor.foreign_readings(), 1);
+  f.read(5.0, 5);
+  EXPECT_THAT(kinds(f.read(12.0, 4)), IsEmpty());  // older than the monitor's time
+  EXPECT_EQ(f.monitor.probe("a")->counts.out_of_order, 1);
+  EXPECT_EQ(f.monitor.probe("a")->celsius, 5.0);
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);
+}
+
+TEST(ZoneMonitor, KeepsTheZoneMkt) {
+  Fridge f(pharma(), {{"a", 3600}});
+  f.read(5.0, 0);
+  f.read(5.0, 30);
+  f.tick(60);
+  ASSERT_TRUE(f.monitor.mkt().last_24h_c(mono(60)));
+  EXPECT_NEAR(*f.monitor.mkt().last_24h_c(mono(60)), 5.0, 1e-9);
+  EXPECT_DOUBLE_EQ(f.monitor.mkt().day().covered_s(mono(60)), 3600.0);
+}
+
+}  // namespace
+}  // namespace depot::coldchain

@@ -192,6 +192,18 @@ Status Database::migrate() {
                  std::to_string(all.size()) + "): was it opened by a newer depot-agent?"};
   for (auto i = static_cast<std::size_t>(*v); i < all.size(); ++i) {
     if (auto st = begin_immediate(); !st) return st;
+    // Another process (the daemon and a CLI call on a fresh file) may have migrated while we
+    // waited for the write lock: re-read the version inside the transaction.
+    auto now = schema_version();
+    if (!now) {
+      rollback();
+      return now.error();
+    }
+    if (*now > static_cast<int>(i)) {
+      rollback();
+      i = static_cast<std::size_t>(*now) - 1;
+      continue;
+    }
     Status st = exec(all[i]);
     if (st) st = exec("PRAGMA user_version=" + std::to_string(i + 1));
     if (st) st = commit();

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent_process.hpp"
 #include "test_support.hpp"
 
 namespace depot {
@@ -198,47 +199,40 @@ TEST_F(Cli, MovementsSinceValidatesItsTime) {
 }
 
 TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
-    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
-    _exit(127);
-  }
-  // Wait (bounded) for the daemon to create its database.
-  for (int i = 0; i < 100 && !std::filesystem::exists(dir_.file("depot.db")); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
   for (int i = 0; i < 20; ++i) {
     auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
     ASSERT_EQ(r.code, 0) << r.err;
   }
   EXPECT_EQ(on_hand("MATCHA"), 20);
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST_F(Cli, AFreshDatabaseCreatedByTwoProcessesAtOnceIsMigratedOnce) {
+  // The daemon and a CLI write racing on a file that does not exist yet.
+  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
+  EXPECT_EQ(on_hand("MATCHA"), 1);
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   test::write_file(dir_.file("depot.db"), std::string(4096, 'z'));
-  pid_t pid = fork();
-  int errpipe[2];
-  if (pid == 0) {
-    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
-    _exit(127);
-  }
-  (void)errpipe;
+  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
+  EXPECT_NE(daemon.log().find("DATABASE DAMAGED"), std::string::npos) << daemon.log();
   bool moved = false;
-  for (int i = 0; i < 100 && !moved; ++i) {
-    for (auto& e : std::filesystem::directory_iterator(dir_.path()))
-      if (e.path().filename().string().starts_with("depot.db.corrupt-")) moved = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  for (auto& e : std::filesystem::directory_iterator(dir_.path()))
+    if (e.path().filename().string().starts_with("depot.db.corrupt-")) {
+      moved = true;
+      EXPECT_EQ(std::filesystem::file_size(e.path()), 4096u);  // kept whole, not deleted
+    }
   EXPECT_TRUE(moved);
   EXPECT_EQ(on_hand("MATCHA"), 0);  // a fresh database took its place
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 TEST_F(Cli, UnknownCommandAndUsage) {

@@ -2,7 +2,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
@@ -18,7 +24,16 @@ int run_daemon(LoadedConfig loaded) {
   log::info("depot-agent " DEPOT_VERSION " starting: site " + loaded.config.site + ", gateway " +
             loaded.config.gateway + ", config " + loaded.path);
 
-  auto integrity = store::check_or_move_aside(loaded.database_path, compact_now());
+  // One agent per database: a second one would interleave group commits and double-publish.
+  const auto lock_path = loaded.database_path + ".lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    log::error("another depot-agent is already running on " + loaded.database_path + " (" +
+               lock_path + " is locked" + (lock_fd < 0 ? std::string(": ") + std::strerror(errno) : "") + ")");
+    return 1;
+  }
+  auto integrity = store::check_or_move_aside(loaded.database_path, compact_now(),
+                                              loaded.config.durability.busy_timeout_ms);
   if (!integrity) {
     log::error(integrity.error().message);
     return 1;

@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <chrono>
 #include <system_error>
+#include <thread>
 
 #include "store/schema.hpp"
 
@@ -116,12 +118,26 @@ Expected<std::unique_ptr<Database>> Database::open(const std::string& path, cons
   auto fail = [&](const Error& e) { return Error{"database " + path + ": " + e.message}; };
   if (!o.read_only) {
     // WAL: readers (the CLI) never block the writer; one fsync per commit of the WAL.
-    auto s = db->prepare("PRAGMA journal_mode=WAL");
-    if (!s) return fail(s.error());
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row || (*s)->text(0) != "wal") return fail(Error{"cannot switch to WAL journal mode"});
-    (*s)->reset();
+    // Switching a fresh file to WAL needs an exclusive lock, and SQLite does not call the busy
+    // handler for it while another process (a CLI write racing the daemon's first start)
+    // holds the file: retry for up to the busy timeout.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.busy_timeout_ms);
+    for (;;) {
+      auto s = db->prepare("PRAGMA journal_mode=WAL");
+      if (!s) return fail(s.error());
+      auto row = (*s)->step();
+      if (row && *row && (*s)->text(0) == "wal") {
+        (*s)->reset();
+        break;
+      }
+      (*s)->reset();
+      const int code = sqlite3_errcode(raw) & 0xff;
+      if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      return fail(row ? Error{"cannot switch to WAL journal mode"} : row.error());
+    }
   }
   std::string sync = "PRAGMA synchronous=" + std::string(to_string(o.synchronous));
   if (auto st = db->exec(sync); !st) return fail(st.error());
@@ -236,7 +252,8 @@ Expected<std::optional<std::string>> Database::meta(std::string_view key) {
 
 // --- Integrity -------------------------------------------------------------------------
 
-Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp) {
+Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp,
+                                               std::int64_t busy_timeout_ms) {
   IntegrityOutcome out;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return out;
@@ -245,6 +262,7 @@ Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::str
   {
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    if (raw) sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout_ms));
     if (rc != SQLITE_OK) {
       problem = std::string("cannot open: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     } else {

@@ -110,7 +110,10 @@ struct IntegrityOutcome {
 // it and its -wal/-shm files are renamed to `<path>.corrupt-<stamp>` so a fresh database
 // can be created in its place and the old one recovered by hand (docs/operations.md).
 // A missing file is fine (nothing to check). `stamp` is a compact UTC time, e.g.
-// 20261123T143400Z. Errors only when the file cannot be inspected or renamed.
-Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp);
+// 20261123T143400Z. A file another process holds is waited for up to `busy_timeout_ms`, then
+// reported as in use (never as damaged). Errors only when the file cannot be inspected or
+// renamed.
+Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp,
+                                               std::int64_t busy_timeout_ms = 5000);
 
 }  // namespace depot::store

@@ -219,6 +219,16 @@ TEST_F(Cli, AFreshDatabaseCreatedByTwoProcessesAtOnceIsMigratedOnce) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST_F(Cli, ASecondDaemonOnTheSameDatabaseIsRefused) {
+  test::AgentProcess first(DEPOT_AGENT_BIN, cfg_, dir_.file("first.log"));
+  ASSERT_TRUE(first.wait_for_log("ready:", std::chrono::seconds(10))) << first.log();
+  test::AgentProcess second(DEPOT_AGENT_BIN, cfg_, dir_.file("second.log"));
+  ASSERT_TRUE(second.wait_for_log("another depot-agent is already running", std::chrono::seconds(10)))
+      << second.log();
+  EXPECT_EQ(second.stop(), 1);
+  EXPECT_EQ(first.stop(), 0);
+}
+
 TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   test::write_file(dir_.file("depot.db"), std::string(4096, 'z'));
   test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));

@@ -71,16 +71,6 @@ Expected<std::vector<PostResult>> Ledger::post(std::span<const MovementRequest> 
 
 Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
   PostResult res;
-  auto dup = db_.prepare("SELECT 1 FROM movements WHERE id = ?1");
-  if (!dup) return dup.error();
-  auto seen = (*dup)->bind(1, r.id).step();
-  if (!seen) return seen.error();
-  (*dup)->reset();
-  if (*seen) {
-    res.outcome = PostOutcome::kDuplicate;
-    return res;
-  }
-
   auto line_q = db_.prepare(
       "SELECT s.on_hand, s.held FROM skus k LEFT JOIN stock s ON s.sku = k.sku WHERE k.sku = ?1");
   if (!line_q) return line_q.error();
@@ -110,10 +100,12 @@ Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
     (*again)->reset();
   }
 
+  // The id is UNIQUE: a movement seen before inserts nothing, and nothing else happens.
   auto ins = db_.prepare(
       "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
       " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+      " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   (*ins)
       ->bind(1, r.id)
@@ -133,6 +125,10 @@ Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
       .bind(15, r.reverses)
       .bind(16, static_cast<std::int64_t>(posting->serial_repeat));
   if (auto st = (*ins)->run(); !st) return st.error();
+  if (sqlite3_changes(db_.handle()) == 0) {
+    res.outcome = PostOutcome::kDuplicate;
+    return res;
+  }
 
   auto up = db_.prepare(
       "INSERT INTO stock(sku, on_hand, held, updated_at) VALUES(?1,?2,?3,?4) "

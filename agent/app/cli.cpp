@@ -396,6 +396,8 @@ int cmd_movements(const Args& a, Context& c) {
     if (m.counted) c.out << "  counted " << *m.counted;
     if (m.held_qty) c.out << "  held " << std::showpos << m.held_qty << std::noshowpos;
     if (m.lot) c.out << "  lot " << *m.lot;
+    if (m.expiry) c.out << "  exp " << *m.expiry;
+    if (m.serial) c.out << "  serial " << *m.serial;
     if (m.reverses) c.out << "  undoes " << *m.reverses;
     c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "")
           << (m.serial_repeat ? "  SERIAL ALREADY PICKED" : "") << "\n";

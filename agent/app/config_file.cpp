@@ -30,6 +30,14 @@ LoadResult load_config_file(const std::string& path) {
   std::filesystem::path db(l.config.database);
   if (db.is_relative()) db = std::filesystem::absolute(path).parent_path() / db;
   l.database_path = db.lexically_normal().string();
+  // A named-pipe scanner's relative path is relative to the config file too.
+  for (auto& sc : l.config.scanners) {
+    if (auto* pipe = std::get_if<StdinSettings>(&sc.driver); pipe && !pipe->path.empty()) {
+      std::filesystem::path fifo(pipe->path);
+      if (fifo.is_relative())
+        pipe->path = (std::filesystem::absolute(path).parent_path() / fifo).lexically_normal().string();
+    }
+  }
   r.loaded = std::move(l);
   return r;
 }

@@ -114,8 +114,21 @@ constexpr std::array<std::string_view, 12> kMonths = {
     "July",    "August",   "September", "October", "November", "December"};
 
 // The spec whose AI begins `s` (element string form), with the AI itself in `ai`.
+// Specs indexed by their first two digits, so a lookup tries only the few that can match.
+const std::array<std::vector<const AiSpec*>, 100>& ais_by_prefix() {
+  static const auto index = [] {
+    std::array<std::vector<const AiSpec*>, 100> ix;
+    for (const auto& spec : kAis)
+      ix[static_cast<std::size_t>((spec.ai[0] - '0') * 10 + (spec.ai[1] - '0'))].push_back(&spec);
+    return ix;
+  }();
+  return index;
+}
+
 const AiSpec* match_ai(std::string_view s, std::string& ai) {
-  for (const auto& spec : kAis) {
+  if (s.size() < 2 || !is_digit(s[0]) || !is_digit(s[1])) return nullptr;
+  for (const AiSpec* p : ais_by_prefix()[static_cast<std::size_t>((s[0] - '0') * 10 + (s[1] - '0'))]) {
+    const auto& spec = *p;
     if (!s.starts_with(spec.ai)) continue;
     if (spec.format == Format::kMeasure) {
       // The fourth digit is the decimal point position, 0..5.
@@ -211,9 +224,11 @@ Expected<Field> make_field(const AiSpec& spec, std::string ai, std::string_view 
         return ai_error(f.ai, quoted(value) + " is not a valid date: day " + two(dd) + " (" +
                                   std::string(kMonths[static_cast<std::size_t>(mm - 1)]) + " " +
                                   std::to_string(year) + " has " + std::to_string(days) + " days)");
-      char iso[16];
-      std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", year, mm, dd == 0 ? days : dd);
-      f.text = iso;
+      const int day = dd == 0 ? days : dd;
+      f.text = {static_cast<char>('0' + year / 1000), static_cast<char>('0' + year / 100 % 10),
+                static_cast<char>('0' + year / 10 % 10), static_cast<char>('0' + year % 10), '-',
+                static_cast<char>('0' + mm / 10), static_cast<char>('0' + mm % 10), '-',
+                static_cast<char>('0' + day / 10), static_cast<char>('0' + day % 10)};
       break;
     }
     case Format::kMeasure: {
@@ -320,19 +335,23 @@ Expected<std::vector<Field>> parse_hri(std::string_view data, std::size_t base,
 
 // Checks duplicates and invalid pairs, then fills the typed members of `d` from its fields.
 Status settle_fields(Decoded& d, std::vector<Field> parsed) {
-  std::map<std::string, std::string, std::less<>> seen;
+  // A scan carries a handful of fields: a linear search beats any map here.
+  auto find = [&d](std::string_view ai) -> const Field* {
+    for (const auto& f : d.fields)
+      if (f.ai == ai) return &f;
+    return nullptr;
+  };
   for (auto& f : parsed) {
-    auto [it, fresh] = seen.emplace(f.ai, f.value);
-    if (!fresh) {
-      if (it->second != f.value)
+    if (const Field* before = find(f.ai)) {
+      if (before->value != f.value)
         return Error{"AI (" + f.ai + ") appears twice with different values: " +
-                     quoted(it->second) + " and " + quoted(f.value)};
+                     quoted(before->value) + " and " + quoted(f.value)};
       continue;  // the same element string repeated: one fact
     }
     d.fields.push_back(std::move(f));
   }
   for (const auto& p : kInvalidPairs)
-    if (seen.count(p.a) && seen.count(p.b))
+    if (find(p.a) && find(p.b))
       return Error{"AI (" + std::string(p.a) + ") and AI (" + std::string(p.b) +
                    ") must not appear together: " + std::string(p.why)};
   // A measure family (310n, ...) carries one value: two decimal positions contradict.
@@ -345,17 +364,21 @@ Status settle_fields(Decoded& d, std::vector<Field> parsed) {
                      d.fields[a].title + " per item"};
     }
   for (const auto& f : d.fields) {
-    if (f.ai == "00") d.sscc = f.value;
-    if (f.ai == "01") d.gtin = f.value;
-    if (f.ai == "02") d.content_gtin = f.value;
-    if (f.ai == "10") d.lot = f.value;
-    if (f.ai == "21") d.serial = f.value;
-    if (f.ai == "11") d.production_date = f.text;
-    if (f.ai == "13") d.packaging_date = f.text;
-    if (f.ai == "15") d.best_before = f.text;
-    if (f.ai == "17") d.expiry = f.text;
-    if (f.ai == "30") d.variable_count = count_value(f.value);
-    if (f.ai == "37") d.trade_item_count = count_value(f.value);
+    if (f.ai.size() != 2) continue;
+    switch ((f.ai[0] - '0') * 10 + (f.ai[1] - '0')) {
+      case 0: d.sscc = f.value; break;
+      case 1: d.gtin = f.value; break;
+      case 2: d.content_gtin = f.value; break;
+      case 10: d.lot = f.value; break;
+      case 21: d.serial = f.value; break;
+      case 11: d.production_date = f.text; break;
+      case 13: d.packaging_date = f.text; break;
+      case 15: d.best_before = f.text; break;
+      case 17: d.expiry = f.text; break;
+      case 30: d.variable_count = count_value(f.value); break;
+      case 37: d.trade_item_count = count_value(f.value); break;
+      default: break;
+    }
   }
   return {};
 }

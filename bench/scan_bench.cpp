@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/clock.hpp"
 #include "core/barcode.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -71,7 +72,7 @@ double bare_sqlite(const std::string& path, int n, int batch) {
   auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
     if (i % batch == 0) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    std::string id = "m" + std::to_string(i);
+    std::string id = depot::app::new_id();
     sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, "SKU-1", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, 1);
@@ -92,7 +93,7 @@ long count_movements(const std::string& db_path) {
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 1000);
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM movements", -1, &st, nullptr) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM movements", -1, &st, nullptr) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
       n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -143,7 +144,7 @@ void bench_tcp(const std::string& agent, int n) {
   boost::asio::write(sock, boost::asio::buffer(payload));
   long got = 0;
   while ((got = count_movements(db_path)) < n && since(start) < 120)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   double s = since(start);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);

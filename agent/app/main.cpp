@@ -3,4 +3,7 @@
 
 #include "app/cli.hpp"
 
-int main(int argc, char** argv) { return depot::app::run_cli(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);  // large outputs (stock --json) go through the stream buffer
+  return depot::app::run_cli(argc, argv, std::cout, std::cerr);
+}

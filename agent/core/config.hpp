@@ -24,7 +24,7 @@ std::string_view to_string(Synchronous s);
 // How movements reach the disk. A movement counts once its batch has committed.
 struct Durability {
   Synchronous synchronous = Synchronous::kFull;  // SQLite PRAGMA synchronous (WAL mode)
-  std::int64_t batch_max_movements = 256;        // a batch commits when it holds this many...
+  std::int64_t batch_max_movements = 1024;       // a batch commits when it holds this many...
   std::int64_t batch_max_ms = 5;                 // ...or this long after its first movement
   std::int64_t busy_timeout_ms = 5000;           // wait for another writer (CLI vs daemon)
 };

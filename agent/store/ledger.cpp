@@ -3,29 +3,35 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/json_writer.hpp"
 #include "core/stock.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::store {
 namespace {
 
-nlohmann::json movement_record(const MovementRequest& r, const Posting& p,
-                               const StockLine& after) {
-  nlohmann::json j{{"sku", r.sku},
-                   {"kind", to_string(r.kind)},
-                   {"qty", p.on_hand_delta},
-                   {"held_qty", p.held_delta},
-                   {"on_hand_after", after.on_hand},
-                   {"held_after", after.held},
-                   {"source", r.source},
-                   {"negative", p.negative}};
-  if (p.counted) j["counted"] = *p.counted;
-  if (r.lot) j["lot"] = *r.lot;
-  if (r.expiry) j["expiry"] = *r.expiry;
-  if (r.serial) j["serial"] = *r.serial;
-  if (r.reverses) j["reverses"] = *r.reverses;
-  if (p.serial_repeat) j["serial_repeat"] = true;
-  return j;
+// The movement's outbox record (docs/protocol.md, stream "movements"), written directly:
+// this runs once per movement inside the commit.
+std::string movement_record(const MovementRequest& r, const Posting& p, const StockLine& after) {
+  std::string out;
+  out.reserve(256);
+  JsonObjectWriter w(out);
+  w.field("sku", r.sku)
+      .field("kind", to_string(r.kind))
+      .field("qty", p.on_hand_delta)
+      .field("held_qty", p.held_delta)
+      .field("on_hand_after", after.on_hand)
+      .field("held_after", after.held)
+      .field("source", r.source)
+      .field("negative", p.negative);
+  if (p.counted) w.field("counted", *p.counted);
+  if (r.lot) w.field("lot", *r.lot);
+  if (r.expiry) w.field("expiry", *r.expiry);
+  if (r.serial) w.field("serial", *r.serial);
+  if (r.reverses) w.field("reverses", *r.reverses);
+  if (p.serial_repeat) w.field("serial_repeat", true);
+  w.close();
+  return out;
 }
 
 std::string fingerprint(const std::vector<CatalogItem>& items) {
@@ -140,7 +146,8 @@ Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
       !st)
     return st.error();
 
-  auto seq = outbox_append(db_, "movements", r.id, r.wall_time, movement_record(r, *posting, after));
+  auto seq = outbox_append_text(db_, "movements", r.id, r.wall_time,
+                                movement_record(r, *posting, after));
   if (!seq) return seq.error();
 
   res.outcome = PostOutcome::kPosted;

@@ -18,6 +18,12 @@ namespace depot::store {
 Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std::string_view id,
                                      std::string_view ts, nlohmann::json record);
 
+// The same for a record already written as JSON object text (core/json_writer), for hot
+// paths. REQUIRES: `record_object` is a JSON object without "seq", "id" or "ts" members.
+Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
+                                          std::string_view id, std::string_view ts,
+                                          std::string_view record_object);
+
 // Records waiting in `stream`.
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
 

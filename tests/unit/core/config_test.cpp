@@ -21,7 +21,7 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
   ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
   EXPECT_EQ(r.config->site, "s1");
   EXPECT_EQ(r.config->durability.synchronous, Synchronous::kFull);
-  EXPECT_EQ(r.config->durability.batch_max_movements, 256);
+  EXPECT_EQ(r.config->durability.batch_max_movements, 1024);
   EXPECT_EQ(r.config->durability.batch_max_ms, 5);
   EXPECT_EQ(r.config->durability.busy_timeout_ms, 5000);
   EXPECT_EQ(r.config->log_level, "info");

@@ -1,0 +1,74 @@
+#include "core/json_writer.hpp"
+
+#include <charconv>
+
+namespace depot {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void JsonObjectWriter::key(std::string_view k) {
+  if (!first_) out_.push_back(',');
+  first_ = false;
+  append_json_string(out_, k);
+  out_.push_back(':');
+}
+
+JsonObjectWriter& JsonObjectWriter::field(std::string_view k, std::string_view value) {
+  key(k);
+  append_json_string(out_, value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::field(std::string_view k, std::int64_t value) {
+  key(k);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, end);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::field(std::string_view k, bool value) {
+  key(k);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::field(std::string_view k,
+                                          const std::optional<std::string>& value) {
+  return value ? field(k, std::string_view(*value)) : null(k);
+}
+
+JsonObjectWriter& JsonObjectWriter::field(std::string_view k,
+                                          const std::optional<std::int64_t>& value) {
+  return value ? field(k, *value) : null(k);
+}
+
+JsonObjectWriter& JsonObjectWriter::null(std::string_view k) {
+  key(k);
+  out_ += "null";
+  return *this;
+}
+
+}  // namespace depot

@@ -85,6 +85,20 @@ class AgentProcess {
     }
     return false;
   }
+  // Waits (bounded) for the agent to exit on its own; its exit status, or -1 if it did not.
+  int wait_exit(std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return exit_code_;
+    auto end = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
   // SIGTERM and wait; returns the exit status (or -1 when it did not exit normally).
   int stop() {
     if (pid_ <= 0) return exit_code_;

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "app/clock.hpp"
+#include "bare_sqlite.hpp"
 #include "store/group_commit.hpp"
 
 using namespace depot;
@@ -25,33 +26,6 @@ namespace {
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// The bare limit: one table, one prepared INSERT, BEGIN/COMMIT every `batch` rows.
-double bare_sqlite(const std::string& path, int n, int batch) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                   "CREATE TABLE t(id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, ts TEXT)",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?1, ?2, ?3, ?4)", -1, &st, nullptr);
-  auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    if (i % batch == 0) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    std::string id = app::new_id();
-    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, "SKU-1", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, 1);
-    sqlite3_bind_text(st, 4, "2026-11-23T10:00:00.000Z", -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_reset(st);
-    if (i % batch == batch - 1 || i == n - 1) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  }
-  double s = seconds_since(start);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n / s;
 }
 
 double agent_ledger(const std::string& path, int n, int batch, int skus) {
@@ -110,7 +84,7 @@ int main(int argc, char** argv) {
   for (int b : {batch, batch / 4}) {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    double bare = bare_sqlite(dir + "/bare.db", n, b);
+    double bare = bench::bare_sqlite_inserts(dir + "/bare.db", n, b);
     double ours = agent_ledger(dir + "/ledger.db", n, b, skus);
     char label[64];
     std::snprintf(label, sizeof label, "durable movements (sync=FULL, batch %d)", b);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "app/clock.hpp"
+#include "bare_sqlite.hpp"
 #include "core/barcode.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -59,32 +60,6 @@ void bench_decode(long n) {
   std::printf("%-46s %12.0f /s   bare byte pass %9.0f /s   ratio %.2f   target >= 1000000 /s%s\n",
               "GS1 decode, one core", static_cast<double>(n) / s, static_cast<double>(n) / bare, bare / s,
               sum == 42 ? " " : "");
-}
-
-double bare_sqlite(const std::string& path, int n, int batch) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                   "CREATE TABLE t(id TEXT PRIMARY KEY, sku TEXT, qty INTEGER, ts TEXT)",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?1, ?2, ?3, ?4)", -1, &st, nullptr);
-  auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    if (i % batch == 0) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    std::string id = depot::app::new_id();
-    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, "SKU-1", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, 1);
-    sqlite3_bind_text(st, 4, "2026-11-23T10:00:00.000Z", -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_reset(st);
-    if (i % batch == batch - 1 || i == n - 1) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  }
-  double s = since(start);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n / s;
 }
 
 long count_movements(const std::string& db_path) {
@@ -148,7 +123,7 @@ void bench_tcp(const std::string& agent, int n) {
   double s = since(start);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
-  double bare = bare_sqlite((dir / "bare.db").string(), n, 256);
+  double bare = depot::bench::bare_sqlite_inserts((dir / "bare.db").string(), n, 256);
   std::printf("%-46s %12.0f /s   bare SQLite %10.0f /s   ratio %.2f   target >= 20000 /s%s\n",
               "scans over TCP committed (sync=FULL)", static_cast<double>(got) / s, bare,
               static_cast<double>(got) / s / bare,

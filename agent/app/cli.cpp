@@ -134,15 +134,28 @@ void append_stock_json(std::string& out, const store::StockRow& s) {
   w.close();
 }
 
-int cmd_stock(const Args& a, Context& c) {
+// Loads the config and opens its database for reading; prints the problem and sets `code`
+// on failure.
+std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code) {
   auto cfg = load(a, c);
-  if (!cfg) return kBadInput;
+  if (!cfg) {
+    code = kBadInput;
+    return nullptr;
+  }
   auto db = open_for_reading(*cfg);
   if (!db) {
     c.err << "depot-agent: " << db.error().message << "\n";
-    return kFailure;
+    code = kFailure;
+    return nullptr;
   }
-  store::Ledger ledger(**db);
+  return std::move(*db);
+}
+
+int cmd_stock(const Args& a, Context& c) {
+  int code = kOk;
+  auto db = open_read(a, c, code);
+  if (!db) return code;
+  store::Ledger ledger(*db);
   auto sku = a.get("--sku");
   auto rows = ledger.stock(sku);
   if (!rows) {
@@ -328,14 +341,10 @@ int cmd_rejects(const Args& a, Context& c) {
   std::optional<std::string> since;
   std::int64_t limit = 0;
   if (!parse_since(a, "rejects", c, since) || !parse_limit(a, "rejects", c, limit)) return kBadInput;
-  auto cfg = load(a, c);
-  if (!cfg) return kBadInput;
-  auto db = open_for_reading(*cfg);
-  if (!db) {
-    c.err << "depot-agent: " << db.error().message << "\n";
-    return kFailure;
-  }
-  auto rows = store::list_rejects(**db, since, limit);
+  int code = kOk;
+  auto db = open_read(a, c, code);
+  if (!db) return code;
+  auto rows = store::list_rejects(*db, since, limit);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";
     return kFailure;
@@ -363,14 +372,10 @@ int cmd_movements(const Args& a, Context& c) {
   f.sku = a.get("--sku");
   if (!parse_since(a, "movements", c, f.since)) return kBadInput;
   if (!parse_limit(a, "movements", c, f.limit)) return kBadInput;
-  auto cfg = load(a, c);
-  if (!cfg) return kBadInput;
-  auto db = open_for_reading(*cfg);
-  if (!db) {
-    c.err << "depot-agent: " << db.error().message << "\n";
-    return kFailure;
-  }
-  store::Ledger ledger(**db);
+  int code = kOk;
+  auto db = open_read(a, c, code);
+  if (!db) return code;
+  store::Ledger ledger(*db);
   auto rows = ledger.movements(f);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";

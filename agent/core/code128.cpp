@@ -23,7 +23,9 @@ constexpr std::array<std::string_view, 107> kPatterns = {
     "113141", "114131", "311141", "411131", "211412", "211214", "211232", "2331112",
 };
 
-std::string number(double v) {
+}  // namespace
+
+std::string svg_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", v);
   std::string s(buf);
@@ -31,8 +33,6 @@ std::string number(double v) {
   if (s.back() == '.') s.pop_back();
   return s;
 }
-
-}  // namespace
 
 std::string_view pattern(int value) {
   if (value < 0 || value >= static_cast<int>(kPatterns.size())) return "";
@@ -76,8 +76,8 @@ std::string svg_bars(const Symbol& symbol, double x, double y, double module, do
   for (std::size_t i = 0; i < symbol.widths.size(); ++i) {
     const int w = symbol.widths[i];
     if (i % 2 == 0)
-      out += "<rect x=\"" + number(x + at * module) + "\" y=\"" + number(y) + "\" width=\"" +
-             number(w * module) + "\" height=\"" + number(height) + "\"/>";
+      out += "<rect x=\"" + svg_number(x + at * module) + "\" y=\"" + svg_number(y) + "\" width=\"" +
+             svg_number(w * module) + "\" height=\"" + svg_number(height) + "\"/>";
     at += w;
   }
   return out;

@@ -36,4 +36,7 @@ Expected<Symbol> encode_b(std::string_view text);
 // `module` wide per module and `height` tall (user units). No quiet zone is added.
 std::string svg_bars(const Symbol& symbol, double x, double y, double module, double height);
 
+// A length for SVG attributes: up to 3 decimals, trailing zeros dropped ("2.4", "12").
+std::string svg_number(double v);
+
 }  // namespace depot::code128

@@ -13,14 +13,7 @@ constexpr double kBarHeight = 12;  // mm
 constexpr double kMargin = 10, kHeader = 18, kCellWidth = 95, kCellHeight = 24;
 constexpr double kPageWidth = 210, kA4Height = 297;
 
-std::string mm(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string s(buf);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
+std::string mm(double v) { return code128::svg_number(v); }
 
 std::string xml_escape(std::string_view s) {
   std::string out;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +50,34 @@ class Backoff {
  private:
   std::chrono::milliseconds max_;
   std::chrono::milliseconds current_{100};
+};
+
+// Reopening a device that went away (unplugged, a read error): waits with Backoff before each
+// attempt, reports the first failure of an outage as an error and the retries quietly.
+class Reopener {
+ public:
+  Reopener(boost::asio::io_context& io, std::chrono::seconds max) : timer_(io), backoff_(max) {}
+  // Reports `why` and calls `open` after the next backoff delay.
+  void schedule(const std::string& why, const ScanEvents& events, std::function<void()> open) {
+    auto delay = backoff_.next();
+    events.status(!reported_down_, why + "; retrying in " + std::to_string(delay.count()) + " ms");
+    reported_down_ = true;
+    timer_.expires_after(delay);
+    timer_.async_wait([open = std::move(open)](const boost::system::error_code& ec) {
+      if (!ec) open();
+    });
+  }
+  // The device is open again: the next outage starts from the shortest delay.
+  void opened() {
+    backoff_.reset();
+    reported_down_ = false;
+  }
+  void cancel() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+  Backoff backoff_;
+  bool reported_down_ = false;
 };
 
 }  // namespace depot::drivers

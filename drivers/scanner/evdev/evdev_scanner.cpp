@@ -16,8 +16,7 @@ EvdevScanner::EvdevScanner(boost::asio::io_context& io, std::string id, EvdevSet
       settings_(std::move(s)),
       events_(std::move(events)),
       fd_(io),
-      reopen_(io),
-      backoff_(std::chrono::seconds(settings_.reopen_max_s)),
+      reopen_(io, std::chrono::seconds(settings_.reopen_max_s)),
       keys_(settings_.layout, 256, [this](std::string l) { events_.scan(std::move(l)); },
             [this](std::string h, std::string r) { events_.reject(std::move(h), std::move(r)); }),
       buf_(sizeof(input_event) * 64) {}
@@ -28,7 +27,7 @@ void EvdevScanner::open() {
   if (stopped_) return;
   int fd = ::open(settings_.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    retry_later("cannot open " + settings_.path + ": " + std::strerror(errno));
+    reopen_.schedule("cannot open " + settings_.path + ": " + std::strerror(errno), events_, [this] { open(); });
     return;
   }
   if (settings_.grab) {
@@ -43,11 +42,10 @@ void EvdevScanner::open() {
   fd_.assign(fd, ec);
   if (ec) {
     ::close(fd);
-    retry_later("cannot watch " + settings_.path + ": " + ec.message());
+    reopen_.schedule("cannot watch " + settings_.path + ": " + ec.message(), events_, [this] { open(); });
     return;
   }
-  backoff_.reset();
-  reported_down_ = false;
+  reopen_.opened();
   have_ = 0;
   events_.status(false, "opened " + settings_.path + (settings_.grab ? " (grabbed)" : ""));
   read();
@@ -60,7 +58,7 @@ void EvdevScanner::read() {
     if (ec) {  // ENODEV when unplugged; EOF from a pipe whose writer went away
       boost::system::error_code ignored;
       fd_.close(ignored);
-      retry_later(settings_.path + " unplugged or closed: " + ec.message());
+      reopen_.schedule(settings_.path + " unplugged or closed: " + ec.message(), events_, [this] { open(); });
       return;
     }
     have_ += n;
@@ -74,16 +72,6 @@ void EvdevScanner::read() {
     std::memmove(buf_.data(), buf_.data() + off, have_ - off);
     have_ -= off;
     read();
-  });
-}
-
-void EvdevScanner::retry_later(const std::string& why) {
-  auto delay = backoff_.next();
-  events_.status(!reported_down_, why + "; retrying in " + std::to_string(delay.count()) + " ms");
-  reported_down_ = true;
-  reopen_.expires_after(delay);
-  reopen_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) open();
   });
 }
 

@@ -23,19 +23,16 @@ class EvdevScanner : public Scanner {
  private:
   void open();
   void read();
-  void retry_later(const std::string& why);
 
   std::string id_;
   EvdevSettings settings_;
   ScanEvents events_;
   boost::asio::posix::stream_descriptor fd_;
-  boost::asio::steady_timer reopen_;
-  Backoff backoff_;
+  Reopener reopen_;
   KeyDecoder keys_;
   std::vector<char> buf_;
   std::size_t have_ = 0;  // bytes of a partial input_event carried to the next read
   bool stopped_ = false;
-  bool reported_down_ = false;
 };
 
 }  // namespace depot::drivers

@@ -10,8 +10,7 @@ SerialScanner::SerialScanner(boost::asio::io_context& io, std::string id, Serial
       settings_(std::move(s)),
       events_(std::move(events)),
       port_(io),
-      reopen_(io),
-      backoff_(std::chrono::seconds(settings_.reopen_max_s)),
+      reopen_(io, std::chrono::seconds(settings_.reopen_max_s)),
       lines_(settings_.terminator, static_cast<std::size_t>(settings_.max_line),
              [this](std::string l) { events_.scan(std::move(l)); },
              [this](std::string h, std::string r) { events_.reject(std::move(h), std::move(r)); }) {}
@@ -36,11 +35,10 @@ void SerialScanner::open() {
   if (ec) {
     boost::system::error_code ignored;
     port_.close(ignored);
-    retry_later("cannot open " + settings_.path + ": " + ec.message());
+    reopen_.schedule("cannot open " + settings_.path + ": " + ec.message(), events_, [this] { open(); });
     return;
   }
-  backoff_.reset();
-  reported_down_ = false;
+  reopen_.opened();
   lines_.clear();
   events_.status(false, "opened " + settings_.path + " at " + std::to_string(settings_.baud) + " baud");
   read();
@@ -53,22 +51,11 @@ void SerialScanner::read() {
     if (ec) {
       boost::system::error_code ignored;
       port_.close(ignored);
-      retry_later(settings_.path + " unplugged or failed: " + ec.message());
+      reopen_.schedule(settings_.path + " unplugged or failed: " + ec.message(), events_, [this] { open(); });
       return;
     }
     lines_.feed(std::string_view(buf_.data(), n));
     read();
-  });
-}
-
-void SerialScanner::retry_later(const std::string& why) {
-  auto delay = backoff_.next();
-  // Report the first failure as an error; repeated retries of the same outage quietly.
-  events_.status(!reported_down_, why + "; retrying in " + std::to_string(delay.count()) + " ms");
-  reported_down_ = true;
-  reopen_.expires_after(delay);
-  reopen_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) open();
   });
 }
 

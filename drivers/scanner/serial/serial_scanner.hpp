@@ -21,18 +21,15 @@ class SerialScanner : public Scanner {
  private:
   void open();
   void read();
-  void retry_later(const std::string& why);
 
   std::string id_;
   SerialSettings settings_;
   ScanEvents events_;
   boost::asio::serial_port port_;
-  boost::asio::steady_timer reopen_;
-  Backoff backoff_;
+  Reopener reopen_;
   LineAssembler lines_;
   std::array<char, 1024> buf_{};
   bool stopped_ = false;
-  bool reported_down_ = false;
 };
 
 }  // namespace depot::drivers

@@ -23,7 +23,12 @@ void ScanIntake::start() {
           reject(id, data, reason, mono_now_ns(), wall_now());
         },
         [id](bool is_error, std::string message) {
-          (is_error ? log::warning : log::info)("scanner " + id + ": " + message);
+          // An unplugged device fails its reopen every few seconds: rate limit per scanner.
+          if (is_error)
+            log::write_limited(log::Level::kWarning, "scanner " + id,
+                               "scanner " + id + ": " + message);
+          else
+            log::info("scanner " + id + ": " + message);
         }};
     drivers_.push_back(drivers::make_scanner(io_, s, std::move(events)));
     drivers_.back()->start();

@@ -40,11 +40,7 @@ Run agent(std::vector<std::string> args) {
     dup2(out[1], 1);
     dup2(err[1], 2);
     close(out[0]), close(err[0]), close(out[1]), close(err[1]);
-    std::vector<char*> argv{const_cast<char*>(DEPOT_AGENT_BIN)};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(DEPOT_AGENT_BIN, argv.data());
-    _exit(127);
+    test::exec_agent(args);
   }
   close(out[1]), close(err[1]);
   Run r;
@@ -202,8 +198,7 @@ TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
   if (pid == 0) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 2);
-    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
-    _exit(127);
+    test::exec_agent({"run", "-c", cfg_});
   }
   // Wait (bounded) for the daemon to create its database.
   for (int i = 0; i < 100 && !std::filesystem::exists(dir_.file("depot.db")); ++i)
@@ -225,8 +220,7 @@ TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   pid_t pid = fork();
   int errpipe[2];
   if (pid == 0) {
-    execl(DEPOT_AGENT_BIN, DEPOT_AGENT_BIN, "run", "-c", cfg_.c_str(), nullptr);
-    _exit(127);
+    test::exec_agent({"run", "-c", cfg_});
   }
   (void)errpipe;
   bool moved = false;

@@ -58,7 +58,13 @@ Run run(const std::string& program, std::vector<std::string> args) {
   return r;
 }
 
-Run agent(std::vector<std::string> args) { return run(DEPOT_AGENT_BIN, std::move(args)); }
+Run agent(std::vector<std::string> args) {
+  auto cmd = test::agent_command();  // the binary, behind the emulator in a cross build
+  std::string program = cmd.front();
+  cmd.erase(cmd.begin());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return run(program, std::move(cmd));
+}
 
 class DecodeCli : public ::testing::Test {
  protected:

@@ -7,7 +7,7 @@
 #
 #   bench/footprint.sh AGENT_BIN BARE_BIN [SKUS]     e.g. build/release/agent/depot-agent
 set -euo pipefail
-agent=$1 bare=$2 skus=${3:-10000}
+agent=$(realpath "$1") bare=$(realpath "$2") skus=${3:-10000}
 src=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 pids=()

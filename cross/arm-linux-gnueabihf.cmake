@@ -20,7 +20,14 @@ set(ENV{PKG_CONFIG_PATH} "")
 
 # Tests run under qemu-user when it is installed (ctest uses this for every test command, and
 # the tests that start the agent binary go through it too: see tests/CMakeLists.txt).
+# With Debian multiarch the target's loader (/lib/ld-linux-armhf.so.3) and libraries are where
+# the binary looks for them, so qemu needs no -L; and it must not get one where it can do
+# without: under qemu 7.2 with -L, a guest fork() spins forever in the child.
 find_program(DEPOT_QEMU_ARM qemu-arm)
 if(DEPOT_QEMU_ARM)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_ARM} -L /usr/arm-linux-gnueabihf)
+  if(EXISTS /lib/ld-linux-armhf.so.3)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_ARM})
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_ARM} -L /usr/arm-linux-gnueabihf)
+  endif()
 endif()

@@ -3,7 +3,7 @@
 #   /usr/bin/depot-agent                       stripped
 #   /usr/lib/systemd/system/depot-agent.service
 #   /usr/lib/sysusers.d/depot-agent.conf       the system user, created by postinst
-#   /etc/depot-agent/agent.json                the default config, a conffile (edits survive upgrades)
+#   /etc/depot-agent/agent.json                default config, a conffile (edits survive upgrades)
 #   /usr/share/doc/depot-agent/                README, operations, config reference
 # Installing never enables or starts the service: an operator configures it first
 # (docs/operations.md). tests/packaging/deb_test.sh checks the result.
@@ -42,10 +42,11 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${depot_deb_arch})
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Shared libraries as Debian 12 names them (dpkg-shlibdeps cannot inspect a cross binary
-# without the target's dpkg database, so they are listed here, for every architecture alike).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libsqlite3-0 (>= 3.40), adduser | systemd (>= 252)")
+# Shared libraries as Debian 12 names them (listed by hand, alike for every architecture, so
+# a cross build needs no dpkg-shlibdeps). MERGE NOTE: when MQTT sync links Paho and OpenSSL,
+# add libpaho-mqttpp3-1 and libpaho-mqtt1.3 here (`readelf -d` on the binary lists NEEDED).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, \
+libsqlite3-0 (>= 3.40), adduser | systemd (>= 252)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_LIST_DIR}/deb/conffiles ${CMAKE_CURRENT_LIST_DIR}/deb/postinst
     ${CMAKE_CURRENT_LIST_DIR}/deb/prerm ${CMAKE_CURRENT_LIST_DIR}/deb/postrm)

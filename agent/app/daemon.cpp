@@ -1,5 +1,7 @@
 #include "app/daemon.hpp"
 
+#include <malloc.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -45,6 +47,10 @@ int run_daemon(LoadedConfig loaded) {
     log::error("loading the catalog: " + catalog.error().message);
     return 1;
   }
+  // The catalog is now in the database and in `catalog`: the parsed copy is not needed again
+  // (10,000 SKUs: some 6 MB), and the heap freed after parsing goes back to the kernel.
+  std::vector<CatalogItem>().swap(loaded.config.catalog);
+  malloc_trim(0);
 
   boost::asio::io_context io;
   const auto& d = loaded.config.durability;
@@ -93,11 +99,11 @@ int run_daemon(LoadedConfig loaded) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {
           *catalog = std::move(*c);
-          loaded.config.catalog = fresh.loaded->config.catalog;
           log::set_level(fresh.loaded->config.log_level);
           log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
         }
       }
+      malloc_trim(0);
       systemd.ready();
       wait_hup();
     });

@@ -33,22 +33,28 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The agent binary's command line. In a cross build with CMAKE_CROSSCOMPILING_EMULATOR set,
-// the emulator and its options come first (DEPOT_AGENT_EMULATOR, '|'-separated), so the tests
-// need no binfmt_misc registration to start an ARM binary.
+// The agent binary's command line. In a cross build ctest sets DEPOT_AGENT_EMULATOR (the
+// CMAKE_CROSSCOMPILING_EMULATOR words, '|'-separated) and the emulator comes first, so the
+// tests need no binfmt_misc registration to start an ARM binary.
 inline std::vector<std::string> agent_command() {
   std::vector<std::string> cmd;
-#ifdef DEPOT_AGENT_EMULATOR
-  std::string emu = DEPOT_AGENT_EMULATOR;
-  for (std::size_t start = 0; start <= emu.size();) {
-    auto bar = emu.find('|', start);
-    if (bar == std::string::npos) bar = emu.size();
-    if (bar > start) cmd.push_back(emu.substr(start, bar - start));
-    start = bar + 1;
+  if (const char* e = std::getenv("DEPOT_AGENT_EMULATOR"); e && *e) {
+    std::string emu = e;
+    for (std::size_t start = 0; start <= emu.size();) {
+      auto bar = emu.find('|', start);
+      if (bar == std::string::npos) bar = emu.size();
+      if (bar > start) cmd.push_back(emu.substr(start, bar - start));
+      start = bar + 1;
+    }
   }
-#endif
   cmd.push_back(DEPOT_AGENT_BIN);
   return cmd;
+}
+
+// True when the tests themselves run under an emulator (some ten times slower).
+inline bool under_emulator() {
+  const char* e = std::getenv("DEPOT_AGENT_EMULATOR");
+  return e && *e;
 }
 
 // In a forked child: replaces it with the agent run with `args`; exits 127 if exec fails.

@@ -1,6 +1,7 @@
 // The depot-agent binary as an operator uses it: real process, real config file, real
 // SQLite file. Each call's exit code, stdout and stderr are checked.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -217,20 +218,35 @@ TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
 
 TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   test::write_file(dir_.file("depot.db"), std::string(4096, 'z'));
-  pid_t pid = fork();
   int errpipe[2];
+  ASSERT_EQ(pipe(errpipe), 0);
+  pid_t pid = fork();
   if (pid == 0) {
+    dup2(errpipe[1], 2);
+    close(errpipe[0]), close(errpipe[1]);
     test::exec_agent({"run", "-c", cfg_});
   }
-  (void)errpipe;
-  bool moved = false;
-  for (int i = 0; i < 100 && !moved; ++i) {
-    for (auto& e : std::filesystem::directory_iterator(dir_.path()))
-      if (e.path().filename().string().starts_with("depot.db.corrupt-")) moved = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  close(errpipe[1]);
+  // Wait (bounded) until the daemon says it is ready: SIGTERM before its handler is in place
+  // would kill it halfway through creating the new database.
+  std::string log;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (log.find("ready:") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{errpipe[0], POLLIN, 0};
+    if (poll(&p, 1, 200) != 1) continue;
+    char buf[4096];
+    ssize_t n = read(errpipe[0], buf, sizeof buf);
+    if (n <= 0) break;
+    log.append(buf, static_cast<std::size_t>(n));
   }
+  bool moved = false;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path()))
+    if (e.path().filename().string().starts_with("depot.db.corrupt-")) moved = true;
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
+  close(errpipe[0]);
+  EXPECT_THAT(log, HasSubstr("DATABASE DAMAGED"));
+  EXPECT_THAT(log, HasSubstr("ready:"));
   EXPECT_TRUE(moved);
   EXPECT_EQ(on_hand("MATCHA"), 0);  // a fresh database took its place
 }

@@ -18,14 +18,6 @@
 namespace depot::store {
 namespace {
 
-// Under an emulator (cross build tests run by qemu-user) the child is some ten times slower:
-// fewer confirmations per round keep the test's run time alike; the kill still lands mid-stream.
-#ifdef DEPOT_AGENT_EMULATOR
-constexpr std::size_t kSlowdown = 5;
-#else
-constexpr std::size_t kSlowdown = 1;
-#endif
-
 [[noreturn]] void child(const std::string& path, int out_fd, const std::string& prefix) {
   auto db = Database::open(path, {.synchronous = Synchronous::kFull});
   if (!db) _exit(3);
@@ -74,7 +66,10 @@ TEST(Durability, CommittedMovementsSurviveSigkill) {
     std::set<std::string> confirmed;
     std::string buf;
     char chunk[4096];
-    const std::size_t target = (1500 + static_cast<std::size_t>(round) * 700) / kSlowdown;
+    // Under qemu-user the child is some ten times slower: fewer confirmations per round keep
+    // the run time alike, and the kill still lands mid-stream.
+    const std::size_t slowdown = test::under_emulator() ? 5 : 1;
+    const std::size_t target = (1500 + static_cast<std::size_t>(round) * 700) / slowdown;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (confirmed.size() < target && std::chrono::steady_clock::now() < deadline) {
       pollfd p{fds[0], POLLIN, 0};

@@ -129,7 +129,10 @@ void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
                ") could not be stored: " + seq.error().message);
     return;
   }
-  log::warning("scanner " + scanner_id + ": rejected \"" + rj.raw + "\": " + reason);
+  // Every reject is in the rejects table; the log is rate limited per scanner, so a scanner
+  // sending noise (a wrong baud rate) cannot flood the journal.
+  log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
+                     "scanner " + scanner_id + ": rejected \"" + rj.raw + "\": " + reason);
 }
 
 }  // namespace depot::app

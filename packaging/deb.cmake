@@ -44,7 +44,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared libraries as Debian 12 names them (listed by hand, alike for every architecture, so
 # a cross build needs no dpkg-shlibdeps). MERGE NOTE: when MQTT sync links Paho and OpenSSL,
-# add libpaho-mqttpp3-1 and libpaho-mqtt1.3 here (`readelf -d` on the binary lists NEEDED).
+# add libpaho-mqttpp3-1 and libpaho-mqtt1.3 here (tests/packaging/deb_test.sh fails until then).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, \
 libsqlite3-0 (>= 3.40), adduser | systemd (>= 252)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -47,6 +47,23 @@ elf=$(readelf -h "$tmp/root/usr/bin/depot-agent" | sed -nE 's/^ *Machine: *//p')
 echo "   ELF machine: $elf"
 check "binary is built for $machine" grep -q "$machine" <<<"$elf"
 check "binary is stripped" bash -c "! readelf -S '$tmp/root/usr/bin/depot-agent' | grep -q '\.symtab'"
+# Every shared library the binary needs comes from a package in Depends (they are listed by
+# hand in packaging/deb.cmake: this catches a new library, e.g. Paho, missing from the list).
+depends=$(dpkg-deb -f "$deb" Depends)
+for lib in $(readelf -d "$tmp/root/usr/bin/depot-agent" | sed -nE 's/.*Shared library: \[(.*)\]/\1/p'); do
+  case "$lib" in
+    libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|ld-linux*) pkg=libc6 ;;
+    libstdc++.so.6) pkg=libstdc++6 ;;
+    libgcc_s.so.1) pkg=libgcc-s1 ;;
+    libsqlite3.so.0) pkg=libsqlite3-0 ;;
+    libpaho-mqttpp3.so.1) pkg=libpaho-mqttpp3-1 ;;
+    libpaho-mqtt3as.so.1|libpaho-mqtt3a.so.1|libpaho-mqtt3cs.so.1|libpaho-mqtt3c.so.1) pkg=libpaho-mqtt1.3 ;;
+    libssl.so.3|libcrypto.so.3) pkg=libssl3 ;;
+    libmodbus.so.5) pkg=libmodbus5 ;;
+    *) pkg="(unknown: add $lib to this table and its package to Depends)" ;;
+  esac
+  check "Depends covers $lib ($pkg)" grep -qxF "$pkg" <<<"$(tr ',' '\n' <<<"$depends" | awk '{print $1}')"
+done
 check "unit in the package is the one in the tree" cmp "$tmp/root/usr/lib/systemd/system/depot-agent.service" \
   "$(dirname "$0")/../../systemd/depot-agent.service"
 exit $fail

@@ -7,6 +7,8 @@
 #   /usr/share/doc/depot-agent/                README, operations, config reference
 # Installing never enables or starts the service: an operator configures it first
 # (docs/operations.md). tests/packaging/deb_test.sh checks the result.
+# The config's destination is absolute (/etc whatever the prefix): for a staged
+# `cmake --install`, set DESTDIR.
 include(GNUInstallDirs)
 
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/depot-agent.service

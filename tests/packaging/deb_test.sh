@@ -42,6 +42,23 @@ for script in postinst prerm postrm; do
   check "$script is executable and valid sh" bash -c "test -x '$tmp/control/$script' && sh -n '$tmp/control/$script'"
 done
 
+# Run postinst for a fresh install with the system commands it calls replaced by stubs that
+# record their arguments (nothing on this machine is changed).
+mkdir -p "$tmp/stub"
+for cmd in systemd-sysusers adduser getent install systemctl; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "%s" != getent ]\n' "$cmd" "$tmp/calls" "$cmd" \
+    >"$tmp/stub/$cmd"
+  chmod +x "$tmp/stub/$cmd"
+done
+: >"$tmp/calls"
+check "postinst configure (fresh install) succeeds" \
+  env PATH="$tmp/stub:/usr/bin:/bin" sh "$tmp/control/postinst" configure
+sed 's/^/   postinst ran: /' "$tmp/calls"
+check "postinst created the user with sysusers" grep -qx 'systemd-sysusers depot-agent.conf' "$tmp/calls"
+check "postinst created the credential placeholders" \
+  grep -q 'install -m 0600 -o root -g root /dev/null /etc/depot-agent/credentials/mqtt-password' "$tmp/calls"
+check "postinst did not enable or start anything" bash -c "! grep -qE '^systemctl (enable|start|restart)' '$tmp/calls'"
+
 dpkg-deb -x "$deb" "$tmp/root"
 elf=$(readelf -h "$tmp/root/usr/bin/depot-agent" | sed -nE 's/^ *Machine: *//p')
 echo "   ELF machine: $elf"

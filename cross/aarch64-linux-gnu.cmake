@@ -18,8 +18,16 @@ set(CMAKE_PREFIX_PATH /usr/lib/aarch64-linux-gnu/cmake)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
 
-# Tests run under qemu-user when it is installed (ctest uses this for every test command).
+# Tests run under qemu-user when it is installed (ctest uses this for every test command, and
+# the tests that start the agent binary go through it too: see tests/CMakeLists.txt).
+# With Debian multiarch the target's loader (/lib/ld-linux-aarch64.so.1) and libraries are where
+# the binary looks for them, so qemu needs no -L; and it must not get one where it can do
+# without: under qemu 7.2 with -L, a guest fork() spins forever in the child.
 find_program(DEPOT_QEMU_AARCH64 qemu-aarch64)
 if(DEPOT_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  if(EXISTS /lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_AARCH64})
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${DEPOT_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  endif()
 endif()

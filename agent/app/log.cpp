@@ -3,14 +3,24 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include "app/clock.hpp"
+#include "app/log_limit.hpp"
 
 namespace depot::app::log {
 namespace {
 Level g_min = Level::kInfo;
 const bool g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
+constexpr auto kRepeatWindow = std::chrono::seconds(60);
+std::mutex g_limit_mutex;
+RepeatLimiter g_limiter(kRepeatWindow, 3);
+
+std::string suppressed_line(std::string_view key, std::uint64_t n) {
+  return std::string(key) + ": " + std::to_string(n) + " similar line" + (n == 1 ? "" : "s") +
+         " suppressed in the last " + std::to_string(kRepeatWindow.count()) + " s";
+}
 
 const char* name(Level l) {
   switch (l) {
@@ -49,6 +59,30 @@ void write(Level level, std::string_view message) {
   line += '\n';
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
+}
+
+}  // namespace depot::app::log
+
+namespace depot::app::log {
+
+void write_limited(Level level, std::string_view key, std::string_view message) {
+  if (static_cast<int>(level) > static_cast<int>(g_min)) return;
+  RepeatLimiter::Admission a;
+  {
+    std::lock_guard lock(g_limit_mutex);
+    a = g_limiter.admit(key, std::chrono::steady_clock::now(), static_cast<int>(level));
+  }
+  if (a.suppressed > 0) write(level, suppressed_line(key, a.suppressed));
+  if (a.emit) write(level, message);
+}
+
+void flush_suppressed() {
+  std::vector<RepeatLimiter::Summary> done;
+  {
+    std::lock_guard lock(g_limit_mutex);
+    done = g_limiter.expire(std::chrono::steady_clock::now());
+  }
+  for (const auto& s : done) write(static_cast<Level>(s.tag), suppressed_line(s.key, s.suppressed));
 }
 
 }  // namespace depot::app::log

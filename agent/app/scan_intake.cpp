@@ -23,7 +23,12 @@ void ScanIntake::start() {
           reject(id, data, reason, mono_now_ns(), wall_now());
         },
         [id](bool is_error, std::string message) {
-          (is_error ? log::warning : log::info)("scanner " + id + ": " + message);
+          // An unplugged device fails its reopen every few seconds: rate limit per scanner.
+          if (is_error)
+            log::write_limited(log::Level::kWarning, "scanner " + id,
+                               "scanner " + id + ": " + message);
+          else
+            log::info("scanner " + id + ": " + message);
         }};
     drivers_.push_back(drivers::make_scanner(io_, s, std::move(events)));
     drivers_.back()->start();
@@ -124,7 +129,10 @@ void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
                ") could not be stored: " + seq.error().message);
     return;
   }
-  log::warning("scanner " + scanner_id + ": rejected \"" + rj.raw + "\": " + reason);
+  // Every reject is in the rejects table; the log is rate limited per scanner, so a scanner
+  // sending noise (a wrong baud rate) cannot flood the journal.
+  log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
+                     "scanner " + scanner_id + ": rejected \"" + rj.raw + "\": " + reason);
 }
 
 }  // namespace depot::app

@@ -73,7 +73,7 @@ TEST(ScanEndToEnd, EveryDriverBecomesCommittedMovements) {
        "baud": 9600, "terminator": "cr"},
       {"id": "pack-hid", "driver": "evdev", "role": "pick", "path": ")" + dir.file("hid") + R"("}
     ]})");
-  test::AgentProcess agent(DEPOT_AGENT_BIN, cfg, dir.file("agent.log"));
+  test::AgentProcess agent(cfg, dir.file("agent.log"));
   ASSERT_TRUE(agent.wait_for_log("ready:", 10s)) << agent.log();
 
   // Dock: a GS1-128 case label with lot and expiry, through the named pipe.
@@ -98,7 +98,7 @@ TEST(ScanEndToEnd, EveryDriverBecomesCommittedMovements) {
   // Poll the ledger (bounded) until all five movements are committed.
   nlohmann::json ms;
   for (int i = 0; i < 250; ++i) {
-    auto r = test::run_program(DEPOT_AGENT_BIN, {"movements", "-c", cfg, "--json"});
+    auto r = test::run_agent({"movements", "-c", cfg, "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
     ms = nlohmann::json::parse(r.out);
     if (ms.size() >= 5) break;
@@ -129,12 +129,12 @@ TEST(ScanEndToEnd, EveryDriverBecomesCommittedMovements) {
   EXPECT_EQ(by_source["pack-hid"][0]["kind"], "pick");
   EXPECT_EQ(by_source["pack-hid"][0]["sku"], "MATCHA");
 
-  auto stock = nlohmann::json::parse(test::run_program(DEPOT_AGENT_BIN, {"stock", "-c", cfg, "--json"}).out);
+  auto stock = nlohmann::json::parse(test::run_agent({"stock", "-c", cfg, "--json"}).out);
   EXPECT_EQ(stock[0]["sku"], "MATCHA");
   EXPECT_EQ(stock[0]["on_hand"], 0);   // +1 returned, -1 picked
   EXPECT_EQ(stock[1]["on_hand"], 8);   // 12 received, 4 picked
 
-  auto rejects = nlohmann::json::parse(test::run_program(DEPOT_AGENT_BIN, {"rejects", "-c", cfg, "--json"}).out);
+  auto rejects = nlohmann::json::parse(test::run_agent({"rejects", "-c", cfg, "--json"}).out);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0]["source"], "pack-tcp");
   EXPECT_EQ(rejects[0]["raw"], "4006381333932");
@@ -152,20 +152,20 @@ TEST(ScanEndToEnd, UndoPostsACompensatingMovement) {
     "catalog": [{"sku": "TINT", "barcodes": ["4006381333931"]}],
     "scanners": [{"id": "pipe", "driver": "stdin", "role": "pick", "double_read_ms": 0,
                   "path": ")" + dir.file("scans") + R"("}]})");
-  test::AgentProcess agent(DEPOT_AGENT_BIN, cfg, dir.file("agent.log"));
+  test::AgentProcess agent(cfg, dir.file("agent.log"));
   ASSERT_TRUE(agent.wait_for_log("ready:", 10s)) << agent.log();
   int fd = ::open(dir.file("scans").c_str(), O_WRONLY | O_NONBLOCK);
   ASSERT_GE(fd, 0);
   write_all(fd, "DA:QTY:4\n4006381333931\nDA:UNDO\nDA:UNDO\n");
   ::close(fd);
   ASSERT_TRUE(agent.wait_for_log("nothing to undo", 10s)) << agent.log();
-  auto ms = nlohmann::json::parse(test::run_program(DEPOT_AGENT_BIN, {"movements", "-c", cfg, "--json"}).out);
+  auto ms = nlohmann::json::parse(test::run_agent({"movements", "-c", cfg, "--json"}).out);
   ASSERT_EQ(ms.size(), 2u) << ms.dump(1);
   EXPECT_EQ(ms[0]["qty"], -4);
   EXPECT_EQ(ms[1]["kind"], "adjust");
   EXPECT_EQ(ms[1]["qty"], 4);
   EXPECT_EQ(ms[1]["reverses"], ms[0]["id"]);
-  auto stock = nlohmann::json::parse(test::run_program(DEPOT_AGENT_BIN, {"stock", "-c", cfg, "--json"}).out);
+  auto stock = nlohmann::json::parse(test::run_agent({"stock", "-c", cfg, "--json"}).out);
   EXPECT_EQ(stock[0]["on_hand"], 0);
   EXPECT_EQ(agent.stop(), 0);
 }

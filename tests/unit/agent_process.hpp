@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace depot::test {
 
 struct Run {
@@ -55,17 +57,24 @@ inline Run run_program(const std::string& program, std::vector<std::string> args
   return r;
 }
 
+// The agent binary with `args` (behind the emulator in a cross build).
+inline Run run_agent(std::vector<std::string> args) {
+  auto cmd = agent_command();
+  std::string program = cmd.front();
+  cmd.erase(cmd.begin());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return run_program(program, std::move(cmd));
+}
+
 // `depot-agent run -c CONFIG` as a child, stderr to `log_path`.
 class AgentProcess {
  public:
-  AgentProcess(const std::string& binary, const std::string& config, std::string log_path)
-      : log_(std::move(log_path)) {
+  AgentProcess(const std::string& config, std::string log_path) : log_(std::move(log_path)) {
     pid_ = fork();
     if (pid_ == 0) {
       FILE* f = std::fopen(log_.c_str(), "w");
       if (f) dup2(fileno(f), 2);
-      execl(binary.c_str(), binary.c_str(), "run", "-c", config.c_str(), nullptr);
-      _exit(127);
+      exec_agent({"run", "-c", config});
     }
   }
   ~AgentProcess() { stop(); }

@@ -1,11 +1,15 @@
-// Shared helpers for tests: a temporary folder removed afterwards, file writing, and a
-// minimal valid config. Real files only; nothing here fakes the agent's own code.
+// Shared helpers for tests: a temporary folder removed afterwards, file writing, a minimal
+// valid config, and the command line that runs the real agent binary (through qemu-user in a
+// cross build). Real files only; nothing here fakes the agent's own code.
 #pragma once
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "core/movement.hpp"
 
@@ -28,6 +32,41 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The agent binary's command line. In a cross build ctest sets DEPOT_AGENT_EMULATOR (the
+// CMAKE_CROSSCOMPILING_EMULATOR words, '|'-separated) and the emulator comes first, so the
+// tests need no binfmt_misc registration to start an ARM binary.
+inline std::vector<std::string> agent_command() {
+  std::vector<std::string> cmd;
+  if (const char* e = std::getenv("DEPOT_AGENT_EMULATOR"); e && *e) {
+    std::string emu = e;
+    for (std::size_t start = 0; start <= emu.size();) {
+      auto bar = emu.find('|', start);
+      if (bar == std::string::npos) bar = emu.size();
+      if (bar > start) cmd.push_back(emu.substr(start, bar - start));
+      start = bar + 1;
+    }
+  }
+  cmd.push_back(DEPOT_AGENT_BIN);
+  return cmd;
+}
+
+// True when the tests themselves run under an emulator (some ten times slower).
+inline bool under_emulator() {
+  const char* e = std::getenv("DEPOT_AGENT_EMULATOR");
+  return e && *e;
+}
+
+// In a forked child: replaces it with the agent run with `args`; exits 127 if exec fails.
+[[noreturn]] inline void exec_agent(const std::vector<std::string>& args) {
+  auto cmd = agent_command();
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : cmd) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  _exit(127);
+}
 
 inline void write_file(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -1,6 +1,7 @@
 // The depot-agent binary as an operator uses it: real process, real config file, real
 // SQLite file. Each call's exit code, stdout and stderr are checked.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,45 +20,8 @@ namespace depot {
 namespace {
 using ::testing::HasSubstr;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-Run agent(std::vector<std::string> args) {
-  int out[2], err[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(err), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    close(out[0]), close(err[0]), close(out[1]), close(err[1]);
-    std::vector<char*> argv{const_cast<char*>(DEPOT_AGENT_BIN)};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(DEPOT_AGENT_BIN, argv.data());
-    _exit(127);
-  }
-  close(out[1]), close(err[1]);
-  Run r;
-  // stderr is small; read stdout fully first, then stderr.
-  r.out = drain(out[0]);
-  r.err = drain(err[0]);
-  close(out[0]), close(err[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::Run;
+Run agent(std::vector<std::string> args) { return test::run_agent(std::move(args)); }
 
 class Cli : public ::testing::Test {
  protected:
@@ -199,7 +163,7 @@ TEST_F(Cli, MovementsSinceValidatesItsTime) {
 }
 
 TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
-  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
   ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
   for (int i = 0; i < 20; ++i) {
     auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
@@ -211,7 +175,7 @@ TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
 
 TEST_F(Cli, AFreshDatabaseCreatedByTwoProcessesAtOnceIsMigratedOnce) {
   // The daemon and a CLI write racing on a file that does not exist yet.
-  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
   auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"});
   EXPECT_EQ(r.code, 0) << r.err;
   ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
@@ -220,9 +184,9 @@ TEST_F(Cli, AFreshDatabaseCreatedByTwoProcessesAtOnceIsMigratedOnce) {
 }
 
 TEST_F(Cli, ASecondDaemonOnTheSameDatabaseIsRefused) {
-  test::AgentProcess first(DEPOT_AGENT_BIN, cfg_, dir_.file("first.log"));
+  test::AgentProcess first(cfg_, dir_.file("first.log"));
   ASSERT_TRUE(first.wait_for_log("ready:", std::chrono::seconds(10))) << first.log();
-  test::AgentProcess second(DEPOT_AGENT_BIN, cfg_, dir_.file("second.log"));
+  test::AgentProcess second(cfg_, dir_.file("second.log"));
   EXPECT_EQ(second.wait_exit(std::chrono::seconds(20)), 1);
   EXPECT_NE(second.log().find("another depot-agent is already running"), std::string::npos)
       << second.log();
@@ -231,7 +195,7 @@ TEST_F(Cli, ASecondDaemonOnTheSameDatabaseIsRefused) {
 
 TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   test::write_file(dir_.file("depot.db"), std::string(4096, 'z'));
-  test::AgentProcess daemon(DEPOT_AGENT_BIN, cfg_, dir_.file("agent.log"));
+  test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
   ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();
   EXPECT_NE(daemon.log().find("DATABASE DAMAGED"), std::string::npos) << daemon.log();
   bool moved = false;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "agent_process.hpp"
 #include "test_support.hpp"
 
 namespace depot {
@@ -18,47 +19,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string drain(int fd) {
-  std::string s;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-// Runs `program` with `args`; stdout and stderr are collected.
+using test::Run;
 Run run(const std::string& program, std::vector<std::string> args) {
-  int out[2], err[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(err), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    close(out[0]), close(err[0]), close(out[1]), close(err[1]);
-    std::vector<char*> argv{const_cast<char*>(program.c_str())};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(program.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out[1]), close(err[1]);
-  Run r;
-  r.out = drain(out[0]);  // stderr is small; read stdout fully first
-  r.err = drain(err[0]);
-  close(out[0]), close(err[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return test::run_program(program, std::move(args));
 }
-
-Run agent(std::vector<std::string> args) { return run(DEPOT_AGENT_BIN, std::move(args)); }
+Run agent(std::vector<std::string> args) { return test::run_agent(std::move(args)); }
 
 class DecodeCli : public ::testing::Test {
  protected:

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Footprint: resident memory of `depot-agent run` in steady state with a 10,000-SKU catalog,
+# beside a bare process linking the same libraries (bench/bare_process.cpp); then the
+# stripped size of each built depot-agent (native, aarch64, armhf), beside the same bare
+# program built for that target. Shared libraries are not counted; the ones needed are listed.
+# Never a test: figures are printed for docs/performance.md.
+#
+#   bench/footprint.sh AGENT_BIN BARE_BIN [SKUS]     e.g. build/release/agent/depot-agent
+set -euo pipefail
+agent=$(realpath "$1") bare=$(realpath "$2") skus=${3:-10000}
+src=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# A catalog of $skus SKUs, each with a valid EAN-13 unit barcode and a case of 12.
+python3 - "$skus" "$tmp/agent.json" <<'PY'
+import json, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+def gtin(body):  # appends the GS1 check digit: weights 3, 1, 3, ... from the right
+    s = sum(int(c) * (3 if (len(body) - 1 - i) % 2 == 0 else 1) for i, c in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+cat = [{"sku": f"SKU-{i:05d}", "name": f"Item {i}", "unit": "each",
+        "barcodes": [gtin(f"200{i:09d}")],
+        "cases": [{"barcode": gtin(f"1201{i:09d}"), "qty": 12}]} for i in range(n)]
+json.dump({"site": "bench-site", "gateway": "gw-1", "database": "bench.db",
+           "log_level": "info", "catalog": cat}, open(path, "w"))
+PY
+"$agent" check -c "$tmp/agent.json" >/dev/null
+
+# rss_of PID: "VmRSS VmHWM" in KiB.
+rss_of() { awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {print r, h}' "/proc/$1/status"; }
+# wait_for FILE TEXT SECONDS
+wait_for() {
+  for _ in $(seq 1 $(($3 * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "footprint: '$2' not seen in $1 within $3 s" >&2; cat "$1" >&2; return 1
+}
+measure() {  # measure LOG PID: prints "rss_kib hwm_kib" after 3 s of steady state
+  sleep 3; rss_of "$2"
+}
+
+# First start creates and fills the database (the catalog write); the second is steady state
+# of a gateway restarting with its catalog in place, which is what runs for months.
+(cd "$tmp" && exec "$agent" run -c agent.json 2>"$tmp/agent1.log") & pids+=($!)
+start=$(date +%s.%N)
+wait_for "$tmp/agent1.log" "ready:" 120
+first_ready=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+read -r rss1 hwm1 < <(measure "$tmp/agent1.log" "${pids[-1]}")
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+(cd "$tmp" && exec "$agent" run -c agent.json 2>"$tmp/agent2.log") & pids+=($!)
+wait_for "$tmp/agent2.log" "ready:" 120
+read -r rss2 hwm2 < <(measure "$tmp/agent2.log" "${pids[-1]}")
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+
+"$bare" "$tmp/bare.db" 2>"$tmp/bare.log" & pids+=($!)
+wait_for "$tmp/bare.log" "ready" 10
+read -r rss0 hwm0 < <(measure "$tmp/bare.log" "${pids[-1]}")
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+echo "== resident memory, depot-agent run, $skus SKUs (target <= 16 MB on x86-64)"
+printf '   first start (creates the catalog): RSS %s, peak %s, ready after %.1f s\n' \
+  "$(mib "$rss1")" "$(mib "$hwm1")" "$first_ready"
+printf '   steady state (restart, catalog in place): RSS %s, peak %s\n' "$(mib "$rss2")" "$(mib "$hwm2")"
+printf '   bare limit (bare_process: SQLite + Asio, idle): RSS %s, peak %s\n' "$(mib "$rss0")" "$(mib "$hwm0")"
+
+echo "== stripped binary sizes (shared libraries not counted)"
+root=$(cd "$src/.." && pwd)
+for t in native:"$agent":strip:g++ \
+         aarch64:"$root/build/aarch64/agent/depot-agent":aarch64-linux-gnu-strip:aarch64-linux-gnu-g++ \
+         armhf:"$root/build/armhf/agent/depot-agent":arm-linux-gnueabihf-strip:arm-linux-gnueabihf-g++; do
+  IFS=: read -r name bin strip cxx <<<"$t"
+  if [ ! -x "$bin" ] || ! command -v "$strip" >/dev/null; then
+    echo "   $name: not built (no $bin or no $strip)"; continue
+  fi
+  "$strip" -o "$tmp/agent-$name" "$bin"
+  size=$(stat -c %s "$tmp/agent-$name")
+  bare_size="n/a"
+  if command -v "$cxx" >/dev/null &&
+     "$cxx" -std=c++20 -O3 -DNDEBUG -s "$src/bare_process.cpp" -o "$tmp/bare-$name" -lsqlite3 -pthread 2>"$tmp/cc.log"; then
+    bare_size=$(stat -c %s "$tmp/bare-$name")
+  fi
+  libs=$(readelf -d "$tmp/agent-$name" | sed -nE 's/.*Shared library: \[(.*)\]/\1/p' | tr '\n' ' ')
+  printf '   %-8s depot-agent %7.2f MiB   bare limit %7s   needs: %s\n' "$name" \
+    "$(awk -v b="$size" 'BEGIN { print b / 1048576 }')" \
+    "$( [ "$bare_size" = n/a ] && echo n/a || awk -v b="$bare_size" 'BEGIN { printf "%.2f MiB", b / 1048576 }')" "$libs"
+done

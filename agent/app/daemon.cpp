@@ -10,6 +10,7 @@
 #include "app/store_access.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
+#include "sync/cloud_sync.hpp"
 
 namespace depot::app {
 
@@ -52,13 +53,32 @@ int run_daemon(LoadedConfig loaded) {
 
   ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits);
 
+  // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
+  std::unique_ptr<sync::CloudSync> cloud;
+  if (loaded.config.mqtt) {
+    sync::SyncHooks hooks{DEPOT_VERSION, wall_now(), [&] { commits.flush(); }, [&] {
+                            if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
+                          }};
+    cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
+    if (auto st = cloud->start(); !st) {
+      log::error(st.error().message);
+      return 1;
+    }
+  } else {
+    log::info("no mqtt section: cloud sync is off; records stay in the outbox");
+  }
+
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     scans.stop();
     commits.flush();
-    io.stop();
+    if (cloud) {
+      cloud->stop(std::chrono::seconds(5), [&] { io.stop(); });  // publish what is queued
+    } else {
+      io.stop();
+    }
   });
 
   boost::asio::signal_set hup(io, SIGHUP);

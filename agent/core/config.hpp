@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "core/json_fields.hpp"
+#include "core/mqtt_config.hpp"
 #include "core/scanner_config.hpp"
 #include "core/replenish/config.hpp"
 
@@ -37,6 +39,7 @@ struct Config {
   std::vector<CatalogItem> catalog;
   std::vector<ScannerConfig> scanners;
   replenish::Settings replenish;  // policies, campaigns, surge, demand
+  std::optional<MqttSettings> mqtt;  // cloud sync; absent = offline (core/mqtt_config.hpp)
 };
 
 struct ConfigResult {
@@ -46,5 +49,10 @@ struct ConfigResult {
 
 // Parses and validates a config document given as JSON text.
 ConfigResult parse_config(std::string_view json_text);
+
+// Reads one catalog entry with the rules of the config's `catalog[]` (also used for the
+// cloud's catalog.upsert command); nullopt when it has problems (recorded in `problems`).
+std::optional<CatalogItem> read_catalog_item(const nlohmann::json& j, const std::string& path,
+                                            Problems& problems);
 
 }  // namespace depot

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -149,10 +150,13 @@ class Broker {
         << "cafile " << tls_->ca << "\ncertfile " << tls_->server_cert << "\nkeyfile "
         << tls_->server_key << "\nrequire_certificate true\n";
     }
+    // Run as ourselves: as root, mosquitto would switch to user "mosquitto", which cannot write
+    // the persistence file into the test's private folder.
+    if (const passwd* pw = ::getpwuid(::geteuid())) c << "user " << pw->pw_name << "\n";
     c << "persistence true\npersistence_location " << dir.path().string() << "/\n"
       << "persistence_file mosquitto.db\n"
       << "max_queued_messages 0\nmax_inflight_messages 0\n"
-      << "log_dest file " << dir.file("mosquitto.log") << "\nlog_type error\nlog_type warning\n"
+      << "log_dest stdout\nlog_type error\nlog_type warning\n"
       << "log_type notice\nlog_type information\n";
     conf_ = dir.file("mosquitto.conf");
     test::write_file(conf_, c.str());
@@ -162,14 +166,13 @@ class Broker {
   void start() {
     pid_ = spawn({"/usr/sbin/mosquitto", "-c", conf_}, dir_.file("mosquitto.out"));
     ASSERT_TRUE(wait_for([&] { return port_open(port_); }, 5000ms))
-        << "mosquitto did not listen: " << read_file(dir_.file("mosquitto.log"))
-        << read_file(dir_.file("mosquitto.out"));
+        << "mosquitto did not listen: " << read_file(dir_.file("mosquitto.out"));
   }
   // SIGTERM lets mosquitto save its persistence file (its sessions and queued messages).
   void stop(int sig = SIGTERM) { stop_pid(pid_, sig); }
   int port() const { return port_; }
   int tls_port() const { return tls_port_; }
-  std::string log() const { return read_file(dir_.file("mosquitto.log")); }
+  std::string log() const { return read_file(dir_.file("mosquitto.out")); }
 
  private:
   const test::TempDir& dir_;
@@ -185,8 +188,9 @@ struct Message {
   std::optional<std::string> correlation;
 };
 
-// The cloud side: an MQTT 5 client with a persistent session subscribed to depot/v1/# (and
-// cloud/# for MQTT 5 response topics).
+// The cloud side: an MQTT 5 client with a persistent session (expiry one hour, kept across
+// disconnects) subscribed to depot/v1/# (and cloud/# for MQTT 5 response topics). A test
+// that restarts the broker disconnects it first and connects a new one after.
 class Cloud {
  public:
   explicit Cloud(int port, std::string id = "cloud-test")
@@ -207,19 +211,25 @@ class Cloud {
       } catch (...) {
       }
     });
-    auto opts = mqtt::connect_options_builder()
-                    .mqtt_version(MQTTVERSION_5)
-                    .clean_start(false)
-                    .properties({{mqtt::property::SESSION_EXPIRY_INTERVAL, 3600}})
-                    .automatic_reconnect(std::chrono::milliseconds(100), std::chrono::milliseconds(500))
-                    .finalize();
+    mqtt::connect_options opts;
+    opts.set_mqtt_version(MQTTVERSION_5);
+    opts.set_clean_start(false);
+    mqtt::properties props;
+    props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+    opts.set_properties(props);
     client_.connect(opts)->wait_for(5000ms);
     client_.subscribe("depot/v1/#", 1)->wait_for(5000ms);
     client_.subscribe("cloud/#", 1)->wait_for(5000ms);
   }
-  ~Cloud() {
+  ~Cloud() { disconnect(); }
+  void disconnect() {
     try {
-      client_.disconnect()->wait_for(2000ms);
+      // Keep the session (and what the broker queues for it) after this disconnect.
+      mqtt::disconnect_options d;
+      mqtt::properties props;
+      props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+      d.set_properties(props);
+      if (client_.is_connected()) client_.disconnect(d)->wait_for(2000ms);
     } catch (...) {
     }
   }
@@ -261,6 +271,11 @@ class Cloud {
     msg->set_properties(props);
     client_.publish(msg)->wait_for(5000ms);
   }
+  // Messages a previous client with the same session received.
+  void add(const std::vector<Message>& earlier) {
+    std::lock_guard<std::mutex> lock(mu_);
+    messages_.insert(messages_.begin(), earlier.begin(), earlier.end());
+  }
   void clear() {
     std::lock_guard<std::mutex> lock(mu_);
     messages_.clear();
@@ -275,7 +290,9 @@ class Cloud {
 // `depot-agent run` with a stdin scanner (role receive) fed through a pipe.
 class Agent {
  public:
-  Agent(const test::TempDir& dir, std::string config) : dir_(dir), config_(std::move(config)) {}
+  Agent(const test::TempDir& dir, std::string config) : dir_(dir), config_(std::move(config)) {
+    ::signal(SIGPIPE, SIG_IGN);  // writing to a killed agent's stdin must fail, not kill us
+  }
   ~Agent() { stop(SIGKILL); }
 
   void start() {
@@ -285,9 +302,14 @@ class Agent {
     ::close(p[0]);
     in_ = p[1];
   }
-  void scan(const std::string& code) {
+  // False when the agent no longer reads (killed).
+  bool scan(const std::string& code) {
     std::string line = code + "\n";
-    ASSERT_EQ(::write(in_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    return ::write(in_, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  }
+  // SIGKILL without closing its standard input (so a feeding thread may keep writing).
+  void kill9() {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
   }
   void stop(int sig) {
     if (in_ >= 0) ::close(in_), in_ = -1;

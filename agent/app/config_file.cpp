@@ -39,7 +39,11 @@ LoadResult load_config_file(const std::string& path) {
   if (auto& m = l.config.mqtt) {
     resolve(m->password_file);
     resolve(m->hmac_secret_file);
-    if (m->tls) resolve(m->tls->ca), resolve(m->tls->cert), resolve(m->tls->key);
+    if (m->tls) {
+      resolve(m->tls->ca);
+      resolve(m->tls->cert);
+      resolve(m->tls->key);
+    }
   }
   r.loaded = std::move(l);
   return r;
@@ -59,13 +63,16 @@ std::vector<std::string> check_environment(const LoadedConfig& l) {
   if (const auto& m = l.config.mqtt) {
     auto readable = [&](const std::string& file, const std::string& key) {
       if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
-        problems.push_back("mqtt." + key + ": \"" + file + "\" cannot be read: " +
-                           std::strerror(errno));
+        problems.push_back("mqtt." + key + ": \"" + file +
+                           "\" cannot be read: " + std::strerror(errno));
     };
     readable(m->password_file, "password_file");
     readable(m->hmac_secret_file, "hmac_secret_file");
-    if (m->tls) readable(m->tls->ca, "tls.ca"), readable(m->tls->cert, "tls.cert"),
-        readable(m->tls->key, "tls.key");
+    if (m->tls) {
+      readable(m->tls->ca, "tls.ca");
+      readable(m->tls->cert, "tls.cert");
+      readable(m->tls->key, "tls.key");
+    }
   }
   return problems;
 }

@@ -56,9 +56,13 @@ int run_daemon(LoadedConfig loaded) {
   // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
   std::unique_ptr<sync::CloudSync> cloud;
   if (loaded.config.mqtt) {
-    sync::SyncHooks hooks{DEPOT_VERSION, wall_now(), [&] { commits.flush(); }, [&] {
-                            if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
-                          }};
+    sync::SyncHooks hooks;
+    hooks.version = DEPOT_VERSION;
+    hooks.boot_time = wall_now();
+    hooks.before_stock_change = [&] { commits.flush(); };
+    hooks.catalog_changed = [&] {
+      if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
+    };
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);

@@ -139,8 +139,7 @@ void read_catalog(const json& a, Problems& p, std::vector<CatalogItem>& out) {
 
 }  // namespace
 
-std::optional<CatalogItem> read_catalog_item(const json& j, const std::string& path,
-                                            Problems& p) {
+std::optional<CatalogItem> read_catalog_item(const json& j, const std::string& path, Problems& p) {
   bool valid = false;
   auto item = read_item(j, path, p, valid);
   if (!valid) return std::nullopt;
@@ -187,7 +186,8 @@ ConfigResult parse_config(std::string_view text) {
     if (catalog) read_catalog(*catalog, p, c.catalog);
     if (const auto* a = r.array("scanners", false)) read_scanners(*a, p, c.scanners);
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
-    if (const auto* m = r.object("mqtt", false)) read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
+    if (const auto* m = r.object("mqtt", false))
+      read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

@@ -14,8 +14,8 @@
 #include "core/catalog.hpp"
 #include "core/json_fields.hpp"
 #include "core/mqtt_config.hpp"
-#include "core/scanner_config.hpp"
 #include "core/replenish/config.hpp"
+#include "core/scanner_config.hpp"
 
 namespace depot {
 
@@ -53,6 +53,6 @@ ConfigResult parse_config(std::string_view json_text);
 // Reads one catalog entry with the rules of the config's `catalog[]` (also used for the
 // cloud's catalog.upsert command); nullopt when it has problems (recorded in `problems`).
 std::optional<CatalogItem> read_catalog_item(const nlohmann::json& j, const std::string& path,
-                                            Problems& problems);
+                                             Problems& problems);
 
 }  // namespace depot

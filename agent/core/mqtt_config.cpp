@@ -11,10 +11,10 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
   const auto before = p.items().size();
   MqttSettings m;
   if (auto h = r.string("host", true)) {
-    if (h->empty() || h->size() > 253 ||
-        h->find_first_of(" /:\t\r\n") != std::string::npos)
-      p.add(r.path_of("host"), describe(*h) + " must be a host name or address (1-253 "
-                                              "characters, no spaces, '/' or ':')");
+    if (h->empty() || h->size() > 253 || h->find_first_of(" /:\t\r\n") != std::string::npos)
+      p.add(r.path_of("host"), describe(*h) +
+                                   " must be a host name or address (1-253 "
+                                   "characters, no spaces, '/' or ':')");
     m.host = *h;
   }
   if (const auto* t = r.object("tls", false)) {
@@ -35,8 +35,7 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
     m.protocol = *v == "5" ? MqttProtocol::kV5 : MqttProtocol::kV311;
   m.client_id = site + "-" + gateway;
   if (auto c = r.string("client_id", false)) {
-    if (c->empty() || c->size() > 128 ||
-        c->find_first_of("+#/ ") != std::string::npos)
+    if (c->empty() || c->size() > 128 || c->find_first_of("+#/ ") != std::string::npos)
       p.add(r.path_of("client_id"),
             describe(*c) + " must be 1-128 characters without spaces, '/', '+' or '#'");
     m.client_id = *c;

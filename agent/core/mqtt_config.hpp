@@ -25,22 +25,22 @@ struct MqttTls {
 };
 
 struct MqttSettings {
-  std::string host;                       // required
-  std::int64_t port = 1883;               // 8883 when `tls` is given
+  std::string host;          // required
+  std::int64_t port = 1883;  // 8883 when `tls` is given
   MqttProtocol protocol = MqttProtocol::kV311;
-  std::string client_id;                  // default "{site}-{gateway}"
+  std::string client_id;  // default "{site}-{gateway}"
   std::optional<MqttTls> tls;
-  std::string username;                   // "" = none
-  std::string password_file;              // "" = none; the file's content, a trailing newline cut
+  std::string username;       // "" = none
+  std::string password_file;  // "" = none; the file's content, a trailing newline cut
   std::int64_t keepalive_s = 30;
-  std::int64_t max_inflight = 16;         // batches published and not yet acknowledged
-  std::int64_t batch_records = 200;       // records per message, at most...
-  std::int64_t batch_bytes = 64 * 1024;   // ...and payload bytes per message, at most
-  std::int64_t drain_per_s = 2000;        // records per second leaving the outbox; 0 = no limit
-  std::int64_t outbox_budget_mb = 256;    // past it, telemetry is thinned, then dropped
-  std::int64_t backoff_min_s = 1;         // reconnect delay bounds (exponential, full jitter)
+  std::int64_t max_inflight = 16;        // batches published and not yet acknowledged
+  std::int64_t batch_records = 200;      // records per message, at most...
+  std::int64_t batch_bytes = 64 * 1024;  // ...and payload bytes per message, at most
+  std::int64_t drain_per_s = 2000;       // records per second leaving the outbox; 0 = no limit
+  std::int64_t outbox_budget_mb = 256;   // past it, telemetry is thinned, then dropped
+  std::int64_t backoff_min_s = 1;        // reconnect delay bounds (exponential, full jitter)
   std::int64_t backoff_max_s = 300;
-  std::string hmac_secret_file;           // "" = commands are not signed
+  std::string hmac_secret_file;  // "" = commands are not signed
 };
 
 // Reads `mqtt` into `out`, recording every problem in `problems` (paths "mqtt.*").

@@ -171,14 +171,14 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     }
     out.over_budget_after = out.bytes_after > budget_bytes;
     if (out.thinned + out.dropped == 0) return {};
-    nlohmann::json loss{{"event", "data_loss"},
-                        {"stream", "telemetry"},
-                        {"reason", "outbox over its disk budget of " +
-                                       std::to_string(budget_bytes) + " bytes"},
-                        {"thinned", out.thinned},
-                        {"dropped", out.dropped},
-                        {"first_seq", out.first_seq},
-                        {"last_seq", out.last_seq}};
+    nlohmann::json loss{
+        {"event", "data_loss"},
+        {"stream", "telemetry"},
+        {"reason", "outbox over its disk budget of " + std::to_string(budget_bytes) + " bytes"},
+        {"thinned", out.thinned},
+        {"dropped", out.dropped},
+        {"first_seq", out.first_seq},
+        {"last_seq", out.last_seq}};
     auto seq = outbox_append(db, "audit", loss_id, now, std::move(loss));
     if (!seq) return seq.error();
     return {};

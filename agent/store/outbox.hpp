@@ -7,11 +7,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
-#include <vector>
-#include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "store/database.hpp"

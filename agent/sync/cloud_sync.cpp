@@ -18,8 +18,9 @@ namespace {
 // A secret file's content without its trailing newline (systemd credentials, echo > file).
 Expected<std::string> read_secret(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"mqtt." + std::string(what) + ": cannot read " + path + ": " +
-                        std::strerror(errno)};
+  if (!in)
+    return Error{"mqtt." + std::string(what) + ": cannot read " + path + ": " +
+                 std::strerror(errno)};
   std::ostringstream s;
   s << in.rdbuf();
   auto text = s.str();
@@ -108,14 +109,14 @@ Status CloudSync::start() {
 
   link_ = std::make_unique<MqttLink>(
       io_, std::move(lo),
-      MqttLink::Handlers{
-          [this] { on_connected(); },
-          [this](const std::string& why) {
-            publisher_->offline();
-            log::warning("mqtt: " + why + "; next attempt in " +
-                         std::to_string(link_->last_delay().count()) + " ms (records stay queued)");
-          },
-          [this](Inbound in) { on_message(std::move(in)); }});
+      MqttLink::Handlers{[this] { on_connected(); },
+                         [this](const std::string& why) {
+                           publisher_->offline();
+                           log::warning("mqtt: " + why + "; next attempt in " +
+                                        std::to_string(link_->last_delay().count()) +
+                                        " ms (records stay queued)");
+                         },
+                         [this](Inbound in) { on_message(std::move(in)); }});
   publisher_ = std::make_unique<Publisher>(
       io_, db_, po,
       [this](const std::string& topic, const std::string& payload, Publisher::Done done) {
@@ -133,10 +134,9 @@ Status CloudSync::start() {
 
   publisher_->start();
   if (auto st = link_->start(); !st) return st;
-  log::info("mqtt: connecting to " + m.host + ":" + std::to_string(m.port) + " as " +
-            m.client_id + " (MQTT " + std::string(to_string(m.protocol)) +
-            (m.tls ? ", TLS" : "") + (m.tls && !m.tls->cert.empty() ? " with client cert" : "") +
-            ")");
+  log::info("mqtt: connecting to " + m.host + ":" + std::to_string(m.port) + " as " + m.client_id +
+            " (MQTT " + std::string(to_string(m.protocol)) + (m.tls ? ", TLS" : "") +
+            (m.tls && !m.tls->cert.empty() ? " with client cert" : "") + ")");
   return {};
 }
 
@@ -155,8 +155,8 @@ void CloudSync::publish_status_online() {
 }
 
 void CloudSync::on_connected() {
-  log::info("mqtt: connected to " + config_.mqtt->host + ":" +
-            std::to_string(config_.mqtt->port) + "; draining the outbox");
+  log::info("mqtt: connected to " + config_.mqtt->host + ":" + std::to_string(config_.mqtt->port) +
+            "; draining the outbox");
   publish_status_online();
   publisher_->online();
 }
@@ -174,15 +174,16 @@ void CloudSync::on_message(Inbound in) {
     log::info("command " + name + " " + reply["id"].dump() +
               (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
   else
-    log::warning("command " + name + " " + reply["id"].dump() + " refused: " +
-                 reply["error"].get<std::string>());
-  auto topic = in.response_topic && !in.response_topic->empty() ? *in.response_topic
-                                                                : topics_.reply(name);
-  auto st = link_->publish(topic, reply.dump(), 1, false,
-                           [topic](bool delivered, const std::string& why) {
-                             if (!delivered) log::warning("mqtt: reply to " + topic + " lost: " + why);
-                           },
-                           in.correlation);
+    log::warning("command " + name + " " + reply["id"].dump() +
+                 " refused: " + reply["error"].get<std::string>());
+  auto topic =
+      in.response_topic && !in.response_topic->empty() ? *in.response_topic : topics_.reply(name);
+  auto st = link_->publish(
+      topic, reply.dump(), 1, false,
+      [topic](bool delivered, const std::string& why) {
+        if (!delivered) log::warning("mqtt: reply to " + topic + " lost: " + why);
+      },
+      in.correlation);
   if (!st) log::warning("mqtt: reply: " + st.error().message);
   publisher_->poke();  // the command may have written records (count, snapshot, audit)
 }
@@ -192,19 +193,18 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
   if (!link_->connected() || publisher_->drained() ||
       std::chrono::steady_clock::now() >= deadline) {
     publisher_->stop();
-    auto finish = std::make_shared<std::function<void()>>(
-        [this, done = std::move(done)]() mutable {
-          if (!done) return;
-          link_->stop(std::chrono::milliseconds(1000));
-          auto d = std::move(done);
-          done = nullptr;
-          d();
-        });
+    auto finish = std::make_shared<std::function<void()>>([this, done = std::move(done)]() mutable {
+      if (!done) return;
+      link_->stop(std::chrono::milliseconds(1000));
+      auto d = std::move(done);
+      done = nullptr;
+      d();
+    });
     if (link_->connected()) {
       // A clean disconnect sends no last will: say offline ourselves (retained), wait for
       // its PUBACK (at most half a second), then disconnect.
-      auto st = link_->publish(topics_.status(), status_offline(config_.site, config_.gateway),
-                               1, true, [finish](bool, const std::string&) { (*finish)(); });
+      auto st = link_->publish(topics_.status(), status_offline(config_.site, config_.gateway), 1,
+                               true, [finish](bool, const std::string&) { (*finish)(); });
       if (st) {
         stop_timer_.expires_after(std::chrono::milliseconds(500));
         stop_timer_.async_wait([finish](const boost::system::error_code&) { (*finish)(); });
@@ -215,10 +215,11 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
     return;
   }
   stop_timer_.expires_after(std::chrono::milliseconds(20));
-  stop_timer_.async_wait([this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
-    if (ec) return;
-    wait_drained(deadline, std::move(done));
-  });
+  stop_timer_.async_wait(
+      [this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
+        if (ec) return;
+        wait_drained(deadline, std::move(done));
+      });
 }
 
 void CloudSync::stop(std::chrono::milliseconds budget, std::function<void()> done) {

@@ -26,9 +26,9 @@ namespace depot::sync {
 
 struct SyncHooks {
   std::string version;
-  std::string boot_time;                       // RFC 3339 UTC
-  std::function<void()> before_stock_change;   // commit pending scans before a cloud count
-  std::function<void()> catalog_changed;       // reload the in-memory catalog
+  std::string boot_time;                      // RFC 3339 UTC
+  std::function<void()> before_stock_change;  // commit pending scans before a cloud count
+  std::function<void()> catalog_changed;      // reload the in-memory catalog
 };
 
 class CloudSync {

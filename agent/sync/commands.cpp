@@ -61,9 +61,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
 }
 
 json make_reply(std::string_view id, bool ok, std::string_view error, const json& result) {
-  json r{{"id", id.empty() ? json() : json(id)},
-         {"ok", ok},
-         {"error", ok ? json() : json(error)}};
+  json r{{"id", id.empty() ? json() : json(id)}, {"ok", ok}, {"error", ok ? json() : json(error)}};
   if (!result.is_null()) r["result"] = result;
   return r;
 }
@@ -93,13 +91,15 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     if (doc.is_object() && doc.contains("id") && doc["id"].is_string())
       out.id = doc["id"].get<std::string>();
     if (secret.empty()) {
-      out.error = "this gateway has no HMAC secret configured (mqtt.hmac_secret_file): it "
-                  "cannot check the signature";
+      out.error =
+          "this gateway has no HMAC secret configured (mqtt.hmac_secret_file): it "
+          "cannot check the signature";
       return out;
     }
     if (!hex_equal(hmac_sha256_hex(secret, text), mac)) {
-      out.error = "the HMAC does not match: the command was not signed with this gateway's "
-                  "secret, or was altered";
+      out.error =
+          "the HMAC does not match: the command was not signed with this gateway's "
+          "secret, or was altered";
       return out;
     }
     if (doc.is_discarded() || !doc.is_object()) {
@@ -205,12 +205,17 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
 }
 
 Status CommandDesk::record(const Command& c, const json& reply) {
-  auto ins = db_.prepare(
-      "INSERT INTO commands(id, name, args, reply, applied_at) VALUES(?1,?2,?3,?4,?5)");
+  auto ins =
+      db_.prepare("INSERT INTO commands(id, name, args, reply, applied_at) VALUES(?1,?2,?3,?4,?5)");
   if (!ins) return ins.error();
   auto now = hooks_.wall_now();
-  if (auto st = (*ins)->bind(1, c.id).bind(2, c.name).bind(3, c.args.dump())
-                    .bind(4, reply.dump()).bind(5, now).run();
+  if (auto st = (*ins)
+                    ->bind(1, c.id)
+                    .bind(2, c.name)
+                    .bind(3, c.args.dump())
+                    .bind(4, reply.dump())
+                    .bind(5, now)
+                    .run();
       !st)
     return st;
   json audit{{"event", "command"},
@@ -365,9 +370,16 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
         " daily_demand_sd=excluded.daily_demand_sd, origin='cloud', active=1,"
         " updated_at=excluded.updated_at");
     if (!up) return up.error();
-    if (auto st = (*up)->bind(1, item.sku).bind(2, item.name).bind(3, item.unit)
-                      .bind(4, item.zone).bind(5, item.policy).bind(6, item.daily_demand)
-                      .bind(7, item.daily_demand_sd).bind(8, now).run();
+    if (auto st = (*up)
+                      ->bind(1, item.sku)
+                      .bind(2, item.name)
+                      .bind(3, item.unit)
+                      .bind(4, item.zone)
+                      .bind(5, item.policy)
+                      .bind(6, item.daily_demand)
+                      .bind(7, item.daily_demand_sd)
+                      .bind(8, now)
+                      .run();
         !st)
       return st.error();
     auto del = db_.prepare("DELETE FROM barcodes WHERE sku = ?1");
@@ -380,12 +392,11 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
         " pack_qty=excluded.pack_qty");
     if (!bc) return bc.error();
     for (const auto& [code, qty] : codes)
-      if (auto st = (*bc)->bind(1, barcode_key(code)).bind(2, code).bind(3, item.sku)
-                        .bind(4, qty).run();
+      if (auto st =
+              (*bc)->bind(1, barcode_key(code)).bind(2, code).bind(3, item.sku).bind(4, qty).run();
           !st)
         return st.error();
-    auto reply = make_reply(c.id, true, "",
-                            json{{"sku", item.sku}, {"barcodes", codes.size()}});
+    auto reply = make_reply(c.id, true, "", json{{"sku", item.sku}, {"barcodes", codes.size()}});
     if (auto st = record(c, reply); !st) return st.error();
     return reply;
   };
@@ -414,8 +425,7 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
   auto body = [&]() -> Expected<json> {
     auto off = db_.prepare("UPDATE skus SET active = 0, updated_at = ?2 WHERE sku = ?1");
     if (!off) return off.error();
-    if (auto st = (*off)->bind(1, a.sku).bind(2, hooks_.wall_now()).run(); !st)
-      return st.error();
+    if (auto st = (*off)->bind(1, a.sku).bind(2, hooks_.wall_now()).run(); !st) return st.error();
     auto del = db_.prepare("DELETE FROM barcodes WHERE sku = ?1");
     if (!del) return del.error();
     if (auto st = (*del)->bind(1, a.sku).run(); !st) return st.error();

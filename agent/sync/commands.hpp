@@ -71,18 +71,17 @@ nlohmann::json make_reply(std::string_view id, bool ok, std::string_view error,
                           const nlohmann::json& result = nullptr);
 
 struct DeskHooks {
-  std::function<std::string()> wall_now;        // RFC 3339 UTC
+  std::function<std::string()> wall_now;  // RFC 3339 UTC
   std::function<std::int64_t()> mono_now_ns;
   std::function<std::string()> new_id;
-  std::function<void()> before_stock_change;    // e.g. commit the scans gathered so far
-  std::function<void()> catalog_changed;        // e.g. reload the in-memory catalog
-  nlohmann::json config_summary;                // what config.get answers
+  std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
+  std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
+  nlohmann::json config_summary;              // what config.get answers
 };
 
 class CommandDesk {
  public:
-  CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret,
-              DeskHooks hooks);
+  CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret, DeskHooks hooks);
 
   // Handles one command message; returns the reply. Never throws. Nothing changes unless
   // the reply says ok (and is not a duplicate).

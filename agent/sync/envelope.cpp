@@ -40,8 +40,8 @@ std::string envelope(std::string_view site, std::string_view gateway, std::strin
   return out;
 }
 
-std::size_t envelope_bytes(std::string_view site, std::string_view gateway,
-                           std::string_view stream, std::span<const std::string> records) {
+std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std::string_view stream,
+                           std::span<const std::string> records) {
   return head(site, gateway, stream).size() + kTail.size() +
          (records.empty() ? 0 : records.size() - 1);
 }

@@ -37,8 +37,8 @@ class Topics {
 std::string envelope(std::string_view site, std::string_view gateway, std::string_view stream,
                      std::span<const std::string> records);
 // The bytes an envelope adds around its records (including the commas between them).
-std::size_t envelope_bytes(std::string_view site, std::string_view gateway,
-                           std::string_view stream, std::span<const std::string> records);
+std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std::string_view stream,
+                           std::span<const std::string> records);
 
 // How many of `records` (from the front) go into the next message: at most `max_records`,
 // and at most `max_bytes` of envelope, but always at least one (a record larger than the
@@ -49,9 +49,9 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
 
 struct StatusFacts {
   std::string version;
-  std::string boot_time;  // RFC 3339 UTC: when this agent process started
-  std::string ts;         // RFC 3339 UTC: now
-  std::string protocol;   // "3.1.1" or "5"
+  std::string boot_time;                      // RFC 3339 UTC: when this agent process started
+  std::string ts;                             // RFC 3339 UTC: now
+  std::string protocol;                       // "3.1.1" or "5"
   std::map<std::string, std::int64_t> queue;  // outbox depth per stream
 };
 // {"state":"online", ...}: retained on the status topic at each connection.

@@ -1,7 +1,8 @@
 #include "sync/mqtt_link.hpp"
 
-#include <boost/asio/post.hpp>
 #include <mqtt/async_client.h>
+
+#include <boost/asio/post.hpp>
 
 #include "app/log.hpp"
 
@@ -25,8 +26,7 @@ namespace {
 std::string token_error(const mqtt::token& t) {
   std::string s = "return code " + std::to_string(t.get_return_code());
   auto rc = t.get_reason_code();
-  if (rc != mqtt::ReasonCode::SUCCESS)
-    s += ", reason " + std::to_string(static_cast<int>(rc));
+  if (rc != mqtt::ReasonCode::SUCCESS) s += ", reason " + std::to_string(static_cast<int>(rc));
   return s;
 }
 
@@ -84,7 +84,9 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
   subscribe_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
     if (ok) return;
     auto why = token_error(t);
-    post([this, why] { log::error("mqtt: subscribing to " + options_.subscribe + " failed: " + why); });
+    post([this, why] {
+      log::error("mqtt: subscribing to " + options_.subscribe + " failed: " + why);
+    });
   });
 }
 
@@ -101,7 +103,8 @@ MqttLink::~MqttLink() {
 
 Status MqttLink::start() {
   const auto& m = options_.mqtt;
-  std::string uri = std::string(m.tls ? "ssl://" : "tcp://") + m.host + ":" + std::to_string(m.port);
+  std::string uri =
+      std::string(m.tls ? "ssl://" : "tcp://") + m.host + ":" + std::to_string(m.port);
   try {
     mqtt::create_options create(m.protocol == MqttProtocol::kV5 ? MQTTVERSION_5
                                                                 : MQTTVERSION_3_1_1);
@@ -170,9 +173,8 @@ void MqttLink::connect() {
       }
       ssl.set_enable_server_cert_auth(true);
       ssl.set_verify(true);
-      ssl.set_error_handler([this](const std::string& msg) {
-        post([msg] { log::warning("mqtt: TLS: " + msg); });
-      });
+      ssl.set_error_handler(
+          [this](const std::string& msg) { post([msg] { log::warning("mqtt: TLS: " + msg); }); });
       opts.set_ssl(ssl);
     }
     ++attempt_;
@@ -195,10 +197,11 @@ void MqttLink::schedule_reconnect(const std::string& why) {
   last_delay_ = backoff_.next(unit(random_));
   if (handlers_.lost) handlers_.lost(why);
   retry_.expires_after(last_delay_);
-  retry_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-    if (ec || !alive.lock()) return;
-    connect();
-  });
+  retry_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || !alive.lock()) return;
+        connect();
+      });
 }
 
 Status MqttLink::publish(const std::string& topic, const std::string& payload, int qos,

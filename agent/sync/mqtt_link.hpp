@@ -38,17 +38,17 @@ struct Inbound {
 
 struct LinkOptions {
   MqttSettings mqtt;
-  std::string password;       // already read from mqtt.password_file
-  std::string will_topic;     // retained last will (QoS 1)
+  std::string password;    // already read from mqtt.password_file
+  std::string will_topic;  // retained last will (QoS 1)
   std::string will_payload;
-  std::string subscribe;      // topic filter subscribed at QoS 1 after each connection
+  std::string subscribe;  // topic filter subscribed at QoS 1 after each connection
 };
 
 class MqttLink {
  public:
   struct Handlers {
-    std::function<void()> connected;                      // after CONNACK (and SUBSCRIBE sent)
-    std::function<void(const std::string& why)> lost;     // a connection lost or attempt failed
+    std::function<void()> connected;                   // after CONNACK (and SUBSCRIBE sent)
+    std::function<void(const std::string& why)> lost;  // a connection lost or attempt failed
     std::function<void(Inbound)> message;
   };
   // Runs on the loop when the broker acknowledged (ok) or the publish failed (error text).

@@ -67,8 +67,9 @@ void Publisher::arm_budget() {
                    std::to_string(r->last_seq) + "); a data_loss record went to the audit stream");
     }
     if (r && r->over_budget_after)
-      log::warning("outbox still over its budget with no telemetry left to drop: movements, "
-                   "alarms, reorders and audit records are never dropped");
+      log::warning(
+          "outbox still over its budget with no telemetry left to drop: movements, "
+          "alarms, reorders and audit records are never dropped");
     budget_.expires_after(o_.budget_every);
     arm_budget();
   });
@@ -125,7 +126,8 @@ void Publisher::pump() {
     std::int64_t allowed = o_.batch_records;
     if (!rate_.unlimited()) {
       // Wait for a tenth of a second's worth (or a full batch) rather than send crumbs.
-      std::int64_t want = std::max<std::int64_t>(1, std::min(o_.batch_records, o_.drain_per_s / 10));
+      std::int64_t want =
+          std::max<std::int64_t>(1, std::min(o_.batch_records, o_.drain_per_s / 10));
       auto avail = rate_.available(now);
       if (avail < want) {
         if (rate_wait_until_ns_ <= now) {
@@ -161,10 +163,9 @@ void Publisher::pump() {
     store::SeqRange range{stream, (*recs)[0].seq, (*recs)[n - 1].seq};
     auto body = envelope(o_.site, o_.gateway, stream, texts);
     auto epoch = epoch_;
-    auto st = send_(topics_.stream(stream), body,
-                    [this, epoch, range](bool ok, const std::string& why) {
-                      acked(epoch, range, ok, why);
-                    });
+    auto st = send_(
+        topics_.stream(stream), body,
+        [this, epoch, range](bool ok, const std::string& why) { acked(epoch, range, ok, why); });
     if (!st) {
       log::warning("mqtt: " + st.error().message + "; will retry");
       return;

@@ -30,9 +30,9 @@ struct PublisherOptions {
   std::int64_t max_inflight = 16;
   std::int64_t batch_records = 200;
   std::int64_t batch_bytes = 64 * 1024;
-  std::int64_t drain_per_s = 0;        // 0 = unlimited
+  std::int64_t drain_per_s = 0;  // 0 = unlimited
   std::int64_t budget_bytes = 256LL << 20;
-  std::chrono::milliseconds poll{100};           // how often to look for new records
+  std::chrono::milliseconds poll{100};            // how often to look for new records
   std::chrono::milliseconds budget_every{10000};  // how often to check the disk budget
   std::chrono::milliseconds removal_delay{20};    // acknowledged records are removed together
 };
@@ -47,9 +47,9 @@ class Publisher {
     std::uint64_t messages = 0, records = 0, acked_records = 0, failed = 0, resent_from = 0;
   };
 
-  Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options,
-            Send send, std::function<std::int64_t()> mono_now_ns,
-            std::function<std::string()> wall_now, std::function<std::string()> new_id);
+  Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options, Send send,
+            std::function<std::int64_t()> mono_now_ns, std::function<std::string()> wall_now,
+            std::function<std::string()> new_id);
 
   void start();    // the poll and budget timers
   void stop();     // cancels the timers

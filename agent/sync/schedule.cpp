@@ -37,13 +37,15 @@ std::optional<std::string> DrainOrder::next(const std::vector<std::string>& read
 }
 
 DrainRate::DrainRate(std::int64_t per_s, std::int64_t burst)
-    : per_s_(per_s), burst_(std::max<std::int64_t>(burst, 1)), tokens_(static_cast<double>(burst_)) {}
+    : per_s_(per_s),
+      burst_(std::max<std::int64_t>(burst, 1)),
+      tokens_(static_cast<double>(burst_)) {}
 
 void DrainRate::refill(std::int64_t now_ns) {
   if (last_ns_ && now_ns > *last_ns_)
-    tokens_ = std::min(static_cast<double>(burst_),
-                       tokens_ + static_cast<double>(now_ns - *last_ns_) * 1e-9 *
-                                     static_cast<double>(per_s_));
+    tokens_ =
+        std::min(static_cast<double>(burst_), tokens_ + static_cast<double>(now_ns - *last_ns_) *
+                                                            1e-9 * static_cast<double>(per_s_));
   if (!last_ns_ || now_ns > *last_ns_) last_ns_ = now_ns;
 }
 

@@ -7,15 +7,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <mqtt/async_client.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <mqtt/async_client.h>
 
 #include <chrono>
 #include <fstream>
@@ -122,7 +121,8 @@ inline TlsFiles make_certs(const test::TempDir& dir) {
              dir.file("client.pem"), dir.file("client.key")};
   const std::string d = dir.path().string();
   std::string cmd =
-      "cd " + d + " && set -e; "
+      "cd " + d +
+      " && set -e; "
       "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=depot-test-ca "
       "-keyout ca.key -out ca.pem; "
       "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext; "
@@ -199,8 +199,8 @@ class Cloud {
     client_.set_message_callback([this](mqtt::const_message_ptr m) {
       Message msg{m->get_topic(), m->get_payload_str(), m->is_retained(), std::nullopt};
       if (m->get_properties().contains(mqtt::property::CORRELATION_DATA))
-        msg.correlation = mqtt::get<std::string>(m->get_properties(),
-                                                 mqtt::property::CORRELATION_DATA);
+        msg.correlation =
+            mqtt::get<std::string>(m->get_properties(), mqtt::property::CORRELATION_DATA);
       std::lock_guard<std::mutex> lock(mu_);
       messages_.push_back(std::move(msg));
     });

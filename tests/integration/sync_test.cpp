@@ -13,16 +13,16 @@
 
 namespace depot::itest {
 namespace {
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const std::string kPrefix = "depot/v1/test-site/gw-1/";
 
 std::string mqtt_section(int port, const std::string& extra = "",
                          const std::string& host = "127.0.0.1") {
   return R"({"host": ")" + host + R"(", "port": )" + std::to_string(port) +
-         R"(, "backoff_min_s": 1, "backoff_max_s": 2, "drain_per_s": 0, "keepalive_s": 5)" +
-         extra + "}";
+         R"(, "backoff_min_s": 1, "backoff_max_s": 2, "drain_per_s": 0, "keepalive_s": 5)" + extra +
+         "}";
 }
 
 // Every seq 1..n of `stream` arrived; a seq seen twice is the same record (a resend).
@@ -78,8 +78,9 @@ void expect_schema_valid(Cloud& cloud, const test::TempDir& dir) {
   for (const auto& m : cloud.messages())
     out << json{{"topic", m.topic}, {"payload", json::parse(m.payload)}}.dump() << "\n";
   out.close();
-  std::string cmd = "python3 " DEPOT_SOURCE_DIR "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR
-                    "/docs/schemas " + dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1";
+  std::string cmd = "python3 " DEPOT_SOURCE_DIR
+                    "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR "/docs/schemas " +
+                    dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1";
   int rc = sh(cmd);
   EXPECT_EQ(rc, 0) << read_file(dir.file("validate.log"));
 }
@@ -102,8 +103,11 @@ TEST_F(Sync, NormalFlowMovementsArriveSchemaValidWithOnlineStatus) {
   agent.start();
   for (int i = 0; i < 20; ++i) agent.scan(i % 2 ? "INT-MATCHA" : "14006381333938");
   agent.scan("0000000000000");  // not in the catalog: a reject
-  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 20 && !cloud.seqs("rejects").empty(); }, 10s))
-      << "cloud got " << cloud.messages().size() << " messages, " << cloud.seqs("movements").size() << " movements\n" << broker.log();
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("movements").size() == 20 && !cloud.seqs("rejects").empty(); }, 10s))
+      << "cloud got " << cloud.messages().size() << " messages, " << cloud.seqs("movements").size()
+      << " movements\n"
+      << broker.log();
   expect_complete(cloud, "movements", 20);
   expect_in_order(cloud, "movements");
   auto recs = cloud.records("movements");
@@ -123,14 +127,17 @@ TEST_F(Sync, NormalFlowMovementsArriveSchemaValidWithOnlineStatus) {
   expect_schema_valid(cloud, dir_);
 
   // Removed from the outbox only after PUBACK: once acknowledged, it empties.
-  ASSERT_TRUE(wait_for([&] {
-    auto db = store::Database::open(dir_.file("depot.db"), {.read_only = true});
-    return db && *store::outbox_depth(**db, "movements") == 0;
-  }, 5s));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto db = store::Database::open(dir_.file("depot.db"), {.read_only = true});
+        return db && *store::outbox_depth(**db, "movements") == 0;
+      },
+      5s));
   agent.stop(SIGTERM);
   EXPECT_THAT(agent.log(), HasSubstr("mqtt: connected"));
   // A clean stop says offline itself (retained).
-  ASSERT_TRUE(wait_for([&] { return json::parse(cloud.on("/status").back().payload)["state"] == "offline"; }, 3s));
+  ASSERT_TRUE(wait_for(
+      [&] { return json::parse(cloud.on("/status").back().payload)["state"] == "offline"; }, 3s));
 }
 
 TEST_F(Sync, BrokerDownAtStartTheAgentQueuesThenDeliversEverythingInOrder) {
@@ -138,7 +145,8 @@ TEST_F(Sync, BrokerDownAtStartTheAgentQueuesThenDeliversEverythingInOrder) {
   Agent agent(dir_, write_config(mqtt_section(broker.port())));
   agent.start();
   for (int i = 0; i < 40; ++i) agent.scan("INT-MATCHA");
-  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 40; }, 10s)) << agent.log();
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 40; }, 10s))
+      << agent.log();
   EXPECT_TRUE(agent.running());
   EXPECT_THAT(agent.log(), HasSubstr("records stay queued"));
   broker.start();
@@ -180,14 +188,16 @@ TEST_F(Sync, BrokerRestartedMidStreamLosesNothing) {
   feeder.join();
   ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 300; }, 10s));
   ASSERT_TRUE(wait_for([&] { return cloud->seqs("movements").size() == 300; }, 20s))
-      << cloud->seqs("movements").size() << " of 300 (missing " << [&] {
-           std::string m;
-           auto got = cloud->seqs("movements");
-           for (int i = 1; i <= 300; ++i)
-             if (!got.count(i)) m += std::to_string(i) + " ";
-           return m;
-         }() << "), outbox " << outbox_left(dir_.file("depot.db"))
-      << "\n" << agent.log() << broker.log();
+      << cloud->seqs("movements").size() << " of 300 (missing " <<
+      [&] {
+        std::string m;
+        auto got = cloud->seqs("movements");
+        for (int i = 1; i <= 300; ++i)
+          if (!got.count(i)) m += std::to_string(i) + " ";
+        return m;
+      }()
+      << "), outbox " << outbox_left(dir_.file("depot.db")) << "\n"
+      << agent.log() << broker.log();
   expect_complete(*cloud, "movements", 300);
 }
 
@@ -208,10 +218,13 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
   agent.kill9();  // mid-stream: the feeder keeps writing into a pipe nobody reads any more
   feeder.join();
   agent.stop(SIGKILL);
-  ASSERT_TRUE(wait_for([&] {
-    auto s = cloud.on("/status");
-    return !s.empty() && json::parse(s.back().payload)["state"] == "offline";
-  }, 5s)) << "no last will";
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto s = cloud.on("/status");
+        return !s.empty() && json::parse(s.back().payload)["state"] == "offline";
+      },
+      5s))
+      << "no last will";
   auto before = committed_movements(dir_.file("depot.db"));
   ASSERT_GT(before, 0);
 
@@ -220,7 +233,8 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
   for (int i = 0; i < 20; ++i) again.scan("14006381333938");
   auto total = before + 20;
   ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == total; }, 10s));
-  ASSERT_TRUE(wait_for([&] { return static_cast<std::int64_t>(cloud.seqs("movements").size()) == total; }, 10s))
+  ASSERT_TRUE(wait_for(
+      [&] { return static_cast<std::int64_t>(cloud.seqs("movements").size()) == total; }, 10s))
       << again.log();
   expect_complete(cloud, "movements", total);
   EXPECT_EQ(json::parse(cloud.on("/status").back().payload)["state"], "online");
@@ -268,7 +282,8 @@ TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command(cloud, "config.get", R"({"id":"c-5"})");
   EXPECT_EQ(r["result"]["mqtt"]["protocol"], "5");
-  r = command(cloud, "catalog.upsert", R"({"id":"c-6","args":{"sku":"COOLER","barcodes":["96385074"]}})");
+  r = command(cloud, "catalog.upsert",
+              R"({"id":"c-6","args":{"sku":"COOLER","barcodes":["96385074"]}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   agent.scan("96385074");  // the new barcode scans at once
   r = command(cloud, "catalog.remove", R"({"id":"c-7","args":{"sku":"TINT"}})");
@@ -283,7 +298,8 @@ TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
   cloud.publish("depot/v1/test-site/gw-2/cmd/stock.count",
                 R"({"id":"c-9","args":{"sku":"MATCHA","counted":0}})");
 
-  ASSERT_TRUE(wait_for([&] { return cloud.seqs("stock").size() == 2 && cloud.seqs("movements").size() == 4; }, 5s))
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("stock").size() == 2 && cloud.seqs("movements").size() == 4; }, 5s))
       << agent.log();
   auto stock = cloud.records("stock");
   std::map<std::string, json> by_sku;
@@ -306,7 +322,8 @@ TEST_F(Commands, SignedCommandsAWrongHmacIsRefused) {
   broker.start();
   Cloud cloud(broker.port());
   test::write_file(dir_.file("hmac.secret"), "s3cret\n");
-  Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "hmac_secret_file": "hmac.secret")")));
+  Agent agent(dir_,
+              write_config(mqtt_section(broker.port(), R"(, "hmac_secret_file": "hmac.secret")")));
   agent.start();
   ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
   std::string inner = R"({"id":"h-1","args":{"sku":"MATCHA","counted":5}})";
@@ -332,8 +349,10 @@ TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNeve
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->begin_immediate().ok());
     for (int i = 0; i < 3000; ++i)
-      ASSERT_TRUE(store::outbox_append(**db, "telemetry", "t" + std::to_string(i), "2026-11-23T10:00:00.000Z",
-                                       json{{"probe", "p1"}, {"c", 4.5}, {"pad", std::string(1000, 'x')}}).ok());
+      ASSERT_TRUE(store::outbox_append(
+                      **db, "telemetry", "t" + std::to_string(i), "2026-11-23T10:00:00.000Z",
+                      json{{"probe", "p1"}, {"c", 4.5}, {"pad", std::string(1000, 'x')}})
+                      .ok());
     ASSERT_TRUE((*db)->commit().ok());
   }
   Broker broker(dir_);
@@ -346,10 +365,13 @@ TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNeve
   write_config(mqtt_section(broker.port(), R"(, "outbox_budget_mb": 1)"));
   Agent agent(dir_, cfg);
   agent.start();
-  ASSERT_TRUE(wait_for([&] { return agent.log().find("over its budget") != std::string::npos; }, 5s)) << agent.log();
+  ASSERT_TRUE(
+      wait_for([&] { return agent.log().find("over its budget") != std::string::npos; }, 5s))
+      << agent.log();
   broker.start();
   Cloud cloud(broker.port());
-  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 50 && !cloud.seqs("audit").empty(); }, 10s))
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("movements").size() == 50 && !cloud.seqs("audit").empty(); }, 10s))
       << agent.log();
   expect_complete(cloud, "movements", 50);
   auto loss = cloud.records("audit")[0];
@@ -357,7 +379,9 @@ TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNeve
   EXPECT_EQ(loss["stream"], "telemetry");
   auto dropped = loss["thinned"].get<std::int64_t>() + loss["dropped"].get<std::int64_t>();
   EXPECT_GT(dropped, 1000);
-  ASSERT_TRUE(wait_for([&] { return cloud.records("telemetry").size() == static_cast<std::size_t>(3000 - dropped); }, 10s));
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.records("telemetry").size() == static_cast<std::size_t>(3000 - dropped); },
+      10s));
   EXPECT_EQ(*cloud.seqs("telemetry").rbegin(), 3000);  // the newest are kept
 }
 
@@ -369,9 +393,10 @@ TEST_F(Sync, MutualTlsAcceptsTheRightClientCertAndRefusesNone) {
   {
     test::TempDir run;
     auto cfg = run.file("agent.json");
-    test::write_file(cfg, agent_config(run.file("depot.db"),
-                                       mqtt_section(broker.tls_port(), R"(, "tls": {"ca": ")" + certs.ca + R"("})",
-                                                    "localhost")));
+    test::write_file(
+        cfg, agent_config(run.file("depot.db"),
+                          mqtt_section(broker.tls_port(),
+                                       R"(, "tls": {"ca": ")" + certs.ca + R"("})", "localhost")));
     Agent agent(run, cfg);
     agent.start();
     agent.scan("INT-MATCHA");
@@ -380,10 +405,11 @@ TEST_F(Sync, MutualTlsAcceptsTheRightClientCertAndRefusesNone) {
     agent.stop(SIGTERM);
     EXPECT_THAT(agent.log(), HasSubstr("failed"));
   }
-  Agent agent(dir_, write_config(mqtt_section(
-                        broker.tls_port(), R"(, "tls": {"ca": ")" + certs.ca + R"(", "cert": ")" +
-                                               certs.client_cert + R"(", "key": ")" +
-                                               certs.client_key + R"("})", "localhost")));
+  Agent agent(dir_, write_config(mqtt_section(broker.tls_port(),
+                                              R"(, "tls": {"ca": ")" + certs.ca +
+                                                  R"(", "cert": ")" + certs.client_cert +
+                                                  R"(", "key": ")" + certs.client_key + R"("})",
+                                              "localhost")));
   agent.start();
   agent.scan("INT-MATCHA");
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 8s)) << agent.log();

@@ -54,15 +54,14 @@ TEST(MqttConfig, EveryProblemNamesPathValueAndRule) {
     "backoff_min_s":10,"backoff_max_s":5,"client_id":"a/b","colour":1})");
   EXPECT_FALSE(r.config);
   EXPECT_THAT(r.problems,
-              UnorderedElementsAre(
-                  "mqtt.host: is required", "mqtt.tls.ca: is required",
-                  HasSubstr("mqtt.tls.key: is required when cert is given"),
-                  "mqtt.port: 0 must be between 1 and 65535",
-                  HasSubstr("mqtt.protocol: \"4\" must be one of"),
-                  HasSubstr("mqtt.client_id: \"a/b\" must be"),
-                  "mqtt.max_inflight: 0 must be between 1 and 1000",
-                  "mqtt.backoff_max_s: 5 must not be less than backoff_min_s 10",
-                  HasSubstr("mqtt.colour: unknown key")));
+              UnorderedElementsAre("mqtt.host: is required", "mqtt.tls.ca: is required",
+                                   HasSubstr("mqtt.tls.key: is required when cert is given"),
+                                   "mqtt.port: 0 must be between 1 and 65535",
+                                   HasSubstr("mqtt.protocol: \"4\" must be one of"),
+                                   HasSubstr("mqtt.client_id: \"a/b\" must be"),
+                                   "mqtt.max_inflight: 0 must be between 1 and 1000",
+                                   "mqtt.backoff_max_s: 5 must not be less than backoff_min_s 10",
+                                   HasSubstr("mqtt.colour: unknown key")));
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ class OutboxTest : public ::testing::Test {
   void append(const std::string& stream, int n, std::size_t bytes = 10) {
     ASSERT_TRUE(db_->begin_immediate().ok());
     for (int i = 0; i < n; ++i) {
-      auto seq = outbox_append(*db_, stream, stream + std::to_string(next_++), "2026-11-23T10:00:00.000Z",
-                               json{{"pad", std::string(bytes, 'x')}});
+      auto seq = outbox_append(*db_, stream, stream + std::to_string(next_++),
+                               "2026-11-23T10:00:00.000Z", json{{"pad", std::string(bytes, 'x')}});
       ASSERT_TRUE(seq.ok()) << seq.error().message;
     }
     ASSERT_TRUE(db_->commit().ok());

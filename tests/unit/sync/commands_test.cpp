@@ -9,8 +9,8 @@
 
 namespace depot::sync {
 namespace {
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 TEST(ParseCommand, ValidCommandsBecomeActions) {
   auto c = parse_command("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})", "");
@@ -22,8 +22,9 @@ TEST(ParseCommand, ValidCommandsBecomeActions) {
   EXPECT_EQ(a->counted, 7);
   EXPECT_TRUE(parse_command("snapshot.request", R"({"id":"c2"})", "").command);
   EXPECT_TRUE(parse_command("config.get", R"({"id":"c3","args":{}})", "").command);
-  auto up = parse_command("catalog.upsert",
-                          R"({"id":"c4","args":{"sku":"N","name":"New","barcodes":["96385074"]}})", "");
+  auto up =
+      parse_command("catalog.upsert",
+                    R"({"id":"c4","args":{"sku":"N","name":"New","barcodes":["96385074"]}})", "");
   ASSERT_TRUE(up.command) << up.error;
   EXPECT_EQ(std::get<CatalogUpsert>(up.command->action).item.barcodes[0], "96385074");
 }
@@ -110,7 +111,8 @@ class Desk : public ::testing::Test {
 };
 
 TEST_F(Desk, StockCountPostsACountMovementOnceAndIsAudited) {
-  ASSERT_TRUE(ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 10)}).ok());
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 10)}).ok());
   auto r = desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["error"], nullptr);

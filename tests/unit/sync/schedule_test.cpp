@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "sync/backoff.hpp"
 #include "sync/envelope.hpp"
-
-#include <nlohmann/json.hpp>
 
 namespace depot::sync {
 namespace {
@@ -95,8 +95,8 @@ TEST(Topics, CommandsOnlyUnderThisGatewaysOwnPrefix) {
 }
 
 TEST(Status, OnlineAndOfflineBodies) {
-  StatusFacts f{"0.1.0", "2026-11-23T10:00:00.000Z", "2026-11-23T10:00:05.000Z", "5",
-                {{"movements", 3}}};
+  StatusFacts f{
+      "0.1.0", "2026-11-23T10:00:00.000Z", "2026-11-23T10:00:05.000Z", "5", {{"movements", 3}}};
   auto on = nlohmann::json::parse(status_online("s1", "g1", f));
   EXPECT_EQ(on["state"], "online");
   EXPECT_EQ(on["queue"]["movements"], 3);

@@ -198,9 +198,9 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
   acks_.push_back(range);
   // Acks are removed together, in one transaction (one fsync): when a window's worth has
   // gathered, or `removal_delay` after the first.
-  if (static_cast<std::int64_t>(acks_.size()) >= o_.max_inflight) {
+  if (static_cast<std::int64_t>(acks_.size()) >= o_.max_inflight && !removal_now_) {
     removal_.cancel();
-    removal_posted_ = true;
+    removal_posted_ = removal_now_ = true;
     boost::asio::post(io_, [this] { remove_acked(); });
   } else if (!removal_posted_) {
     removal_posted_ = true;
@@ -209,10 +209,11 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
       if (!ec) remove_acked();
     });
   }
+  pump();  // a slot in the window is free: fill it without waiting for the removal
 }
 
 void Publisher::remove_acked() {
-  removal_posted_ = false;
+  removal_posted_ = removal_now_ = false;
   if (acks_.empty()) return;
   if (auto st = store::outbox_remove(db_, acks_); !st) {
     // Kept in memory and retried; the records stay in the outbox and may be sent again.

@@ -81,7 +81,8 @@ class Publisher {
   std::map<std::string, std::int64_t> sent_upto_;  // per stream, this connection
   std::map<std::string, std::int64_t> last_seq_;   // per stream, as last read
   std::vector<store::SeqRange> acks_;
-  bool removal_posted_ = false;
+  bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
+  bool removal_now_ = false;     // ...and it is the posted, immediate one
   bool online_ = false;
   bool running_ = false;
   std::int64_t inflight_ = 0;

@@ -238,6 +238,7 @@ int main(int argc, char** argv) {
   auto t = Clock::now();
   fill(**db, n);
   std::printf("backlog: %d records written to the outbox in %.1f s\n", n, seconds_since(t));
+  std::fflush(stdout);
   std::size_t records = 0;
   auto payloads = batches(**db, batch, bytes, records);
 

@@ -97,6 +97,8 @@ int run_daemon(LoadedConfig loaded) {
       } else {
         if (fresh.loaded->database_path != loaded.database_path)
           log::warning("reload: database path changes take effect at the next restart");
+        if (fresh.loaded->config.mqtt != loaded.config.mqtt)
+          log::warning("reload: mqtt changes take effect at the next restart");
         if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {

@@ -22,6 +22,7 @@ struct MqttTls {
   std::string ca;    // CA certificate(s), PEM: the broker's certificate must chain to it
   std::string cert;  // client certificate, PEM (mutual TLS); "" = none
   std::string key;   // its private key, PEM; set exactly when `cert` is
+  bool operator==(const MqttTls&) const = default;
 };
 
 struct MqttSettings {
@@ -41,6 +42,7 @@ struct MqttSettings {
   std::int64_t backoff_min_s = 1;        // reconnect delay bounds (exponential, full jitter)
   std::int64_t backoff_max_s = 300;
   std::string hmac_secret_file;  // "" = commands are not signed
+  bool operator==(const MqttSettings&) const = default;
 };
 
 // Reads `mqtt` into `out`, recording every problem in `problems` (paths "mqtt.*").

@@ -68,6 +68,11 @@ Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db) {
   return out;
 }
 
+namespace {
+Expected<std::int64_t> scalar(Database& db, std::string_view sql);
+Status remove_ranges(Database& db, std::span<const SeqRange> ranges);
+}  // namespace
+
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
   auto q = db.prepare("SELECT stream, count(*) FROM outbox GROUP BY stream");
   if (!q) return q.error();
@@ -84,6 +89,26 @@ Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
 
 Status outbox_remove(Database& db, std::span<const SeqRange> ranges) {
   if (ranges.empty()) return {};
+  // A removal lost to a power cut only means those records are sent again (duplicates the
+  // cloud drops), so its commit does not wait for an fsync: synchronous=NORMAL for this
+  // transaction, then the connection's own setting again.
+  auto mode = scalar(db, "PRAGMA synchronous");
+  if (!mode) return mode.error();
+  const bool relax = *mode > 1;
+  if (relax) {
+    if (auto st = db.exec("PRAGMA synchronous=NORMAL"); !st) return st;
+  }
+  auto restore = [&] {
+    if (relax) (void)db.exec("PRAGMA synchronous=" + std::to_string(*mode));
+  };
+  auto st = remove_ranges(db, ranges);
+  restore();
+  return st;
+}
+
+namespace {
+
+Status remove_ranges(Database& db, std::span<const SeqRange> ranges) {
   if (auto st = db.begin_immediate(); !st) return st;
   auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND ?3");
   if (!del) {
@@ -102,8 +127,6 @@ Status outbox_remove(Database& db, std::span<const SeqRange> ranges) {
   }
   return {};
 }
-
-namespace {
 
 Expected<std::int64_t> scalar(Database& db, std::string_view sql) {
   auto q = db.prepare(sql);

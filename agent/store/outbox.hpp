@@ -44,7 +44,9 @@ Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db);
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db);
 
 // Removes `stream`'s records with first_seq <= seq <= last_seq (after PUBACK), in one
-// transaction per call. Removing records already gone is not an error.
+// transaction per call. Removing records already gone is not an error. The commit does not
+// wait for an fsync (synchronous=NORMAL for it): a removal lost to a power cut only means a
+// resend, which the cloud drops by seq.
 struct SeqRange {
   std::string stream;
   std::int64_t first_seq = 0, last_seq = 0;

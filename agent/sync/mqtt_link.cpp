@@ -34,7 +34,7 @@ std::string token_error(const mqtt::token& t) {
 
 template <class F>
 void MqttLink::post(F f) {
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = weak_alive_;  // never alive_: the destructor resets that
   boost::asio::post(io_, [alive, f = std::move(f)]() mutable {
     if (alive.lock()) f();
   });
@@ -91,8 +91,7 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
 }
 
 MqttLink::~MqttLink() {
-  *alive_ = false;
-  alive_.reset();
+  alive_.reset();  // handlers still queued on the loop will not run
   if (client_) {
     try {
       if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(1));
@@ -198,7 +197,7 @@ void MqttLink::schedule_reconnect(const std::string& why) {
   if (handlers_.lost) handlers_.lost(why);
   retry_.expires_after(last_delay_);
   retry_.async_wait(
-      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+      [this, alive = weak_alive_](const boost::system::error_code& ec) {
         if (ec || !alive.lock()) return;
         connect();
       });

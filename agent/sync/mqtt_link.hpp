@@ -88,7 +88,10 @@ class MqttLink {
   Backoff backoff_;
   std::mt19937_64 random_;
   boost::asio::steady_timer retry_;
+  // Handlers posted by Paho threads run only while this link lives: they hold `weak_alive_`
+  // (written once, here, and only read afterwards), which expires when `alive_` is dropped.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  const std::weak_ptr<bool> weak_alive_ = alive_;
   std::unique_ptr<Listener> connect_listener_, publish_listener_, subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;  // after the listeners: destroyed first
   std::map<std::uint64_t, Done> pending_;

@@ -148,7 +148,9 @@ TEST_F(Sync, BrokerDownAtStartTheAgentQueuesThenDeliversEverythingInOrder) {
   ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 40; }, 10s))
       << agent.log();
   EXPECT_TRUE(agent.running());
-  EXPECT_THAT(agent.log(), HasSubstr("records stay queued"));
+  EXPECT_TRUE(
+      wait_for([&] { return agent.log().find("records stay queued") != std::string::npos; }, 5s))
+      << agent.log();
   broker.start();
   Cloud cloud(broker.port());
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 40; }, 10s)) << agent.log();

@@ -30,12 +30,22 @@ LoadResult load_config_file(const std::string& path) {
   std::filesystem::path db(l.config.database);
   if (db.is_relative()) db = std::filesystem::absolute(path).parent_path() / db;
   l.database_path = db.lexically_normal().string();
-  // A named-pipe scanner's relative path is relative to the config file too.
-  for (auto& sc : l.config.scanners) {
-    if (auto* pipe = std::get_if<StdinSettings>(&sc.driver); pipe && !pipe->path.empty()) {
-      std::filesystem::path fifo(pipe->path);
-      if (fifo.is_relative())
-        pipe->path = (std::filesystem::absolute(path).parent_path() / fifo).lexically_normal().string();
+  // Files named by the config (the mqtt section's, a named-pipe scanner's) are relative to the
+  // config file's folder, like the database.
+  auto resolve = [&](std::string& f) {
+    std::filesystem::path fp(f);
+    if (!f.empty() && fp.is_relative())
+      f = (std::filesystem::absolute(path).parent_path() / fp).lexically_normal().string();
+  };
+  for (auto& sc : l.config.scanners)
+    if (auto* pipe = std::get_if<StdinSettings>(&sc.driver)) resolve(pipe->path);
+  if (auto& m = l.config.mqtt) {
+    resolve(m->password_file);
+    resolve(m->hmac_secret_file);
+    if (m->tls) {
+      resolve(m->tls->ca);
+      resolve(m->tls->cert);
+      resolve(m->tls->key);
     }
   }
   r.loaded = std::move(l);
@@ -52,6 +62,20 @@ std::vector<std::string> check_environment(const LoadedConfig& l) {
   } else if (::access(dir.c_str(), W_OK) != 0) {
     problems.push_back("database: \"" + l.config.database + "\" is in folder " + dir.string() +
                        ", which this user cannot write: " + std::strerror(errno));
+  }
+  if (const auto& m = l.config.mqtt) {
+    auto readable = [&](const std::string& file, const std::string& key) {
+      if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
+        problems.push_back("mqtt." + key + ": \"" + file +
+                           "\" cannot be read: " + std::strerror(errno));
+    };
+    readable(m->password_file, "password_file");
+    readable(m->hmac_secret_file, "hmac_secret_file");
+    if (m->tls) {
+      readable(m->tls->ca, "tls.ca");
+      readable(m->tls->cert, "tls.cert");
+      readable(m->tls->key, "tls.key");
+    }
   }
   return problems;
 }

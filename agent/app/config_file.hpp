@@ -26,7 +26,7 @@ struct LoadResult {
 LoadResult load_config_file(const std::string& path);
 
 // Problems with the environment the config points at (database folder missing or not
-// writable). Empty when all is well.
+// writable, mqtt files unreadable). Empty when all is well.
 std::vector<std::string> check_environment(const LoadedConfig& loaded);
 
 }  // namespace depot::app

@@ -19,6 +19,7 @@
 #include "app/store_access.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
+#include "sync/cloud_sync.hpp"
 
 namespace depot::app {
 
@@ -74,6 +75,24 @@ int run_daemon(LoadedConfig loaded) {
 
   ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits);
 
+  // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
+  std::unique_ptr<sync::CloudSync> cloud;
+  if (loaded.config.mqtt) {
+    sync::SyncHooks hooks;
+    hooks.version = DEPOT_VERSION;
+    hooks.boot_time = wall_now();
+    hooks.before_stock_change = [&] { commits.flush(); };
+    hooks.catalog_changed = [&] {
+      if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
+    };
+    cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
+    if (auto st = cloud->start(); !st) {
+      log::error(st.error().message);
+      return 1;
+    }
+  } else {
+    log::info("no mqtt section: cloud sync is off; records stay in the outbox");
+  }
   // systemd: READY once the database is open and drivers started, WATCHDOG from the loop.
   auto systemd = ServiceManagerLink::from_environment(io, [&] {
     StatusFacts f{.skus = catalog->size(),
@@ -94,7 +113,11 @@ int run_daemon(LoadedConfig loaded) {
     systemd.stopping();
     scans.stop();
     commits.flush();
-    io.stop();
+    if (cloud) {
+      cloud->stop(std::chrono::seconds(5), [&] { io.stop(); });  // publish what is queued
+    } else {
+      io.stop();
+    }
   });
 
   boost::asio::signal_set hup(io, SIGHUP);
@@ -110,6 +133,8 @@ int run_daemon(LoadedConfig loaded) {
       } else {
         if (fresh.loaded->database_path != loaded.database_path)
           log::warning("reload: database path changes take effect at the next restart");
+        if (fresh.loaded->config.mqtt != loaded.config.mqtt)
+          log::warning("reload: mqtt changes take effect at the next restart");
         if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {

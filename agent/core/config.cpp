@@ -140,6 +140,13 @@ void read_catalog(const json& a, Problems& p, std::vector<CatalogItem>& out) {
 
 }  // namespace
 
+std::optional<CatalogItem> read_catalog_item(const json& j, const std::string& path, Problems& p) {
+  bool valid = false;
+  auto item = read_item(j, path, p, valid);
+  if (!valid) return std::nullopt;
+  return item;
+}
+
 std::string_view to_string(Synchronous s) {
   switch (s) {
     case Synchronous::kNormal: return "normal";
@@ -183,6 +190,8 @@ ConfigResult parse_config(std::string_view text) {
     const auto* sensors = r.array("sensors", false);
     coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
+    if (const auto* m = r.object("mqtt", false))
+      read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "core/catalog.hpp"
-#include "core/scanner_config.hpp"
+#include "core/json_fields.hpp"
+#include "core/mqtt_config.hpp"
 #include "core/replenish/config.hpp"
 #include "core/coldchain/config.hpp"
+#include "core/scanner_config.hpp"
 
 namespace depot {
 
@@ -40,6 +42,7 @@ struct Config {
   replenish::Settings replenish;  // policies, campaigns, surge, demand
   std::vector<coldchain::Zone> zones;            // cold-chain zones (docs/coldchain.md)
   std::vector<coldchain::SensorConfig> sensors;  // temperature probes, each in one zone
+  std::optional<MqttSettings> mqtt;  // cloud sync; absent = offline (core/mqtt_config.hpp)
 };
 
 struct ConfigResult {
@@ -49,5 +52,10 @@ struct ConfigResult {
 
 // Parses and validates a config document given as JSON text.
 ConfigResult parse_config(std::string_view json_text);
+
+// Reads one catalog entry with the rules of the config's `catalog[]` (also used for the
+// cloud's catalog.upsert command); nullopt when it has problems (recorded in `problems`).
+std::optional<CatalogItem> read_catalog_item(const nlohmann::json& j, const std::string& path,
+                                             Problems& problems);
 
 }  // namespace depot

@@ -64,3 +64,187 @@ Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream) {
 }
 
 }  // namespace depot::store
+
+namespace depot::store {
+
+Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view stream,
+                                                std::int64_t after_seq, std::int64_t limit) {
+  auto q = db.prepare(
+      "SELECT seq, payload FROM outbox WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!q) return q.error();
+  (*q)->bind(1, stream).bind(2, after_seq).bind(3, limit);
+  std::vector<OutboxRecord> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.push_back({(*q)->int64(0), (*q)->text(1)});
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db) {
+  auto q = db.prepare("SELECT stream, next_seq - 1 FROM outbox_streams");
+  if (!q) return q.error();
+  std::map<std::string, std::int64_t> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out[(*q)->text(0)] = (*q)->int64(1);
+  }
+  (*q)->reset();
+  return out;
+}
+
+namespace {
+Expected<std::int64_t> scalar(Database& db, std::string_view sql);
+Status remove_ranges(Database& db, std::span<const SeqRange> ranges);
+}  // namespace
+
+Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
+  auto q = db.prepare("SELECT stream, count(*) FROM outbox GROUP BY stream");
+  if (!q) return q.error();
+  std::map<std::string, std::int64_t> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out[(*q)->text(0)] = (*q)->int64(1);
+  }
+  (*q)->reset();
+  return out;
+}
+
+Status outbox_remove(Database& db, std::span<const SeqRange> ranges) {
+  if (ranges.empty()) return {};
+  // A removal lost to a power cut only means those records are sent again (duplicates the
+  // cloud drops), so its commit does not wait for an fsync: synchronous=NORMAL for this
+  // transaction, then the connection's own setting again.
+  auto mode = scalar(db, "PRAGMA synchronous");
+  if (!mode) return mode.error();
+  const bool relax = *mode > 1;
+  if (relax) {
+    if (auto st = db.exec("PRAGMA synchronous=NORMAL"); !st) return st;
+  }
+  auto restore = [&] {
+    if (relax) (void)db.exec("PRAGMA synchronous=" + std::to_string(*mode));
+  };
+  auto st = remove_ranges(db, ranges);
+  restore();
+  return st;
+}
+
+namespace {
+
+Status remove_ranges(Database& db, std::span<const SeqRange> ranges) {
+  if (auto st = db.begin_immediate(); !st) return st;
+  auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND ?3");
+  if (!del) {
+    db.rollback();
+    return del.error();
+  }
+  for (const auto& r : ranges) {
+    if (auto st = (*del)->bind(1, r.stream).bind(2, r.first_seq).bind(3, r.last_seq).run(); !st) {
+      db.rollback();
+      return st;
+    }
+  }
+  if (auto st = db.commit(); !st) {
+    db.rollback();
+    return st;
+  }
+  return {};
+}
+
+Expected<std::int64_t> scalar(Database& db, std::string_view sql) {
+  auto q = db.prepare(sql);
+  if (!q) return q.error();
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  std::int64_t v = *row ? (*q)->int64(0) : 0;
+  (*q)->reset();
+  return v;
+}
+
+}  // namespace
+
+Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
+                                              std::string_view now, std::string_view loss_id) {
+  BudgetOutcome out;
+  auto pages = scalar(db, "PRAGMA page_count");
+  auto free_pages = scalar(db, "PRAGMA freelist_count");
+  auto page_size = scalar(db, "PRAGMA page_size");
+  if (!pages) return pages.error();
+  if (!free_pages) return free_pages.error();
+  if (!page_size) return page_size.error();
+  if ((*pages - *free_pages) * *page_size <= budget_bytes) return out;
+
+  if (auto st = db.begin_immediate(); !st) return st.error();
+  auto body = [&]() -> Status {
+    auto bytes = scalar(db, "SELECT coalesce(sum(length(payload)), 0) FROM outbox");
+    if (!bytes) return bytes.error();
+    out.bytes_before = out.bytes_after = *bytes;
+    if (*bytes <= budget_bytes) return {};
+
+    // The telemetry backlog, oldest first: (seq, bytes).
+    std::vector<std::pair<std::int64_t, std::int64_t>> tele;
+    auto q = db.prepare(
+        "SELECT seq, length(payload) FROM outbox WHERE stream = 'telemetry' ORDER BY seq");
+    if (!q) return q.error();
+    for (;;) {
+      auto more = (*q)->step();
+      if (!more) return more.error();
+      if (!*more) break;
+      tele.emplace_back((*q)->int64(0), (*q)->int64(1));
+    }
+    (*q)->reset();
+    auto del = db.prepare("DELETE FROM outbox WHERE stream = 'telemetry' AND seq = ?1");
+    if (!del) return del.error();
+    std::vector<bool> gone(tele.size(), false);
+    auto remove = [&](std::size_t i) -> Status {
+      if (auto st = (*del)->bind(1, tele[i].first).run(); !st) return st;
+      gone[i] = true;
+      out.bytes_after -= tele[i].second;
+      if (!out.first_seq || tele[i].first < out.first_seq) out.first_seq = tele[i].first;
+      out.last_seq = std::max(out.last_seq, tele[i].first);
+      return {};
+    };
+    // 1. Thin: every second record of the oldest half.
+    for (std::size_t i = 1; i < tele.size() / 2 && out.bytes_after > budget_bytes; i += 2) {
+      if (auto st = remove(i); !st) return st;
+      ++out.thinned;
+    }
+    // 2. Drop the oldest until within the budget.
+    for (std::size_t i = 0; i < tele.size() && out.bytes_after > budget_bytes; ++i) {
+      if (gone[i]) continue;
+      if (auto st = remove(i); !st) return st;
+      ++out.dropped;
+    }
+    out.over_budget_after = out.bytes_after > budget_bytes;
+    if (out.thinned + out.dropped == 0) return {};
+    nlohmann::json loss{
+        {"event", "data_loss"},
+        {"stream", "telemetry"},
+        {"reason", "outbox over its disk budget of " + std::to_string(budget_bytes) + " bytes"},
+        {"thinned", out.thinned},
+        {"dropped", out.dropped},
+        {"first_seq", out.first_seq},
+        {"last_seq", out.last_seq}};
+    auto seq = outbox_append(db, "audit", loss_id, now, std::move(loss));
+    if (!seq) return seq.error();
+    return {};
+  };
+  if (auto st = body(); !st) {
+    db.rollback();
+    return Error{"enforcing the outbox budget: " + st.error().message};
+  }
+  if (auto st = db.commit(); !st) {
+    db.rollback();
+    return st.error();
+  }
+  return out;
+}
+
+}  // namespace depot::store

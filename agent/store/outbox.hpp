@@ -6,8 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "store/database.hpp"
@@ -26,5 +30,48 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
 
 // Records waiting in `stream`.
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
+
+// --- For sync/ (publishing). None of these needs a transaction to be open. ---
+
+struct OutboxRecord {
+  std::int64_t seq = 0;
+  std::string payload;  // the record's JSON text, with its seq, id and ts
+};
+
+// Up to `limit` records of `stream` with seq > `after_seq`, in seq order.
+Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view stream,
+                                                std::int64_t after_seq, std::int64_t limit);
+
+// The highest seq allocated so far per stream (0 when none): a cheap "is there anything new
+// beyond what I sent" for the publisher.
+Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db);
+
+// Records waiting, per stream with any.
+Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db);
+
+// Removes `stream`'s records with first_seq <= seq <= last_seq (after PUBACK), in one
+// transaction per call. Removing records already gone is not an error. The commit does not
+// wait for an fsync (synchronous=NORMAL for it): a removal lost to a power cut only means a
+// resend, which the cloud drops by seq.
+struct SeqRange {
+  std::string stream;
+  std::int64_t first_seq = 0, last_seq = 0;
+};
+Status outbox_remove(Database& db, std::span<const SeqRange> ranges);
+
+// The disk budget. When the outbox's payloads exceed `budget_bytes`, telemetry is thinned
+// (every second record of its oldest half removed), then, while still over, its oldest
+// records are dropped. Nothing else is ever dropped. When anything was removed, one
+// `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in the same
+// transaction. When the database file as a whole is within the budget the check costs two
+// PRAGMAs; only otherwise are the outbox's payload bytes summed.
+struct BudgetOutcome {
+  std::int64_t bytes_before = 0, bytes_after = 0;  // 0/0 when the cheap check sufficed
+  std::int64_t thinned = 0, dropped = 0;
+  std::int64_t first_seq = 0, last_seq = 0;  // telemetry seqs touched (when any)
+  bool over_budget_after = false;            // nothing droppable is left
+};
+Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
+                                              std::string_view now, std::string_view loss_id);
 
 }  // namespace depot::store

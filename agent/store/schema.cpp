@@ -112,7 +112,23 @@ CREATE TRIGGER rejects_no_update BEFORE UPDATE ON rejects
   BEGIN SELECT RAISE(ABORT, 'rejects are append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
+// v3: cloud commands applied, by id, with the reply they got: the same command id sent twice
+// is applied once (the second time the stored reply is sent again). There is no audit log
+// table yet, so this is where applied commands are kept; each is also reported on the
+// `audit` outbox stream in the same transaction.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE commands(
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  args       TEXT NOT NULL,
+  reply      TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER commands_no_update BEFORE UPDATE ON commands
+  BEGIN SELECT RAISE(ABORT, 'applied commands are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations{kV1, kV2, kV3};
 
 }  // namespace
 

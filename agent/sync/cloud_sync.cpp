@@ -1,0 +1,231 @@
+#include "sync/cloud_sync.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "app/clock.hpp"
+#include "app/log.hpp"
+#include "store/outbox.hpp"
+
+namespace depot::sync {
+
+namespace log = app::log;
+
+namespace {
+
+// A secret file's content without its trailing newline (systemd credentials, echo > file).
+Expected<std::string> read_secret(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Error{"mqtt." + std::string(what) + ": cannot read " + path + ": " +
+                 std::strerror(errno)};
+  std::ostringstream s;
+  s << in.rdbuf();
+  auto text = s.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return Error{"mqtt." + std::string(what) + ": " + path + " is empty"};
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json config_summary(const Config& c, std::string_view version) {
+  nlohmann::json scanners = nlohmann::json::array();
+  for (const auto& s : c.scanners)
+    scanners.push_back({{"id", s.id}, {"driver", driver_name(s)}, {"role", to_string(s.role)}});
+  nlohmann::json j{{"site", c.site},
+                   {"gateway", c.gateway},
+                   {"version", version},
+                   {"log_level", c.log_level},
+                   {"durability",
+                    {{"synchronous", to_string(c.durability.synchronous)},
+                     {"batch_max_movements", c.durability.batch_max_movements},
+                     {"batch_max_ms", c.durability.batch_max_ms}}},
+                   {"catalog_skus", c.catalog.size()},
+                   {"scanners", scanners}};
+  if (c.mqtt) {
+    const auto& m = *c.mqtt;
+    j["mqtt"] = {{"host", m.host},
+                 {"port", m.port},
+                 {"protocol", to_string(m.protocol)},
+                 {"client_id", m.client_id},
+                 {"tls", m.tls.has_value()},
+                 {"client_cert", m.tls && !m.tls->cert.empty()},
+                 {"username", m.username},
+                 {"keepalive_s", m.keepalive_s},
+                 {"max_inflight", m.max_inflight},
+                 {"batch_records", m.batch_records},
+                 {"batch_bytes", m.batch_bytes},
+                 {"drain_per_s", m.drain_per_s},
+                 {"outbox_budget_mb", m.outbox_budget_mb},
+                 {"backoff_min_s", m.backoff_min_s},
+                 {"backoff_max_s", m.backoff_max_s},
+                 {"signed_commands", !m.hmac_secret_file.empty()}};
+  }
+  return j;
+}
+
+CloudSync::CloudSync(boost::asio::io_context& io, const Config& config, store::Database& db,
+                     store::Ledger& ledger, SyncHooks hooks)
+    : io_(io),
+      config_(config),
+      db_(db),
+      ledger_(ledger),
+      hooks_(std::move(hooks)),
+      topics_(config.site, config.gateway),
+      stop_timer_(io) {}
+
+CloudSync::~CloudSync() = default;
+
+Status CloudSync::start() {
+  const auto& m = *config_.mqtt;
+  LinkOptions lo;
+  lo.mqtt = m;
+  if (!m.password_file.empty()) {
+    auto pw = read_secret(m.password_file, "password_file");
+    if (!pw) return pw.error();
+    lo.password = *pw;
+  }
+  std::string secret;
+  if (!m.hmac_secret_file.empty()) {
+    auto s = read_secret(m.hmac_secret_file, "hmac_secret_file");
+    if (!s) return s.error();
+    secret = *s;
+  }
+  lo.will_topic = topics_.status();
+  lo.will_payload = status_offline(config_.site, config_.gateway);
+  lo.subscribe = topics_.commands();
+
+  PublisherOptions po;
+  po.site = config_.site;
+  po.gateway = config_.gateway;
+  po.max_inflight = m.max_inflight;
+  po.batch_records = m.batch_records;
+  po.batch_bytes = m.batch_bytes;
+  po.drain_per_s = m.drain_per_s;
+  po.budget_bytes = m.outbox_budget_mb * 1024 * 1024;
+
+  link_ = std::make_unique<MqttLink>(
+      io_, std::move(lo),
+      MqttLink::Handlers{[this] { on_connected(); },
+                         [this](const std::string& why) {
+                           publisher_->offline();
+                           log::warning("mqtt: " + why + "; next attempt in " +
+                                        std::to_string(link_->last_delay().count()) +
+                                        " ms (records stay queued)");
+                         },
+                         [this](Inbound in) { on_message(std::move(in)); }});
+  publisher_ = std::make_unique<Publisher>(
+      io_, db_, po,
+      [this](const std::string& topic, const std::string& payload, Publisher::Done done) {
+        return link_->publish(topic, payload, 1, false, std::move(done));
+      },
+      app::mono_now_ns, app::wall_now, app::new_id);
+  DeskHooks dh;
+  dh.wall_now = app::wall_now;
+  dh.mono_now_ns = app::mono_now_ns;
+  dh.new_id = app::new_id;
+  dh.before_stock_change = hooks_.before_stock_change;
+  dh.catalog_changed = hooks_.catalog_changed;
+  dh.config_summary = config_summary(config_, hooks_.version);
+  desk_ = std::make_unique<CommandDesk>(db_, ledger_, secret, std::move(dh));
+
+  publisher_->start();
+  if (auto st = link_->start(); !st) return st;
+  log::info("mqtt: connecting to " + m.host + ":" + std::to_string(m.port) + " as " + m.client_id +
+            " (MQTT " + std::string(to_string(m.protocol)) + (m.tls ? ", TLS" : "") +
+            (m.tls && !m.tls->cert.empty() ? " with client cert" : "") + ")");
+  return {};
+}
+
+void CloudSync::publish_status_online() {
+  StatusFacts f;
+  f.version = hooks_.version;
+  f.boot_time = hooks_.boot_time;
+  f.ts = app::wall_now();
+  f.protocol = std::string(to_string(config_.mqtt->protocol));
+  if (auto d = store::outbox_depths(db_)) f.queue = std::move(*d);
+  auto st = link_->publish(topics_.status(), status_online(config_.site, config_.gateway, f), 1,
+                           true, [](bool ok, const std::string& why) {
+                             if (!ok) log::warning("mqtt: status not delivered: " + why);
+                           });
+  if (!st) log::warning("mqtt: status: " + st.error().message);
+}
+
+void CloudSync::on_connected() {
+  log::info("mqtt: connected to " + config_.mqtt->host + ":" + std::to_string(config_.mqtt->port) +
+            "; draining the outbox");
+  publish_status_online();
+  publisher_->online();
+}
+
+void CloudSync::on_message(Inbound in) {
+  auto name = topics_.command_of(in.topic);
+  if (name.empty()) {
+    log::warning("mqtt: ignoring a message on " + in.topic + ": not a command to this gateway");
+    return;
+  }
+  if (stopping_) return;
+  auto reply = desk_->handle(name, in.payload);
+  const bool ok = reply.value("ok", false);
+  if (ok)
+    log::info("command " + name + " " + reply["id"].dump() +
+              (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
+  else
+    log::warning("command " + name + " " + reply["id"].dump() +
+                 " refused: " + reply["error"].get<std::string>());
+  auto topic =
+      in.response_topic && !in.response_topic->empty() ? *in.response_topic : topics_.reply(name);
+  auto st = link_->publish(
+      topic, reply.dump(), 1, false,
+      [topic](bool delivered, const std::string& why) {
+        if (!delivered) log::warning("mqtt: reply to " + topic + " lost: " + why);
+      },
+      in.correlation);
+  if (!st) log::warning("mqtt: reply: " + st.error().message);
+  publisher_->poke();  // the command may have written records (count, snapshot, audit)
+}
+
+void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
+                             std::function<void()> done) {
+  if (!link_->connected() || publisher_->drained() ||
+      std::chrono::steady_clock::now() >= deadline) {
+    publisher_->stop();
+    auto finish = std::make_shared<std::function<void()>>([this, done = std::move(done)]() mutable {
+      if (!done) return;
+      link_->stop(std::chrono::milliseconds(1000));
+      auto d = std::move(done);
+      done = nullptr;
+      d();
+    });
+    if (link_->connected()) {
+      // A clean disconnect sends no last will: say offline ourselves (retained), wait for
+      // its PUBACK (at most half a second), then disconnect.
+      auto st = link_->publish(topics_.status(), status_offline(config_.site, config_.gateway), 1,
+                               true, [finish](bool, const std::string&) { (*finish)(); });
+      if (st) {
+        stop_timer_.expires_after(std::chrono::milliseconds(500));
+        stop_timer_.async_wait([finish](const boost::system::error_code&) { (*finish)(); });
+        return;
+      }
+    }
+    (*finish)();
+    return;
+  }
+  stop_timer_.expires_after(std::chrono::milliseconds(20));
+  stop_timer_.async_wait(
+      [this, deadline, done = std::move(done)](const boost::system::error_code& ec) mutable {
+        if (ec) return;
+        wait_drained(deadline, std::move(done));
+      });
+}
+
+void CloudSync::stop(std::chrono::milliseconds budget, std::function<void()> done) {
+  stopping_ = true;
+  publisher_->poke();
+  wait_drained(std::chrono::steady_clock::now() + budget, std::move(done));
+}
+
+}  // namespace depot::sync

@@ -1,0 +1,73 @@
+// Cloud sync, assembled: the MQTT link (sync/mqtt_link), the outbox publisher
+// (sync/publisher), the command desk (sync/commands) and the retained status topic. On each
+// connection it publishes {"state":"online",...} retained on depot/v1/{site}/{gateway}/status
+// (the last will, also retained, is {"state":"offline"}), then drains the outbox. Commands
+// arriving under this gateway's own cmd/ topic are applied and answered on cmd/{name}/reply,
+// or on the MQTT 5 response topic with its correlation data when the request carried one.
+// Constructed only when the config has an `mqtt` section; without it the agent runs offline.
+// Thread-safety: lives on the daemon's loop thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "core/config.hpp"
+#include "store/database.hpp"
+#include "store/ledger.hpp"
+#include "sync/commands.hpp"
+#include "sync/envelope.hpp"
+#include "sync/mqtt_link.hpp"
+#include "sync/publisher.hpp"
+
+namespace depot::sync {
+
+struct SyncHooks {
+  std::string version;
+  std::string boot_time;                      // RFC 3339 UTC
+  std::function<void()> before_stock_change;  // commit pending scans before a cloud count
+  std::function<void()> catalog_changed;      // reload the in-memory catalog
+};
+
+class CloudSync {
+ public:
+  // REQUIRES: config.mqtt is set.
+  CloudSync(boost::asio::io_context& io, const Config& config, store::Database& db,
+            store::Ledger& ledger, SyncHooks hooks);
+  ~CloudSync();
+
+  // Reads the password and HMAC secret files (errors name the file) and starts connecting.
+  Status start();
+  // New records may be in the outbox.
+  void poke() { publisher_->poke(); }
+  // Shutdown: keeps publishing what is queued for at most `budget` (while connected), then
+  // publishes {"state":"offline"} retained, disconnects and calls `done` on the loop.
+  void stop(std::chrono::milliseconds budget, std::function<void()> done);
+
+  const Publisher& publisher() const { return *publisher_; }
+
+ private:
+  void on_connected();
+  void on_message(Inbound in);
+  void publish_status_online();
+  void wait_drained(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  store::Database& db_;
+  store::Ledger& ledger_;
+  SyncHooks hooks_;
+  Topics topics_;
+  std::unique_ptr<MqttLink> link_;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<CommandDesk> desk_;
+  boost::asio::steady_timer stop_timer_;
+  bool stopping_ = false;
+};
+
+// The running configuration as config.get reports it: no secrets (file paths only).
+nlohmann::json config_summary(const Config& config, std::string_view version);
+
+}  // namespace depot::sync

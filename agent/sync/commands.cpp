@@ -1,0 +1,449 @@
+#include "sync/commands.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/config.hpp"
+#include "core/json_fields.hpp"
+#include "store/outbox.hpp"
+
+namespace depot::sync {
+namespace {
+
+using nlohmann::json;
+
+bool printable_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char ch) { return ch > ' ' && ch <= '~'; });
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Commands named by the issue that depend on features not built yet.
+bool not_supported_yet(std::string_view name) {
+  return starts_with(name, "campaign.") || starts_with(name, "reorder.") ||
+         starts_with(name, "hold.") || name == "alarm.ack";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+  return out;
+}
+
+bool hex_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  std::string lower(b);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return CRYPTO_memcmp(a.data(), lower.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+json make_reply(std::string_view id, bool ok, std::string_view error, const json& result) {
+  json r{{"id", id.empty() ? json() : json(id)}, {"ok", ok}, {"error", ok ? json() : json(error)}};
+  if (!result.is_null()) r["result"] = result;
+  return r;
+}
+
+ParsedCommand parse_command(std::string_view name, std::string_view payload,
+                            std::string_view secret) {
+  ParsedCommand out;
+  json doc = json::parse(payload, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    out.error = "the payload is not a JSON object";
+    return out;
+  }
+  std::string text(payload);
+  if (!secret.empty() || doc.contains("hmac")) {
+    // The signed form: {"signed": "<command text>", "hmac": "<hex>"}.
+    if (!doc.contains("signed") || !doc["signed"].is_string() || !doc.contains("hmac") ||
+        !doc["hmac"].is_string()) {
+      out.error = secret.empty() ? "a signed command needs both \"signed\" and \"hmac\""
+                                 : "commands must be signed: expected {\"signed\": \"<command "
+                                   "JSON text>\", \"hmac\": \"<HMAC-SHA256 hex>\"}";
+      if (doc.contains("id") && doc["id"].is_string()) out.id = doc["id"].get<std::string>();
+      return out;
+    }
+    text = doc["signed"].get<std::string>();
+    const std::string mac = doc["hmac"].get<std::string>();
+    doc = json::parse(text, nullptr, false);
+    if (doc.is_object() && doc.contains("id") && doc["id"].is_string())
+      out.id = doc["id"].get<std::string>();
+    if (secret.empty()) {
+      out.error =
+          "this gateway has no HMAC secret configured (mqtt.hmac_secret_file): it "
+          "cannot check the signature";
+      return out;
+    }
+    if (!hex_equal(hmac_sha256_hex(secret, text), mac)) {
+      out.error =
+          "the HMAC does not match: the command was not signed with this gateway's "
+          "secret, or was altered";
+      return out;
+    }
+    if (doc.is_discarded() || !doc.is_object()) {
+      out.error = "\"signed\" is not the text of a JSON object";
+      return out;
+    }
+  }
+
+  Problems p;
+  Command c;
+  c.name = std::string(name);
+  {
+    ObjectReader r(doc, "", p);
+    if (auto id = r.string("id", true)) {
+      if (!printable_id(*id))
+        p.add("id", describe(*id) + " must be 1-128 printable ASCII characters without spaces");
+      else
+        c.id = out.id = *id;
+    }
+    const json* args = r.get("args", false);
+    c.args = args ? *args : json::object();
+    (void)r.get("issued_at", false);  // informational; allowed
+    r.finish();
+  }
+  if (!p.empty()) {
+    out.error = join(p.items());
+    return out;
+  }
+  if (!c.args.is_object()) {
+    out.error = "args: " + describe(c.args) + " must be an object";
+    return out;
+  }
+
+  if (name == "stock.count") {
+    ObjectReader r(c.args, "args", p);
+    StockCount a;
+    if (auto s = r.identifier("sku", true)) a.sku = *s;
+    if (auto n = r.integer("counted", true, 0, 1000000000)) a.counted = *n;
+    if (auto lot = r.string("lot", false)) a.lot = *lot;
+    r.finish();
+    c.action = a;
+  } else if (name == "snapshot.request" || name == "config.get") {
+    ObjectReader r(c.args, "args", p);
+    r.finish();
+    if (name == "config.get")
+      c.action = ConfigGet{};
+    else
+      c.action = SnapshotRequest{};
+  } else if (name == "catalog.upsert") {
+    auto item = read_catalog_item(c.args, "args", p);
+    if (item) c.action = CatalogUpsert{*item};
+  } else if (name == "catalog.remove") {
+    ObjectReader r(c.args, "args", p);
+    CatalogRemove a;
+    if (auto s = r.identifier("sku", true)) a.sku = *s;
+    r.finish();
+    c.action = a;
+  } else if (not_supported_yet(name)) {
+    out.error = "command \"" + std::string(name) + "\" is not supported yet by this agent version";
+    return out;
+  } else {
+    out.error = "unknown command \"" + std::string(name) +
+                "\" (known: stock.count, snapshot.request, config.get, catalog.upsert, "
+                "catalog.remove)";
+    return out;
+  }
+  if (!p.empty()) {
+    out.error = join(p.items());
+    return out;
+  }
+  out.command = std::move(c);
+  return out;
+}
+
+CommandDesk::CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret,
+                         DeskHooks hooks)
+    : db_(db), ledger_(ledger), secret_(std::move(hmac_secret)), hooks_(std::move(hooks)) {}
+
+json CommandDesk::handle(std::string_view name, std::string_view payload) {
+  try {
+    auto parsed = parse_command(name, payload, secret_);
+    if (!parsed.command) return make_reply(parsed.id, false, parsed.error);
+    const auto& c = *parsed.command;
+    auto q = db_.prepare("SELECT reply FROM commands WHERE id = ?1");
+    if (!q) return make_reply(c.id, false, "database: " + q.error().message);
+    auto seen = (*q)->bind(1, c.id).step();
+    if (!seen) return make_reply(c.id, false, "database: " + seen.error().message);
+    if (*seen) {
+      auto stored = json::parse((*q)->text(0), nullptr, false);
+      (*q)->reset();
+      if (stored.is_discarded()) stored = make_reply(c.id, true, "");
+      stored["duplicate"] = true;
+      return stored;
+    }
+    (*q)->reset();
+    auto reply = apply(c);
+    if (!reply) return make_reply(c.id, false, reply.error().message);
+    ++applied_;
+    return *reply;
+  } catch (const std::exception& e) {
+    return make_reply("", false, std::string("internal error: ") + e.what());
+  }
+}
+
+Status CommandDesk::record(const Command& c, const json& reply) {
+  auto ins =
+      db_.prepare("INSERT INTO commands(id, name, args, reply, applied_at) VALUES(?1,?2,?3,?4,?5)");
+  if (!ins) return ins.error();
+  auto now = hooks_.wall_now();
+  if (auto st = (*ins)
+                    ->bind(1, c.id)
+                    .bind(2, c.name)
+                    .bind(3, c.args.dump())
+                    .bind(4, reply.dump())
+                    .bind(5, now)
+                    .run();
+      !st)
+    return st;
+  json audit{{"event", "command"},
+             {"command", c.name},
+             {"command_id", c.id},
+             {"args", c.args},
+             {"ok", reply.value("ok", false)}};
+  if (reply.contains("result")) audit["result"] = reply["result"];
+  auto seq = store::outbox_append(db_, "audit", "command:" + c.id, now, std::move(audit));
+  if (!seq) return seq.error();
+  return {};
+}
+
+Expected<json> CommandDesk::apply(const Command& c) {
+  if (const auto* a = std::get_if<StockCount>(&c.action)) return stock_count(c, *a);
+  if (std::holds_alternative<SnapshotRequest>(c.action)) return snapshot(c);
+  if (const auto* a = std::get_if<CatalogUpsert>(&c.action)) return catalog_upsert(c, *a);
+  if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
+  // config.get changes nothing, but is still recorded (an audit trail of who read what).
+  auto reply = make_reply(c.id, true, "", hooks_.config_summary);
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  if (auto st = record(c, reply); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  return reply;
+}
+
+Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
+  auto active = db_.prepare("SELECT active FROM skus WHERE sku = ?1");
+  if (!active) return active.error();
+  auto found = (*active)->bind(1, a.sku).step();
+  if (!found) return found.error();
+  bool ok = *found && (*active)->int64(0) != 0;
+  (*active)->reset();
+  if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
+  if (hooks_.before_stock_change) hooks_.before_stock_change();
+
+  // The movement id is derived from the command id: if the agent stops between the movement
+  // and the command record, the command's replay finds the movement already posted.
+  MovementRequest m;
+  m.id = "cmd-" + c.id;
+  m.sku = a.sku;
+  m.kind = MovementKind::kCount;
+  m.quantity = a.counted;
+  m.source = "cloud";
+  m.lot = a.lot;
+  m.wall_time = hooks_.wall_now();
+  m.mono_ns = hooks_.mono_now_ns();
+  auto posted = ledger_.post(std::span(&m, 1));
+  if (!posted) return posted.error();
+  const auto& r = (*posted)[0];
+  if (r.outcome == store::PostOutcome::kRejected) return Error{r.error};
+  json result{{"movement_id", m.id}, {"sku", a.sku}, {"counted", a.counted}};
+  if (r.outcome == store::PostOutcome::kPosted) {
+    result["variance"] = r.posting.on_hand_delta;
+    result["on_hand"] = r.after.on_hand;
+  } else if (auto rec = ledger_.find(m.id); rec && *rec) {
+    result["variance"] = (*rec)->qty;
+    result["on_hand"] = (*rec)->on_hand_after;
+  }
+  auto reply = make_reply(c.id, true, "", result);
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  if (auto st = record(c, reply); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  return reply;
+}
+
+Expected<json> CommandDesk::snapshot(const Command& c) {
+  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  auto body = [&]() -> Expected<json> {
+    auto rows = ledger_.stock(std::nullopt);
+    if (!rows) return rows.error();
+    auto now = hooks_.wall_now();
+    std::string snap = "snap-" + c.id;
+    std::int64_t first = 0, last = 0, part = 0;
+    const auto parts = static_cast<std::int64_t>(rows->size());
+    for (const auto& s : *rows) {
+      json rec{{"snapshot", snap},
+               {"part", ++part},
+               {"parts", parts},
+               {"sku", s.sku},
+               {"on_hand", s.line.on_hand},
+               {"held", s.line.held},
+               {"available", s.line.available()},
+               {"active", s.active}};
+      auto seq = store::outbox_append(db_, "stock", snap + ":" + s.sku, now, std::move(rec));
+      if (!seq) return seq.error();
+      if (!first) first = *seq;
+      last = *seq;
+    }
+    json result{{"snapshot", snap}, {"skus", parts}};
+    if (first) result["first_seq"] = first, result["last_seq"] = last;
+    auto reply = make_reply(c.id, true, "", result);
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = body();
+  if (!reply) {
+    db_.rollback();
+    return reply.error();
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  return reply;
+}
+
+Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert& a) {
+  const auto& item = a.item;
+  // A barcode may belong to one active SKU only.
+  auto owner = db_.prepare(
+      "SELECT b.sku FROM barcodes b JOIN skus k ON k.sku = b.sku"
+      " WHERE b.code_key = ?1 AND b.sku <> ?2 AND k.active");
+  if (!owner) return owner.error();
+  std::vector<std::pair<std::string, std::int64_t>> codes;
+  for (const auto& b : item.barcodes) codes.emplace_back(b, 1);
+  for (const auto& cb : item.cases) codes.emplace_back(cb.barcode, cb.pack_qty);
+  std::set<std::string> keys;
+  for (const auto& [code, qty] : codes) {
+    if (!keys.insert(barcode_key(code)).second)
+      return Error{"args: barcode \"" + code + "\" is listed twice"};
+    auto hit = (*owner)->bind(1, barcode_key(code)).bind(2, item.sku).step();
+    if (!hit) return hit.error();
+    if (*hit) {
+      auto other = (*owner)->text(0);
+      (*owner)->reset();
+      return Error{"args: barcode \"" + code + "\" already belongs to SKU \"" + other + "\""};
+    }
+    (*owner)->reset();
+  }
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  auto body = [&]() -> Expected<json> {
+    auto now = hooks_.wall_now();
+    auto up = db_.prepare(
+        "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
+        " active, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'cloud',1,?8)"
+        " ON CONFLICT(sku) DO UPDATE SET name=excluded.name, unit=excluded.unit,"
+        " zone=excluded.zone, policy=excluded.policy, daily_demand=excluded.daily_demand,"
+        " daily_demand_sd=excluded.daily_demand_sd, origin='cloud', active=1,"
+        " updated_at=excluded.updated_at");
+    if (!up) return up.error();
+    if (auto st = (*up)
+                      ->bind(1, item.sku)
+                      .bind(2, item.name)
+                      .bind(3, item.unit)
+                      .bind(4, item.zone)
+                      .bind(5, item.policy)
+                      .bind(6, item.daily_demand)
+                      .bind(7, item.daily_demand_sd)
+                      .bind(8, now)
+                      .run();
+        !st)
+      return st.error();
+    auto del = db_.prepare("DELETE FROM barcodes WHERE sku = ?1");
+    if (!del) return del.error();
+    if (auto st = (*del)->bind(1, item.sku).run(); !st) return st.error();
+    // A barcode of an inactive SKU may be taken over.
+    auto bc = db_.prepare(
+        "INSERT INTO barcodes(code_key, code, sku, pack_qty) VALUES(?1,?2,?3,?4)"
+        " ON CONFLICT(code_key) DO UPDATE SET code=excluded.code, sku=excluded.sku,"
+        " pack_qty=excluded.pack_qty");
+    if (!bc) return bc.error();
+    for (const auto& [code, qty] : codes)
+      if (auto st =
+              (*bc)->bind(1, barcode_key(code)).bind(2, code).bind(3, item.sku).bind(4, qty).run();
+          !st)
+        return st.error();
+    auto reply = make_reply(c.id, true, "", json{{"sku", item.sku}, {"barcodes", codes.size()}});
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = body();
+  if (!reply) {
+    db_.rollback();
+    return reply.error();
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  if (hooks_.catalog_changed) hooks_.catalog_changed();
+  return reply;
+}
+
+Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove& a) {
+  auto active = db_.prepare("SELECT active FROM skus WHERE sku = ?1");
+  if (!active) return active.error();
+  auto found = (*active)->bind(1, a.sku).step();
+  if (!found) return found.error();
+  bool ok = *found && (*active)->int64(0) != 0;
+  (*active)->reset();
+  if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
+  if (auto st = db_.begin_immediate(); !st) return st.error();
+  auto body = [&]() -> Expected<json> {
+    auto off = db_.prepare("UPDATE skus SET active = 0, updated_at = ?2 WHERE sku = ?1");
+    if (!off) return off.error();
+    if (auto st = (*off)->bind(1, a.sku).bind(2, hooks_.wall_now()).run(); !st) return st.error();
+    auto del = db_.prepare("DELETE FROM barcodes WHERE sku = ?1");
+    if (!del) return del.error();
+    if (auto st = (*del)->bind(1, a.sku).run(); !st) return st.error();
+    auto reply = make_reply(c.id, true, "", json{{"sku", a.sku}, {"active", false}});
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = body();
+  if (!reply) {
+    db_.rollback();
+    return reply.error();
+  }
+  if (auto st = db_.commit(); !st) {
+    db_.rollback();
+    return st.error();
+  }
+  if (hooks_.catalog_changed) hooks_.catalog_changed();
+  return reply;
+}
+
+}  // namespace depot::sync

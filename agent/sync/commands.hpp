@@ -1,0 +1,108 @@
+// Cloud commands: what arrives on depot/v1/{site}/{gateway}/cmd/{name}, how it is checked,
+// and how it is applied. A command is `{"id": "...", "args": {...}}`; with a shared secret
+// configured it must come signed, as `{"signed": "<the command's JSON text>", "hmac": "<hex
+// HMAC-SHA256 of that text>"}` (docs/protocol.md). The reply is
+// `{"id", "ok", "error", "result"?, "duplicate"?}`.
+//
+// `parse_command` is pure: it authenticates and validates (names, types, ranges) before
+// anything changes. `CommandDesk` applies a valid command to the database: the effect, the
+// command's id and reply in `commands`, and an `audit` outbox record; a command id seen
+// before is not applied again (its stored reply is sent, marked duplicate).
+// Thread-safety: CommandDesk lives on the daemon's loop thread, like the Database it uses.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/catalog.hpp"
+#include "store/database.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::sync {
+
+// stock.count {"sku", "counted" >= 0, "lot"?}: a count movement through the ledger.
+struct StockCount {
+  std::string sku;
+  std::int64_t counted = 0;
+  std::optional<std::string> lot;
+};
+// snapshot.request {}: every SKU's stock as records on the `stock` stream.
+struct SnapshotRequest {};
+// config.get {}: the running configuration, without secrets, in the reply.
+struct ConfigGet {};
+// catalog.upsert {a catalog entry, as in the config's catalog[]}.
+struct CatalogUpsert {
+  CatalogItem item;
+};
+// catalog.remove {"sku"}: the SKU becomes inactive (never deleted: movements refer to it).
+struct CatalogRemove {
+  std::string sku;
+};
+using CommandAction =
+    std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert, CatalogRemove>;
+
+struct Command {
+  std::string id;
+  std::string name;
+  nlohmann::json args;
+  CommandAction action;
+};
+
+struct ParsedCommand {
+  std::string id;                  // "" when the payload had no readable id
+  std::optional<Command> command;  // set when valid
+  std::string error;               // why not, otherwise
+};
+
+// Authenticates (when `hmac_secret` is not empty) and validates one command. Pure.
+ParsedCommand parse_command(std::string_view name, std::string_view payload,
+                            std::string_view hmac_secret);
+
+// HMAC-SHA256 of `data` under `key`, as 64 lowercase hex digits.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// {"id", "ok", "error", "result"?}: `id` null when empty, `error` null when ok.
+nlohmann::json make_reply(std::string_view id, bool ok, std::string_view error,
+                          const nlohmann::json& result = nullptr);
+
+struct DeskHooks {
+  std::function<std::string()> wall_now;  // RFC 3339 UTC
+  std::function<std::int64_t()> mono_now_ns;
+  std::function<std::string()> new_id;
+  std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
+  std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
+  nlohmann::json config_summary;              // what config.get answers
+};
+
+class CommandDesk {
+ public:
+  CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret, DeskHooks hooks);
+
+  // Handles one command message; returns the reply. Never throws. Nothing changes unless
+  // the reply says ok (and is not a duplicate).
+  nlohmann::json handle(std::string_view name, std::string_view payload);
+
+  std::uint64_t applied() const { return applied_; }
+
+ private:
+  Expected<nlohmann::json> apply(const Command& c);
+  Expected<nlohmann::json> stock_count(const Command& c, const StockCount& a);
+  Expected<nlohmann::json> snapshot(const Command& c);
+  Expected<nlohmann::json> catalog_upsert(const Command& c, const CatalogUpsert& a);
+  Expected<nlohmann::json> catalog_remove(const Command& c, const CatalogRemove& a);
+  // Inside an open transaction: the command row and its audit record.
+  Status record(const Command& c, const nlohmann::json& reply);
+
+  store::Database& db_;
+  store::Ledger& ledger_;
+  std::string secret_;
+  DeskHooks hooks_;
+  std::uint64_t applied_ = 0;
+};
+
+}  // namespace depot::sync

@@ -1,0 +1,84 @@
+#include "sync/envelope.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace depot::sync {
+
+Topics::Topics(std::string_view site, std::string_view gateway)
+    : prefix_("depot/v1/" + std::string(site) + "/" + std::string(gateway) + "/") {}
+
+std::string Topics::command_of(std::string_view topic) const {
+  std::string_view head = std::string_view(prefix_);
+  if (topic.substr(0, head.size()) != head) return {};
+  topic.remove_prefix(head.size());
+  if (topic.substr(0, 4) != "cmd/") return {};
+  topic.remove_prefix(4);
+  if (topic.empty() || topic.find('/') != std::string_view::npos) return {};
+  return std::string(topic);
+}
+
+namespace {
+std::string head(std::string_view site, std::string_view gateway, std::string_view stream) {
+  // Site, gateway and stream are identifiers: no characters that need JSON escaping.
+  return R"({"v":1,"site":")" + std::string(site) + R"(","gateway":")" + std::string(gateway) +
+         R"(","stream":")" + std::string(stream) + R"(","records":[)";
+}
+constexpr std::string_view kTail = "]}";
+}  // namespace
+
+std::string envelope(std::string_view site, std::string_view gateway, std::string_view stream,
+                     std::span<const std::string> records) {
+  std::string out = head(site, gateway, stream);
+  std::size_t total = out.size() + kTail.size() + records.size();
+  for (const auto& r : records) total += r.size();
+  out.reserve(total);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i) out += ',';
+    out += records[i];
+  }
+  out += kTail;
+  return out;
+}
+
+std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std::string_view stream,
+                           std::span<const std::string> records) {
+  return head(site, gateway, stream).size() + kTail.size() +
+         (records.empty() ? 0 : records.size() - 1);
+}
+
+std::size_t batch_fit(std::string_view site, std::string_view gateway, std::string_view stream,
+                      std::span<const std::string> records, std::size_t max_records,
+                      std::size_t max_bytes) {
+  std::size_t bytes = head(site, gateway, stream).size() + kTail.size();
+  std::size_t n = 0;
+  for (const auto& r : records) {
+    if (n == max_records) break;
+    std::size_t add = r.size() + (n ? 1 : 0);
+    if (n > 0 && bytes + add > max_bytes) break;
+    bytes += add;
+    ++n;
+  }
+  return n;
+}
+
+std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f) {
+  nlohmann::json q = nlohmann::json::object();
+  for (const auto& [s, n] : f.queue) q[s] = n;
+  return nlohmann::json{{"v", 1},
+                        {"state", "online"},
+                        {"site", site},
+                        {"gateway", gateway},
+                        {"version", f.version},
+                        {"boot_time", f.boot_time},
+                        {"ts", f.ts},
+                        {"protocol", f.protocol},
+                        {"queue", q}}
+      .dump();
+}
+
+std::string status_offline(std::string_view site, std::string_view gateway) {
+  return nlohmann::json{{"v", 1}, {"state", "offline"}, {"site", site}, {"gateway", gateway}}
+      .dump();
+}
+
+}  // namespace depot::sync

@@ -1,0 +1,62 @@
+// The MQTT topics and message bodies of protocol v1 (docs/protocol.md): topic names under
+// depot/v1/{site}/{gateway}/, the stream envelope {"v":1,"site","gateway","stream","records"},
+// how many outbox records fit one message (record and byte limits), and the retained status
+// messages. Records are kept as the JSON text the outbox stored, so building an envelope
+// never re-parses them. Pure. Thread-safety: plain functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace depot::sync {
+
+class Topics {
+ public:
+  // REQUIRES: site and gateway are identifiers (core/json_fields.hpp is_identifier).
+  Topics(std::string_view site, std::string_view gateway);
+
+  const std::string& prefix() const { return prefix_; }  // "depot/v1/{site}/{gateway}/"
+  std::string status() const { return prefix_ + "status"; }
+  std::string stream(std::string_view stream) const { return prefix_ + std::string(stream); }
+  std::string commands() const { return prefix_ + "cmd/+"; }  // subscription filter
+  std::string reply(std::string_view command) const {
+    return prefix_ + "cmd/" + std::string(command) + "/reply";
+  }
+  // The command name of a topic "…/cmd/{name}" under this gateway's prefix; "" when the topic
+  // is not a command to this gateway (another gateway's, a reply, or anything else).
+  std::string command_of(std::string_view topic) const;
+
+ private:
+  std::string prefix_;
+};
+
+// The envelope for `records` (each the JSON text of one record, in seq order).
+std::string envelope(std::string_view site, std::string_view gateway, std::string_view stream,
+                     std::span<const std::string> records);
+// The bytes an envelope adds around its records (including the commas between them).
+std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std::string_view stream,
+                           std::span<const std::string> records);
+
+// How many of `records` (from the front) go into the next message: at most `max_records`,
+// and at most `max_bytes` of envelope, but always at least one (a record larger than the
+// byte limit travels alone rather than blocking its stream forever). 0 only when empty.
+std::size_t batch_fit(std::string_view site, std::string_view gateway, std::string_view stream,
+                      std::span<const std::string> records, std::size_t max_records,
+                      std::size_t max_bytes);
+
+struct StatusFacts {
+  std::string version;
+  std::string boot_time;                      // RFC 3339 UTC: when this agent process started
+  std::string ts;                             // RFC 3339 UTC: now
+  std::string protocol;                       // "3.1.1" or "5"
+  std::map<std::string, std::int64_t> queue;  // outbox depth per stream
+};
+// {"state":"online", ...}: retained on the status topic at each connection.
+std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);
+// {"state":"offline", ...}: the retained last will, and what a clean shutdown publishes.
+std::string status_offline(std::string_view site, std::string_view gateway);
+
+}  // namespace depot::sync

@@ -1,0 +1,240 @@
+#include "sync/mqtt_link.hpp"
+
+#include <mqtt/async_client.h>
+
+#include <boost/asio/post.hpp>
+
+#include "app/log.hpp"
+
+namespace depot::sync {
+
+namespace log = app::log;
+
+class MqttLink::Listener : public mqtt::iaction_listener {
+ public:
+  using Fn = std::function<void(const mqtt::token&, bool ok)>;
+  explicit Listener(Fn fn) : fn_(std::move(fn)) {}
+  void on_success(const mqtt::token& t) override { fn_(t, true); }
+  void on_failure(const mqtt::token& t) override { fn_(t, false); }
+
+ private:
+  Fn fn_;
+};
+
+namespace {
+
+std::string token_error(const mqtt::token& t) {
+  std::string s = "return code " + std::to_string(t.get_return_code());
+  auto rc = t.get_reason_code();
+  if (rc != mqtt::ReasonCode::SUCCESS) s += ", reason " + std::to_string(static_cast<int>(rc));
+  return s;
+}
+
+}  // namespace
+
+template <class F>
+void MqttLink::post(F f) {
+  std::weak_ptr<bool> alive = weak_alive_;  // never alive_: the destructor resets that
+  boost::asio::post(io_, [alive, f = std::move(f)]() mutable {
+    if (alive.lock()) f();
+  });
+}
+
+MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers handlers)
+    : io_(io),
+      options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      backoff_(std::chrono::seconds(options_.mqtt.backoff_min_s),
+               std::chrono::seconds(options_.mqtt.backoff_max_s)),
+      random_(std::random_device{}()),
+      retry_(io) {
+  // Paho threads call these; each only posts onto the loop.
+  connect_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
+    auto attempt = reinterpret_cast<std::uintptr_t>(t.get_user_context());
+    auto why = ok ? std::string() : token_error(t);
+    post([this, attempt, ok, why] {
+      if (attempt != attempt_ || stopping_) return;
+      connecting_ = false;
+      if (!ok) {
+        schedule_reconnect("connecting to " + options_.mqtt.host + ":" +
+                           std::to_string(options_.mqtt.port) + " failed (" + why + ")");
+        return;
+      }
+      connected_ = true;
+      backoff_.reset();
+      try {
+        client_->subscribe(options_.subscribe, 1, nullptr, *subscribe_listener_);
+      } catch (const mqtt::exception& e) {
+        log::error(std::string("mqtt: subscribing to commands: ") + e.what());
+      }
+      if (handlers_.connected) handlers_.connected();
+    });
+  });
+  publish_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
+    auto cookie = reinterpret_cast<std::uintptr_t>(t.get_user_context());
+    auto why = ok ? std::string() : token_error(t);
+    post([this, cookie, ok, why] {
+      auto it = pending_.find(cookie);
+      if (it == pending_.end()) return;
+      auto done = std::move(it->second);
+      pending_.erase(it);
+      done(ok, why);
+    });
+  });
+  subscribe_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
+    if (ok) return;
+    auto why = token_error(t);
+    post([this, why] {
+      log::error("mqtt: subscribing to " + options_.subscribe + " failed: " + why);
+    });
+  });
+}
+
+MqttLink::~MqttLink() {
+  alive_.reset();  // handlers still queued on the loop will not run
+  if (client_) {
+    try {
+      if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(1));
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+Status MqttLink::start() {
+  const auto& m = options_.mqtt;
+  std::string uri =
+      std::string(m.tls ? "ssl://" : "tcp://") + m.host + ":" + std::to_string(m.port);
+  try {
+    mqtt::create_options create(m.protocol == MqttProtocol::kV5 ? MQTTVERSION_5
+                                                                : MQTTVERSION_3_1_1);
+    client_ = std::make_unique<mqtt::async_client>(uri, m.client_id, create);
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+      post([this, cause] {
+        if (!connected_) return;
+        connected_ = false;
+        schedule_reconnect("connection lost" + (cause.empty() ? "" : ": " + cause));
+      });
+    });
+    client_->set_disconnected_handler([this](const mqtt::properties&, mqtt::ReasonCode rc) {
+      post([this, rc] {
+        if (!connected_) return;
+        connected_ = false;
+        schedule_reconnect("the broker disconnected us (reason " +
+                           std::to_string(static_cast<int>(rc)) + ")");
+      });
+    });
+    client_->set_message_callback([this](mqtt::const_message_ptr msg) {
+      Inbound in;
+      in.topic = msg->get_topic();
+      in.payload = msg->get_payload_str();
+      const auto& props = msg->get_properties();
+      if (props.contains(mqtt::property::RESPONSE_TOPIC))
+        in.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+      if (props.contains(mqtt::property::CORRELATION_DATA))
+        in.correlation = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+      post([this, in = std::move(in)]() mutable {
+        if (handlers_.message) handlers_.message(std::move(in));
+      });
+    });
+  } catch (const std::exception& e) {
+    return Error{"mqtt: creating the client for " + uri + ": " + e.what()};
+  }
+  connect();
+  return {};
+}
+
+void MqttLink::connect() {
+  if (stopping_ || connecting_ || connected_) return;
+  const auto& m = options_.mqtt;
+  try {
+    mqtt::connect_options opts;
+    if (m.protocol == MqttProtocol::kV5) {
+      opts.set_mqtt_version(MQTTVERSION_5);
+      opts.set_clean_start(true);
+    } else {
+      opts.set_mqtt_version(MQTTVERSION_3_1_1);
+      opts.set_clean_session(true);
+    }
+    opts.set_keep_alive_interval(static_cast<int>(m.keepalive_s));
+    opts.set_connect_timeout(10);
+    opts.set_max_inflight(static_cast<int>(m.max_inflight) + 8);
+    opts.set_automatic_reconnect(false);
+    if (!m.username.empty()) opts.set_user_name(m.username);
+    if (!options_.password.empty()) opts.set_password(options_.password);
+    mqtt::will_options will(options_.will_topic, options_.will_payload, 1, true);
+    opts.set_will(will);
+    if (m.tls) {
+      mqtt::ssl_options ssl;
+      ssl.set_trust_store(m.tls->ca);
+      if (!m.tls->cert.empty()) {
+        ssl.set_key_store(m.tls->cert);
+        ssl.set_private_key(m.tls->key);
+      }
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      ssl.set_error_handler(
+          [this](const std::string& msg) { post([msg] { log::warning("mqtt: TLS: " + msg); }); });
+      opts.set_ssl(ssl);
+    }
+    ++attempt_;
+    connecting_ = true;
+    client_->connect(opts, reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt_)),
+                     *connect_listener_);
+  } catch (const std::exception& e) {
+    connecting_ = false;
+    schedule_reconnect(std::string("connecting: ") + e.what());
+  }
+}
+
+void MqttLink::schedule_reconnect(const std::string& why) {
+  if (stopping_) return;
+  // Paho fails whatever was in flight on the lost connection; the outbox still has it.
+  auto failed = std::move(pending_);
+  pending_.clear();
+  for (auto& [cookie, done] : failed) done(false, why);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  last_delay_ = backoff_.next(unit(random_));
+  if (handlers_.lost) handlers_.lost(why);
+  retry_.expires_after(last_delay_);
+  retry_.async_wait(
+      [this, alive = weak_alive_](const boost::system::error_code& ec) {
+        if (ec || !alive.lock()) return;
+        connect();
+      });
+}
+
+Status MqttLink::publish(const std::string& topic, const std::string& payload, int qos,
+                         bool retained, Done done, const std::optional<std::string>& correlation) {
+  if (!connected_) return Error{"not connected"};
+  auto cookie = next_cookie_++;
+  try {
+    auto msg = mqtt::make_message(topic, payload, qos, retained);
+    if (correlation && options_.mqtt.protocol == MqttProtocol::kV5) {
+      mqtt::properties props;
+      props.add(mqtt::property(mqtt::property::CORRELATION_DATA, *correlation));
+      msg->set_properties(props);
+    }
+    pending_.emplace(cookie, std::move(done));
+    client_->publish(msg, reinterpret_cast<void*>(static_cast<std::uintptr_t>(cookie)),
+                     *publish_listener_);
+  } catch (const std::exception& e) {
+    pending_.erase(cookie);
+    return Error{std::string("publishing to ") + topic + ": " + e.what()};
+  }
+  return {};
+}
+
+void MqttLink::stop(std::chrono::milliseconds timeout) {
+  stopping_ = true;
+  retry_.cancel();
+  if (!client_) return;
+  try {
+    if (client_->is_connected())
+      client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+  } catch (const std::exception& e) {
+    log::warning(std::string("mqtt: disconnecting: ") + e.what());
+  }
+  connected_ = false;
+}
+
+}  // namespace depot::sync

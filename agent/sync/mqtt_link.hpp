@@ -1,0 +1,106 @@
+// The one place that talks to Paho MQTT: an async client connected to the configured broker
+// (MQTT 3.1.1 or 5, TCP or TLS with optional client certificate, username and password),
+// with a retained last will, reconnecting with exponential backoff and full jitter after
+// every loss or failed attempt, and subscribed to this gateway's command topic.
+//
+// Threading: Paho runs its own threads; every Paho callback only `post`s onto the io_context
+// given here, so handlers and `Done` callbacks run on the loop thread. Paho exceptions are
+// caught here and come back as `Status`. Use MqttLink only from the loop thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/mqtt_config.hpp"
+#include "sync/backoff.hpp"
+
+namespace mqtt {
+class async_client;
+}
+
+namespace depot::sync {
+
+// A message that arrived on a subscribed topic.
+struct Inbound {
+  std::string topic;
+  std::string payload;
+  std::optional<std::string> response_topic;  // MQTT 5
+  std::optional<std::string> correlation;     // MQTT 5 correlation data
+};
+
+struct LinkOptions {
+  MqttSettings mqtt;
+  std::string password;    // already read from mqtt.password_file
+  std::string will_topic;  // retained last will (QoS 1)
+  std::string will_payload;
+  std::string subscribe;  // topic filter subscribed at QoS 1 after each connection
+};
+
+class MqttLink {
+ public:
+  struct Handlers {
+    std::function<void()> connected;                   // after CONNACK (and SUBSCRIBE sent)
+    std::function<void(const std::string& why)> lost;  // a connection lost or attempt failed
+    std::function<void(Inbound)> message;
+  };
+  // Runs on the loop when the broker acknowledged (ok) or the publish failed (error text).
+  using Done = std::function<void(bool ok, const std::string& error)>;
+
+  MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers handlers);
+  ~MqttLink();
+  MqttLink(const MqttLink&) = delete;
+  MqttLink& operator=(const MqttLink&) = delete;
+
+  // Creates the client and makes the first connection attempt (further attempts follow on
+  // their own). An Error only for settings Paho refuses outright.
+  Status start();
+  bool connected() const { return connected_; }
+  // The delay before the next attempt, when one is scheduled (for logs).
+  std::chrono::milliseconds last_delay() const { return last_delay_; }
+
+  // Publishes one message. REQUIRES: connected(). `done` runs exactly once, on the loop,
+  // unless the link is destroyed first. An Error when Paho refused it (then `done` never runs).
+  Status publish(const std::string& topic, const std::string& payload, int qos, bool retained,
+                 Done done, const std::optional<std::string>& correlation = std::nullopt);
+
+  // Stops reconnecting and disconnects cleanly, waiting at most `timeout` (blocks the loop;
+  // for shutdown only). A clean disconnect does not send the last will.
+  void stop(std::chrono::milliseconds timeout);
+
+ private:
+  class Listener;
+  void connect();
+  void schedule_reconnect(const std::string& why);
+  template <class F>
+  void post(F f);
+
+  boost::asio::io_context& io_;
+  LinkOptions options_;
+  Handlers handlers_;
+  Backoff backoff_;
+  std::mt19937_64 random_;
+  boost::asio::steady_timer retry_;
+  // Handlers posted by Paho threads run only while this link lives: they hold `weak_alive_`
+  // (written once, here, and only read afterwards), which expires when `alive_` is dropped.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  const std::weak_ptr<bool> weak_alive_ = alive_;
+  std::unique_ptr<Listener> connect_listener_, publish_listener_, subscribe_listener_;
+  std::unique_ptr<mqtt::async_client> client_;  // after the listeners: destroyed first
+  std::map<std::uint64_t, Done> pending_;
+  std::uint64_t next_cookie_ = 1;
+  std::uint64_t attempt_ = 0;  // connection attempt counter: stale Paho reports are ignored
+  bool connected_ = false;
+  bool connecting_ = false;
+  bool stopping_ = false;
+  std::chrono::milliseconds last_delay_{0};
+};
+
+}  // namespace depot::sync

@@ -1,0 +1,94 @@
+// Drains the outbox to the broker. Each message is one stream's envelope of consecutive
+// records in seq order (at most `batch_records` records and `batch_bytes` bytes), published
+// at QoS 1 with at most `max_inflight` messages unacknowledged. A record is removed from the
+// outbox only after the broker's PUBACK for its message. After a reconnect or a restart every
+// stream is sent again from its oldest record still in the outbox, so nothing is missed and a
+// duplicate is only ever a resend of the same (stream, seq). Streams take turns by priority
+// (sync/schedule.hpp) under a records-per-second drain rate; the outbox's disk budget is
+// enforced every few seconds (store/outbox.hpp).
+// Thread-safety: lives on the daemon's loop thread, like the Database it reads.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/database.hpp"
+#include "store/outbox.hpp"
+#include "sync/envelope.hpp"
+#include "sync/schedule.hpp"
+
+namespace depot::sync {
+
+struct PublisherOptions {
+  std::string site, gateway;
+  std::int64_t max_inflight = 16;
+  std::int64_t batch_records = 200;
+  std::int64_t batch_bytes = 64 * 1024;
+  std::int64_t drain_per_s = 0;  // 0 = unlimited
+  std::int64_t budget_bytes = 256LL << 20;
+  std::chrono::milliseconds poll{100};            // how often to look for new records
+  std::chrono::milliseconds budget_every{10000};  // how often to check the disk budget
+  std::chrono::milliseconds removal_delay{20};    // acknowledged records are removed together
+};
+
+class Publisher {
+ public:
+  using Done = std::function<void(bool ok, const std::string& error)>;
+  // Publishes one message at QoS 1; `done` runs on the loop at PUBACK or failure.
+  using Send = std::function<Status(const std::string& topic, const std::string& payload, Done)>;
+
+  struct Counters {
+    std::uint64_t messages = 0, records = 0, acked_records = 0, failed = 0, resent_from = 0;
+  };
+
+  Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options, Send send,
+            std::function<std::int64_t()> mono_now_ns, std::function<std::string()> wall_now,
+            std::function<std::string()> new_id);
+
+  void start();    // the poll and budget timers
+  void stop();     // cancels the timers
+  void online();   // the link is up: send every stream from its oldest record
+  void offline();  // the link is down: what was in flight will be sent again
+  void poke();     // new records may be waiting
+  // True when nothing is in flight, nothing acknowledged awaits removal, and no record is
+  // waiting (as of the last look at the outbox).
+  bool drained();
+  const Counters& counters() const { return counters_; }
+
+ private:
+  void pump();
+  void acked(std::uint64_t epoch, const store::SeqRange& range, bool ok, const std::string& why);
+  void remove_acked();
+  void arm_poll();
+  void arm_budget();
+
+  boost::asio::io_context& io_;
+  store::Database& db_;
+  PublisherOptions o_;
+  Send send_;
+  std::function<std::int64_t()> mono_now_ns_;
+  std::function<std::string()> wall_now_, new_id_;
+  Topics topics_;
+  DrainOrder order_;
+  DrainRate rate_;
+  boost::asio::steady_timer poll_, budget_, removal_;
+  std::map<std::string, std::int64_t> sent_upto_;  // per stream, this connection
+  std::map<std::string, std::int64_t> last_seq_;   // per stream, as last read
+  std::vector<store::SeqRange> acks_;
+  bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
+  bool removal_now_ = false;     // ...and it is the posted, immediate one
+  bool online_ = false;
+  bool running_ = false;
+  std::int64_t inflight_ = 0;
+  std::uint64_t epoch_ = 0;
+  std::int64_t rate_wait_until_ns_ = 0;
+  Counters counters_;
+};
+
+}  // namespace depot::sync

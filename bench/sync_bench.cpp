@@ -1,0 +1,262 @@
+// Outbox drain: a backlog of N records (1,000,000 by default) published by the agent's own
+// sync code (store/outbox + sync/publisher + sync/mqtt_link: read in seq order, batch,
+// QoS 1 with a bounded in-flight window, removal after PUBACK) to a local mosquitto, beside a
+// bare Paho publisher sending exactly the same batched payloads with the same in-flight window
+// and nothing else (no SQLite, no removal). Both run in this process against the same broker,
+// which this program starts on a free loopback port and stops by PID.
+//
+//   bench_sync [--records N] [--batch N] [--inflight N] [--dir DIR]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mqtt/async_client.h>
+#include <string>
+#include <thread>
+
+#include "app/clock.hpp"
+#include "store/database.hpp"
+#include "store/outbox.hpp"
+#include "sync/envelope.hpp"
+#include "sync/mqtt_link.hpp"
+#include "sync/publisher.hpp"
+
+using namespace depot;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool port_open(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+pid_t start_broker(const std::string& dir, int port) {
+  std::ofstream conf(dir + "/mosquitto.conf");
+  conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n"
+       << "max_queued_messages 0\nlog_dest none\n";
+  if (const passwd* pw = ::getpwuid(::geteuid())) conf << "user " << pw->pw_name << "\n";
+  conf.close();
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/usr/sbin/mosquitto", "mosquitto", "-c", (dir + "/mosquitto.conf").c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 250 && !port_open(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!port_open(port)) {
+    std::cerr << "mosquitto did not start on port " << port << "\n";
+    std::exit(1);
+  }
+  return pid;
+}
+
+// A backlog of movement-like records in the outbox.
+void fill(store::Database& db, int n) {
+  for (int i = 0; i < n;) {
+    if (!db.begin_immediate()) std::exit(1);
+    for (int end = std::min(n, i + 20000); i < end; ++i) {
+      nlohmann::json r{{"sku", "SKU-" + std::to_string(i % 1000)},
+                       {"kind", "pick"},
+                       {"qty", -1},
+                       {"held_qty", 0},
+                       {"on_hand_after", 100 - i % 100},
+                       {"held_after", 0},
+                       {"source", "dock-1"},
+                       {"negative", false}};
+      if (!store::outbox_append(db, "movements", "m" + std::to_string(i),
+                                "2026-11-23T10:00:00.000Z", std::move(r)))
+        std::exit(1);
+    }
+    if (!db.commit()) std::exit(1);
+  }
+}
+
+// The same batches the publisher will send, read the same way (seq order, batch_fit).
+std::vector<std::string> batches(store::Database& db, std::int64_t batch, std::int64_t bytes,
+                                 std::size_t& records) {
+  std::vector<std::string> out;
+  std::int64_t after = 0;
+  records = 0;
+  for (;;) {
+    auto recs = store::outbox_read(db, "movements", after, batch);
+    if (!recs || recs->empty()) break;
+    std::vector<std::string> texts;
+    for (auto& r : *recs) texts.push_back(std::move(r.payload));
+    auto n = sync::batch_fit("bench", "gw", "movements", texts, static_cast<std::size_t>(batch),
+                             static_cast<std::size_t>(bytes));
+    texts.resize(n);
+    after = (*recs)[n - 1].seq;
+    records += n;
+    out.push_back(sync::envelope("bench", "gw", "movements", texts));
+  }
+  return out;
+}
+
+// Bare Paho: publish every payload at QoS 1 keeping at most `inflight` unacknowledged.
+double bare_paho(int port, const std::vector<std::string>& payloads, int inflight) {
+  mqtt::async_client c("tcp://127.0.0.1:" + std::to_string(port), "bench-bare");
+  mqtt::connect_options o;
+  o.set_clean_session(true);
+  o.set_max_inflight(inflight + 8);
+  c.connect(o)->wait();
+  std::deque<mqtt::delivery_token_ptr> window;
+  auto start = Clock::now();
+  for (const auto& p : payloads) {
+    if (static_cast<int>(window.size()) >= inflight) {
+      window.front()->wait();
+      window.pop_front();
+    }
+    window.push_back(c.publish("depot/v1/bench/gw/movements", p.data(), p.size(), 1, false));
+  }
+  for (auto& t : window) t->wait();
+  double s = seconds_since(start);
+  c.disconnect()->wait();
+  return s;
+}
+
+// The agent's code: MqttLink + Publisher draining the outbox until it is empty.
+double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64_t bytes,
+                   int inflight) {
+  boost::asio::io_context io;
+  MqttSettings m;
+  m.host = "127.0.0.1";
+  m.port = port;
+  m.client_id = "bench-agent";
+  m.max_inflight = inflight;
+  sync::LinkOptions lo{m, "", "depot/v1/bench/gw/status", "{}", "depot/v1/bench/gw/cmd/+"};
+  sync::PublisherOptions po;
+  po.site = "bench";
+  po.gateway = "gw";
+  po.max_inflight = inflight;
+  po.batch_records = batch;
+  po.batch_bytes = bytes;
+  po.drain_per_s = 0;
+  po.budget_bytes = std::int64_t{1} << 40;
+  std::unique_ptr<sync::MqttLink> link;
+  Clock::time_point start;
+  double seconds = 0;
+  sync::Publisher pub(
+      io, db, po,
+      [&](const std::string& topic, const std::string& payload, sync::Publisher::Done done) {
+        return link->publish(topic, payload, 1, false, std::move(done));
+      },
+      app::mono_now_ns, app::wall_now, app::new_id);
+  boost::asio::steady_timer check(io);
+  std::function<void()> watch = [&] {
+    check.expires_after(std::chrono::milliseconds(5));
+    check.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (pub.drained()) {
+        seconds = seconds_since(start);
+        pub.stop();
+        link->stop(std::chrono::milliseconds(1000));
+        io.stop();
+        return;
+      }
+      watch();
+    });
+  };
+  link = std::make_unique<sync::MqttLink>(
+      io, lo,
+      sync::MqttLink::Handlers{[&] {
+                                 start = Clock::now();
+                                 pub.online();
+                                 watch();
+                               },
+                               [&](const std::string& why) {
+                                 std::cerr << "agent link: " << why << "\n";
+                                 pub.offline();
+                               },
+                               nullptr});
+  pub.start();
+  if (auto st = link->start(); !st) {
+    std::cerr << st.error().message << "\n";
+    std::exit(1);
+  }
+  io.run();
+  return seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 1000000, batch = 200, inflight = 16;
+  std::string dir = std::filesystem::temp_directory_path() / "depot-bench-sync";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--records") n = std::stoi(argv[i + 1]);
+    else if (k == "--batch") batch = std::stoi(argv[i + 1]);
+    else if (k == "--inflight") inflight = std::stoi(argv[i + 1]);
+    else if (k == "--dir") dir = argv[i + 1];
+  }
+  const std::int64_t bytes = 64 * 1024;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  int port = free_port();
+  pid_t broker = start_broker(dir, port);
+
+  auto db = store::Database::open(dir + "/sync.db", {.synchronous = Synchronous::kFull});
+  if (!db) {
+    std::cerr << db.error().message << "\n";
+    return 1;
+  }
+  auto t = Clock::now();
+  fill(**db, n);
+  std::printf("backlog: %d records written to the outbox in %.1f s\n", n, seconds_since(t));
+  std::fflush(stdout);
+  std::size_t records = 0;
+  auto payloads = batches(**db, batch, bytes, records);
+
+  double bare = bare_paho(port, payloads, inflight);
+  double ours = agent_drain(**db, port, batch, bytes, inflight);
+  auto left = store::outbox_depth(**db, "movements");
+  ::kill(broker, SIGTERM);
+  ::waitpid(broker, nullptr, 0);
+
+  std::printf("%zu messages of up to %d records, %d in flight, QoS 1, local mosquitto\n",
+              payloads.size(), batch, inflight);
+  std::printf("%-46s %12.0f rec/s   bare Paho %10.0f rec/s   ratio %.2f   target >= 0.50\n",
+              "outbox drain (read, publish, remove at PUBACK)", static_cast<double>(records) / ours,
+              static_cast<double>(records) / bare, bare / ours);
+  if (!left || *left != 0) {
+    std::printf("ERROR: %lld records left in the outbox\n",
+                static_cast<long long>(left ? *left : -1));
+    return 1;
+  }
+  return 0;
+}

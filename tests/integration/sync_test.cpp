@@ -1,0 +1,422 @@
+// Cloud sync end to end: the real agent binary, a real mosquitto, a Paho client as the cloud.
+// Each test bounds every wait; together they run in well under three minutes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+
+#include "harness.hpp"
+#include "store/database.hpp"
+#include "store/outbox.hpp"
+#include "sync/commands.hpp"
+
+namespace depot::itest {
+namespace {
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+const std::string kPrefix = "depot/v1/test-site/gw-1/";
+
+std::string mqtt_section(int port, const std::string& extra = "",
+                         const std::string& host = "127.0.0.1") {
+  return R"({"host": ")" + host + R"(", "port": )" + std::to_string(port) +
+         R"(, "backoff_min_s": 1, "backoff_max_s": 2, "drain_per_s": 0, "keepalive_s": 5)" + extra +
+         "}";
+}
+
+// Every seq 1..n of `stream` arrived; a seq seen twice is the same record (a resend).
+void expect_complete(Cloud& cloud, const std::string& stream, std::int64_t n) {
+  std::map<std::int64_t, std::string> first;
+  for (const auto& r : cloud.records(stream)) {
+    auto seq = r["seq"].get<std::int64_t>();
+    auto [it, fresh] = first.emplace(seq, r.dump());
+    if (!fresh) {
+      EXPECT_EQ(it->second, r.dump()) << "seq " << seq << " came twice, differently";
+    }
+  }
+  for (std::int64_t s = 1; s <= n; ++s) {
+    EXPECT_TRUE(first.count(s)) << stream << " seq " << s << " missing";
+  }
+  EXPECT_EQ(first.size(), static_cast<std::size_t>(n)) << "records beyond seq " << n;
+}
+
+// The order in which seqs first arrived is strictly increasing.
+void expect_in_order(Cloud& cloud, const std::string& stream) {
+  std::int64_t high = 0;
+  std::set<std::int64_t> seen;
+  for (const auto& r : cloud.records(stream)) {
+    auto seq = r["seq"].get<std::int64_t>();
+    if (seen.insert(seq).second) {
+      EXPECT_GT(seq, high) << "seq " << seq << " arrived after " << high;
+      high = seq;
+    }
+  }
+}
+
+std::int64_t committed_movements(const std::string& db_path) {
+  auto db = store::Database::open(db_path, {.read_only = true});
+  if (!db) return -1;
+  auto q = (*db)->prepare("SELECT count(*) FROM movements");
+  if (!q) return -1;  // not created yet
+  if (auto row = (*q)->step(); !row || !*row) return -1;
+  auto n = (*q)->int64(0);
+  (*q)->reset();
+  return n;
+}
+
+std::int64_t outbox_left(const std::string& db_path) {
+  auto db = store::Database::open(db_path, {.read_only = true});
+  if (!db) return -1;
+  auto n = store::outbox_depth(**db, "movements");
+  return n ? *n : -1;
+}
+
+// Validates every message received against docs/schemas with python3-jsonschema.
+void expect_schema_valid(Cloud& cloud, const test::TempDir& dir) {
+  std::ofstream out(dir.file("messages.jsonl"));
+  for (const auto& m : cloud.messages())
+    out << json{{"topic", m.topic}, {"payload", json::parse(m.payload)}}.dump() << "\n";
+  out.close();
+  std::string cmd = "python3 " DEPOT_SOURCE_DIR
+                    "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR "/docs/schemas " +
+                    dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1";
+  int rc = sh(cmd);
+  EXPECT_EQ(rc, 0) << read_file(dir.file("validate.log"));
+}
+
+class Sync : public ::testing::Test {
+ protected:
+  std::string write_config(const std::string& mqtt) {
+    auto path = dir_.file("agent.json");
+    test::write_file(path, agent_config("depot.db", mqtt));
+    return path;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(Sync, NormalFlowMovementsArriveSchemaValidWithOnlineStatus) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  Agent agent(dir_, write_config(mqtt_section(broker.port())));
+  agent.start();
+  for (int i = 0; i < 20; ++i) agent.scan(i % 2 ? "INT-MATCHA" : "14006381333938");
+  agent.scan("0000000000000");  // not in the catalog: a reject
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("movements").size() == 20 && !cloud.seqs("rejects").empty(); }, 10s))
+      << "cloud got " << cloud.messages().size() << " messages, " << cloud.seqs("movements").size()
+      << " movements\n"
+      << broker.log();
+  expect_complete(cloud, "movements", 20);
+  expect_in_order(cloud, "movements");
+  auto recs = cloud.records("movements");
+  EXPECT_EQ(recs[0]["sku"], "TINT");
+  EXPECT_EQ(recs[0]["qty"], 12);
+  EXPECT_EQ(recs[1]["sku"], "MATCHA");
+  auto envelope = json::parse(cloud.on("/movements")[0].payload);
+  EXPECT_EQ(envelope["v"], 1);
+  EXPECT_EQ(envelope["site"], "test-site");
+  EXPECT_EQ(envelope["gateway"], "gw-1");
+  EXPECT_EQ(envelope["stream"], "movements");
+  auto status = cloud.on("/status");
+  ASSERT_FALSE(status.empty());
+  auto online = json::parse(status.back().payload);
+  EXPECT_EQ(online["state"], "online");
+  EXPECT_EQ(online["version"], "0.1.0");
+  expect_schema_valid(cloud, dir_);
+
+  // Removed from the outbox only after PUBACK: once acknowledged, it empties.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto db = store::Database::open(dir_.file("depot.db"), {.read_only = true});
+        return db && *store::outbox_depth(**db, "movements") == 0;
+      },
+      5s));
+  agent.stop(SIGTERM);
+  EXPECT_THAT(agent.log(), HasSubstr("mqtt: connected"));
+  // A clean stop says offline itself (retained).
+  ASSERT_TRUE(wait_for(
+      [&] { return json::parse(cloud.on("/status").back().payload)["state"] == "offline"; }, 3s));
+}
+
+TEST_F(Sync, BrokerDownAtStartTheAgentQueuesThenDeliversEverythingInOrder) {
+  Broker broker(dir_);
+  Agent agent(dir_, write_config(mqtt_section(broker.port())));
+  agent.start();
+  for (int i = 0; i < 40; ++i) agent.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 40; }, 10s))
+      << agent.log();
+  EXPECT_TRUE(agent.running());
+  EXPECT_TRUE(
+      wait_for([&] { return agent.log().find("records stay queued") != std::string::npos; }, 5s))
+      << agent.log();
+  broker.start();
+  Cloud cloud(broker.port());
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 40; }, 10s)) << agent.log();
+  expect_complete(cloud, "movements", 40);
+  expect_in_order(cloud, "movements");
+}
+
+TEST_F(Sync, BrokerRestartedMidStreamLosesNothing) {
+  Broker broker(dir_);
+  broker.start();
+  auto cloud = std::make_unique<Cloud>(broker.port());
+  Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "batch_records": 5)")));
+  agent.start();
+  std::atomic<bool> done{false};
+  std::thread feeder([&] {
+    for (int i = 0; i < 300; ++i) {
+      agent.scan("INT-MATCHA");
+      std::this_thread::sleep_for(15ms);
+    }
+    done = true;
+  });
+  // The cloud's session (and what the broker queued for it) survives each restart in the
+  // broker's persistence file; the cloud client reconnects to it after each restart.
+  std::vector<Message> earlier;
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(700ms);
+    cloud->disconnect();
+    auto got = cloud->messages();  // everything it acknowledged
+    earlier.insert(earlier.end(), got.begin(), got.end());
+    cloud.reset();
+    broker.stop(SIGTERM);
+    std::this_thread::sleep_for(400ms);
+    broker.start();
+    cloud = std::make_unique<Cloud>(broker.port());
+  }
+  cloud->add(earlier);
+  feeder.join();
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 300; }, 10s));
+  ASSERT_TRUE(wait_for([&] { return cloud->seqs("movements").size() == 300; }, 20s))
+      << cloud->seqs("movements").size() << " of 300 (missing " <<
+      [&] {
+        std::string m;
+        auto got = cloud->seqs("movements");
+        for (int i = 1; i <= 300; ++i)
+          if (!got.count(i)) m += std::to_string(i) + " ";
+        return m;
+      }()
+      << "), outbox " << outbox_left(dir_.file("depot.db")) << "\n"
+      << agent.log() << broker.log();
+  expect_complete(*cloud, "movements", 300);
+}
+
+TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  auto cfg = write_config(mqtt_section(broker.port()));
+  Agent agent(dir_, cfg);
+  agent.start();
+  std::thread feeder([&] {
+    for (int i = 0; i < 60; ++i) {
+      agent.scan("INT-MATCHA");
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  agent.kill9();  // mid-stream: the feeder keeps writing into a pipe nobody reads any more
+  feeder.join();
+  agent.stop(SIGKILL);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto s = cloud.on("/status");
+        return !s.empty() && json::parse(s.back().payload)["state"] == "offline";
+      },
+      5s))
+      << "no last will";
+  auto before = committed_movements(dir_.file("depot.db"));
+  ASSERT_GT(before, 0);
+
+  Agent again(dir_, cfg);
+  again.start();
+  for (int i = 0; i < 20; ++i) again.scan("14006381333938");
+  auto total = before + 20;
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == total; }, 10s));
+  ASSERT_TRUE(wait_for(
+      [&] { return static_cast<std::int64_t>(cloud.seqs("movements").size()) == total; }, 10s))
+      << again.log();
+  expect_complete(cloud, "movements", total);
+  EXPECT_EQ(json::parse(cloud.on("/status").back().payload)["state"], "online");
+  again.stop(SIGTERM);
+}
+
+class Commands : public Sync {
+ protected:
+  json command(Cloud& cloud, const std::string& name, const std::string& payload) {
+    auto before = cloud.on("/cmd/" + name + "/reply").size();
+    cloud.publish(kPrefix + "cmd/" + name, payload);
+    EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
+        << name << " got no reply";
+    auto r = cloud.on("/cmd/" + name + "/reply");
+    return r.size() > before ? json::parse(r.back().payload) : json();
+  }
+};
+
+TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "protocol": "5")")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+  agent.scan("INT-MATCHA");
+  agent.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 2; }, 5s));
+
+  auto r = command(cloud, "stock.count", R"({"id":"c-1","args":{"sku":"MATCHA","counted":9}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["id"], "c-1");
+  EXPECT_EQ(r["result"]["on_hand"], 9);
+  EXPECT_EQ(r["result"]["variance"], 7);
+  auto again = command(cloud, "stock.count", R"({"id":"c-1","args":{"sku":"MATCHA","counted":9}})");
+  EXPECT_EQ(again["duplicate"], true);
+
+  r = command(cloud, "stock.count", R"({"id":"c-2","args":{"sku":"MATCHA","counted":-4}})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.counted: -4 must be between"));
+  r = command(cloud, "reorder.approve", R"({"id":"c-3","args":{}})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("not supported yet"));
+  r = command(cloud, "snapshot.request", R"({"id":"c-4"})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command(cloud, "config.get", R"({"id":"c-5"})");
+  EXPECT_EQ(r["result"]["mqtt"]["protocol"], "5");
+  r = command(cloud, "catalog.upsert",
+              R"({"id":"c-6","args":{"sku":"COOLER","barcodes":["96385074"]}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  agent.scan("96385074");  // the new barcode scans at once
+  r = command(cloud, "catalog.remove", R"({"id":"c-7","args":{"sku":"TINT"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+
+  // MQTT 5: the reply goes to the response topic with the correlation data.
+  cloud.publish(kPrefix + "cmd/config.get", R"({"id":"c-8"})", "cloud/replies/42", "corr-42");
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("cloud/replies/42").empty(); }, 5s));
+  EXPECT_EQ(cloud.on("cloud/replies/42")[0].correlation.value_or(""), "corr-42");
+
+  // Another gateway's commands are not ours.
+  cloud.publish("depot/v1/test-site/gw-2/cmd/stock.count",
+                R"({"id":"c-9","args":{"sku":"MATCHA","counted":0}})");
+
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("stock").size() == 2 && cloud.seqs("movements").size() == 4; }, 5s))
+      << agent.log();
+  auto stock = cloud.records("stock");
+  std::map<std::string, json> by_sku;
+  for (auto& s : stock) by_sku[s["sku"]] = s;
+  EXPECT_EQ(by_sku["MATCHA"]["on_hand"], 9);
+  // Audit: one record per applied command (c-1, c-4, c-5, c-6, c-7, c-8).
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("audit").size() == 6; }, 5s));
+  for (auto& a : cloud.records("audit")) {
+    EXPECT_EQ(a["event"], "command");
+  }
+  auto movements = cloud.records("movements");
+  EXPECT_EQ(movements.back()["sku"], "COOLER");
+  EXPECT_EQ(movements[2]["kind"], "count");
+  EXPECT_TRUE(cloud.on("gw-2/cmd/stock.count/reply").empty());
+  expect_schema_valid(cloud, dir_);
+}
+
+TEST_F(Commands, SignedCommandsAWrongHmacIsRefused) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  test::write_file(dir_.file("hmac.secret"), "s3cret\n");
+  Agent agent(dir_,
+              write_config(mqtt_section(broker.port(), R"(, "hmac_secret_file": "hmac.secret")")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+  std::string inner = R"({"id":"h-1","args":{"sku":"MATCHA","counted":5}})";
+  auto r = command(cloud, "stock.count",
+                   json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("wrong", inner)}}.dump());
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_EQ(r["id"], "h-1");
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("HMAC does not match"));
+  r = command(cloud, "stock.count", inner);
+  EXPECT_EQ(r["ok"], false);
+  r = command(cloud, "stock.count",
+              json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("s3cret", inner)}}.dump());
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 5s));
+  EXPECT_EQ(committed_movements(dir_.file("depot.db")), 1);
+}
+
+TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNever) {
+  // An outbox that grew while offline: 3 MB of telemetry and 50 movements' worth of records.
+  auto cfg = write_config("");
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->begin_immediate().ok());
+    for (int i = 0; i < 3000; ++i)
+      ASSERT_TRUE(store::outbox_append(
+                      **db, "telemetry", "t" + std::to_string(i), "2026-11-23T10:00:00.000Z",
+                      json{{"probe", "p1"}, {"c", 4.5}, {"pad", std::string(1000, 'x')}})
+                      .ok());
+    ASSERT_TRUE((*db)->commit().ok());
+  }
+  Broker broker(dir_);
+  Agent offline(dir_, cfg);
+  offline.start();
+  for (int i = 0; i < 50; ++i) offline.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return committed_movements(dir_.file("depot.db")) == 50; }, 10s));
+  offline.stop(SIGTERM);
+
+  write_config(mqtt_section(broker.port(), R"(, "outbox_budget_mb": 1)"));
+  Agent agent(dir_, cfg);
+  agent.start();
+  ASSERT_TRUE(
+      wait_for([&] { return agent.log().find("over its budget") != std::string::npos; }, 5s))
+      << agent.log();
+  broker.start();
+  Cloud cloud(broker.port());
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.seqs("movements").size() == 50 && !cloud.seqs("audit").empty(); }, 10s))
+      << agent.log();
+  expect_complete(cloud, "movements", 50);
+  auto loss = cloud.records("audit")[0];
+  EXPECT_EQ(loss["event"], "data_loss");
+  EXPECT_EQ(loss["stream"], "telemetry");
+  auto dropped = loss["thinned"].get<std::int64_t>() + loss["dropped"].get<std::int64_t>();
+  EXPECT_GT(dropped, 1000);
+  ASSERT_TRUE(wait_for(
+      [&] { return cloud.records("telemetry").size() == static_cast<std::size_t>(3000 - dropped); },
+      10s));
+  EXPECT_EQ(*cloud.seqs("telemetry").rbegin(), 3000);  // the newest are kept
+}
+
+TEST_F(Sync, MutualTlsAcceptsTheRightClientCertAndRefusesNone) {
+  auto certs = make_certs(dir_);
+  Broker broker(dir_, certs);
+  broker.start();
+  Cloud cloud(broker.port());
+  {
+    test::TempDir run;
+    auto cfg = run.file("agent.json");
+    test::write_file(
+        cfg, agent_config(run.file("depot.db"),
+                          mqtt_section(broker.tls_port(),
+                                       R"(, "tls": {"ca": ")" + certs.ca + R"("})", "localhost")));
+    Agent agent(run, cfg);
+    agent.start();
+    agent.scan("INT-MATCHA");
+    EXPECT_FALSE(wait_for([&] { return !cloud.on("/status").empty(); }, 3s));
+    EXPECT_TRUE(cloud.seqs("movements").empty());
+    agent.stop(SIGTERM);
+    EXPECT_THAT(agent.log(), HasSubstr("failed"));
+  }
+  Agent agent(dir_, write_config(mqtt_section(broker.tls_port(),
+                                              R"(, "tls": {"ca": ")" + certs.ca +
+                                                  R"(", "cert": ")" + certs.client_cert +
+                                                  R"(", "key": ")" + certs.client_key + R"("})",
+                                              "localhost")));
+  agent.start();
+  agent.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 8s)) << agent.log();
+  EXPECT_THAT(agent.log(), HasSubstr("TLS with client cert"));
+}
+
+}  // namespace
+}  // namespace depot::itest

@@ -1,0 +1,68 @@
+#include "core/mqtt_config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/config.hpp"
+
+namespace depot {
+namespace {
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+ConfigResult with_mqtt(const std::string& mqtt) {
+  return parse_config(R"({"site":"s1","gateway":"g1","database":"x.db","mqtt":)" + mqtt + "}");
+}
+
+TEST(MqttConfig, AbsentSectionMeansSyncOff) {
+  auto r = parse_config(R"({"site":"s1","gateway":"g1","database":"x.db"})");
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->mqtt);
+}
+
+TEST(MqttConfig, HostAloneGetsDocumentedDefaults) {
+  auto r = with_mqtt(R"({"host":"broker.example"})");
+  ASSERT_TRUE(r.config) << r.problems[0];
+  const auto& m = *r.config->mqtt;
+  EXPECT_EQ(m.host, "broker.example");
+  EXPECT_EQ(m.port, 1883);
+  EXPECT_EQ(m.protocol, MqttProtocol::kV311);
+  EXPECT_EQ(m.client_id, "s1-g1");
+  EXPECT_FALSE(m.tls);
+  EXPECT_EQ(m.keepalive_s, 30);
+  EXPECT_EQ(m.max_inflight, 16);
+  EXPECT_EQ(m.batch_records, 200);
+  EXPECT_EQ(m.batch_bytes, 65536);
+  EXPECT_EQ(m.drain_per_s, 2000);
+  EXPECT_EQ(m.outbox_budget_mb, 256);
+  EXPECT_EQ(m.backoff_min_s, 1);
+  EXPECT_EQ(m.backoff_max_s, 300);
+  EXPECT_EQ(m.hmac_secret_file, "");
+}
+
+TEST(MqttConfig, TlsDefaultsThePortTo8883AndTakesMutualTls) {
+  auto r = with_mqtt(
+      R"({"host":"b","protocol":"5","tls":{"ca":"ca.pem","cert":"gw.pem","key":"gw.key"}})");
+  ASSERT_TRUE(r.config) << r.problems[0];
+  EXPECT_EQ(r.config->mqtt->port, 8883);
+  EXPECT_EQ(r.config->mqtt->protocol, MqttProtocol::kV5);
+  EXPECT_EQ(r.config->mqtt->tls->cert, "gw.pem");
+}
+
+TEST(MqttConfig, EveryProblemNamesPathValueAndRule) {
+  auto r = with_mqtt(R"({"port":0,"protocol":"4","tls":{"cert":"c.pem"},"max_inflight":0,
+    "backoff_min_s":10,"backoff_max_s":5,"client_id":"a/b","colour":1})");
+  EXPECT_FALSE(r.config);
+  EXPECT_THAT(r.problems,
+              UnorderedElementsAre("mqtt.host: is required", "mqtt.tls.ca: is required",
+                                   HasSubstr("mqtt.tls.key: is required when cert is given"),
+                                   "mqtt.port: 0 must be between 1 and 65535",
+                                   HasSubstr("mqtt.protocol: \"4\" must be one of"),
+                                   HasSubstr("mqtt.client_id: \"a/b\" must be"),
+                                   "mqtt.max_inflight: 0 must be between 1 and 1000",
+                                   "mqtt.backoff_max_s: 5 must not be less than backoff_min_s 10",
+                                   HasSubstr("mqtt.colour: unknown key")));
+}
+
+}  // namespace
+}  // namespace depot

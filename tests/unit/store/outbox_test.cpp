@@ -1,0 +1,95 @@
+#include "store/outbox.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace depot::store {
+namespace {
+using nlohmann::json;
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Database::open(dir_.file("outbox.db"), {});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::move(*opened);
+  }
+  void append(const std::string& stream, int n, std::size_t bytes = 10) {
+    ASSERT_TRUE(db_->begin_immediate().ok());
+    for (int i = 0; i < n; ++i) {
+      auto seq = outbox_append(*db_, stream, stream + std::to_string(next_++),
+                               "2026-11-23T10:00:00.000Z", json{{"pad", std::string(bytes, 'x')}});
+      ASSERT_TRUE(seq.ok()) << seq.error().message;
+    }
+    ASSERT_TRUE(db_->commit().ok());
+  }
+  std::vector<std::int64_t> seqs(const std::string& stream) {
+    std::vector<std::int64_t> out;
+    auto r = outbox_read(*db_, stream, 0, 1000000);
+    EXPECT_TRUE(r.ok());
+    for (const auto& rec : *r) out.push_back(rec.seq);
+    return out;
+  }
+  test::TempDir dir_;
+  std::unique_ptr<Database> db_;
+  int next_ = 0;
+};
+
+TEST_F(OutboxTest, ReadRemoveAndSeqNeverReused) {
+  append("movements", 5);
+  auto r = outbox_read(*db_, "movements", 2, 2);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].seq, 3);
+  EXPECT_EQ(json::parse((*r)[1].payload)["seq"], 4);
+  std::vector<SeqRange> gone{{"movements", 1, 3}, {"movements", 1, 2}};
+  ASSERT_TRUE(outbox_remove(*db_, gone).ok());
+  EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{4, 5}));
+  append("movements", 1);
+  EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{4, 5, 6}));
+  EXPECT_EQ(outbox_last_seqs(*db_)->at("movements"), 6);
+  EXPECT_EQ(outbox_depths(*db_)->at("movements"), 3);
+}
+
+TEST_F(OutboxTest, OverBudgetTelemetryIsThinnedThenDroppedOthersNever) {
+  append("movements", 200, 1000);
+  append("alarms", 20, 1000);
+  append("telemetry", 400, 1000);
+  // Within budget: nothing happens.
+  auto ok = outbox_enforce_budget(*db_, 100 << 20, "2026-11-23T11:00:00.000Z", "loss-0");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->thinned + ok->dropped, 0);
+
+  // Budget for about 420 records of ~1 KB: thinning half of the old telemetry (100) is not
+  // enough, the oldest are dropped next.
+  auto r = outbox_enforce_budget(*db_, 420 * 1060, "2026-11-23T11:00:00.000Z", "loss-1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->thinned, 100);
+  EXPECT_GT(r->dropped, 0);
+  EXPECT_LE(r->bytes_after, 420 * 1060);
+  EXPECT_EQ(seqs("movements").size(), 200u);
+  EXPECT_EQ(seqs("alarms").size(), 20u);
+  auto tele = seqs("telemetry");
+  EXPECT_EQ(tele.size(), 400u - 100u - static_cast<std::size_t>(r->dropped));
+  EXPECT_EQ(tele.back(), 400);  // the newest are kept
+  auto audit = outbox_read(*db_, "audit", 0, 10);
+  ASSERT_EQ(audit->size(), 1u);
+  auto loss = json::parse((*audit)[0].payload);
+  EXPECT_EQ(loss["event"], "data_loss");
+  EXPECT_EQ(loss["stream"], "telemetry");
+  EXPECT_EQ(loss["thinned"], 100);
+  EXPECT_EQ(loss["id"], "loss-1");
+
+  // Nothing droppable left: movements and alarms stay even far over budget.
+  append("telemetry", 0);
+  auto r2 = outbox_enforce_budget(*db_, 1024, "2026-11-23T11:00:01.000Z", "loss-2");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(r2->over_budget_after);
+  EXPECT_EQ(seqs("movements").size(), 200u);
+  EXPECT_EQ(seqs("alarms").size(), 20u);
+  EXPECT_TRUE(seqs("telemetry").empty());
+}
+
+}  // namespace
+}  // namespace depot::store

@@ -45,10 +45,11 @@ set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${depot_deb_arch})
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Shared libraries as Debian 12 names them (listed by hand, alike for every architecture, so
-# a cross build needs no dpkg-shlibdeps). MERGE NOTE: when MQTT sync links Paho and OpenSSL,
-# add libpaho-mqttpp3-1 and libpaho-mqtt1.3 here (tests/packaging/deb_test.sh fails until then).
+# a cross build needs no dpkg-shlibdeps). tests/packaging/deb_test.sh checks this list against
+# the binary's NEEDED entries.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, \
-libsqlite3-0 (>= 3.40), adduser | systemd (>= 252)")
+libsqlite3-0 (>= 3.40), libpaho-mqttpp3-1 (>= 1.2), libpaho-mqtt1.3 (>= 1.3), libssl3 (>= 3.0), \
+adduser | systemd (>= 252)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_LIST_DIR}/deb/conffiles ${CMAKE_CURRENT_LIST_DIR}/deb/postinst
     ${CMAKE_CURRENT_LIST_DIR}/deb/prerm ${CMAKE_CURRENT_LIST_DIR}/deb/postrm)

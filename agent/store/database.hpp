@@ -80,6 +80,22 @@ class Database {
   Expected<Statement*> prepare(std::string_view sql);
 
   Status begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back when it or the commit fails.
+  // `body` returns Expected<T> or Status; so does this.
+  template <class Fn>
+  auto transaction(Fn&& body) -> decltype(body()) {
+    if (auto st = begin_immediate(); !st) return st.error();
+    auto result = body();
+    if (!result) {
+      rollback();
+      return result;
+    }
+    if (auto st = commit(); !st) {
+      rollback();
+      return st.error();
+    }
+    return result;
+  }
   Status commit() { return exec("COMMIT"); }
   void rollback();
 

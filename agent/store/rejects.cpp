@@ -5,8 +5,7 @@
 namespace depot::store {
 
 Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
-  if (auto st = db.begin_immediate(); !st) return st.error();
-  auto body = [&]() -> Expected<std::int64_t> {
+  return db.transaction([&]() -> Expected<std::int64_t> {
     auto ins = db.prepare(
         "INSERT INTO rejects(source, raw, reason, wall_time, mono_ns) VALUES(?1,?2,?3,?4,?5)"
         " RETURNING seq");
@@ -21,17 +20,7 @@ Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
                             {{"source", r.source}, {"raw", r.raw}, {"reason", r.reason}});
     if (!ob) return ob.error();
     return seq;
-  };
-  auto seq = body();
-  if (!seq) {
-    db.rollback();
-    return seq.error();
-  }
-  if (auto st = db.commit(); !st) {
-    db.rollback();
-    return st.error();
-  }
-  return seq;
+  });
 }
 
 Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std::string>& since,

@@ -236,15 +236,7 @@ Expected<json> CommandDesk::apply(const Command& c) {
   if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
   // config.get changes nothing, but is still recorded (an audit trail of who read what).
   auto reply = make_reply(c.id, true, "", hooks_.config_summary);
-  if (auto st = db_.begin_immediate(); !st) return st.error();
-  if (auto st = record(c, reply); !st) {
-    db_.rollback();
-    return st.error();
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
-  }
+  if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
   return reply;
 }
 
@@ -282,21 +274,12 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
     result["on_hand"] = (*rec)->on_hand_after;
   }
   auto reply = make_reply(c.id, true, "", result);
-  if (auto st = db_.begin_immediate(); !st) return st.error();
-  if (auto st = record(c, reply); !st) {
-    db_.rollback();
-    return st.error();
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
-  }
+  if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
   return reply;
 }
 
 Expected<json> CommandDesk::snapshot(const Command& c) {
   if (hooks_.before_stock_change) hooks_.before_stock_change();
-  if (auto st = db_.begin_immediate(); !st) return st.error();
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
@@ -324,15 +307,8 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
     if (auto st = record(c, reply); !st) return st.error();
     return reply;
   };
-  auto reply = body();
-  if (!reply) {
-    db_.rollback();
-    return reply.error();
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
-  }
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
   return reply;
 }
 
@@ -359,7 +335,6 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
     }
     (*owner)->reset();
   }
-  if (auto st = db_.begin_immediate(); !st) return st.error();
   auto body = [&]() -> Expected<json> {
     auto now = hooks_.wall_now();
     auto up = db_.prepare(
@@ -400,15 +375,8 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
     if (auto st = record(c, reply); !st) return st.error();
     return reply;
   };
-  auto reply = body();
-  if (!reply) {
-    db_.rollback();
-    return reply.error();
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
-  }
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
   if (hooks_.catalog_changed) hooks_.catalog_changed();
   return reply;
 }
@@ -421,7 +389,6 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
   bool ok = *found && (*active)->int64(0) != 0;
   (*active)->reset();
   if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
-  if (auto st = db_.begin_immediate(); !st) return st.error();
   auto body = [&]() -> Expected<json> {
     auto off = db_.prepare("UPDATE skus SET active = 0, updated_at = ?2 WHERE sku = ?1");
     if (!off) return off.error();
@@ -433,15 +400,8 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
     if (auto st = record(c, reply); !st) return st.error();
     return reply;
   };
-  auto reply = body();
-  if (!reply) {
-    db_.rollback();
-    return reply.error();
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
-  }
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
   if (hooks_.catalog_changed) hooks_.catalog_changed();
   return reply;
 }

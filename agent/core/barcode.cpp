@@ -91,7 +91,7 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 std::string quoted(std::string_view s) { return "\"" + printable(s) + "\""; }
 
 std::string two(int n) {
-  char buf[8];
+  char buf[12];  // any int fits: GCC checks this on 32-bit targets
   std::snprintf(buf, sizeof buf, "%02d", n);
   return buf;
 }

@@ -19,6 +19,7 @@
 #include "app/store_access.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
+#include "store/outbox.hpp"
 #include "sync/cloud_sync.hpp"
 
 namespace depot::app {
@@ -99,9 +100,9 @@ int run_daemon(LoadedConfig loaded) {
                   .scans = scans.counters().scans,
                   .posted = scans.counters().posted,
                   .rejected = scans.counters().rejected};
-    if (auto q = (*db)->prepare("SELECT count(*) FROM outbox"); q) {
-      if (auto row = (*q)->step(); row && *row) f.outbox = (*q)->int64(0);
-      (*q)->reset();
+    if (auto depths = store::outbox_depths(**db); depths) {
+      f.outbox = 0;
+      for (const auto& [stream, n] : *depths) *f.outbox += n;
     }
     return f;
   });

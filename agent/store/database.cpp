@@ -185,6 +185,8 @@ Expected<Statement*> Database::prepare(std::string_view sql) {
   return pos->second.get();
 }
 
+std::int64_t Database::changes() { return sqlite3_changes64(db_); }
+
 void Database::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
 }

@@ -98,6 +98,8 @@ class Database {
   }
   Status commit() { return exec("COMMIT"); }
   void rollback();
+  // Rows changed by the latest INSERT, UPDATE or DELETE on this connection.
+  std::int64_t changes();
 
   // Schema version applied (PRAGMA user_version).
   Expected<int> schema_version();

@@ -1,5 +1,7 @@
 #include "store/outbox.hpp"
 
+#include <functional>
+
 #include "core/json_writer.hpp"
 
 namespace depot::store {
@@ -54,7 +56,9 @@ Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std:
 }
 
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream) {
-  auto s = db.prepare("SELECT count(*) FROM outbox WHERE stream = ?1");
+  auto s = db.prepare(
+      "SELECT count(*) FROM outbox WHERE stream = ?1 AND seq > "
+      "(SELECT coalesce(max(acked_seq), 0) FROM outbox_streams WHERE stream = ?1)");
   if (!s) return s.error();
   auto row = (*s)->bind(1, stream).step();
   if (!row) return row.error();
@@ -84,15 +88,15 @@ Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view s
   return out;
 }
 
-Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db) {
-  auto q = db.prepare("SELECT stream, next_seq - 1 FROM outbox_streams");
+Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db) {
+  auto q = db.prepare("SELECT stream, next_seq - 1, acked_seq FROM outbox_streams");
   if (!q) return q.error();
-  std::map<std::string, std::int64_t> out;
+  std::map<std::string, StreamMarks> out;
   for (;;) {
     auto more = (*q)->step();
     if (!more) return more.error();
     if (!*more) break;
-    out[(*q)->text(0)] = (*q)->int64(1);
+    out[(*q)->text(0)] = {(*q)->int64(1), (*q)->int64(2)};
   }
   (*q)->reset();
   return out;
@@ -100,11 +104,13 @@ Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db) {
 
 namespace {
 Expected<std::int64_t> scalar(Database& db, std::string_view sql);
-Status remove_ranges(Database& db, std::span<const SeqRange> ranges);
+Status relaxed(Database& db, const std::function<Status()>& body);
 }  // namespace
 
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
-  auto q = db.prepare("SELECT stream, count(*) FROM outbox GROUP BY stream");
+  auto q = db.prepare(
+      "SELECT o.stream, count(*) FROM outbox o JOIN outbox_streams s ON s.stream = o.stream "
+      "WHERE o.seq > s.acked_seq GROUP BY o.stream");
   if (!q) return q.error();
   std::map<std::string, std::int64_t> out;
   for (;;) {
@@ -117,45 +123,56 @@ Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
   return out;
 }
 
-Status outbox_remove(Database& db, std::span<const SeqRange> ranges) {
-  if (ranges.empty()) return {};
-  // A removal lost to a power cut only means those records are sent again (duplicates the
-  // cloud drops), so its commit does not wait for an fsync: synchronous=NORMAL for this
-  // transaction, then the connection's own setting again.
+Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t>& acked) {
+  if (acked.empty()) return {};
+  return relaxed(db, [&]() -> Status {
+    auto up = db.prepare(
+        "UPDATE outbox_streams SET acked_seq = max(acked_seq, ?2) WHERE stream = ?1");
+    if (!up) return up.error();
+    for (const auto& [stream, seq] : acked)
+      if (auto st = (*up)->bind(1, stream).bind(2, seq).run(); !st) return st;
+    return {};
+  });
+}
+
+Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records) {
+  auto marks = outbox_marks(db);
+  if (!marks) return marks.error();
+  std::int64_t removed = 0;
+  for (const auto& [stream, m] : *marks) {
+    if (removed >= max_records || m.acked_seq <= 0) continue;
+    // The oldest delivered records of the stream, at most what is left of `max_records`.
+    auto st = relaxed(db, [&]() -> Status {
+      auto del = db.prepare(
+          "DELETE FROM outbox WHERE stream = ?1 AND seq IN (SELECT seq FROM outbox "
+          "WHERE stream = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3)");
+      if (!del) return del.error();
+      if (auto r = (*del)->bind(1, stream).bind(2, m.acked_seq).bind(3, max_records - removed).run();
+          !r)
+        return r;
+      removed += db.changes();
+      return {};
+    });
+    if (!st) return st.error();
+  }
+  return removed;
+}
+
+namespace {
+
+// A delivery mark or compaction lost to a power cut only means those records are sent again
+// (duplicates the cloud drops by seq), so these commits do not wait for an fsync:
+// synchronous=NORMAL for the transaction, then the connection's own setting again.
+Status relaxed(Database& db, const std::function<Status()>& body) {
   auto mode = scalar(db, "PRAGMA synchronous");
   if (!mode) return mode.error();
   const bool relax = *mode > 1;
   if (relax) {
     if (auto st = db.exec("PRAGMA synchronous=NORMAL"); !st) return st;
   }
-  auto restore = [&] {
-    if (relax) (void)db.exec("PRAGMA synchronous=" + std::to_string(*mode));
-  };
-  auto st = remove_ranges(db, ranges);
-  restore();
+  auto st = db.transaction(body);
+  if (relax) (void)db.exec("PRAGMA synchronous=" + std::to_string(*mode));
   return st;
-}
-
-namespace {
-
-Status remove_ranges(Database& db, std::span<const SeqRange> ranges) {
-  if (auto st = db.begin_immediate(); !st) return st;
-  auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND ?3");
-  if (!del) {
-    db.rollback();
-    return del.error();
-  }
-  for (const auto& r : ranges) {
-    if (auto st = (*del)->bind(1, r.stream).bind(2, r.first_seq).bind(3, r.last_seq).run(); !st) {
-      db.rollback();
-      return st;
-    }
-  }
-  if (auto st = db.commit(); !st) {
-    db.rollback();
-    return st;
-  }
-  return {};
 }
 
 Expected<std::int64_t> scalar(Database& db, std::string_view sql) {
@@ -183,6 +200,11 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
 
   if (auto st = db.begin_immediate(); !st) return st.error();
   auto body = [&]() -> Status {
+    // Delivered records awaiting compaction do not count: they go first.
+    if (auto st = db.exec("DELETE FROM outbox WHERE seq <= (SELECT acked_seq FROM "
+                          "outbox_streams s WHERE s.stream = outbox.stream)");
+        !st)
+      return st;
     auto bytes = scalar(db, "SELECT coalesce(sum(length(payload)), 0) FROM outbox");
     if (!bytes) return bytes.error();
     out.bytes_before = out.bytes_after = *bytes;

@@ -1,7 +1,10 @@
 // The outbox: records the cloud has yet to acknowledge. `append` is called inside the same
 // transaction as the change it reports, so the ledger and what the cloud will hear can never
 // disagree. Each stream numbers its records with a gap-free `seq` that survives restarts and
-// is never reused. Publishing (and removal after PUBACK) belongs to sync/.
+// is never reused. Publishing belongs to sync/. Delivery is a per-stream mark: after PUBACK the
+// publisher moves `acked_seq` (one small UPDATE), and delivered records are deleted later, in
+// bounded chunks when the publisher is idle (`outbox_compact`): deleting rows costs as much as
+// writing them, and a backlog should reach the cloud first.
 // REQUIRES: a write transaction is open on `db` for `append`.
 #pragma once
 
@@ -28,7 +31,7 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
                                           std::string_view id, std::string_view ts,
                                           std::string_view record_object);
 
-// Records waiting in `stream`.
+// Records of `stream` not yet delivered (seq > its acked_seq).
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
 
 // --- For sync/ (publishing). None of these needs a transaction to be open. ---
@@ -42,24 +45,34 @@ struct OutboxRecord {
 Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view stream,
                                                 std::int64_t after_seq, std::int64_t limit);
 
-// The highest seq allocated so far per stream (0 when none): a cheap "is there anything new
-// beyond what I sent" for the publisher.
-Expected<std::map<std::string, std::int64_t>> outbox_last_seqs(Database& db);
+// Per stream: the highest seq allocated so far and the highest delivered one (every record
+// up to it was acknowledged by the broker). A cheap "is there anything new beyond what I sent".
+struct StreamMarks {
+  std::int64_t last_seq = 0;
+  std::int64_t acked_seq = 0;
+};
+Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db);
 
-// Records waiting, per stream with any.
+// Records not yet delivered, per stream with any.
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db);
 
-// Removes `stream`'s records with first_seq <= seq <= last_seq (after PUBACK), in one
-// transaction per call. Removing records already gone is not an error. The commit does not
-// wait for an fsync (synchronous=NORMAL for it): a removal lost to a power cut only means a
-// resend, which the cloud drops by seq.
+// A range of one stream's records, as published in one message.
 struct SeqRange {
   std::string stream;
   std::int64_t first_seq = 0, last_seq = 0;
 };
-Status outbox_remove(Database& db, std::span<const SeqRange> ranges);
 
-// The disk budget. When the outbox's payloads exceed `budget_bytes`, telemetry is thinned
+// Marks every record of each stream up to the given seq delivered (a mark never moves back),
+// in one transaction. The commit does not wait for an fsync (synchronous=NORMAL for it): a
+// mark lost to a power cut only means a resend, which the cloud drops by seq.
+Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t>& acked);
+
+// Deletes up to `max_records` delivered records, oldest first, in one transaction per stream
+// (also without waiting for an fsync). Returns how many were deleted.
+Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records);
+
+// The disk budget. Delivered records are deleted first. When the outbox's payloads (what is
+// not yet delivered) still exceed `budget_bytes`, telemetry is thinned
 // (every second record of its oldest half removed), then, while still over, its oldest
 // records are dropped. Nothing else is ever dropped. When anything was removed, one
 // `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in the same

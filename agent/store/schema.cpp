@@ -128,7 +128,13 @@ CREATE TRIGGER commands_no_update BEFORE UPDATE ON commands
   BEGIN SELECT RAISE(ABORT, 'applied commands are append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations{kV1, kV2, kV3};
+// v4: delivery marks. After PUBACK the publisher moves a stream's acked_seq instead of deleting
+// the records at once; delivered records are deleted later, when the publisher is idle.
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE outbox_streams ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations{kV1, kV2, kV3, kV4};
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "sync/publisher.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "app/log.hpp"
@@ -40,15 +42,16 @@ void Publisher::stop() {
   poll_.cancel();
   budget_.cancel();
   removal_.cancel();
-  remove_acked();  // what the broker has acknowledged leaves the outbox now
+  save_marks();  // what the broker has acknowledged is marked delivered now
 }
 
 void Publisher::arm_poll() {
   poll_.expires_after(o_.poll);
   poll_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !running_) return;
-    if (!acks_.empty() && !removal_posted_) remove_acked();
+    if (!marks_.empty() && !removal_posted_) save_marks();
     pump();
+    compact();
     arm_poll();
   });
 }
@@ -79,7 +82,8 @@ void Publisher::online() {
   online_ = true;
   ++epoch_;
   inflight_ = 0;
-  sent_upto_.clear();
+  sent_upto_.clear();  // send again from each stream's delivery mark
+  window_.clear();
   ++counters_.resent_from;
   pump();
 }
@@ -89,6 +93,8 @@ void Publisher::offline() {
   ++epoch_;
   inflight_ = 0;
   sent_upto_.clear();
+  window_.clear();
+  backlog_ = false;
 }
 
 void Publisher::poke() {
@@ -96,13 +102,14 @@ void Publisher::poke() {
 }
 
 bool Publisher::drained() {
-  if (inflight_ > 0 || !acks_.empty()) return false;
-  auto last = store::outbox_last_seqs(db_);
-  if (!last) return false;
-  for (const auto& [s, seq] : *last) {
-    if (seq <= sent_upto_[s]) continue;
-    // Anything beyond what this connection sent still in the outbox?
-    auto more = store::outbox_read(db_, s, sent_upto_[s], 1);
+  if (inflight_ > 0 || !marks_.empty()) return false;
+  auto marks = store::outbox_marks(db_);
+  if (!marks) return false;
+  for (const auto& [s, m] : *marks) {
+    auto upto = std::max(sent_upto_[s], m.acked_seq);
+    if (m.last_seq <= upto) continue;
+    // Anything beyond what was delivered or sent still in the outbox?
+    auto more = store::outbox_read(db_, s, upto, 1);
     if (!more || !more->empty()) return false;
   }
   return true;
@@ -110,17 +117,25 @@ bool Publisher::drained() {
 
 void Publisher::pump() {
   if (!online_ || !running_) return;
-  auto last = store::outbox_last_seqs(db_);
-  if (!last) {
-    log::error("outbox: " + last.error().message);
+  auto marks = store::outbox_marks(db_);
+  if (!marks) {
+    log::error("outbox: " + marks.error().message);
     return;
   }
-  last_seq_ = std::move(*last);
+  for (const auto& [s, m] : *marks) {
+    last_seq_[s] = m.last_seq;
+    auto& upto = sent_upto_[s];
+    upto = std::max(upto, m.acked_seq);
+  }
+  backlog_ = true;
   while (inflight_ < o_.max_inflight) {
     std::vector<std::string> ready;
     for (const auto& [s, seq] : last_seq_)
       if (seq > sent_upto_[s]) ready.push_back(s);
-    if (ready.empty()) return;
+    if (ready.empty()) {
+      backlog_ = false;
+      return;
+    }
 
     const auto now = mono_now_ns_();
     std::int64_t allowed = o_.batch_records;
@@ -171,6 +186,7 @@ void Publisher::pump() {
       return;
     }
     upto = range.last_seq;
+    window_[stream].push_back({range.first_seq, range.last_seq, false});
     ++inflight_;
     rate_.take(static_cast<std::int64_t>(n));
     ++counters_.messages;
@@ -180,49 +196,71 @@ void Publisher::pump() {
 
 void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok,
                       const std::string& why) {
-  if (epoch == epoch_ && inflight_ > 0) --inflight_;
-  if (!ok) {
-    ++counters_.failed;
-    if (epoch == epoch_) {
-      // Failed on a live connection: send again from its first record (later batches of
-      // the stream may then arrive twice: duplicates of the same seq, which the cloud drops).
-      log::warning("mqtt: publishing " + range.stream + " seq " + std::to_string(range.first_seq) +
-                   ".." + std::to_string(range.last_seq) + " failed (" + why + "); resending");
-      auto& upto = sent_upto_[range.stream];
-      upto = std::min(upto, range.first_seq - 1);
-    }
+  if (epoch != epoch_) {
+    // From an earlier connection: its stream is being sent again from the saved mark anyway.
+    if (!ok) ++counters_.failed;
     return;
   }
-  // A PUBACK from an earlier connection still means the broker has the records.
+  if (inflight_ > 0) --inflight_;
+  auto& window = window_[range.stream];
+  auto it = std::find_if(window.begin(), window.end(),
+                         [&](const Sent& s) { return s.first_seq == range.first_seq; });
+  if (!ok) {
+    ++counters_.failed;
+    // Failed on a live connection: send again from its first record. The messages sent after
+    // it are forgotten (their PUBACKs no longer move the mark) and resent too: duplicates of
+    // the same seq, which the cloud drops.
+    log::warning("mqtt: publishing " + range.stream + " seq " + std::to_string(range.first_seq) +
+                 ".." + std::to_string(range.last_seq) + " failed (" + why + "); resending");
+    window.erase(it, window.end());
+    auto& upto = sent_upto_[range.stream];
+    upto = std::min(upto, range.first_seq - 1);
+    pump();
+    return;
+  }
+  if (it == window.end()) return;  // forgotten after an earlier failure
+  it->acked = true;
   counters_.acked_records += static_cast<std::uint64_t>(range.last_seq - range.first_seq + 1);
-  acks_.push_back(range);
-  // Acks are removed together, in one transaction (one fsync): when a window's worth has
+  // The mark moves past every acknowledged message at the front: never past a gap.
+  while (!window.empty() && window.front().acked) {
+    marks_[range.stream] = window.front().last_seq;
+    window.pop_front();
+  }
+  // Marks are saved together, in one small transaction: when a window's worth of PUBACKs has
   // gathered, or `removal_delay` after the first.
-  if (static_cast<std::int64_t>(acks_.size()) >= o_.max_inflight && !removal_now_) {
+  ++unsaved_acks_;
+  if (unsaved_acks_ >= o_.max_inflight && !removal_now_) {
     removal_.cancel();
     removal_posted_ = removal_now_ = true;
-    boost::asio::post(io_, [this] { remove_acked(); });
+    boost::asio::post(io_, [this] { save_marks(); });
   } else if (!removal_posted_) {
     removal_posted_ = true;
     removal_.expires_after(o_.removal_delay);
     removal_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) remove_acked();
+      if (!ec) save_marks();
     });
   }
-  pump();  // a slot in the window is free: fill it without waiting for the removal
+  pump();  // a slot in the window is free: fill it without waiting for the save
 }
 
-void Publisher::remove_acked() {
+void Publisher::save_marks() {
   removal_posted_ = removal_now_ = false;
-  if (acks_.empty()) return;
-  if (auto st = store::outbox_remove(db_, acks_); !st) {
-    // Kept in memory and retried; the records stay in the outbox and may be sent again.
-    // Retried at the next poll.
-    log::error("outbox: removing acknowledged records: " + st.error().message);
+  unsaved_acks_ = 0;
+  if (marks_.empty()) return;
+  if (auto st = store::outbox_acknowledge(db_, marks_); !st) {
+    // Kept in memory and retried at the next poll; until then a restart resends them.
+    log::error("outbox: saving delivery marks: " + st.error().message);
     return;
   }
-  acks_.clear();
-  pump();
+  marks_.clear();
+}
+
+void Publisher::compact() {
+  // Deleting delivered records costs as much as writing them: only while nothing waits to be
+  // sent (or the link is down), in chunks small enough to keep the loop responsive.
+  if (o_.compact_chunk <= 0 || (online_ && (backlog_ || inflight_ > 0))) return;
+  auto n = store::outbox_compact(db_, o_.compact_chunk);
+  if (!n) log::error("outbox: deleting delivered records: " + n.error().message);
 }
 
 }  // namespace depot::sync

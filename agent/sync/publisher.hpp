@@ -1,9 +1,10 @@
 // Drains the outbox to the broker. Each message is one stream's envelope of consecutive
 // records in seq order (at most `batch_records` records and `batch_bytes` bytes), published
-// at QoS 1 with at most `max_inflight` messages unacknowledged. A record is removed from the
-// outbox only after the broker's PUBACK for its message. After a reconnect or a restart every
-// stream is sent again from its oldest record still in the outbox, so nothing is missed and a
-// duplicate is only ever a resend of the same (stream, seq). Streams take turns by priority
+// at QoS 1 with at most `max_inflight` messages unacknowledged. A stream's delivery mark
+// (store/outbox: acked_seq) moves only past records whose messages the broker acknowledged
+// (PUBACK), all of them, in order. After a reconnect or a restart every stream is sent again
+// from its mark, so nothing is missed and a duplicate is only ever a resend of the same
+// (stream, seq). Delivered records are deleted in small chunks while the publisher is idle. Streams take turns by priority
 // (sync/schedule.hpp) under a records-per-second drain rate; the outbox's disk budget is
 // enforced every few seconds (store/outbox.hpp).
 // Thread-safety: lives on the daemon's loop thread, like the Database it reads.
@@ -12,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -34,7 +36,8 @@ struct PublisherOptions {
   std::int64_t budget_bytes = 256LL << 20;
   std::chrono::milliseconds poll{100};            // how often to look for new records
   std::chrono::milliseconds budget_every{10000};  // how often to check the disk budget
-  std::chrono::milliseconds removal_delay{20};    // acknowledged records are removed together
+  std::chrono::milliseconds removal_delay{20};    // acknowledgements are saved together
+  std::int64_t compact_chunk = 2000;  // delivered records deleted per poll while idle
 };
 
 class Publisher {
@@ -56,15 +59,16 @@ class Publisher {
   void online();   // the link is up: send every stream from its oldest record
   void offline();  // the link is down: what was in flight will be sent again
   void poke();     // new records may be waiting
-  // True when nothing is in flight, nothing acknowledged awaits removal, and no record is
-  // waiting (as of the last look at the outbox).
+  // True when nothing is in flight, every acknowledgement is saved, and no record is waiting
+  // (as of the last look at the outbox). Delivered records may still await compaction.
   bool drained();
   const Counters& counters() const { return counters_; }
 
  private:
   void pump();
   void acked(std::uint64_t epoch, const store::SeqRange& range, bool ok, const std::string& why);
-  void remove_acked();
+  void save_marks();
+  void compact();
   void arm_poll();
   void arm_budget();
 
@@ -78,9 +82,17 @@ class Publisher {
   DrainOrder order_;
   DrainRate rate_;
   boost::asio::steady_timer poll_, budget_, removal_;
+  // A message in flight on this connection, per stream in send order.
+  struct Sent {
+    std::int64_t first_seq = 0, last_seq = 0;
+    bool acked = false;
+  };
   std::map<std::string, std::int64_t> sent_upto_;  // per stream, this connection
   std::map<std::string, std::int64_t> last_seq_;   // per stream, as last read
-  std::vector<store::SeqRange> acks_;
+  std::map<std::string, std::deque<Sent>> window_;  // per stream, this connection
+  std::map<std::string, std::int64_t> marks_;       // delivery marks not yet saved
+  std::int64_t unsaved_acks_ = 0;
+  bool backlog_ = false;  // the last pump left records unsent (window full or rate limit)
   bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
   bool removal_now_ = false;     // ...and it is the posted, immediate one
   bool online_ = false;

@@ -36,19 +36,28 @@ class OutboxTest : public ::testing::Test {
   int next_ = 0;
 };
 
-TEST_F(OutboxTest, ReadRemoveAndSeqNeverReused) {
+TEST_F(OutboxTest, DeliveryMarkThenCompactionAndSeqNeverReused) {
   append("movements", 5);
   auto r = outbox_read(*db_, "movements", 2, 2);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].seq, 3);
   EXPECT_EQ(json::parse((*r)[1].payload)["seq"], 4);
-  std::vector<SeqRange> gone{{"movements", 1, 3}, {"movements", 1, 2}};
-  ASSERT_TRUE(outbox_remove(*db_, gone).ok());
+  // Delivered up to 3: no longer waiting, still stored until compaction.
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"movements", 3}}).ok());
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"movements", 2}}).ok());  // a mark never moves back
+  EXPECT_EQ(outbox_marks(*db_)->at("movements").acked_seq, 3);
+  EXPECT_EQ(*outbox_depth(*db_, "movements"), 2);
+  EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+  // Compaction deletes delivered records, oldest first, at most as many as asked.
+  EXPECT_EQ(*outbox_compact(*db_, 2), 2);
+  EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{3, 4, 5}));
+  EXPECT_EQ(*outbox_compact(*db_, 100), 1);
+  EXPECT_EQ(*outbox_compact(*db_, 100), 0);
   EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{4, 5}));
   append("movements", 1);
   EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{4, 5, 6}));
-  EXPECT_EQ(outbox_last_seqs(*db_)->at("movements"), 6);
+  EXPECT_EQ(outbox_marks(*db_)->at("movements").last_seq, 6);
   EXPECT_EQ(outbox_depths(*db_)->at("movements"), 3);
 }
 

@@ -279,9 +279,9 @@ TEST(MakeSensorTest, BuildsTheDriverTheConfigNames) {
   c.sim.base_c = -21;
   auto sim = make_sensor(rig.io, c, rig.events(), rig.clock());
   sim->start();
-  ASSERT_TRUE(rig.run_until([&] { return rig.readings.size() >= 2; }));
-  EXPECT_EQ(rig.readings[1].probe, "s");
-  EXPECT_DOUBLE_EQ(rig.readings[1].celsius, -21.0);
+  auto i = rig.wait_reading(1, [](const Reading& r) { return r.probe == "s"; });
+  ASSERT_GE(i, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(i)].celsius, -21.0);
 }
 
 }  // namespace

@@ -166,9 +166,9 @@ TEST(SimProfileTest, DemoFreezerDriftsOutWithinThirtySecondsAndRecovers) {
     if (z.id == "freezer-1") zone = &z;
   ASSERT_NE(zone, nullptr);
   ASSERT_TRUE(zone->max_c);
-  std::optional<int> out, back;
-  for (int t = 0; t <= 300 && !back; t += probe->read_interval_s) {
-    auto v = sim_value(probe->sim, t);
+  std::optional<std::int64_t> out, back;
+  for (std::int64_t t = 0; t <= 300 && !back; t += probe->read_interval_s) {
+    auto v = sim_value(probe->sim, static_cast<double>(t));
     if (v.quality != Quality::kGood) continue;
     const double c = v.celsius + probe->offset_c;
     if (!out && c > *zone->max_c) out = t;

@@ -37,7 +37,7 @@ double cpu_seconds() {
 
 std::string device(int i) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "28-%012x", 0x0316a2000000 + i);
+  std::snprintf(buf, sizeof buf, "28-%012llx", 0x0316a2000000ull + static_cast<unsigned long long>(i));
   return buf;
 }
 

@@ -93,6 +93,7 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
   }
 
   void unsubscribe(std::uint64_t id) { subs_.erase(id); }
+  const std::string& client_id() const { return client_id_; }
 
  private:
   struct Sub {
@@ -116,10 +117,9 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
 
   void start() {
     static std::atomic<unsigned> counter{0};
-    const std::string id =
-        "depot-probes-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    client_id_ = "depot-probes-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
     try {
-      client_ = std::make_unique<mqtt::async_client>(broker_, id,
+      client_ = std::make_unique<mqtt::async_client>(broker_, client_id_,
                                                      mqtt::create_options(MQTTVERSION_3_1_1));
     } catch (const std::exception& e) {
       tell(true, std::string("cannot create the client: ") + e.what());
@@ -218,6 +218,7 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
 
   boost::asio::io_context& io_;
   std::string broker_, username_, password_file_;
+  std::string client_id_;
   Listener listener_{*this};
   std::unique_ptr<mqtt::async_client> client_;
   boost::asio::steady_timer retry_;
@@ -246,6 +247,8 @@ void MqttSensor::start() {
         if (events_.status) events_.status(is_error, "probe " + options_.probe + ": " + msg);
       });
 }
+
+std::string MqttSensor::client_id() const { return hub_ ? hub_->client_id() : std::string(); }
 
 void MqttSensor::stop() {
   if (!hub_) return;

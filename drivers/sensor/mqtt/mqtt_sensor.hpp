@@ -26,6 +26,9 @@ class MqttSensor : public Sensor {
   ~MqttSensor() override;
   void start() override;
   void stop() override;
+  // The MQTT client id of the broker connection this probe uses ("" when stopped): probes on
+  // the same broker share one.
+  std::string client_id() const;
 
  private:
   void message(const std::string& payload);

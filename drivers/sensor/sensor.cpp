@@ -100,15 +100,15 @@ void ReadTimer::arm() {
   });
 }
 
-void ProbeHealth::update(const coldchain::Reading& r, const std::string& what,
-                         const SensorEvents& events) {
+void ProbeHealth::update(const coldchain::Reading& r, const SensorEvents& events) {
   if (r.quality == coldchain::Quality::kGood) {
-    if (failing_ && events.status) events.status(false, what + ": reading again");
+    if (!failing_) return;
+    if (events.status) events.status(false, "probe " + r.probe + ": reading again");
     failing_ = false;
     last_reason_.clear();
     return;
   }
-  if (!failing_ && events.status) events.status(true, what + ": " + r.reason);
+  if (!failing_ && events.status) events.status(true, "probe " + r.probe + ": " + r.reason);
   failing_ = true;
   last_reason_ = r.reason;
 }

@@ -118,7 +118,8 @@ class ReadTimer {
 // and once when it reads good again, not on every reading.
 class ProbeHealth {
  public:
-  void update(const coldchain::Reading& r, const std::string& what, const SensorEvents& events);
+  // Messages name the probe ("probe fz-1: ..."); nothing is built for an unchanged state.
+  void update(const coldchain::Reading& r, const SensorEvents& events);
 
  private:
   bool failing_ = false;

@@ -101,7 +101,7 @@ void HwmonSensor::done(int err, const std::string& text, const std::string& labe
     v = coldchain::parse_hwmon_input(text);
   }
   auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-  health_.update(reading, "probe " + options_.probe, events_);
+  health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));
 }
 

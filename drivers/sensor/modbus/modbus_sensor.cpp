@@ -172,7 +172,7 @@ void ModbusSensor::read() {
         in_flight_ = false;
         if (!running_) return;
         auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-        health_.update(reading, "probe " + options_.probe, events_);
+        health_.update(reading, events_);
         if (events_.reading) events_.reading(std::move(reading));
       });
 }

@@ -69,7 +69,7 @@ void W1Sensor::done(int err, const std::string& text) {
     if (v.quality == coldchain::Quality::kGood) previous_good_c_ = v.celsius;
   }
   auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-  health_.update(reading, "probe " + options_.probe, events_);
+  health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));
 }
 

@@ -37,7 +37,8 @@ double cpu_seconds() {
 
 std::string device(int i) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "28-%012llx", 0x0316a2000000ull + static_cast<unsigned long long>(i));
+  std::snprintf(buf, sizeof buf, "28-%012llx",
+                0x0316a2000000ull + static_cast<unsigned long long>(i));
   return buf;
 }
 
@@ -51,10 +52,10 @@ Result run_drivers(const std::string& root, int probes, int seconds) {
   Result r;
   std::vector<std::unique_ptr<depot::drivers::W1Sensor>> sensors;
   depot::drivers::SensorEvents events{[&](depot::coldchain::Reading reading) {
-                                         ++r.reads;
-                                         r.good += reading.quality == Quality::kGood;
-                                       },
-                                       [](bool, std::string) {}};
+                                        ++r.reads;
+                                        r.good += reading.quality == Quality::kGood;
+                                      },
+                                      [](bool, std::string) {}};
   for (int i = 0; i < probes; ++i) {
     depot::drivers::SensorOptions o{"p" + std::to_string(i), 1000ms, depot::app::instant_now};
     sensors.push_back(std::make_unique<depot::drivers::W1Sensor>(
@@ -97,16 +98,18 @@ int main(int argc, char** argv) {
   int probes = 1000, seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--probes") probes = std::atoi(argv[i + 1]);
-    else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+    if (a == "--probes")
+      probes = std::atoi(argv[i + 1]);
+    else if (a == "--seconds")
+      seconds = std::atoi(argv[i + 1]);
   }
-  auto root = std::filesystem::temp_directory_path() /
-              ("depot-probes-bench-" + std::to_string(::getpid()));
+  auto root =
+      std::filesystem::temp_directory_path() / ("depot-probes-bench-" + std::to_string(::getpid()));
   for (int i = 0; i < probes; ++i) {
     std::filesystem::create_directories(root / device(i));
     std::ofstream(root / device(i) / "w1_slave")
-        << "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t="
-        << (-20000 + i) << "\n";
+        << "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=" << (-20000 + i)
+        << "\n";
   }
   auto drivers = run_drivers(root.string(), probes, seconds);
   auto bare = run_bare(root.string(), probes, seconds);

@@ -612,7 +612,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        cmd_rejects},
       {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
-      {"sensors", sensors_cli_options(), [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
+      {"sensors", sensors_cli_options(),
+       [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
   };
   for (const auto& command : commands) {
     if (command.name != cmd) continue;

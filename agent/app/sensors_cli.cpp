@@ -168,16 +168,20 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
     out << j.dump(2) << "\n";
   } else {
     out << "1-Wire probes under " << w1_root << ":\n";
-    if (!w1_problem.empty()) out << "  cannot list: " << w1_problem << "\n";
-    else if (w1.empty()) out << "  none (no 28-* devices)\n";
+    if (!w1_problem.empty())
+      out << "  cannot list: " << w1_problem << "\n";
+    else if (w1.empty())
+      out << "  none (no 28-* devices)\n";
     for (const auto& f : w1)
       out << "  " << f.id << "  " << value_text(f.value) << "\n"
           << "    config: \"driver\": \"w1\", \"w1\": {\"device\": \"" << f.id << "\""
           << (w1_root == coldchain::W1Source{}.root ? "" : ", \"root\": \"" + w1_root + "\"")
           << "}\n";
     out << "hwmon temperature inputs under " << hwmon_root << ":\n";
-    if (!hwmon_problem.empty()) out << "  cannot list: " << hwmon_problem << "\n";
-    else if (hwmon.empty()) out << "  none (no temp*_input files)\n";
+    if (!hwmon_problem.empty())
+      out << "  cannot list: " << hwmon_problem << "\n";
+    else if (hwmon.empty())
+      out << "  none (no temp*_input files)\n";
     for (const auto& f : hwmon) {
       out << "  " << f.id;
       if (!f.name.empty()) out << "  name " << f.name;
@@ -189,7 +193,8 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
           << "}\n";
     }
   }
-  if (!w1_problem.empty()) err << "depot-agent sensors discover: cannot list " << w1_problem << "\n";
+  if (!w1_problem.empty())
+    err << "depot-agent sensors discover: cannot list " << w1_problem << "\n";
   if (!hwmon_problem.empty())
     err << "depot-agent sensors discover: cannot list " << hwmon_problem << "\n";
   return !w1_problem.empty() && !hwmon_problem.empty() ? 1 : 0;

@@ -16,9 +16,8 @@
 
 namespace depot::drivers {
 
-std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io,
-                                    const coldchain::SensorConfig& c, SensorEvents events,
-                                    SensorClock clock) {
+std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io, const coldchain::SensorConfig& c,
+                                    SensorEvents events, SensorClock clock) {
   SensorOptions o{c.id, std::chrono::seconds(c.read_interval_s), std::move(clock)};
   switch (c.driver) {
     case coldchain::Driver::kW1:

@@ -53,7 +53,8 @@ coldchain::MqttSource source(int port, std::string topic, std::string pointer) {
 
 long find(SensorRig& rig, const std::string& probe, std::size_t from = 0,
           std::chrono::milliseconds limit = 10s) {
-  return rig.wait_reading(from, [&](const Reading& r) { return r.probe == probe; }, limit);
+  return rig.wait_reading(
+      from, [&](const Reading& r) { return r.probe == probe; }, limit);
 }
 
 TEST(MqttSensorTest, ZigbeeTasmotaAndShellyPayloadsThroughOneClient) {
@@ -62,13 +63,20 @@ TEST(MqttSensorTest, ZigbeeTasmotaAndShellyPayloadsThroughOneClient) {
   broker.start();
   Probe probe(broker.port());
   // Retained, so the readings arrive whenever the driver's subscription lands.
-  probe.publish("zigbee2mqtt/fridge", R"({"temperature":4.2,"humidity":61,"linkquality":120})", true);
-  probe.publish("tele/freezer/SENSOR", R"({"Time":"2026-11-23T10:00:00","DS18B20":{"Id":"0316A2791AFF","Temperature":-19.4},"TempUnit":"C"})", true);
+  probe.publish("zigbee2mqtt/fridge", R"({"temperature":4.2,"humidity":61,"linkquality":120})",
+                true);
+  probe.publish(
+      "tele/freezer/SENSOR",
+      R"({"Time":"2026-11-23T10:00:00","DS18B20":{"Id":"0316A2791AFF","Temperature":-19.4},"TempUnit":"C"})",
+      true);
   probe.publish("shellies/ext-1/status", R"({"tC":7.5,"tF":45.5})", true);
   SensorRig rig;
-  MqttSensor z(rig.io, rig.options("zb"), source(broker.port(), "zigbee2mqtt/fridge", "/temperature"), rig.events());
-  MqttSensor t(rig.io, rig.options("tas"), source(broker.port(), "tele/freezer/SENSOR", "/DS18B20/Temperature"), rig.events());
-  MqttSensor s(rig.io, rig.options("sh"), source(broker.port(), "shellies/ext-1/status", "/tC"), rig.events());
+  MqttSensor z(rig.io, rig.options("zb"),
+               source(broker.port(), "zigbee2mqtt/fridge", "/temperature"), rig.events());
+  MqttSensor t(rig.io, rig.options("tas"),
+               source(broker.port(), "tele/freezer/SENSOR", "/DS18B20/Temperature"), rig.events());
+  MqttSensor s(rig.io, rig.options("sh"), source(broker.port(), "shellies/ext-1/status", "/tC"),
+               rig.events());
   z.start(), t.start(), s.start();
   auto iz = find(rig, "zb"), it = find(rig, "tas"), is = find(rig, "sh");
   ASSERT_GE(iz, 0);
@@ -77,7 +85,8 @@ TEST(MqttSensorTest, ZigbeeTasmotaAndShellyPayloadsThroughOneClient) {
   EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(iz)].celsius, 4.2);
   EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(it)].celsius, -19.4);
   EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(is)].celsius, 7.5);
-  for (auto i : {iz, it, is}) EXPECT_EQ(rig.readings[static_cast<std::size_t>(i)].quality, Quality::kGood);
+  for (auto i : {iz, it, is})
+    EXPECT_EQ(rig.readings[static_cast<std::size_t>(i)].quality, Quality::kGood);
   // One client for the three probes.
   EXPECT_FALSE(z.client_id().empty());
   EXPECT_EQ(z.client_id(), t.client_id());
@@ -97,7 +106,8 @@ TEST(MqttSensorTest, BadPayloadsAreRejectedReadingsWithTheReason) {
   Probe probe(broker.port());
   probe.publish("zigbee2mqtt/fridge", "warm", true);
   SensorRig rig;
-  MqttSensor z(rig.io, rig.options("zb"), source(broker.port(), "zigbee2mqtt/fridge", "/temperature"), rig.events());
+  MqttSensor z(rig.io, rig.options("zb"),
+               source(broker.port(), "zigbee2mqtt/fridge", "/temperature"), rig.events());
   z.start();
   ASSERT_GE(find(rig, "zb"), 0);
   EXPECT_EQ(rig.readings[0].quality, Quality::kNoData);
@@ -119,7 +129,8 @@ TEST(MqttSensorTest, ResubscribesAfterABrokerRestart) {
   Broker broker(dir);
   broker.start();
   SensorRig rig;
-  MqttSensor z(rig.io, rig.options("zb"), source(broker.port(), "zigbee2mqtt/cold", "/temperature"), rig.events());
+  MqttSensor z(rig.io, rig.options("zb"), source(broker.port(), "zigbee2mqtt/cold", "/temperature"),
+               rig.events());
   z.start();
   {
     Probe probe(broker.port());
@@ -127,11 +138,13 @@ TEST(MqttSensorTest, ResubscribesAfterABrokerRestart) {
     ASSERT_GE(find(rig, "zb"), 0);
   }
   broker.stop();
-  ASSERT_TRUE(rig.run_until([&] {
-    for (auto& [e, m] : rig.statuses)
-      if (e && m.find("connection lost") != std::string::npos) return true;
-    return false;
-  }, 10s));
+  ASSERT_TRUE(rig.run_until(
+      [&] {
+        for (auto& [e, m] : rig.statuses)
+          if (e && m.find("connection lost") != std::string::npos) return true;
+        return false;
+      },
+      10s));
   broker.start();
   const auto mark = rig.readings.size();
   // The retained 2.5 may come back with the resubscription; wait for the new value.
@@ -140,7 +153,8 @@ TEST(MqttSensorTest, ResubscribesAfterABrokerRestart) {
   while (got < 0 && std::chrono::steady_clock::now() < until) {
     Probe probe(broker.port());
     probe.publish("zigbee2mqtt/cold", R"({"temperature":3.5})", true);
-    got = rig.wait_reading(mark, [](const Reading& r) { return r.celsius == 3.5; }, 2s);
+    got = rig.wait_reading(
+        mark, [](const Reading& r) { return r.celsius == 3.5; }, 2s);
   }
   ASSERT_GE(got, 0);
 }

@@ -165,8 +165,8 @@ void read_modbus(ObjectReader& r, ModbusSource& s, std::int64_t read_interval_s)
   if (auto t = r.one_of("table", false, {"holding", "input"}))
     s.table = *t == "input" ? ModbusTable::kInput : ModbusTable::kHolding;
   if (auto t = r.one_of("type", false, {"int16", "uint16", "int32", "uint32"})) {
-    s.type = *t == "uint16"  ? ModbusType::kUint16
-             : *t == "int32" ? ModbusType::kInt32
+    s.type = *t == "uint16"   ? ModbusType::kUint16
+             : *t == "int32"  ? ModbusType::kInt32
              : *t == "uint32" ? ModbusType::kUint32
                               : ModbusType::kInt16;
   }
@@ -195,10 +195,9 @@ void read_modbus(ObjectReader& r, ModbusSource& s, std::int64_t read_interval_s)
   if (auto v = number_between(r, "offset_c", -1000, 1000)) s.offset_c = *v;
   if (auto t = r.integer("timeout_ms", false, 50, 10000)) {
     if (*t >= read_interval_s * 1000) {
-      r.problems().add(r.path_of("timeout_ms"), std::to_string(*t) +
-                                                    " must be less than read_interval_s (" +
-                                                    std::to_string(read_interval_s * 1000) +
-                                                    " ms)");
+      r.problems().add(r.path_of("timeout_ms"),
+                       std::to_string(*t) + " must be less than read_interval_s (" +
+                           std::to_string(read_interval_s * 1000) + " ms)");
     } else {
       s.timeout_ms = *t;
     }
@@ -285,13 +284,15 @@ void read_sim(ObjectReader& r, SimSource& s) {
   if (const auto* sp = r.object("spikes", false)) {
     ObjectReader sr(*sp, r.path_of("spikes"), r.problems());
     if (auto e = sr.integer("every_s", true, 1, 7 * 86400)) s.spikes.every_s = *e;
-    if (auto v = number_between(sr, "rise_c", -100, 100)) s.spikes.rise_c = *v;
-    else if (!sr.get("rise_c", false)) sr.problems().add(sr.path_of("rise_c"), "is required");
+    if (auto v = number_between(sr, "rise_c", -100, 100))
+      s.spikes.rise_c = *v;
+    else if (!sr.get("rise_c", false))
+      sr.problems().add(sr.path_of("rise_c"), "is required");
     if (auto d = sr.integer("duration_s", true, 1, 7 * 86400)) {
       if (s.spikes.every_s && *d >= s.spikes.every_s) {
-        sr.problems().add(sr.path_of("duration_s"), std::to_string(*d) +
-                                                        " must be less than every_s " +
-                                                        std::to_string(s.spikes.every_s));
+        sr.problems().add(
+            sr.path_of("duration_s"),
+            std::to_string(*d) + " must be less than every_s " + std::to_string(s.spikes.every_s));
       }
       s.spikes.duration_s = *d;
     }

@@ -55,8 +55,8 @@ struct ModbusSource {
   ModbusTable table = ModbusTable::kHolding;
   ModbusType type = ModbusType::kInt16;
   WordOrder word_order = WordOrder::kBig;
-  double scale = 0.1;      // °C per count
-  double offset_c = 0.0;   // added after scale (the transmitter's own zero; not calibration)
+  double scale = 0.1;     // °C per count
+  double offset_c = 0.0;  // added after scale (the transmitter's own zero; not calibration)
   std::int64_t timeout_ms = 1000;  // per request
   bool operator==(const ModbusSource&) const = default;
 };
@@ -109,7 +109,7 @@ struct SimSource {
   double base_c = 4.0;
   double amplitude_c = 0.0;  // sine: peak deviation; excursion: the rise in the second half
   std::int64_t period_s = 3600;
-  double to_c = 0.0;           // drift: ramp from base_c to to_c over duration_s, then hold
+  double to_c = 0.0;  // drift: ramp from base_c to to_c over duration_s, then hold
   std::int64_t duration_s = 60;
   std::vector<SimStep> script;  // script: the steps, from base_c
   bool repeat = true;           // script: start over after the last step (else hold its value)

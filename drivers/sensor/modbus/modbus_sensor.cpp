@@ -93,9 +93,8 @@ class ModbusLink {
   }
 
   bool connect() {
-    ctx_ = s_.host.empty()
-               ? modbus_new_rtu(s_.device.c_str(), static_cast<int>(s_.baud), 'N', 8, 1)
-               : modbus_new_tcp_pi(s_.host.c_str(), std::to_string(s_.port).c_str());
+    ctx_ = s_.host.empty() ? modbus_new_rtu(s_.device.c_str(), static_cast<int>(s_.baud), 'N', 8, 1)
+                           : modbus_new_tcp_pi(s_.host.c_str(), std::to_string(s_.port).c_str());
     if (!ctx_) {
       schedule_retry("Modbus setup for " + where() + " failed: " + modbus_strerror(errno));
       return false;
@@ -153,7 +152,8 @@ void ModbusSensor::start() {
   running_ = true;
   if (!worker_) worker_ = BlockingReads::shared("modbus");
   if (events_.status)
-    events_.status(false, "probe " + options_.probe + ": reading Modbus " + modbus_describe(source_));
+    events_.status(false,
+                   "probe " + options_.probe + ": reading Modbus " + modbus_describe(source_));
   timer_.start([this] { read(); });
 }
 

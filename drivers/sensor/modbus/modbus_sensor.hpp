@@ -27,8 +27,8 @@ class ModbusLink;  // the libmodbus context; used on the worker thread only
 
 class ModbusSensor : public Sensor {
  public:
-  ModbusSensor(boost::asio::io_context& io, SensorOptions options,
-               coldchain::ModbusSource source, SensorEvents events);
+  ModbusSensor(boost::asio::io_context& io, SensorOptions options, coldchain::ModbusSource source,
+               SensorEvents events);
   ~ModbusSensor() override;
   void start() override;
   void stop() override;

@@ -1,15 +1,15 @@
 #include "sensor/mqtt/mqtt_sensor.hpp"
 
+#include <mqtt/async_client.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
-#include <mqtt/async_client.h>
-#include <nlohmann/json.hpp>
 
 #include "core/json_fields.hpp"
 
@@ -21,9 +21,9 @@ coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& p
   auto doc = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
   if (doc.is_discarded()) {
     std::string head(payload.substr(0, 40));
-    return SensorValue::rejected(Quality::kNoData,
-                                 payload.empty() ? "empty payload"
-                                                 : "payload is not JSON: " + describe(head));
+    return SensorValue::rejected(Quality::kNoData, payload.empty()
+                                                       ? "empty payload"
+                                                       : "payload is not JSON: " + describe(head));
   }
   const nlohmann::json* at = nullptr;
   try {
@@ -33,12 +33,12 @@ coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& p
     at = nullptr;
   }
   if (!at)
-    return SensorValue::rejected(Quality::kNoData,
-                                 "JSON pointer " + (pointer.empty() ? "\"\"" : pointer) +
-                                     " missing in payload");
+    return SensorValue::rejected(
+        Quality::kNoData,
+        "JSON pointer " + (pointer.empty() ? "\"\"" : pointer) + " missing in payload");
   if (!at->is_number())
-    return SensorValue::rejected(Quality::kNoData, "not a number at JSON pointer " + pointer +
-                                                       ": " + describe(*at));
+    return SensorValue::rejected(Quality::kNoData,
+                                 "not a number at JSON pointer " + pointer + ": " + describe(*at));
   const double c = at->get<double>();
   if (!std::isfinite(c))
     return SensorValue::rejected(Quality::kNoData, "not a finite number at " + pointer);
@@ -130,9 +130,8 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
         h.deliver(topic, payload);
       });
     });
-    client_->set_connected_handler([this](const std::string&) {
-      post([](MqttHub& h) { h.on_connected(); });
-    });
+    client_->set_connected_handler(
+        [this](const std::string&) { post([](MqttHub& h) { h.on_connected(); }); });
     client_->set_connection_lost_handler([this](const std::string& cause) {
       post([cause](MqttHub& h) {
         h.connected_ = false;
@@ -231,7 +230,10 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
 
 MqttSensor::MqttSensor(boost::asio::io_context& io, SensorOptions options,
                        coldchain::MqttSource source, SensorEvents events)
-    : io_(io), options_(std::move(options)), source_(std::move(source)), events_(std::move(events)) {}
+    : io_(io),
+      options_(std::move(options)),
+      source_(std::move(source)),
+      events_(std::move(events)) {}
 
 MqttSensor::~MqttSensor() { stop(); }
 
@@ -239,8 +241,8 @@ void MqttSensor::start() {
   if (hub_) return;
   hub_ = MqttHub::get(io_, source_);
   if (events_.status)
-    events_.status(false, "probe " + options_.probe + ": subscribing to " + source_.topic +
-                              " on " + source_.broker + ", value at " + source_.pointer);
+    events_.status(false, "probe " + options_.probe + ": subscribing to " + source_.topic + " on " +
+                              source_.broker + ", value at " + source_.pointer);
   subscription_ = hub_->subscribe(
       source_.topic, [this](const std::string& payload) { message(payload); },
       [this](bool is_error, std::string msg) {
@@ -257,8 +259,8 @@ void MqttSensor::stop() {
 }
 
 void MqttSensor::message(const std::string& payload) {
-  auto reading =
-      coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer), options_.clock());
+  auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer),
+                                         options_.clock());
   health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));
 }

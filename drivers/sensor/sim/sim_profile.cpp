@@ -53,8 +53,8 @@ bool in_window(double t, std::int64_t start, std::int64_t duration, std::int64_t
 
 double sim_noise_unit(std::int64_t seed, std::int64_t second) {
   // splitmix64 of (seed, second): fixed across platforms and library versions.
-  std::uint64_t z = static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ull ^
-                    static_cast<std::uint64_t>(second);
+  std::uint64_t z =
+      static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(second);
   z += 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -66,7 +66,8 @@ double sim_noise_unit(std::int64_t seed, std::int64_t second) {
 
 double sim_base_value(const coldchain::SimSource& s, double t) {
   const auto period = static_cast<double>(s.period_s);
-  if (s.profile == "sine") return s.base_c + s.amplitude_c * std::sin(2 * std::numbers::pi * t / period);
+  if (s.profile == "sine")
+    return s.base_c + s.amplitude_c * std::sin(2 * std::numbers::pi * t / period);
   if (s.profile == "excursion")
     return std::fmod(t, period) < period / 2 ? s.base_c : s.base_c + s.amplitude_c;
   if (s.profile == "drift") {

@@ -27,8 +27,8 @@ void SimSensor::stop() {
 
 void SimSensor::read() {
   const auto at = options_.clock();
-  const double elapsed_s =
-      static_cast<double>(at.mono_ns - start_mono_ns_) / static_cast<double>(coldchain::kNsPerSecond);
+  const double elapsed_s = static_cast<double>(at.mono_ns - start_mono_ns_) /
+                           static_cast<double>(coldchain::kNsPerSecond);
   auto reading = coldchain::make_reading(options_.probe, sim_value(source_, elapsed_s), at);
   health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));

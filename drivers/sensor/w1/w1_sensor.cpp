@@ -11,8 +11,8 @@ struct FileText {
 };
 }  // namespace
 
-W1Sensor::W1Sensor(boost::asio::io_context& io, SensorOptions options,
-                   coldchain::W1Source source, SensorEvents events)
+W1Sensor::W1Sensor(boost::asio::io_context& io, SensorOptions options, coldchain::W1Source source,
+                   SensorEvents events)
     : io_(io),
       options_(std::move(options)),
       source_(std::move(source)),

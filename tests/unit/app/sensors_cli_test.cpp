@@ -32,8 +32,8 @@ class SensorsCli : public ::testing::Test {
 };
 
 TEST_F(SensorsCli, ListsProbesWithLabelsAndOneReadingAsJson) {
-  auto r = test::run_agent({"sensors", "discover", "--w1-root", w1_, "--hwmon-root", hwmon_,
-                            "--json"});
+  auto r =
+      test::run_agent({"sensors", "discover", "--w1-root", w1_, "--hwmon-root", hwmon_, "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["w1"].size(), 2u);
@@ -58,17 +58,19 @@ TEST_F(SensorsCli, TextOutputShowsTheConfigToWrite) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("28-0316a2791aff  -19.125 °C"));
   EXPECT_THAT(r.out, HasSubstr("\"driver\": \"w1\", \"w1\": {\"device\": \"28-0316a2791aff\", "
-                               "\"root\": \"" + w1_ + "\"}"));
+                               "\"root\": \"" +
+                               w1_ + "\"}"));
   EXPECT_THAT(r.out, HasSubstr("hwmon0/temp1_input  name coretemp  label \"Package id 0\"  41 °C"));
 }
 
 TEST_F(SensorsCli, MissingRootsAndBadArguments) {
-  auto one = test::run_agent({"sensors", "discover", "--w1-root", dir_.file("none"),
-                              "--hwmon-root", hwmon_});
+  auto one = test::run_agent(
+      {"sensors", "discover", "--w1-root", dir_.file("none"), "--hwmon-root", hwmon_});
   EXPECT_EQ(one.code, 0);
-  EXPECT_THAT(one.err, HasSubstr("cannot list " + dir_.file("none") + ": No such file or directory"));
-  auto both = test::run_agent({"sensors", "discover", "--w1-root", dir_.file("none"),
-                               "--hwmon-root", dir_.file("none2")});
+  EXPECT_THAT(one.err,
+              HasSubstr("cannot list " + dir_.file("none") + ": No such file or directory"));
+  auto both = test::run_agent(
+      {"sensors", "discover", "--w1-root", dir_.file("none"), "--hwmon-root", dir_.file("none2")});
   EXPECT_EQ(both.code, 1);
   auto sub = test::run_agent({"sensors", "list"});
   EXPECT_EQ(sub.code, 2);

@@ -2,6 +2,8 @@
 // RTU server on a PTY): register decoding, holding vs input tables, 32-bit word orders, scale
 // and offset, a server that goes away and comes back, a mute server (timeout) and an
 // exception reply. Every wait is bounded.
+#include "sensor/modbus/modbus_sensor.hpp"
+
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,7 +19,6 @@
 #include <mutex>
 #include <thread>
 
-#include "sensor/modbus/modbus_sensor.hpp"
 #include "sensor_test_support.hpp"
 
 namespace depot::drivers {
@@ -291,8 +292,8 @@ TEST(ModbusSensorTest, ServerDownGivesRejectedReadingsAndServerBackGivesGoodOnes
   server = std::make_unique<ModbusServer>(port);  // power back
   server->start_tcp();
   server->holding(0, 36);
-  auto back = rig.wait_reading(mark, [](const Reading& r) { return r.quality == Quality::kGood; },
-                               10s);
+  auto back = rig.wait_reading(
+      mark, [](const Reading& r) { return r.quality == Quality::kGood; }, 10s);
   ASSERT_GE(back, 0);
   EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(back)].celsius, 3.6);
   EXPECT_THAT(rig.statuses.back().second, HasSubstr("reading again"));

@@ -231,7 +231,8 @@ TEST(HwmonSensorTest, GarbageAndVanishedAreNoDataWithTheirReasons) {
   EXPECT_THAT(rig.readings[static_cast<std::size_t>(bad)].reason,
               HasSubstr("malformed hwmon value \"4l000\""));
   std::filesystem::remove(dir.file("hwmon0/temp1_input"));
-  auto gone = rig.wait_reading(0, [](const Reading& r) { return r.reason.find("vanished") != std::string::npos; });
+  auto gone = rig.wait_reading(
+      0, [](const Reading& r) { return r.reason.find("vanished") != std::string::npos; });
   ASSERT_GE(gone, 0);
   EXPECT_EQ(rig.readings[static_cast<std::size_t>(gone)].reason,
             "device vanished: " + dir.file("hwmon0/temp1_input") + ": No such file or directory");

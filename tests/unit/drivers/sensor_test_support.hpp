@@ -25,8 +25,9 @@ struct SensorRig {
   std::int64_t clock_calls = 0;
 
   drivers::SensorEvents events() {
-    return {[this](coldchain::Reading r) { readings.push_back(std::move(r)); },
-            [this](bool is_error, std::string m) { statuses.emplace_back(is_error, std::move(m)); }};
+    return {
+        [this](coldchain::Reading r) { readings.push_back(std::move(r)); },
+        [this](bool is_error, std::string m) { statuses.emplace_back(is_error, std::move(m)); }};
   }
   // Each call is one second after the previous one; wall = 1.7e12 ms + mono.
   drivers::SensorClock clock() {
@@ -36,8 +37,8 @@ struct SensorRig {
       return coldchain::Instant{mono_ns, 1'700'000'000'000 + mono_ns / 1'000'000, false};
     };
   }
-  drivers::SensorOptions options(std::string probe, std::chrono::milliseconds interval =
-                                                         std::chrono::milliseconds(20)) {
+  drivers::SensorOptions options(
+      std::string probe, std::chrono::milliseconds interval = std::chrono::milliseconds(20)) {
     return {std::move(probe), interval, clock()};
   }
   // Runs the loop until `done()` or `limit` passes; returns done().

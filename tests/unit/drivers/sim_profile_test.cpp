@@ -35,8 +35,8 @@ TEST(SimProfileTest, ConstantSineExcursionAndDrift) {
   s.amplitude_c = 2;
   s.period_s = 60;
   EXPECT_DOUBLE_EQ(at(s, 0), -20);
-  EXPECT_DOUBLE_EQ(at(s, 15), -18);   // a quarter period: +amplitude
-  EXPECT_DOUBLE_EQ(at(s, 45), -22);   // three quarters: -amplitude
+  EXPECT_DOUBLE_EQ(at(s, 15), -18);  // a quarter period: +amplitude
+  EXPECT_DOUBLE_EQ(at(s, 45), -22);  // three quarters: -amplitude
   EXPECT_DOUBLE_EQ(at(s, 75), -18);
 
   s.profile = "excursion";
@@ -86,8 +86,8 @@ TEST(SimProfileTest, ScriptWithoutRepeatHoldsTheLastValue) {
   s.base_c = 0;
   s.repeat = false;
   s.script = {{SimStep::Kind::kRamp, 10, 10}, {SimStep::Kind::kRamp, -10, 10}};
-  EXPECT_DOUBLE_EQ(at(s, 5), 5);    // the first ramp starts from base_c
-  EXPECT_DOUBLE_EQ(at(s, 15), 0);   // halfway from 10 to -10
+  EXPECT_DOUBLE_EQ(at(s, 5), 5);   // the first ramp starts from base_c
+  EXPECT_DOUBLE_EQ(at(s, 15), 0);  // halfway from 10 to -10
   EXPECT_DOUBLE_EQ(at(s, 20), -10);
   EXPECT_DOUBLE_EQ(at(s, 500), -10);
 }
@@ -121,7 +121,8 @@ TEST(SimProfileTest, FailureWindowsRejectReadings) {
   EXPECT_EQ(none.quality, Quality::kNoData);
   EXPECT_EQ(none.reason, "simulated failure: no data");
   EXPECT_EQ(sim_value(s, 102).quality, Quality::kGood);
-  EXPECT_EQ(sim_value(s, 210).quality, Quality::kCrcFailed);  // the first window repeats; the second does not
+  EXPECT_EQ(sim_value(s, 210).quality,
+            Quality::kCrcFailed);  // the first window repeats; the second does not
   EXPECT_EQ(sim_value(s, 201).quality, Quality::kGood);
 }
 

@@ -169,7 +169,7 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
   } else {
     out << "1-Wire probes under " << w1_root << ":\n";
     if (!w1_problem.empty())
-      out << "  cannot list: " << w1_problem << "\n";
+      out << "  (cannot be listed; see stderr)\n";
     else if (w1.empty())
       out << "  none (no 28-* devices)\n";
     for (const auto& f : w1)
@@ -179,7 +179,7 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
           << "}\n";
     out << "hwmon temperature inputs under " << hwmon_root << ":\n";
     if (!hwmon_problem.empty())
-      out << "  cannot list: " << hwmon_problem << "\n";
+      out << "  (cannot be listed; see stderr)\n";
     else if (hwmon.empty())
       out << "  none (no temp*_input files)\n";
     for (const auto& f : hwmon) {

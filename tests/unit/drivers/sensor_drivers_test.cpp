@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sensor/hwmon/hwmon_sensor.hpp"
+#include "sensor/mqtt/mqtt_sensor.hpp"
 #include "sensor/sim/sim_profile.hpp"
 #include "sensor/sim/sim_sensor.hpp"
 #include "sensor/w1/w1_sensor.hpp"
@@ -283,6 +284,27 @@ TEST(MakeSensorTest, BuildsTheDriverTheConfigNames) {
   auto i = rig.wait_reading(1, [](const Reading& r) { return r.probe == "s"; });
   ASSERT_GE(i, 0);
   EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(i)].celsius, -21.0);
+}
+
+// The MQTT driver's verdict on one payload (the broker round trip is in
+// tests/integration/sensor_mqtt_test.cpp).
+TEST(MqttValueTest, TheNumberAtThePointerOrWhyNot) {
+  auto z = mqtt_value(R"({"temperature":4.2,"humidity":61})", "/temperature");
+  EXPECT_EQ(z.quality, Quality::kGood);
+  EXPECT_DOUBLE_EQ(z.celsius, 4.2);
+  EXPECT_DOUBLE_EQ(
+      mqtt_value(R"({"DS18B20":{"Temperature":-19.4}})", "/DS18B20/Temperature").celsius, -19.4);
+  EXPECT_DOUBLE_EQ(mqtt_value(R"({"tC":7})", "/tC").celsius, 7.0);
+  EXPECT_DOUBLE_EQ(mqtt_value("-3.5", "").celsius, -3.5);  // a bare number, pointer ""
+  EXPECT_DOUBLE_EQ(mqtt_value(R"({"s":[1.5,2.5]})", "/s/1").celsius, 2.5);
+  auto bad = mqtt_value("{\"temperature\":", "/temperature");
+  EXPECT_EQ(bad.quality, Quality::kNoData);
+  EXPECT_EQ(bad.reason, "payload is not JSON: \"{\\\"temperature\\\":\"");
+  EXPECT_EQ(mqtt_value("", "/t").reason, "empty payload");
+  EXPECT_EQ(mqtt_value(R"({"t":null})", "/t").reason, "not a number at JSON pointer /t: null");
+  EXPECT_EQ(mqtt_value(R"({"t":true})", "/t").reason, "not a number at JSON pointer /t: true");
+  EXPECT_EQ(mqtt_value(R"({"a":1})", "/t").reason, "JSON pointer /t missing in payload");
+  EXPECT_EQ(mqtt_value(R"({"a":1})", "/a~2").reason, "JSON pointer /a~2 missing in payload");
 }
 
 }  // namespace

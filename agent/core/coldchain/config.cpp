@@ -206,13 +206,13 @@ void read_modbus(ObjectReader& r, ModbusSource& s, std::int64_t read_interval_s)
 
 void read_mqtt(ObjectReader& r, MqttSource& s) {
   if (auto b = r.string("broker", false)) {
-    const bool known = b->rfind("tcp://", 0) == 0 || b->rfind("ssl://", 0) == 0 ||
-                       b->rfind("mqtt://", 0) == 0 || b->rfind("mqtts://", 0) == 0;
+    // Plain MQTT only: the probes' broker is local (TLS settings are not supported here).
+    const bool known = b->rfind("tcp://", 0) == 0 || b->rfind("mqtt://", 0) == 0;
     if (!known || b->find("://") + 3 >= b->size()) {
       r.problems().add(r.path_of("broker"),
                        describe(*b) +
-                           " must be a broker URI like \"tcp://127.0.0.1:1883\" (tcp://, "
-                           "ssl://, mqtt:// or mqtts://)");
+                           " must be a broker URI like \"tcp://127.0.0.1:1883\" (tcp:// or "
+                           "mqtt://; TLS is not supported for probe brokers)");
     } else {
       s.broker = *b;
     }

@@ -100,7 +100,7 @@ TEST(SensorSourceConfig, ProblemsNameFieldValueAndRule) {
           "sensors[1].modbus.word_order: \"little\" applies only to the 32-bit types int32 and "
           "uint32",
           "sensors[2].mqtt.broker: \"10.0.0.2:1883\" must be a broker URI like "
-          "\"tcp://127.0.0.1:1883\" (tcp://, ssl://, mqtt:// or mqtts://)",
+          "\"tcp://127.0.0.1:1883\" (tcp:// or mqtt://; TLS is not supported for probe brokers)",
           "sensors[2].mqtt.password_file: needs username",
           "sensors[3].sim.to_c: is required for profile drift",
           "sensors[4].sim.script[0]: give c (steady) or to_c (ramp), not both",

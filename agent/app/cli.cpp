@@ -13,6 +13,7 @@
 #include "app/args.hpp"
 #include "app/clock.hpp"
 #include "app/config_file.hpp"
+#include "app/sensors_cli.hpp"
 #include "app/daemon.hpp"
 #include "app/store_access.hpp"
 #include "core/barcode.hpp"
@@ -48,6 +49,9 @@ commands:
   decode     [-c FILE] [--json] DATA   what a scan means: its GS1 fields, GTIN or control
                                        code, and with -c the SKU and units per scan. In DATA,
                                        \x1d or <GS> stands for the GS (FNC1) separator
+  sensors discover [--w1-root DIR] [--hwmon-root DIR] [--json]
+                                       the 1-Wire and hwmon temperature probes on this
+                                       machine, one reading each, for writing `sensors`
   control-sheet --out FILE.svg         write the operator control codes as printable
                                        Code 128 barcodes
   version                              print the version
@@ -608,6 +612,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        cmd_rejects},
       {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
+      {"sensors", sensors_cli_options(),
+       [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
   };
   for (const auto& command : commands) {
     if (command.name != cmd) continue;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <sys/timex.h>
 #include <random>
 
 namespace depot::app {
@@ -38,6 +39,22 @@ std::int64_t mono_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool clock_unsynchronized() {
+  timex tx{};  // modes 0: read only
+  const int state = ::adjtimex(&tx);
+  return state < 0 || state == TIME_ERROR || (tx.status & STA_UNSYNC) != 0;
+}
+
+coldchain::Instant instant_now() {
+  coldchain::Instant at;
+  at.mono_ns = mono_now_ns();
+  at.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  at.clock_unsynchronized = clock_unsynchronized();
+  return at;
 }
 
 std::string new_id() {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/coldchain/reading.hpp"
+
 namespace depot::app {
 
 // Wall-clock time now as RFC 3339 UTC with milliseconds: 2026-11-23T14:34:00.123Z.
@@ -18,5 +20,11 @@ std::int64_t mono_now_ns();
 // A new unique id: 26 characters, Crockford base32, time-ordered (48-bit milliseconds,
 // then 80 random bits), like a ULID.
 std::string new_id();
+// Both clocks of now for a probe reading: CLOCK_MONOTONIC, wall-clock unix milliseconds, and
+// whether the kernel says the wall clock is not NTP-synchronised (adjtimex STA_UNSYNC, or
+// the call failing): what drivers/sensor stamps readings with.
+coldchain::Instant instant_now();
+// True when the kernel's time status has STA_UNSYNC set (or adjtimex fails).
+bool clock_unsynchronized();
 
 }  // namespace depot::app

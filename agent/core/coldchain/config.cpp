@@ -1,6 +1,7 @@
 #include "core/coldchain/config.hpp"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -150,7 +151,7 @@ void read_hwmon(ObjectReader& r, HwmonSource& s) {
   }
 }
 
-void read_modbus(ObjectReader& r, ModbusSource& s) {
+void read_modbus(ObjectReader& r, ModbusSource& s, std::int64_t read_interval_s) {
   s.device = r.string_or("device", "");
   s.host = r.string_or("host", "");
   if (s.device.empty() == s.host.empty()) {
@@ -161,7 +162,29 @@ void read_modbus(ObjectReader& r, ModbusSource& s) {
   s.port = r.integer_or("port", s.port, 1, 65535);
   s.baud = r.integer_or("baud", s.baud, 1200, 115200);
   s.unit = r.integer_or("unit", s.unit, 1, 247);
-  if (auto reg = r.integer("register", true, 0, 65535)) s.register_address = *reg;
+  if (auto t = r.one_of("table", false, {"holding", "input"}))
+    s.table = *t == "input" ? ModbusTable::kInput : ModbusTable::kHolding;
+  if (auto t = r.one_of("type", false, {"int16", "uint16", "int32", "uint32"})) {
+    s.type = *t == "uint16"   ? ModbusType::kUint16
+             : *t == "int32"  ? ModbusType::kInt32
+             : *t == "uint32" ? ModbusType::kUint32
+                              : ModbusType::kInt16;
+  }
+  const bool wide = s.type == ModbusType::kInt32 || s.type == ModbusType::kUint32;
+  if (auto w = r.one_of("word_order", false, {"big", "little"})) {
+    if (!wide) {
+      r.problems().add(r.path_of("word_order"),
+                       describe(*w) + " applies only to the 32-bit types int32 and uint32");
+    }
+    s.word_order = *w == "little" ? WordOrder::kLittle : WordOrder::kBig;
+  }
+  if (auto reg = r.integer("register", true, 0, 65535)) {
+    if (wide && *reg == 65535) {
+      r.problems().add(r.path_of("register"),
+                       "65535 cannot hold a 32-bit value (it needs register and register + 1)");
+    }
+    s.register_address = *reg;
+  }
   if (auto scale = r.number("scale", false)) {
     if (*scale == 0.0 || !std::isfinite(*scale)) {
       r.problems().add(r.path_of("scale"), format_celsius(*scale) + " must not be zero");
@@ -169,11 +192,33 @@ void read_modbus(ObjectReader& r, ModbusSource& s) {
       s.scale = *scale;
     }
   }
+  if (auto v = number_between(r, "offset_c", -1000, 1000)) s.offset_c = *v;
+  if (auto t = r.integer("timeout_ms", false, 50, 10000)) {
+    if (*t >= read_interval_s * 1000) {
+      r.problems().add(r.path_of("timeout_ms"),
+                       std::to_string(*t) + " must be less than read_interval_s (" +
+                           std::to_string(read_interval_s * 1000) + " ms)");
+    } else {
+      s.timeout_ms = *t;
+    }
+  }
 }
 
 void read_mqtt(ObjectReader& r, MqttSource& s) {
+  if (auto b = r.string("broker", false)) {
+    // Plain MQTT only: the probes' broker is local (TLS settings are not supported here).
+    const bool known = b->rfind("tcp://", 0) == 0 || b->rfind("mqtt://", 0) == 0;
+    if (!known || b->find("://") + 3 >= b->size()) {
+      r.problems().add(r.path_of("broker"),
+                       describe(*b) +
+                           " must be a broker URI like \"tcp://127.0.0.1:1883\" (tcp:// or "
+                           "mqtt://; TLS is not supported for probe brokers)");
+    } else {
+      s.broker = *b;
+    }
+  }
   if (auto t = r.string("topic", true)) {
-    if (t->find_first_of("+#") != std::string::npos) {
+    if (t->empty() || t->find_first_of("+#") != std::string::npos) {
       r.problems().add(r.path_of("topic"),
                        describe(*t) + " must name one topic, without the wildcards + and #");
     } else {
@@ -188,13 +233,90 @@ void read_mqtt(ObjectReader& r, MqttSource& s) {
       s.pointer = *ptr;
     }
   }
+  s.username = r.string_or("username", "");
+  if (auto pf = r.string("password_file", false)) {
+    if (s.username.empty()) {
+      r.problems().add(r.path_of("password_file"), "needs username");
+    } else if (pf->empty()) {
+      r.problems().add(r.path_of("password_file"), "must name a file");
+    } else {
+      s.password_file = *pf;
+    }
+  }
+}
+
+void read_sim_step(const json& j, const std::string& path, Problems& p, SimStep& step) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return;
+  if (auto f = r.integer("for_s", true, 1, 7 * 86400)) step.for_s = *f;
+  const bool has_c = j.contains("c"), has_to = j.contains("to_c");
+  if (has_c && has_to) p.add(path, "give c (steady) or to_c (ramp), not both");
+  if (auto v = number_between(r, "c", -100, 100)) step.kind = SimStep::Kind::kSteady, step.c = *v;
+  if (auto v = number_between(r, "to_c", -100, 100)) step.kind = SimStep::Kind::kRamp, step.c = *v;
 }
 
 void read_sim(ObjectReader& r, SimSource& s) {
-  if (auto pr = r.one_of("profile", false, {"constant", "sine", "excursion"})) s.profile = *pr;
+  if (auto pr = r.one_of("profile", false, {"constant", "sine", "excursion", "drift", "script"}))
+    s.profile = *pr;
   if (auto v = number_between(r, "base_c", -100, 100)) s.base_c = *v;
-  if (auto v = number_between(r, "amplitude_c", 0, 100)) s.amplitude_c = *v;
+  if (auto v = number_between(r, "amplitude_c", -100, 100)) s.amplitude_c = *v;
   s.period_s = r.integer_or("period_s", s.period_s, 1, 7 * 86400);
+  if (auto v = number_between(r, "to_c", -100, 100)) {
+    s.to_c = *v;
+  } else if (s.profile == "drift" && !r.get("to_c", false)) {
+    r.problems().add(r.path_of("to_c"), "is required for profile drift");
+  }
+  s.duration_s = r.integer_or("duration_s", s.duration_s, 1, 7 * 86400);
+  if (const auto* steps = r.array("script", false)) {
+    if (steps->empty()) r.problems().add(r.path_of("script"), "needs at least one step");
+    for (std::size_t i = 0; i < steps->size(); ++i) {
+      SimStep step;
+      read_sim_step((*steps)[i], r.path_of("script") + "[" + std::to_string(i) + "]", r.problems(),
+                    step);
+      s.script.push_back(step);
+    }
+  } else if (s.profile == "script" && !r.get("script", false)) {
+    r.problems().add(r.path_of("script"), "is required for profile script");
+  }
+  if (auto rep = r.boolean("repeat", false)) s.repeat = *rep;
+  if (auto v = number_between(r, "noise_c", 0, 20)) s.noise_c = *v;
+  s.seed = r.integer_or("seed", s.seed, 0, std::numeric_limits<std::int64_t>::max());
+  if (const auto* sp = r.object("spikes", false)) {
+    ObjectReader sr(*sp, r.path_of("spikes"), r.problems());
+    if (auto e = sr.integer("every_s", true, 1, 7 * 86400)) s.spikes.every_s = *e;
+    if (auto v = number_between(sr, "rise_c", -100, 100))
+      s.spikes.rise_c = *v;
+    else if (!sr.get("rise_c", false))
+      sr.problems().add(sr.path_of("rise_c"), "is required");
+    if (auto d = sr.integer("duration_s", true, 1, 7 * 86400)) {
+      if (s.spikes.every_s && *d >= s.spikes.every_s) {
+        sr.problems().add(
+            sr.path_of("duration_s"),
+            std::to_string(*d) + " must be less than every_s " + std::to_string(s.spikes.every_s));
+      }
+      s.spikes.duration_s = *d;
+    }
+  }
+  if (const auto* fs = r.array("failures", false)) {
+    for (std::size_t i = 0; i < fs->size(); ++i) {
+      ObjectReader fr((*fs)[i], r.path_of("failures") + "[" + std::to_string(i) + "]",
+                      r.problems());
+      if (!fr.is_object()) continue;
+      SimFailure f;
+      f.start_s = fr.integer_or("start_s", 0, 0, 7 * 86400);
+      if (auto d = fr.integer("duration_s", true, 1, 7 * 86400)) f.duration_s = *d;
+      if (auto e = fr.integer("every_s", false, 0, 7 * 86400)) {
+        if (*e != 0 && *e <= f.duration_s) {
+          fr.problems().add(fr.path_of("every_s"),
+                            std::to_string(*e) + " must be 0 (once) or greater than duration_s " +
+                                std::to_string(f.duration_s));
+        }
+        f.every_s = *e;
+      }
+      if (auto k = fr.one_of("kind", false, {"no_data", "crc"})) f.crc = *k == "crc";
+      s.failures.push_back(f);
+    }
+  }
 }
 
 std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
@@ -250,7 +372,7 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
     if (!dr.is_object()) continue;
     if (name == "w1") read_w1(dr, s.w1);
     if (name == "hwmon") read_hwmon(dr, s.hwmon);
-    if (name == "modbus") read_modbus(dr, s.modbus);
+    if (name == "modbus") read_modbus(dr, s.modbus, s.read_interval_s);
     if (name == "mqtt") read_mqtt(dr, s.mqtt);
     if (name == "sim") read_sim(dr, s.sim);
   }

@@ -38,32 +38,85 @@ struct HwmonSource {
   bool operator==(const HwmonSource&) const = default;
 };
 
-// One holding register of a Modbus RTU (serial `device`) or Modbus TCP (`host`) probe, read
-// as a signed 16-bit count times `scale`.
+// One register (or register pair) of a Modbus RTU (serial `device`) or Modbus TCP (`host`)
+// probe: the count read as `type` (32-bit types span `register` and `register + 1`, in
+// `word_order`), times `scale`, plus `offset_c`.
+enum class ModbusTable { kHolding, kInput };
+enum class ModbusType { kInt16, kUint16, kInt32, kUint32 };
+enum class WordOrder { kBig, kLittle };  // kBig: the first register holds the high word
+
 struct ModbusSource {
-  std::string device;  // RTU: serial device, e.g. "/dev/ttyUSB0"
+  std::string device;  // RTU: serial device, e.g. "/dev/ttyUSB0" (8 data bits, no parity, 1 stop)
   std::string host;    // TCP: host name or address
   std::int64_t port = 502;
   std::int64_t baud = 9600;
   std::int64_t unit = 1;
   std::int64_t register_address = 0;  // JSON key "register"
-  double scale = 0.1;                 // °C per count
+  ModbusTable table = ModbusTable::kHolding;
+  ModbusType type = ModbusType::kInt16;
+  WordOrder word_order = WordOrder::kBig;
+  double scale = 0.1;     // °C per count
+  double offset_c = 0.0;  // added after scale (the transmitter's own zero; not calibration)
+  std::int64_t timeout_ms = 1000;  // per request
   bool operator==(const ModbusSource&) const = default;
 };
 
-// A probe that publishes JSON over MQTT: the value at JSON pointer `pointer` on `topic`.
+// A probe that publishes JSON over MQTT: the value at JSON pointer `pointer` on `topic`,
+// received from the broker at `broker` (one client per broker, shared by its probes).
 struct MqttSource {
+  std::string broker = "tcp://127.0.0.1:1883";
   std::string topic;
   std::string pointer = "/temperature_c";
+  std::string username;       // empty: anonymous
+  std::string password_file;  // read when the client connects; empty: no password
   bool operator==(const MqttSource&) const = default;
 };
 
-// A simulated probe for demos and soak tests.
+// One step of a simulator script: for `for_s` seconds hold `c`, ramp linearly from the previous
+// step's end value to `to_c`, or (neither given) hold the previous value.
+struct SimStep {
+  enum class Kind { kSteady, kRamp, kHold };
+  Kind kind = Kind::kHold;
+  double c = 0.0;  // kSteady: the value; kRamp: the end value
+  std::int64_t for_s = 1;
+  bool operator==(const SimStep&) const = default;
+};
+
+// Door-open spikes: every `every_s` seconds (first at `every_s`) the value rises by `rise_c`
+// for `duration_s` seconds.
+struct SimSpikes {
+  std::int64_t every_s = 0;  // 0: no spikes
+  double rise_c = 0.0;
+  std::int64_t duration_s = 0;
+  bool operator==(const SimSpikes&) const = default;
+};
+
+// A failure window: from `start_s` for `duration_s` seconds (again every `every_s` seconds when
+// non-zero) every read is rejected: "no_data" (kNoData) or "crc" (kCrcFailed).
+struct SimFailure {
+  std::int64_t start_s = 0;
+  std::int64_t duration_s = 0;
+  std::int64_t every_s = 0;
+  bool crc = false;
+  bool operator==(const SimFailure&) const = default;
+};
+
+// A simulated probe for demos and tests. Deterministic: the value is a function of the time
+// since the driver started and `seed` only (drivers/sensor/sim/sim_profile.hpp).
 struct SimSource {
-  std::string profile = "constant";  // constant | sine | excursion
+  // constant | sine | excursion | drift | script
+  std::string profile = "constant";
   double base_c = 4.0;
-  double amplitude_c = 0.0;
+  double amplitude_c = 0.0;  // sine: peak deviation; excursion: the rise in the second half
   std::int64_t period_s = 3600;
+  double to_c = 0.0;  // drift: ramp from base_c to to_c over duration_s, then hold
+  std::int64_t duration_s = 60;
+  std::vector<SimStep> script;  // script: the steps, from base_c
+  bool repeat = true;           // script: start over after the last step (else hold its value)
+  double noise_c = 0.0;         // uniform noise in [-noise_c, +noise_c], one draw per second
+  std::int64_t seed = 1;
+  SimSpikes spikes;
+  std::vector<SimFailure> failures;
   bool operator==(const SimSource&) const = default;
 };
 

@@ -1,0 +1,268 @@
+#include "sensor/mqtt/mqtt_sensor.hpp"
+
+#include <mqtt/async_client.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "core/json_fields.hpp"
+
+namespace depot::drivers {
+
+coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer) {
+  using coldchain::Quality;
+  using coldchain::SensorValue;
+  auto doc = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    std::string head(payload.substr(0, 40));
+    return SensorValue::rejected(Quality::kNoData, payload.empty()
+                                                       ? "empty payload"
+                                                       : "payload is not JSON: " + describe(head));
+  }
+  const nlohmann::json* at = nullptr;
+  try {
+    nlohmann::json::json_pointer ptr(pointer);
+    if (doc.contains(ptr)) at = &doc.at(ptr);
+  } catch (const std::exception&) {
+    at = nullptr;
+  }
+  if (!at)
+    return SensorValue::rejected(
+        Quality::kNoData,
+        "JSON pointer " + (pointer.empty() ? "\"\"" : pointer) + " missing in payload");
+  if (!at->is_number())
+    return SensorValue::rejected(Quality::kNoData,
+                                 "not a number at JSON pointer " + pointer + ": " + describe(*at));
+  const double c = at->get<double>();
+  if (!std::isfinite(c))
+    return SensorValue::rejected(Quality::kNoData, "not a finite number at " + pointer);
+  return SensorValue::good(c);
+}
+
+// One Paho client for every probe on one broker. Lives on the loop; Paho's callbacks post.
+class MqttHub : public std::enable_shared_from_this<MqttHub> {
+ public:
+  using Handler = std::function<void(const std::string& payload)>;
+  using Status = std::function<void(bool is_error, std::string message)>;
+
+  MqttHub(boost::asio::io_context& io, std::string broker, std::string username,
+          std::string password_file)
+      : io_(io),
+        broker_(std::move(broker)),
+        username_(std::move(username)),
+        password_file_(std::move(password_file)),
+        retry_(io) {}
+
+  ~MqttHub() {
+    *alive_ = false;
+    retry_.cancel();
+    if (!client_) return;
+    try {
+      if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(1));
+    } catch (const std::exception&) {
+    }
+    client_.reset();  // joins Paho's threads while every member is still alive
+  }
+
+  static std::shared_ptr<MqttHub> get(boost::asio::io_context& io, const coldchain::MqttSource& s) {
+    static std::mutex mu;
+    static std::map<std::tuple<void*, std::string, std::string>, std::weak_ptr<MqttHub>> hubs;
+    std::lock_guard<std::mutex> lock(mu);
+    auto key = std::make_tuple(static_cast<void*>(&io), s.broker, s.username);
+    if (auto h = hubs[key].lock()) return h;
+    auto h = std::make_shared<MqttHub>(io, s.broker, s.username, s.password_file);
+    hubs[key] = h;
+    return h;
+  }
+
+  std::uint64_t subscribe(const std::string& topic, Handler h, Status status) {
+    auto id = ++next_id_;
+    subs_.emplace(id, Sub{topic, std::move(h), std::move(status)});
+    if (!client_) {
+      start();
+    } else if (connected_) {
+      subscribe_topic(topic);
+    }
+    return id;
+  }
+
+  void unsubscribe(std::uint64_t id) { subs_.erase(id); }
+  const std::string& client_id() const { return client_id_; }
+
+ private:
+  struct Sub {
+    std::string topic;
+    Handler handler;
+    Status status;
+  };
+
+  // Runs `f` on the loop if the hub still exists then.
+  void post(std::function<void(MqttHub&)> f) {
+    boost::asio::post(io_, [alive = alive_, weak = weak_from_this(), f = std::move(f)] {
+      if (!*alive) return;
+      if (auto self = weak.lock()) f(*self);
+    });
+  }
+
+  void tell(bool is_error, const std::string& msg) {
+    for (auto& [id, s] : subs_)
+      if (s.status) s.status(is_error, "mqtt " + broker_ + ": " + msg);
+  }
+
+  void start() {
+    static std::atomic<unsigned> counter{0};
+    client_id_ = "depot-probes-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    try {
+      client_ = std::make_unique<mqtt::async_client>(broker_, client_id_,
+                                                     mqtt::create_options(MQTTVERSION_3_1_1));
+    } catch (const std::exception& e) {
+      tell(true, std::string("cannot create the client: ") + e.what());
+      return;
+    }
+    client_->set_message_callback([this](mqtt::const_message_ptr m) {
+      post([topic = m->get_topic(), payload = m->get_payload_str()](MqttHub& h) {
+        h.deliver(topic, payload);
+      });
+    });
+    client_->set_connected_handler(
+        [this](const std::string&) { post([](MqttHub& h) { h.on_connected(); }); });
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+      post([cause](MqttHub& h) {
+        h.connected_ = false;
+        h.tell(true, "connection lost" + (cause.empty() ? "" : ": " + cause) + "; reconnecting");
+      });
+    });
+    connect();
+  }
+
+  void connect() {
+    mqtt::connect_options opts;
+    opts.set_clean_session(true);
+    opts.set_keep_alive_interval(30);
+    opts.set_connect_timeout(10);
+    opts.set_automatic_reconnect(1, 30);
+    if (!username_.empty()) opts.set_user_name(username_);
+    if (!password_file_.empty()) {
+      std::string pw;
+      if (int err = read_small_file(password_file_, pw); err != 0) {
+        tell(true, "cannot read password_file " + password_file_ + ": " + errno_text(err));
+      } else {
+        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+        opts.set_password(pw);
+      }
+    }
+    try {
+      client_->connect(opts, nullptr, listener_);
+    } catch (const std::exception& e) {
+      retry(std::string("connecting: ") + e.what());
+    }
+  }
+
+  // The first connect failed: Paho's automatic reconnect only covers lost connections.
+  void retry(const std::string& why) {
+    const auto delay = delay_;
+    delay_ = std::min(delay_ * 2, std::chrono::milliseconds(30000));
+    tell(true, why + "; retrying in " + std::to_string(delay.count()) + " ms");
+    retry_.expires_after(delay);
+    retry_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->connect();
+    });
+  }
+
+  void on_connected() {
+    connected_ = true;
+    delay_ = std::chrono::milliseconds(100);
+    tell(false, "connected");
+    std::set<std::string> topics;
+    for (auto& [id, s] : subs_) topics.insert(s.topic);
+    for (const auto& t : topics) subscribe_topic(t);
+  }
+
+  void subscribe_topic(const std::string& topic) {
+    try {
+      client_->subscribe(topic, 0);
+    } catch (const std::exception& e) {
+      tell(true, "subscribing to " + topic + ": " + e.what());
+    }
+  }
+
+  void deliver(const std::string& topic, const std::string& payload) {
+    std::vector<Handler> hs;  // a handler may unsubscribe
+    for (auto& [id, s] : subs_)
+      if (s.topic == topic) hs.push_back(s.handler);
+    for (auto& h : hs) h(payload);
+  }
+
+  class Listener : public mqtt::iaction_listener {
+   public:
+    explicit Listener(MqttHub& hub) : hub_(hub) {}
+    void on_failure(const mqtt::token& tok) override {
+      const auto rc = tok.get_return_code();
+      hub_.post([rc](MqttHub& h) {
+        if (!h.connected_) h.retry("connect failed (code " + std::to_string(rc) + ")");
+      });
+    }
+    void on_success(const mqtt::token&) override {}
+
+   private:
+    MqttHub& hub_;
+  };
+
+  boost::asio::io_context& io_;
+  std::string broker_, username_, password_file_;
+  std::string client_id_;
+  Listener listener_{*this};
+  std::unique_ptr<mqtt::async_client> client_;
+  boost::asio::steady_timer retry_;
+  std::chrono::milliseconds delay_{100};
+  std::map<std::uint64_t, Sub> subs_;
+  std::uint64_t next_id_ = 0;
+  bool connected_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+MqttSensor::MqttSensor(boost::asio::io_context& io, SensorOptions options,
+                       coldchain::MqttSource source, SensorEvents events)
+    : io_(io),
+      options_(std::move(options)),
+      source_(std::move(source)),
+      events_(std::move(events)) {}
+
+MqttSensor::~MqttSensor() { stop(); }
+
+void MqttSensor::start() {
+  if (hub_) return;
+  hub_ = MqttHub::get(io_, source_);
+  if (events_.status)
+    events_.status(false, "probe " + options_.probe + ": subscribing to " + source_.topic + " on " +
+                              source_.broker + ", value at " + source_.pointer);
+  subscription_ = hub_->subscribe(
+      source_.topic, [this](const std::string& payload) { message(payload); },
+      [this](bool is_error, std::string msg) {
+        if (events_.status) events_.status(is_error, "probe " + options_.probe + ": " + msg);
+      });
+}
+
+std::string MqttSensor::client_id() const { return hub_ ? hub_->client_id() : std::string(); }
+
+void MqttSensor::stop() {
+  if (!hub_) return;
+  hub_->unsubscribe(subscription_);
+  hub_.reset();
+}
+
+void MqttSensor::message(const std::string& payload) {
+  auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer),
+                                         options_.clock());
+  health_.update(reading, events_);
+  if (events_.reading) events_.reading(std::move(reading));
+}
+
+}  // namespace depot::drivers

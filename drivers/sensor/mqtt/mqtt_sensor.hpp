@@ -1,0 +1,45 @@
+// A probe that publishes JSON over MQTT (Zigbee2MQTT `{"temperature":4.2}`, Tasmota
+// `{"DS18B20":{"Temperature":4.2}}`, Shelly `{"tC":4.2}`): the driver subscribes to `topic`
+// and takes the number at JSON pointer `pointer` from each message. Readings arrive when
+// messages do; `read_interval_s` is only the expected rate (the intake's offline timeout
+// handles silence). All probes on one broker (same URI and username, same io_context) share
+// one Paho async client, which reconnects by itself and resubscribes; Paho's callbacks only
+// post to the loop. A payload that is not JSON, a pointer that is not there, or a value
+// there that is not a number is a kNoData reading naming that.
+#pragma once
+
+#include <string_view>
+
+#include "sensor/sensor.hpp"
+
+namespace depot::drivers {
+
+// The verdict on one message: the number at `pointer` in `payload`, or why not. Pure.
+coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer);
+
+class MqttHub;  // one Paho client per broker
+
+class MqttSensor : public Sensor {
+ public:
+  MqttSensor(boost::asio::io_context& io, SensorOptions options, coldchain::MqttSource source,
+             SensorEvents events);
+  ~MqttSensor() override;
+  void start() override;
+  void stop() override;
+  // The MQTT client id of the broker connection this probe uses ("" when stopped): probes on
+  // the same broker share one.
+  std::string client_id() const;
+
+ private:
+  void message(const std::string& payload);
+
+  boost::asio::io_context& io_;
+  SensorOptions options_;
+  coldchain::MqttSource source_;
+  SensorEvents events_;
+  std::shared_ptr<MqttHub> hub_;
+  std::uint64_t subscription_ = 0;
+  ProbeHealth health_;
+};
+
+}  // namespace depot::drivers

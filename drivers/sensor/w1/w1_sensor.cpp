@@ -1,0 +1,76 @@
+#include "sensor/w1/w1_sensor.hpp"
+
+#include <cerrno>
+
+namespace depot::drivers {
+
+namespace {
+struct FileText {
+  int err = 0;
+  std::string text;
+};
+}  // namespace
+
+W1Sensor::W1Sensor(boost::asio::io_context& io, SensorOptions options, coldchain::W1Source source,
+                   SensorEvents events)
+    : io_(io),
+      options_(std::move(options)),
+      source_(std::move(source)),
+      path_(slave_path(source_)),
+      events_(std::move(events)),
+      timer_(io, options_.interval) {}
+
+std::string W1Sensor::slave_path(const coldchain::W1Source& s) {
+  std::string root = s.root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root + "/" + s.device + "/w1_slave";
+}
+
+void W1Sensor::start() {
+  if (running_) return;
+  running_ = true;
+  if (!worker_) worker_ = BlockingReads::shared("w1");
+  if (events_.status) events_.status(false, "probe " + options_.probe + ": reading " + path_);
+  timer_.start([this] { read(); });
+}
+
+void W1Sensor::stop() {
+  running_ = false;
+  timer_.stop();
+}
+
+void W1Sensor::read() {
+  if (in_flight_) return;  // the previous read (a slow bus) is still running
+  in_flight_ = true;
+  worker_->run(
+      io_,
+      [path = path_] {
+        FileText r;
+        r.err = read_small_file(path, r.text);
+        return r;
+      },
+      [this, alive = std::weak_ptr<int>(alive_)](FileText r) {
+        if (alive.expired()) return;
+        in_flight_ = false;
+        if (running_) done(r.err, r.text);
+      });
+}
+
+void W1Sensor::done(int err, const std::string& text) {
+  coldchain::SensorValue v;
+  if (err == ENOENT || err == ENODEV || err == ENXIO) {
+    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
+                                         "device vanished: " + path_ + ": " + errno_text(err));
+  } else if (err != 0) {
+    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
+                                         "read failed: " + path_ + ": " + errno_text(err));
+  } else {
+    v = coldchain::parse_w1_slave(text, previous_good_c_);
+    if (v.quality == coldchain::Quality::kGood) previous_good_c_ = v.celsius;
+  }
+  auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
+  health_.update(reading, events_);
+  if (events_.reading) events_.reading(std::move(reading));
+}
+
+}  // namespace depot::drivers

@@ -1,0 +1,311 @@
+// The file-based probe drivers (w1, hwmon) against fake sysfs trees in temp dirs, the
+// simulator driver on a test clock, and make_sensor. Every wait is bounded.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "sensor/hwmon/hwmon_sensor.hpp"
+#include "sensor/mqtt/mqtt_sensor.hpp"
+#include "sensor/sim/sim_profile.hpp"
+#include "sensor/sim/sim_sensor.hpp"
+#include "sensor/w1/w1_sensor.hpp"
+#include "sensor_test_support.hpp"
+
+namespace depot::drivers {
+namespace {
+
+using coldchain::Quality;
+using coldchain::Reading;
+using test::put;
+using test::SensorRig;
+using test::TempDir;
+using test::w1_text;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr const char* kDev = "28-0316a2791aff";
+
+coldchain::W1Source w1_source(const TempDir& dir) { return {dir.path().string(), kDev}; }
+std::string slave(const TempDir& dir) { return dir.file(std::string(kDev) + "/w1_slave"); }
+
+TEST(W1SensorTest, GoodReadingIsStampedWithTheClockAndTheProbe) {
+  TempDir dir;
+  put(slave(dir), w1_text(-18250));
+  SensorRig rig;
+  W1Sensor s(rig.io, rig.options("fz-1"), w1_source(dir), rig.events());
+  s.start();
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  const Reading& r = rig.readings[0];
+  EXPECT_EQ(r.probe, "fz-1");
+  EXPECT_EQ(r.quality, Quality::kGood) << r.reason;
+  EXPECT_DOUBLE_EQ(r.celsius, -18.25);
+  EXPECT_EQ(r.mono_ns, coldchain::kNsPerSecond);  // the first clock call
+  EXPECT_EQ(r.wall_ms, 1'700'000'001'000);
+  EXPECT_EQ(r.reason, "");
+}
+
+TEST(W1SensorTest, CrcNoIsRejectedThenYesIsGoodAgain) {
+  TempDir dir;
+  put(slave(dir), w1_text(4000, "NO"));
+  SensorRig rig;
+  W1Sensor s(rig.io, rig.options("c-1"), w1_source(dir), rig.events());
+  s.start();
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  EXPECT_EQ(rig.readings[0].quality, Quality::kCrcFailed);
+  EXPECT_EQ(rig.readings[0].reason, "CRC mismatch (crc=57 NO)");
+  put(slave(dir), w1_text(4000, "YES"));
+  auto i = rig.wait_reading(1, [](const Reading& r) { return r.quality == Quality::kGood; });
+  ASSERT_GE(i, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(i)].celsius, 4.0);
+  // One error status when it started failing, one when it read again; not one per reading.
+  EXPECT_EQ(rig.errors(), 1u);
+  EXPECT_THAT(rig.statuses.back().second, HasSubstr("c-1: reading again"));
+}
+
+TEST(W1SensorTest, PowerOn85IsBelievedOnlyAfterAPlausibleNeighbour) {
+  {  // previous good 84.5: within 3 of 85, so 85 is a real temperature
+    TempDir dir;
+    put(slave(dir), w1_text(84500));
+    SensorRig rig;
+    W1Sensor s(rig.io, rig.options("oven"), w1_source(dir), rig.events());
+    s.start();
+    ASSERT_GE(rig.wait_reading(0, [](const Reading& r) { return r.quality == Quality::kGood; }), 0);
+    put(slave(dir), w1_text(85000));
+    auto i = rig.wait_reading(1, [](const Reading& r) { return r.celsius == 85.0; });
+    ASSERT_GE(i, 0);
+    EXPECT_EQ(rig.readings[static_cast<std::size_t>(i)].quality, Quality::kGood);
+  }
+  {  // previous good 4: 85 is the power-on value, rejected
+    TempDir dir;
+    put(slave(dir), w1_text(4000));
+    SensorRig rig;
+    W1Sensor s(rig.io, rig.options("cold"), w1_source(dir), rig.events());
+    s.start();
+    ASSERT_GE(rig.wait_reading(0, [](const Reading& r) { return r.quality == Quality::kGood; }), 0);
+    put(slave(dir), w1_text(85000));
+    auto i = rig.wait_reading(1, [](const Reading& r) { return r.celsius == 85.0; });
+    ASSERT_GE(i, 0);
+    const auto& r = rig.readings[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r.quality, Quality::kImplausible);
+    EXPECT_THAT(r.reason, HasSubstr("power-on value"));
+    EXPECT_THAT(r.reason, HasSubstr("previous good: 4"));
+  }
+  {  // 85 as the very first reading: no neighbour at all
+    TempDir dir;
+    put(slave(dir), w1_text(85000));
+    SensorRig rig;
+    W1Sensor s(rig.io, rig.options("new"), w1_source(dir), rig.events());
+    s.start();
+    ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+    EXPECT_EQ(rig.readings[0].quality, Quality::kImplausible);
+    EXPECT_THAT(rig.readings[0].reason, HasSubstr("previous good: none"));
+  }
+}
+
+TEST(W1SensorTest, AllZeroScratchpadAndEmptyFileAreNoData) {
+  TempDir dir;
+  const std::string zeros = "00 00 00 00 00 00 00 00 00";
+  put(slave(dir), zeros + " : crc=00 YES\n" + zeros + " t=0\n");
+  SensorRig rig;
+  W1Sensor s(rig.io, rig.options("z"), w1_source(dir), rig.events());
+  s.start();
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  EXPECT_EQ(rig.readings[0].quality, Quality::kNoData);
+  EXPECT_THAT(rig.readings[0].reason, HasSubstr("all-zero scratchpad"));
+  put(slave(dir), "");
+  auto i = rig.wait_reading(1, [](const Reading& r) { return r.reason.find("empty") == 0; });
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(rig.readings[static_cast<std::size_t>(i)].quality, Quality::kNoData);
+}
+
+TEST(W1SensorTest, VanishedDeviceYieldsNoDataAndIsPickedUpWhenItReturns) {
+  TempDir dir;
+  put(slave(dir), w1_text(3500));
+  SensorRig rig;
+  W1Sensor s(rig.io, rig.options("ph-1"), w1_source(dir), rig.events());
+  s.start();
+  ASSERT_GE(rig.wait_reading(0, [](const Reading& r) { return r.quality == Quality::kGood; }), 0);
+  std::filesystem::remove_all(dir.path() / kDev);  // unplugged: the kernel removes the folder
+  const std::size_t mark = rig.readings.size();
+  // Several vanished readings in a row: the driver keeps trying.
+  ASSERT_TRUE(rig.run_until([&] {
+    std::size_t n = 0;
+    for (std::size_t i = mark; i < rig.readings.size(); ++i)
+      n += rig.readings[i].reason.rfind("device vanished", 0) == 0;
+    return n >= 3;
+  }));
+  const auto vanished = rig.wait_reading(mark, [](const Reading& r) { return !r.reason.empty(); });
+  EXPECT_EQ(rig.readings[static_cast<std::size_t>(vanished)].quality, Quality::kNoData);
+  EXPECT_EQ(rig.readings[static_cast<std::size_t>(vanished)].reason,
+            "device vanished: " + slave(dir) + ": No such file or directory");
+  EXPECT_EQ(rig.errors(), 1u);
+  put(slave(dir), w1_text(3625));  // plugged back in
+  auto back = rig.wait_reading(mark, [](const Reading& r) { return r.quality == Quality::kGood; });
+  ASSERT_GE(back, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(back)].celsius, 3.625);
+  EXPECT_EQ(rig.errors(), 1u);
+}
+
+// A read that blocks (here: w1_slave is a FIFO nobody writes yet, as the kernel's read blocks
+// for the conversion) runs on the worker: the loop keeps serving its timers meanwhile, and
+// further ticks do not pile up reads behind it.
+TEST(W1SensorTest, ABlockingReadDoesNotBlockTheLoop) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / kDev);
+  ASSERT_EQ(::mkfifo(slave(dir).c_str(), 0600), 0);
+  SensorRig rig;
+  W1Sensor s(rig.io, rig.options("slow", 10ms), w1_source(dir), rig.events());
+  s.start();
+  int ticks = 0;
+  boost::asio::steady_timer t(rig.io);
+  std::function<void()> tick = [&] {
+    t.expires_after(5ms);
+    t.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) ++ticks, tick();
+    });
+  };
+  tick();
+  ASSERT_TRUE(rig.run_until([&] { return ticks >= 20; }, 3000ms));  // ~100 ms of loop time
+  EXPECT_TRUE(rig.readings.empty());
+  t.cancel();
+  // Now the "conversion" completes: a writer delivers the text.
+  std::thread writer([&] {
+    int fd = ::open(slave(dir).c_str(), O_WRONLY);
+    const auto text = w1_text(-20125);
+    EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  });
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  writer.join();
+  EXPECT_EQ(rig.readings[0].quality, Quality::kGood);
+  EXPECT_DOUBLE_EQ(rig.readings[0].celsius, -20.125);
+  s.stop();
+  // The next read is blocked again on the FIFO: release it (open for writing and close: EOF).
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until) {
+    int fd = ::open(slave(dir).c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) {
+      ::close(fd);
+      break;
+    }
+    rig.run_until([] { return false; }, 5ms);
+  }
+  rig.run_until([] { return false; }, 20ms);
+}
+
+TEST(HwmonSensorTest, ReadsMillidegreesAndReportsLabelAndChipName) {
+  TempDir dir;
+  put(dir.file("hwmon3/name"), "ds_probe\n");
+  put(dir.file("hwmon3/temp2_label"), "Freezer air\n");
+  put(dir.file("hwmon3/temp2_input"), "-18500\n");
+  SensorRig rig;
+  HwmonSensor s(rig.io, rig.options("fz-air"), {dir.path().string(), "hwmon3/temp2_input"},
+                rig.events());
+  s.start();
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  EXPECT_EQ(rig.readings[0].quality, Quality::kGood);
+  EXPECT_DOUBLE_EQ(rig.readings[0].celsius, -18.5);
+  ASSERT_FALSE(rig.statuses.empty());
+  EXPECT_THAT(rig.statuses[0].second, HasSubstr("chip ds_probe, label Freezer air"));
+  EXPECT_FALSE(rig.statuses[0].first);
+}
+
+TEST(HwmonSensorTest, GarbageAndVanishedAreNoDataWithTheirReasons) {
+  TempDir dir;
+  put(dir.file("hwmon0/temp1_input"), "41000\n");
+  SensorRig rig;
+  HwmonSensor s(rig.io, rig.options("cpu"), {dir.path().string() + "/", "hwmon0/temp1_input"},
+                rig.events());
+  s.start();
+  ASSERT_GE(rig.wait_reading(0, [](const Reading& r) { return r.quality == Quality::kGood; }), 0);
+  EXPECT_THAT(rig.statuses[0].second, HasSubstr("(no label)"));
+  put(dir.file("hwmon0/temp1_input"), "4l000\n");
+  auto bad = rig.wait_reading(0, [](const Reading& r) { return r.quality != Quality::kGood; });
+  ASSERT_GE(bad, 0);
+  EXPECT_EQ(rig.readings[static_cast<std::size_t>(bad)].quality, Quality::kNoData);
+  EXPECT_THAT(rig.readings[static_cast<std::size_t>(bad)].reason,
+              HasSubstr("malformed hwmon value \"4l000\""));
+  std::filesystem::remove(dir.file("hwmon0/temp1_input"));
+  auto gone = rig.wait_reading(
+      0, [](const Reading& r) { return r.reason.find("vanished") != std::string::npos; });
+  ASSERT_GE(gone, 0);
+  EXPECT_EQ(rig.readings[static_cast<std::size_t>(gone)].reason,
+            "device vanished: " + dir.file("hwmon0/temp1_input") + ": No such file or directory");
+  put(dir.file("hwmon0/temp1_input"), "39000\n");
+  auto back = rig.wait_reading(static_cast<std::size_t>(gone),
+                               [](const Reading& r) { return r.quality == Quality::kGood; });
+  ASSERT_GE(back, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(back)].celsius, 39.0);
+}
+
+// The simulator on the loop: each read takes the clock (one second apart in this rig), so the
+// readings are the profile at 1, 2, 3... seconds after start.
+TEST(SimSensorTest, ReadsTheProfileAtTheElapsedTimeOfTheClock) {
+  coldchain::SimSource src;
+  src.profile = "drift";
+  src.base_c = 0;
+  src.to_c = 10;
+  src.duration_s = 10;
+  SensorRig rig;
+  SimSensor s(rig.io, rig.options("sim-1", 5ms), src, rig.events());
+  s.start();
+  ASSERT_TRUE(rig.run_until([&] { return rig.readings.size() >= 12; }));
+  for (std::size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(rig.readings[i].quality, Quality::kGood);
+    EXPECT_DOUBLE_EQ(rig.readings[i].celsius, std::min(10.0, static_cast<double>(i + 1))) << i;
+  }
+}
+
+TEST(MakeSensorTest, BuildsTheDriverTheConfigNames) {
+  TempDir dir;
+  put(slave(dir), w1_text(2500));
+  coldchain::SensorConfig c;
+  c.id = "w";
+  c.driver = coldchain::Driver::kW1;
+  c.read_interval_s = 1;
+  c.w1 = w1_source(dir);
+  SensorRig rig;
+  auto s = make_sensor(rig.io, c, rig.events(), rig.clock());
+  s->start();  // the first read is immediate; the next would be a second later
+  ASSERT_TRUE(rig.run_until([&] { return !rig.readings.empty(); }));
+  EXPECT_DOUBLE_EQ(rig.readings[0].celsius, 2.5);
+  EXPECT_EQ(rig.readings[0].probe, "w");
+  c.driver = coldchain::Driver::kSim;
+  c.id = "s";
+  c.sim.base_c = -21;
+  auto sim = make_sensor(rig.io, c, rig.events(), rig.clock());
+  sim->start();
+  auto i = rig.wait_reading(1, [](const Reading& r) { return r.probe == "s"; });
+  ASSERT_GE(i, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(i)].celsius, -21.0);
+}
+
+// The MQTT driver's verdict on one payload (the broker round trip is in
+// tests/integration/sensor_mqtt_test.cpp).
+TEST(MqttValueTest, TheNumberAtThePointerOrWhyNot) {
+  auto z = mqtt_value(R"({"temperature":4.2,"humidity":61})", "/temperature");
+  EXPECT_EQ(z.quality, Quality::kGood);
+  EXPECT_DOUBLE_EQ(z.celsius, 4.2);
+  EXPECT_DOUBLE_EQ(
+      mqtt_value(R"({"DS18B20":{"Temperature":-19.4}})", "/DS18B20/Temperature").celsius, -19.4);
+  EXPECT_DOUBLE_EQ(mqtt_value(R"({"tC":7})", "/tC").celsius, 7.0);
+  EXPECT_DOUBLE_EQ(mqtt_value("-3.5", "").celsius, -3.5);  // a bare number, pointer ""
+  EXPECT_DOUBLE_EQ(mqtt_value(R"({"s":[1.5,2.5]})", "/s/1").celsius, 2.5);
+  auto bad = mqtt_value("{\"temperature\":", "/temperature");
+  EXPECT_EQ(bad.quality, Quality::kNoData);
+  EXPECT_EQ(bad.reason, "payload is not JSON: \"{\\\"temperature\\\":\"");
+  EXPECT_EQ(mqtt_value("", "/t").reason, "empty payload");
+  EXPECT_EQ(mqtt_value(R"({"t":null})", "/t").reason, "not a number at JSON pointer /t: null");
+  EXPECT_EQ(mqtt_value(R"({"t":true})", "/t").reason, "not a number at JSON pointer /t: true");
+  EXPECT_EQ(mqtt_value(R"({"a":1})", "/t").reason, "JSON pointer /t missing in payload");
+  EXPECT_EQ(mqtt_value(R"({"a":1})", "/a~2").reason, "JSON pointer /a~2 missing in payload");
+}
+
+}  // namespace
+}  // namespace depot::drivers

@@ -1,9 +1,13 @@
 #include "app/cold_chain.hpp"
 
+#include <sys/timex.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
+#include "app/clock.hpp"
 #include "app/log.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
@@ -30,6 +34,40 @@ std::int64_t minute_of(std::int64_t wall_ms) {
 json opt(const std::optional<double>& v) { return v ? json(std::round(*v * 1000) / 1000) : json(); }
 
 }  // namespace
+
+cc::Instant instant_now() {
+  cc::Instant i;
+  i.mono_ns = mono_now_ns();
+  i.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  struct timex tx {};
+  i.clock_unsynchronized = ::adjtimex(&tx) == TIME_ERROR;
+  return i;
+}
+
+Expected<bool> audit_config_change(store::Database& db, const std::string& path,
+                                   std::string_view config_text, std::string_view why,
+                                   std::string_view now) {
+  const auto sha = store::sha256_hex(config_text);
+  auto before = db.meta("config_sha256");
+  if (!before) return before.error();
+  if (*before && **before == sha) return false;
+  auto st = db.transaction([&]() -> Status {
+    store::AuditEntry a;
+    a.who = "agent";
+    a.at = std::string(now);
+    a.what = "config.change";
+    a.why = std::string(why);
+    a.details = {{"path", path},
+                 {"previous_sha256", *before ? json(**before) : json()},
+                 {"sha256", sha}};
+    if (auto r = store::audit_append(db, a); !r) return r.error();
+    return db.set_meta("config_sha256", sha);
+  });
+  if (!st) return st.error();
+  return true;
+}
 
 struct ColdChain::ZoneSlot {
   explicit ZoneSlot(cc::Zone z, std::vector<cc::ProbeSpec> probes)

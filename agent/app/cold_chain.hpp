@@ -53,6 +53,18 @@ struct ColdChainCounters {
   std::int64_t pruned_readings = 0, pruned_minutes = 0;
 };
 
+// Both clocks now, for ticks and for tests of the daemon path: CLOCK_MONOTONIC, the wall
+// clock, and whether the kernel says the wall clock is synchronised (adjtimex: not
+// TIME_ERROR).
+coldchain::Instant instant_now();
+
+// The config-change entry of the audit trail: when the SHA-256 of `config_text` differs from
+// the one recorded last time (meta `config_sha256`), appends `config.change` (who "agent",
+// why `why`) in one transaction and records the new fingerprint. Returns whether it changed.
+Expected<bool> audit_config_change(store::Database& db, const std::string& path,
+                                   std::string_view config_text, std::string_view why,
+                                   std::string_view now);
+
 class ColdChain {
  public:
   ColdChain(store::Database& db, store::Ledger& ledger, ColdChainSettings settings,

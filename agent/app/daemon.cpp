@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,8 +12,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "app/clock.hpp"
+#include "app/cold_chain.hpp"
 #include "app/log.hpp"
 #include "app/notify.hpp"
 #include "app/scan_intake.hpp"
@@ -93,6 +97,47 @@ int run_daemon(LoadedConfig loaded) {
   } else {
     log::info("no mqtt section: cloud sync is off; records stay in the outbox");
   }
+  // Cold chain, when zones are configured (docs/coldchain.md, "In the running agent"). The
+  // probe drivers deliver raw readings to cold->on_reading on this loop; a 1 s timer ticks.
+  std::unique_ptr<ColdChain> cold;
+  boost::asio::steady_timer cold_timer(io);
+  std::function<void()> cold_tick;
+  auto config_text = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  if (!loaded.config.zones.empty()) {
+    if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                      "started with a changed config", wall_now());
+        !ch)
+      log::error("audit: " + ch.error().message);
+    ColdChainSettings cs;
+    cs.zones = loaded.config.zones;
+    cs.sensors = loaded.config.sensors;
+    cs.retention = loaded.config.retention;
+    ColdChainHooks ch;
+    ch.new_id = [] { return new_id(); };
+    ch.before_stock_change = [&] { commits.flush(); };
+    cold = std::make_unique<ColdChain>(**db, ledger, std::move(cs), std::move(ch));
+    if (auto st = cold->start(instant_now()); !st) {
+      log::error("cold chain: " + st.error().message);
+      return 1;
+    }
+    cold_tick = [&] {
+      cold_timer.expires_after(std::chrono::seconds(1));
+      cold_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        cold->tick(instant_now());
+        cold_tick();
+      });
+    };
+    cold_tick();
+    log::info("cold chain: " + std::to_string(loaded.config.zones.size()) + " zone(s), " +
+              std::to_string(loaded.config.sensors.size()) + " probe(s)");
+  }
+
   // systemd: READY once the database is open and drivers started, WATCHDOG from the loop.
   auto systemd = ServiceManagerLink::from_environment(io, [&] {
     StatusFacts f{.skus = catalog->size(),
@@ -113,6 +158,10 @@ int run_daemon(LoadedConfig loaded) {
     systemd.stopping();
     scans.stop();
     commits.flush();
+    if (cold) {
+      cold_timer.cancel();
+      (void)cold->flush();
+    }
     if (cloud) {
       cloud->stop(std::chrono::seconds(5), [&] { io.stop(); });  // publish what is queued
     } else {
@@ -135,6 +184,15 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: database path changes take effect at the next restart");
         if (fresh.loaded->config.mqtt != loaded.config.mqtt)
           log::warning("reload: mqtt changes take effect at the next restart");
+        if (fresh.loaded->config.zones != loaded.config.zones ||
+            fresh.loaded->config.sensors != loaded.config.sensors ||
+            fresh.loaded->config.retention != loaded.config.retention)
+          log::warning("reload: zone, sensor and retention changes take effect at the next restart");
+        if (cold)
+          if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                            "config reloaded (SIGHUP)", wall_now());
+              !ch)
+            log::error("audit: " + ch.error().message);
         if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {
@@ -159,6 +217,7 @@ int run_daemon(LoadedConfig loaded) {
   systemd.ready();
   io.run();
   commits.flush();
+  if (cold) (void)cold->flush();
   log::info("stopped");
   return 0;
 }

@@ -1,0 +1,118 @@
+// The daemon with zones configured: it ticks its cold chain every second (a probe that never
+// reports goes offline and `depot-agent zones` shows it), applies an acknowledgement the CLI
+// asks for within a second (here refused: there is no alarm), audits config changes at start
+// and on SIGHUP, and survives SIGKILL. Without zones nothing of this happens.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "agent_process.hpp"
+#include "store/database.hpp"
+#include "test_support.hpp"
+
+namespace depot::test {
+namespace {
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::string cold_config(const std::string& db, const std::string& log_level = "info") {
+  return R"({
+  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(", "log_level": ")" +
+         log_level + R"(",
+  "catalog": [{"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"}],
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "offline_after_s": 2}],
+  "retention": {"readings_days": 7}
+})";
+}
+
+template <class F>
+bool wait_for(F f, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
+
+std::int64_t audit_count(const std::string& cfg, const std::string& what) {
+  auto r = run_agent({"audit", "--json", "-c", cfg});
+  if (r.code != 0) return -1;
+  std::int64_t n = 0;
+  for (const auto& e : json::parse(r.out)) n += e["what"] == what;
+  return n;
+}
+
+TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, cold_config(db));
+  {
+    AgentProcess agent(cfg, dir.file("agent.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s), 1 probe(s)", 20s)) << agent.log();
+    // p1 never reports (no driver here): offline after 2 s, seen through `zones`.
+    json zones;
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto r = run_agent({"zones", "--json", "-c", cfg});
+          if (r.code != 0) return false;
+          zones = json::parse(r.out);
+          return zones.size() == 1 && zones[0]["probes"].size() == 1 &&
+                 zones[0]["probes"][0]["state"] == "offline";
+        },
+        20s))
+        << zones.dump() << agent.log();
+    EXPECT_EQ(zones[0]["level"], "normal");
+    EXPECT_THAT(agent.log(), HasSubstr("probe p1 probe_offline"));
+    // The ack goes through the running agent, which answers within its wait.
+    auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "checked",
+                        "--wait-s", "10", "-c", cfg});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_THAT(r.err, HasSubstr("refused by the agent: zone pharma-1 has no unacknowledged alarm"));
+    EXPECT_EQ(audit_count(cfg, "config.change"), 1);
+
+    // SIGHUP with a changed file: audited; unchanged: not.
+    write_file(cfg, cold_config(db, "debug"));
+    kill(agent.pid(), SIGHUP);
+    EXPECT_TRUE(wait_for([&] { return audit_count(cfg, "config.change") == 2; }, 20s));
+    EXPECT_EQ(agent.stop(), 0);
+  }
+  {
+    AgentProcess agent(cfg, dir.file("agent2.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+    EXPECT_EQ(audit_count(cfg, "config.change"), 2);  // same config: nothing new
+    // SIGKILL: the next start still works and the audit chain is intact.
+    ::kill(agent.pid(), SIGKILL);
+    agent.wait_exit(10s);
+  }
+  {
+    AgentProcess agent(cfg, dir.file("agent3.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+    auto r = run_agent({"audit", "verify", "-c", cfg});
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_EQ(agent.stop(), 0);
+  }
+}
+
+TEST(ColdChainDaemon, WithoutZonesNothingColdChainHappens) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, sample_config(db));
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("ready:", 20s)) << agent.log();
+  EXPECT_EQ(agent.stop(), 0);
+  EXPECT_THAT(agent.log(), ::testing::Not(HasSubstr("cold chain")));
+  auto r = run_agent({"audit", "-c", cfg});
+  EXPECT_THAT(r.out, HasSubstr("no audit entries"));
+  r = run_agent({"zones", "-c", cfg});
+  EXPECT_THAT(r.out, HasSubstr("no zones configured"));
+}
+
+}  // namespace
+}  // namespace depot::test

@@ -135,16 +135,15 @@ Expected<AuditVerdict> audit_verify(Database& db) {
         sha256_hex(audit_canonical(r.seq, r.at, r.who, r.what, r.why, r.details, r.prev_hash));
     if (computed != r.hash) {
       // Moved to another seq? Its own content still hashes right under the seq it was
-      // written with: the one after the entry its prev_hash names.
-      auto it = seq_of_hash.find(r.prev_hash);
-      std::int64_t written_as = r.prev_hash == kAuditGenesis ? 1
-                                : it != seq_of_hash.end()    ? it->second + 1
-                                                             : 0;
-      if (written_as && written_as != r.seq &&
-          sha256_hex(audit_canonical(written_as, r.at, r.who, r.what, r.why, r.details,
-                                     r.prev_hash)) == r.hash)
-        return broken(r.seq, "reordered: the entry at seq " + std::to_string(r.seq) +
-                                 " was written as entry " + std::to_string(written_as));
+      // written with (searched once, for the first broken entry only).
+      const std::int64_t last = all->empty() ? 0 : all->back().seq;
+      for (std::int64_t s = 1; s <= last + 1; ++s) {
+        if (s == r.seq) continue;
+        if (sha256_hex(audit_canonical(s, r.at, r.who, r.what, r.why, r.details, r.prev_hash)) ==
+            r.hash)
+          return broken(r.seq, "reordered: the entry at seq " + std::to_string(r.seq) +
+                                   " was written as entry " + std::to_string(s));
+      }
       return broken(r.seq, "altered: entry " + std::to_string(r.seq) +
                                " does not match its hash (its content was changed)");
     }

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/config.hpp"
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
 #include "store/outbox.hpp"
@@ -432,3 +433,29 @@ TEST_F(ColdChainTest, AConfigChangeIsAuditedOnceUntilItChangesAgain) {
 
 }  // namespace
 }  // namespace depot::app
+
+namespace depot {
+namespace {
+
+TEST(RetentionConfig, DefaultsAndProblemsNameTheKeyValueAndRule) {
+  auto base = nlohmann::json::parse(test::sample_config("x.db"));
+  auto ok = parse_config(base.dump());
+  ASSERT_TRUE(ok.config) << ok.problems.size();
+  EXPECT_EQ(ok.config->retention.readings_days, 30);
+  EXPECT_EQ(ok.config->retention.summary_days, 400);
+  EXPECT_EQ(ok.config->retention.excursion_margin_min, 60);
+  base["retention"] = {{"readings_days", 7}, {"summary_days", 90}};
+  auto set = parse_config(base.dump());
+  ASSERT_TRUE(set.config);
+  EXPECT_EQ(set.config->retention.readings_days, 7);
+  EXPECT_EQ(set.config->retention.summary_days, 90);
+  base["retention"] = {{"readings_days", 0}, {"keep", true}};
+  auto bad = parse_config(base.dump());
+  EXPECT_FALSE(bad.config);
+  EXPECT_THAT(bad.problems, ::testing::Contains(::testing::HasSubstr(
+                                "retention.readings_days: 0 must be between 1 and 3650")));
+  EXPECT_THAT(bad.problems, ::testing::Contains(::testing::HasSubstr("retention.keep")));
+}
+
+}  // namespace
+}  // namespace depot

@@ -12,6 +12,7 @@
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
 #include "store/outbox.hpp"
+#include "sync/commands.hpp"
 #include "test_support.hpp"
 
 namespace depot::app {
@@ -418,6 +419,47 @@ TEST_F(ColdChainTest, RetentionKeepsExcursionReadingsAndSkipsAnUnsynchronisedClo
   EXPECT_EQ(count("SELECT count(*) FROM reading_minutes"), 1);
   EXPECT_EQ(c->counters().pruned_readings, 2);
   EXPECT_EQ(c->counters().pruned_minutes, 1);
+}
+
+TEST_F(ColdChainTest, CloudCommandsReleaseAHoldOnceAndQueueAnAckTheTickApplies) {
+  auto c = make();
+  ASSERT_TRUE(c->start(at(0)).ok());
+  for (int s = 0; s <= 60; s += 10) feed(*c, 10.0, s);
+  ASSERT_EQ(line("VAX").held, 10);
+  sync::DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-18T12:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [this] { return "d" + std::to_string(++ids_); };
+  h.zones = {"cold-1"};
+  sync::CommandDesk desk(*db_, *ledger_, "", h);
+  const auto hold = std::to_string(count("SELECT id FROM holds"));
+  auto r = desk.handle("hold.release",
+                       R"({"id":"c1","args":{"hold":)" + hold + R"(,"qty":3,"who":"QA Lee","why":"core temp fine"}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["remaining"], 7);
+  EXPECT_EQ(line("VAX").available(), 3);
+  auto again = desk.handle("hold.release",
+                           R"({"id":"c1","args":{"hold":)" + hold + R"(,"qty":3,"who":"QA Lee","why":"core temp fine"}})");
+  EXPECT_EQ(again["duplicate"], true);
+  EXPECT_EQ(line("VAX").available(), 3);  // applied once
+  EXPECT_EQ(text("SELECT source FROM movements WHERE id = 'cmd-c1'"), "cloud");
+  EXPECT_EQ(text("SELECT who FROM audit_log WHERE what = 'hold.release'"), "QA Lee");
+  auto bad = desk.handle("hold.writeoff", R"({"id":"c2","args":{"hold":999,"who":"x","why":"y"}})");
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_THAT(bad["error"].get<std::string>(), HasSubstr("hold 999 does not exist"));
+  auto nozone = desk.handle("alarm.ack", R"({"id":"c3","args":{"zone":"f-9","who":"x","comment":"y"}})");
+  EXPECT_EQ(nozone["ok"], false);
+  EXPECT_THAT(nozone["error"].get<std::string>(), HasSubstr("args.zone: \"f-9\" is not a configured zone (configured: cold-1)"));
+  auto ack = desk.handle("alarm.ack", R"({"id":"c4","args":{"zone":"cold-1","who":"QA Lee","comment":"on it"}})");
+  ASSERT_EQ(ack["ok"], true) << ack.dump();
+  EXPECT_EQ(ack["result"]["status"], "queued");
+  feed(*c, 10.0, 70);
+  EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'acknowledged' AND who = 'QA Lee'"), 1);
+  EXPECT_EQ(text("SELECT status FROM ack_requests"), "applied");
+  EXPECT_EQ(text("SELECT source FROM ack_requests"), "cloud:c4");
+  auto v = store::audit_verify(*db_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
 }
 
 TEST_F(ColdChainTest, AConfigChangeIsAuditedOnceUntilItChangesAgain) {

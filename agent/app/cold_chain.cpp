@@ -22,6 +22,7 @@ namespace {
 constexpr std::int64_t kMsPerMinute = 60'000;
 constexpr std::int64_t kMsPerDay = 86'400'000;
 constexpr std::int64_t kPruneEveryNs = 24LL * 3600 * cc::kNsPerSecond;
+constexpr std::int64_t kStateEveryNs = 10 * cc::kNsPerSecond;
 
 std::string rfc(std::int64_t wall_ms) { return timefmt::rfc3339_from_unix_ms(wall_ms); }
 
@@ -212,6 +213,7 @@ void ColdChain::handle(ZoneSlot& z, std::vector<cc::Event> events, const cc::Ins
     closed_.push_back(store::excursion_json(x, excursion_id(x), end_ns));
   }
   counters_.events += static_cast<std::int64_t>(events.size());
+  state_dirty_ = true;
   if (auto st = commit_pending(now); !st) {
     ++counters_.store_errors;
     log::error("cold chain: storing zone events failed (retried at the next tick): " +
@@ -448,6 +450,14 @@ void ColdChain::tick(const cc::Instant& now) {
   const auto minute = minute_of(now.wall_ms);
   for (auto& [id, p] : probes_)
     if (p.count > 0 && p.minute_ms < minute) p.close_minute(minutes_, id);
+  // The zone state goes with the readings' commit, and at least every 10 s without readings
+  // (no commit, no fsync, when there is nothing to say: flash storage wears).
+  const bool save_state = !buffer_.empty() || !minutes_.empty() || state_dirty_ ||
+                          now.mono_ns - last_state_mono_ns_ >= kStateEveryNs || !state_saved_;
+  if (!save_state) {
+    prune_step(now);
+    return;
+  }
   auto st = db_.transaction([&]() -> Status {
     if (auto s = write_readings(); !s) return s;
     for (const auto& z : zones_)
@@ -457,6 +467,11 @@ void ColdChain::tick(const cc::Instant& now) {
         return s;
     return {};
   });
+  if (st) {
+    last_state_mono_ns_ = now.mono_ns;
+    state_saved_ = true;
+    state_dirty_ = false;
+  }
   if (!st) {
     ++counters_.store_errors;
     log::error("cold chain: storing readings failed (kept for the next commit): " +

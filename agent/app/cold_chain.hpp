@@ -80,7 +80,8 @@ class ColdChain {
   void on_reading(coldchain::Reading raw);
 
   // About once a second: alarm delays, offline probes, repeats; pending acknowledgements;
-  // the buffered readings, summaries and zone states are committed; retention steps.
+  // the buffered readings, summaries and zone states are committed (the zone states with
+// every commit of readings, otherwise every 10 s); retention steps.
   void tick(const coldchain::Instant& now);
 
   // Commits what is buffered (readings, finished minute summaries, zone states).
@@ -121,6 +122,9 @@ class ColdChain {
   bool started_ = false;
   std::optional<std::int64_t> next_prune_mono_ns_;
   bool pruning_ = false;
+  std::int64_t last_state_mono_ns_ = 0;
+  bool state_saved_ = false;
+  bool state_dirty_ = false;  // events since the last zone_state commit
   ColdChainCounters counters_;
 };
 

@@ -152,7 +152,7 @@ int cmd_zones(const Args& a, Ctx& c) {
     c.out << z["level"].get<std::string>();
     c.out << "   MKT 24h " << fmt_c(z["mkt_24h_c"]) << ", 30d " << fmt_c(z["mkt_30d_c"]);
     c.out << "   (as of " << z["updated_at"].get<std::string>();
-    if (z.value("state_age_s", 0) > 10)
+    if (z.value("state_age_s", 0) > 30)
       c.out << ", " << age_text(z.value("state_age_s", std::int64_t{0}) * 1000)
             << " ago: is the agent running?";
     c.out << ")\n";

@@ -48,7 +48,7 @@ TEST(ParseCommand, InvalidCommandsAreNamedAndKeepTheirId) {
       {"alarm.ack", R"({"id":"c1","args":{"zone":"cold-1","who":"Ana"}})",
        "args.comment: is required"},
       {"hold.release", R"({"id":"c1","args":{"hold":0,"who":"Ana","why":"ok"}})",
-       "args.hold: 0 must be between"},
+       "args.hold: 0 must be at least 1"},
       {"hold.place", R"({"id":"c1"})", "not supported yet"},
   };
   for (const auto& c : cases) {

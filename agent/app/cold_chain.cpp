@@ -450,16 +450,18 @@ void ColdChain::tick(const cc::Instant& now) {
   const auto minute = minute_of(now.wall_ms);
   for (auto& [id, p] : probes_)
     if (p.count > 0 && p.minute_ms < minute) p.close_minute(minutes_, id);
-  // The zone state goes with the readings' commit, and at least every 10 s without readings
-  // (no commit, no fsync, when there is nothing to say: flash storage wears).
-  const bool save_state = !buffer_.empty() || !minutes_.empty() || state_dirty_ ||
-                          now.mono_ns - last_state_mono_ns_ >= kStateEveryNs || !state_saved_;
-  if (!save_state) {
+  // The zone state after events, otherwise every 10 s (building it for every zone every
+  // second would cost more than the readings themselves); a commit only when there is
+  // something to write (no fsync per idle second: flash storage wears).
+  const bool save_state = state_dirty_ || !state_saved_ ||
+                          now.mono_ns - last_state_mono_ns_ >= kStateEveryNs;
+  if (!save_state && buffer_.empty() && minutes_.empty()) {
     prune_step(now);
     return;
   }
   auto st = db_.transaction([&]() -> Status {
     if (auto s = write_readings(); !s) return s;
+    if (!save_state) return {};
     for (const auto& z : zones_)
       if (auto s = store::save_zone_state(db_, z->monitor.zone().id, zone_state(*z, now),
                                           now.wall_ms);
@@ -467,7 +469,7 @@ void ColdChain::tick(const cc::Instant& now) {
         return s;
     return {};
   });
-  if (st) {
+  if (st && save_state) {
     last_state_mono_ns_ = now.mono_ns;
     state_saved_ = true;
     state_dirty_ = false;

@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <cstdio>
 
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
 #include "store/outbox.hpp"
@@ -28,7 +30,16 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
       "INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality, reason,"
       " clock_unsynchronized) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   if (!ins) return ins.error();
-  json list = json::array();
+  // The telemetry record, written directly (no JSON DOM): this runs for every reading.
+  std::string rec;
+  if (telemetry) {
+    rec.reserve(64 + readings.size() * 120);
+    rec += "{\"type\":\"readings\",\"count\":";
+    rec += std::to_string(readings.size());
+    rec += ",\"readings\":[";
+  }
+  bool first = true;
+  char num[32];
   for (const auto& sr : readings) {
     const auto& r = sr.reading;
     const bool has_value = r.quality == cc::Quality::kGood || r.quality == cc::Quality::kImplausible;
@@ -44,18 +55,30 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
       (*ins)->bind(7, r.reason);
     (*ins)->bind(8, static_cast<std::int64_t>(r.flags.clock_unsynchronized));
     if (auto st = (*ins)->run(); !st) return st;
-    if (telemetry) {
-      json j{{"probe", r.probe}, {"zone", sr.zone}, {"wall_ms", r.wall_ms},
-             {"mono_ns", r.mono_ns}, {"quality", cc::to_string(r.quality)}};
-      if (has_value) j["celsius"] = round3(r.celsius);
-      if (!r.reason.empty()) j["reason"] = r.reason;
-      if (r.flags.clock_unsynchronized) j["clock_unsynchronized"] = true;
-      list.push_back(std::move(j));
+    if (!telemetry) continue;
+    if (!first) rec += ',';
+    first = false;
+    JsonObjectWriter w(rec);
+    w.field("probe", r.probe)
+        .field("zone", sr.zone)
+        .field("wall_ms", r.wall_ms)
+        .field("mono_ns", r.mono_ns)
+        .field("quality", cc::to_string(r.quality));
+    if (has_value && std::isfinite(r.celsius)) {
+      std::snprintf(num, sizeof num, "%.3f", round3(r.celsius));
+      // "4.000" -> "4.0", "4.125" stays: a JSON number either way.
+      std::string_view n(num);
+      while (n.size() > 2 && n.back() == '0' && n[n.size() - 2] != '.') n.remove_suffix(1);
+      rec += ",\"celsius\":";
+      rec += n;
     }
+    if (!r.reason.empty()) w.field("reason", r.reason);
+    if (r.flags.clock_unsynchronized) w.field("clock_unsynchronized", true);
+    w.close();
   }
   if (!telemetry) return {};
-  json rec{{"type", "readings"}, {"count", list.size()}, {"readings", std::move(list)}};
-  auto seq = outbox_append(db, "telemetry", record_id, ts, std::move(rec));
+  rec += "]}";
+  auto seq = outbox_append_text(db, "telemetry", record_id, ts, rec);
   if (!seq) return seq.error();
   return {};
 }

@@ -266,6 +266,30 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   EXPECT_TRUE(v->ok) << v->problem;
 }
 
+TEST_F(ColdChainTest, AnAlarmAndItsHoldsCommitTogetherOrNotAtAllAndAreRetried) {
+  auto c = make();
+  ASSERT_TRUE(c->start(at(0)).ok());
+  for (int s = 0; s <= 50; s += 10) feed(*c, 10.0, s);
+  // The holds table refuses writes (as a full disk would): the alarm's transaction fails.
+  ASSERT_TRUE(db_->exec("CREATE TEMP TRIGGER fail_holds BEFORE INSERT ON holds"
+                        " BEGIN SELECT RAISE(ABORT, 'no space (test)'); END").ok());
+  feed(*c, 10.0, 60);
+  EXPECT_GT(c->counters().store_errors, 0);
+  EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'alarm'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM movements WHERE kind = 'hold'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE '%\"kind\":\"alarm\"%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log"), 0);
+  EXPECT_EQ(line("VAX").held, 0);
+  ASSERT_TRUE(db_->exec("DROP TRIGGER temp.fail_holds").ok());
+  feed(*c, 10.0, 61);  // retried at the next tick: all of it, once
+  EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'alarm'"), 1);
+  EXPECT_EQ(count("SELECT wall_ms FROM zone_events WHERE kind = 'alarm'"), kWall0 + 60'000);
+  EXPECT_EQ(count("SELECT count(*) FROM movements WHERE kind = 'hold'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM holds"), 1);
+  EXPECT_EQ(line("VAX").held, 10);
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 8);  // none lost meanwhile
+}
+
 TEST_F(ColdChainTest, RepeatsUntilAcknowledgedThroughARequestRowThenTheExcursionIsRecorded) {
   auto c = make();
   ASSERT_TRUE(c->start(at(0)).ok());

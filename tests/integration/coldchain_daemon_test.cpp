@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "agent_process.hpp"
+#include "store/coldchain_store.hpp"
 #include "store/database.hpp"
 #include "test_support.hpp"
 
@@ -98,6 +99,51 @@ TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
     EXPECT_EQ(r.code, 0) << r.out << r.err;
     EXPECT_EQ(agent.stop(), 0);
   }
+}
+
+TEST(ColdChainDaemon, AnExcursionOpenWhenTheAgentWasKilledIsRecordedAtTheNextStart) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, cold_config(db));
+  {
+    // What a run SIGKILLed during an alarm leaves: its last zone state, with the excursion.
+    AgentProcess first(cfg, dir.file("first.log"));
+    ASSERT_TRUE(first.wait_for_log("cold chain: 1 zone(s)", 20s)) << first.log();
+    ::kill(first.pid(), SIGKILL);
+    first.wait_exit(10s);
+    auto d = store::Database::open(db, {});
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    coldchain::Excursion x;
+    x.seq = 1;
+    x.zone = "pharma-1";
+    x.limit_c = 8;
+    x.start = {1'000'000'000'000, 1'795'000'020'000, false};
+    x.peak_c = 11.5;
+    x.peak_probe = "p1";
+    x.degree_minutes = 42;
+    x.alarmed = true;
+    x.alarm_at = coldchain::Instant{1'900'000'000'000, 1'795'000'920'000, false};
+    x.cause = coldchain::AlarmCause::kContinuous;
+    json state{{"zone", "pharma-1"}, {"level", "alarm"}, {"probes", json::array()},
+               {"open_excursions", json::array({store::excursion_json(x, "pharma-1/high/old/1",
+                                                                       2'000'000'000'000)})}};
+    ASSERT_TRUE((*d)->transaction([&] {
+                     return store::save_zone_state(**d, "pharma-1", state, 1'795'001'020'000);
+                   }).ok());
+  }
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+  auto r = run_agent({"alarms", "--json", "-c", cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto alarms = json::parse(r.out);
+  ASSERT_EQ(alarms.size(), 1u) << r.out;
+  EXPECT_EQ(alarms[0]["id"], "pharma-1/high/old/1");
+  EXPECT_EQ(alarms[0]["ended"], "restart");
+  EXPECT_EQ(alarms[0]["open"], false);
+  EXPECT_EQ(alarms[0]["end"], "2026-11-18T11:23:40.000Z");  // the killed run's last state
+  EXPECT_DOUBLE_EQ(alarms[0]["peak_c"].get<double>(), 11.5);
+  EXPECT_EQ(audit_count(cfg, "excursion"), 1);
+  EXPECT_EQ(agent.stop(), 0);
 }
 
 TEST(ColdChainDaemon, WithoutZonesNothingColdChainHappens) {

@@ -55,7 +55,7 @@ Expected<Tail> chain_tail(Database& db) {
 
 }  // namespace
 
-Expected<std::int64_t> audit_append(Database& db, const AuditEntry& e) {
+Expected<std::int64_t> audit_append(Database& db, const AuditEntry& e, bool to_outbox) {
   auto tail = chain_tail(db);
   if (!tail) return tail.error();
   const std::int64_t seq = tail->seq + 1;
@@ -80,6 +80,7 @@ Expected<std::int64_t> audit_append(Database& db, const AuditEntry& e) {
     return st.error();
   if (auto st = db.set_meta("audit_last_seq", std::to_string(seq)); !st) return st.error();
   if (auto st = db.set_meta("audit_last_hash", hash); !st) return st.error();
+  if (!to_outbox) return seq;
   json rec{{"event", e.what},  {"audit_seq", seq}, {"who", e.who},       {"why", e.why},
            {"details", e.details}, {"prev_hash", tail->hash}, {"hash", hash}};
   auto out = outbox_append(db, "audit", "audit-" + std::to_string(seq) + "-" + hash.substr(0, 12),

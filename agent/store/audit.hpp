@@ -48,7 +48,9 @@ std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_v
                             std::string_view details, std::string_view prev_hash);
 
 // Appends `entry`; returns its seq. REQUIRES: a write transaction is open on `db`.
-Expected<std::int64_t> audit_append(Database& db, const AuditEntry& entry);
+// `to_outbox` false: no `audit` outbox record, for changes already reported on that stream in
+// the same transaction (an applied cloud command's own `{"event":"command"}` record).
+Expected<std::int64_t> audit_append(Database& db, const AuditEntry& entry, bool to_outbox = true);
 
 // Entries with at >= `since` (RFC 3339) when given, in seq order.
 Expected<std::vector<AuditRecord>> audit_list(Database& db, const std::optional<std::string>& since);

@@ -11,6 +11,7 @@
 
 #include "core/config.hpp"
 #include "core/json_fields.hpp"
+#include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
 #include "store/outbox.hpp"
 
@@ -256,8 +257,11 @@ Status CommandDesk::record(const Command& c, const json& reply) {
              {"args", c.args},
              {"ok", reply.value("ok", false)}};
   if (reply.contains("result")) audit["result"] = reply["result"];
+  // The audit trail too (docs/coldchain.md): its `audit` record is the one just written.
+  store::AuditEntry entry{"cloud", now, "command", "cloud command " + c.name, audit};
   auto seq = store::outbox_append(db_, "audit", "command:" + c.id, now, std::move(audit));
   if (!seq) return seq.error();
+  if (auto a = store::audit_append(db_, entry, false); !a) return a.error();
   return {};
 }
 

@@ -481,6 +481,9 @@ TEST_F(ColdChainTest, CloudCommandsReleaseAHoldOnceAndQueueAnAckTheTickApplies) 
   EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'acknowledged' AND who = 'QA Lee'"), 1);
   EXPECT_EQ(text("SELECT status FROM ack_requests"), "applied");
   EXPECT_EQ(text("SELECT source FROM ack_requests"), "cloud:c4");
+  // Each applied command is in the audit trail; its outbox record stays the desk's own.
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'command'"), 2);  // c1, c4
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'audit' AND id LIKE 'command:%'"), 2);
   auto v = store::audit_verify(*db_);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problem;

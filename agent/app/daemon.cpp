@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,12 +12,16 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "app/clock.hpp"
+#include "app/cold_chain.hpp"
 #include "app/log.hpp"
 #include "app/notify.hpp"
 #include "app/scan_intake.hpp"
 #include "app/store_access.hpp"
+#include "sensor/sensor.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
@@ -94,6 +99,63 @@ int run_daemon(LoadedConfig loaded) {
   } else {
     log::info("no mqtt section: cloud sync is off; records stay in the outbox");
   }
+  // Cold chain, when zones are configured (docs/coldchain.md, "In the running agent"). The
+  // probe drivers deliver raw readings to cold->on_reading on this loop; a 1 s timer ticks.
+  std::unique_ptr<ColdChain> cold;
+  boost::asio::steady_timer cold_timer(io);
+  std::function<void()> cold_tick;
+  auto config_text = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  if (!loaded.config.zones.empty()) {
+    if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                      "started with a changed config", wall_now());
+        !ch)
+      log::error("audit: " + ch.error().message);
+    ColdChainSettings cs;
+    cs.zones = loaded.config.zones;
+    cs.sensors = loaded.config.sensors;
+    cs.retention = loaded.config.retention;
+    ColdChainHooks ch;
+    ch.new_id = [] { return new_id(); };
+    ch.before_stock_change = [&] { commits.flush(); };
+    cold = std::make_unique<ColdChain>(**db, ledger, std::move(cs), std::move(ch));
+    if (auto st = cold->start(instant_now()); !st) {
+      log::error("cold chain: " + st.error().message);
+      return 1;
+    }
+    cold_tick = [&] {
+      cold_timer.expires_after(std::chrono::seconds(1));
+      cold_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        cold->tick(instant_now());
+        cold_tick();
+      });
+    };
+    cold_tick();
+    log::info("cold chain: " + std::to_string(loaded.config.zones.size()) + " zone(s), " +
+              std::to_string(loaded.config.sensors.size()) + " probe(s)");
+  }
+  // One driver per probe (drivers/sensor): raw readings go to the cold chain on this loop.
+  // Declared after `cold`, so they are gone before it is.
+  std::vector<std::unique_ptr<drivers::Sensor>> probes;
+  if (cold) {
+    for (const auto& sc : loaded.config.sensors) {
+      drivers::SensorEvents events;
+      events.reading = [&cold](coldchain::Reading raw) { cold->on_reading(std::move(raw)); };
+      events.status = [](bool is_error, std::string message) {  // names the probe
+        if (is_error)
+          log::warning(message);
+        else
+          log::info(message);
+      };
+      probes.push_back(drivers::make_sensor(io, sc, std::move(events), instant_now));
+    }
+  }
+
   // systemd: READY once the database is open and drivers started, WATCHDOG from the loop.
   auto systemd = ServiceManagerLink::from_environment(io, [&] {
     StatusFacts f{.skus = catalog->size(),
@@ -113,7 +175,12 @@ int run_daemon(LoadedConfig loaded) {
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping();
     scans.stop();
+    for (auto& p : probes) p->stop();
     commits.flush();
+    if (cold) {
+      cold_timer.cancel();
+      (void)cold->flush();
+    }
     if (cloud) {
       cloud->stop(std::chrono::seconds(5), [&] { io.stop(); });  // publish what is queued
     } else {
@@ -136,6 +203,15 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: database path changes take effect at the next restart");
         if (fresh.loaded->config.mqtt != loaded.config.mqtt)
           log::warning("reload: mqtt changes take effect at the next restart");
+        if (fresh.loaded->config.zones != loaded.config.zones ||
+            fresh.loaded->config.sensors != loaded.config.sensors ||
+            fresh.loaded->config.retention != loaded.config.retention)
+          log::warning("reload: zone, sensor and retention changes take effect at the next restart");
+        if (cold)
+          if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                            "config reloaded (SIGHUP)", wall_now());
+              !ch)
+            log::error("audit: " + ch.error().message);
         if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {
@@ -152,6 +228,7 @@ int run_daemon(LoadedConfig loaded) {
   wait_hup();
 
   scans.start();
+  for (auto& p : probes) p->start();
   log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
             " SKUs, synchronous=" + std::string(to_string(d.synchronous)) +
             (systemd.watchdog() ? ", watchdog ping every " +
@@ -160,6 +237,7 @@ int run_daemon(LoadedConfig loaded) {
   systemd.ready();
   io.run();
   commits.flush();
+  if (cold) (void)cold->flush();
   log::info("stopped");
   return 0;
 }

@@ -189,6 +189,7 @@ ConfigResult parse_config(std::string_view text) {
     const auto* zones = r.array("zones", false);
     const auto* sensors = r.array("sensors", false);
     coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
+    coldchain::read_retention(r.object("retention", false), p, c.retention);
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
     if (const auto* m = r.object("mqtt", false))
       read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);

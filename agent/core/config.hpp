@@ -42,6 +42,7 @@ struct Config {
   replenish::Settings replenish;  // policies, campaigns, surge, demand
   std::vector<coldchain::Zone> zones;            // cold-chain zones (docs/coldchain.md)
   std::vector<coldchain::SensorConfig> sensors;  // temperature probes, each in one zone
+  coldchain::Retention retention;                // how long cold-chain data is kept locally
   std::optional<MqttSettings> mqtt;  // cloud sync; absent = offline (core/mqtt_config.hpp)
 };
 

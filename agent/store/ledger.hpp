@@ -65,6 +65,13 @@ class Ledger {
   // quantity) are results, not errors, and do not stop the rest of the batch. An Error means
   // nothing in the batch was recorded (the transaction rolled back).
   Expected<std::vector<PostResult>> post(std::span<const MovementRequest> requests);
+  // Records one movement (and its outbox record) inside the caller's open write transaction,
+  // for changes that must commit together with other records (quality holds with their
+  // alarm). A rejected movement is a result; an Error leaves the rollback to the caller.
+  // REQUIRES: a write transaction is open on the Database.
+  Expected<PostResult> post_in_transaction(const MovementRequest& request) {
+    return post_one(request);
+  }
 
   Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku);
   Expected<std::vector<MovementRecord>> movements(const MovementFilter& filter);

@@ -128,13 +128,163 @@ CREATE TRIGGER commands_no_update BEFORE UPDATE ON commands
   BEGIN SELECT RAISE(ABORT, 'applied commands are append-only'); END;
 )sql";
 
-// v4: delivery marks. After PUBACK the publisher moves a stream's acked_seq instead of deleting
-// the records at once; delivered records are deleted later, when the publisher is idle.
+// v4: cold chain (docs/coldchain.md, "What the agent stores"). Readings and their per-minute
+// summaries (deleted only by retention, never updated); zone events and excursion records,
+// quality holds, acknowledgement requests from the CLI/cloud to the daemon, the zone state the
+// daemon publishes for `depot-agent zones`, and the hash-chained audit log.
 constexpr std::string_view kV4 = R"sql(
+CREATE TABLE readings(
+  seq                  INTEGER PRIMARY KEY,
+  probe                TEXT NOT NULL,
+  zone                 TEXT NOT NULL,
+  wall_ms              INTEGER NOT NULL,
+  mono_ns              INTEGER NOT NULL,
+  celsius              REAL,
+  quality              TEXT NOT NULL CHECK (quality IN ('good','implausible','crc_failed','no_data')),
+  reason               TEXT,
+  clock_unsynchronized INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX readings_time ON readings(wall_ms);
+CREATE INDEX readings_zone_time ON readings(zone, wall_ms);
+CREATE TRIGGER readings_no_update BEFORE UPDATE ON readings
+  BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
+
+-- One row per probe and minute (good readings only in min/max/mean; all in count columns).
+CREATE TABLE reading_minutes(
+  probe        TEXT NOT NULL,
+  minute_ms    INTEGER NOT NULL,
+  zone         TEXT NOT NULL,
+  min_c        REAL,
+  max_c        REAL,
+  mean_c       REAL,
+  count        INTEGER NOT NULL,
+  good         INTEGER NOT NULL,
+  PRIMARY KEY (probe, minute_ms)
+) WITHOUT ROWID;
+CREATE INDEX reading_minutes_time ON reading_minutes(minute_ms);
+CREATE TRIGGER reading_minutes_no_update BEFORE UPDATE ON reading_minutes
+  BEGIN SELECT RAISE(ABORT, 'reading summaries are append-only'); END;
+
+-- Zone events: warning, warning_cleared, alarm, alarm_repeat, cleared, probe_offline,
+-- probe_online, acknowledged. Each is also an `alarms` outbox record, same transaction.
+CREATE TABLE zone_events(
+  seq                  INTEGER PRIMARY KEY,
+  id                   TEXT NOT NULL UNIQUE,
+  zone                 TEXT NOT NULL,
+  kind                 TEXT NOT NULL,
+  side                 TEXT,
+  celsius              REAL,
+  probe                TEXT,
+  wall_ms              INTEGER NOT NULL,
+  mono_ns              INTEGER NOT NULL,
+  clock_unsynchronized INTEGER NOT NULL DEFAULT 0,
+  excursion            TEXT,
+  cause                TEXT,
+  repeat               INTEGER NOT NULL DEFAULT 0,
+  who                  TEXT,
+  comment              TEXT
+);
+CREATE INDEX zone_events_zone ON zone_events(zone, seq);
+CREATE TRIGGER zone_events_no_update BEFORE UPDATE ON zone_events
+  BEGIN SELECT RAISE(ABORT, 'zone events are append-only'); END;
+CREATE TRIGGER zone_events_no_delete BEFORE DELETE ON zone_events
+  BEGIN SELECT RAISE(ABORT, 'zone events are append-only'); END;
+
+-- Closed excursions (open ones are in zone_state). `ended` is 'closed' or 'restart' (the
+-- agent stopped while it was open: end is the last time the agent saw the zone).
+CREATE TABLE excursions(
+  id               TEXT PRIMARY KEY,
+  zone             TEXT NOT NULL,
+  side             TEXT NOT NULL,
+  limit_c          REAL NOT NULL,
+  start_wall_ms    INTEGER NOT NULL,
+  end_wall_ms      INTEGER NOT NULL,
+  duration_s       REAL NOT NULL,
+  out_of_range_s   REAL NOT NULL,
+  peak_c           REAL NOT NULL,
+  peak_probe       TEXT,
+  degree_minutes   REAL NOT NULL,
+  alarmed          INTEGER NOT NULL,
+  alarm_wall_ms    INTEGER,
+  cause            TEXT,
+  ack_who          TEXT,
+  ack_comment      TEXT,
+  ack_wall_ms      INTEGER,
+  ended            TEXT NOT NULL,
+  clock_unsynchronized INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX excursions_time ON excursions(start_wall_ms);
+CREATE TRIGGER excursions_no_update BEFORE UPDATE ON excursions
+  BEGIN SELECT RAISE(ABORT, 'excursion records are append-only'); END;
+CREATE TRIGGER excursions_no_delete BEFORE DELETE ON excursions
+  BEGIN SELECT RAISE(ABORT, 'excursion records are append-only'); END;
+
+-- Quality holds: stock put on hold when a zone alarmed. released/written_off grow as the
+-- hold is ended (each step is a ledger movement and an audit entry); never deleted.
+CREATE TABLE holds(
+  id           INTEGER PRIMARY KEY,
+  sku          TEXT NOT NULL REFERENCES skus(sku),
+  zone         TEXT NOT NULL,
+  qty          INTEGER NOT NULL CHECK (qty > 0),
+  excursion    TEXT NOT NULL,
+  movement_id  TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  released     INTEGER NOT NULL DEFAULT 0,
+  written_off  INTEGER NOT NULL DEFAULT 0,
+  closed_at    TEXT,
+  CHECK (released >= 0 AND written_off >= 0 AND released + written_off <= qty)
+);
+CREATE INDEX holds_open ON holds(sku) WHERE closed_at IS NULL;
+CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds
+  BEGIN SELECT RAISE(ABORT, 'holds are never deleted'); END;
+
+-- Alarm acknowledgements asked for by the CLI or the cloud; the daemon applies them to its
+-- zone monitor at its next tick and writes the outcome.
+CREATE TABLE ack_requests(
+  id           INTEGER PRIMARY KEY,
+  zone         TEXT NOT NULL,
+  who          TEXT NOT NULL,
+  comment      TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','applied','rejected')),
+  result       TEXT,
+  handled_at   TEXT
+);
+CREATE INDEX ack_requests_pending ON ack_requests(id) WHERE status = 'pending';
+
+-- What the daemon last knew per zone (level, probes, open excursions, MKT) as JSON.
+CREATE TABLE zone_state(
+  zone       TEXT PRIMARY KEY,
+  state      TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The audit trail: each entry's hash is SHA-256 of its canonical text, which includes the
+-- previous entry's hash (store/audit.hpp). Append-only.
+CREATE TABLE audit_log(
+  seq       INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  who       TEXT NOT NULL,
+  what      TEXT NOT NULL,
+  why       TEXT NOT NULL,
+  details   TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+// v5: delivery marks. After PUBACK the publisher moves a stream's acked_seq instead of deleting
+// the records at once; delivered records are deleted later, when the publisher is idle.
+constexpr std::string_view kV5 = R"sql(
 ALTER TABLE outbox_streams ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations{kV1, kV2, kV3, kV4};
+constexpr std::array<std::string_view, 5> kMigrations{kV1, kV2, kV3, kV4, kV5};
 
 }  // namespace
 

@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <set>
 
 #include "core/config.hpp"
 #include "core/json_fields.hpp"
+#include "store/audit.hpp"
+#include "store/coldchain_store.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::sync {
@@ -27,7 +30,7 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 // Commands named by the issue that depend on features not built yet.
 bool not_supported_yet(std::string_view name) {
   return starts_with(name, "campaign.") || starts_with(name, "reorder.") ||
-         starts_with(name, "hold.") || name == "alarm.ack";
+         starts_with(name, "hold.");
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -157,13 +160,43 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     if (auto s = r.identifier("sku", true)) a.sku = *s;
     r.finish();
     c.action = a;
+  } else if (name == "hold.release" || name == "hold.writeoff") {
+    ObjectReader r(c.args, "args", p);
+    HoldEndCommand a;
+    a.writeoff = name == "hold.writeoff";
+    if (auto n = r.integer("hold", true, 1, std::numeric_limits<std::int64_t>::max())) a.hold = *n;
+    if (auto n = r.integer("qty", false, 1, 1000000000)) a.qty = *n;
+    if (auto s = r.string("who", true)) {
+      if (s->empty()) p.add("args.who", "\"\" must name the person deciding");
+      a.who = *s;
+    }
+    if (auto s = r.string("why", true)) {
+      if (s->empty()) p.add("args.why", "\"\" must give the reason");
+      a.why = *s;
+    }
+    r.finish();
+    c.action = a;
+  } else if (name == "alarm.ack") {
+    ObjectReader r(c.args, "args", p);
+    AlarmAck a;
+    if (auto s = r.identifier("zone", true)) a.zone = *s;
+    if (auto s = r.string("who", true)) {
+      if (s->empty()) p.add("args.who", "\"\" must name the person acknowledging");
+      a.who = *s;
+    }
+    if (auto s = r.string("comment", true)) {
+      if (s->empty()) p.add("args.comment", "\"\" must say what was found or done");
+      a.comment = *s;
+    }
+    r.finish();
+    c.action = a;
   } else if (not_supported_yet(name)) {
     out.error = "command \"" + std::string(name) + "\" is not supported yet by this agent version";
     return out;
   } else {
     out.error = "unknown command \"" + std::string(name) +
                 "\" (known: stock.count, snapshot.request, config.get, catalog.upsert, "
-                "catalog.remove)";
+                "catalog.remove, hold.release, hold.writeoff, alarm.ack)";
     return out;
   }
   if (!p.empty()) {
@@ -224,8 +257,11 @@ Status CommandDesk::record(const Command& c, const json& reply) {
              {"args", c.args},
              {"ok", reply.value("ok", false)}};
   if (reply.contains("result")) audit["result"] = reply["result"];
+  // The audit trail too (docs/coldchain.md): its `audit` record is the one just written.
+  store::AuditEntry entry{"cloud", now, "command", "cloud command " + c.name, audit};
   auto seq = store::outbox_append(db_, "audit", "command:" + c.id, now, std::move(audit));
   if (!seq) return seq.error();
+  if (auto a = store::audit_append(db_, entry, false); !a) return a.error();
   return {};
 }
 
@@ -234,6 +270,8 @@ Expected<json> CommandDesk::apply(const Command& c) {
   if (std::holds_alternative<SnapshotRequest>(c.action)) return snapshot(c);
   if (const auto* a = std::get_if<CatalogUpsert>(&c.action)) return catalog_upsert(c, *a);
   if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
+  if (const auto* a = std::get_if<HoldEndCommand>(&c.action)) return hold_end(c, *a);
+  if (const auto* a = std::get_if<AlarmAck>(&c.action)) return alarm_ack(c, *a);
   // config.get changes nothing, but is still recorded (an audit trail of who read what).
   auto reply = make_reply(c.id, true, "", hooks_.config_summary);
   if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
@@ -403,6 +441,49 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
   if (hooks_.catalog_changed) hooks_.catalog_changed();
+  return reply;
+}
+
+Expected<json> CommandDesk::hold_end(const Command& c, const HoldEndCommand& a) {
+  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  auto body = [&]() -> Expected<json> {
+    store::HoldContext ctx;
+    ctx.now = hooks_.wall_now();
+    ctx.mono_ns = hooks_.mono_now_ns();
+    ctx.who = a.who;
+    ctx.source = "cloud";
+    // The movement id comes from the command id: a replay finds it posted (and the command
+    // recorded in the same transaction), so it is applied once.
+    auto h = store::end_hold(db_, ledger_, a.hold, a.writeoff ? store::HoldEnd::kWriteoff
+                                                              : store::HoldEnd::kRelease,
+                             a.qty, a.who, a.why, "cmd-" + c.id, ctx);
+    if (!h) return Error{"args: " + h.error().message};
+    auto reply = make_reply(c.id, true, "", store::hold_json(*h));
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
+  return reply;
+}
+
+Expected<json> CommandDesk::alarm_ack(const Command& c, const AlarmAck& a) {
+  if (std::find(hooks_.zones.begin(), hooks_.zones.end(), a.zone) == hooks_.zones.end()) {
+    std::string ids;
+    for (const auto& z : hooks_.zones) ids += (ids.empty() ? "" : ", ") + z;
+    return Error{"args.zone: \"" + a.zone + "\" is not a configured zone" +
+                 (ids.empty() ? std::string(" (no zones configured)") : " (configured: " + ids + ")")};
+  }
+  auto body = [&]() -> Expected<json> {
+    auto id = store::request_ack(db_, a.zone, a.who, a.comment, "cloud:" + c.id, hooks_.wall_now());
+    if (!id) return id.error();
+    auto reply = make_reply(c.id, true, "",
+                            json{{"zone", a.zone}, {"request", *id}, {"status", "queued"}});
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
   return reply;
 }
 

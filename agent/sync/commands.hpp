@@ -43,8 +43,21 @@ struct CatalogUpsert {
 struct CatalogRemove {
   std::string sku;
 };
-using CommandAction =
-    std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert, CatalogRemove>;
+// hold.release / hold.writeoff {"hold" >= 1, "who", "why", "qty"?}: ends a quality hold
+// (all that remains, or qty) through a release or writeoff movement, with an audit entry.
+struct HoldEndCommand {
+  bool writeoff = false;
+  std::int64_t hold = 0;
+  std::optional<std::int64_t> qty;
+  std::string who, why;
+};
+// alarm.ack {"zone", "who", "comment"}: queues an acknowledgement request for the zone's
+// alarms; the daemon's cold chain applies it at its next tick (docs/coldchain.md).
+struct AlarmAck {
+  std::string zone, who, comment;
+};
+using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
+                                   CatalogRemove, HoldEndCommand, AlarmAck>;
 
 struct Command {
   std::string id;
@@ -77,6 +90,7 @@ struct DeskHooks {
   std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
   std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
   nlohmann::json config_summary;              // what config.get answers
+  std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
 };
 
 class CommandDesk {
@@ -95,6 +109,8 @@ class CommandDesk {
   Expected<nlohmann::json> snapshot(const Command& c);
   Expected<nlohmann::json> catalog_upsert(const Command& c, const CatalogUpsert& a);
   Expected<nlohmann::json> catalog_remove(const Command& c, const CatalogRemove& a);
+  Expected<nlohmann::json> hold_end(const Command& c, const HoldEndCommand& a);
+  Expected<nlohmann::json> alarm_ack(const Command& c, const AlarmAck& a);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

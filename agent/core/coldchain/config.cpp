@@ -406,6 +406,16 @@ std::string_view to_string(Driver d) {
   return "sim";
 }
 
+void read_retention(const json* j, Problems& p, Retention& out) {
+  if (!j) return;
+  ObjectReader r(*j, "retention", p);
+  out.readings_days = r.integer_or("readings_days", out.readings_days, 1, 3650);
+  out.summary_days = r.integer_or("summary_days", out.summary_days, 1, 36500);
+  out.excursion_margin_min =
+      r.integer_or("excursion_margin_min", out.excursion_margin_min, 0, 1440);
+  r.finish();
+}
+
 void read_coldchain(const json* zones_json, const json* sensors_json, const json* catalog_json,
                     Problems& p, std::vector<Zone>& zones, std::vector<SensorConfig>& sensors) {
   // Every id a zone entry declared, valid or not, so a sensor naming a zone that had its

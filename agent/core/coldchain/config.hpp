@@ -152,6 +152,17 @@ void read_coldchain(const nlohmann::json* zones_json, const nlohmann::json* sens
                     const nlohmann::json* catalog_json, Problems& p, std::vector<Zone>& zones,
                     std::vector<SensorConfig>& sensors);
 
+// How long the agent keeps cold-chain data locally (config `retention`, docs/coldchain.md).
+struct Retention {
+  std::int64_t readings_days = 30;         // raw readings
+  std::int64_t summary_days = 400;         // per-minute summaries
+  std::int64_t excursion_margin_min = 60;  // raw readings this close to an excursion stay
+  bool operator==(const Retention&) const = default;
+};
+
+// Reads the `retention` object (`j` may be null: absent) into `r`.
+void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
+
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors);

@@ -294,6 +294,7 @@ void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<
 
 void ZoneMonitor::recompute_temperature() {
   std::vector<ProbeTemperature> current;
+  current.reserve(probes_.size());
   for (const auto& p : probes_) {
     if (p.state == ProbeState::kOnline && p.celsius) current.push_back({p.spec.id, *p.celsius});
   }

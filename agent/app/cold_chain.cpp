@@ -1,0 +1,477 @@
+#include "app/cold_chain.hpp"
+
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "app/clock.hpp"
+#include "app/log.hpp"
+#include "core/time.hpp"
+#include "store/audit.hpp"
+
+namespace depot::app {
+
+using nlohmann::json;
+namespace cc = coldchain;
+
+namespace {
+
+constexpr std::int64_t kMsPerMinute = 60'000;
+constexpr std::int64_t kMsPerDay = 86'400'000;
+constexpr std::int64_t kPruneEveryNs = 24LL * 3600 * cc::kNsPerSecond;
+constexpr std::int64_t kStateEveryNs = 10 * cc::kNsPerSecond;
+
+std::string rfc(std::int64_t wall_ms) { return timefmt::rfc3339_from_unix_ms(wall_ms); }
+
+std::int64_t minute_of(std::int64_t wall_ms) {
+  std::int64_t m = wall_ms / kMsPerMinute;
+  if (wall_ms < 0 && wall_ms % kMsPerMinute) --m;
+  return m * kMsPerMinute;
+}
+
+json opt(const std::optional<double>& v) { return v ? json(std::round(*v * 1000) / 1000) : json(); }
+
+}  // namespace
+
+Expected<bool> audit_config_change(store::Database& db, const std::string& path,
+                                   std::string_view config_text, std::string_view why,
+                                   std::string_view now) {
+  const auto sha = store::sha256_hex(config_text);
+  auto before = db.meta("config_sha256");
+  if (!before) return before.error();
+  if (*before && **before == sha) return false;
+  auto st = db.transaction([&]() -> Status {
+    store::AuditEntry a;
+    a.who = "agent";
+    a.at = std::string(now);
+    a.what = "config.change";
+    a.why = std::string(why);
+    a.details = {{"path", path},
+                 {"previous_sha256", *before ? json(**before) : json()},
+                 {"sha256", sha}};
+    if (auto r = store::audit_append(db, a); !r) return r.error();
+    return db.set_meta("config_sha256", sha);
+  });
+  if (!st) return st.error();
+  return true;
+}
+
+struct ColdChain::ZoneSlot {
+  explicit ZoneSlot(cc::Zone z, std::vector<cc::ProbeSpec> probes)
+      : monitor(std::move(z), std::move(probes)) {}
+  cc::ZoneMonitor monitor;
+};
+
+struct ColdChain::ProbeSlot {
+  ZoneSlot* zone = nullptr;
+  std::string zone_id;
+  cc::ProbeCheck check;
+  // The minute being summarised.
+  std::int64_t minute_ms = std::numeric_limits<std::int64_t>::min();
+  double min_c = 0, max_c = 0, sum_c = 0;
+  std::int64_t count = 0, good = 0;
+  std::optional<cc::Reading> last;  // the latest reading of any quality
+
+  void close_minute(std::vector<store::MinuteSummary>& out, const std::string& probe) {
+    if (count == 0) return;
+    store::MinuteSummary m;
+    m.probe = probe;
+    m.zone = zone_id;
+    m.minute_ms = minute_ms;
+    if (good > 0) {
+      m.min_c = min_c;
+      m.max_c = max_c;
+      m.mean_c = sum_c / static_cast<double>(good);
+    }
+    m.count = count;
+    m.good = good;
+    out.push_back(std::move(m));
+    count = good = 0;
+    sum_c = 0;
+  }
+};
+
+ColdChain::ColdChain(store::Database& db, store::Ledger& ledger, ColdChainSettings settings,
+                     ColdChainHooks hooks)
+    : db_(db), ledger_(ledger), settings_(std::move(settings)), hooks_(std::move(hooks)) {
+  run_id_ = hooks_.new_id ? hooks_.new_id() : std::string("run");
+  for (const auto& z : settings_.zones) {
+    zones_.push_back(
+        std::make_unique<ZoneSlot>(z, cc::probes_of(z.id, settings_.sensors)));
+  }
+  for (const auto& s : settings_.sensors) {
+    ProbeSlot p;
+    for (auto& z : zones_)
+      if (z->monitor.zone().id == s.zone) p.zone = z.get();
+    if (!p.zone) continue;
+    p.zone_id = s.zone;
+    p.check = s.check();
+    probes_.emplace(s.id, std::move(p));
+  }
+  buffer_.reserve(settings_.flush_max_readings);
+}
+
+ColdChain::~ColdChain() = default;
+
+const cc::ZoneMonitor* ColdChain::monitor(std::string_view zone) const {
+  for (const auto& z : zones_)
+    if (z->monitor.zone().id == zone) return &z->monitor;
+  return nullptr;
+}
+
+std::string ColdChain::excursion_id(const cc::Excursion& x) const {
+  return x.zone + "/" + std::string(cc::to_string(x.side)) + "/" + run_id_ + "/" +
+         std::to_string(x.seq);
+}
+
+Status ColdChain::start(const cc::Instant& now) {
+  started_ = true;
+  last_ = now;
+  auto states = store::load_zone_states(db_);
+  if (!states) return states.error();
+  const auto now_s = rfc(now.wall_ms);
+  auto st = db_.transaction([&]() -> Status {
+    for (auto& [state, updated_ms] : *states) {
+      const auto& open = state.value("open_excursions", json::array());
+      for (auto rec : open) {
+        if (!rec.is_object() || !rec.contains("id")) continue;
+        rec["end"] = rfc(updated_ms);
+        rec["end_wall_ms"] = updated_ms;
+        if (auto s = store::insert_excursion(db_, rec, "restart", now_s); !s) return s;
+      }
+    }
+    auto del = db_.exec("DELETE FROM zone_state");
+    if (!del) return del;
+    for (const auto& z : zones_)
+      if (auto s = store::save_zone_state(db_, z->monitor.zone().id, zone_state(*z, now),
+                                          now.wall_ms);
+          !s)
+        return s;
+    return {};
+  });
+  return st;
+}
+
+void ColdChain::on_reading(cc::Reading raw) {
+  auto it = probes_.find(raw.probe);
+  if (it == probes_.end()) {
+    ++counters_.unknown_probe;
+    return;
+  }
+  auto& p = it->second;
+  cc::Reading r = cc::check_reading(std::move(raw), p.check);
+  ++counters_.readings;
+  // Per-minute summary (by wall time: what people read the summaries by).
+  const auto minute = minute_of(r.wall_ms);
+  if (minute != p.minute_ms) {
+    p.close_minute(minutes_, it->first);
+    p.minute_ms = minute;
+  }
+  ++p.count;
+  if (r.quality == cc::Quality::kGood) {
+    if (p.good == 0) p.min_c = p.max_c = r.celsius;
+    p.min_c = std::min(p.min_c, r.celsius);
+    p.max_c = std::max(p.max_c, r.celsius);
+    p.sum_c += r.celsius;
+    ++p.good;
+  }
+  p.last = r;
+  buffer_.push_back({r, p.zone_id});
+  auto events = p.zone->monitor.on_reading(r);
+  const auto at = r.at();
+  if (!events.empty() || !p.zone->monitor.closed_excursions().empty())
+    handle(*p.zone, std::move(events), at);
+  if (buffer_.size() >= settings_.flush_max_readings) (void)flush();
+}
+
+void ColdChain::handle(ZoneSlot& z, std::vector<cc::Event> events, const cc::Instant& now) {
+  for (auto& e : events) {
+    std::string xid;
+    if (e.excursion) {
+      xid = excursion_id(*e.excursion);
+    } else if (e.side) {
+      if (const auto& open = z.monitor.open_excursion(*e.side)) xid = excursion_id(*open);
+    }
+    pending_.push_back({std::move(e), std::move(xid)});
+  }
+  for (const auto& x : z.monitor.take_closed_excursions()) {
+    const auto end_ns = x.end ? x.end->mono_ns : now.mono_ns;
+    closed_.push_back(store::excursion_json(x, excursion_id(x), end_ns));
+  }
+  counters_.events += static_cast<std::int64_t>(events.size());
+  state_dirty_ = true;
+  if (auto st = commit_pending(now); !st) {
+    ++counters_.store_errors;
+    log::error("cold chain: storing zone events failed (retried at the next tick): " +
+               st.error().message);
+  }
+}
+
+Status ColdChain::write_readings() {
+  if (!buffer_.empty()) {
+    if (auto st = store::insert_readings(db_, buffer_, settings_.telemetry,
+                                         "readings-" + (hooks_.new_id ? hooks_.new_id() : run_id_),
+                                         rfc(buffer_.back().reading.wall_ms));
+        !st)
+      return st;
+  }
+  if (!minutes_.empty())
+    if (auto st = store::insert_minutes(db_, minutes_); !st) return st;
+  return {};
+}
+
+Status ColdChain::commit_pending(const cc::Instant& now) {
+  if (pending_.empty() && closed_.empty()) return {};
+  const bool alarm = std::any_of(pending_.begin(), pending_.end(), [](const PendingEvent& p) {
+    return p.event.kind == cc::EventKind::kAlarm;
+  });
+  if (alarm && hooks_.before_stock_change) hooks_.before_stock_change();
+  const auto now_s = rfc(now.wall_ms);
+  std::int64_t holds = 0;
+  auto st = db_.transaction([&]() -> Status {
+    // The readings that led here commit with the events they caused.
+    if (auto s = write_readings(); !s) return s;
+    for (const auto& p : pending_) {
+      const auto& e = p.event;
+      const auto id = "zev-" + (hooks_.new_id ? hooks_.new_id() : run_id_ + std::to_string(e.at.mono_ns));
+      if (auto s = store::insert_zone_event(db_, e, id, p.excursion_id); !s) return s;
+      if (e.kind == cc::EventKind::kAlarm) {
+        store::HoldContext ctx;
+        ctx.now = rfc(e.at.wall_ms);
+        ctx.mono_ns = e.at.mono_ns;
+        auto placed = store::place_holds(db_, ledger_, e.zone, p.excursion_id,
+                                         "hold-" + p.excursion_id, ctx);
+        if (!placed) return placed.error();
+        holds += static_cast<std::int64_t>(placed->size());
+      } else if (e.kind == cc::EventKind::kAcknowledged) {
+        store::AuditEntry a;
+        a.who = e.who;
+        a.at = rfc(e.at.wall_ms);
+        a.what = "alarm.ack";
+        a.why = e.comment;
+        a.details = {{"zone", e.zone},
+                     {"excursion", p.excursion_id},
+                     {"side", e.side ? json(cc::to_string(*e.side)) : json()}};
+        if (e.excursion)
+          a.details["excursion_record"] = store::excursion_json(*e.excursion, p.excursion_id, e.at.mono_ns);
+        if (auto r = store::audit_append(db_, a); !r) return r.error();
+      }
+    }
+    for (const auto& x : closed_)
+      if (auto s = store::insert_excursion(db_, x, "closed", now_s); !s) return s;
+    return {};
+  });
+  if (!st) return st;
+  counters_.holds += holds;
+  for (const auto& p : pending_) {
+    const auto& e = p.event;
+    if (e.kind == cc::EventKind::kProbeOffline || e.kind == cc::EventKind::kProbeOnline)
+      log::warning("cold chain: " + e.zone + ": probe " + e.probe + " " +
+                   std::string(cc::to_string(e.kind)));
+    else if (e.kind != cc::EventKind::kAcknowledged)
+      log::warning("cold chain: zone " + e.zone + " " + std::string(cc::to_string(e.kind)) +
+                   (e.side ? " (" + std::string(cc::to_string(*e.side)) + ")" : "") +
+                   (e.celsius ? " at " + cc::format_celsius(*e.celsius) + " C" : ""));
+  }
+  if (holds) log::warning("cold chain: " + std::to_string(holds) + " SKU(s) put on quality hold");
+  pending_.clear();
+  closed_.clear();
+  buffer_.clear();
+  minutes_.clear();
+  return {};
+}
+
+Status ColdChain::flush() {
+  if (buffer_.empty() && minutes_.empty()) return {};
+  auto st = db_.transaction([&] { return write_readings(); });
+  if (!st) {
+    ++counters_.store_errors;
+    log::error("cold chain: storing readings failed (kept for the next commit): " +
+               st.error().message);
+    return st;
+  }
+  ++counters_.flushes;
+  buffer_.clear();
+  minutes_.clear();
+  return {};
+}
+
+void ColdChain::apply_acks(const cc::Instant& now) {
+  auto acks = store::pending_acks(db_);
+  if (!acks) {
+    log::error("cold chain: reading acknowledgement requests: " + acks.error().message);
+    return;
+  }
+  for (const auto& a : *acks) {
+    ZoneSlot* slot = nullptr;
+    for (auto& z : zones_)
+      if (z->monitor.zone().id == a.zone) slot = z.get();
+    std::string result;
+    bool applied = false;
+    if (!slot) {
+      result = "zone \"" + a.zone + "\" is not a configured zone";
+    } else {
+      auto events = slot->monitor.acknowledge(a.who, a.comment, now);
+      if (!events) {
+        result = events.error().message;
+      } else {
+        applied = true;
+        int n = 0;
+        for (const auto& e : *events)
+          if (e.kind == cc::EventKind::kAcknowledged) ++n;
+        result = "acknowledged " + std::to_string(n) + " alarm(s) of zone " + a.zone;
+        handle(*slot, std::move(*events), now);
+      }
+    }
+    auto st = db_.transaction(
+        [&] { return store::finish_ack(db_, a.id, applied, result, rfc(now.wall_ms)); });
+    if (!st) log::error("cold chain: recording acknowledgement " + std::to_string(a.id) + ": " +
+                        st.error().message);
+    else
+      log::info("cold chain: acknowledgement request " + std::to_string(a.id) + " by " + a.who +
+                ": " + result);
+  }
+}
+
+json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
+  const auto& m = z.monitor;
+  json probes = json::array();
+  for (const auto& ps : m.probes()) {
+    json p{{"id", ps.spec.id},
+           {"state", cc::to_string(ps.state)},
+           {"celsius", opt(ps.celsius)},
+           {"counts",
+            {{"good", ps.counts.good},
+             {"implausible", ps.counts.implausible},
+             {"crc_failed", ps.counts.crc_failed},
+             {"no_data", ps.counts.no_data},
+             {"out_of_order", ps.counts.out_of_order},
+             {"while_offline", ps.counts.while_offline}}}};
+    auto it = probes_.find(ps.spec.id);
+    if (it != probes_.end() && it->second.last) {
+      const auto& r = *it->second.last;
+      const bool has_value = r.quality == cc::Quality::kGood || r.quality == cc::Quality::kImplausible;
+      p["last"] = {{"celsius", has_value ? opt(r.celsius) : json()},
+                   {"quality", cc::to_string(r.quality)},
+                   {"reason", r.reason},
+                   {"at", rfc(r.wall_ms)},
+                   {"wall_ms", r.wall_ms},
+                   {"clock_unsynchronized", r.flags.clock_unsynchronized}};
+    } else {
+      p["last"] = nullptr;
+    }
+    probes.push_back(std::move(p));
+  }
+  json open = json::array();
+  for (auto side : {cc::Side::kHigh, cc::Side::kLow})
+    if (const auto& x = m.open_excursion(side)) open.push_back(store::excursion_json(*x, excursion_id(*x), now.mono_ns));
+  const auto& t = m.temperature();
+  return json{{"zone", m.zone().id},
+              {"level", cc::to_string(m.level())},
+              {"high", cc::to_string(m.level(cc::Side::kHigh))},
+              {"low", cc::to_string(m.level(cc::Side::kLow))},
+              {"min_c", opt(m.zone().min_c)},
+              {"max_c", opt(m.zone().max_c)},
+              {"temperature",
+               {{"high_c", opt(t.high_c)},
+                {"high_probe", t.high_probe},
+                {"low_c", opt(t.low_c)},
+                {"low_probe", t.low_probe}}},
+              {"probes", std::move(probes)},
+              {"open_excursions", std::move(open)},
+              {"mkt_24h_c", opt(m.mkt().last_24h_c(now.mono_ns))},
+              {"mkt_30d_c", opt(m.mkt().last_30d_c(now.mono_ns))},
+              {"mkt_24h_covered_s", m.mkt().day().covered_s(now.mono_ns)},
+              {"updated_at", rfc(now.wall_ms)},
+              {"clock_unsynchronized", now.clock_unsynchronized},
+              {"run", run_id_}};
+}
+
+void ColdChain::prune_step(const cc::Instant& now) {
+  // A wall clock not yet synchronised could be years off: never delete by it.
+  if (now.clock_unsynchronized) return;
+  if (!pruning_) {
+    if (next_prune_mono_ns_ && now.mono_ns < *next_prune_mono_ns_) return;
+    pruning_ = true;
+  }
+  const auto& r = settings_.retention;
+  auto res = store::prune_coldchain(db_, now.wall_ms - r.readings_days * kMsPerDay,
+                                    now.wall_ms - r.summary_days * kMsPerDay,
+                                    r.excursion_margin_min * kMsPerMinute,
+                                    settings_.prune_batch_rows);
+  if (!res) {
+    log::error("cold chain: retention: " + res.error().message);
+    pruning_ = false;
+    next_prune_mono_ns_ = now.mono_ns + 3600LL * cc::kNsPerSecond;
+    return;
+  }
+  counters_.pruned_readings += res->readings;
+  counters_.pruned_minutes += res->minutes;
+  if (!res->more) {
+    pruning_ = false;
+    next_prune_mono_ns_ = now.mono_ns + kPruneEveryNs;
+    if (counters_.pruned_readings || counters_.pruned_minutes)
+      log::info("cold chain: retention removed " + std::to_string(counters_.pruned_readings) +
+                " readings and " + std::to_string(counters_.pruned_minutes) +
+                " minute summaries so far");
+  }
+}
+
+void ColdChain::tick(const cc::Instant& now) {
+  if (!started_) (void)start(now);
+  last_ = now;
+  for (auto& z : zones_) {
+    auto events = z->monitor.on_tick(now);
+    if (!events.empty() || !z->monitor.closed_excursions().empty())
+      handle(*z, std::move(events), now);
+  }
+  apply_acks(now);
+  if (!pending_.empty() || !closed_.empty()) {
+    if (auto st = commit_pending(now); !st) {
+      ++counters_.store_errors;
+      log::error("cold chain: storing zone events failed: " + st.error().message);
+    }
+  }
+  // Minutes that ended without a later reading of their probe.
+  const auto minute = minute_of(now.wall_ms);
+  for (auto& [id, p] : probes_)
+    if (p.count > 0 && p.minute_ms < minute) p.close_minute(minutes_, id);
+  // The zone state after events, otherwise every 10 s (building it for every zone every
+  // second would cost more than the readings themselves); a commit only when there is
+  // something to write (no fsync per idle second: flash storage wears).
+  const bool save_state = state_dirty_ || !state_saved_ ||
+                          now.mono_ns - last_state_mono_ns_ >= kStateEveryNs;
+  if (!save_state && buffer_.empty() && minutes_.empty()) {
+    prune_step(now);
+    return;
+  }
+  auto st = db_.transaction([&]() -> Status {
+    if (auto s = write_readings(); !s) return s;
+    if (!save_state) return {};
+    for (const auto& z : zones_)
+      if (auto s = store::save_zone_state(db_, z->monitor.zone().id, zone_state(*z, now),
+                                          now.wall_ms);
+          !s)
+        return s;
+    return {};
+  });
+  if (st && save_state) {
+    last_state_mono_ns_ = now.mono_ns;
+    state_saved_ = true;
+    state_dirty_ = false;
+  }
+  if (!st) {
+    ++counters_.store_errors;
+    log::error("cold chain: storing readings failed (kept for the next commit): " +
+               st.error().message);
+  } else {
+    ++counters_.flushes;
+    buffer_.clear();
+    minutes_.clear();
+  }
+  prune_step(now);
+}
+
+}  // namespace depot::app

@@ -1,0 +1,685 @@
+#include "app/coldchain_cli.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "app/args.hpp"
+#include "app/clock.hpp"
+#include "app/config_file.hpp"
+#include "app/store_access.hpp"
+#include "core/coldchain/logger_csv.hpp"
+#include "core/coldchain/mkt.hpp"
+#include "core/time.hpp"
+#include "store/audit.hpp"
+#include "store/coldchain_store.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::app {
+
+const char* const kColdChainUsage = R"(  zones      [-c FILE] [--json]           each zone's state, last reading per probe, open
+                                       excursions, MKT 24 h / 30 d (as the agent last saved)
+  alarms     [-c FILE] [--open] [--json]
+                                       alarms: open ones, then recorded ones, newest first
+  alarms ack ZONE --who NAME --comment TEXT [-c FILE] [--wait-s N]
+                                       acknowledge ZONE's alarms (applied by the running agent)
+  holds      [-c FILE] [--open] [--json]
+                                       quality holds placed when a zone alarmed
+  holds release|writeoff HOLD_ID --who NAME --why TEXT [--qty N] [-c FILE] [--json]
+                                       end a hold: stock is fine (release) or destroyed
+  audit      [-c FILE] [--since T] [--json]
+                                       the audit trail, oldest first
+  audit verify [-c FILE]               check the audit trail's hash chain
+  coldchain  --zone Z --csv FILE [-c FILE] [--max-gap-s N] [--json]
+                                       judge a data-logger export by zone Z's rules
+)";
+
+namespace {
+
+using nlohmann::json;
+namespace cc = coldchain;
+
+constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
+const OptionSpec kConfig{"--config", true, "-c"};
+const OptionSpec kJson{"--json", false, ""};
+
+struct Ctx {
+  std::ostream& out;
+  std::ostream& err;
+  std::string cmd;
+};
+
+std::optional<std::int64_t> to_int(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<LoadedConfig> load(const Args& a, Ctx& c) {
+  auto path = a.get("--config").value_or(kDefaultConfigPath);
+  auto r = load_config_file(path);
+  if (!r.loaded) {
+    c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
+          << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";
+    for (const auto& p : r.problems) c.err << "  " << p << "\n";
+    return std::nullopt;
+  }
+  return std::move(r.loaded);
+}
+
+std::unique_ptr<store::Database> open_db(const LoadedConfig& cfg, bool write, Ctx& c) {
+  auto db = write ? open_for_writing(cfg) : open_for_reading(cfg);
+  if (!db) {
+    c.err << "depot-agent " << c.cmd << ": " << db.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*db);
+}
+
+std::string fmt_c(const json& v) {
+  return v.is_number() ? cc::format_celsius(v.get<double>()) + " C" : "-";
+}
+
+std::string age_text(std::int64_t ms) {
+  if (ms < 0) ms = 0;
+  auto s = ms / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+// --- zones ---
+
+int cmd_zones(const Args& a, Ctx& c) {
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_db(*cfg, false, c);
+  if (!db) return kFailure;
+  auto states = store::load_zone_states(*db);
+  if (!states) {
+    c.err << "depot-agent zones: " << states.error().message << "\n";
+    return kFailure;
+  }
+  const auto now = now_ms();
+  json list = json::array();
+  for (const auto& z : cfg->config.zones) {
+    json entry;
+    for (const auto& [s, updated] : *states)
+      if (s.value("zone", "") == z.id) {
+        entry = s;
+        entry["state_age_s"] = (now - updated) / 1000;
+      }
+    if (entry.is_null())
+      entry = {{"zone", z.id}, {"level", nullptr}, {"probes", json::array()},
+               {"open_excursions", json::array()}, {"mkt_24h_c", nullptr},
+               {"mkt_30d_c", nullptr}, {"updated_at", nullptr}};
+    for (auto& p : entry["probes"])
+      if (p.contains("last") && p["last"].is_object())
+        p["last"]["age_s"] = (now - p["last"].value("wall_ms", now)) / 1000;
+    entry.erase("run");
+    list.push_back(std::move(entry));
+  }
+  if (a.has("--json")) {
+    c.out << list.dump(2) << "\n";
+    return kOk;
+  }
+  if (list.empty()) {
+    c.out << "no zones configured\n";
+    return kOk;
+  }
+  for (const auto& z : list) {
+    c.out << "zone " << z["zone"].get<std::string>() << ": ";
+    if (z["level"].is_null()) {
+      c.out << "no state yet (the agent has not run with this zone)\n";
+      continue;
+    }
+    c.out << z["level"].get<std::string>();
+    c.out << "   MKT 24h " << fmt_c(z["mkt_24h_c"]) << ", 30d " << fmt_c(z["mkt_30d_c"]);
+    c.out << "   (as of " << z["updated_at"].get<std::string>();
+    if (z.value("state_age_s", 0) > 30)
+      c.out << ", " << age_text(z.value("state_age_s", std::int64_t{0}) * 1000)
+            << " ago: is the agent running?";
+    c.out << ")\n";
+    for (const auto& p : z["probes"]) {
+      c.out << "  probe " << std::left << std::setw(16) << p["id"].get<std::string>() << std::setw(9)
+            << p["state"].get<std::string>();
+      if (p["last"].is_object()) {
+        const auto& l = p["last"];
+        c.out << " last " << fmt_c(l["celsius"]) << " " << l["quality"].get<std::string>() << " "
+              << age_text(l.value("age_s", std::int64_t{0}) * 1000) << " ago";
+        if (!l.value("reason", "").empty()) c.out << " (" << l["reason"].get<std::string>() << ")";
+      } else {
+        c.out << " no reading yet";
+      }
+      c.out << "\n";
+    }
+    for (const auto& x : z["open_excursions"]) {
+      c.out << "  OPEN EXCURSION " << x["side"].get<std::string>() << " since "
+            << x["start"].get<std::string>() << ": peak " << fmt_c(x["peak_c"]) << ", "
+            << x["degree_minutes"].get<double>() << " C*min"
+            << (x.value("alarmed", false) ? ", ALARM" : "")
+            << (x["acknowledged"].is_object()
+                    ? " (acknowledged by " + x["acknowledged"]["who"].get<std::string>() + ")"
+                    : "")
+            << "\n";
+    }
+  }
+  return kOk;
+}
+
+// --- alarms ---
+
+bool agent_running(const LoadedConfig& cfg) {
+  const auto lock_path = cfg.database_path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  if (!held) ::flock(fd, LOCK_UN);
+  ::close(fd);
+  return held;
+}
+
+int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
+  auto who = a.get("--who");
+  auto comment = a.get("--comment");
+  if (!who || who->empty()) {
+    c.err << "depot-agent alarms ack: --who: required (the person acknowledging)\n";
+    return kBadInput;
+  }
+  if (!comment || comment->empty()) {
+    c.err << "depot-agent alarms ack: --comment: required (what was found or done)\n";
+    return kBadInput;
+  }
+  std::int64_t wait_s = 5;
+  if (auto w = a.get("--wait-s")) {
+    auto n = to_int(*w);
+    if (!n || *n < 0 || *n > 600) {
+      c.err << "depot-agent alarms ack: --wait-s: \"" << *w << "\" must be 0 to 600\n";
+      return kBadInput;
+    }
+    wait_s = *n;
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  bool known = false;
+  std::string ids;
+  for (const auto& z : cfg->config.zones) {
+    known |= z.id == zone;
+    ids += (ids.empty() ? "" : ", ") + z.id;
+  }
+  if (!known) {
+    c.err << "depot-agent alarms ack: ZONE: \"" << zone << "\" is not a configured zone"
+          << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")") << "\n";
+    return kBadInput;
+  }
+  if (!agent_running(*cfg)) {
+    c.err << "depot-agent alarms ack: no agent is running on " << cfg->database_path
+          << ": alarms live in the running agent (an alarm open when it stopped was closed "
+             "at its restart; see 'depot-agent alarms')\n";
+    return kFailure;
+  }
+  auto db = open_db(*cfg, true, c);
+  if (!db) return kFailure;
+  auto id = db->transaction(
+      [&] { return store::request_ack(*db, zone, *who, *comment, "cli", wall_now()); });
+  if (!id) {
+    c.err << "depot-agent alarms ack: " << id.error().message << "\n";
+    return kFailure;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  for (;;) {
+    auto r = store::find_ack(*db, *id);
+    if (r && *r && (*r)->status != "pending") {
+      if ((*r)->status == "applied") {
+        c.out << (*r)->result.value_or("acknowledged") << " (request " << *id << ", by " << *who
+              << ")\n";
+        return kOk;
+      }
+      c.err << "depot-agent alarms ack: refused by the agent: " << (*r)->result.value_or("")
+            << "\n";
+      return kFailure;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  c.err << "depot-agent alarms ack: request " << *id << " is queued; the agent did not apply it "
+        << "within " << wait_s << " s. It applies it at its next tick; check with "
+        << "'depot-agent alarms'.\n";
+  return kFailure;
+}
+
+int cmd_alarms(const Args& a, Ctx& c) {
+  const auto& pos = a.positional();
+  if (!pos.empty()) {
+    if (pos[0] != "ack") {
+      c.err << "depot-agent alarms: unexpected argument \"" << pos[0] << "\" (did you mean 'alarms ack ZONE'?)\n";
+      return kBadInput;
+    }
+    if (pos.size() != 2) {
+      c.err << "depot-agent alarms ack: expects one ZONE\n";
+      return kBadInput;
+    }
+    return cmd_alarms_ack(a, c, pos[1]);
+  }
+  if (a.has("--who") || a.has("--comment") || a.has("--wait-s")) {
+    c.err << "depot-agent alarms: --who/--comment/--wait-s go with 'alarms ack ZONE'\n";
+    return kBadInput;
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_db(*cfg, false, c);
+  if (!db) return kFailure;
+  json list = json::array();
+  auto states = store::load_zone_states(*db);
+  if (!states) {
+    c.err << "depot-agent alarms: " << states.error().message << "\n";
+    return kFailure;
+  }
+  for (const auto& [s, updated] : *states)
+    for (auto x : s.value("open_excursions", json::array()))
+      if (x.value("alarmed", false)) {
+        x["open"] = true;
+        list.push_back(std::move(x));
+      }
+  if (!a.has("--open")) {
+    auto closed = store::list_excursions(*db, true, 0);
+    if (!closed) {
+      c.err << "depot-agent alarms: " << closed.error().message << "\n";
+      return kFailure;
+    }
+    for (auto& x : *closed) {
+      x["open"] = false;
+      list.push_back(std::move(x));
+    }
+  }
+  if (a.has("--json")) {
+    c.out << list.dump(2) << "\n";
+    return kOk;
+  }
+  if (list.empty()) {
+    c.out << (a.has("--open") ? "no open alarms\n" : "no alarms recorded\n");
+    return kOk;
+  }
+  for (const auto& x : list) {
+    c.out << (x["open"].get<bool>() ? "OPEN    " : "ended   ") << std::left << std::setw(12)
+          << x["zone"].get<std::string>() << std::setw(5) << x["side"].get<std::string>()
+          << " from " << x["start"].get<std::string>();
+    if (!x["end"].is_null()) c.out << " to " << x["end"].get<std::string>();
+    c.out << "  peak " << fmt_c(x["peak_c"]) << "  " << x["degree_minutes"].get<double>()
+          << " C*min  cause " << x.value("cause", json("-")).get<std::string>();
+    if (x.contains("ended") && x["ended"] == "restart") c.out << "  [closed at agent restart]";
+    if (x["acknowledged"].is_object())
+      c.out << "  acked by " << x["acknowledged"]["who"].get<std::string>() << ": "
+            << x["acknowledged"]["comment"].get<std::string>();
+    else
+      c.out << "  NOT ACKNOWLEDGED";
+    c.out << "\n";
+  }
+  return kOk;
+}
+
+// --- holds ---
+
+int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& id_s) {
+  const char* verb = how == store::HoldEnd::kRelease ? "release" : "writeoff";
+  auto id = to_int(id_s);
+  if (!id || *id <= 0) {
+    c.err << "depot-agent holds " << verb << ": HOLD_ID: \"" << id_s
+          << "\" must be a hold id (a positive integer; see 'depot-agent holds --open')\n";
+    return kBadInput;
+  }
+  auto who = a.get("--who"), why = a.get("--why");
+  if (!who || who->empty()) {
+    c.err << "depot-agent holds " << verb << ": --who: required (the person deciding)\n";
+    return kBadInput;
+  }
+  if (!why || why->empty()) {
+    c.err << "depot-agent holds " << verb << ": --why: required (the reason, for the audit trail)\n";
+    return kBadInput;
+  }
+  std::optional<std::int64_t> qty;
+  if (auto q = a.get("--qty")) {
+    qty = to_int(*q);
+    if (!qty || *qty <= 0) {
+      c.err << "depot-agent holds " << verb << ": --qty: \"" << *q << "\" must be a positive integer\n";
+      return kBadInput;
+    }
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_db(*cfg, true, c);
+  if (!db) return kFailure;
+  store::Ledger ledger(*db);
+  store::HoldContext ctx;
+  ctx.now = wall_now();
+  ctx.mono_ns = mono_now_ns();
+  ctx.who = *who;
+  ctx.source = "cli";
+  auto r = db->transaction([&] {
+    return store::end_hold(*db, ledger, *id, how, qty, *who, *why,
+                           std::string(verb) + "-" + new_id(), ctx);
+  });
+  if (!r) {
+    c.err << "depot-agent holds " << verb << ": " << r.error().message << "\n";
+    return kBadInput;
+  }
+  auto stock = ledger.stock(r->sku);
+  if (a.has("--json")) {
+    json j = store::hold_json(*r);
+    if (stock && !stock->empty())
+      j["stock"] = {{"on_hand", (*stock)[0].line.on_hand},
+                    {"held", (*stock)[0].line.held},
+                    {"available", (*stock)[0].line.available()}};
+    c.out << j.dump(2) << "\n";
+    return kOk;
+  }
+  c.out << "hold " << r->id << " (" << r->sku << "): "
+        << (how == store::HoldEnd::kRelease ? "released " : "written off ")
+        << (qty ? std::to_string(*qty) : std::string("all remaining")) << "; remaining on hold "
+        << r->remaining() << (r->closed_at ? " (closed)" : "") << "\n";
+  if (stock && !stock->empty())
+    c.out << r->sku << ": on hand " << (*stock)[0].line.on_hand << ", held "
+          << (*stock)[0].line.held << ", available " << (*stock)[0].line.available() << "\n";
+  return kOk;
+}
+
+int cmd_holds(const Args& a, Ctx& c) {
+  const auto& pos = a.positional();
+  if (!pos.empty()) {
+    if (pos[0] != "release" && pos[0] != "writeoff") {
+      c.err << "depot-agent holds: unexpected argument \"" << pos[0]
+            << "\" (expected 'release' or 'writeoff')\n";
+      return kBadInput;
+    }
+    if (pos.size() != 2) {
+      c.err << "depot-agent holds " << pos[0] << ": expects one HOLD_ID\n";
+      return kBadInput;
+    }
+    return cmd_holds_end(a, c, pos[0] == "release" ? store::HoldEnd::kRelease : store::HoldEnd::kWriteoff,
+                         pos[1]);
+  }
+  if (a.has("--who") || a.has("--why") || a.has("--qty")) {
+    c.err << "depot-agent holds: --who/--why/--qty go with 'holds release|writeoff HOLD_ID'\n";
+    return kBadInput;
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_db(*cfg, false, c);
+  if (!db) return kFailure;
+  auto holds = store::list_holds(*db, a.has("--open"));
+  if (!holds) {
+    c.err << "depot-agent holds: " << holds.error().message << "\n";
+    return kFailure;
+  }
+  if (a.has("--json")) {
+    json list = json::array();
+    for (const auto& h : *holds) list.push_back(store::hold_json(h));
+    c.out << list.dump(2) << "\n";
+    return kOk;
+  }
+  if (holds->empty()) {
+    c.out << (a.has("--open") ? "no open holds\n" : "no holds\n");
+    return kOk;
+  }
+  c.out << std::left << std::setw(6) << "ID" << std::setw(16) << "SKU" << std::setw(12) << "ZONE"
+        << std::right << std::setw(7) << "QTY" << std::setw(10) << "RELEASED" << std::setw(10)
+        << "WRITEOFF" << std::setw(10) << "REMAINING" << "  " << std::left << "SINCE\n";
+  for (const auto& h : *holds)
+    c.out << std::left << std::setw(6) << h.id << std::setw(16) << h.sku << std::setw(12) << h.zone
+          << std::right << std::setw(7) << h.qty << std::setw(10) << h.released << std::setw(10)
+          << h.written_off << std::setw(10) << h.remaining() << "  " << std::left << h.created_at
+          << (h.closed_at ? "  closed " + *h.closed_at : "") << "\n";
+  return kOk;
+}
+
+// --- audit ---
+
+int cmd_audit(const Args& a, Ctx& c) {
+  const auto& pos = a.positional();
+  if (!pos.empty() && pos[0] != "verify") {
+    c.err << "depot-agent audit: unexpected argument \"" << pos[0] << "\" (expected 'verify')\n";
+    return kBadInput;
+  }
+  if (pos.size() > 1) {
+    c.err << "depot-agent audit: unexpected argument \"" << pos[1] << "\"\n";
+    return kBadInput;
+  }
+  std::optional<std::string> since;
+  if (auto s = a.get("--since")) {
+    std::optional<std::int64_t> ms;
+    if (auto age = timefmt::parse_age_seconds(*s))
+      ms = now_ms() - *age * 1000;
+    else
+      ms = timefmt::parse_rfc3339_ms(*s);
+    if (!ms) {
+      c.err << "depot-agent audit: --since: \"" << *s
+            << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
+               "age (90s, 15m, 2h, 3d)\n";
+      return kBadInput;
+    }
+    since = timefmt::rfc3339_from_unix_ms(*ms);
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  auto db = open_db(*cfg, false, c);
+  if (!db) return kFailure;
+  if (!pos.empty()) {
+    auto v = store::audit_verify(*db);
+    if (!v) {
+      c.err << "depot-agent audit verify: " << v.error().message << "\n";
+      return kFailure;
+    }
+    if (a.has("--json")) {
+      c.out << json{{"ok", v->ok}, {"entries", v->entries},
+                    {"broken_seq", v->ok ? json() : json(v->broken_seq)},
+                    {"problem", v->ok ? json() : json(v->problem)}}.dump(2)
+            << "\n";
+      return v->ok ? kOk : kFailure;
+    }
+    if (v->ok) {
+      c.out << "audit trail ok: " << v->entries << " entries, chain intact\n";
+      return kOk;
+    }
+    c.out << "AUDIT TRAIL BROKEN at entry " << v->broken_seq << ": " << v->problem << "\n";
+    return kFailure;
+  }
+  auto list = store::audit_list(*db, since);
+  if (!list) {
+    c.err << "depot-agent audit: " << list.error().message << "\n";
+    return kFailure;
+  }
+  if (a.has("--json")) {
+    json out = json::array();
+    for (const auto& r : *list) {
+      auto d = json::parse(r.details, nullptr, false);
+      out.push_back({{"seq", r.seq}, {"at", r.at}, {"who", r.who}, {"what", r.what},
+                     {"why", r.why}, {"details", d.is_discarded() ? json(r.details) : d},
+                     {"prev_hash", r.prev_hash}, {"hash", r.hash}});
+    }
+    c.out << out.dump(2) << "\n";
+    return kOk;
+  }
+  if (list->empty()) c.out << "no audit entries\n";
+  for (const auto& r : *list)
+    c.out << std::right << std::setw(6) << r.seq << "  " << r.at << "  " << std::left
+          << std::setw(14) << r.what << " " << std::setw(12) << r.who << " " << r.why << "\n";
+  return kOk;
+}
+
+// --- coldchain (logger file) ---
+
+int cmd_coldchain(const Args& a, Ctx& c) {
+  auto zone_id = a.get("--zone");
+  auto csv = a.get("--csv");
+  if (!zone_id || !csv) {
+    c.err << "depot-agent coldchain: " << (!zone_id ? "--zone" : "--csv") << " is required\n";
+    return kBadInput;
+  }
+  std::int64_t max_gap_s = 3600;
+  if (auto g = a.get("--max-gap-s")) {
+    auto n = to_int(*g);
+    if (!n || *n < 1 || *n > 2592000) {
+      c.err << "depot-agent coldchain: --max-gap-s: \"" << *g << "\" must be 1 to 2592000\n";
+      return kBadInput;
+    }
+    max_gap_s = *n;
+  }
+  auto cfg = load(a, c);
+  if (!cfg) return kBadInput;
+  const cc::Zone* zone = nullptr;
+  std::string ids;
+  for (const auto& z : cfg->config.zones) {
+    if (z.id == *zone_id) zone = &z;
+    ids += (ids.empty() ? "" : ", ") + z.id;
+  }
+  if (!zone) {
+    c.err << "depot-agent coldchain: --zone: \"" << *zone_id << "\" is not a configured zone"
+          << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")") << "\n";
+    return kBadInput;
+  }
+  std::ifstream in(*csv, std::ios::binary);
+  if (!in) {
+    c.err << "depot-agent coldchain: --csv: cannot read \"" << *csv << "\"\n";
+    return kBadInput;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto file = cc::parse_logger_csv(ss.str());
+  if (file.rows.empty()) {
+    c.err << "depot-agent coldchain: " << *csv << ": no readings";
+    if (!file.problems.empty()) c.err << " (" << file.problems.size() << " bad lines)";
+    c.err << "\n";
+    for (const auto& p : file.problems) c.err << "  " << *csv << ":" << p.line << ": " << p.reason << "\n";
+    return kBadInput;
+  }
+  auto ev = cc::evaluate_logger(file, *zone, cc::ProbeCheck{}, max_gap_s);
+  const auto end_ns = (file.rows.back().unix_ms - file.rows.front().unix_ms) * 1'000'000;
+  json xs = json::array();
+  for (std::size_t i = 0; i < ev.excursions.size(); ++i) {
+    auto j = store::excursion_json(ev.excursions[i], std::to_string(i + 1), end_ns);
+    j.erase("start_wall_ms");
+    j.erase("end_wall_ms");
+    j.erase("alarm_wall_ms");
+    j.erase("clock_unsynchronized");
+    if (j["acknowledged"].is_null()) j.erase("acknowledged");
+    j["open"] = !ev.excursions[i].end.has_value();
+    xs.push_back(std::move(j));
+  }
+  json events = json::array();
+  std::int64_t alarms = 0;
+  for (const auto& e : ev.events) {
+    json j{{"kind", cc::to_string(e.kind)}, {"at", timefmt::rfc3339_from_unix_ms(e.at.wall_ms)}};
+    if (e.side) j["side"] = cc::to_string(*e.side);
+    if (e.celsius) j["celsius"] = *e.celsius;
+    if (e.cause) j["cause"] = cc::to_string(*e.cause);
+    if (e.kind == cc::EventKind::kAlarmRepeat) j["repeat"] = e.repeat;
+    if (e.kind == cc::EventKind::kAlarm) ++alarms;
+    events.push_back(std::move(j));
+  }
+  json problems = json::array();
+  for (const auto& p : file.problems) problems.push_back({{"line", p.line}, {"reason", p.reason}});
+  if (a.has("--json")) {
+    json out{{"zone", zone->id},
+             {"file", *csv},
+             {"readings", file.rows.size()},
+             {"first", timefmt::rfc3339_from_unix_ms(file.rows.front().unix_ms)},
+             {"last", timefmt::rfc3339_from_unix_ms(file.rows.back().unix_ms)},
+             {"mkt_c", ev.mkt_c ? json(std::round(*ev.mkt_c * 100) / 100) : json()},
+             {"mkt_covered_s", ev.covered_s},
+             {"alarms", alarms},
+             {"excursions", xs},
+             {"events", events},
+             {"problems", problems}};
+    c.out << out.dump(2) << "\n";
+    return problems.empty() ? kOk : kBadInput;
+  }
+  c.out << *csv << ": " << file.rows.size() << " readings from "
+        << timefmt::rfc3339_from_unix_ms(file.rows.front().unix_ms) << " to "
+        << timefmt::rfc3339_from_unix_ms(file.rows.back().unix_ms) << ", zone " << zone->id << "\n";
+  c.out << "MKT: " << (ev.mkt_c ? cc::format_celsius(std::round(*ev.mkt_c * 100) / 100) + " C" : "-")
+        << " over " << std::llround(ev.covered_s / 60) << " min\n";
+  c.out << "excursions: " << xs.size() << ", alarms: " << alarms << "\n";
+  for (const auto& x : xs) {
+    c.out << "  " << x["side"].get<std::string>() << " from " << x["start"].get<std::string>()
+          << (x["open"].get<bool>() ? " (still open at the end of the file)"
+                                    : " to " + x["end"].get<std::string>())
+          << ": peak " << fmt_c(x["peak_c"]) << ", " << x["degree_minutes"].get<double>()
+          << " C*min" << (x["alarmed"].get<bool>()
+                              ? ", ALARM at " + x["alarm_at"].get<std::string>() + " (" +
+                                    x["cause"].get<std::string>() + ")"
+                              : "")
+          << "\n";
+  }
+  for (const auto& e : events)
+    c.out << "  event " << e["at"].get<std::string>() << " " << e["kind"].get<std::string>()
+          << (e.contains("side") ? " " + e["side"].get<std::string>() : "") << "\n";
+  for (const auto& p : file.problems)
+    c.err << *csv << ":" << p.line << ": " << p.reason << " (line skipped)\n";
+  return file.problems.empty() ? kOk : kBadInput;
+}
+
+}  // namespace
+
+std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv,
+                                     std::ostream& out, std::ostream& err) {
+  struct Spec {
+    std::string_view name;
+    std::vector<OptionSpec> options;
+    int (*fn)(const Args&, Ctx&);
+    std::size_t max_positionals;
+  };
+  static const std::vector<Spec> specs = {
+      {"zones", {kConfig, kJson}, cmd_zones, 0},
+      {"alarms",
+       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--comment", true, ""},
+        {"--wait-s", true, ""}},
+       cmd_alarms, 2},
+      {"holds",
+       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--why", true, ""},
+        {"--qty", true, ""}},
+       cmd_holds, 2},
+      {"audit", {kConfig, kJson, {"--since", true, ""}}, cmd_audit, 1},
+      {"coldchain",
+       {kConfig, kJson, {"--zone", true, ""}, {"--csv", true, ""}, {"--max-gap-s", true, ""}},
+       cmd_coldchain, 0},
+  };
+  for (const auto& s : specs) {
+    if (s.name != cmd) continue;
+    Ctx c{out, err, std::string(cmd)};
+    auto args = Args::parse(cmd, s.options, argc, argv, 2);
+    if (!args) {
+      err << "depot-agent " << cmd << ": " << args.error().message << "\n";
+      return kBadInput;
+    }
+    if (args->positional().size() > s.max_positionals) {
+      err << "depot-agent " << cmd << ": unexpected argument \""
+          << args->positional()[s.max_positionals] << "\"\n";
+      return kBadInput;
+    }
+    try {
+      return s.fn(*args, c);
+    } catch (const std::exception& e) {
+      err << "depot-agent " << cmd << ": internal error: " << e.what() << "\n";
+      return kFailure;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace depot::app

@@ -1,0 +1,194 @@
+#include "store/audit.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <map>
+
+#include "store/outbox.hpp"
+
+namespace depot::store {
+
+using nlohmann::json;
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_view who,
+                            std::string_view what, std::string_view why,
+                            std::string_view details, std::string_view prev_hash) {
+  json j = json::array({seq, at, who, what, why, details, prev_hash});
+  return j.dump();
+}
+
+namespace {
+
+struct Tail {
+  std::int64_t seq = 0;
+  std::string hash = kAuditGenesis;
+};
+
+Expected<Tail> chain_tail(Database& db) {
+  auto q = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+  if (!q) return q.error();
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  Tail t;
+  if (*row) {
+    t.seq = (*q)->int64(0);
+    t.hash = (*q)->text(1);
+  }
+  (*q)->reset();
+  return t;
+}
+
+}  // namespace
+
+Expected<std::int64_t> audit_append(Database& db, const AuditEntry& e, bool to_outbox) {
+  auto tail = chain_tail(db);
+  if (!tail) return tail.error();
+  const std::int64_t seq = tail->seq + 1;
+  const std::string details = e.details.dump();
+  const std::string hash =
+      sha256_hex(audit_canonical(seq, e.at, e.who, e.what, e.why, details, tail->hash));
+  auto ins = db.prepare(
+      "INSERT INTO audit_log(seq, at, who, what, why, details, prev_hash, hash)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+  if (!ins) return ins.error();
+  if (auto st = (*ins)
+                    ->bind(1, seq)
+                    .bind(2, e.at)
+                    .bind(3, e.who)
+                    .bind(4, e.what)
+                    .bind(5, e.why)
+                    .bind(6, details)
+                    .bind(7, tail->hash)
+                    .bind(8, hash)
+                    .run();
+      !st)
+    return st.error();
+  if (auto st = db.set_meta("audit_last_seq", std::to_string(seq)); !st) return st.error();
+  if (auto st = db.set_meta("audit_last_hash", hash); !st) return st.error();
+  if (!to_outbox) return seq;
+  json rec{{"event", e.what},  {"audit_seq", seq}, {"who", e.who},       {"why", e.why},
+           {"details", e.details}, {"prev_hash", tail->hash}, {"hash", hash}};
+  auto out = outbox_append(db, "audit", "audit-" + std::to_string(seq) + "-" + hash.substr(0, 12),
+                           e.at, std::move(rec));
+  if (!out) return out.error();
+  return seq;
+}
+
+Expected<std::vector<AuditRecord>> audit_list(Database& db,
+                                              const std::optional<std::string>& since) {
+  auto q = db.prepare(
+      "SELECT seq, at, who, what, why, details, prev_hash, hash FROM audit_log"
+      " WHERE (?1 IS NULL OR at >= ?1) ORDER BY seq");
+  if (!q) return q.error();
+  (*q)->bind(1, since);
+  std::vector<AuditRecord> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    AuditRecord r;
+    r.seq = (*q)->int64(0);
+    r.at = (*q)->text(1);
+    r.who = (*q)->text(2);
+    r.what = (*q)->text(3);
+    r.why = (*q)->text(4);
+    r.details = (*q)->text(5);
+    r.prev_hash = (*q)->text(6);
+    r.hash = (*q)->text(7);
+    out.push_back(std::move(r));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<AuditVerdict> audit_verify(Database& db) {
+  auto all = audit_list(db, std::nullopt);
+  if (!all) return all.error();
+  AuditVerdict v;
+  std::map<std::string, std::int64_t> seq_of_hash;
+  for (const auto& r : *all) seq_of_hash[r.hash] = r.seq;
+  std::int64_t expect_seq = 1;
+  std::string prev = kAuditGenesis;
+  auto broken = [&](std::int64_t seq, std::string why) {
+    v.ok = false;
+    v.broken_seq = seq;
+    v.problem = std::move(why);
+    return v;
+  };
+  for (const auto& r : *all) {
+    ++v.entries;
+    const auto computed =
+        sha256_hex(audit_canonical(r.seq, r.at, r.who, r.what, r.why, r.details, r.prev_hash));
+    if (computed != r.hash) {
+      // Moved to another seq? Its own content still hashes right under the seq it was
+      // written with (searched once, for the first broken entry only).
+      const std::int64_t last = all->empty() ? 0 : all->back().seq;
+      for (std::int64_t s = 1; s <= last + 1; ++s) {
+        if (s == r.seq) continue;
+        if (sha256_hex(audit_canonical(s, r.at, r.who, r.what, r.why, r.details, r.prev_hash)) ==
+            r.hash)
+          return broken(r.seq, "reordered: the entry at seq " + std::to_string(r.seq) +
+                                   " was written as entry " + std::to_string(s));
+      }
+      return broken(r.seq, "altered: entry " + std::to_string(r.seq) +
+                               " does not match its hash (its content was changed)");
+    }
+    if (r.prev_hash != prev) {
+      if (r.seq > expect_seq)
+        return broken(expect_seq, "deleted: entr" +
+                                      std::string(r.seq - expect_seq == 1 ? "y " : "ies ") +
+                                      std::to_string(expect_seq) +
+                                      (r.seq - expect_seq == 1
+                                           ? std::string()
+                                           : "-" + std::to_string(r.seq - 1)) +
+                                      " missing: entry " + std::to_string(r.seq) +
+                                      " follows entry " + std::to_string(expect_seq - 1));
+      auto it = seq_of_hash.find(r.prev_hash);
+      if (it != seq_of_hash.end())
+        return broken(r.seq, "reordered: entry " + std::to_string(r.seq) +
+                                 " was written after entry " + std::to_string(it->second) +
+                                 ", not after entry " + std::to_string(r.seq - 1));
+      return broken(r.seq, "altered: entry " + std::to_string(r.seq) +
+                               " does not follow the entry before it (previous hash differs)");
+    }
+    prev = r.hash;
+    expect_seq = r.seq + 1;
+  }
+  // The newest entries deleted: the chain is intact but shorter than the agent wrote.
+  auto last_seq = db.meta("audit_last_seq");
+  if (!last_seq) return last_seq.error();
+  if (*last_seq) {
+    std::int64_t recorded = std::stoll(**last_seq);
+    if (recorded >= expect_seq)
+      return broken(expect_seq, "deleted: entr" +
+                                    std::string(recorded == expect_seq ? "y " : "ies ") +
+                                    std::to_string(expect_seq) +
+                                    (recorded == expect_seq ? std::string()
+                                                            : "-" + std::to_string(recorded)) +
+                                    " missing at the end (the agent wrote up to " +
+                                    std::to_string(recorded) + ")");
+    auto last_hash = db.meta("audit_last_hash");
+    if (!last_hash) return last_hash.error();
+    if (*last_hash && recorded == expect_seq - 1 && **last_hash != prev)
+      return broken(recorded, "altered: entry " + std::to_string(recorded) +
+                                  " is not the last entry the agent wrote (hash differs)");
+  }
+  return v;
+}
+
+}  // namespace depot::store

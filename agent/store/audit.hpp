@@ -1,0 +1,67 @@
+// The audit trail: an append-only, hash-chained log of what people and the agent decided
+// (alarm acknowledgements, quality holds, releases, write-offs, excursion records, config
+// changes, cloud commands), in the spirit of 21 CFR Part 11 and EU GDP. Each entry stores the
+// SHA-256 of the previous entry's hash and its own content, so an altered, deleted or
+// reordered entry breaks the chain and `audit_verify` names the first broken one.
+//
+// Canonical text of an entry (what its hash covers), as compact JSON with members in this
+// order: [seq, at, who, what, why, details, prev_hash]; `details` is its stored JSON text.
+// The first entry's prev_hash is 64 zeros. The chain's last seq and hash are also kept in
+// `meta` (audit_last_seq, audit_last_hash) so that deleting the newest entries shows too.
+// Every entry is also an `audit` outbox record (same transaction).
+// Thread-safety: use from the thread that owns the Database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "store/database.hpp"
+
+namespace depot::store {
+
+struct AuditEntry {
+  std::string who;   // a person's name, "agent" or "cloud"
+  std::string at;    // RFC 3339 UTC
+  std::string what;  // event kind: alarm.ack, hold, hold.release, hold.writeoff, excursion, ...
+  std::string why;   // free text; may be empty
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct AuditRecord {
+  std::int64_t seq = 0;
+  std::string at, who, what, why, details, prev_hash, hash;
+};
+
+inline constexpr const char* kAuditGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// SHA-256 as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view data);
+// The canonical text of an entry (see above).
+std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_view who,
+                            std::string_view what, std::string_view why,
+                            std::string_view details, std::string_view prev_hash);
+
+// Appends `entry`; returns its seq. REQUIRES: a write transaction is open on `db`.
+// `to_outbox` false: no `audit` outbox record, for changes already reported on that stream in
+// the same transaction (an applied cloud command's own `{"event":"command"}` record).
+Expected<std::int64_t> audit_append(Database& db, const AuditEntry& entry, bool to_outbox = true);
+
+// Entries with at >= `since` (RFC 3339) when given, in seq order.
+Expected<std::vector<AuditRecord>> audit_list(Database& db, const std::optional<std::string>& since);
+
+struct AuditVerdict {
+  bool ok = true;
+  std::int64_t entries = 0;      // entries checked
+  std::int64_t broken_seq = 0;   // the first broken entry (0 when ok)
+  std::string problem;           // "altered", "deleted", "reordered", with the details
+};
+// Checks the whole chain from the first entry.
+Expected<AuditVerdict> audit_verify(Database& db);
+
+}  // namespace depot::store

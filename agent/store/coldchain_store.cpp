@@ -1,0 +1,580 @@
+#include "store/coldchain_store.hpp"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/json_writer.hpp"
+#include "core/time.hpp"
+#include "store/audit.hpp"
+#include "store/outbox.hpp"
+
+namespace depot::store {
+
+using nlohmann::json;
+namespace cc = coldchain;
+
+namespace {
+
+
+// A reading on the wire: short keys, numbers rounded to 3 decimals (what probes resolve).
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+}  // namespace
+
+Status insert_readings(Database& db, std::span<const StoredReading> readings, bool telemetry,
+                       std::string_view record_id, std::string_view ts) {
+  if (readings.empty()) return {};
+  auto ins = db.prepare(
+      "INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality, reason,"
+      " clock_unsynchronized) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+  if (!ins) return ins.error();
+  // The telemetry record, written directly (no JSON DOM): this runs for every reading.
+  std::string rec;
+  if (telemetry) {
+    rec.reserve(64 + readings.size() * 120);
+    rec += "{\"type\":\"readings\",\"count\":";
+    rec += std::to_string(readings.size());
+    rec += ",\"readings\":[";
+  }
+  bool first = true;
+  char num[32];
+  for (const auto& sr : readings) {
+    const auto& r = sr.reading;
+    const bool has_value = r.quality == cc::Quality::kGood || r.quality == cc::Quality::kImplausible;
+    (*ins)->bind(1, r.probe).bind(2, sr.zone).bind(3, r.wall_ms).bind(4, r.mono_ns);
+    if (has_value)
+      (*ins)->bind(5, r.celsius);
+    else
+      (*ins)->bind_null(5);
+    (*ins)->bind(6, cc::to_string(r.quality));
+    if (r.reason.empty())
+      (*ins)->bind_null(7);
+    else
+      (*ins)->bind(7, r.reason);
+    (*ins)->bind(8, static_cast<std::int64_t>(r.flags.clock_unsynchronized));
+    if (auto st = (*ins)->run(); !st) return st;
+    if (!telemetry) continue;
+    if (!first) rec += ',';
+    first = false;
+    JsonObjectWriter w(rec);
+    w.field("probe", r.probe)
+        .field("zone", sr.zone)
+        .field("wall_ms", r.wall_ms)
+        .field("mono_ns", r.mono_ns)
+        .field("quality", cc::to_string(r.quality));
+    if (has_value && std::isfinite(r.celsius)) {
+      std::snprintf(num, sizeof num, "%.3f", round3(r.celsius));
+      // "4.000" -> "4.0", "4.125" stays: a JSON number either way.
+      std::string_view n(num);
+      while (n.size() > 2 && n.back() == '0' && n[n.size() - 2] != '.') n.remove_suffix(1);
+      rec += ",\"celsius\":";
+      rec += n;
+    }
+    if (!r.reason.empty()) w.field("reason", r.reason);
+    if (r.flags.clock_unsynchronized) w.field("clock_unsynchronized", true);
+    w.close();
+  }
+  if (!telemetry) return {};
+  rec += "]}";
+  auto seq = outbox_append_text(db, "telemetry", record_id, ts, rec);
+  if (!seq) return seq.error();
+  return {};
+}
+
+Status insert_minutes(Database& db, std::span<const MinuteSummary> minutes) {
+  auto ins = db.prepare(
+      "INSERT INTO reading_minutes(probe, minute_ms, zone, min_c, max_c, mean_c, count, good)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(probe, minute_ms) DO NOTHING");
+  if (!ins) return ins.error();
+  for (const auto& m : minutes) {
+    (*ins)->bind(1, m.probe).bind(2, m.minute_ms).bind(3, m.zone).bind(4, m.min_c)
+        .bind(5, m.max_c).bind(6, m.mean_c).bind(7, m.count).bind(8, m.good);
+    if (auto st = (*ins)->run(); !st) return st;
+  }
+  return {};
+}
+
+Status insert_zone_event(Database& db, const cc::Event& e, std::string_view id,
+                         std::string_view excursion_id) {
+  auto ins = db.prepare(
+      "INSERT INTO zone_events(id, zone, kind, side, celsius, probe, wall_ms, mono_ns,"
+      " clock_unsynchronized, excursion, cause, repeat, who, comment)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+  if (!ins) return ins.error();
+  auto side = e.side ? std::optional<std::string>(std::string(cc::to_string(*e.side)))
+                     : std::nullopt;
+  auto cause = e.cause ? std::optional<std::string>(std::string(cc::to_string(*e.cause)))
+                       : std::nullopt;
+  auto text_or_null = [](std::string_view s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(std::string(s));
+  };
+  (*ins)
+      ->bind(1, id)
+      .bind(2, e.zone)
+      .bind(3, cc::to_string(e.kind))
+      .bind(4, side)
+      .bind(5, e.celsius)
+      .bind(6, text_or_null(e.probe))
+      .bind(7, e.at.wall_ms)
+      .bind(8, e.at.mono_ns)
+      .bind(9, static_cast<std::int64_t>(e.at.clock_unsynchronized))
+      .bind(10, text_or_null(excursion_id))
+      .bind(11, cause)
+      .bind(12, static_cast<std::int64_t>(e.repeat))
+      .bind(13, text_or_null(e.who))
+      .bind(14, text_or_null(e.comment));
+  if (auto st = (*ins)->run(); !st) return st;
+  json rec{{"type", "event"},
+           {"kind", cc::to_string(e.kind)},
+           {"zone", e.zone},
+           {"at", timefmt::rfc3339_from_unix_ms(e.at.wall_ms)},
+           {"wall_ms", e.at.wall_ms},
+           {"mono_ns", e.at.mono_ns}};
+  if (e.at.clock_unsynchronized) rec["clock_unsynchronized"] = true;
+  if (side) rec["side"] = *side;
+  if (e.celsius) rec["celsius"] = round3(*e.celsius);
+  if (!e.probe.empty()) rec["probe"] = e.probe;
+  if (!excursion_id.empty()) rec["excursion"] = excursion_id;
+  if (cause) rec["cause"] = *cause;
+  if (e.kind == cc::EventKind::kAlarmRepeat) rec["repeat"] = e.repeat;
+  if (!e.who.empty()) rec["who"] = e.who;
+  if (e.kind == cc::EventKind::kAcknowledged) rec["comment"] = e.comment;
+  if (e.excursion) rec["excursion_record"] = excursion_json(*e.excursion, excursion_id, e.at.mono_ns);
+  auto seq = outbox_append(db, "alarms", id, timefmt::rfc3339_from_unix_ms(e.at.wall_ms),
+                           std::move(rec));
+  if (!seq) return seq.error();
+  return {};
+}
+
+json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t now_mono_ns) {
+  json j{{"id", id},
+         {"zone", x.zone},
+         {"side", cc::to_string(x.side)},
+         {"limit_c", x.limit_c},
+         {"start", timefmt::rfc3339_from_unix_ms(x.start.wall_ms)},
+         {"start_wall_ms", x.start.wall_ms},
+         {"end", x.end ? json(timefmt::rfc3339_from_unix_ms(x.end->wall_ms)) : json()},
+         {"end_wall_ms", x.end ? json(x.end->wall_ms) : json()},
+         {"duration_s", static_cast<double>(x.duration_ns(now_mono_ns)) / 1e9},
+         {"out_of_range_s", static_cast<double>(x.out_of_range_ns) / 1e9},
+         {"peak_c", round3(x.peak_c)},
+         {"peak_probe", x.peak_probe},
+         {"degree_minutes", std::round(x.degree_minutes * 1000.0) / 1000.0},
+         {"alarmed", x.alarmed},
+         {"alarm_at", x.alarm_at ? json(timefmt::rfc3339_from_unix_ms(x.alarm_at->wall_ms)) : json()},
+         {"alarm_wall_ms", x.alarm_at ? json(x.alarm_at->wall_ms) : json()},
+         {"cause", x.cause ? json(cc::to_string(*x.cause)) : json()},
+         {"clock_unsynchronized", x.start.clock_unsynchronized ||
+                                      (x.end && x.end->clock_unsynchronized)}};
+  if (x.acknowledgement) {
+    j["acknowledged"] = {{"who", x.acknowledgement->who},
+                         {"comment", x.acknowledgement->comment},
+                         {"at", timefmt::rfc3339_from_unix_ms(x.acknowledgement->at.wall_ms)},
+                         {"wall_ms", x.acknowledgement->at.wall_ms}};
+  } else {
+    j["acknowledged"] = nullptr;
+  }
+  return j;
+}
+
+Status insert_excursion(Database& db, const json& x, std::string_view ended,
+                        std::string_view now) {
+  auto ins = db.prepare(
+      "INSERT INTO excursions(id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s,"
+      " out_of_range_s, peak_c, peak_probe, degree_minutes, alarmed, alarm_wall_ms, cause,"
+      " ack_who, ack_comment, ack_wall_ms, ended, clock_unsynchronized)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
+      " ON CONFLICT(id) DO NOTHING");
+  if (!ins) return ins.error();
+  auto s = [&](const char* k) {
+    return x.contains(k) && x[k].is_string() ? std::optional<std::string>(x[k].get<std::string>())
+                                              : std::nullopt;
+  };
+  auto i = [&](const json& v) {
+    return v.is_number() ? std::optional<std::int64_t>(v.get<std::int64_t>()) : std::nullopt;
+  };
+  const json& ack = x.value("acknowledged", json());
+  std::int64_t end_ms = x["end_wall_ms"].is_number() ? x["end_wall_ms"].get<std::int64_t>()
+                                                     : x["start_wall_ms"].get<std::int64_t>();
+  (*ins)
+      ->bind(1, x["id"].get<std::string>())
+      .bind(2, x["zone"].get<std::string>())
+      .bind(3, x["side"].get<std::string>())
+      .bind(4, x["limit_c"].get<double>())
+      .bind(5, x["start_wall_ms"].get<std::int64_t>())
+      .bind(6, end_ms)
+      .bind(7, x["duration_s"].get<double>())
+      .bind(8, x["out_of_range_s"].get<double>())
+      .bind(9, x["peak_c"].get<double>())
+      .bind(10, s("peak_probe"))
+      .bind(11, x["degree_minutes"].get<double>())
+      .bind(12, static_cast<std::int64_t>(x["alarmed"].get<bool>()))
+      .bind(13, i(x["alarm_wall_ms"]))
+      .bind(14, s("cause"))
+      .bind(15, ack.is_object() ? std::optional<std::string>(ack["who"].get<std::string>()) : std::nullopt)
+      .bind(16, ack.is_object() ? std::optional<std::string>(ack["comment"].get<std::string>()) : std::nullopt)
+      .bind(17, ack.is_object() ? i(ack["wall_ms"]) : std::nullopt)
+      .bind(18, ended)
+      .bind(19, static_cast<std::int64_t>(x.value("clock_unsynchronized", false)));
+  if (auto st = (*ins)->run(); !st) return st;
+  if (sqlite3_changes(db.handle()) == 0) return {};  // recorded before
+  json rec = x;
+  rec["type"] = "excursion";
+  rec["ended"] = ended;
+  const auto id = x["id"].get<std::string>();
+  auto seq = outbox_append(db, "alarms", "excursion-" + id, now, rec);
+  if (!seq) return seq.error();
+  AuditEntry a;
+  a.who = "agent";
+  a.at = std::string(now);
+  a.what = "excursion";
+  a.why = ended == "restart" ? "excursion open when the agent stopped; closed at restart"
+                             : "excursion ended";
+  a.details = rec;
+  if (auto r = audit_append(db, a); !r) return r.error();
+  return {};
+}
+
+// --- Holds ---
+
+namespace {
+
+HoldRecord read_hold(Statement& q) {
+  HoldRecord h;
+  h.id = q.int64(0);
+  h.sku = q.text(1);
+  h.zone = q.text(2);
+  h.qty = q.int64(3);
+  h.excursion = q.text(4);
+  h.movement_id = q.text(5);
+  h.created_at = q.text(6);
+  h.released = q.int64(7);
+  h.written_off = q.int64(8);
+  h.closed_at = q.opt_text(9);
+  return h;
+}
+
+constexpr const char* kHoldColumns =
+    "SELECT id, sku, zone, qty, excursion, movement_id, created_at, released, written_off,"
+    " closed_at FROM holds";
+
+Expected<std::optional<HoldRecord>> find_hold(Database& db, std::int64_t id) {
+  auto q = db.prepare(std::string(kHoldColumns) + " WHERE id = ?1");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, id).step();
+  if (!row) return row.error();
+  std::optional<HoldRecord> h;
+  if (*row) h = read_hold(**q);
+  (*q)->reset();
+  return h;
+}
+
+}  // namespace
+
+json hold_json(const HoldRecord& h) {
+  return json{{"id", h.id},
+              {"sku", h.sku},
+              {"zone", h.zone},
+              {"qty", h.qty},
+              {"released", h.released},
+              {"written_off", h.written_off},
+              {"remaining", h.remaining()},
+              {"excursion", h.excursion},
+              {"movement_id", h.movement_id},
+              {"created_at", h.created_at},
+              {"closed_at", h.closed_at ? json(*h.closed_at) : json()}};
+}
+
+Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std::string_view zone,
+                                              std::string_view excursion_id,
+                                              std::string_view id_prefix, const HoldContext& ctx) {
+  auto q = db.prepare(
+      "SELECT k.sku, s.on_hand - s.held FROM skus k JOIN stock s ON s.sku = k.sku"
+      " WHERE k.zone = ?1 AND k.active AND s.on_hand - s.held > 0 ORDER BY k.sku");
+  if (!q) return q.error();
+  (*q)->bind(1, zone);
+  std::vector<std::pair<std::string, std::int64_t>> todo;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    todo.emplace_back((*q)->text(0), (*q)->int64(1));
+  }
+  (*q)->reset();
+  std::vector<HoldRecord> out;
+  auto ins = db.prepare(
+      "INSERT INTO holds(sku, zone, qty, excursion, movement_id, created_at)"
+      " VALUES(?1,?2,?3,?4,?5,?6)");
+  if (!ins) return ins.error();
+  for (const auto& [sku, available] : todo) {
+    MovementRequest m;
+    m.id = std::string(id_prefix) + "-" + sku;
+    m.sku = sku;
+    m.kind = MovementKind::kHold;
+    m.quantity = available;
+    m.source = ctx.source;
+    m.wall_time = ctx.now;
+    m.mono_ns = ctx.mono_ns;
+    auto posted = ledger.post_in_transaction(m);
+    if (!posted) return posted.error();
+    if (posted->outcome != PostOutcome::kPosted) continue;  // duplicate id or rejected
+    if (auto st = (*ins)
+                      ->bind(1, sku)
+                      .bind(2, zone)
+                      .bind(3, available)
+                      .bind(4, excursion_id)
+                      .bind(5, m.id)
+                      .bind(6, ctx.now)
+                      .run();
+        !st)
+      return st.error();
+    HoldRecord h;
+    h.id = sqlite3_last_insert_rowid(db.handle());
+    h.sku = sku;
+    h.zone = std::string(zone);
+    h.qty = available;
+    h.excursion = std::string(excursion_id);
+    h.movement_id = m.id;
+    h.created_at = ctx.now;
+    AuditEntry a{ctx.who, ctx.now, "hold",
+                 "zone " + std::string(zone) + " in alarm (excursion " + std::string(excursion_id) + ")",
+                 hold_json(h)};
+    if (auto r = audit_append(db, a); !r) return r.error();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Expected<HoldRecord> end_hold(Database& db, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
+                              std::optional<std::int64_t> qty, std::string_view who,
+                              std::string_view why, std::string_view movement_id,
+                              const HoldContext& ctx) {
+  const char* verb = how == HoldEnd::kRelease ? "release" : "writeoff";
+  if (who.empty()) return Error{std::string("who: must name the person who decides the ") + verb};
+  if (why.empty()) return Error{std::string("why: must say why (the ") + verb + " reason)"};
+  auto found = find_hold(db, hold_id);
+  if (!found) return found.error();
+  if (!*found) return Error{"hold " + std::to_string(hold_id) + " does not exist"};
+  HoldRecord h = **found;
+  if (h.closed_at || h.remaining() <= 0)
+    return Error{"hold " + std::to_string(hold_id) + " is already closed (released " +
+                 std::to_string(h.released) + ", written off " + std::to_string(h.written_off) +
+                 " of " + std::to_string(h.qty) + ")"};
+  const std::int64_t n = qty.value_or(h.remaining());
+  if (n <= 0 || n > h.remaining())
+    return Error{"qty: " + std::to_string(n) + " must be 1 to " + std::to_string(h.remaining()) +
+                 " (what remains on hold " + std::to_string(hold_id) + ")"};
+  MovementRequest m;
+  m.id = std::string(movement_id);
+  m.sku = h.sku;
+  m.kind = how == HoldEnd::kRelease ? MovementKind::kRelease : MovementKind::kWriteoff;
+  m.quantity = n;
+  m.source = ctx.source;
+  m.wall_time = ctx.now;
+  m.mono_ns = ctx.mono_ns;
+  auto posted = ledger.post_in_transaction(m);
+  if (!posted) return posted.error();
+  if (posted->outcome == PostOutcome::kRejected) return Error{posted->error};
+  if (posted->outcome == PostOutcome::kDuplicate)
+    return Error{"movement " + m.id + " was recorded before"};
+  if (how == HoldEnd::kRelease)
+    h.released += n;
+  else
+    h.written_off += n;
+  if (h.remaining() == 0) h.closed_at = ctx.now;
+  auto up = db.prepare(
+      "UPDATE holds SET released = ?2, written_off = ?3, closed_at = ?4 WHERE id = ?1");
+  if (!up) return up.error();
+  if (auto st = (*up)->bind(1, h.id).bind(2, h.released).bind(3, h.written_off)
+                    .bind(4, h.closed_at).run();
+      !st)
+    return st.error();
+  json details = hold_json(h);
+  details["qty_now"] = n;
+  details["movement_id_now"] = m.id;
+  details["source"] = ctx.source;
+  AuditEntry a{std::string(who), ctx.now, how == HoldEnd::kRelease ? "hold.release" : "hold.writeoff",
+               std::string(why), details};
+  if (auto r = audit_append(db, a); !r) return r.error();
+  return h;
+}
+
+Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only) {
+  auto q = db.prepare(std::string(kHoldColumns) + " WHERE (?1 = 0 OR closed_at IS NULL) ORDER BY id");
+  if (!q) return q.error();
+  (*q)->bind(1, static_cast<std::int64_t>(open_only));
+  std::vector<HoldRecord> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.push_back(read_hold(**q));
+  }
+  (*q)->reset();
+  return out;
+}
+
+// --- Acks ---
+
+Expected<std::int64_t> request_ack(Database& db, std::string_view zone, std::string_view who,
+                                   std::string_view comment, std::string_view source,
+                                   std::string_view now) {
+  auto ins = db.prepare(
+      "INSERT INTO ack_requests(zone, who, comment, source, requested_at) VALUES(?1,?2,?3,?4,?5)");
+  if (!ins) return ins.error();
+  if (auto st = (*ins)->bind(1, zone).bind(2, who).bind(3, comment).bind(4, source).bind(5, now).run();
+      !st)
+    return st.error();
+  return sqlite3_last_insert_rowid(db.handle());
+}
+
+namespace {
+constexpr const char* kAckColumns =
+    "SELECT id, zone, who, comment, source, requested_at, status, result, handled_at"
+    " FROM ack_requests";
+AckRequest read_ack(Statement& q) {
+  AckRequest a;
+  a.id = q.int64(0);
+  a.zone = q.text(1);
+  a.who = q.text(2);
+  a.comment = q.text(3);
+  a.source = q.text(4);
+  a.requested_at = q.text(5);
+  a.status = q.text(6);
+  a.result = q.opt_text(7);
+  a.handled_at = q.opt_text(8);
+  return a;
+}
+}  // namespace
+
+Expected<std::vector<AckRequest>> pending_acks(Database& db) {
+  auto q = db.prepare(std::string(kAckColumns) + " WHERE status = 'pending' ORDER BY id");
+  if (!q) return q.error();
+  std::vector<AckRequest> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.push_back(read_ack(**q));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<std::optional<AckRequest>> find_ack(Database& db, std::int64_t id) {
+  auto q = db.prepare(std::string(kAckColumns) + " WHERE id = ?1");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, id).step();
+  if (!row) return row.error();
+  std::optional<AckRequest> a;
+  if (*row) a = read_ack(**q);
+  (*q)->reset();
+  return a;
+}
+
+Status finish_ack(Database& db, std::int64_t id, bool applied, std::string_view result,
+                  std::string_view now) {
+  auto up = db.prepare(
+      "UPDATE ack_requests SET status = ?2, result = ?3, handled_at = ?4 WHERE id = ?1");
+  if (!up) return up.error();
+  return (*up)->bind(1, id).bind(2, applied ? "applied" : "rejected").bind(3, result).bind(4, now).run();
+}
+
+// --- Zone state ---
+
+Status save_zone_state(Database& db, std::string_view zone, const json& state,
+                       std::int64_t wall_ms) {
+  auto up = db.prepare(
+      "INSERT INTO zone_state(zone, state, updated_ms) VALUES(?1,?2,?3)"
+      " ON CONFLICT(zone) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms");
+  if (!up) return up.error();
+  return (*up)->bind(1, zone).bind(2, state.dump()).bind(3, wall_ms).run();
+}
+
+Expected<std::vector<std::pair<json, std::int64_t>>> load_zone_states(Database& db) {
+  auto q = db.prepare("SELECT state, updated_ms FROM zone_state ORDER BY zone");
+  if (!q) return q.error();
+  std::vector<std::pair<json, std::int64_t>> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto j = json::parse((*q)->text(0), nullptr, false);
+    if (!j.is_discarded()) out.emplace_back(std::move(j), (*q)->int64(1));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<std::vector<json>> list_excursions(Database& db, bool alarmed_only, std::int64_t limit) {
+  auto q = db.prepare(
+      "SELECT id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s, out_of_range_s,"
+      " peak_c, peak_probe, degree_minutes, alarmed, alarm_wall_ms, cause, ack_who, ack_comment,"
+      " ack_wall_ms, ended FROM excursions WHERE (?1 = 0 OR alarmed) ORDER BY start_wall_ms DESC"
+      " LIMIT ?2");
+  if (!q) return q.error();
+  (*q)->bind(1, static_cast<std::int64_t>(alarmed_only)).bind(2, limit > 0 ? limit : std::int64_t{-1});
+  std::vector<json> out;
+  auto ms = [](std::optional<std::int64_t> v) {
+    return v ? json(timefmt::rfc3339_from_unix_ms(*v)) : json();
+  };
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto& s = **q;
+    json j{{"id", s.text(0)},
+           {"zone", s.text(1)},
+           {"side", s.text(2)},
+           {"limit_c", s.real(3)},
+           {"start", ms(s.int64(4))},
+           {"end", ms(s.int64(5))},
+           {"duration_s", s.real(6)},
+           {"out_of_range_s", s.real(7)},
+           {"peak_c", s.real(8)},
+           {"peak_probe", s.opt_text(9).value_or("")},
+           {"degree_minutes", s.real(10)},
+           {"alarmed", s.int64(11) != 0},
+           {"alarm_at", ms(s.opt_int64(12))},
+           {"cause", s.opt_text(13) ? json(*s.opt_text(13)) : json()},
+           {"ended", s.text(17)}};
+    if (auto who = s.opt_text(14))
+      j["acknowledged"] = {{"who", *who}, {"comment", s.opt_text(15).value_or("")},
+                           {"at", ms(s.opt_int64(16))}};
+    else
+      j["acknowledged"] = nullptr;
+    out.push_back(std::move(j));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<PruneResult> prune_coldchain(Database& db, std::int64_t readings_before_ms,
+                                      std::int64_t minutes_before_ms, std::int64_t margin_ms,
+                                      std::int64_t max_rows) {
+  return db.transaction([&]() -> Expected<PruneResult> {
+    PruneResult r;
+    auto del = db.prepare(
+        "DELETE FROM readings WHERE seq IN (SELECT seq FROM readings AS r WHERE r.wall_ms < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM excursions x WHERE x.zone = r.zone"
+        " AND r.wall_ms BETWEEN x.start_wall_ms - ?2 AND x.end_wall_ms + ?2)"
+        " ORDER BY r.wall_ms LIMIT ?3)");
+    if (!del) return del.error();
+    if (auto st = (*del)->bind(1, readings_before_ms).bind(2, margin_ms).bind(3, max_rows).run(); !st)
+      return st.error();
+    r.readings = sqlite3_changes(db.handle());
+    auto del3 = db.prepare(
+        "DELETE FROM reading_minutes WHERE (probe, minute_ms) IN (SELECT probe, minute_ms FROM"
+        " reading_minutes WHERE minute_ms < ?1 ORDER BY minute_ms LIMIT ?2)");
+    if (!del3) return del3.error();
+    if (auto st = (*del3)->bind(1, minutes_before_ms).bind(2, max_rows).run(); !st)
+      return st.error();
+    r.minutes = sqlite3_changes(db.handle());
+    r.more = r.readings >= max_rows || r.minutes >= max_rows;
+    return r;
+  });
+}
+
+}  // namespace depot::store

@@ -1,0 +1,136 @@
+// Cold-chain records in SQLite (schema v4): readings and per-minute summaries, zone events
+// with their `alarms` outbox records, excursion records, quality holds (ledger `hold`,
+// `release`, `writeoff` movements), acknowledgement requests and the zone state the daemon
+// publishes for the CLI. Functions marked "in a transaction" REQUIRE an open write
+// transaction on `db`; the others open their own. docs/coldchain.md, "What the agent stores".
+// Thread-safety: use from the thread that owns the Database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/coldchain/excursion.hpp"
+#include "core/coldchain/reading.hpp"
+#include "core/coldchain/zone_monitor.hpp"
+#include "core/error.hpp"
+#include "store/database.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::store {
+
+struct StoredReading {
+  coldchain::Reading reading;
+  std::string zone;
+};
+
+// One probe's minute: min/max/mean over its good readings, counts over all.
+struct MinuteSummary {
+  std::string probe, zone;
+  std::int64_t minute_ms = 0;  // start of the minute, unix ms
+  std::optional<double> min_c, max_c, mean_c;
+  std::int64_t count = 0, good = 0;
+};
+
+// In a transaction: the readings, and (when `telemetry`) one `telemetry` outbox record per
+// call holding them all (docs/protocol.md, "telemetry").
+Status insert_readings(Database& db, std::span<const StoredReading> readings, bool telemetry,
+                       std::string_view record_id, std::string_view ts);
+// In a transaction.
+Status insert_minutes(Database& db, std::span<const MinuteSummary> minutes);
+
+// In a transaction: the event row and its `alarms` outbox record. `excursion_id` names the
+// excursion the event concerns ("" for probe events).
+Status insert_zone_event(Database& db, const coldchain::Event& e, std::string_view id,
+                         std::string_view excursion_id);
+
+// The record of an excursion as JSON (for outbox, audit and zone_state).
+nlohmann::json excursion_json(const coldchain::Excursion& x, std::string_view id,
+                              std::int64_t now_mono_ns);
+// In a transaction: a closed excursion (`ended`: "closed" or "restart"), its `alarms` outbox
+// record and its audit entry.
+Status insert_excursion(Database& db, const nlohmann::json& record, std::string_view ended,
+                        std::string_view now);
+
+// --- Quality holds ---
+
+struct HoldRecord {
+  std::int64_t id = 0;
+  std::string sku, zone, excursion, movement_id, created_at;
+  std::int64_t qty = 0, released = 0, written_off = 0;
+  std::optional<std::string> closed_at;
+  std::int64_t remaining() const { return qty - released - written_off; }
+};
+
+struct HoldContext {
+  std::string now;             // RFC 3339 UTC
+  std::int64_t mono_ns = 0;
+  std::string who = "agent";
+  std::string source = "coldchain";
+};
+
+// In a transaction: holds the available stock of every active SKU stored in `zone` (catalog
+// `zone`) with available > 0, through `hold` movements, with a hold row and an audit entry
+// each. `id_prefix` makes the movement ids (prefix + "-" + sku).
+Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std::string_view zone,
+                                              std::string_view excursion_id,
+                                              std::string_view id_prefix, const HoldContext& ctx);
+
+enum class HoldEnd { kRelease, kWriteoff };
+
+// In a transaction: ends `qty` (all that remains when unset) of hold `hold_id` by a
+// `release` or `writeoff` movement with id `movement_id`, with an audit entry (who, why).
+// Errors name the problem (unknown hold, already closed, qty out of range, empty who/why).
+Expected<HoldRecord> end_hold(Database& db, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
+                              std::optional<std::int64_t> qty, std::string_view who,
+                              std::string_view why, std::string_view movement_id,
+                              const HoldContext& ctx);
+
+Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only);
+nlohmann::json hold_json(const HoldRecord& h);
+
+// --- Acknowledgement requests (CLI/cloud -> daemon) ---
+
+struct AckRequest {
+  std::int64_t id = 0;
+  std::string zone, who, comment, source, requested_at, status;
+  std::optional<std::string> result, handled_at;
+};
+// In a transaction (or autocommit). Returns the request id.
+Expected<std::int64_t> request_ack(Database& db, std::string_view zone, std::string_view who,
+                                   std::string_view comment, std::string_view source,
+                                   std::string_view now);
+Expected<std::vector<AckRequest>> pending_acks(Database& db);
+Expected<std::optional<AckRequest>> find_ack(Database& db, std::int64_t id);
+// In a transaction.
+Status finish_ack(Database& db, std::int64_t id, bool applied, std::string_view result,
+                  std::string_view now);
+
+// --- Zone state (daemon -> CLI) ---
+// In a transaction.
+Status save_zone_state(Database& db, std::string_view zone, const nlohmann::json& state,
+                       std::int64_t wall_ms);
+// zone -> (state, updated_ms)
+Expected<std::vector<std::pair<nlohmann::json, std::int64_t>>> load_zone_states(Database& db);
+
+// Closed excursions, newest first; only alarmed ones when `alarmed_only`.
+Expected<std::vector<nlohmann::json>> list_excursions(Database& db, bool alarmed_only,
+                                                      std::int64_t limit);
+
+// --- Retention ---
+struct PruneResult {
+  std::int64_t readings = 0, minutes = 0;
+  bool more = false;  // stopped at `max_rows`: call again
+};
+// Deletes up to `max_rows` readings older than `readings_before_ms` (except within
+// `margin_ms` of an excursion) and summaries older than `minutes_before_ms`, in one short
+// transaction.
+Expected<PruneResult> prune_coldchain(Database& db, std::int64_t readings_before_ms,
+                                      std::int64_t minutes_before_ms, std::int64_t margin_ms,
+                                      std::int64_t max_rows);
+
+}  // namespace depot::store

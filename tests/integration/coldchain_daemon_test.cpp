@@ -1,0 +1,224 @@
+// The daemon with zones configured: it starts the probe drivers and ticks its cold chain every
+// second (a probe that yields no data goes offline and `depot-agent zones` shows it; a
+// simulated probe that drifts out of range raises an alarm that puts the zone's stock on
+// hold), applies an acknowledgement the CLI
+// asks for within a second (here refused: there is no alarm), audits config changes at start
+// and on SIGHUP, and survives SIGKILL. Without zones nothing of this happens.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "agent_process.hpp"
+#include "store/coldchain_store.hpp"
+#include "store/database.hpp"
+#include "test_support.hpp"
+
+namespace depot::test {
+namespace {
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::string cold_config(const std::string& db, const std::string& log_level = "info") {
+  return R"({
+  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(", "log_level": ")" +
+         log_level + R"(",
+  "catalog": [{"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"}],
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "offline_after_s": 2,
+               "sim": {"failures": [{"start_s": 0, "duration_s": 86400}]}}],
+  "retention": {"readings_days": 7}
+})";
+}
+
+template <class F>
+bool wait_for(F f, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return f();
+}
+
+std::int64_t audit_count(const std::string& cfg, const std::string& what) {
+  auto r = run_agent({"audit", "--json", "-c", cfg});
+  if (r.code != 0) return -1;
+  std::int64_t n = 0;
+  for (const auto& e : json::parse(r.out)) n += e["what"] == what;
+  return n;
+}
+
+TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, cold_config(db));
+  {
+    AgentProcess agent(cfg, dir.file("agent.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s), 1 probe(s)", 20s)) << agent.log();
+    // p1's simulator yields no data: offline after 2 s, seen through `zones`.
+    json zones;
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto r = run_agent({"zones", "--json", "-c", cfg});
+          if (r.code != 0) return false;
+          zones = json::parse(r.out);
+          return zones.size() == 1 && zones[0]["probes"].size() == 1 &&
+                 zones[0]["probes"][0]["state"] == "offline";
+        },
+        20s))
+        << zones.dump() << agent.log();
+    EXPECT_EQ(zones[0]["level"], "normal");
+    EXPECT_THAT(agent.log(), HasSubstr("probe p1 probe_offline"));
+    // The ack goes through the running agent, which answers within its wait.
+    auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "checked",
+                        "--wait-s", "10", "-c", cfg});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_THAT(r.err, HasSubstr("refused by the agent: zone pharma-1 has no unacknowledged alarm"));
+    EXPECT_EQ(audit_count(cfg, "config.change"), 1);
+
+    // SIGHUP with a changed file: audited; unchanged: not.
+    write_file(cfg, cold_config(db, "debug"));
+    kill(agent.pid(), SIGHUP);
+    EXPECT_TRUE(wait_for([&] { return audit_count(cfg, "config.change") == 2; }, 20s));
+    EXPECT_EQ(agent.stop(), 0);
+  }
+  {
+    AgentProcess agent(cfg, dir.file("agent2.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+    EXPECT_EQ(audit_count(cfg, "config.change"), 2);  // same config: nothing new
+    // SIGKILL: the next start still works and the audit chain is intact.
+    ::kill(agent.pid(), SIGKILL);
+    agent.wait_exit(10s);
+  }
+  {
+    AgentProcess agent(cfg, dir.file("agent3.log"));
+    ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+    auto r = run_agent({"audit", "verify", "-c", cfg});
+    EXPECT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_EQ(agent.stop(), 0);
+  }
+}
+
+TEST(ColdChainDaemon, ASimulatedProbeDriftingWarmRaisesAnAlarmThatHoldsTheZonesStock) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  // 4 °C for 2 s, then 12 °C (above max 8) for 8 s, then back to 4 °C: with a 2 s alarm
+  // delay the zone alarms, and clears after the probe is back inside by the hysteresis.
+  write_file(cfg, R"({
+  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(",
+  "catalog": [{"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"}],
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8, "alarm_delay_s": 2, "hysteresis_c": 0.5}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "sim": {"profile": "script", "repeat": false,
+                       "script": [{"c": 4, "for_s": 2}, {"c": 12, "for_s": 8}, {"c": 4, "for_s": 600}]}}]
+})");
+  ASSERT_EQ(run_agent({"scan", "-c", cfg, "--kind", "receive", "--code", "4006381333931",
+                       "--qty", "10"}).code, 0);
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s), 1 probe(s)", 20s)) << agent.log();
+  json holds;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = run_agent({"holds", "--json", "-c", cfg});
+        if (r.code != 0) return false;
+        holds = json::parse(r.out);
+        return holds.size() == 1;
+      },
+      30s))
+      << agent.log();
+  EXPECT_EQ(holds[0]["sku"], "VAX");
+  EXPECT_EQ(holds[0]["qty"], 10);
+  auto stock = json::parse(run_agent({"stock", "--json", "--sku", "VAX", "-c", cfg}).out);
+  ASSERT_EQ(stock.size(), 1u);
+  EXPECT_EQ(stock[0]["on_hand"], 10);
+  EXPECT_EQ(stock[0]["held"], 10);
+  EXPECT_EQ(stock[0]["available"], 0);
+  // The alarm clears once the probe reads 4 °C again; its excursion is recorded.
+  json alarms;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = run_agent({"alarms", "--json", "-c", cfg});
+        if (r.code != 0) return false;
+        alarms = json::parse(r.out);
+        return alarms.size() == 1 && alarms[0].value("open", true) == false;
+      },
+      30s))
+      << alarms.dump() << agent.log();
+  EXPECT_GE(alarms[0]["peak_c"].get<double>(), 12.0);
+  EXPECT_THAT(agent.log(), HasSubstr("alarm"));
+  // The quality manager releases the hold: available again.
+  auto r = run_agent({"holds", "release", std::to_string(holds[0]["id"].get<int>()), "--who",
+                      "qa", "--why", "product checked", "-c", cfg});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  stock = json::parse(run_agent({"stock", "--json", "--sku", "VAX", "-c", cfg}).out);
+  EXPECT_EQ(stock[0]["available"], 10);
+  EXPECT_EQ(run_agent({"audit", "verify", "-c", cfg}).code, 0);
+  EXPECT_EQ(agent.stop(), 0);
+}
+
+TEST(ColdChainDaemon, AnExcursionOpenWhenTheAgentWasKilledIsRecordedAtTheNextStart) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, cold_config(db));
+  {
+    // What a run SIGKILLed during an alarm leaves: its last zone state, with the excursion.
+    AgentProcess first(cfg, dir.file("first.log"));
+    ASSERT_TRUE(first.wait_for_log("cold chain: 1 zone(s)", 20s)) << first.log();
+    ::kill(first.pid(), SIGKILL);
+    first.wait_exit(10s);
+    auto d = store::Database::open(db, {});
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    coldchain::Excursion x;
+    x.seq = 1;
+    x.zone = "pharma-1";
+    x.limit_c = 8;
+    x.start = {1'000'000'000'000, 1'795'000'020'000, false};
+    x.peak_c = 11.5;
+    x.peak_probe = "p1";
+    x.degree_minutes = 42;
+    x.alarmed = true;
+    x.alarm_at = coldchain::Instant{1'900'000'000'000, 1'795'000'920'000, false};
+    x.cause = coldchain::AlarmCause::kContinuous;
+    json state{{"zone", "pharma-1"}, {"level", "alarm"}, {"probes", json::array()},
+               {"open_excursions", json::array({store::excursion_json(x, "pharma-1/high/old/1",
+                                                                       2'000'000'000'000)})}};
+    ASSERT_TRUE((*d)->transaction([&] {
+                     return store::save_zone_state(**d, "pharma-1", state, 1'795'001'020'000);
+                   }).ok());
+  }
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s)", 20s)) << agent.log();
+  auto r = run_agent({"alarms", "--json", "-c", cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto alarms = json::parse(r.out);
+  ASSERT_EQ(alarms.size(), 1u) << r.out;
+  EXPECT_EQ(alarms[0]["id"], "pharma-1/high/old/1");
+  EXPECT_EQ(alarms[0]["ended"], "restart");
+  EXPECT_EQ(alarms[0]["open"], false);
+  EXPECT_EQ(alarms[0]["end"], "2026-11-18T11:23:40.000Z");  // the killed run's last state
+  EXPECT_DOUBLE_EQ(alarms[0]["peak_c"].get<double>(), 11.5);
+  EXPECT_EQ(audit_count(cfg, "excursion"), 1);
+  EXPECT_EQ(agent.stop(), 0);
+}
+
+TEST(ColdChainDaemon, WithoutZonesNothingColdChainHappens) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, sample_config(db));
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("ready:", 20s)) << agent.log();
+  EXPECT_EQ(agent.stop(), 0);
+  EXPECT_THAT(agent.log(), ::testing::Not(HasSubstr("cold chain")));
+  auto r = run_agent({"audit", "-c", cfg});
+  EXPECT_THAT(r.out, HasSubstr("no audit entries"));
+  r = run_agent({"zones", "-c", cfg});
+  EXPECT_THAT(r.out, HasSubstr("no zones configured"));
+}
+
+}  // namespace
+}  // namespace depot::test

@@ -339,11 +339,11 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
     auto now = hooks_.wall_now();
     auto up = db_.prepare(
         "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
-        " active, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'cloud',1,?8)"
+        " active, updated_at, pin_demand) VALUES(?1,?2,?3,?4,?5,?6,?7,'cloud',1,?8,?9)"
         " ON CONFLICT(sku) DO UPDATE SET name=excluded.name, unit=excluded.unit,"
         " zone=excluded.zone, policy=excluded.policy, daily_demand=excluded.daily_demand,"
         " daily_demand_sd=excluded.daily_demand_sd, origin='cloud', active=1,"
-        " updated_at=excluded.updated_at");
+        " updated_at=excluded.updated_at, pin_demand=excluded.pin_demand");
     if (!up) return up.error();
     if (auto st = (*up)
                       ->bind(1, item.sku)
@@ -354,6 +354,7 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
                       .bind(6, item.daily_demand)
                       .bind(7, item.daily_demand_sd)
                       .bind(8, now)
+                      .bind(9, std::int64_t{item.pin_demand ? 1 : 0})
                       .run();
         !st)
       return st.error();

@@ -14,6 +14,16 @@ namespace {
 constexpr std::int64_t kMsPerDay = 86'400'000;
 constexpr std::int64_t kFoldBatch = 4096;
 
+// Changes when another connection (the CLI, another process) commits to the database.
+std::int64_t data_version(store::Database& db) {
+  auto q = db.prepare("PRAGMA data_version");
+  if (!q) return -1;
+  auto row = (*q)->step();
+  std::int64_t v = row && *row ? (*q)->int64(0) : -1;
+  (*q)->reset();
+  return v;
+}
+
 std::int64_t day_of(std::int64_t unix_ms) {
   return unix_ms >= 0 ? unix_ms / kMsPerDay : (unix_ms - kMsPerDay + 1) / kMsPerDay;
 }
@@ -82,6 +92,7 @@ Status Replenishment::load(std::int64_t now_ms) {
   auto wm = store::replenish_watermark(db_);
   if (!wm) return wm.error();
   watermark_ = *wm;
+  data_version_ = data_version(db_);
 
   // Demand buckets: days before today feed the tracker, from each SKU's first day on.
   auto days = store::load_demand_days(db_);
@@ -307,6 +318,14 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
 }
 
 Status Replenishment::catch_up(std::int64_t now_ms) {
+  // Another process may have acknowledged or cancelled a proposal, or set a campaign: read
+  // them again before folding, so a receipt right after an acknowledgement finds its order.
+  if (auto v = data_version(db_); v != data_version_) {
+    data_version_ = v;
+    if (auto st = load_proposals(); !st) return st;
+    if (auto st = load_campaigns(); !st) return st;
+    external_change_ = true;
+  }
   for (;;) {
     auto moves = store::movements_after(db_, watermark_, kFoldBatch);
     if (!moves) return moves.error();
@@ -328,15 +347,18 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
     });
     if (!st) {
       // Memory may be ahead of the database now: start again from what was committed.
-      auto wm = store::replenish_watermark(db_);
-      log::error("replenishment: folding movements after seq " + std::to_string(watermark_) +
-                 " failed (" + st.error().message + "); reloading");
-      (void)wm;
-      return st;
+      return Error{"folding movements after seq " + std::to_string(watermark_) + ": " +
+                   st.error().message};
     }
     watermark_ = last;
     if (static_cast<std::int64_t>(moves->size()) < kFoldBatch) return {};
   }
+}
+
+bool Replenishment::take_external_change() {
+  bool changed = external_change_;
+  external_change_ = false;
+  return changed;
 }
 
 Status Replenishment::recompute_all(std::int64_t now_ms) {
@@ -450,15 +472,6 @@ std::vector<SkuReplenishment> Replenishment::report_all(std::int64_t now_ms) {
 namespace depot::app {
 namespace {
 std::int64_t wall_ms_now() { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); }
-
-std::int64_t data_version(store::Database& db) {
-  auto q = db.prepare("PRAGMA data_version");
-  if (!q) return -1;
-  auto row = (*q)->step();
-  std::int64_t v = row && *row ? (*q)->int64(0) : -1;
-  (*q)->reset();
-  return v;
-}
 }  // namespace
 
 ReplenishmentLoop::ReplenishmentLoop(boost::asio::io_context& io, store::Database& db,
@@ -482,7 +495,6 @@ void ReplenishmentLoop::run(const char* what, const std::function<Status(std::in
 
 void ReplenishmentLoop::start() {
   stopped_ = false;
-  data_version_ = data_version(db_);
   arm_recheck();
   arm_recompute();
 }
@@ -511,17 +523,12 @@ void ReplenishmentLoop::arm_recheck() {
   recheck_timer_.expires_after(recheck_);
   recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
-    auto v = data_version(db_);
-    if (v != data_version_) {
-      data_version_ = v;
-      run("another process changed the database",
-          [&](std::int64_t now) -> Status {
-            if (auto st = r_.catch_up(now); !st) return st;
-            return r_.refresh(now);
-          });
-    } else {
-      run("re-check", [&](std::int64_t now) { return r_.catch_up(now); });
-    }
+    run("re-check", [&](std::int64_t now) -> Status {
+      if (auto st = r_.catch_up(now); !st) return st;
+      // Proposals or campaigns changed elsewhere: every SKU's decision may have changed.
+      if (r_.take_external_change()) return r_.recompute_all(now);
+      return {};
+    });
     arm_recheck();
   });
 }

@@ -70,7 +70,11 @@ class Replenishment {
   Status reconfigure(replenish::Settings settings, std::int64_t now_ms);
 
   // Folds movements committed since the last fold and re-evaluates the SKUs they touched.
+  // When another connection changed the database since the last look (PRAGMA data_version),
+  // open proposals and campaigns are read again first.
   Status catch_up(std::int64_t now_ms);
+  // True once after catch_up saw another connection's change (then recompute_all is due).
+  bool take_external_change();
   // Re-evaluates every SKU (surge detectors tick, days roll over).
   Status recompute_all(std::int64_t now_ms);
   // Re-reads open proposals and campaigns (after another process or a cloud command changed
@@ -111,6 +115,8 @@ class Replenishment {
   replenish::CampaignIndex campaign_index_;
   std::map<std::string, std::unique_ptr<SkuState>, std::less<>> skus_;
   std::int64_t watermark_ = 0;
+  std::int64_t data_version_ = -1;
+  bool external_change_ = false;
   Counters counters_;
 };
 
@@ -147,7 +153,6 @@ class ReplenishmentLoop {
   Replenishment& r_;
   std::chrono::milliseconds recheck_, recompute_;
   boost::asio::steady_timer recheck_timer_, recompute_timer_;
-  std::int64_t data_version_ = -1;
   bool stopped_ = false;
 };
 

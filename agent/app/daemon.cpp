@@ -101,6 +101,7 @@ int run_daemon(LoadedConfig loaded) {
       if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
       replenish_loop.reload();
     };
+    hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);

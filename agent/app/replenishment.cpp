@@ -41,6 +41,7 @@ struct Replenishment::SkuState {
   std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> pending;  // day -> picked, returned
   std::unique_ptr<replenish::SurgeDetector> surge;
   std::vector<replenish::Proposal> proposals;  // open ones, oldest first
+  std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
   std::optional<store::ReplenishAlarm> surge_alarm, risk_alarm;
 
   double expected_per_hour(const replenish::DemandSettings& ds) const {
@@ -151,6 +152,7 @@ Status Replenishment::load_campaigns() {
       campaigns_.push_back(std::move(c));
   }
   campaign_index_ = replenish::CampaignIndex(campaigns_, catalog_.items());
+  for (auto& [sku, s] : skus_) s->campaigns = campaign_index_.for_sku(sku);
   return {};
 }
 
@@ -388,7 +390,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
         if (st = surge_event(s, *e); !st) return {};
     if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
   }
-  in.campaigns = campaign_index_.for_sku(s.item->sku);
+  in.campaigns = s.campaigns;
   in.proposals = s.proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);

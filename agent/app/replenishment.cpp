@@ -98,8 +98,16 @@ Status Replenishment::load(std::int64_t now_ms) {
   // Demand buckets: days before today feed the tracker, from each SKU's first day on.
   auto days = store::load_demand_days(db_);
   if (!days) return days.error();
-  for (const auto& d : *days)
-    if (auto* s = find(d.sku)) s->pending[d.day] = {d.picked, d.returned};
+  SkuState* last = nullptr;  // rows come ordered by SKU: look each SKU up once
+  std::string_view last_sku;
+  for (const auto& d : *days) {
+    if (!last || d.sku != last_sku) {
+      last = find(d.sku);
+      last_sku = d.sku;
+    }
+    if (last) last->pending.emplace_hint(last->pending.end(), d.day,
+                                         std::pair{d.picked, d.returned});
+  }
   const auto today = day_of(now_ms);
   for (auto& [sku, s] : skus_) advance_days(*s, today);
 
@@ -136,6 +144,8 @@ Status Replenishment::load(std::int64_t now_ms) {
   }
   (*q)->reset();
   if (auto st = catch_up(now_ms); !st) return st;
+  // Read-only (CLI reports): `report` evaluates each SKU when asked; nothing to act on here.
+  if (mode_ == Mode::kReadOnly) return {};
   return recompute_all(now_ms);
 }
 
@@ -337,6 +347,7 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
     auto st = in_transaction([&]() -> Status {
       if (auto s = fold(*moves, touched); !s) return s;
       if (auto s = refresh_stock(touched); !s) return s;
+      if (mode_ == Mode::kReadOnly) return {};  // evaluated when reported
       for (const auto& sku : touched) {
         auto* s = find(sku);
         if (!s) continue;

@@ -183,6 +183,21 @@ TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
   EXPECT_THAT(nosku.err, HasSubstr("\"X\" has no valid lines"));
 }
 
+TEST_F(ReplenishCli, CheckNamesPolicyProblems) {
+  test::write_file(cfg_, R"({
+    "site": "t", "gateway": "gw-1", "database": "depot.db",
+    "catalog": [{"sku": "TINT", "policy": "fats"}],
+    "policies": {"fast": {"lead_time_days": -2, "service_level": 1.2, "moq": 500,
+                          "max_stock": 100, "suppliers": [{"id": "s1", "unit_price": 1}]}}
+  })");
+  auto r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("policies.fast.lead_time_days: -2"));
+  EXPECT_THAT(r.err, HasSubstr("policies.fast.service_level: 1.2"));
+  EXPECT_THAT(r.err, HasSubstr("policies.fast.moq: 500"));
+  EXPECT_THAT(r.err, HasSubstr("catalog[0].policy: \"fats\" names no profile in policies"));
+}
+
 TEST_F(ReplenishCli, PinDemandIsStoredWithTheCatalog) {
   auto db = store::Database::open(dir_.file("pin.db"), {});
   ASSERT_TRUE(db.ok());

@@ -56,7 +56,9 @@ replenish::Settings settings() {
   steady.safety = replenish::SafetyRule::kDaysOfCover;
   steady.safety_days = 7;
   s.policies = {fast, steady};
-  s.campaigns = {{.name = "live", .policy = "fast", .factor = 4,
+  s.campaigns = {{.name = "live",
+                  .policy = "fast",
+                  .factor = 4,
                   .start_ms = *timefmt::parse_rfc3339_ms("2026-11-25T12:00:00Z"),
                   .end_ms = *timefmt::parse_rfc3339_ms("2026-11-25T18:00:00Z")}};
   return s;
@@ -69,9 +71,12 @@ int main(int argc, char** argv) {
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-replenish";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--skus") skus = std::stoi(argv[i + 1]);
-    else if (k == "--picks") picks = std::stoi(argv[i + 1]);
-    else if (k == "--dir") dir = argv[i + 1];
+    if (k == "--skus")
+      skus = std::stoi(argv[i + 1]);
+    else if (k == "--picks")
+      picks = std::stoi(argv[i + 1]);
+    else if (k == "--dir")
+      dir = argv[i + 1];
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -99,7 +104,8 @@ int main(int argc, char** argv) {
       const auto today = now / 86'400'000;
       for (int i = 0; i < skus; i += 10)
         for (int d = 1; d <= 20; ++d)
-          if (auto st = store::add_demand(**db, "SKU-" + std::to_string(i), today - d, 5 + d % 7, 0);
+          if (auto st =
+                  store::add_demand(**db, "SKU-" + std::to_string(i), today - d, 5 + d % 7, 0);
               !st)
             return st;
       return {};
@@ -138,8 +144,8 @@ int main(int argc, char** argv) {
   std::vector<Bare> bare;
   for (const auto& rep : r.report_all(now)) {
     const auto& n = rep.decision.numbers;
-    bare.push_back({n.daily_demand, n.daily_demand_sd, n.lead_time_days, n.lead_time_sd_days,
-                    n.position});
+    bare.push_back(
+        {n.daily_demand, n.daily_demand_sd, n.lead_time_days, n.lead_time_sd_days, n.position});
   }
   const double z = replenish::inverse_normal_cdf(0.98);
   double bare_ms = 1e9;
@@ -189,8 +195,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < picks; ++i) (void)r.report("SKU-" + std::to_string(i % skus), now);
   const double evaluate_ms = ms_since(t);
 
-  std::printf("replenishment, %d SKUs (half fast/service level, half steady/days of cover, "
-              "one campaign)\n", skus);
+  std::printf(
+      "replenishment, %d SKUs (half fast/service level, half steady/days of cover, "
+      "one campaign)\n",
+      skus);
   std::printf("  load (catalog, stock, buckets, proposals, then a full recompute): %.1f ms\n",
               load_ms);
   std::printf("  stock figures for the CLI (read-only load + every SKU reported): %.1f ms\n",

@@ -78,8 +78,7 @@ int list_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std
       out << ", order " << p.order.order_number << " (" << p.order.received << " of "
           << p.order.quantity << " received)";
     if (p.state == replenish::ProposalState::kCancelled) out << ", cancelled: " << p.cancel_reason;
-    out << "\n  why: " << replenish::to_string(p.reason) << ": " << numbers_line(p.numbers)
-        << "\n";
+    out << "\n  why: " << replenish::to_string(p.reason) << ": " << numbers_line(p.numbers) << "\n";
   }
   return kOk;
 }
@@ -123,8 +122,7 @@ int change_reorder(const Args& a, const LoadedConfig& cfg, std::ostream& out, st
     if (auto e = a.get("--eta")) {
       eta = timefmt::parse_rfc3339_ms(*e);
       if (!eta) {
-        err << cmd << ": --eta: \"" << *e
-            << "\" must be a date (2026-12-01) or an RFC 3339 time\n";
+        err << cmd << ": --eta: \"" << *e << "\" must be a date (2026-12-01) or an RFC 3339 time\n";
         return kBadInput;
       }
     }
@@ -152,8 +150,8 @@ int change_reorder(const Args& a, const LoadedConfig& cfg, std::ostream& out, st
   }
   out << done->id << " (" << done->sku << ") is " << replenish::to_string(done->state);
   if (ack)
-    out << ": order " << done->order.order_number << ", " << done->order.quantity
-        << " units, ETA " << timefmt::rfc3339_from_unix_ms(done->expected_arrival_ms);
+    out << ": order " << done->order.order_number << ", " << done->order.quantity << " units, ETA "
+        << timefmt::rfc3339_from_unix_ms(done->expected_arrival_ms);
   out << "\n";
   return kOk;
 }
@@ -301,9 +299,9 @@ const SkuReplenishment* StockFigures::find(std::string_view sku) const {
 }
 
 void append_null_figures(JsonObjectWriter& w) {
-  for (const char* k : {"policy", "on_order", "position", "daily_demand", "daily_demand_sd",
-                        "safety_stock", "reorder_point", "order_up_to", "days_of_cover", "surge",
-                        "replenishment"})
+  for (const char* k :
+       {"policy", "on_order", "position", "daily_demand", "daily_demand_sd", "safety_stock",
+        "reorder_point", "order_up_to", "days_of_cover", "surge", "replenishment"})
     w.null(k);
 }
 

@@ -40,7 +40,7 @@ struct Replenishment::SkuState {
   bool fed = false;
   std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> pending;  // day -> picked, returned
   std::unique_ptr<replenish::SurgeDetector> surge;
-  std::vector<replenish::Proposal> proposals;  // open ones, oldest first
+  std::vector<replenish::Proposal> proposals;             // open ones, oldest first
   std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
   std::optional<store::ReplenishAlarm> surge_alarm, risk_alarm;
 
@@ -105,8 +105,8 @@ Status Replenishment::load(std::int64_t now_ms) {
       last = find(d.sku);
       last_sku = d.sku;
     }
-    if (last) last->pending.emplace_hint(last->pending.end(), d.day,
-                                         std::pair{d.picked, d.returned});
+    if (last)
+      last->pending.emplace_hint(last->pending.end(), d.day, std::pair{d.picked, d.returned});
   }
   const auto today = day_of(now_ms);
   for (auto& [sku, s] : skus_) advance_days(*s, today);
@@ -242,11 +242,11 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
                          {"at", timefmt::rfc3339_from_unix_ms(e.wall_ms)}};
   if (e.kind == replenish::SurgeEvent::Kind::kStarted) {
     if (s.surge_alarm) return {};
-    store::ReplenishAlarm a{new_id(), s.item->sku, "demand_surge",
-                            timefmt::rfc3339_from_unix_ms(e.wall_ms), std::nullopt, details};
-    log::warning("replenishment: demand_surge on " + a.sku + ": " +
-                 std::to_string(e.window_units) + " units in " +
-                 std::to_string(e.window_minutes) + " min (" +
+    store::ReplenishAlarm a{new_id(),       s.item->sku,
+                            "demand_surge", timefmt::rfc3339_from_unix_ms(e.wall_ms),
+                            std::nullopt,   details};
+    log::warning("replenishment: demand_surge on " + a.sku + ": " + std::to_string(e.window_units) +
+                 " units in " + std::to_string(e.window_minutes) + " min (" +
                  std::to_string(static_cast<std::int64_t>(e.rate_per_hour)) + "/h against " +
                  std::to_string(e.expected_per_hour) + "/h expected)");
     if (mode_ == Mode::kWrite)
@@ -387,8 +387,7 @@ Status Replenishment::recompute_all(std::int64_t now_ms) {
   });
 }
 
-replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool act,
-                                          Status& st) {
+replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool act, Status& st) {
   ++counters_.evaluations;
   advance_days(s, day_of(now_ms));
   replenish::SkuInputs in;
@@ -416,17 +415,17 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
   const auto& n = d.numbers;
   // stockout_risk: raised once while it lasts, cleared when it no longer holds.
   if (n.stockout_risk && !s.risk_alarm) {
-    nlohmann::json details{{"available", n.available},
-                           {"daily_demand", n.daily_demand},
-                           {"days_of_cover", std::isfinite(n.days_of_cover)
-                                                 ? nlohmann::json(n.days_of_cover)
-                                                 : nlohmann::json(nullptr)},
-                           {"projected_stockout",
-                            n.projected_stockout_ms
-                                ? nlohmann::json(timefmt::rfc3339_from_unix_ms(*n.projected_stockout_ms))
-                                : nlohmann::json(nullptr)},
-                           {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
-                           {"surge", s.surge && s.surge->in_surge()}};
+    nlohmann::json details{
+        {"available", n.available},
+        {"daily_demand", n.daily_demand},
+        {"days_of_cover", std::isfinite(n.days_of_cover) ? nlohmann::json(n.days_of_cover)
+                                                         : nlohmann::json(nullptr)},
+        {"projected_stockout",
+         n.projected_stockout_ms
+             ? nlohmann::json(timefmt::rfc3339_from_unix_ms(*n.projected_stockout_ms))
+             : nlohmann::json(nullptr)},
+        {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
+        {"surge", s.surge && s.surge->in_surge()}};
     store::ReplenishAlarm a{new_id(), s.item->sku, "stockout_risk", now, std::nullopt, details};
     log::warning("replenishment: stockout_risk on " + a.sku + ": " + details.dump());
     if (mode_ == Mode::kWrite)
@@ -447,13 +446,12 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
   auto p = replenish::make_proposal(d, new_id(), s.item->sku, now_ms);
   if (s.surge && s.surge->in_surge()) p.urgent = true;  // surge-driven orders are urgent
   if (auto st = store::insert_proposal(db_, p, now); !st) return st;
-  log::info("replenishment: proposed " + std::to_string(p.quantity) + " x " + p.sku + " from " +
-            p.supplier + (p.urgent ? " (URGENT)" : "") + ": " +
-            std::string(replenish::to_string(d.reason)) + " (position " +
-            std::to_string(n.position) + ", reorder point " +
-            std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
-            ", order-up-to " + std::to_string(static_cast<std::int64_t>(std::ceil(n.order_up_to))) +
-            ")");
+  log::info(
+      "replenishment: proposed " + std::to_string(p.quantity) + " x " + p.sku + " from " +
+      p.supplier + (p.urgent ? " (URGENT)" : "") + ": " +
+      std::string(replenish::to_string(d.reason)) + " (position " + std::to_string(n.position) +
+      ", reorder point " + std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
+      ", order-up-to " + std::to_string(static_cast<std::int64_t>(std::ceil(n.order_up_to))) + ")");
   ++counters_.proposals;
   s.proposals.push_back(std::move(p));
   return {};

@@ -23,11 +23,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,7 +46,7 @@ namespace depot::app {
 struct SkuReplenishment {
   const CatalogItem* item = nullptr;
   bool has_policy = false;
-  bool stock_known = false;  // the ledger has seen the SKU; no proposals or alarms before
+  bool stock_known = false;      // the ledger has seen the SKU; no proposals or alarms before
   replenish::Decision decision;  // numbers are meaningful when has_policy
   bool surge = false;
 };

@@ -225,19 +225,20 @@ Status update_proposal(Database& db, const Proposal& p, std::string_view event,
       " updated_at=?10 WHERE id=?1");
   if (!q) return q.error();
   const bool ordered = !p.order.order_number.empty();
-  auto st = (*q)->bind(1, p.id)
-                .bind(2, replenish::to_string(p.state))
-                .bind(3, p.expected_arrival_ms)
-                .bind(4, ordered ? std::optional<std::string>(p.order.order_number) : std::nullopt)
-                .bind(5, ordered ? std::optional<std::int64_t>(p.order.acknowledged_ms) : std::nullopt)
-                .bind(6, ordered ? std::optional<std::int64_t>(p.order.quantity) : std::nullopt)
-                .bind(7, p.order.received)
-                .bind(8, p.closed_ms ? std::optional<std::int64_t>(p.closed_ms) : std::nullopt)
-                .bind(9, p.state == ProposalState::kCancelled
-                             ? std::optional<std::string>(p.cancel_reason)
-                             : std::nullopt)
-                .bind(10, now)
-                .run();
+  auto st =
+      (*q)->bind(1, p.id)
+          .bind(2, replenish::to_string(p.state))
+          .bind(3, p.expected_arrival_ms)
+          .bind(4, ordered ? std::optional<std::string>(p.order.order_number) : std::nullopt)
+          .bind(5, ordered ? std::optional<std::int64_t>(p.order.acknowledged_ms) : std::nullopt)
+          .bind(6, ordered ? std::optional<std::int64_t>(p.order.quantity) : std::nullopt)
+          .bind(7, p.order.received)
+          .bind(8, p.closed_ms ? std::optional<std::int64_t>(p.closed_ms) : std::nullopt)
+          .bind(9, p.state == ProposalState::kCancelled
+                       ? std::optional<std::string>(p.cancel_reason)
+                       : std::nullopt)
+          .bind(10, now)
+          .run();
   if (!st) return st;
   if (sqlite3_changes(db.handle()) != 1) return Error{"proposal \"" + p.id + "\" not found"};
   auto record = proposal_json(p);
@@ -288,8 +289,7 @@ Expected<Proposal> cancel_proposal(Database& db, std::string_view id, std::strin
 
 Status record_order_receipt(Database& db, std::string_view movement_id,
                             std::string_view proposal_id, std::int64_t qty) {
-  auto q = db.prepare(
-      "INSERT INTO order_receipts(movement_id, proposal_id, qty) VALUES(?1,?2,?3)");
+  auto q = db.prepare("INSERT INTO order_receipts(movement_id, proposal_id, qty) VALUES(?1,?2,?3)");
   if (!q) return q.error();
   return (*q)->bind(1, movement_id).bind(2, proposal_id).bind(3, qty).run();
 }
@@ -394,7 +394,8 @@ Status set_campaign(Database& db, const replenish::Campaign& c, std::string_view
       " policy=excluded.policy, factor=excluded.factor, start_ms=excluded.start_ms,"
       " end_ms=excluded.end_ms, set_at=excluded.set_at");
   if (!q) return q.error();
-  return (*q)->bind(1, c.name)
+  return (*q)
+      ->bind(1, c.name)
       .bind(2, json(c.skus).dump())
       .bind(3, c.policy)
       .bind(4, c.factor)
@@ -433,13 +434,21 @@ Status raise_alarm(Database& db, const ReplenishAlarm& a) {
   auto q = db.prepare(
       "INSERT INTO replenish_alarms(id, sku, kind, raised_at, details) VALUES(?1,?2,?3,?4,?5)");
   if (!q) return q.error();
-  if (auto st =
-          (*q)->bind(1, a.id).bind(2, a.sku).bind(3, a.kind).bind(4, a.raised_at).bind(5, a.details.dump()).run();
+  if (auto st = (*q)->bind(1, a.id)
+                    .bind(2, a.sku)
+                    .bind(3, a.kind)
+                    .bind(4, a.raised_at)
+                    .bind(5, a.details.dump())
+                    .run();
       !st)
     return st;
-  json record{{"alarm", a.kind}, {"state", "raised"}, {"alarm_id", a.id}, {"sku", a.sku},
+  json record{{"alarm", a.kind},
+              {"state", "raised"},
+              {"alarm_id", a.id},
+              {"sku", a.sku},
               {"details", a.details}};
-  if (auto seq = outbox_append(db, "alarms", a.id + ":raised", a.raised_at, std::move(record)); !seq)
+  if (auto seq = outbox_append(db, "alarms", a.id + ":raised", a.raised_at, std::move(record));
+      !seq)
     return seq.error();
   return {};
 }
@@ -449,7 +458,10 @@ Status clear_alarm(Database& db, const ReplenishAlarm& a, std::string_view now,
   auto q = db.prepare("UPDATE replenish_alarms SET cleared_at = ?2 WHERE id = ?1");
   if (!q) return q.error();
   if (auto st = (*q)->bind(1, a.id).bind(2, now).run(); !st) return st;
-  json record{{"alarm", a.kind}, {"state", "cleared"}, {"alarm_id", a.id}, {"sku", a.sku},
+  json record{{"alarm", a.kind},
+              {"state", "cleared"},
+              {"alarm_id", a.id},
+              {"sku", a.sku},
               {"details", details}};
   if (auto seq = outbox_append(db, "alarms", a.id + ":cleared", now, std::move(record)); !seq)
     return seq.error();

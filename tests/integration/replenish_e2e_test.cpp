@@ -3,9 +3,8 @@
 // proposes; `depot-agent reorders --json` (another process) shows the proposal; an operator
 // acknowledges it with the CLI and the daemon credits the next receipt to that order.
 #include <fcntl.h>
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -59,8 +58,10 @@ TEST(ReplenishEndToEnd, ScansThroughTheDaemonBecomeAnUrgentProposalAndAReceivedO
     "policies": {"fast": {"lead_time_days": 2, "safety_days": 1, "review_period_days": 1,
                           "suppliers": [{"id": "sz-express", "unit_price": 2.5}]}},
     "scanners": [
-      {"id": "dock", "driver": "stdin", "role": "receive", "path": ")" + dir.file("dock") + R"("},
-      {"id": "pack", "driver": "tcp", "role": "pick", "port": )" + std::to_string(port) + R"(,
+      {"id": "dock", "driver": "stdin", "role": "receive", "path": ")" +
+                            dir.file("dock") + R"("},
+      {"id": "pack", "driver": "tcp", "role": "pick", "port": )" +
+                            std::to_string(port) + R"(,
        "double_read_ms": 0}
     ]})");
   test::AgentProcess agent(cfg, dir.file("agent.log"));

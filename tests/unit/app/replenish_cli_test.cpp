@@ -60,10 +60,10 @@ class ReplenishCli : public ::testing::Test {
 };
 
 TEST_F(ReplenishCli, StockJsonAddsTheReplenishmentFigures) {
-  ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty",
-                   "100"})
-                .code,
-            0);
+  ASSERT_EQ(
+      agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty", "100"})
+          .code,
+      0);
   auto r = agent({"stock", "-c", cfg_, "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto rows = nlohmann::json::parse(r.out);
@@ -104,7 +104,8 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
   auto bad_qty = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "-5", "-c", cfg_});
   EXPECT_EQ(bad_qty.code, 2);
   EXPECT_THAT(bad_qty.err, HasSubstr("--qty: \"-5\" must be a whole number above 0"));
-  auto bad_eta = agent({"reorders", "ack", id, "--order", "PO-1", "--eta", "2026-13-01", "-c", cfg_});
+  auto bad_eta =
+      agent({"reorders", "ack", id, "--order", "PO-1", "--eta", "2026-13-01", "-c", cfg_});
   EXPECT_EQ(bad_eta.code, 2);
   EXPECT_THAT(bad_eta.err, HasSubstr("--eta: \"2026-13-01\" must be a date"));
   auto no_order = agent({"reorders", "ack", id, "-c", cfg_});
@@ -117,8 +118,8 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
   EXPECT_EQ(verb.code, 2);
   EXPECT_THAT(verb.err, HasSubstr("\"approve\" must be ack or cancel"));
 
-  auto ack = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "120", "--eta",
-                    "2026-11-08", "-c", cfg_});
+  auto ack = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "120", "--eta", "2026-11-08",
+                    "-c", cfg_});
   ASSERT_EQ(ack.code, 0) << ack.err;
   EXPECT_THAT(ack.out, HasSubstr("is acknowledged: order PO-1, 120 units, ETA 2026-11-08"));
   auto again = agent({"reorders", "ack", id, "--order", "PO-2", "-c", cfg_});
@@ -154,8 +155,8 @@ TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
     csv += std::string(date) + ",TINT,10\n" + date + ",MATCHA,2\n";
   }
   test::write_file(dir_.file("good.csv"), csv);
-  auto r = agent({"backtest", "-c", cfg_, "--history", dir_.file("good.csv"), "--on-hand", "140",
-                  "--json"});
+  auto r = agent(
+      {"backtest", "-c", cfg_, "--history", dir_.file("good.csv"), "--on-hand", "140", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["skus"].size(), 2u);

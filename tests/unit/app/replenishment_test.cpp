@@ -295,8 +295,7 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
   alarms = outbox("alarms", "LIP", "demand_surge");
   ASSERT_GE(alarms.size(), 2u);
   bool cleared = false;
-  for (const auto& a : alarms)
-    cleared |= a["alarm"] == "demand_surge" && a["state"] == "cleared";
+  for (const auto& a : alarms) cleared |= a["alarm"] == "demand_surge" && a["state"] == "cleared";
   EXPECT_TRUE(cleared);
   EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind='demand_surge'"
                   " AND cleared_at IS NULL"),
@@ -314,12 +313,15 @@ TEST_F(ReplenishmentTest, ACampaignStartingInsideTheLeadTimeOrdersBeforeItStarts
   }
   // ...until a campaign x4 starts in 3 days (inside the 5-day lead time): lead-time demand
   // 3*10 + 2*40 = 110, reorder point 130 >= 100, and the order goes out now.
-  replenish::Campaign c{.name = "live-1", .skus = {"A"}, .factor = 4,
+  replenish::Campaign c{.name = "live-1",
+                        .skus = {"A"},
+                        .factor = 4,
                         .start_ms = kT0 + kMinute + 3 * kDay,
                         .end_ms = kT0 + kMinute + 13 * kDay};
   ASSERT_TRUE(db_->transaction([&]() -> Status {
                    return store::set_campaign(*db_, c, "2026-11-01T00:01:00.000Z");
-                 }).ok());
+                 })
+                  .ok());
   auto r = engine(kT0 + kMinute);
   auto ps = proposals("A");
   ASSERT_EQ(ps.size(), 1u);

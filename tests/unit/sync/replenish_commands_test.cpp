@@ -19,11 +19,14 @@ TEST(ParseReplenishCommand, BadArgumentsAreNamed) {
   struct Case {
     std::string name, payload, error;
   } cases[] = {
-      {"reorder.ack", R"({"id":"c1","args":{"order_number":"PO-1"}})", "args.proposal_id: is required"},
-      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1"}})", "args.order_number: is required"},
+      {"reorder.ack", R"({"id":"c1","args":{"order_number":"PO-1"}})",
+       "args.proposal_id: is required"},
+      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1"}})",
+       "args.order_number: is required"},
       {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","quantity":0}})",
        "args.quantity: 0 must be between 1 and"},
-      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","eta":"2026-02-30"}})",
+      {"reorder.ack",
+       R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","eta":"2026-02-30"}})",
        "args.eta: \"2026-02-30\" must be an RFC 3339 time"},
       {"reorder.cancel", R"({"id":"c1","args":{"proposal_id":"P1","reason":""}})",
        "args.reason: \"\" must not be empty"},
@@ -33,9 +36,11 @@ TEST(ParseReplenishCommand, BadArgumentsAreNamed) {
       {"campaign.set",
        R"({"id":"c1","args":{"name":"x","skus":["A"],"factor":2,"start":"2026-11-12","end":"2026-11-11"}})",
        "args.end: must be after args.start"},
-      {"campaign.set", R"({"id":"c1","args":{"name":"x","factor":2,"start":"2026-11-11","end":"2026-11-12"}})",
+      {"campaign.set",
+       R"({"id":"c1","args":{"name":"x","factor":2,"start":"2026-11-11","end":"2026-11-12"}})",
        "needs skus or policy"},
-      {"campaign.clear", R"({"id":"c1","args":{"name":"x","colour":1}})", "args.colour: unknown key"},
+      {"campaign.clear", R"({"id":"c1","args":{"name":"x","colour":1}})",
+       "args.colour: unknown key"},
   };
   for (const auto& c : cases) {
     auto p = parse_command(c.name, c.payload, "");
@@ -65,11 +70,13 @@ class ReplenishDesk : public ::testing::Test {
     d.reason = replenish::Reason::kReorderPointReached;
     d.quantity = 100;
     d.expected_arrival_ms = *timefmt::parse_rfc3339_ms("2026-11-26T09:00:00Z");
-    auto p = replenish::make_proposal(d, "P1", "A", *timefmt::parse_rfc3339_ms("2026-11-23T09:00:00Z"));
+    auto p =
+        replenish::make_proposal(d, "P1", "A", *timefmt::parse_rfc3339_ms("2026-11-23T09:00:00Z"));
     p.supplier = "s1";
     ASSERT_TRUE(db_->transaction([&]() -> Status {
                      return store::insert_proposal(*db_, p, "2026-11-23T09:00:00.000Z");
-                   }).ok());
+                   })
+                    .ok());
   }
   std::int64_t count(const std::string& sql) {
     auto s = db_->prepare(sql);
@@ -100,19 +107,19 @@ TEST_F(ReplenishDesk, ReorderAckIsAppliedOnceWithItsReorderRecord) {
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='reorders'"), 2);  // proposed, acked
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='audit'"), 1);
   // Acknowledging it again under another command id is refused, and changes nothing.
-  auto twice = desk_->handle(
-      "reorder.ack", R"({"id":"k2","args":{"proposal_id":"P1","order_number":"PO-78"}})");
+  auto twice = desk_->handle("reorder.ack",
+                             R"({"id":"k2","args":{"proposal_id":"P1","order_number":"PO-78"}})");
   EXPECT_EQ(twice["ok"], false);
   EXPECT_THAT(twice["error"].get<std::string>(), HasSubstr("it is acknowledged"));
   EXPECT_EQ(count("SELECT count(*) FROM commands"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='reorders'"), 2);
 
-  auto cancel = desk_->handle("reorder.cancel",
-                              R"({"id":"k3","args":{"proposal_id":"P1","reason":"duplicate order"}})");
+  auto cancel = desk_->handle(
+      "reorder.cancel", R"({"id":"k3","args":{"proposal_id":"P1","reason":"duplicate order"}})");
   ASSERT_EQ(cancel["ok"], true) << cancel.dump();
   EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE state='cancelled'"), 1);
-  auto unknown = desk_->handle("reorder.cancel",
-                               R"({"id":"k4","args":{"proposal_id":"NOPE","reason":"x"}})");
+  auto unknown =
+      desk_->handle("reorder.cancel", R"({"id":"k4","args":{"proposal_id":"NOPE","reason":"x"}})");
   EXPECT_EQ(unknown["ok"], false);
   EXPECT_THAT(unknown["error"].get<std::string>(), HasSubstr("no proposal with id \"NOPE\""));
 }
@@ -122,12 +129,14 @@ TEST_F(ReplenishDesk, CampaignSetAndClear) {
       "campaign.set",
       R"({"id":"m0","args":{"name":"live","skus":["ZZZ"],"factor":4,"start":"2026-11-25T12:00:00Z","end":"2026-11-25T18:00:00Z"}})");
   EXPECT_EQ(bad["ok"], false);
-  EXPECT_THAT(bad["error"].get<std::string>(), HasSubstr("args.skus[0]: \"ZZZ\" is not an active SKU"));
+  EXPECT_THAT(bad["error"].get<std::string>(),
+              HasSubstr("args.skus[0]: \"ZZZ\" is not an active SKU"));
   auto nopol = desk_->handle(
       "campaign.set",
       R"({"id":"m00","args":{"name":"live","policy":"slow","factor":4,"start":"2026-11-25T12:00:00Z","end":"2026-11-25T18:00:00Z"}})");
   EXPECT_EQ(nopol["ok"], false);
-  EXPECT_THAT(nopol["error"].get<std::string>(), HasSubstr("\"slow\" is the policy of no active SKU"));
+  EXPECT_THAT(nopol["error"].get<std::string>(),
+              HasSubstr("\"slow\" is the policy of no active SKU"));
   EXPECT_EQ(count("SELECT count(*) FROM campaigns"), 0);
 
   auto r = desk_->handle(
@@ -147,7 +156,8 @@ TEST_F(ReplenishDesk, CampaignSetAndClear) {
   EXPECT_EQ(count("SELECT count(*) FROM campaigns"), 0);
   auto gone = desk_->handle("campaign.clear", R"({"id":"m3","args":{"name":"live"}})");
   EXPECT_EQ(gone["ok"], false);
-  EXPECT_THAT(gone["error"].get<std::string>(), HasSubstr("no campaign \"live\" was set by the cloud"));
+  EXPECT_THAT(gone["error"].get<std::string>(),
+              HasSubstr("no campaign \"live\" was set by the cloud"));
   EXPECT_EQ(changes_, 2);
 }
 

@@ -157,6 +157,29 @@ TEST_F(ReplenishmentTest, NoSecondProposalWhileOneIsOpen) {
   EXPECT_EQ(again->counters().proposals, 0u);
 }
 
+TEST_F(ReplenishmentTest, AnUrgentTopUpOnlyWhenThePipelineFallsToTheSafetyStock) {
+  settings_.surge.min_units = 1000000;  // these picks are not a surge here
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 60, kT0 + kMinute);  // position 60 <= 70
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  ASSERT_EQ(ps[0].quantity, 80);  // pipeline 60 + 80 = 140
+  // Down to a pipeline of 21 (position -59 + 80 awaiting): above the safety stock (20).
+  post("p1", "A", MovementKind::kPick, 119, kT0 + 2 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  EXPECT_EQ(proposals("A").size(), 1u);
+  // One more unit: pipeline 20 <= safety stock 20: an urgent top-up up to order-up-to 140.
+  post("p2", "A", MovementKind::kPick, 1, kT0 + 3 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
+  ps = proposals("A");
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(ps[1].reason, replenish::Reason::kTopUpBelowSafetyStock);
+  EXPECT_TRUE(ps[1].urgent);
+  EXPECT_EQ(ps[1].quantity, 120);  // 140 - pipeline 20
+  EXPECT_EQ(ps[1].numbers.awaiting, 80);
+}
+
 TEST_F(ReplenishmentTest, ReceiptsReduceOnOrderOldestFirstAndOnce) {
   auto r = engine(kT0);
   post("r0", "A", MovementKind::kReceive, 500, kT0 + kMinute);

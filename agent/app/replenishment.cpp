@@ -77,10 +77,10 @@ Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now
 
 Status Replenishment::load(std::int64_t now_ms) {
   skus_.clear();
-  auto cat = store::load_catalog(db_);
+  auto cat = store::load_replenish_items(db_);
   if (!cat) return cat.error();
   catalog_ = std::move(*cat);
-  for (const auto& item : catalog_.items()) {
+  for (const auto& item : catalog_) {
     auto s = std::make_unique<SkuState>();
     s->item = &item;
     s->policy = item.policy.empty() ? nullptr : settings_.find_policy(item.policy);
@@ -161,7 +161,7 @@ Status Replenishment::load_campaigns() {
     else
       campaigns_.push_back(std::move(c));
   }
-  campaign_index_ = replenish::CampaignIndex(campaigns_, catalog_.items());
+  campaign_index_ = replenish::CampaignIndex(campaigns_, catalog_);
   for (auto& [sku, s] : skus_) s->campaigns = campaign_index_.for_sku(sku);
   return {};
 }

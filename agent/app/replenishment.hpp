@@ -110,7 +110,7 @@ class Replenishment {
   store::Database& db_;
   replenish::Settings settings_;
   Mode mode_;
-  Catalog catalog_;
+  std::vector<CatalogItem> catalog_;  // active SKUs, without barcodes; never resized after load
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
   replenish::CampaignIndex campaign_index_;
   std::map<std::string, std::unique_ptr<SkuState>, std::less<>> skus_;

@@ -294,6 +294,32 @@ Status record_order_receipt(Database& db, std::string_view movement_id,
   return (*q)->bind(1, movement_id).bind(2, proposal_id).bind(3, qty).run();
 }
 
+Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
+  auto q = db.prepare(
+      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd, pin_demand FROM skus"
+      " WHERE active ORDER BY sku");
+  if (!q) return q.error();
+  std::vector<CatalogItem> items;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto& s = **q;
+    CatalogItem i;
+    i.sku = s.text(0);
+    i.name = s.text(1);
+    i.unit = s.text(2);
+    i.zone = s.text(3);
+    i.policy = s.text(4);
+    i.daily_demand = s.opt_real(5);
+    i.daily_demand_sd = s.opt_real(6);
+    i.pin_demand = s.int64(7) != 0;
+    items.push_back(std::move(i));
+  }
+  (*q)->reset();
+  return items;
+}
+
 Expected<std::vector<DemandDay>> load_demand_days(Database& db) {
   auto q = db.prepare("SELECT sku, day, picked, returned FROM demand_days ORDER BY sku, day");
   if (!q) return q.error();

@@ -60,6 +60,10 @@ Expected<replenish::Proposal> cancel_proposal(Database& db, std::string_view id,
 Status record_order_receipt(Database& db, std::string_view movement_id,
                             std::string_view proposal_id, std::int64_t qty);
 
+// The active SKUs as replenishment needs them (sku, name, unit, zone, policy, demand figures,
+// pin_demand), in SKU order, without barcodes: cheaper than load_catalog for 100,000 SKUs.
+Expected<std::vector<CatalogItem>> load_replenish_items(Database& db);
+
 // --- Demand buckets --------------------------------------------------------------------
 
 struct DemandDay {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "app/config_file.hpp"
 #include "app/sensors_cli.hpp"
 #include "app/daemon.hpp"
+#include "app/replenish_cli.hpp"
 #include "app/store_access.hpp"
 #include "core/barcode.hpp"
 #include "core/control_code.hpp"
@@ -38,7 +40,15 @@ commands:
   run        [-c FILE]                 run the agent (the systemd service runs this)
   check      [-c FILE]                 validate a config file; lists every problem
   stock      [-c FILE] [--sku S] [--json]
-                                       stock per SKU: on hand, held, available
+                                       stock per SKU: on hand, held, available, and for
+                                       replenishment on order, position, reorder point, cover
+  reorders   [-c FILE] [--open] [--json]
+                                       replenishment proposals with the numbers behind them
+  reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD]
+  reorders cancel ID --why TEXT        manage a proposal locally (when there is no cloud)
+  backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
+                                       replay a demand history (date,sku,quantity) through
+                                       the configured policy: fill rate, stockout days, ...
   scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
                                        for decode: GS1, EAN/UPC or an internal code)
@@ -124,7 +134,7 @@ int cmd_check(const Args& a, Context& c) {
 }
 
 // One `stock --json` row (docs/cli.md), written directly: 100,000 rows must stay fast.
-void append_stock_json(std::string& out, const store::StockRow& s) {
+void append_stock_json(std::string& out, const store::StockRow& s, const StockFigures* figures) {
   JsonObjectWriter w(out);
   w.field("sku", s.sku)
       .field("name", s.name)
@@ -136,18 +146,24 @@ void append_stock_json(std::string& out, const store::StockRow& s) {
       .field("negative", s.line.on_hand < 0)
       .field("active", s.active)
       .field("updated_at", s.updated_at);
+  if (figures)
+    figures->append_json(w, s.sku);
+  else
+    append_null_figures(w);
   w.close();
 }
 
 // Loads the config and opens its database for reading; prints the problem and sets `code`
 // on failure.
-std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code) {
+std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code,
+                                           std::optional<LoadedConfig>* keep = nullptr) {
   auto cfg = load(a, c);
   if (!cfg) {
     code = kBadInput;
     return nullptr;
   }
   auto db = open_for_reading(*cfg);
+  if (keep) *keep = std::move(cfg);
   if (!db) {
     c.err << "depot-agent: " << db.error().message << "\n";
     code = kFailure;
@@ -158,7 +174,8 @@ std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code)
 
 int cmd_stock(const Args& a, Context& c) {
   int code = kOk;
-  auto db = open_read(a, c, code);
+  std::optional<LoadedConfig> cfg;
+  auto db = open_read(a, c, code, &cfg);
   if (!db) return code;
   store::Ledger ledger(*db);
   auto sku = a.get("--sku");
@@ -171,25 +188,40 @@ int cmd_stock(const Args& a, Context& c) {
     c.err << "depot-agent: --sku: unknown sku \"" << *sku << "\"\n";
     return kBadInput;
   }
+  // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
+  auto figures = StockFigures::compute(*db, cfg->config.replenish, c.err);
   if (a.has("--json")) {
     // Written without a JSON DOM and in one write: 100,000 SKUs (~16 MB) in well under 0.5 s.
     std::string text = "[";
-    text.reserve(rows->size() * 160 + 4);
+    text.reserve(rows->size() * 400 + 4);
     for (std::size_t i = 0; i < rows->size(); ++i) {
       text += i ? ",\n" : "\n";
-      append_stock_json(text, (*rows)[i]);
+      append_stock_json(text, (*rows)[i], figures.get());
     }
     text += rows->empty() ? "]\n" : "\n]\n";
     c.out << text;
     return kOk;
   }
   c.out << std::left << std::setw(16) << "SKU" << std::right << std::setw(10) << "ON_HAND"
-        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << "  " << std::left
-        << std::setw(8) << "UNIT" << "NAME\n";
+        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << std::setw(10) << "ON_ORDER"
+        << std::setw(10) << "POSITION" << std::setw(9) << "REORDER" << std::setw(8) << "COVER_D"
+        << "  " << std::left << std::setw(8) << "UNIT" << "NAME\n";
   for (const auto& s : *rows) {
+    const auto* f = figures ? figures->find(s.sku) : nullptr;
+    auto num = [](double v) {
+      if (!std::isfinite(v)) return std::string("inf");
+      std::ostringstream o;
+      o << std::fixed << std::setprecision(v < 100 ? 1 : 0) << v;
+      return o.str();
+    };
     c.out << std::left << std::setw(16) << s.sku << std::right << std::setw(10) << s.line.on_hand
-          << std::setw(8) << s.line.held << std::setw(11) << s.line.available() << "  "
+          << std::setw(8) << s.line.held << std::setw(11) << s.line.available() << std::setw(10)
+          << (f ? std::to_string(f->decision.numbers.on_order) : "-") << std::setw(10)
+          << (f ? std::to_string(f->decision.numbers.position) : "-") << std::setw(9)
+          << (f && f->has_policy ? num(f->decision.numbers.reorder_point) : "-") << std::setw(8)
+          << (f && f->has_policy ? num(f->decision.numbers.days_of_cover) : "-") << "  "
           << std::left << std::setw(8) << s.unit << s.name
+          << (f && !f->has_policy ? "  [no policy]" : "") << (f && f->surge ? "  [SURGE]" : "")
           << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "") << (s.active ? "" : "  [inactive]")
           << "\n";
   }
@@ -615,6 +647,21 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
       {"sensors", sensors_cli_options(),
        [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
+      {"reorders",
+       {kConfigOpt, {"--open", false, ""}, {"--json", false, ""}, {"--order", true, ""},
+        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}},
+       [](const Args& a, Context& cx) {
+         auto cfg = load(a, cx);
+         return cfg ? run_reorders(a, *cfg, cx.out, cx.err) : kBadInput;
+       },
+       2},
+      {"backtest",
+       {kConfigOpt, {"--history", true, ""}, {"--sku", true, ""}, {"--on-hand", true, ""},
+        {"--json", false, ""}},
+       [](const Args& a, Context& cx) {
+         auto cfg = load(a, cx);
+         return cfg ? run_backtest(a, *cfg, cx.out, cx.err) : kBadInput;
+       }},
   };
   for (const auto& command : commands) {
     if (command.name != cmd) continue;

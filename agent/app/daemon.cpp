@@ -19,9 +19,11 @@
 #include "app/cold_chain.hpp"
 #include "app/log.hpp"
 #include "app/notify.hpp"
+#include "app/replenishment.hpp"
 #include "app/scan_intake.hpp"
 #include "app/store_access.hpp"
 #include "sensor/sensor.hpp"
+#include "core/time.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
@@ -81,6 +83,19 @@ int run_daemon(LoadedConfig loaded) {
 
   ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits);
 
+  // Replenishment (docs/replenishment.md): re-evaluates the SKUs of each committed batch.
+  Replenishment replenishment(**db, loaded.config.replenish, Replenishment::Mode::kWrite);
+  if (auto st = replenishment.load(timefmt::parse_rfc3339_ms(wall_now()).value_or(0)); !st) {
+    log::error("replenishment: loading its state: " + st.error().message);
+    return 1;
+  }
+  ReplenishmentLoop replenish_loop(io, **db, replenishment, std::chrono::seconds(2),
+                                   std::chrono::seconds(60));
+  commits.set_after_commit([&](std::span<const MovementRequest>,
+                               std::span<const store::PostResult> results) {
+    replenish_loop.after_commit(results);
+  });
+
   // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
   std::unique_ptr<sync::CloudSync> cloud;
   if (loaded.config.mqtt) {
@@ -90,7 +105,9 @@ int run_daemon(LoadedConfig loaded) {
     hooks.before_stock_change = [&] { commits.flush(); };
     hooks.catalog_changed = [&] {
       if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
+      replenish_loop.reload();
     };
+    hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);
@@ -177,6 +194,7 @@ int run_daemon(LoadedConfig loaded) {
     scans.stop();
     for (auto& p : probes) p->stop();
     commits.flush();
+    replenish_loop.stop();
     if (cold) {
       cold_timer.cancel();
       (void)cold->flush();
@@ -216,6 +234,10 @@ int run_daemon(LoadedConfig loaded) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {
           *catalog = std::move(*c);
+          if (auto rst = replenishment.reconfigure(fresh.loaded->config.replenish,
+                                                  timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
+              !rst)
+            log::error("reload: replenishment: " + rst.error().message);
           log::set_level(fresh.loaded->config.log_level);
           log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
         }
@@ -229,6 +251,7 @@ int run_daemon(LoadedConfig loaded) {
 
   scans.start();
   for (auto& p : probes) p->start();
+  replenish_loop.start();
   log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
             " SKUs, synchronous=" + std::string(to_string(d.synchronous)) +
             (systemd.watchdog() ? ", watchdog ping every " +

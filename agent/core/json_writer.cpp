@@ -1,6 +1,8 @@
 #include "core/json_writer.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <system_error>
 
 namespace depot {
 
@@ -26,6 +28,16 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+JsonObjectWriter& JsonObjectWriter::number(std::string_view k, double value) {
+  if (!std::isfinite(value)) return null(k);
+  key(k);
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, ec == std::errc() ? end : buf);
+  if (ec != std::errc()) out_.push_back('0');
+  return *this;
 }
 
 void JsonObjectWriter::key(std::string_view k) {

@@ -29,6 +29,8 @@ class JsonObjectWriter {
   JsonObjectWriter& field(std::string_view key, const std::optional<std::string>& value);
   JsonObjectWriter& field(std::string_view key, const std::optional<std::int64_t>& value);
   JsonObjectWriter& null(std::string_view key);
+  // A real number in its shortest round-trip form; null when not finite (JSON has no inf).
+  JsonObjectWriter& number(std::string_view key, double value);
   // Closes the object. REQUIRES: called once, last.
   void close() { out_.push_back('}'); }
 

@@ -35,6 +35,7 @@ void GroupCommit::flush() {
     else
       callbacks[i](results.error());
   }
+  if (results && after_commit_) after_commit_(requests, *results);
 }
 
 }  // namespace depot::store

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "store/ledger.hpp"
@@ -18,11 +19,16 @@ namespace depot::store {
 class GroupCommit {
  public:
   using Done = std::function<void(const Expected<PostResult>&)>;
+  // Called on the loop after a batch has committed (after the submitters' callbacks), with
+  // the batch and its results in the same order: e.g. replenishment re-evaluates the SKUs.
+  using AfterCommit =
+      std::function<void(std::span<const MovementRequest>, std::span<const PostResult>)>;
 
   GroupCommit(boost::asio::io_context& io, Ledger& ledger, std::size_t max_batch,
               std::chrono::milliseconds max_delay);
 
   void submit(MovementRequest request, Done done);
+  void set_after_commit(AfterCommit after) { after_commit_ = std::move(after); }
   // Commits whatever is pending now (used at shutdown and by tests).
   void flush();
   std::size_t pending() const { return requests_.size(); }
@@ -35,6 +41,7 @@ class GroupCommit {
   boost::asio::steady_timer timer_;
   std::vector<MovementRequest> requests_;
   std::vector<Done> callbacks_;
+  AfterCommit after_commit_;
   std::uint64_t batches_ = 0;
 };
 

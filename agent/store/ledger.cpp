@@ -42,6 +42,7 @@ std::string fingerprint(const std::vector<CatalogItem>& items) {
     j.push_back({i.sku, i.name, i.unit, i.barcodes, cases, i.zone, i.policy,
                  i.daily_demand ? nlohmann::json(*i.daily_demand) : nlohmann::json(),
                  i.daily_demand_sd ? nlohmann::json(*i.daily_demand_sd) : nlohmann::json()});
+    if (i.pin_demand) j.back().push_back("pin_demand");
   }
   // FNV-1a 64 over the canonical dump: stable across builds and platforms.
   std::uint64_t h = 1469598103934665603ULL;
@@ -244,11 +245,11 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
       return st;
     auto up = db.prepare(
         "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
-        " active, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'config',1,?8)"
+        " active, updated_at, pin_demand) VALUES(?1,?2,?3,?4,?5,?6,?7,'config',1,?8,?9)"
         " ON CONFLICT(sku) DO UPDATE SET name=excluded.name, unit=excluded.unit,"
         " zone=excluded.zone, policy=excluded.policy, daily_demand=excluded.daily_demand,"
         " daily_demand_sd=excluded.daily_demand_sd, origin='config', active=1,"
-        " updated_at=excluded.updated_at");
+        " updated_at=excluded.updated_at, pin_demand=excluded.pin_demand");
     if (!up) return up.error();
     auto bc = db.prepare(
         "INSERT INTO barcodes(code_key, code, sku, pack_qty) VALUES(?1,?2,?3,?4)"
@@ -258,7 +259,7 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
     for (const auto& i : items) {
       if (auto st = (*up)->bind(1, i.sku).bind(2, i.name).bind(3, i.unit).bind(4, i.zone)
                         .bind(5, i.policy).bind(6, i.daily_demand).bind(7, i.daily_demand_sd)
-                        .bind(8, now).run();
+                        .bind(8, now).bind(9, std::int64_t{i.pin_demand ? 1 : 0}).run();
           !st)
         return st;
       for (const auto& b : i.barcodes)
@@ -285,7 +286,7 @@ Expected<Catalog> load_catalog(Database& db) {
   std::vector<CatalogItem> items;
   std::unordered_map<std::string, std::size_t> index;
   auto q = db.prepare(
-      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd FROM skus"
+      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd, pin_demand FROM skus"
       " WHERE active ORDER BY sku");
   if (!q) return q.error();
   for (;;) {
@@ -300,6 +301,7 @@ Expected<Catalog> load_catalog(Database& db) {
     i.policy = (*q)->text(4);
     i.daily_demand = (*q)->opt_real(5);
     i.daily_demand_sd = (*q)->opt_real(6);
+    i.pin_demand = (*q)->int64(7) != 0;
     index.emplace(i.sku, items.size());
     items.push_back(std::move(i));
   }

@@ -284,7 +284,86 @@ constexpr std::string_view kV5 = R"sql(
 ALTER TABLE outbox_streams ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations{kV1, kV2, kV3, kV4, kV5};
+// v6: replenishment (docs/replenishment.md). The catalog's pin_demand flag (the fingerprint
+// is dropped so the next apply_catalog writes it); proposals with every number behind them
+// (an acknowledged proposal is an open order: on_order = ordered_qty - received_qty);
+// receipts credited to orders, by movement (a receipt is applied once); daily demand
+// buckets per SKU (picks and returns, UTC days) so a restart keeps demand history; campaigns
+// set by the cloud; replenishment alarms (demand_surge, stockout_risk). `replenish_seq` in
+// meta is the last movement seq folded into the buckets and orders.
+constexpr std::string_view kV6 = R"sql(
+ALTER TABLE skus ADD COLUMN pin_demand INTEGER NOT NULL DEFAULT 0;
+DELETE FROM meta WHERE key = 'catalog_fingerprint';
+
+CREATE TABLE proposals(
+  id                  TEXT PRIMARY KEY,
+  sku                 TEXT NOT NULL REFERENCES skus(sku),
+  state               TEXT NOT NULL CHECK (state IN
+                        ('proposed','acknowledged','received','cancelled')),
+  reason              TEXT NOT NULL,
+  urgent              INTEGER NOT NULL,
+  supplier            TEXT NOT NULL,
+  quantity            INTEGER NOT NULL CHECK (quantity > 0),
+  created_ms          INTEGER NOT NULL,
+  expected_arrival_ms INTEGER NOT NULL,
+  order_number        TEXT,
+  acknowledged_ms     INTEGER,
+  ordered_qty         INTEGER,
+  received_qty        INTEGER NOT NULL DEFAULT 0,
+  closed_ms           INTEGER,
+  cancel_reason       TEXT,
+  position            INTEGER NOT NULL,
+  reorder_point       REAL NOT NULL,
+  safety_stock        REAL NOT NULL,
+  daily_demand        REAL NOT NULL,
+  daily_demand_sd     REAL NOT NULL,
+  lead_time_days      REAL NOT NULL,
+  lead_time_sd_days   REAL NOT NULL,
+  surge_factor        REAL NOT NULL,
+  campaign_factor     REAL NOT NULL,
+  numbers             TEXT NOT NULL,
+  updated_at          TEXT NOT NULL
+);
+CREATE INDEX proposals_sku ON proposals(sku, created_ms);
+CREATE INDEX proposals_open ON proposals(sku) WHERE state IN ('proposed','acknowledged');
+
+CREATE TABLE order_receipts(
+  movement_id TEXT NOT NULL,
+  proposal_id TEXT NOT NULL REFERENCES proposals(id),
+  qty         INTEGER NOT NULL CHECK (qty > 0),
+  PRIMARY KEY (movement_id, proposal_id)
+) WITHOUT ROWID;
+
+CREATE TABLE demand_days(
+  sku      TEXT NOT NULL,
+  day      INTEGER NOT NULL,
+  picked   INTEGER NOT NULL,
+  returned INTEGER NOT NULL,
+  PRIMARY KEY (sku, day)
+) WITHOUT ROWID;
+
+CREATE TABLE campaigns(
+  name     TEXT PRIMARY KEY,
+  skus     TEXT NOT NULL,
+  policy   TEXT NOT NULL,
+  factor   REAL NOT NULL CHECK (factor >= 1),
+  start_ms INTEGER NOT NULL,
+  end_ms   INTEGER NOT NULL CHECK (end_ms > start_ms),
+  set_at   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE replenish_alarms(
+  id         TEXT PRIMARY KEY,
+  sku        TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('demand_surge','stockout_risk')),
+  raised_at  TEXT NOT NULL,
+  cleared_at TEXT,
+  details    TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replenish_alarms_active ON replenish_alarms(sku, kind) WHERE cleared_at IS NULL;
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6};
 
 }  // namespace
 

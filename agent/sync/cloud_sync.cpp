@@ -129,6 +129,7 @@ Status CloudSync::start() {
   dh.new_id = app::new_id;
   dh.before_stock_change = hooks_.before_stock_change;
   dh.catalog_changed = hooks_.catalog_changed;
+  dh.replenish_changed = hooks_.replenish_changed;
   dh.config_summary = config_summary(config_, hooks_.version);
   for (const auto& z : config_.zones) dh.zones.push_back(z.id);
   desk_ = std::make_unique<CommandDesk>(db_, ledger_, secret, std::move(dh));

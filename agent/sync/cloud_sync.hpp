@@ -29,6 +29,7 @@ struct SyncHooks {
   std::string boot_time;                      // RFC 3339 UTC
   std::function<void()> before_stock_change;  // commit pending scans before a cloud count
   std::function<void()> catalog_changed;      // reload the in-memory catalog
+  std::function<void()> replenish_changed;    // a proposal or campaign changed by command
 };
 
 class CloudSync {

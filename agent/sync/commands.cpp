@@ -13,7 +13,9 @@
 #include "core/json_fields.hpp"
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
+#include "core/time.hpp"
 #include "store/outbox.hpp"
+#include "store/replenish_store.hpp"
 
 namespace depot::sync {
 namespace {
@@ -31,6 +33,17 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 bool not_supported_yet(std::string_view name) {
   return starts_with(name, "campaign.") || starts_with(name, "reorder.") ||
          starts_with(name, "hold.");
+}
+
+// An RFC 3339 time (or a date) argument, in unix ms.
+std::optional<std::int64_t> time_arg(ObjectReader& r, std::string_view key, bool required) {
+  auto s = r.string(key, required);
+  if (!s) return std::nullopt;
+  auto ms = timefmt::parse_rfc3339_ms(*s);
+  if (!ms)
+    r.problems().add(r.path_of(key),
+                     describe(*s) + " must be an RFC 3339 time (2026-11-11T20:00:00+08:00) or a date");
+  return ms;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -190,13 +203,68 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     }
     r.finish();
     c.action = a;
+  } else if (name == "reorder.ack") {
+    ObjectReader r(c.args, "args", p);
+    ReorderAck a;
+    if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
+    if (auto s = r.string("order_number", true)) {
+      if (s->size() > 64) p.add("args.order_number", describe(*s) + " must be 1-64 characters");
+      a.order_number = *s;
+    }
+    a.quantity = r.integer("quantity", false, 1, 1000000000);
+    a.eta_ms = time_arg(r, "eta", false);
+    r.finish();
+    c.action = a;
+  } else if (name == "reorder.cancel") {
+    ObjectReader r(c.args, "args", p);
+    ReorderCancel a;
+    if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
+    if (auto s = r.string("reason", true)) a.reason = *s;  // string(): never empty
+    r.finish();
+    c.action = a;
+  } else if (name == "campaign.set") {
+    ObjectReader r(c.args, "args", p);
+    CampaignSet a;
+    auto& k = a.campaign;
+    if (auto s = r.identifier("name", true)) k.name = *s;
+    if (const auto* arr = r.array("skus", false)) {
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const auto& v = (*arr)[i];
+        if (!v.is_string() || v.get<std::string>().empty())
+          p.add("args.skus[" + std::to_string(i) + "]", describe(v) + " must be a SKU");
+        else
+          k.skus.push_back(v.get<std::string>());
+      }
+    }
+    if (auto s = r.string("policy", false)) k.policy = *s;
+    if (auto f = r.number("factor", true)) {
+      if (*f < 1 || *f > 1000)
+        p.add("args.factor", describe(*f) + " must be between 1 and 1000 (a factor of 4 is +300 %)");
+      k.factor = *f;
+    }
+    auto start = time_arg(r, "start", true);
+    auto end = time_arg(r, "end", true);
+    if (start) k.start_ms = *start;
+    if (end) k.end_ms = *end;
+    if (start && end && *end <= *start) p.add("args.end", "must be after args.start");
+    r.finish();
+    if (k.skus.empty() && k.policy.empty() && p.empty())
+      p.add("args", "needs skus or policy to say which SKUs the campaign lifts");
+    c.action = a;
+  } else if (name == "campaign.clear") {
+    ObjectReader r(c.args, "args", p);
+    CampaignClear a;
+    if (auto s = r.identifier("name", true)) a.name = *s;
+    r.finish();
+    c.action = a;
   } else if (not_supported_yet(name)) {
     out.error = "command \"" + std::string(name) + "\" is not supported yet by this agent version";
     return out;
   } else {
     out.error = "unknown command \"" + std::string(name) +
                 "\" (known: stock.count, snapshot.request, config.get, catalog.upsert, "
-                "catalog.remove, hold.release, hold.writeoff, alarm.ack)";
+                 "catalog.remove, hold.release, hold.writeoff, alarm.ack, reorder.ack, "
+                 "reorder.cancel, campaign.set, campaign.clear)";
     return out;
   }
   if (!p.empty()) {
@@ -272,6 +340,11 @@ Expected<json> CommandDesk::apply(const Command& c) {
   if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
   if (const auto* a = std::get_if<HoldEndCommand>(&c.action)) return hold_end(c, *a);
   if (const auto* a = std::get_if<AlarmAck>(&c.action)) return alarm_ack(c, *a);
+  if (std::holds_alternative<ReorderAck>(c.action) ||
+      std::holds_alternative<ReorderCancel>(c.action) ||
+      std::holds_alternative<CampaignSet>(c.action) ||
+      std::holds_alternative<CampaignClear>(c.action))
+    return replenish_command(c);
   // config.get changes nothing, but is still recorded (an audit trail of who read what).
   auto reply = make_reply(c.id, true, "", hooks_.config_summary);
   if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
@@ -377,11 +450,11 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
     auto now = hooks_.wall_now();
     auto up = db_.prepare(
         "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
-        " active, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'cloud',1,?8)"
+        " active, updated_at, pin_demand) VALUES(?1,?2,?3,?4,?5,?6,?7,'cloud',1,?8,?9)"
         " ON CONFLICT(sku) DO UPDATE SET name=excluded.name, unit=excluded.unit,"
         " zone=excluded.zone, policy=excluded.policy, daily_demand=excluded.daily_demand,"
         " daily_demand_sd=excluded.daily_demand_sd, origin='cloud', active=1,"
-        " updated_at=excluded.updated_at");
+        " updated_at=excluded.updated_at, pin_demand=excluded.pin_demand");
     if (!up) return up.error();
     if (auto st = (*up)
                       ->bind(1, item.sku)
@@ -392,6 +465,7 @@ Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert
                       .bind(6, item.daily_demand)
                       .bind(7, item.daily_demand_sd)
                       .bind(8, now)
+                      .bind(9, std::int64_t{item.pin_demand ? 1 : 0})
                       .run();
         !st)
       return st.error();
@@ -484,6 +558,70 @@ Expected<json> CommandDesk::alarm_ack(const Command& c, const AlarmAck& a) {
   };
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
+  return reply;
+}
+
+// The replenishment commands: the change, the command row and the audit record (and the
+// proposal's `reorders` record) in one transaction; then the replenishment is told.
+Expected<json> CommandDesk::replenish_command(const Command& c) {
+  const auto now = hooks_.wall_now();
+  const auto now_ms = timefmt::parse_rfc3339_ms(now).value_or(0);
+  auto body = [&]() -> Expected<json> {
+    json result;
+    if (const auto* ack = std::get_if<ReorderAck>(&c.action)) {
+      auto p = store::acknowledge_proposal(db_, ack->proposal_id, ack->order_number,
+                                           ack->quantity, ack->eta_ms, now_ms);
+      if (!p) return Error{"args.proposal_id: " + p.error().message};
+      result = {{"proposal_id", p->id},
+                {"sku", p->sku},
+                {"state", replenish::to_string(p->state)},
+                {"order_number", p->order.order_number},
+                {"quantity", p->order.quantity},
+                {"eta", timefmt::rfc3339_from_unix_ms(p->expected_arrival_ms)}};
+    } else if (const auto* can = std::get_if<ReorderCancel>(&c.action)) {
+      auto p = store::cancel_proposal(db_, can->proposal_id, can->reason, now_ms);
+      if (!p) return Error{"args.proposal_id: " + p.error().message};
+      result = {{"proposal_id", p->id}, {"sku", p->sku}, {"state", replenish::to_string(p->state)}};
+    } else if (const auto* set = std::get_if<CampaignSet>(&c.action)) {
+      const auto& k = set->campaign;
+      auto sku_q = db_.prepare("SELECT 1 FROM skus WHERE sku = ?1 AND active");
+      if (!sku_q) return sku_q.error();
+      for (std::size_t i = 0; i < k.skus.size(); ++i) {
+        auto hit = (*sku_q)->bind(1, k.skus[i]).step();
+        if (!hit) return hit.error();
+        const bool found = *hit;
+        (*sku_q)->reset();
+        if (!found)
+          return Error{"args.skus[" + std::to_string(i) + "]: \"" + k.skus[i] +
+                       "\" is not an active SKU of this gateway"};
+      }
+      if (!k.policy.empty()) {
+        auto pol_q = db_.prepare("SELECT 1 FROM skus WHERE policy = ?1 AND active LIMIT 1");
+        if (!pol_q) return pol_q.error();
+        auto hit = (*pol_q)->bind(1, k.policy).step();
+        if (!hit) return hit.error();
+        const bool found = *hit;
+        (*pol_q)->reset();
+        if (!found)
+          return Error{"args.policy: \"" + k.policy + "\" is the policy of no active SKU"};
+      }
+      if (auto st = store::set_campaign(db_, k, now); !st) return st.error();
+      result = {{"name", k.name}, {"factor", k.factor}};
+    } else if (const auto* clr = std::get_if<CampaignClear>(&c.action)) {
+      auto removed = store::clear_campaign(db_, clr->name);
+      if (!removed) return removed.error();
+      if (!*removed)
+        return Error{"args.name: no campaign \"" + clr->name +
+                     "\" was set by the cloud (config campaigns change with the config)"};
+      result = {{"name", clr->name}, {"cleared", true}};
+    }
+    auto reply = make_reply(c.id, true, "", result);
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
+  if (hooks_.replenish_changed) hooks_.replenish_changed();
   return reply;
 }
 

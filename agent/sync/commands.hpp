@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "core/catalog.hpp"
+#include "core/replenish/campaign.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
 
@@ -56,8 +57,30 @@ struct HoldEndCommand {
 struct AlarmAck {
   std::string zone, who, comment;
 };
-using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
-                                   CatalogRemove, HoldEndCommand, AlarmAck>;
+// reorder.ack {"proposal_id", "order_number", "quantity"?, "eta"?}: proposed -> acknowledged
+// (docs/replenishment.md); quantity defaults to the proposed one, eta (RFC 3339 or a date) to
+// the proposal's expected arrival.
+struct ReorderAck {
+  std::string proposal_id, order_number;
+  std::optional<std::int64_t> quantity;
+  std::optional<std::int64_t> eta_ms;
+};
+// reorder.cancel {"proposal_id", "reason"}.
+struct ReorderCancel {
+  std::string proposal_id, reason;
+};
+// campaign.set {"name", "skus"?, "policy"?, "factor", "start", "end"}: creates or replaces a
+// cloud campaign (a config campaign of the same name is overridden while it exists).
+struct CampaignSet {
+  replenish::Campaign campaign;
+};
+// campaign.clear {"name"}: removes a cloud campaign.
+struct CampaignClear {
+  std::string name;
+};
+using CommandAction =
+    std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert, CatalogRemove,
+                 HoldEndCommand, AlarmAck, ReorderAck, ReorderCancel, CampaignSet, CampaignClear>;
 
 struct Command {
   std::string id;
@@ -89,6 +112,7 @@ struct DeskHooks {
   std::function<std::string()> new_id;
   std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
   std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
+  std::function<void()> replenish_changed;    // a proposal or campaign changed (replenishment)
   nlohmann::json config_summary;              // what config.get answers
   std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
 };
@@ -111,6 +135,7 @@ class CommandDesk {
   Expected<nlohmann::json> catalog_remove(const Command& c, const CatalogRemove& a);
   Expected<nlohmann::json> hold_end(const Command& c, const HoldEndCommand& a);
   Expected<nlohmann::json> alarm_ack(const Command& c, const AlarmAck& a);
+  Expected<nlohmann::json> replenish_command(const Command& c);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

@@ -41,7 +41,8 @@ TEST(Database, MovementsAreAppendOnly) {
   test::TempDir dir;
   auto db = Database::open(dir.file("a.db"), {});
   ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->exec("INSERT INTO skus VALUES('S','n','each','','',NULL,NULL,'config',1,'t');"
+  ASSERT_TRUE((*db)->exec("INSERT INTO skus(sku,name,unit,zone,policy,origin,updated_at)"
+                          " VALUES('S','n','each','','','config','t');"
                           "INSERT INTO movements(id,sku,kind,qty,source,wall_time,mono_ns,"
                           "on_hand_after,negative) VALUES('m1','S','receive',1,'t','t',0,1,0)")
                   .ok());

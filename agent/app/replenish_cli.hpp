@@ -1,0 +1,41 @@
+// The replenishment commands of the CLI (docs/cli.md): `reorders` (list, ack, cancel),
+// `backtest`, and the replenishment figures `stock` adds per SKU. cli.cpp dispatches here.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "app/args.hpp"
+#include "app/config_file.hpp"
+#include "app/replenishment.hpp"
+#include "core/json_writer.hpp"
+#include "store/database.hpp"
+
+namespace depot::app {
+
+// reorders [--open] [--json] | reorders ack ID --order N [--qty N] [--eta DATE] |
+// reorders cancel ID --why TEXT. Returns the exit code.
+int run_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
+// backtest --history FILE.csv [--sku S] [--on-hand N] [--json].
+int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
+
+// The figures `stock` shows beside each SKU's line, computed read-only from the database.
+class StockFigures {
+ public:
+  // nullptr (with the reason in `err`) when they cannot be computed.
+  static std::unique_ptr<StockFigures> compute(store::Database& db, const replenish::Settings& s,
+                                               std::ostream& err);
+  const SkuReplenishment* find(std::string_view sku) const;
+  // Adds held... surge fields (docs/cli.md) to a `stock --json` row; nulls when unknown.
+  void append_json(JsonObjectWriter& w, std::string_view sku) const;
+
+ private:
+  std::unique_ptr<Replenishment> engine_;
+  std::map<std::string, SkuReplenishment, std::less<>> by_sku_;
+};
+// The same fields as nulls, when no figures could be computed.
+void append_null_figures(JsonObjectWriter& w);
+
+}  // namespace depot::app

@@ -1,0 +1,556 @@
+#include "app/replenishment.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "app/clock.hpp"
+#include "app/log.hpp"
+#include "core/time.hpp"
+#include "store/ledger.hpp"
+
+namespace depot::app {
+namespace {
+
+constexpr std::int64_t kMsPerDay = 86'400'000;
+constexpr std::int64_t kFoldBatch = 4096;
+
+// Changes when another connection (the CLI, another process) commits to the database.
+std::int64_t data_version(store::Database& db) {
+  auto q = db.prepare("PRAGMA data_version");
+  if (!q) return -1;
+  auto row = (*q)->step();
+  std::int64_t v = row && *row ? (*q)->int64(0) : -1;
+  (*q)->reset();
+  return v;
+}
+
+std::int64_t day_of(std::int64_t unix_ms) {
+  return unix_ms >= 0 ? unix_ms / kMsPerDay : (unix_ms - kMsPerDay + 1) / kMsPerDay;
+}
+
+}  // namespace
+
+struct Replenishment::SkuState {
+  const CatalogItem* item = nullptr;
+  const replenish::Policy* policy = nullptr;
+  StockLine stock;
+  bool stock_known = false;  // a stock row exists: the SKU was received, counted or moved
+  replenish::DemandTracker tracker;
+  std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
+  bool fed = false;
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> pending;  // day -> picked, returned
+  std::unique_ptr<replenish::SurgeDetector> surge;
+  std::vector<replenish::Proposal> proposals;             // open ones, oldest first
+  std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
+  std::optional<store::ReplenishAlarm> surge_alarm, risk_alarm;
+
+  double expected_per_hour(const replenish::DemandSettings& ds) const {
+    return tracker.estimate(ds, *item).daily / 24.0;
+  }
+};
+
+Replenishment::Replenishment(store::Database& db, replenish::Settings settings, Mode mode)
+    : db_(db), settings_(std::move(settings)), mode_(mode) {}
+
+Replenishment::~Replenishment() = default;
+
+template <class Fn>
+Status Replenishment::in_transaction(Fn&& body) {
+  if (mode_ == Mode::kReadOnly) return body();
+  return db_.transaction([&]() -> Status { return body(); });
+}
+
+Replenishment::SkuState* Replenishment::find(std::string_view sku) {
+  auto it = skus_.find(sku);
+  return it == skus_.end() ? nullptr : it->second.get();
+}
+
+bool Replenishment::in_surge(std::string_view sku) const {
+  auto it = skus_.find(sku);
+  return it != skus_.end() && it->second->surge && it->second->surge->in_surge();
+}
+
+Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now_ms) {
+  settings_ = std::move(settings);
+  return load(now_ms);
+}
+
+Status Replenishment::load(std::int64_t now_ms) {
+  skus_.clear();
+  auto cat = store::load_replenish_items(db_);
+  if (!cat) return cat.error();
+  catalog_ = std::move(*cat);
+  for (const auto& item : catalog_) {
+    auto s = std::make_unique<SkuState>();
+    s->item = &item;
+    s->policy = item.policy.empty() ? nullptr : settings_.find_policy(item.policy);
+    skus_.emplace(item.sku, std::move(s));
+  }
+  if (auto st = load_campaigns(); !st) return st;
+  if (auto st = load_stock_all(); !st) return st;
+  if (auto st = load_proposals(); !st) return st;
+
+  auto wm = store::replenish_watermark(db_);
+  if (!wm) return wm.error();
+  watermark_ = *wm;
+  data_version_ = data_version(db_);
+
+  // Demand buckets: days before today feed the tracker, from each SKU's first day on.
+  auto days = store::load_demand_days(db_);
+  if (!days) return days.error();
+  SkuState* last = nullptr;  // rows come ordered by SKU: look each SKU up once
+  std::string_view last_sku;
+  for (const auto& d : *days) {
+    if (!last || d.sku != last_sku) {
+      last = find(d.sku);
+      last_sku = d.sku;
+    }
+    if (last)
+      last->pending.emplace_hint(last->pending.end(), d.day, std::pair{d.picked, d.returned});
+  }
+  const auto today = day_of(now_ms);
+  for (auto& [sku, s] : skus_) advance_days(*s, today);
+
+  // Active alarms, so a restart neither repeats nor forgets them.
+  auto alarms = store::load_alarms(db_, /*active_only=*/true);
+  if (!alarms) return alarms.error();
+  for (auto& a : *alarms) {
+    auto* s = find(a.sku);
+    if (!s) continue;
+    if (a.kind == "demand_surge")
+      s->surge_alarm = std::move(a);
+    else
+      s->risk_alarm = std::move(a);
+  }
+
+  // Surge windows: the picks of the last long window that were folded before.
+  const auto since_ms = now_ms - settings_.surge.long_window_minutes * 60'000;
+  auto q = db_.prepare(
+      "SELECT sku, -qty, wall_time FROM movements WHERE kind = 'pick' AND wall_time >= ?1"
+      " AND seq <= ?2 ORDER BY seq");
+  if (!q) return q.error();
+  (*q)->bind(1, timefmt::rfc3339_from_unix_ms(since_ms)).bind(2, watermark_);
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto* s = find((*q)->text_view(0));
+    auto units = (*q)->int64(1);
+    auto wall = timefmt::parse_rfc3339_ms((*q)->text_view(2));
+    if (!s || units <= 0 || !wall) continue;
+    if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
+    // The alarm state was loaded; replaying only rebuilds the windows and the peak.
+    (void)s->surge->pick(*wall, *wall, units, s->expected_per_hour(settings_.demand));
+  }
+  (*q)->reset();
+  if (auto st = catch_up(now_ms); !st) return st;
+  // Read-only (CLI reports): `report` evaluates each SKU when asked; nothing to act on here.
+  if (mode_ == Mode::kReadOnly) return {};
+  return recompute_all(now_ms);
+}
+
+Status Replenishment::load_campaigns() {
+  campaigns_ = settings_.campaigns;
+  auto cloud = store::load_campaigns(db_);
+  if (!cloud) return cloud.error();
+  for (auto& c : *cloud) {
+    auto same = std::find_if(campaigns_.begin(), campaigns_.end(),
+                             [&](const replenish::Campaign& x) { return x.name == c.name; });
+    if (same != campaigns_.end())
+      *same = std::move(c);
+    else
+      campaigns_.push_back(std::move(c));
+  }
+  campaign_index_ = replenish::CampaignIndex(campaigns_, catalog_);
+  for (auto& [sku, s] : skus_) s->campaigns = campaign_index_.for_sku(sku);
+  return {};
+}
+
+Status Replenishment::load_stock_all() {
+  auto q = db_.prepare("SELECT sku, on_hand, held FROM stock");
+  if (!q) return q.error();
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    if (auto* s = find((*q)->text_view(0))) {
+      s->stock = {(*q)->int64(1), (*q)->int64(2)};
+      s->stock_known = true;
+    }
+  }
+  (*q)->reset();
+  return {};
+}
+
+Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
+  auto q = db_.prepare("SELECT on_hand, held FROM stock WHERE sku = ?1");
+  if (!q) return q.error();
+  for (const auto& sku : skus) {
+    auto* s = find(sku);
+    if (!s) continue;
+    auto row = (*q)->bind(1, sku).step();
+    if (!row) return row.error();
+    s->stock = *row ? StockLine{(*q)->int64(0), (*q)->int64(1)} : StockLine{};
+    s->stock_known = *row;
+    (*q)->reset();
+  }
+  return {};
+}
+
+Status Replenishment::load_proposals() {
+  for (auto& [sku, s] : skus_) s->proposals.clear();
+  auto open = store::load_proposals(db_, {.open_only = true});
+  if (!open) return open.error();
+  for (auto& p : *open)
+    if (auto* s = find(p.sku)) s->proposals.push_back(std::move(p));
+  return {};
+}
+
+Status Replenishment::refresh(std::int64_t now_ms) {
+  if (auto st = load_proposals(); !st) return st;
+  if (auto st = load_campaigns(); !st) return st;
+  return recompute_all(now_ms);
+}
+
+void Replenishment::advance_days(SkuState& s, std::int64_t today) {
+  if (s.pending.empty() && !s.fed) return;
+  if (!s.fed) {
+    if (s.pending.begin()->first >= today) return;
+    s.fed_through = s.pending.begin()->first - 1;
+    s.fed = true;
+  }
+  for (auto day = s.fed_through + 1; day < today; ++day) {
+    auto it = s.pending.find(day);
+    double picked = 0, returned = 0;
+    if (it != s.pending.end()) {
+      picked = static_cast<double>(it->second.first);
+      returned = static_cast<double>(it->second.second);
+    }
+    s.tracker.add_day(settings_.demand, picked, returned);
+  }
+  if (today - 1 > s.fed_through) s.fed_through = today - 1;
+  // Days already given to the tracker are not needed again; a late movement of such a day
+  // still lands in demand_days but not in this run's tracker.
+  s.pending.erase(s.pending.begin(), s.pending.upper_bound(s.fed_through));
+}
+
+Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
+  nlohmann::json details{{"window_minutes", e.window_minutes},
+                         {"window_units", e.window_units},
+                         {"rate_per_hour", e.rate_per_hour},
+                         {"expected_per_hour", e.expected_per_hour},
+                         {"at", timefmt::rfc3339_from_unix_ms(e.wall_ms)}};
+  if (e.kind == replenish::SurgeEvent::Kind::kStarted) {
+    if (s.surge_alarm) return {};
+    store::ReplenishAlarm a{new_id(),       s.item->sku,
+                            "demand_surge", timefmt::rfc3339_from_unix_ms(e.wall_ms),
+                            std::nullopt,   details};
+    log::warning("replenishment: demand_surge on " + a.sku + ": " + std::to_string(e.window_units) +
+                 " units in " + std::to_string(e.window_minutes) + " min (" +
+                 std::to_string(static_cast<std::int64_t>(e.rate_per_hour)) + "/h against " +
+                 std::to_string(e.expected_per_hour) + "/h expected)");
+    if (mode_ == Mode::kWrite)
+      if (auto st = store::raise_alarm(db_, a); !st) return st;
+    ++counters_.alarms;
+    s.surge_alarm = std::move(a);
+  } else if (s.surge_alarm) {
+    log::info("replenishment: demand surge on " + s.item->sku + " ended");
+    if (mode_ == Mode::kWrite)
+      if (auto st = store::clear_alarm(db_, *s.surge_alarm,
+                                       timefmt::rfc3339_from_unix_ms(e.wall_ms), details);
+          !st)
+        return st;
+    s.surge_alarm.reset();
+  }
+  return {};
+}
+
+Status Replenishment::fold_receipt(SkuState& s, const store::FoldMovement& m) {
+  std::vector<replenish::OpenOrder> orders;
+  std::vector<replenish::Proposal*> acked;
+  for (auto& p : s.proposals)
+    if (p.state == replenish::ProposalState::kAcknowledged) {
+      orders.push_back(p.order);
+      acked.push_back(&p);
+    }
+  if (orders.empty()) return {};
+  auto match = replenish::match_receipt(orders, m.qty);
+  const auto wall = timefmt::parse_rfc3339_ms(m.wall_time).value_or(0);
+  for (std::size_t i = 0; i < acked.size(); ++i) {
+    if (match.applied[i] <= 0) continue;
+    auto next = replenish::receive(*acked[i], match.applied[i], wall);
+    if (!next) return Error{"receipt " + m.id + ": " + next.error().message};
+    const bool full = next->state == replenish::ProposalState::kReceived;
+    if (mode_ == Mode::kWrite) {
+      if (auto st = store::record_order_receipt(db_, m.id, acked[i]->id, match.applied[i]); !st)
+        return st;
+      if (auto st = store::update_proposal(db_, *next, full ? "received" : "receipt",
+                                           next->id + ":receipt:" + m.id, m.wall_time);
+          !st)
+        return st;
+    }
+    *acked[i] = std::move(*next);
+    ++counters_.receipts;
+  }
+  std::erase_if(s.proposals, [](const replenish::Proposal& p) { return !p.open(); });
+  return {};
+}
+
+Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
+                           std::set<std::string>& touched) {
+  for (const auto& m : moves) {
+    ++counters_.folded;
+    auto* s = find(m.sku);
+    if (!s) continue;  // an inactive SKU: nothing to replenish
+    touched.insert(m.sku);
+    const auto wall = timefmt::parse_rfc3339_ms(m.wall_time);
+    if (!wall) continue;
+    const auto day = day_of(*wall);
+    std::int64_t picked = 0, returned = 0;
+    if (m.kind == "pick" && m.qty < 0) picked = -m.qty;
+    if (m.kind == "return" && m.qty > 0) returned = m.qty;
+    if (picked || returned) {
+      if (mode_ == Mode::kWrite)
+        if (auto st = store::add_demand(db_, m.sku, day, picked, returned); !st) return st;
+      if (!s->fed || day > s->fed_through) {
+        auto& b = s->pending[day];
+        b.first += picked;
+        b.second += returned;
+      }
+    }
+    if (picked) {
+      if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
+      if (auto e = s->surge->pick(*wall, *wall, picked, s->expected_per_hour(settings_.demand)))
+        if (auto st = surge_event(*s, *e); !st) return st;
+    }
+    if (m.kind == "receive" && m.qty > 0)
+      if (auto st = fold_receipt(*s, m); !st) return st;
+  }
+  return {};
+}
+
+Status Replenishment::catch_up(std::int64_t now_ms) {
+  // Another process may have acknowledged or cancelled a proposal, or set a campaign: read
+  // them again before folding, so a receipt right after an acknowledgement finds its order.
+  if (auto v = data_version(db_); v != data_version_) {
+    data_version_ = v;
+    if (auto st = load_proposals(); !st) return st;
+    if (auto st = load_campaigns(); !st) return st;
+    external_change_ = true;
+  }
+  for (;;) {
+    auto moves = store::movements_after(db_, watermark_, kFoldBatch);
+    if (!moves) return moves.error();
+    if (moves->empty()) return {};
+    const auto last = moves->back().seq;
+    std::set<std::string> touched;
+    auto st = in_transaction([&]() -> Status {
+      if (auto s = fold(*moves, touched); !s) return s;
+      if (auto s = refresh_stock(touched); !s) return s;
+      if (mode_ == Mode::kReadOnly) return {};  // evaluated when reported
+      for (const auto& sku : touched) {
+        auto* s = find(sku);
+        if (!s) continue;
+        Status es;
+        (void)decide(*s, now_ms, /*act=*/true, es);
+        if (!es) return es;
+      }
+      if (mode_ == Mode::kWrite) return store::set_replenish_watermark(db_, last);
+      return {};
+    });
+    if (!st) {
+      // Memory may be ahead of the database now: start again from what was committed.
+      return Error{"folding movements after seq " + std::to_string(watermark_) + ": " +
+                   st.error().message};
+    }
+    watermark_ = last;
+    if (static_cast<std::int64_t>(moves->size()) < kFoldBatch) return {};
+  }
+}
+
+bool Replenishment::take_external_change() {
+  bool changed = external_change_;
+  external_change_ = false;
+  return changed;
+}
+
+Status Replenishment::recompute_all(std::int64_t now_ms) {
+  const auto today = day_of(now_ms);
+  return in_transaction([&]() -> Status {
+    for (auto& [sku, s] : skus_) {
+      advance_days(*s, today);
+      Status es;
+      (void)decide(*s, now_ms, /*act=*/true, es);
+      if (!es) return es;
+    }
+    return {};
+  });
+}
+
+replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool act, Status& st) {
+  ++counters_.evaluations;
+  advance_days(s, day_of(now_ms));
+  replenish::SkuInputs in;
+  in.stock = s.stock;
+  in.demand = s.tracker.estimate(settings_.demand, *s.item);
+  const double expected_h = in.demand.daily / 24.0;
+  if (s.surge) {
+    if (act)
+      if (auto e = s.surge->tick(now_ms, now_ms, expected_h))
+        if (st = surge_event(s, *e); !st) return {};
+    if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
+  }
+  in.campaigns = s.campaigns;
+  in.proposals = s.proposals;
+  auto d = replenish::evaluate(in, s.policy, now_ms);
+  if (act) st = act_on(s, d, now_ms);
+  return d;
+}
+
+Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int64_t now_ms) {
+  // A SKU the ledger has never seen (no receipt, count or other movement) has no known stock:
+  // ordering for it, or warning that it runs out, would only repeat that it was never counted.
+  if (!s.stock_known) return {};
+  const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
+  const auto& n = d.numbers;
+  // stockout_risk: raised once while it lasts, cleared when it no longer holds.
+  if (n.stockout_risk && !s.risk_alarm) {
+    nlohmann::json details{
+        {"available", n.available},
+        {"daily_demand", n.daily_demand},
+        {"days_of_cover", std::isfinite(n.days_of_cover) ? nlohmann::json(n.days_of_cover)
+                                                         : nlohmann::json(nullptr)},
+        {"projected_stockout",
+         n.projected_stockout_ms
+             ? nlohmann::json(timefmt::rfc3339_from_unix_ms(*n.projected_stockout_ms))
+             : nlohmann::json(nullptr)},
+        {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
+        {"surge", s.surge && s.surge->in_surge()}};
+    store::ReplenishAlarm a{new_id(), s.item->sku, "stockout_risk", now, std::nullopt, details};
+    log::warning("replenishment: stockout_risk on " + a.sku + ": " + details.dump());
+    if (mode_ == Mode::kWrite)
+      if (auto st = store::raise_alarm(db_, a); !st) return st;
+    ++counters_.alarms;
+    s.risk_alarm = std::move(a);
+  } else if (!n.stockout_risk && s.risk_alarm) {
+    if (mode_ == Mode::kWrite)
+      if (auto st = store::clear_alarm(db_, *s.risk_alarm, now,
+                                       {{"available", n.available},
+                                        {"position", n.position},
+                                        {"daily_demand", n.daily_demand}});
+          !st)
+        return st;
+    s.risk_alarm.reset();
+  }
+  if (!d.proposes() || mode_ == Mode::kReadOnly) return {};
+  auto p = replenish::make_proposal(d, new_id(), s.item->sku, now_ms);
+  if (s.surge && s.surge->in_surge()) p.urgent = true;  // surge-driven orders are urgent
+  if (auto st = store::insert_proposal(db_, p, now); !st) return st;
+  log::info(
+      "replenishment: proposed " + std::to_string(p.quantity) + " x " + p.sku + " from " +
+      p.supplier + (p.urgent ? " (URGENT)" : "") + ": " +
+      std::string(replenish::to_string(d.reason)) + " (position " + std::to_string(n.position) +
+      ", reorder point " + std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
+      ", order-up-to " + std::to_string(static_cast<std::int64_t>(std::ceil(n.order_up_to))) + ")");
+  ++counters_.proposals;
+  s.proposals.push_back(std::move(p));
+  return {};
+}
+
+std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std::int64_t now_ms) {
+  auto* s = find(sku);
+  if (!s) return std::nullopt;
+  Status ignored;
+  SkuReplenishment r;
+  r.item = s->item;
+  r.has_policy = s->policy != nullptr;
+  r.stock_known = s->stock_known;
+  r.decision = decide(*s, now_ms, /*act=*/false, ignored);
+  r.surge = s->surge && s->surge->in_surge();
+  return r;
+}
+
+std::vector<SkuReplenishment> Replenishment::report_all(std::int64_t now_ms) {
+  std::vector<SkuReplenishment> out;
+  out.reserve(skus_.size());
+  for (auto& [sku, s] : skus_)
+    if (auto r = report(sku, now_ms)) out.push_back(std::move(*r));
+  return out;
+}
+
+}  // namespace depot::app
+
+namespace depot::app {
+namespace {
+std::int64_t wall_ms_now() { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); }
+}  // namespace
+
+ReplenishmentLoop::ReplenishmentLoop(boost::asio::io_context& io, store::Database& db,
+                                     Replenishment& r, std::chrono::milliseconds recheck,
+                                     std::chrono::milliseconds recompute)
+    : db_(db),
+      r_(r),
+      recheck_(recheck),
+      recompute_(recompute),
+      recheck_timer_(io),
+      recompute_timer_(io) {}
+
+void ReplenishmentLoop::run(const char* what, const std::function<Status(std::int64_t)>& step) {
+  if (auto st = step(wall_ms_now()); !st) {
+    log::error(std::string("replenishment: ") + what + ": " + st.error().message +
+               "; reloading from the database");
+    if (auto again = r_.load(wall_ms_now()); !again)
+      log::error("replenishment: reload failed: " + again.error().message);
+  }
+}
+
+void ReplenishmentLoop::start() {
+  stopped_ = false;
+  arm_recheck();
+  arm_recompute();
+}
+
+void ReplenishmentLoop::stop() {
+  stopped_ = true;
+  recheck_timer_.cancel();
+  recompute_timer_.cancel();
+}
+
+void ReplenishmentLoop::after_commit(std::span<const store::PostResult> results) {
+  bool posted = false;
+  for (const auto& r : results) posted |= r.outcome == store::PostOutcome::kPosted;
+  if (posted) run("after commit", [&](std::int64_t now) { return r_.catch_up(now); });
+}
+
+void ReplenishmentLoop::proposals_changed() {
+  run("refresh", [&](std::int64_t now) { return r_.refresh(now); });
+}
+
+void ReplenishmentLoop::reload() {
+  run("reload", [&](std::int64_t now) { return r_.load(now); });
+}
+
+void ReplenishmentLoop::arm_recheck() {
+  recheck_timer_.expires_after(recheck_);
+  recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    run("re-check", [&](std::int64_t now) -> Status {
+      if (auto st = r_.catch_up(now); !st) return st;
+      // Proposals or campaigns changed elsewhere: every SKU's decision may have changed.
+      if (r_.take_external_change()) return r_.recompute_all(now);
+      return {};
+    });
+    arm_recheck();
+  });
+}
+
+void ReplenishmentLoop::arm_recompute() {
+  recompute_timer_.expires_after(recompute_);
+  recompute_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    run("recompute", [&](std::int64_t now) { return r_.recompute_all(now); });
+    arm_recompute();
+  });
+}
+
+}  // namespace depot::app

@@ -1,0 +1,159 @@
+// Replenishment on the gateway: keeps, per SKU, what `replenish::evaluate` needs (stock line,
+// demand tracker fed from daily buckets, surge detector fed from picks, campaigns, open
+// proposals) and acts on its decisions - a proposal and its `reorders` outbox record in one
+// transaction, `demand_surge` and `stockout_risk` alarms on the `alarms` stream.
+//
+// The ledger's movements are the input. Everything committed since the last look (by the
+// daemon's group commit, the CLI or a cloud command, i.e. any process) is folded in by
+// `catch_up`, in movement seq order: picks and returns into the SKU's bucket of that UTC day
+// (demand_days) and picks into its surge detector; receipts credited to the SKU's open orders
+// oldest acknowledgement first (order_receipts, once per movement); holds and everything else
+// only change the stock line. The SKUs touched are then re-evaluated at once; `recompute_all`
+// re-evaluates every SKU (and lets surges end and days roll over). The last folded seq is kept
+// in meta `replenish_seq`, so a restart neither forgets demand nor counts a pick twice; the
+// surge windows are rebuilt from the picks of the last long window at `load`.
+//
+// Write mode (the daemon) persists everything; read mode (CLI reports) computes the same
+// numbers in memory and writes nothing.
+// Thread-safety: one owner thread, the one that owns the Database.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/error.hpp"
+#include "core/replenish/config.hpp"
+#include "core/replenish/proposal.hpp"
+#include "store/database.hpp"
+#include "store/ledger.hpp"
+#include "store/replenish_store.hpp"
+
+namespace depot::app {
+
+// One SKU as `stock --json` reports it.
+struct SkuReplenishment {
+  const CatalogItem* item = nullptr;
+  bool has_policy = false;
+  bool stock_known = false;      // the ledger has seen the SKU; no proposals or alarms before
+  replenish::Decision decision;  // numbers are meaningful when has_policy
+  bool surge = false;
+};
+
+class Replenishment {
+ public:
+  enum class Mode { kWrite, kReadOnly };
+  struct Counters {
+    std::uint64_t folded = 0, evaluations = 0, proposals = 0, alarms = 0, receipts = 0;
+  };
+
+  Replenishment(store::Database& db, replenish::Settings settings, Mode mode);
+  ~Replenishment();
+
+  // (Re)loads everything from the database: catalog, stock, demand buckets, open proposals,
+  // campaigns (config and cloud), active alarms; replays the picks of the last long surge
+  // window into the detectors; folds what was committed since the watermark; then
+  // re-evaluates every SKU at `now_ms` (unix ms).
+  Status load(std::int64_t now_ms);
+  // Replaces the settings (a config reload) and reloads.
+  Status reconfigure(replenish::Settings settings, std::int64_t now_ms);
+
+  // Folds movements committed since the last fold and re-evaluates the SKUs they touched.
+  // When another connection changed the database since the last look (PRAGMA data_version),
+  // open proposals and campaigns are read again first.
+  Status catch_up(std::int64_t now_ms);
+  // True once after catch_up saw another connection's change (then recompute_all is due).
+  bool take_external_change();
+  // Re-evaluates every SKU (surge detectors tick, days roll over).
+  Status recompute_all(std::int64_t now_ms);
+  // Re-reads open proposals and campaigns (after another process or a cloud command changed
+  // them), then catches up.
+  Status refresh(std::int64_t now_ms);
+
+  // The decision for `sku` now, without acting on it; nullopt for an unknown SKU.
+  std::optional<SkuReplenishment> report(std::string_view sku, std::int64_t now_ms);
+  // Every active SKU, in SKU order.
+  std::vector<SkuReplenishment> report_all(std::int64_t now_ms);
+
+  bool in_surge(std::string_view sku) const;
+  const Counters& counters() const { return counters_; }
+  std::int64_t watermark() const { return watermark_; }
+  const replenish::Settings& settings() const { return settings_; }
+
+ private:
+  struct SkuState;
+  SkuState* find(std::string_view sku);
+  Status fold(const std::vector<store::FoldMovement>& moves, std::set<std::string>& touched);
+  Status fold_receipt(SkuState& s, const store::FoldMovement& m);
+  Status refresh_stock(const std::set<std::string>& skus);
+  Status load_stock_all();
+  Status load_proposals();
+  Status load_campaigns();
+  void advance_days(SkuState& s, std::int64_t today);
+  replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);
+  Status act_on(SkuState& s, const replenish::Decision& d, std::int64_t now_ms);
+  Status surge_event(SkuState& s, const replenish::SurgeEvent& e);
+  template <class Fn>
+  Status in_transaction(Fn&& body);
+
+  store::Database& db_;
+  replenish::Settings settings_;
+  Mode mode_;
+  std::vector<CatalogItem> catalog_;  // active SKUs, without barcodes; never resized after load
+  std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
+  replenish::CampaignIndex campaign_index_;
+  std::map<std::string, std::unique_ptr<SkuState>, std::less<>> skus_;
+  std::int64_t watermark_ = 0;
+  std::int64_t data_version_ = -1;
+  bool external_change_ = false;
+  Counters counters_;
+};
+
+}  // namespace depot::app
+
+namespace depot::app {
+
+// Drives a write-mode Replenishment from the daemon's loop: after each committed batch of
+// movements it folds them in and re-evaluates the SKUs they touched; every `recheck` it looks
+// for work other connections did (SQLite's PRAGMA data_version: the CLI acknowledging a
+// proposal, movements posted by another process) and for movements committed on this
+// connection outside group commit (cloud commands); every `recompute` it re-evaluates every
+// SKU, so surges end and days roll over while nothing moves. An error is logged and the
+// state reloaded from the database. Thread-safety: the loop thread only.
+class ReplenishmentLoop {
+ public:
+  ReplenishmentLoop(boost::asio::io_context& io, store::Database& db, Replenishment& r,
+                    std::chrono::milliseconds recheck, std::chrono::milliseconds recompute);
+  void start();
+  void stop();
+  // For GroupCommit::set_after_commit.
+  void after_commit(std::span<const store::PostResult> results);
+  // Proposals or campaigns changed on this connection (a cloud command).
+  void proposals_changed();
+  // The catalog or settings changed: reload.
+  void reload();
+
+ private:
+  void arm_recheck();
+  void arm_recompute();
+  void run(const char* what, const std::function<Status(std::int64_t)>& step);
+
+  store::Database& db_;
+  Replenishment& r_;
+  std::chrono::milliseconds recheck_, recompute_;
+  boost::asio::steady_timer recheck_timer_, recompute_timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace depot::app

@@ -1,0 +1,420 @@
+// The daemon-side replenishment (app/replenishment) over a real SQLite file: movements are
+// posted through the real ledger with explicit wall times, then folded in by `catch_up`
+// exactly as the daemon does after each group commit. Expected figures are worked by hand in
+// the comments from the policy formulas (docs/replenishment.md).
+#include "app/replenishment.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/time.hpp"
+#include "store/ledger.hpp"
+#include "store/outbox.hpp"
+#include "store/replenish_store.hpp"
+#include "test_support.hpp"
+
+namespace depot::app {
+namespace {
+
+constexpr std::int64_t kMinute = 60'000;
+constexpr std::int64_t kDay = 86'400'000;
+const std::int64_t kT0 = *timefmt::parse_rfc3339_ms("2026-11-01T00:00:00Z");
+
+replenish::Policy days_policy(std::string name, double lead, double safety_days, double review) {
+  replenish::Policy p;
+  p.name = std::move(name);
+  p.lead_time_days = lead;
+  p.review_period_days = review;
+  p.safety = replenish::SafetyRule::kDaysOfCover;
+  p.safety_days = safety_days;
+  p.suppliers = {{"s1", std::nullopt, 1.0}};
+  return p;
+}
+
+class ReplenishmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    open();
+    // A: 10/day from the catalog; lead 5 d, 2 days of safety, review 7 d:
+    //    reorder point = 5*10 + 2*10 = 70, order-up-to = 70 + 7*10 = 140.
+    CatalogItem a{.sku = "A", .name = "Item A", .policy = "steady", .daily_demand = 10.0};
+    // LIP: 48/day (2/h) from the catalog, for the surge.
+    CatalogItem lip{.sku = "LIP", .name = "Lip tint", .policy = "fast", .daily_demand = 48.0};
+    // H: no catalog figure: its demand comes from history.
+    CatalogItem h{.sku = "H", .name = "History item", .policy = "steady"};
+    // N: no policy.
+    CatalogItem n{.sku = "N", .name = "Not replenished", .daily_demand = 5.0};
+    ASSERT_TRUE(store::apply_catalog(*db_, {a, lip, h, n}, "2026-11-01T00:00:00.000Z").ok());
+    settings_.policies = {days_policy("fast", 3, 1, 1), days_policy("steady", 5, 2, 7)};
+  }
+  void open() {
+    db_.reset();
+    auto opened = store::Database::open(dir_.file("r.db"), {});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::move(*opened);
+    ledger_ = std::make_unique<store::Ledger>(*db_);
+  }
+  std::unique_ptr<Replenishment> engine(std::int64_t now_ms,
+                                        Replenishment::Mode mode = Replenishment::Mode::kWrite) {
+    auto r = std::make_unique<Replenishment>(*db_, settings_, mode);
+    auto st = r->load(now_ms);
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    return r;
+  }
+  void post(const std::string& id, const std::string& sku, MovementKind kind, std::int64_t qty,
+            std::int64_t wall_ms) {
+    auto m = test::movement(id, sku, kind, qty);
+    m.wall_time = timefmt::rfc3339_from_unix_ms(wall_ms);
+    auto r = ledger_->post(std::vector<MovementRequest>{m});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ((*r)[0].outcome, store::PostOutcome::kPosted) << (*r)[0].error;
+  }
+  std::vector<replenish::Proposal> proposals(const std::string& sku) {
+    auto p = store::load_proposals(*db_, {.sku = sku});
+    EXPECT_TRUE(p.ok());
+    return p.ok() ? *p : std::vector<replenish::Proposal>{};
+  }
+  std::int64_t count(const std::string& sql) {
+    auto s = db_->prepare(sql);
+    EXPECT_TRUE(s.ok());
+    auto row = (*s)->step();
+    EXPECT_TRUE(row.ok() && *row);
+    auto n = (*s)->int64(0);
+    (*s)->reset();
+    return n;
+  }
+  // The records of `stream` about `sku` (and, for alarms, of that kind).
+  std::vector<nlohmann::json> outbox(const std::string& stream, const std::string& sku,
+                                     const std::string& alarm = "") {
+    auto recs = store::outbox_read(*db_, stream, 0, 100000);
+    EXPECT_TRUE(recs.ok());
+    std::vector<nlohmann::json> out;
+    for (const auto& r : *recs) {
+      auto j = nlohmann::json::parse(r.payload);
+      if (j["sku"] == sku && (alarm.empty() || j["alarm"] == alarm)) out.push_back(j);
+    }
+    return out;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::Ledger> ledger_;
+  replenish::Settings settings_;
+};
+
+TEST_F(ReplenishmentTest, AHoldLowersAvailableAndTriggersAProposal) {
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 100, kT0 + kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  EXPECT_TRUE(proposals("A").empty()) << "position 100 is above the reorder point 70";
+
+  post("h1", "A", MovementKind::kHold, 40, kT0 + 2 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  const auto& p = ps[0];
+  EXPECT_EQ(p.state, replenish::ProposalState::kProposed);
+  EXPECT_EQ(p.numbers.held, 40);
+  EXPECT_EQ(p.numbers.available, 60);
+  EXPECT_EQ(p.numbers.position, 60);
+  EXPECT_DOUBLE_EQ(p.numbers.reorder_point, 70);
+  EXPECT_DOUBLE_EQ(p.numbers.safety_stock, 20);
+  EXPECT_EQ(p.quantity, 80) << "order-up-to 140 - position 60";
+  EXPECT_EQ(p.supplier, "s1");
+  EXPECT_FALSE(p.urgent);
+  // The proposal and its reorders record were committed together.
+  auto recs = outbox("reorders", "A");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0]["event"], "proposed");
+  EXPECT_EQ(recs[0]["proposal_id"], p.id);
+  EXPECT_EQ(recs[0]["quantity"], 80);
+  EXPECT_EQ(recs[0]["numbers"]["position"], 60);
+  EXPECT_EQ(count("SELECT held FROM stock WHERE sku='A'"), 40);
+}
+
+TEST_F(ReplenishmentTest, NoSecondProposalWhileOneIsOpen) {
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 100, kT0 + kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  EXPECT_TRUE(proposals("A").empty());
+  post("p", "A", MovementKind::kPick, 40, kT0 + kMinute);  // position 60 <= 70
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  ASSERT_EQ(proposals("A").size(), 1u);
+  // Still at or below the reorder point, but above the safety stock (20) with what is
+  // awaiting: the open proposal covers it.
+  for (int i = 0; i < 5; ++i) {
+    post("p" + std::to_string(i), "A", MovementKind::kPick, 2, kT0 + (2 + i) * kMinute);
+    ASSERT_TRUE(r->catch_up(kT0 + (2 + i) * kMinute).ok());
+  }
+  ASSERT_TRUE(r->recompute_all(kT0 + 10 * kMinute).ok());
+  ASSERT_TRUE(r->recompute_all(kT0 + 11 * kMinute).ok());
+  EXPECT_EQ(proposals("A").size(), 1u);
+  auto rep = r->report("A", kT0 + 11 * kMinute);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->decision.reason, replenish::Reason::kOpenProposal);
+  // A restart does not propose again either.
+  auto again = engine(kT0 + 12 * kMinute);
+  EXPECT_EQ(proposals("A").size(), 1u);
+  EXPECT_EQ(again->counters().proposals, 0u);
+}
+
+TEST_F(ReplenishmentTest, AnUrgentTopUpOnlyWhenThePipelineFallsToTheSafetyStock) {
+  settings_.surge.min_units = 1000000;  // these picks are not a surge here
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 60, kT0 + kMinute);  // position 60 <= 70
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  ASSERT_EQ(ps[0].quantity, 80);  // pipeline 60 + 80 = 140
+  // Down to a pipeline of 21 (position -59 + 80 awaiting): above the safety stock (20).
+  post("p1", "A", MovementKind::kPick, 119, kT0 + 2 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  EXPECT_EQ(proposals("A").size(), 1u);
+  // One more unit: pipeline 20 <= safety stock 20: an urgent top-up up to order-up-to 140.
+  post("p2", "A", MovementKind::kPick, 1, kT0 + 3 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
+  ps = proposals("A");
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(ps[1].reason, replenish::Reason::kTopUpBelowSafetyStock);
+  EXPECT_TRUE(ps[1].urgent);
+  EXPECT_EQ(ps[1].quantity, 120);  // 140 - pipeline 20
+  EXPECT_EQ(ps[1].numbers.awaiting, 80);
+}
+
+TEST_F(ReplenishmentTest, ReceiptsReduceOnOrderOldestFirstAndOnce) {
+  auto r = engine(kT0);
+  post("r0", "A", MovementKind::kReceive, 500, kT0 + kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  ASSERT_TRUE(proposals("A").empty());
+  // Two acknowledged orders, the older one first (made by hand: 30 and 50 units).
+  replenish::Decision d;
+  d.reason = replenish::Reason::kReorderPointReached;
+  d.quantity = 30;
+  d.expected_arrival_ms = kT0 + 5 * kDay;
+  auto older = replenish::make_proposal(d, "P-OLD", "A", kT0 + 2 * kMinute);
+  d.quantity = 50;
+  auto newer = replenish::make_proposal(d, "P-NEW", "A", kT0 + 3 * kMinute);
+  auto st = db_->transaction([&]() -> Status {
+    if (auto s = store::insert_proposal(*db_, older, "2026-11-01T00:02:00.000Z"); !s) return s;
+    if (auto s = store::insert_proposal(*db_, newer, "2026-11-01T00:03:00.000Z"); !s) return s;
+    if (auto a = store::acknowledge_proposal(*db_, "P-OLD", "PO-1", std::nullopt, std::nullopt,
+                                             kT0 + 4 * kMinute);
+        !a)
+      return a.error();
+    if (auto a = store::acknowledge_proposal(*db_, "P-NEW", "PO-2", std::nullopt, std::nullopt,
+                                             kT0 + 5 * kMinute);
+        !a)
+      return a.error();
+    return {};
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_TRUE(r->refresh(kT0 + 6 * kMinute).ok());
+  EXPECT_EQ(r->report("A", kT0 + 6 * kMinute)->decision.numbers.on_order, 80);
+
+  post("r1", "A", MovementKind::kReceive, 40, kT0 + 7 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 7 * kMinute).ok());
+  auto old_p = store::load_proposals(*db_, {.id = "P-OLD"});
+  auto new_p = store::load_proposals(*db_, {.id = "P-NEW"});
+  ASSERT_EQ(old_p->size(), 1u);
+  ASSERT_EQ(new_p->size(), 1u);
+  EXPECT_EQ((*old_p)[0].state, replenish::ProposalState::kReceived);
+  EXPECT_EQ((*old_p)[0].order.received, 30);
+  EXPECT_EQ((*new_p)[0].state, replenish::ProposalState::kAcknowledged);
+  EXPECT_EQ((*new_p)[0].order.received, 10);
+  EXPECT_EQ(r->report("A", kT0 + 7 * kMinute)->decision.numbers.on_order, 40);
+  EXPECT_EQ(count("SELECT count(*) FROM order_receipts WHERE movement_id='r1'"), 2);
+
+  // Folded once: a re-check and a restart do not credit the receipt again.
+  ASSERT_TRUE(r->catch_up(kT0 + 8 * kMinute).ok());
+  auto restarted = engine(kT0 + 9 * kMinute);
+  EXPECT_EQ(restarted->report("A", kT0 + 9 * kMinute)->decision.numbers.on_order, 40);
+  EXPECT_EQ(count("SELECT received_qty FROM proposals WHERE id='P-NEW'"), 10);
+  auto events = outbox("reorders", "A");
+  int received = 0, partial = 0;
+  for (const auto& e : events) {
+    received += e["event"] == "received";
+    partial += e["event"] == "receipt";
+  }
+  EXPECT_EQ(received, 1);
+  EXPECT_EQ(partial, 1);
+}
+
+TEST_F(ReplenishmentTest, ARestartKeepsProposalsAndDemandHistory) {
+  // H sells 7 one day, 13 the next, for 20 days (mean 10), from a large stock.
+  post("r0", "H", MovementKind::kReceive, 10000, kT0);
+  for (int day = 0; day < 20; ++day)
+    post("p" + std::to_string(day), "H", MovementKind::kPick, day % 2 ? 13 : 7,
+         kT0 + day * kDay + 12 * 3600'000);
+  const auto now = kT0 + 20 * kDay + kMinute;
+  auto first = engine(now);
+  auto before = first->report("H", now);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->decision.numbers.demand_source, replenish::DemandSource::kSmoothed);
+  EXPECT_NEAR(before->decision.numbers.daily_demand, 10, 1.0);
+  EXPECT_GT(before->decision.numbers.daily_demand_sd, 2.0);
+  EXPECT_EQ(count("SELECT count(*) FROM demand_days WHERE sku='H'"), 20);
+  EXPECT_EQ(count("SELECT sum(picked) FROM demand_days WHERE sku='H'"), 200);
+  first.reset();
+
+  // A fresh connection and engine: the movements are not folded again (the watermark), the
+  // buckets give back the same estimate.
+  open();
+  auto second = engine(now);
+  auto after = second->report("H", now);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(second->counters().folded, 0u);
+  EXPECT_EQ(after->decision.numbers.demand_source, before->decision.numbers.demand_source);
+  EXPECT_DOUBLE_EQ(after->decision.numbers.daily_demand, before->decision.numbers.daily_demand);
+  EXPECT_DOUBLE_EQ(after->decision.numbers.daily_demand_sd,
+                   before->decision.numbers.daily_demand_sd);
+  EXPECT_EQ(count("SELECT sum(picked) FROM demand_days WHERE sku='H'"), 200);
+}
+
+TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentProposal) {
+  post("r0", "LIP", MovementKind::kReceive, 600, kT0);
+  const auto start = kT0 + 10 * 3600'000;  // 10:00 UTC
+  auto r = engine(start);
+  // Baseline: reorder point 3*48 + 1*48 = 192 < 600: nothing to do.
+  EXPECT_TRUE(proposals("LIP").empty());
+  // The live stream: 8 units a minute for 30 minutes (480/h against 2/h expected).
+  int alarm_at_minute = -1;
+  for (int minute = 0; minute < 30; ++minute) {
+    const auto t = start + minute * kMinute + 30'000;
+    post("s" + std::to_string(minute), "LIP", MovementKind::kPick, 8, t);
+    ASSERT_TRUE(r->catch_up(t).ok());
+    if (alarm_at_minute < 0 && !outbox("alarms", "LIP", "demand_surge").empty())
+      alarm_at_minute = minute;
+  }
+  // 20 units (min_units) are reached in the third minute: 24 units in 15 min = 96/h >= 4 x 2/h.
+  EXPECT_EQ(alarm_at_minute, 2);
+  EXPECT_TRUE(r->in_surge("LIP"));
+  auto alarms = outbox("alarms", "LIP", "demand_surge");
+  ASSERT_EQ(alarms.size(), 1u) << "raised once, not once per pick";
+  EXPECT_EQ(alarms[0]["alarm"], "demand_surge");
+  EXPECT_EQ(alarms[0]["state"], "raised");
+  EXPECT_EQ(alarms[0]["sku"], "LIP");
+  EXPECT_GE(alarms[0]["details"]["window_units"].get<std::int64_t>(), 20);
+  EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind='demand_surge'"
+                  " AND cleared_at IS NULL"),
+            1);
+
+  auto ps = proposals("LIP");
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_TRUE(ps[0].urgent);
+  EXPECT_GT(ps[0].numbers.surge_factor, 10);
+  EXPECT_GT(ps[0].numbers.reorder_point, 192);
+  EXPECT_LE(static_cast<double>(ps[0].numbers.position), ps[0].numbers.reorder_point);
+
+  // Hysteresis, with the daemon's one-minute recompute: the long window holds the surge for
+  // an hour after the last pick (24 units in its last 3 minutes still count), then every
+  // window must stay calm for 30 minutes before the surge ends.
+  const auto last = start + 29 * kMinute + 30'000;
+  std::int64_t ended_after = -1;
+  for (int m = 1; m <= 100 && ended_after < 0; ++m) {
+    ASSERT_TRUE(r->recompute_all(last + m * kMinute).ok());
+    if (!r->in_surge("LIP")) ended_after = m;
+  }
+  EXPECT_GE(ended_after, 60 + 30 - 3) << "ended before the window emptied and the hold passed";
+  EXPECT_LE(ended_after, 60 + 30 + 2);
+  alarms = outbox("alarms", "LIP", "demand_surge");
+  ASSERT_GE(alarms.size(), 2u);
+  bool cleared = false;
+  for (const auto& a : alarms) cleared |= a["alarm"] == "demand_surge" && a["state"] == "cleared";
+  EXPECT_TRUE(cleared);
+  EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind='demand_surge'"
+                  " AND cleared_at IS NULL"),
+            0);
+}
+
+TEST_F(ReplenishmentTest, ACampaignStartingInsideTheLeadTimeOrdersBeforeItStarts) {
+  // A: 10/day, lead 5 d, 2 safety days: reorder point 70. With 100 units nothing is due...
+  post("r0", "A", MovementKind::kReceive, 100, kT0);
+  {
+    auto plain = engine(kT0 + kMinute, Replenishment::Mode::kReadOnly);
+    auto rep = plain->report("A", kT0 + kMinute);
+    EXPECT_EQ(rep->decision.reason, replenish::Reason::kAboveReorderPoint);
+    EXPECT_DOUBLE_EQ(rep->decision.numbers.reorder_point, 70);
+  }
+  // ...until a campaign x4 starts in 3 days (inside the 5-day lead time): lead-time demand
+  // 3*10 + 2*40 = 110, reorder point 130 >= 100, and the order goes out now.
+  replenish::Campaign c{.name = "live-1",
+                        .skus = {"A"},
+                        .factor = 4,
+                        .start_ms = kT0 + kMinute + 3 * kDay,
+                        .end_ms = kT0 + kMinute + 13 * kDay};
+  ASSERT_TRUE(db_->transaction([&]() -> Status {
+                   return store::set_campaign(*db_, c, "2026-11-01T00:01:00.000Z");
+                 })
+                  .ok());
+  auto r = engine(kT0 + kMinute);
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_NEAR(ps[0].numbers.lead_time_demand, 110, 1e-6);
+  EXPECT_NEAR(ps[0].numbers.reorder_point, 130, 1e-6);
+  EXPECT_NEAR(ps[0].numbers.campaign_factor, (3 * 1 + 2 * 4) / 5.0, 1e-9);
+  EXPECT_LT(ps[0].created_ms, c.start_ms);
+  EXPECT_LE(ps[0].expected_arrival_ms, c.start_ms + 2 * kDay);
+}
+
+TEST_F(ReplenishmentTest, ASkuWithoutPolicyGetsNoProposalAndIsReportedAsSuch) {
+  auto r = engine(kT0);
+  post("p1", "N", MovementKind::kPick, 5, kT0 + kMinute);  // on hand -5
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  EXPECT_TRUE(proposals("N").empty());
+  auto rep = r->report("N", kT0 + kMinute);
+  ASSERT_TRUE(rep);
+  EXPECT_FALSE(rep->has_policy);
+  EXPECT_EQ(rep->decision.reason, replenish::Reason::kNoPolicy);
+}
+
+TEST_F(ReplenishmentTest, ASkuTheLedgerNeverSawGetsNoProposalYet) {
+  auto r = engine(kT0);  // A has a catalog demand but no stock row: never received or counted
+  EXPECT_TRUE(proposals("A").empty());
+  EXPECT_TRUE(outbox("alarms", "A").empty());
+  EXPECT_FALSE(r->report("A", kT0)->stock_known);
+  post("c1", "A", MovementKind::kCount, 0, kT0 + kMinute);  // counted: really empty
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  EXPECT_EQ(proposals("A").size(), 1u);
+  EXPECT_EQ(outbox("alarms", "A", "stockout_risk").size(), 1u);
+}
+
+TEST_F(ReplenishmentTest, ReadOnlyModeWritesNothing) {
+  post("r1", "A", MovementKind::kReceive, 10, kT0 + kMinute);  // position 10 <= 70
+  auto r = engine(kT0 + 2 * kMinute, Replenishment::Mode::kReadOnly);
+  EXPECT_EQ(r->report("A", kT0 + 2 * kMinute)->decision.reason,
+            replenish::Reason::kReorderPointReached);
+  EXPECT_TRUE(proposals("A").empty());
+  EXPECT_EQ(count("SELECT count(*) FROM demand_days"), 0);
+  EXPECT_EQ(*store::replenish_watermark(*db_), 0);
+}
+
+TEST_F(ReplenishmentTest, AcknowledgeAndCancelFollowTheStateMachine) {
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 10, kT0 + kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  auto bad = db_->transaction([&]() -> Expected<replenish::Proposal> {
+    return store::acknowledge_proposal(*db_, ps[0].id, "", std::nullopt, std::nullopt, kT0);
+  });
+  EXPECT_FALSE(bad.ok());
+  auto unknown = db_->transaction([&]() -> Expected<replenish::Proposal> {
+    return store::cancel_proposal(*db_, "NOPE", "why", kT0);
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("no proposal with id \"NOPE\""), std::string::npos);
+  auto acked = db_->transaction([&]() -> Expected<replenish::Proposal> {
+    return store::acknowledge_proposal(*db_, ps[0].id, "PO-9", 96, kT0 + 6 * kDay,
+                                       kT0 + 2 * kMinute);
+  });
+  ASSERT_TRUE(acked.ok()) << acked.error().message;
+  ASSERT_TRUE(r->refresh(kT0 + 3 * kMinute).ok());
+  EXPECT_EQ(r->report("A", kT0 + 3 * kMinute)->decision.numbers.on_order, 96);
+  auto cancelled = db_->transaction([&]() -> Expected<replenish::Proposal> {
+    return store::cancel_proposal(*db_, ps[0].id, "supplier out of stock", kT0 + 4 * kMinute);
+  });
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE state='cancelled'"), 1);
+}
+
+}  // namespace
+}  // namespace depot::app

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""The demo's director: runs depot-agent on config/demo.json the way a front warehouse would
+live through one compressed hour, and shows on the terminal what happens.
+
+Called by scripts/demo (which installs what is needed and builds the release binary):
+
+    scripts/demo.py --agent BUILD/depot-agent [--duration 60] [--offline] [--keep]
+
+It starts, in a scratch folder, a local mosquitto on a free loopback port (the stand-in
+cloud), a subscriber that records every message the cloud side receives, and the agent on a
+copy of config/demo.json pointed at that broker. Then:
+  * a normal trading hour: picks of several SKUs at the pack station's network scanner (TCP),
+    goods in at the dock scanner (a named pipe);
+  * a live-stream surge on one SKU: its pick rate jumps tenfold;
+  * the freezer's probe (the sim driver, scripted in demo.json) drifts out of range and
+    back: the excursion becomes an alarm after the zone's delay, the freezer's stock goes on
+    quality hold, the alarm clears;
+every two seconds a status line (scans/s, the surging SKU's position against its reorder
+point, the freezer's temperature and state, messages received by topic), then the proposals
+with the numbers behind them, the holds, the alarms and what the cloud received. With
+--offline the broker comes up only halfway through: the outbox fills, then drains.
+Every process it starts is stopped by PID; it says where the database and the logs are.
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BOLD, DIM, RED, GREEN, YELLOW, RESET = "\033[1m", "\033[2m", "\033[31m", "\033[32m", "\033[33m", "\033[0m"
+if not sys.stdout.isatty():
+    BOLD = DIM = RED = GREEN = YELLOW = RESET = ""
+
+SURGE_SKU = "LIPTINT-07"
+SURGE_EAN = "4006381333931"
+# A normal hour at the pack station, compressed: a few picks of each SKU (few enough that no SKU
+# looks like a surge against its daily demand). The freezer's matcha is picked only until its
+# zone alarms: stock on quality hold is not picked.
+NORMAL_PICKS = ["5012345678900", "96385074", "4006381333931"]
+MATCHA_EAN = "5012345678900"
+
+
+def step(text):
+    print(f"\n{BOLD}== {text}{RESET}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Demo:
+    def __init__(self, args):
+        self.args = args
+        self.agent = os.path.abspath(args.agent)
+        self.work = tempfile.mkdtemp(prefix="depot-demo.")
+        self.cfg = os.path.join(self.work, "agent.json")
+        self.log = os.path.join(self.work, "agent.log")
+        self.cloud_log = os.path.join(self.work, "cloud.log")
+        self.procs = {}  # name -> Popen, stopped by PID at the end
+        self.port = free_port()
+        self.scan_port = free_port()
+        self.received = collections.Counter()
+        self.received_lock = threading.Lock()
+        self.cloud_records = collections.defaultdict(list)
+        self.scans_sent = 0
+        self.units = 0
+        self.freezer_alarmed = False
+        self.t0 = time.monotonic()
+
+    # -- processes ---------------------------------------------------------------------------
+    def start_broker(self):
+        conf = os.path.join(self.work, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                    f"persistence false\nlog_dest file {self.work}/mosquitto.log\n")
+            if os.geteuid() == 0:
+                f.write("user root\n")
+        self.procs["mosquitto"] = subprocess.Popen(
+            ["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        if not wait_port(self.port, 10):
+            raise SystemExit("mosquitto did not start: see " + self.work + "/mosquitto.log")
+        # The cloud side: every message under depot/v1/, one line each (topic, payload).
+        sub = subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port), "-v", "-q", "1",
+             "-i", "demo-cloud", "-c", "-t", "depot/v1/#"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs["cloud subscriber"] = sub
+        threading.Thread(target=self.read_cloud, args=(sub,), daemon=True).start()
+
+    def read_cloud(self, sub):
+        with open(self.cloud_log, "a") as out:
+            for line in sub.stdout:
+                out.write(line)
+                topic, _, payload = line.rstrip("\n").partition(" ")
+                name = topic.split("/", 4)[-1] if topic.count("/") >= 4 else topic
+                try:
+                    body = json.loads(payload)
+                except ValueError:
+                    body = None
+                with self.received_lock:
+                    n = len(body.get("records", [])) if isinstance(body, dict) else 0
+                    self.received[name] += max(n, 1)
+                    if isinstance(body, dict) and name in ("alarms", "reorders"):
+                        self.cloud_records[name].extend(body.get("records", []))
+
+    def stop(self, name):
+        p = self.procs.pop(name, None)
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def write_config(self):
+        with open(os.path.join(self.args.root, "config", "demo.json")) as f:
+            cfg = json.load(f)
+        # The stand-in cloud; reconnect at most 2 s apart so --offline shows the drain promptly.
+        cfg["mqtt"] = dict(cfg.get("mqtt", {}), host="127.0.0.1", port=self.port,
+                           backoff_min_s=1, backoff_max_s=2)
+        for s in cfg.get("scanners", []):
+            if s.get("driver") == "tcp":
+                s["port"] = self.scan_port
+        with open(self.cfg, "w") as f:
+            json.dump(cfg, f, indent=2)
+        return cfg
+
+    def start_agent(self):
+        logf = open(self.log, "w")
+        self.procs["depot-agent"] = subprocess.Popen(
+            [self.agent, "run", "-c", self.cfg], stdout=logf, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            with open(self.log) as f:
+                if "ready:" in f.read():
+                    return
+            if self.procs["depot-agent"].poll() is not None:
+                break
+            time.sleep(0.1)
+        print(open(self.log).read())
+        raise SystemExit("the agent did not become ready (log above)")
+
+    def cli(self, *argv, check=False):
+        r = subprocess.run([self.agent, *argv, "-c", self.cfg], capture_output=True, text=True)
+        if check and r.returncode != 0:
+            print(r.stdout + r.stderr)
+        return r
+
+    def cli_json(self, *argv):
+        r = self.cli(*argv, "--json")
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            return None
+
+    def outbox_waiting(self):
+        """Records in the outbox not yet delivered (read-only, beside the running agent)."""
+        try:
+            con = sqlite3.connect(f"file:{self.work}/demo.db?mode=ro", uri=True, timeout=1)
+            n = con.execute("SELECT count(*) FROM outbox o JOIN outbox_streams s ON "
+                            "s.stream = o.stream WHERE o.seq > s.acked_seq").fetchone()[0]
+            con.close()
+            return n
+        except sqlite3.Error:
+            return "?"
+
+    # -- scanners ------------------------------------------------------------------------------
+    def scan_feeder(self, stop):
+        """Picks at the pack station: one every 1.5 s, then the live stream's surge: packers
+        scan the control code QTY 8 and then the item, 2.5 times a second (20 units/s)."""
+        sock = socket.create_connection(("127.0.0.1", self.scan_port))
+        i = 0
+        while not stop.is_set():
+            t = time.monotonic() - self.t0
+            if self.surge_start <= t < self.surge_end:
+                sock.sendall(f"DA:QTY:8\n{SURGE_EAN}\n".encode())
+                self.scans_sent += 2
+                self.units += 8
+                time.sleep(0.4)
+                continue
+            code = NORMAL_PICKS[i % len(NORMAL_PICKS)]
+            i += 1
+            if code == MATCHA_EAN and self.freezer_alarmed:
+                continue
+            sock.sendall((code + "\n").encode())
+            self.scans_sent += 1
+            self.units += 1
+            time.sleep(1.5)
+        sock.close()
+
+    def dock(self, *codes):
+        with open(os.path.join(self.work, "dock-1.pipe"), "w") as p:
+            for c in codes:
+                p.write(c + "\n")
+
+    # -- the show -------------------------------------------------------------------------------
+    def status_line(self, last):
+        t = time.monotonic() - self.t0
+        stock = self.cli_json("stock", "--sku", SURGE_SKU) or []
+        row = stock[0] if isinstance(stock, list) and stock else {}
+        zones = self.cli_json("zones") or []
+        freezer = next((z for z in zones if isinstance(z, dict) and z.get("zone") == "freezer-1"), {})
+        with self.received_lock:
+            got = ", ".join(f"{k} {v}" for k, v in sorted(self.received.items()) if k != "status")
+        rate = (self.units - last[0]) / max(t - last[1], 1e-3)
+        last[:] = [self.units, t]
+        pos, rop = row.get("position"), row.get("reorder_point")
+        if isinstance(rop, (int, float)):
+            rop = round(rop)
+        mark = f"{RED}SURGE{RESET}" if row.get("surge") else "     "
+        temp = (freezer.get("temperature") or {}).get("high_c")
+        if isinstance(temp, float):
+            temp = round(temp, 1)
+        level = freezer.get("level") or "?"
+        first_alarm = level == "alarm" and not self.freezer_alarmed
+        if level == "alarm":
+            self.freezer_alarmed = True
+        colour = RED if level == "alarm" else YELLOW if level == "warning" else GREEN
+        print(f"{DIM}{t:5.1f}s{RESET} picks/s {rate:5.1f} | {SURGE_SKU} position "
+              f"{pos if pos is not None else '?':>5} vs reorder point "
+              f"{rop if rop is not None else '?':>5} {mark} | freezer-1 "
+              f"{temp if temp is not None else '?':>6} °C {colour}{level:<7}{RESET} | outbox "
+              f"{self.outbox_waiting():>4} | cloud got: {got or 'nothing yet'}", flush=True)
+        if first_alarm:
+            holds = self.cli_json("holds", "--open") or []
+            for h in holds if isinstance(holds, list) else []:
+                print(f"       {RED}quality hold{RESET} {h.get('id')}: {h.get('qty')} x {h.get('sku')} "
+                      f"(zone {h.get('zone')}) leaves available stock", flush=True)
+            r = self.cli("alarms", "ack", "freezer-1", "--who", "qa.lin",
+                         "--comment", "door of freezer-1 found ajar; closed at 14:32")
+            print("       $ depot-agent alarms ack freezer-1 --who qa.lin ...: "
+                  + (r.stdout.strip() or r.stderr.strip()), flush=True)
+
+    def run(self):
+        a = self.args
+        self.surge_start = a.duration * 0.25
+        self.surge_end = a.duration * 0.6
+        step(f"scratch folder {self.work}")
+        self.write_config()
+        if not a.offline:
+            step(f"the stand-in cloud: mosquitto on 127.0.0.1:{self.port}, subscribed to depot/v1/#")
+            self.start_broker()
+        r = self.cli("check")
+        print(r.stdout.strip() or r.stderr.strip())
+        if r.returncode != 0:
+            raise SystemExit("config/demo.json does not pass depot-agent check")
+        step("starting depot-agent run (log: " + self.log + ")")
+        self.start_agent()
+        self.t0 = time.monotonic()
+        step("goods in at the dock (named pipe): GS1-128 pallet labels, 40 cases of lip tint "
+             "and 5 cases of matcha ice cream for the freezer")
+        self.dock("]C10214006381333938" + "3740\x1d10LT2611",
+                  "]C10215012345678907375\x1d10MA2611\x1d17270531",
+                  "DA:QTY:30", "INT-VC-001")
+        time.sleep(0.5)
+        print(self.cli("stock").stdout, end="")
+        step(f"trading: picks at the pack station (TCP); at {self.surge_start:.0f} s a live stream "
+             f"sends {SURGE_SKU} to 20 picks/s (QTY 8 scans) until {self.surge_end:.0f} s; "
+             f"meanwhile the freezer probe drifts warm")
+        stop = threading.Event()
+        feeder = threading.Thread(target=self.scan_feeder, args=(stop,), daemon=True)
+        feeder.start()
+        last = [0, 0.0]
+        broker_up_at = a.duration * 0.5 if a.offline else None
+        while time.monotonic() - self.t0 < a.duration:
+            if broker_up_at is not None and time.monotonic() - self.t0 >= broker_up_at:
+                step(f"the link comes back: mosquitto up on 127.0.0.1:{self.port}; the outbox drains")
+                self.start_broker()
+                broker_up_at = None
+            self.status_line(last)
+            time.sleep(2)
+        stop.set()
+        feeder.join()
+        time.sleep(1)
+        self.report()
+
+    def check(self):
+        """What must have happened, for ctest (--check)."""
+        failed = []
+        reorders = self.cli_json("reorders") or []
+        if not any(r.get("sku") == SURGE_SKU and r.get("urgent") for r in reorders):
+            failed.append(f"no urgent proposal for {SURGE_SKU}")
+        if not self.freezer_alarmed:
+            failed.append("freezer-1 never reached alarm")
+        if not (self.cli_json("holds") or []):
+            failed.append("no quality hold")
+        with self.received_lock:
+            for topic in ("movements", "reorders", "alarms", "telemetry"):
+                if not self.received.get(topic):
+                    failed.append(f"the cloud received nothing on {topic}")
+        if self.outbox_waiting() != 0:
+            failed.append(f"{self.outbox_waiting()} records still waiting in the outbox")
+        return failed
+
+    def report(self):
+        step("reorder proposals (depot-agent reorders)")
+        print(self.cli("reorders").stdout, end="")
+        step("cold chain (depot-agent zones, alarms, holds)")
+        for c in (("zones",), ("alarms",), ("holds",)):
+            print(f"$ depot-agent {' '.join(c)}")
+            print(self.cli(*c).stdout, end="")
+        step("stock after the hour (depot-agent stock)")
+        print(self.cli("stock").stdout, end="")
+        step("the quality manager releases the freezer hold after checking the product")
+        holds = self.cli_json("holds", "--open") or []
+        for h in holds if isinstance(holds, list) else []:
+            hid = h.get("id")
+            if hid is not None and h.get("remaining", 0) > 0:
+                r = self.cli("holds", "release", str(hid), "--who", "qa.lin",
+                             "--why", "core temperature checked: -19.5 C, product fine")
+                print(r.stdout.strip() or r.stderr.strip())
+        step("the audit trail is intact (depot-agent audit verify)")
+        print(self.cli("audit", "verify").stdout, end="")
+        time.sleep(1.5)
+        step("what the cloud received, by topic (records; full log: " + self.cloud_log + ")")
+        with self.received_lock:
+            for k, v in sorted(self.received.items()):
+                print(f"   {k:<24} {v}")
+        print(f"   (the agent took {self.units} units of picks in {self.scans_sent} scans from the pack station)")
+        print(f"   still waiting in the outbox: {self.outbox_waiting()}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--agent", required=True)
+    p.add_argument("--duration", type=float, default=60)
+    p.add_argument("--offline", action="store_true")
+    p.add_argument("--keep", action="store_true")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 unless the story happened (a surge proposal, an alarm, a hold, "
+                        "and the cloud received movements, reorders and alarms): for ctest")
+    p.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    args = p.parse_args()
+    if args.duration < 20:
+        p.error("--duration must be at least 20 seconds")
+    demo = Demo(args)
+    failed = []
+    try:
+        demo.run()
+        if args.check:
+            failed = demo.check()
+    finally:
+        for name in ("depot-agent", "cloud subscriber", "mosquitto"):
+            demo.stop(name)
+        print(f"\ndatabase: {demo.work}/demo.db   agent log: {demo.log}   cloud log: {demo.cloud_log}")
+        if not args.keep:
+            shutil.rmtree(demo.work, ignore_errors=True)
+            print("(scratch folder removed; run scripts/demo --keep to keep it)")
+    if failed:
+        print("demo check FAILED: " + "; ".join(failed))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

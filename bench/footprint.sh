@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Footprint: resident memory of `depot-agent run` in steady state with a 10,000-SKU catalog,
+# Footprint: resident memory of `depot-agent run` in steady state with a 10,000-SKU catalog
+# (each under a replenishment policy) and 100 temperature probes (simulated, read every second),
 # beside a bare process linking the same libraries (bench/bare_process.cpp); then the
 # stripped size of each built depot-agent (native, aarch64, armhf), beside the same bare
 # program built for that target. Shared libraries are not counted; the ones needed are listed.
@@ -14,7 +15,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# A catalog of $skus SKUs, each with a valid EAN-13 unit barcode and a case of 12.
+# A catalog of $skus SKUs, each with a valid EAN-13 unit barcode and a case of 12, under the
+# `steady` policy; 100 simulated probes in 10 cold zones, read every second.
 python3 - "$skus" "$tmp/agent.json" <<'PY'
 import json, sys
 n, path = int(sys.argv[1]), sys.argv[2]
@@ -22,10 +24,17 @@ def gtin(body):  # appends the GS1 check digit: weights 3, 1, 3, ... from the ri
     s = sum(int(c) * (3 if (len(body) - 1 - i) % 2 == 0 else 1) for i, c in enumerate(body))
     return body + str((10 - s % 10) % 10)
 cat = [{"sku": f"SKU-{i:05d}", "name": f"Item {i}", "unit": "each",
-        "barcodes": [gtin(f"200{i:09d}")],
+        "barcodes": [gtin(f"200{i:09d}")], "policy": "steady", "daily_demand": 5,
+        "zone": f"cold-{i % 10}" if i % 4 == 0 else "ambient",
         "cases": [{"barcode": gtin(f"1201{i:09d}"), "qty": 12}]} for i in range(n)]
+zones = [{"id": f"cold-{z}", "min_c": 2, "max_c": 8} for z in range(10)]
+sensors = [{"id": f"probe-{p:03d}", "zone": f"cold-{p % 10}", "driver": "sim",
+            "read_interval_s": 1, "sim": {"profile": "constant", "base_c": 5}} for p in range(100)]
+policies = {"steady": {"lead_time_days": 7, "review_period_days": 7, "safety_days": 5,
+                       "suppliers": [{"id": "main", "lead_time_days": 7, "unit_price": 1.0}]}}
 json.dump({"site": "bench-site", "gateway": "gw-1", "database": "bench.db",
-           "log_level": "info", "catalog": cat}, open(path, "w"))
+           "log_level": "info", "catalog": cat, "zones": zones, "sensors": sensors,
+           "policies": policies}, open(path, "w"))
 PY
 "$agent" check -c "$tmp/agent.json" >/dev/null
 
@@ -59,7 +68,7 @@ read -r rss0 hwm0 < <(measure "$tmp/bare.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-echo "== resident memory, depot-agent run, $skus SKUs (target <= 16 MB on x86-64)"
+echo "== resident memory, depot-agent run, $skus SKUs, 100 probes at 1 Hz (target <= 16 MB on x86-64)"
 printf '   first start (creates the catalog): RSS %s, peak %s, ready after %.1f s\n' \
   "$(mib "$rss1")" "$(mib "$hwm1")" "$first_ready"
 printf '   steady state (restart, catalog in place): RSS %s, peak %s\n' "$(mib "$rss2")" "$(mib "$hwm2")"

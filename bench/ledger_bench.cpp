@@ -4,6 +4,7 @@
 // Then `depot-agent stock --json` on a 100,000-SKU database, timed as a whole process.
 //
 //   bench_ledger [--movements N] [--skus N] [--batch N] [--dir DIR] [--agent PATH]
+#include <cstdlib>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,6 +132,6 @@ int main(int argc, char** argv) {
     std::printf("%-46s %12.3f s    sqlite3 -json %8.3f s               target < 0.5 s%s\n",
                 "stock --json, 100,000 SKUs (whole process)", s, bare_s, rc ? "  (FAILED)" : "");
   }
-  std::filesystem::remove_all(dir);
+  if (!std::getenv("DEPOT_BENCH_KEEP")) std::filesystem::remove_all(dir);  // keep: for profiling
   return 0;
 }

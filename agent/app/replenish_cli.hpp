@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -33,7 +34,7 @@ class StockFigures {
 
  private:
   std::unique_ptr<Replenishment> engine_;
-  std::map<std::string, SkuReplenishment, std::less<>> by_sku_;
+  std::vector<SkuReplenishment> by_sku_;  // sorted by SKU (looked up by binary search)
 };
 // The same fields as nulls, when no figures could be computed.
 void append_null_figures(JsonObjectWriter& w);

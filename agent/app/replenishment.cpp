@@ -42,7 +42,8 @@ struct Replenishment::SkuState {
   std::unique_ptr<replenish::SurgeDetector> surge;
   std::vector<replenish::Proposal> proposals;             // open ones, oldest first
   std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
-  std::optional<store::ReplenishAlarm> surge_alarm, risk_alarm;
+  // Active alarms (rare): behind pointers, so 10,000 quiet SKUs do not carry two empty ones.
+  std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
 
   double expected_per_hour(const replenish::DemandSettings& ds) const {
     return tracker.estimate(ds, *item).daily / 24.0;
@@ -118,9 +119,9 @@ Status Replenishment::load(std::int64_t now_ms) {
     auto* s = find(a.sku);
     if (!s) continue;
     if (a.kind == "demand_surge")
-      s->surge_alarm = std::move(a);
+      s->surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
     else
-      s->risk_alarm = std::move(a);
+      s->risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
   }
 
   // Surge windows: the picks of the last long window that were folded before.
@@ -252,7 +253,7 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
     ++counters_.alarms;
-    s.surge_alarm = std::move(a);
+    s.surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
   } else if (s.surge_alarm) {
     log::info("replenishment: demand surge on " + s.item->sku + " ended");
     if (mode_ == Mode::kWrite)
@@ -431,7 +432,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
     ++counters_.alarms;
-    s.risk_alarm = std::move(a);
+    s.risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
   } else if (!n.stockout_risk && s.risk_alarm) {
     if (mode_ == Mode::kWrite)
       if (auto st = store::clear_alarm(db_, *s.risk_alarm, now,

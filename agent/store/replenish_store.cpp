@@ -300,6 +300,10 @@ Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
       " WHERE active ORDER BY sku");
   if (!q) return q.error();
   std::vector<CatalogItem> items;
+  if (auto n = db.prepare("SELECT count(*) FROM skus WHERE active"); n) {  // no regrowth
+    if (auto row = (*n)->step(); row && *row) items.reserve(static_cast<std::size_t>((*n)->int64(0)));
+    (*n)->reset();
+  }
   for (;;) {
     auto more = (*q)->step();
     if (!more) return more.error();

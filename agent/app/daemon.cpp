@@ -127,11 +127,12 @@ int run_daemon(LoadedConfig loaded) {
     ss << in.rdbuf();
     return ss.str();
   };
+  // Every gateway's audit trail records a changed config (at start here, on SIGHUP below).
+  if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                    "started with a changed config", wall_now());
+      !ch)
+    log::error("audit: " + ch.error().message);
   if (!loaded.config.zones.empty()) {
-    if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
-                                      "started with a changed config", wall_now());
-        !ch)
-      log::error("audit: " + ch.error().message);
     ColdChainSettings cs;
     cs.zones = loaded.config.zones;
     cs.sensors = loaded.config.sensors;
@@ -225,11 +226,10 @@ int run_daemon(LoadedConfig loaded) {
             fresh.loaded->config.sensors != loaded.config.sensors ||
             fresh.loaded->config.retention != loaded.config.retention)
           log::warning("reload: zone, sensor and retention changes take effect at the next restart");
-        if (cold)
-          if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
-                                            "config reloaded (SIGHUP)", wall_now());
-              !ch)
-            log::error("audit: " + ch.error().message);
+        if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
+                                          "config reloaded (SIGHUP)", wall_now());
+            !ch)
+          log::error("audit: " + ch.error().message);
         if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {

@@ -205,7 +205,8 @@ TEST_F(SystemdNotify, ReadyStatusWatchdogAndStopping) {
   start("200000");  // WatchdogSec=200ms: a ping every 100 ms
   auto ready = await("READY=1", kStartup);
   ASSERT_TRUE(ready) << seen();
-  EXPECT_THAT(*ready, HasSubstr("STATUS=2 SKUs; 0 scans (0 posted, 0 rejected); outbox 0"));
+  // outbox 1: the audit-trail record of the agent's first start with this config.
+  EXPECT_THAT(*ready, HasSubstr("STATUS=2 SKUs; 0 scans (0 posted, 0 rejected); outbox 1"));
   EXPECT_GE(pings_within(1500ms), 5) << seen();
   EXPECT_THAT(agent_log(), HasSubstr("watchdog ping every 100 ms"));
 

@@ -142,7 +142,9 @@ TEST_F(Sync, NormalFlowMovementsArriveSchemaValidWithOnlineStatus) {
 
 // The whole gateway to the cloud: scans, a simulated freezer probe that goes out of range
 // (readings on `telemetry`, the zone's events on `alarms`, the hold as a movement) and a SKU
-// received below its reorder point (a proposal on `reorders`), all schema-valid.
+// received below its reorder point (a proposal on `reorders`), all schema-valid; then the
+// cold-chain and replenishment commands (alarm.ack, hold.release, reorder.ack/cancel,
+// campaign.set/clear) round trip through the broker.
 TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
   Broker broker(dir_);
   broker.start();
@@ -186,6 +188,49 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
   for (auto& m : cloud.records("movements")) hold |= m["kind"] == "hold" && m["sku"] == "MATCHA";
   EXPECT_TRUE(hold);
   for (const char* s : {"movements", "telemetry", "alarms", "reorders"}) expect_in_order(cloud, s);
+
+  // The cold-chain and replenishment commands round trip through the broker as well.
+  auto command = [&](const std::string& name, const std::string& payload) {
+    auto before = cloud.on("/cmd/" + name + "/reply").size();
+    cloud.publish(kPrefix + "cmd/" + name, payload);
+    EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
+        << name << " got no reply";
+    auto r = cloud.on("/cmd/" + name + "/reply");
+    return r.size() > before ? json::parse(r.back().payload) : json();
+  };
+  std::string proposal;
+  for (auto& r : cloud.records("reorders"))
+    if (r["event"] == "proposed") proposal = r["proposal_id"];
+  auto r = command("alarm.ack",
+                   R"({"id":"k-1","args":{"zone":"freezer","who":"qa","comment":"door closed"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("hold.release", R"({"id":"k-2","args":{"hold":1,"who":"qa","why":"checked"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("reorder.ack", R"({"id":"k-3","args":{"proposal_id":")" + proposal +
+                                 R"(","order_number":"PO-1"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("reorder.cancel", R"({"id":"k-4","args":{"proposal_id":")" + proposal +
+                                    R"(","reason":"supplier out of stock"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("campaign.set",
+              R"({"id":"k-5","args":{"name":"live-1","skus":["TINT"],"factor":4,)"
+              R"("start":"2026-12-01T00:00:00Z","end":"2026-12-02T00:00:00Z"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("campaign.clear", R"({"id":"k-6","args":{"name":"live-1"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  r = command("reorder.ack", R"({"id":"k-7","args":{"proposal_id":"no-such","order_number":"PO-2"}})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.proposal_id"));
+  // The acknowledgement reaches the zone monitor (an `acknowledged` event); the release is a
+  // movement.
+  ASSERT_TRUE(wait_for([&] { return has("alarms", "kind", "acknowledged"); }, 10s)) << agent.log();
+  EXPECT_TRUE(wait_for(
+      [&] {
+        for (auto& m : cloud.records("movements"))
+          if (m["kind"] == "release") return true;
+        return false;
+      },
+      5s));
   expect_schema_valid(cloud, dir_);
   agent.stop(SIGTERM);
 }

@@ -133,13 +133,10 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
            "[--hwmon-root DIR] [--json]\n";
     return 2;
   }
-  auto trim = [](std::string s) {
-    while (s.size() > 1 && s.back() == '/') s.pop_back();
-    return s;
-  };
-  const std::string w1_root = trim(a.get("--w1-root").value_or(coldchain::W1Source{}.root));
+  const std::string w1_root =
+      drivers::trim_root(a.get("--w1-root").value_or(coldchain::W1Source{}.root));
   const std::string hwmon_root =
-      trim(a.get("--hwmon-root").value_or(coldchain::HwmonSource{}.root));
+      drivers::trim_root(a.get("--hwmon-root").value_or(coldchain::HwmonSource{}.root));
   std::string w1_problem, hwmon_problem;
   auto w1 = discover_w1(w1_root, w1_problem);
   auto hwmon = discover_hwmon(hwmon_root, hwmon_problem);

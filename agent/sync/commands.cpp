@@ -179,28 +179,16 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     a.writeoff = name == "hold.writeoff";
     if (auto n = r.integer("hold", true, 1, std::numeric_limits<std::int64_t>::max())) a.hold = *n;
     if (auto n = r.integer("qty", false, 1, 1000000000)) a.qty = *n;
-    if (auto s = r.string("who", true)) {
-      if (s->empty()) p.add("args.who", "\"\" must name the person deciding");
-      a.who = *s;
-    }
-    if (auto s = r.string("why", true)) {
-      if (s->empty()) p.add("args.why", "\"\" must give the reason");
-      a.why = *s;
-    }
+    if (auto s = r.string("who", true)) a.who = *s;  // never empty
+    if (auto s = r.string("why", true)) a.why = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "alarm.ack") {
     ObjectReader r(c.args, "args", p);
     AlarmAck a;
     if (auto s = r.identifier("zone", true)) a.zone = *s;
-    if (auto s = r.string("who", true)) {
-      if (s->empty()) p.add("args.who", "\"\" must name the person acknowledging");
-      a.who = *s;
-    }
-    if (auto s = r.string("comment", true)) {
-      if (s->empty()) p.add("args.comment", "\"\" must say what was found or done");
-      a.comment = *s;
-    }
+    if (auto s = r.string("who", true)) a.who = *s;  // never empty
+    if (auto s = r.string("comment", true)) a.comment = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "reorder.ack") {

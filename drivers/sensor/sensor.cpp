@@ -68,6 +68,11 @@ int read_small_file(const std::string& path, std::string& text) {
   return 0;
 }
 
+std::string trim_root(std::string root) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root;
+}
+
 std::string errno_text(int err) {
   char buf[128];
   // GNU strerror_r returns the message (maybe not in buf).

@@ -94,6 +94,9 @@ int read_small_file(const std::string& path, std::string& text);
 // "No such file or directory" for ENOENT: strerror, thread-safe.
 std::string errno_text(int err);
 
+// `root` without trailing slashes ("/" stays "/"): sysfs roots as an operator may write them.
+std::string trim_root(std::string root);
+
 // A fixed-cadence read timer: calls `tick` every `interval` on the loop, from start() until
 // stop(). Ticks do not drift (each is scheduled from the previous deadline); ticks missed
 // while the loop was busy are skipped, not bunched.

@@ -30,9 +30,7 @@ HwmonSensor::HwmonSensor(boost::asio::io_context& io, SensorOptions options,
       timer_(io, options_.interval) {}
 
 std::string HwmonSensor::input_path(const coldchain::HwmonSource& s) {
-  std::string root = s.root;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return root + "/" + s.input;
+  return trim_root(s.root) + "/" + s.input;
 }
 
 std::string HwmonSensor::label_of(const std::string& input_path) {

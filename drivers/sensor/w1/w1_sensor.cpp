@@ -21,9 +21,7 @@ W1Sensor::W1Sensor(boost::asio::io_context& io, SensorOptions options, coldchain
       timer_(io, options_.interval) {}
 
 std::string W1Sensor::slave_path(const coldchain::W1Source& s) {
-  std::string root = s.root;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return root + "/" + s.device + "/w1_slave";
+  return trim_root(s.root) + "/" + s.device + "/w1_slave";
 }
 
 void W1Sensor::start() {

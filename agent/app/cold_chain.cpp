@@ -110,7 +110,6 @@ ColdChain::ColdChain(store::Database& db, store::Ledger& ledger, ColdChainSettin
     p.check = s.check();
     probes_.emplace(s.id, std::move(p));
   }
-  buffer_.reserve(settings_.flush_max_readings);
 }
 
 ColdChain::~ColdChain() = default;

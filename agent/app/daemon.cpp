@@ -32,6 +32,14 @@
 namespace depot::app {
 
 int run_daemon(LoadedConfig loaded) {
+  // The agent runs for months in a few MB (docs/performance.md, "Footprint"). glibc's
+  // defaults trade memory for speed: a large block freed (the parsed config, a loading
+  // vector) raises the mmap threshold, so later large blocks land in the heap and keep it
+  // fragmented; every thread that allocates may get its own 64 MB arena. A fixed threshold
+  // gives large blocks back to the kernel when freed; two arenas serve the loop and the
+  // helper threads (Paho, blocking probe reads).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_ARENA_MAX, 2);
   log::set_level(loaded.config.log_level);
   log::info("depot-agent " DEPOT_VERSION " starting: site " + loaded.config.site + ", gateway " +
             loaded.config.gateway + ", config " + loaded.path);
@@ -252,6 +260,7 @@ int run_daemon(LoadedConfig loaded) {
   scans.start();
   for (auto& p : probes) p->start();
   replenish_loop.start();
+  malloc_trim(0);  // what loading freed goes back before the long steady state
   log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
             " SKUs, synchronous=" + std::string(to_string(d.synchronous)) +
             (systemd.watchdog() ? ", watchdog ping every " +

@@ -295,7 +295,7 @@ std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
     f->by_sku_ = f->engine_->report_all(now);
     std::sort(f->by_sku_.begin(), f->by_sku_.end(),
               [](const SkuReplenishment& a, const SkuReplenishment& b) {
-                return a.item->sku < b.item->sku;
+                return a.sku < b.sku;
               });
   }
   (void)db.exec("COMMIT");
@@ -310,9 +310,9 @@ std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
 const SkuReplenishment* StockFigures::find(std::string_view sku) const {
   auto it = std::lower_bound(by_sku_.begin(), by_sku_.end(), sku,
                              [](const SkuReplenishment& r, std::string_view s) {
-                               return r.item->sku < s;
+                               return r.sku < s;
                              });
-  return it == by_sku_.end() || it->item->sku != sku ? nullptr : &*it;
+  return it == by_sku_.end() || it->sku != sku ? nullptr : &*it;
 }
 
 void append_null_figures(JsonObjectWriter& w) {
@@ -330,7 +330,7 @@ void StockFigures::append_json(JsonObjectWriter& w, std::string_view sku) const 
   }
   const auto& n = r->decision.numbers;
   if (r->has_policy)
-    w.field("policy", r->item->policy);
+    w.field("policy", r->policy);
   else
     w.null("policy");
   w.field("on_order", n.on_order).field("position", n.position);

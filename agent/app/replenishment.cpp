@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
@@ -31,22 +32,33 @@ std::int64_t day_of(std::int64_t unix_ms) {
 }  // namespace
 
 struct Replenishment::SkuState {
-  const CatalogItem* item = nullptr;
-  const replenish::Policy* policy = nullptr;
+  std::string sku;
+  std::string policy_name;                    // as the catalog names it ("" = none)
+  const replenish::Policy* policy = nullptr;  // nullptr: no policy, or not in the config
+  replenish::DemandPrior prior;               // the catalog's demand figures
   StockLine stock;
   bool stock_known = false;  // a stock row exists: the SKU was received, counted or moved
-  replenish::DemandTracker tracker;
-  std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
   bool fed = false;
-  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> pending;  // day -> picked, returned
-  std::unique_ptr<replenish::SurgeDetector> surge;
+  std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
+  replenish::DemandTracker tracker;
+  struct DayCounts {
+    std::int64_t day, picked, returned;
+  };
+  std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
+  std::unique_ptr<replenish::SurgeDetector> surge;  // from the first pick on
   std::vector<replenish::Proposal> proposals;             // open ones, oldest first
   std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
   // Active alarms (rare): behind pointers, so 10,000 quiet SKUs do not carry two empty ones.
   std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
 
   double expected_per_hour(const replenish::DemandSettings& ds) const {
-    return tracker.estimate(ds, *item).daily / 24.0;
+    return tracker.estimate(ds, prior).daily / 24.0;
+  }
+  DayCounts& pending_day(std::int64_t day) {
+    auto it = std::lower_bound(pending.begin(), pending.end(), day,
+                               [](const DayCounts& d, std::int64_t v) { return d.day < v; });
+    if (it == pending.end() || it->day != day) it = pending.insert(it, {day, 0, 0});
+    return *it;
   }
 };
 
@@ -61,14 +73,19 @@ Status Replenishment::in_transaction(Fn&& body) {
   return db_.transaction([&]() -> Status { return body(); });
 }
 
+const Replenishment::SkuState* Replenishment::find(std::string_view sku) const {
+  auto it = std::lower_bound(skus_.begin(), skus_.end(), sku,
+                             [](const SkuState& s, std::string_view v) { return s.sku < v; });
+  return it == skus_.end() || it->sku != sku ? nullptr : &*it;
+}
+
 Replenishment::SkuState* Replenishment::find(std::string_view sku) {
-  auto it = skus_.find(sku);
-  return it == skus_.end() ? nullptr : it->second.get();
+  return const_cast<SkuState*>(std::as_const(*this).find(sku));
 }
 
 bool Replenishment::in_surge(std::string_view sku) const {
-  auto it = skus_.find(sku);
-  return it != skus_.end() && it->second->surge && it->second->surge->in_surge();
+  const auto* s = find(sku);
+  return s && s->surge && s->surge->in_surge();
 }
 
 Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now_ms) {
@@ -78,14 +95,23 @@ Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now
 
 Status Replenishment::load(std::int64_t now_ms) {
   skus_.clear();
-  auto cat = store::load_replenish_items(db_);
-  if (!cat) return cat.error();
-  catalog_ = std::move(*cat);
-  for (const auto& item : catalog_) {
-    auto s = std::make_unique<SkuState>();
-    s->item = &item;
-    s->policy = item.policy.empty() ? nullptr : settings_.find_policy(item.policy);
-    skus_.emplace(item.sku, std::move(s));
+  {
+    auto cat = store::load_replenish_items(db_);  // ordered by SKU
+    if (!cat) return cat.error();
+    std::vector<SkuState> fresh(cat->size());
+    skus_.swap(fresh);  // exactly as many as SKUs: no spare capacity
+    for (std::size_t i = 0; i < cat->size(); ++i) {
+      auto& item = (*cat)[i];
+      auto& s = skus_[i];
+      s.sku = std::move(item.sku);
+      s.policy_name = std::move(item.policy);
+      s.policy = s.policy_name.empty() ? nullptr : settings_.find_policy(s.policy_name);
+      s.prior = item;
+    }
+    // find() bisects: SQLite's ORDER BY (memcmp) and std::string agree, but do not rely on it.
+    auto by_sku = [](const SkuState& a, const SkuState& b) { return a.sku < b.sku; };
+    if (!std::is_sorted(skus_.begin(), skus_.end(), by_sku))
+      std::sort(skus_.begin(), skus_.end(), by_sku);
   }
   if (auto st = load_campaigns(); !st) return st;
   if (auto st = load_stock_all(); !st) return st;
@@ -106,11 +132,10 @@ Status Replenishment::load(std::int64_t now_ms) {
       last = find(d.sku);
       last_sku = d.sku;
     }
-    if (last)
-      last->pending.emplace_hint(last->pending.end(), d.day, std::pair{d.picked, d.returned});
+    if (last) last->pending.push_back({d.day, d.picked, d.returned});  // rows in day order
   }
   const auto today = day_of(now_ms);
-  for (auto& [sku, s] : skus_) advance_days(*s, today);
+  for (auto& s : skus_) advance_days(s, today);
 
   // Active alarms, so a restart neither repeats nor forgets them.
   auto alarms = store::load_alarms(db_, /*active_only=*/true);
@@ -162,8 +187,9 @@ Status Replenishment::load_campaigns() {
     else
       campaigns_.push_back(std::move(c));
   }
-  campaign_index_ = replenish::CampaignIndex(campaigns_, catalog_);
-  for (auto& [sku, s] : skus_) s->campaigns = campaign_index_.for_sku(sku);
+  campaign_index_ = replenish::CampaignIndex(campaigns_);
+  for (const auto& s : skus_) campaign_index_.add_sku(s.sku, s.policy_name);
+  for (auto& s : skus_) s.campaigns = campaign_index_.for_sku(s.sku);  // once all are added
   return {};
 }
 
@@ -199,7 +225,7 @@ Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
 }
 
 Status Replenishment::load_proposals() {
-  for (auto& [sku, s] : skus_) s->proposals.clear();
+  for (auto& s : skus_) s.proposals.clear();
   auto open = store::load_proposals(db_, {.open_only = true});
   if (!open) return open.error();
   for (auto& p : *open)
@@ -216,23 +242,24 @@ Status Replenishment::refresh(std::int64_t now_ms) {
 void Replenishment::advance_days(SkuState& s, std::int64_t today) {
   if (s.pending.empty() && !s.fed) return;
   if (!s.fed) {
-    if (s.pending.begin()->first >= today) return;
-    s.fed_through = s.pending.begin()->first - 1;
+    if (s.pending.front().day >= today) return;
+    s.fed_through = s.pending.front().day - 1;
     s.fed = true;
   }
+  auto next = s.pending.begin();
   for (auto day = s.fed_through + 1; day < today; ++day) {
-    auto it = s.pending.find(day);
+    while (next != s.pending.end() && next->day < day) ++next;
     double picked = 0, returned = 0;
-    if (it != s.pending.end()) {
-      picked = static_cast<double>(it->second.first);
-      returned = static_cast<double>(it->second.second);
+    if (next != s.pending.end() && next->day == day) {
+      picked = static_cast<double>(next->picked);
+      returned = static_cast<double>(next->returned);
     }
     s.tracker.add_day(settings_.demand, picked, returned);
   }
   if (today - 1 > s.fed_through) s.fed_through = today - 1;
   // Days already given to the tracker are not needed again; a late movement of such a day
   // still lands in demand_days but not in this run's tracker.
-  s.pending.erase(s.pending.begin(), s.pending.upper_bound(s.fed_through));
+  std::erase_if(s.pending, [&](const SkuState::DayCounts& d) { return d.day <= s.fed_through; });
 }
 
 Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
@@ -243,7 +270,7 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
                          {"at", timefmt::rfc3339_from_unix_ms(e.wall_ms)}};
   if (e.kind == replenish::SurgeEvent::Kind::kStarted) {
     if (s.surge_alarm) return {};
-    store::ReplenishAlarm a{new_id(),       s.item->sku,
+    store::ReplenishAlarm a{new_id(),       s.sku,
                             "demand_surge", timefmt::rfc3339_from_unix_ms(e.wall_ms),
                             std::nullopt,   details};
     log::warning("replenishment: demand_surge on " + a.sku + ": " + std::to_string(e.window_units) +
@@ -255,7 +282,7 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
     ++counters_.alarms;
     s.surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
   } else if (s.surge_alarm) {
-    log::info("replenishment: demand surge on " + s.item->sku + " ended");
+    log::info("replenishment: demand surge on " + s.sku + " ended");
     if (mode_ == Mode::kWrite)
       if (auto st = store::clear_alarm(db_, *s.surge_alarm,
                                        timefmt::rfc3339_from_unix_ms(e.wall_ms), details);
@@ -314,9 +341,9 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
       if (mode_ == Mode::kWrite)
         if (auto st = store::add_demand(db_, m.sku, day, picked, returned); !st) return st;
       if (!s->fed || day > s->fed_through) {
-        auto& b = s->pending[day];
-        b.first += picked;
-        b.second += returned;
+        auto& b = s->pending_day(day);
+        b.picked += picked;
+        b.returned += returned;
       }
     }
     if (picked) {
@@ -378,10 +405,10 @@ bool Replenishment::take_external_change() {
 Status Replenishment::recompute_all(std::int64_t now_ms) {
   const auto today = day_of(now_ms);
   return in_transaction([&]() -> Status {
-    for (auto& [sku, s] : skus_) {
-      advance_days(*s, today);
+    for (auto& s : skus_) {
+      advance_days(s, today);
       Status es;
-      (void)decide(*s, now_ms, /*act=*/true, es);
+      (void)decide(s, now_ms, /*act=*/true, es);
       if (!es) return es;
     }
     return {};
@@ -393,7 +420,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   advance_days(s, day_of(now_ms));
   replenish::SkuInputs in;
   in.stock = s.stock;
-  in.demand = s.tracker.estimate(settings_.demand, *s.item);
+  in.demand = s.tracker.estimate(settings_.demand, s.prior);
   const double expected_h = in.demand.daily / 24.0;
   if (s.surge) {
     if (act)
@@ -427,7 +454,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
              : nlohmann::json(nullptr)},
         {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
         {"surge", s.surge && s.surge->in_surge()}};
-    store::ReplenishAlarm a{new_id(), s.item->sku, "stockout_risk", now, std::nullopt, details};
+    store::ReplenishAlarm a{new_id(), s.sku, "stockout_risk", now, std::nullopt, details};
     log::warning("replenishment: stockout_risk on " + a.sku + ": " + details.dump());
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
@@ -444,7 +471,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
     s.risk_alarm.reset();
   }
   if (!d.proposes() || mode_ == Mode::kReadOnly) return {};
-  auto p = replenish::make_proposal(d, new_id(), s.item->sku, now_ms);
+  auto p = replenish::make_proposal(d, new_id(), s.sku, now_ms);
   if (s.surge && s.surge->in_surge()) p.urgent = true;  // surge-driven orders are urgent
   if (auto st = store::insert_proposal(db_, p, now); !st) return st;
   log::info(
@@ -463,7 +490,8 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
   if (!s) return std::nullopt;
   Status ignored;
   SkuReplenishment r;
-  r.item = s->item;
+  r.sku = s->sku;
+  r.policy = s->policy_name;
   r.has_policy = s->policy != nullptr;
   r.stock_known = s->stock_known;
   r.decision = decide(*s, now_ms, /*act=*/false, ignored);
@@ -474,8 +502,8 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
 std::vector<SkuReplenishment> Replenishment::report_all(std::int64_t now_ms) {
   std::vector<SkuReplenishment> out;
   out.reserve(skus_.size());
-  for (auto& [sku, s] : skus_)
-    if (auto r = report(sku, now_ms)) out.push_back(std::move(*r));
+  for (auto& s : skus_)
+    if (auto r = report(s.sku, now_ms)) out.push_back(std::move(*r));
   return out;
 }
 

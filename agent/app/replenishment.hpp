@@ -42,9 +42,11 @@
 
 namespace depot::app {
 
-// One SKU as `stock --json` reports it.
+// One SKU as `stock --json` reports it. The views point into the Replenishment: valid until
+// its next load.
 struct SkuReplenishment {
-  const CatalogItem* item = nullptr;
+  std::string_view sku;
+  std::string_view policy;       // the catalog's policy name ("" = none)
   bool has_policy = false;
   bool stock_known = false;      // the ledger has seen the SKU; no proposals or alarms before
   replenish::Decision decision;  // numbers are meaningful when has_policy
@@ -94,6 +96,7 @@ class Replenishment {
  private:
   struct SkuState;
   SkuState* find(std::string_view sku);
+  const SkuState* find(std::string_view sku) const;
   Status fold(const std::vector<store::FoldMovement>& moves, std::set<std::string>& touched);
   Status fold_receipt(SkuState& s, const store::FoldMovement& m);
   Status refresh_stock(const std::set<std::string>& skus);
@@ -110,10 +113,11 @@ class Replenishment {
   store::Database& db_;
   replenish::Settings settings_;
   Mode mode_;
-  std::vector<CatalogItem> catalog_;  // active SKUs, without barcodes; never resized after load
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
   replenish::CampaignIndex campaign_index_;
-  std::map<std::string, std::unique_ptr<SkuState>, std::less<>> skus_;
+  // Every active SKU, sorted by SKU: the one copy of what replenishment keeps per SKU (about
+  // 300 bytes each, so 10,000 SKUs cost some 3 MB).
+  std::vector<SkuState> skus_;
   std::int64_t watermark_ = 0;
   std::int64_t data_version_ = -1;
   bool external_change_ = false;

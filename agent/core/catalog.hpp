@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
 #include <vector>
 
 #include "core/error.hpp"
@@ -40,27 +40,40 @@ struct CatalogItem {
 // otherwise the code itself (an internal label).
 std::string barcode_key(std::string_view code);
 
-// What a scanned code resolves to.
+// What a scanned code resolves to. `sku` points into the Catalog: valid while it lives.
 struct BarcodeMatch {
-  const CatalogItem* item = nullptr;
+  std::string_view sku;
   std::int64_t pack_qty = 1;  // units moved by one scan of this code
 };
 
+// The barcode index the agent keeps in memory: which SKUs are active and which code names
+// which of them, and nothing else (names, units, zones and policies stay in the database).
+// Compact on purpose, because a gateway keeps it for months: SKU ids in one sorted vector,
+// GTIN keys as 64-bit numbers (a GTIN-14 has 14 digits), internal codes as strings, each
+// index a sorted vector searched by bisection - some 70 bytes per SKU with two codes.
 class Catalog {
  public:
   Catalog() = default;
   // Builds the index. Fails when two SKUs share an id or claim the same barcode.
-  static Expected<Catalog> build(std::vector<CatalogItem> items);
-
-  const std::vector<CatalogItem>& items() const { return items_; }
-  const CatalogItem* find_sku(std::string_view sku) const;
+  static Expected<Catalog> build(const std::vector<CatalogItem>& items);
+  bool contains(std::string_view sku) const;
   std::optional<BarcodeMatch> find_barcode(std::string_view code) const;
-  std::size_t size() const { return items_.size(); }
+  std::size_t size() const { return skus_.size(); }
 
  private:
-  std::vector<CatalogItem> items_;
-  std::unordered_map<std::string, std::size_t> by_sku_;
-  std::unordered_map<std::string, std::pair<std::size_t, std::int64_t>> by_barcode_;
+  struct GtinCode {
+    std::uint64_t gtin;
+    std::uint32_t sku;  // index into skus_
+    std::int64_t pack_qty;
+  };
+  struct OtherCode {
+    std::string code;
+    std::uint32_t sku;
+    std::int64_t pack_qty;
+  };
+  std::vector<std::string> skus_;  // sorted
+  std::vector<GtinCode> gtins_;    // sorted by gtin
+  std::vector<OtherCode> others_;  // sorted by code
 };
 
 }  // namespace depot

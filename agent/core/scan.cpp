@@ -82,7 +82,7 @@ Expected<ResolvedScan> resolve_scan(const Catalog& catalog, const ScanIntent& in
                  quoted(*d.lot) + " on the label, AI (10)"};
 
   ResolvedScan r;
-  r.sku = match->item->sku;
+  r.sku = std::string(match->sku);
   r.pack_qty = per_scan;
   r.quantity = intent.count * per_scan;
   r.lot = d.lot ? d.lot : intent.lot;

@@ -283,11 +283,10 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
 }
 
 Expected<Catalog> load_catalog(Database& db) {
+  // Only what the barcode index needs: the active SKUs and their codes.
   std::vector<CatalogItem> items;
   std::unordered_map<std::string, std::size_t> index;
-  auto q = db.prepare(
-      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd, pin_demand FROM skus"
-      " WHERE active ORDER BY sku");
+  auto q = db.prepare("SELECT sku FROM skus WHERE active ORDER BY sku");
   if (!q) return q.error();
   for (;;) {
     auto more = (*q)->step();
@@ -295,13 +294,6 @@ Expected<Catalog> load_catalog(Database& db) {
     if (!*more) break;
     CatalogItem i;
     i.sku = (*q)->text(0);
-    i.name = (*q)->text(1);
-    i.unit = (*q)->text(2);
-    i.zone = (*q)->text(3);
-    i.policy = (*q)->text(4);
-    i.daily_demand = (*q)->opt_real(5);
-    i.daily_demand_sd = (*q)->opt_real(6);
-    i.pin_demand = (*q)->int64(7) != 0;
     index.emplace(i.sku, items.size());
     items.push_back(std::move(i));
   }
@@ -321,7 +313,7 @@ Expected<Catalog> load_catalog(Database& db) {
       items[it->second].cases.push_back({(*b)->text(0), qty});
   }
   (*b)->reset();
-  return Catalog::build(std::move(items));
+  return Catalog::build(items);
 }
 
 }  // namespace depot::store

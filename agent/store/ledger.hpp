@@ -87,7 +87,8 @@ class Ledger {
 // (a fingerprint is kept in `meta`). Runs in its own transaction.
 Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now);
 
-// Reads the active catalog back from the database.
+// Reads the active catalog's barcode index back from the database (names, units, zones and
+// policies are in the skus table; the Catalog does not keep them).
 Expected<Catalog> load_catalog(Database& db);
 
 }  // namespace depot::store

@@ -15,18 +15,27 @@ bool Campaign::targets(std::string_view sku, std::string_view sku_policy) const 
   return std::find(skus.begin(), skus.end(), sku) != skus.end();
 }
 
-CampaignIndex::CampaignIndex(std::span<const Campaign> campaigns,
-                             std::span<const CatalogItem> catalog) {
-  auto add = [this](const std::string& sku, const Campaign* c) {
-    auto& list = by_sku_[sku];
-    if (list.empty() || list.back() != c) list.push_back(c);
-  };
-  for (const auto& c : campaigns) {
+CampaignIndex::CampaignIndex(std::span<const Campaign> campaigns) : campaigns_(campaigns) {
+  for (const auto& c : campaigns)
     for (const auto& sku : c.skus) add(sku, &c);
-    if (c.policy.empty()) continue;
-    for (const auto& item : catalog)
-      if (item.policy == c.policy) add(item.sku, &c);
-  }
+}
+
+CampaignIndex::CampaignIndex(std::span<const Campaign> campaigns,
+                             std::span<const CatalogItem> catalog)
+    : CampaignIndex(campaigns) {
+  for (const auto& item : catalog) add_sku(item.sku, item.policy);
+}
+
+void CampaignIndex::add_sku(std::string_view sku, std::string_view policy) {
+  if (policy.empty()) return;
+  for (const auto& c : campaigns_)
+    if (c.policy == policy) add(sku, &c);
+}
+
+void CampaignIndex::add(std::string_view sku, const Campaign* c) {
+  auto it = by_sku_.find(sku);
+  if (it == by_sku_.end()) it = by_sku_.emplace(std::string(sku), std::vector<const Campaign*>{}).first;
+  if (std::find(it->second.begin(), it->second.end(), c) == it->second.end()) it->second.push_back(c);
 }
 
 std::span<const Campaign* const> CampaignIndex::for_sku(std::string_view sku) const {

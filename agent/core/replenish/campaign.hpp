@@ -47,9 +47,15 @@ class CampaignIndex {
  public:
   CampaignIndex() = default;
   CampaignIndex(std::span<const Campaign> campaigns, std::span<const CatalogItem> catalog);
+  // The same built one SKU at a time: the campaigns naming SKUs first, then each SKU with
+  // its policy (for campaigns that target a policy).
+  explicit CampaignIndex(std::span<const Campaign> campaigns);
+  void add_sku(std::string_view sku, std::string_view policy);
   std::span<const Campaign* const> for_sku(std::string_view sku) const;
 
  private:
+  void add(std::string_view sku, const Campaign* c);
+  std::span<const Campaign> campaigns_;
   std::map<std::string, std::vector<const Campaign*>, std::less<>> by_sku_;
 };
 

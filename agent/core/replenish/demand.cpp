@@ -50,7 +50,7 @@ void DemandTracker::add_day(const DemandSettings& s, double picked, double retur
   if (picked > 0) tsb_size_ += s.alpha * (picked - tsb_size_);
 }
 
-DemandEstimate DemandTracker::estimate(const DemandSettings& s, const CatalogItem& item) const {
+DemandEstimate DemandTracker::estimate(const DemandSettings& s, const DemandPrior& item) const {
   DemandEstimate e;
   e.history_days = days_;
   e.returns_daily = returns_;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/catalog.hpp"
@@ -54,14 +55,26 @@ struct DemandEstimate {
   DemandSource source = DemandSource::kNone;
 };
 
+// The catalog's stand-in or pinned figures for one SKU: all the estimate needs of its entry.
+struct DemandPrior {
+  std::optional<double> daily_demand;
+  std::optional<double> daily_demand_sd;
+  bool pin_demand = false;
+  DemandPrior() = default;
+  DemandPrior(const CatalogItem& item)  // NOLINT(google-explicit-constructor): an item is one
+      : daily_demand(item.daily_demand),
+        daily_demand_sd(item.daily_demand_sd),
+        pin_demand(item.pin_demand) {}
+};
+
 class DemandTracker {
  public:
   // Adds one complete day. REQUIRES: picked >= 0, returned >= 0; days in order, none skipped
   // (a day without picks is a 0).
   void add_day(const DemandSettings& s, double picked, double returned = 0);
 
-  // The estimate after the days added so far; `item` supplies the stand-in or pinned figures.
-  DemandEstimate estimate(const DemandSettings& s, const CatalogItem& item) const;
+  // The estimate after the days added so far; `prior` supplies the stand-in or pinned figures.
+  DemandEstimate estimate(const DemandSettings& s, const DemandPrior& prior) const;
 
   std::int64_t days() const { return days_; }
 

@@ -204,12 +204,13 @@ TEST_F(ReplenishCli, PinDemandIsStoredWithTheCatalog) {
   ASSERT_TRUE(db.ok());
   CatalogItem i{.sku = "P", .daily_demand = 5.0, .pin_demand = true};
   ASSERT_TRUE(store::apply_catalog(**db, {i}, "t1").ok());
-  auto cat = store::load_catalog(**db);
-  ASSERT_TRUE(cat.ok());
-  EXPECT_TRUE(cat->find_sku("P")->pin_demand);
+  auto items = store::load_replenish_items(**db);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_TRUE(items->front().pin_demand);
   i.pin_demand = false;
   ASSERT_TRUE(store::apply_catalog(**db, {i}, "t2").ok());
-  EXPECT_FALSE(store::load_catalog(**db)->find_sku("P")->pin_demand);
+  EXPECT_FALSE(store::load_replenish_items(**db)->front().pin_demand);
 }
 
 }  // namespace

@@ -21,10 +21,10 @@ Catalog sample() {
 TEST(Catalog, FindsAGtinInAnyOfItsForms) {
   auto c = sample();
   ASSERT_TRUE(c.find_barcode("4006381333931"));
-  EXPECT_EQ(c.find_barcode("4006381333931")->item->sku, "TINT");
-  EXPECT_EQ(c.find_barcode("04006381333931")->item->sku, "TINT");  // as a GTIN-14
-  EXPECT_EQ(c.find_barcode("00000096385074")->item->sku, "VC");    // EAN-8 padded
-  EXPECT_EQ(c.find_barcode("INT-VC-001")->item->sku, "VC");        // internal alias
+  EXPECT_EQ(c.find_barcode("4006381333931")->sku, "TINT");
+  EXPECT_EQ(c.find_barcode("04006381333931")->sku, "TINT");  // as a GTIN-14
+  EXPECT_EQ(c.find_barcode("00000096385074")->sku, "VC");    // EAN-8 padded
+  EXPECT_EQ(c.find_barcode("INT-VC-001")->sku, "VC");        // internal alias
   EXPECT_FALSE(c.find_barcode("INT-VC-002"));
 }
 
@@ -44,6 +44,38 @@ TEST(Catalog, RefusesABarcodeClaimedTwice) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().message,
             "barcode \"04006381333931\" of sku \"B\" is already used by sku \"A\"");
+}
+
+TEST(Catalog, RefusesASkuListedTwice) {
+  CatalogItem a{.sku = "A"}, b{.sku = "B"};
+  auto c = Catalog::build({a, b, a});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "sku \"A\" appears twice in the catalog");
+}
+
+TEST(Catalog, NamesTheFirstClashInCatalogOrder) {
+  // Read one by one, C's "INT-9" clashes first (with A), before B's GTIN clashes with A's.
+  CatalogItem a{.sku = "A"}, b{.sku = "B"}, c{.sku = "C"};
+  a.barcodes = {"4006381333931", "INT-9"};
+  c.barcodes = {"INT-9"};
+  b.cases = {{"04006381333931", 6}};
+  auto built = Catalog::build({a, c, b});
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.error().message, "barcode \"INT-9\" of sku \"C\" is already used by sku \"A\"");
+}
+
+TEST(Catalog, AFourteenDigitInternalCodeIsNotAGtin) {
+  CatalogItem a{.sku = "A"}, b{.sku = "B"};
+  a.barcodes = {"12345678901234"};  // 14 digits, wrong check digit (a GTIN-14 ends in 1)
+  b.barcodes = {"12345678901231"};  // the valid GTIN-14 with the same first 13 digits
+  auto c = Catalog::build({a, b});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->find_barcode("12345678901234")->sku, "A");
+  EXPECT_EQ(c->find_barcode("12345678901231")->sku, "B");
+  EXPECT_FALSE(c->find_barcode("1234567890123"));  // 13 digits, bad check digit: no match
+  EXPECT_TRUE(c->contains("A"));
+  EXPECT_FALSE(c->contains("Z"));
+  EXPECT_EQ(c->size(), 2u);
 }
 
 TEST(ResolveScan, CaseScanMovesThePackQuantity) {

@@ -165,7 +165,7 @@ TEST_F(Desk, CatalogUpsertAndRemove) {
   auto cat = store::load_catalog(*db_);
   ASSERT_TRUE(cat.ok());
   ASSERT_TRUE(cat->find_barcode("96385074"));
-  EXPECT_EQ(cat->find_barcode("96385074")->item->sku, "N");
+  EXPECT_EQ(cat->find_barcode("96385074")->sku, "N");
 
   r = desk_->handle("catalog.upsert",
                     R"({"id":"u2","args":{"sku":"M","barcodes":["4006381333931"]}})");
@@ -175,7 +175,7 @@ TEST_F(Desk, CatalogUpsertAndRemove) {
   r = desk_->handle("catalog.remove", R"({"id":"r1","args":{"sku":"N"}})");
   ASSERT_EQ(r["ok"], true) << r.dump();
   cat = store::load_catalog(*db_);
-  EXPECT_FALSE(cat->find_sku("N"));
+  EXPECT_FALSE(cat->contains("N"));
   EXPECT_EQ(count("SELECT count(*) FROM skus WHERE sku = 'N'"), 1);  // kept, inactive
   r = desk_->handle("config.get", R"({"id":"g1"})");
   EXPECT_EQ(r["result"]["site"], "s1");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Footprint: resident memory of `depot-agent run` in steady state with a 10,000-SKU catalog
 # (each under a replenishment policy) and 100 temperature probes (simulated, read every second),
-# beside a bare process linking the same libraries (bench/bare_process.cpp); then the
+# offline and connected to a local mosquitto (started here on a free loopback port, stopped by
+# its PID), beside a bare process (bench/bare_process.cpp: SQLite + Asio); then the
 # stripped size of each built depot-agent (native, aarch64, armhf), beside the same bare
 # program built for that target. Shared libraries are not counted; the ones needed are listed.
 # Never a test: figures are printed for docs/performance.md.
@@ -37,6 +38,14 @@ json.dump({"site": "bench-site", "gateway": "gw-1", "database": "bench.db",
            "policies": policies}, open(path, "w"))
 PY
 "$agent" check -c "$tmp/agent.json" >/dev/null
+# The same gateway with a cloud link: a local mosquitto as the cloud (plain MQTT, no TLS).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$tmp/agent.json" "$tmp/agent-mqtt.json" "$port" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["mqtt"] = {"host": "127.0.0.1", "port": int(sys.argv[3]), "client_id": "gw-1"}
+json.dump(c, open(sys.argv[2], "w"))
+PY
 
 # rss_of PID: "VmRSS VmHWM" in KiB.
 rss_of() { awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {print r, h}' "/proc/$1/status"; }
@@ -62,16 +71,27 @@ wait_for "$tmp/agent2.log" "ready:" 120
 read -r rss2 hwm2 < <(measure "$tmp/agent2.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 & pids+=($!)
+broker=${pids[-1]}
+(cd "$tmp" && exec "$agent" run -c agent-mqtt.json 2>"$tmp/agent3.log") & pids+=($!)
+wait_for "$tmp/agent3.log" "mqtt: connected" 30
+read -r rss3 hwm3 < <(measure "$tmp/agent3.log" "${pids[-1]}")
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+kill "$broker"; wait "$broker" || true
+
 "$bare" "$tmp/bare.db" 2>"$tmp/bare.log" & pids+=($!)
 wait_for "$tmp/bare.log" "ready" 10
 read -r rss0 hwm0 < <(measure "$tmp/bare.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.2f MB", k * 1024 / 1e6 }'; }
 echo "== resident memory, depot-agent run, $skus SKUs, 100 probes at 1 Hz (target <= 16 MB on x86-64)"
 printf '   first start (creates the catalog): RSS %s, peak %s, ready after %.1f s\n' \
   "$(mib "$rss1")" "$(mib "$hwm1")" "$first_ready"
-printf '   steady state (restart, catalog in place): RSS %s, peak %s\n' "$(mib "$rss2")" "$(mib "$hwm2")"
+printf '   steady state (restart, catalog in place): RSS %s (%s), peak %s\n' "$(mib "$rss2")" "$(mb "$rss2")" "$(mib "$hwm2")"
+printf '   steady state, connected to a local mosquitto: RSS %s (%s), peak %s\n' "$(mib "$rss3")" "$(mb "$rss3")" "$(mib "$hwm3")"
 printf '   bare limit (bare_process: SQLite + Asio, idle): RSS %s, peak %s\n' "$(mib "$rss0")" "$(mib "$hwm0")"
 
 echo "== stripped binary sizes (shared libraries not counted)"

@@ -33,7 +33,7 @@ std::int64_t day_of(std::int64_t unix_ms) {
 
 struct Replenishment::SkuState {
   std::string sku;
-  std::string policy_name;                    // as the catalog names it ("" = none)
+  const std::string* policy_name = nullptr;   // as the catalog names it ("" = none), interned
   const replenish::Policy* policy = nullptr;  // nullptr: no policy, or not in the config
   replenish::DemandPrior prior;               // the catalog's demand figures
   StockLine stock;
@@ -47,7 +47,6 @@ struct Replenishment::SkuState {
   std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
   std::unique_ptr<replenish::SurgeDetector> surge;  // from the first pick on
   std::vector<replenish::Proposal> proposals;             // open ones, oldest first
-  std::span<const replenish::Campaign* const> campaigns;  // into campaign_index_
   // Active alarms (rare): behind pointers, so 10,000 quiet SKUs do not carry two empty ones.
   std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
 
@@ -104,8 +103,8 @@ Status Replenishment::load(std::int64_t now_ms) {
       auto& item = (*cat)[i];
       auto& s = skus_[i];
       s.sku = std::move(item.sku);
-      s.policy_name = std::move(item.policy);
-      s.policy = s.policy_name.empty() ? nullptr : settings_.find_policy(s.policy_name);
+      s.policy_name = &*policy_names_.insert(std::move(item.policy)).first;
+      s.policy = s.policy_name->empty() ? nullptr : settings_.find_policy(*s.policy_name);
       s.prior = item;
     }
     // find() bisects: SQLite's ORDER BY (memcmp) and std::string agree, but do not rely on it.
@@ -188,8 +187,7 @@ Status Replenishment::load_campaigns() {
       campaigns_.push_back(std::move(c));
   }
   campaign_index_ = replenish::CampaignIndex(campaigns_);
-  for (const auto& s : skus_) campaign_index_.add_sku(s.sku, s.policy_name);
-  for (auto& s : skus_) s.campaigns = campaign_index_.for_sku(s.sku);  // once all are added
+  for (const auto& s : skus_) campaign_index_.add_sku(s.sku, *s.policy_name);
   return {};
 }
 
@@ -428,7 +426,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
         if (st = surge_event(s, *e); !st) return {};
     if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
   }
-  in.campaigns = s.campaigns;
+  in.campaigns = campaign_index_.for_sku(s.sku);
   in.proposals = s.proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);
@@ -491,7 +489,7 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
   Status ignored;
   SkuReplenishment r;
   r.sku = s->sku;
-  r.policy = s->policy_name;
+  r.policy = *s->policy_name;
   r.has_policy = s->policy != nullptr;
   r.stock_known = s->stock_known;
   r.decision = decide(*s, now_ms, /*act=*/false, ignored);

@@ -1,29 +1,16 @@
 #include "store/audit.hpp"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <map>
 
+#include "core/sha256.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::store {
 
 using nlohmann::json;
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
 std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_view who,
                             std::string_view what, std::string_view why,

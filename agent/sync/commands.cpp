@@ -1,8 +1,5 @@
 #include "sync/commands.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +8,7 @@
 
 #include "core/config.hpp"
 #include "core/json_fields.hpp"
+#include "core/sha256.hpp"
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
 #include "core/time.hpp"
@@ -57,23 +55,13 @@ bool hex_equal(std::string_view a, std::string_view b) {
   std::string lower(b);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return CRYPTO_memcmp(a.data(), lower.data(), a.size()) == 0;
+  return constant_time_equal(a, lower);
 }
 
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return to_hex(hmac_sha256(key, data));
 }
 
 json make_reply(std::string_view id, bool ok, std::string_view error, const json& result) {

@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
   {
     app::Replenishment ro(**db, settings(), app::Replenishment::Mode::kReadOnly);
     must(ro.load(now));
-    if (ro.report_all(now).size() != static_cast<std::size_t>(skus)) return 1;
+    for (int i = 0; i < skus; ++i)
+      if (!ro.report("SKU-" + std::to_string(i), now)) return 1;
   }
   const double cli_ms = ms_since(t);
 
@@ -142,8 +143,9 @@ int main(int argc, char** argv) {
     std::int64_t position;
   };
   std::vector<Bare> bare;
-  for (const auto& rep : r.report_all(now)) {
-    const auto& n = rep.decision.numbers;
+  for (int i = 0; i < skus; ++i) {
+    const auto rep = r.report("SKU-" + std::to_string(i), now);
+    const auto& n = rep->decision.numbers;
     bare.push_back(
         {n.daily_demand, n.daily_demand_sd, n.lead_time_days, n.lead_time_sd_days, n.position});
   }

@@ -211,7 +211,8 @@ int cmd_stock(const Args& a, Context& c) {
         << std::setw(10) << "POSITION" << std::setw(9) << "REORDER" << std::setw(8) << "COVER_D"
         << "  " << std::left << std::setw(8) << "UNIT" << "NAME\n";
   for (const auto& s : *rows) {
-    const auto* f = figures ? figures->find(s.sku) : nullptr;
+    std::optional<SkuReplenishment> f;
+    if (figures) f = figures->find(s.sku);
     auto num = [](double v) {
       if (!std::isfinite(v)) return std::string("inf");
       std::ostringstream o;

@@ -283,7 +283,7 @@ std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
                                                     std::ostream& err) {
   auto f = std::make_unique<StockFigures>();
   f->engine_ = std::make_unique<Replenishment>(db, s, Replenishment::Mode::kReadOnly);
-  const auto now = now_ms();
+  const auto now = f->now_ms_ = now_ms();
   // One read transaction: a consistent snapshot beside a running daemon, and one lock instead
   // of a lock round trip (fcntl, fstat) for each of the per-SKU statements.
   if (auto st = db.exec("BEGIN"); !st) {
@@ -291,14 +291,7 @@ std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
     return nullptr;
   }
   auto loaded = f->engine_->load(now);
-  if (loaded) {
-    f->by_sku_ = f->engine_->report_all(now);
-    std::sort(f->by_sku_.begin(), f->by_sku_.end(),
-              [](const SkuReplenishment& a, const SkuReplenishment& b) {
-                return a.sku < b.sku;
-              });
-  }
-  (void)db.exec("COMMIT");
+  (void)db.exec("COMMIT");  // what follows is computed in memory
   if (!loaded) {
     err << "depot-agent stock: replenishment figures unavailable: " << loaded.error().message
         << "\n";
@@ -307,12 +300,8 @@ std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
   return f;
 }
 
-const SkuReplenishment* StockFigures::find(std::string_view sku) const {
-  auto it = std::lower_bound(by_sku_.begin(), by_sku_.end(), sku,
-                             [](const SkuReplenishment& r, std::string_view s) {
-                               return r.sku < s;
-                             });
-  return it == by_sku_.end() || it->sku != sku ? nullptr : &*it;
+std::optional<SkuReplenishment> StockFigures::find(std::string_view sku) const {
+  return engine_->report(sku, now_ms_);
 }
 
 void append_null_figures(JsonObjectWriter& w) {
@@ -323,7 +312,7 @@ void append_null_figures(JsonObjectWriter& w) {
 }
 
 void StockFigures::append_json(JsonObjectWriter& w, std::string_view sku) const {
-  const auto* r = find(sku);
+  const auto r = find(sku);
   if (!r) {
     append_null_figures(w);
     return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 #include <ostream>
 #include <string>
@@ -28,13 +29,15 @@ class StockFigures {
   // nullptr (with the reason in `err`) when they cannot be computed.
   static std::unique_ptr<StockFigures> compute(store::Database& db, const replenish::Settings& s,
                                                std::ostream& err);
-  const SkuReplenishment* find(std::string_view sku) const;
+  // Evaluated when asked (nothing is kept per SKU beyond the engine's state); nullopt for a
+  // SKU the engine does not know (inactive).
+  std::optional<SkuReplenishment> find(std::string_view sku) const;
   // Adds held... surge fields (docs/cli.md) to a `stock --json` row; nulls when unknown.
   void append_json(JsonObjectWriter& w, std::string_view sku) const;
 
  private:
   std::unique_ptr<Replenishment> engine_;
-  std::vector<SkuReplenishment> by_sku_;  // sorted by SKU (looked up by binary search)
+  std::int64_t now_ms_ = 0;  // one instant for every SKU of the report
 };
 // The same fields as nulls, when no figures could be computed.
 void append_null_figures(JsonObjectWriter& w);

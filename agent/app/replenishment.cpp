@@ -39,6 +39,7 @@ struct Replenishment::SkuState {
   StockLine stock;
   bool stock_known = false;  // a stock row exists: the SKU was received, counted or moved
   bool fed = false;
+  std::uint32_t campaign_slot = 0;  // 0: no campaign; else 1 + index into campaign_slots_
   std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
   replenish::DemandTracker tracker;
   struct DayCounts {
@@ -73,9 +74,15 @@ Status Replenishment::in_transaction(Fn&& body) {
 }
 
 const Replenishment::SkuState* Replenishment::find(std::string_view sku) const {
+  // Most callers walk SKUs in order (stock rows, demand days, `stock` output): try the SKU of
+  // the last hit and the one after it before bisecting.
+  for (auto i : {hint_, hint_ + 1})
+    if (i < skus_.size() && skus_[i].sku == sku) return &skus_[hint_ = i];
   auto it = std::lower_bound(skus_.begin(), skus_.end(), sku,
                              [](const SkuState& s, std::string_view v) { return s.sku < v; });
-  return it == skus_.end() || it->sku != sku ? nullptr : &*it;
+  if (it == skus_.end() || it->sku != sku) return nullptr;
+  hint_ = static_cast<std::size_t>(it - skus_.begin());
+  return &*it;
 }
 
 Replenishment::SkuState* Replenishment::find(std::string_view sku) {
@@ -168,7 +175,12 @@ Status Replenishment::load(std::int64_t now_ms) {
     (void)s->surge->pick(*wall, *wall, units, s->expected_per_hour(settings_.demand));
   }
   (*q)->reset();
-  if (auto st = catch_up(now_ms); !st) return st;
+  // A read-only caller holding a read transaction (`stock`) sees the stock rows loaded above
+  // and the movements folded below in one snapshot: the rows already include those movements.
+  stock_in_snapshot_ = mode_ == Mode::kReadOnly && !sqlite3_get_autocommit(db_.handle());
+  auto caught_up = catch_up(now_ms);
+  stock_in_snapshot_ = false;
+  if (!caught_up) return caught_up;
   // Read-only (CLI reports): `report` evaluates each SKU when asked; nothing to act on here.
   if (mode_ == Mode::kReadOnly) return {};
   return recompute_all(now_ms);
@@ -188,6 +200,14 @@ Status Replenishment::load_campaigns() {
   }
   campaign_index_ = replenish::CampaignIndex(campaigns_);
   for (const auto& s : skus_) campaign_index_.add_sku(s.sku, *s.policy_name);
+  campaign_slots_.clear();  // once all are added (for_sku's spans are stable from here on)
+  for (auto& s : skus_) {
+    auto span = campaign_index_.for_sku(s.sku);
+    s.campaign_slot = 0;
+    if (span.empty()) continue;
+    campaign_slots_.push_back(span);
+    s.campaign_slot = static_cast<std::uint32_t>(campaign_slots_.size());
+  }
   return {};
 }
 
@@ -208,6 +228,11 @@ Status Replenishment::load_stock_all() {
 }
 
 Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
+  if (skus.size() > std::max<std::size_t>(64, skus_.size() / 8)) {  // many: one scan beats lookups
+    for (const auto& sku : skus)
+      if (auto* s = find(sku)) s->stock = {}, s->stock_known = false;
+    return load_stock_all();
+  }
   auto q = db_.prepare("SELECT on_hand, held FROM stock WHERE sku = ?1");
   if (!q) return q.error();
   for (const auto& sku : skus) {
@@ -372,7 +397,8 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
     std::set<std::string> touched;
     auto st = in_transaction([&]() -> Status {
       if (auto s = fold(*moves, touched); !s) return s;
-      if (auto s = refresh_stock(touched); !s) return s;
+      if (!stock_in_snapshot_)
+        if (auto s = refresh_stock(touched); !s) return s;
       if (mode_ == Mode::kReadOnly) return {};  // evaluated when reported
       for (const auto& sku : touched) {
         auto* s = find(sku);
@@ -426,7 +452,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
         if (st = surge_event(s, *e); !st) return {};
     if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
   }
-  in.campaigns = campaign_index_.for_sku(s.sku);
+  if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
   in.proposals = s.proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);
@@ -495,14 +521,6 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
   r.decision = decide(*s, now_ms, /*act=*/false, ignored);
   r.surge = s->surge && s->surge->in_surge();
   return r;
-}
-
-std::vector<SkuReplenishment> Replenishment::report_all(std::int64_t now_ms) {
-  std::vector<SkuReplenishment> out;
-  out.reserve(skus_.size());
-  for (auto& s : skus_)
-    if (auto r = report(s.sku, now_ms)) out.push_back(std::move(*r));
-  return out;
 }
 
 }  // namespace depot::app

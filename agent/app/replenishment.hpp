@@ -85,8 +85,6 @@ class Replenishment {
 
   // The decision for `sku` now, without acting on it; nullopt for an unknown SKU.
   std::optional<SkuReplenishment> report(std::string_view sku, std::int64_t now_ms);
-  // Every active SKU, in SKU order.
-  std::vector<SkuReplenishment> report_all(std::int64_t now_ms);
 
   bool in_surge(std::string_view sku) const;
   const Counters& counters() const { return counters_; }
@@ -115,10 +113,13 @@ class Replenishment {
   Mode mode_;
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
   replenish::CampaignIndex campaign_index_;
+  std::vector<std::span<const replenish::Campaign* const>> campaign_slots_;  // SkuState's slot
   // Every active SKU, sorted by SKU: the one copy of what replenishment keeps per SKU (about
   // 250 bytes each, so 10,000 SKUs cost some 2.5 MB).
   std::vector<SkuState> skus_;
   std::set<std::string, std::less<>> policy_names_;  // each policy name once, for skus_
+  mutable std::size_t hint_ = 0;                      // find(): index of the last hit
+  bool stock_in_snapshot_ = false;  // load(): the stock rows already include what catch_up folds
   std::int64_t watermark_ = 0;
   std::int64_t data_version_ = -1;
   bool external_change_ = false;

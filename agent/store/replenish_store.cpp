@@ -296,8 +296,8 @@ Status record_order_receipt(Database& db, std::string_view movement_id,
 
 Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
   auto q = db.prepare(
-      "SELECT sku, name, unit, zone, policy, daily_demand, daily_demand_sd, pin_demand FROM skus"
-      " WHERE active ORDER BY sku");
+      "SELECT sku, policy, daily_demand, daily_demand_sd, pin_demand FROM skus WHERE active"
+      " ORDER BY sku");
   if (!q) return q.error();
   std::vector<CatalogItem> items;
   if (auto n = db.prepare("SELECT count(*) FROM skus WHERE active"); n) {  // no regrowth
@@ -311,13 +311,10 @@ Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
     auto& s = **q;
     CatalogItem i;
     i.sku = s.text(0);
-    i.name = s.text(1);
-    i.unit = s.text(2);
-    i.zone = s.text(3);
-    i.policy = s.text(4);
-    i.daily_demand = s.opt_real(5);
-    i.daily_demand_sd = s.opt_real(6);
-    i.pin_demand = s.int64(7) != 0;
+    i.policy = s.text(1);
+    i.daily_demand = s.opt_real(2);
+    i.daily_demand_sd = s.opt_real(3);
+    i.pin_demand = s.int64(4) != 0;
     items.push_back(std::move(i));
   }
   (*q)->reset();

@@ -418,3 +418,47 @@ TEST_F(ReplenishmentTest, AcknowledgeAndCancelFollowTheStateMachine) {
 
 }  // namespace
 }  // namespace depot::app
+
+namespace depot::app {
+namespace {
+
+// A fold touching many SKUs reads the stock table in one scan instead of one lookup per SKU;
+// either way every SKU's figures match the ledger. Read-only inside a read transaction (how
+// `stock` runs it) the stock rows of the snapshot are used as they are.
+TEST_F(ReplenishmentTest, ManySkusInOneFoldAndAReadOnlySnapshotAgreeWithTheLedger) {
+  std::vector<CatalogItem> items{{.sku = "A", .policy = "steady", .daily_demand = 10.0}};
+  for (int i = 0; i < 100; ++i)
+    items.push_back({.sku = "B" + std::to_string(100 + i), .policy = "steady", .daily_demand = 10.0});
+  ASSERT_TRUE(store::apply_catalog(*db_, items, "2026-11-01T00:00:01.000Z").ok());
+  post("a1", "A", MovementKind::kReceive, 500, kT0 + kMinute);
+  auto r = engine(kT0 + kMinute);
+  for (int i = 0; i < 100; ++i)  // 100 SKUs in one fold: more than the 64 looked up one by one
+    post("b" + std::to_string(i), "B" + std::to_string(100 + i), MovementKind::kReceive, 100 + i,
+         kT0 + 2 * kMinute);
+  post("h1", "B150", MovementKind::kHold, 30, kT0 + 2 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  EXPECT_EQ(r->report("A", kT0 + 2 * kMinute)->decision.numbers.available, 500);
+  EXPECT_EQ(r->report("B100", kT0 + 2 * kMinute)->decision.numbers.available, 100);
+  EXPECT_EQ(r->report("B150", kT0 + 2 * kMinute)->decision.numbers.available, 150 - 30);
+  EXPECT_EQ(r->report("B199", kT0 + 2 * kMinute)->decision.numbers.available, 199);
+  // Two SKUs: looked up one by one.
+  post("p1", "B199", MovementKind::kPick, 9, kT0 + 3 * kMinute);
+  post("p2", "A", MovementKind::kPick, 5, kT0 + 3 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
+  EXPECT_EQ(r->report("B199", kT0 + 3 * kMinute)->decision.numbers.available, 190);
+  EXPECT_EQ(r->report("A", kT0 + 3 * kMinute)->decision.numbers.available, 495);
+
+  // Read-only in one read transaction, over movements no writer has folded yet (a fresh
+  // database): the figures are the ledger's.
+  post("p3", "B120", MovementKind::kPick, 20, kT0 + 4 * kMinute);
+  ASSERT_TRUE(db_->exec("BEGIN").ok());
+  auto ro = engine(kT0 + 4 * kMinute, Replenishment::Mode::kReadOnly);
+  ASSERT_TRUE(db_->exec("COMMIT").ok());
+  EXPECT_EQ(ro->report("B120", kT0 + 4 * kMinute)->decision.numbers.available, 120 - 20);
+  EXPECT_EQ(ro->report("B150", kT0 + 4 * kMinute)->decision.numbers.available, 120);
+  EXPECT_EQ(ro->report("A", kT0 + 4 * kMinute)->decision.numbers.available, 495);
+  EXPECT_FALSE(ro->report("NOPE", kT0 + 4 * kMinute));
+}
+
+}  // namespace
+}  // namespace depot::app

@@ -72,7 +72,7 @@ read -r rss2 hwm2 < <(measure "$tmp/agent2.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 & pids+=($!)
+/usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 & pids+=($!)
 broker=${pids[-1]}
 (cd "$tmp" && exec "$agent" run -c agent-mqtt.json 2>"$tmp/agent3.log") & pids+=($!)
 wait_for "$tmp/agent3.log" "mqtt: connected" 30

@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <MQTTAsync.h>
 #include <malloc.h>
 
 #include <boost/asio/io_context.hpp>
@@ -40,6 +41,13 @@ int run_daemon(LoadedConfig loaded) {
   // helper threads (Paho, blocking probe reads).
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_ARENA_MAX, 2);
+  // Paho initialises OpenSSL (configuration, providers, error strings: some 3 MB resident for
+  // the agent's lifetime) when it creates its first client, unless told not to. Without TLS
+  // on the cloud link nothing uses OpenSSL (MQTT probes have no TLS). Once per process, before
+  // any Paho client exists: global_init also re-initialises Paho's own locks.
+  MQTTAsync_init_options paho = MQTTAsync_init_options_initializer;
+  paho.do_openssl_init = loaded.config.mqtt && loaded.config.mqtt->tls ? 1 : 0;
+  MQTTAsync_global_init(&paho);
   log::set_level(loaded.config.log_level);
   log::info("depot-agent " DEPOT_VERSION " starting: site " + loaded.config.site + ", gateway " +
             loaded.config.gateway + ", config " + loaded.path);

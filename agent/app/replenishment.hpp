@@ -42,8 +42,8 @@
 
 namespace depot::app {
 
-// One SKU as `stock --json` reports it. The views point into the Replenishment: valid until
-// its next load.
+// One SKU as `stock --json` reports it. `sku` points into the Replenishment's state (valid
+// until its next load), `policy` into its policy names (valid while it lives).
 struct SkuReplenishment {
   std::string_view sku;
   std::string_view policy;       // the catalog's policy name ("" = none)

@@ -1,6 +1,7 @@
 #include "core/catalog.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 #include "core/gtin.hpp"
@@ -28,50 +29,64 @@ std::string barcode_key(std::string_view code) {
 }
 
 Expected<Catalog> Catalog::build(const std::vector<CatalogItem>& items) {
-  Catalog c;
-  c.skus_.reserve(items.size());
-  for (const auto& item : items) c.skus_.push_back(item.sku);
-  std::sort(c.skus_.begin(), c.skus_.end());
-  if (auto twice = std::adjacent_find(c.skus_.begin(), c.skus_.end()); twice != c.skus_.end())
-    return Error{"sku \"" + *twice + "\" appears twice in the catalog"};
+  // Both checks report the problem a one-by-one reading of the catalog meets first: item by
+  // item, its SKU id before its codes, each code against the SKU that claimed it earlier.
+  // Position of a problem: (item, -1) for a repeated SKU id, (item, code order) for a code.
+  using Position = std::pair<std::size_t, std::int64_t>;
+  std::optional<Position> first;
+  std::string problem;
+  auto note = [&](Position at, auto&& message) {
+    if (!first || at < *first) first = at, problem = message();
+  };
 
-  // Every code with its key, in the order the catalog lists them (for the error message).
+  std::vector<std::pair<std::string_view, std::size_t>> ids;  // (sku, item), sorted
+  ids.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) ids.emplace_back(items[i].sku, i);
+  std::sort(ids.begin(), ids.end());
+  for (std::size_t i = 1; i < ids.size(); ++i)
+    if (ids[i].first == ids[i - 1].first)
+      note({ids[i].second, -1},
+           [&] { return "sku \"" + std::string(ids[i].first) + "\" appears twice in the catalog"; });
+
+  Catalog c;
+  c.skus_.reserve(ids.size());
+  for (const auto& [sku, item] : ids)
+    if (c.skus_.empty() || c.skus_.back() != sku) c.skus_.emplace_back(sku);
+
   struct Claim {
     std::string key;
-    std::size_t order;
+    std::int64_t order;  // across the whole catalog, in catalog order
+    std::size_t item;
     std::uint32_t sku;
     std::int64_t pack_qty;
     const std::string* code;
   };
   std::vector<Claim> claims;
-  auto index_of = [&](const std::string& sku) {
-    return static_cast<std::uint32_t>(
-        std::lower_bound(c.skus_.begin(), c.skus_.end(), sku) - c.skus_.begin());
-  };
-  for (const auto& item : items) {
-    const auto sku = index_of(item.sku);
-    for (const auto& b : item.barcodes) claims.push_back({barcode_key(b), claims.size(), sku, 1, &b});
+  std::int64_t order = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    const auto sku = static_cast<std::uint32_t>(
+        std::lower_bound(c.skus_.begin(), c.skus_.end(), item.sku) - c.skus_.begin());
+    for (const auto& b : item.barcodes) claims.push_back({barcode_key(b), order++, i, sku, 1, &b});
     for (const auto& cs : item.cases)
-      claims.push_back({barcode_key(cs.barcode), claims.size(), sku, cs.pack_qty, &cs.barcode});
+      claims.push_back({barcode_key(cs.barcode), order++, i, sku, cs.pack_qty, &cs.barcode});
   }
   std::sort(claims.begin(), claims.end(), [](const Claim& a, const Claim& b) {
     return std::tie(a.key, a.order) < std::tie(b.key, b.order);
   });
-  // A code claimed twice: report the claim a one-by-one reading of the catalog meets first,
-  // against the SKU that claimed the code before it.
-  const Claim* clash = nullptr;
-  const Claim* owner = nullptr;
+  // In each run of equal keys the first claim owns the code; the second is where a one-by-one
+  // reading would stop.
   for (std::size_t i = 1; i < claims.size(); ++i) {
-    if (claims[i].key != claims[i - 1].key) continue;
-    if (claims[i - 1].order < claims[i].order && (i < 2 || claims[i - 2].key != claims[i].key) &&
-        (!clash || claims[i].order < clash->order)) {
-      clash = &claims[i];
-      owner = &claims[i - 1];
-    }
+    if (claims[i].key != claims[i - 1].key || (i >= 2 && claims[i - 2].key == claims[i].key))
+      continue;
+    const auto& clash = claims[i];
+    const auto& owner = claims[i - 1];
+    note({clash.item, clash.order}, [&] {
+      return "barcode \"" + *clash.code + "\" of sku \"" + items[clash.item].sku +
+             "\" is already used by sku \"" + items[owner.item].sku + "\"";
+    });
   }
-  if (clash)
-    return Error{"barcode \"" + *clash->code + "\" of sku \"" + c.skus_[clash->sku] +
-                 "\" is already used by sku \"" + c.skus_[owner->sku] + "\""};
+  if (first) return Error{problem};
 
   for (auto& cl : claims) {
     if (auto n = as_number(cl.key))

@@ -50,7 +50,7 @@ struct BarcodeMatch {
 // which of them, and nothing else (names, units, zones and policies stay in the database).
 // Compact on purpose, because a gateway keeps it for months: SKU ids in one sorted vector,
 // GTIN keys as 64-bit numbers (a GTIN-14 has 14 digits), internal codes as strings, each
-// index a sorted vector searched by bisection - some 70 bytes per SKU with two codes.
+// index a sorted vector searched by bisection - some 80 bytes per SKU with two codes.
 class Catalog {
  public:
   Catalog() = default;

@@ -104,13 +104,6 @@ Status MqttLink::start() {
   const auto& m = options_.mqtt;
   std::string uri =
       std::string(m.tls ? "ssl://" : "tcp://") + m.host + ":" + std::to_string(m.port);
-  // Paho's first client initialises OpenSSL (configuration, providers, error strings: some
-  // 3 MB resident for the agent's lifetime) unless told not to. Without TLS nothing here uses
-  // OpenSSL; with TLS Paho initialises it as before. Takes effect before the process's first
-  // client only (docs/performance.md, "Footprint").
-  MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
-  init.do_openssl_init = m.tls ? 1 : 0;
-  MQTTAsync_global_init(&init);
   try {
     mqtt::create_options create(m.protocol == MqttProtocol::kV5 ? MQTTVERSION_5
                                                                 : MQTTVERSION_3_1_1);

@@ -53,6 +53,18 @@ TEST(Catalog, RefusesASkuListedTwice) {
   EXPECT_EQ(c.error().message, "sku \"A\" appears twice in the catalog");
 }
 
+TEST(Catalog, NamesTheFirstProblemInCatalogOrderWhateverItsKind) {
+  CatalogItem a{.sku = "A"}, b{.sku = "B"};
+  a.barcodes = b.barcodes = {"4006381333931"};
+  // B's code clashes (item 2) before A's id repeats (item 3).
+  EXPECT_EQ(Catalog::build({a, b, CatalogItem{.sku = "A"}}).error().message,
+            "barcode \"4006381333931\" of sku \"B\" is already used by sku \"A\"");
+  // B repeats (item 3) before A does (item 4), though A sorts first.
+  CatalogItem plain_a{.sku = "A"}, plain_b{.sku = "B"};
+  EXPECT_EQ(Catalog::build({plain_b, plain_a, plain_b, plain_a}).error().message,
+            "sku \"B\" appears twice in the catalog");
+}
+
 TEST(Catalog, NamesTheFirstClashInCatalogOrder) {
   // Read one by one, C's "INT-9" clashes first (with A), before B's GTIN clashes with A's.
   CatalogItem a{.sku = "A"}, b{.sku = "B"}, c{.sku = "C"};

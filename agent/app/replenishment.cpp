@@ -47,9 +47,17 @@ struct Replenishment::SkuState {
   };
   std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
   std::unique_ptr<replenish::SurgeDetector> surge;  // from the first pick on
-  std::vector<replenish::Proposal> proposals;             // open ones, oldest first
-  // Active alarms (rare): behind pointers, so 10,000 quiet SKUs do not carry two empty ones.
-  std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
+  // What only some SKUs have at a time, behind one pointer so that 10,000 quiet SKUs carry
+  // 8 bytes instead of 40: open proposals and active alarms.
+  struct Open {
+    std::vector<replenish::Proposal> proposals;  // open ones, oldest first
+    std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
+  };
+  std::unique_ptr<Open> open;
+  Open& open_work() {
+    if (!open) open = std::make_unique<Open>();
+    return *open;
+  }
 
   double expected_per_hour(const replenish::DemandSettings& ds) const {
     return tracker.estimate(ds, prior).daily / 24.0;
@@ -150,9 +158,9 @@ Status Replenishment::load(std::int64_t now_ms) {
     auto* s = find(a.sku);
     if (!s) continue;
     if (a.kind == "demand_surge")
-      s->surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
+      s->open_work().surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
     else
-      s->risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
+      s->open_work().risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
   }
 
   // Surge windows: the picks of the last long window that were folded before.
@@ -248,11 +256,12 @@ Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
 }
 
 Status Replenishment::load_proposals() {
-  for (auto& s : skus_) s.proposals.clear();
+  for (auto& s : skus_)
+    if (s.open) s.open->proposals.clear();
   auto open = store::load_proposals(db_, {.open_only = true});
   if (!open) return open.error();
   for (auto& p : *open)
-    if (auto* s = find(p.sku)) s->proposals.push_back(std::move(p));
+    if (auto* s = find(p.sku)) s->open_work().proposals.push_back(std::move(p));
   return {};
 }
 
@@ -292,7 +301,7 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
                          {"expected_per_hour", e.expected_per_hour},
                          {"at", timefmt::rfc3339_from_unix_ms(e.wall_ms)}};
   if (e.kind == replenish::SurgeEvent::Kind::kStarted) {
-    if (s.surge_alarm) return {};
+    if (s.open && s.open->surge_alarm) return {};
     store::ReplenishAlarm a{new_id(),       s.sku,
                             "demand_surge", timefmt::rfc3339_from_unix_ms(e.wall_ms),
                             std::nullopt,   details};
@@ -303,15 +312,15 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
     ++counters_.alarms;
-    s.surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
-  } else if (s.surge_alarm) {
+    s.open_work().surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
+  } else if (s.open && s.open->surge_alarm) {
     log::info("replenishment: demand surge on " + s.sku + " ended");
     if (mode_ == Mode::kWrite)
-      if (auto st = store::clear_alarm(db_, *s.surge_alarm,
+      if (auto st = store::clear_alarm(db_, *s.open->surge_alarm,
                                        timefmt::rfc3339_from_unix_ms(e.wall_ms), details);
           !st)
         return st;
-    s.surge_alarm.reset();
+    s.open->surge_alarm.reset();
   }
   return {};
 }
@@ -319,7 +328,8 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
 Status Replenishment::fold_receipt(SkuState& s, const store::FoldMovement& m) {
   std::vector<replenish::OpenOrder> orders;
   std::vector<replenish::Proposal*> acked;
-  for (auto& p : s.proposals)
+  if (!s.open) return {};
+  for (auto& p : s.open->proposals)
     if (p.state == replenish::ProposalState::kAcknowledged) {
       orders.push_back(p.order);
       acked.push_back(&p);
@@ -343,7 +353,7 @@ Status Replenishment::fold_receipt(SkuState& s, const store::FoldMovement& m) {
     *acked[i] = std::move(*next);
     ++counters_.receipts;
   }
-  std::erase_if(s.proposals, [](const replenish::Proposal& p) { return !p.open(); });
+  std::erase_if(s.open->proposals, [](const replenish::Proposal& p) { return !p.open(); });
   return {};
 }
 
@@ -453,7 +463,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
     if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
   }
   if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
-  in.proposals = s.proposals;
+  if (s.open) in.proposals = s.open->proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);
   return d;
@@ -466,7 +476,8 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
   const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
   const auto& n = d.numbers;
   // stockout_risk: raised once while it lasts, cleared when it no longer holds.
-  if (n.stockout_risk && !s.risk_alarm) {
+  const bool at_risk = s.open && s.open->risk_alarm;
+  if (n.stockout_risk && !at_risk) {
     nlohmann::json details{
         {"available", n.available},
         {"daily_demand", n.daily_demand},
@@ -483,16 +494,16 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
     ++counters_.alarms;
-    s.risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
-  } else if (!n.stockout_risk && s.risk_alarm) {
+    s.open_work().risk_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
+  } else if (!n.stockout_risk && at_risk) {
     if (mode_ == Mode::kWrite)
-      if (auto st = store::clear_alarm(db_, *s.risk_alarm, now,
+      if (auto st = store::clear_alarm(db_, *s.open->risk_alarm, now,
                                        {{"available", n.available},
                                         {"position", n.position},
                                         {"daily_demand", n.daily_demand}});
           !st)
         return st;
-    s.risk_alarm.reset();
+    s.open->risk_alarm.reset();
   }
   if (!d.proposes() || mode_ == Mode::kReadOnly) return {};
   auto p = replenish::make_proposal(d, new_id(), s.sku, now_ms);
@@ -505,7 +516,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
       ", reorder point " + std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
       ", order-up-to " + std::to_string(static_cast<std::int64_t>(std::ceil(n.order_up_to))) + ")");
   ++counters_.proposals;
-  s.proposals.push_back(std::move(p));
+  s.open_work().proposals.push_back(std::move(p));
   return {};
 }
 

@@ -86,13 +86,19 @@ Expected<Catalog> Catalog::build(const std::vector<CatalogItem>& items) {
              "\" is already used by sku \"" + items[owner.item].sku + "\"";
     });
   }
+  for (const auto& cl : claims)  // the database could hold what config and cloud refuse
+    if (cl.pack_qty < 1 || cl.pack_qty > 1'000'000'000)
+      note({cl.item, cl.order}, [&] {
+        return "barcode \"" + *cl.code + "\" of sku \"" + items[cl.item].sku +
+               "\": pack quantity " + std::to_string(cl.pack_qty) + " is outside 1..1000000000";
+      });
   if (first) return Error{problem};
 
   for (auto& cl : claims) {
     if (auto n = as_number(cl.key))
-      c.gtins_.push_back({*n, cl.sku, cl.pack_qty});
+      c.gtins_.push_back({*n, cl.sku, static_cast<std::uint32_t>(cl.pack_qty)});
     else
-      c.others_.push_back({std::move(cl.key), cl.sku, cl.pack_qty});
+      c.others_.push_back({std::move(cl.key), cl.sku, static_cast<std::uint32_t>(cl.pack_qty)});
   }
   // claims were sorted by key: 14-digit strings sort like their numbers, so both are sorted.
   c.gtins_.shrink_to_fit();

@@ -50,11 +50,12 @@ struct BarcodeMatch {
 // which of them, and nothing else (names, units, zones and policies stay in the database).
 // Compact on purpose, because a gateway keeps it for months: SKU ids in one sorted vector,
 // GTIN keys as 64-bit numbers (a GTIN-14 has 14 digits), internal codes as strings, each
-// index a sorted vector searched by bisection - some 80 bytes per SKU with two codes.
+// index a sorted vector searched by bisection - some 64 bytes per SKU with two codes.
 class Catalog {
  public:
   Catalog() = default;
-  // Builds the index. Fails when two SKUs share an id or claim the same barcode.
+  // Builds the index. Fails when two SKUs share an id or claim the same barcode, or a pack
+  // quantity is outside 1..1,000,000,000 (config and cloud allow 1..1,000,000).
   static Expected<Catalog> build(const std::vector<CatalogItem>& items);
   bool contains(std::string_view sku) const;
   std::optional<BarcodeMatch> find_barcode(std::string_view code) const;
@@ -64,12 +65,12 @@ class Catalog {
   struct GtinCode {
     std::uint64_t gtin;
     std::uint32_t sku;  // index into skus_
-    std::int64_t pack_qty;
+    std::uint32_t pack_qty;
   };
   struct OtherCode {
     std::string code;
     std::uint32_t sku;
-    std::int64_t pack_qty;
+    std::uint32_t pack_qty;
   };
   std::vector<std::string> skus_;  // sorted
   std::vector<GtinCode> gtins_;    // sorted by gtin

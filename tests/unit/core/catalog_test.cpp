@@ -65,6 +65,13 @@ TEST(Catalog, NamesTheFirstProblemInCatalogOrderWhateverItsKind) {
             "sku \"B\" appears twice in the catalog");
 }
 
+TEST(Catalog, RefusesAPackQuantityItCannotHold) {
+  CatalogItem a{.sku = "A"};
+  a.cases = {{"INT-PALLET", 5'000'000'000}};
+  EXPECT_EQ(Catalog::build({a}).error().message,
+            "barcode \"INT-PALLET\" of sku \"A\": pack quantity 5000000000 is outside 1..1000000000");
+}
+
 TEST(Catalog, NamesTheFirstClashInCatalogOrder) {
   // Read one by one, C's "INT-9" clashes first (with A), before B's GTIN clashes with A's.
   CatalogItem a{.sku = "A"}, b{.sku = "B"}, c{.sku = "C"};

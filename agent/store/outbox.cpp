@@ -88,6 +88,27 @@ Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view s
   return out;
 }
 
+Expected<std::int64_t> outbox_visit(
+    Database& db, std::string_view stream, std::int64_t after_seq, std::int64_t limit,
+    const std::function<bool(std::int64_t seq, std::string_view payload)>& each) {
+  auto q = db.prepare(
+      "SELECT seq, payload FROM outbox WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!q) return q.error();
+  (*q)->bind(1, stream).bind(2, after_seq).bind(3, limit);
+  std::int64_t accepted = 0;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) {
+      (*q)->reset();
+      return more.error();
+    }
+    if (!*more || !each((*q)->int64(0), (*q)->text_view(1))) break;
+    ++accepted;
+  }
+  (*q)->reset();
+  return accepted;
+}
+
 Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db) {
   auto q = db.prepare("SELECT stream, next_seq - 1, acked_seq FROM outbox_streams");
   if (!q) return q.error();

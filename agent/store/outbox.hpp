@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -44,6 +45,13 @@ struct OutboxRecord {
 // Up to `limit` records of `stream` with seq > `after_seq`, in seq order.
 Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view stream,
                                                 std::int64_t after_seq, std::int64_t limit);
+
+// The same rows without copying them: calls `each(seq, payload)` in seq order until it returns
+// false or `limit` rows were seen. `payload` is valid during the call only. Returns how many
+// rows `each` accepted.
+Expected<std::int64_t> outbox_visit(
+    Database& db, std::string_view stream, std::int64_t after_seq, std::int64_t limit,
+    const std::function<bool(std::int64_t seq, std::string_view payload)>& each);
 
 // Per stream: the highest seq allocated so far and the highest delivered one (every record
 // up to it was acknowledged by the broker). A cheap "is there anything new beyond what I sent".

@@ -1,5 +1,7 @@
 #include "sync/envelope.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace depot::sync {
@@ -59,6 +61,28 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
     ++n;
   }
   return n;
+}
+
+EnvelopeBuilder::EnvelopeBuilder(std::string_view site, std::string_view gateway,
+                                 std::string_view stream, std::size_t max_records,
+                                 std::size_t max_bytes)
+    : out_(head(site, gateway, stream)), max_records_(max_records), max_bytes_(max_bytes) {
+  out_.reserve(std::min<std::size_t>(max_bytes, 1 << 20) + 256);
+}
+
+bool EnvelopeBuilder::add(std::string_view record) {
+  if (n_ == max_records_) return false;
+  const std::size_t add = record.size() + (n_ ? 1 : 0);
+  if (n_ > 0 && out_.size() + kTail.size() + add > max_bytes_) return false;
+  if (n_) out_ += ',';
+  out_ += record;
+  ++n_;
+  return true;
+}
+
+std::string EnvelopeBuilder::finish() {
+  out_ += kTail;
+  return std::move(out_);
 }
 
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f) {

@@ -47,6 +47,23 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
                       std::span<const std::string> records, std::size_t max_records,
                       std::size_t max_bytes);
 
+// The same rules, one record at a time, writing the message as it goes (the publisher feeds it
+// straight from the outbox rows: no copy of each record on the way).
+class EnvelopeBuilder {
+ public:
+  EnvelopeBuilder(std::string_view site, std::string_view gateway, std::string_view stream,
+                  std::size_t max_records, std::size_t max_bytes);
+  // Adds `record` if it fits (the first always does); false when the message is full.
+  bool add(std::string_view record);
+  std::size_t records() const { return n_; }
+  // The finished envelope. REQUIRES: called once.
+  std::string finish();
+
+ private:
+  std::string out_;
+  std::size_t n_ = 0, max_records_, max_bytes_;
+};
+
 struct StatusFacts {
   std::string version;
   std::string boot_time;                      // RFC 3339 UTC: when this agent process started

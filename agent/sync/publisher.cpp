@@ -160,23 +160,27 @@ void Publisher::pump() {
 
     auto stream = *order_.next(ready);
     auto& upto = sent_upto_[stream];
-    auto recs = store::outbox_read(db_, stream, upto, allowed);
-    if (!recs) {
-      log::error("outbox: " + recs.error().message);
+    // The message is written straight from the outbox rows (batch_fit's rules, one at a time).
+    EnvelopeBuilder message(o_.site, o_.gateway, stream, static_cast<std::size_t>(allowed),
+                            static_cast<std::size_t>(o_.batch_bytes));
+    store::SeqRange range{stream, 0, 0};
+    auto read = store::outbox_visit(db_, stream, upto, allowed,
+                                    [&](std::int64_t seq, std::string_view payload) {
+                                      if (!message.add(payload)) return false;
+                                      if (message.records() == 1) range.first_seq = seq;
+                                      range.last_seq = seq;
+                                      return true;
+                                    });
+    if (!read) {
+      log::error("outbox: " + read.error().message);
       return;
     }
-    if (recs->empty()) {  // everything up to the last seq was delivered (or dropped) before
+    if (*read == 0) {  // everything up to the last seq was delivered (or dropped) before
       upto = last_seq_[stream];
       continue;
     }
-    std::vector<std::string> texts;
-    texts.reserve(recs->size());
-    for (auto& r : *recs) texts.push_back(std::move(r.payload));
-    auto n = batch_fit(o_.site, o_.gateway, stream, texts, static_cast<std::size_t>(allowed),
-                       static_cast<std::size_t>(o_.batch_bytes));
-    texts.resize(n);
-    store::SeqRange range{stream, (*recs)[0].seq, (*recs)[n - 1].seq};
-    auto body = envelope(o_.site, o_.gateway, stream, texts);
+    const auto n = message.records();
+    auto body = message.finish();
     auto epoch = epoch_;
     auto st = send_(
         topics_.stream(stream), body,

@@ -81,6 +81,25 @@ TEST(Envelope, BatchFitKeepsBothLimitsButAlwaysTakesOne) {
   EXPECT_EQ(batch_fit("s", "g", "movements", {}, 100, 10), 0u);
 }
 
+TEST(Envelope, TheBuilderWritesWhatBatchFitAndEnvelopeWould) {
+  std::vector<std::string> recs;
+  for (int i = 0; i < 10; ++i) recs.push_back(R"({"seq":)" + std::to_string(i) + "}" + std::string(i * 7, ' '));
+  const auto head = envelope_bytes("s", "g", "movements", std::span(recs).first(1));
+  for (std::size_t max_records : {1u, 3u, 100u})
+    for (std::size_t max_bytes : {std::size_t{10}, head + 40, head + 150, std::size_t{1} << 20}) {
+      EnvelopeBuilder b("s", "g", "movements", max_records, max_bytes);
+      std::size_t taken = 0;
+      for (const auto& r : recs) {
+        if (!b.add(r)) break;
+        ++taken;
+      }
+      const auto n = batch_fit("s", "g", "movements", recs, max_records, max_bytes);
+      ASSERT_EQ(taken, n) << max_records << " records, " << max_bytes << " bytes";
+      EXPECT_EQ(b.records(), n);
+      EXPECT_EQ(b.finish(), envelope("s", "g", "movements", std::span(recs).first(n)));
+    }
+}
+
 TEST(Topics, CommandsOnlyUnderThisGatewaysOwnPrefix) {
   Topics t("s1", "g1");
   EXPECT_EQ(t.status(), "depot/v1/s1/g1/status");

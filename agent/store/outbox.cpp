@@ -73,18 +73,12 @@ namespace depot::store {
 
 Expected<std::vector<OutboxRecord>> outbox_read(Database& db, std::string_view stream,
                                                 std::int64_t after_seq, std::int64_t limit) {
-  auto q = db.prepare(
-      "SELECT seq, payload FROM outbox WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
-  if (!q) return q.error();
-  (*q)->bind(1, stream).bind(2, after_seq).bind(3, limit);
   std::vector<OutboxRecord> out;
-  for (;;) {
-    auto more = (*q)->step();
-    if (!more) return more.error();
-    if (!*more) break;
-    out.push_back({(*q)->int64(0), (*q)->text(1)});
-  }
-  (*q)->reset();
+  auto read = outbox_visit(db, stream, after_seq, limit, [&](std::int64_t seq, std::string_view p) {
+    out.push_back({seq, std::string(p)});
+    return true;
+  });
+  if (!read) return read.error();
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "sync/envelope.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -30,16 +31,9 @@ constexpr std::string_view kTail = "]}";
 
 std::string envelope(std::string_view site, std::string_view gateway, std::string_view stream,
                      std::span<const std::string> records) {
-  std::string out = head(site, gateway, stream);
-  std::size_t total = out.size() + kTail.size() + records.size();
-  for (const auto& r : records) total += r.size();
-  out.reserve(total);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (i) out += ',';
-    out += records[i];
-  }
-  out += kTail;
-  return out;
+  EnvelopeBuilder b(site, gateway, stream, records.size(), SIZE_MAX);
+  for (const auto& r : records) b.add(r);
+  return b.finish();
 }
 
 std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std::string_view stream,
@@ -51,23 +45,17 @@ std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std:
 std::size_t batch_fit(std::string_view site, std::string_view gateway, std::string_view stream,
                       std::span<const std::string> records, std::size_t max_records,
                       std::size_t max_bytes) {
-  std::size_t bytes = head(site, gateway, stream).size() + kTail.size();
-  std::size_t n = 0;
-  for (const auto& r : records) {
-    if (n == max_records) break;
-    std::size_t add = r.size() + (n ? 1 : 0);
-    if (n > 0 && bytes + add > max_bytes) break;
-    bytes += add;
-    ++n;
-  }
-  return n;
+  EnvelopeBuilder b(site, gateway, stream, max_records, max_bytes);
+  for (const auto& r : records)
+    if (!b.add(r)) break;
+  return b.records();
 }
 
 EnvelopeBuilder::EnvelopeBuilder(std::string_view site, std::string_view gateway,
                                  std::string_view stream, std::size_t max_records,
                                  std::size_t max_bytes)
     : out_(head(site, gateway, stream)), max_records_(max_records), max_bytes_(max_bytes) {
-  out_.reserve(std::min<std::size_t>(max_bytes, 1 << 20) + 256);
+  out_.reserve(std::min<std::size_t>(max_bytes, 64 * 1024) + 256);
 }
 
 bool EnvelopeBuilder::add(std::string_view record) {

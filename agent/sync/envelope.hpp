@@ -48,7 +48,8 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
                       std::size_t max_bytes);
 
 // The same rules, one record at a time, writing the message as it goes (the publisher feeds it
-// straight from the outbox rows: no copy of each record on the way).
+// straight from the outbox rows: no copy of each record on the way). `envelope` and
+// `batch_fit` are this builder run over a list.
 class EnvelopeBuilder {
  public:
   EnvelopeBuilder(std::string_view site, std::string_view gateway, std::string_view stream,

@@ -6,6 +6,7 @@
 #include "core/coldchain/config.hpp"
 #include "core/gtin.hpp"
 #include "core/json_fields.hpp"
+#include "core/json_parse.hpp"
 
 namespace depot {
 namespace {
@@ -159,20 +160,15 @@ std::string_view to_string(Synchronous s) {
 ConfigResult parse_config(std::string_view text) {
   ConfigResult result;
   Problems p;
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions on to get the position of the syntax error.
-    try {
-      auto unused = json::parse(text);
-      (void)unused;
-    } catch (const json::parse_error& e) {
-      std::string what = e.what();
-      auto pos = what.find("parse error");
-      p.add("", "not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
-    }
+  // A config is outside input: bounded in size and depth, no duplicate keys, nothing after
+  // the document, no number that overflows (a 10,000-SKU catalog is about 2 MB).
+  auto parsed = parse_json(text, JsonLimits{64u << 20, 32});
+  if (!parsed) {
+    p.add("", parsed.error().message);
     result.problems = p.items();
     return result;
   }
+  json doc = std::move(parsed).value();
 
   Config c;
   {

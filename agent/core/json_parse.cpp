@@ -1,0 +1,209 @@
+#include "core/json_parse.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace depot {
+namespace {
+
+using nlohmann::json;
+
+// Builds the DOM from nlohmann's SAX events (its SAX parser is iterative), refusing depth,
+// duplicate keys and non-finite numbers as they arrive.
+class BoundedDom : public nlohmann::json_sax<json> {
+ public:
+  BoundedDom(json& root, int max_depth) : root_(root), max_depth_(max_depth) {}
+
+  std::string error;
+  std::size_t error_at = 0;  // byte offset of a syntax error (0: not known)
+
+  bool null() override { return put(json(nullptr)); }
+  bool boolean(bool v) override { return put(json(v)); }
+  bool number_integer(number_integer_t v) override { return put(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return put(json(v)); }
+  bool number_float(number_float_t v, const string_t& text) override {
+    if (!std::isfinite(v)) return fail("number " + printable(text, 40) + " is out of range");
+    return put(json(v));
+  }
+  bool string(string_t& v) override { return put(json(std::move(v))); }
+  bool binary(binary_t&) override { return fail("binary values are not JSON"); }
+  bool start_object(std::size_t) override { return open(json::object()); }
+  bool key(string_t& k) override {
+    json& obj = *stack_.back();
+    if (obj.contains(k)) return fail("duplicate key \"" + printable(k, 60) + "\"");
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return open(json::array()); }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t pos, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    if (error.empty()) {
+      error = syntax_message(ex);
+      error_at = pos;
+    }
+    return false;
+  }
+
+ private:
+  static std::string syntax_message(const nlohmann::detail::exception& ex) {
+    // nlohmann's text quotes the bytes it read ("last read: '...'"), which may be invalid
+    // UTF-8 or controls: keep its reason, printable, without the position prefix.
+    std::string what = ex.what();
+    auto colon = what.find(": ");
+    if (what.rfind("[json.exception.", 0) == 0 && colon != std::string::npos)
+      what = what.substr(colon + 2);
+    if (what.find("number overflow") != std::string::npos) what = "number is out of range";
+    return "not valid JSON: " + printable(what, 300);
+  }
+
+  bool fail(std::string message) {
+    error = std::move(message);
+    return false;
+  }
+  bool put(json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return true;
+    }
+    json& parent = *stack_.back();
+    if (parent.is_object())
+      parent[key_] = std::move(v);
+    else
+      parent.push_back(std::move(v));
+    return true;
+  }
+  bool open(json v) {
+    if (static_cast<int>(stack_.size()) >= max_depth_)
+      return fail("nested deeper than " + std::to_string(max_depth_) + " levels");
+    json* slot;
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      slot = &root_;
+    } else {
+      json& parent = *stack_.back();
+      if (parent.is_object()) {
+        parent[key_] = std::move(v);
+        slot = &parent[key_];
+      } else {
+        parent.push_back(std::move(v));
+        slot = &parent.back();
+      }
+    }
+    stack_.push_back(slot);
+    return true;
+  }
+
+  json& root_;
+  int max_depth_;
+  std::vector<json*> stack_;
+  std::string key_;
+};
+
+// Length of the well-formed UTF-8 sequence at s[i], or 0.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
+Expected<json> parse_json(std::string_view text, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes)
+    return Error{"the JSON text is " + std::to_string(text.size()) + " bytes; at most " +
+                 std::to_string(limits.max_bytes) + " are accepted"};
+  // nlohmann's lexer takes a NUL for the end of input and would ignore whatever follows it;
+  // JSON text never holds a raw NUL (inside strings it is written \u0000).
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    return Error{"not valid JSON: a NUL byte at byte " + std::to_string(nul)};
+  json root;
+  BoundedDom dom(root, limits.max_depth);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(text.begin(), text.end(), &dom, json::input_format_t::json,
+                         /*strict=*/true, /*ignore_comments=*/false);
+  } catch (const std::exception& e) {  // not expected from sax_parse; never let one out
+    return Error{"not valid JSON: " + printable(e.what(), 300)};
+  }
+  if (!ok) {
+    std::string message = dom.error.empty() ? std::string("not valid JSON") : dom.error;
+    if (dom.error_at > 0) message += " at byte " + std::to_string(dom.error_at);
+    return Error{std::move(message)};
+  }
+  return root;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_len(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string printable(std::string_view s, std::size_t max_chars) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++chars) {
+    if (chars >= max_chars) {
+      out += "...";
+      break;
+    }
+    std::size_t n = utf8_len(s, i);
+    auto c = static_cast<unsigned char>(s[i]);
+    if (n == 0 || c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes) {
+  std::string f(field);
+  if (s.size() > max_bytes)
+    return f + ": " + std::to_string(s.size()) + " bytes; at most " + std::to_string(max_bytes) +
+           " are accepted";
+  if (!valid_utf8(s)) return f + ": \"" + printable(s, 60) + "\" is not valid UTF-8";
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7F)
+      return f + ": \"" + printable(s, 60) + "\" contains a control character";
+  return {};
+}
+
+}  // namespace depot

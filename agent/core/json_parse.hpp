@@ -1,0 +1,42 @@
+// The one door for JSON text from outside: config files, cloud commands, probe payloads, HTTP
+// bodies and JSON stored by an earlier run. It bounds the text's size and nesting depth
+// while parsing (nothing recursive sees a deep document), refuses duplicate keys, trailing
+// bytes after the document (a NUL included), numbers that overflow a double and invalid
+// UTF-8, and never throws. Every refusal names what was wrong (and, for syntax errors, the byte offset), in
+// printable text that is itself safe to put into JSON.
+// Also: UTF-8 checks for text that will be written into JSON (CLI options, scanner bytes).
+// Pure; no I/O. Thread-safety: plain functions.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace depot {
+
+struct JsonLimits {
+  std::size_t max_bytes = 1 << 20;  // the whole text
+  int max_depth = 32;               // objects and arrays nested in each other
+};
+
+// The document in `text`, or an error such as
+//   "nested deeper than 32 levels"
+//   "duplicate key \"qty\""
+//   "not valid JSON: syntax error while parsing value - ... at byte 17"
+Expected<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits = {});
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s);
+
+// `s` with every byte that is not part of well-formed UTF-8, and every control character,
+// written as \xNN: safe for a log line or a JSON string, and still says what came in.
+std::string printable(std::string_view s, std::size_t max_chars = 200);
+
+// Checks a text field that will be written into JSON: empty when it is well-formed UTF-8 of at
+// most `max_bytes` without control characters, else the problem (naming `field`).
+std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes);
+
+}  // namespace depot

@@ -1,0 +1,102 @@
+#include "core/json_parse.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace depot {
+namespace {
+
+std::string error_of(std::string_view text, JsonLimits limits = {}) {
+  auto r = parse_json(text, limits);
+  return r ? std::string() : r.error().message;
+}
+
+TEST(ParseJson, ReadsAnOrdinaryDocument) {
+  auto r = parse_json(R"({"a":[1,2,{"b":"c"}],"d":-1.5,"e":null,"f":true})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)["a"][2]["b"], "c");
+  EXPECT_EQ((*r)["d"], -1.5);
+  EXPECT_TRUE((*r)["e"].is_null());
+  EXPECT_EQ(parse_json("7").value(), 7);
+}
+
+TEST(ParseJson, RefusesDeepNestingWithoutRecursing) {
+  std::string deep(60000, '[');  // 60,000 levels: the trial's stack overflow
+  EXPECT_EQ(error_of(deep), "nested deeper than 32 levels");
+  std::string obj;
+  for (int i = 0; i < 60000; ++i) obj += "{\"temperature\":";
+  EXPECT_EQ(error_of(obj), "nested deeper than 32 levels");
+  std::string ok32(32, '[');
+  ok32 += std::string(32, ']');
+  EXPECT_EQ(error_of(ok32), "");
+  EXPECT_EQ(error_of("[[[" "]]]", JsonLimits{100, 2}), "nested deeper than 2 levels");
+}
+
+TEST(ParseJson, RefusesSizeOverTheLimit) {
+  EXPECT_EQ(error_of(R"({"a":"0123456789"})", JsonLimits{10, 8}),
+            "the JSON text is 18 bytes; at most 10 are accepted");
+}
+
+TEST(ParseJson, RefusesDuplicateKeysAtAnyLevel) {
+  EXPECT_EQ(error_of(R"({"qty":1,"qty":2})"), "duplicate key \"qty\"");
+  EXPECT_EQ(error_of(R"({"a":{"b":1,"b":1}})"), "duplicate key \"b\"");
+  EXPECT_EQ(error_of(R"([{"b":1},{"b":1}])"), "");  // same key in two objects is fine
+}
+
+TEST(ParseJson, RefusesTrailingBytesIncludingNul) {
+  EXPECT_NE(error_of("{} x").find("not valid JSON"), std::string::npos);
+  std::string with_nul("{}\0", 3);
+  EXPECT_EQ(error_of(with_nul), "not valid JSON: a NUL byte at byte 2");
+  std::string nul_then_junk("{}\0{\"x\":1}", 10);
+  EXPECT_EQ(error_of(nul_then_junk), "not valid JSON: a NUL byte at byte 2");
+  EXPECT_NE(error_of("{}{}").find("at byte"), std::string::npos);
+  EXPECT_EQ(error_of("{} \n"), "");  // trailing whitespace is fine
+}
+
+TEST(ParseJson, RefusesNumbersThatOverflow) {
+  EXPECT_NE(error_of(R"({"x":1e400})").find("out of range"), std::string::npos);
+  EXPECT_NE(error_of(R"({"x":-1e400})").find("out of range"), std::string::npos);
+  auto big = parse_json("18446744073709551616");  // past uint64: a double, finite
+  ASSERT_TRUE(big);
+  EXPECT_TRUE(big->is_number_float());
+}
+
+TEST(ParseJson, InvalidUtf8IsRefusedWithAPrintableMessage) {
+  std::string bad = "{\"who\":\"qa\xff\"}";
+  std::string e = error_of(bad);
+  ASSERT_NE(e, "");
+  EXPECT_TRUE(valid_utf8(e)) << e;
+  // The message itself can go into a JSON reply.
+  EXPECT_NO_THROW((void)nlohmann::json(e).dump());
+}
+
+TEST(Utf8, AcceptsWellFormedAndRefusesTheRest) {
+  EXPECT_TRUE(valid_utf8(""));
+  EXPECT_TRUE(valid_utf8("qa"));
+  EXPECT_TRUE(valid_utf8("\xe5\x86\xb7\xe5\x86\xbb"));  // 冷冻
+  EXPECT_TRUE(valid_utf8("\xf0\x9f\x93\xa6"));          // U+1F4E6
+  EXPECT_FALSE(valid_utf8("qa\xff"));
+  EXPECT_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xe5\x86"));          // cut short
+}
+
+TEST(Utf8, PrintableEscapesWhatJsonCannotCarry) {
+  EXPECT_EQ(printable("qa\xff"), "qa\\xff");
+  EXPECT_EQ(printable("a\tb"), "a\\x09b");
+  EXPECT_EQ(printable("\xe5\x86\xb7"), "\xe5\x86\xb7");
+  EXPECT_EQ(printable("abcdef", 3), "abc...");
+}
+
+TEST(Utf8, TextProblemNamesTheField) {
+  EXPECT_EQ(text_problem("--who", "qa", 64), "");
+  EXPECT_EQ(text_problem("--who", "qa\xff", 64), "--who: \"qa\\xff\" is not valid UTF-8");
+  EXPECT_EQ(text_problem("--who", "a\nb", 64), "--who: \"a\\x0ab\" contains a control character");
+  EXPECT_EQ(text_problem("--who", std::string(65, 'a'), 64),
+            "--who: 65 bytes; at most 64 are accepted");
+}
+
+}  // namespace
+}  // namespace depot

@@ -15,7 +15,6 @@ class BoundedDom : public nlohmann::json_sax<json> {
   BoundedDom(json& root, int max_depth) : root_(root), max_depth_(max_depth) {}
 
   std::string error;
-  std::size_t error_at = 0;  // byte offset of a syntax error (0: not known)
 
   bool null() override { return put(json(nullptr)); }
   bool boolean(bool v) override { return put(json(v)); }
@@ -43,23 +42,19 @@ class BoundedDom : public nlohmann::json_sax<json> {
     stack_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t pos, const std::string&,
+  bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception& ex) override {
-    if (error.empty()) {
-      error = syntax_message(ex);
-      error_at = pos;
-    }
+    if (error.empty()) error = syntax_message(ex);
     return false;
   }
 
  private:
   static std::string syntax_message(const nlohmann::detail::exception& ex) {
     // nlohmann's text quotes the bytes it read ("last read: '...'"), which may be invalid
-    // UTF-8 or controls: keep its reason, printable, without the position prefix.
+    // UTF-8 or controls: keep its position and reason, printable, without its error code.
     std::string what = ex.what();
-    auto colon = what.find(": ");
-    if (what.rfind("[json.exception.", 0) == 0 && colon != std::string::npos)
-      what = what.substr(colon + 2);
+    if (what.rfind("[json.exception.", 0) == 0 && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
     if (what.find("number overflow") != std::string::npos) what = "number is out of range";
     return "not valid JSON: " + printable(what, 300);
   }
@@ -154,9 +149,7 @@ Expected<json> parse_json(std::string_view text, const JsonLimits& limits) {
     return Error{"not valid JSON: " + printable(e.what(), 300)};
   }
   if (!ok) {
-    std::string message = dom.error.empty() ? std::string("not valid JSON") : dom.error;
-    if (dom.error_at > 0) message += " at byte " + std::to_string(dom.error_at);
-    return Error{std::move(message)};
+    return Error{dom.error.empty() ? std::string("not valid JSON") : dom.error};
   }
   return root;
 }

@@ -2,7 +2,7 @@
 // bodies and JSON stored by an earlier run. It bounds the text's size and nesting depth
 // while parsing (nothing recursive sees a deep document), refuses duplicate keys, trailing
 // bytes after the document (a NUL included), numbers that overflow a double and invalid
-// UTF-8, and never throws. Every refusal names what was wrong (and, for syntax errors, the byte offset), in
+// UTF-8, and never throws. Every refusal names what was wrong (and, for syntax errors, the line and column), in
 // printable text that is itself safe to put into JSON.
 // Also: UTF-8 checks for text that will be written into JSON (CLI options, scanner bytes).
 // Pure; no I/O. Thread-safety: plain functions.
@@ -25,7 +25,7 @@ struct JsonLimits {
 // The document in `text`, or an error such as
 //   "nested deeper than 32 levels"
 //   "duplicate key \"qty\""
-//   "not valid JSON: syntax error while parsing value - ... at byte 17"
+//   "not valid JSON: parse error at line 1, column 3: syntax error while parsing value - ..."
 Expected<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits = {});
 
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).

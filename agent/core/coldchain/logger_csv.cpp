@@ -121,6 +121,14 @@ LoggerFile parse_logger_csv(std::string_view text) {
       file.problems.push_back({line_no, why});
       continue;
     }
+    // Loggers record the present: a year outside 1970-2200 is a typo (and would overflow the
+    // nanosecond time line of a file spanning centuries).
+    constexpr std::int64_t kLatestMs = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+    if (*ms < 0 || *ms >= kLatestMs) {
+      file.problems.push_back({line_no, "timestamp " + timefmt::rfc3339_from_unix_ms(*ms) +
+                                            " is outside 1970-2199"});
+      continue;
+    }
     if (!file.rows.empty() && *ms <= file.rows.back().unix_ms) {
       const auto& prev = file.rows.back();
       file.problems.push_back({line_no, "timestamp " + timefmt::rfc3339_from_unix_ms(*ms) +

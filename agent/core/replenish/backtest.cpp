@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/json_fields.hpp"
+#include "core/json_parse.hpp"
 #include "core/replenish/proposal.hpp"
 #include "core/time.hpp"
 
@@ -29,7 +30,8 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Quoted for a message: bytes that are not UTF-8 text are shown as \xNN.
+std::string quoted(std::string_view s) { return "\"" + printable(s, 60) + "\""; }
 
 }  // namespace
 

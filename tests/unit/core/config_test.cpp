@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/json_parse.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +40,32 @@ TEST(Config, SyntaxErrorSaysWhere) {
   ASSERT_EQ(p.size(), 1u);
   EXPECT_THAT(p[0], HasSubstr("not valid JSON"));
   EXPECT_THAT(p[0], HasSubstr("line 1"));
+}
+
+// From the trials: `1e400` threw std::out_of_range out of every command and out of a running
+// daemon's SIGHUP; duplicate keys were last-one-wins; bytes after the document were ignored.
+TEST(Config, OverflowingNumbersDuplicateKeysAndTrailingBytesAreProblems) {
+  EXPECT_THAT(problems(R"({"site":"s1","gateway":"g1","database":"x.db",
+                          "durability":{"batch_max_ms":1e400}})"),
+              ElementsAre(HasSubstr("out of range")));
+  EXPECT_THAT(problems(R"({"site":"s1","gateway":"g1","database":"x.db","site":"s2"})"),
+              ElementsAre("(top level): duplicate key \"site\""));
+  EXPECT_THAT(problems(std::string(kMinimal) + " {}"), ElementsAre(HasSubstr("not valid JSON")));
+  EXPECT_THAT(problems(std::string(kMinimal) + std::string(1, '\0')),
+              ElementsAre(HasSubstr("NUL byte")));
+  std::string deep = R"({"site":"s1","gateway":"g1","database":"x.db","mqtt":)";
+  deep += std::string(100000, '[');
+  EXPECT_THAT(problems(deep), ElementsAre(HasSubstr("nested deeper than 32 levels")));
+}
+
+// Found by fuzz.config: a long string in a message was cut inside a UTF-8 sequence.
+TEST(Config, LongValuesInMessagesAreCutOnACharacterBoundary) {
+  std::string name;
+  for (int i = 0; i < 30; ++i) name += "\xe5\x86\xb7";  // 冷
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","log_level":")" + name +
+                    "\"}");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_TRUE(valid_utf8(p[0])) << p[0];
 }
 
 TEST(Config, UnknownKeysAreErrorsWithASuggestion) {

@@ -164,5 +164,14 @@ TEST(LoggerCsv, TheProbeCheckOffsetApplies) {
   EXPECT_NEAR(result.excursions[0].peak_c, 8.1, 1e-9);
 }
 
+// Found by fuzz.logger_csv: a file spanning six centuries overflowed the nanosecond time line.
+TEST(LoggerCsv, AYearOutsideThePresentIsABadLine) {
+  auto file = parse_logger_csv("2026-07-01T08:00:00Z,-19.5\n2635-07-01T08:05:00Z,-17\n");
+  ASSERT_EQ(file.rows.size(), 1u);
+  ASSERT_EQ(file.problems.size(), 1u);
+  EXPECT_EQ(file.problems[0].line, 2);
+  EXPECT_EQ(file.problems[0].reason, "timestamp 2635-07-01T08:05:00.000Z is outside 1970-2199");
+}
+
 }  // namespace
 }  // namespace depot::coldchain

@@ -109,5 +109,14 @@ TEST_F(SmallBacktest, MoreSafetyStockBuysFillRate) {
   EXPECT_DOUBLE_EQ(r.average_on_hand, 16.0);
 }
 
+// Found by fuzz.demand_csv: a byte that is not UTF-8 went into the problem text unchanged, and
+// problems are printed and written into JSON.
+TEST(DemandCsv, ProblemsShowBadBytesEscaped) {
+  const auto h = parse_demand_csv("2026-11-01,LIP-01,12\n2026-11-0\xb6,LIP-01,3\n");
+  ASSERT_EQ(h.rows.size(), 1u);
+  ASSERT_EQ(h.problems.size(), 1u);
+  EXPECT_EQ(h.problems[0], "line 2: date \"2026-11-0\\xb6\" is not a calendar date (YYYY-MM-DD)");
+}
+
 }  // namespace
 }  // namespace depot::replenish

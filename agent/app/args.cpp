@@ -1,5 +1,7 @@
 #include "app/args.hpp"
 
+#include "core/json_parse.hpp"
+
 namespace depot::app {
 
 Expected<Args> Args::parse(std::string_view command, const std::vector<OptionSpec>& specs,
@@ -10,6 +12,13 @@ Expected<Args> Args::parse(std::string_view command, const std::vector<OptionSpe
     for (const auto& sp : specs) s += (s.empty() ? "" : ", ") + std::string(sp.name);
     return s.empty() ? std::string("none") : s;
   };
+  // Command-line text reaches logs, the database and JSON: it must be UTF-8.
+  for (int i = first; i < argc; ++i)
+    if (!valid_utf8(argv[i]))
+      return Error{"argument \"" + printable(argv[i], 60) + "\" is not valid UTF-8" +
+                   (i > first && argv[i - 1][0] == '-' ? " (the value of " +
+                                                             printable(argv[i - 1], 40) + ")"
+                                                       : std::string())};
   for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-' || arg == "--") {

@@ -8,6 +8,7 @@
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
+#include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
 
@@ -309,8 +310,14 @@ void ColdChain::apply_acks(const cc::Instant& now) {
       if (z->monitor.zone().id == a.zone) slot = z.get();
     std::string result;
     bool applied = false;
-    if (!slot) {
-      result = "zone \"" + a.zone + "\" is not a configured zone";
+    // A request row is outside input (any program may write the table): its text goes into
+    // the audit trail and JSON records, so it must be well-formed and bounded.
+    std::string bad = text_problem("who", a.who, kMaxSignerBytes);
+    if (bad.empty()) bad = text_problem("comment", a.comment, kMaxCommentBytes);
+    if (!bad.empty()) {
+      result = bad;
+    } else if (!slot) {
+      result = "zone \"" + printable(a.zone, 64) + "\" is not a configured zone";
     } else {
       auto events = slot->monitor.acknowledge(a.who, a.comment, now);
       if (!events) {
@@ -329,8 +336,8 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     if (!st) log::error("cold chain: recording acknowledgement " + std::to_string(a.id) + ": " +
                         st.error().message);
     else
-      log::info("cold chain: acknowledgement request " + std::to_string(a.id) + " by " + a.who +
-                ": " + result);
+      log::info("cold chain: acknowledgement request " + std::to_string(a.id) + " by " +
+                printable(a.who, 64) + ": " + result);
   }
 }
 

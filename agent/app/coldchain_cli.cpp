@@ -16,6 +16,7 @@
 #include "app/clock.hpp"
 #include "app/config_file.hpp"
 #include "app/store_access.hpp"
+#include "core/json_parse.hpp"
 #include "core/coldchain/logger_csv.hpp"
 #include "core/coldchain/mkt.hpp"
 #include "core/time.hpp"
@@ -206,6 +207,12 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     c.err << "depot-agent alarms ack: --comment: required (what was found or done)\n";
     return kBadInput;
   }
+  for (const auto& bad : {text_problem("--who", *who, kMaxSignerBytes),
+                          text_problem("--comment", *comment, kMaxCommentBytes)})
+    if (!bad.empty()) {
+      c.err << "depot-agent alarms ack: " << bad << "\n";
+      return kBadInput;
+    }
   std::int64_t wait_s = 5;
   if (auto w = a.get("--wait-s")) {
     auto n = to_int(*w);
@@ -353,6 +360,12 @@ int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& 
     c.err << "depot-agent holds " << verb << ": --why: required (the reason, for the audit trail)\n";
     return kBadInput;
   }
+  for (const auto& bad : {text_problem("--who", *who, kMaxSignerBytes),
+                          text_problem("--why", *why, kMaxCommentBytes)})
+    if (!bad.empty()) {
+      c.err << "depot-agent holds " << verb << ": " << bad << "\n";
+      return kBadInput;
+    }
   std::optional<std::int64_t> qty;
   if (auto q = a.get("--qty")) {
     qty = to_int(*q);

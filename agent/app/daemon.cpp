@@ -24,6 +24,7 @@
 #include "app/scan_intake.hpp"
 #include "app/store_access.hpp"
 #include "sensor/sensor.hpp"
+#include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
@@ -31,6 +32,28 @@
 #include "sync/cloud_sync.hpp"
 
 namespace depot::app {
+namespace {
+
+// The one guard for every handler on the loop: an exception that escapes a handler (a bug, or
+// a third-party throw not converted at its adapter) is logged with its text and the loop goes
+// on with the next handler. The process never aborts on a bad record; the work item's own
+// adapter decides whether it is retried or recorded as failed.
+void run_guarded(boost::asio::io_context& io) {
+  for (std::uint64_t escaped = 0;; ++escaped) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("internal error: a handler on the event loop threw (" +
+                 std::to_string(escaped + 1) + " so far), continuing: " + printable(e.what()));
+    } catch (...) {
+      log::error("internal error: a handler on the event loop threw a non-standard exception (" +
+                 std::to_string(escaped + 1) + " so far), continuing");
+    }
+  }
+}
+
+}  // namespace
 
 int run_daemon(LoadedConfig loaded) {
   // The agent runs for months in a few MB (docs/performance.md, "Footprint"). glibc's
@@ -280,7 +303,7 @@ int run_daemon(LoadedConfig loaded) {
                                       std::to_string(systemd.watchdog()->count() / 1000) + " ms"
                                 : ""));
   systemd.ready();
-  io.run();
+  run_guarded(io);
   commits.flush();
   if (cold) (void)cold->flush();
   log::info("stopped");

@@ -35,6 +35,11 @@ bool valid_utf8(std::string_view s);
 // written as \xNN: safe for a log line or a JSON string, and still says what came in.
 std::string printable(std::string_view s, std::size_t max_chars = 200);
 
+// Bounds on the free text people give with an action (who signs, comment, reason, order
+// reference): in bytes of UTF-8.
+inline constexpr std::size_t kMaxSignerBytes = 64;
+inline constexpr std::size_t kMaxCommentBytes = 1000;
+
 // Checks a text field that will be written into JSON: empty when it is well-formed UTF-8 of at
 // most `max_bytes` without control characters, else the problem (naming `field`).
 std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes);

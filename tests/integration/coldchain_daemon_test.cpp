@@ -161,6 +161,79 @@ TEST(ColdChainDaemon, ASimulatedProbeDriftingWarmRaisesAnAlarmThatHoldsTheZonesS
   EXPECT_EQ(agent.stop(), 0);
 }
 
+// From the trials: `alarms ack ZONE --who $'qa\xff'` with an alarm open killed the daemon
+// (nlohmann type_error 316 thrown out of a loop handler), lost the acknowledgement and closed
+// the excursion as "restart"; a config number 1e400 aborted it on SIGHUP. Now the CLI refuses
+// the text, a request row with bad text written by anything else is refused by the daemon,
+// a bad reload keeps the running config, and the daemon stays up throughout.
+TEST(ColdChainDaemon, BadTextAndABadReloadNeverKillTheDaemon) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  const std::string config = R"({
+  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(",
+  "catalog": [{"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"}],
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8, "alarm_delay_s": 1}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "sim": {"profile": "script", "repeat": false, "script": [{"c": 12, "for_s": 600}]}}]
+})";
+  write_file(cfg, config);
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s), 1 probe(s)", 20s)) << agent.log();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = run_agent({"alarms", "--json", "-c", cfg});
+        return r.code == 0 && json::parse(r.out).size() == 1;
+      },
+      30s))
+      << agent.log();
+
+  auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "qa\xff", "--comment", "checked",
+                      "-c", cfg});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("\"qa\\xff\" is not valid UTF-8 (the value of --who)"));
+  r = run_agent({"alarms", "ack", "pharma-1", "--who", "qa", "--comment", "a\nb", "-c", cfg});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--comment: \"a\\x0ab\" contains a control character"));
+
+  // A request row written by something else than this CLI: refused, named, nothing applied.
+  std::int64_t id = 0;
+  {
+    auto opened = store::Database::open(db, {});
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto req = store::request_ack(**opened, "pharma-1", "qa\xff", "checked", "cli",
+                                  "2026-12-04T10:00:00Z");
+    ASSERT_TRUE(req) << req.error().message;
+    id = *req;
+    std::optional<store::AckRequest> done;
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto f = store::find_ack(**opened, id);
+          if (!f || !*f || (*f)->status == "pending") return false;
+          done = **f;
+          return true;
+        },
+        20s))
+        << agent.log();
+    EXPECT_EQ(done->status, "rejected");
+    EXPECT_EQ(done->result.value_or(""), "who: \"qa\\xff\" is not valid UTF-8");
+  }
+  // Still alive, and a proper acknowledgement goes through.
+  r = run_agent({"alarms", "ack", "pharma-1", "--who", "qa", "--comment", "door closed",
+                 "--wait-s", "10", "-c", cfg});
+  EXPECT_EQ(r.code, 0) << r.out << r.err << agent.log();
+
+  // A reload with a number that overflows: refused, the running config kept, still alive.
+  std::string bad = config;
+  bad.replace(bad.find("\"alarm_delay_s\": 1"), 18, "\"alarm_delay_s\": 1e400");
+  write_file(cfg, bad);
+  ::kill(agent.pid(), SIGHUP);
+  EXPECT_TRUE(agent.wait_for_log("reload refused", 20s)) << agent.log();
+  EXPECT_THAT(agent.log(), HasSubstr("out of range"));
+  write_file(cfg, config);
+  EXPECT_EQ(run_agent({"zones", "--json", "-c", cfg}).code, 0);
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
 TEST(ColdChainDaemon, AnExcursionOpenWhenTheAgentWasKilledIsRecordedAtTheNextStart) {
   TempDir dir;
   const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");

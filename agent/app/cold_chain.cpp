@@ -134,12 +134,19 @@ Status ColdChain::start(const cc::Instant& now) {
   const auto now_s = rfc(now.wall_ms);
   auto st = db_.transaction([&]() -> Status {
     for (auto& [state, updated_ms] : *states) {
-      const auto& open = state.value("open_excursions", json::array());
-      for (auto rec : open) {
-        if (!rec.is_object() || !rec.contains("id")) continue;
+      // Saved by the previous run: a record it cannot stand on is discarded with a warning,
+      // never allowed to stop the start.
+      auto open = state.find("open_excursions");
+      if (open == state.end() || !open->is_array()) continue;
+      for (auto rec : *open) {
+        if (!rec.is_object()) continue;
         rec["end"] = rfc(updated_ms);
         rec["end_wall_ms"] = updated_ms;
-        if (auto s = store::insert_excursion(db_, rec, "restart", now_s); !s) return s;
+        if (auto s = store::insert_excursion(db_, rec, "restart", now_s); !s) {
+          if (!s.error().is_bad_input()) return s;  // the database failed, not the record
+          log::warning("cold chain: an open excursion saved by the previous run is unreadable "
+                       "and was discarded: " + s.error().message);
+        }
       }
     }
     auto del = db_.exec("DELETE FROM zone_state");

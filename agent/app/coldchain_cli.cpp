@@ -520,9 +520,10 @@ int cmd_audit(const Args& a, Ctx& c) {
   if (a.has("--json")) {
     json out = json::array();
     for (const auto& r : *list) {
-      auto d = json::parse(r.details, nullptr, false);
+      auto parsed = parse_json(r.details);  // stored text: read as outside input
+      json d = parsed ? std::move(*parsed) : json(printable(r.details, 1000));
       out.push_back({{"seq", r.seq}, {"at", r.at}, {"who", r.who}, {"what", r.what},
-                     {"why", r.why}, {"details", d.is_discarded() ? json(r.details) : d},
+                     {"why", r.why}, {"details", d},
                      {"prev_hash", r.prev_hash}, {"hash", r.hash}});
     }
     c.out << out.dump(2) << "\n";

@@ -10,9 +10,16 @@
 
 namespace depot {
 
+// What kind of failure an Error is, so callers can act on it (retry a busy database, refuse
+// bad input, exit with the matching code) without reading the message.
+enum class ErrorKind { kOther, kBadInput, kBusy, kIo, kNotFound, kForbidden };
+
 // A human-readable message that names what was wrong (which field, which value, which rule).
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kOther;
+
+  bool is_bad_input() const { return kind == ErrorKind::kBadInput; }
 };
 
 // Either a T or an Error. REQUIRES: check `ok()` (or `operator bool`) before `value()`.

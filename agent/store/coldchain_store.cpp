@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/json_parse.hpp"
 #include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
@@ -188,43 +189,74 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
       " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
-  auto s = [&](const char* k) {
-    return x.contains(k) && x[k].is_string() ? std::optional<std::string>(x[k].get<std::string>())
-                                              : std::nullopt;
+  // The record may come back from zone_state written by an earlier run (outside input):
+  // every field is checked, and a record that lacks one is refused, never dereferenced.
+  if (!x.is_object()) return Error{"excursion record: not a JSON object", ErrorKind::kBadInput};
+  std::string missing;
+  auto field = [&](const json& obj, const char* k) -> const json* {
+    auto it = obj.find(k);
+    return it == obj.end() || it->is_null() ? nullptr : &*it;
   };
-  auto i = [&](const json& v) {
-    return v.is_number() ? std::optional<std::int64_t>(v.get<std::int64_t>()) : std::nullopt;
+  auto s = [&](const json& obj, const char* k, bool required) -> std::optional<std::string> {
+    const json* v = field(obj, k);
+    if (v && v->is_string()) return v->get<std::string>();
+    if (required && missing.empty()) missing = std::string(k) + " (a string)";
+    return std::nullopt;
   };
-  const json& ack = x.value("acknowledged", json());
-  std::int64_t end_ms = x["end_wall_ms"].is_number() ? x["end_wall_ms"].get<std::int64_t>()
-                                                     : x["start_wall_ms"].get<std::int64_t>();
+  auto d = [&](const char* k) -> double {
+    const json* v = field(x, k);
+    if (v && v->is_number() && std::isfinite(v->get<double>())) return v->get<double>();
+    if (missing.empty()) missing = std::string(k) + " (a number)";
+    return 0.0;
+  };
+  auto i = [&](const json& obj, const char* k, bool required) -> std::optional<std::int64_t> {
+    const json* v = field(obj, k);
+    if (v && v->is_number_integer()) return v->get<std::int64_t>();
+    if (v && v->is_number_unsigned() &&
+        v->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX))
+      return static_cast<std::int64_t>(v->get<std::uint64_t>());
+    if (required && missing.empty()) missing = std::string(k) + " (an integer)";
+    return std::nullopt;
+  };
+  const auto id = s(x, "id", true), zone = s(x, "zone", true), side = s(x, "side", true);
+  const double limit_c = d("limit_c"), duration_s = d("duration_s"),
+               out_of_range_s = d("out_of_range_s"), peak_c = d("peak_c"),
+               degree_minutes = d("degree_minutes");
+  const auto start_ms = i(x, "start_wall_ms", true);
+  const json* alarmed = field(x, "alarmed");
+  if (!(alarmed && alarmed->is_boolean()) && missing.empty()) missing = "alarmed (a boolean)";
+  if (!missing.empty())
+    return Error{"excursion record: " + missing + " is missing", ErrorKind::kBadInput};
+  const std::int64_t end_ms = i(x, "end_wall_ms", false).value_or(*start_ms);
+  const json* ack = field(x, "acknowledged");
+  if (ack && !ack->is_object()) ack = nullptr;
+  const json* unsync = field(x, "clock_unsynchronized");
   (*ins)
-      ->bind(1, x["id"].get<std::string>())
-      .bind(2, x["zone"].get<std::string>())
-      .bind(3, x["side"].get<std::string>())
-      .bind(4, x["limit_c"].get<double>())
-      .bind(5, x["start_wall_ms"].get<std::int64_t>())
+      ->bind(1, *id)
+      .bind(2, *zone)
+      .bind(3, *side)
+      .bind(4, limit_c)
+      .bind(5, *start_ms)
       .bind(6, end_ms)
-      .bind(7, x["duration_s"].get<double>())
-      .bind(8, x["out_of_range_s"].get<double>())
-      .bind(9, x["peak_c"].get<double>())
-      .bind(10, s("peak_probe"))
-      .bind(11, x["degree_minutes"].get<double>())
-      .bind(12, static_cast<std::int64_t>(x["alarmed"].get<bool>()))
-      .bind(13, i(x["alarm_wall_ms"]))
-      .bind(14, s("cause"))
-      .bind(15, ack.is_object() ? std::optional<std::string>(ack["who"].get<std::string>()) : std::nullopt)
-      .bind(16, ack.is_object() ? std::optional<std::string>(ack["comment"].get<std::string>()) : std::nullopt)
-      .bind(17, ack.is_object() ? i(ack["wall_ms"]) : std::nullopt)
+      .bind(7, duration_s)
+      .bind(8, out_of_range_s)
+      .bind(9, peak_c)
+      .bind(10, s(x, "peak_probe", false))
+      .bind(11, degree_minutes)
+      .bind(12, static_cast<std::int64_t>(alarmed->get<bool>()))
+      .bind(13, i(x, "alarm_wall_ms", false))
+      .bind(14, s(x, "cause", false))
+      .bind(15, ack ? s(*ack, "who", false) : std::nullopt)
+      .bind(16, ack ? s(*ack, "comment", false) : std::nullopt)
+      .bind(17, ack ? i(*ack, "wall_ms", false) : std::nullopt)
       .bind(18, ended)
-      .bind(19, static_cast<std::int64_t>(x.value("clock_unsynchronized", false)));
+      .bind(19, static_cast<std::int64_t>(unsync && unsync->is_boolean() && unsync->get<bool>()));
   if (auto st = (*ins)->run(); !st) return st;
   if (sqlite3_changes(db.handle()) == 0) return {};  // recorded before
   json rec = x;
   rec["type"] = "excursion";
   rec["ended"] = ended;
-  const auto id = x["id"].get<std::string>();
-  auto seq = outbox_append(db, "alarms", "excursion-" + id, now, rec);
+  auto seq = outbox_append(db, "alarms", "excursion-" + *id, now, rec);
   if (!seq) return seq.error();
   AuditEntry a;
   a.who = "agent";
@@ -501,8 +533,9 @@ Expected<std::vector<std::pair<json, std::int64_t>>> load_zone_states(Database& 
     auto more = (*q)->step();
     if (!more) return more.error();
     if (!*more) break;
-    auto j = json::parse((*q)->text(0), nullptr, false);
-    if (!j.is_discarded()) out.emplace_back(std::move(j), (*q)->int64(1));
+    // Written by an earlier run, read as outside input: bounded, and skipped when unreadable.
+    auto j = parse_json((*q)->text(0), JsonLimits{1 << 20, 16});
+    if (j && j->is_object()) out.emplace_back(std::move(*j), (*q)->int64(1));
   }
   (*q)->reset();
   return out;

@@ -52,7 +52,9 @@ Status insert_zone_event(Database& db, const coldchain::Event& e, std::string_vi
 nlohmann::json excursion_json(const coldchain::Excursion& x, std::string_view id,
                               std::int64_t now_mono_ns);
 // In a transaction: a closed excursion (`ended`: "closed" or "restart"), its `alarms` outbox
-// record and its audit entry.
+// record and its audit entry. A record without the fields of `excursion_json` is refused with
+// an ErrorKind::kBadInput error naming the first one missing (records saved by an earlier run
+// are outside input).
 Status insert_excursion(Database& db, const nlohmann::json& record, std::string_view ended,
                         std::string_view now);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/outbox.hpp"
 
@@ -20,6 +21,13 @@ double number_or(const json& j, const char* key, double dflt) {
   if (it == j.end()) return dflt;
   if (it->is_null()) return std::numeric_limits<double>::infinity();
   return it->is_number() ? it->get<double>() : dflt;
+}
+
+// JSON written by this or an earlier run, read back as outside input: bounded; null when it
+// cannot be read (the readers above take null for "nothing stored").
+json stored_json(std::string_view text) {
+  auto j = parse_json(text, JsonLimits{1 << 20, 16});
+  return j ? std::move(*j) : json(nullptr);
 }
 
 std::int64_t int_or(const json& j, const char* key, std::int64_t dflt) {
@@ -172,7 +180,7 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
     p.order.received = s.int64(12);
     p.closed_ms = s.opt_int64(13).value_or(0);
     p.cancel_reason = s.opt_text(14).value_or("");
-    p.numbers = numbers_from_json(json::parse(s.text_view(15), nullptr, false));
+    p.numbers = numbers_from_json(stored_json(s.text_view(15)));
     out.push_back(std::move(p));
   }
   (*q)->reset();
@@ -400,7 +408,7 @@ Expected<std::vector<replenish::Campaign>> load_campaigns(Database& db) {
     if (!*more) break;
     replenish::Campaign c;
     c.name = (*q)->text(0);
-    auto skus = json::parse((*q)->text_view(1), nullptr, false);
+    auto skus = stored_json((*q)->text_view(1));
     if (skus.is_array())
       for (const auto& s : skus)
         if (s.is_string()) c.skus.push_back(s.get<std::string>());
@@ -451,7 +459,7 @@ Expected<std::vector<ReplenishAlarm>> load_alarms(Database& db, bool active_only
     if (!*more) break;
     auto& s = **q;
     out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4),
-                   json::parse(s.text_view(5), nullptr, false)});
+                   stored_json(s.text_view(5))});
   }
   (*q)->reset();
   return out;

@@ -400,6 +400,29 @@ TEST_F(ColdChainTest, ARestartClosesTheOpenExcursionAndKeepsItsHolds) {
   EXPECT_EQ(count("SELECT count(*) FROM excursions WHERE ended = 'restart'"), 2);
 }
 
+// From the trials: saved state from an earlier run is outside input. A zone_state row whose
+// open excursion lacks a field (or is not JSON, or is nested without end) made every start
+// crash in insert_excursion; now such a record is discarded with a warning and the start goes on.
+TEST_F(ColdChainTest, SavedStateThatIsDamagedNeverStopsAStart) {
+  ASSERT_TRUE(db_->exec("INSERT INTO zone_state(zone, state, updated_ms) VALUES"
+                        "('cold-1', '{\"open_excursions\":[{\"id\":\"x1\",\"zone\":\"cold-1\"},"
+                        "{\"id\":7},3,{\"id\":\"x2\",\"zone\":\"cold-1\",\"side\":\"high\","
+                        "\"limit_c\":8,\"start_wall_ms\":1e300}]}', 1),"
+                        "('ghost', 'not json', 2),"
+                        "('deep', '" + std::string(5000, '[') + "', 3),"
+                        "('array', '[1,2]', 4),"
+                        "('odd', '{\"open_excursions\":{\"id\":\"x3\"}}', 5)")
+                  .ok());
+  auto c = make();
+  auto st = c->start(at(0));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(count("SELECT count(*) FROM excursions"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM zone_state"), 1);  // rewritten for the one zone
+  // And it runs: a warm spell still alarms.
+  for (int s = 0; s <= 70; s += 10) feed(*c, 10.0, s);
+  EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'alarm'"), 1);
+}
+
 TEST_F(ColdChainTest, RetentionKeepsExcursionReadingsAndSkipsAnUnsynchronisedClock) {
   constexpr std::int64_t kDay = 86'400'000;
   const std::int64_t now = kWall0;

@@ -51,7 +51,10 @@ Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std:
   record["seq"] = seq;
   record["id"] = id;
   record["ts"] = ts;
-  if (auto st = insert(db, stream, seq, id, ts, record.dump()); !st) return st.error();
+  // Text is checked where it comes in; should a byte that is not UTF-8 still reach a record,
+  // it is written as U+FFFD rather than throwing inside the caller's transaction.
+  auto text = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (auto st = insert(db, stream, seq, id, ts, text); !st) return st.error();
   return seq;
 }
 

@@ -221,7 +221,8 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
   if (!page_size) return page_size.error();
   if ((*pages - *free_pages) * *page_size <= budget_bytes) return out;
 
-  if (auto st = db.begin_immediate(); !st) return st.error();
+  auto txn = Txn::begin(db);
+  if (!txn) return txn.error();
   auto body = [&]() -> Status {
     // Delivered records awaiting compaction do not count: they go first.
     if (auto st = db.exec("DELETE FROM outbox WHERE seq <= (SELECT acked_seq FROM "
@@ -281,14 +282,9 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     if (!seq) return seq.error();
     return {};
   };
-  if (auto st = body(); !st) {
-    db.rollback();
+  if (auto st = body(); !st)  // the guard rolls back
     return Error{"enforcing the outbox budget: " + st.error().message};
-  }
-  if (auto st = db.commit(); !st) {
-    db.rollback();
-    return st.error();
-  }
+  if (auto st = txn->commit(); !st) return st.error();
   return out;
 }
 

@@ -60,8 +60,9 @@ void Publisher::arm_budget() {
   budget_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !running_) return;
     auto r = store::outbox_enforce_budget(db_, o_.budget_bytes, wall_now_(), new_id_());
+    if (r) works("outbox budget");
     if (!r) {
-      log::error("outbox budget: " + r.error().message);
+      failed("outbox budget", r.error());
     } else if (r->thinned + r->dropped > 0) {
       log::warning("outbox over its budget (" + std::to_string(r->bytes_before) + " > " +
                    std::to_string(o_.budget_bytes) + " bytes): telemetry thinned by " +
@@ -253,9 +254,10 @@ void Publisher::save_marks() {
   if (marks_.empty()) return;
   if (auto st = store::outbox_acknowledge(db_, marks_); !st) {
     // Kept in memory and retried at the next poll; until then a restart resends them.
-    log::error("outbox: saving delivery marks: " + st.error().message);
+    failed("outbox: saving delivery marks", st.error());
     return;
   }
+  works("outbox: saving delivery marks");
   marks_.clear();
 }
 
@@ -264,7 +266,27 @@ void Publisher::compact() {
   // sent (or the link is down), in chunks small enough to keep the loop responsive.
   if (o_.compact_chunk <= 0 || (online_ && (backlog_ || inflight_ > 0))) return;
   auto n = store::outbox_compact(db_, o_.compact_chunk);
-  if (!n) log::error("outbox: deleting delivered records: " + n.error().message);
+  if (!n)
+    failed("outbox: deleting delivered records", n.error());
+  else
+    works("outbox: deleting delivered records");
+}
+
+// A write that fails every poll (a full disk) is logged when it starts failing and when it
+// works again, not every 100 ms; repeats in between go through the log's rate limiter.
+void Publisher::failed(const std::string& what, const Error& e) {
+  if (failing_.insert(what).second)
+    log::error(what + ": " + e.message + " (logged again when it works)");
+  else
+    log::write_limited(log::Level::kError, what, what + ": " + e.message);
+}
+
+void Publisher::works(const std::string& what) {
+  if (failing_.erase(what) == 0) return;
+  log::warning(what + ": works again");
+  // Space came back: fold the WAL into the database so the file does not stay full.
+  if (auto st = db_.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
+    log::warning("outbox: checkpoint after recovery: " + st.error().message);
 }
 
 }  // namespace depot::sync

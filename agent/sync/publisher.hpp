@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ class Publisher {
   void compact();
   void arm_poll();
   void arm_budget();
+  void failed(const std::string& what, const Error& e);
+  void works(const std::string& what);
 
   boost::asio::io_context& io_;
   store::Database& db_;
@@ -101,6 +104,7 @@ class Publisher {
   std::uint64_t epoch_ = 0;
   std::int64_t rate_wait_until_ns_ = 0;
   Counters counters_;
+  std::set<std::string> failing_;  // writes failing now (logged once per state change)
 };
 
 }  // namespace depot::sync

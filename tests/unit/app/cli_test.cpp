@@ -87,6 +87,18 @@ TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   EXPECT_EQ(ms[0]["source"], "cli");
 }
 
+// Issue 13 item 14: `scan --lot` accepted 10 kB lots where scanned lots stop at 20 (GS1).
+TEST_F(Cli, ALotLongerThanGs1AllowsIsRefused) {
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--lot",
+                  std::string(21, 'L')});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--lot: lot is 21 characters long; GS1 AI (10) allows at most 20"));
+  EXPECT_EQ(on_hand("TINT"), 0);
+  r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--lot",
+             std::string(20, 'L')});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(Cli, CountThroughTheCliRecordsTheVariance) {
   ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--qty", "10"}).code, 0);
   auto r = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "5012345678900", "--qty", "7",

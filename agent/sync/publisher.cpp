@@ -273,17 +273,20 @@ void Publisher::compact() {
 }
 
 // A write that fails every poll (a full disk) is logged when it starts failing and when it
-// works again, not every 100 ms; repeats in between go through the log's rate limiter.
+// works again (with how many attempts failed between), not every 100 ms.
 void Publisher::failed(const std::string& what, const Error& e) {
-  if (failing_.insert(what).second)
-    log::error(what + ": " + e.message + " (logged again when it works)");
+  if (failing_.emplace(what, 0).second)
+    log::error(what + ": " + e.message + " (retried quietly; logged again when it works)");
   else
-    log::write_limited(log::Level::kError, what, what + ": " + e.message);
+    ++failing_[what];
 }
 
 void Publisher::works(const std::string& what) {
-  if (failing_.erase(what) == 0) return;
-  log::warning(what + ": works again");
+  auto it = failing_.find(what);
+  if (it == failing_.end()) return;
+  log::warning(what + ": works again (after " + std::to_string(it->second + 1) +
+               " failed attempts)");
+  failing_.erase(it);
   // Space came back: fold the WAL into the database so the file does not stay full.
   if (auto st = db_.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
     log::warning("outbox: checkpoint after recovery: " + st.error().message);

@@ -16,7 +16,6 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -104,7 +103,7 @@ class Publisher {
   std::uint64_t epoch_ = 0;
   std::int64_t rate_wait_until_ns_ = 0;
   Counters counters_;
-  std::set<std::string> failing_;  // writes failing now (logged once per state change)
+  std::map<std::string, std::uint64_t> failing_;  // writes failing now: repeats since logged
 };
 
 }  // namespace depot::sync

@@ -167,6 +167,16 @@ TEST_F(Cli, AnUnwritableDatabasePathIsNamed) {
   EXPECT_THAT(r.err, HasSubstr("warning: database:"));
 }
 
+// Issue 13 item 7: the daemon reported a missing database folder as "another depot-agent is
+// already running" (its lock file could not be created there).
+TEST_F(Cli, TheDaemonNamesAMissingDatabaseFolder) {
+  test::write_file(cfg_, test::sample_config(dir_.file("missing-folder/depot.db")));
+  test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
+  EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), 1);
+  EXPECT_NE(daemon.log().find("missing-folder does not exist"), std::string::npos) << daemon.log();
+  EXPECT_EQ(daemon.log().find("another depot-agent"), std::string::npos) << daemon.log();
+}
+
 TEST_F(Cli, MovementsSinceValidatesItsTime) {
   auto r = agent({"movements", "-c", cfg_, "--since", "last tuesday"});
   EXPECT_EQ(r.code, 2);

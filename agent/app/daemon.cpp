@@ -276,6 +276,7 @@ int run_daemon(LoadedConfig loaded) {
     health_timer.expires_after(std::chrono::seconds(2));
     health_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
+      scans.set_counts_only(cloud && cloud->publisher().over_budget());
       auto now = health_json();
       now["store"].erase("retries");  // changes on every retry: not worth a publish
       auto text = now.dump();

@@ -208,7 +208,7 @@ void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
   // A storm (junk at a wrong baud rate, a flood on a TCP port) is counted, not stored row by
   // row: the first max_rejects_per_s of each second are rows, the rest one row with a count.
   const auto* cfg = config_of(scanner_id);
-  const std::int64_t per_s = cfg ? cfg->max_rejects_per_s : 20;
+  const std::int64_t per_s = counts_only_ ? 0 : cfg ? cfg->max_rejects_per_s : 20;
   auto& s = storms_[scanner_id];
   if (mono_ns - s.window_start_ns >= 1'000'000'000) {
     close_storm(scanner_id, s);
@@ -277,6 +277,16 @@ void ScanIntake::arm_storms() {
     }
     if (open) arm_storms();
   });
+}
+
+void ScanIntake::set_counts_only(bool on) {
+  if (on == counts_only_) return;
+  counts_only_ = on;
+  if (on)
+    log::warning("scan rejects: the outbox is over its disk budget; rejects are recorded as one "
+                 "count per scanner per second until it is not");
+  else
+    log::info("scan rejects: back within the disk budget; each reject is recorded again");
 }
 
 void ScanIntake::flush_storms() {

@@ -53,6 +53,9 @@ class ScanIntake {
   // Short text for the STATUS= line: "" when all is well, else e.g. "scanner dock-1 DOWN: ...".
   std::string problems() const;
   nlohmann::json health_json() const;
+  // Over the disk budget: every reject becomes part of its scanner's per-second count row.
+  void set_counts_only(bool on);
+  bool counts_only() const { return counts_only_; }
   // Records whatever storm counts are open (at shutdown, by tests).
   void flush_storms();
 
@@ -84,6 +87,7 @@ class ScanIntake {
   std::map<std::string, Storm> storms_;
   boost::asio::steady_timer storm_timer_;
   bool storm_timer_armed_ = false;
+  bool counts_only_ = false;
   Counters counters_;
 };
 

@@ -70,10 +70,13 @@ void Publisher::arm_budget() {
                    " oldest dropped (seq " + std::to_string(r->first_seq) + ".." +
                    std::to_string(r->last_seq) + "); a data_loss record went to the audit stream");
     }
+    if (r) over_budget_ = r->over_budget_after;
     if (r && r->over_budget_after)
       log::warning(
-          "outbox still over its budget with no telemetry left to drop: movements, "
-          "alarms, reorders and audit records are never dropped");
+          "outbox still over its budget with no telemetry left to drop (" +
+          std::to_string(r->rejects_readings_bytes) +
+          " bytes of it are rejects and readings): movements, alarms, reorders and audit "
+          "records are never dropped; scan rejects are recorded as per-second counts only");
     budget_.expires_after(o_.budget_every);
     arm_budget();
   });

@@ -63,6 +63,8 @@ class Publisher {
   // (as of the last look at the outbox). Delivered records may still await compaction.
   bool drained();
   const Counters& counters() const { return counters_; }
+  // The last budget check left the outbox (with rejects and readings) over its disk budget.
+  bool over_budget() const { return over_budget_; }
 
  private:
   void pump();
@@ -94,6 +96,7 @@ class Publisher {
   std::map<std::string, std::deque<Sent>> window_;  // per stream, this connection
   std::map<std::string, std::int64_t> marks_;       // delivery marks not yet saved
   std::int64_t unsaved_acks_ = 0;
+  bool over_budget_ = false;
   bool backlog_ = false;  // the last pump left records unsent (window full or rate limit)
   bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
   bool removal_now_ = false;     // ...and it is the posted, immediate one

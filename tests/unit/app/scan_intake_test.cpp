@@ -168,5 +168,20 @@ TEST(ScanIntake, ARejectStormIsCountedNotStoredRowByRow) {
   EXPECT_EQ(t.intake->counters().storm_suppressed, 490u);
 }
 
+// ... and over the disk budget every reject joins its scanner's per-second count row.
+TEST(ScanIntake, OverTheDiskBudgetRejectsAreCountsOnly) {
+  Intake t({}, 20);
+  t.intake->set_counts_only(true);
+  t.run(50ms);
+  auto junk = t.connect();
+  t.run(50ms);
+  t.send(junk, "JUNK1\nJUNK2\nJUNK3\nJUNK4\nJUNK5\n");
+  t.run(1500ms);
+  t.commits->flush();
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 1);
+  auto rejects = store::list_rejects(*t.db, std::nullopt, 0);
+  EXPECT_THAT(rejects->back().reason, HasSubstr("reject storm: 5 more rejects"));
+}
+
 }  // namespace
 }  // namespace depot::app

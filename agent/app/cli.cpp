@@ -263,6 +263,12 @@ int cmd_scan(const Args& a, Context& c) {
     return kBadInput;
   }
   intent.lot = a.get("--lot");
+  if (intent.lot) {
+    if (auto why = lot_problem(*intent.lot); !why.empty()) {
+      c.err << "depot-agent scan: --lot: " << why << "\n";
+      return kBadInput;
+    }
+  }
   auto id = a.get("--id").value_or(new_id());
   if (id.empty() || id.size() > 128 ||
       std::any_of(id.begin(), id.end(), [](char ch) { return ch <= ' ' || ch > '~'; })) {

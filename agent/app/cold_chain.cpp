@@ -237,7 +237,7 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
   if (alarm && hooks_.before_stock_change) hooks_.before_stock_change();
   const auto now_s = rfc(now.wall_ms);
   std::int64_t holds = 0;
-  auto st = db_.transaction([&]() -> Status {
+  auto st = db_.transaction([&](const store::Txn& txn) -> Status {
     // The readings that led here commit with the events they caused.
     if (auto s = write_readings(); !s) return s;
     for (const auto& p : pending_) {
@@ -248,7 +248,7 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
         store::HoldContext ctx;
         ctx.now = rfc(e.at.wall_ms);
         ctx.mono_ns = e.at.mono_ns;
-        auto placed = store::place_holds(db_, ledger_, e.zone, p.excursion_id,
+        auto placed = store::place_holds(txn, ledger_, e.zone, p.excursion_id,
                                          "hold-" + p.excursion_id, ctx);
         if (!placed) return placed.error();
         holds += static_cast<std::int64_t>(placed->size());

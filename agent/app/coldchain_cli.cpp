@@ -384,8 +384,8 @@ int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& 
   ctx.mono_ns = mono_now_ns();
   ctx.who = *who;
   ctx.source = "cli";
-  auto r = db->transaction([&] {
-    return store::end_hold(*db, ledger, *id, how, qty, *who, *why,
+  auto r = db->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, ledger, *id, how, qty, *who, *why,
                            std::string(verb) + "-" + new_id(), ctx);
   });
   if (!r) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -76,11 +77,27 @@ int run_daemon(LoadedConfig loaded) {
             loaded.config.gateway + ", config " + loaded.path);
 
   // One agent per database: a second one would interleave group commits and double-publish.
+  // A lock file that cannot even be created is not another agent: name the real problem (a
+  // missing folder gets the same message as opening the database would give).
   const auto lock_path = loaded.database_path + ".lock";
+  {
+    auto dir = std::filesystem::path(loaded.database_path).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+      log::error("database " + loaded.database_path + ": directory " + dir.string() +
+                 " does not exist");
+      return 1;
+    }
+  }
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+  if (lock_fd < 0) {
+    log::error("database " + loaded.database_path + ": cannot create its lock file " + lock_path +
+               ": " + std::strerror(errno));
+    return 1;
+  }
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     log::error("another depot-agent is already running on " + loaded.database_path + " (" +
-               lock_path + " is locked" + (lock_fd < 0 ? std::string(": ") + std::strerror(errno) : "") + ")");
+               lock_path + " is locked)");
     return 1;
   }
   auto integrity = store::check_or_move_aside(loaded.database_path, compact_now(),
@@ -115,6 +132,10 @@ int run_daemon(LoadedConfig loaded) {
     log::error("loading the catalog: " + catalog.error().message);
     return 1;
   }
+  // SKUs with their own per-scan maximum (kept in memory, not in the database).
+  std::map<std::string, std::int64_t> sku_limits;
+  for (const auto& item : loaded.config.catalog)
+    if (item.max_qty_per_scan) sku_limits.emplace(item.sku, *item.max_qty_per_scan);
   // The catalog is now in the database and in `catalog`: the parsed copy is not needed again
   // (10,000 SKUs: some 6 MB), and the heap freed after parsing goes back to the kernel.
   std::vector<CatalogItem>().swap(loaded.config.catalog);
@@ -125,7 +146,33 @@ int run_daemon(LoadedConfig loaded) {
   store::GroupCommit commits(io, ledger, static_cast<std::size_t>(d.batch_max_movements),
                              std::chrono::milliseconds(d.batch_max_ms));
 
-  ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits);
+  ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits,
+                   std::move(sku_limits));
+  // What is wrong, for STATUS= and the MQTT status: "" when healthy.
+  auto problems = [&] {
+    std::string out;
+    auto h = commits.health();
+    if (h.failing) out = "DATABASE FAILING (" + h.last_error + "), " + std::to_string(h.waiting) +
+                         " waiting to be recorded";
+    if (scans.counters().not_recorded)
+      out += (out.empty() ? "" : "; ") + std::to_string(scans.counters().not_recorded) +
+             " scans NOT recorded";
+    if (auto s = scans.problems(); !s.empty()) out += (out.empty() ? "" : "; ") + s;
+    return out;
+  };
+  auto health_json = [&] {
+    auto h = commits.health();
+    auto p = problems();
+    nlohmann::json store{{"failing", h.failing},
+                         {"waiting", h.waiting},
+                         {"not_recorded", scans.counters().not_recorded},
+                         {"retries", h.retries}};
+    if (h.failing) store["error"] = h.last_error;
+    return nlohmann::json{{"ok", p.empty()},
+                          {"problems", p},
+                          {"store", store},
+                          {"scanners", scans.health_json()}};
+  };
 
   // Replenishment (docs/replenishment.md): re-evaluates the SKUs of each committed batch.
   Replenishment replenishment(**db, loaded.config.replenish, Replenishment::Mode::kWrite);
@@ -152,6 +199,7 @@ int run_daemon(LoadedConfig loaded) {
       replenish_loop.reload();
     };
     hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
+    hooks.health = health_json;
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);
@@ -224,6 +272,7 @@ int run_daemon(LoadedConfig loaded) {
                   .scans = scans.counters().scans,
                   .posted = scans.counters().posted,
                   .rejected = scans.counters().rejected};
+    f.problems = problems();
     if (auto depths = store::outbox_depths(**db); depths) {
       f.outbox = 0;
       for (const auto& [stream, n] : *depths) *f.outbox += n;
@@ -231,12 +280,44 @@ int run_daemon(LoadedConfig loaded) {
     return f;
   });
 
+  // A failing database is logged once when it starts and once when it recovers (each batch's
+  // retries are not), and the retained MQTT status follows the health, checked every 2 s.
+  commits.set_health_changed([&](const store::CommitHealth& h) {
+    if (h.failing) {
+      log::error("database: writes are failing (" + h.last_error + "); scans are kept in memory "
+                 "and retried; the status shows what could not be recorded");
+    } else {
+      log::warning("database: writes succeed again");
+      // Space came back: fold the WAL into the database now, so it does not stay full.
+      if (auto st = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
+        log::warning("database: checkpoint after recovery: " + st.error().message);
+    }
+  });
+  boost::asio::steady_timer health_timer(io);
+  std::string last_health = health_json().dump();
+  std::function<void()> watch_health = [&] {
+    health_timer.expires_after(std::chrono::seconds(2));
+    health_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      scans.set_counts_only(cloud && cloud->publisher().over_budget());
+      auto now = health_json();
+      now["store"].erase("retries");  // changes on every retry: not worth a publish
+      auto text = now.dump();
+      if (text != last_health) {
+        last_health = std::move(text);
+        if (cloud) cloud->health_changed();
+      }
+      watch_health();
+    });
+  };
+
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping();
     scans.stop();
+    health_timer.cancel();
     for (auto& p : probes) p->stop();
     commits.flush();
     replenish_loop.stop();
@@ -264,6 +345,9 @@ int run_daemon(LoadedConfig loaded) {
       } else {
         if (fresh.loaded->database_path != loaded.database_path)
           log::warning("reload: database path changes take effect at the next restart");
+        if (fresh.loaded->config.scanners != loaded.config.scanners)
+          log::warning("reload: scanner changes are NOT applied by a reload: restart the agent "
+                       "(systemctl restart depot-agent) to use them; the running scanners stay");
         if (fresh.loaded->config.mqtt != loaded.config.mqtt)
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.zones != loaded.config.zones ||
@@ -294,6 +378,7 @@ int run_daemon(LoadedConfig loaded) {
   wait_hup();
 
   scans.start();
+  watch_health();
   for (auto& p : probes) p->start();
   replenish_loop.start();
   malloc_trim(0);  // what loading freed goes back before the long steady state
@@ -305,6 +390,7 @@ int run_daemon(LoadedConfig loaded) {
   systemd.ready();
   run_guarded(io);
   commits.flush();
+  commits.abandon("not recorded: the agent stopped while the database was failing");
   if (cold) (void)cold->flush();
   log::info("stopped");
   return 0;

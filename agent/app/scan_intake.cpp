@@ -8,9 +8,23 @@ namespace depot::app {
 
 ScanIntake::ScanIntake(boost::asio::io_context& io, const std::vector<ScannerConfig>& scanners,
                        const Catalog& catalog, store::Database& db, store::Ledger& ledger,
-                       store::GroupCommit& commits)
-    : io_(io), catalog_(catalog), db_(db), ledger_(ledger), commits_(commits), config_(scanners) {
-  for (const auto& s : scanners) stations_.emplace(s.id, ScanStation(s.role, s.double_read_ms));
+                       store::GroupCommit& commits, std::map<std::string, std::int64_t> sku_limits)
+    : io_(io),
+      catalog_(catalog),
+      db_(db),
+      ledger_(ledger),
+      commits_(commits),
+      config_(scanners),
+      sku_limits_(std::move(sku_limits)),
+      storm_timer_(io) {
+  for (const auto& s : scanners)
+    stations_.emplace(std::make_pair(s.id, std::uint64_t{0}), ScanStation(s.role, s.double_read_ms));
+}
+
+const ScannerConfig* ScanIntake::config_of(const std::string& scanner_id) const {
+  for (const auto& s : config_)
+    if (s.id == scanner_id) return &s;
+  return nullptr;
 }
 
 void ScanIntake::start() {
@@ -29,7 +43,9 @@ void ScanIntake::start() {
                                "scanner " + id + ": " + message);
           else
             log::info("scanner " + id + ": " + message);
-        }};
+        },
+        [this, id](std::uint64_t client, std::string data) { on_scan(id, data, client); },
+        [this, id](std::uint64_t client) { client_closed(id, client); }};
     drivers_.push_back(drivers::make_scanner(io_, s, std::move(events)));
     drivers_.back()->start();
     log::info("scanner " + id + ": " + std::string(driver_name(s)) + ", role " +
@@ -39,17 +55,80 @@ void ScanIntake::start() {
 
 void ScanIntake::stop() {
   for (auto& d : drivers_) d->stop();
+  storm_timer_.cancel();
+  flush_storms();
 }
 
-void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data) {
+std::vector<std::pair<std::string, drivers::ScannerHealth>> ScanIntake::health() const {
+  std::vector<std::pair<std::string, drivers::ScannerHealth>> out;
+  for (std::size_t i = 0; i < drivers_.size() && i < config_.size(); ++i)
+    out.emplace_back(config_[i].id, drivers_[i]->health());
+  return out;
+}
+
+std::string ScanIntake::problems() const {
+  std::string out;
+  for (const auto& [id, h] : health()) {
+    std::string line;
+    if (!h.ok) line = "scanner " + id + " DOWN: " + h.problem;
+    if (h.refused) line += (line.empty() ? "scanner " + id + ": " : "; ") +
+                           std::to_string(h.refused) + " connections refused";
+    if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
+  }
+  return out;
+}
+
+nlohmann::json ScanIntake::health_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [id, h] : health()) {
+    nlohmann::json s{{"ok", h.ok}};
+    if (!h.ok) s["problem"] = h.problem;
+    const auto* c = config_of(id);
+    if (c && std::holds_alternative<TcpSettings>(c->driver)) {
+      s["clients"] = h.clients;
+      s["refused"] = h.refused;
+      s["evicted"] = h.evicted;
+      s["timed_out"] = h.timed_out;
+    }
+    j[id] = std::move(s);
+  }
+  return j;
+}
+
+void ScanIntake::client_closed(const std::string& scanner_id, std::uint64_t client) {
+  if (client) stations_.erase(std::make_pair(scanner_id, client));
+}
+
+void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data,
+                         std::uint64_t client) {
   ++counters_.scans;
   const auto mono = mono_now_ns();
   const auto wall = wall_now();
   const int year = std::stoi(wall.substr(0, 4));
-  auto& station = stations_.at(scanner_id);
+  const auto* cfg = config_of(scanner_id);
+  auto key = std::make_pair(scanner_id, client);
+  auto it = stations_.find(key);
+  if (it == stations_.end()) {
+    if (!cfg) return;
+    it = stations_.emplace(key, ScanStation(cfg->role, cfg->double_read_ms)).first;
+  }
+  auto& station = it->second;
   auto decision = station.on_scan(catalog_, data, mono, year);
 
   if (auto* p = std::get_if<ScanPost>(&decision)) {
+    // The absurd is refused before it moves stock: a (30)99999999 on a pick station.
+    auto lim = sku_limits_.find(p->item.sku);
+    const std::int64_t max = lim != sku_limits_.end() ? lim->second
+                             : cfg                    ? cfg->max_qty_per_scan
+                                                      : 10000;
+    if (p->item.quantity > max) {
+      reject(scanner_id, data,
+             "quantity " + std::to_string(p->item.quantity) + " of " + p->item.sku +
+                 " is more than one scan may move (max_qty_per_scan " + std::to_string(max) +
+                 (lim != sku_limits_.end() ? " for the SKU" : " for the scanner") + ")",
+             mono, wall);
+      return;
+    }
     MovementRequest m;
     m.id = new_id();
     m.sku = p->item.sku;
@@ -99,7 +178,10 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
   auto summary = std::string(to_string(m.kind)) + " " + m.sku;
   commits_.submit(std::move(m), [this, scanner_id, summary](const Expected<store::PostResult>& r) {
     if (!r) {
-      log::error("scanner " + scanner_id + ": " + summary + " NOT recorded: " + r.error().message);
+      ++counters_.not_recorded;
+      log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
+                         "scanner " + scanner_id + ": " + summary +
+                             " NOT recorded: " + r.error().message);
       return;
     }
     if (r->outcome == store::PostOutcome::kRejected) {
@@ -123,16 +205,92 @@ void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
                         const std::string& reason, std::int64_t mono_ns, const std::string& wall) {
   ++counters_.rejected;
   store::Reject rj{0, scanner_id, escape_bytes(data), reason, wall, mono_ns};
-  auto seq = store::record_reject(db_, rj);
-  if (!seq) {
-    log::error("scanner " + scanner_id + ": reject of \"" + rj.raw + "\" (" + reason +
-               ") could not be stored: " + seq.error().message);
+  // A storm (junk at a wrong baud rate, a flood on a TCP port) is counted, not stored row by
+  // row: the first max_rejects_per_s of each second are rows, the rest one row with a count.
+  const auto* cfg = config_of(scanner_id);
+  const std::int64_t per_s = counts_only_ ? 0 : cfg ? cfg->max_rejects_per_s : 20;
+  auto& s = storms_[scanner_id];
+  if (mono_ns - s.window_start_ns >= 1'000'000'000) {
+    close_storm(scanner_id, s);
+    s.window_start_ns = mono_ns;
+    s.in_window = 0;
+  }
+  if (++s.in_window > per_s) {
+    ++s.suppressed;
+    ++counters_.storm_suppressed;
+    s.last_raw = rj.raw;
+    s.last_reason = reason;
+    s.last_wall = wall;
+    s.last_mono = mono_ns;
+    arm_storms();
     return;
   }
   // Every reject is in the rejects table; the log is rate limited per scanner, so a scanner
   // sending noise (a wrong baud rate) cannot flood the journal.
   log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
                      "scanner " + scanner_id + ": rejected \"" + rj.raw + "\": " + reason);
+  record(std::move(rj));
+}
+
+void ScanIntake::record(store::Reject rj) {
+  auto scanner_id = rj.source;
+  auto raw = rj.raw;
+  auto count = rj.count;
+  commits_.submit_reject(std::move(rj), [this, scanner_id, raw, count](const Status& st) {
+    if (st) return;
+    counters_.not_recorded += static_cast<std::uint64_t>(count);
+    log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
+                       "scanner " + scanner_id + ": reject of \"" + raw +
+                           "\" could not be stored: " + st.error().message);
+  });
+}
+
+void ScanIntake::close_storm(const std::string& scanner_id, Storm& s) {
+  if (s.suppressed == 0) return;
+  store::Reject rj{0, scanner_id, s.last_raw,
+                   "reject storm: " + std::to_string(s.suppressed) +
+                       " more rejects within a second beyond max_rejects_per_s, counted here (the "
+                       "last: " + s.last_reason + ")",
+                   s.last_wall, s.last_mono};
+  rj.count = s.suppressed;
+  log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
+                     "scanner " + scanner_id + ": " + rj.reason);
+  s.suppressed = 0;
+  record(std::move(rj));
+}
+
+void ScanIntake::arm_storms() {
+  if (storm_timer_armed_) return;
+  storm_timer_armed_ = true;
+  storm_timer_.expires_after(std::chrono::milliseconds(1000));
+  storm_timer_.async_wait([this](const boost::system::error_code& ec) {
+    storm_timer_armed_ = false;
+    if (ec) return;
+    const auto now = mono_now_ns();
+    bool open = false;
+    for (auto& [id, s] : storms_) {
+      if (s.suppressed == 0) continue;
+      if (now - s.window_start_ns >= 1'000'000'000)
+        close_storm(id, s);
+      else
+        open = true;
+    }
+    if (open) arm_storms();
+  });
+}
+
+void ScanIntake::set_counts_only(bool on) {
+  if (on == counts_only_) return;
+  counts_only_ = on;
+  if (on)
+    log::warning("scan rejects: the outbox is over its disk budget; rejects are recorded as one "
+                 "count per scanner per second until it is not");
+  else
+    log::info("scan rejects: back within the disk budget; each reject is recorded again");
+}
+
+void ScanIntake::flush_storms() {
+  for (auto& [id, s] : storms_) close_storm(id, s);
 }
 
 }  // namespace depot::app

@@ -32,6 +32,9 @@ struct CatalogItem {
   std::optional<double> daily_demand;     // stand-in until the SKU has history
   std::optional<double> daily_demand_sd;
   bool pin_demand = false;  // use daily_demand/daily_demand_sd even once history exists
+  // The most one scan may move of this SKU (config key `max_qty_per_scan`); unset: the
+  // scanner's limit applies. Kept by the running agent, not stored in the database.
+  std::optional<std::int64_t> max_qty_per_scan;
 
   bool operator==(const CatalogItem&) const = default;
 };

@@ -106,6 +106,7 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
     item.daily_demand_sd = *d;
   }
   item.pin_demand = r.boolean("pin_demand", false).value_or(false);
+  if (auto m = r.integer("max_qty_per_scan", false, 1, 1'000'000'000)) item.max_qty_per_scan = *m;
   r.finish();
   valid = p.items().size() == before;
   return item;

@@ -22,6 +22,12 @@ enum class MovementKind {
 };
 
 std::string_view to_string(MovementKind kind);
+
+// A lot (batch) number as GS1 AI (10) allows it: 1 to 20 characters of printable ASCII. The
+// same rule for scanned labels, the CLI (`scan --lot`), cloud commands and the ledger.
+inline constexpr std::size_t kMaxLotLength = 20;
+// Why `lot` is not a valid lot number, or "" when it is.
+std::string lot_problem(std::string_view lot);
 std::optional<MovementKind> parse_movement_kind(std::string_view s);
 
 // What a caller asks the ledger to record. `quantity` is a magnitude (> 0) for every kind but

@@ -1,6 +1,9 @@
 #include "core/scanner_config.hpp"
 
+#include <filesystem>
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace depot {
 
@@ -21,9 +24,24 @@ bool valid_baud(std::int64_t b) {
   return false;
 }
 
+bool wildcard(const std::string& address) {
+  return address == "0.0.0.0" || address == "::" || address == "[::]" || address.empty();
+}
+
+// A device path as written, normalised lexically ("./x.pipe" and "x.pipe", "/dev//ttyS0" and
+// "/dev/ttyS0" are one device). Pure: symlinks are not followed.
+std::string normal_path(const std::string& path) {
+  if (path.empty()) return path;
+  auto n = std::filesystem::path(path).lexically_normal().string();
+  while (n.size() > 1 && n.back() == '/') n.pop_back();
+  return n;
+}
+
+using TcpPorts = std::vector<std::pair<std::pair<std::string, std::int64_t>, std::string>>;
+
 void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
               std::vector<ScannerConfig>& out, std::set<std::string>& ids,
-              std::set<std::string>& endpoints) {
+              std::set<std::string>& endpoints, TcpPorts& tcp_ports) {
   ObjectReader r(j, path, p);
   if (!r.is_object()) return;
   const auto before = p.items().size();
@@ -35,6 +53,8 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
   if (auto role = r.one_of("role", true, {"receive", "pick", "return", "count"}))
     s.role = *parse_movement_kind(*role);
   s.double_read_ms = r.integer_or("double_read_ms", s.double_read_ms, 0, 10000);
+  s.max_qty_per_scan = r.integer_or("max_qty_per_scan", s.max_qty_per_scan, 1, 1'000'000'000);
+  s.max_rejects_per_s = r.integer_or("max_rejects_per_s", s.max_rejects_per_s, 1, 100000);
   auto driver = r.one_of("driver", true, {"evdev", "serial", "tcp", "stdin"});
   std::string endpoint;
   if (driver == "evdev") {
@@ -43,7 +63,7 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
     if (auto v = r.boolean("grab", false)) e.grab = *v;
     if (auto v = r.one_of("layout", false, {"us", "de"})) e.layout = *v;
     e.reopen_max_s = r.integer_or("reopen_max_s", e.reopen_max_s, 1, 3600);
-    endpoint = e.path;
+    endpoint = normal_path(e.path);
     s.driver = e;
   } else if (driver == "serial") {
     SerialSettings e;
@@ -63,7 +83,7 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
       e.terminator = *v == "cr" ? Terminator::kCr : *v == "lf" ? Terminator::kLf : Terminator::kCrLf;
     e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
     e.reopen_max_s = r.integer_or("reopen_max_s", e.reopen_max_s, 1, 3600);
-    endpoint = e.path;
+    endpoint = normal_path(e.path);
     s.driver = e;
   } else if (driver == "tcp") {
     TcpSettings e;
@@ -72,19 +92,29 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
     e.max_clients = r.integer_or("max_clients", e.max_clients, 1, 256);
     e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
     e.idle_timeout_s = r.integer_or("idle_timeout_s", e.idle_timeout_s, 0, 86400);
-    endpoint = "tcp:" + e.listen + ":" + std::to_string(e.port);
+    e.line_timeout_s = r.integer_or("line_timeout_s", e.line_timeout_s, 0, 86400);
+    if (auto v = r.boolean("station_per_client", false)) e.station_per_client = *v;
+    // One port, one listener: 0.0.0.0 (or ::) takes the port on every address, so it
+    // conflicts with any other address on the same port.
+    for (const auto& [other, other_path] : tcp_ports) {
+      if (other.second != e.port) continue;
+      if (other.first == e.listen || wildcard(other.first) || wildcard(e.listen))
+        p.add(path, "port " + std::to_string(e.port) + " on " + describe(e.listen) +
+                        " is already taken by " + other_path + " on " + describe(other.first));
+    }
+    tcp_ports.emplace_back(std::make_pair(e.listen, e.port), path);
     s.driver = e;
   } else if (driver == "stdin") {
     StdinSettings e;
     e.path = r.string_or("path", "");
     e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
-    endpoint = e.path.empty() ? "stdin" : e.path;
+    endpoint = e.path.empty() ? "stdin" : normal_path(e.path);
     s.driver = e;
   } else {
     // Still mark the driver keys as known so the only problem reported is the driver's.
     for (auto k : {"path", "grab", "layout", "reopen_max_s", "baud", "parity", "data_bits",
                    "stop_bits", "terminator", "max_line", "listen", "port", "max_clients",
-                   "idle_timeout_s"})
+                   "idle_timeout_s", "line_timeout_s", "station_per_client"})
       r.get(k, false);
   }
   if (!endpoint.empty() && !endpoints.insert(endpoint).second)
@@ -97,8 +127,9 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
 
 void read_scanners(const nlohmann::json& array, Problems& p, std::vector<ScannerConfig>& out) {
   std::set<std::string> ids, endpoints;
+  TcpPorts tcp_ports;
   for (std::size_t i = 0; i < array.size(); ++i)
-    read_one(array[i], "scanners[" + std::to_string(i) + "]", p, out, ids, endpoints);
+    read_one(array[i], "scanners[" + std::to_string(i) + "]", p, out, ids, endpoints, tcp_ports);
 }
 
 }  // namespace depot

@@ -20,6 +20,7 @@ struct EvdevSettings {
   bool grab = true;            // EVIOCGRAB: keep the scans from also typing into a console
   std::string layout = "us";   // key map: "us" or "de" (see drivers/scanner/evdev/README.md)
   std::int64_t reopen_max_s = 30;
+  bool operator==(const EvdevSettings&) const = default;
 };
 
 enum class Parity { kNone, kEven, kOdd };
@@ -34,6 +35,7 @@ struct SerialSettings {
   Terminator terminator = Terminator::kCr;
   std::int64_t max_line = 256;
   std::int64_t reopen_max_s = 30;
+  bool operator==(const SerialSettings&) const = default;
 };
 
 struct TcpSettings {
@@ -42,18 +44,32 @@ struct TcpSettings {
   std::int64_t max_clients = 8;
   std::int64_t max_line = 256;
   std::int64_t idle_timeout_s = 300;  // a silent client is disconnected (0 = never)
+  // A connection that completes no line for this long is disconnected, however many bytes
+  // it trickles (slow-loris); 0 = never.
+  std::int64_t line_timeout_s = 10;
+  // Each connection is its own scan station (mode, QTY, UNDO, double reads) unless false.
+  bool station_per_client = true;
+  bool operator==(const TcpSettings&) const = default;
 };
 
 struct StdinSettings {
   std::string path;  // "" = the agent's standard input; otherwise a named pipe (FIFO)
   std::int64_t max_line = 256;
+  bool operator==(const StdinSettings&) const = default;
 };
 
 struct ScannerConfig {
   std::string id;
   MovementKind role = MovementKind::kPick;  // receive | pick | return | count
   std::int64_t double_read_ms = 300;         // same data from this scanner within it = one scan
+  // The most units one scan may move (a QTY code, AI (30) or (37) times the pack): more is a
+  // reject, never a movement. A SKU's own `max_qty_per_scan` takes precedence.
+  std::int64_t max_qty_per_scan = 10000;
+  // Rejects recorded one row each per second; more in the same second (a wrong baud rate, a
+  // junk flood) become one row with their count when the second ends.
+  std::int64_t max_rejects_per_s = 20;
   std::variant<EvdevSettings, SerialSettings, TcpSettings, StdinSettings> driver;
+  bool operator==(const ScannerConfig&) const = default;
 };
 
 std::string_view driver_name(const ScannerConfig& s);

@@ -13,6 +13,9 @@ Error rule(const MovementRequest& r, const char* what) {
 
 Expected<Posting> post(const StockLine& before, const MovementRequest& r) {
   Posting p;
+  if (r.lot) {
+    if (auto why = lot_problem(*r.lot); !why.empty()) return Error{why};
+  }
   switch (r.kind) {
     case MovementKind::kReceive:
     case MovementKind::kReturn:

@@ -319,9 +319,10 @@ json hold_json(const HoldRecord& h) {
               {"closed_at", h.closed_at ? json(*h.closed_at) : json()}};
 }
 
-Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std::string_view zone,
-                                              std::string_view excursion_id,
+Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger,
+                                              std::string_view zone, std::string_view excursion_id,
                                               std::string_view id_prefix, const HoldContext& ctx) {
+  Database& db = txn.db();
   auto q = db.prepare(
       "SELECT k.sku, s.on_hand - s.held FROM skus k JOIN stock s ON s.sku = k.sku"
       " WHERE k.zone = ?1 AND k.active AND s.on_hand - s.held > 0 ORDER BY k.sku");
@@ -349,7 +350,7 @@ Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std:
     m.source = ctx.source;
     m.wall_time = ctx.now;
     m.mono_ns = ctx.mono_ns;
-    auto posted = ledger.post_in_transaction(m);
+    auto posted = ledger.post_in_transaction(txn, m);
     if (!posted) return posted.error();
     if (posted->outcome != PostOutcome::kPosted) continue;  // duplicate id or rejected
     if (auto st = (*ins)
@@ -379,10 +380,11 @@ Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std:
   return out;
 }
 
-Expected<HoldRecord> end_hold(Database& db, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
+Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
                               std::optional<std::int64_t> qty, std::string_view who,
                               std::string_view why, std::string_view movement_id,
                               const HoldContext& ctx) {
+  Database& db = txn.db();
   const char* verb = how == HoldEnd::kRelease ? "release" : "writeoff";
   if (who.empty()) return Error{std::string("who: must name the person who decides the ") + verb};
   if (why.empty()) return Error{std::string("why: must say why (the ") + verb + " reason)"};
@@ -406,7 +408,7 @@ Expected<HoldRecord> end_hold(Database& db, Ledger& ledger, std::int64_t hold_id
   m.source = ctx.source;
   m.wall_time = ctx.now;
   m.mono_ns = ctx.mono_ns;
-  auto posted = ledger.post_in_transaction(m);
+  auto posted = ledger.post_in_transaction(txn, m);
   if (!posted) return posted.error();
   if (posted->outcome == PostOutcome::kRejected) return Error{posted->error};
   if (posted->outcome == PostOutcome::kDuplicate)

@@ -78,7 +78,7 @@ struct HoldContext {
 // In a transaction: holds the available stock of every active SKU stored in `zone` (catalog
 // `zone`) with available > 0, through `hold` movements, with a hold row and an audit entry
 // each. `id_prefix` makes the movement ids (prefix + "-" + sku).
-Expected<std::vector<HoldRecord>> place_holds(Database& db, Ledger& ledger, std::string_view zone,
+Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, std::string_view zone,
                                               std::string_view excursion_id,
                                               std::string_view id_prefix, const HoldContext& ctx);
 
@@ -87,7 +87,7 @@ enum class HoldEnd { kRelease, kWriteoff };
 // In a transaction: ends `qty` (all that remains when unset) of hold `hold_id` by a
 // `release` or `writeoff` movement with id `movement_id`, with an audit entry (who, why).
 // Errors name the problem (unknown hold, already closed, qty out of range, empty who/why).
-Expected<HoldRecord> end_hold(Database& db, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
+Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_id, HoldEnd how,
                               std::optional<std::int64_t> qty, std::string_view who,
                               std::string_view why, std::string_view movement_id,
                               const HoldContext& ctx);

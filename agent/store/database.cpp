@@ -52,6 +52,7 @@ Expected<bool> Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  if (last_failure_) *last_failure_ = sqlite3_errcode(db_) & 0xff;
   return sqlite_error(db_, std::string("running ") + sqlite3_sql(stmt_));
 }
 
@@ -91,6 +92,24 @@ std::optional<std::int64_t> Statement::opt_int64(int col) const {
 std::optional<double> Statement::opt_real(int col) const {
   if (is_null(col)) return std::nullopt;
   return real(col);
+}
+
+// --- Txn -------------------------------------------------------------------------------
+
+Expected<Txn> Txn::begin(Database& db) {
+  if (auto st = db.begin_immediate(); !st) return st.error();
+  return Txn(db);
+}
+
+Txn::~Txn() {
+  if (db_) db_->rollback();
+}
+
+Status Txn::commit() {
+  if (!db_) return Error{"commit: the transaction is no longer open"};
+  if (auto st = db_->commit(); !st) return st;  // still open: the destructor rolls back
+  db_ = nullptr;
+  return {};
 }
 
 // --- Database --------------------------------------------------------------------------
@@ -162,7 +181,8 @@ Database::~Database() {
 Status Database::exec(std::string_view sql) {
   char* msg = nullptr;
   std::string s(sql);
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg); rc != SQLITE_OK) {
+    last_failure_ = rc & 0xff;
     Error e{"running " + (s.size() > 60 ? s.substr(0, 60) + "..." : s) + ": " +
             (msg ? msg : sqlite3_errmsg(db_))};
     sqlite3_free(msg);
@@ -181,7 +201,7 @@ Expected<Statement*> Database::prepare(std::string_view sql) {
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK)
     return sqlite_error(db_, "preparing " + std::string(sql));
-  auto [pos, _] = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, stmt));
+  auto [pos, _] = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, stmt, &last_failure_));
   return pos->second.get();
 }
 
@@ -209,26 +229,20 @@ Status Database::migrate() {
     return Error{"schema version " + std::to_string(*v) + " is newer than this agent knows (" +
                  std::to_string(all.size()) + "): was it opened by a newer depot-agent?"};
   for (auto i = static_cast<std::size_t>(*v); i < all.size(); ++i) {
-    if (auto st = begin_immediate(); !st) return st;
+    auto txn = Txn::begin(*this);
+    if (!txn) return txn.error();
     // Another process (the daemon and a CLI call on a fresh file) may have migrated while we
     // waited for the write lock: re-read the version inside the transaction.
     auto now = schema_version();
-    if (!now) {
-      rollback();
-      return now.error();
-    }
+    if (!now) return now.error();  // the guard rolls back
     if (*now > static_cast<int>(i)) {
-      rollback();
       i = static_cast<std::size_t>(*now) - 1;
       continue;
     }
     Status st = exec(all[i]);
     if (st) st = exec("PRAGMA user_version=" + std::to_string(i + 1));
-    if (st) st = commit();
-    if (!st) {
-      rollback();
-      return Error{"migration " + std::to_string(i + 1) + " failed: " + st.error().message};
-    }
+    if (st) st = txn->commit();
+    if (!st) return Error{"migration " + std::to_string(i + 1) + " failed: " + st.error().message};
   }
   return {};
 }

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <unordered_map>
 
 #include "core/config.hpp"
@@ -22,7 +24,8 @@ namespace depot::store {
 // One prepared statement. Bind indexes start at 1. Owned by its Database's cache.
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, int* last_failure = nullptr)
+      : db_(db), stmt_(stmt), last_failure_(last_failure) {}
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -55,8 +58,39 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  int* last_failure_;  // the Database's, told of each failed step
   bool bind_failed_ = false;
 };
+
+class Database;
+
+// A write transaction on a Database (BEGIN IMMEDIATE), as a value: it rolls back in its
+// destructor unless commit() succeeded, so no early return, failed step or exception can
+// leave the connection inside a transaction. Every write path opens one; a function that
+// must run inside a transaction takes `const Txn&` (the precondition in its type).
+class Txn {
+ public:
+  static Expected<Txn> begin(Database& db);
+  Txn(Txn&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Txn& operator=(Txn&&) = delete;
+  Txn(const Txn&) = delete;
+  ~Txn();
+  // COMMIT. On failure (busy, I/O, full) the guard still rolls back when it goes.
+  Status commit();
+  Database& db() const { return *db_; }
+
+ private:
+  explicit Txn(Database& db) : db_(&db) {}
+  Database* db_;  // null once committed or moved from
+};
+
+template <class Fn>
+decltype(auto) invoke_body(Fn& body, const Txn& txn) {
+  if constexpr (std::is_invocable_v<Fn&, const Txn&>)
+    return body(txn);
+  else
+    return body();
+}
 
 struct OpenOptions {
   Synchronous synchronous = Synchronous::kFull;
@@ -80,26 +114,27 @@ class Database {
   Expected<Statement*> prepare(std::string_view sql);
 
   Status begin_immediate() { return exec("BEGIN IMMEDIATE"); }
-  // Runs `body` between BEGIN IMMEDIATE and COMMIT, rolling back when it or the commit fails.
-  // `body` returns Expected<T> or Status; so does this.
+  // Runs `body` inside a Txn (BEGIN IMMEDIATE ... COMMIT). The guard rolls back when `body`
+  // fails, when the commit fails, or when `body` throws (the exception then propagates with
+  // the connection back in autocommit mode, usable by the next write). `body` takes no
+  // argument or the `const Txn&` and returns Expected<T> or Status; so does this.
   template <class Fn>
-  auto transaction(Fn&& body) -> decltype(body()) {
-    if (auto st = begin_immediate(); !st) return st.error();
-    auto result = body();
-    if (!result) {
-      rollback();
-      return result;
-    }
-    if (auto st = commit(); !st) {
-      rollback();
-      return st.error();
-    }
-    return result;
-  }
+  auto transaction(Fn&& body) -> decltype(invoke_body(body, std::declval<const Txn&>()));
   Status commit() { return exec("COMMIT"); }
   void rollback();
   // Rows changed by the latest INSERT, UPDATE or DELETE on this connection.
   std::int64_t changes();
+
+  // SQLite's primary result code (SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL, ...) of the latest
+  // failed statement on this connection since clear_failure(); 0 when none failed. Survives
+  // the rollback that follows a failure, so a caller can tell a transient failure (busy, I/O,
+  // disk full: worth retrying) from a permanent one.
+  int last_failure() const { return last_failure_; }
+  void clear_failure() { last_failure_ = 0; }
+  static bool transient(int code) {
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_IOERR ||
+           code == SQLITE_FULL;
+  }
 
   // Schema version applied (PRAGMA user_version).
   Expected<int> schema_version();
@@ -109,13 +144,25 @@ class Database {
   Expected<std::optional<std::string>> meta(std::string_view key);
 
  private:
+  friend class Txn;
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status migrate();
 
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  int last_failure_ = 0;
 };
+
+template <class Fn>
+auto Database::transaction(Fn&& body) -> decltype(invoke_body(body, std::declval<const Txn&>())) {
+  auto txn = Txn::begin(*this);
+  if (!txn) return txn.error();
+  auto result = invoke_body(body, *txn);
+  if (!result) return result;  // the guard rolls back
+  if (auto st = txn->commit(); !st) return st.error();
+  return result;
+}
 
 // The result of checking a database file before the daemon uses it.
 struct IntegrityOutcome {

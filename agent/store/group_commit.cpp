@@ -1,17 +1,52 @@
 #include "store/group_commit.hpp"
 
+#include <algorithm>
+
 namespace depot::store {
 
 GroupCommit::GroupCommit(boost::asio::io_context& io, Ledger& ledger, std::size_t max_batch,
-                         std::chrono::milliseconds max_delay)
-    : ledger_(ledger), max_batch_(max_batch ? max_batch : 1), max_delay_(max_delay), timer_(io) {}
+                         std::chrono::milliseconds max_delay, RetryPolicy retry)
+    : ledger_(ledger),
+      max_batch_(max_batch ? max_batch : 1),
+      max_delay_(max_delay),
+      retry_(retry),
+      timer_(io),
+      retry_timer_(io) {}
+
+CommitHealth GroupCommit::health() const {
+  auto h = health_;
+  h.waiting = pending();
+  return h;
+}
 
 void GroupCommit::submit(MovementRequest request, Done done) {
+  if (health_.failing && pending() >= retry_.max_waiting) {
+    // The store has been failing long enough to fill the waiting room: answer at once
+    // rather than hold memory without bound.
+    ++health_.not_recorded;
+    if (done) done(Error{"not recorded: the database is failing (" + health_.last_error + ")"});
+    return;
+  }
   requests_.push_back(std::move(request));
   callbacks_.push_back(std::move(done));
-  if (requests_.size() >= max_batch_ || max_delay_.count() == 0) {
+  queued();
+}
+
+void GroupCommit::submit_reject(Reject reject, RejectDone done) {
+  if (health_.failing && pending() >= retry_.max_waiting) {
+    if (done) done(Error{"not recorded: the database is failing (" + health_.last_error + ")"});
+    return;
+  }
+  rejects_.push_back(std::move(reject));
+  reject_callbacks_.push_back(std::move(done));
+  queued();
+}
+
+void GroupCommit::queued() {
+  if (retry_armed_) return;  // the retry takes everything waiting
+  if (pending() >= max_batch_ || max_delay_.count() == 0) {
     flush();
-  } else if (requests_.size() == 1) {
+  } else if (pending() == 1) {
     timer_.expires_after(max_delay_);
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) flush();
@@ -21,21 +56,90 @@ void GroupCommit::submit(MovementRequest request, Done done) {
 
 void GroupCommit::flush() {
   timer_.cancel();
-  if (requests_.empty()) return;
+  if (pending() == 0) return;
+  attempt();
+}
+
+void GroupCommit::attempt() {
+  auto& db = ledger_.db();
+  db.clear_failure();
+  auto results = db.transaction([&](const Txn& txn) -> Expected<std::vector<PostResult>> {
+    auto posted = ledger_.post(txn, requests_);
+    if (!posted) return posted;
+    for (const auto& r : rejects_)
+      if (auto seq = record_reject(txn, r); !seq) return seq.error();
+    return posted;
+  });
+  if (!results) {
+    const int code = db.last_failure();
+    const auto now = std::chrono::steady_clock::now();
+    if (!health_.failing) failing_since_ = now;
+    set_failing(true, results.error().message);
+    if (Database::transient(code) && now - failing_since_ < retry_.give_up_after) {
+      ++health_.retries;
+      next_retry_ = next_retry_.count() == 0 ? retry_.first : std::min(next_retry_ * 2, retry_.max);
+      retry_armed_ = true;
+      retry_timer_.expires_after(next_retry_);
+      retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        retry_armed_ = false;
+        if (pending() > 0) attempt();
+      });
+      return;
+    }
+    // Permanent, or failing too long: the submitters are told, and the next batch starts
+    // afresh (a disk that has room again commits it).
+    fail_all(results.error());
+    failing_since_ = now;
+    return;
+  }
+  retry_timer_.cancel();
+  retry_armed_ = false;
+  next_retry_ = std::chrono::milliseconds(0);
   auto requests = std::move(requests_);
   auto callbacks = std::move(callbacks_);
+  auto reject_callbacks = std::move(reject_callbacks_);
   requests_.clear();
   callbacks_.clear();
-  auto results = ledger_.post(requests);
+  rejects_.clear();
+  reject_callbacks_.clear();
   ++batches_;
-  for (std::size_t i = 0; i < callbacks.size(); ++i) {
-    if (!callbacks[i]) continue;
-    if (results)
-      callbacks[i]((*results)[i]);
-    else
-      callbacks[i](results.error());
-  }
-  if (results && after_commit_) after_commit_(requests, *results);
+  if (health_.failing) set_failing(false, "");
+  for (std::size_t i = 0; i < callbacks.size(); ++i)
+    if (callbacks[i]) callbacks[i]((*results)[i]);
+  for (auto& cb : reject_callbacks)
+    if (cb) cb(Status::Ok());
+  if (after_commit_ && !requests.empty()) after_commit_(requests, *results);
+}
+
+void GroupCommit::fail_all(const Error& e) {
+  auto callbacks = std::move(callbacks_);
+  auto reject_callbacks = std::move(reject_callbacks_);
+  requests_.clear();
+  callbacks_.clear();
+  rejects_.clear();
+  reject_callbacks_.clear();
+  retry_timer_.cancel();
+  retry_armed_ = false;
+  next_retry_ = std::chrono::milliseconds(0);
+  health_.not_recorded += callbacks.size();
+  for (auto& cb : callbacks)
+    if (cb) cb(e);
+  for (auto& cb : reject_callbacks)
+    if (cb) cb(e);
+}
+
+void GroupCommit::abandon(const std::string& why) {
+  timer_.cancel();
+  if (pending() == 0) return;
+  fail_all(Error{why + (health_.failing ? " (" + health_.last_error + ")" : "")});
+}
+
+void GroupCommit::set_failing(bool failing, const std::string& why) {
+  const bool changed = failing != health_.failing;
+  health_.failing = failing;
+  health_.last_error = why;
+  if (changed && health_changed_) health_changed_(health());
 }
 
 }  // namespace depot::store

@@ -58,25 +58,22 @@ std::string fingerprint(const std::vector<CatalogItem>& items) {
 }  // namespace
 
 Expected<std::vector<PostResult>> Ledger::post(std::span<const MovementRequest> requests) {
+  return db_.transaction([&](const Txn& txn) { return post(txn, requests); });
+}
+
+Expected<std::vector<PostResult>> Ledger::post(const Txn& txn,
+                                               std::span<const MovementRequest> requests) {
   std::vector<PostResult> results;
   results.reserve(requests.size());
-  if (auto st = db_.begin_immediate(); !st) return st.error();
   for (const auto& r : requests) {
-    auto res = post_one(r);
-    if (!res) {
-      db_.rollback();
-      return res.error();
-    }
+    auto res = post_one(txn, r);
+    if (!res) return res.error();  // the caller's guard rolls back
     results.push_back(std::move(*res));
-  }
-  if (auto st = db_.commit(); !st) {
-    db_.rollback();
-    return st.error();
   }
   return results;
 }
 
-Expected<PostResult> Ledger::post_one(const MovementRequest& r) {
+Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   PostResult res;
   auto line_q = db_.prepare(
       "SELECT s.on_hand, s.held FROM skus k LEFT JOIN stock s ON s.sku = k.sku WHERE k.sku = ?1");
@@ -238,7 +235,8 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
   if (!old) return old.error();
   if (*old == fp) return {};
 
-  if (auto st = db.begin_immediate(); !st) return st;
+  auto txn = Txn::begin(db);
+  if (!txn) return txn.error();
   auto body = [&]() -> Status {
     if (auto st = db.exec("UPDATE skus SET active = 0 WHERE origin = 'config'"); !st) return st;
     if (auto st = db.exec("DELETE FROM barcodes WHERE sku IN (SELECT sku FROM skus WHERE origin = 'config')"); !st)
@@ -275,11 +273,9 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
     }
     return db.set_meta("catalog_fingerprint", fp);
   };
-  if (auto st = body(); !st) {
-    db.rollback();
+  if (auto st = body(); !st)  // the guard rolls back
     return Error{"applying the catalog: " + st.error().message};
-  }
-  return db.commit();
+  return txn->commit();
 }
 
 Expected<Catalog> load_catalog(Database& db) {

@@ -60,17 +60,20 @@ struct MovementFilter {
 class Ledger {
  public:
   explicit Ledger(Database& db) : db_(db) {}
+  Database& db() const { return db_; }
 
   // Records `requests` in one transaction. Per-movement problems (unknown SKU, bad
   // quantity) are results, not errors, and do not stop the rest of the batch. An Error means
   // nothing in the batch was recorded (the transaction rolled back).
   Expected<std::vector<PostResult>> post(std::span<const MovementRequest> requests);
+  // The same inside the caller's transaction (group commit adds its rejects to it).
+  Expected<std::vector<PostResult>> post(const Txn& txn, std::span<const MovementRequest> requests);
   // Records one movement (and its outbox record) inside the caller's open write transaction,
   // for changes that must commit together with other records (quality holds with their
-  // alarm). A rejected movement is a result; an Error leaves the rollback to the caller.
-  // REQUIRES: a write transaction is open on the Database.
-  Expected<PostResult> post_in_transaction(const MovementRequest& request) {
-    return post_one(request);
+  // alarm). A rejected movement is a result; an Error leaves the rollback to the caller's
+  // guard.
+  Expected<PostResult> post_in_transaction(const Txn& txn, const MovementRequest& request) {
+    return post_one(txn, request);
   }
 
   Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku);
@@ -78,7 +81,7 @@ class Ledger {
   Expected<std::optional<MovementRecord>> find(std::string_view id);
 
  private:
-  Expected<PostResult> post_one(const MovementRequest& r);
+  Expected<PostResult> post_one(const Txn& txn, const MovementRequest& r);
   Database& db_;
 };
 

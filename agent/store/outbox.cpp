@@ -224,7 +224,8 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
   if (!page_size) return page_size.error();
   if ((*pages - *free_pages) * *page_size <= budget_bytes) return out;
 
-  if (auto st = db.begin_immediate(); !st) return st.error();
+  auto txn = Txn::begin(db);
+  if (!txn) return txn.error();
   auto body = [&]() -> Status {
     // Delivered records awaiting compaction do not count: they go first.
     if (auto st = db.exec("DELETE FROM outbox WHERE seq <= (SELECT acked_seq FROM "
@@ -233,8 +234,14 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
       return st;
     auto bytes = scalar(db, "SELECT coalesce(sum(length(payload)), 0) FROM outbox");
     if (!bytes) return bytes.error();
-    out.bytes_before = out.bytes_after = *bytes;
-    if (*bytes <= budget_bytes) return {};
+    // Rejects and readings count too (a junk flood must not grow the database outside any
+    // budget). dbstat reads their pages; without it (a SQLite built without DBSTAT) they are
+    // left out.
+    if (auto more = scalar(db, "SELECT coalesce(sum(payload), 0) FROM dbstat"
+                               " WHERE name IN ('rejects', 'readings')"))
+      out.rejects_readings_bytes = *more;
+    out.bytes_before = out.bytes_after = *bytes + out.rejects_readings_bytes;
+    if (out.bytes_before <= budget_bytes) return {};
 
     // The telemetry backlog, oldest first: (seq, bytes).
     std::vector<std::pair<std::int64_t, std::int64_t>> tele;
@@ -284,14 +291,9 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     if (!seq) return seq.error();
     return {};
   };
-  if (auto st = body(); !st) {
-    db.rollback();
+  if (auto st = body(); !st)  // the guard rolls back
     return Error{"enforcing the outbox budget: " + st.error().message};
-  }
-  if (auto st = db.commit(); !st) {
-    db.rollback();
-    return st.error();
-  }
+  if (auto st = txn->commit(); !st) return st.error();
   return out;
 }
 

@@ -82,7 +82,10 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records);
 // The disk budget. Delivered records are deleted first. When the outbox's payloads (what is
 // not yet delivered) still exceed `budget_bytes`, telemetry is thinned
 // (every second record of its oldest half removed), then, while still over, its oldest
-// records are dropped. Nothing else is ever dropped. When anything was removed, one
+// records are dropped. Scan rejects and cold-chain readings count against the budget too (the
+// payload bytes of their tables, from SQLite's dbstat): they are never dropped here, but a
+// budget they fill thins telemetry and reports `over_budget_after`, and the scan intake then
+// records rejects as per-second counts only. Nothing else is ever dropped. When anything was removed, one
 // `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in the same
 // transaction. When the database file as a whole is within the budget the check costs two
 // PRAGMAs; only otherwise are the outbox's payload bytes summed.
@@ -91,6 +94,7 @@ struct BudgetOutcome {
   std::int64_t thinned = 0, dropped = 0;
   std::int64_t first_seq = 0, last_seq = 0;  // telemetry seqs touched (when any)
   bool over_budget_after = false;            // nothing droppable is left
+  std::int64_t rejects_readings_bytes = 0;   // of bytes_before: the rejects and readings tables
 };
 Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
                                               std::string_view now, std::string_view loss_id);

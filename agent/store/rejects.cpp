@@ -5,7 +5,12 @@
 namespace depot::store {
 
 Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
-  return db.transaction([&]() -> Expected<std::int64_t> {
+  return db.transaction([&](const Txn& txn) { return record_reject(txn, r); });
+}
+
+Expected<std::int64_t> record_reject(const Txn& txn, const Reject& r) {
+  Database& db = txn.db();
+  {
     auto ins = db.prepare(
         "INSERT INTO rejects(source, raw, reason, wall_time, mono_ns) VALUES(?1,?2,?3,?4,?5)"
         " RETURNING seq");
@@ -16,11 +21,12 @@ Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
     auto seq = (*ins)->int64(0);
     (*ins)->reset();
     auto id = "reject-" + std::to_string(seq);
-    auto ob = outbox_append(db, "rejects", id, r.wall_time,
-                            {{"source", r.source}, {"raw", r.raw}, {"reason", r.reason}});
+    nlohmann::json rec{{"source", r.source}, {"raw", r.raw}, {"reason", r.reason}};
+    if (r.count > 1) rec["count"] = r.count;
+    auto ob = outbox_append(db, "rejects", id, r.wall_time, std::move(rec));
     if (!ob) return ob.error();
     return seq;
-  });
+  }
 }
 
 Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std::string>& since,

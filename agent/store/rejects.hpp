@@ -22,10 +22,13 @@ struct Reject {
   std::string reason;
   std::string wall_time;
   std::int64_t mono_ns = 0;
+  std::int64_t count = 1;  // > 1: a reject storm summarised (the reason says so)
 };
 
 // Records one reject in its own transaction (with its outbox record); returns its seq.
 Expected<std::int64_t> record_reject(Database& db, const Reject& reject);
+// The same inside the caller's transaction (group commit).
+Expected<std::int64_t> record_reject(const Txn& txn, const Reject& reject);
 
 // Rejects, newest last; `since` is RFC 3339 UTC text; limit 0 = all.
 Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std::string>& since,

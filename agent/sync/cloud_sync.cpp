@@ -149,11 +149,16 @@ void CloudSync::publish_status_online() {
   f.ts = app::wall_now();
   f.protocol = std::string(to_string(config_.mqtt->protocol));
   if (auto d = store::outbox_depths(db_)) f.queue = std::move(*d);
+  if (hooks_.health) f.health = hooks_.health();
   auto st = link_->publish(topics_.status(), status_online(config_.site, config_.gateway, f), 1,
                            true, [](bool ok, const std::string& why) {
                              if (!ok) log::warning("mqtt: status not delivered: " + why);
                            });
   if (!st) log::warning("mqtt: status: " + st.error().message);
+}
+
+void CloudSync::health_changed() {
+  if (link_ && link_->connected() && !stopping_) publish_status_online();
 }
 
 void CloudSync::on_connected() {

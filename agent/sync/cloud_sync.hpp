@@ -30,6 +30,7 @@ struct SyncHooks {
   std::function<void()> before_stock_change;  // commit pending scans before a cloud count
   std::function<void()> catalog_changed;      // reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed by command
+  std::function<nlohmann::json()> health;     // scanners and store, for the status topic
 };
 
 class CloudSync {
@@ -48,6 +49,9 @@ class CloudSync {
   void stop(std::chrono::milliseconds budget, std::function<void()> done);
 
   const Publisher& publisher() const { return *publisher_; }
+  // The agent's health changed (a scanner down or up, the database failing): the retained
+  // status is published again while connected.
+  void health_changed();
 
  private:
   void on_connected();

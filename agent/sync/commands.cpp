@@ -496,7 +496,7 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
 
 Expected<json> CommandDesk::hold_end(const Command& c, const HoldEndCommand& a) {
   if (hooks_.before_stock_change) hooks_.before_stock_change();
-  auto body = [&]() -> Expected<json> {
+  auto body = [&](const store::Txn& txn) -> Expected<json> {
     store::HoldContext ctx;
     ctx.now = hooks_.wall_now();
     ctx.mono_ns = hooks_.mono_now_ns();
@@ -504,7 +504,7 @@ Expected<json> CommandDesk::hold_end(const Command& c, const HoldEndCommand& a) 
     ctx.source = "cloud";
     // The movement id comes from the command id: a replay finds it posted (and the command
     // recorded in the same transaction), so it is applied once.
-    auto h = store::end_hold(db_, ledger_, a.hold, a.writeoff ? store::HoldEnd::kWriteoff
+    auto h = store::end_hold(txn, ledger_, a.hold, a.writeoff ? store::HoldEnd::kWriteoff
                                                               : store::HoldEnd::kRelease,
                              a.qty, a.who, a.why, "cmd-" + c.id, ctx);
     if (!h) return Error{"args: " + h.error().message};

@@ -76,7 +76,7 @@ std::string EnvelopeBuilder::finish() {
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f) {
   nlohmann::json q = nlohmann::json::object();
   for (const auto& [s, n] : f.queue) q[s] = n;
-  return nlohmann::json{{"v", 1},
+  auto j = nlohmann::json{{"v", 1},
                         {"state", "online"},
                         {"site", site},
                         {"gateway", gateway},
@@ -84,8 +84,9 @@ std::string status_online(std::string_view site, std::string_view gateway, const
                         {"boot_time", f.boot_time},
                         {"ts", f.ts},
                         {"protocol", f.protocol},
-                        {"queue", q}}
-      .dump();
+                        {"queue", q}};
+  if (!f.health.is_null()) j["health"] = f.health;
+  return j.dump();
 }
 
 std::string status_offline(std::string_view site, std::string_view gateway) {

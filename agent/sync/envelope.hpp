@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,6 +72,9 @@ struct StatusFacts {
   std::string ts;                             // RFC 3339 UTC: now
   std::string protocol;                       // "3.1.1" or "5"
   std::map<std::string, std::int64_t> queue;  // outbox depth per stream
+  // {"ok": bool, "problems": "...", "scanners": {...}, "store": {...}} from the agent, when
+  // it gives one (SyncHooks::health): published as "health".
+  nlohmann::json health;
 };
 // {"state":"online", ...}: retained on the status topic at each connection.
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);

@@ -60,8 +60,9 @@ void Publisher::arm_budget() {
   budget_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !running_) return;
     auto r = store::outbox_enforce_budget(db_, o_.budget_bytes, wall_now_(), new_id_());
+    if (r) works("outbox budget");
     if (!r) {
-      log::error("outbox budget: " + r.error().message);
+      failed("outbox budget", r.error());
     } else if (r->thinned + r->dropped > 0) {
       log::warning("outbox over its budget (" + std::to_string(r->bytes_before) + " > " +
                    std::to_string(o_.budget_bytes) + " bytes): telemetry thinned by " +
@@ -69,10 +70,13 @@ void Publisher::arm_budget() {
                    " oldest dropped (seq " + std::to_string(r->first_seq) + ".." +
                    std::to_string(r->last_seq) + "); a data_loss record went to the audit stream");
     }
+    if (r) over_budget_ = r->over_budget_after;
     if (r && r->over_budget_after)
       log::warning(
-          "outbox still over its budget with no telemetry left to drop: movements, "
-          "alarms, reorders and audit records are never dropped");
+          "outbox still over its budget with no telemetry left to drop (" +
+          std::to_string(r->rejects_readings_bytes) +
+          " bytes of it are rejects and readings): movements, alarms, reorders and audit "
+          "records are never dropped; scan rejects are recorded as per-second counts only");
     budget_.expires_after(o_.budget_every);
     arm_budget();
   });
@@ -253,9 +257,10 @@ void Publisher::save_marks() {
   if (marks_.empty()) return;
   if (auto st = store::outbox_acknowledge(db_, marks_); !st) {
     // Kept in memory and retried at the next poll; until then a restart resends them.
-    log::error("outbox: saving delivery marks: " + st.error().message);
+    failed("outbox: saving delivery marks", st.error());
     return;
   }
+  works("outbox: saving delivery marks");
   marks_.clear();
 }
 
@@ -264,7 +269,30 @@ void Publisher::compact() {
   // sent (or the link is down), in chunks small enough to keep the loop responsive.
   if (o_.compact_chunk <= 0 || (online_ && (backlog_ || inflight_ > 0))) return;
   auto n = store::outbox_compact(db_, o_.compact_chunk);
-  if (!n) log::error("outbox: deleting delivered records: " + n.error().message);
+  if (!n)
+    failed("outbox: deleting delivered records", n.error());
+  else
+    works("outbox: deleting delivered records");
+}
+
+// A write that fails every poll (a full disk) is logged when it starts failing and when it
+// works again (with how many attempts failed between), not every 100 ms.
+void Publisher::failed(const std::string& what, const Error& e) {
+  if (failing_.emplace(what, 0).second)
+    log::error(what + ": " + e.message + " (retried quietly; logged again when it works)");
+  else
+    ++failing_[what];
+}
+
+void Publisher::works(const std::string& what) {
+  auto it = failing_.find(what);
+  if (it == failing_.end()) return;
+  log::warning(what + ": works again (after " + std::to_string(it->second + 1) +
+               " failed attempts)");
+  failing_.erase(it);
+  // Space came back: fold the WAL into the database so the file does not stay full.
+  if (auto st = db_.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
+    log::warning("outbox: checkpoint after recovery: " + st.error().message);
 }
 
 }  // namespace depot::sync

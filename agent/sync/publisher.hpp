@@ -63,6 +63,8 @@ class Publisher {
   // (as of the last look at the outbox). Delivered records may still await compaction.
   bool drained();
   const Counters& counters() const { return counters_; }
+  // The last budget check left the outbox (with rejects and readings) over its disk budget.
+  bool over_budget() const { return over_budget_; }
 
  private:
   void pump();
@@ -71,6 +73,8 @@ class Publisher {
   void compact();
   void arm_poll();
   void arm_budget();
+  void failed(const std::string& what, const Error& e);
+  void works(const std::string& what);
 
   boost::asio::io_context& io_;
   store::Database& db_;
@@ -92,6 +96,7 @@ class Publisher {
   std::map<std::string, std::deque<Sent>> window_;  // per stream, this connection
   std::map<std::string, std::int64_t> marks_;       // delivery marks not yet saved
   std::int64_t unsaved_acks_ = 0;
+  bool over_budget_ = false;
   bool backlog_ = false;  // the last pump left records unsent (window full or rate limit)
   bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
   bool removal_now_ = false;     // ...and it is the posted, immediate one
@@ -101,6 +106,7 @@ class Publisher {
   std::uint64_t epoch_ = 0;
   std::int64_t rate_wait_until_ns_ = 0;
   Counters counters_;
+  std::map<std::string, std::uint64_t> failing_;  // writes failing now: repeats since logged
 };
 
 }  // namespace depot::sync

@@ -20,6 +20,9 @@ class LineAssembler {
   void feed(std::string_view bytes);
   // Bytes held of an unterminated line.
   std::size_t pending() const { return buf_.size(); }
+  // True between the first byte of a line and its terminator (also while skipping an
+  // overlong one).
+  bool mid_line() const { return !buf_.empty() || overflowed_; }
   void clear() { buf_.clear(), overflowed_ = false; }
 
  private:

@@ -24,6 +24,20 @@ struct ScanEvents {
   std::function<void(std::string data, std::string reason)> reject;
   // Device lifecycle for the log: opened, unplugged, reopen failed, client connected...
   std::function<void(bool is_error, std::string message)> status;
+  // Drivers with several clients (tcp, `station_per_client`): a scan from one client, and
+  // that client gone (its station can go). Unset: `scan` gets every client's scans.
+  std::function<void(std::uint64_t client, std::string data)> client_scan;
+  std::function<void(std::uint64_t client)> client_closed;
+};
+
+// How a scanner is doing, for the status line and the MQTT status.
+struct ScannerHealth {
+  bool ok = true;        // listening / device open
+  std::string problem;   // why not, while !ok
+  std::uint64_t clients = 0;    // tcp: connected now
+  std::uint64_t refused = 0;    // tcp: connections refused (full and nobody to make room)
+  std::uint64_t evicted = 0;    // tcp: idle connections closed to make room for a new one
+  std::uint64_t timed_out = 0;  // tcp: connections closed for an unfinished line or silence
 };
 
 class Scanner {
@@ -31,6 +45,7 @@ class Scanner {
   virtual ~Scanner() = default;
   virtual void start() = 0;
   virtual void stop() = 0;
+  virtual ScannerHealth health() const { return {}; }
 };
 
 std::unique_ptr<Scanner> make_scanner(boost::asio::io_context& io, const ScannerConfig& config,
@@ -73,6 +88,7 @@ class Reopener {
     reported_down_ = false;
   }
   void cancel() { timer_.cancel(); }
+  bool down() const { return reported_down_; }
 
  private:
   boost::asio::steady_timer timer_;

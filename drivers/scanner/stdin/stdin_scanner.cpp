@@ -30,6 +30,8 @@ void StdinScanner::start() {
         events_.status(true, "cannot create named pipe " + settings_.path + ": " + std::strerror(errno));
         return;
       }
+      (void)::chmod(settings_.path.c_str(), 0660);  // the unit's UMask=0027 took group write
+
     } else if (!S_ISFIFO(st.st_mode)) {
       events_.status(true, settings_.path + " exists and is not a named pipe");
       return;

@@ -87,6 +87,18 @@ TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   EXPECT_EQ(ms[0]["source"], "cli");
 }
 
+// Issue 13 item 14: `scan --lot` accepted 10 kB lots where scanned lots stop at 20 (GS1).
+TEST_F(Cli, ALotLongerThanGs1AllowsIsRefused) {
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--lot",
+                  std::string(21, 'L')});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--lot: lot is 21 characters long; GS1 AI (10) allows at most 20"));
+  EXPECT_EQ(on_hand("TINT"), 0);
+  r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--lot",
+             std::string(20, 'L')});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(Cli, CountThroughTheCliRecordsTheVariance) {
   ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--qty", "10"}).code, 0);
   auto r = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "5012345678900", "--qty", "7",
@@ -153,6 +165,16 @@ TEST_F(Cli, AnUnwritableDatabasePathIsNamed) {
   r = agent({"check", "-c", cfg_});
   EXPECT_EQ(r.code, 0);  // the file is valid; the machine lacks the folder
   EXPECT_THAT(r.err, HasSubstr("warning: database:"));
+}
+
+// Issue 13 item 7: the daemon reported a missing database folder as "another depot-agent is
+// already running" (its lock file could not be created there).
+TEST_F(Cli, TheDaemonNamesAMissingDatabaseFolder) {
+  test::write_file(cfg_, test::sample_config(dir_.file("missing-folder/depot.db")));
+  test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
+  EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), 1);
+  EXPECT_NE(daemon.log().find("missing-folder does not exist"), std::string::npos) << daemon.log();
+  EXPECT_EQ(daemon.log().find("another depot-agent"), std::string::npos) << daemon.log();
 }
 
 TEST_F(Cli, MovementsSinceValidatesItsTime) {

@@ -224,28 +224,28 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   // Release 4 (stock fine), write off the rest (destroyed).
   const auto hold_id = count("SELECT id FROM holds");
   store::HoldContext ctx{"2026-11-18T12:00:00.000Z", 1, "Ana", "cli"};
-  auto rel = db_->transaction([&] {
-    return store::end_hold(*db_, *ledger_, hold_id, store::HoldEnd::kRelease, 4, "Ana",
+  auto rel = db_->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kRelease, 4, "Ana",
                            "probe next to the door; product core temperature fine", "rel-1", ctx);
   });
   ASSERT_TRUE(rel.ok()) << rel.error().message;
   EXPECT_EQ(rel->remaining(), 6);
   EXPECT_EQ(line("VAX").available(), 4);
   EXPECT_EQ(line("VAX").held, 6);
-  auto too_many = db_->transaction([&] {
-    return store::end_hold(*db_, *ledger_, hold_id, store::HoldEnd::kWriteoff, 7, "Ana", "x",
+  auto too_many = db_->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, 7, "Ana", "x",
                            "wo-0", ctx);
   });
   ASSERT_FALSE(too_many.ok());
   EXPECT_THAT(too_many.error().message, HasSubstr("qty: 7 must be 1 to 6"));
-  auto no_why = db_->transaction([&] {
-    return store::end_hold(*db_, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
+  auto no_why = db_->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
                            "Ana", "", "wo-0", ctx);
   });
   EXPECT_FALSE(no_why.ok());
   EXPECT_EQ(line("VAX").held, 6);  // refused ones changed nothing
-  auto wo = db_->transaction([&] {
-    return store::end_hold(*db_, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
+  auto wo = db_->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
                            "Ana", "vials above 8 C for 2 h", "wo-1", ctx);
   });
   ASSERT_TRUE(wo.ok()) << wo.error().message;
@@ -253,8 +253,8 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   EXPECT_EQ(line("VAX").on_hand, 4);  // the 6 written off left on hand
   EXPECT_EQ(line("VAX").held, 0);
   EXPECT_EQ(line("VAX").available(), 4);
-  auto again = db_->transaction([&] {
-    return store::end_hold(*db_, *ledger_, hold_id, store::HoldEnd::kRelease, std::nullopt,
+  auto again = db_->transaction([&](const store::Txn& txn) {
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kRelease, std::nullopt,
                            "Ana", "x", "rel-2", ctx);
   });
   ASSERT_FALSE(again.ok());

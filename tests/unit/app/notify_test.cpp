@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -250,6 +252,47 @@ TEST_F(SystemdNotify, ReloadSaysReloadingThenReadyAgain) {
   EXPECT_TRUE(await("STOPPING=1", 10s)) << seen();
   EXPECT_EQ(wait_exit(), 0);
   for (const auto& d : seen_) EXPECT_THAT(d, ::testing::Not(HasSubstr("WATCHDOG=1")));
+}
+
+// Issue 13 item 6: a TCP scanner whose port was taken never listened, and the agent still
+// said ready with a healthy status. Now STATUS= says the scanner is DOWN until the port is
+// free, the listener retries by itself, and a reload that changes scanners says that a
+// restart is needed.
+TEST_F(SystemdNotify, AScannerThatCannotListenMakesTheStatusUnhealthyUntilItDoes) {
+  int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(blocker, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(blocker, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(blocker, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const auto port = std::to_string(ntohs(addr.sin_port));
+  auto with_scanners = [&](const std::string& scanners) {
+    auto text = test::sample_config("depot.db");
+    auto at = text.find("\"gateway\": \"gw-1\",");
+    text.insert(at, "\"scanners\": [" + scanners + "], ");
+    test::write_file(cfg_, text);
+  };
+  with_scanners(R"({"id": "dock", "role": "pick", "driver": "tcp", "port": )" + port + "}");
+  bind_path();
+  start("200000");
+  auto ready = await("READY=1", kStartup);
+  ASSERT_TRUE(ready) << seen();
+  EXPECT_THAT(*ready, HasSubstr("STATUS=UNHEALTHY: scanner dock DOWN: cannot listen on 127.0.0.1:" +
+                                port));
+  close(blocker);  // the port comes free: the listener retries and the status clears
+  auto healthy = await("STATUS=2 SKUs", 40s);
+  ASSERT_TRUE(healthy) << seen();
+  EXPECT_THAT(agent_log(), HasSubstr("scanner dock: listening on 127.0.0.1:" + port));
+
+  with_scanners(R"({"id": "dock", "role": "receive", "driver": "tcp", "port": )" + port + "}");
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  ASSERT_TRUE(await("READY=1", 10s)) << seen();
+  EXPECT_THAT(agent_log(), HasSubstr("scanner changes are NOT applied by a reload: restart"));
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(), 0) << seen();
 }
 
 TEST_F(SystemdNotify, AnAbstractSocketNameWorks) {

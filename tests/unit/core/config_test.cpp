@@ -30,6 +30,50 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_TRUE(r.config->catalog.empty());
 }
 
+// Issue 13 item 6: check accepted two scanners on one port (0.0.0.0 and 127.0.0.1) and one
+// pipe spelled twice (x.pipe and ./x.pipe).
+TEST(Config, TwoScannersOnOnePortOrOnePipeAreRefused) {
+  auto with = [](const std::string& scanners) {
+    return problems(R"({"site":"s1","gateway":"g1","database":"x.db","scanners":[)" + scanners +
+                    "]}");
+  };
+  auto any = with(R"({"id":"a","role":"pick","driver":"tcp","listen":"0.0.0.0","port":9100},
+                     {"id":"b","role":"pick","driver":"tcp","listen":"127.0.0.1","port":9100})");
+  ASSERT_EQ(any.size(), 1u);
+  EXPECT_THAT(any[0], HasSubstr("port 9100 on \"127.0.0.1\" is already taken by scanners[0]"));
+  EXPECT_EQ(with(R"({"id":"a","role":"pick","driver":"tcp","port":9100},
+                    {"id":"b","role":"pick","driver":"tcp","port":9100})").size(), 1u);
+  EXPECT_TRUE(with(R"({"id":"a","role":"pick","driver":"tcp","listen":"127.0.0.1","port":9100},
+                      {"id":"b","role":"pick","driver":"tcp","listen":"10.0.0.5","port":9100})")
+                  .empty());
+  auto pipe = with(R"({"id":"a","role":"pick","driver":"stdin","path":"x.pipe"},
+                      {"id":"b","role":"pick","driver":"stdin","path":"./x.pipe"})");
+  ASSERT_EQ(pipe.size(), 1u);
+  EXPECT_THAT(pipe[0], HasSubstr("two scanners read the same device"));
+  EXPECT_EQ(with(R"({"id":"a","role":"pick","driver":"serial","path":"/dev//ttyUSB0"},
+                    {"id":"b","role":"pick","driver":"serial","path":"/dev/ttyUSB0/"})").size(),
+            1u);
+}
+
+// Issue 13 item 14: the per-scan maximum has a sane default and is configurable per scanner
+// and per SKU.
+TEST(Config, MaximumQuantityPerScan) {
+  auto r = parse_config(R"({"site":"s1","gateway":"g1","database":"x.db",
+    "catalog":[{"sku":"A","max_qty_per_scan":500}],
+    "scanners":[{"id":"a","role":"pick","driver":"stdin"},
+                {"id":"b","role":"pick","driver":"tcp","port":9100,"max_qty_per_scan":50,
+                 "station_per_client":false,"line_timeout_s":5,"max_rejects_per_s":3}]})");
+  ASSERT_TRUE(r.config) << r.problems[0];
+  EXPECT_EQ(r.config->catalog[0].max_qty_per_scan, 500);
+  EXPECT_EQ(r.config->scanners[0].max_qty_per_scan, 10000);
+  EXPECT_EQ(r.config->scanners[1].max_qty_per_scan, 50);
+  EXPECT_EQ(r.config->scanners[1].max_rejects_per_s, 3);
+  EXPECT_FALSE(std::get<TcpSettings>(r.config->scanners[1].driver).station_per_client);
+  EXPECT_EQ(std::get<TcpSettings>(r.config->scanners[1].driver).line_timeout_s, 5);
+  EXPECT_FALSE(problems(R"({"site":"s1","gateway":"g1","database":"x.db",
+    "scanners":[{"id":"a","role":"pick","driver":"stdin","max_qty_per_scan":0}]})").empty());
+}
+
 TEST(Config, RequiredKeysAreNamed) {
   EXPECT_THAT(problems("{}"), ElementsAre("site: is required", "gateway: is required",
                                           "database: is required"));

@@ -22,6 +22,20 @@ TEST(StockPost, ReceivePickReturnMoveOnHand) {
   EXPECT_EQ(line.available(), 13);
 }
 
+// Issue 13 item 14: the ledger itself refuses a lot GS1 would not allow (a cloud stock.count
+// or any other door).
+TEST(StockPost, ALotLongerThanTwentyCharactersIsRefused) {
+  auto m = movement("a", "S", MovementKind::kCount, 5);
+  m.lot = std::string(10000, 'x');
+  auto p = stock::post(StockLine{}, m);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("GS1 AI (10) allows at most 20"), std::string::npos);
+  m.lot = "LOT 1";
+  EXPECT_FALSE(stock::post(StockLine{}, m).ok());
+  m.lot = std::string(20, 'x');
+  EXPECT_TRUE(stock::post(StockLine{}, m).ok());
+}
+
 TEST(StockPost, CountRecordsTheVariance) {
   StockLine line{40, 0};
   auto p = stock::post(line, movement("c", "S", MovementKind::kCount, 37));

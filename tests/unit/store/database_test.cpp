@@ -52,6 +52,49 @@ TEST(Database, MovementsAreAppendOnly) {
   EXPECT_FALSE((*db)->exec("DELETE FROM movements").ok());
 }
 
+// Issue 13 item 3: a body that throws (or fails, or returns early) must not leave the
+// connection inside BEGIN IMMEDIATE; before the guard, every later write failed with
+// "cannot start a transaction within a transaction".
+TEST(Txn, AnExceptionInsideATransactionRollsBackAndTheNextWriteCommits) {
+  test::TempDir dir;
+  auto db = std::move(Database::open(dir.file("t.db"), {}).value());
+  auto count = [&] {
+    auto s = db->prepare("SELECT count(*) FROM meta WHERE key LIKE 't%'");
+    EXPECT_TRUE(*(*s)->step());
+    auto n = (*s)->int64(0);
+    (*s)->reset();
+    return n;
+  };
+  EXPECT_THROW((void)db->transaction([&]() -> Status {
+    if (auto st = db->set_meta("t1", "x"); !st) return st;
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  EXPECT_TRUE(sqlite3_get_autocommit(db->handle()));
+  EXPECT_EQ(count(), 0);
+  // A failed body and a guard dropped without commit roll back too.
+  auto failed = db->transaction([&]() -> Status {
+    (void)db->set_meta("t2", "x");
+    return Error{"no"};
+  });
+  EXPECT_FALSE(failed.ok());
+  {
+    auto txn = Txn::begin(*db);
+    ASSERT_TRUE(txn.ok()) << txn.error().message;
+    ASSERT_TRUE(db->set_meta("t3", "x").ok());
+  }
+  EXPECT_EQ(count(), 0);
+  // The connection is usable: the next write commits.
+  auto ok = db->transaction([&](const Txn&) { return db->set_meta("t4", "y"); });
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(count(), 1);
+  auto txn = Txn::begin(*db);
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE(db->set_meta("t5", "z").ok());
+  ASSERT_TRUE(txn->commit().ok());
+  EXPECT_EQ(count(), 2);
+}
+
 TEST(Database, MissingFolderIsNamed) {
   test::TempDir dir;
   auto db = Database::open(dir.file("nope/a.db"), {});

@@ -1,5 +1,6 @@
 #include "store/group_commit.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -65,6 +66,86 @@ TEST(GroupCommit, ADatabaseFailureReachesEveryCallback) {
       ++failed;
     });
   EXPECT_EQ(failed, 2);
+}
+
+// Fills the database up to a page limit (SQLITE_FULL from then on, as on a full disk): the
+// connection's max_page_count is its page count, and filler rows take the free pages.
+void fill_up(Database& db) {
+  ASSERT_TRUE(db.exec("CREATE TABLE IF NOT EXISTS filler(b BLOB)").ok());
+  auto pages = db.prepare("PRAGMA page_count");
+  ASSERT_TRUE(*(*pages)->step());
+  auto n = (*pages)->int64(0);
+  (*pages)->reset();
+  ASSERT_TRUE(db.exec("PRAGMA max_page_count=" + std::to_string(n + 100)).ok());
+  for (int i = 0; i < 1000; ++i) {
+    if (!db.exec("INSERT INTO filler VALUES(zeroblob(1000))").ok()) {
+      EXPECT_EQ(db.last_failure(), SQLITE_FULL);
+      return;
+    }
+  }
+  FAIL() << "the database never filled up";
+}
+
+// Issue 13 item 4: a batch that fails because the disk is full is retried, its submitters
+// hear nothing until it commits, the store says it is failing meanwhile, and it commits by
+// itself once there is room again. Nothing committed before is lost.
+TEST(GroupCommit, ADiskFullBatchIsRetriedAndCommitsWhenSpaceReturns) {
+  Fixture f;
+  ASSERT_TRUE(f.ledger->post(std::vector{movement("before", "A", MovementKind::kReceive, 5)}).ok());
+  fill_up(*f.db);
+  boost::asio::io_context io;
+  GroupCommit gc(io, *f.ledger, 500, std::chrono::milliseconds(1),
+                 RetryPolicy{std::chrono::milliseconds(10), std::chrono::milliseconds(40),
+                             std::chrono::seconds(60), 10000});
+  std::vector<bool> changes;
+  gc.set_health_changed([&](const CommitHealth& h) { changes.push_back(h.failing); });
+  int ok = 0, failed = 0;
+  for (int i = 0; i < 200; ++i)
+    gc.submit(movement("m" + std::to_string(i), "A", MovementKind::kReceive, 1),
+              [&](const Expected<PostResult>& r) { r.ok() ? ++ok : ++failed; });
+  io.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(ok + failed, 0) << "a submitter was answered before its batch committed";
+  EXPECT_TRUE(gc.health().failing);
+  EXPECT_GT(gc.health().retries, 1u);
+  EXPECT_EQ(gc.health().waiting, 200u);
+  EXPECT_THAT(gc.health().last_error, ::testing::HasSubstr("full"));
+  // Space comes back (the filler is deleted): the next retry commits everything.
+  ASSERT_TRUE(f.db->exec("DELETE FROM filler").ok());
+  io.restart();
+  io.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(ok, 200);
+  EXPECT_EQ(failed, 0);
+  EXPECT_FALSE(gc.health().failing);
+  EXPECT_EQ(gc.health().not_recorded, 0u);
+  EXPECT_EQ(changes, (std::vector<bool>{true, false}));
+  EXPECT_EQ((*f.ledger->stock("A"))[0].line.on_hand, 205);
+}
+
+// ... and when it stays full, the batch finally fails: its submitters are told, the count of
+// movements not recorded stays in the health, and a later batch commits once there is room.
+TEST(GroupCommit, ABatchFailingTooLongFailsVisiblyAndTheNextOneCommits) {
+  Fixture f;
+  fill_up(*f.db);
+  boost::asio::io_context io;
+  GroupCommit gc(io, *f.ledger, 500, std::chrono::milliseconds(1),
+                 RetryPolicy{std::chrono::milliseconds(10), std::chrono::milliseconds(20),
+                             std::chrono::milliseconds(100), 10000});
+  int failed = 0;
+  for (int i = 0; i < 200; ++i)
+    gc.submit(movement("m" + std::to_string(i), "A", MovementKind::kReceive, 1),
+              [&](const Expected<PostResult>& r) { failed += r.ok() ? 0 : 1; });
+  io.run_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(failed, 200);
+  EXPECT_EQ(gc.health().not_recorded, 200u);
+  EXPECT_TRUE(gc.health().failing);
+  ASSERT_TRUE(f.db->exec("DELETE FROM filler").ok());
+  bool done = false;
+  gc.submit(movement("later", "A", MovementKind::kReceive, 1),
+            [&](const Expected<PostResult>& r) { done = r.ok(); });
+  gc.flush();
+  EXPECT_TRUE(done);
+  EXPECT_FALSE(gc.health().failing);
+  EXPECT_EQ(gc.health().not_recorded, 200u);  // what was lost stays counted
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "store/outbox.hpp"
 
+#include "store/rejects.hpp"
+
 #include <gtest/gtest.h>
 
 #include "test_support.hpp"
@@ -59,6 +61,23 @@ TEST_F(OutboxTest, DeliveryMarkThenCompactionAndSeqNeverReused) {
   EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{4, 5, 6}));
   EXPECT_EQ(outbox_marks(*db_)->at("movements").last_seq, 6);
   EXPECT_EQ(outbox_depths(*db_)->at("movements"), 3);
+}
+
+// Issue 13 item 12: 20,000 rejects made 11 MB of database outside any budget. Rejects (and
+// readings) count against it: over it, telemetry is thinned and the check says so.
+TEST_F(OutboxTest, RejectsCountAgainstTheDiskBudget) {
+  append("telemetry", 100, 1000);
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(record_reject(*db_, Reject{0, "dock", std::string(900, 'j'), "unknown barcode",
+                                           "2026-11-23T10:00:00.000Z", 1})
+                    .ok());
+  // The rejects' own outbox records were delivered: only the table remains.
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"rejects", 300}}).ok());
+  auto r = outbox_enforce_budget(*db_, 200 * 1000, "2026-11-23T11:00:00.000Z", "loss-r");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_GT(r->rejects_readings_bytes, 300 * 900);
+  EXPECT_GT(r->dropped + r->thinned, 0);  // telemetry gave way to what cannot be dropped
+  EXPECT_TRUE(r->over_budget_after);
 }
 
 TEST_F(OutboxTest, OverBudgetTelemetryIsThinnedThenDroppedOthersNever) {

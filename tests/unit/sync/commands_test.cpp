@@ -131,6 +131,42 @@ TEST_F(Desk, StockCountPostsACountMovementOnceAndIsAudited) {
   EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 7);
 }
 
+// Issue 13 item 3: an exception thrown inside a command's transaction (here by a hook) used
+// to leave the connection in BEGIN IMMEDIATE; every later write then failed.
+TEST(DeskTxn, AnExceptionInsideACommandLeavesTheConnectionUsable) {
+  test::TempDir dir;
+  auto db = std::move(store::Database::open(dir.file("desk.db"), {}).value());
+  CatalogItem a{.sku = "A", .name = "Item A"};
+  ASSERT_TRUE(store::apply_catalog(*db, {a}, "2026-11-23T00:00:00.000Z").ok());
+  store::Ledger ledger(*db);
+  DeskHooks h;
+  int calls = 0;
+  h.wall_now = [&calls]() -> std::string {
+    if (++calls == 1) throw std::runtime_error("clock exploded");
+    return "2026-11-23T10:00:00.000Z";
+  };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.config_summary = json{{"site", "s1"}};
+  CommandDesk desk(*db, ledger, "", h);
+  auto r = desk.handle("config.get", R"({"id":"g1","args":{}})");
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_TRUE(sqlite3_get_autocommit(db->handle()));
+  auto again = desk.handle("config.get", R"({"id":"g2","args":{}})");
+  EXPECT_EQ(again["ok"], true) << again.dump();
+  std::vector<MovementRequest> m{test::movement("m1", "A", MovementKind::kReceive, 1)};
+  auto posted = ledger.post(m);
+  ASSERT_TRUE(posted.ok()) << posted.error().message;
+}
+
+TEST_F(Desk, AStockCountWithAnOverlongLotIsRefused) {
+  auto r = desk_->handle("stock.count", R"({"id":"c9","args":{"sku":"A","counted":7,"lot":")" +
+                                            std::string(10000, 'L') + R"("}})");
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("GS1 AI (10) allows at most 20"));
+  EXPECT_EQ(count("SELECT count(*) FROM movements"), 0);
+}
+
 TEST_F(Desk, InvalidOrUnknownChangesNothing) {
   auto r = desk_->handle("stock.count", R"({"id":"c2","args":{"sku":"NOPE","counted":1}})");
   EXPECT_EQ(r["ok"], false);

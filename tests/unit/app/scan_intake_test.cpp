@@ -1,0 +1,187 @@
+// The scan intake with real parts: a TCP scanner on loopback (real sockets), a real SQLite
+// file, group commit on a real event loop.
+#include "app/scan_intake.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "store/rejects.hpp"
+#include "test_support.hpp"
+
+namespace depot::app {
+namespace {
+using boost::asio::ip::tcp;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  tcp::acceptor a(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+struct Intake {
+  test::TempDir dir;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Ledger> ledger;
+  Catalog catalog;
+  boost::asio::io_context io;
+  std::unique_ptr<store::GroupCommit> commits;
+  std::vector<ScannerConfig> scanners;
+  std::unique_ptr<ScanIntake> intake;
+  std::uint16_t port = free_port();
+
+  explicit Intake(TcpSettings tcp = {}, std::int64_t max_rejects_per_s = 20,
+                  std::map<std::string, std::int64_t> sku_limits = {}) {
+    db = std::move(store::Database::open(dir.file("i.db"), {}).value());
+    CatalogItem tint{.sku = "TINT", .name = "Tint"};
+    tint.barcodes = {"4006381333931"};
+    CatalogItem matcha{.sku = "MATCHA", .name = "Matcha"};
+    matcha.barcodes = {"5012345678900"};
+    EXPECT_TRUE(store::apply_catalog(*db, {tint, matcha}, "2026-11-23T00:00:00.000Z").ok());
+    catalog = std::move(store::load_catalog(*db).value());
+    ledger = std::make_unique<store::Ledger>(*db);
+    commits = std::make_unique<store::GroupCommit>(io, *ledger, 64, 5ms);
+    tcp.port = port;
+    ScannerConfig s{.id = "dock", .role = MovementKind::kPick};
+    s.max_rejects_per_s = max_rejects_per_s;
+    s.driver = tcp;
+    scanners.push_back(s);
+    intake = std::make_unique<ScanIntake>(io, scanners, catalog, *db, *ledger, *commits,
+                                          std::move(sku_limits));
+    intake->start();
+  }
+  ~Intake() { intake->stop(); }
+  tcp::socket connect() {
+    tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return s;
+  }
+  void send(tcp::socket& s, const std::string& text) { boost::asio::write(s, boost::asio::buffer(text)); }
+  void run(std::chrono::milliseconds d) {
+    io.restart();
+    io.run_for(d);
+  }
+  std::int64_t scalar(const std::string& sql) {
+    auto q = db->prepare(sql);
+    EXPECT_TRUE(*(*q)->step());
+    auto n = (*q)->int64(0);
+    (*q)->reset();
+    return n;
+  }
+  std::int64_t on_hand(const std::string& sku) {
+    return scalar("SELECT coalesce((SELECT on_hand FROM stock WHERE sku = '" + sku + "'), 0)");
+  }
+};
+
+// Issue 13 item 11: QTY on connection A used to make B's next scan a pick of 50, UNDO on A
+// undid B's scan, and the same code from A and B within 300 ms was a "double read".
+TEST(ScanIntake, EachTcpConnectionIsItsOwnStation) {
+  Intake t;
+  t.run(50ms);
+  auto a = t.connect();
+  auto b = t.connect();
+  t.run(100ms);
+  t.send(a, "DA:QTY:50\n");
+  t.run(100ms);
+  t.send(b, "4006381333931\n");  // B: a pick of 1, not 50
+  t.run(100ms);
+  t.send(a, "4006381333931\n");  // A: within 300 ms of B's same code: not a double read
+  t.run(200ms);
+  t.intake->stop();
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), -51);
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 0);
+  // UNDO on B undoes B's scan (1), not A's (50).
+  Intake u;
+  u.run(50ms);
+  auto c = u.connect();
+  auto d = u.connect();
+  u.run(100ms);
+  u.send(c, "DA:QTY:50\n");
+  u.run(50ms);
+  u.send(c, "4006381333931\n");
+  u.run(100ms);
+  u.send(d, "4006381333931\n");
+  u.run(100ms);
+  u.send(c, "DA:UNDO\n");
+  u.run(300ms);
+  u.commits->flush();
+  EXPECT_EQ(u.on_hand("TINT"), -1);
+}
+
+// Issue 13 item 14: (30)99999999 on a pick station set on hand to -100,000,002. A quantity
+// above the scanner's (or the SKU's) per-scan maximum is a reject and moves nothing.
+TEST(ScanIntake, AnAbsurdQuantityIsARejectNotAMovement) {
+  Intake t({}, 20, {{"MATCHA", 5}});
+  t.run(50ms);
+  auto a = t.connect();
+  t.run(50ms);
+  t.send(a, "]C10104006381333931" "3099999999\n");
+  t.run(100ms);
+  t.send(a, "]C10104006381333931" "3010001\n");
+  t.run(50ms);
+  t.send(a, "DA:QTY:6\n");
+  t.run(50ms);
+  t.send(a, "5012345678900\n");  // the SKU's own limit is 5
+  t.run(50ms);
+  t.send(a, "]C10104006381333931" "3012\n");  // a sane variable count is fine
+  t.run(300ms);
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), -12);
+  EXPECT_EQ(t.on_hand("MATCHA"), 0);
+  auto rejects = store::list_rejects(*t.db, std::nullopt, 0);
+  ASSERT_TRUE(rejects.ok());
+  ASSERT_EQ(rejects->size(), 3u);
+  EXPECT_THAT((*rejects)[0].reason, HasSubstr("quantity 99999999 of TINT is more than one scan"));
+  EXPECT_THAT((*rejects)[1].reason, HasSubstr("max_qty_per_scan 10000 for the scanner"));
+  EXPECT_THAT((*rejects)[2].reason, HasSubstr("max_qty_per_scan 5 for the SKU"));
+}
+
+// Issue 13 item 12: rejects go through group commit (not one transaction each) and a storm
+// beyond max_rejects_per_s is one row with a count; valid scans still get through.
+TEST(ScanIntake, ARejectStormIsCountedNotStoredRowByRow) {
+  Intake t({}, 10);
+  t.run(50ms);
+  auto junk = t.connect();
+  auto good = t.connect();
+  t.run(50ms);
+  std::string flood;
+  for (int i = 0; i < 500; ++i) flood += "JUNK" + std::to_string(i) + "\n";
+  const auto batches_before = t.commits->batches_committed();
+  t.send(junk, flood);
+  t.send(good, "4006381333931\n");
+  t.run(1500ms);
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), -1);
+  // 10 rows one by one, then one row counting the other 490; far fewer commits than rejects.
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 11);
+  EXPECT_LT(t.commits->batches_committed() - batches_before, 20u);
+  auto rejects = store::list_rejects(*t.db, std::nullopt, 0);
+  EXPECT_THAT(rejects->back().reason, HasSubstr("reject storm: 490 more rejects"));
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM outbox WHERE stream = 'rejects' AND payload LIKE "
+                     "'%\"count\":490%'"),
+            1);
+  EXPECT_EQ(t.intake->counters().storm_suppressed, 490u);
+}
+
+// ... and over the disk budget every reject joins its scanner's per-second count row.
+TEST(ScanIntake, OverTheDiskBudgetRejectsAreCountsOnly) {
+  Intake t({}, 20);
+  t.intake->set_counts_only(true);
+  t.run(50ms);
+  auto junk = t.connect();
+  t.run(50ms);
+  t.send(junk, "JUNK1\nJUNK2\nJUNK3\nJUNK4\nJUNK5\n");
+  t.run(1500ms);
+  t.commits->flush();
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 1);
+  auto rejects = store::list_rejects(*t.db, std::nullopt, 0);
+  EXPECT_THAT(rejects->back().reason, HasSubstr("reject storm: 5 more rejects"));
+}
+
+}  // namespace
+}  // namespace depot::app

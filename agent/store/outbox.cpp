@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/json_writer.hpp"
+#include "store/audit.hpp"
 
 namespace depot::store {
 
@@ -277,7 +278,13 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
         {"dropped", out.dropped},
         {"first_seq", out.first_seq},
         {"last_seq", out.last_seq}};
-    auto seq = outbox_append(db, "audit", loss_id, now, std::move(loss));
+    // An audit-trail entry like every `audit` record (its record keeps these members on top).
+    AuditEntry entry{"agent", std::string(now), "data_loss", loss["reason"].get<std::string>(),
+                     loss};
+    entry.details.erase("event");
+    entry.record_fields = std::move(loss);
+    entry.record_id = std::string(loss_id);
+    auto seq = audit_append(db, entry);
     if (!seq) return seq.error();
     return {};
   };

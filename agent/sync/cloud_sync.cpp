@@ -7,6 +7,7 @@
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
+#include "core/json_parse.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::sync {
@@ -132,6 +133,10 @@ Status CloudSync::start() {
   dh.replenish_changed = hooks_.replenish_changed;
   dh.config_summary = config_summary(config_, hooks_.version);
   for (const auto& z : config_.zones) dh.zones.push_back(z.id);
+  for (const auto& pol : config_.replenish.policies) dh.policies.push_back(pol.name);
+  dh.site = config_.site;
+  dh.gateway = config_.gateway;
+  dh.catalog_skus = hooks_.catalog_skus;
   desk_ = std::make_unique<CommandDesk>(db_, ledger_, secret, std::move(dh));
 
   publisher_->start();
@@ -170,16 +175,25 @@ void CloudSync::on_message(Inbound in) {
     return;
   }
   if (stopping_) return;
-  auto reply = desk_->handle(name, in.payload);
+  // An MQTT 5 response topic is used only when it is a plain topic that is not one of this
+  // gateway's own; otherwise the command is refused on the default reply topic.
+  auto topic = topics_.reply(name);
+  std::string topic_problem;
+  if (in.response_topic && !in.response_topic->empty()) {
+    topic_problem = response_topic_problem(topics_.prefix(), *in.response_topic);
+    if (topic_problem.empty()) topic = *in.response_topic;
+  }
+  auto reply =
+      topic_problem.empty()
+          ? desk_->handle(name, in.payload)
+          : desk_->refuse(name, in.payload, topic_problem + "; the command was not applied");
   const bool ok = reply.value("ok", false);
   if (ok)
-    log::info("command " + name + " " + reply["id"].dump() +
+    log::info("command " + printable(name, 80) + " " + reply["id"].dump() +
               (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
   else
-    log::warning("command " + name + " " + reply["id"].dump() +
+    log::warning("command " + printable(name, 80) + " " + reply["id"].dump() +
                  " refused: " + reply["error"].get<std::string>());
-  auto topic =
-      in.response_topic && !in.response_topic->empty() ? *in.response_topic : topics_.reply(name);
   auto st = link_->publish(
       topic, reply.dump(), 1, false,
       [topic](bool delivered, const std::string& why) {
@@ -188,6 +202,18 @@ void CloudSync::on_message(Inbound in) {
       in.correlation);
   if (!st) log::warning("mqtt: reply: " + st.error().message);
   publisher_->poke();  // the command may have written records (count, snapshot, audit)
+}
+
+void CloudSync::command_outcome(std::string_view name, const nlohmann::json& reply) {
+  publisher_->poke();
+  if (stopping_ || !link_->connected()) return;
+  auto topic = topics_.reply(name);
+  auto st = link_->publish(topic, reply.dump(), 1, false,
+                           [topic](bool delivered, const std::string& why) {
+                             if (!delivered)
+                               log::warning("mqtt: reply to " + topic + " lost: " + why);
+                           });
+  if (!st) log::warning("mqtt: reply: " + st.error().message);
 }
 
 void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,

@@ -338,6 +338,20 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
   again.stop(SIGTERM);
 }
 
+// scripts/sign-command's output for `command` (its extra arguments in `args`).
+std::string sign_command(const test::TempDir& dir, const std::string& name,
+                         const std::string& command, const std::string& args = "") {
+  test::write_file(dir.file("command.json"), command);
+  const auto out = dir.file("signed.json");
+  std::string cmd = "python3 " DEPOT_SOURCE_DIR "/scripts/sign-command --secret-file " +
+                    dir.file("hmac.secret") + " --site test-site --gateway gw-1 --name " + name +
+                    " " + args + " < " + dir.file("command.json") + " > " + out;
+  EXPECT_EQ(sh(cmd), 0) << cmd;
+  auto text = read_file(out);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 class Commands : public Sync {
  protected:
   json command(Cloud& cloud, const std::string& name, const std::string& payload) {
@@ -429,18 +443,109 @@ TEST_F(Commands, SignedCommandsAWrongHmacIsRefused) {
   agent.start();
   ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
   std::string inner = R"({"id":"h-1","args":{"sku":"MATCHA","counted":5}})";
-  auto r = command(cloud, "stock.count",
-                   json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("wrong", inner)}}.dump());
+  auto good = json::parse(sign_command(dir_, "stock.count", inner));
+  auto wrong = good;
+  wrong["hmac"] = sync::hmac_sha256_hex("wrong", good["signed"].get<std::string>());
+  auto r = command(cloud, "stock.count", wrong.dump());
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["id"], "h-1");
   EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("HMAC does not match"));
   r = command(cloud, "stock.count", inner);
   EXPECT_EQ(r["ok"], false);
-  r = command(cloud, "stock.count",
-              json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("s3cret", inner)}}.dump());
+  r = command(cloud, "stock.count", good.dump());
   EXPECT_EQ(r["ok"], true) << r.dump();
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 5s));
   EXPECT_EQ(committed_movements(dir_.file("depot.db")), 1);
+}
+
+// The issue's cloud-command findings, through a real mosquitto, signed by the reference
+// signer: a signature moved to another command name, a 60,000-deep signed command sent
+// retained (it killed the agent at every restart), a reused id under another name, wildcard
+// and own-topic response topics, and RabbitMQ's cmd/config/get spelling.
+TEST_F(Commands, SignedCommandsAreBoundToTheirNameAndHostileOnesAreRefusedWithAReply) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  test::write_file(dir_.file("hmac.secret"), "s3cret\n");
+  const auto config = write_config(
+      mqtt_section(broker.port(), R"(, "protocol": "5", "hmac_secret_file": "hmac.secret")"));
+  Agent agent(dir_, config);
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+
+  auto r = command(
+      cloud, "stock.count",
+      sign_command(dir_, "stock.count", R"({"id":"s-1","args":{"sku":"MATCHA","counted":5}})"));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  // The same signed text published under another command name: refused.
+  auto moved = sign_command(dir_, "catalog.upsert", R"({"id":"s-2","args":{"sku":"MATCHA"}})");
+  r = command(cloud, "catalog.remove", moved);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("HMAC does not match"));
+  // A reused id under another name: refused, nothing changes.
+  r = command(cloud, "catalog.remove",
+              sign_command(dir_, "catalog.remove", R"({"id":"s-1","args":{"sku":"MATCHA"}})"));
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("already used by a \"stock.count\""));
+  // Expired.
+  r = command(cloud, "config.get",
+              sign_command(dir_, "config.get", R"({"id":"s-3"})",
+                           "--issued-at 2020-01-01T00:00:00Z --expires-at 2020-01-01T00:05:00Z"));
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("expired"));
+
+  // 60,000 levels, correctly signed, retained: refused with a reply, at start and again
+  // after a restart; the agent stays up.
+  const std::string deep =
+      R"({"id":"deep-1","args":)" + std::string(60000, '[') + std::string(60000, ']') +
+      R"(,"issued_at":"2020-01-01T00:00:00Z","expires_at":"2099-01-01T00:00:00Z"})";
+  const auto deep_signed =
+      sign_command(dir_, "config.get", deep,
+                   "--raw --id deep-1 --issued-at 2020-01-01T00:00:00Z --expires-at "
+                   "2099-01-01T00:00:00Z");
+  auto before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config.get", deep_signed, std::nullopt, std::nullopt, true);
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 5s));
+  auto deep_reply = json::parse(cloud.on("/cmd/config.get/reply").back().payload);
+  EXPECT_EQ(deep_reply["ok"], false);
+  EXPECT_THAT(deep_reply["error"].get<std::string>(), HasSubstr("nested deeper than 16 levels"));
+  agent.stop(SIGTERM);
+  before = cloud.on("/cmd/config.get/reply").size();
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running());
+
+  // Response topics: a wildcard and the gateway's own stream are refused on the default
+  // reply topic, with the correlation data; the agent stays connected and answers the next.
+  before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config.get", sign_command(dir_, "config.get", R"({"id":"t-1"})"),
+                "cloud/+/bad", "corr-1");
+  cloud.publish(kPrefix + "cmd/config.get", sign_command(dir_, "config.get", R"({"id":"t-2"})"),
+                kPrefix + "movements", "corr-2");
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() >= before + 2; }, 5s));
+  auto replies = cloud.on("/cmd/config.get/reply");
+  auto t1 = json::parse(replies[before].payload), t2 = json::parse(replies[before + 1].payload);
+  EXPECT_EQ(t1["id"], "t-1");
+  EXPECT_EQ(t1["ok"], false);
+  EXPECT_THAT(t1["error"].get<std::string>(), HasSubstr("wildcard"));
+  EXPECT_EQ(replies[before].correlation.value_or(""), "corr-1");
+  EXPECT_THAT(t2["error"].get<std::string>(), HasSubstr("own topics"));
+  EXPECT_TRUE(cloud.on("/movements").empty() ||
+              json::parse(cloud.on("/movements").back().payload).contains("records"));
+
+  // RabbitMQ's spelling: cmd/config/get is config.get (and config.get answers the real
+  // number of SKUs: the daemon frees the parsed catalog).
+  before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config/get", sign_command(dir_, "config.get", R"({"id":"r-1"})"));
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 5s))
+      << agent.log();
+  r = json::parse(cloud.on("/cmd/config.get/reply").back().payload);
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["id"], "r-1");
+  EXPECT_GT(r["result"]["catalog_skus"].get<int>(), 0);
+  EXPECT_TRUE(agent.running());
+  expect_schema_valid(cloud, dir_);
 }
 
 TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNever) {

@@ -506,6 +506,14 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
+    // The watermark: in this transaction, the stock includes exactly the movements up to the
+    // last movements seq allocated (each movement's record is allocated with it).
+    auto mark = db_.prepare("SELECT next_seq - 1 FROM outbox_streams WHERE stream = 'movements'");
+    if (!mark) return mark.error();
+    auto has_mark = (*mark)->step();
+    if (!has_mark) return has_mark.error();
+    const std::int64_t movements_seq = *has_mark ? (*mark)->int64(0) : 0;
+    (*mark)->reset();
     auto now = hooks_.wall_now();
     std::string snap = "snap-" + c.id;
     std::int64_t first = 0, last = 0, part = 0;
@@ -518,13 +526,14 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
                {"on_hand", s.line.on_hand},
                {"held", s.line.held},
                {"available", s.line.available()},
-               {"active", s.active}};
+               {"active", s.active},
+               {"movements_seq", movements_seq}};
       auto seq = store::outbox_append(db_, "stock", snap + ":" + s.sku, now, std::move(rec));
       if (!seq) return seq.error();
       if (!first) first = *seq;
       last = *seq;
     }
-    json result{{"snapshot", snap}, {"skus", parts}};
+    json result{{"snapshot", snap}, {"skus", parts}, {"movements_seq", movements_seq}};
     if (first) result["first_seq"] = first, result["last_seq"] = last;
     auto reply = make_reply(c.id, true, "", result);
     if (auto st = record(c, reply); !st) return st.error();

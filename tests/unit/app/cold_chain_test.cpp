@@ -347,6 +347,18 @@ TEST_F(ColdChainTest, RepeatsUntilAcknowledgedThroughARequestRowThenTheExcursion
   EXPECT_EQ(count("SELECT CAST(round(degree_minutes * 1000) AS INTEGER) FROM excursions"), 12667);
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'excursion'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE '%\"type\":\"excursion\"%'"), 1);
+  // The excursion record joins its events: its `excursion` is the id they carry.
+  auto record =
+      json::parse(text("SELECT payload FROM outbox WHERE stream = 'alarms' AND payload LIKE "
+                       "'%\"type\":\"excursion\"%'"));
+  const auto excursion = record["excursion"].get<std::string>();
+  EXPECT_EQ(record["id"], "excursion-" + excursion);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND "
+                  "json_extract(payload, '$.type') = 'event' AND "
+                  "json_extract(payload, '$.excursion') = '" +
+                  excursion + "'"),
+            count("SELECT count(*) FROM zone_events WHERE excursion = '" + excursion + "'"));
+  EXPECT_GT(count("SELECT count(*) FROM zone_events WHERE excursion = '" + excursion + "'"), 0);
   auto after = store::load_zone_states(*db_);
   EXPECT_EQ((*after)[0].first["level"], "normal");  // 5 <= 8 - 1 - 0.5: warning cleared too
 }

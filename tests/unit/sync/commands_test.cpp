@@ -360,15 +360,22 @@ TEST_F(Desk, InvalidOrUnknownChangesNothing) {
 }
 
 TEST_F(Desk, SnapshotPutsEverySkuOnTheStockStream) {
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 4)}).ok());
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m2", "A", MovementKind::kReceive, 6)}).ok());
   auto r = desk_->handle("snapshot.request", R"({"id":"s1"})");
   ASSERT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["result"]["skus"], 1);
+  // The watermark: the snapshot includes movements up to seq 2 (the two receipts).
+  EXPECT_EQ(r["result"]["movements_seq"], 2);
   auto recs = store::outbox_read(*db_, "stock", 0, 10);
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 1u);
   auto j = json::parse((*recs)[0].payload);
   EXPECT_EQ(j["sku"], "A");
-  EXPECT_EQ(j["on_hand"], 0);
+  EXPECT_EQ(j["on_hand"], 10);
+  EXPECT_EQ(j["movements_seq"], 2);
   EXPECT_EQ(j["seq"], 1);
   EXPECT_EQ(j["snapshot"], "snap-s1");
 }

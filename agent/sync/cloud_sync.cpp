@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "app/clock.hpp"
@@ -61,6 +62,7 @@ nlohmann::json config_summary(const Config& c, std::string_view version) {
                  {"batch_bytes", m.batch_bytes},
                  {"drain_per_s", m.drain_per_s},
                  {"outbox_budget_mb", m.outbox_budget_mb},
+                 {"keep_delivered_h", m.keep_delivered_h},
                  {"backoff_min_s", m.backoff_min_s},
                  {"backoff_max_s", m.backoff_max_s},
                  {"signed_commands", !m.hmac_secret_file.empty()}};
@@ -107,6 +109,7 @@ Status CloudSync::start() {
   po.batch_bytes = m.batch_bytes;
   po.drain_per_s = m.drain_per_s;
   po.budget_bytes = m.outbox_budget_mb * 1024 * 1024;
+  po.keep_delivered_s = m.keep_delivered_h * 3600;
 
   link_ = std::make_unique<MqttLink>(
       io_, std::move(lo),
@@ -137,6 +140,41 @@ Status CloudSync::start() {
   dh.site = config_.site;
   dh.gateway = config_.gateway;
   dh.catalog_skus = hooks_.catalog_skus;
+  // stream.replay: the kept records again, in envelopes like the publisher's (QoS 1; the
+  // delivery marks are not touched: these records were delivered before).
+  dh.replay = [this](const std::string& stream, std::int64_t from,
+                     std::int64_t to) -> Expected<std::int64_t> {
+    const auto& mq = *config_.mqtt;
+    std::vector<std::string> messages;
+    std::optional<EnvelopeBuilder> b;
+    auto fresh = [&] {
+      b.emplace(config_.site, config_.gateway, stream, static_cast<std::size_t>(mq.batch_records),
+                static_cast<std::size_t>(mq.batch_bytes));
+    };
+    fresh();
+    auto n = store::outbox_visit(db_, stream, from - 1, to - from + 1,
+                                 [&](std::int64_t seq, std::string_view payload) {
+                                   if (seq > to) return false;
+                                   if (!b->add(payload)) {
+                                     messages.push_back(b->finish());
+                                     fresh();
+                                     b->add(payload);
+                                   }
+                                   return true;
+                                 });
+    if (!n) return n.error();
+    if (b->records() > 0) messages.push_back(b->finish());
+    for (auto& msg : messages) {
+      auto topic = topics_.stream(stream);
+      auto st = link_->publish(topic, msg, 1, false, [topic](bool ok, const std::string& why) {
+        if (!ok) log::warning("mqtt: replay to " + topic + " lost: " + why);
+      });
+      if (!st) return st.error();
+    }
+    log::info("stream.replay: " + std::to_string(*n) + " " + stream + " record(s) " +
+              std::to_string(from) + "-" + std::to_string(to) + " sent again");
+    return *n;
+  };
   desk_ = std::make_unique<CommandDesk>(db_, ledger_, secret, std::move(dh));
 
   publisher_->start();

@@ -350,14 +350,28 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     if (auto s = r.identifier("name", true)) a.name = *s;
     r.finish();
     c.action = a;
+  } else if (name == "stream.replay") {
+    ObjectReader r(c.args, "args", p);
+    StreamReplay a;
+    if (auto s =
+            r.one_of("stream", true,
+                     {"movements", "telemetry", "alarms", "reorders", "stock", "rejects", "audit"}))
+      a.stream = *s;
+    if (auto n = r.integer("from_seq", true, 1, std::numeric_limits<std::int64_t>::max()))
+      a.from_seq = *n;
+    a.to_seq = r.integer("to_seq", false, 1, std::numeric_limits<std::int64_t>::max());
+    if (a.to_seq && *a.to_seq < a.from_seq)
+      p.add("args.to_seq", std::to_string(*a.to_seq) + " must be at least from_seq");
+    r.finish();
+    c.action = a;
   } else if (not_supported_yet(name)) {
     out.error = "command \"" + std::string(name) + "\" is not supported yet by this agent version";
     return out;
   } else {
     out.error = "unknown command \"" + std::string(name) +
                 "\" (known: stock.count, snapshot.request, config.get, catalog.upsert, "
-                 "catalog.remove, hold.release, hold.writeoff, alarm.ack, reorder.ack, "
-                 "reorder.cancel, campaign.set, campaign.clear)";
+                "catalog.remove, hold.release, hold.writeoff, alarm.ack, reorder.ack, "
+                "reorder.cancel, campaign.set, campaign.clear, stream.replay)";
     return out;
   }
   if (!p.empty()) {
@@ -450,6 +464,7 @@ Expected<json> CommandDesk::apply(const Command& c) {
   if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
   if (const auto* a = std::get_if<HoldEndCommand>(&c.action)) return hold_end(c, *a);
   if (const auto* a = std::get_if<AlarmAck>(&c.action)) return alarm_ack(c, *a);
+  if (const auto* a = std::get_if<StreamReplay>(&c.action)) return stream_replay(c, *a);
   if (std::holds_alternative<ReorderAck>(c.action) ||
       std::holds_alternative<ReorderCancel>(c.action) ||
       std::holds_alternative<CampaignSet>(c.action) ||
@@ -750,6 +765,57 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
   if (hooks_.replenish_changed) hooks_.replenish_changed();
+  return reply;
+}
+
+// Which of the asked seqs are still kept, resent through the hook; the reply says which are
+// not (delivered records are deleted after mqtt.keep_delivered_h, or sooner over the budget).
+Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& a) {
+  auto q = db_.prepare(
+      "SELECT coalesce((SELECT acked_seq FROM outbox_streams WHERE stream = ?1), 0),"
+      " coalesce((SELECT next_seq - 1 FROM outbox_streams WHERE stream = ?1), 0)");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, a.stream).step();
+  if (!row) return row.error();
+  const std::int64_t acked = (*q)->int64(0), last = (*q)->int64(1);
+  (*q)->reset();
+  if (a.from_seq > last)
+    return Error{"args.from_seq: " + std::to_string(a.from_seq) + " is beyond the last " +
+                 a.stream + " seq (" + std::to_string(last) + ")"};
+  std::int64_t to = std::min(a.to_seq.value_or(std::max(acked, a.from_seq)), last);
+  if (to - a.from_seq + 1 > kMaxReplay)
+    return Error{"args: at most " + std::to_string(kMaxReplay) + " records per stream.replay (" +
+                 std::to_string(a.from_seq) + "-" + std::to_string(to) + " asks for " +
+                 std::to_string(to - a.from_seq + 1) + ")"};
+  auto kept = db_.prepare(
+      "SELECT count(*), min(seq), max(seq) FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND "
+      "?3");
+  if (!kept) return kept.error();
+  auto k = (*kept)->bind(1, a.stream).bind(2, a.from_seq).bind(3, to).step();
+  if (!k) return k.error();
+  const std::int64_t n = (*kept)->int64(0);
+  const auto first = (*kept)->opt_int64(1), last_kept = (*kept)->opt_int64(2);
+  (*kept)->reset();
+  json result{{"stream", a.stream}, {"from_seq", a.from_seq}, {"to_seq", to}, {"resent", 0}};
+  const std::int64_t asked = to - a.from_seq + 1;
+  if (n < asked) {
+    result["not_kept"] = asked - n;
+    result["note"] = std::to_string(asked - n) + " of the " + std::to_string(asked) +
+                     " records asked for are no longer kept (delivered records are kept for "
+                     "mqtt.keep_delivered_h hours; dropped telemetry is in audit data_loss)" +
+                     (first ? "; kept: " + std::to_string(*first) + "-" + std::to_string(*last_kept)
+                            : std::string("; none is kept"));
+  }
+  if (n > 0) {
+    if (!hooks_.replay) return Error{"stream.replay: this agent cannot publish right now"};
+    auto sent = hooks_.replay(a.stream, a.from_seq, to);
+    if (!sent) return sent.error();
+    result["resent"] = *sent;
+    result["first_seq"] = *first;
+    result["last_seq"] = *last_kept;
+  }
+  auto reply = make_reply(c.id, true, "", result);
+  if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
   return reply;
 }
 

@@ -81,9 +81,18 @@ struct CampaignSet {
 struct CampaignClear {
   std::string name;
 };
-using CommandAction =
-    std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert, CatalogRemove,
-                 HoldEndCommand, AlarmAck, ReorderAck, ReorderCancel, CampaignSet, CampaignClear>;
+// stream.replay {"stream", "from_seq" >= 1, "to_seq"?}: resends the records of one stream in
+// [from_seq, to_seq] that are still kept (delivered records stay mqtt.keep_delivered_h hours),
+// and says which are not. to_seq defaults to the last delivered seq; at most kMaxReplay.
+struct StreamReplay {
+  std::string stream;
+  std::int64_t from_seq = 1;
+  std::optional<std::int64_t> to_seq;
+};
+inline constexpr std::int64_t kMaxReplay = 10000;
+using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
+                                   CatalogRemove, HoldEndCommand, AlarmAck, ReorderAck,
+                                   ReorderCancel, CampaignSet, CampaignClear, StreamReplay>;
 
 struct Command {
   std::string id;
@@ -152,6 +161,10 @@ struct DeskHooks {
   std::vector<std::string> policies;          // replenishment profiles (catalog.upsert policy)
   std::string site, gateway;                  // bound by a signed command's HMAC
   std::function<std::size_t()> catalog_skus;  // config.get's catalog_skus, when set
+  // Publishes the kept records of `stream` in [from, to] again (stream.replay); how many.
+  std::function<Expected<std::int64_t>(const std::string& stream, std::int64_t from,
+                                       std::int64_t to)>
+      replay;
 };
 
 class CommandDesk {
@@ -176,6 +189,7 @@ class CommandDesk {
   Expected<nlohmann::json> hold_end(const Command& c, const HoldEndCommand& a);
   Expected<nlohmann::json> alarm_ack(const Command& c, const AlarmAck& a);
   Expected<nlohmann::json> replenish_command(const Command& c);
+  Expected<nlohmann::json> stream_replay(const Command& c, const StreamReplay& a);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

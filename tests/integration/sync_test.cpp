@@ -545,6 +545,16 @@ TEST_F(Commands, SignedCommandsAreBoundToTheirNameAndHostileOnesAreRefusedWithAR
   EXPECT_EQ(r["id"], "r-1");
   EXPECT_GT(r["result"]["catalog_skus"].get<int>(), 0);
   EXPECT_TRUE(agent.running());
+
+  // stream.replay: the delivered movement comes again (kept for keep_delivered_h).
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 5s));
+  const auto movements_before = cloud.records("movements").size();
+  r = command(cloud, "stream.replay",
+              sign_command(dir_, "stream.replay",
+                           R"({"id":"rp-1","args":{"stream":"movements","from_seq":1}})"));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["resent"], 1);
+  EXPECT_TRUE(wait_for([&] { return cloud.records("movements").size() > movements_before; }, 5s));
   expect_schema_valid(cloud, dir_);
 }
 

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "store/outbox.hpp"
 #include "sync/envelope.hpp"
 #include "test_support.hpp"
@@ -345,6 +347,56 @@ TEST_F(Desk, SignedCommandsUseTheDesksClockSiteAndGateway) {
   EXPECT_EQ(deep["ok"], false);
   EXPECT_TRUE(deep["id"].is_null());  // the text had no readable id
   EXPECT_THAT(deep["error"].get<std::string>(), HasSubstr("nested deeper than"));
+}
+
+// Delivered records were deleted at once, so a cloud that lost data after PUBACK could not ask
+// again: they are kept for a window, and stream.replay resends what is kept and says what not.
+TEST_F(Desk, StreamReplayResendsWhatIsKeptAndSaysWhatIsNot) {
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> calls;
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.replay = [&](const std::string& stream, std::int64_t from,
+                 std::int64_t to) -> Expected<std::int64_t> {
+    calls.emplace_back(stream, from, to);
+    return to - from + 1;
+  };
+  CommandDesk desk(*db_, *ledger_, "", h);
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(ledger_
+                    ->post(std::vector{
+                        test::movement("m" + std::to_string(i), "A", MovementKind::kReceive, 1)})
+                    .ok());
+  ASSERT_TRUE(store::outbox_acknowledge(*db_, {{"movements", 3}}).ok());
+  // Inside the window nothing delivered is deleted; past it, the oldest go first.
+  EXPECT_EQ(*store::outbox_compact(*db_, 100, "2000-01-01T00:00:00.000Z"), 0);
+  EXPECT_EQ(*store::outbox_compact(*db_, 1), 1);  // seq 1 deleted, 2-3 kept
+
+  auto r =
+      desk.handle("stream.replay", R"({"id":"p1","args":{"stream":"movements","from_seq":1}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["to_seq"], 3);  // default: the last delivered
+  EXPECT_EQ(r["result"]["resent"], 3);  // what the hook said it sent
+  EXPECT_EQ(r["result"]["first_seq"], 2);
+  EXPECT_EQ(r["result"]["not_kept"], 1);
+  EXPECT_THAT(r["result"]["note"].get<std::string>(), HasSubstr("kept: 2-3"));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_tuple(std::string("movements"), std::int64_t{1}, std::int64_t{3}));
+
+  auto bad =
+      desk.handle("stream.replay", R"({"id":"p2","args":{"stream":"movements","from_seq":9}})");
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_THAT(bad["error"].get<std::string>(), HasSubstr("beyond the last movements seq (3)"));
+  bad = desk.handle("stream.replay", R"({"id":"p3","args":{"stream":"nope","from_seq":1}})");
+  EXPECT_EQ(bad["ok"], false);
+  ASSERT_TRUE(store::outbox_compact(*db_, 100).ok());
+  auto none = desk.handle("stream.replay",
+                          R"({"id":"p4","args":{"stream":"movements","from_seq":1,"to_seq":3}})");
+  ASSERT_EQ(none["ok"], true) << none.dump();
+  EXPECT_EQ(none["result"]["resent"], 0);
+  EXPECT_EQ(none["result"]["not_kept"], 3);
+  EXPECT_EQ(calls.size(), 1u);
 }
 
 TEST_F(Desk, InvalidOrUnknownChangesNothing) {

@@ -321,7 +321,7 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
         return !s.empty() && json::parse(s.back().payload)["state"] == "offline";
       },
       5s))
-      << "no last will";
+      << "no last will\n" << agent.log() << broker.log();
   auto before = committed_movements(dir_.file("depot.db"));
   ASSERT_GT(before, 0);
 

@@ -231,6 +231,33 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
         return false;
       },
       5s));
+  // The outcome of a queued alarm.ack reaches the cloud as a second reply: applied for k-1;
+  // refused (nothing left to acknowledge) for k-8, which used to be lost.
+  auto outcome = [&](const std::string& id) {
+    json found;
+    wait_for(
+        [&] {
+          for (auto& m : cloud.on("/cmd/alarm.ack/reply")) {
+            auto j = json::parse(m.payload);
+            if (j["id"] == id && j.contains("result") && j["result"]["status"] != "queued")
+              found = j;
+          }
+          return !found.is_null();
+        },
+        10s);
+    return found;
+  };
+  auto applied = outcome("k-1");
+  EXPECT_EQ(applied["ok"], true) << applied.dump();
+  EXPECT_EQ(applied["result"]["status"], "applied");
+  r = command("alarm.ack", R"({"id":"k-8","args":{"zone":"freezer","who":"qa","comment":"again"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["status"], "queued");
+  auto refused = outcome("k-8");
+  EXPECT_EQ(refused["ok"], false) << refused.dump() << agent.log();
+  EXPECT_EQ(refused["result"]["status"], "rejected");
+  EXPECT_TRUE(refused["error"].is_string());
+  EXPECT_TRUE(wait_for([&] { return has("audit", "event", "command.outcome"); }, 5s));
   expect_schema_valid(cloud, dir_);
   agent.stop(SIGTERM);
 }

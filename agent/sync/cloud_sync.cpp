@@ -208,6 +208,10 @@ void CloudSync::on_connected() {
 
 void CloudSync::on_message(Inbound in) {
   auto name = topics_.command_of(in.topic);
+  // cmd/# also brings this gateway's own replies back (MQTT 3.1.1 has no "no local"): quietly.
+  if (name.empty() && in.topic.size() > 6 &&
+      in.topic.compare(in.topic.size() - 6, 6, "/reply") == 0)
+    return;
   if (name.empty()) {
     log::warning("mqtt: ignoring a message on " + in.topic + ": not a command to this gateway");
     return;

@@ -338,7 +338,10 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
       std::this_thread::sleep_for(10ms);
     }
   });
-  std::this_thread::sleep_for(300ms);
+  // A last will needs a connection: on a loaded machine the agent may take longer than the
+  // feeder to connect, so wait for it to be online before killing it.
+  EXPECT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+  std::this_thread::sleep_for(100ms);
   agent.kill9();  // mid-stream: the feeder keeps writing into a pipe nobody reads any more
   feeder.join();
   agent.stop(SIGKILL);

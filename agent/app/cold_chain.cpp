@@ -338,8 +338,32 @@ void ColdChain::apply_acks(const cc::Instant& now) {
         handle(*slot, std::move(*events), now);
       }
     }
-    auto st = db_.transaction(
-        [&] { return store::finish_ack(db_, a.id, applied, result, rfc(now.wall_ms)); });
+    // A cloud command's outcome reaches the cloud: an `audit` record in the same transaction
+    // (durable) and, through the hook, a second reply on cmd/alarm.ack/reply.
+    const bool from_cloud = a.source.rfind("cloud:", 0) == 0;
+    const std::string command_id = from_cloud ? a.source.substr(6) : std::string();
+    json outcome{{"zone", a.zone},
+                 {"request", a.id},
+                 {"status", applied ? "applied" : "rejected"},
+                 {"detail", result}};
+    auto st = db_.transaction([&]() -> Status {
+      if (auto f = store::finish_ack(db_, a.id, applied, result, rfc(now.wall_ms)); !f) return f;
+      if (!from_cloud) return {};
+      json rec{{"command", "alarm.ack"},
+               {"command_id", command_id},
+               {"ok", applied},
+               {"result", outcome},
+               {"error", applied ? json() : json(result)}};
+      store::AuditEntry entry{
+          "cloud", rfc(now.wall_ms), "command.outcome",
+          "cloud command alarm.ack " + std::string(applied ? "applied" : "refused"), rec};
+      entry.record_fields = std::move(rec);
+      entry.record_id = "command:" + command_id + ":outcome";
+      if (auto r = store::audit_append(db_, entry); !r) return r.error();
+      return {};
+    });
+    if (st && from_cloud && hooks_.cloud_ack_outcome)
+      hooks_.cloud_ack_outcome(command_id, applied, outcome, applied ? std::string() : result);
     if (!st) log::error("cold chain: recording acknowledgement " + std::to_string(a.id) + ": " +
                         st.error().message);
     else

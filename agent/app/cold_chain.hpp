@@ -41,6 +41,11 @@ struct ColdChainSettings {
 struct ColdChainHooks {
   std::function<std::string()> new_id;        // unique ids (app/clock new_id)
   std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
+  // A cloud alarm.ack (ack request source "cloud:{command id}") was applied or refused: the
+  // outcome is on the `audit` stream already; this may also answer the cloud at once.
+  std::function<void(const std::string& command_id, bool applied, const nlohmann::json& result,
+                     const std::string& error)>
+      cloud_ack_outcome;
 };
 
 struct ColdChainCounters {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,21 @@ LoadResult load_config_file(const std::string& path) {
   };
   for (auto& sc : l.config.scanners)
     if (auto* pipe = std::get_if<StdinSettings>(&sc.driver)) resolve(pipe->path);
+  // The audit key: "$CREDENTIALS_DIRECTORY/..." names a systemd credential (LoadCredential=);
+  // unset, the credential "audit-key" is used when systemd passed one.
+  {
+    auto& k = l.config.audit_key_file;
+    const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+    const std::string var = "$CREDENTIALS_DIRECTORY";
+    if (k.rfind(var, 0) == 0) {
+      k = std::string(creds ? creds : "") + k.substr(var.size());
+    } else if (k.empty() && creds && *creds) {
+      auto cred = std::filesystem::path(creds) / "audit-key";
+      std::error_code ec;
+      if (std::filesystem::exists(cred, ec)) k = cred.string();
+    }
+    resolve(k);
+  }
   if (auto& m = l.config.mqtt) {
     resolve(m->password_file);
     resolve(m->hmac_secret_file);
@@ -63,6 +79,8 @@ std::vector<std::string> check_environment(const LoadedConfig& l) {
     problems.push_back("database: \"" + l.config.database + "\" is in folder " + dir.string() +
                        ", which this user cannot write: " + std::strerror(errno));
   }
+  if (const auto& k = l.config.audit_key_file; !k.empty() && ::access(k.c_str(), R_OK) != 0)
+    problems.push_back("audit_key_file: \"" + k + "\" cannot be read: " + std::strerror(errno));
   if (const auto& m = l.config.mqtt) {
     auto readable = [&](const std::string& file, const std::string& key) {
       if (!file.empty() && ::access(file.c_str(), R_OK) != 0)

@@ -200,6 +200,7 @@ int run_daemon(LoadedConfig loaded) {
     };
     hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
     hooks.health = health_json;
+    hooks.catalog_skus = [&] { return catalog->size(); };  // loaded.config.catalog is freed
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);
@@ -232,6 +233,10 @@ int run_daemon(LoadedConfig loaded) {
     ColdChainHooks ch;
     ch.new_id = [] { return new_id(); };
     ch.before_stock_change = [&] { commits.flush(); };
+    ch.cloud_ack_outcome = [&](const std::string& id, bool applied, const nlohmann::json& result,
+                               const std::string& error) {
+      if (cloud) cloud->command_outcome("alarm.ack", sync::make_reply(id, applied, error, result));
+    };
     cold = std::make_unique<ColdChain>(**db, ledger, std::move(cs), std::move(ch));
     if (auto st = cold->start(instant_now()); !st) {
       log::error("cold chain: " + st.error().message);

@@ -1,19 +1,56 @@
 #include "app/store_access.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "app/clock.hpp"
+#include "store/audit.hpp"
 #include "store/ledger.hpp"
 
 namespace depot::app {
 
+namespace {
+// The audit key file's content without its trailing newline ("" when none is configured).
+Expected<std::string> audit_key(const LoadedConfig& l) {
+  const auto& path = l.config.audit_key_file;
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"audit_key_file: cannot read " + path + ": " + std::strerror(errno)};
+  std::ostringstream s;
+  s << in.rdbuf();
+  auto key = s.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.empty()) return key;  // an empty credential means "not used" (docs/operations.md)
+  if (key.size() < 16)
+    return Error{"audit_key_file: " + path + " holds " + std::to_string(key.size()) +
+                 " bytes; the audit key must be at least 16 (e.g. head -c 32 /dev/urandom | "
+                 "base64)"};
+  return key;
+}
+}  // namespace
+
 Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& l) {
+  auto key = audit_key(l);
+  if (!key) return key.error();
   store::OpenOptions o;
   o.synchronous = l.config.durability.synchronous;
   o.busy_timeout_ms = l.config.durability.busy_timeout_ms;
   auto db = store::Database::open(l.database_path, o);
   if (!db) return db.error();
+  (*db)->set_audit_key(*key);
   if (auto st = store::apply_catalog(**db, l.config.catalog, wall_now()); !st) return st.error();
+  // A keyed trail cannot be added to without its key; with a key, keying starts now.
+  if (key->empty()) {
+    auto from = (*db)->meta("audit_keyed_from");
+    if (!from) return from.error();
+    if (*from)
+      return Error{"the audit trail of " + l.database_path + " is keyed (from entry " + **from +
+                   "): set audit_key_file to the gateway's audit key"};
+  }
+  if (auto st = store::audit_ensure_keyed(**db, wall_now()); !st) return st.error();
   return db;
 }
 
@@ -23,7 +60,11 @@ Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& 
   store::OpenOptions o;
   o.read_only = true;
   o.busy_timeout_ms = l.config.durability.busy_timeout_ms;
-  return store::Database::open(l.database_path, o);
+  auto key = audit_key(l);
+  if (!key) return key.error();
+  auto db = store::Database::open(l.database_path, o);
+  if (db) (*db)->set_audit_key(*key);
+  return db;
 }
 
 }  // namespace depot::app

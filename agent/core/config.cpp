@@ -177,6 +177,7 @@ ConfigResult parse_config(std::string_view text) {
     if (auto s = r.identifier("site", true)) c.site = *s;
     if (auto s = r.identifier("gateway", true)) c.gateway = *s;
     if (auto s = r.string("database", true)) c.database = *s;
+    if (auto s = r.string("audit_key_file", false)) c.audit_key_file = *s;
     if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
       c.log_level = *s;

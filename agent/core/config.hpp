@@ -35,6 +35,9 @@ struct Config {
   std::string site;      // site id, e.g. "sz-front-01"
   std::string gateway;   // gateway id within the site, e.g. "gw-1"
   std::string database;  // SQLite file; relative paths are relative to the config file
+  // The per-gateway secret keying the audit trail's hash chain (docs/coldchain.md); "" = the
+  // systemd credential $CREDENTIALS_DIRECTORY/audit-key when present, else unkeyed.
+  std::string audit_key_file;
   Durability durability;
   std::string log_level = "info";
   std::vector<CatalogItem> catalog;

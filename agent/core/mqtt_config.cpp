@@ -48,6 +48,7 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
   m.batch_bytes = r.integer_or("batch_bytes", m.batch_bytes, 1024, 16 * 1024 * 1024);
   m.drain_per_s = r.integer_or("drain_per_s", m.drain_per_s, 0, 1000000);
   m.outbox_budget_mb = r.integer_or("outbox_budget_mb", m.outbox_budget_mb, 1, 1000000);
+  m.keep_delivered_h = r.integer_or("keep_delivered_h", m.keep_delivered_h, 0, 8760);
   m.backoff_min_s = r.integer_or("backoff_min_s", m.backoff_min_s, 1, 3600);
   m.backoff_max_s = r.integer_or("backoff_max_s", m.backoff_max_s, 1, 86400);
   if (m.backoff_max_s < m.backoff_min_s)

@@ -39,6 +39,7 @@ struct MqttSettings {
   std::int64_t batch_bytes = 64 * 1024;  // ...and payload bytes per message, at most
   std::int64_t drain_per_s = 2000;       // records per second leaving the outbox; 0 = no limit
   std::int64_t outbox_budget_mb = 256;   // past it, telemetry is thinned, then dropped
+  std::int64_t keep_delivered_h = 24;    // delivered records kept for stream.replay; 0 = not
   std::int64_t backoff_min_s = 1;        // reconnect delay bounds (exponential, full jitter)
   std::int64_t backoff_max_s = 300;
   std::string hmac_secret_file;  // "" = commands are not signed

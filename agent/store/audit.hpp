@@ -5,19 +5,23 @@
 // reordered entry breaks the chain and `audit_verify` names the first broken one.
 //
 // Canonical text of an entry (what its hash covers), as compact JSON with members in this
-// order: [seq, at, who, what, why, details, prev_hash]; `details` is its stored JSON text.
+// order: [seq, at, who, what, why, details, prev_hash]; `details` is its stored JSON text
+// (docs/protocol.md, "Verifying the audit chain", spells it out). The hash is HMAC-SHA256
+// under the gateway's audit key (Database::audit_key) from the keyed start
+// (meta audit_keyed_from, authenticated by audit_keyed_mac) on, plain SHA-256 before it.
 // The first entry's prev_hash is 64 zeros. The chain's last seq and hash are also kept in
-// `meta` (audit_last_seq, audit_last_hash) so that deleting the newest entries shows too.
-// Every entry is also an `audit` outbox record (same transaction).
+// `meta` (audit_last_seq, audit_last_hash) so that deleting the newest entries shows too, and
+// each entry keeps the seq of its `audit` outbox record (same transaction), so a trail
+// shorter than what the broker acknowledged shows even when meta was fixed up.
 // Thread-safety: use from the thread that owns the Database.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "store/database.hpp"
@@ -30,6 +34,10 @@ struct AuditEntry {
   std::string what;  // event kind: alarm.ack, hold, hold.release, hold.writeoff, excursion, ...
   std::string why;   // free text; may be empty
   nlohmann::json details = nlohmann::json::object();
+  // Extra top-level members of its `audit` stream record (not hashed), and that record's id
+  // ("" = audit-{seq}-{first 12 hash digits}).
+  nlohmann::json record_fields = nullptr;
+  std::string record_id;
 };
 
 struct AuditRecord {
@@ -42,6 +50,9 @@ inline constexpr const char* kAuditGenesis =
 
 // SHA-256 as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view data);
+// An entry's hash: HMAC-SHA256 under `key` of its canonical text, or (no key: entries written
+// before the trail was keyed) its SHA-256; 64 lower-case hex digits.
+std::string audit_hash(std::string_view key, std::string_view canonical);
 // The canonical text of an entry (see above).
 std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_view who,
                             std::string_view what, std::string_view why,
@@ -51,6 +62,11 @@ std::string audit_canonical(std::int64_t seq, std::string_view at, std::string_v
 // `to_outbox` false: no `audit` outbox record, for changes already reported on that stream in
 // the same transaction (an applied cloud command's own `{"event":"command"}` record).
 Expected<std::int64_t> audit_append(Database& db, const AuditEntry& entry, bool to_outbox = true);
+
+// With an audit key set on `db` and a trail not keyed yet: appends the `audit.keyed` entry
+// from which the chain is keyed (an existing unkeyed chain keeps its plain entries). Opens
+// its own transaction.
+Status audit_ensure_keyed(Database& db, std::string_view now);
 
 // Entries with at >= `since` (RFC 3339) when given, in seq order.
 Expected<std::vector<AuditRecord>> audit_list(Database& db, const std::optional<std::string>& since);

@@ -256,6 +256,9 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   json rec = x;
   rec["type"] = "excursion";
   rec["ended"] = ended;
+  // The record's own `id` is the outbox's ("excursion-{id}"); `excursion` is the id its zone
+  // events carry, so the two join.
+  rec["excursion"] = *id;
   auto seq = outbox_append(db, "alarms", "excursion-" + *id, now, rec);
   if (!seq) return seq.error();
   AuditEntry a;

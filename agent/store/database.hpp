@@ -143,6 +143,11 @@ class Database {
   Status set_meta(std::string_view key, std::string_view value);
   Expected<std::optional<std::string>> meta(std::string_view key);
 
+  // The per-gateway secret that keys the audit trail's hash chain (store/audit.hpp); empty
+  // when none is configured.
+  void set_audit_key(std::string key) { audit_key_ = std::move(key); }
+  const std::string& audit_key() const { return audit_key_; }
+
  private:
   friend class Txn;
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -152,6 +157,7 @@ class Database {
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
   int last_failure_ = 0;
+  std::string audit_key_;
 };
 
 template <class Fn>

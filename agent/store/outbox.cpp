@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/json_writer.hpp"
+#include "store/audit.hpp"
 
 namespace depot::store {
 
@@ -153,16 +154,21 @@ Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t
   });
 }
 
-Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records) {
+Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
+                                      std::string_view delivered_before) {
   auto marks = outbox_marks(db);
   if (!marks) return marks.error();
   std::int64_t removed = 0;
-  auto any = db.prepare("SELECT 1 FROM outbox WHERE stream = ?1 AND seq <= ?2 LIMIT 1");
+  // Records are appended in ts order within a stream, so "older than the window" is a prefix
+  // of the delivered ones.
+  const std::string cutoff =
+      delivered_before.empty() ? std::string("~") : std::string(delivered_before);
+  auto any = db.prepare("SELECT 1 FROM outbox WHERE stream = ?1 AND seq <= ?2 AND ts < ?3 LIMIT 1");
   if (!any) return any.error();
   for (const auto& [stream, m] : *marks) {
     if (removed >= max_records || m.acked_seq <= 0) continue;
     // Nothing delivered left to delete (the usual case on an idle gateway): no transaction.
-    auto row = (*any)->bind(1, stream).bind(2, m.acked_seq).step();
+    auto row = (*any)->bind(1, stream).bind(2, m.acked_seq).bind(3, cutoff).step();
     if (!row) return row.error();
     const bool due = *row;
     (*any)->reset();
@@ -171,9 +177,14 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records) {
     auto st = relaxed(db, [&]() -> Status {
       auto del = db.prepare(
           "DELETE FROM outbox WHERE stream = ?1 AND seq IN (SELECT seq FROM outbox "
-          "WHERE stream = ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3)");
+          "WHERE stream = ?1 AND seq <= ?2 AND ts < ?4 ORDER BY seq LIMIT ?3)");
       if (!del) return del.error();
-      if (auto r = (*del)->bind(1, stream).bind(2, m.acked_seq).bind(3, max_records - removed).run();
+      if (auto r = (*del)
+                       ->bind(1, stream)
+                       .bind(2, m.acked_seq)
+                       .bind(3, max_records - removed)
+                       .bind(4, cutoff)
+                       .run();
           !r)
         return r;
       removed += db.changes();
@@ -287,7 +298,13 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
         {"dropped", out.dropped},
         {"first_seq", out.first_seq},
         {"last_seq", out.last_seq}};
-    auto seq = outbox_append(db, "audit", loss_id, now, std::move(loss));
+    // An audit-trail entry like every `audit` record (its record keeps these members on top).
+    AuditEntry entry{"agent", std::string(now), "data_loss", loss["reason"].get<std::string>(),
+                     loss};
+    entry.details.erase("event");
+    entry.record_fields = std::move(loss);
+    entry.record_id = std::string(loss_id);
+    auto seq = audit_append(db, entry);
     if (!seq) return seq.error();
     return {};
   };

@@ -77,7 +77,10 @@ Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t
 
 // Deletes up to `max_records` delivered records, oldest first, in one transaction per stream
 // (also without waiting for an fsync). Returns how many were deleted.
-Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records);
+// With `delivered_before` (RFC 3339 UTC) only delivered records older than it go: the rest
+// are kept for the cloud to ask again (stream.replay).
+Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
+                                      std::string_view delivered_before = {});
 
 // The disk budget. Delivered records are deleted first. When the outbox's payloads (what is
 // not yet delivered) still exceed `budget_bytes`, telemetry is thinned

@@ -477,11 +477,8 @@ Status raise_alarm(Database& db, const ReplenishAlarm& a) {
                     .run();
       !st)
     return st;
-  json record{{"alarm", a.kind},
-              {"state", "raised"},
-              {"alarm_id", a.id},
-              {"sku", a.sku},
-              {"details", a.details}};
+  json record{{"type", "replenishment"}, {"alarm", a.kind}, {"state", "raised"},
+              {"alarm_id", a.id},        {"sku", a.sku},    {"details", a.details}};
   if (auto seq = outbox_append(db, "alarms", a.id + ":raised", a.raised_at, std::move(record));
       !seq)
     return seq.error();
@@ -493,11 +490,8 @@ Status clear_alarm(Database& db, const ReplenishAlarm& a, std::string_view now,
   auto q = db.prepare("UPDATE replenish_alarms SET cleared_at = ?2 WHERE id = ?1");
   if (!q) return q.error();
   if (auto st = (*q)->bind(1, a.id).bind(2, now).run(); !st) return st;
-  json record{{"alarm", a.kind},
-              {"state", "cleared"},
-              {"alarm_id", a.id},
-              {"sku", a.sku},
-              {"details", details}};
+  json record{{"type", "replenishment"}, {"alarm", a.kind}, {"state", "cleared"},
+              {"alarm_id", a.id},        {"sku", a.sku},    {"details", details}};
   if (auto seq = outbox_append(db, "alarms", a.id + ":cleared", now, std::move(record)); !seq)
     return seq.error();
   return {};

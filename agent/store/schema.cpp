@@ -363,7 +363,13 @@ CREATE TABLE replenish_alarms(
 CREATE INDEX replenish_alarms_active ON replenish_alarms(sku, kind) WHERE cleared_at IS NULL;
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6};
+// v7: each audit-trail entry remembers the seq of its `audit` stream record, so that
+// `audit verify` can tell a trail shorter than what the broker acknowledged (store/audit.hpp).
+constexpr std::string_view kV7 = R"sql(
+ALTER TABLE audit_log ADD COLUMN stream_seq INTEGER;
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 }  // namespace
 

@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "app/clock.hpp"
 #include "app/log.hpp"
+#include "core/json_parse.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::sync {
@@ -60,6 +62,7 @@ nlohmann::json config_summary(const Config& c, std::string_view version) {
                  {"batch_bytes", m.batch_bytes},
                  {"drain_per_s", m.drain_per_s},
                  {"outbox_budget_mb", m.outbox_budget_mb},
+                 {"keep_delivered_h", m.keep_delivered_h},
                  {"backoff_min_s", m.backoff_min_s},
                  {"backoff_max_s", m.backoff_max_s},
                  {"signed_commands", !m.hmac_secret_file.empty()}};
@@ -106,6 +109,7 @@ Status CloudSync::start() {
   po.batch_bytes = m.batch_bytes;
   po.drain_per_s = m.drain_per_s;
   po.budget_bytes = m.outbox_budget_mb * 1024 * 1024;
+  po.keep_delivered_s = m.keep_delivered_h * 3600;
 
   link_ = std::make_unique<MqttLink>(
       io_, std::move(lo),
@@ -132,6 +136,45 @@ Status CloudSync::start() {
   dh.replenish_changed = hooks_.replenish_changed;
   dh.config_summary = config_summary(config_, hooks_.version);
   for (const auto& z : config_.zones) dh.zones.push_back(z.id);
+  for (const auto& pol : config_.replenish.policies) dh.policies.push_back(pol.name);
+  dh.site = config_.site;
+  dh.gateway = config_.gateway;
+  dh.catalog_skus = hooks_.catalog_skus;
+  // stream.replay: the kept records again, in envelopes like the publisher's (QoS 1; the
+  // delivery marks are not touched: these records were delivered before).
+  dh.replay = [this](const std::string& stream, std::int64_t from,
+                     std::int64_t to) -> Expected<std::int64_t> {
+    const auto& mq = *config_.mqtt;
+    std::vector<std::string> messages;
+    std::optional<EnvelopeBuilder> b;
+    auto fresh = [&] {
+      b.emplace(config_.site, config_.gateway, stream, static_cast<std::size_t>(mq.batch_records),
+                static_cast<std::size_t>(mq.batch_bytes));
+    };
+    fresh();
+    auto n = store::outbox_visit(db_, stream, from - 1, to - from + 1,
+                                 [&](std::int64_t seq, std::string_view payload) {
+                                   if (seq > to) return false;
+                                   if (!b->add(payload)) {
+                                     messages.push_back(b->finish());
+                                     fresh();
+                                     b->add(payload);
+                                   }
+                                   return true;
+                                 });
+    if (!n) return n.error();
+    if (b->records() > 0) messages.push_back(b->finish());
+    for (auto& msg : messages) {
+      auto topic = topics_.stream(stream);
+      auto st = link_->publish(topic, msg, 1, false, [topic](bool ok, const std::string& why) {
+        if (!ok) log::warning("mqtt: replay to " + topic + " lost: " + why);
+      });
+      if (!st) return st.error();
+    }
+    log::info("stream.replay: " + std::to_string(*n) + " " + stream + " record(s) " +
+              std::to_string(from) + "-" + std::to_string(to) + " sent again");
+    return *n;
+  };
   desk_ = std::make_unique<CommandDesk>(db_, ledger_, secret, std::move(dh));
 
   publisher_->start();
@@ -170,21 +213,34 @@ void CloudSync::on_connected() {
 
 void CloudSync::on_message(Inbound in) {
   auto name = topics_.command_of(in.topic);
+  // cmd/# also brings this gateway's own replies back (MQTT 3.1.1 has no "no local"): quietly.
+  if (name.empty() && in.topic.size() > 6 &&
+      in.topic.compare(in.topic.size() - 6, 6, "/reply") == 0)
+    return;
   if (name.empty()) {
     log::warning("mqtt: ignoring a message on " + in.topic + ": not a command to this gateway");
     return;
   }
   if (stopping_) return;
-  auto reply = desk_->handle(name, in.payload);
+  // An MQTT 5 response topic is used only when it is a plain topic that is not one of this
+  // gateway's own; otherwise the command is refused on the default reply topic.
+  auto topic = topics_.reply(name);
+  std::string topic_problem;
+  if (in.response_topic && !in.response_topic->empty()) {
+    topic_problem = response_topic_problem(topics_.prefix(), *in.response_topic);
+    if (topic_problem.empty()) topic = *in.response_topic;
+  }
+  auto reply =
+      topic_problem.empty()
+          ? desk_->handle(name, in.payload)
+          : desk_->refuse(name, in.payload, topic_problem + "; the command was not applied");
   const bool ok = reply.value("ok", false);
   if (ok)
-    log::info("command " + name + " " + reply["id"].dump() +
+    log::info("command " + printable(name, 80) + " " + reply["id"].dump() +
               (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
   else
-    log::warning("command " + name + " " + reply["id"].dump() +
+    log::warning("command " + printable(name, 80) + " " + reply["id"].dump() +
                  " refused: " + reply["error"].get<std::string>());
-  auto topic =
-      in.response_topic && !in.response_topic->empty() ? *in.response_topic : topics_.reply(name);
   auto st = link_->publish(
       topic, reply.dump(), 1, false,
       [topic](bool delivered, const std::string& why) {
@@ -193,6 +249,18 @@ void CloudSync::on_message(Inbound in) {
       in.correlation);
   if (!st) log::warning("mqtt: reply: " + st.error().message);
   publisher_->poke();  // the command may have written records (count, snapshot, audit)
+}
+
+void CloudSync::command_outcome(std::string_view name, const nlohmann::json& reply) {
+  publisher_->poke();
+  if (stopping_ || !link_->connected()) return;
+  auto topic = topics_.reply(name);
+  auto st = link_->publish(topic, reply.dump(), 1, false,
+                           [topic](bool delivered, const std::string& why) {
+                             if (!delivered)
+                               log::warning("mqtt: reply to " + topic + " lost: " + why);
+                           });
+  if (!st) log::warning("mqtt: reply: " + st.error().message);
 }
 
 void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,

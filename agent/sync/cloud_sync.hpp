@@ -31,6 +31,7 @@ struct SyncHooks {
   std::function<void()> catalog_changed;      // reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed by command
   std::function<nlohmann::json()> health;     // scanners and store, for the status topic
+  std::function<std::size_t()> catalog_skus;  // active SKUs now (config.get); unset: config's
 };
 
 class CloudSync {
@@ -44,6 +45,9 @@ class CloudSync {
   Status start();
   // New records may be in the outbox.
   void poke() { publisher_->poke(); }
+  // The final outcome of a command answered earlier as queued (alarm.ack): published on
+  // cmd/{name}/reply when connected (its `audit` record is in the outbox either way).
+  void command_outcome(std::string_view name, const nlohmann::json& reply);
   // Shutdown: keeps publishing what is queued for at most `budget` (while connected), then
   // publishes {"state":"offline"} retained, disconnects and calls `done` on the loop.
   void stop(std::chrono::milliseconds budget, std::function<void()> done);

@@ -1,17 +1,18 @@
 #include "sync/commands.hpp"
 
-
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <limits>
 #include <set>
 
 #include "core/config.hpp"
 #include "core/json_fields.hpp"
+#include "core/json_parse.hpp"
 #include "core/sha256.hpp"
+#include "core/time.hpp"
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
-#include "core/time.hpp"
 #include "store/outbox.hpp"
 #include "store/replenish_store.hpp"
 
@@ -44,6 +45,19 @@ std::optional<std::int64_t> time_arg(ObjectReader& r, std::string_view key, bool
   return ms;
 }
 
+// A text argument that goes into JSON (replies, audit, the database): well-formed UTF-8,
+// no control characters, at most `max_bytes`; otherwise a problem naming the field.
+std::optional<std::string> text_arg(ObjectReader& r, std::string_view key, bool required,
+                                    std::size_t max_bytes) {
+  auto s = r.string(key, required);
+  if (!s) return s;
+  if (auto why = text_problem(r.path_of(key), *s, max_bytes); !why.empty()) {
+    r.problems().add(r.path_of(key), why.substr(r.path_of(key).size() + 2));
+    return std::nullopt;
+  }
+  return s;
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
@@ -70,44 +84,109 @@ json make_reply(std::string_view id, bool ok, std::string_view error, const json
   return r;
 }
 
+std::string signing_text(std::string_view site, std::string_view gateway, std::string_view name,
+                         std::string_view id, std::string_view issued_at,
+                         std::string_view expires_at, std::string_view signed_text) {
+  std::string out = "depot-command-v1\n";
+  for (auto part : {site, gateway, name, id, issued_at, expires_at}) {
+    out += part;
+    out += '\n';
+  }
+  out += signed_text;
+  return out;
+}
+
+std::string response_topic_problem(std::string_view prefix, std::string_view topic) {
+  if (topic.empty()) return "the response topic is empty";
+  if (topic.size() > 1024) return "the response topic is longer than 1024 bytes";
+  if (!valid_utf8(topic) || topic.find('\0') != std::string_view::npos)
+    return "the response topic \"" + printable(topic, 80) + "\" is not valid UTF-8";
+  if (topic.find_first_of("+#") != std::string_view::npos)
+    return "the response topic \"" + printable(topic, 80) +
+           "\" contains a wildcard (+ or #): a reply cannot be published there";
+  if (topic.substr(0, prefix.size()) == prefix) {
+    // Under the gateway's own prefix only a reply topic is allowed: status, the streams and
+    // the command topics are the gateway's (a reply there would pass for its own record or
+    // come back to it as a command).
+    auto rest = topic.substr(prefix.size());
+    const bool reply =
+        rest.substr(0, 4) == "cmd/" && rest.size() > 10 && rest.substr(rest.size() - 6) == "/reply";
+    if (!reply)
+      return "the response topic \"" + printable(topic, 80) +
+             "\" is one of this gateway's own topics (only cmd/{name}/reply is allowed there)";
+  }
+  return {};
+}
+
 ParsedCommand parse_command(std::string_view name, std::string_view payload,
                             std::string_view secret) {
+  CommandCheck check;
+  check.secret = secret;
+  check.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  return parse_command(name, payload, check);
+}
+
+ParsedCommand parse_command(std::string_view name, std::string_view payload,
+                            const CommandCheck& check) {
   ParsedCommand out;
-  json doc = json::parse(payload, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    out.error = "the payload is not a JSON object";
+  const JsonLimits limits{kMaxCommandBytes, kMaxCommandDepth};
+  // The id as the reply echoes it: the command's own when valid, else a printable rendering
+  // (the error says it was invalid), never null when the payload had one.
+  auto take_id = [&out](const json& doc) {
+    if (!doc.is_object()) return;
+    auto it = doc.find("id");
+    if (it == doc.end()) return;
+    if (it->is_string()) {
+      const auto& s = it->get_ref<const std::string&>();
+      out.id = printable_id(s) ? s : printable(s, 128);
+    } else {
+      out.id = printable(describe(*it), 128);
+    }
+  };
+  if (!is_identifier(name)) {
+    out.error = "unknown command \"" + printable(name, 80) + "\" (not a command name)";
     return out;
   }
-  std::string text(payload);
-  if (!secret.empty() || doc.contains("hmac")) {
-    // The signed form: {"signed": "<command text>", "hmac": "<hex>"}.
-    if (!doc.contains("signed") || !doc["signed"].is_string() || !doc.contains("hmac") ||
-        !doc["hmac"].is_string()) {
-      out.error = secret.empty() ? "a signed command needs both \"signed\" and \"hmac\""
-                                 : "commands must be signed: expected {\"signed\": \"<command "
-                                   "JSON text>\", \"hmac\": \"<HMAC-SHA256 hex>\"}";
-      if (doc.contains("id") && doc["id"].is_string()) out.id = doc["id"].get<std::string>();
+  auto parsed = parse_json(payload, limits);
+  if (!parsed || !parsed->is_object()) {
+    out.error = "the payload is not a JSON object" +
+                (parsed ? std::string() : ": " + parsed.error().message);
+    return out;
+  }
+  json doc = std::move(*parsed);
+  const bool is_signed = !check.secret.empty() || doc.contains("hmac") || doc.contains("signed");
+  std::string signed_text;
+  std::string mac;
+  if (is_signed) {
+    // The signed form: {"signed": "<command text>", "hmac": "<hex>"}, nothing else.
+    Problems wp;
+    {
+      ObjectReader r(doc, "", wp);
+      if (auto s = r.string("signed", true)) signed_text = *s;
+      if (auto s = r.string("hmac", true)) mac = *s;
+    }
+    if (!wp.empty()) {
+      take_id(doc);
+      out.error = (check.secret.empty() ? std::string("a signed command is ")
+                                        : std::string("commands must be signed: ")) +
+                  "{\"signed\": \"<command JSON text>\", \"hmac\": \"<HMAC-SHA256 hex>\"} (" +
+                  join(wp.items()) + ")";
       return out;
     }
-    text = doc["signed"].get<std::string>();
-    const std::string mac = doc["hmac"].get<std::string>();
-    doc = json::parse(text, nullptr, false);
-    if (doc.is_object() && doc.contains("id") && doc["id"].is_string())
-      out.id = doc["id"].get<std::string>();
-    if (secret.empty()) {
+    auto inner = parse_json(signed_text, limits);
+    if (!inner || !inner->is_object()) {
+      out.error = "\"signed\" is not the text of a JSON object" +
+                  (inner ? std::string() : ": " + inner.error().message);
+      return out;
+    }
+    doc = std::move(*inner);
+    take_id(doc);
+    if (check.secret.empty()) {
       out.error =
           "this gateway has no HMAC secret configured (mqtt.hmac_secret_file): it "
           "cannot check the signature";
-      return out;
-    }
-    if (!hex_equal(hmac_sha256_hex(secret, text), mac)) {
-      out.error =
-          "the HMAC does not match: the command was not signed with this gateway's "
-          "secret, or was altered";
-      return out;
-    }
-    if (doc.is_discarded() || !doc.is_object()) {
-      out.error = "\"signed\" is not the text of a JSON object";
       return out;
     }
   }
@@ -115,17 +194,55 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
   Problems p;
   Command c;
   c.name = std::string(name);
+  std::string issued_at, expires_at;
   {
     ObjectReader r(doc, "", p);
     if (auto id = r.string("id", true)) {
       if (!printable_id(*id))
-        p.add("id", describe(*id) + " must be 1-128 printable ASCII characters without spaces");
+        p.add("id", "\"" + printable(*id, 128) +
+                        "\" is not a valid id: it must be 1-128 printable ASCII characters "
+                        "without spaces");
       else
-        c.id = out.id = *id;
+        c.id = *id;
     }
+    take_id(doc);
     const json* args = r.get("args", false);
     c.args = args ? *args : json::object();
-    (void)r.get("issued_at", false);  // informational; allowed
+    auto issued = r.string("issued_at", is_signed);
+    auto expires = r.string("expires_at", is_signed);
+    std::optional<std::int64_t> issued_ms, expires_ms;
+    if (issued) {
+      issued_at = *issued;
+      issued_ms = timefmt::parse_rfc3339_ms(*issued);
+      if (!issued_ms || issued->find('T') == std::string::npos)
+        p.add("issued_at", describe(*issued) + " must be an RFC 3339 time");
+    }
+    if (expires) {
+      expires_at = *expires;
+      expires_ms = timefmt::parse_rfc3339_ms(*expires);
+      if (!expires_ms || expires->find('T') == std::string::npos)
+        p.add("expires_at", describe(*expires) + " must be an RFC 3339 time");
+    }
+    if (p.empty() && is_signed) {
+      // The signature first: nothing about an unauthenticated command's times is told.
+      auto text =
+          signing_text(check.site, check.gateway, name, c.id, issued_at, expires_at, signed_text);
+      if (!hex_equal(hmac_sha256_hex(check.secret, text), mac)) {
+        out.error =
+            "the HMAC does not match: the command was not signed with this gateway's "
+            "secret for this site, gateway, command name, id and times, or was altered";
+        return out;
+      }
+    }
+    const auto now = timefmt::rfc3339_from_unix_ms(check.now_ms);
+    if (issued_ms && *issued_ms > check.now_ms + check.max_skew_ms)
+      p.add("issued_at",
+            describe(issued_at) + " is in the future (the gateway's clock says " + now + ")");
+    if (expires_ms && issued_ms && *expires_ms <= *issued_ms)
+      p.add("expires_at", describe(expires_at) + " must be after issued_at");
+    else if (expires_ms && *expires_ms <= check.now_ms)
+      p.add("expires_at",
+            "the command expired at " + expires_at + " (the gateway's clock says " + now + ")");
     r.finish();
   }
   if (!p.empty()) {
@@ -142,7 +259,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     StockCount a;
     if (auto s = r.identifier("sku", true)) a.sku = *s;
     if (auto n = r.integer("counted", true, 0, 1000000000)) a.counted = *n;
-    if (auto lot = r.string("lot", false)) a.lot = *lot;
+    if (auto lot = text_arg(r, "lot", false, kMaxLotBytes)) a.lot = *lot;
     r.finish();
     c.action = a;
   } else if (name == "snapshot.request" || name == "config.get") {
@@ -167,23 +284,23 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     a.writeoff = name == "hold.writeoff";
     if (auto n = r.integer("hold", true, 1, std::numeric_limits<std::int64_t>::max())) a.hold = *n;
     if (auto n = r.integer("qty", false, 1, 1000000000)) a.qty = *n;
-    if (auto s = r.string("who", true)) a.who = *s;  // never empty
-    if (auto s = r.string("why", true)) a.why = *s;  // never empty
+    if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;   // never empty
+    if (auto s = text_arg(r, "why", true, kMaxTextBytes)) a.why = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "alarm.ack") {
     ObjectReader r(c.args, "args", p);
     AlarmAck a;
     if (auto s = r.identifier("zone", true)) a.zone = *s;
-    if (auto s = r.string("who", true)) a.who = *s;  // never empty
-    if (auto s = r.string("comment", true)) a.comment = *s;  // never empty
+    if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;           // never empty
+    if (auto s = text_arg(r, "comment", true, kMaxTextBytes)) a.comment = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "reorder.ack") {
     ObjectReader r(c.args, "args", p);
     ReorderAck a;
     if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
-    if (auto s = r.string("order_number", true)) {
+    if (auto s = text_arg(r, "order_number", true, 1024)) {
       if (s->size() > 64) p.add("args.order_number", describe(*s) + " must be 1-64 characters");
       a.order_number = *s;
     }
@@ -195,7 +312,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     ObjectReader r(c.args, "args", p);
     ReorderCancel a;
     if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
-    if (auto s = r.string("reason", true)) a.reason = *s;  // string(): never empty
+    if (auto s = text_arg(r, "reason", true, kMaxTextBytes)) a.reason = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "campaign.set") {
@@ -233,14 +350,28 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     if (auto s = r.identifier("name", true)) a.name = *s;
     r.finish();
     c.action = a;
+  } else if (name == "stream.replay") {
+    ObjectReader r(c.args, "args", p);
+    StreamReplay a;
+    if (auto s =
+            r.one_of("stream", true,
+                     {"movements", "telemetry", "alarms", "reorders", "stock", "rejects", "audit"}))
+      a.stream = *s;
+    if (auto n = r.integer("from_seq", true, 1, std::numeric_limits<std::int64_t>::max()))
+      a.from_seq = *n;
+    a.to_seq = r.integer("to_seq", false, 1, std::numeric_limits<std::int64_t>::max());
+    if (a.to_seq && *a.to_seq < a.from_seq)
+      p.add("args.to_seq", std::to_string(*a.to_seq) + " must be at least from_seq");
+    r.finish();
+    c.action = a;
   } else if (not_supported_yet(name)) {
     out.error = "command \"" + std::string(name) + "\" is not supported yet by this agent version";
     return out;
   } else {
     out.error = "unknown command \"" + std::string(name) +
                 "\" (known: stock.count, snapshot.request, config.get, catalog.upsert, "
-                 "catalog.remove, hold.release, hold.writeoff, alarm.ack, reorder.ack, "
-                 "reorder.cancel, campaign.set, campaign.clear)";
+                "catalog.remove, hold.release, hold.writeoff, alarm.ack, reorder.ack, "
+                "reorder.cancel, campaign.set, campaign.clear, stream.replay)";
     return out;
   }
   if (!p.empty()) {
@@ -257,14 +388,26 @@ CommandDesk::CommandDesk(store::Database& db, store::Ledger& ledger, std::string
 
 json CommandDesk::handle(std::string_view name, std::string_view payload) {
   try {
-    auto parsed = parse_command(name, payload, secret_);
+    CommandCheck check;
+    check.secret = secret_;
+    check.site = hooks_.site;
+    check.gateway = hooks_.gateway;
+    check.now_ms = timefmt::parse_rfc3339_ms(hooks_.wall_now()).value_or(0);
+    auto parsed = parse_command(name, payload, check);
     if (!parsed.command) return make_reply(parsed.id, false, parsed.error);
     const auto& c = *parsed.command;
-    auto q = db_.prepare("SELECT reply FROM commands WHERE id = ?1");
+    auto q = db_.prepare("SELECT reply, name FROM commands WHERE id = ?1");
     if (!q) return make_reply(c.id, false, "database: " + q.error().message);
     auto seen = (*q)->bind(1, c.id).step();
     if (!seen) return make_reply(c.id, false, "database: " + seen.error().message);
     if (*seen) {
+      // Once per (name, id): the same id under another name is a different command, refused.
+      if (auto first = (*q)->text(1); first != c.name) {
+        (*q)->reset();
+        return make_reply(c.id, false,
+                          "id \"" + c.id + "\" was already used by a \"" + first +
+                              "\" command: a new command needs a new id");
+      }
       auto stored = json::parse((*q)->text(0), nullptr, false);
       (*q)->reset();
       if (stored.is_discarded()) stored = make_reply(c.id, true, "");
@@ -279,6 +422,10 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
   } catch (const std::exception& e) {
     return make_reply("", false, std::string("internal error: ") + e.what());
   }
+}
+
+json CommandDesk::refuse(std::string_view name, std::string_view payload, std::string_view why) {
+  return make_reply(parse_command(name, payload, secret_).id, false, why);
 }
 
 Status CommandDesk::record(const Command& c, const json& reply) {
@@ -301,11 +448,12 @@ Status CommandDesk::record(const Command& c, const json& reply) {
              {"args", c.args},
              {"ok", reply.value("ok", false)}};
   if (reply.contains("result")) audit["result"] = reply["result"];
-  // The audit trail too (docs/coldchain.md): its `audit` record is the one just written.
+  // An audit-trail entry (docs/coldchain.md) whose `audit` record also carries the command's
+  // members on top: one record, with its audit_seq and hashes, per applied command.
   store::AuditEntry entry{"cloud", now, "command", "cloud command " + c.name, audit};
-  auto seq = store::outbox_append(db_, "audit", "command:" + c.id, now, std::move(audit));
-  if (!seq) return seq.error();
-  if (auto a = store::audit_append(db_, entry, false); !a) return a.error();
+  entry.record_fields = std::move(audit);
+  entry.record_id = "command:" + c.id;
+  if (auto a = store::audit_append(db_, entry); !a) return a.error();
   return {};
 }
 
@@ -316,13 +464,16 @@ Expected<json> CommandDesk::apply(const Command& c) {
   if (const auto* a = std::get_if<CatalogRemove>(&c.action)) return catalog_remove(c, *a);
   if (const auto* a = std::get_if<HoldEndCommand>(&c.action)) return hold_end(c, *a);
   if (const auto* a = std::get_if<AlarmAck>(&c.action)) return alarm_ack(c, *a);
+  if (const auto* a = std::get_if<StreamReplay>(&c.action)) return stream_replay(c, *a);
   if (std::holds_alternative<ReorderAck>(c.action) ||
       std::holds_alternative<ReorderCancel>(c.action) ||
       std::holds_alternative<CampaignSet>(c.action) ||
       std::holds_alternative<CampaignClear>(c.action))
     return replenish_command(c);
   // config.get changes nothing, but is still recorded (an audit trail of who read what).
-  auto reply = make_reply(c.id, true, "", hooks_.config_summary);
+  auto summary = hooks_.config_summary;
+  if (hooks_.catalog_skus) summary["catalog_skus"] = hooks_.catalog_skus();
+  auto reply = make_reply(c.id, true, "", summary);
   if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
   return reply;
 }
@@ -370,6 +521,14 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
+    // The watermark: in this transaction, the stock includes exactly the movements up to the
+    // last movements seq allocated (each movement's record is allocated with it).
+    auto mark = db_.prepare("SELECT next_seq - 1 FROM outbox_streams WHERE stream = 'movements'");
+    if (!mark) return mark.error();
+    auto has_mark = (*mark)->step();
+    if (!has_mark) return has_mark.error();
+    const std::int64_t movements_seq = *has_mark ? (*mark)->int64(0) : 0;
+    (*mark)->reset();
     auto now = hooks_.wall_now();
     std::string snap = "snap-" + c.id;
     std::int64_t first = 0, last = 0, part = 0;
@@ -382,13 +541,14 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
                {"on_hand", s.line.on_hand},
                {"held", s.line.held},
                {"available", s.line.available()},
-               {"active", s.active}};
+               {"active", s.active},
+               {"movements_seq", movements_seq}};
       auto seq = store::outbox_append(db_, "stock", snap + ":" + s.sku, now, std::move(rec));
       if (!seq) return seq.error();
       if (!first) first = *seq;
       last = *seq;
     }
-    json result{{"snapshot", snap}, {"skus", parts}};
+    json result{{"snapshot", snap}, {"skus", parts}, {"movements_seq", movements_seq}};
     if (first) result["first_seq"] = first, result["last_seq"] = last;
     auto reply = make_reply(c.id, true, "", result);
     if (auto st = record(c, reply); !st) return st.error();
@@ -401,6 +561,13 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
 
 Expected<json> CommandDesk::catalog_upsert(const Command& c, const CatalogUpsert& a) {
   const auto& item = a.item;
+  if (!item.policy.empty() && std::find(hooks_.policies.begin(), hooks_.policies.end(),
+                                        item.policy) == hooks_.policies.end()) {
+    std::string known;
+    for (const auto& pol : hooks_.policies) known += (known.empty() ? "" : ", ") + pol;
+    return Error{"args.policy: \"" + item.policy + "\" names no profile in policies (known: " +
+                 (known.empty() ? std::string("none") : known) + ")"};
+  }
   // A barcode may belong to one active SKU only.
   auto owner = db_.prepare(
       "SELECT b.sku FROM barcodes b JOIN skus k ON k.sku = b.sku"
@@ -598,6 +765,57 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
   if (hooks_.replenish_changed) hooks_.replenish_changed();
+  return reply;
+}
+
+// Which of the asked seqs are still kept, resent through the hook; the reply says which are
+// not (delivered records are deleted after mqtt.keep_delivered_h, or sooner over the budget).
+Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& a) {
+  auto q = db_.prepare(
+      "SELECT coalesce((SELECT acked_seq FROM outbox_streams WHERE stream = ?1), 0),"
+      " coalesce((SELECT next_seq - 1 FROM outbox_streams WHERE stream = ?1), 0)");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, a.stream).step();
+  if (!row) return row.error();
+  const std::int64_t acked = (*q)->int64(0), last = (*q)->int64(1);
+  (*q)->reset();
+  if (a.from_seq > last)
+    return Error{"args.from_seq: " + std::to_string(a.from_seq) + " is beyond the last " +
+                 a.stream + " seq (" + std::to_string(last) + ")"};
+  std::int64_t to = std::min(a.to_seq.value_or(std::max(acked, a.from_seq)), last);
+  if (to - a.from_seq + 1 > kMaxReplay)
+    return Error{"args: at most " + std::to_string(kMaxReplay) + " records per stream.replay (" +
+                 std::to_string(a.from_seq) + "-" + std::to_string(to) + " asks for " +
+                 std::to_string(to - a.from_seq + 1) + ")"};
+  auto kept = db_.prepare(
+      "SELECT count(*), min(seq), max(seq) FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND "
+      "?3");
+  if (!kept) return kept.error();
+  auto k = (*kept)->bind(1, a.stream).bind(2, a.from_seq).bind(3, to).step();
+  if (!k) return k.error();
+  const std::int64_t n = (*kept)->int64(0);
+  const auto first = (*kept)->opt_int64(1), last_kept = (*kept)->opt_int64(2);
+  (*kept)->reset();
+  json result{{"stream", a.stream}, {"from_seq", a.from_seq}, {"to_seq", to}, {"resent", 0}};
+  const std::int64_t asked = to - a.from_seq + 1;
+  if (n < asked) {
+    result["not_kept"] = asked - n;
+    result["note"] = std::to_string(asked - n) + " of the " + std::to_string(asked) +
+                     " records asked for are no longer kept (delivered records are kept for "
+                     "mqtt.keep_delivered_h hours; dropped telemetry is in audit data_loss)" +
+                     (first ? "; kept: " + std::to_string(*first) + "-" + std::to_string(*last_kept)
+                            : std::string("; none is kept"));
+  }
+  if (n > 0) {
+    if (!hooks_.replay) return Error{"stream.replay: this agent cannot publish right now"};
+    auto sent = hooks_.replay(a.stream, a.from_seq, to);
+    if (!sent) return sent.error();
+    result["resent"] = *sent;
+    result["first_seq"] = *first;
+    result["last_seq"] = *last_kept;
+  }
+  auto reply = make_reply(c.id, true, "", result);
+  if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
   return reply;
 }
 

@@ -1,16 +1,19 @@
 // Cloud commands: what arrives on depot/v1/{site}/{gateway}/cmd/{name}, how it is checked,
 // and how it is applied. A command is `{"id": "...", "args": {...}}`; with a shared secret
 // configured it must come signed, as `{"signed": "<the command's JSON text>", "hmac": "<hex
-// HMAC-SHA256 of that text>"}` (docs/protocol.md). The reply is
+// HMAC-SHA256 of the canonical signing text>"}` (signing_text; docs/protocol.md), which binds
+// site, gateway, name, id, issued_at and expires_at. The reply is
 // `{"id", "ok", "error", "result"?, "duplicate"?}`.
 //
 // `parse_command` is pure: it authenticates and validates (names, types, ranges) before
 // anything changes. `CommandDesk` applies a valid command to the database: the effect, the
-// command's id and reply in `commands`, and an `audit` outbox record; a command id seen
-// before is not applied again (its stored reply is sent, marked duplicate).
+// command's id and reply in `commands`, and an `audit` outbox record; a (name, id) seen
+// before is not applied again (its stored reply is sent, marked duplicate), and an id seen
+// under another name is refused.
 // Thread-safety: CommandDesk lives on the daemon's loop thread, like the Database it uses.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -78,9 +81,18 @@ struct CampaignSet {
 struct CampaignClear {
   std::string name;
 };
-using CommandAction =
-    std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert, CatalogRemove,
-                 HoldEndCommand, AlarmAck, ReorderAck, ReorderCancel, CampaignSet, CampaignClear>;
+// stream.replay {"stream", "from_seq" >= 1, "to_seq"?}: resends the records of one stream in
+// [from_seq, to_seq] that are still kept (delivered records stay mqtt.keep_delivered_h hours),
+// and says which are not. to_seq defaults to the last delivered seq; at most kMaxReplay.
+struct StreamReplay {
+  std::string stream;
+  std::int64_t from_seq = 1;
+  std::optional<std::int64_t> to_seq;
+};
+inline constexpr std::int64_t kMaxReplay = 10000;
+using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
+                                   CatalogRemove, HoldEndCommand, AlarmAck, ReorderAck,
+                                   ReorderCancel, CampaignSet, CampaignClear, StreamReplay>;
 
 struct Command {
   std::string id;
@@ -90,14 +102,45 @@ struct Command {
 };
 
 struct ParsedCommand {
-  std::string id;                  // "" when the payload had no readable id
+  std::string id;                  // "" when the payload had no id; printable when invalid
   std::optional<Command> command;  // set when valid
   std::string error;               // why not, otherwise
 };
 
-// Authenticates (when `hmac_secret` is not empty) and validates one command. Pure.
+// Bounds on a command's text (the wrapper and the signed text alike) and its strings.
+inline constexpr std::size_t kMaxCommandBytes = 256 * 1024;
+inline constexpr int kMaxCommandDepth = 16;
+inline constexpr std::size_t kMaxWhoBytes = 128;
+inline constexpr std::size_t kMaxTextBytes = 2000;  // why, comment, reason
+inline constexpr std::size_t kMaxLotBytes = 20;     // GS1 AI (10)
+
+// What a command is checked against besides its own text.
+struct CommandCheck {
+  std::string_view secret;            // "" = commands need not be signed
+  std::string_view site, gateway;     // bound by the signature
+  std::int64_t now_ms = 0;            // unix ms: expires_at and issued_at are checked against it
+  std::int64_t max_skew_ms = 60'000;  // how far in the future issued_at may be
+};
+
+// Authenticates (when `check.secret` is not empty) and validates one command. Pure: the
+// clock is `check.now_ms`. Texts are parsed with parse_json (kMaxCommandBytes, depth
+// kMaxCommandDepth).
+ParsedCommand parse_command(std::string_view name, std::string_view payload,
+                            const CommandCheck& check);
+// The same with the system clock and no site or gateway (tests, tools).
 ParsedCommand parse_command(std::string_view name, std::string_view payload,
                             std::string_view hmac_secret);
+
+// The canonical text a signed command's HMAC is computed over (docs/protocol.md):
+//   "depot-command-v1\n{site}\n{gateway}\n{name}\n{id}\n{issued_at}\n{expires_at}\n{signed}"
+// where {signed} is the "signed" string exactly as sent.
+std::string signing_text(std::string_view site, std::string_view gateway, std::string_view name,
+                         std::string_view id, std::string_view issued_at,
+                         std::string_view expires_at, std::string_view signed_text);
+
+// Empty when an MQTT 5 response topic may be used for a reply, else why not: a wildcard, not
+// UTF-8, or one of the gateway's own topics under `prefix` other than cmd/{name}/reply.
+std::string response_topic_problem(std::string_view prefix, std::string_view topic);
 
 // HMAC-SHA256 of `data` under `key`, as 64 lowercase hex digits.
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
@@ -115,6 +158,13 @@ struct DeskHooks {
   std::function<void()> replenish_changed;    // a proposal or campaign changed (replenishment)
   nlohmann::json config_summary;              // what config.get answers
   std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
+  std::vector<std::string> policies;          // replenishment profiles (catalog.upsert policy)
+  std::string site, gateway;                  // bound by a signed command's HMAC
+  std::function<std::size_t()> catalog_skus;  // config.get's catalog_skus, when set
+  // Publishes the kept records of `stream` in [from, to] again (stream.replay); how many.
+  std::function<Expected<std::int64_t>(const std::string& stream, std::int64_t from,
+                                       std::int64_t to)>
+      replay;
 };
 
 class CommandDesk {
@@ -124,6 +174,9 @@ class CommandDesk {
   // Handles one command message; returns the reply. Never throws. Nothing changes unless
   // the reply says ok (and is not a duplicate).
   nlohmann::json handle(std::string_view name, std::string_view payload);
+  // The reply refusing a command for `why` (found outside the payload, e.g. its response
+  // topic), echoing the payload's id. Nothing changes.
+  nlohmann::json refuse(std::string_view name, std::string_view payload, std::string_view why);
 
   std::uint64_t applied() const { return applied_; }
 
@@ -136,6 +189,7 @@ class CommandDesk {
   Expected<nlohmann::json> hold_end(const Command& c, const HoldEndCommand& a);
   Expected<nlohmann::json> alarm_ack(const Command& c, const AlarmAck& a);
   Expected<nlohmann::json> replenish_command(const Command& c);
+  Expected<nlohmann::json> stream_replay(const Command& c, const StreamReplay& a);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

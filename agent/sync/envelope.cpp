@@ -16,8 +16,17 @@ std::string Topics::command_of(std::string_view topic) const {
   topic.remove_prefix(head.size());
   if (topic.substr(0, 4) != "cmd/") return {};
   topic.remove_prefix(4);
-  if (topic.empty() || topic.find('/') != std::string_view::npos) return {};
-  return std::string(topic);
+  if (topic.empty() || topic.back() == '/') return {};
+  // Replies (ours or another's) end in /reply; an empty level is no name.
+  if (topic == "reply" || (topic.size() > 6 && topic.substr(topic.size() - 6) == "/reply"))
+    return {};
+  std::string name(topic);
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (name[i] == '/') {
+      if (i == 0 || name[i - 1] == '.') return {};
+      name[i] = '.';
+    }
+  return name;
 }
 
 namespace {

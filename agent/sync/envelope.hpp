@@ -22,12 +22,15 @@ class Topics {
   const std::string& prefix() const { return prefix_; }  // "depot/v1/{site}/{gateway}/"
   std::string status() const { return prefix_ + "status"; }
   std::string stream(std::string_view stream) const { return prefix_ + std::string(stream); }
-  std::string commands() const { return prefix_ + "cmd/+"; }  // subscription filter
+  // Subscription filter: cmd/# so that a broker that turns "." into "/" (RabbitMQ) still
+  // delivers cmd/config/get for cmd/config.get.
+  std::string commands() const { return prefix_ + "cmd/#"; }
   std::string reply(std::string_view command) const {
     return prefix_ + "cmd/" + std::string(command) + "/reply";
   }
   // The command name of a topic "…/cmd/{name}" under this gateway's prefix; "" when the topic
-  // is not a command to this gateway (another gateway's, a reply, or anything else).
+  // is not a command to this gateway (another gateway's, a reply, or anything else). The
+  // levels after cmd/ are joined with ".": cmd/config/get names config.get.
   std::string command_of(std::string_view topic) const;
 
  private:

@@ -1,10 +1,10 @@
 #include "sync/publisher.hpp"
 
 #include <algorithm>
-
 #include <boost/asio/post.hpp>
 
 #include "app/log.hpp"
+#include "core/time.hpp"
 
 namespace depot::sync {
 
@@ -268,7 +268,11 @@ void Publisher::compact() {
   // Deleting delivered records costs as much as writing them: only while nothing waits to be
   // sent (or the link is down), in chunks small enough to keep the loop responsive.
   if (o_.compact_chunk <= 0 || (online_ && (backlog_ || inflight_ > 0))) return;
-  auto n = store::outbox_compact(db_, o_.compact_chunk);
+  std::string before;  // keep delivered records of the last keep_delivered_s (stream.replay)
+  if (o_.keep_delivered_s > 0)
+    before = timefmt::rfc3339_from_unix_ms(timefmt::parse_rfc3339_ms(wall_now_()).value_or(0) -
+                                           o_.keep_delivered_s * 1000);
+  auto n = store::outbox_compact(db_, o_.compact_chunk, before);
   if (!n)
     failed("outbox: deleting delivered records", n.error());
   else

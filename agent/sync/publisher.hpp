@@ -38,6 +38,7 @@ struct PublisherOptions {
   std::chrono::milliseconds budget_every{10000};  // how often to check the disk budget
   std::chrono::milliseconds removal_delay{20};    // acknowledgements are saved together
   std::int64_t compact_chunk = 2000;  // delivered records deleted per poll while idle
+  std::int64_t keep_delivered_s = 0;  // delivered records younger than this are kept (replay)
 };
 
 class Publisher {

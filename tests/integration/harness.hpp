@@ -263,8 +263,9 @@ class Cloud {
   }
   void publish(const std::string& topic, const std::string& payload,
                const std::optional<std::string>& response_topic = std::nullopt,
-               const std::optional<std::string>& correlation = std::nullopt) {
-    auto msg = mqtt::make_message(topic, payload, 1, false);
+               const std::optional<std::string>& correlation = std::nullopt,
+               bool retained = false) {
+    auto msg = mqtt::make_message(topic, payload, 1, retained);
     mqtt::properties props;
     if (response_topic) props.add({mqtt::property::RESPONSE_TOPIC, *response_topic});
     if (correlation) props.add({mqtt::property::CORRELATION_DATA, *correlation});

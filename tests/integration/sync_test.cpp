@@ -231,6 +231,33 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
         return false;
       },
       5s));
+  // The outcome of a queued alarm.ack reaches the cloud as a second reply: applied for k-1;
+  // refused (nothing left to acknowledge) for k-8, which used to be lost.
+  auto outcome = [&](const std::string& id) {
+    json found;
+    wait_for(
+        [&] {
+          for (auto& m : cloud.on("/cmd/alarm.ack/reply")) {
+            auto j = json::parse(m.payload);
+            if (j["id"] == id && j.contains("result") && j["result"]["status"] != "queued")
+              found = j;
+          }
+          return !found.is_null();
+        },
+        10s);
+    return found;
+  };
+  auto applied = outcome("k-1");
+  EXPECT_EQ(applied["ok"], true) << applied.dump();
+  EXPECT_EQ(applied["result"]["status"], "applied");
+  r = command("alarm.ack", R"({"id":"k-8","args":{"zone":"freezer","who":"qa","comment":"again"}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["status"], "queued");
+  auto refused = outcome("k-8");
+  EXPECT_EQ(refused["ok"], false) << refused.dump() << agent.log();
+  EXPECT_EQ(refused["result"]["status"], "rejected");
+  EXPECT_TRUE(refused["error"].is_string());
+  EXPECT_TRUE(wait_for([&] { return has("audit", "event", "command.outcome"); }, 5s));
   expect_schema_valid(cloud, dir_);
   agent.stop(SIGTERM);
 }
@@ -311,7 +338,10 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
       std::this_thread::sleep_for(10ms);
     }
   });
-  std::this_thread::sleep_for(300ms);
+  // A last will needs a connection: on a loaded machine the agent may take longer than the
+  // feeder to connect, so wait for it to be online before killing it.
+  EXPECT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+  std::this_thread::sleep_for(100ms);
   agent.kill9();  // mid-stream: the feeder keeps writing into a pipe nobody reads any more
   feeder.join();
   agent.stop(SIGKILL);
@@ -321,7 +351,7 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
         return !s.empty() && json::parse(s.back().payload)["state"] == "offline";
       },
       5s))
-      << "no last will";
+      << "no last will\n" << agent.log() << broker.log();
   auto before = committed_movements(dir_.file("depot.db"));
   ASSERT_GT(before, 0);
 
@@ -336,6 +366,20 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
   expect_complete(cloud, "movements", total);
   EXPECT_EQ(json::parse(cloud.on("/status").back().payload)["state"], "online");
   again.stop(SIGTERM);
+}
+
+// scripts/sign-command's output for `command` (its extra arguments in `args`).
+std::string sign_command(const test::TempDir& dir, const std::string& name,
+                         const std::string& command, const std::string& args = "") {
+  test::write_file(dir.file("command.json"), command);
+  const auto out = dir.file("signed.json");
+  std::string cmd = "python3 " DEPOT_SOURCE_DIR "/scripts/sign-command --secret-file " +
+                    dir.file("hmac.secret") + " --site test-site --gateway gw-1 --name " + name +
+                    " " + args + " < " + dir.file("command.json") + " > " + out;
+  EXPECT_EQ(sh(cmd), 0) << cmd;
+  auto text = read_file(out);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
 }
 
 class Commands : public Sync {
@@ -429,18 +473,119 @@ TEST_F(Commands, SignedCommandsAWrongHmacIsRefused) {
   agent.start();
   ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
   std::string inner = R"({"id":"h-1","args":{"sku":"MATCHA","counted":5}})";
-  auto r = command(cloud, "stock.count",
-                   json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("wrong", inner)}}.dump());
+  auto good = json::parse(sign_command(dir_, "stock.count", inner));
+  auto wrong = good;
+  wrong["hmac"] = sync::hmac_sha256_hex("wrong", good["signed"].get<std::string>());
+  auto r = command(cloud, "stock.count", wrong.dump());
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["id"], "h-1");
   EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("HMAC does not match"));
   r = command(cloud, "stock.count", inner);
   EXPECT_EQ(r["ok"], false);
-  r = command(cloud, "stock.count",
-              json{{"signed", inner}, {"hmac", sync::hmac_sha256_hex("s3cret", inner)}}.dump());
+  r = command(cloud, "stock.count", good.dump());
   EXPECT_EQ(r["ok"], true) << r.dump();
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 5s));
   EXPECT_EQ(committed_movements(dir_.file("depot.db")), 1);
+}
+
+// The issue's cloud-command findings, through a real mosquitto, signed by the reference
+// signer: a signature moved to another command name, a 60,000-deep signed command sent
+// retained (it killed the agent at every restart), a reused id under another name, wildcard
+// and own-topic response topics, and RabbitMQ's cmd/config/get spelling.
+TEST_F(Commands, SignedCommandsAreBoundToTheirNameAndHostileOnesAreRefusedWithAReply) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  test::write_file(dir_.file("hmac.secret"), "s3cret\n");
+  const auto config = write_config(
+      mqtt_section(broker.port(), R"(, "protocol": "5", "hmac_secret_file": "hmac.secret")"));
+  Agent agent(dir_, config);
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+
+  auto r = command(
+      cloud, "stock.count",
+      sign_command(dir_, "stock.count", R"({"id":"s-1","args":{"sku":"MATCHA","counted":5}})"));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  // The same signed text published under another command name: refused.
+  auto moved = sign_command(dir_, "catalog.upsert", R"({"id":"s-2","args":{"sku":"MATCHA"}})");
+  r = command(cloud, "catalog.remove", moved);
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("HMAC does not match"));
+  // A reused id under another name: refused, nothing changes.
+  r = command(cloud, "catalog.remove",
+              sign_command(dir_, "catalog.remove", R"({"id":"s-1","args":{"sku":"MATCHA"}})"));
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("already used by a \"stock.count\""));
+  // Expired.
+  r = command(cloud, "config.get",
+              sign_command(dir_, "config.get", R"({"id":"s-3"})",
+                           "--issued-at 2020-01-01T00:00:00Z --expires-at 2020-01-01T00:05:00Z"));
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("expired"));
+
+  // 60,000 levels, correctly signed, retained: refused with a reply, at start and again
+  // after a restart; the agent stays up.
+  const std::string deep =
+      R"({"id":"deep-1","args":)" + std::string(60000, '[') + std::string(60000, ']') +
+      R"(,"issued_at":"2020-01-01T00:00:00Z","expires_at":"2099-01-01T00:00:00Z"})";
+  const auto deep_signed =
+      sign_command(dir_, "config.get", deep,
+                   "--raw --id deep-1 --issued-at 2020-01-01T00:00:00Z --expires-at "
+                   "2099-01-01T00:00:00Z");
+  auto before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config.get", deep_signed, std::nullopt, std::nullopt, true);
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 5s));
+  auto deep_reply = json::parse(cloud.on("/cmd/config.get/reply").back().payload);
+  EXPECT_EQ(deep_reply["ok"], false);
+  EXPECT_THAT(deep_reply["error"].get<std::string>(), HasSubstr("nested deeper than 16 levels"));
+  agent.stop(SIGTERM);
+  before = cloud.on("/cmd/config.get/reply").size();
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running());
+
+  // Response topics: a wildcard and the gateway's own stream are refused on the default
+  // reply topic, with the correlation data; the agent stays connected and answers the next.
+  before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config.get", sign_command(dir_, "config.get", R"({"id":"t-1"})"),
+                "cloud/+/bad", "corr-1");
+  cloud.publish(kPrefix + "cmd/config.get", sign_command(dir_, "config.get", R"({"id":"t-2"})"),
+                kPrefix + "movements", "corr-2");
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() >= before + 2; }, 5s));
+  auto replies = cloud.on("/cmd/config.get/reply");
+  auto t1 = json::parse(replies[before].payload), t2 = json::parse(replies[before + 1].payload);
+  EXPECT_EQ(t1["id"], "t-1");
+  EXPECT_EQ(t1["ok"], false);
+  EXPECT_THAT(t1["error"].get<std::string>(), HasSubstr("wildcard"));
+  EXPECT_EQ(replies[before].correlation.value_or(""), "corr-1");
+  EXPECT_THAT(t2["error"].get<std::string>(), HasSubstr("own topics"));
+  EXPECT_TRUE(cloud.on("/movements").empty() ||
+              json::parse(cloud.on("/movements").back().payload).contains("records"));
+
+  // RabbitMQ's spelling: cmd/config/get is config.get (and config.get answers the real
+  // number of SKUs: the daemon frees the parsed catalog).
+  before = cloud.on("/cmd/config.get/reply").size();
+  cloud.publish(kPrefix + "cmd/config/get", sign_command(dir_, "config.get", R"({"id":"r-1"})"));
+  ASSERT_TRUE(wait_for([&] { return cloud.on("/cmd/config.get/reply").size() > before; }, 5s))
+      << agent.log();
+  r = json::parse(cloud.on("/cmd/config.get/reply").back().payload);
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["id"], "r-1");
+  EXPECT_GT(r["result"]["catalog_skus"].get<int>(), 0);
+  EXPECT_TRUE(agent.running());
+
+  // stream.replay: the delivered movement comes again (kept for keep_delivered_h).
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 5s));
+  const auto movements_before = cloud.records("movements").size();
+  r = command(cloud, "stream.replay",
+              sign_command(dir_, "stream.replay",
+                           R"({"id":"rp-1","args":{"stream":"movements","from_seq":1}})"));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["resent"], 1);
+  EXPECT_TRUE(wait_for([&] { return cloud.records("movements").size() > movements_before; }, 5s));
+  expect_schema_valid(cloud, dir_);
 }
 
 TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNever) {

@@ -29,6 +29,14 @@ for line in open(path):
     checked += 1
     try:
         jsonschema.validate(m["payload"], schemas[kind])
+        # A reply's result against the results schema of its command (cmd/{name}/reply).
+        reply = re.match(r"^depot/v1/[^/]+/[^/]+/cmd/(.+)/reply$", topic)
+        results = schemas["command-reply"]["$defs"]["results"]
+        if (kind == "command-reply" and reply and m["payload"].get("ok")
+                and "result" in m["payload"]):
+            name = reply.group(1).replace("/", ".")
+            if name in results:
+                jsonschema.validate(m["payload"]["result"], results[name])
     except jsonschema.ValidationError as e:
         failures += 1
         print(f"{topic}: {e.message} at {list(e.absolute_path)}")

@@ -70,6 +70,10 @@ class ColdChainTest : public ::testing::Test {
     ColdChainHooks h;
     h.new_id = [this] { return "id" + std::to_string(++ids_); };
     h.before_stock_change = [this] { ++stock_changes_; };
+    h.cloud_ack_outcome = [this](const std::string& id, bool applied, const json& result,
+                                 const std::string& error) {
+      outcomes_.push_back(sync::make_reply(id, applied, error, result));
+    };
     return std::make_unique<ColdChain>(*db_, *ledger_, std::move(s), std::move(h));
   }
 
@@ -119,6 +123,7 @@ class ColdChainTest : public ::testing::Test {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<store::Ledger> ledger_;
   int ids_ = 0;
+  std::vector<json> outcomes_;  // what cloud_ack_outcome handed on
   int stock_changes_ = 0;
   std::int64_t boot_ns_ = 5'000'000'000;
 };
@@ -342,6 +347,18 @@ TEST_F(ColdChainTest, RepeatsUntilAcknowledgedThroughARequestRowThenTheExcursion
   EXPECT_EQ(count("SELECT CAST(round(degree_minutes * 1000) AS INTEGER) FROM excursions"), 12667);
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'excursion'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE '%\"type\":\"excursion\"%'"), 1);
+  // The excursion record joins its events: its `excursion` is the id they carry.
+  auto record =
+      json::parse(text("SELECT payload FROM outbox WHERE stream = 'alarms' AND payload LIKE "
+                       "'%\"type\":\"excursion\"%'"));
+  const auto excursion = record["excursion"].get<std::string>();
+  EXPECT_EQ(record["id"], "excursion-" + excursion);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND "
+                  "json_extract(payload, '$.type') = 'event' AND "
+                  "json_extract(payload, '$.excursion') = '" +
+                  excursion + "'"),
+            count("SELECT count(*) FROM zone_events WHERE excursion = '" + excursion + "'"));
+  EXPECT_GT(count("SELECT count(*) FROM zone_events WHERE excursion = '" + excursion + "'"), 0);
   auto after = store::load_zone_states(*db_);
   EXPECT_EQ((*after)[0].first["level"], "normal");  // 5 <= 8 - 1 - 0.5: warning cleared too
 }
@@ -504,9 +521,31 @@ TEST_F(ColdChainTest, CloudCommandsReleaseAHoldOnceAndQueueAnAckTheTickApplies) 
   EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'acknowledged' AND who = 'QA Lee'"), 1);
   EXPECT_EQ(text("SELECT status FROM ack_requests"), "applied");
   EXPECT_EQ(text("SELECT source FROM ack_requests"), "cloud:c4");
-  // Each applied command is in the audit trail; its outbox record stays the desk's own.
+  // Each applied command is in the audit trail, its record the desk's own; the ack's
+  // outcome is an entry and a record too, and was handed on as a second reply.
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'command'"), 2);  // c1, c4
-  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'audit' AND id LIKE 'command:%'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'audit' AND id LIKE 'command:%'"), 3);
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0]["id"], "c4");
+  EXPECT_EQ(outcomes_[0]["ok"], true);
+  EXPECT_EQ(outcomes_[0]["result"]["status"], "applied");
+
+  // Nothing left to acknowledge: the queued command is refused at the tick, and the refusal
+  // reaches the cloud (it never did): a reply with ok:false and an `audit` record.
+  auto late = desk.handle(
+      "alarm.ack", R"({"id":"c5","args":{"zone":"cold-1","who":"QA Lee","comment":"again"}})");
+  ASSERT_EQ(late["ok"], true) << late.dump();
+  feed(*c, 10.0, 80);
+  EXPECT_EQ(text("SELECT status FROM ack_requests WHERE source = 'cloud:c5'"), "rejected");
+  ASSERT_EQ(outcomes_.size(), 2u);
+  EXPECT_EQ(outcomes_[1]["id"], "c5");
+  EXPECT_EQ(outcomes_[1]["ok"], false);
+  EXPECT_EQ(outcomes_[1]["result"]["status"], "rejected");
+  EXPECT_FALSE(outcomes_[1]["error"].get<std::string>().empty());
+  auto rec = json::parse(text("SELECT payload FROM outbox WHERE id = 'command:c5:outcome'"));
+  EXPECT_EQ(rec["event"], "command.outcome");
+  EXPECT_EQ(rec["ok"], false);
+  EXPECT_EQ(rec["command_id"], "c5");
   auto v = store::audit_verify(*db_);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problem;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "agent_process.hpp"
@@ -182,6 +183,53 @@ TEST_F(ColdChainCli, AHoldIsListedReleasedAndWrittenOffChangingAvailable) {
   r = run_agent({"audit", "verify", "-c", cfg_});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("AUDIT TRAIL BROKEN at entry 2: altered"));
+}
+
+// The audit key through the config: an unkeyed trail is keyed at the first write with the key
+// (an audit.keyed entry), verify uses the key, and without it the keyed trail is refused.
+TEST_F(ColdChainCli, AnAuditKeyFileKeysTheTrailAndIsThenRequired) {
+  {
+    auto db = store::Database::open(db_path_, {});
+    ASSERT_TRUE(db.ok());
+    CatalogItem vax{.sku = "VAX", .name = "Vaccine"};
+    vax.zone = "pharma-1";
+    ASSERT_TRUE(store::apply_catalog(**db, {vax}, "2026-11-23T00:00:00.000Z").ok());
+    store::Ledger ledger(**db);
+    auto m = movement("r1", "VAX", MovementKind::kReceive, 10);
+    ASSERT_TRUE(ledger.post(std::span(&m, 1)).ok());
+    auto placed = (*db)->transaction([&] {
+      return store::place_holds(**db, ledger, "pharma-1", "pharma-1/high/run/1", "hold-x",
+                                {"2026-11-23T10:00:00.000Z", 1, "agent", "coldchain"});
+    });
+    ASSERT_TRUE(placed.ok()) << placed.error().message;
+  }
+  write_file(dir_.file("audit.key"), "k3y-of-this-gateway-0123456789\n");
+  const auto keyed_cfg = dir_.file("keyed.json");
+  auto text = cold_config(db_path_);
+  text.insert(text.find('{') + 1, R"( "audit_key_file": "audit.key",)");
+  write_file(keyed_cfg, text);
+  auto r = run_agent({"holds", "release", "1", "--who", "Ana", "--why", "fine", "-c", keyed_cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto audit = json::parse(run_agent({"audit", "--json", "-c", keyed_cfg}).out);
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0]["what"], "hold");          // unkeyed, kept as it was
+  EXPECT_EQ(audit[1]["what"], "audit.keyed");   // keying starts here
+  EXPECT_EQ(audit[2]["what"], "hold.release");  // keyed
+  r = run_agent({"audit", "verify", "-c", keyed_cfg});
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, HasSubstr("audit trail ok: 3 entries"));
+  // Without the key: no writes, no verification.
+  r = run_agent({"holds", "writeoff", "1", "--who", "Bo", "--why", "x", "-c", cfg_});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("is keyed (from entry 2): set audit_key_file"));
+  r = run_agent({"audit", "verify", "-c", cfg_});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("needs the gateway's audit key"));
+  // A key file that cannot be read is named.
+  std::filesystem::remove(dir_.file("audit.key"));
+  r = run_agent({"audit", "verify", "-c", keyed_cfg});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("audit_key_file: cannot read"));
 }
 
 TEST_F(ColdChainCli, AlarmsAndZonesWithoutARunningAgent) {

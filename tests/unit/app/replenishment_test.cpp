@@ -290,6 +290,7 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
   auto alarms = outbox("alarms", "LIP", "demand_surge");
   ASSERT_EQ(alarms.size(), 1u) << "raised once, not once per pick";
   EXPECT_EQ(alarms[0]["alarm"], "demand_surge");
+  EXPECT_EQ(alarms[0]["type"], "replenishment");  // every alarms record has a type
   EXPECT_EQ(alarms[0]["state"], "raised");
   EXPECT_EQ(alarms[0]["sku"], "LIP");
   EXPECT_GE(alarms[0]["details"]["window_units"].get<std::int64_t>(), 20);

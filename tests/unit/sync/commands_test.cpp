@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "store/outbox.hpp"
+#include "sync/envelope.hpp"
 #include "test_support.hpp"
 
 namespace depot::sync {
@@ -61,25 +64,193 @@ TEST(ParseCommand, InvalidCommandsAreNamedAndKeepTheirId) {
   }
 }
 
+// The signed form as scripts/sign-command writes it, at 2026-11-23T10:00:00Z.
+std::string sign(std::string_view secret, std::string_view name, std::string_view id,
+                 std::string_view inner, std::string_view site = "s1",
+                 std::string_view gateway = "gw-1",
+                 std::string_view issued = "2026-11-23T10:00:00.000Z",
+                 std::string_view expires = "2026-11-23T10:05:00.000Z") {
+  return json{{"signed", inner},
+              {"hmac", hmac_sha256_hex(
+                           secret, signing_text(site, gateway, name, id, issued, expires, inner))}}
+      .dump();
+}
+std::string inner_text(std::string_view id, std::string_view args,
+                       std::string_view issued = "2026-11-23T10:00:00.000Z",
+                       std::string_view expires = "2026-11-23T10:05:00.000Z") {
+  return R"({"id":")" + std::string(id) + R"(","args":)" + std::string(args) + R"(,"issued_at":")" +
+         std::string(issued) + R"(","expires_at":")" + std::string(expires) + R"("})";
+}
+constexpr std::int64_t kNow = 1795428000000;  // 2026-11-23T10:00:00Z
+
+CommandCheck checked(std::string_view secret, std::int64_t now = kNow) {
+  CommandCheck c;
+  c.secret = secret;
+  c.site = "s1";
+  c.gateway = "gw-1";
+  c.now_ms = now;
+  return c;
+}
+
 TEST(ParseCommand, SignedCommandsAreCheckedWithHmacSha256) {
   // RFC 4231 test case 2.
   EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  std::string inner = R"({"id":"c9","args":{"sku":"A","counted":3}})";
-  json signed_ok{{"signed", inner}, {"hmac", hmac_sha256_hex("s3cret", inner)}};
-  auto ok = parse_command("stock.count", signed_ok.dump(), "s3cret");
+  const auto inner = inner_text("c9", R"({"sku":"A","counted":3})");
+  auto ok =
+      parse_command("stock.count", sign("s3cret", "stock.count", "c9", inner), checked("s3cret"));
   ASSERT_TRUE(ok.command) << ok.error;
   EXPECT_EQ(ok.id, "c9");
 
-  json wrong{{"signed", inner}, {"hmac", hmac_sha256_hex("guess", inner)}};
-  auto bad = parse_command("stock.count", wrong.dump(), "s3cret");
+  auto bad =
+      parse_command("stock.count", sign("guess", "stock.count", "c9", inner), checked("s3cret"));
   EXPECT_FALSE(bad.command);
   EXPECT_EQ(bad.id, "c9");
   EXPECT_THAT(bad.error, HasSubstr("HMAC does not match"));
 
-  auto unsigned_ = parse_command("stock.count", inner, "s3cret");
+  auto unsigned_ = parse_command("stock.count", inner, checked("s3cret"));
   EXPECT_FALSE(unsigned_.command);
   EXPECT_THAT(unsigned_.error, HasSubstr("must be signed"));
+}
+
+// docs/protocol.md's worked example, byte for byte (scripts/sign-command gives the same).
+TEST(ParseCommand, TheDocumentedSigningExampleHolds) {
+  const std::string inner =
+      R"({"id":"c1","args":{"sku":"A","counted":7},"issued_at":"2026-11-23T10:00:00.000Z","expires_at":"2026-11-23T10:05:00.000Z"})";
+  const auto text = signing_text("s1", "gw-1", "stock.count", "c1", "2026-11-23T10:00:00.000Z",
+                                 "2026-11-23T10:05:00.000Z", inner);
+  EXPECT_EQ(text,
+            "depot-command-v1\ns1\ngw-1\nstock.count\nc1\n2026-11-23T10:00:00.000Z\n"
+            "2026-11-23T10:05:00.000Z\n" +
+                inner);
+  EXPECT_EQ(hmac_sha256_hex("s3cret", text),
+            "b5ab038773341468058b92b3a69af771210fed50edf80d2cc1867135d144a199");
+  auto ok = parse_command(
+      "stock.count",
+      json{{"signed", inner},
+           {"hmac", "b5ab038773341468058b92b3a69af771210fed50edf80d2cc1867135d144a199"}}
+          .dump(),
+      checked("s3cret"));
+  EXPECT_TRUE(ok.command) << ok.error;
+}
+
+// A signed hold.release published on cmd/hold.writeoff was applied as a write-off; the
+// signature now binds the name, the site, the gateway, the id and the times.
+TEST(ParseCommand, TheSignatureBindsNameSiteGatewayAndTimes) {
+  const auto inner = inner_text("h1", R"({"hold":1,"who":"Ana","why":"ok"})");
+  const auto wrapped = sign("k", "hold.release", "h1", inner);
+  EXPECT_TRUE(parse_command("hold.release", wrapped, checked("k")).command);
+  auto moved = parse_command("hold.writeoff", wrapped, checked("k"));
+  EXPECT_FALSE(moved.command);
+  EXPECT_THAT(moved.error, HasSubstr("HMAC does not match"));
+  auto other_gw = checked("k");
+  other_gw.gateway = "gw-2";
+  EXPECT_FALSE(parse_command("hold.release", wrapped, other_gw).command);
+  auto other_site = checked("k");
+  other_site.site = "s2";
+  EXPECT_FALSE(parse_command("hold.release", wrapped, other_site).command);
+
+  // Expired, and issued in the future beyond the skew; inside the skew is fine.
+  auto late = parse_command("hold.release", wrapped, checked("k", kNow + 301'000));
+  EXPECT_FALSE(late.command);
+  EXPECT_THAT(late.error, HasSubstr("expires_at: the command expired at 2026-11-23T10:05:00.000Z"));
+  auto early = parse_command("hold.release", wrapped, checked("k", kNow - 61'000));
+  EXPECT_FALSE(early.command);
+  EXPECT_THAT(early.error, HasSubstr("issued_at: \"2026-11-23T10:00:00.000Z\" is in the future"));
+  EXPECT_TRUE(parse_command("hold.release", wrapped, checked("k", kNow - 59'000)).command);
+  // Times are required when signed, and must be RFC 3339 times.
+  const std::string no_times = R"({"id":"h2","args":{"hold":1,"who":"A","why":"b"}})";
+  auto missing =
+      parse_command("hold.release", sign("k", "hold.release", "h2", no_times), checked("k"));
+  EXPECT_THAT(missing.error, HasSubstr("issued_at: is required"));
+  EXPECT_THAT(missing.error, HasSubstr("expires_at: is required"));
+  // The wrapper takes signed and hmac only.
+  auto extra = json::parse(wrapped);
+  extra["note"] = "x";
+  auto e = parse_command("hold.release", extra.dump(), checked("k"));
+  EXPECT_FALSE(e.command);
+  EXPECT_THAT(e.error, HasSubstr("note: unknown key"));
+}
+
+// Item 8: a 60,000-deep command killed the agent (also when correctly signed); item 9:
+// duplicate keys and trailing bytes are refused.
+TEST(ParseCommand, DeepDuplicateAndTrailingTextIsRefusedWithAReason) {
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  const auto plain = R"({"id":"d1","args":{"sku":)" + deep + "}}";
+  auto p = parse_command("stock.count", plain, checked(""));
+  EXPECT_FALSE(p.command);
+  EXPECT_THAT(p.error, HasSubstr("nested deeper than 16 levels"));
+  const auto inner = inner_text("d2", R"({"sku":)" + deep + "}");
+  auto s = parse_command("stock.count", sign("k", "stock.count", "d2", inner), checked("k"));
+  EXPECT_FALSE(s.command);
+  EXPECT_THAT(s.error, HasSubstr("nested deeper than 16 levels"));
+  auto big = parse_command("stock.count", std::string(kMaxCommandBytes + 1, ' '), checked(""));
+  EXPECT_FALSE(big.command);
+
+  auto dup = parse_command(
+      "stock.count", R"({"id":"d3","args":{"sku":"A","counted":1,"counted":900}})", checked(""));
+  EXPECT_FALSE(dup.command);
+  EXPECT_THAT(dup.error, HasSubstr("duplicate key \"counted\""));
+  auto trailing =
+      parse_command("stock.count", std::string(R"({"id":"d4"})") + '\0' + "x", checked(""));
+  EXPECT_FALSE(trailing.command);
+  EXPECT_THAT(trailing.error, HasSubstr("not a JSON object"));
+}
+
+// Item 2: text from a command is valid UTF-8 without controls, or refused naming the field;
+// an invalid id is echoed printable (and said invalid), never as null.
+TEST(ParseCommand, TextsAreCheckedAndInvalidIdsEchoedPrintably) {
+  auto bad_utf8 = parse_command(
+      "alarm.ack", "{\"id\":\"a1\",\"args\":{\"zone\":\"z\",\"who\":\"qa\xff\",\"comment\":\"c\"}}",
+      checked(""));
+  EXPECT_FALSE(bad_utf8.command);
+  EXPECT_THAT(bad_utf8.error, HasSubstr("UTF-8"));
+  auto control = parse_command("alarm.ack",
+                               R"({"id":"a1","args":{"zone":"z","who":"qa\u0007","comment":"c"}})",
+                               checked(""));
+  EXPECT_FALSE(control.command);
+  EXPECT_THAT(control.error, HasSubstr("args.who: \"qa\\x07\" contains a control character"));
+  auto long_lot = parse_command(
+      "stock.count",
+      R"({"id":"a2","args":{"sku":"A","counted":1,"lot":")" + std::string(21, 'L') + R"("}})",
+      checked(""));
+  EXPECT_THAT(long_lot.error, HasSubstr("args.lot: 21 bytes; at most 20"));
+
+  auto spaced = parse_command("config.get", R"({"id":"has space\u0001"})", checked(""));
+  EXPECT_FALSE(spaced.command);
+  EXPECT_EQ(spaced.id, "has space\\x01");
+  EXPECT_THAT(spaced.error, HasSubstr("is not a valid id"));
+  EXPECT_EQ(make_reply(spaced.id, false, spaced.error)["id"], "has space\\x01");
+  auto number = parse_command("config.get", R"({"id":42})", checked(""));
+  EXPECT_EQ(number.id, "42");
+  auto name = parse_command("bad/name+", R"({"id":"x"})", checked(""));
+  EXPECT_THAT(name.error, HasSubstr("unknown command \"bad/name+\""));
+}
+
+// RabbitMQ's MQTT plugin turns "." into "/": cmd/config/get is config.get.
+TEST(CommandTopics, BothSpellingsNameTheCommandAndRepliesAreNotCommands) {
+  Topics t("s1", "gw-1");
+  EXPECT_EQ(t.commands(), "depot/v1/s1/gw-1/cmd/#");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/config.get"), "config.get");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/config/get"), "config.get");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/hold/release"), "hold.release");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/config.get/reply"), "");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/config/get/reply"), "");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/config//get"), "");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-1/cmd/"), "");
+  EXPECT_EQ(t.command_of("depot/v1/s1/gw-2/cmd/config.get"), "");
+}
+
+TEST(ResponseTopic, WildcardsAndTheGatewaysOwnTopicsAreRefused) {
+  const std::string prefix = "depot/v1/s1/gw-1/";
+  EXPECT_EQ(response_topic_problem(prefix, "cloud/replies/gw-1"), "");
+  EXPECT_EQ(response_topic_problem(prefix, prefix + "cmd/stock.count/reply"), "");
+  EXPECT_THAT(response_topic_problem(prefix, "cloud/+/bad"), HasSubstr("wildcard"));
+  EXPECT_THAT(response_topic_problem(prefix, "cloud/#"), HasSubstr("wildcard"));
+  EXPECT_THAT(response_topic_problem(prefix, prefix + "status"), HasSubstr("own topics"));
+  EXPECT_THAT(response_topic_problem(prefix, prefix + "movements"), HasSubstr("own topics"));
+  EXPECT_THAT(response_topic_problem(prefix, prefix + "cmd/stock.count"), HasSubstr("own topics"));
+  EXPECT_THAT(response_topic_problem(prefix, "a\xff"), HasSubstr("UTF-8"));
 }
 
 class Desk : public ::testing::Test {
@@ -167,6 +338,103 @@ TEST_F(Desk, AStockCountWithAnOverlongLotIsRefused) {
   EXPECT_EQ(count("SELECT count(*) FROM movements"), 0);
 }
 
+// A catalog.remove reusing a stock.count's id got the count's old reply with ok:true.
+TEST_F(Desk, AnIdIsOncePerNameAndReusedUnderAnotherNameIsRefused) {
+  auto r = desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  auto other = desk_->handle("catalog.remove", R"({"id":"c1","args":{"sku":"A"}})");
+  EXPECT_EQ(other["ok"], false);
+  EXPECT_FALSE(other.contains("duplicate"));
+  EXPECT_THAT(other["error"].get<std::string>(),
+              HasSubstr("id \"c1\" was already used by a \"stock.count\" command"));
+  EXPECT_EQ(count("SELECT active FROM skus WHERE sku = 'A'"), 1);
+  EXPECT_EQ(
+      desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})")["duplicate"],
+      true);
+}
+
+TEST_F(Desk, CatalogUpsertWithAnUnknownPolicyIsRefused) {
+  auto r = desk_->handle("catalog.upsert",
+                         R"({"id":"p1","args":{"sku":"N","name":"New","policy":"fats"}})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(),
+              HasSubstr("args.policy: \"fats\" names no profile in policies (known: none)"));
+  EXPECT_EQ(count("SELECT count(*) FROM skus WHERE sku = 'N'"), 0);
+}
+
+// The desk checks signed commands against its clock (wall_now) and its site and gateway.
+TEST_F(Desk, SignedCommandsUseTheDesksClockSiteAndGateway) {
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.site = "s1";
+  h.gateway = "gw-1";
+  h.config_summary = json{{"catalog_skus", 0}};
+  h.catalog_skus = [] { return std::size_t{12}; };
+  CommandDesk signed_desk(*db_, *ledger_, "k", h);
+  const auto inner = inner_text("g1", "{}");
+  auto r = signed_desk.handle("config.get", sign("k", "config.get", "g1", inner));
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["catalog_skus"], 12);  // item 7: the live count, not the freed config's
+  auto deep = signed_desk.handle(
+      "config.get", sign("k", "config.get", "g2",
+                         inner_text("g2", std::string(60000, '[') + std::string(60000, ']'))));
+  EXPECT_EQ(deep["ok"], false);
+  EXPECT_TRUE(deep["id"].is_null());  // the text had no readable id
+  EXPECT_THAT(deep["error"].get<std::string>(), HasSubstr("nested deeper than"));
+}
+
+// Delivered records were deleted at once, so a cloud that lost data after PUBACK could not ask
+// again: they are kept for a window, and stream.replay resends what is kept and says what not.
+TEST_F(Desk, StreamReplayResendsWhatIsKeptAndSaysWhatIsNot) {
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> calls;
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.replay = [&](const std::string& stream, std::int64_t from,
+                 std::int64_t to) -> Expected<std::int64_t> {
+    calls.emplace_back(stream, from, to);
+    return to - from + 1;
+  };
+  CommandDesk desk(*db_, *ledger_, "", h);
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(ledger_
+                    ->post(std::vector{
+                        test::movement("m" + std::to_string(i), "A", MovementKind::kReceive, 1)})
+                    .ok());
+  ASSERT_TRUE(store::outbox_acknowledge(*db_, {{"movements", 3}}).ok());
+  // Inside the window nothing delivered is deleted; past it, the oldest go first.
+  EXPECT_EQ(*store::outbox_compact(*db_, 100, "2000-01-01T00:00:00.000Z"), 0);
+  EXPECT_EQ(*store::outbox_compact(*db_, 1), 1);  // seq 1 deleted, 2-3 kept
+
+  auto r =
+      desk.handle("stream.replay", R"({"id":"p1","args":{"stream":"movements","from_seq":1}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["to_seq"], 3);  // default: the last delivered
+  EXPECT_EQ(r["result"]["resent"], 3);  // what the hook said it sent
+  EXPECT_EQ(r["result"]["first_seq"], 2);
+  EXPECT_EQ(r["result"]["not_kept"], 1);
+  EXPECT_THAT(r["result"]["note"].get<std::string>(), HasSubstr("kept: 2-3"));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_tuple(std::string("movements"), std::int64_t{1}, std::int64_t{3}));
+
+  auto bad =
+      desk.handle("stream.replay", R"({"id":"p2","args":{"stream":"movements","from_seq":9}})");
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_THAT(bad["error"].get<std::string>(), HasSubstr("beyond the last movements seq (3)"));
+  bad = desk.handle("stream.replay", R"({"id":"p3","args":{"stream":"nope","from_seq":1}})");
+  EXPECT_EQ(bad["ok"], false);
+  ASSERT_TRUE(store::outbox_compact(*db_, 100).ok());
+  auto none = desk.handle("stream.replay",
+                          R"({"id":"p4","args":{"stream":"movements","from_seq":1,"to_seq":3}})");
+  ASSERT_EQ(none["ok"], true) << none.dump();
+  EXPECT_EQ(none["result"]["resent"], 0);
+  EXPECT_EQ(none["result"]["not_kept"], 3);
+  EXPECT_EQ(calls.size(), 1u);
+}
+
 TEST_F(Desk, InvalidOrUnknownChangesNothing) {
   auto r = desk_->handle("stock.count", R"({"id":"c2","args":{"sku":"NOPE","counted":1}})");
   EXPECT_EQ(r["ok"], false);
@@ -180,15 +448,22 @@ TEST_F(Desk, InvalidOrUnknownChangesNothing) {
 }
 
 TEST_F(Desk, SnapshotPutsEverySkuOnTheStockStream) {
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 4)}).ok());
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m2", "A", MovementKind::kReceive, 6)}).ok());
   auto r = desk_->handle("snapshot.request", R"({"id":"s1"})");
   ASSERT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["result"]["skus"], 1);
+  // The watermark: the snapshot includes movements up to seq 2 (the two receipts).
+  EXPECT_EQ(r["result"]["movements_seq"], 2);
   auto recs = store::outbox_read(*db_, "stock", 0, 10);
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 1u);
   auto j = json::parse((*recs)[0].payload);
   EXPECT_EQ(j["sku"], "A");
-  EXPECT_EQ(j["on_hand"], 0);
+  EXPECT_EQ(j["on_hand"], 10);
+  EXPECT_EQ(j["movements_seq"], 2);
   EXPECT_EQ(j["seq"], 1);
   EXPECT_EQ(j["snapshot"], "snap-s1");
 }

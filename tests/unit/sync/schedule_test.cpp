@@ -115,7 +115,7 @@ TEST(Topics, CommandsOnlyUnderThisGatewaysOwnPrefix) {
   Topics t("s1", "g1");
   EXPECT_EQ(t.status(), "depot/v1/s1/g1/status");
   EXPECT_EQ(t.stream("alarms"), "depot/v1/s1/g1/alarms");
-  EXPECT_EQ(t.commands(), "depot/v1/s1/g1/cmd/+");
+  EXPECT_EQ(t.commands(), "depot/v1/s1/g1/cmd/#");
   EXPECT_EQ(t.reply("stock.count"), "depot/v1/s1/g1/cmd/stock.count/reply");
   EXPECT_EQ(t.command_of("depot/v1/s1/g1/cmd/stock.count"), "stock.count");
   EXPECT_EQ(t.command_of("depot/v1/s1/g2/cmd/stock.count"), "");

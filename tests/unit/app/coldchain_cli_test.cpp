@@ -197,8 +197,8 @@ TEST_F(ColdChainCli, AnAuditKeyFileKeysTheTrailAndIsThenRequired) {
     store::Ledger ledger(**db);
     auto m = movement("r1", "VAX", MovementKind::kReceive, 10);
     ASSERT_TRUE(ledger.post(std::span(&m, 1)).ok());
-    auto placed = (*db)->transaction([&] {
-      return store::place_holds(**db, ledger, "pharma-1", "pharma-1/high/run/1", "hold-x",
+    auto placed = (*db)->transaction([&](const store::Txn& txn) {
+      return store::place_holds(txn, ledger, "pharma-1", "pharma-1/high/run/1", "hold-x",
                                 {"2026-11-23T10:00:00.000Z", 1, "agent", "coldchain"});
     });
     ASSERT_TRUE(placed.ok()) << placed.error().message;

@@ -18,7 +18,8 @@ ScanIntake::ScanIntake(boost::asio::io_context& io, const std::vector<ScannerCon
       sku_limits_(std::move(sku_limits)),
       storm_timer_(io) {
   for (const auto& s : scanners)
-    stations_.emplace(std::make_pair(s.id, std::uint64_t{0}), ScanStation(s.role, s.double_read_ms));
+    stations_.emplace(std::make_pair(s.id, std::uint64_t{0}),
+                      ScanStation(s.role, s.double_read_ms));
 }
 
 const ScannerConfig* ScanIntake::config_of(const std::string& scanner_id) const {
@@ -71,8 +72,9 @@ std::string ScanIntake::problems() const {
   for (const auto& [id, h] : health()) {
     std::string line;
     if (!h.ok) line = "scanner " + id + " DOWN: " + h.problem;
-    if (h.refused) line += (line.empty() ? "scanner " + id + ": " : "; ") +
-                           std::to_string(h.refused) + " connections refused";
+    if (h.refused)
+      line += (line.empty() ? "scanner " + id + ": " : "; ") + std::to_string(h.refused) +
+              " connections refused";
     if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
   }
   return out;
@@ -179,9 +181,9 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
   commits_.submit(std::move(m), [this, scanner_id, summary](const Expected<store::PostResult>& r) {
     if (!r) {
       ++counters_.not_recorded;
-      log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
-                         "scanner " + scanner_id + ": " + summary +
-                             " NOT recorded: " + r.error().message);
+      log::write_limited(
+          log::Level::kError, "scanner " + scanner_id + " not recorded",
+          "scanner " + scanner_id + ": " + summary + " NOT recorded: " + r.error().message);
       return;
     }
     if (r->outcome == store::PostOutcome::kRejected) {
@@ -247,11 +249,15 @@ void ScanIntake::record(store::Reject rj) {
 
 void ScanIntake::close_storm(const std::string& scanner_id, Storm& s) {
   if (s.suppressed == 0) return;
-  store::Reject rj{0, scanner_id, s.last_raw,
+  store::Reject rj{0,
+                   scanner_id,
+                   s.last_raw,
                    "reject storm: " + std::to_string(s.suppressed) +
                        " more rejects within a second beyond max_rejects_per_s, counted here (the "
-                       "last: " + s.last_reason + ")",
-                   s.last_wall, s.last_mono};
+                       "last: " +
+                       s.last_reason + ")",
+                   s.last_wall,
+                   s.last_mono};
   rj.count = s.suppressed;
   log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
                      "scanner " + scanner_id + ": " + rj.reason);
@@ -283,8 +289,9 @@ void ScanIntake::set_counts_only(bool on) {
   if (on == counts_only_) return;
   counts_only_ = on;
   if (on)
-    log::warning("scan rejects: the outbox is over its disk budget; rejects are recorded as one "
-                 "count per scanner per second until it is not");
+    log::warning(
+        "scan rejects: the outbox is over its disk budget; rejects are recorded as one "
+        "count per scanner per second until it is not");
   else
     log::info("scan rejects: back within the disk budget; each reject is recorded again");
 }

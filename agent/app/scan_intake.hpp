@@ -32,7 +32,7 @@ class ScanIntake {
  public:
   struct Counters {
     std::uint64_t scans = 0, posted = 0, rejected = 0, controls = 0;
-    std::uint64_t not_recorded = 0;   // scans lost to a failing database (movement or reject)
+    std::uint64_t not_recorded = 0;      // scans lost to a failing database (movement or reject)
     std::uint64_t storm_suppressed = 0;  // rejects folded into a storm's count row
   };
 

@@ -32,8 +32,8 @@ struct ScanEvents {
 
 // How a scanner is doing, for the status line and the MQTT status.
 struct ScannerHealth {
-  bool ok = true;        // listening / device open
-  std::string problem;   // why not, while !ok
+  bool ok = true;               // listening / device open
+  std::string problem;          // why not, while !ok
   std::uint64_t clients = 0;    // tcp: connected now
   std::uint64_t refused = 0;    // tcp: connections refused (full and nobody to make room)
   std::uint64_t evicted = 0;    // tcp: idle connections closed to make room for a new one

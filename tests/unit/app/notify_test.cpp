@@ -4,10 +4,10 @@
 // while the process cannot run its event loop (SIGSTOP), and resume after SIGCONT.
 #include "app/notify.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,9 +22,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "store/database.hpp"
 #include "test_support.hpp"
@@ -284,8 +284,8 @@ TEST_F(SystemdNotify, AScannerThatCannotListenMakesTheStatusUnhealthyUntilItDoes
   start("200000");
   auto ready = await("READY=1", kStartup);
   ASSERT_TRUE(ready) << seen();
-  EXPECT_THAT(*ready, HasSubstr("STATUS=UNHEALTHY: scanner dock DOWN: cannot listen on 127.0.0.1:" +
-                                port));
+  EXPECT_THAT(*ready,
+              HasSubstr("STATUS=UNHEALTHY: scanner dock DOWN: cannot listen on 127.0.0.1:" + port));
   close(blocker);  // the port comes free: the listener retries and the status clears
   auto healthy = await("STATUS=2 SKUs", 40s);
   ASSERT_TRUE(healthy) << seen();

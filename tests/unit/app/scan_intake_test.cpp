@@ -60,7 +60,9 @@ struct Intake {
     s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     return s;
   }
-  void send(tcp::socket& s, const std::string& text) { boost::asio::write(s, boost::asio::buffer(text)); }
+  void send(tcp::socket& s, const std::string& text) {
+    boost::asio::write(s, boost::asio::buffer(text));
+  }
   void run(std::chrono::milliseconds d) {
     io.restart();
     io.run_for(d);
@@ -120,15 +122,21 @@ TEST(ScanIntake, AnAbsurdQuantityIsARejectNotAMovement) {
   t.run(50ms);
   auto a = t.connect();
   t.run(50ms);
-  t.send(a, "]C10104006381333931" "3099999999\n");
+  t.send(a,
+         "]C10104006381333931"
+         "3099999999\n");
   t.run(100ms);
-  t.send(a, "]C10104006381333931" "3010001\n");
+  t.send(a,
+         "]C10104006381333931"
+         "3010001\n");
   t.run(50ms);
   t.send(a, "DA:QTY:6\n");
   t.run(50ms);
   t.send(a, "5012345678900\n");  // the SKU's own limit is 5
   t.run(50ms);
-  t.send(a, "]C10104006381333931" "3012\n");  // a sane variable count is fine
+  t.send(a,
+         "]C10104006381333931"
+         "3012\n");  // a sane variable count is fine
   t.run(300ms);
   t.commits->flush();
   EXPECT_EQ(t.on_hand("TINT"), -12);

@@ -162,7 +162,8 @@ TEST(TcpDriver, APortTakenIsRetriedUntilItIsFree) {
   io.run_for(300ms);
   EXPECT_FALSE(s.health().ok);  // still taken: still retrying
   blocker.reset();
-  ASSERT_TRUE(run_until(io, [&] { return s.health().ok; }, 5s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return s.health().ok; }, 5s));
   tcp::socket a(io);
   a.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   boost::asio::write(a, boost::asio::buffer(std::string("4006381333931\n")));

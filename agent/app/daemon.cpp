@@ -369,6 +369,7 @@ int run_daemon(LoadedConfig loaded) {
   io.run();
   commits.flush();
   commits.abandon("not recorded: the agent stopped while the database was failing");
+  scans.flush_lost();
   if (cold) (void)cold->flush();
   log::info("stopped");
   return 0;

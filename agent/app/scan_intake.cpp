@@ -1,5 +1,7 @@
 #include "app/scan_intake.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "app/clock.hpp"
 #include "app/log.hpp"
 #include "store/rejects.hpp"
@@ -178,12 +180,13 @@ void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data,
 
 void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
   auto summary = std::string(to_string(m.kind)) + " " + m.sku;
-  commits_.submit(std::move(m), [this, scanner_id, summary](const Expected<store::PostResult>& r) {
+  auto lost_as = scanner_id + ": " + summary + " x" + std::to_string(m.quantity) +
+                 (m.lot ? " lot " + *m.lot : std::string()) + " at " + m.wall_time;
+  commits_.submit(std::move(m), [this, scanner_id, summary,
+                                 lost_as](const Expected<store::PostResult>& r) {
     if (!r) {
       ++counters_.not_recorded;
-      log::write_limited(
-          log::Level::kError, "scanner " + scanner_id + " not recorded",
-          "scanner " + scanner_id + ": " + summary + " NOT recorded: " + r.error().message);
+      lost(lost_as, r.error().message);
       return;
     }
     if (r->outcome == store::PostOutcome::kRejected) {
@@ -201,6 +204,30 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
     if (r->posting.serial_repeat) line += " (SERIAL ALREADY PICKED)";
     (r->posting.negative || r->posting.serial_repeat ? log::warning : log::info)(line);
   });
+}
+
+// Scans a failing database finally could not record: one log line per failed batch names
+// them all (scanner, what, when), so the floor can rescan exactly those.
+void ScanIntake::lost(std::string what, const std::string& why) {
+  lost_.push_back(std::move(what));
+  lost_why_ = why;
+  if (lost_posted_) return;
+  lost_posted_ = true;
+  boost::asio::post(io_, [this] { flush_lost(); });
+}
+
+void ScanIntake::flush_lost() {
+  lost_posted_ = false;
+  if (lost_.empty()) return;
+  {
+    std::string list;
+    const std::size_t shown = std::min<std::size_t>(lost_.size(), 50);
+    for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + lost_[i];
+    if (lost_.size() > shown) list += ", and " + std::to_string(lost_.size() - shown) + " more";
+    log::error(std::to_string(lost_.size()) + " scan(s) NOT recorded (" + lost_why_ +
+               "); scan them again: " + list);
+    lost_.clear();
+  }
 }
 
 void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
@@ -241,9 +268,9 @@ void ScanIntake::record(store::Reject rj) {
   commits_.submit_reject(std::move(rj), [this, scanner_id, raw, count](const Status& st) {
     if (st) return;
     counters_.not_recorded += static_cast<std::uint64_t>(count);
-    log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
-                       "scanner " + scanner_id + ": reject of \"" + raw +
-                           "\" could not be stored: " + st.error().message);
+    lost(scanner_id + ": the reject of \"" + raw + "\"" +
+             (count > 1 ? " (and " + std::to_string(count - 1) + " like it)" : std::string()),
+         st.error().message);
   });
 }
 

@@ -248,8 +248,8 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
         store::HoldContext ctx;
         ctx.now = rfc(e.at.wall_ms);
         ctx.mono_ns = e.at.mono_ns;
-        auto placed = store::place_holds(txn, ledger_, e.zone, p.excursion_id,
-                                         "hold-" + p.excursion_id, ctx);
+        auto placed =
+            store::place_holds(txn, ledger_, e.zone, p.excursion_id, "hold-" + p.excursion_id, ctx);
         if (!placed) return placed.error();
         holds += static_cast<std::int64_t>(placed->size());
       } else if (e.kind == cc::EventKind::kAcknowledged) {

@@ -152,8 +152,9 @@ int run_daemon(LoadedConfig loaded) {
   auto problems = [&] {
     std::string out;
     auto h = commits.health();
-    if (h.failing) out = "DATABASE FAILING (" + h.last_error + "), " + std::to_string(h.waiting) +
-                         " waiting to be recorded";
+    if (h.failing)
+      out = "DATABASE FAILING (" + h.last_error + "), " + std::to_string(h.waiting) +
+            " waiting to be recorded";
     if (scans.counters().not_recorded)
       out += (out.empty() ? "" : "; ") + std::to_string(scans.counters().not_recorded) +
              " scans NOT recorded";
@@ -168,10 +169,8 @@ int run_daemon(LoadedConfig loaded) {
                          {"not_recorded", scans.counters().not_recorded},
                          {"retries", h.retries}};
     if (h.failing) store["error"] = h.last_error;
-    return nlohmann::json{{"ok", p.empty()},
-                          {"problems", p},
-                          {"store", store},
-                          {"scanners", scans.health_json()}};
+    return nlohmann::json{
+        {"ok", p.empty()}, {"problems", p}, {"store", store}, {"scanners", scans.health_json()}};
   };
 
   // Replenishment (docs/replenishment.md): re-evaluates the SKUs of each committed batch.
@@ -289,7 +288,8 @@ int run_daemon(LoadedConfig loaded) {
   // retries are not), and the retained MQTT status follows the health, checked every 2 s.
   commits.set_health_changed([&](const store::CommitHealth& h) {
     if (h.failing) {
-      log::error("database: writes are failing (" + h.last_error + "); scans are kept in memory "
+      log::error("database: writes are failing (" + h.last_error +
+                 "); scans are kept in memory "
                  "and retried; the status shows what could not be recorded");
     } else {
       log::warning("database: writes succeed again");
@@ -351,8 +351,9 @@ int run_daemon(LoadedConfig loaded) {
         if (fresh.loaded->database_path != loaded.database_path)
           log::warning("reload: database path changes take effect at the next restart");
         if (fresh.loaded->config.scanners != loaded.config.scanners)
-          log::warning("reload: scanner changes are NOT applied by a reload: restart the agent "
-                       "(systemctl restart depot-agent) to use them; the running scanners stay");
+          log::warning(
+              "reload: scanner changes are NOT applied by a reload: restart the agent "
+              "(systemctl restart depot-agent) to use them; the running scanners stay");
         if (fresh.loaded->config.mqtt != loaded.config.mqtt)
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.zones != loaded.config.zones ||
@@ -396,6 +397,7 @@ int run_daemon(LoadedConfig loaded) {
   run_guarded(io);
   commits.flush();
   commits.abandon("not recorded: the agent stopped while the database was failing");
+  scans.flush_lost();
   if (cold) (void)cold->flush();
   log::info("stopped");
   return 0;

@@ -1,5 +1,7 @@
 #include "app/scan_intake.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "app/clock.hpp"
 #include "app/log.hpp"
 #include "store/rejects.hpp"
@@ -18,7 +20,8 @@ ScanIntake::ScanIntake(boost::asio::io_context& io, const std::vector<ScannerCon
       sku_limits_(std::move(sku_limits)),
       storm_timer_(io) {
   for (const auto& s : scanners)
-    stations_.emplace(std::make_pair(s.id, std::uint64_t{0}), ScanStation(s.role, s.double_read_ms));
+    stations_.emplace(std::make_pair(s.id, std::uint64_t{0}),
+                      ScanStation(s.role, s.double_read_ms));
 }
 
 const ScannerConfig* ScanIntake::config_of(const std::string& scanner_id) const {
@@ -71,8 +74,9 @@ std::string ScanIntake::problems() const {
   for (const auto& [id, h] : health()) {
     std::string line;
     if (!h.ok) line = "scanner " + id + " DOWN: " + h.problem;
-    if (h.refused) line += (line.empty() ? "scanner " + id + ": " : "; ") +
-                           std::to_string(h.refused) + " connections refused";
+    if (h.refused)
+      line += (line.empty() ? "scanner " + id + ": " : "; ") + std::to_string(h.refused) +
+              " connections refused";
     if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
   }
   return out;
@@ -176,12 +180,13 @@ void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data,
 
 void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
   auto summary = std::string(to_string(m.kind)) + " " + m.sku;
-  commits_.submit(std::move(m), [this, scanner_id, summary](const Expected<store::PostResult>& r) {
+  auto lost_as = scanner_id + ": " + summary + " x" + std::to_string(m.quantity) +
+                 (m.lot ? " lot " + *m.lot : std::string()) + " at " + m.wall_time;
+  commits_.submit(std::move(m), [this, scanner_id, summary,
+                                 lost_as](const Expected<store::PostResult>& r) {
     if (!r) {
       ++counters_.not_recorded;
-      log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
-                         "scanner " + scanner_id + ": " + summary +
-                             " NOT recorded: " + r.error().message);
+      lost(lost_as, r.error().message);
       return;
     }
     if (r->outcome == store::PostOutcome::kRejected) {
@@ -199,6 +204,30 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
     if (r->posting.serial_repeat) line += " (SERIAL ALREADY PICKED)";
     (r->posting.negative || r->posting.serial_repeat ? log::warning : log::info)(line);
   });
+}
+
+// Scans a failing database finally could not record: one log line per failed batch names
+// them all (scanner, what, when), so the floor can rescan exactly those.
+void ScanIntake::lost(std::string what, const std::string& why) {
+  lost_.push_back(std::move(what));
+  lost_why_ = why;
+  if (lost_posted_) return;
+  lost_posted_ = true;
+  boost::asio::post(io_, [this] { flush_lost(); });
+}
+
+void ScanIntake::flush_lost() {
+  lost_posted_ = false;
+  if (lost_.empty()) return;
+  {
+    std::string list;
+    const std::size_t shown = std::min<std::size_t>(lost_.size(), 50);
+    for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + lost_[i];
+    if (lost_.size() > shown) list += ", and " + std::to_string(lost_.size() - shown) + " more";
+    log::error(std::to_string(lost_.size()) + " scan(s) NOT recorded (" + lost_why_ +
+               "); scan them again: " + list);
+    lost_.clear();
+  }
 }
 
 void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
@@ -239,19 +268,23 @@ void ScanIntake::record(store::Reject rj) {
   commits_.submit_reject(std::move(rj), [this, scanner_id, raw, count](const Status& st) {
     if (st) return;
     counters_.not_recorded += static_cast<std::uint64_t>(count);
-    log::write_limited(log::Level::kError, "scanner " + scanner_id + " not recorded",
-                       "scanner " + scanner_id + ": reject of \"" + raw +
-                           "\" could not be stored: " + st.error().message);
+    lost(scanner_id + ": the reject of \"" + raw + "\"" +
+             (count > 1 ? " (and " + std::to_string(count - 1) + " like it)" : std::string()),
+         st.error().message);
   });
 }
 
 void ScanIntake::close_storm(const std::string& scanner_id, Storm& s) {
   if (s.suppressed == 0) return;
-  store::Reject rj{0, scanner_id, s.last_raw,
+  store::Reject rj{0,
+                   scanner_id,
+                   s.last_raw,
                    "reject storm: " + std::to_string(s.suppressed) +
                        " more rejects within a second beyond max_rejects_per_s, counted here (the "
-                       "last: " + s.last_reason + ")",
-                   s.last_wall, s.last_mono};
+                       "last: " +
+                       s.last_reason + ")",
+                   s.last_wall,
+                   s.last_mono};
   rj.count = s.suppressed;
   log::write_limited(log::Level::kWarning, "scanner " + scanner_id + " rejects",
                      "scanner " + scanner_id + ": " + rj.reason);
@@ -283,8 +316,9 @@ void ScanIntake::set_counts_only(bool on) {
   if (on == counts_only_) return;
   counts_only_ = on;
   if (on)
-    log::warning("scan rejects: the outbox is over its disk budget; rejects are recorded as one "
-                 "count per scanner per second until it is not");
+    log::warning(
+        "scan rejects: the outbox is over its disk budget; rejects are recorded as one "
+        "count per scanner per second until it is not");
   else
     log::info("scan rejects: back within the disk budget; each reject is recorded again");
 }

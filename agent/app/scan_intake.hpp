@@ -32,7 +32,7 @@ class ScanIntake {
  public:
   struct Counters {
     std::uint64_t scans = 0, posted = 0, rejected = 0, controls = 0;
-    std::uint64_t not_recorded = 0;   // scans lost to a failing database (movement or reject)
+    std::uint64_t not_recorded = 0;      // scans lost to a failing database (movement or reject)
     std::uint64_t storm_suppressed = 0;  // rejects folded into a storm's count row
   };
 
@@ -56,6 +56,9 @@ class ScanIntake {
   // Over the disk budget: every reject becomes part of its scanner's per-second count row.
   void set_counts_only(bool on);
   bool counts_only() const { return counts_only_; }
+  // Logs the scans not recorded that are not logged yet (done on the loop; at shutdown after
+  // the loop has ended).
+  void flush_lost();
   // Records whatever storm counts are open (at shutdown, by tests).
   void flush_storms();
 
@@ -70,6 +73,7 @@ class ScanIntake {
   void reject(const std::string& scanner_id, const std::string& data, const std::string& reason,
               std::int64_t mono_ns, const std::string& wall);
   void record(store::Reject rj);
+  void lost(std::string what, const std::string& why);
   void close_storm(const std::string& scanner_id, Storm& s);
   void arm_storms();
   void post(const std::string& scanner_id, MovementRequest m);
@@ -88,6 +92,9 @@ class ScanIntake {
   boost::asio::steady_timer storm_timer_;
   bool storm_timer_armed_ = false;
   bool counts_only_ = false;
+  std::vector<std::string> lost_;  // not recorded, to be logged together
+  std::string lost_why_;
+  bool lost_posted_ = false;
   Counters counters_;
 };
 

@@ -27,8 +27,8 @@ std::string_view to_string(MovementKind kind) {
 std::string lot_problem(std::string_view lot) {
   if (lot.empty()) return "lot must not be empty";
   if (lot.size() > kMaxLotLength)
-    return "lot is " + std::to_string(lot.size()) + " characters long; GS1 AI (10) allows at most " +
-           std::to_string(kMaxLotLength);
+    return "lot is " + std::to_string(lot.size()) +
+           " characters long; GS1 AI (10) allows at most " + std::to_string(kMaxLotLength);
   for (unsigned char c : lot)
     if (c < 0x21 || c > 0x7e) return "lot must be printable ASCII without spaces (GS1 AI (10))";
   return "";

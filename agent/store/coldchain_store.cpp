@@ -322,8 +322,8 @@ json hold_json(const HoldRecord& h) {
               {"closed_at", h.closed_at ? json(*h.closed_at) : json()}};
 }
 
-Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger,
-                                              std::string_view zone, std::string_view excursion_id,
+Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, std::string_view zone,
+                                              std::string_view excursion_id,
                                               std::string_view id_prefix, const HoldContext& ctx) {
   Database& db = txn.db();
   auto q = db.prepare(

@@ -201,7 +201,8 @@ Expected<Statement*> Database::prepare(std::string_view sql) {
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK)
     return sqlite_error(db_, "preparing " + std::string(sql));
-  auto [pos, _] = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, stmt, &last_failure_));
+  auto [pos, _] =
+      cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, stmt, &last_failure_));
   return pos->second.get();
 }
 

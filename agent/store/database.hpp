@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 
 #include "core/config.hpp"
 #include "core/error.hpp"

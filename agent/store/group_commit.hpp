@@ -24,18 +24,18 @@
 namespace depot::store {
 
 struct RetryPolicy {
-  std::chrono::milliseconds first{100};         // the first retry; doubles up to `max`
+  std::chrono::milliseconds first{100};  // the first retry; doubles up to `max`
   std::chrono::milliseconds max{5000};
   std::chrono::milliseconds give_up_after{60000};  // failing this long: the batch fails
-  std::size_t max_waiting = 10000;              // movements held while failing; more fail
+  std::size_t max_waiting = 10000;                 // movements held while failing; more fail
 };
 
 struct CommitHealth {
-  bool failing = false;      // the latest attempt failed (retrying, or given up)
-  std::string last_error;    // why, while failing
-  std::uint64_t retries = 0;            // attempts that failed and were retried (ever)
-  std::uint64_t not_recorded = 0;       // movements finally NOT recorded (ever)
-  std::size_t waiting = 0;              // movements waiting for a commit now
+  bool failing = false;            // the latest attempt failed (retrying, or given up)
+  std::string last_error;          // why, while failing
+  std::uint64_t retries = 0;       // attempts that failed and were retried (ever)
+  std::uint64_t not_recorded = 0;  // movements finally NOT recorded (ever)
+  std::size_t waiting = 0;         // movements waiting for a commit now
 };
 
 class GroupCommit {

@@ -248,8 +248,9 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     // Rejects and readings count too (a junk flood must not grow the database outside any
     // budget). dbstat reads their pages; without it (a SQLite built without DBSTAT) they are
     // left out.
-    if (auto more = scalar(db, "SELECT coalesce(sum(payload), 0) FROM dbstat"
-                               " WHERE name IN ('rejects', 'readings')"))
+    if (auto more = scalar(db,
+                           "SELECT coalesce(sum(payload), 0) FROM dbstat"
+                           " WHERE name IN ('rejects', 'readings')"))
       out.rejects_readings_bytes = *more;
     out.bytes_before = out.bytes_after = *bytes + out.rejects_readings_bytes;
     if (out.bytes_before <= budget_bytes) return {};

@@ -88,9 +88,9 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
 // records are dropped. Scan rejects and cold-chain readings count against the budget too (the
 // payload bytes of their tables, from SQLite's dbstat): they are never dropped here, but a
 // budget they fill thins telemetry and reports `over_budget_after`, and the scan intake then
-// records rejects as per-second counts only. Nothing else is ever dropped. When anything was removed, one
-// `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in the same
-// transaction. When the database file as a whole is within the budget the check costs two
+// records rejects as per-second counts only. Nothing else is ever dropped. When anything was
+// removed, one `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in
+// the same transaction. When the database file as a whole is within the budget the check costs two
 // PRAGMAs; only otherwise are the outbox's payload bytes summed.
 struct BudgetOutcome {
   std::int64_t bytes_before = 0, bytes_after = 0;  // 0/0 when the cheap check sufficed

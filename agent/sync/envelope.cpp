@@ -86,14 +86,14 @@ std::string status_online(std::string_view site, std::string_view gateway, const
   nlohmann::json q = nlohmann::json::object();
   for (const auto& [s, n] : f.queue) q[s] = n;
   auto j = nlohmann::json{{"v", 1},
-                        {"state", "online"},
-                        {"site", site},
-                        {"gateway", gateway},
-                        {"version", f.version},
-                        {"boot_time", f.boot_time},
-                        {"ts", f.ts},
-                        {"protocol", f.protocol},
-                        {"queue", q}};
+                          {"state", "online"},
+                          {"site", site},
+                          {"gateway", gateway},
+                          {"version", f.version},
+                          {"boot_time", f.boot_time},
+                          {"ts", f.ts},
+                          {"protocol", f.protocol},
+                          {"queue", q}};
   if (!f.health.is_null()) j["health"] = f.health;
   return j.dump();
 }

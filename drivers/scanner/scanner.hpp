@@ -32,8 +32,8 @@ struct ScanEvents {
 
 // How a scanner is doing, for the status line and the MQTT status.
 struct ScannerHealth {
-  bool ok = true;        // listening / device open
-  std::string problem;   // why not, while !ok
+  bool ok = true;               // listening / device open
+  std::string problem;          // why not, while !ok
   std::uint64_t clients = 0;    // tcp: connected now
   std::uint64_t refused = 0;    // tcp: connections refused (full and nobody to make room)
   std::uint64_t evicted = 0;    // tcp: idle connections closed to make room for a new one
@@ -77,6 +77,7 @@ class Reopener {
     auto delay = backoff_.next();
     events.status(!reported_down_, why + "; retrying in " + std::to_string(delay.count()) + " ms");
     reported_down_ = true;
+    why_ = why;
     timer_.expires_after(delay);
     timer_.async_wait([open = std::move(open)](const boost::system::error_code& ec) {
       if (!ec) open();
@@ -89,11 +90,19 @@ class Reopener {
   }
   void cancel() { timer_.cancel(); }
   bool down() const { return reported_down_; }
+  // Down (and why) between a failure and the next successful open.
+  ScannerHealth health() const {
+    ScannerHealth h;
+    h.ok = !reported_down_;
+    if (reported_down_) h.problem = why_;
+    return h;
+  }
 
  private:
   boost::asio::steady_timer timer_;
   Backoff backoff_;
   bool reported_down_ = false;
+  std::string why_;
 };
 
 }  // namespace depot::drivers

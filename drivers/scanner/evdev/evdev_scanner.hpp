@@ -19,6 +19,7 @@ class EvdevScanner : public Scanner {
   EvdevScanner(boost::asio::io_context& io, std::string id, EvdevSettings s, ScanEvents events);
   void start() override;
   void stop() override;
+  ScannerHealth health() const override { return reopen_.health(); }
 
  private:
   void open();

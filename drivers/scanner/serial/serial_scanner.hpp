@@ -17,6 +17,7 @@ class SerialScanner : public Scanner {
   SerialScanner(boost::asio::io_context& io, std::string id, SerialSettings s, ScanEvents events);
   void start() override;
   void stop() override;
+  ScannerHealth health() const override { return reopen_.health(); }
 
  private:
   void open();

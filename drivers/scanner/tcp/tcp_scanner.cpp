@@ -89,8 +89,10 @@ bool TcpScanner::make_room() {
   }
   if (!victim) return false;
   ++evicted_;
-  drop(victim, "closed to make room for a new connection (max_clients " +
-                   std::to_string(settings_.max_clients) + ")", false);
+  drop(victim,
+       "closed to make room for a new connection (max_clients " +
+           std::to_string(settings_.max_clients) + ")",
+       false);
   return true;
 }
 
@@ -115,10 +117,10 @@ void TcpScanner::accept() {
     }
     const auto client = ++next_client_;
     const bool own_station = settings_.station_per_client && events_.client_scan;
-    auto c = std::make_shared<Client>(io_, std::move(socket),
-                                      LineAssembler(Terminator::kLf,
-                                                    static_cast<std::size_t>(settings_.max_line),
-                                                    nullptr, nullptr));
+    auto c = std::make_shared<Client>(
+        io_, std::move(socket),
+        LineAssembler(Terminator::kLf, static_cast<std::size_t>(settings_.max_line), nullptr,
+                      nullptr));
     std::weak_ptr<Client> weak = c;
     auto finished = [this, weak] {
       if (auto cl = weak.lock()) {
@@ -189,8 +191,9 @@ void TcpScanner::arm_line(const std::shared_ptr<Client>& c) {
     if (ec || stopped_ || c->closed || !c->line_armed) return;
     ++timed_out_;
     c->lines.clear();  // an unfinished line is not a scan
-    drop(c, "no complete line within " + std::to_string(settings_.line_timeout_s) +
-                " s (line_timeout_s), disconnected",
+    drop(c,
+         "no complete line within " + std::to_string(settings_.line_timeout_s) +
+             " s (line_timeout_s), disconnected",
          true);
   });
 }

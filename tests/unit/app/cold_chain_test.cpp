@@ -238,20 +238,20 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   EXPECT_EQ(line("VAX").available(), 4);
   EXPECT_EQ(line("VAX").held, 6);
   auto too_many = db_->transaction([&](const store::Txn& txn) {
-    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, 7, "Ana", "x",
-                           "wo-0", ctx);
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, 7, "Ana", "x", "wo-0",
+                           ctx);
   });
   ASSERT_FALSE(too_many.ok());
   EXPECT_THAT(too_many.error().message, HasSubstr("qty: 7 must be 1 to 6"));
   auto no_why = db_->transaction([&](const store::Txn& txn) {
-    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
-                           "Ana", "", "wo-0", ctx);
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt, "Ana",
+                           "", "wo-0", ctx);
   });
   EXPECT_FALSE(no_why.ok());
   EXPECT_EQ(line("VAX").held, 6);  // refused ones changed nothing
   auto wo = db_->transaction([&](const store::Txn& txn) {
-    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt,
-                           "Ana", "vials above 8 C for 2 h", "wo-1", ctx);
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kWriteoff, std::nullopt, "Ana",
+                           "vials above 8 C for 2 h", "wo-1", ctx);
   });
   ASSERT_TRUE(wo.ok()) << wo.error().message;
   EXPECT_TRUE(wo->closed_at.has_value());
@@ -259,8 +259,8 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   EXPECT_EQ(line("VAX").held, 0);
   EXPECT_EQ(line("VAX").available(), 4);
   auto again = db_->transaction([&](const store::Txn& txn) {
-    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kRelease, std::nullopt,
-                           "Ana", "x", "rel-2", ctx);
+    return store::end_hold(txn, *ledger_, hold_id, store::HoldEnd::kRelease, std::nullopt, "Ana",
+                           "x", "rel-2", ctx);
   });
   ASSERT_FALSE(again.ok());
   EXPECT_THAT(again.error().message, HasSubstr("already closed"));

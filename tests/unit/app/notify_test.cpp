@@ -4,13 +4,14 @@
 // while the process cannot run its event loop (SIGSTOP), and resume after SIGCONT.
 #include "app/notify.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -19,10 +20,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
+#include "store/database.hpp"
 #include "test_support.hpp"
 
 namespace depot::app {
@@ -280,8 +284,8 @@ TEST_F(SystemdNotify, AScannerThatCannotListenMakesTheStatusUnhealthyUntilItDoes
   start("200000");
   auto ready = await("READY=1", kStartup);
   ASSERT_TRUE(ready) << seen();
-  EXPECT_THAT(*ready, HasSubstr("STATUS=UNHEALTHY: scanner dock DOWN: cannot listen on 127.0.0.1:" +
-                                port));
+  EXPECT_THAT(*ready,
+              HasSubstr("STATUS=UNHEALTHY: scanner dock DOWN: cannot listen on 127.0.0.1:" + port));
   close(blocker);  // the port comes free: the listener retries and the status clears
   auto healthy = await("STATUS=2 SKUs", 40s);
   ASSERT_TRUE(healthy) << seen();
@@ -293,6 +297,76 @@ TEST_F(SystemdNotify, AScannerThatCannotListenMakesTheStatusUnhealthyUntilItDoes
   EXPECT_THAT(agent_log(), HasSubstr("scanner changes are NOT applied by a reload: restart"));
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
   EXPECT_EQ(wait_exit(), 0) << seen();
+}
+
+// Issue 13 items 4 and 13, end to end on a real full filesystem (a 4 MB tmpfs; skipped where
+// mounting is not allowed): scans arriving while the disk is full are held and retried, the
+// agent says UNHEALTHY instead of pretending, nothing committed before is lost, and once space
+// comes back everything commits and the status clears by itself.
+TEST_F(SystemdNotify, AFullDiskMakesTheAgentUnhealthyAndItRecoversByItself) {
+  const auto small = dir_.file("small");
+  std::filesystem::create_directories(small);
+  if (mount("tmpfs", small.c_str(), "tmpfs", 0, "size=4m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{small};
+  int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(probe);
+  const auto port = ntohs(addr.sin_port);
+  auto text = test::sample_config(small + "/depot.db");
+  text.insert(text.find("\"gateway\": \"gw-1\","),
+              R"("scanners": [{"id": "dock", "role": "receive", "driver": "tcp", "port": )" +
+                  std::to_string(port) + "}], ");
+  test::write_file(cfg_, text);
+  bind_path();
+  start("200000");
+  ASSERT_TRUE(await("READY=1", kStartup)) << seen();
+  int scanner = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(scanner, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  auto scan = [&] { ASSERT_EQ(write(scanner, "4006381333931\n", 14), 14); };
+  scan();
+  ASSERT_TRUE(await("1 posted", 10s)) << seen();
+
+  // The disk fills up.
+  {
+    std::FILE* f = std::fopen((small + "/filler").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::string block(4096, 'f');
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size() && std::fflush(f) == 0) {
+    }
+    std::fclose(f);
+  }
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(400ms);  // past the double-read window
+    scan();
+  }
+  auto unhealthy = await("STATUS=UNHEALTHY: DATABASE FAILING", 10s);
+  ASSERT_TRUE(unhealthy) << seen();
+  EXPECT_THAT(*unhealthy, HasSubstr("full"));
+  EXPECT_THAT(agent_log(), HasSubstr("database: writes are failing"));
+
+  // Space comes back: the held scans commit and the status clears, with nobody's help.
+  std::filesystem::remove(small + "/filler");
+  auto healthy = await("STATUS=2 SKUs; 6 scans (6 posted", 30s);
+  ASSERT_TRUE(healthy) << seen();
+  EXPECT_THAT(agent_log(), HasSubstr("database: writes succeed again"));
+  close(scanner);
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(), 0) << seen();
+  auto db = store::Database::open(small + "/depot.db", {});
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto q = (*db)->prepare("SELECT on_hand FROM stock WHERE sku = 'TINT'");
+  ASSERT_TRUE(*(*q)->step());
+  EXPECT_EQ((*q)->int64(0), 6);
+  (*q)->reset();
 }
 
 TEST_F(SystemdNotify, AnAbstractSocketNameWorks) {

@@ -35,7 +35,8 @@ struct Intake {
   std::uint16_t port = free_port();
 
   explicit Intake(TcpSettings tcp = {}, std::int64_t max_rejects_per_s = 20,
-                  std::map<std::string, std::int64_t> sku_limits = {}) {
+                  std::map<std::string, std::int64_t> sku_limits = {},
+                  store::RetryPolicy retry = {}) {
     db = std::move(store::Database::open(dir.file("i.db"), {}).value());
     CatalogItem tint{.sku = "TINT", .name = "Tint"};
     tint.barcodes = {"4006381333931"};
@@ -44,7 +45,7 @@ struct Intake {
     EXPECT_TRUE(store::apply_catalog(*db, {tint, matcha}, "2026-11-23T00:00:00.000Z").ok());
     catalog = std::move(store::load_catalog(*db).value());
     ledger = std::make_unique<store::Ledger>(*db);
-    commits = std::make_unique<store::GroupCommit>(io, *ledger, 64, 5ms);
+    commits = std::make_unique<store::GroupCommit>(io, *ledger, 64, 5ms, retry);
     tcp.port = port;
     ScannerConfig s{.id = "dock", .role = MovementKind::kPick};
     s.max_rejects_per_s = max_rejects_per_s;
@@ -60,7 +61,9 @@ struct Intake {
     s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     return s;
   }
-  void send(tcp::socket& s, const std::string& text) { boost::asio::write(s, boost::asio::buffer(text)); }
+  void send(tcp::socket& s, const std::string& text) {
+    boost::asio::write(s, boost::asio::buffer(text));
+  }
   void run(std::chrono::milliseconds d) {
     io.restart();
     io.run_for(d);
@@ -120,15 +123,21 @@ TEST(ScanIntake, AnAbsurdQuantityIsARejectNotAMovement) {
   t.run(50ms);
   auto a = t.connect();
   t.run(50ms);
-  t.send(a, "]C10104006381333931" "3099999999\n");
+  t.send(a,
+         "]C10104006381333931"
+         "3099999999\n");
   t.run(100ms);
-  t.send(a, "]C10104006381333931" "3010001\n");
+  t.send(a,
+         "]C10104006381333931"
+         "3010001\n");
   t.run(50ms);
   t.send(a, "DA:QTY:6\n");
   t.run(50ms);
   t.send(a, "5012345678900\n");  // the SKU's own limit is 5
   t.run(50ms);
-  t.send(a, "]C10104006381333931" "3012\n");  // a sane variable count is fine
+  t.send(a,
+         "]C10104006381333931"
+         "3012\n");  // a sane variable count is fine
   t.run(300ms);
   t.commits->flush();
   EXPECT_EQ(t.on_hand("TINT"), -12);
@@ -181,6 +190,33 @@ TEST(ScanIntake, OverTheDiskBudgetRejectsAreCountsOnly) {
   EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 1);
   auto rejects = store::list_rejects(*t.db, std::nullopt, 0);
   EXPECT_THAT(rejects->back().reason, HasSubstr("reject storm: 5 more rejects"));
+}
+
+// Issue 13 items 4 and 13: scans a database that keeps failing could not record are counted in
+// the status and named together in one log line, so the floor knows what to scan again.
+TEST(ScanIntake, ScansThatCouldNotBeRecordedAreCountedAndNamed) {
+  Intake t({}, 20, {}, store::RetryPolicy{10ms, 20ms, 200ms, 10000});
+  // Full: no page left (SQLITE_FULL from now on).
+  ASSERT_TRUE(t.db->exec("CREATE TABLE filler(b BLOB)").ok());
+  auto pages = t.scalar("PRAGMA page_count");
+  ASSERT_TRUE(t.db->exec("PRAGMA max_page_count=" + std::to_string(pages + 20)).ok());
+  for (int i = 0; i < 200 && t.db->exec("INSERT INTO filler VALUES(zeroblob(1000))").ok(); ++i) {
+  }
+  t.run(50ms);
+  auto a = t.connect();
+  t.run(50ms);
+  ::testing::internal::CaptureStderr();
+  std::string scans;  // alternating codes: no double reads
+  for (int i = 0; i < 100; ++i) scans += i % 2 ? "4006381333931\n" : "5012345678900\n";
+  t.send(a, scans);
+  t.run(1000ms);
+  auto log = ::testing::internal::GetCapturedStderr();
+  const auto lost = t.intake->counters().not_recorded;
+  EXPECT_GE(lost, 1u);
+  EXPECT_EQ(t.intake->counters().posted + lost, 100u);  // every scan: recorded or counted
+  EXPECT_THAT(log, HasSubstr(std::to_string(lost) + " scan(s) NOT recorded"));
+  EXPECT_THAT(log, HasSubstr("dock: pick TINT x1 at "));
+  EXPECT_TRUE(t.commits->health().failing);
 }
 
 }  // namespace

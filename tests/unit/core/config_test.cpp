@@ -42,7 +42,9 @@ TEST(Config, TwoScannersOnOnePortOrOnePipeAreRefused) {
   ASSERT_EQ(any.size(), 1u);
   EXPECT_THAT(any[0], HasSubstr("port 9100 on \"127.0.0.1\" is already taken by scanners[0]"));
   EXPECT_EQ(with(R"({"id":"a","role":"pick","driver":"tcp","port":9100},
-                    {"id":"b","role":"pick","driver":"tcp","port":9100})").size(), 1u);
+                    {"id":"b","role":"pick","driver":"tcp","port":9100})")
+                .size(),
+            1u);
   EXPECT_TRUE(with(R"({"id":"a","role":"pick","driver":"tcp","listen":"127.0.0.1","port":9100},
                       {"id":"b","role":"pick","driver":"tcp","listen":"10.0.0.5","port":9100})")
                   .empty());
@@ -51,7 +53,8 @@ TEST(Config, TwoScannersOnOnePortOrOnePipeAreRefused) {
   ASSERT_EQ(pipe.size(), 1u);
   EXPECT_THAT(pipe[0], HasSubstr("two scanners read the same device"));
   EXPECT_EQ(with(R"({"id":"a","role":"pick","driver":"serial","path":"/dev//ttyUSB0"},
-                    {"id":"b","role":"pick","driver":"serial","path":"/dev/ttyUSB0/"})").size(),
+                    {"id":"b","role":"pick","driver":"serial","path":"/dev/ttyUSB0/"})")
+                .size(),
             1u);
 }
 
@@ -71,7 +74,8 @@ TEST(Config, MaximumQuantityPerScan) {
   EXPECT_FALSE(std::get<TcpSettings>(r.config->scanners[1].driver).station_per_client);
   EXPECT_EQ(std::get<TcpSettings>(r.config->scanners[1].driver).line_timeout_s, 5);
   EXPECT_FALSE(problems(R"({"site":"s1","gateway":"g1","database":"x.db",
-    "scanners":[{"id":"a","role":"pick","driver":"stdin","max_qty_per_scan":0}]})").empty());
+    "scanners":[{"id":"a","role":"pick","driver":"stdin","max_qty_per_scan":0}]})")
+                   .empty());
 }
 
 TEST(Config, RequiredKeysAreNamed) {

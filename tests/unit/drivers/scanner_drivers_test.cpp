@@ -162,7 +162,8 @@ TEST(TcpDriver, APortTakenIsRetriedUntilItIsFree) {
   io.run_for(300ms);
   EXPECT_FALSE(s.health().ok);  // still taken: still retrying
   blocker.reset();
-  ASSERT_TRUE(run_until(io, [&] { return s.health().ok; }, 5s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return s.health().ok; }, 5s));
   tcp::socket a(io);
   a.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   boost::asio::write(a, boost::asio::buffer(std::string("4006381333931\n")));
@@ -256,6 +257,7 @@ TEST(SerialDriver, ScansOverARealPtyAndSurvivesUnplug) {
   auto s = make_scanner(io, cfg, rec.events());
   s->start();
   ASSERT_TRUE(run_until(io, [&] { return rec.status_has("opened"); }));
+  EXPECT_TRUE(s->health().ok);
   write_all(pty->master, "4006381333931\r0104006381333931\x1d" "10LOT7\r");
   ASSERT_TRUE(run_until(io, [&] { return rec.scans.size() == 2; }));
   EXPECT_EQ(rec.scans[1], "0104006381333931\x1d" "10LOT7");
@@ -265,6 +267,8 @@ TEST(SerialDriver, ScansOverARealPtyAndSurvivesUnplug) {
   std::filesystem::remove(link);
   ASSERT_TRUE(run_until(io, [&] { return rec.status_has("unplugged"); }));
   run_until(io, [] { return false; }, 300ms);
+  EXPECT_FALSE(s->health().ok);  // shown in STATUS= and the MQTT status while unplugged
+  EXPECT_THAT(s->health().problem, HasSubstr("by-id-scanner"));
   // Replug: a new device appears at the same stable path.
   auto pty2 = std::make_unique<Pty>();
   std::filesystem::create_symlink(pty2->slave, link);
@@ -274,6 +278,7 @@ TEST(SerialDriver, ScansOverARealPtyAndSurvivesUnplug) {
     return std::count_if(rec.status.begin(), rec.status.end(),
                          [](auto& m) { return m.find("opened") != std::string::npos; }) > opened_before;
   }, 5s));
+  EXPECT_TRUE(s->health().ok);
   write_all(pty2->master, "INT-VC-001\r");
   ASSERT_TRUE(run_until(io, [&] { return rec.scans.size() == 3; }));
   EXPECT_EQ(rec.scans[2], "INT-VC-001");

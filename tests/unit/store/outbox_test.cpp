@@ -1,9 +1,8 @@
 #include "store/outbox.hpp"
 
-#include "store/rejects.hpp"
-
 #include <gtest/gtest.h>
 
+#include "store/rejects.hpp"
 #include "test_support.hpp"
 
 namespace depot::store {

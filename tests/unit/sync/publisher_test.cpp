@@ -3,9 +3,8 @@
 // (PUBACK or not).
 #include "sync/publisher.hpp"
 
-#include <sys/mount.h>
-
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -132,7 +131,6 @@ TEST_F(PublisherTest, AfterALostConnectionEverythingUnacknowledgedIsSentAgainInS
   EXPECT_EQ(seqs(sent_[2]), (std::vector<std::int64_t>{7}));
 }
 
-
 // A small real filesystem (tmpfs) for a true disk-full: needs the right to mount (root in CI
 // containers and here); skipped otherwise.
 class SmallDisk {
@@ -219,7 +217,6 @@ TEST(PublisherDiskFull, LoggedOncePerStateChangeAndCheckpointedWhenSpaceReturns)
   EXPECT_EQ(count(back, "error"), 0u) << back;
   EXPECT_LT(rows(), 3000);  // compaction resumed by itself
   EXPECT_TRUE(db->set_meta("after", "full").ok());
-
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ class VM:
         self.boots += 1
         tag = f"{self.name}-boot{self.boots}"
         self.serial_log = os.path.join(self.logdir, f"{tag}.serial.log")
-        sock_path = os.path.join(self.logdir, f"{tag}.sock")
+        sock_path = self.sock_path = os.path.join(self.logdir, f"{tag}.sock")
         if os.path.exists(sock_path):
             os.unlink(sock_path)
         accel = ["-accel", "kvm", "-cpu", "max"] if (kvm_usable() and self.accel != "tcg-only") \
@@ -109,6 +109,9 @@ class VM:
         if self.sock:
             self.sock.close()
             self.sock = None
+        for f in (getattr(self, "sock_path", None),):
+            if f and os.path.exists(f):
+                os.unlink(f)
 
     def poweroff(self, timeout=120):
         try:

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vm import VM, VMError, copy_disk, make_data_disk  # noqa: E402
 
@@ -45,7 +46,9 @@ BASE_CONFIG = {
         {"sku": "VM-1", "name": "VM item", "unit": "each", "barcodes": ["4006381333931"]},
     ],
     "scanners": [{"id": "fifo", "driver": "stdin", "role": "receive", "path": FIFO,
-                  "double_read_ms": 0}],
+                  "double_read_ms": 0},
+                 {"id": "tty", "driver": "serial", "role": "receive", "path": "/dev/ttyS1",
+                  "baud": 9600, "terminator": "cr", "double_read_ms": 0}],
 }
 
 failures = []
@@ -154,6 +157,16 @@ def case_service(vm, out):
         expect(True, "a scan written to the FIFO became a movement")
     except VMError as e:
         expect(False, "a scan written to the FIFO became a movement", str(e))
+
+    # -- a serial scanner on a real UART (qemu's second serial port, fed by the host)
+    vm.serial_scan(b"4006381333931\r")
+    try:
+        vm.wait_for(f"[ \"$({AS_AGENT} sqlite3 {DB} \"select count(*) from movements where source='tty'\")\" = 1 ]",
+                    60, "the serial scan in the ledger")
+        expect(True, "a scan on the serial port /dev/ttyS1 became a movement (DeviceAllow, dialout)")
+    except VMError as e:
+        expect(False, "a scan on the serial port /dev/ttyS1 became a movement",
+               str(e) + vm.run("journalctl -u depot-agent -o cat | tail -20")[1])
 
     # -- reload applies a changed config (a new SKU, debug logging)
     cfg = json.loads(json.dumps(BASE_CONFIG))

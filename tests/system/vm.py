@@ -45,6 +45,8 @@ class VM:
         tag = f"{self.name}-boot{self.boots}"
         self.serial_log = os.path.join(self.logdir, f"{tag}.serial.log")
         sock_path = self.sock_path = os.path.join(self.logdir, f"{tag}.sock")
+        self.scan_sock_path = os.path.join(self.logdir, f"{tag}.scan.sock")
+        self.scan_sock = None
         if os.path.exists(sock_path):
             os.unlink(sock_path)
         accel = ["-accel", "kvm", "-cpu", "max"] if (kvm_usable() and self.accel != "tcg-only") \
@@ -58,6 +60,9 @@ class VM:
                           " net.ifnames=0 tsc=reliable",
                "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
                "-serial", f"file:{self.serial_log}",
+               # ttyS1: a serial barcode scanner, fed by the host (serial_scan).
+               "-chardev", f"socket,id=scan,path={self.scan_sock_path},server=on,wait=off",
+               "-serial", "chardev:scan",
                "-device", "virtio-serial-pci",
                "-chardev", f"socket,id=test,path={sock_path},server=on,wait=off",
                "-device", "virtserialport,chardev=test,name=depot.test"]
@@ -109,7 +114,10 @@ class VM:
         if self.sock:
             self.sock.close()
             self.sock = None
-        for f in (getattr(self, "sock_path", None),):
+        if getattr(self, "scan_sock", None):
+            self.scan_sock.close()
+            self.scan_sock = None
+        for f in (getattr(self, "sock_path", None), getattr(self, "scan_sock_path", None)):
             if f and os.path.exists(f):
                 os.unlink(f)
 
@@ -122,6 +130,13 @@ class VM:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def serial_scan(self, data):
+        """Bytes into the guest's /dev/ttyS1, as a serial scanner sends them."""
+        if self.scan_sock is None:
+            self.scan_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.scan_sock.connect(self.scan_sock_path)
+        self.scan_sock.sendall(data)
 
     # -- commands --------------------------------------------------------------------------
     def _send(self, cid, script):

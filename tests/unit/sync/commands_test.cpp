@@ -334,7 +334,7 @@ TEST_F(Desk, AStockCountWithAnOverlongLotIsRefused) {
   auto r = desk_->handle("stock.count", R"({"id":"c9","args":{"sku":"A","counted":7,"lot":")" +
                                             std::string(10000, 'L') + R"("}})");
   EXPECT_EQ(r["ok"], false) << r.dump();
-  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("GS1 AI (10) allows at most 20"));
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.lot: 10000 bytes; at most 20"));
   EXPECT_EQ(count("SELECT count(*) FROM movements"), 0);
 }
 

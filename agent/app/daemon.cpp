@@ -205,6 +205,10 @@ int run_daemon(LoadedConfig loaded) {
       f.outbox = 0;
       for (const auto& [stream, n] : *depths) *f.outbox += n;
     }
+    if (cloud) {
+      f.connected = cloud->connected();
+      f.cloud_problem = cloud->link_problem();
+    }
     return f;
   });
 

@@ -49,6 +49,7 @@ struct StatusFacts {
   std::uint64_t scans = 0, posted = 0, rejected = 0;
   std::optional<std::int64_t> outbox;  // empty when the depth could not be read
   std::optional<bool> connected;
+  std::string cloud_problem;  // why the cloud link is down, when it is
 };
 // One line, e.g. "120 SKUs; 57 scans (55 posted, 2 rejected); outbox 55; cloud connected".
 std::string status_line(const StatusFacts& facts);

@@ -48,6 +48,10 @@ class CloudSync {
   void stop(std::chrono::milliseconds budget, std::function<void()> done);
 
   const Publisher& publisher() const { return *publisher_; }
+  bool connected() const { return link_ && link_->connected(); }
+  // Why the link is down ("" while connected or before the first attempt ended), e.g.
+  // "connecting to host:8883 failed (...): TLS: ... certificate has expired".
+  std::string link_problem() const { return link_ ? link_->problem() : std::string(); }
 
  private:
   void on_connected();

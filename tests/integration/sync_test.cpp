@@ -6,6 +6,7 @@
 #include <atomic>
 #include <set>
 
+#include "agent_process.hpp"
 #include "harness.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
@@ -521,6 +522,99 @@ TEST_F(Sync, MutualTlsAcceptsTheRightClientCertAndRefusesNone) {
   agent.scan("INT-MATCHA");
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 8s)) << agent.log();
   EXPECT_THAT(agent.log(), HasSubstr("TLS with client cert"));
+}
+
+
+// A TLS failure used to segfault the daemon (exit 139 about 10 ms after ready: Paho C++ 1.2.0
+// called the ssl error handler through a pointer to a destroyed ssl_options). A CA that did not
+// sign the broker's certificate: the agent stays up, keeps scanning offline and retries.
+TEST_F(Sync, TlsWithTheWrongCaTheAgentStaysUpScansOfflineAndRetries) {
+  auto certs = make_certs(dir_);
+  // A CA of another name that did not sign the broker's certificate.
+  ASSERT_EQ(sh("cd " + dir_.path().string() +
+               " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=another-ca "
+               "-keyout other-ca.key -out other-ca.pem >/dev/null 2>&1"),
+            0);
+  TlsFiles wrong{dir_.file("other-ca.pem"), "", "", "", ""};
+  Broker broker(dir_, certs);
+  broker.start();
+  Agent agent(dir_, write_config(mqtt_section(
+                        broker.tls_port(),
+                        R"(, "tls": {"ca": ")" + wrong.ca + R"(", "cert": ")" + certs.client_cert +
+                            R"(", "key": ")" + certs.client_key + R"("})",
+                        "localhost")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return agent.log().find("ready") != std::string::npos; }, 5s))
+      << agent.log();
+  for (int i = 0; i < 5; ++i) agent.scan("INT-MATCHA");
+  // Two attempts at least (backoff 1-2 s), and alive all along.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto log = agent.log();
+        std::size_t n = 0;
+        for (auto at = log.find("next attempt in"); at != std::string::npos;
+             at = log.find("next attempt in", at + 1))
+          ++n;
+        return n >= 2 || !agent.running();
+      },
+      8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running()) << agent.log();
+  EXPECT_EQ(committed_movements(dir_.file("depot.db")), 5);
+  // The reason in OpenSSL's words (mosquitto sends its CA along: then the chain ends in a
+  // self-signed certificate this agent does not trust).
+  EXPECT_THAT(agent.log(), ::testing::AnyOf(HasSubstr("unable to get local issuer certificate"),
+                                            HasSubstr("self-signed certificate in certificate chain")));
+  agent.stop(SIGTERM);
+}
+
+TEST_F(Sync, TlsWithAnExpiredServerCertificateSaysSoAndStaysUp) {
+  auto certs = make_certs(dir_);
+  // The same CA signs a server certificate that expired yesterday.
+  ASSERT_EQ(sh("cd " + dir_.path().string() +
+               " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+               "-days -1 -extfile san.ext -out expired.pem >/dev/null 2>&1"),
+            0);
+  auto expired = certs;
+  expired.server_cert = dir_.file("expired.pem");
+  Broker broker(dir_, expired);
+  broker.start();
+  Agent agent(dir_, write_config(mqtt_section(
+                        broker.tls_port(),
+                        R"(, "tls": {"ca": ")" + certs.ca + R"(", "cert": ")" + certs.client_cert +
+                            R"(", "key": ")" + certs.client_key + R"("})",
+                        "localhost")));
+  agent.start();
+  agent.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return agent.log().find("certificate has expired") != std::string::npos ||
+               !agent.running();
+      },
+      8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running()) << agent.log();
+  EXPECT_EQ(committed_movements(dir_.file("depot.db")), 1);
+  agent.stop(SIGTERM);
+}
+
+// A credential file that cannot be read (a folder here: root reads any file) or is missing:
+// `run` stops at start naming it with exit 2, `check` calls it an error (exit 2).
+TEST_F(Sync, AnUnreadableOrMissingCredentialFileStopsTheStartAndFailsCheck) {
+  auto certs = make_certs(dir_);
+  for (const auto& tls : {R"({"ca": ")" + dir_.path().string() + R"("})",
+                          R"({"ca": ")" + certs.ca + R"(", "cert": ")" + certs.client_cert +
+                              R"(", "key": ")" + dir_.file("missing.key") + R"("})"}) {
+    auto cfg = write_config(mqtt_section(1883, R"(, "tls": )" + tls, "localhost"));
+    auto run = test::run_program(DEPOT_AGENT_BIN, {"run", "-c", cfg});
+    EXPECT_EQ(run.code, 2) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("cannot be read"));
+    EXPECT_THAT(run.err, ::testing::AnyOf(HasSubstr("missing.key"),
+                                          HasSubstr("mqtt.tls.ca: \"" + dir_.path().string())));
+    auto check = test::run_program(DEPOT_AGENT_BIN, {"check", "-c", cfg});
+    EXPECT_EQ(check.code, 2) << check.err;
+    EXPECT_THAT(check.err, HasSubstr("error: mqtt.tls."));
+  }
 }
 
 }  // namespace

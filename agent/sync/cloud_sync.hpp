@@ -17,6 +17,7 @@
 #include "core/config.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
+#include "store/outbox.hpp"
 #include "sync/commands.hpp"
 #include "sync/envelope.hpp"
 #include "sync/mqtt_link.hpp"
@@ -70,6 +71,7 @@ class CloudSync {
   std::unique_ptr<CommandDesk> desk_;
   boost::asio::steady_timer stop_timer_;
   bool stopping_ = false;
+  store::Incarnation incarnation_;
 };
 
 // The running configuration as config.get reports it: no secrets (file paths only).

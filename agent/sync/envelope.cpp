@@ -21,9 +21,13 @@ std::string Topics::command_of(std::string_view topic) const {
 }
 
 namespace {
-std::string head(std::string_view site, std::string_view gateway, std::string_view stream) {
-  // Site, gateway and stream are identifiers: no characters that need JSON escaping.
+std::string head(std::string_view site, std::string_view gateway, std::string_view stream,
+                 std::string_view incarnation = {}) {
+  // Site, gateway and stream are identifiers, the incarnation a ULID: no characters that need
+  // JSON escaping.
   return R"({"v":1,"site":")" + std::string(site) + R"(","gateway":")" + std::string(gateway) +
+         (incarnation.empty() ? std::string()
+                              : R"(","incarnation":")" + std::string(incarnation)) +
          R"(","stream":")" + std::string(stream) + R"(","records":[)";
 }
 constexpr std::string_view kTail = "]}";
@@ -53,8 +57,10 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
 
 EnvelopeBuilder::EnvelopeBuilder(std::string_view site, std::string_view gateway,
                                  std::string_view stream, std::size_t max_records,
-                                 std::size_t max_bytes)
-    : out_(head(site, gateway, stream)), max_records_(max_records), max_bytes_(max_bytes) {
+                                 std::size_t max_bytes, std::string_view incarnation)
+    : out_(head(site, gateway, stream, incarnation)),
+      max_records_(max_records),
+      max_bytes_(max_bytes) {
   out_.reserve(std::min<std::size_t>(max_bytes, 64 * 1024) + 256);
 }
 
@@ -76,7 +82,7 @@ std::string EnvelopeBuilder::finish() {
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f) {
   nlohmann::json q = nlohmann::json::object();
   for (const auto& [s, n] : f.queue) q[s] = n;
-  return nlohmann::json{{"v", 1},
+  nlohmann::json j{{"v", 1},
                         {"state", "online"},
                         {"site", site},
                         {"gateway", gateway},
@@ -84,8 +90,11 @@ std::string status_online(std::string_view site, std::string_view gateway, const
                         {"boot_time", f.boot_time},
                         {"ts", f.ts},
                         {"protocol", f.protocol},
-                        {"queue", q}}
-      .dump();
+                        {"queue", q}};
+  if (!f.incarnation.empty())
+    j["incarnation"] = {
+        {"id", f.incarnation}, {"reason", f.incarnation_reason}, {"since", f.incarnation_since}};
+  return j.dump();
 }
 
 std::string status_offline(std::string_view site, std::string_view gateway) {

@@ -617,5 +617,66 @@ TEST_F(Sync, AnUnreadableOrMissingCredentialFileStopsTheStartAndFailsCheck) {
   }
 }
 
+
+// A replaced database starts every stream at seq 1 again: before incarnations a cloud deduping
+// by (site, gateway, stream, seq) dropped the new records as resends (5 of 5 lost). Each
+// database has its own incarnation, in every envelope and in the status.
+TEST_F(Sync, ADatabaseMovedAsideStartsANewIncarnationCarriedInEveryEnvelope) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  auto cfg = write_config(mqtt_section(broker.port()));
+  auto incarnations = [&] {
+    std::vector<std::string> out;
+    for (auto& m : cloud.on("/movements")) out.push_back(json::parse(m.payload)["incarnation"]);
+    return out;
+  };
+  {
+    Agent agent(dir_, cfg);
+    agent.start();
+    for (int i = 0; i < 3; ++i) agent.scan("INT-MATCHA");
+    ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 3; }, 10s)) << agent.log();
+    agent.stop(SIGTERM);
+  }
+  auto first = incarnations();
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(first[0].empty());
+  for (auto& i : first) EXPECT_EQ(i, first[0]);
+  auto status = json::parse(cloud.on("/status").front().payload);
+  EXPECT_EQ(status["incarnation"]["id"], first[0]);
+  EXPECT_EQ(status["incarnation"]["reason"], "new database");
+
+  // The operator moves the database aside; the agent starts on a new one.
+  for (std::string ext : {"", "-wal", "-shm"})
+    std::rename(dir_.file("depot.db" + ext).c_str(), dir_.file("old.db" + ext).c_str());
+  cloud.clear();
+  Agent again(dir_, cfg);
+  again.start();
+  for (int i = 0; i < 2; ++i) again.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 2; }, 10s)) << again.log();
+  auto second = incarnations();
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second[0], first[0]);
+  EXPECT_EQ(cloud.records("movements")[0]["seq"], 1);  // seq 1 again, under a new incarnation
+  bool online = false;
+  for (auto& m : cloud.on("/status")) {
+    auto j = json::parse(m.payload);
+    if (j["state"] != "online") continue;
+    online = true;
+    EXPECT_EQ(j["incarnation"]["id"], second[0]);
+  }
+  EXPECT_TRUE(online);
+  expect_schema_valid(cloud, dir_);
+  again.stop(SIGTERM);
+  // A restart keeps the incarnation.
+  cloud.clear();
+  Agent third(dir_, cfg);
+  third.start();
+  third.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 10s)) << third.log();
+  EXPECT_EQ(incarnations().back(), second[0]);
+  third.stop(SIGTERM);
+}
+
 }  // namespace
 }  // namespace depot::itest

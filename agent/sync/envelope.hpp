@@ -74,8 +74,8 @@ struct StatusFacts {
   std::string boot_time;                      // RFC 3339 UTC: when this agent process started
   std::string ts;                             // RFC 3339 UTC: now
   std::string protocol;                       // "3.1.1" or "5"
-  std::string incarnation, incarnation_reason, incarnation_since;  // store/outbox.hpp
   std::map<std::string, std::int64_t> queue;  // outbox depth per stream
+  std::string incarnation, incarnation_reason, incarnation_since;  // store/outbox.hpp
 };
 // {"state":"online", ...}: retained on the status topic at each connection.
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);

@@ -1,5 +1,6 @@
 #include "app/config_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,21 +80,29 @@ std::vector<std::string> check_environment(const LoadedConfig& l) {
     problems.push_back("database: \"" + l.config.database + "\" is in folder " + dir.string() +
                        ", which this user cannot write: " + std::strerror(errno));
   }
-  if (const auto& k = l.config.audit_key_file; !k.empty() && ::access(k.c_str(), R_OK) != 0)
-    problems.push_back("audit_key_file: \"" + k + "\" cannot be read: " + std::strerror(errno));
-  if (const auto& m = l.config.mqtt) {
-    auto readable = [&](const std::string& file, const std::string& key) {
-      if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
-        problems.push_back("mqtt." + key + ": \"" + file +
-                           "\" cannot be read: " + std::strerror(errno));
-    };
-    readable(m->password_file, "password_file");
-    readable(m->hmac_secret_file, "hmac_secret_file");
-    if (m->tls) {
-      readable(m->tls->ca, "tls.ca");
-      readable(m->tls->cert, "tls.cert");
-      readable(m->tls->key, "tls.key");
-    }
+  return problems;
+}
+
+std::vector<std::string> check_credentials(const LoadedConfig& l) {
+  std::vector<std::string> problems;
+  // Opened and read, not access(2): root passes access() for any file, and a folder "opens".
+  auto readable = [&](const std::string& file, const std::string& key) {
+    if (file.empty()) return;
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    char byte = 0;
+    if (fd < 0 || ::read(fd, &byte, 1) < 0)
+      problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+  };
+  readable(l.config.audit_key_file, "audit_key_file");
+  const auto& m = l.config.mqtt;
+  if (!m) return problems;
+  readable(m->password_file, "mqtt.password_file");
+  readable(m->hmac_secret_file, "mqtt.hmac_secret_file");
+  if (m->tls) {
+    readable(m->tls->ca, "mqtt.tls.ca");
+    readable(m->tls->cert, "mqtt.tls.cert");
+    readable(m->tls->key, "mqtt.tls.key");
   }
   return problems;
 }

@@ -26,7 +26,12 @@ struct LoadResult {
 LoadResult load_config_file(const std::string& path);
 
 // Problems with the environment the config points at (database folder missing or not
-// writable, mqtt files unreadable). Empty when all is well.
+// writable). Empty when all is well.
 std::vector<std::string> check_environment(const LoadedConfig& loaded);
+
+// The mqtt section's credential files (password, HMAC secret, TLS CA, certificate, key) that
+// cannot be opened and read, each naming the key and the file. `check` reports them as errors
+// and `run` refuses to start (exit 2): a gateway that cannot read them never gets online.
+std::vector<std::string> check_credentials(const LoadedConfig& loaded);
 
 }  // namespace depot::app

@@ -121,6 +121,9 @@ int run_daemon(LoadedConfig loaded) {
   if (integrity->moved_aside) {
     (void)(*db)->set_meta("damaged_database_moved_to", integrity->moved_to);
   }
+  // Made at the first start on a database, with or without cloud sync (docs/protocol.md).
+  if (auto inc = store::outbox_incarnation(**db, new_id(), wall_now()); !inc)
+    log::error(inc.error().message);
   // A 512 KiB page cache (SQLite's default is 2 MB): the hot pages (B-tree interiors, the tails
   // of movements, outbox and readings) fit; the rest is read back from the kernel's page
   // cache, which is not this process's resident memory.
@@ -280,6 +283,10 @@ int run_daemon(LoadedConfig loaded) {
     if (auto depths = store::outbox_depths(**db); depths) {
       f.outbox = 0;
       for (const auto& [stream, n] : *depths) *f.outbox += n;
+    }
+    if (cloud) {
+      f.connected = cloud->connected();
+      f.cloud_problem = cloud->link_problem();
     }
     return f;
   });

@@ -58,6 +58,7 @@ std::string status_line(const StatusFacts& f) {
                   std::to_string(f.posted) + " posted, " + std::to_string(f.rejected) +
                   " rejected); outbox " + (f.outbox ? std::to_string(*f.outbox) : "unknown");
   if (f.connected) s += *f.connected ? "; cloud connected" : "; cloud not connected";
+  if (f.connected && !*f.connected && !f.cloud_problem.empty()) s += " (" + f.cloud_problem + ")";
   if (!f.problems.empty()) s = "UNHEALTHY: " + f.problems + "; " + s;
   return s;
 }

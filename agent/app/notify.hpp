@@ -52,6 +52,7 @@ struct StatusFacts {
   // What is wrong, "" when healthy: a failing database, scans not recorded, a scanner down.
   // A non-empty value makes the line start with "UNHEALTHY: ...".
   std::string problems;
+  std::string cloud_problem;  // why the cloud link is down, when it is
 };
 // One line, e.g. "120 SKUs; 57 scans (55 posted, 2 rejected); outbox 55; cloud connected".
 std::string status_line(const StatusFacts& facts);

@@ -59,6 +59,48 @@ Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std:
   return seq;
 }
 
+Expected<Incarnation> outbox_incarnation(Database& db, std::string_view new_id,
+                                         std::string_view now) {
+  Incarnation out;
+  auto st = db.transaction([&]() -> Status {
+    auto id = db.meta("incarnation");
+    if (!id) return id.error();
+    if (*id) {
+      out.id = **id;
+      auto reason = db.meta("incarnation_reason");
+      auto since = db.meta("incarnation_since");
+      if (!reason) return reason.error();
+      if (!since) return since.error();
+      out.reason = reason->value_or("");
+      out.since = since->value_or("");
+      return {};
+    }
+    // Why a new one begins: the daemon notes a damaged file it moved aside in meta; records
+    // already numbered mean a database from before incarnations (an upgrade).
+    auto moved = db.meta("damaged_database_moved_to");
+    if (!moved) return moved.error();
+    auto q = db.prepare("SELECT count(*) FROM outbox_streams WHERE next_seq > 1");
+    if (!q) return q.error();
+    auto row = (*q)->step();
+    if (!row) return row.error();
+    const bool numbered = *row && (*q)->int64(0) > 0;
+    (*q)->reset();
+    if (*moved)
+      out.reason = "damaged database moved aside to " + **moved + "; this one is new";
+    else if (numbered)
+      out.reason = "existing database, first run with incarnation ids";
+    else
+      out.reason = "new database";
+    out.id = std::string(new_id);
+    out.since = std::string(now);
+    if (auto s1 = db.set_meta("incarnation", out.id); !s1) return s1;
+    if (auto s2 = db.set_meta("incarnation_reason", out.reason); !s2) return s2;
+    return db.set_meta("incarnation_since", out.since);
+  });
+  if (!st) return Error{"the database's incarnation: " + st.error().message};
+  return out;
+}
+
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream) {
   auto s = db.prepare(
       "SELECT count(*) FROM outbox WHERE stream = ?1 AND seq > "

@@ -35,6 +35,19 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
 // Records of `stream` not yet delivered (seq > its acked_seq).
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
 
+// This database's incarnation: an id made once, when the gateway first runs on a database
+// (kept in meta), and why it began. A database replaced (new, or a damaged one moved aside)
+// starts every stream at seq 1 again under a new incarnation, so the cloud's dedupe key
+// (site, gateway, incarnation, stream, seq) never mistakes its records for resends.
+// Creates it (id `new_id`) when the database has none. Takes its own transaction.
+struct Incarnation {
+  std::string id;
+  std::string reason;  // "new database", "damaged database moved aside to FILE", ...
+  std::string since;   // RFC 3339 UTC
+};
+Expected<Incarnation> outbox_incarnation(Database& db, std::string_view new_id,
+                                         std::string_view now);
+
 // --- For sync/ (publishing). None of these needs a transaction to be open. ---
 
 struct OutboxRecord {

@@ -101,9 +101,16 @@ Status CloudSync::start() {
   lo.will_payload = status_offline(config_.site, config_.gateway);
   lo.subscribe = topics_.commands();
 
+  auto inc = store::outbox_incarnation(db_, app::new_id(), app::wall_now());
+  if (!inc) return inc.error();
+  incarnation_ = *inc;
+  log::info("database incarnation " + incarnation_.id + " (" + incarnation_.reason + ", since " +
+            incarnation_.since + ")");
+
   PublisherOptions po;
   po.site = config_.site;
   po.gateway = config_.gateway;
+  po.incarnation = incarnation_.id;
   po.max_inflight = m.max_inflight;
   po.batch_records = m.batch_records;
   po.batch_bytes = m.batch_bytes;
@@ -191,6 +198,9 @@ void CloudSync::publish_status_online() {
   f.boot_time = hooks_.boot_time;
   f.ts = app::wall_now();
   f.protocol = std::string(to_string(config_.mqtt->protocol));
+  f.incarnation = incarnation_.id;
+  f.incarnation_reason = incarnation_.reason;
+  f.incarnation_since = incarnation_.since;
   if (auto d = store::outbox_depths(db_)) f.queue = std::move(*d);
   if (hooks_.health) f.health = hooks_.health();
   auto st = link_->publish(topics_.status(), status_online(config_.site, config_.gateway, f), 1,

@@ -17,6 +17,7 @@
 #include "core/config.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
+#include "store/outbox.hpp"
 #include "sync/commands.hpp"
 #include "sync/envelope.hpp"
 #include "sync/mqtt_link.hpp"
@@ -56,6 +57,10 @@ class CloudSync {
   // The agent's health changed (a scanner down or up, the database failing): the retained
   // status is published again while connected.
   void health_changed();
+  bool connected() const { return link_ && link_->connected(); }
+  // Why the link is down ("" while connected or before the first attempt ended), e.g.
+  // "connecting to host:8883 failed (...): TLS: ... certificate has expired".
+  std::string link_problem() const { return link_ ? link_->problem() : std::string(); }
 
  private:
   void on_connected();
@@ -74,6 +79,7 @@ class CloudSync {
   std::unique_ptr<CommandDesk> desk_;
   boost::asio::steady_timer stop_timer_;
   bool stopping_ = false;
+  store::Incarnation incarnation_;
 };
 
 // The running configuration as config.get reports it: no secrets (file paths only).

@@ -30,9 +30,13 @@ std::string Topics::command_of(std::string_view topic) const {
 }
 
 namespace {
-std::string head(std::string_view site, std::string_view gateway, std::string_view stream) {
-  // Site, gateway and stream are identifiers: no characters that need JSON escaping.
+std::string head(std::string_view site, std::string_view gateway, std::string_view stream,
+                 std::string_view incarnation = {}) {
+  // Site, gateway and stream are identifiers, the incarnation a ULID: no characters that need
+  // JSON escaping.
   return R"({"v":1,"site":")" + std::string(site) + R"(","gateway":")" + std::string(gateway) +
+         (incarnation.empty() ? std::string()
+                              : R"(","incarnation":")" + std::string(incarnation)) +
          R"(","stream":")" + std::string(stream) + R"(","records":[)";
 }
 constexpr std::string_view kTail = "]}";
@@ -62,8 +66,10 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
 
 EnvelopeBuilder::EnvelopeBuilder(std::string_view site, std::string_view gateway,
                                  std::string_view stream, std::size_t max_records,
-                                 std::size_t max_bytes)
-    : out_(head(site, gateway, stream)), max_records_(max_records), max_bytes_(max_bytes) {
+                                 std::size_t max_bytes, std::string_view incarnation)
+    : out_(head(site, gateway, stream, incarnation)),
+      max_records_(max_records),
+      max_bytes_(max_bytes) {
   out_.reserve(std::min<std::size_t>(max_bytes, 64 * 1024) + 256);
 }
 
@@ -95,6 +101,9 @@ std::string status_online(std::string_view site, std::string_view gateway, const
                           {"protocol", f.protocol},
                           {"queue", q}};
   if (!f.health.is_null()) j["health"] = f.health;
+  if (!f.incarnation.empty())
+    j["incarnation"] = {
+        {"id", f.incarnation}, {"reason", f.incarnation_reason}, {"since", f.incarnation_since}};
   return j.dump();
 }
 

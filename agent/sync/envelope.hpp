@@ -1,5 +1,6 @@
 // The MQTT topics and message bodies of protocol v1 (docs/protocol.md): topic names under
-// depot/v1/{site}/{gateway}/, the stream envelope {"v":1,"site","gateway","stream","records"},
+// depot/v1/{site}/{gateway}/, the stream envelope {"v":1,"site","gateway","incarnation","stream",
+// "records"},
 // how many outbox records fit one message (record and byte limits), and the retained status
 // messages. Records are kept as the JSON text the outbox stored, so building an envelope
 // never re-parses them. Pure. Thread-safety: plain functions.
@@ -56,8 +57,11 @@ std::size_t batch_fit(std::string_view site, std::string_view gateway, std::stri
 // `batch_fit` are this builder run over a list.
 class EnvelopeBuilder {
  public:
+  // `incarnation`: the database's (store/outbox.hpp), written after "gateway" when given.
+  // REQUIRES: it needs no JSON escaping (a ULID).
   EnvelopeBuilder(std::string_view site, std::string_view gateway, std::string_view stream,
-                  std::size_t max_records, std::size_t max_bytes);
+                  std::size_t max_records, std::size_t max_bytes,
+                  std::string_view incarnation = {});
   // Adds `record` if it fits (the first always does); false when the message is full.
   bool add(std::string_view record);
   std::size_t records() const { return n_; }
@@ -78,6 +82,7 @@ struct StatusFacts {
   // {"ok": bool, "problems": "...", "scanners": {...}, "store": {...}} from the agent, when
   // it gives one (SyncHooks::health): published as "health".
   nlohmann::json health;
+  std::string incarnation, incarnation_reason, incarnation_since;  // store/outbox.hpp
 };
 // {"state":"online", ...}: retained on the status topic at each connection.
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);

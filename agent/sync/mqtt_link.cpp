@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "app/log.hpp"
+#include "sync/tls_check.hpp"
 
 namespace depot::sync {
 
@@ -56,11 +57,16 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
       if (attempt != attempt_ || stopping_) return;
       connecting_ = false;
       if (!ok) {
-        schedule_reconnect("connecting to " + options_.mqtt.host + ":" +
-                           std::to_string(options_.mqtt.port) + " failed (" + why + ")");
+        auto failed = "connecting to " + options_.mqtt.host + ":" +
+                      std::to_string(options_.mqtt.port) + " failed (" + why + ")";
+        if (options_.mqtt.tls)
+          diagnose_tls(failed);
+        else
+          schedule_reconnect(failed);
         return;
       }
       connected_ = true;
+      problem_.clear();
       backoff_.reset();
       try {
         client_->subscribe(options_.subscribe, 1, nullptr, *subscribe_listener_);
@@ -92,6 +98,7 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
 
 MqttLink::~MqttLink() {
   alive_.reset();  // handlers still queued on the loop will not run
+  if (diagnosis_.joinable()) diagnosis_.join();  // bounded by its timeout
   if (client_) {
     try {
       if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(1));
@@ -172,8 +179,10 @@ void MqttLink::connect() {
       }
       ssl.set_enable_server_cert_auth(true);
       ssl.set_verify(true);
-      ssl.set_error_handler(
-          [this](const std::string& msg) { post([msg] { log::warning("mqtt: TLS: " + msg); }); });
+      // No ssl.set_error_handler: Paho C++ 1.2.0 hands Paho C a pointer to this local
+      // ssl_options as the callback's context, and its receive thread called it after the
+      // object was gone (a segfault on every TLS failure). A failed handshake comes back as a
+      // failed connect like any other and is retried with the backoff.
       opts.set_ssl(ssl);
     }
     ++attempt_;
@@ -186,8 +195,30 @@ void MqttLink::connect() {
   }
 }
 
+void MqttLink::diagnose_tls(const std::string& failed) {
+  if (diagnosing_) return;
+  diagnosing_ = true;
+  if (diagnosis_.joinable()) diagnosis_.join();  // finished: it posted its result
+  const auto& m = options_.mqtt;
+  diagnosis_ = std::thread([this, host = m.host, port = static_cast<int>(m.port), tls = *m.tls,
+                            failed] {
+    std::string reason;
+    try {
+      reason = tls_failure_reason(host, port, tls, std::chrono::milliseconds(3000));
+    } catch (const std::exception& e) {
+      reason = e.what();
+    }
+    post([this, failed, reason] {
+      diagnosing_ = false;
+      if (stopping_) return;
+      schedule_reconnect(reason.empty() ? failed : failed + ": TLS: " + reason);
+    });
+  });
+}
+
 void MqttLink::schedule_reconnect(const std::string& why) {
   if (stopping_) return;
+  problem_ = why;
   // Paho fails whatever was in flight on the lost connection; the outbox still has it.
   auto failed = std::move(pending_);
   pending_.clear();

@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/mqtt_config.hpp"
@@ -65,6 +66,8 @@ class MqttLink {
   bool connected() const { return connected_; }
   // The delay before the next attempt, when one is scheduled (for logs).
   std::chrono::milliseconds last_delay() const { return last_delay_; }
+  // Why the last attempt failed or the connection was lost; "" while connected.
+  const std::string& problem() const { return problem_; }
 
   // Publishes one message. REQUIRES: connected(). `done` runs exactly once, on the loop,
   // unless the link is destroyed first. An Error when Paho refused it (then `done` never runs).
@@ -79,6 +82,8 @@ class MqttLink {
   class Listener;
   void connect();
   void schedule_reconnect(const std::string& why);
+  // After a failed TLS connect: names the reason off the loop (sync/tls_check), then retries.
+  void diagnose_tls(const std::string& failed);
   template <class F>
   void post(F f);
 
@@ -101,6 +106,9 @@ class MqttLink {
   bool connecting_ = false;
   bool stopping_ = false;
   std::chrono::milliseconds last_delay_{0};
+  std::string problem_;
+  std::thread diagnosis_;  // joined before the next one and in the destructor
+  bool diagnosing_ = false;
 };
 
 }  // namespace depot::sync

@@ -166,7 +166,7 @@ void Publisher::pump() {
     auto& upto = sent_upto_[stream];
     // The message is written straight from the outbox rows (batch_fit's rules, one at a time).
     EnvelopeBuilder message(o_.site, o_.gateway, stream, static_cast<std::size_t>(allowed),
-                            static_cast<std::size_t>(o_.batch_bytes));
+                            static_cast<std::size_t>(o_.batch_bytes), o_.incarnation);
     store::SeqRange range{stream, 0, 0};
     auto read = store::outbox_visit(db_, stream, upto, allowed,
                                     [&](std::int64_t seq, std::string_view payload) {

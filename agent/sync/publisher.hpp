@@ -29,6 +29,7 @@ namespace depot::sync {
 
 struct PublisherOptions {
   std::string site, gateway;
+  std::string incarnation;  // the database's, carried in every envelope (store/outbox.hpp)
   std::int64_t max_inflight = 16;
   std::int64_t batch_records = 200;
   std::int64_t batch_bytes = 64 * 1024;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <set>
 
+#include "agent_process.hpp"
 #include "harness.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
@@ -666,6 +667,160 @@ TEST_F(Sync, MutualTlsAcceptsTheRightClientCertAndRefusesNone) {
   agent.scan("INT-MATCHA");
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 8s)) << agent.log();
   EXPECT_THAT(agent.log(), HasSubstr("TLS with client cert"));
+}
+
+
+// A TLS failure used to segfault the daemon (exit 139 about 10 ms after ready: Paho C++ 1.2.0
+// called the ssl error handler through a pointer to a destroyed ssl_options). A CA that did not
+// sign the broker's certificate: the agent stays up, keeps scanning offline and retries.
+TEST_F(Sync, TlsWithTheWrongCaTheAgentStaysUpScansOfflineAndRetries) {
+  auto certs = make_certs(dir_);
+  // A CA of another name that did not sign the broker's certificate.
+  ASSERT_EQ(sh("cd " + dir_.path().string() +
+               " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=another-ca "
+               "-keyout other-ca.key -out other-ca.pem >/dev/null 2>&1"),
+            0);
+  TlsFiles wrong{dir_.file("other-ca.pem"), "", "", "", ""};
+  Broker broker(dir_, certs);
+  broker.start();
+  Agent agent(dir_, write_config(mqtt_section(
+                        broker.tls_port(),
+                        R"(, "tls": {"ca": ")" + wrong.ca + R"(", "cert": ")" + certs.client_cert +
+                            R"(", "key": ")" + certs.client_key + R"("})",
+                        "localhost")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return agent.log().find("ready") != std::string::npos; }, 5s))
+      << agent.log();
+  for (int i = 0; i < 5; ++i) agent.scan("INT-MATCHA");
+  // Two attempts at least (backoff 1-2 s), and alive all along.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto log = agent.log();
+        std::size_t n = 0;
+        for (auto at = log.find("next attempt in"); at != std::string::npos;
+             at = log.find("next attempt in", at + 1))
+          ++n;
+        return n >= 2 || !agent.running();
+      },
+      8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running()) << agent.log();
+  EXPECT_EQ(committed_movements(dir_.file("depot.db")), 5);
+  // The reason in OpenSSL's words (mosquitto sends its CA along: then the chain ends in a
+  // self-signed certificate this agent does not trust).
+  EXPECT_THAT(agent.log(), ::testing::AnyOf(HasSubstr("unable to get local issuer certificate"),
+                                            HasSubstr("self-signed certificate in certificate chain")));
+  agent.stop(SIGTERM);
+}
+
+TEST_F(Sync, TlsWithAnExpiredServerCertificateSaysSoAndStaysUp) {
+  auto certs = make_certs(dir_);
+  // The same CA signs a server certificate that expired yesterday.
+  ASSERT_EQ(sh("cd " + dir_.path().string() +
+               " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+               "-days -1 -extfile san.ext -out expired.pem >/dev/null 2>&1"),
+            0);
+  auto expired = certs;
+  expired.server_cert = dir_.file("expired.pem");
+  Broker broker(dir_, expired);
+  broker.start();
+  Agent agent(dir_, write_config(mqtt_section(
+                        broker.tls_port(),
+                        R"(, "tls": {"ca": ")" + certs.ca + R"(", "cert": ")" + certs.client_cert +
+                            R"(", "key": ")" + certs.client_key + R"("})",
+                        "localhost")));
+  agent.start();
+  agent.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return agent.log().find("certificate has expired") != std::string::npos ||
+               !agent.running();
+      },
+      8s))
+      << agent.log();
+  EXPECT_TRUE(agent.running()) << agent.log();
+  EXPECT_EQ(committed_movements(dir_.file("depot.db")), 1);
+  agent.stop(SIGTERM);
+}
+
+// A credential file that cannot be read (a folder here: root reads any file) or is missing:
+// `run` stops at start naming it with exit 2, `check` calls it an error (exit 2).
+TEST_F(Sync, AnUnreadableOrMissingCredentialFileStopsTheStartAndFailsCheck) {
+  auto certs = make_certs(dir_);
+  for (const auto& tls : {R"({"ca": ")" + dir_.path().string() + R"("})",
+                          R"({"ca": ")" + certs.ca + R"(", "cert": ")" + certs.client_cert +
+                              R"(", "key": ")" + dir_.file("missing.key") + R"("})"}) {
+    auto cfg = write_config(mqtt_section(1883, R"(, "tls": )" + tls, "localhost"));
+    auto run = test::run_program(DEPOT_AGENT_BIN, {"run", "-c", cfg});
+    EXPECT_EQ(run.code, 2) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("cannot be read"));
+    EXPECT_THAT(run.err, ::testing::AnyOf(HasSubstr("missing.key"),
+                                          HasSubstr("mqtt.tls.ca: \"" + dir_.path().string())));
+    auto check = test::run_program(DEPOT_AGENT_BIN, {"check", "-c", cfg});
+    EXPECT_EQ(check.code, 2) << check.err;
+    EXPECT_THAT(check.err, HasSubstr("error: mqtt.tls."));
+  }
+}
+
+
+// A replaced database starts every stream at seq 1 again: before incarnations a cloud deduping
+// by (site, gateway, stream, seq) dropped the new records as resends (5 of 5 lost). Each
+// database has its own incarnation, in every envelope and in the status.
+TEST_F(Sync, ADatabaseMovedAsideStartsANewIncarnationCarriedInEveryEnvelope) {
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  auto cfg = write_config(mqtt_section(broker.port()));
+  auto incarnations = [&] {
+    std::vector<std::string> out;
+    for (auto& m : cloud.on("/movements")) out.push_back(json::parse(m.payload)["incarnation"]);
+    return out;
+  };
+  {
+    Agent agent(dir_, cfg);
+    agent.start();
+    for (int i = 0; i < 3; ++i) agent.scan("INT-MATCHA");
+    ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 3; }, 10s)) << agent.log();
+    agent.stop(SIGTERM);
+  }
+  auto first = incarnations();
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(first[0].empty());
+  for (auto& i : first) EXPECT_EQ(i, first[0]);
+  auto status = json::parse(cloud.on("/status").front().payload);
+  EXPECT_EQ(status["incarnation"]["id"], first[0]);
+  EXPECT_EQ(status["incarnation"]["reason"], "new database");
+
+  // The operator moves the database aside; the agent starts on a new one.
+  for (std::string ext : {"", "-wal", "-shm"})
+    std::rename(dir_.file("depot.db" + ext).c_str(), dir_.file("old.db" + ext).c_str());
+  cloud.clear();
+  Agent again(dir_, cfg);
+  again.start();
+  for (int i = 0; i < 2; ++i) again.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 2; }, 10s)) << again.log();
+  auto second = incarnations();
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second[0], first[0]);
+  EXPECT_EQ(cloud.records("movements")[0]["seq"], 1);  // seq 1 again, under a new incarnation
+  bool online = false;
+  for (auto& m : cloud.on("/status")) {
+    auto j = json::parse(m.payload);
+    if (j["state"] != "online") continue;
+    online = true;
+    EXPECT_EQ(j["incarnation"]["id"], second[0]);
+  }
+  EXPECT_TRUE(online);
+  expect_schema_valid(cloud, dir_);
+  again.stop(SIGTERM);
+  // A restart keeps the incarnation.
+  cloud.clear();
+  Agent third(dir_, cfg);
+  third.start();
+  third.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 10s)) << third.log();
+  EXPECT_EQ(incarnations().back(), second[0]);
+  third.stop(SIGTERM);
 }
 
 }  // namespace

@@ -12,19 +12,30 @@
 #include <tuple>
 
 #include "core/json_fields.hpp"
+#include "core/json_parse.hpp"
 
 namespace depot::drivers {
+
+namespace {
+// A probe's reading is a few hundred bytes; Zigbee2MQTT's largest device states a few kB.
+constexpr JsonLimits kPayloadLimits{.max_bytes = 64 * 1024, .max_depth = 16};
+}  // namespace
 
 coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer) {
   using coldchain::Quality;
   using coldchain::SensorValue;
-  auto doc = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (doc.is_discarded()) {
-    std::string head(payload.substr(0, 40));
-    return SensorValue::rejected(Quality::kNoData, payload.empty()
-                                                       ? "empty payload"
-                                                       : "payload is not JSON: " + describe(head));
+  if (payload.empty()) return SensorValue::rejected(Quality::kNoData, "empty payload");
+  // Outside input: bounded in size and depth while parsing (a payload nested 60,000 deep
+  // overflowed the stack of nlohmann's recursive parser), UTF-8 checked, never throws.
+  auto parsed = parse_json(payload, kPayloadLimits);
+  if (!parsed) {
+    const auto& why = parsed.error().message;
+    if (why.rfind("not valid JSON", 0) == 0)
+      return SensorValue::rejected(
+          Quality::kNoData, "payload is not JSON: " + describe(std::string(payload.substr(0, 40))));
+    return SensorValue::rejected(Quality::kNoData, "payload refused: " + why);
   }
+  const nlohmann::json& doc = *parsed;
   const nlohmann::json* at = nullptr;
   try {
     nlohmann::json::json_pointer ptr(pointer);

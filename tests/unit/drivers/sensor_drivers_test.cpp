@@ -307,5 +307,26 @@ TEST(MqttValueTest, TheNumberAtThePointerOrWhyNot) {
   EXPECT_EQ(mqtt_value(R"({"a":1})", "/a~2").reason, "JSON pointer /a~2 missing in payload");
 }
 
+// Deep nesting overflowed the stack of the recursive parser (SIGSEGV); invalid UTF-8 went on
+// into JSON. Both are refused with the reason, as a reading without a value.
+TEST(MqttValueTest, DeepNestingAndInvalidUtf8AreRefusedWithAReason) {
+  auto nested = [](std::size_t n) {
+    return R"({"temperature": )" + std::string(n, '[') + "4.2" + std::string(n, ']') + "}";
+  };
+  auto d = mqtt_value(nested(30000), "/temperature");  // within the size bound: the depth one
+  EXPECT_EQ(d.quality, Quality::kNoData);
+  EXPECT_THAT(d.reason, ::testing::HasSubstr("payload refused: nested deeper than 16"));
+  auto d60 = mqtt_value(nested(60000), "/temperature");  // the trial's: over the size bound
+  EXPECT_EQ(d60.quality, Quality::kNoData);
+  EXPECT_THAT(d60.reason, ::testing::HasSubstr("payload refused: the JSON text is"));
+  auto u = mqtt_value("{\"temperature\": 4.2, \"name\": \"qa\xff\"}", "/temperature");
+  EXPECT_EQ(u.quality, Quality::kNoData);
+  EXPECT_THAT(u.reason, ::testing::HasSubstr("payload is not JSON"));
+  auto big = mqtt_value(R"({"temperature": 4.2, "pad": ")" + std::string(70000, 'x') + "\"}",
+                        "/temperature");
+  EXPECT_EQ(big.quality, Quality::kNoData);
+  EXPECT_THAT(big.reason, ::testing::HasSubstr("payload refused"));
+}
+
 }  // namespace
 }  // namespace depot::drivers

@@ -156,7 +156,7 @@ Status CloudSync::start() {
     std::optional<EnvelopeBuilder> b;
     auto fresh = [&] {
       b.emplace(config_.site, config_.gateway, stream, static_cast<std::size_t>(mq.batch_records),
-                static_cast<std::size_t>(mq.batch_bytes));
+                static_cast<std::size_t>(mq.batch_bytes), incarnation_.id);
     };
     fresh();
     auto n = store::outbox_visit(db_, stream, from - 1, to - from + 1,

@@ -127,13 +127,15 @@ int cmd_check(const Args& a, Context& c) {
     return kBadInput;
   }
   const auto& cfg = r.loaded->config;
-  c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
-        << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
-  if (a.has("--syntax")) return kOk;  // an example config, checked away from its gateway
-  // The file is valid; what this machine may still lack is a warning, not a config error.
+  const bool here = !a.has("--syntax");  // --syntax: an example config, away from its gateway
+  // A credential that cannot be read is an error (the agent would refuse to start); what else
+  // this machine may lack is a warning, not a config error.
+  const auto creds = here ? check_credentials(*r.loaded) : std::vector<std::string>{};
+  if (creds.empty())
+    c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
+          << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
+  if (!here) return kOk;
   for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";
-  // ...except credentials that cannot be read: the agent would refuse to start.
-  auto creds = check_credentials(*r.loaded);
   for (const auto& e : creds) c.err << "error: " << e << "\n";
   return creds.empty() ? kOk : kBadInput;
 }

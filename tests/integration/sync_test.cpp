@@ -759,6 +759,7 @@ TEST_F(Sync, AnUnreadableOrMissingCredentialFileStopsTheStartAndFailsCheck) {
     auto check = test::run_program(DEPOT_AGENT_BIN, {"check", "-c", cfg});
     EXPECT_EQ(check.code, 2) << check.err;
     EXPECT_THAT(check.err, HasSubstr("error: mqtt.tls."));
+    EXPECT_EQ(check.out, "");  // no "ok" line for a config the agent would refuse to start on
   }
 }
 

@@ -39,6 +39,10 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
       p.add(r.path_of("client_id"),
             describe(*c) + " must be 1-128 characters without spaces, '/', '+' or '#'");
     m.client_id = *c;
+  } else if (m.client_id.size() > 128) {  // site and gateway may be 64 characters each
+    p.add(r.path_of("client_id"), "the default \"{site}-{gateway}\" is " +
+                                      std::to_string(m.client_id.size()) +
+                                      " characters, over MQTT's usual 128: set mqtt.client_id");
   }
   m.username = r.string_or("username", "");
   m.password_file = r.string_or("password_file", "");

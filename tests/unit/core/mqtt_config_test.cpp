@@ -40,6 +40,19 @@ TEST(MqttConfig, HostAloneGetsDocumentedDefaults) {
   EXPECT_EQ(m.hmac_secret_file, "");
 }
 
+// Site and gateway may be 64 characters each: their default client id would be 129, which
+// brokers refuse (issue 13: a client id over 128 bytes is refused by check).
+TEST(MqttConfig, ADefaultClientIdOver128CharactersIsAProblem) {
+  const std::string site(64, 's'), gateway(64, 'g');
+  auto r = parse_config(R"({"site":")" + site + R"(","gateway":")" + gateway +
+                        R"(","database":"x.db","mqtt":{"host":"b"}})");
+  EXPECT_THAT(r.problems, UnorderedElementsAre(HasSubstr(
+                              "mqtt.client_id: the default \"{site}-{gateway}\" is 129 characters")));
+  r = parse_config(R"({"site":")" + site + R"(","gateway":")" + gateway +
+                   R"(","database":"x.db","mqtt":{"host":"b","client_id":"gw-7"}})");
+  EXPECT_TRUE(r.config) << r.problems[0];
+}
+
 TEST(MqttConfig, TlsDefaultsThePortTo8883AndTakesMutualTls) {
   auto r = with_mqtt(
       R"({"host":"b","protocol":"5","tls":{"ca":"ca.pem","cert":"gw.pem","key":"gw.key"}})");

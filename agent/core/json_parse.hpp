@@ -37,8 +37,8 @@ std::string printable(std::string_view s, std::size_t max_chars = 200);
 
 // Bounds on the free text people give with an action (who signs, comment, reason, order
 // reference): in bytes of UTF-8.
-inline constexpr std::size_t kMaxSignerBytes = 64;
-inline constexpr std::size_t kMaxCommentBytes = 1000;
+inline constexpr std::size_t kMaxSignerBytes = 128;
+inline constexpr std::size_t kMaxCommentBytes = 2000;
 
 // Checks a text field that will be written into JSON: empty when it is well-formed UTF-8 of at
 // most `max_bytes` without control characters, else the problem (naming `field`).

@@ -207,7 +207,10 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
       delivered_before.empty() ? std::string("~") : std::string(delivered_before);
   auto any = db.prepare("SELECT 1 FROM outbox WHERE stream = ?1 AND seq <= ?2 AND ts < ?3 LIMIT 1");
   if (!any) return any.error();
-  for (const auto& [stream, m] : *marks) {
+  for (const auto& mark : *marks) {
+    // Named, not structured bindings: clang before 16 cannot capture those in a lambda.
+    const auto& stream = mark.first;
+    const auto& m = mark.second;
     if (removed >= max_records || m.acked_seq <= 0) continue;
     // Nothing delivered left to delete (the usual case on an idle gateway): no transaction.
     auto row = (*any)->bind(1, stream).bind(2, m.acked_seq).bind(3, cutoff).step();

@@ -23,6 +23,7 @@
 #include <variant>
 
 #include "core/catalog.hpp"
+#include "core/json_parse.hpp"
 #include "core/replenish/campaign.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
@@ -110,8 +111,8 @@ struct ParsedCommand {
 // Bounds on a command's text (the wrapper and the signed text alike) and its strings.
 inline constexpr std::size_t kMaxCommandBytes = 256 * 1024;
 inline constexpr int kMaxCommandDepth = 16;
-inline constexpr std::size_t kMaxWhoBytes = 128;
-inline constexpr std::size_t kMaxTextBytes = 2000;  // why, comment, reason
+inline constexpr std::size_t kMaxWhoBytes = kMaxSignerBytes;    // as the CLI's --who
+inline constexpr std::size_t kMaxTextBytes = kMaxCommentBytes;  // why, comment, reason
 inline constexpr std::size_t kMaxLotBytes = 20;     // GS1 AI (10)
 
 // What a command is checked against besides its own text.

@@ -126,8 +126,11 @@ def case_service(vm, out):
     expect(shell in ("/usr/sbin/nologin", "/bin/false"), f"the user has no login shell ({shell})")
     expect(vm.run("test -d /etc/depot-agent/credentials")[0] == 0, "/etc/depot-agent/credentials exists")
     modes = vm.check("stat -c '%a %U %n' /etc/depot-agent/credentials/*")
-    expect(all(l.startswith("600 root") for l in modes.strip().splitlines()) and modes.count("\n") == 2,
-           "credential placeholders are root-owned 0600", modes)
+    names = sorted(l.rsplit("/", 1)[-1] for l in modes.strip().splitlines())
+    expect(all(l.startswith("600 root") for l in modes.strip().splitlines()) and
+           names == ["audit-key", "mqtt-client-key", "mqtt-password"],
+           "credential placeholders (audit-key, mqtt-client-key, mqtt-password) are root-owned 0600",
+           modes)
     conff = vm.check("dpkg-query -W -f='${Conffiles}' depot-agent")
     expect("/etc/depot-agent/agent.json" in conff, "agent.json is a conffile", conff)
     expect(vm.run("systemctl is-enabled depot-agent")[1].strip() == "disabled",

@@ -93,16 +93,8 @@ void GroupCommit::attempt() {
     failing_since_ = now;
     return;
   }
-  retry_timer_.cancel();
-  retry_armed_ = false;
-  next_retry_ = std::chrono::milliseconds(0);
   auto requests = std::move(requests_);
-  auto callbacks = std::move(callbacks_);
-  auto reject_callbacks = std::move(reject_callbacks_);
-  requests_.clear();
-  callbacks_.clear();
-  rejects_.clear();
-  reject_callbacks_.clear();
+  auto [callbacks, reject_callbacks] = take_pending();
   ++batches_;
   if (health_.failing) set_failing(false, "");
   for (std::size_t i = 0; i < callbacks.size(); ++i)
@@ -112,9 +104,10 @@ void GroupCommit::attempt() {
   if (after_commit_ && !requests.empty()) after_commit_(requests, *results);
 }
 
-void GroupCommit::fail_all(const Error& e) {
-  auto callbacks = std::move(callbacks_);
-  auto reject_callbacks = std::move(reject_callbacks_);
+// Empties the batch (requests, rejects, their callbacks, the retry state) and hands back the
+// callbacks to answer: the batch is settled, committed or finally failed.
+GroupCommit::Pending GroupCommit::take_pending() {
+  Pending p{std::move(callbacks_), std::move(reject_callbacks_)};
   requests_.clear();
   callbacks_.clear();
   rejects_.clear();
@@ -122,6 +115,11 @@ void GroupCommit::fail_all(const Error& e) {
   retry_timer_.cancel();
   retry_armed_ = false;
   next_retry_ = std::chrono::milliseconds(0);
+  return p;
+}
+
+void GroupCommit::fail_all(const Error& e) {
+  auto [callbacks, reject_callbacks] = take_pending();
   health_.not_recorded += callbacks.size();
   for (auto& cb : callbacks)
     if (cb) cb(e);

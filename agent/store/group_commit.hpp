@@ -71,6 +71,11 @@ class GroupCommit {
  private:
   void attempt();
   void queued();
+  struct Pending {
+    std::vector<Done> callbacks;
+    std::vector<RejectDone> reject_callbacks;
+  };
+  Pending take_pending();
   void fail_all(const Error& e);
   void set_failing(bool failing, const std::string& why);
 

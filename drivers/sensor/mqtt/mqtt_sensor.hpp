@@ -10,12 +10,10 @@
 
 #include <string_view>
 
+#include "sensor/mqtt/mqtt_value.hpp"
 #include "sensor/sensor.hpp"
 
 namespace depot::drivers {
-
-// The verdict on one message: the number at `pointer` in `payload`, or why not. Pure.
-coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer);
 
 class MqttHub;  // one Paho client per broker
 

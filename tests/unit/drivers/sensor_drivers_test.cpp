@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/json_parse.hpp"
 #include "sensor/hwmon/hwmon_sensor.hpp"
 #include "sensor/mqtt/mqtt_sensor.hpp"
 #include "sensor/sim/sim_profile.hpp"
@@ -305,6 +306,19 @@ TEST(MqttValueTest, TheNumberAtThePointerOrWhyNot) {
   EXPECT_EQ(mqtt_value(R"({"t":true})", "/t").reason, "not a number at JSON pointer /t: true");
   EXPECT_EQ(mqtt_value(R"({"a":1})", "/t").reason, "JSON pointer /t missing in payload");
   EXPECT_EQ(mqtt_value(R"({"a":1})", "/a~2").reason, "JSON pointer /a~2 missing in payload");
+}
+
+// Found by the mqtt_value fuzzer: the pointer went raw into the reason, so a pointer with a
+// byte that is not UTF-8 made a reason that is not either (the reason goes into logs and JSON).
+TEST(MqttValueTest, AReasonIsUtf8WhateverThePointerHolds) {
+  for (const std::string& pointer : {std::string("/t\xff"), std::string("/\x01\x00", 3) + "a"}) {
+    auto missing = mqtt_value(R"({"t":1})", pointer);
+    EXPECT_EQ(missing.quality, Quality::kNoData);
+    EXPECT_TRUE(depot::valid_utf8(missing.reason)) << missing.reason;
+    EXPECT_EQ(missing.reason.find('\x01'), std::string::npos) << missing.reason;
+  }
+  auto bad_byte = mqtt_value(R"({"t":1})", "/t\xff");
+  EXPECT_EQ(bad_byte.reason, "JSON pointer /t\\xff missing in payload");
 }
 
 // Deep nesting overflowed the stack of the recursive parser (SIGSEGV); invalid UTF-8 went on

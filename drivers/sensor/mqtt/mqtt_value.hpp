@@ -1,0 +1,15 @@
+// The verdict on one MQTT probe message: the number at JSON pointer `pointer` in `payload`, or
+// why not (a kNoData reading naming the reason). Pure: bounded parse (64 KiB, depth 16), never
+// throws. Fuzzed by tests/fuzz/mqtt_value_fuzz.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/coldchain/reading.hpp"
+
+namespace depot::drivers {
+
+coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer);
+
+}  // namespace depot::drivers

@@ -134,6 +134,8 @@ int cmd_check(const Args& a, Context& c) {
   if (creds.empty())
     c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
+  for (const auto& w : coldchain::zone_warnings(cfg.zones, cfg.sensors))
+    c.err << "warning: " << w << "\n";
   if (!here) return kOk;
   for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";
   for (const auto& e : creds) c.err << "error: " << e << "\n";

@@ -122,8 +122,10 @@ const cc::ZoneMonitor* ColdChain::monitor(std::string_view zone) const {
 }
 
 std::string ColdChain::excursion_id(const cc::Excursion& x) const {
-  return x.zone + "/" + std::string(cc::to_string(x.side)) + "/" + run_id_ + "/" +
-         std::to_string(x.seq);
+  const std::string what = x.type == cc::AlarmType::kProbeFailure
+                               ? "probe_failure:" + x.peak_probe
+                               : std::string(cc::to_string(x.side));
+  return x.zone + "/" + what + "/" + run_id_ + "/" + std::to_string(x.seq);
 }
 
 Status ColdChain::start(const cc::Instant& now) {
@@ -231,9 +233,13 @@ Status ColdChain::write_readings() {
 
 Status ColdChain::commit_pending(const cc::Instant& now) {
   if (pending_.empty() && closed_.empty()) return {};
-  const bool alarm = std::any_of(pending_.begin(), pending_.end(), [](const PendingEvent& p) {
-    return p.event.kind == cc::EventKind::kAlarm;
-  });
+  // A temperature alarm puts the zone's stock on hold; a probe failure does not (nothing says
+  // the goods were warm: the alarm asks a person to look).
+  auto holds_stock = [](const cc::Event& e) {
+    return e.kind == cc::EventKind::kAlarm && e.cause != cc::AlarmCause::kProbeFailure;
+  };
+  const bool alarm = std::any_of(pending_.begin(), pending_.end(),
+                                 [&](const PendingEvent& p) { return holds_stock(p.event); });
   if (alarm && hooks_.before_stock_change) hooks_.before_stock_change();
   const auto now_s = rfc(now.wall_ms);
   std::int64_t holds = 0;
@@ -244,7 +250,7 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
       const auto& e = p.event;
       const auto id = "zev-" + (hooks_.new_id ? hooks_.new_id() : run_id_ + std::to_string(e.at.mono_ns));
       if (auto s = store::insert_zone_event(db_, e, id, p.excursion_id); !s) return s;
-      if (e.kind == cc::EventKind::kAlarm) {
+      if (holds_stock(e)) {
         store::HoldContext ctx;
         ctx.now = rfc(e.at.wall_ms);
         ctx.mono_ns = e.at.mono_ns;
@@ -280,6 +286,7 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
     else if (e.kind != cc::EventKind::kAcknowledged)
       log::warning("cold chain: zone " + e.zone + " " + std::string(cc::to_string(e.kind)) +
                    (e.side ? " (" + std::string(cc::to_string(*e.side)) + ")" : "") +
+                   (!e.side && !e.probe.empty() ? " (probe_failure: " + e.probe + ")" : "") +
                    (e.celsius ? " at " + cc::format_celsius(*e.celsius) + " C" : ""));
   }
   if (holds) log::warning("cold chain: " + std::to_string(holds) + " SKU(s) put on quality hold");
@@ -404,9 +411,14 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
   json open = json::array();
   for (auto side : {cc::Side::kHigh, cc::Side::kLow})
     if (const auto& x = m.open_excursion(side)) open.push_back(store::excursion_json(*x, excursion_id(*x), now.mono_ns));
+  for (const auto& ps : m.probes())
+    if (ps.failure)
+      open.push_back(store::excursion_json(ps.failure->record, excursion_id(ps.failure->record),
+                                           now.mono_ns));
   const auto& t = m.temperature();
   return json{{"zone", m.zone().id},
               {"level", cc::to_string(m.level())},
+              {"no_data", m.no_data()},
               {"high", cc::to_string(m.level(cc::Side::kHigh))},
               {"low", cc::to_string(m.level(cc::Side::kLow))},
               {"min_c", opt(m.zone().min_c)},

@@ -107,6 +107,9 @@ std::string age_text(std::int64_t ms) {
 
 // --- zones ---
 
+// An alarm record about a probe that stopped giving good readings (no side, limit or peak).
+bool is_probe_failure(const json& x) { return x.value("alarm_type", "temperature") == "probe_failure"; }
+
 int cmd_zones(const Args& a, Ctx& c) {
   auto cfg = load(a, c);
   if (!cfg) return kBadInput;
@@ -151,6 +154,7 @@ int cmd_zones(const Args& a, Ctx& c) {
       continue;
     }
     c.out << z["level"].get<std::string>();
+    if (z.value("no_data", false)) c.out << " (NO DATA: every probe is offline)";
     c.out << "   MKT 24h " << fmt_c(z["mkt_24h_c"]) << ", 30d " << fmt_c(z["mkt_30d_c"]);
     c.out << "   (as of " << z["updated_at"].get<std::string>();
     if (z.value("state_age_s", 0) > 30)
@@ -171,6 +175,15 @@ int cmd_zones(const Args& a, Ctx& c) {
       c.out << "\n";
     }
     for (const auto& x : z["open_excursions"]) {
+      if (is_probe_failure(x)) {
+        c.out << "  PROBE FAILURE " << x.value("probe", "?") << " since " << x.value("start", "?")
+              << ": no good reading, ALARM"
+              << (x["acknowledged"].is_object()
+                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
+                      : "")
+              << "\n";
+        continue;
+      }
       c.out << "  OPEN EXCURSION " << x["side"].get<std::string>() << " since "
             << x["start"].get<std::string>() << ": peak " << fmt_c(x["peak_c"]) << ", "
             << x["degree_minutes"].get<double>() << " C*min"
@@ -185,6 +198,7 @@ int cmd_zones(const Args& a, Ctx& c) {
 }
 
 // --- alarms ---
+
 
 bool agent_running(const LoadedConfig& cfg) {
   const auto lock_path = cfg.database_path + ".lock";
@@ -324,12 +338,15 @@ int cmd_alarms(const Args& a, Ctx& c) {
     return kOk;
   }
   for (const auto& x : list) {
+    const bool failure = is_probe_failure(x);
     c.out << (x["open"].get<bool>() ? "OPEN    " : "ended   ") << std::left << std::setw(12)
-          << x["zone"].get<std::string>() << std::setw(5) << x["side"].get<std::string>()
+          << x["zone"].get<std::string>() << std::setw(5)
+          << (failure ? "probe failure " + x.value("probe", "?") : x["side"].get<std::string>())
           << " from " << x["start"].get<std::string>();
     if (!x["end"].is_null()) c.out << " to " << x["end"].get<std::string>();
-    c.out << "  peak " << fmt_c(x["peak_c"]) << "  " << x["degree_minutes"].get<double>()
-          << " C*min  cause " << x.value("cause", json("-")).get<std::string>();
+    if (!failure)
+      c.out << "  peak " << fmt_c(x["peak_c"]) << "  " << x["degree_minutes"].get<double>()
+            << " C*min  cause " << x.value("cause", json("-")).get<std::string>();
     if (x.contains("ended") && x["ended"] == "restart") c.out << "  [closed at agent restart]";
     if (x["acknowledged"].is_object())
       c.out << "  acked by " << x["acknowledged"]["who"].get<std::string>() << ": "
@@ -582,7 +599,7 @@ int cmd_coldchain(const Args& a, Ctx& c) {
     for (const auto& p : file.problems) c.err << "  " << *csv << ":" << p.line << ": " << p.reason << "\n";
     return kBadInput;
   }
-  auto ev = cc::evaluate_logger(file, *zone, cc::ProbeCheck{}, max_gap_s);
+  auto ev = cc::evaluate_logger(file, *zone, cc::logger_check(*zone), max_gap_s);
   const auto end_ns = (file.rows.back().unix_ms - file.rows.front().unix_ms) * 1'000'000;
   json xs = json::array();
   for (std::size_t i = 0; i < ev.excursions.size(); ++i) {
@@ -602,12 +619,17 @@ int cmd_coldchain(const Args& a, Ctx& c) {
     if (e.side) j["side"] = cc::to_string(*e.side);
     if (e.celsius) j["celsius"] = *e.celsius;
     if (e.cause) j["cause"] = cc::to_string(*e.cause);
+    if (!e.side && !e.probe.empty()) j["probe"] = e.probe;
     if (e.kind == cc::EventKind::kAlarmRepeat) j["repeat"] = e.repeat;
     if (e.kind == cc::EventKind::kAlarm) ++alarms;
     events.push_back(std::move(j));
   }
   json problems = json::array();
   for (const auto& p : file.problems) problems.push_back({{"line", p.line}, {"reason", p.reason}});
+  // Rows that parsed but were outside the plausible range: dropped from the evaluation, and
+  // every one is named (a silent drop once hid an ultra-low freezer's -56 °C).
+  json dropped = json::array();
+  for (const auto& p : ev.dropped) dropped.push_back({{"line", p.line}, {"reason", p.reason}});
   if (a.has("--json")) {
     json out{{"zone", zone->id},
              {"file", *csv},
@@ -619,7 +641,8 @@ int cmd_coldchain(const Args& a, Ctx& c) {
              {"alarms", alarms},
              {"excursions", xs},
              {"events", events},
-             {"problems", problems}};
+             {"problems", problems},
+             {"dropped", dropped}};
     c.out << out.dump(2) << "\n";
     return problems.empty() ? kOk : kBadInput;
   }
@@ -630,6 +653,13 @@ int cmd_coldchain(const Args& a, Ctx& c) {
         << " over " << std::llround(ev.covered_s / 60) << " min\n";
   c.out << "excursions: " << xs.size() << ", alarms: " << alarms << "\n";
   for (const auto& x : xs) {
+    if (is_probe_failure(x)) {
+      c.out << "  no data from " << x["start"].get<std::string>()
+            << (x["open"].get<bool>() ? " (still open at the end of the file)"
+                                      : " to " + x["end"].get<std::string>())
+            << ": ALARM (probe_failure: a gap longer than --max-gap-s)\n";
+      continue;
+    }
     c.out << "  " << x["side"].get<std::string>() << " from " << x["start"].get<std::string>()
           << (x["open"].get<bool>() ? " (still open at the end of the file)"
                                     : " to " + x["end"].get<std::string>())
@@ -642,9 +672,12 @@ int cmd_coldchain(const Args& a, Ctx& c) {
   }
   for (const auto& e : events)
     c.out << "  event " << e["at"].get<std::string>() << " " << e["kind"].get<std::string>()
-          << (e.contains("side") ? " " + e["side"].get<std::string>() : "") << "\n";
+          << (e.contains("side") ? " " + e["side"].get<std::string>() : "")
+          << (e.contains("cause") ? " (" + e["cause"].get<std::string>() + ")" : "") << "\n";
   for (const auto& p : file.problems)
     c.err << *csv << ":" << p.line << ": " << p.reason << " (line skipped)\n";
+  for (const auto& p : ev.dropped)
+    c.err << *csv << ":" << p.line << ": " << p.reason << " (reading dropped)\n";
   return file.problems.empty() ? kOk : kBadInput;
 }
 

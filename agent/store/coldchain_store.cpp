@@ -150,17 +150,19 @@ Status insert_zone_event(Database& db, const cc::Event& e, std::string_view id,
 }
 
 json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t now_mono_ns) {
+  const bool failure = x.type == cc::AlarmType::kProbeFailure;
   json j{{"id", id},
+         {"alarm_type", cc::to_string(x.type)},
          {"zone", x.zone},
-         {"side", cc::to_string(x.side)},
-         {"limit_c", x.limit_c},
+         {"side", failure ? json() : json(cc::to_string(x.side))},
+         {"limit_c", failure ? json() : json(x.limit_c)},
          {"start", timefmt::rfc3339_from_unix_ms(x.start.wall_ms)},
          {"start_wall_ms", x.start.wall_ms},
          {"end", x.end ? json(timefmt::rfc3339_from_unix_ms(x.end->wall_ms)) : json()},
          {"end_wall_ms", x.end ? json(x.end->wall_ms) : json()},
          {"duration_s", static_cast<double>(x.duration_ns(now_mono_ns)) / 1e9},
          {"out_of_range_s", static_cast<double>(x.out_of_range_ns) / 1e9},
-         {"peak_c", round3(x.peak_c)},
+         {"peak_c", failure ? json() : json(round3(x.peak_c))},
          {"peak_probe", x.peak_probe},
          {"degree_minutes", std::round(x.degree_minutes * 1000.0) / 1000.0},
          {"alarmed", x.alarmed},
@@ -169,6 +171,7 @@ json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t no
          {"cause", x.cause ? json(cc::to_string(*x.cause)) : json()},
          {"clock_unsynchronized", x.start.clock_unsynchronized ||
                                       (x.end && x.end->clock_unsynchronized)}};
+  if (failure) j["probe"] = x.peak_probe;
   if (x.acknowledgement) {
     j["acknowledged"] = {{"who", x.acknowledgement->who},
                          {"comment", x.acknowledgement->comment},
@@ -185,8 +188,8 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   auto ins = db.prepare(
       "INSERT INTO excursions(id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s,"
       " out_of_range_s, peak_c, peak_probe, degree_minutes, alarmed, alarm_wall_ms, cause,"
-      " ack_who, ack_comment, ack_wall_ms, ended, clock_unsynchronized)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
+      " ack_who, ack_comment, ack_wall_ms, ended, clock_unsynchronized, type)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
       " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   // The record may come back from zone_state written by an earlier run (outside input):
@@ -203,8 +206,21 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
     if (required && missing.empty()) missing = std::string(k) + " (a string)";
     return std::nullopt;
   };
+  // A probe_failure record has no side, limit or peak (no temperature to judge).
+  const json* type_j = field(x, "alarm_type");
+  std::string type = "temperature";
+  if (type_j) {
+    if (!type_j->is_string() ||
+        (type_j->get<std::string>() != "temperature" && type_j->get<std::string>() != "probe_failure"))
+      return Error{"excursion record: alarm_type must be \"temperature\" or \"probe_failure\"",
+                   ErrorKind::kBadInput};
+    type = type_j->get<std::string>();
+  }
+  const bool failure = type == "probe_failure";
   auto d = [&](const char* k) -> double {
     const json* v = field(x, k);
+    if (failure && !v && (std::string_view(k) == "limit_c" || std::string_view(k) == "peak_c"))
+      return 0.0;
     if (v && v->is_number() && std::isfinite(v->get<double>())) return v->get<double>();
     if (missing.empty()) missing = std::string(k) + " (a number)";
     return 0.0;
@@ -218,7 +234,8 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
     if (required && missing.empty()) missing = std::string(k) + " (an integer)";
     return std::nullopt;
   };
-  const auto id = s(x, "id", true), zone = s(x, "zone", true), side = s(x, "side", true);
+  const auto id = s(x, "id", true), zone = s(x, "zone", true);
+  const auto side = failure ? std::optional<std::string>("none") : s(x, "side", true);
   const double limit_c = d("limit_c"), duration_s = d("duration_s"),
                out_of_range_s = d("out_of_range_s"), peak_c = d("peak_c"),
                degree_minutes = d("degree_minutes");
@@ -250,7 +267,8 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
       .bind(16, ack ? s(*ack, "comment", false) : std::nullopt)
       .bind(17, ack ? i(*ack, "wall_ms", false) : std::nullopt)
       .bind(18, ended)
-      .bind(19, static_cast<std::int64_t>(unsync && unsync->is_boolean() && unsync->get<bool>()));
+      .bind(19, static_cast<std::int64_t>(unsync && unsync->is_boolean() && unsync->get<bool>()))
+      .bind(20, type);
   if (auto st = (*ins)->run(); !st) return st;
   if (sqlite3_changes(db.handle()) == 0) return {};  // recorded before
   json rec = x;
@@ -264,9 +282,11 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   AuditEntry a;
   a.who = "agent";
   a.at = std::string(now);
-  a.what = "excursion";
-  a.why = ended == "restart" ? "excursion open when the agent stopped; closed at restart"
-                             : "excursion ended";
+  a.what = failure ? "probe_failure" : "excursion";
+  a.why = ended == "restart" ? (failure ? "probe failure open when the agent stopped; closed at restart"
+                                        : "excursion open when the agent stopped; closed at restart")
+                             : (failure ? "probe failure ended: good readings are back"
+                                        : "excursion ended");
   a.details = rec;
   if (auto r = audit_append(db, a); !r) return r.error();
   return {};

@@ -369,7 +369,27 @@ constexpr std::string_view kV7 = R"sql(
 ALTER TABLE audit_log ADD COLUMN stream_seq INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// v8: alarm records of a second type: `probe_failure` (a probe that gave no good reading for
+// its offline_after_s; side 'none', no limit or peak), and acknowledgements given after an
+// alarm record was closed (the record itself is append-only: the late acknowledgement is its
+// own append-only row, joined by excursion id).
+constexpr std::string_view kV8 = R"sql(
+ALTER TABLE excursions ADD COLUMN type TEXT NOT NULL DEFAULT 'temperature';
+CREATE TABLE late_acks(
+  excursion   TEXT PRIMARY KEY,
+  who         TEXT NOT NULL,
+  comment     TEXT NOT NULL,
+  root_cause  TEXT NOT NULL,
+  wall_ms     INTEGER NOT NULL,
+  source      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER late_acks_no_update BEFORE UPDATE ON late_acks
+  BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+CREATE TRIGGER late_acks_no_delete BEFORE DELETE ON late_acks
+  BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
 
 }  // namespace
 

@@ -72,13 +72,33 @@ TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
         },
         20s))
         << zones.dump() << agent.log();
-    EXPECT_EQ(zones[0]["level"], "normal");
+    // The trial: a zone whose only probe is dead said "normal". It is in alarm, with no data,
+    // and its probe_failure alarm is open, unacknowledged, holding no stock.
+    EXPECT_EQ(zones[0]["level"], "alarm") << zones.dump();
+    EXPECT_EQ(zones[0]["no_data"], true);
+    ASSERT_EQ(zones[0]["open_excursions"].size(), 1u) << zones.dump();
+    EXPECT_EQ(zones[0]["open_excursions"][0]["alarm_type"], "probe_failure");
+    EXPECT_EQ(zones[0]["open_excursions"][0]["probe"], "p1");
+    EXPECT_TRUE(zones[0]["open_excursions"][0]["acknowledged"].is_null());
     EXPECT_THAT(agent.log(), HasSubstr("probe p1 probe_offline"));
+    EXPECT_THAT(agent.log(), HasSubstr("zone pharma-1 alarm (probe_failure: p1)"));
+    auto shown = run_agent({"zones", "-c", cfg});
+    EXPECT_THAT(shown.out, HasSubstr("zone pharma-1: alarm (NO DATA: every probe is offline)"));
+    EXPECT_THAT(shown.out, HasSubstr("PROBE FAILURE p1 since"));
+    auto open = run_agent({"alarms", "--open", "-c", cfg});
+    EXPECT_THAT(open.out, HasSubstr("probe failure p1"));
+    EXPECT_THAT(open.out, HasSubstr("NOT ACKNOWLEDGED"));
     // The ack goes through the running agent, which answers within its wait.
-    auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "checked",
+    auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "probe unplugged",
                         "--wait-s", "10", "-c", cfg});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("acknowledged 1 alarm(s) of zone pharma-1"));
+    EXPECT_EQ(audit_count(cfg, "alarm.ack"), 1);
+    r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "checked",
+                   "--wait-s", "10", "-c", cfg});
     EXPECT_EQ(r.code, 1);
     EXPECT_THAT(r.err, HasSubstr("refused by the agent: zone pharma-1 has no unacknowledged alarm"));
+    EXPECT_EQ(json::parse(run_agent({"holds", "--json", "-c", cfg}).out).size(), 0u);
     EXPECT_EQ(audit_count(cfg, "config.change"), 1);
 
     // SIGHUP with a changed file: audited; unchanged: not.

@@ -466,6 +466,17 @@ void read_coldchain(const json* zones_json, const json* sensors_json, const json
   }
 }
 
+std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
+                                       const std::vector<SensorConfig>& sensors) {
+  std::vector<std::string> out;
+  for (const auto& z : zones)
+    if (probes_of(z.id, sensors).empty())
+      out.push_back("zones: \"" + z.id +
+                    "\" has no probe (no sensor names it in \"zone\"): it is never judged and "
+                    "can raise no alarm, not even probe_failure");
+  return out;
+}
+
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors) {
   std::vector<ProbeSpec> out;

@@ -163,6 +163,11 @@ struct Retention {
 // Reads the `retention` object (`j` may be null: absent) into `r`.
 void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
 
+// What is valid but likely a mistake, for `depot-agent check` (warnings, not problems): a
+// zone with no probe assigned is never judged (no reading, so no alarm, not even probe_failure).
+std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
+                                       const std::vector<SensorConfig>& sensors);
+
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors);

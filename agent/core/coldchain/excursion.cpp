@@ -3,7 +3,19 @@
 namespace depot::coldchain {
 
 std::string_view to_string(AlarmCause c) {
-  return c == AlarmCause::kContinuous ? "continuous" : "cumulative";
+  switch (c) {
+    case AlarmCause::kContinuous:
+      return "continuous";
+    case AlarmCause::kCumulative:
+      return "cumulative";
+    case AlarmCause::kProbeFailure:
+      return "probe_failure";
+  }
+  return "continuous";
+}
+
+std::string_view to_string(AlarmType t) {
+  return t == AlarmType::kProbeFailure ? "probe_failure" : "temperature";
 }
 
 double degrees_beyond(Side side, double limit_c, double celsius) {

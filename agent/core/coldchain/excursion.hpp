@@ -21,9 +21,18 @@
 namespace depot::coldchain {
 
 // Why an alarm fired: out of range continuously for `alarm_delay_s`, or the zone's cumulative
-// out-of-range budget within its rolling window was used up.
-enum class AlarmCause { kContinuous, kCumulative };
+// out-of-range budget within its rolling window was used up, or a probe of the zone gave no
+// good reading for its `offline_after_s` (dead, failing or stale: the zone cannot be vouched
+// for).
+enum class AlarmCause { kContinuous, kCumulative, kProbeFailure };
 std::string_view to_string(AlarmCause c);
+
+// What an alarm record is about: the zone's temperature beyond a limit (an excursion proper),
+// or a probe that stopped giving good readings (`probe_failure`: no temperature, no side; the
+// record's `peak_probe` names the probe, `start` is when it went offline, `end` when it came
+// back).
+enum class AlarmType { kTemperature, kProbeFailure };
+std::string_view to_string(AlarmType t);
 
 struct Acknowledgement {
   std::string who;
@@ -36,6 +45,7 @@ double degrees_beyond(Side side, double limit_c, double celsius);
 
 struct Excursion {
   std::int64_t seq = 0;  // 1, 2, ... within one ZoneMonitor
+  AlarmType type = AlarmType::kTemperature;
   std::string zone;
   Side side = Side::kHigh;
   double limit_c = 0.0;

@@ -141,6 +141,19 @@ LoggerFile parse_logger_csv(std::string_view text) {
   return file;
 }
 
+ProbeCheck logger_check(const Zone& zone) {
+  constexpr double kWiden = 60.0;
+  ProbeCheck c;
+  c.plausible_min_c = -100.0;
+  c.plausible_max_c = 100.0;
+  for (const auto& limit : {zone.min_c, zone.max_c}) {
+    if (!limit) continue;
+    c.plausible_min_c = std::min(c.plausible_min_c, *limit - kWiden);
+    c.plausible_max_c = std::max(c.plausible_max_c, *limit + kWiden);
+  }
+  return c;
+}
+
 LoggerEvaluation evaluate_logger(const LoggerFile& file, const Zone& zone, const ProbeCheck& check,
                                  std::int64_t max_gap_s) {
   LoggerEvaluation result;
@@ -158,7 +171,11 @@ LoggerEvaluation evaluate_logger(const LoggerFile& file, const Zone& zone, const
     r.wall_ms = row.unix_ms;
     r.mono_ns = (row.unix_ms - origin_ms) * 1'000'000;
     r = check_reading(std::move(r), check);
-    if (r.quality == Quality::kGood) good.emplace_back(r.wall_ms, r.celsius);
+    if (r.quality == Quality::kGood) {
+      good.emplace_back(r.wall_ms, r.celsius);
+    } else {
+      result.dropped.push_back({row.line, r.reason});
+    }
     auto events = monitor.on_reading(r);
     result.events.insert(result.events.end(), events.begin(), events.end());
   }
@@ -167,6 +184,8 @@ LoggerEvaluation evaluate_logger(const LoggerFile& file, const Zone& zone, const
   for (Side side : {Side::kHigh, Side::kLow}) {
     if (const auto& open = monitor.open_excursion(side)) result.excursions.push_back(*open);
   }
+  for (const auto& p : monitor.probes())
+    if (p.failure) result.excursions.push_back(p.failure->record);
   std::sort(result.excursions.begin(), result.excursions.end(),
             [](const Excursion& a, const Excursion& b) { return a.seq < b.seq; });
 

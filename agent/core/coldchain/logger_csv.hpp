@@ -49,13 +49,21 @@ struct LoggerEvaluation {
   std::vector<Event> events;          // what a live ZoneMonitor would have raised
   std::optional<double> mkt_c;        // MKT over the file
   double covered_s = 0.0;             // seconds of temperature the MKT stands on
+  std::vector<LoggerProblem> dropped;  // rows `check` refused (outside the plausible range)
 };
+
+// The plausible range for a logger file judged against `zone`: a standalone logger is not a
+// DS18B20, so its range is not -55…125 but the zone's limits widened by 60 °C, and at least
+// -100…100 °C (an ultra-low freezer at -90…-60 °C keeps a -56 °C reading; a 150 °C glitch in a
+// 2–8 °C fridge's file is still dropped, and reported).
+ProbeCheck logger_check(const Zone& zone);
 
 // Runs `file` through `zone`'s rules as one probe ("logger") whose readings go through
 // `check` (calibration offset, plausible range). Monotonic time is the logger's own time
 // line (its timestamps). A gap of `max_gap_s` or more between two readings takes the probe
-// offline (`probe_offline`; nothing ends across the gap, and the first reading after it only
-// brings the probe back) and is left out of the MKT.
+// offline (`probe_offline` and a `probe_failure` alarm, as a live probe; nothing ends across
+// the gap, and the first reading after it only brings the probe back) and is left out of the
+// MKT. Every row `check` refuses is listed in `dropped` with its line and reason.
 // MKT weights: each reading stands until the next one, at most `max_gap_s`; the last one for
 // the interval before it (the logger's cadence), so n equally spaced readings weigh equally.
 LoggerEvaluation evaluate_logger(const LoggerFile& file, const Zone& zone, const ProbeCheck& check,

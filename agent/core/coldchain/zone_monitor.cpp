@@ -77,7 +77,18 @@ ZoneMonitor::ZoneMonitor(Zone zone, std::vector<ProbeSpec> probes)
   low_.limit = zone_.min_c;
 }
 
-Level ZoneMonitor::level() const { return std::max(high_.level, low_.level); }
+Level ZoneMonitor::level() const {
+  Level l = std::max(high_.level, low_.level);
+  for (const auto& p : probes_)
+    if (p.failure) l = Level::kAlarm;
+  return l;
+}
+
+bool ZoneMonitor::no_data() const {
+  return !probes_.empty() && std::all_of(probes_.begin(), probes_.end(), [](const ProbeStatus& p) {
+           return p.state == ProbeState::kOffline;
+         });
+}
 
 const ProbeStatus* ZoneMonitor::probe(std::string_view id) const {
   for (const auto& p : probes_)
@@ -114,6 +125,16 @@ Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
     s->acknowledged = true;
     s->excursion->acknowledgement = Acknowledgement{std::string(who), std::string(comment), now};
     Event e = side_event(EventKind::kAcknowledged, *s, now);
+    e.who = std::string(who);
+    e.comment = std::string(comment);
+    out.push_back(std::move(e));
+  }
+  for (auto& p : probes_) {
+    if (!p.failure || p.failure->acknowledged) continue;
+    p.failure->acknowledged = true;
+    p.failure->record.acknowledgement =
+        Acknowledgement{std::string(who), std::string(comment), now};
+    Event e = probe_event(EventKind::kAcknowledged, p, now);
     e.who = std::string(who);
     e.comment = std::string(comment);
     out.push_back(std::move(e));
@@ -177,6 +198,8 @@ std::int64_t ZoneMonitor::next_due_ns(std::int64_t until_ns) const {
     if (t > now_ns_ && t < best) best = t;
   };
   for (const auto& p : probes_) {
+    if (p.failure && !p.failure->acknowledged && zone_.repeat_s > 0)
+      consider(p.failure->last_alert_ns + zone_.repeat_s * kNsPerSecond);
     if (p.state == ProbeState::kOffline) continue;
     const std::int64_t since = p.state == ProbeState::kOnline ? p.last_good_mono_ns : start_ns_;
     consider(since + p.spec.offline_after_s * kNsPerSecond);
@@ -247,7 +270,44 @@ void ZoneMonitor::mark_offline(const Instant& at, std::vector<Event>& out) {
     e.at = at;
     e.probe = p.spec.id;
     out.push_back(std::move(e));
+    raise_probe_failure(p, at, out);
   }
+}
+
+void ZoneMonitor::raise_probe_failure(ProbeStatus& p, const Instant& at, std::vector<Event>& out) {
+  Excursion x;
+  x.seq = next_seq_++;
+  x.type = AlarmType::kProbeFailure;
+  x.zone = zone_.id;
+  x.start = at;
+  x.peak_probe = p.spec.id;
+  x.alarmed = true;
+  x.alarm_at = at;
+  x.cause = AlarmCause::kProbeFailure;
+  p.failure = ProbeFailure{std::move(x), false, at.mono_ns, 0};
+  Event e = probe_event(EventKind::kAlarm, p, at);
+  e.cause = AlarmCause::kProbeFailure;
+  out.push_back(std::move(e));
+}
+
+void ZoneMonitor::clear_probe_failure(ProbeStatus& p, const Instant& at, std::vector<Event>& out) {
+  if (!p.failure) return;
+  p.failure->record.end = at;
+  Event e = probe_event(EventKind::kCleared, p, at);
+  closed_.push_back(std::move(p.failure->record));
+  p.failure.reset();
+  e.excursion = closed_.back();
+  out.push_back(std::move(e));
+}
+
+Event ZoneMonitor::probe_event(EventKind kind, const ProbeStatus& p, const Instant& at) const {
+  Event e;
+  e.kind = kind;
+  e.zone = zone_.id;
+  e.at = at;
+  e.probe = p.spec.id;
+  if (p.failure) e.excursion = p.failure->record;
+  return e;
 }
 
 void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<Event>& out) {
@@ -290,6 +350,7 @@ void ZoneMonitor::take_reading(const Reading& r, const Instant& at, std::vector<
   e.probe = p.spec.id;
   e.celsius = r.celsius;
   out.push_back(std::move(e));
+  clear_probe_failure(p, at, out);
 }
 
 void ZoneMonitor::recompute_temperature() {
@@ -360,7 +421,14 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
     }
     return;
   }
-  if (s.excursion && observed) close_excursion(s, at);  // never alarmed: the delay restarts
+  // Never alarmed: the alarm delay counts continuous time beyond the limit, so it restarts as
+  // soon as the known temperature is back within the limit. The excursion record itself ends
+  // only when every probe can vouch for it (a missing probe's corner may still be warm).
+  if (s.excursion && observed) {
+    close_excursion(s, at);
+  } else if (s.excursion) {
+    s.run_ns = 0;
+  }
   if (s.level == Level::kNormal && beyond > -zone_.warning_band_c + kEpsilon) {
     s.level = Level::kWarning;
     out.push_back(side_event(EventKind::kWarning, s, at));
@@ -395,6 +463,14 @@ void ZoneMonitor::raise_alarm(SideState& s, AlarmCause cause, const Instant& at,
 
 void ZoneMonitor::repeat_alarms(const Instant& at, std::vector<Event>& out) {
   if (zone_.repeat_s <= 0) return;
+  for (auto& p : probes_) {
+    if (!p.failure || p.failure->acknowledged) continue;
+    if (at.mono_ns - p.failure->last_alert_ns < zone_.repeat_s * kNsPerSecond) continue;
+    p.failure->last_alert_ns = at.mono_ns;
+    Event e = probe_event(EventKind::kAlarmRepeat, p, at);
+    e.repeat = ++p.failure->repeats;
+    out.push_back(std::move(e));
+  }
   for (SideState* s : {&high_, &low_}) {
     if (s->level != Level::kAlarm || s->acknowledged) continue;
     if (at.mono_ns - s->last_alert_ns < zone_.repeat_s * kNsPerSecond) continue;

@@ -16,6 +16,12 @@
 //  * Missing data never ends anything: while a probe of the zone is offline or not yet heard
 //    from, no excursion ends, no warning or alarm clears (a dead probe cannot vouch for its
 //    corner). Starting needs only the online probes' evidence.
+//  * A probe offline (no good reading for its `offline_after_s`: dead, failing every read, or
+//    stale) raises a `probe_failure` alarm on the zone: an `alarm` event with cause
+//    probe_failure, no side, the probe named, and its own alarm record (an Excursion of type
+//    kProbeFailure). It repeats and is acknowledged like a temperature alarm and clears
+//    (`cleared`) when the probe's good readings return. A zone whose probes are all offline
+//    has no data (`no_data()`): its level is alarm, never normal.
 //  * Readings from an offline probe never start or end anything: rejected ones are only
 //    counted, and the good reading that brings it back (`probe_online`) is not used either;
 //    the probe's values count again from its next good reading.
@@ -96,6 +102,14 @@ struct ProbeCounts {
   std::int64_t while_offline = 0;  // any quality, received while the probe was offline
 };
 
+// An open probe_failure alarm: its record and its repeat state.
+struct ProbeFailure {
+  Excursion record;
+  bool acknowledged = false;
+  std::int64_t last_alert_ns = 0;  // the alarm or its latest repeat
+  int repeats = 0;
+};
+
 struct ProbeStatus {
   ProbeSpec spec;
   ProbeState state = ProbeState::kAwaiting;
@@ -104,6 +118,7 @@ struct ProbeStatus {
   std::int64_t last_good_mono_ns = 0;
   std::string last_rejection;  // reason of the latest non-good reading
   ProbeCounts counts;
+  std::optional<ProbeFailure> failure;  // set while the probe is offline
 };
 
 class ZoneMonitor {
@@ -120,14 +135,16 @@ class ZoneMonitor {
   // ignored.
   std::vector<Event> on_tick(const Instant& now);
 
-  // Acknowledges every unacknowledged alarm of the zone: stops its repeats and records who
-  // and why on the excursion. Does not advance time. Errors: `who` empty, or no
+  // Acknowledges every unacknowledged alarm of the zone (temperature and probe_failure): stops
+  // its repeats and records who and why on its record. Does not advance time. Errors: `who` empty, or no
   // unacknowledged alarm to acknowledge.
   Expected<std::vector<Event>> acknowledge(std::string_view who, std::string_view comment,
                                            const Instant& now);
 
   const Zone& zone() const { return zone_; }
-  Level level() const;  // the more severe of the two sides
+  Level level() const;  // the most severe of the two sides and the probes' failures
+  // Every probe of the zone is offline: the zone has no data (and is in alarm).
+  bool no_data() const;
   Level level(Side side) const { return state(side).level; }
   const ZoneTemperature& temperature() const { return temperature_; }
   // The open excursion on `side`, if any.
@@ -174,6 +191,9 @@ class ZoneMonitor {
   void close_excursion(SideState& s, const Instant& at);
   std::int64_t cumulative_ns(const SideState& s, std::int64_t now_ns) const;
   std::optional<AlarmCause> alarm_due(const SideState& s, std::int64_t now_ns) const;
+  void raise_probe_failure(ProbeStatus& p, const Instant& at, std::vector<Event>& out);
+  void clear_probe_failure(ProbeStatus& p, const Instant& at, std::vector<Event>& out);
+  Event probe_event(EventKind kind, const ProbeStatus& p, const Instant& at) const;
   bool fully_observed() const;
   Event side_event(EventKind kind, const SideState& s, const Instant& at) const;
 

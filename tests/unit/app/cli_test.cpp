@@ -50,6 +50,18 @@ TEST_F(Cli, CheckAcceptsAValidFile) {
   EXPECT_THAT(r.out, HasSubstr("ok (site test-site, gateway gw-1, 2 SKUs"));
 }
 
+// A zone no sensor names is never judged: valid, but `check` says so (issue 15: a freezer
+// with no working probe must never look "normal" unnoticed).
+TEST_F(Cli, CheckWarnsAboutAZoneWithNoProbe) {
+  test::write_file(cfg_, R"({"site":"s","gateway":"g","database":"x.db",
+    "zones":[{"id":"freezer-1","max_c":-18},{"id":"chill-1","max_c":4}],
+    "sensors":[{"id":"p1","zone":"chill-1","driver":"sim","read_interval_s":1}]})");
+  auto r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("warning: zones: \"freezer-1\" has no probe"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("chill-1")));
+}
+
 TEST_F(Cli, CheckListsEveryProblemAndExits2) {
   test::write_file(cfg_, R"({"site":"a b","gateway":"g","database":"x.db","colour":"red",
     "durability":{"batch_max_ms":-1},"catalog":[{"sku":"A","barcodes":["4006381333932"]}]})");

@@ -147,13 +147,51 @@ TEST(LoggerCsv, GapsAndImplausibleRowsAreVisibleAndLeftOutOfTheMkt) {
       "2026-07-01 10:10,5\n"    // two hours after the last good reading
       "2026-07-01 10:20,5\n");
   auto result = evaluate_logger(file, pharma(), ProbeCheck{}, 3600);
-  ASSERT_THAT(kinds(result.events), ElementsAre(EventKind::kProbeOffline, EventKind::kProbeOnline));
+  // A logger that recorded nothing for longer than the gap limit is a probe failure, as a live
+  // probe would be: alarm when it went quiet, cleared when it came back.
+  ASSERT_THAT(kinds(result.events), ElementsAre(EventKind::kProbeOffline, EventKind::kAlarm,
+                                                EventKind::kProbeOnline, EventKind::kCleared));
   EXPECT_EQ(result.events[0].at.wall_ms, utc("2026-07-01T09:10:00Z"));  // 08:10 + 1 h
-  EXPECT_EQ(result.events[1].at.wall_ms, utc("2026-07-01T10:10:00Z"));
-  EXPECT_TRUE(result.excursions.empty());
+  EXPECT_EQ(result.events[1].cause, AlarmCause::kProbeFailure);
+  EXPECT_EQ(result.events[2].at.wall_ms, utc("2026-07-01T10:10:00Z"));
+  ASSERT_EQ(result.excursions.size(), 1u);
+  EXPECT_EQ(result.excursions[0].type, AlarmType::kProbeFailure);
+  EXPECT_EQ(result.excursions[0].start.wall_ms, utc("2026-07-01T09:10:00Z"));
+  ASSERT_TRUE(result.excursions[0].end);
+  EXPECT_EQ(result.excursions[0].end->wall_ms, utc("2026-07-01T10:10:00Z"));
   // 600 s + 3600 s (08:10 capped at the 1 h gap limit) + 600 s + 600 s.
   EXPECT_DOUBLE_EQ(result.covered_s, 5400.0);
   EXPECT_NEAR(*result.mkt_c, 5.0, 1e-9);
+}
+
+// The trial: an ultra-low freezer (-90…-60 °C) never alarmed on a -56 °C logger reading,
+// because the DS18B20's -55…125 range was applied to logger files and the row vanished without
+// a word. A logger's range follows the zone, and every dropped row is named.
+TEST(LoggerCsv, AnUltraLowFreezerFileIsJudgedInItsOwnRangeAndDropsAreNamed) {
+  Zone ult;
+  ult.id = "ult-1";
+  ult.min_c = -90.0;
+  ult.max_c = -60.0;
+  ult.alarm_delay_s = 600;
+  const ProbeCheck check = logger_check(ult);
+  EXPECT_DOUBLE_EQ(check.plausible_min_c, -150.0);
+  EXPECT_DOUBLE_EQ(check.plausible_max_c, 100.0);
+  auto result = evaluate_logger(parse_logger_csv("time,c\n"
+                                                 "2026-07-01 08:00,-80\n"
+                                                 "2026-07-01 08:05,-56\n"
+                                                 "2026-07-01 08:10,-300\n"  // line 4: a glitch
+                                                 "2026-07-01 08:15,-56\n"
+                                                 "2026-07-01 08:20,-56\n"),
+                                ult, check, 3600);
+  ASSERT_EQ(result.excursions.size(), 1u);
+  EXPECT_EQ(result.excursions[0].side, Side::kHigh);
+  EXPECT_DOUBLE_EQ(result.excursions[0].peak_c, -56.0);
+  EXPECT_TRUE(result.excursions[0].alarmed);  // 08:05 + 10 min
+  ASSERT_EQ(result.dropped.size(), 1u);
+  EXPECT_EQ(result.dropped[0].line, 4);
+  EXPECT_THAT(result.dropped[0].reason, ::testing::HasSubstr("-300"));
+  // A pharma fridge keeps the old glitch filter: 150 °C is beyond 8 + 60.
+  EXPECT_DOUBLE_EQ(logger_check(pharma()).plausible_max_c, 100.0);
 }
 
 TEST(LoggerCsv, TheProbeCheckOffsetApplies) {

@@ -255,10 +255,14 @@ TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
   EXPECT_THAT(kinds(f.read("b", 5.5, 0)), IsEmpty());
   EXPECT_THAT(kinds(f.read("a", 5.0, 1)), IsEmpty());
   auto off = f.read("a", 5.0, 2);  // b's last good reading was 2 minutes ago
-  ASSERT_THAT(kinds(off), ElementsAre(EventKind::kProbeOffline));
+  ASSERT_THAT(kinds(off), ElementsAre(EventKind::kProbeOffline, EventKind::kAlarm));
   EXPECT_EQ(off[0].probe, "b");
   EXPECT_EQ(off[0].at.mono_ns, mono(2));
+  EXPECT_EQ(off[1].cause, AlarmCause::kProbeFailure);  // a dead probe is an alarm
   EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOffline);
+  EXPECT_EQ(f.monitor.level(Side::kHigh), Level::kNormal);  // the temperature is fine...
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);              // ...the zone is not
+  EXPECT_FALSE(f.monitor.no_data());                        // a still reports
 
   // A CRC failure from the offline probe changes nothing but its counters.
   auto crc = make_reading("b", SensorValue::rejected(Quality::kCrcFailed, "CRC mismatch"), at(2.5));
@@ -272,7 +276,8 @@ TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
   EXPECT_EQ(f.monitor.level(), Level::kAlarm);
   // The reading that brings b back is not used; b's next one is, and ends the alarm.
   auto back = f.read("b", 5.0, 4.5);
-  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline));
+  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline, EventKind::kCleared));
+  EXPECT_FALSE(back[1].side);  // the probe failure cleared, not the temperature alarm
   EXPECT_EQ(back[0].probe, "b");
   EXPECT_EQ(f.monitor.probe("b")->state, ProbeState::kOnline);
   EXPECT_FALSE(f.monitor.probe("b")->celsius);
@@ -299,10 +304,14 @@ TEST(ZoneMonitor, ProbeOfflineAndMissingDataNeverEndsAnAlarm) {
 TEST(ZoneMonitor, UnknownTemperaturePausesTheDelay) {
   Fridge f(pharma(), {{"a", 1200}});
   EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
-  EXPECT_THAT(kinds(f.tick(20)), ElementsAre(EventKind::kProbeOffline));  // 20 min out so far
+  EXPECT_THAT(kinds(f.tick(20)),  // 20 min out so far; the dead probe is an alarm of its own
+              ElementsAre(EventKind::kProbeOffline, EventKind::kAlarm));
+  EXPECT_TRUE(f.monitor.no_data());
   EXPECT_THAT(kinds(f.tick(45)), IsEmpty());  // would be 45 min out if the gap counted
-  EXPECT_EQ(f.monitor.level(), Level::kWarning);
-  EXPECT_THAT(kinds(f.read(9.0, 50)), ElementsAre(EventKind::kProbeOnline));  // not used
+  EXPECT_EQ(f.monitor.level(Side::kHigh), Level::kWarning);
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);  // no data is never normal
+  EXPECT_THAT(kinds(f.read(9.0, 50)),
+              ElementsAre(EventKind::kProbeOnline, EventKind::kCleared));  // not used
   EXPECT_THAT(kinds(f.read(9.0, 51)), IsEmpty());  // used: the clock resumes at 51
   EXPECT_THAT(kinds(f.tick(60.9)), IsEmpty());
   auto a = f.tick(61);  // 20 + 10 = 30 min out
@@ -310,6 +319,90 @@ TEST(ZoneMonitor, UnknownTemperaturePausesTheDelay) {
   EXPECT_NEAR(a[0].excursion->degree_minutes, 30.0, 1e-9);
   EXPECT_EQ(a[0].excursion->out_of_range_ns, mono(30));
   EXPECT_EQ(a[0].excursion->duration_ns(mono(61)), mono(61));
+}
+
+// The trial: a freezer's only probe unplugged left the zone "normal" with no alarm. A probe
+// with no good reading for its offline_after_s raises probe_failure; with every probe gone the
+// zone has no data and is in alarm. It repeats, is acknowledged and clears like any alarm.
+TEST(ZoneMonitor, TheOnlyProbeGoingSilentIsAProbeFailureAlarmAndTheZoneHasNoData) {
+  Zone z;
+  z.id = "freezer-1";
+  z.max_c = -18.0;
+  z.alarm_delay_s = 900;
+  z.repeat_s = 3600;
+  Fridge f(z, {{"a", 300}});
+  EXPECT_THAT(kinds(f.read(-20.0, 0)), IsEmpty());
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);
+  EXPECT_THAT(kinds(f.tick(4.9)), IsEmpty());
+  auto dead = f.tick(6);  // due at 5 (300 s after the last good reading), stamped then
+  ASSERT_THAT(kinds(dead), ElementsAre(EventKind::kProbeOffline, EventKind::kAlarm));
+  const Event& alarm = dead[1];
+  EXPECT_EQ(alarm.at.mono_ns, mono(5));
+  EXPECT_EQ(alarm.cause, AlarmCause::kProbeFailure);
+  EXPECT_EQ(alarm.probe, "a");
+  EXPECT_FALSE(alarm.side);
+  EXPECT_FALSE(alarm.celsius);
+  ASSERT_TRUE(alarm.excursion);
+  EXPECT_EQ(alarm.excursion->type, AlarmType::kProbeFailure);
+  EXPECT_EQ(alarm.excursion->peak_probe, "a");
+  EXPECT_EQ(alarm.excursion->start.mono_ns, mono(5));
+  EXPECT_TRUE(alarm.excursion->alarmed);
+  EXPECT_TRUE(f.monitor.no_data());
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);
+  ASSERT_TRUE(f.monitor.probe("a")->failure);
+
+  auto r1 = f.tick(65);  // 60 min after the alarm
+  ASSERT_THAT(kinds(r1), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(r1[0].probe, "a");
+  EXPECT_EQ(r1[0].repeat, 1);
+  auto ack = f.monitor.acknowledge("quality-lead", "probe cable cut by a forklift", at(70));
+  ASSERT_TRUE(ack.ok()) << ack.error().message;
+  ASSERT_THAT(kinds(*ack), ElementsAre(EventKind::kAcknowledged));
+  EXPECT_EQ((*ack)[0].probe, "a");
+  EXPECT_THAT(kinds(f.tick(130)), IsEmpty());  // acknowledged: no more repeats
+  EXPECT_EQ(f.monitor.level(), Level::kAlarm);  // acknowledged is not cleared
+
+  auto back = f.read(-20.0, 140);
+  ASSERT_THAT(kinds(back), ElementsAre(EventKind::kProbeOnline, EventKind::kCleared));
+  EXPECT_EQ(back[1].probe, "a");
+  EXPECT_FALSE(f.monitor.no_data());
+  EXPECT_EQ(f.monitor.level(), Level::kNormal);
+  auto closed = f.monitor.take_closed_excursions();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].type, AlarmType::kProbeFailure);
+  ASSERT_TRUE(closed[0].end);
+  EXPECT_EQ(closed[0].duration_ns(0), mono(135));  // 5 -> 140
+  ASSERT_TRUE(closed[0].acknowledgement);
+  EXPECT_EQ(closed[0].acknowledgement->who, "quality-lead");
+}
+
+// A probe that never reports at all (wired to the wrong bus, never plugged in) fails the same
+// way, offline_after_s after the monitor started.
+TEST(ZoneMonitor, AProbeNeverHeardFromIsAProbeFailure) {
+  Fridge f(pharma(), {{"a", 600}, {"b", 120}});
+  EXPECT_THAT(kinds(f.read("a", 5.0, 0)), IsEmpty());
+  auto e = f.read("a", 5.0, 2.5);
+  ASSERT_THAT(kinds(e), ElementsAre(EventKind::kProbeOffline, EventKind::kAlarm));
+  EXPECT_EQ(e[1].probe, "b");
+  EXPECT_EQ(e[1].at.mono_ns, mono(2));
+  EXPECT_FALSE(f.monitor.no_data());
+}
+
+// The alarm delay counts continuous time beyond the limit: the known temperature back within
+// it restarts the delay even while another probe of the zone is unheard of (that probe keeps
+// the excursion record open: its corner cannot be vouched for).
+TEST(ZoneMonitor, TheDelayRestartsWithinTheLimitEvenWithAProbeMissing) {
+  Fridge f(pharma(), {{"a", 3 * 86400}, {"b", 3 * 86400}});  // b never reports
+  EXPECT_THAT(kinds(f.read("a", 9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read("a", 7.9, 20)), IsEmpty());  // within 8: the delay restarts
+  EXPECT_THAT(kinds(f.read("a", 9.0, 30)), IsEmpty());
+  EXPECT_THAT(kinds(f.tick(45)), IsEmpty());  // 20 + 15 min beyond, but not continuously
+  EXPECT_THAT(kinds(f.tick(59.9)), IsEmpty());
+  auto a = f.tick(60);  // 30 min continuously beyond 8 since minute 30
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  ASSERT_TRUE(a[0].excursion);
+  EXPECT_EQ(a[0].excursion->start.mono_ns, mono(0));  // one record: b never vouched for 20-30
+  EXPECT_EQ(a[0].excursion->out_of_range_ns, mono(50));
 }
 
 TEST(ZoneMonitor, UnacknowledgedAlarmRepeatsUntilAcknowledged) {

@@ -267,6 +267,10 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
         a.details = {{"zone", e.zone},
                      {"excursion", p.excursion_id},
                      {"side", e.side ? json(cc::to_string(*e.side)) : json()}};
+        if (!e.side && !e.probe.empty()) a.details["probe"] = e.probe;
+        if (e.excursion && e.excursion->acknowledgement &&
+            !e.excursion->acknowledgement->root_cause.empty())
+          a.details["root_cause"] = e.excursion->acknowledgement->root_cause;
         if (e.excursion)
           a.details["excursion_record"] = store::excursion_json(*e.excursion, p.excursion_id, e.at.mono_ns);
         if (auto r = store::audit_append(db_, a); !r) return r.error();
@@ -328,20 +332,21 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     // the audit trail and JSON records, so it must be well-formed and bounded.
     std::string bad = text_problem("who", a.who, kMaxSignerBytes);
     if (bad.empty()) bad = text_problem("comment", a.comment, kMaxCommentBytes);
+    if (bad.empty()) bad = text_problem("root_cause", a.root_cause, kMaxCommentBytes);
+    std::size_t n_open = 0, n_ended = 0;
+    bool check_ended = false;  // also acknowledge alarms of the zone that ended unacknowledged
     if (!bad.empty()) {
       result = bad;
     } else if (!slot) {
       result = "zone \"" + printable(a.zone, 64) + "\" is not a configured zone";
     } else {
-      auto events = slot->monitor.acknowledge(a.who, a.comment, now);
+      check_ended = true;
+      auto events = slot->monitor.acknowledge(a.who, a.comment, now, a.root_cause);
       if (!events) {
         result = events.error().message;
       } else {
-        applied = true;
-        int n = 0;
         for (const auto& e : *events)
-          if (e.kind == cc::EventKind::kAcknowledged) ++n;
-        result = "acknowledged " + std::to_string(n) + " alarm(s) of zone " + a.zone;
+          if (e.kind == cc::EventKind::kAcknowledged) ++n_open;
         handle(*slot, std::move(*events), now);
       }
     }
@@ -349,11 +354,22 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     // (durable) and, through the hook, a second reply on cmd/alarm.ack/reply.
     const bool from_cloud = a.source.rfind("cloud:", 0) == 0;
     const std::string command_id = from_cloud ? a.source.substr(6) : std::string();
-    json outcome{{"zone", a.zone},
+    json outcome;
+    auto st = db_.transaction([&](const store::Txn& txn) -> Status {
+      if (check_ended) {
+        auto ended = store::ack_ended_alarms(txn, a.zone, a.who, a.comment, a.root_cause,
+                                             now.wall_ms, a.source);
+        if (!ended) return ended.error();
+        n_ended = ended->size();
+        applied = n_open + n_ended > 0;
+        if (applied)
+          result = "acknowledged " + std::to_string(n_open + n_ended) + " alarm(s) of zone " +
+                   a.zone + (n_ended ? " (" + std::to_string(n_ended) + " already ended)" : "");
+      }
+      outcome = {{"zone", a.zone},
                  {"request", a.id},
                  {"status", applied ? "applied" : "rejected"},
                  {"detail", result}};
-    auto st = db_.transaction([&]() -> Status {
       if (auto f = store::finish_ack(db_, a.id, applied, result, rfc(now.wall_ms)); !f) return f;
       if (!from_cloud) return {};
       json rec{{"command", "alarm.ack"},

@@ -30,8 +30,9 @@ const char* const kColdChainUsage = R"(  zones      [-c FILE] [--json]          
                                        excursions, MKT 24 h / 30 d (as the agent last saved)
   alarms     [-c FILE] [--open] [--json]
                                        alarms: open ones, then recorded ones, newest first
-  alarms ack ZONE --who NAME --comment TEXT [-c FILE] [--wait-s N]
-                                       acknowledge ZONE's alarms (applied by the running agent)
+  alarms ack ZONE --who NAME --comment TEXT [--root-cause TEXT] [-c FILE] [--wait-s N]
+                                       acknowledge ZONE's alarms, open (applied by the running
+                                       agent) and those that ended unacknowledged
   holds      [-c FILE] [--open] [--json]
                                        quality holds placed when a zone alarmed
   holds release|writeoff HOLD_ID --who NAME --why TEXT [--qty N] [-c FILE] [--json]
@@ -221,8 +222,10 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     c.err << "depot-agent alarms ack: --comment: required (what was found or done)\n";
     return kBadInput;
   }
+  const std::string root_cause = a.get("--root-cause").value_or("");
   for (const auto& bad : {text_problem("--who", *who, kMaxSignerBytes),
-                          text_problem("--comment", *comment, kMaxCommentBytes)})
+                          text_problem("--comment", *comment, kMaxCommentBytes),
+                          text_problem("--root-cause", root_cause, kMaxCommentBytes)})
     if (!bad.empty()) {
       c.err << "depot-agent alarms ack: " << bad << "\n";
       return kBadInput;
@@ -250,15 +253,33 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     return kBadInput;
   }
   if (!agent_running(*cfg)) {
-    c.err << "depot-agent alarms ack: no agent is running on " << cfg->database_path
-          << ": alarms live in the running agent (an alarm open when it stopped was closed "
-             "at its restart; see 'depot-agent alarms')\n";
-    return kFailure;
+    // No agent: no alarm is open (one open when it stopped was closed at its restart), but
+    // alarms that ended unacknowledged are acknowledged here, by the same store function the
+    // agent uses.
+    auto db = open_db(*cfg, true, c);
+    if (!db) return kFailure;
+    auto ended = db->transaction([&](const store::Txn& txn) {
+      return store::ack_ended_alarms(txn, zone, *who, *comment, root_cause, now_ms(), "cli");
+    });
+    if (!ended) {
+      c.err << "depot-agent alarms ack: " << ended.error().message << "\n";
+      return kFailure;
+    }
+    if (ended->empty()) {
+      c.err << "depot-agent alarms ack: zone " << zone
+            << " has no unacknowledged alarm (no agent is running on " << cfg->database_path
+            << ", so none is open; see 'depot-agent alarms')\n";
+      return kFailure;
+    }
+    c.out << "acknowledged " << ended->size() << " alarm(s) of zone " << zone << " ("
+          << ended->size() << " already ended; by " << *who << ")\n";
+    return kOk;
   }
   auto db = open_db(*cfg, true, c);
   if (!db) return kFailure;
-  auto id = db->transaction(
-      [&] { return store::request_ack(*db, zone, *who, *comment, "cli", wall_now()); });
+  auto id = db->transaction([&] {
+    return store::request_ack(*db, zone, *who, *comment, "cli", wall_now(), root_cause);
+  });
   if (!id) {
     c.err << "depot-agent alarms ack: " << id.error().message << "\n";
     return kFailure;
@@ -298,8 +319,8 @@ int cmd_alarms(const Args& a, Ctx& c) {
     }
     return cmd_alarms_ack(a, c, pos[1]);
   }
-  if (a.has("--who") || a.has("--comment") || a.has("--wait-s")) {
-    c.err << "depot-agent alarms: --who/--comment/--wait-s go with 'alarms ack ZONE'\n";
+  if (a.has("--who") || a.has("--comment") || a.has("--wait-s") || a.has("--root-cause")) {
+    c.err << "depot-agent alarms: --who/--comment/--root-cause/--wait-s go with 'alarms ack ZONE'\n";
     return kBadInput;
   }
   auto cfg = load(a, c);
@@ -348,11 +369,14 @@ int cmd_alarms(const Args& a, Ctx& c) {
       c.out << "  peak " << fmt_c(x["peak_c"]) << "  " << x["degree_minutes"].get<double>()
             << " C*min  cause " << x.value("cause", json("-")).get<std::string>();
     if (x.contains("ended") && x["ended"] == "restart") c.out << "  [closed at agent restart]";
-    if (x["acknowledged"].is_object())
-      c.out << "  acked by " << x["acknowledged"]["who"].get<std::string>() << ": "
-            << x["acknowledged"]["comment"].get<std::string>();
-    else
+    if (x["acknowledged"].is_object()) {
+      const auto& k = x["acknowledged"];
+      c.out << "  acked by " << k.value("who", "?") << (k.value("late", false) ? " after it ended" : "")
+            << ": " << k.value("comment", "");
+      if (!k.value("root_cause", "").empty()) c.out << " (root cause: " << k.value("root_cause", "") << ")";
+    } else {
       c.out << "  NOT ACKNOWLEDGED";
+    }
     c.out << "\n";
   }
   return kOk;
@@ -695,7 +719,7 @@ std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv
       {"zones", {kConfig, kJson}, cmd_zones, 0},
       {"alarms",
        {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--comment", true, ""},
-        {"--wait-s", true, ""}},
+        {"--root-cause", true, ""}, {"--wait-s", true, ""}},
        cmd_alarms, 2},
       {"holds",
        {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--why", true, ""},

@@ -177,6 +177,8 @@ json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t no
                          {"comment", x.acknowledgement->comment},
                          {"at", timefmt::rfc3339_from_unix_ms(x.acknowledgement->at.wall_ms)},
                          {"wall_ms", x.acknowledgement->at.wall_ms}};
+    if (!x.acknowledgement->root_cause.empty())
+      j["acknowledged"]["root_cause"] = x.acknowledgement->root_cause;
   } else {
     j["acknowledged"] = nullptr;
   }
@@ -188,8 +190,8 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   auto ins = db.prepare(
       "INSERT INTO excursions(id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s,"
       " out_of_range_s, peak_c, peak_probe, degree_minutes, alarmed, alarm_wall_ms, cause,"
-      " ack_who, ack_comment, ack_wall_ms, ended, clock_unsynchronized, type)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
+      " ack_who, ack_comment, ack_wall_ms, ended, clock_unsynchronized, type, ack_root_cause)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"
       " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   // The record may come back from zone_state written by an earlier run (outside input):
@@ -268,7 +270,8 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
       .bind(17, ack ? i(*ack, "wall_ms", false) : std::nullopt)
       .bind(18, ended)
       .bind(19, static_cast<std::int64_t>(unsync && unsync->is_boolean() && unsync->get<bool>()))
-      .bind(20, type);
+      .bind(20, type)
+      .bind(21, ack ? s(*ack, "root_cause", false) : std::nullopt);
   if (auto st = (*ins)->run(); !st) return st;
   if (sqlite3_changes(db.handle()) == 0) return {};  // recorded before
   json rec = x;
@@ -477,19 +480,75 @@ Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only) {
 
 Expected<std::int64_t> request_ack(Database& db, std::string_view zone, std::string_view who,
                                    std::string_view comment, std::string_view source,
-                                   std::string_view now) {
+                                   std::string_view now, std::string_view root_cause) {
   auto ins = db.prepare(
-      "INSERT INTO ack_requests(zone, who, comment, source, requested_at) VALUES(?1,?2,?3,?4,?5)");
+      "INSERT INTO ack_requests(zone, who, comment, source, requested_at, root_cause)"
+      " VALUES(?1,?2,?3,?4,?5,?6)");
   if (!ins) return ins.error();
-  if (auto st = (*ins)->bind(1, zone).bind(2, who).bind(3, comment).bind(4, source).bind(5, now).run();
+  if (auto st = (*ins)
+                    ->bind(1, zone)
+                    .bind(2, who)
+                    .bind(3, comment)
+                    .bind(4, source)
+                    .bind(5, now)
+                    .bind(6, std::string(root_cause))  // never NULL: an empty view has no data
+                    .run();
       !st)
     return st.error();
   return sqlite3_last_insert_rowid(db.handle());
 }
 
+Expected<std::vector<std::string>> ack_ended_alarms(const Txn& txn, std::string_view zone,
+                                                    std::string_view who, std::string_view comment,
+                                                    std::string_view root_cause,
+                                                    std::int64_t wall_ms, std::string_view source) {
+  Database& db = txn.db();
+  auto q = db.prepare(
+      "SELECT id, type FROM excursions e WHERE e.zone = ?1 AND e.alarmed AND e.ack_who IS NULL"
+      " AND NOT EXISTS (SELECT 1 FROM late_acks l WHERE l.excursion = e.id)"
+      " ORDER BY start_wall_ms");
+  if (!q) return q.error();
+  std::vector<std::pair<std::string, std::string>> ended;
+  (*q)->bind(1, zone);
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    ended.emplace_back((*q)->text(0), (*q)->text(1));
+  }
+  (*q)->reset();
+  auto ins = db.prepare(
+      "INSERT INTO late_acks(excursion, who, comment, root_cause, wall_ms, source)"
+      " VALUES(?1,?2,?3,?4,?5,?6)");
+  if (!ins) return ins.error();
+  std::vector<std::string> ids;
+  for (const auto& [id, type] : ended) {
+    if (auto st = (*ins)
+                      ->bind(1, id)
+                      .bind(2, who)
+                      .bind(3, comment)
+                      .bind(4, std::string(root_cause))
+                      .bind(5, wall_ms)
+                      .bind(6, source)
+                      .run();
+        !st)
+      return st.error();
+    AuditEntry a;
+    a.who = std::string(who);
+    a.at = timefmt::rfc3339_from_unix_ms(wall_ms);
+    a.what = "alarm.ack";
+    a.why = std::string(comment);
+    a.details = {{"zone", zone},         {"excursion", id},         {"alarm_type", type},
+                 {"late", true},         {"root_cause", root_cause}, {"source", source}};
+    if (auto r = audit_append(db, a); !r) return r.error();
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 namespace {
 constexpr const char* kAckColumns =
-    "SELECT id, zone, who, comment, source, requested_at, status, result, handled_at"
+    "SELECT id, zone, who, comment, source, requested_at, status, result, handled_at, root_cause"
     " FROM ack_requests";
 AckRequest read_ack(Statement& q) {
   AckRequest a;
@@ -502,6 +561,7 @@ AckRequest read_ack(Statement& q) {
   a.status = q.text(6);
   a.result = q.opt_text(7);
   a.handled_at = q.opt_text(8);
+  a.root_cause = q.text(9);
   return a;
 }
 }  // namespace
@@ -568,10 +628,11 @@ Expected<std::vector<std::pair<json, std::int64_t>>> load_zone_states(Database& 
 
 Expected<std::vector<json>> list_excursions(Database& db, bool alarmed_only, std::int64_t limit) {
   auto q = db.prepare(
-      "SELECT id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s, out_of_range_s,"
+      "SELECT e.id, zone, side, limit_c, start_wall_ms, end_wall_ms, duration_s, out_of_range_s,"
       " peak_c, peak_probe, degree_minutes, alarmed, alarm_wall_ms, cause, ack_who, ack_comment,"
-      " ack_wall_ms, ended FROM excursions WHERE (?1 = 0 OR alarmed) ORDER BY start_wall_ms DESC"
-      " LIMIT ?2");
+      " ack_wall_ms, ended, type, l.who, l.comment, l.root_cause, l.wall_ms, ack_root_cause"
+      " FROM excursions e LEFT JOIN late_acks l ON l.excursion = e.id"
+      " WHERE (?1 = 0 OR alarmed) ORDER BY start_wall_ms DESC LIMIT ?2");
   if (!q) return q.error();
   (*q)->bind(1, static_cast<std::int64_t>(alarmed_only)).bind(2, limit > 0 ? limit : std::int64_t{-1});
   std::vector<json> out;
@@ -597,12 +658,26 @@ Expected<std::vector<json>> list_excursions(Database& db, bool alarmed_only, std
            {"alarmed", s.int64(11) != 0},
            {"alarm_at", ms(s.opt_int64(12))},
            {"cause", s.opt_text(13) ? json(*s.opt_text(13)) : json()},
-           {"ended", s.text(17)}};
-    if (auto who = s.opt_text(14))
+           {"ended", s.text(17)},
+           {"alarm_type", s.text(18)}};
+    if (s.text(18) == "probe_failure") {
+      j["side"] = j["limit_c"] = j["peak_c"] = nullptr;
+      j["probe"] = j["peak_probe"];
+    }
+    if (auto who = s.opt_text(14)) {
       j["acknowledged"] = {{"who", *who}, {"comment", s.opt_text(15).value_or("")},
                            {"at", ms(s.opt_int64(16))}};
-    else
+      if (auto rc = s.opt_text(23)) j["acknowledged"]["root_cause"] = *rc;
+    } else if (auto late = s.opt_text(19)) {
+      // Acknowledged after the alarm had ended (late_acks).
+      j["acknowledged"] = {{"who", *late},
+                           {"comment", s.opt_text(20).value_or("")},
+                           {"root_cause", s.opt_text(21).value_or("")},
+                           {"at", ms(s.opt_int64(22))},
+                           {"late", true}};
+    } else {
       j["acknowledged"] = nullptr;
+    }
     out.push_back(std::move(j));
   }
   (*q)->reset();

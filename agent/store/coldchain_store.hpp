@@ -100,12 +100,22 @@ nlohmann::json hold_json(const HoldRecord& h);
 struct AckRequest {
   std::int64_t id = 0;
   std::string zone, who, comment, source, requested_at, status;
+  std::string root_cause;  // root cause / corrective action ("" when not given)
   std::optional<std::string> result, handled_at;
 };
 // In a transaction (or autocommit). Returns the request id.
 Expected<std::int64_t> request_ack(Database& db, std::string_view zone, std::string_view who,
                                    std::string_view comment, std::string_view source,
-                                   std::string_view now);
+                                   std::string_view now, std::string_view root_cause = {});
+// Acknowledges every alarm record of `zone` that ended unacknowledged (an alarm that cleared,
+// or was closed at a restart, before anyone acknowledged it): one append-only `late_acks` row
+// and one `alarm.ack` audit entry (details: zone, excursion, late: true, root_cause) each.
+// Returns the ids acknowledged (none: nothing to acknowledge). The one implementation for the
+// daemon (CLI and cloud requests) and the CLI with no agent running.
+Expected<std::vector<std::string>> ack_ended_alarms(const Txn& txn, std::string_view zone,
+                                                    std::string_view who, std::string_view comment,
+                                                    std::string_view root_cause,
+                                                    std::int64_t wall_ms, std::string_view source);
 Expected<std::vector<AckRequest>> pending_acks(Database& db);
 Expected<std::optional<AckRequest>> find_ack(Database& db, std::int64_t id);
 // In a transaction.

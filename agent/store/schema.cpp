@@ -375,6 +375,7 @@ ALTER TABLE audit_log ADD COLUMN stream_seq INTEGER;
 // own append-only row, joined by excursion id).
 constexpr std::string_view kV8 = R"sql(
 ALTER TABLE excursions ADD COLUMN type TEXT NOT NULL DEFAULT 'temperature';
+ALTER TABLE excursions ADD COLUMN ack_root_cause TEXT;
 CREATE TABLE late_acks(
   excursion   TEXT PRIMARY KEY,
   who         TEXT NOT NULL,
@@ -387,6 +388,7 @@ CREATE TRIGGER late_acks_no_update BEFORE UPDATE ON late_acks
   BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
 CREATE TRIGGER late_acks_no_delete BEFORE DELETE ON late_acks
   BEGIN SELECT RAISE(ABORT, 'acknowledgements are append-only'); END;
+ALTER TABLE ack_requests ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr std::array<std::string_view, 8> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};

@@ -294,6 +294,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     if (auto s = r.identifier("zone", true)) a.zone = *s;
     if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;           // never empty
     if (auto s = text_arg(r, "comment", true, kMaxTextBytes)) a.comment = *s;  // never empty
+    if (auto s = text_arg(r, "root_cause", false, kMaxTextBytes)) a.root_cause = *s;
     r.finish();
     c.action = a;
   } else if (name == "reorder.ack") {
@@ -692,7 +693,8 @@ Expected<json> CommandDesk::alarm_ack(const Command& c, const AlarmAck& a) {
                  (ids.empty() ? std::string(" (no zones configured)") : " (configured: " + ids + ")")};
   }
   auto body = [&]() -> Expected<json> {
-    auto id = store::request_ack(db_, a.zone, a.who, a.comment, "cloud:" + c.id, hooks_.wall_now());
+    auto id = store::request_ack(db_, a.zone, a.who, a.comment, "cloud:" + c.id,
+                                 hooks_.wall_now(), a.root_cause);
     if (!id) return id.error();
     auto reply = make_reply(c.id, true, "",
                             json{{"zone", a.zone}, {"request", *id}, {"status", "queued"}});

@@ -60,6 +60,7 @@ struct HoldEndCommand {
 // alarms; the daemon's cold chain applies it at its next tick (docs/coldchain.md).
 struct AlarmAck {
   std::string zone, who, comment;
+  std::string root_cause;  // optional: root cause / corrective action
 };
 // reorder.ack {"proposal_id", "order_number", "quantity"?, "eta"?}: proposed -> acknowledged
 // (docs/replenishment.md); quantity defaults to the proposed one, eta (RFC 3339 or a date) to

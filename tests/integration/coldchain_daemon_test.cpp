@@ -124,6 +124,69 @@ TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
   }
 }
 
+// An alarm that ended before anyone acknowledged it (here: a probe that failed for a few
+// seconds, then came back) stays on the list to acknowledge, and `alarms ack` takes it, with a
+// root cause: through the running agent, and directly when no agent runs.
+TEST(ColdChainDaemon, AnAlarmThatEndedUnacknowledgedCanStillBeAcknowledged) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  write_file(cfg, R"({
+  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(",
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "offline_after_s": 2,
+               "sim": {"profile": "script", "repeat": false, "script": [{"c": 5, "for_s": 600}],
+                       "failures": [{"start_s": 0, "duration_s": 3},
+                                    {"start_s": 8, "duration_s": 3}]}}]
+})");
+  auto ended_unacked = [&] {
+    auto r = run_agent({"alarms", "--json", "-c", cfg});
+    std::size_t n = 0;
+    if (r.code != 0) return n;
+    for (const auto& x : json::parse(r.out))
+      n += !x["open"].get<bool>() && x["alarm_type"] == "probe_failure" &&
+           x["acknowledged"].is_null();
+    return n;
+  };
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("cold chain: 1 zone(s), 1 probe(s)", 20s)) << agent.log();
+  ASSERT_TRUE(wait_for([&] { return ended_unacked() >= 1; }, 20s)) << agent.log();
+  EXPECT_THAT(run_agent({"alarms", "-c", cfg}).out, HasSubstr("NOT ACKNOWLEDGED"));
+
+  // Through the running agent (the path the cloud's alarm.ack also takes).
+  auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "probe reseated",
+                      "--root-cause", "connector loose; replaced", "--wait-s", "10", "-c", cfg});
+  ASSERT_EQ(r.code, 0) << r.err << agent.log();
+  EXPECT_THAT(r.out, HasSubstr("already ended)"));
+  auto list = json::parse(run_agent({"alarms", "--json", "-c", cfg}).out);
+  bool found = false;
+  for (const auto& x : list)
+    if (x["acknowledged"].is_object() && x["acknowledged"].value("late", false)) {
+      found = true;
+      EXPECT_EQ(x["acknowledged"]["who"], "Ana");
+      EXPECT_EQ(x["acknowledged"]["root_cause"], "connector loose; replaced");
+    }
+  EXPECT_TRUE(found) << list.dump(2);
+  EXPECT_THAT(run_agent({"alarms", "-c", cfg}).out,
+              HasSubstr("acked by Ana after it ended: probe reseated (root cause: connector loose; "
+                        "replaced)"));
+
+  // The second failure ends too; then the agent stops and the CLI acknowledges it directly.
+  ASSERT_TRUE(wait_for([&] { return ended_unacked() >= 1; }, 30s)) << agent.log();
+  EXPECT_EQ(agent.stop(), 0);
+  r = run_agent({"alarms", "ack", "pharma-1", "--who", "Bo", "--comment", "second dropout seen",
+                 "-c", cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("acknowledged 1 alarm(s) of zone pharma-1 (1 already ended"));
+  EXPECT_EQ(ended_unacked(), 0u);
+  r = run_agent({"alarms", "ack", "pharma-1", "--who", "Bo", "--comment", "again", "-c", cfg});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("zone pharma-1 has no unacknowledged alarm"));
+  EXPECT_GE(audit_count(cfg, "alarm.ack"), 2);
+  r = run_agent({"audit", "verify", "-c", cfg});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
 TEST(ColdChainDaemon, ASimulatedProbeDriftingWarmRaisesAnAlarmThatHoldsTheZonesStock) {
   TempDir dir;
   const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");

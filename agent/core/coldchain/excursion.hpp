@@ -38,6 +38,7 @@ struct Acknowledgement {
   std::string who;
   std::string comment;
   Instant at;
+  std::string root_cause;  // root cause / corrective action, when given
 };
 
 // Degrees beyond `limit_c` on `side`: positive outside the limit, zero or negative inside.

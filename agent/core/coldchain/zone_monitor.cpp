@@ -117,13 +117,15 @@ std::vector<Event> ZoneMonitor::on_tick(const Instant& now) {
 
 Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
                                                       std::string_view comment,
-                                                      const Instant& now) {
+                                                      const Instant& now,
+                                                      std::string_view root_cause) {
   if (who.empty()) return Error{"zone " + zone_.id + ": an acknowledgement must name who"};
   std::vector<Event> out;
   for (SideState* s : {&high_, &low_}) {
     if (s->level != Level::kAlarm || s->acknowledged || !s->excursion) continue;
     s->acknowledged = true;
-    s->excursion->acknowledgement = Acknowledgement{std::string(who), std::string(comment), now};
+    s->excursion->acknowledgement =
+        Acknowledgement{std::string(who), std::string(comment), now, std::string(root_cause)};
     Event e = side_event(EventKind::kAcknowledged, *s, now);
     e.who = std::string(who);
     e.comment = std::string(comment);
@@ -133,7 +135,7 @@ Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
     if (!p.failure || p.failure->acknowledged) continue;
     p.failure->acknowledged = true;
     p.failure->record.acknowledgement =
-        Acknowledgement{std::string(who), std::string(comment), now};
+        Acknowledgement{std::string(who), std::string(comment), now, std::string(root_cause)};
     Event e = probe_event(EventKind::kAcknowledged, p, now);
     e.who = std::string(who);
     e.comment = std::string(comment);

@@ -139,7 +139,7 @@ class ZoneMonitor {
   // its repeats and records who and why on its record. Does not advance time. Errors: `who` empty, or no
   // unacknowledged alarm to acknowledge.
   Expected<std::vector<Event>> acknowledge(std::string_view who, std::string_view comment,
-                                           const Instant& now);
+                                           const Instant& now, std::string_view root_cause = {});
 
   const Zone& zone() const { return zone_; }
   Level level() const;  // the most severe of the two sides and the probes' failures

@@ -128,6 +128,48 @@ std::string ColdChain::excursion_id(const cc::Excursion& x) const {
   return x.zone + "/" + what + "/" + run_id_ + "/" + std::to_string(x.seq);
 }
 
+// The limits and offsets the monitors judge by, as applied: zone rules and probe offsets and
+// ranges. A change (they apply at a start: a reload says "at the next restart") is one
+// `coldchain.limits` audit entry with the old and new values, when it takes effect.
+Status ColdChain::audit_applied_limits(const std::string& now_s) {
+  json applied = json::object();
+  for (const auto& z : settings_.zones)
+    applied["zones"][z.id] = {{"min_c", opt(z.min_c)},
+                              {"max_c", opt(z.max_c)},
+                              {"warning_band_c", z.warning_band_c},
+                              {"alarm_delay_s", z.alarm_delay_s},
+                              {"hysteresis_c", z.hysteresis_c},
+                              {"repeat_s", z.repeat_s},
+                              {"cumulative", z.cumulative ? json{{"window_s", z.cumulative->window_s},
+                                                                 {"limit_s", z.cumulative->limit_s}}
+                                                          : json()},
+                              {"combine", cc::to_string(z.combine)}};
+  for (const auto& s : settings_.sensors)
+    applied["probes"][s.id] = {{"zone", s.zone},
+                               {"offset_c", s.offset_c},
+                               {"plausible_min_c", s.plausible_min_c},
+                               {"plausible_max_c", s.plausible_max_c},
+                               {"offline_after_s", s.offline_after_s}};
+  const std::string text = applied.dump();
+  auto before = db_.meta("coldchain_applied");
+  if (!before) return before.error();
+  if (*before && **before == text) return {};
+  json old;
+  if (*before) {
+    auto parsed = parse_json(**before, JsonLimits{1 << 22, 16});
+    if (parsed) old = std::move(*parsed);
+  }
+  store::AuditEntry a;
+  a.who = "agent";
+  a.at = now_s;
+  a.what = "coldchain.limits";
+  a.why = *before ? "zone limits or probe offsets changed; applied from this start"
+                  : "zone limits and probe offsets in force from this start";
+  a.details = {{"old", old}, {"new", applied}};
+  if (auto r = store::audit_append(db_, a); !r) return r.error();
+  return db_.set_meta("coldchain_applied", text);
+}
+
 Status ColdChain::start(const cc::Instant& now) {
   started_ = true;
   last_ = now;
@@ -140,10 +182,21 @@ Status ColdChain::start(const cc::Instant& now) {
       // never allowed to stop the start.
       auto open = state.find("open_excursions");
       if (open == state.end() || !open->is_array()) continue;
+      // The end is the zone's last committed reading (the state is written only every 10 s:
+      // ending at its write time closed excursions up to 10 s early after a SIGKILL).
+      std::int64_t end_ms = updated_ms;
+      if (auto zone = state.find("zone"); zone != state.end() && zone->is_string())
+        if (auto last = store::last_reading_ms(db_, zone->get<std::string>()); last && *last)
+          end_ms = **last;
       for (auto rec : *open) {
         if (!rec.is_object()) continue;
-        rec["end"] = rfc(updated_ms);
-        rec["end_wall_ms"] = updated_ms;
+        const auto start_ms = rec.value("start_wall_ms", json()).is_number_integer()
+                                  ? rec["start_wall_ms"].get<std::int64_t>()
+                                  : end_ms;
+        const std::int64_t rec_end = std::max(end_ms, start_ms);
+        rec["end"] = rfc(rec_end);
+        rec["end_wall_ms"] = rec_end;
+        rec["duration_s"] = static_cast<double>(rec_end - start_ms) / 1000.0;
         if (auto s = store::insert_excursion(db_, rec, "restart", now_s); !s) {
           if (!s.error().is_bad_input()) return s;  // the database failed, not the record
           log::warning("cold chain: an open excursion saved by the previous run is unreadable "
@@ -151,6 +204,7 @@ Status ColdChain::start(const cc::Instant& now) {
         }
       }
     }
+    if (auto s = audit_applied_limits(now_s); !s) return s;
     auto del = db_.exec("DELETE FROM zone_state");
     if (!del) return del;
     for (const auto& z : zones_)
@@ -487,6 +541,15 @@ void ColdChain::prune_step(const cc::Instant& now) {
 void ColdChain::tick(const cc::Instant& now) {
   if (!started_) (void)start(now);
   last_ = now;
+  if (clock_unsynchronized_ != now.clock_unsynchronized) {
+    clock_unsynchronized_ = now.clock_unsynchronized;
+    if (now.clock_unsynchronized)
+      log::warning("cold chain: the wall clock is not synchronised (NTP): recorded times may be "
+                   "wrong (durations use the monotonic clock; records carry "
+                   "clock_unsynchronized)");
+    else
+      log::info("cold chain: the wall clock is synchronised");
+  }
   for (auto& z : zones_) {
     auto events = z->monitor.on_tick(now);
     if (!events.empty() || !z->monitor.closed_excursions().empty())

@@ -105,6 +105,7 @@ class ColdChain {
   void apply_acks(const coldchain::Instant& now);
   void prune_step(const coldchain::Instant& now);
   nlohmann::json zone_state(const ZoneSlot& z, const coldchain::Instant& now) const;
+  Status audit_applied_limits(const std::string& now_s);
   std::string excursion_id(const coldchain::Excursion& x) const;
 
   store::Database& db_;
@@ -125,6 +126,7 @@ class ColdChain {
   std::int64_t last_state_mono_ns_ = 0;
   bool state_saved_ = false;
   bool state_dirty_ = false;  // events since the last zone_state commit
+  bool clock_unsynchronized_ = false;  // as last logged
   ColdChainCounters counters_;
 };
 

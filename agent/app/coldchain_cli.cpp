@@ -156,8 +156,15 @@ int cmd_zones(const Args& a, Ctx& c) {
     }
     c.out << z["level"].get<std::string>();
     if (z.value("no_data", false)) c.out << " (NO DATA: every probe is offline)";
-    c.out << "   MKT 24h " << fmt_c(z["mkt_24h_c"]) << ", 30d " << fmt_c(z["mkt_30d_c"]);
+    // An MKT over less than its window says so ("MKT 24h" over 11 s misled the trial).
+    const double covered = z.value("mkt_24h_covered_s", 86400.0);
+    if (covered + 1 < 86400.0)
+      c.out << "   MKT " << fmt_c(z["mkt_24h_c"]) << " over the last "
+            << age_text(static_cast<std::int64_t>(covered * 1000)) << " (24 h not yet covered)";
+    else
+      c.out << "   MKT 24h " << fmt_c(z["mkt_24h_c"]) << ", 30d " << fmt_c(z["mkt_30d_c"]);
     c.out << "   (as of " << z["updated_at"].get<std::string>();
+    if (z.value("clock_unsynchronized", false)) c.out << ", CLOCK NOT SYNCHRONISED";
     if (z.value("state_age_s", 0) > 30)
       c.out << ", " << age_text(z.value("state_age_s", std::int64_t{0}) * 1000)
             << " ago: is the agent running?";

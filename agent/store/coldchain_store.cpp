@@ -398,7 +398,8 @@ Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, st
     h.movement_id = m.id;
     h.created_at = ctx.now;
     AuditEntry a{ctx.who, ctx.now, "hold",
-                 "zone " + std::string(zone) + " in alarm (excursion " + std::string(excursion_id) + ")",
+                 std::to_string(h.qty) + " x " + h.sku + " held: zone " + std::string(zone) +
+                     " in alarm (excursion " + std::string(excursion_id) + ")",
                  hold_json(h)};
     if (auto r = audit_append(db, a); !r) return r.error();
     out.push_back(std::move(h));
@@ -565,6 +566,17 @@ AckRequest read_ack(Statement& q) {
   return a;
 }
 }  // namespace
+
+Expected<std::optional<std::int64_t>> last_reading_ms(Database& db, std::string_view zone) {
+  auto q = db.prepare("SELECT max(wall_ms) FROM readings WHERE zone = ?1");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, zone).step();
+  if (!row) return row.error();
+  std::optional<std::int64_t> v;
+  if (*row) v = (*q)->opt_int64(0);
+  (*q)->reset();
+  return v;
+}
 
 Expected<std::vector<AckRequest>> pending_acks(Database& db) {
   auto q = db.prepare(std::string(kAckColumns) + " WHERE status = 'pending' ORDER BY id");

@@ -117,6 +117,8 @@ Expected<std::vector<std::string>> ack_ended_alarms(const Txn& txn, std::string_
                                                     std::string_view root_cause,
                                                     std::int64_t wall_ms, std::string_view source);
 Expected<std::vector<AckRequest>> pending_acks(Database& db);
+// The wall time of the zone's newest stored reading, if any.
+Expected<std::optional<std::int64_t>> last_reading_ms(Database& db, std::string_view zone);
 Expected<std::optional<AckRequest>> find_ack(Database& db, std::int64_t id);
 // In a transaction.
 Status finish_ack(Database& db, std::int64_t id, bool applied, std::string_view result,

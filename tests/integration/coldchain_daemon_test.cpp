@@ -85,6 +85,8 @@ TEST(ColdChainDaemon, TicksPersistsStateAppliesAcksAndAuditsConfigChanges) {
     auto shown = run_agent({"zones", "-c", cfg});
     EXPECT_THAT(shown.out, HasSubstr("zone pharma-1: alarm (NO DATA: every probe is offline)"));
     EXPECT_THAT(shown.out, HasSubstr("PROBE FAILURE p1 since"));
+    // An MKT that stands on less than its 24 h says so (the trial saw "MKT 24h" over 11 s).
+    EXPECT_THAT(shown.out, HasSubstr("(24 h not yet covered)"));
     auto open = run_agent({"alarms", "--open", "-c", cfg});
     EXPECT_THAT(open.out, HasSubstr("probe failure p1"));
     EXPECT_THAT(open.out, HasSubstr("NOT ACKNOWLEDGED"));

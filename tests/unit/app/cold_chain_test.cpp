@@ -225,6 +225,9 @@ TEST_F(ColdChainTest, AnAlarmHoldsTheZonesAvailableStockAndAReleaseBringsItBack)
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE '%\"kind\":\"alarm\"%'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'movements' AND payload LIKE '%\"kind\":\"hold\"%'"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'hold'"), 1);
+  // The audit trail's hold entry names what was held (the trial had to join the details).
+  EXPECT_THAT(text("SELECT why FROM audit_log WHERE what = 'hold'"),
+              HasSubstr("10 x VAX held: zone cold-1 in alarm"));
 
   // Release 4 (stock fine), write off the rest (destroyed).
   const auto hold_id = count("SELECT id FROM holds");
@@ -283,7 +286,7 @@ TEST_F(ColdChainTest, AnAlarmAndItsHoldsCommitTogetherOrNotAtAllAndAreRetried) {
   EXPECT_EQ(count("SELECT count(*) FROM zone_events WHERE kind = 'alarm'"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM movements WHERE kind = 'hold'"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE '%\"kind\":\"alarm\"%'"), 0);
-  EXPECT_EQ(count("SELECT count(*) FROM audit_log"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what <> 'coldchain.limits'"), 0);
   EXPECT_EQ(line("VAX").held, 0);
   ASSERT_TRUE(db_->exec("DROP TRIGGER temp.fail_holds").ok());
   feed(*c, 10.0, 61);  // retried at the next tick: all of it, once
@@ -397,12 +400,17 @@ TEST_F(ColdChainTest, ARestartClosesTheOpenExcursionAndKeepsItsHolds) {
   }
   const auto last_seen = count("SELECT updated_ms FROM zone_state");
   EXPECT_EQ(last_seen, kWall0 + 70'000);
+  // The state is written every 10 s, readings every second: the trial's SIGKILL found the
+  // state seconds older than the last reading, and the excursion ended that much early. The
+  // recorded end is the last committed reading.
+  ASSERT_TRUE(db_->exec("UPDATE zone_state SET updated_ms = updated_ms - 8000").ok());
   boot_ns_ = 2'000'000'000;  // a new boot: the monotonic clock starts over
   auto c = make();
   ASSERT_TRUE(c->start(at(200)).ok());
   ASSERT_EQ(count("SELECT count(*) FROM excursions"), 1);
   EXPECT_EQ(text("SELECT ended FROM excursions"), "restart");
   EXPECT_EQ(count("SELECT end_wall_ms FROM excursions"), last_seen);
+  EXPECT_EQ(count("SELECT CAST(duration_s AS INTEGER) FROM excursions"), 70);
   EXPECT_EQ(count("SELECT alarmed FROM excursions"), 1);
   EXPECT_THAT(text("SELECT why FROM audit_log WHERE what = 'excursion'"), HasSubstr("restart"));
   EXPECT_EQ(count("SELECT count(*) FROM holds WHERE closed_at IS NULL"), 1);
@@ -560,6 +568,32 @@ TEST_F(ColdChainTest, AConfigChangeIsAuditedOnceUntilItChangesAgain) {
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'config.change'"), 2);
   auto d = json::parse(text("SELECT details FROM audit_log WHERE seq = 2"));
   EXPECT_EQ(d["previous_sha256"], store::sha256_hex("{\"a\":1}"));
+}
+
+// Zone limits and probe offsets apply at a start (a reload says "at the next restart"); the
+// audit trail records them with the previous values when they take effect, once per change.
+TEST_F(ColdChainTest, ChangedLimitsAndOffsetsAreAuditedWithOldAndNewWhenTheyApply) {
+  auto limits = [&] { return count("SELECT count(*) FROM audit_log WHERE what = 'coldchain.limits'"); };
+  ASSERT_TRUE(make()->start(at(0)).ok());
+  EXPECT_EQ(limits(), 1);  // the first start: what is in force
+  ASSERT_TRUE(make()->start(at(10)).ok());
+  EXPECT_EQ(limits(), 1);  // unchanged: nothing new
+  ColdChainSettings s;
+  s.zones = {cold_zone()};
+  s.zones[0].max_c = 6;
+  s.sensors = {probe("p1")};
+  s.sensors[0].offset_c = -0.3;
+  ASSERT_TRUE(make(s)->start(at(20)).ok());
+  ASSERT_EQ(limits(), 2);
+  auto details = json::parse(text(
+      "SELECT details FROM audit_log WHERE what = 'coldchain.limits' ORDER BY seq DESC LIMIT 1"));
+  EXPECT_EQ(details["old"]["zones"]["cold-1"]["max_c"], 8.0);
+  EXPECT_EQ(details["new"]["zones"]["cold-1"]["max_c"], 6.0);
+  EXPECT_EQ(details["old"]["probes"]["p1"]["offset_c"], 0.0);
+  EXPECT_EQ(details["new"]["probes"]["p1"]["offset_c"], -0.3);
+  auto v = store::audit_verify(*db_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
 }
 
 }  // namespace

@@ -421,8 +421,30 @@ def plug(vm):
     vm.wait_for(f"[ -e {HID_LINK} ]", 30, f"udev's link {HID_LINK}")
 
 
-def hid_movements(vm):
-    return sql(vm, "select count(*) from movements where source='hid'")
+def hid_count(vm, table, where="1"):
+    return int(sql(vm, f"select count(*) from {table} where source='hid' and {where}"))
+
+
+def hid_scan(vm, line, tries=3):
+    """Types one scan and waits for its movement. A busy guest under TCG can fall behind the
+    typing: the kernel then drops events (SYN_DROPPED) and the agent rejects the scan, as it
+    must; the scan is typed again like an operator would. Returns how often it was retyped."""
+    dropped = "reason like '%SYN_DROPPED%'"
+    for attempt in range(tries):
+        m0, r0 = hid_count(vm, "movements"), hid_count(vm, "rejects", dropped)
+        hid(vm, line)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if hid_count(vm, "movements") > m0:
+                return attempt
+            if hid_count(vm, "rejects", dropped) > r0:
+                print(f"   note: events dropped while typing {line!r}: rejected, typed again")
+                break
+            time.sleep(1)
+        else:
+            raise VMError(f"no movement and no reject for the typed scan {line!r}; journal:\n" +
+                          vm.run("journalctl -u depot-agent -o cat | tail -n 15")[1])
+    raise VMError(f"the scan {line!r} lost events {tries} times")
 
 
 def case_hid_scanner(vm):
@@ -449,13 +471,12 @@ def case_hid_scanner(vm):
     bg(vm, f"/mnt/in/bin/vmhid listen {HID_LINK} 12", "/tmp/listen.out")
     bg(vm, "timeout 12 cat /dev/tty1", "/tmp/tty1.out")
     time.sleep(2)
-    hid(vm, "]C101040063813339311727123110HID-LOT-7")
-    hid(vm, "]d2020400638133393110HID-LOT-8\x1d3712")
+    retyped = 0
     try:
-        vm.wait_for(f"[ \"$({AS_AGENT} sqlite3 {DB} \"select count(*) from movements "
-                    f"where source='hid'\")\" = 2 ]", 60, "two movements from the HID scanner")
+        retyped += hid_scan(vm, "]C101040063813339311727123110HID-LOT-7")
+        retyped += hid_scan(vm, "]d2020400638133393110HID-LOT-8\x1d3712")
     except VMError as e:
-        print(vm.run("journalctl -u depot-agent -o cat | tail -n 20; cat /tmp/hid.out")[1])
+        print(f"   {e}")
     rows = sql(vm, "select lot, expiry, qty, kind from movements where source='hid' order by seq")
     expect(rows.splitlines() == ["HID-LOT-7|2027-12-31|1|receive", "HID-LOT-8||12|receive"],
            "the typed GS1 scans became movements (AIM ]C1 with expiry and lot; ]d2 with a GS "
@@ -465,9 +486,9 @@ def case_hid_scanner(vm):
     expect(listen == "presses=0 grab=busy",
            "EVIOCGRAB: a second reader of the device gets no key presses and the grab is busy",
            listen)
-    vm.run("sleep 11")
+    vm.run("sleep 1")  # cat /dev/tty1 ran as long as the reader
     tty = vm.run("cat /tmp/tty1.out")[1]
-    expect("HID" not in tty, "nothing typed reached the console tty1", tty)
+    expect(tty.strip() == "", "nothing typed reached the console tty1", tty)
 
     # Unplug: the device goes away; the agent says so and waits for it.
     gone = f"{HID_LINK} unplugged or closed"
@@ -489,13 +510,12 @@ def case_hid_scanner(vm):
         expect(True, "plugged in again, the agent reattached and grabbed it")
     except VMError as e:
         expect(False, "plugged in again, the agent reattached and grabbed it", str(e))
-    hid(vm, "]C10104006381333931")
     try:
-        vm.wait_for(f"[ \"$({AS_AGENT} sqlite3 {DB} \"select count(*) from movements "
-                    f"where source='hid'\")\" = 3 ]", 60, "the scan after the replug")
+        retyped += hid_scan(vm, "]C10104006381333931")
         expect(True, "a scan after the replug became a movement")
     except VMError as e:
         expect(False, "a scan after the replug became a movement", str(e))
+    print(f"   scans typed again after dropped events: {retyped}")
 
     # The control: with the agent stopped (no grab), the same reader and the console do see
     # the keys, so the zero above was the grab.
@@ -504,14 +524,15 @@ def case_hid_scanner(vm):
     bg(vm, "timeout 8 cat /dev/tty1", "/tmp/tty1.out")
     time.sleep(2)
     hid(vm, "]C10104006381333931")
-    vm.run("sleep 7")
     vm.wait_for("grep -q presses= /tmp/listen.out", 30, "the second reader")
+    vm.run("sleep 1")
     listen = vm.check("cat /tmp/listen.out").strip()
     tty = vm.run("cat /tmp/tty1.out")[1]
     expect(listen.startswith("presses=") and listen != "presses=0 grab=free" and
            listen.endswith("grab=free"), "control, agent stopped: the reader sees the key presses",
            listen)
-    print(f"   console tty1 without the grab: {tty.strip()!r}")
+    expect("]C10104006381333931" in tty,
+           "control, agent stopped: the scan typed into the console tty1", tty)
     hid(vm, "QUIT")
     no_denials(vm, "HID scanner")
 

@@ -48,10 +48,10 @@ static void emit(int fd, int type, int code, int value) {
 static void press(int fd, int mod, int key) {
   if (mod) emit(fd, EV_KEY, mod, 1), emit(fd, EV_SYN, SYN_REPORT, 0);
   emit(fd, EV_KEY, key, 1), emit(fd, EV_SYN, SYN_REPORT, 0);
-  pause_ms(2);
+  pause_ms(4);
   emit(fd, EV_KEY, key, 0), emit(fd, EV_SYN, SYN_REPORT, 0);
   if (mod) emit(fd, EV_KEY, mod, 0), emit(fd, EV_SYN, SYN_REPORT, 0);
-  pause_ms(2);
+  pause_ms(4);
 }
 
 /* US layout: the key and whether Shift is needed, for the characters barcode data uses. */

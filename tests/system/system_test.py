@@ -8,7 +8,11 @@ CASE is one of:
   service     dpkg -i on a clean system (user, folders, conffile, credentials), start through
               Type=notify, reload applies a changed config, journald priorities, stop;
               the sandbox (systemd-analyze security, the stdin FIFO under /run/depot-agent,
-              no EPERM in the journal); the watchdog kills a stopped agent and systemd restarts it
+              no EPERM in the journal); the watchdog kills a stopped agent and systemd restarts it;
+              then, in the same boot: TLS to mosquitto in the guest with LoadCredential=
+              credentials, an MQTT probe (case_tls_link); a uinput HID scanner, its grab, unplug
+              and replug (case_hid_scanner); stop publishes the offline status
+              (case_stop_offline)
   power-cut   scans flow (the CLI, each confirmed one recorded by the host) while the host
               SIGKILLs qemu at a random moment; after each reboot the database is intact,
               every confirmed scan is there, the outbox seq has no gap, the agent came up by

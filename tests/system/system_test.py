@@ -375,7 +375,8 @@ def case_tls_link(vm):
     put_file(vm, CONF, json.dumps(devices_config(), indent=1))
     # The install steps (docs/operations.md) run check by hand before the first start, when the
     # credentials in /run/credentials/depot-agent.service/ do not exist yet.
-    rc, txt = vm.run(f"depot-agent check -c {CONF}")
+    vm.check("systemctl stop depot-agent", timeout=120)
+    rc, txt = vm.run(f"ls /run/credentials/; depot-agent check -c {CONF}")
     expect(rc == 0 and "is a systemd credential" in txt,
            "depot-agent check by hand passes, noting the credentials it cannot see yet", txt)
     bg(vm, f"{SUB} 'depot/v1/vm-site/gw-1/#' 120 TLS-LOT-1", "/tmp/sub-tls.out")

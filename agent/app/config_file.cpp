@@ -92,8 +92,7 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
   auto readable = [&](const std::string& file, const std::string& key) {
     if (file.empty()) return;
     std::error_code ec;
-    if (by_hand && file.rfind("/run/credentials/", 0) == 0 &&
-        !std::filesystem::exists(file, ec)) {
+    if (by_hand && file.rfind("/run/credentials/", 0) == 0 && !std::filesystem::exists(file, ec)) {
       unseen->push_back(key + ": \"" + file +
                         "\" is a systemd credential, there only while the service runs: not "
                         "checked (its source is the unit's LoadCredential=, e.g. "

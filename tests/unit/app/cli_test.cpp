@@ -78,7 +78,8 @@ TEST_F(Cli, CheckByHandNotesSystemdCredentialsItCannotSee) {
   auto r = agent({"check", "-c", cfg_});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ok (site test-site"));
-  EXPECT_THAT(r.err, HasSubstr("note: mqtt.password_file: \"" + cred + "\" is a systemd credential"));
+  EXPECT_THAT(r.err,
+              HasSubstr("note: mqtt.password_file: \"" + cred + "\" is a systemd credential"));
   EXPECT_EQ(agent({"run", "-c", cfg_}).code, 2);  // the agent itself cannot start without it
 
   ::setenv("CREDENTIALS_DIRECTORY", dir_.path().c_str(), 1);  // as under systemd

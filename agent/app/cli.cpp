@@ -130,7 +130,8 @@ int cmd_check(const Args& a, Context& c) {
   const bool here = !a.has("--syntax");  // --syntax: an example config, away from its gateway
   // A credential that cannot be read is an error (the agent would refuse to start); what else
   // this machine may lack is a warning, not a config error.
-  const auto creds = here ? check_credentials(*r.loaded) : std::vector<std::string>{};
+  std::vector<std::string> unseen;  // systemd credentials, absent while the service is stopped
+  const auto creds = here ? check_credentials(*r.loaded, &unseen) : std::vector<std::string>{};
   if (creds.empty())
     c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
@@ -138,6 +139,7 @@ int cmd_check(const Args& a, Context& c) {
     c.err << "warning: " << w << "\n";
   if (!here) return kOk;
   for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";
+  for (const auto& n : unseen) c.err << "note: " << n << "\n";
   for (const auto& e : creds) c.err << "error: " << e << "\n";
   return creds.empty() ? kOk : kBadInput;
 }

@@ -83,11 +83,22 @@ std::vector<std::string> check_environment(const LoadedConfig& l) {
   return problems;
 }
 
-std::vector<std::string> check_credentials(const LoadedConfig& l) {
+std::vector<std::string> check_credentials(const LoadedConfig& l,
+                                           std::vector<std::string>* unseen) {
   std::vector<std::string> problems;
+  const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+  const bool by_hand = unseen && (creds == nullptr || *creds == '\0');
   // Opened and read, not access(2): root passes access() for any file, and a folder "opens".
   auto readable = [&](const std::string& file, const std::string& key) {
     if (file.empty()) return;
+    std::error_code ec;
+    if (by_hand && file.rfind("/run/credentials/", 0) == 0 && !std::filesystem::exists(file, ec)) {
+      unseen->push_back(key + ": \"" + file +
+                        "\" is a systemd credential, there only while the service runs: not "
+                        "checked (its source is the unit's LoadCredential=, e.g. "
+                        "/etc/depot-agent/credentials/)");
+      return;
+    }
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     char byte = 0;
     if (fd < 0 || ::read(fd, &byte, 1) < 0)

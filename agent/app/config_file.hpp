@@ -32,6 +32,10 @@ std::vector<std::string> check_environment(const LoadedConfig& loaded);
 // The mqtt section's credential files (password, HMAC secret, TLS CA, certificate, key) that
 // cannot be opened and read, each naming the key and the file. `check` reports them as errors
 // and `run` refuses to start (exit 2): a gateway that cannot read them never gets online.
-std::vector<std::string> check_credentials(const LoadedConfig& loaded);
+// With `unseen` (`check` run by hand): a missing file under /run/credentials/ while
+// $CREDENTIALS_DIRECTORY is unset is a systemd credential that exists only while the service
+// runs; it goes to `unseen` as a note instead of being a problem.
+std::vector<std::string> check_credentials(const LoadedConfig& loaded,
+                                           std::vector<std::string>* unseen = nullptr);
 
 }  // namespace depot::app

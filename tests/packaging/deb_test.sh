@@ -81,6 +81,18 @@ for lib in $(readelf -d "$tmp/root/usr/bin/depot-agent" | sed -nE 's/.*Shared li
   esac
   check "Depends covers $lib ($pkg)" grep -qxF "$pkg" <<<"$(tr ',' '\n' <<<"$depends" | awk '{print $1}')"
 done
+# The secrets the shipped config names come from the unit's credentials (LoadCredential=, see
+# docs/operations.md), not from files in /etc/depot-agent/ that the agent's user could read.
+unitfile="$tmp/root/usr/lib/systemd/system/depot-agent.service"
+for key in password_file tls.key; do
+  path=$(python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))["mqtt"]
+for k in sys.argv[2].split("."): v = v[k]
+print(v)' "$tmp/root/etc/depot-agent/agent.json" "$key" 2>/dev/null || echo "(none)")
+  name=${path#/run/credentials/depot-agent.service/}
+  check "agent.json's mqtt.$key ($path) is a credential of the unit" \
+    bash -c "[ '$name' != '$path' ] && grep -qx 'LoadCredential=$name:/etc/depot-agent/credentials/$name' '$unitfile'"
+done
 check "unit in the package is the one in the tree" cmp "$tmp/root/usr/lib/systemd/system/depot-agent.service" \
   "$(dirname "$0")/../../systemd/depot-agent.service"
 exit $fail

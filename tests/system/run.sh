@@ -9,7 +9,7 @@ build=$(cd "$1" && pwd) case=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${DEPOT_NO_SYSTEM:-0}" = 1 ]; then echo "SKIP: DEPOT_NO_SYSTEM=1"; exit 77; fi
-for tool in qemu-system-x86_64 mmdebstrap mkfs.ext4 cpack python3; do
+for tool in qemu-system-x86_64 mmdebstrap mkfs.ext4 cpack python3 cc openssl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (scripts/bootstrap)"; exit 77; }
 done
 out=$build/tests/system

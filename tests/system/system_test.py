@@ -8,7 +8,11 @@ CASE is one of:
   service     dpkg -i on a clean system (user, folders, conffile, credentials), start through
               Type=notify, reload applies a changed config, journald priorities, stop;
               the sandbox (systemd-analyze security, the stdin FIFO under /run/depot-agent,
-              no EPERM in the journal); the watchdog kills a stopped agent and systemd restarts it
+              no EPERM in the journal); the watchdog kills a stopped agent and systemd restarts it;
+              then, in the same boot: TLS to mosquitto in the guest with LoadCredential=
+              credentials, an MQTT probe (case_tls_link); a uinput HID scanner, its grab, unplug
+              and replug (case_hid_scanner); stop publishes the offline status
+              (case_stop_offline)
   power-cut   scans flow (the CLI, each confirmed one recorded by the host) while the host
               SIGKILLs qemu at a random moment; after each reboot the database is intact,
               every confirmed scan is there, the outbox seq has no gap, the agent came up by
@@ -253,6 +257,332 @@ def case_service(vm, out):
 
 
 # --------------------------------------------------------------------------------------------
+# The cloud link, credentials, probes and a HID scanner under the shipped unit (the service
+# boot goes on with these after case_service). The guest runs mosquitto: TLS with client
+# certificates and passwords on 8883 (the agent's link), plain on 127.0.0.1:1883 (an MQTT
+# temperature probe, and the test's own subscriber, which plays the cloud).
+HID_NAME = "Depot VM Scanner"
+HID_LINK = "/dev/input/depot-scanner"
+STATUS_TOPIC = "depot/v1/vm-site/gw-1/status"
+CREDS = "/run/credentials/depot-agent.service"
+SUB = "/mnt/in/bin/mqttsub tcp://127.0.0.1:1883"
+
+
+def stage_devices(stage):
+    """Host side, before the boot: the guest helpers (tests/system/helpers, compiled here: the
+    guest has no compiler) and a test CA with the broker's and the gateway's certificates."""
+    bindir = os.path.join(stage, "bin")
+    os.makedirs(bindir)
+    src = os.path.join(HERE, "helpers")
+    for name, libs in (("vmhid", []), ("mqttsub", ["-lpaho-mqtt3cs"])):
+        subprocess.run(["cc", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
+                        os.path.join(bindir, name), os.path.join(src, f"{name}.c"), *libs],
+                       check=True)
+    tls = os.path.join(stage, "tls")
+    os.makedirs(tls)
+
+    def ossl(*a):
+        subprocess.run(["openssl", *a], check=True, cwd=tls, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=depot vm test CA")
+    for name, cn, san in (("server", "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1"),
+                          ("gw", "vm-site-gw-1", "DNS:vm-site-gw-1")):
+        with open(os.path.join(tls, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName={san}\n")
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}")
+        ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", f"{name}.pem", "-days", "30", "-extfile", f"{name}.ext")
+
+
+def bg(vm, cmd, out):
+    """Starts cmd in the guest in the background (its own session, output to the file out)."""
+    vm.check(f"setsid -f bash -c {shq(cmd)} >{out} 2>&1 </dev/null")
+
+
+def no_denials(vm, when):
+    # EPERM from the syscall filter shows up as the agent's messages naming the error; a filter
+    # that kills would be an audit record type=1326 (SECCOMP) from the kernel.
+    denials = vm.run("journalctl -b --no-pager -o cat | grep -iE "
+                     "'operation not permitted|\\bEPERM\\b|type=1326|seccomp.*(denied|kill)'")[1]
+    expect(denials.strip() == "", f"no EPERM or seccomp denial in the journal ({when})", denials)
+
+
+def journal_count(vm, text):
+    return int(vm.run(f"journalctl -u depot-agent -o cat --no-pager | grep -cF {shq(text)}")[1]
+               .strip() or 0)
+
+
+def setup_broker(vm):
+    # mmdebstrap's minbase system has no /etc/hosts (a real gateway has one): without it
+    # "localhost" does not resolve (hosts: files dns, no DNS in the guest).
+    vm.check("[ -s /etc/hosts ] || printf '127.0.0.1 localhost\\n::1 localhost\\n' >/etc/hosts")
+    vm.check("install -d -o mosquitto /etc/mosquitto/certs && cd /mnt/in/tls && "
+             "install -m 0644 ca.pem server.pem /etc/mosquitto/certs/ && "
+             "install -m 0600 -o mosquitto server.key /etc/mosquitto/certs/ && "
+             "mosquitto_passwd -c -b /etc/mosquitto/passwd vm-site-gw-1 vm-broker-pass && "
+             "chown mosquitto /etc/mosquitto/passwd && chmod 0600 /etc/mosquitto/passwd")
+    put_file(vm, "/etc/mosquitto/conf.d/depot-vmtest.conf", "\n".join([
+        "per_listener_settings true",
+        "log_type all",
+        "listener 8883",
+        "cafile /etc/mosquitto/certs/ca.pem",
+        "certfile /etc/mosquitto/certs/server.pem",
+        "keyfile /etc/mosquitto/certs/server.key",
+        "require_certificate true",
+        "allow_anonymous false",
+        "password_file /etc/mosquitto/passwd",
+        "listener 1883 127.0.0.1",
+        "allow_anonymous true", ""]))
+    vm.check("systemctl start mosquitto", timeout=120)
+    vm.wait_for(f"{SUB} '$SYS/broker/version' 5 version", 60, "mosquitto to answer on 1883")
+
+
+def devices_config():
+    cfg = json.loads(json.dumps(BASE_CONFIG))
+    cfg["catalog"].append({"sku": "VM-2", "name": "VM item 2", "unit": "each",
+                           "barcodes": ["4006381333948"]})
+    cfg["mqtt"] = {"host": "localhost", "port": 8883,
+                   "tls": {"ca": "/etc/depot-agent/mqtt-ca.pem", "cert": "/etc/depot-agent/gw.pem",
+                           "key": f"{CREDS}/mqtt-client-key"},
+                   "username": "vm-site-gw-1", "password_file": f"{CREDS}/mqtt-password",
+                   "backoff_max_s": 5}
+    cfg["scanners"].append({"id": "hid", "driver": "evdev", "role": "receive", "path": HID_LINK,
+                            "grab": True, "reopen_max_s": 2, "double_read_ms": 0})
+    cfg["zones"] = [{"id": "cold-1", "min_c": 2, "max_c": 8}]
+    cfg["sensors"] = [{"id": "vm-probe", "zone": "cold-1", "driver": "mqtt", "read_interval_s": 5,
+                       "mqtt": {"broker": "tcp://127.0.0.1:1883", "topic": "sensors/vm-probe"}}]
+    return cfg
+
+
+def case_tls_link(vm):
+    """Item 2: TLS to the broker with the credentials systemd hands over (LoadCredential=),
+    an MQTT probe, the database; no EPERM."""
+    step("cloud link over TLS with LoadCredential= credentials, an MQTT probe")
+    setup_broker(vm)
+    vm.check("cd /mnt/in/tls && install -m 0644 ca.pem /etc/depot-agent/mqtt-ca.pem && "
+             "install -m 0644 gw.pem /etc/depot-agent/gw.pem && "
+             # The operator's credential files (root, 0600): only systemd can read them.
+             "install -m 0600 gw.key /etc/depot-agent/credentials/mqtt-client-key && "
+             "echo vm-broker-pass >/etc/depot-agent/credentials/mqtt-password && "
+             "head -c 32 /dev/urandom | base64 >/etc/depot-agent/credentials/audit-key")
+    expect(vm.run(f"{AS_AGENT} cat /etc/depot-agent/credentials/mqtt-password")[0] != 0,
+           "the agent's user cannot read the credential files itself")
+    # A temperature probe publishing retained (the probe driver subscribes at start).
+    vm.check(f"/mnt/in/bin/mqttsub --pub tcp://127.0.0.1:1883 sensors/vm-probe "
+             f"'{{\"temperature_c\": 4.5}}'")
+    put_file(vm, CONF, json.dumps(devices_config(), indent=1))
+    # The install steps (docs/operations.md) run check by hand before the first start, when the
+    # credentials in /run/credentials/depot-agent.service/ do not exist yet.
+    vm.check("systemctl stop depot-agent", timeout=120)
+    rc, txt = vm.run(f"ls /run/credentials/; depot-agent check -c {CONF}")
+    expect(rc == 0 and "is a systemd credential" in txt,
+           "depot-agent check by hand passes, noting the credentials it cannot see yet", txt)
+    bg(vm, f"{SUB} 'depot/v1/vm-site/gw-1/#' 120 TLS-LOT-1", "/tmp/sub-tls.out")
+    vm.wait_for("grep -q subscribed /tmp/sub-tls.out", 30, "the subscriber")
+    rc, txt = vm.run("systemctl restart depot-agent", timeout=180)
+    expect(rc == 0, "the agent starts with the mqtt section, an evdev scanner and a probe", txt +
+           vm.run("journalctl -u depot-agent -o cat --no-pager | tail -n 20")[1])
+    try:
+        vm.wait_for("systemctl show -p StatusText --value depot-agent | grep -q 'cloud connected'",
+                    90, "STATUS= cloud connected")
+        expect(True, "the link reached the broker over TLS (STATUS= ...; cloud connected)")
+    except VMError as e:
+        expect(False, "the link reached the broker over TLS (STATUS= ...; cloud connected)",
+               str(e) + vm.run("journalctl -u depot-agent -o cat --no-pager | tail -n 20; "
+                               "tail -n 20 /var/log/mosquitto/mosquitto.log")[1])
+    # The credentials came from $CREDENTIALS_DIRECTORY: the client key and the password are
+    # only readable there (the broker refuses a client without both).
+    env = vm.run("cat /proc/$(systemctl show -p MainPID --value depot-agent)/environ | tr '\\0' '\\n'"
+                 " | grep CREDENTIALS_DIRECTORY")[1].strip()
+    expect(env == f"CREDENTIALS_DIRECTORY={CREDS}", f"the agent runs with {env}")
+    put_file(vm, "/tmp/tls-scan", "]C10104006381333931\x1d10TLS-LOT-1\n")
+    vm.run(f"timeout 10 sh -c 'cat /tmp/tls-scan > {FIFO}'")
+    try:
+        vm.wait_for("grep -q 'movements.*TLS-LOT-1' /tmp/sub-tls.out", 90,
+                    "the scan's movement at the subscriber")
+        expect(True, "a scan's movement reached a subscriber through the broker")
+    except VMError as e:
+        expect(False, "a scan's movement reached a subscriber through the broker",
+               str(e) + vm.run("cat /tmp/sub-tls.out; journalctl -u depot-agent -o cat | tail")[1])
+    sub = vm.run("cat /tmp/sub-tls.out")[1]
+    rc, late = vm.run(f"{SUB} {STATUS_TOPIC} 10 '\"state\":\"online\"'")
+    expect(rc == 0 and f"r=1 {STATUS_TOPIC}" in late and '"state":"online"' in late,
+           "the retained status says online", late)
+    expect('"keyed":true' in sub, "the audit trail is keyed with the audit-key credential "
+           "(an audit record with \"keyed\":true)", sub[-1500:])
+    try:
+        vm.wait_for(f"[ $({AS_AGENT} sqlite3 {DB} \"select count(*) from readings where "
+                    f"probe='vm-probe' and quality='good' and celsius=4.5\") -ge 1 ]", 60,
+                    "a good reading of the MQTT probe")
+        expect(True, "the MQTT probe's reading is in the database")
+    except VMError as e:
+        expect(False, "the MQTT probe's reading is in the database", str(e))
+    no_denials(vm, "TLS link, credentials, probe")
+
+
+def hid(vm, line):
+    vm.check(f"printf '%s\\n' {shq(line)} >/tmp/hidctl")
+
+
+def plug(vm):
+    bg(vm, f"/mnt/in/bin/vmhid keyboard {shq(HID_NAME)} /tmp/hidctl", "/tmp/hid.out")
+    vm.wait_for(f"[ -e {HID_LINK} ]", 30, f"udev's link {HID_LINK}")
+
+
+def hid_count(vm, table, where="1"):
+    return int(sql(vm, f"select count(*) from {table} where source='hid' and {where}"))
+
+
+def hid_scan(vm, line, tries=3):
+    """Types one scan and waits for its movement. A busy guest under TCG can fall behind the
+    typing: the kernel then drops events (SYN_DROPPED) and the agent rejects the scan, as it
+    must; the scan is typed again like an operator would. Returns how often it was retyped."""
+    dropped = "reason like '%SYN_DROPPED%'"
+    for attempt in range(tries):
+        m0, r0 = hid_count(vm, "movements"), hid_count(vm, "rejects", dropped)
+        hid(vm, line)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if hid_count(vm, "movements") > m0:
+                return attempt
+            if hid_count(vm, "rejects", dropped) > r0:
+                print(f"   note: events dropped while typing {line!r}: rejected, typed again")
+                break
+            time.sleep(1)
+        else:
+            raise VMError(f"no movement and no reject for the typed scan {line!r}; journal:\n" +
+                          vm.run("journalctl -u depot-agent -o cat | tail -n 15")[1])
+    raise VMError(f"the scan {line!r} lost events {tries} times")
+
+
+def case_hid_scanner(vm):
+    """Item 4: a uinput keyboard types GS1 scans; the agent grabs it and the scans become
+    movements; unplugged and plugged again, the agent reattaches."""
+    step("a HID scanner: a uinput keyboard in the guest")
+    # A scanner without a USB serial number has no /dev/input/by-id link: a udev rule names it.
+    put_file(vm, "/etc/udev/rules.d/70-depot-scanner.rules",
+             f'SUBSYSTEM=="input", KERNEL=="event*", ATTRS{{name}}=="{HID_NAME}", '
+             f'SYMLINK+="input/depot-scanner"\n')
+    vm.check("modprobe uinput && udevadm control --reload && rm -f /tmp/hidctl && "
+             "mkfifo /tmp/hidctl")
+    opened = f"scanner hid: opened {HID_LINK} (grabbed)"
+    n0 = journal_count(vm, opened)
+    plug(vm)
+    try:
+        vm.wait_for(f"[ $(journalctl -u depot-agent -o cat | grep -cF {shq(opened)}) -gt {n0} ]",
+                    30, "the agent to open and grab the scanner")
+        expect(True, "the agent opened the uinput keyboard and grabbed it")
+    except VMError as e:
+        expect(False, "the agent opened the uinput keyboard and grabbed it", str(e))
+    # A second reader and the console see nothing while the agent holds the grab.
+    vm.run("stty -F /dev/tty1 sane 2>/dev/null; true")
+    bg(vm, f"/mnt/in/bin/vmhid listen {HID_LINK} 12", "/tmp/listen.out")
+    bg(vm, "timeout 12 cat /dev/tty1", "/tmp/tty1.out")
+    time.sleep(2)
+    retyped = 0
+    try:
+        retyped += hid_scan(vm, "]C101040063813339311727123110HID-LOT-7")
+        retyped += hid_scan(vm, "]d2020400638133393110HID-LOT-8\x1d3712")
+    except VMError as e:
+        print(f"   {e}")
+    rows = sql(vm, "select lot, expiry, qty, kind from movements where source='hid' order by seq")
+    expect(rows.splitlines() == ["HID-LOT-7|2027-12-31|1|receive", "HID-LOT-8||12|receive"],
+           "the typed GS1 scans became movements (AIM ]C1 with expiry and lot; ]d2 with a GS "
+           "(Ctrl+]) before AI (37): 12 units)", rows)
+    vm.wait_for("grep -q presses= /tmp/listen.out", 30, "the second reader")
+    listen = vm.check("cat /tmp/listen.out").strip()
+    expect(listen == "presses=0 grab=busy",
+           "EVIOCGRAB: a second reader of the device gets no key presses and the grab is busy",
+           listen)
+    vm.run("sleep 1")  # cat /dev/tty1 ran as long as the reader
+    tty = vm.run("cat /tmp/tty1.out")[1]
+    expect(tty.strip() == "", "nothing typed reached the console tty1", tty)
+
+    # Unplug: the device goes away; the agent says so and waits for it.
+    gone = f"{HID_LINK} unplugged or closed"
+    hid(vm, "QUIT")
+    vm.wait_for(f"[ ! -e {HID_LINK} ]", 30, "the device to be gone")
+    try:
+        vm.wait_for(f"journalctl -u depot-agent -o cat | grep -qF {shq(gone)}", 30,
+                    "the agent to notice the unplug")
+        expect(True, "the agent noticed the unplug")
+    except VMError as e:
+        expect(False, "the agent noticed the unplug", str(e))
+    expect(vm.run("systemctl is-active depot-agent")[1].strip() == "active",
+           "the agent keeps running without its scanner")
+    n1 = journal_count(vm, opened)
+    plug(vm)
+    try:
+        vm.wait_for(f"[ $(journalctl -u depot-agent -o cat | grep -cF {shq(opened)}) -gt {n1} ]",
+                    30, "the agent to reattach")
+        expect(True, "plugged in again, the agent reattached and grabbed it")
+    except VMError as e:
+        expect(False, "plugged in again, the agent reattached and grabbed it", str(e))
+    try:
+        retyped += hid_scan(vm, "]C10104006381333931")
+        expect(True, "a scan after the replug became a movement")
+    except VMError as e:
+        expect(False, "a scan after the replug became a movement", str(e))
+    print(f"   scans typed again after dropped events: {retyped}")
+
+    # The control: with the agent stopped (no grab), the same reader and the console do see
+    # the keys, so the zero above was the grab.
+    vm.check("systemctl stop depot-agent", timeout=120)
+    bg(vm, f"/mnt/in/bin/vmhid listen {HID_LINK} 8", "/tmp/listen.out")
+    bg(vm, "timeout 8 cat /dev/tty1", "/tmp/tty1.out")
+    time.sleep(2)
+    hid(vm, "]C10104006381333931")
+    vm.wait_for("grep -q presses= /tmp/listen.out", 30, "the second reader")
+    vm.run("sleep 1")
+    listen = vm.check("cat /tmp/listen.out").strip()
+    tty = vm.run("cat /tmp/tty1.out")[1]
+    expect(listen.startswith("presses=") and listen != "presses=0 grab=free" and
+           listen.endswith("grab=free"), "control, agent stopped: the reader sees the key presses",
+           listen)
+    expect("]C10104006381333931" in tty,
+           "control, agent stopped: the scan typed into the console tty1", tty)
+    hid(vm, "QUIT")
+    no_denials(vm, "HID scanner")
+
+
+def case_stop_offline(vm):
+    """Item 1: systemctl stop publishes the offline status (retained), by the agent itself
+    before a clean disconnect (not the broker's last will)."""
+    step("systemctl stop publishes the offline status")
+    vm.check("systemctl start depot-agent", timeout=180)
+    vm.wait_for("systemctl show -p StatusText --value depot-agent | grep -q 'cloud connected'",
+                90, "STATUS= cloud connected")
+    # The retained status may still be the offline one of the last stop until the new
+    # connection's online status is in: wait for that first.
+    vm.wait_for(f"{SUB} {STATUS_TOPIC} 5 '\"state\":\"online\"'", 60, "the online status")
+    vm.check(": >/var/log/mosquitto/mosquitto.log")
+    bg(vm, f"{SUB} {STATUS_TOPIC} 60 '\"state\":\"offline\"'", "/tmp/sub-stop.out")
+    vm.wait_for("grep -q '\"state\":\"online\"' /tmp/sub-stop.out", 30,
+                "the retained online status")
+    rc, txt = vm.run("systemctl stop depot-agent", timeout=120)
+    expect(rc == 0, "systemctl stop returned", txt)
+    try:
+        vm.wait_for("grep -q '^r=0 .*\"state\":\"offline\"' /tmp/sub-stop.out", 20,
+                    "the offline status")
+        expect(True, "a subscriber saw the gateway go offline when the service stopped")
+    except VMError as e:
+        expect(False, "a subscriber saw the gateway go offline when the service stopped",
+               str(e) + vm.run("cat /tmp/sub-stop.out")[1])
+    rc, late = vm.run(f"{SUB} {STATUS_TOPIC} 10 '\"state\":\"offline\"'")
+    expect(rc == 0 and f"r=1 {STATUS_TOPIC}" in late and '"state":"offline"' in late,
+           "a subscriber arriving later gets {\"state\":\"offline\"} retained", late)
+    # The offline payload is 59 bytes: {"gateway":"gw-1","site":"vm-site","state":"offline","v":1}
+    log = vm.run("cat /var/log/mosquitto/mosquitto.log")[1]
+    bye = log.find("Received DISCONNECT from vm-site-gw-1")
+    pub = log.rfind("Received PUBLISH from vm-site-gw-1 (d0, q1, r1, ", 0, max(bye, 0))
+    expect(0 <= pub < bye and f"'{STATUS_TOPIC}', ... (59 bytes))" in log[pub:bye],
+           "the broker got the agent's retained offline PUBLISH, then a clean DISCONNECT "
+           "(the agent said it, not the broker's last will)", log[-3000:])
+
+
+# --------------------------------------------------------------------------------------------
 def scan_cmd(sid):
     return (f"{AS_AGENT} depot-agent scan -c {CONF} --kind receive --code 4006381333931 "
             f"--id {sid}")
@@ -358,6 +688,8 @@ def main():
     stage = os.path.join(outdir, "in")
     os.makedirs(stage)
     shutil.copy(args.deb, os.path.join(stage, "depot-agent.deb"))
+    if args.case == "service":
+        stage_devices(stage)
     data = os.path.join(outdir, "in.img")
     make_data_disk(stage, data)
 
@@ -368,6 +700,9 @@ def main():
         boot(vm)
         if args.case == "service":
             case_service(vm, outdir)
+            case_tls_link(vm)
+            case_hid_scanner(vm)
+            case_stop_offline(vm)
         else:
             case_power_cut(vm, outdir, 20 if args.long else 5)
     except (VMError, RuntimeError, subprocess.SubprocessError, ValueError) as e:

@@ -81,7 +81,15 @@ char KeyDecoder::translate(std::uint16_t code) const {
 }
 
 void KeyDecoder::feed(std::uint16_t type, std::uint16_t code, std::int32_t value) {
-  if (type != EV_KEY || value == 2) return;
+  if (type == EV_SYN) {
+    // The reader fell behind and the kernel dropped queued events: the scan being typed has
+    // lost keys (maybe its ENTER too). The rest of this packet is not trusted; everything up
+    // to the next ENTER becomes one reject.
+    if (code == SYN_DROPPED) dropped_ = skip_packet_ = true;
+    if (code == SYN_REPORT) skip_packet_ = false;
+    return;
+  }
+  if (type != EV_KEY || value == 2 || skip_packet_) return;
   const bool down = value == 1;
   switch (code) {
     case KEY_LEFTSHIFT: shift_l_ = down; return;
@@ -105,7 +113,17 @@ void KeyDecoder::feed(std::uint16_t type, std::uint16_t code, std::int32_t value
     return;
   }
   if (code == KEY_ENTER || code == KEY_KPENTER) {
-    if (!overflowed_ && !buf_.empty()) on_scan_(std::move(buf_));
+    if (dropped_) {
+      on_reject_(buf_.substr(0, 64),
+                 "key events lost (the kernel dropped input events, SYN_DROPPED: the agent "
+                 "read too slowly); the scan is incomplete: scan it again");
+      dropped_ = false;
+      // A modifier's release may have been lost: a scanner holds none at ENTER.
+      shift_l_ = shift_r_ = ctrl_ = alt_ = false;
+      alt_digits_.clear();
+    } else if (!overflowed_ && !buf_.empty()) {
+      on_scan_(std::move(buf_));
+    }
     buf_.clear();
     overflowed_ = false;
     return;

@@ -22,6 +22,8 @@ class KeyDecoder {
   // One input_event: type (EV_KEY = 1), code (KEY_*), value (0 release, 1 press, 2 repeat).
   // Autorepeat (2) is ignored: a scanner presses and releases every key, so a repeat can only
   // come from a stuck key, and typing it would corrupt the scan.
+  // SYN_DROPPED (the kernel's buffer overflowed, keys were lost): the rest of that packet is
+  // ignored and whatever is typed up to the next ENTER is rejected, never a shortened scan.
   void feed(std::uint16_t type, std::uint16_t code, std::int32_t value);
 
  private:
@@ -33,6 +35,8 @@ class KeyDecoder {
   std::string buf_;
   bool shift_l_ = false, shift_r_ = false, ctrl_ = false, alt_ = false, caps_ = false;
   bool overflowed_ = false;
+  bool dropped_ = false;      // SYN_DROPPED since the last ENTER
+  bool skip_packet_ = false;  // ...and its SYN_REPORT has not come yet
   std::string alt_digits_;  // Alt + keypad digits: a character by its decimal code
 };
 

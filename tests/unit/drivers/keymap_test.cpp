@@ -88,5 +88,42 @@ TEST(KeyDecoder, AnOverlongScanIsRejected) {
   EXPECT_EQ(k.rejects.size(), 1u);
 }
 
+// Found by the system suite (a uinput keyboard typing into a busy agent under TCG): when the
+// reader falls behind, the kernel drops the queued events and says so with SYN_DROPPED. The
+// scan being typed has lost characters: it must become a reject naming the loss, never a scan
+// with a silently shortened lot or GTIN.
+TEST(KeyDecoder, EventsDroppedByTheKernelRejectTheScanInProgress) {
+  Keys k("us");
+  k.tap(KEY_1);
+  k.tap(KEY_0);
+  k.d.feed(EV_KEY, KEY_LEFTSHIFT, 1);
+  k.d.feed(EV_SYN, SYN_DROPPED, 0);  // ... the Shift release and some keys were lost
+  k.d.feed(EV_KEY, KEY_A, 1);        // the rest of a packet after the drop: not trusted
+  k.d.feed(EV_SYN, SYN_REPORT, 0);
+  k.tap(KEY_7);
+  k.tap(KEY_ENTER);
+  EXPECT_TRUE(k.scans.empty());
+  ASSERT_EQ(k.rejects.size(), 1u);
+  EXPECT_NE(k.rejects[0].find("SYN_DROPPED"), std::string::npos) << k.rejects[0];
+  // The next scan is whole again, and the lost Shift release does not capitalise it.
+  k.tap(KEY_4);
+  k.tap(KEY_B);
+  k.tap(KEY_ENTER);
+  EXPECT_EQ(k.scans, (std::vector<std::string>{"4b"}));
+}
+
+TEST(KeyDecoder, EventsDroppedBetweenScansRejectNothingTyped) {
+  Keys k("us");
+  k.tap(KEY_1);
+  k.tap(KEY_ENTER);
+  k.d.feed(EV_SYN, SYN_DROPPED, 0);  // nothing was being typed: an empty reject says so
+  k.d.feed(EV_SYN, SYN_REPORT, 0);
+  k.tap(KEY_ENTER);
+  k.tap(KEY_2);
+  k.tap(KEY_ENTER);
+  EXPECT_EQ(k.scans, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(k.rejects.size(), 1u);
+}
+
 }  // namespace
 }  // namespace depot::drivers

@@ -135,7 +135,7 @@ int cmd_check(const Args& a, Context& c) {
   if (creds.empty())
     c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
-  for (const auto& w : coldchain::zone_warnings(cfg.zones, cfg.sensors))
+  for (const auto& w : coldchain::zone_warnings(cfg.zones, cfg.sensors, instant_now().wall_ms))
     c.err << "warning: " << w << "\n";
   if (!here) return kOk;
   for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";

@@ -34,6 +34,13 @@ std::int64_t minute_of(std::int64_t wall_ms) {
 
 json opt(const std::optional<double>& v) { return v ? json(std::round(*v * 1000) / 1000) : json(); }
 
+json calibration_json(const std::optional<cc::Calibration>& c) {
+  if (!c) return nullptr;
+  return {{"certificate", c->certificate},
+          {"date", timefmt::rfc3339_from_unix_ms(c->date_ms).substr(0, 10)},
+          {"due", timefmt::rfc3339_from_unix_ms(c->due_ms).substr(0, 10)}};
+}
+
 }  // namespace
 
 Expected<bool> audit_config_change(store::Database& db, const std::string& path,
@@ -146,6 +153,7 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
                               {"combine", cc::to_string(z.combine)}};
   for (const auto& s : settings_.sensors)
     applied["probes"][s.id] = {{"zone", s.zone},
+                               {"calibration", calibration_json(s.calibration)},
                                {"offset_c", s.offset_c},
                                {"plausible_min_c", s.plausible_min_c},
                                {"plausible_max_c", s.plausible_max_c},
@@ -464,6 +472,11 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
              {"out_of_order", ps.counts.out_of_order},
              {"while_offline", ps.counts.while_offline}}}};
     auto it = probes_.find(ps.spec.id);
+    for (const auto& sc : settings_.sensors)
+      if (sc.id == ps.spec.id && sc.calibration) {
+        p["calibration"] = calibration_json(sc.calibration);
+        p["calibration"]["overdue"] = cc::calibration_overdue(*sc.calibration, now.wall_ms);
+      }
     if (it != probes_.end() && it->second.last) {
       const auto& r = *it->second.last;
       const bool has_value = r.quality == cc::Quality::kGood || r.quality == cc::Quality::kImplausible;

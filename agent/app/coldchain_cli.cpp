@@ -180,6 +180,10 @@ int cmd_zones(const Args& a, Ctx& c) {
       } else {
         c.out << " no reading yet";
       }
+      if (p.contains("calibration") && p["calibration"].is_object() &&
+          p["calibration"].value("overdue", false))
+        c.out << "  CALIBRATION OVERDUE since " << p["calibration"].value("due", "?") << " ("
+              << p["calibration"].value("certificate", "?") << ")";
       c.out << "\n";
     }
     for (const auto& x : z["open_excursions"]) {

@@ -255,6 +255,11 @@ int run_daemon(LoadedConfig loaded) {
     cold_tick();
     log::info("cold chain: " + std::to_string(loaded.config.zones.size()) + " zone(s), " +
               std::to_string(loaded.config.sensors.size()) + " probe(s)");
+    // What `check` warns about (a zone without a probe, a calibration past due) is said at
+    // every start too: the journal is where an operator looks.
+    for (const auto& w : coldchain::zone_warnings(loaded.config.zones, loaded.config.sensors,
+                                                  instant_now().wall_ms))
+      log::warning("cold chain: " + w);
   }
   // One driver per probe (drivers/sensor): raw readings go to the cold chain on this loop.
   // Declared after `cold`, so they are gone before it is.

@@ -1,5 +1,6 @@
 #include "core/coldchain/config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -7,6 +8,8 @@
 #include <set>
 
 #include "core/json_fields.hpp"
+#include "core/json_parse.hpp"
+#include "core/time.hpp"
 
 namespace depot::coldchain {
 namespace {
@@ -354,6 +357,36 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
       s.offline_after_s = *v;
     }
   }
+  if (const json* cal = r.object("calibration", false)) {
+    ObjectReader cr(*cal, r.path_of("calibration"), p);
+    Calibration c;
+    if (auto cert = cr.string("certificate", true)) {
+      if (cert->empty() || cert->size() > 64 || !valid_utf8(*cert) ||
+          std::any_of(cert->begin(), cert->end(),
+                      [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }))
+        p.add(cr.path_of("certificate"),
+              describe(*cert) + " must be 1-64 characters without control characters");
+      else
+        c.certificate = *cert;
+    }
+    auto day = [&](const char* key) -> std::optional<std::int64_t> {
+      auto text = cr.string(key, true);
+      if (!text) return std::nullopt;
+      auto ms = text->size() == 10 ? timefmt::parse_rfc3339_ms(*text) : std::nullopt;
+      if (!ms) p.add(cr.path_of(key), describe(*text) + " must be a date YYYY-MM-DD");
+      return ms;
+    };
+    auto date = day("date"), due = day("due");
+    if (date && due) {
+      if (*due <= *date) {
+        p.add(cr.path_of("due"), "must be after calibration.date");
+      } else {
+        c.date_ms = *date;
+        c.due_ms = *due;
+        if (!c.certificate.empty()) s.calibration = c;
+      }
+    }
+  }
   // The driver's own settings live under a key named after it.
   for (std::string_view name : kDriverNames) {
     const json* settings = r.get(name, false);
@@ -467,8 +500,22 @@ void read_coldchain(const json* zones_json, const json* sensors_json, const json
 }
 
 std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
-                                       const std::vector<SensorConfig>& sensors) {
+                                       const std::vector<SensorConfig>& sensors,
+                                       std::int64_t now_ms) {
   std::vector<std::string> out;
+  const bool any_calibrated = std::any_of(sensors.begin(), sensors.end(),
+                                          [](const SensorConfig& s) { return s.calibration; });
+  for (std::size_t i = 0; i < sensors.size(); ++i) {
+    const auto& s = sensors[i];
+    const std::string path = "sensors[" + std::to_string(i) + "]";
+    if (s.calibration && calibration_overdue(*s.calibration, now_ms))
+      out.push_back(path + ".calibration.due: probe \"" + s.id + "\" was due for calibration on " +
+                    timefmt::rfc3339_from_unix_ms(s.calibration->due_ms).substr(0, 10) +
+                    " (certificate " + s.calibration->certificate + ")");
+    else if (!s.calibration && any_calibrated)
+      out.push_back(path + ": probe \"" + s.id +
+                    "\" has no calibration record while other probes have one");
+  }
   for (const auto& z : zones)
     if (probes_of(z.id, sensors).empty())
       out.push_back("zones: \"" + z.id +

@@ -120,6 +120,20 @@ struct SimSource {
   bool operator==(const SimSource&) const = default;
 };
 
+// A probe's calibration record (config `sensors[].calibration`): the certificate, when it was
+// calibrated and when the next calibration is due. The correction itself is `offset_c`.
+struct Calibration {
+  std::string certificate;  // certificate id, 1-64 printable characters
+  std::int64_t date_ms = 0;  // calibration date (UTC midnight)
+  std::int64_t due_ms = 0;   // next calibration due (UTC midnight), after date_ms
+  bool operator==(const Calibration&) const = default;
+};
+
+// Whether `c` is past due at `now_ms` (the due day itself is still in time).
+inline bool calibration_overdue(const Calibration& c, std::int64_t now_ms) {
+  return now_ms >= c.due_ms + 86'400'000;
+}
+
 struct SensorConfig {
   std::string id;
   std::string zone;
@@ -129,6 +143,7 @@ struct SensorConfig {
   double plausible_min_c = -55.0;
   double plausible_max_c = 125.0;
   std::int64_t offline_after_s = 30;  // default: 3 x read_interval_s
+  std::optional<Calibration> calibration;
   // Only the member for `driver` is meaningful.
   W1Source w1;
   HwmonSource hwmon;
@@ -165,8 +180,11 @@ void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
 
 // What is valid but likely a mistake, for `depot-agent check` (warnings, not problems): a
 // zone with no probe assigned is never judged (no reading, so no alarm, not even probe_failure).
+// Also: a probe whose calibration is past due at `now_ms` (or has no calibration record, when
+// another probe has one: a mixed fleet is usually an oversight).
 std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
-                                       const std::vector<SensorConfig>& sensors);
+                                       const std::vector<SensorConfig>& sensors,
+                                       std::int64_t now_ms);
 
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,

@@ -583,6 +583,7 @@ TEST_F(ColdChainTest, ChangedLimitsAndOffsetsAreAuditedWithOldAndNewWhenTheyAppl
   s.zones[0].max_c = 6;
   s.sensors = {probe("p1")};
   s.sensors[0].offset_c = -0.3;
+  s.sensors[0].calibration = cc::Calibration{"CAL-7", kWall0 - 86'400'000, kWall0 + 86'400'000};
   ASSERT_TRUE(make(s)->start(at(20)).ok());
   ASSERT_EQ(limits(), 2);
   auto details = json::parse(text(
@@ -591,6 +592,8 @@ TEST_F(ColdChainTest, ChangedLimitsAndOffsetsAreAuditedWithOldAndNewWhenTheyAppl
   EXPECT_EQ(details["new"]["zones"]["cold-1"]["max_c"], 6.0);
   EXPECT_EQ(details["old"]["probes"]["p1"]["offset_c"], 0.0);
   EXPECT_EQ(details["new"]["probes"]["p1"]["offset_c"], -0.3);
+  EXPECT_TRUE(details["old"]["probes"]["p1"]["calibration"].is_null());
+  EXPECT_EQ(details["new"]["probes"]["p1"]["calibration"]["certificate"], "CAL-7");
   auto v = store::audit_verify(*db_);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problem;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/config.hpp"
+#include "core/time.hpp"
 
 namespace depot::coldchain {
 namespace {
@@ -166,6 +167,43 @@ TEST(ColdchainConfig, SensorRules) {
           "sensors[6].modbus.register: 70000 must be between 0 and 65535",
           "sensors[7].driver: \"serial\" must be one of: w1, hwmon, modbus, mqtt, sim",
           "sensors[7].offset_c: 25 must be between -20 and 20"));
+}
+
+// Calibration records (issue 15 item 6): certificate, date and due date per probe; a probe
+// past due (or without a record while others have one) is a warning, for check and the log.
+TEST(ColdchainConfig, CalibrationRecordsAndOverdueWarnings) {
+  auto r = parse_config(doc(R"("zones": [{"id": "cold-1", "max_c": 4}, {"id": "empty", "max_c": 4}],
+      "sensors": [
+        {"id": "a", "zone": "cold-1", "driver": "sim", "offset_c": -0.2,
+         "calibration": {"certificate": "CAL-2026-0412", "date": "2026-03-01", "due": "2026-12-01"}},
+        {"id": "b", "zone": "cold-1", "driver": "sim"}])"));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  const auto& a = r.config->sensors[0];
+  ASSERT_TRUE(a.calibration);
+  EXPECT_EQ(a.calibration->certificate, "CAL-2026-0412");
+  EXPECT_EQ(a.calibration->date_ms, *timefmt::parse_rfc3339_ms("2026-03-01"));
+  EXPECT_EQ(a.calibration->due_ms, *timefmt::parse_rfc3339_ms("2026-12-01"));
+  const auto& cfg = *r.config;
+  // On the due day itself the calibration is still in time; the next day it is past due.
+  const auto due_day = *timefmt::parse_rfc3339_ms("2026-12-01T23:59:59Z");
+  EXPECT_THAT(zone_warnings(cfg.zones, cfg.sensors, due_day),
+              ::testing::UnorderedElementsAre("zones: \"empty\" has no probe (no sensor names it in \"zone\"): it is "
+                          "never judged and can raise no alarm, not even probe_failure",
+                          "sensors[1]: probe \"b\" has no calibration record while other probes "
+                          "have one"));
+  EXPECT_THAT(zone_warnings(cfg.zones, cfg.sensors, due_day + 1000),
+              ::testing::Contains("sensors[0].calibration.due: probe \"a\" was due for calibration "
+                                  "on 2026-12-01 (certificate CAL-2026-0412)"));
+
+  EXPECT_THAT(problems(R"("zones": [{"id": "cold-1", "max_c": 4}], "sensors": [
+        {"id": "a", "zone": "cold-1", "driver": "sim",
+         "calibration": {"certificate": "", "date": "2026-03-01", "due": "2026-02-01"}},
+        {"id": "b", "zone": "cold-1", "driver": "sim",
+         "calibration": {"certificate": "C1", "date": "1 March", "due": "2026-02-30"}}])"),
+              ElementsAre("sensors[0].calibration.certificate: \"\" must not be empty",
+                          "sensors[0].calibration.due: must be after calibration.date",
+                          "sensors[1].calibration.date: \"1 March\" must be a date YYYY-MM-DD",
+                          "sensors[1].calibration.due: \"2026-02-30\" must be a date YYYY-MM-DD"));
 }
 
 TEST(ColdchainConfig, SensorsNeedZones) {

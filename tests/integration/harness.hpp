@@ -139,7 +139,9 @@ inline TlsFiles make_certs(const test::TempDir& dir) {
 
 class Broker {
  public:
-  explicit Broker(const test::TempDir& dir, std::optional<TlsFiles> tls = std::nullopt)
+  // `extra`: more mosquitto.conf lines (e.g. autosave settings for a test that kill -9s it).
+  explicit Broker(const test::TempDir& dir, std::optional<TlsFiles> tls = std::nullopt,
+                  const std::string& extra = "")
       : dir_(dir), port_(free_port()), tls_(std::move(tls)) {
     if (tls_) tls_port_ = free_port();
     std::ostringstream c;
@@ -157,7 +159,8 @@ class Broker {
       << "persistence_file mosquitto.db\n"
       << "max_queued_messages 0\nmax_inflight_messages 0\n"
       << "log_dest stdout\nlog_type error\nlog_type warning\n"
-      << "log_type notice\nlog_type information\n";
+      << "log_type notice\nlog_type information\n"
+      << extra;
     conf_ = dir.file("mosquitto.conf");
     test::write_file(conf_, c.str());
   }

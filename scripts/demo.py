@@ -14,7 +14,9 @@ copy of config/demo.json pointed at that broker. Then:
   * a live-stream surge on one SKU: its pick rate jumps tenfold;
   * the freezer's probe (the sim driver, scripted in demo.json) drifts out of range and
     back: the excursion becomes an alarm after the zone's delay, the freezer's stock goes on
-    quality hold, the alarm clears;
+    quality hold, the alarm clears; before that the freezer's second probe (by the door) drops
+    out for a few seconds: a probe_failure alarm, cleared when it is back, and acknowledged
+    after it ended together with the temperature alarm;
 every two seconds a status line (scans/s, the surging SKU's position against its reorder
 point, the freezer's temperature and state, messages received by topic), then the proposals
 with the numbers behind them, the holds, the alarms and what the cloud received. With
@@ -86,6 +88,7 @@ class Demo:
         self.scans_sent = 0
         self.units = 0
         self.freezer_alarmed = False
+        self.probe_failures = set()
         self.t0 = time.monotonic()
 
     # -- processes ---------------------------------------------------------------------------
@@ -235,8 +238,17 @@ class Demo:
         if isinstance(temp, float):
             temp = round(temp, 1)
         level = freezer.get("level") or "?"
-        first_alarm = level == "alarm" and not self.freezer_alarmed
-        if level == "alarm":
+        opened = [x for x in freezer.get("open_excursions") or [] if isinstance(x, dict)]
+        failures = [x for x in opened if x.get("alarm_type") == "probe_failure"]
+        for x in failures:
+            if x.get("probe") not in self.probe_failures:
+                self.probe_failures.add(x.get("probe"))
+                print(f"       {RED}PROBE FAILURE{RESET} {x.get('probe')}: no good reading since "
+                      f"{x.get('start')} (a dead probe is an alarm, never 'normal')", flush=True)
+        temp_alarm = any(x.get("alarm_type", "temperature") == "temperature" and x.get("alarmed")
+                         for x in opened)
+        first_alarm = temp_alarm and not self.freezer_alarmed
+        if temp_alarm:
             self.freezer_alarmed = True
         colour = RED if level == "alarm" else YELLOW if level == "warning" else GREEN
         print(f"{DIM}{t:5.1f}s{RESET} picks/s {rate:5.1f} | {SURGE_SKU} position "
@@ -305,6 +317,8 @@ class Demo:
             failed.append(f"no urgent proposal for {SURGE_SKU}")
         if not self.freezer_alarmed:
             failed.append("freezer-1 never reached alarm")
+        if not self.probe_failures:
+            failed.append("the freezer's door probe never raised probe_failure")
         if not (self.cli_json("holds") or []):
             failed.append("no quality hold")
         with self.received_lock:
@@ -322,6 +336,16 @@ class Demo:
         for c in (("zones",), ("alarms",), ("holds",)):
             print(f"$ depot-agent {' '.join(c)}")
             print(self.cli(*c).stdout, end="")
+        unacked = [x for x in self.cli_json("alarms") or []
+                   if isinstance(x, dict) and x.get("acknowledged") is None]
+        if unacked:
+            step("alarms that ended before anyone acknowledged them stay on the list: "
+                 "acknowledged now, with a root cause")
+            r = self.cli("alarms", "ack", "freezer-1", "--who", "qa.lin", "--comment",
+                         "door probe cable reseated", "--root-cause",
+                         "connector loose after cleaning; added to the weekly check")
+            print("$ depot-agent alarms ack freezer-1 --who qa.lin --root-cause ...: "
+                  + (r.stdout.strip() or r.stderr.strip()))
         step("stock after the hour (depot-agent stock)")
         print(self.cli("stock").stdout, end="")
         step("the quality manager releases the freezer hold after checking the product")

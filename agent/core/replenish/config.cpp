@@ -176,6 +176,14 @@ void read_surge(const json& j, Problems& p, SurgeSettings& s) {
     p.add(r.path_of("exit_ratio"), describe(s.exit_ratio) + " must be below enter_ratio " +
                                        describe(s.enter_ratio) + " (hysteresis)");
   s.min_units = r.integer_or("min_units", s.min_units, 1, kMax);
+  s.min_events = r.integer_or("min_events", s.min_events, 1, kMax);
+  if (auto v = number_where(
+          r, "max_ratio", false, [](double x) { return x > 1 && x <= 1000; },
+          "must be above 1 and at most 1000"))
+    s.max_ratio = *v;
+  if (s.max_ratio < s.enter_ratio)
+    p.add(r.path_of("max_ratio"), describe(s.max_ratio) + " must be at least enter_ratio " +
+                                      describe(s.enter_ratio));
   s.exit_hold_minutes = r.integer_or("exit_hold_minutes", s.exit_hold_minutes, 0, 1440);
   s.half_life_minutes = r.integer_or("half_life_minutes", s.half_life_minutes, 1, 10080);
 }

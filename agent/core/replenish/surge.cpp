@@ -21,7 +21,8 @@ SurgeDetector::SurgeDetector(const SurgeSettings& settings)
     : settings_(settings),
       minutes_(static_cast<std::size_t>(std::max(
                    {settings.short_window_minutes, settings.long_window_minutes, std::int64_t{1}})),
-               0) {}
+               0),
+      events_(minutes_.size(), 0) {}
 
 void SurgeDetector::advance_to(std::int64_t minute) {
   const auto size = static_cast<std::int64_t>(minutes_.size());
@@ -31,17 +32,31 @@ void SurgeDetector::advance_to(std::int64_t minute) {
   }
   if (minute <= latest_minute_) return;
   const std::int64_t first = std::max(latest_minute_ + 1, minute - size + 1);
-  for (std::int64_t m = first; m <= minute; ++m) minutes_[static_cast<std::size_t>(m % size)] = 0;
+  for (std::int64_t m = first; m <= minute; ++m) {
+    minutes_[static_cast<std::size_t>(m % size)] = 0;
+    events_[static_cast<std::size_t>(m % size)] = 0;
+  }
   latest_minute_ = minute;
 }
 
-std::int64_t SurgeDetector::units_in_last(std::int64_t minutes) const {
-  if (latest_minute_ < 0) return 0;
-  const auto size = static_cast<std::int64_t>(minutes_.size());
+namespace {
+std::int64_t sum_last(const std::vector<std::int64_t>& ring, std::int64_t latest,
+                      std::int64_t minutes) {
+  if (latest < 0) return 0;
+  const auto size = static_cast<std::int64_t>(ring.size());
   std::int64_t sum = 0;
-  for (std::int64_t m = latest_minute_ - std::min(minutes, size) + 1; m <= latest_minute_; ++m)
-    if (m >= 0) sum += minutes_[static_cast<std::size_t>(m % size)];
+  for (std::int64_t m = latest - std::min(minutes, size) + 1; m <= latest; ++m)
+    if (m >= 0) sum += ring[static_cast<std::size_t>(m % size)];
   return sum;
+}
+}  // namespace
+
+std::int64_t SurgeDetector::units_in_last(std::int64_t minutes) const {
+  return sum_last(minutes_, latest_minute_, minutes);
+}
+
+std::int64_t SurgeDetector::events_in_last(std::int64_t minutes) const {
+  return sum_last(events_, latest_minute_, minutes);
 }
 
 double SurgeDetector::rate_per_hour(std::int64_t mono_ms, double expected_per_hour) const {
@@ -76,9 +91,10 @@ std::optional<SurgeEvent> SurgeDetector::update(std::int64_t mono_ms, std::int64
   advance_to(minute_of(t));
   const auto size = static_cast<std::int64_t>(minutes_.size());
   minutes_[static_cast<std::size_t>(latest_minute_ % size)] += std::max<std::int64_t>(quantity, 0);
+  if (quantity > 0) ++events_[static_cast<std::size_t>(latest_minute_ % size)];
 
   struct Window {
-    std::int64_t minutes, units;
+    std::int64_t minutes, units, events;
     double rate;
   };
   const std::array<std::int64_t, 2> lengths{settings_.short_window_minutes,
@@ -86,16 +102,21 @@ std::optional<SurgeEvent> SurgeDetector::update(std::int64_t mono_ms, std::int64
   std::array<Window, 2> w{};
   for (std::size_t i = 0; i < w.size(); ++i) {
     const std::int64_t units = units_in_last(lengths[i]);
-    w[i] = {lengths[i], units, static_cast<double>(units) * 60.0 / static_cast<double>(lengths[i])};
+    w[i] = {lengths[i], units, events_in_last(lengths[i]),
+            static_cast<double>(units) * 60.0 / static_cast<double>(lengths[i])};
   }
-  auto counts = [&](const Window& x) { return x.units >= settings_.min_units; };
+  auto counts = [&](const Window& x) {
+    return x.units >= settings_.min_units && x.events >= settings_.min_events;
+  };
   auto event = [&](SurgeEvent::Kind kind, const Window& x) {
     return SurgeEvent{kind, wall_ms, x.minutes, x.units, x.rate, expected_per_hour};
   };
 
-  double observed = 0;  // the highest rate among windows holding enough units
+  double observed = 0;  // the highest rate among windows holding enough units and picks
   for (const auto& x : w)
     if (counts(x)) observed = std::max(observed, x.rate);
+  // How far one window may be extrapolated: at most max_ratio x the expected rate.
+  if (expected_per_hour > 0) observed = std::min(observed, settings_.max_ratio * expected_per_hour);
 
   if (!in_surge_) {
     for (const auto& x : w) {

@@ -6,13 +6,16 @@
 //  * Windows: the units picked in the last `short_window_minutes` (15) and
 //    `long_window_minutes` (60), at minute resolution (the current minute counts as a whole
 //    one), as a rate per hour.
-//  * Entering: some window holds at least `min_units` (20) and its rate is at least
-//    `enter_ratio` (4) x the expected rate -> event `demand_surge`. With no expected rate
-//    (0 units/day) any window reaching `min_units` enters.
+//  * Entering: some window holds at least `min_units` (20) in at least `min_events` (5)
+//    distinct picks, and its rate is at least `enter_ratio` (4) x the expected rate -> event
+//    `demand_surge`. With no expected rate (0 units/day) any window reaching `min_units` in
+//    `min_events` picks enters. One bulk pick (a pallet of 120 for a 10/day SKU) is one event:
+//    never a surge on its own.
 //  * Leaving (hysteresis): the surge ends once every window is calm - below `min_units` or
 //    below `exit_ratio` (2) x the expected rate - and has stayed calm for `exit_hold_minutes`
 //    (30) -> event `demand_surge_ended`.
-//  * Surge rate: while in surge, the highest window rate seen, decaying toward the expected
+//  * Surge rate: while in surge, the highest window rate seen, at most `max_ratio` (50) x the
+//    expected rate (how far one window may be extrapolated), decaying toward the expected
 //    rate with a half-life of `half_life_minutes` (240): rate(t) = expected + excess *
 //    2^(-t / half_life); a higher window rate replaces it. The lead-time demand projects the
 //    same decay into the future (campaign.hpp), so a surge raises the reorder point by
@@ -33,6 +36,8 @@ struct SurgeSettings {
   std::int64_t long_window_minutes = 60;
   double enter_ratio = 4;
   std::int64_t min_units = 20;
+  std::int64_t min_events = 5;  // distinct picks a window needs besides min_units
+  double max_ratio = 50;        // the surge rate is at most this x the expected rate
   double exit_ratio = 2;
   std::int64_t exit_hold_minutes = 30;
   std::int64_t half_life_minutes = 240;
@@ -74,6 +79,8 @@ class SurgeDetector {
   bool in_surge() const { return in_surge_; }
   // Units picked in the last `minutes` (<= the longer window) up to the latest time seen.
   std::int64_t units_in_last(std::int64_t minutes) const;
+  // Picks (events) in the same window.
+  std::int64_t events_in_last(std::int64_t minutes) const;
   // The surge rate per hour decayed to `mono_ms` (the expected rate when not in surge).
   double rate_per_hour(std::int64_t mono_ms, double expected_per_hour) const;
   // For the lead-time demand: the excess over the expected rate at `mono_ms`, per day.
@@ -87,6 +94,7 @@ class SurgeDetector {
   SurgeSettings settings_;
   std::vector<std::int64_t> minutes_;  // ring of units per minute, one slot per minute of the
                                        // longer window
+  std::vector<std::int64_t> events_;   // the same ring, counting picks
   std::int64_t latest_ms_ = 0;
   std::int64_t latest_minute_ = -1;  // -1: nothing seen yet
   bool in_surge_ = false;

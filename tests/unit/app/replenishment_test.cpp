@@ -284,8 +284,9 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
     if (alarm_at_minute < 0 && !outbox("alarms", "LIP", "demand_surge").empty())
       alarm_at_minute = minute;
   }
-  // 20 units (min_units) are reached in the third minute: 24 units in 15 min = 96/h >= 4 x 2/h.
-  EXPECT_EQ(alarm_at_minute, 2);
+  // 20 units (min_units) are reached in the third minute, but in 3 picks; the fifth pick
+  // (min_events 5) comes in the fifth minute: 40 units in 15 min = 160/h >= 4 x 2/h.
+  EXPECT_EQ(alarm_at_minute, 4);
   EXPECT_TRUE(r->in_surge("LIP"));
   auto alarms = outbox("alarms", "LIP", "demand_surge");
   ASSERT_EQ(alarms.size(), 1u) << "raised once, not once per pick";
@@ -306,15 +307,15 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
   EXPECT_LE(static_cast<double>(ps[0].numbers.position), ps[0].numbers.reorder_point);
 
   // Hysteresis, with the daemon's one-minute recompute: the long window holds the surge for
-  // an hour after the last pick (24 units in its last 3 minutes still count), then every
-  // window must stay calm for 30 minutes before the surge ends.
+  // an hour after the last pick until fewer than min_events (5) picks are left in it (its last
+  // 4 minutes), then every window must stay calm for 30 minutes before the surge ends.
   const auto last = start + 29 * kMinute + 30'000;
   std::int64_t ended_after = -1;
   for (int m = 1; m <= 100 && ended_after < 0; ++m) {
     ASSERT_TRUE(r->recompute_all(last + m * kMinute).ok());
     if (!r->in_surge("LIP")) ended_after = m;
   }
-  EXPECT_GE(ended_after, 60 + 30 - 3) << "ended before the window emptied and the hold passed";
+  EXPECT_GE(ended_after, 60 + 30 - 4) << "ended before the window emptied and the hold passed";
   EXPECT_LE(ended_after, 60 + 30 + 2);
   alarms = outbox("alarms", "LIP", "demand_surge");
   ASSERT_GE(alarms.size(), 2u);

@@ -159,9 +159,9 @@ TEST(SimProfileTest, DemoFreezerDriftsOutWithinThirtySecondsAndRecovers) {
   ASSERT_TRUE(r.loaded) << (r.problems.empty() ? "" : r.problems[0]);
   const auto& cfg = r.loaded->config;
   const coldchain::SensorConfig* probe = nullptr;
-  for (const auto& s : cfg.sensors)
-    if (s.zone == "freezer-1" && s.driver == coldchain::Driver::kSim) probe = &s;
-  ASSERT_NE(probe, nullptr) << "demo.json has no simulated probe in freezer-1";
+  for (const auto& s : cfg.sensors)  // the air probe drifts; the door probe drops out
+    if (s.id == "fz-1-air" && s.driver == coldchain::Driver::kSim) probe = &s;
+  ASSERT_NE(probe, nullptr) << "demo.json has no simulated probe fz-1-air in freezer-1";
   const coldchain::Zone* zone = nullptr;
   for (const auto& z : cfg.zones)
     if (z.id == "freezer-1") zone = &z;

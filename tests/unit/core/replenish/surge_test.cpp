@@ -109,12 +109,38 @@ TEST(Surge, ABriefLullDoesNotEndIt) {
 }
 
 TEST(Surge, FewUnitsAreNeverASurge) {
-  SurgeDetector d(SurgeSettings{});
+  SurgeSettings s;
+  s.min_events = 1;  // units alone here (events: the next test)
+  SurgeDetector d(s);
   // A slow SKU (1/day expected): 19 units within a minute is a 1824-fold rate but below
   // min_units 20.
   EXPECT_FALSE(d.pick(0, 0, 19, 1.0 / 24));
   EXPECT_FALSE(d.in_surge());
   EXPECT_TRUE(d.pick(kMin, kMin, 1, 1.0 / 24));  // the 20th unit
+}
+
+// The trial: one `scan --kind pick --qty 120` of a 10/day SKU gave "demand_surge 480/h against
+// 0.42/h", surge x1152, and an URGENT proposal for 288 days of demand. One pick is one event:
+// a window needs min_events (5) distinct picks besides min_units. And one window is
+// extrapolated at most max_ratio (50) x the expected rate.
+TEST(Surge, OneBulkPickIsNeverASurgeAndAWindowIsExtrapolatedAtMostMaxRatio) {
+  const double expected = 10.0 / 24;  // 10/day
+  SurgeDetector d(SurgeSettings{});
+  EXPECT_FALSE(d.pick(0, 0, 120, expected));
+  EXPECT_FALSE(d.in_surge());
+  EXPECT_EQ(d.events_in_last(15), 1);
+  EXPECT_EQ(d.units_in_last(15), 120);
+  // Three more bulk picks: 4 events, still not a surge...
+  for (int i = 1; i <= 3; ++i) EXPECT_FALSE(d.pick(i * kMin, i * kMin, 120, expected));
+  EXPECT_FALSE(d.in_surge());
+  // ...the fifth pick is: 600 units in 15 min = 2400/h = 5760 x expected, capped at 50 x:
+  // the surge rate is 20.83/h, an excess of 20.42/h = 490 units a day at its peak.
+  auto e = d.pick(4 * kMin, 4 * kMin, 120, expected);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->window_units, 600);
+  EXPECT_DOUBLE_EQ(e->rate_per_hour, 2400);  // the event reports what was seen
+  EXPECT_NEAR(d.rate_per_hour(4 * kMin, expected), 50 * expected, 1e-9);
+  EXPECT_NEAR(d.projection(4 * kMin, expected).excess_per_day, 49 * expected * 24, 1e-9);
 }
 
 TEST(Surge, TimeGoingBackCountsAsTheLatest) {

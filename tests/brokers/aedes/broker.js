@@ -1,0 +1,38 @@
+// A second MQTT broker for depot-agent's end-to-end tests: aedes (MQTT 3.1.1 only) on
+// 127.0.0.1:PORT, its sessions and queued messages kept in a LevelDB under DIR so a restart
+// loses nothing (like mosquitto's persistence file). Prints "listening PORT" when ready and
+// closes cleanly on SIGTERM/SIGINT.
+//   node broker.js PORT DIR
+import { createServer } from 'node:net'
+import { Aedes } from 'aedes'
+import levelPersistence from 'aedes-persistence-level'
+import { Level } from 'level'
+
+const port = Number(process.argv[2])
+const dir = process.argv[3]
+if (!Number.isInteger(port) || port <= 0 || !dir) {
+  console.error('usage: node broker.js PORT DIR')
+  process.exit(2)
+}
+
+const db = new Level(dir)
+const broker = await Aedes.createBroker({ persistence: levelPersistence(db) })
+broker.on('client', (c) => console.log(`client ${c.id} connected`))
+broker.on('clientDisconnect', (c) => console.log(`client ${c.id} disconnected`))
+broker.on('clientError', (c, e) => console.log(`client ${c.id} error: ${e.message}`))
+broker.on('connectionError', (c, e) => console.log(`connection error: ${e.message}`))
+
+const server = createServer(broker.handle)
+server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`))
+
+let closing = false
+async function shutdown () {
+  if (closing) return
+  closing = true
+  server.close()
+  await new Promise((resolve) => broker.close(resolve))
+  await db.close()
+  process.exit(0)
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)

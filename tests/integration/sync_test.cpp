@@ -207,8 +207,10 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
     cloud.publish(kPrefix + "cmd/" + name, payload);
     EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
         << name << " got no reply";
+    // The first reply after `before` answers this command: a queued command's outcome (a
+    // second reply on the same topic) may already have arrived behind it.
     auto r = cloud.on("/cmd/" + name + "/reply");
-    return r.size() > before ? json::parse(r.back().payload) : json();
+    return r.size() > before ? json::parse(r[before].payload) : json();
   };
   std::string proposal;
   for (auto& r : cloud.records("reorders"))
@@ -402,8 +404,10 @@ class Commands : public Sync {
     cloud.publish(kPrefix + "cmd/" + name, payload);
     EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
         << name << " got no reply";
+    // The first reply after `before` answers this command: a queued command's outcome (a
+    // second reply on the same topic) may already have arrived behind it.
     auto r = cloud.on("/cmd/" + name + "/reply");
-    return r.size() > before ? json::parse(r.back().payload) : json();
+    return r.size() > before ? json::parse(r[before].payload) : json();
   }
 };
 

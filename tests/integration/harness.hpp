@@ -3,7 +3,7 @@
 // `depot-agent run` binary fed by a stdin scanner, and a Paho MQTT 5 client standing in for
 // the cloud (a persistent session, so a broker restart loses nothing it had acknowledged).
 // With DEPOT_TEST_BROKER=aedes (tests/brokers/aedes/run.sh sets it) the broker is aedes instead,
-// an MQTT 3.1.1-only broker in node with its sessions in a LevelDB, and the cloud client speaks
+// an MQTT 3.1.1-only broker in node with its sessions in memory, and the cloud client speaks
 // 3.1.1 (clean session off). Every wait is bounded.
 #pragma once
 
@@ -178,8 +178,8 @@ class Broker {
       const char* d = std::getenv("DEPOT_AEDES_DIR");
       ASSERT_TRUE(d) << "DEPOT_AEDES_DIR is not set (run through tests/brokers/aedes/run.sh)";
       const auto before = log().size();
-      pid_ = spawn({"/usr/bin/env", "node", std::string(d) + "/broker.js", std::to_string(port_),
-                    dir_.file("aedes.db")},
+      // Sessions in memory: a restart loses them (tests/brokers/aedes/README.md says why).
+      pid_ = spawn({"/usr/bin/env", "node", std::string(d) + "/broker.js", std::to_string(port_)},
                    dir_.file("mosquitto.out"));
       // It prints "listening PORT" once ready (a restart appends to the same log).
       ASSERT_TRUE(

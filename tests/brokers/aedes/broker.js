@@ -1,8 +1,9 @@
 // A second MQTT broker for depot-agent's end-to-end tests: aedes (MQTT 3.1.1 only) on
-// 127.0.0.1:PORT, its sessions and queued messages kept in a LevelDB under DIR so a restart
-// loses nothing (like mosquitto's persistence file). Prints "listening PORT" when ready and
-// closes cleanly on SIGTERM/SIGINT.
-//   node broker.js PORT DIR
+// 127.0.0.1:PORT. Sessions and queued messages stay in memory, or with DIR in a LevelDB there
+// (aedes-persistence-level) so a restart keeps them; the tests do not use DIR because that
+// store lost acknowledged messages now and then (README.md). Prints "listening PORT" when
+// ready and closes cleanly on SIGTERM/SIGINT.
+//   node broker.js PORT [DIR]
 import { createServer } from 'node:net'
 import { Aedes } from 'aedes'
 import levelPersistence from 'aedes-persistence-level'
@@ -10,13 +11,13 @@ import { Level } from 'level'
 
 const port = Number(process.argv[2])
 const dir = process.argv[3]
-if (!Number.isInteger(port) || port <= 0 || !dir) {
-  console.error('usage: node broker.js PORT DIR')
+if (!Number.isInteger(port) || port <= 0) {
+  console.error('usage: node broker.js PORT [DIR]')
   process.exit(2)
 }
 
-const db = new Level(dir)
-const broker = await Aedes.createBroker({ persistence: levelPersistence(db) })
+const db = dir ? new Level(dir) : null
+const broker = await Aedes.createBroker(db ? { persistence: levelPersistence(db) } : {})
 broker.on('client', (c) => console.log(`client ${c.id} connected`))
 broker.on('clientDisconnect', (c) => console.log(`client ${c.id} disconnected`))
 broker.on('clientError', (c, e) => console.log(`client ${c.id} error: ${e.message}`))
@@ -31,7 +32,7 @@ async function shutdown () {
   closing = true
   server.close()
   await new Promise((resolve) => broker.close(resolve))
-  await db.close()
+  if (db) await db.close()
   process.exit(0)
 }
 process.on('SIGTERM', shutdown)

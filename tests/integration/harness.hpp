@@ -2,7 +2,9 @@
 // generated config, persistence in the test's temp dir, stopped by PID), the real
 // `depot-agent run` binary fed by a stdin scanner, and a Paho MQTT 5 client standing in for
 // the cloud (a persistent session, so a broker restart loses nothing it had acknowledged).
-// Every wait is bounded.
+// With DEPOT_TEST_BROKER=aedes (tests/brokers/aedes/run.sh sets it) the broker is aedes instead,
+// an MQTT 3.1.1-only broker in node with its sessions in memory, and the cloud client speaks
+// 3.1.1 (clean session off). Every wait is bounded.
 #pragma once
 
 #include <arpa/inet.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -110,6 +113,12 @@ inline bool wait_for(const std::function<bool()>& cond, std::chrono::millisecond
   return cond();
 }
 
+// True when the tests run against aedes instead of mosquitto.
+inline bool aedes_broker() {
+  const char* b = std::getenv("DEPOT_TEST_BROKER");
+  return b && std::string(b) == "aedes";
+}
+
 struct TlsFiles {
   std::string ca, server_cert, server_key, client_cert, client_key;
 };
@@ -167,6 +176,20 @@ class Broker {
   ~Broker() { stop(SIGTERM); }
 
   void start() {
+    if (aedes_broker()) {
+      ASSERT_FALSE(tls_) << "the aedes broker has no TLS listener here";
+      const char* d = std::getenv("DEPOT_AEDES_DIR");
+      ASSERT_TRUE(d) << "DEPOT_AEDES_DIR is not set (run through tests/brokers/aedes/run.sh)";
+      const auto before = log().size();
+      // Sessions in memory: a restart loses them (tests/brokers/aedes/README.md says why).
+      pid_ = spawn({"/usr/bin/env", "node", std::string(d) + "/broker.js", std::to_string(port_)},
+                   dir_.file("mosquitto.out"));
+      // It prints "listening PORT" once ready (a restart appends to the same log).
+      ASSERT_TRUE(
+          wait_for([&] { return log().find("listening ", before) != std::string::npos; }, 10000ms))
+          << "aedes did not listen: " << log();
+      return;
+    }
     pid_ = spawn({"/usr/sbin/mosquitto", "-c", conf_}, dir_.file("mosquitto.out"));
     ASSERT_TRUE(wait_for([&] { return port_open(port_); }, 5000ms))
         << "mosquitto did not listen: " << read_file(dir_.file("mosquitto.out"));
@@ -197,8 +220,9 @@ struct Message {
 class Cloud {
  public:
   explicit Cloud(int port, std::string id = "cloud-test")
-      : client_("tcp://127.0.0.1:" + std::to_string(port), id,
-                mqtt::create_options(MQTTVERSION_5)) {
+      : v5_(!aedes_broker()),
+        client_("tcp://127.0.0.1:" + std::to_string(port), id,
+                mqtt::create_options(v5_ ? MQTTVERSION_5 : MQTTVERSION_3_1_1)) {
     client_.set_message_callback([this](mqtt::const_message_ptr m) {
       Message msg{m->get_topic(), m->get_payload_str(), m->is_retained(), std::nullopt};
       if (m->get_properties().contains(mqtt::property::CORRELATION_DATA))
@@ -215,11 +239,17 @@ class Cloud {
       }
     });
     mqtt::connect_options opts;
-    opts.set_mqtt_version(MQTTVERSION_5);
-    opts.set_clean_start(false);
-    mqtt::properties props;
-    props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
-    opts.set_properties(props);
+    if (v5_) {
+      opts.set_mqtt_version(MQTTVERSION_5);
+      opts.set_clean_start(false);
+      mqtt::properties props;
+      props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+      opts.set_properties(props);
+    } else {
+      // MQTT 3.1.1 (aedes): clean session off keeps the session across disconnects.
+      opts.set_mqtt_version(MQTTVERSION_3_1_1);
+      opts.set_clean_session(false);
+    }
     client_.connect(opts)->wait_for(5000ms);
     client_.subscribe("depot/v1/#", 1)->wait_for(5000ms);
     client_.subscribe("cloud/#", 1)->wait_for(5000ms);
@@ -229,9 +259,11 @@ class Cloud {
     try {
       // Keep the session (and what the broker queues for it) after this disconnect.
       mqtt::disconnect_options d;
-      mqtt::properties props;
-      props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
-      d.set_properties(props);
+      if (v5_) {
+        mqtt::properties props;
+        props.add(mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, 3600));
+        d.set_properties(props);
+      }
       if (client_.is_connected()) client_.disconnect(d)->wait_for(2000ms);
     } catch (...) {
     }
@@ -269,10 +301,12 @@ class Cloud {
                const std::optional<std::string>& correlation = std::nullopt,
                bool retained = false) {
     auto msg = mqtt::make_message(topic, payload, 1, retained);
-    mqtt::properties props;
-    if (response_topic) props.add({mqtt::property::RESPONSE_TOPIC, *response_topic});
-    if (correlation) props.add({mqtt::property::CORRELATION_DATA, *correlation});
-    msg->set_properties(props);
+    if (v5_) {
+      mqtt::properties props;
+      if (response_topic) props.add({mqtt::property::RESPONSE_TOPIC, *response_topic});
+      if (correlation) props.add({mqtt::property::CORRELATION_DATA, *correlation});
+      msg->set_properties(props);
+    }
     client_.publish(msg)->wait_for(5000ms);
   }
   // Messages a previous client with the same session received.
@@ -286,6 +320,7 @@ class Cloud {
   }
 
  private:
+  bool v5_;  // before client_: it chooses the client's MQTT version
   mqtt::async_client client_;
   std::mutex mu_;
   std::vector<Message> messages_;

@@ -86,6 +86,18 @@ void expect_schema_valid(Cloud& cloud, const test::TempDir& dir) {
   EXPECT_EQ(rc, 0) << read_file(dir.file("validate.log"));
 }
 
+// The "online" status messages received. MQTT orders messages only within a topic, so the
+// retained status may come after the first movements (aedes stores a retained message before
+// it forwards it): wait for it rather than assume it came first.
+std::vector<json> online_statuses(Cloud& cloud) {
+  std::vector<json> out;
+  for (auto& m : cloud.on("/status")) {
+    auto j = json::parse(m.payload);
+    if (j["state"] == "online") out.push_back(std::move(j));
+  }
+  return out;
+}
+
 class Sync : public ::testing::Test {
  protected:
   std::string write_config(const std::string& mqtt) {
@@ -120,9 +132,8 @@ TEST_F(Sync, NormalFlowMovementsArriveSchemaValidWithOnlineStatus) {
   EXPECT_EQ(envelope["site"], "test-site");
   EXPECT_EQ(envelope["gateway"], "gw-1");
   EXPECT_EQ(envelope["stream"], "movements");
-  auto status = cloud.on("/status");
-  ASSERT_FALSE(status.empty());
-  auto online = json::parse(status.back().payload);
+  ASSERT_TRUE(wait_for([&] { return !online_statuses(cloud).empty(); }, 5s));
+  auto online = online_statuses(cloud).back();
   EXPECT_EQ(online["state"], "online");
   EXPECT_EQ(online["version"], "0.1.0");
   expect_schema_valid(cloud, dir_);
@@ -196,8 +207,10 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
     cloud.publish(kPrefix + "cmd/" + name, payload);
     EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
         << name << " got no reply";
+    // The first reply after `before` answers this command: a queued command's outcome (a
+    // second reply on the same topic) may already have arrived behind it.
     auto r = cloud.on("/cmd/" + name + "/reply");
-    return r.size() > before ? json::parse(r.back().payload) : json();
+    return r.size() > before ? json::parse(r[before].payload) : json();
   };
   std::string proposal;
   for (auto& r : cloud.records("reorders"))
@@ -365,7 +378,8 @@ TEST_F(Sync, AgentKilledMidStreamResumesSeqAndTheLastWillIsSeen) {
       [&] { return static_cast<std::int64_t>(cloud.seqs("movements").size()) == total; }, 10s))
       << again.log();
   expect_complete(cloud, "movements", total);
-  EXPECT_EQ(json::parse(cloud.on("/status").back().payload)["state"], "online");
+  EXPECT_TRUE(wait_for(
+      [&] { return json::parse(cloud.on("/status").back().payload)["state"] == "online"; }, 5s));
   again.stop(SIGTERM);
 }
 
@@ -390,8 +404,10 @@ class Commands : public Sync {
     cloud.publish(kPrefix + "cmd/" + name, payload);
     EXPECT_TRUE(wait_for([&] { return cloud.on("/cmd/" + name + "/reply").size() > before; }, 5s))
         << name << " got no reply";
+    // The first reply after `before` answers this command: a queued command's outcome (a
+    // second reply on the same topic) may already have arrived behind it.
     auto r = cloud.on("/cmd/" + name + "/reply");
-    return r.size() > before ? json::parse(r.back().payload) : json();
+    return r.size() > before ? json::parse(r[before].payload) : json();
   }
 };
 
@@ -634,7 +650,26 @@ TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNeve
   EXPECT_GT(dropped, 1000);
   ASSERT_TRUE(wait_for(
       [&] { return cloud.records("telemetry").size() == static_cast<std::size_t>(3000 - dropped); },
-      10s));
+      10s))
+      << cloud.records("telemetry").size() << " records (" << cloud.seqs("telemetry").size()
+      << " distinct), want " << 3000 - dropped << "; outbox " <<
+      [&] {
+        auto db = store::Database::open(dir_.file("depot.db"), {.read_only = true});
+        if (!db) return std::int64_t{-1};
+        auto n = store::outbox_depth(**db, "telemetry");
+        return n ? std::int64_t{*n} : std::int64_t{-1};
+      }()
+      << "; missing " <<
+      [&] {
+        std::string m;
+        auto got = cloud.seqs("telemetry");
+        if (got.empty()) return std::string("all");
+        for (std::int64_t i = *got.begin(); i <= 3000; ++i)
+          if (!got.count(i)) m += std::to_string(i) + " ";
+        return m;
+      }()
+      << "\n"
+      << agent.log() << broker.log();
   EXPECT_EQ(*cloud.seqs("telemetry").rbegin(), 3000);  // the newest are kept
 }
 
@@ -782,13 +817,14 @@ TEST_F(Sync, ADatabaseMovedAsideStartsANewIncarnationCarriedInEveryEnvelope) {
     agent.start();
     for (int i = 0; i < 3; ++i) agent.scan("INT-MATCHA");
     ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 3; }, 10s)) << agent.log();
+    ASSERT_TRUE(wait_for([&] { return !online_statuses(cloud).empty(); }, 5s));
     agent.stop(SIGTERM);
   }
   auto first = incarnations();
   ASSERT_FALSE(first.empty());
   ASSERT_FALSE(first[0].empty());
   for (auto& i : first) EXPECT_EQ(i, first[0]);
-  auto status = json::parse(cloud.on("/status").front().payload);
+  auto status = online_statuses(cloud).front();
   EXPECT_EQ(status["incarnation"]["id"], first[0]);
   EXPECT_EQ(status["incarnation"]["reason"], "new database");
 
@@ -804,6 +840,7 @@ TEST_F(Sync, ADatabaseMovedAsideStartsANewIncarnationCarriedInEveryEnvelope) {
   ASSERT_FALSE(second.empty());
   EXPECT_NE(second[0], first[0]);
   EXPECT_EQ(cloud.records("movements")[0]["seq"], 1);  // seq 1 again, under a new incarnation
+  EXPECT_TRUE(wait_for([&] { return !online_statuses(cloud).empty(); }, 5s));
   bool online = false;
   for (auto& m : cloud.on("/status")) {
     auto j = json::parse(m.payload);

@@ -3,7 +3,7 @@
 # tests/packaging/deb_test.sh does) and runs one case of system_test.py in a Debian 12 VM.
 # Exits 77 (ctest: skipped) when qemu or mmdebstrap is missing or DEPOT_NO_SYSTEM=1.
 #
-#   run.sh BUILD_DIR CASE [--long]       CASE: service | power-cut
+#   run.sh BUILD_DIR CASE [--long]       CASE: service | power-cut | upgrade
 set -euo pipefail
 build=$(cd "$1" && pwd) case=$2
 shift 2
@@ -18,4 +18,8 @@ cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out/deb-$case" >"$out/deb-
   { cat "$out/deb-$case/cpack.log"; echo "FAIL: cpack"; exit 1; }
 deb=$(ls "$out/deb-$case"/depot-agent_*_amd64.deb | head -n 1)
 [ "${DEPOT_SYSTEM_LONG:-0}" = 1 ] && set -- "$@" --long
+if [ "$case" = upgrade ]; then
+  prev=$("$here/prev-deb.sh" | tail -n 1) || { echo "FAIL: the previous release's .deb (prev-deb.sh)"; exit 1; }
+  set -- "$@" --prev-deb "$prev"
+fi
 exec python3 -u "$here/system_test.py" "$case" --deb "$deb" --out "$out" "$@"

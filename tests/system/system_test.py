@@ -17,6 +17,9 @@ CASE is one of:
               SIGKILLs qemu at a random moment; after each reboot the database is intact,
               every confirmed scan is there, the outbox seq has no gap, the agent came up by
               itself. 5 cuts (--long: 20). Prints bytes written to the disk per scan.
+  upgrade     the previous release's .deb (packaging/previous-release, --prev-deb) configured,
+              edited and used, then this .deb over it: database, edited conffile and
+              credentials kept, service back; apt purge removes what the package created only.
 
 Each run leaves the serial logs, the journal and the database in DIR/CASE; a failure says so.
 """
@@ -669,9 +672,80 @@ def case_power_cut(vm, out, cuts):
               f"{gaps.replace(chr(10), '; ')}")
 
 
+# --------------------------------------------------------------------------------------------
+def case_upgrade(vm, out):
+    """Item 6: the previous released .deb (packaging/previous-release), configured and used,
+    then the .deb of this commit over it; then apt purge."""
+    vm.check("mkdir -p /mnt/in && mount -o ro /dev/vdb /mnt/in")
+    old = vm.check("dpkg-deb -f /mnt/in/depot-agent-prev.deb Version").strip()
+    new = vm.check("dpkg-deb -f /mnt/in/depot-agent.deb Version").strip()
+    step(f"installing the previous release ({old})")
+    vm.check("dpkg -i /mnt/in/depot-agent-prev.deb 2>&1", timeout=300)
+    cfg = json.loads(json.dumps(BASE_CONFIG))
+    cfg["scanners"] = []
+    cfg["log_level"] = "debug"  # an admin's edit of the conffile
+    edited = json.dumps(cfg, indent=1) + "\n"
+    put_file(vm, CONF, edited)
+    put_file(vm, "/etc/depot-agent/credentials/mqtt-password", "s3cret-of-the-admin\n", "0600")
+    # Something of the admin's beside the package's files: purge must leave it.
+    vm.check("mkdir -p /etc/depot-agent/local && echo keep > /etc/depot-agent/local/note "
+             "&& echo keep > /var/lib/depot-agent-notes.txt")
+    vm.check("systemctl enable --now depot-agent", timeout=180)
+    wait_active(vm)
+    for i in range(5):
+        vm.check(scan_cmd(f"old-{i}"))
+    before = sql(vm, "select id from movements order by id")
+    ver_before = sql(vm, "pragma user_version")
+    step(f"upgrading to {new} over {old} (dpkg -i, service running)")
+    rc, txt = vm.run("dpkg -i --force-confold /mnt/in/depot-agent.deb 2>&1 </dev/null",
+                     timeout=300)
+    expect(rc == 0, f"dpkg -i of this commit's package over {old} succeeded", txt)
+    expect(vm.check("dpkg-query -W -f='${Version} ${Status}' depot-agent").strip() ==
+           f"{new} install ok installed", "the new version is installed")
+    try:
+        wait_active(vm, 120)
+        expect(True, "the service runs again after the upgrade (postinst restarted it)")
+    except VMError as e:
+        expect(False, "the service runs again after the upgrade", str(e))
+    expect(vm.check(f"cat {CONF}") == edited, "the edited conffile was kept")
+    expect(vm.check("cat /etc/depot-agent/credentials/mqtt-password") == "s3cret-of-the-admin\n",
+           "the credential mqtt-password was kept")
+    expect(vm.run("test -f /etc/depot-agent/credentials/audit-key")[0] == 0,
+           "the upgrade added the new credential placeholder audit-key")
+    expect(sql(vm, "pragma integrity_check") == "ok", "integrity_check ok after the upgrade")
+    expect(sql(vm, "select id from movements order by id") == before,
+           "the movements from before the upgrade are all there")
+    print(f"   schema user_version {ver_before} -> {sql(vm, 'pragma user_version')}")
+    vm.check(scan_cmd("new-0"))
+    expect("new-0" in sql(vm, "select id from movements"), "the upgraded agent takes scans")
+
+    # -- apt purge: what the package created goes; the admin's own files stay.
+    rc, txt = vm.run("apt-get purge -y depot-agent 2>&1 </dev/null", timeout=300)
+    expect(rc == 0, "apt-get purge depot-agent succeeded", txt)
+    expect(vm.run("systemctl is-active depot-agent")[1].strip() != "active",
+           "the service is stopped")
+    gone = ["/usr/bin/depot-agent", "/usr/lib/systemd/system/depot-agent.service",
+            "/usr/lib/sysusers.d/depot-agent.conf", CONF,
+            "/etc/depot-agent/credentials/mqtt-password",
+            "/etc/depot-agent/credentials/mqtt-client-key",
+            "/etc/depot-agent/credentials/audit-key",
+            "/etc/systemd/system/multi-user.target.wants/depot-agent.service"]
+    left = vm.run("ls -d " + " ".join(gone) + " 2>/dev/null")[1].strip()
+    expect(left == "", "purge removed the binary, unit, sysusers entry, conffile, credentials "
+                       "and the enablement link", left)
+    kept = ["/etc/depot-agent/local/note", "/var/lib/depot-agent-notes.txt", DB]
+    missing = vm.run("for f in " + " ".join(kept) + "; do [ -e $f ] || echo $f; done")[1].strip()
+    expect(missing == "", "purge kept the admin's files and the stock database "
+                          "(docs/operations.md: the database is never deleted)", missing)
+    print("   after purge: " + vm.run("ls -laR /etc/depot-agent /var/lib/depot-agent 2>&1; "
+                                      "getent passwd depot-agent")[1].strip()
+          .replace("\n", "\n   "))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["service", "power-cut"])
+    ap.add_argument("case", choices=["service", "power-cut", "upgrade"])
+    ap.add_argument("--prev-deb", help="upgrade: the previous release's .deb")
     ap.add_argument("--deb", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--long", action="store_true")
@@ -690,6 +764,8 @@ def main():
     shutil.copy(args.deb, os.path.join(stage, "depot-agent.deb"))
     if args.case == "service":
         stage_devices(stage)
+    if args.prev_deb:
+        shutil.copy(args.prev_deb, os.path.join(stage, "depot-agent-prev.deb"))
     data = os.path.join(outdir, "in.img")
     make_data_disk(stage, data)
 
@@ -703,6 +779,8 @@ def main():
             case_tls_link(vm)
             case_hid_scanner(vm)
             case_stop_offline(vm)
+        elif args.case == "upgrade":
+            case_upgrade(vm, outdir)
         else:
             case_power_cut(vm, outdir, 20 if args.long else 5)
     except (VMError, RuntimeError, subprocess.SubprocessError, ValueError) as e:

@@ -12,8 +12,17 @@ commit=$(grep -v '^#' "$top/packaging/previous-release" | grep -E '^[0-9a-f]{40}
 [ -n "$commit" ] || { echo "prev-deb.sh: no commit in packaging/previous-release" >&2; exit 1; }
 dir=$cache_root/prev-$commit
 if [ -f "$dir/done" ]; then ls "$dir"/depot-agent_*.deb; exit 0; fi
-git -C "$top" cat-file -e "$commit^{commit}" 2>/dev/null ||
-  { echo "prev-deb.sh: commit $commit is not in this clone (a shallow clone? git fetch --unshallow)" >&2; exit 1; }
+if ! git -C "$top" cat-file -e "$commit^{commit}" 2>/dev/null; then
+  # A shallow CI checkout: fetch the history once, when the origin can be reached.
+  if [ "$(git -C "$top" rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+    git -C "$top" fetch -q --unshallow 2>/dev/null || true
+  fi
+  git -C "$top" cat-file -e "$commit^{commit}" 2>/dev/null || {
+    echo "prev-deb.sh: SKIPPED: commit $commit (packaging/previous-release) is not in this clone" \
+      "and could not be fetched (a shallow clone? git fetch --unshallow)" >&2
+    exit 77
+  }
+fi
 mkdir -p "$cache_root"
 work=$(mktemp -d "$cache_root/prev-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT

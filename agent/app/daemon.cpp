@@ -232,6 +232,10 @@ int run_daemon(LoadedConfig loaded) {
     cs.zones = loaded.config.zones;
     cs.sensors = loaded.config.sensors;
     cs.retention = loaded.config.retention;
+    if (loaded.config.mqtt)  // the envelope's own bytes (site, gateway, ids) stay under 512
+      cs.telemetry_record_bytes =
+          std::min(cs.telemetry_record_bytes,
+                   static_cast<std::size_t>(loaded.config.mqtt->batch_bytes) - 512);
     ColdChainHooks ch;
     ch.new_id = [] { return new_id(); };
     ch.before_stock_change = [&] { commits.flush(); };

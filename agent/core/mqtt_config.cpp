@@ -51,7 +51,8 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
   m.batch_records = r.integer_or("batch_records", m.batch_records, 1, 10000);
   m.batch_bytes = r.integer_or("batch_bytes", m.batch_bytes, 1024, 16 * 1024 * 1024);
   m.max_packet_bytes =
-      r.integer_or("max_packet_bytes", m.max_packet_bytes, 1024, 268435455);
+      r.integer_or("max_packet_bytes", m.max_packet_bytes,
+                   kMinPayloadLimit + kMqttPacketOverhead, 268435455);
   if (m.batch_bytes + kMqttPacketOverhead > m.max_packet_bytes)
     p.add(r.path_of("batch_bytes"),
           describe(m.batch_bytes) + " plus " + std::to_string(kMqttPacketOverhead) +

@@ -28,6 +28,10 @@ struct MqttTls {
 // Bytes of an MQTT PUBLISH besides its payload allowed for (fixed header, topic, properties):
 // a batch of `batch_bytes` must fit the broker's `max_packet_bytes` with this to spare.
 inline constexpr std::int64_t kMqttPacketOverhead = 1024;
+// The smallest payload limit the agent works with: a record up to this size is never given up
+// for being too large (a data_loss record itself is about 1 KB). A broker must take packets of
+// kMinPayloadLimit + kMqttPacketOverhead bytes.
+inline constexpr std::int64_t kMinPayloadLimit = 8192;
 
 struct MqttSettings {
   std::string host;          // required

@@ -91,9 +91,9 @@ TEST(MqttConfig, BatchBytesMustFitTheBrokersMaximumPacket) {
                   "must not exceed max_packet_bytes 131072"));
   r = with_mqtt(R"({"host":"b","batch_bytes":131072,"max_packet_bytes":132096})");
   EXPECT_TRUE(r.config) << r.problems[0];
-  r = with_mqtt(R"({"host":"b","max_packet_bytes":1023})");
+  r = with_mqtt(R"({"host":"b","max_packet_bytes":9215})");
   EXPECT_THAT(r.problems, ::testing::Contains(HasSubstr(
-                              "mqtt.max_packet_bytes: 1023 must be between 1024 and 268435455")));
+                              "mqtt.max_packet_bytes: 9215 must be between 9216 and 268435455")));
 }
 
 }  // namespace

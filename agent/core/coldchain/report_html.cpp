@@ -30,7 +30,9 @@ body { font: 14px/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 24px 0 8px;
      border-bottom: 1px solid #999; } h3 { font-size: 14px; margin: 12px 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
-th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+#alarm-table { font-size: 11px; }
 th { background: #eee; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #444; font-size: 12px; } .bad { color: #b00; font-weight: bold; }
 .ok { color: #070; } .empty { font-style: italic; color: #555; }

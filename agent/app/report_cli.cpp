@@ -209,6 +209,7 @@ int cmd_report(const Args& a, Ctx& c) {
   auto st = store::for_each_reading(*db, zone->id, period->from, period->to,
                                     [&](const store::ReadingRow& r) {
                                       ++readings;
+                                      if (r.clock_unsynchronized) ++in.unsynchronized;
                                       auto it = index.find(r.probe);
                                       if (it == index.end()) {
                                         // A probe no longer configured: still in the report.

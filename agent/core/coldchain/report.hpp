@@ -87,6 +87,7 @@ struct ReportInput {
   std::vector<ReportAlarm> alarms;       // all that overlap the period (excursions too)
   std::vector<ReportHold> holds;
   ReportAuditHead audit;
+  std::int64_t unsynchronized = 0;  // readings stamped while the clock was not synchronised
 };
 
 struct DayStats {

@@ -206,7 +206,12 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
     << iso(in.to_ms) << "</time> (end excluded). Site " << e(in.site) << ", gateway "
     << e(in.gateway) << ". Generated <time id=\"generated\">" << iso(in.generated_ms)
     << "</time>.</p>\n<p class=\"note\" id=\"utc\">All times in this report are UTC, written in "
-       "ISO 8601 (YYYY-MM-DDThh:mm:ss.sssZ). Temperatures are in \u00B0C.</p>\n</header>\n";
+       "ISO 8601 (YYYY-MM-DDThh:mm:ss.sssZ). Temperatures are in \u00B0C.</p>\n";
+  if (in.unsynchronized > 0)
+    o << "<p class=\"bad\" id=\"unsynchronized\">" << in.unsynchronized
+      << " reading(s) in this period were stamped while the gateway's clock was not "
+         "NTP-synchronised: their times may be off.</p>\n";
+  o << "</header>\n";
 
   // Zone rules.
   o << "<section id=\"rules\">\n<h2>Zone rules</h2>\n<table><tbody>\n"

@@ -91,13 +91,13 @@ TEST_F(ReportCli, TheReportHoldsFiguresAcksHoldsCalibrationAndTheAuditHead) {
 
 TEST_F(ReportCli, BadPeriodsZonesAndOptionsAreRefusedNamingTheField) {
   const auto out = dir_.file("r.html");
-  auto r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-07-02", "--to",
-                      "2026-07-01", "--out", out, "-c", cfg_});
+  auto r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-07-02", "--to", "2026-07-01",
+                      "--out", out, "-c", cfg_});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("report: --from: 2026-07-02T00:00:00.000Z must be before --to "
                                "2026-07-01T00:00:00.000Z"));
-  r = run_agent({"report", "--zone", "pharma-1", "--from", "yesterday", "--to", "now", "--out",
-                 out, "-c", cfg_});
+  r = run_agent({"report", "--zone", "pharma-1", "--from", "yesterday", "--to", "now", "--out", out,
+                 "-c", cfg_});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--from: \"yesterday\" must be an RFC 3339 time"));
   r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-02-30", "--to", "now", "--out",
@@ -108,8 +108,8 @@ TEST_F(ReportCli, BadPeriodsZonesAndOptionsAreRefusedNamingTheField) {
                  "--out", out, "-c", cfg_});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--to: the period"));
-  r = run_agent({"report", "--zone", "freezer-9", "--from", "1d", "--to", "now", "--out", out,
-                 "-c", cfg_});
+  r = run_agent(
+      {"report", "--zone", "freezer-9", "--from", "1d", "--to", "now", "--out", out, "-c", cfg_});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--zone: \"freezer-9\" is not a configured zone (configured: "
                                "pharma-1)"));
@@ -154,7 +154,8 @@ TEST_F(ReportCli, ReadingsExportOneCsvLinePerReading) {
 // The daemon holds the database open for writing; report and readings open it read-only.
 TEST_F(ReportCli, BothRunWhileTheDaemonWrites) {
   write_file(cfg_, R"({
-  "site": "test-site", "gateway": "gw-1", "database": ")" + db_ + R"(",
+  "site": "test-site", "gateway": "gw-1", "database": ")" +
+                       db_ + R"(",
   "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8}],
   "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
                "offline_after_s": 3, "sim": {"profile": "constant", "base_c": 5.25}}]
@@ -165,8 +166,8 @@ TEST_F(ReportCli, BothRunWhileTheDaemonWrites) {
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   int lines = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    r = run_agent({"readings", "--zone", "pharma-1", "--from", "1h", "--to", "now", "--csv", "-c",
-                   cfg_});
+    r = run_agent(
+        {"readings", "--zone", "pharma-1", "--from", "1h", "--to", "now", "--csv", "-c", cfg_});
     ASSERT_EQ(r.code, 0) << r.err;
     lines = static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
     if (lines >= 4) break;
@@ -175,8 +176,8 @@ TEST_F(ReportCli, BothRunWhileTheDaemonWrites) {
   ASSERT_GE(lines, 4) << r.out << agent.log();
   EXPECT_THAT(r.out, HasSubstr(",p1,pharma-1,5.25,good,,"));
   const auto out = dir_.file("live.html");
-  r = run_agent({"report", "--zone", "pharma-1", "--from", "1h", "--to", "now", "--out", out,
-                 "-c", cfg_});
+  r = run_agent(
+      {"report", "--zone", "pharma-1", "--from", "1h", "--to", "now", "--out", out, "-c", cfg_});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto html = slurp(out);
   EXPECT_THAT(html, HasSubstr("<td class=\"n min\">5.25</td><td class=\"n max\">5.25</td>"));

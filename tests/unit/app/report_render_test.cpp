@@ -4,6 +4,7 @@
 // the acknowledger, the audit chain's head). ctest label `chromium`; skipped (with the reason)
 // where chromium is not installed. Each chromium run is bounded (60 s) and killed by its
 // process group when it overruns; its profile lives in the test's temporary directory.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,7 +14,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -58,14 +58,10 @@ Rendered run_chromium(const std::string& dir, const std::vector<std::string>& ar
     int n = ::open("/dev/null", O_WRONLY);
     dup2(o, 1);
     dup2(n, 2);
-    std::vector<std::string> all{chromium_path(),
-                                 "--headless",
-                                 "--disable-gpu",
-                                 "--no-sandbox",
-                                 "--no-first-run",
-                                 "--disable-extensions",
-                                 "--disable-dev-shm-usage",
-                                 "--user-data-dir=" + dir + "/profile"};
+    std::vector<std::string> all{chromium_path(),           "--headless",
+                                 "--disable-gpu",           "--no-sandbox",
+                                 "--no-first-run",          "--disable-extensions",
+                                 "--disable-dev-shm-usage", "--user-data-dir=" + dir + "/profile"};
     all.insert(all.end(), args.begin(), args.end());
     all.push_back("file://" + page);
     std::vector<char*> argv;
@@ -171,12 +167,13 @@ TEST(ReportRender, ChromiumPrintsItToPdfAndPngWithTheDatabasesFigures) {
   seed_report_db(db, cfg);
   if (HasFatalFailure()) return;
   const auto page = dir.file("report.html");
-  auto r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-07-01", "--to",
-                      "2026-07-02", "--out", page, "-c", cfg});
+  auto r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-07-01", "--to", "2026-07-02",
+                      "--out", page, "-c", cfg});
   ASSERT_EQ(r.code, 0) << r.err;
 
   const auto pdf = dir.file("report.pdf"), png = dir.file("report.png");
-  auto p = run_chromium(dir.path().string(), {"--no-pdf-header-footer", "--print-to-pdf=" + pdf}, page, 60s);
+  auto p = run_chromium(dir.path().string(), {"--no-pdf-header-footer", "--print-to-pdf=" + pdf},
+                        page, 60s);
   ASSERT_FALSE(p.timed_out) << "chromium --print-to-pdf did not finish within 60 s";
   ASSERT_EQ(p.code, 0);
   const auto pdf_bytes = slurp(pdf);
@@ -186,9 +183,9 @@ TEST(ReportRender, ChromiumPrintsItToPdfAndPngWithTheDatabasesFigures) {
   EXPECT_NE(pdf_bytes.find("/MediaBox [0 0 841.9"), std::string::npos)
       << "no A4 landscape page in the PDF";
 
-  p = run_chromium(dir.path().string(), {"--window-size=1100,2400", "--hide-scrollbars",
-                                "--screenshot=" + png},
-                   page, 60s);
+  p = run_chromium(dir.path().string(),
+                   {"--window-size=1100,2400", "--hide-scrollbars", "--screenshot=" + png}, page,
+                   60s);
   ASSERT_FALSE(p.timed_out) << "chromium --screenshot did not finish within 60 s";
   ASSERT_EQ(p.code, 0);
   const auto png_bytes = slurp(png);

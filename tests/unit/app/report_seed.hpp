@@ -22,7 +22,8 @@ namespace depot::test {
 
 inline std::string report_config(const std::string& db) {
   return R"({
-  "site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(",
+  "site": "test-site", "gateway": "gw-1", "database": ")" +
+         db + R"(",
   "catalog": [{"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"}],
   "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8, "alarm_delay_s": 1800}],
   "sensors": [
@@ -106,8 +107,8 @@ inline void seed_report_db(const std::string& db_path, const std::string& cfg) {
   auto r = run_agent({"alarms", "ack", "pharma-1", "--who", kReportAckWho, "--comment",
                       kReportAckComment, "--root-cause", kReportRootCause, "-c", cfg});
   ASSERT_EQ(r.code, 0) << r.err;
-  r = run_agent({"holds", "release", "1", "--who", "Bo", "--why", "core temperature fine",
-                 "--qty", "4", "-c", cfg});
+  r = run_agent({"holds", "release", "1", "--who", "Bo", "--why", "core temperature fine", "--qty",
+                 "4", "-c", cfg});
   ASSERT_EQ(r.code, 0) << r.err;
 }
 

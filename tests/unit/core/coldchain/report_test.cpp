@@ -164,6 +164,11 @@ TEST(ReportHtml, EscapesEveryTextAndNeedsNothingFromOutside) {
   EXPECT_THAT(html, HasSubstr("class=\"shade-alarm\""));
   EXPECT_THAT(html, HasSubstr("<td class=\"n mkt\">5.06</td>"));
   EXPECT_THAT(html, HasSubstr("OVERDUE"));
+  EXPECT_THAT(html, Not(HasSubstr("not NTP-synchronised")));
+  in.unsynchronized = 3;
+  EXPECT_THAT(render_report_html(build_report(in), "t"),
+              HasSubstr("3 reading(s) in this period were stamped while the gateway's clock was "
+                        "not NTP-synchronised"));
 }
 
 TEST(ReportHtml, AnEmptyPeriodSaysSo) {

@@ -205,31 +205,6 @@ int cmd_report(const Args& a, Ctx& c) {
       p.calibration = s.calibration;
       in.probes.push_back(std::move(p));
     }
-  std::int64_t readings = 0;
-  auto st = store::for_each_reading(*db, zone->id, period->from, period->to,
-                                    [&](const store::ReadingRow& r) {
-                                      ++readings;
-                                      if (r.clock_unsynchronized) ++in.unsynchronized;
-                                      auto it = index.find(r.probe);
-                                      if (it == index.end()) {
-                                        // A probe no longer configured: still in the report.
-                                        cc::ReportProbeInput p;
-                                        p.id = r.probe;
-                                        p.max_hold_ms = longest_hold;
-                                        it = index.emplace(r.probe, in.probes.size()).first;
-                                        in.probes.push_back(std::move(p));
-                                      }
-                                      auto& p = in.probes[it->second];
-                                      if (r.quality == "good" && r.celsius)
-                                        p.good.push_back({r.wall_ms, *r.celsius});
-                                      else
-                                        ++p.rejected;
-                                    });
-  if (!st) {
-    c.fail(st.error().message) << "\n";
-    return kFailure;
-  }
-
   // Alarms and excursions overlapping the period: recorded ones, then those still open.
   auto closed = store::list_excursions(*db, false, 0);
   auto states = store::load_zone_states(*db);
@@ -284,10 +259,33 @@ int cmd_report(const Args& a, Ctx& c) {
     }
   }
 
-  const auto alarms = static_cast<std::size_t>(
-      std::count_if(in.alarms.begin(), in.alarms.end(), [](const auto& x) { return x.alarmed; }));
-  const auto html =
-      cc::render_report_html(cc::build_report(std::move(in)), "depot-agent " DEPOT_VERSION);
+  // The readings last, streamed through the builder: a month of them is never all in memory.
+  cc::ReportBuilder builder(std::move(in));
+  std::int64_t readings = 0;
+  auto st = store::for_each_reading(
+      *db, zone->id, period->from, period->to, [&](const store::ReadingRow& r) {
+        ++readings;
+        if (r.clock_unsynchronized) builder.count_unsynchronized();
+        auto it = index.find(r.probe);
+        if (it == index.end()) {  // a probe no longer configured: still in the report
+          cc::ReportProbeInput p;
+          p.id = r.probe;
+          p.max_hold_ms = longest_hold;
+          it = index.emplace(r.probe, builder.add_probe(std::move(p))).first;
+        }
+        if (r.quality == "good" && r.celsius)
+          builder.add(it->second, {r.wall_ms, *r.celsius});
+        else
+          builder.count_rejected(it->second);
+      });
+  if (!st) {
+    c.fail(st.error().message) << "\n";
+    return kFailure;
+  }
+  auto model = builder.finish();
+  const auto alarms = static_cast<std::size_t>(std::count_if(
+      model.in.alarms.begin(), model.in.alarms.end(), [](const auto& x) { return x.alarmed; }));
+  const auto html = cc::render_report_html(model, "depot-agent " DEPOT_VERSION);
   const std::string tmp = *out_path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

@@ -48,14 +48,14 @@ struct Acc {
 
 // Chart points for one probe: per column its first, lowest, highest and last reading (in time
 // order), so that the line keeps every peak while its size stays bounded.
-ChartSeries chart_of(const ReportProbeInput& p, std::int64_t from_ms, std::int64_t to_ms) {
-  ChartSeries s;
-  s.probe = p.id;
-  const std::int64_t span = to_ms - from_ms;
+struct ChartState {
+  std::vector<std::vector<ReportPoint>> segments;
   std::vector<ReportPoint> seg;
   std::int64_t col = -1;
   ReportPoint first, lo, hi, last;
-  auto flush = [&] {
+  std::optional<std::int64_t> prev;
+
+  void flush() {
     if (col < 0) return;
     std::vector<ReportPoint> pts{first, lo, hi, last};
     std::sort(pts.begin(), pts.end(),
@@ -63,76 +63,118 @@ ChartSeries chart_of(const ReportProbeInput& p, std::int64_t from_ms, std::int64
     for (const auto& q : pts)
       if (seg.empty() || seg.back().wall_ms != q.wall_ms) seg.push_back(q);
     col = -1;
-  };
-  std::optional<std::int64_t> prev;
-  for (const auto& q : p.good) {
-    if (q.wall_ms < from_ms || q.wall_ms >= to_ms) continue;
-    if (prev && q.wall_ms - *prev > p.max_hold_ms) {
-      flush();
-      if (!seg.empty()) s.segments.push_back(std::move(seg));
-      seg.clear();
-    }
+  }
+  void end_segment() {
+    flush();
+    if (!seg.empty()) segments.push_back(std::move(seg));
+    seg.clear();
+  }
+  void add(ReportPoint q, std::int64_t from_ms, std::int64_t to_ms, std::int64_t max_hold_ms) {
+    if (prev && q.wall_ms - *prev > max_hold_ms) end_segment();
     prev = q.wall_ms;
-    const std::int64_t c = (q.wall_ms - from_ms) * kChartColumns / span;
+    const std::int64_t c = (q.wall_ms - from_ms) * kChartColumns / (to_ms - from_ms);
     if (c != col) {
       flush();
       col = c;
       first = lo = hi = last = q;
-      continue;
+      return;
     }
     if (q.celsius < lo.celsius) lo = q;
     if (q.celsius > hi.celsius) hi = q;
     last = q;
   }
-  flush();
-  if (!seg.empty()) s.segments.push_back(std::move(seg));
-  return s;
-}
+};
+
+struct ReportProbeAcc {
+  std::map<std::int64_t, Acc> days;
+  Acc whole;
+  ChartState chart;
+  std::optional<ReportPoint> pending;  // the last reading: how long it stands is not known yet
+};
 
 }  // namespace
 
-ReportModel build_report(ReportInput in) {
-  ReportModel m;
-  const std::int64_t from = in.from_ms, to = in.to_ms;
+struct ReportBuilder::State {
+  ReportInput in;
+  std::vector<ReportProbeAcc> probes;
+  bool any = false;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  std::vector<std::map<std::int64_t, Acc>> per_day(in.probes.size());
-  std::vector<Acc> whole(in.probes.size());
-  for (std::size_t k = 0; k < in.probes.size(); ++k) {
-    const auto& p = in.probes[k];
-    const auto& g = p.good;
-    for (std::size_t i = 0; i < g.size(); ++i) {
-      const auto t = g[i].wall_ms;
-      if (t < from || t >= to) continue;
-      const double c = g[i].celsius;
-      m.has_readings = true;
-      lo = std::min(lo, c);
-      hi = std::max(hi, c);
-      per_day[k][day_of(t)].add_reading(c);
-      whole[k].add_reading(c);
-      // The time this reading stands for, split at UTC midnights.
-      std::int64_t end = std::min(t + std::max<std::int64_t>(p.max_hold_ms, 0), to);
-      if (i + 1 < g.size()) end = std::min(end, g[i + 1].wall_ms);
-      for (std::int64_t s = t; s < end;) {
-        const std::int64_t d = day_of(s);
-        const std::int64_t e = std::min(end, d + kDayMs);
-        const double w = static_cast<double>(e - s) / 1000.0;
-        per_day[k][d].mkt.add(c, w);
-        whole[k].mkt.add(c, w);
-        s = e;
-      }
+
+  // The time reading `p` of probe `k` stands, until `next_ms` at most, split at UTC midnights.
+  void stand(std::size_t k, ReportPoint p, std::int64_t next_ms) {
+    const std::int64_t end = std::min(
+        {p.wall_ms + std::max<std::int64_t>(in.probes[k].max_hold_ms, 0), next_ms, in.to_ms});
+    for (std::int64_t t = p.wall_ms; t < end;) {
+      const std::int64_t d = day_of(t);
+      const std::int64_t e = std::min(end, d + kDayMs);
+      const double w = static_cast<double>(e - t) / 1000.0;
+      probes[k].days[d].mkt.add(p.celsius, w);
+      probes[k].whole.mkt.add(p.celsius, w);
+      t = e;
     }
-    m.charts.push_back(chart_of(p, from, to));
-    m.totals.push_back(whole[k].stats(from, p.id));
+  }
+};
+
+ReportBuilder::ReportBuilder(ReportInput in) : s_(std::make_unique<State>()) {
+  std::vector<std::vector<ReportPoint>> given;
+  for (auto& p : in.probes) given.push_back(std::move(p.good)), p.good.clear();
+  s_->in = std::move(in);
+  s_->probes.resize(s_->in.probes.size());
+  for (std::size_t k = 0; k < given.size(); ++k)
+    for (const auto& q : given[k]) add(k, q);
+}
+
+ReportBuilder::~ReportBuilder() = default;
+
+std::size_t ReportBuilder::add_probe(ReportProbeInput p) {
+  p.good.clear();
+  s_->in.probes.push_back(std::move(p));
+  s_->probes.emplace_back();
+  return s_->probes.size() - 1;
+}
+
+void ReportBuilder::count_rejected(std::size_t k) { ++s_->in.probes[k].rejected; }
+void ReportBuilder::count_unsynchronized() { ++s_->in.unsynchronized; }
+
+void ReportBuilder::add(std::size_t k, ReportPoint q) {
+  auto& st = *s_;
+  if (q.wall_ms < st.in.from_ms || q.wall_ms >= st.in.to_ms) return;
+  auto& ps = st.probes[k];
+  if (ps.pending) st.stand(k, *ps.pending, q.wall_ms);
+  ps.pending = q;
+  st.any = true;
+  st.lo = std::min(st.lo, q.celsius);
+  st.hi = std::max(st.hi, q.celsius);
+  ps.days[day_of(q.wall_ms)].add_reading(q.celsius);
+  ps.whole.add_reading(q.celsius);
+  ps.chart.add(q, st.in.from_ms, st.in.to_ms, st.in.probes[k].max_hold_ms);
+}
+
+ReportModel ReportBuilder::finish() {
+  auto& st = *s_;
+  ReportModel m;
+  const auto& in = st.in;
+  m.has_readings = st.any;
+  for (std::size_t k = 0; k < st.probes.size(); ++k) {
+    auto& ps = st.probes[k];
+    const auto& p = in.probes[k];
+    if (ps.pending) st.stand(k, *ps.pending, in.to_ms);
+    ps.pending.reset();
+    ps.chart.end_segment();
+    m.charts.push_back({p.id, std::move(ps.chart.segments)});
+    m.totals.push_back(ps.whole.stats(in.from_ms, p.id));
     m.calibrations.push_back(
         {p.id, p.calibration,
          p.calibration ? calibration_overdue(*p.calibration, in.generated_ms) : false});
   }
-  for (std::int64_t d = day_of(from); d < to; d += kDayMs)
-    for (std::size_t k = 0; k < in.probes.size(); ++k) {
-      auto it = per_day[k].find(d);
-      m.days.push_back(it == per_day[k].end() ? Acc{}.stats(d, in.probes[k].id)
-                                              : it->second.stats(d, in.probes[k].id));
+  for (std::int64_t d = day_of(in.from_ms); d < in.to_ms; d += kDayMs)
+    for (std::size_t k = 0; k < st.probes.size(); ++k) {
+      const auto& days = st.probes[k].days;
+      auto it = days.find(d);
+      m.days.push_back(it == days.end() ? Acc{}.stats(d, in.probes[k].id)
+                                        : it->second.stats(d, in.probes[k].id));
     }
+  double lo = st.lo, hi = st.hi;
   for (auto limit : {in.zone.min_c, in.zone.max_c})
     if (limit) {
       lo = std::min(lo, *limit);
@@ -142,9 +184,11 @@ ReportModel build_report(ReportInput in) {
   const double pad = std::max(0.5, (hi - lo) * 0.08);
   m.y_min_c = lo - pad;
   m.y_max_c = hi + pad;
-  m.in = std::move(in);
+  m.in = std::move(st.in);
   return m;
 }
+
+ReportModel build_report(ReportInput in) { return ReportBuilder(std::move(in)).finish(); }
 
 std::string hold_outcome(const ReportHold& h) {
   const auto remaining = h.qty - h.released - h.written_off;

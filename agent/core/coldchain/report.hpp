@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -122,8 +123,32 @@ struct ReportModel {
 // How many points (per probe) a chart keeps at most, about: one min and one max per column.
 inline constexpr int kChartColumns = 600;
 
-// Builds the model. REQUIRES: in.from_ms < in.to_ms.
+// Builds the model from the readings in `in.probes[k].good`. REQUIRES: in.from_ms < in.to_ms.
 ReportModel build_report(ReportInput in);
+
+// The same, fed one reading at a time, so a month of readings is never held in memory: what
+// `depot-agent report` uses. `in.probes[k].good` are fed first; then `add` more.
+class ReportBuilder {
+ public:
+  explicit ReportBuilder(ReportInput in);  // REQUIRES: in.from_ms < in.to_ms
+  ~ReportBuilder();
+  ReportBuilder(const ReportBuilder&) = delete;
+  ReportBuilder& operator=(const ReportBuilder&) = delete;
+
+  // A good reading of probe `k` (index into in.probes). Readings outside the period are
+  // ignored. REQUIRES: per probe, times do not decrease.
+  void add(std::size_t k, ReportPoint p);
+  // A probe not in the config (readings of a probe since removed); returns its index.
+  std::size_t add_probe(ReportProbeInput p);
+  // Counts a reading that was not good, or was stamped with an unsynchronised clock.
+  void count_rejected(std::size_t k);
+  void count_unsynchronized();
+  ReportModel finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 // The outcome of a hold for a report: "open", "released", "written off", or "released 4,
 // written off 6" (closed partly each way); "open (released 4)" while some remains.

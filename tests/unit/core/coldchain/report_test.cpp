@@ -89,6 +89,39 @@ TEST(Report, DailyMinMaxMeanAndMktWorkedByHand) {
   EXPECT_GT(m.y_max_c, 8.0);
 }
 
+// What the CLI does: the readings fed one at a time, interleaved across probes, and a probe
+// that is no longer configured added on the way.
+TEST(Report, FedOneReadingAtATimeItGivesTheSameFigures) {
+  auto in = worked();
+  const auto readings = in.probes[0].good;
+  in.probes[0].good.clear();
+  ReportBuilder b(in);
+  std::size_t old = 0;
+  for (const auto& q : readings) {
+    b.add(0, q);
+    if (q.wall_ms == at("2026-07-01T23:59:30Z")) {
+      ReportProbeInput gone;
+      gone.id = "p-old";
+      gone.max_hold_ms = 60'000;
+      old = b.add_probe(gone);
+      b.add(old, {q.wall_ms, 3.0});
+      b.count_rejected(old);
+    }
+  }
+  auto m = b.finish();
+  auto ref = build_report(worked());
+  ASSERT_EQ(m.in.probes.size(), 2u);
+  EXPECT_EQ(m.in.probes[1].rejected, 1);
+  EXPECT_EQ(m.days.size(), 6u);  // 3 days x 2 probes
+  EXPECT_EQ(m.days[0].probe, "p1");
+  EXPECT_DOUBLE_EQ(*m.days[0].mkt_c, *ref.days[0].mkt_c);
+  EXPECT_DOUBLE_EQ(*m.days[2].mkt_c, *ref.days[1].mkt_c);
+  EXPECT_DOUBLE_EQ(*m.days[1].max_c, 3.0);
+  EXPECT_DOUBLE_EQ(m.days[1].covered_s, 30.0);  // 3.0 from 23:59:30, to midnight only
+  EXPECT_DOUBLE_EQ(m.days[3].covered_s, 30.0);  // and on to 00:00:30
+  EXPECT_DOUBLE_EQ(*m.totals[0].mkt_c, *ref.totals[0].mkt_c);
+}
+
 TEST(Report, TheLastReadingStandsNoLongerThanThePeriod) {
   auto in = worked();
   in.to_ms = at("2026-07-02T00:10:20Z");  // 2.0 stands 20 s, not 60 s

@@ -30,8 +30,8 @@ body { font: 14px/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 24px 0 8px;
      border-bottom: 1px solid #999; } h3 { font-size: 14px; margin: 12px 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
-th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; } td.n { overflow-wrap: normal; white-space: nowrap; }
 #alarm-table { font-size: 11px; }
 th { background: #eee; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #444; font-size: 12px; } .bad { color: #b00; font-weight: bold; }
@@ -106,6 +106,7 @@ void chart(std::ostream& o, const ReportModel& m, const ChartSeries& s) {
       << "\" text-anchor=\"end\">" << num(v, step < 1 ? 1 : 0) << "</text>\n";
   }
   const int xticks = 6;
+  const bool short_period = f.to - f.from < 2 * 3'600'000;  // ticks need seconds
   for (int i = 0; i <= xticks; ++i) {
     const std::int64_t t = f.from + (f.to - f.from) * i / xticks;
     const std::string label = iso(t);
@@ -121,7 +122,7 @@ void chart(std::ostream& o, const ReportModel& m, const ChartSeries& s) {
       << (i == 0        ? "start"
           : i == xticks ? "end"
                         : "middle")
-      << "\">" << label.substr(11, 5) << "Z</text>\n";
+      << "\">" << label.substr(11, short_period ? 8 : 5) << "Z</text>\n";
   }
   for (auto [limit, name] : {std::pair{m.in.zone.max_c, "max"}, std::pair{m.in.zone.min_c, "min"}})
     if (limit)

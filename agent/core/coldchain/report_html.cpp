@@ -359,7 +359,8 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
       << "</span> (" << e(a.at) << "), hash <code class=\"hash\" id=\"audit-head\">" << e(a.hash)
       << "</code>.</p>\n<p>";
     if (!a.verified)
-      o << "The chain was not verified.";
+      o << "<span class=\"bad\">The chain could not be verified"
+        << (a.problem.empty() ? std::string() : ": " + e(a.problem)) << ".</span>";
     else if (a.intact)
       o << "<span class=\"ok\">Chain verified: " << a.entries << " entries, intact.</span>";
     else

@@ -198,6 +198,16 @@ TEST(ReportHtml, EscapesEveryTextAndNeedsNothingFromOutside) {
   EXPECT_THAT(html, HasSubstr("<td class=\"n mkt\">5.06</td>"));
   EXPECT_THAT(html, HasSubstr("OVERDUE"));
   EXPECT_THAT(html, Not(HasSubstr("not NTP-synchronised")));
+  in.audit = {5,
+              5,
+              std::string(64, 'a'),
+              "2026-07-04T00:00:00.000Z",
+              false,
+              false,
+              "the trail is keyed: <needs the key>"};
+  EXPECT_THAT(render_report_html(build_report(in), "t"),
+              HasSubstr("The chain could not be verified: the trail is keyed: &lt;needs the "
+                        "key&gt;."));
   in.unsynchronized = 3;
   EXPECT_THAT(render_report_html(build_report(in), "t"),
               HasSubstr("3 reading(s) in this period were stamped while the gateway's clock was "

@@ -82,6 +82,42 @@ TEST_F(ReportCli, TheReportHoldsFiguresAcksHoldsCalibrationAndTheAuditHead) {
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
 
+  // An alarm still open (as the daemon last saved the zone): p2's probe_failure since 08:57,
+  // unacknowledged, shaded grey on p2's chart only.
+  {
+    namespace cc = coldchain;
+    cc::Excursion f;
+    f.seq = 2;
+    f.type = cc::AlarmType::kProbeFailure;
+    f.zone = "pharma-1";
+    f.start = {3'420'000'000'000, t_ms("2026-07-01T08:57:00Z"), false};
+    f.peak_probe = "p2";
+    f.alarmed = true;
+    f.alarm_at = f.start;
+    f.cause = cc::AlarmCause::kProbeFailure;
+    auto x = store::excursion_json(f, "pharma-1/probe_failure:p2/run-1/2", 3'500'000'000'000);
+    nlohmann::json state{
+        {"zone", "pharma-1"}, {"level", "alarm"}, {"open_excursions", nlohmann::json::array({x})}};
+    auto db = store::Database::open(db_, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(store::save_zone_state(**db, "pharma-1", state, t_ms("2026-07-01T09:00:00Z")).ok());
+  }
+  r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-07-01", "--to", "2026-07-02",
+                 "--out", out, "-c", cfg_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(25 readings, 2 alarms)"));
+  const auto with_open = slurp(out);
+  EXPECT_THAT(with_open, HasSubstr("probe failure: p2, cause probe_failure</td><td>"
+                                   "2026-07-01T08:57:00.000Z</td><td><b>open</b>"));
+  EXPECT_THAT(with_open, HasSubstr("NOT ACKNOWLEDGED"));
+  const auto p1_chart = with_open.find("<figure class=\"chart\" data-probe=\"p1\"");
+  const auto p2_chart = with_open.find("<figure class=\"chart\" data-probe=\"p2\"");
+  ASSERT_NE(p1_chart, std::string::npos);
+  ASSERT_NE(p2_chart, std::string::npos);
+  EXPECT_EQ(with_open.substr(p1_chart, p2_chart - p1_chart).find("shade-failure"),
+            std::string::npos);
+  EXPECT_NE(with_open.find("shade-failure", p2_chart), std::string::npos);
+
   // An empty period is a report that says so.
   r = run_agent({"report", "--zone", "pharma-1", "--from", "2026-08-01", "--to", "2026-08-02",
                  "--out", dir_.file("empty.html"), "-c", cfg_});

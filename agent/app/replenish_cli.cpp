@@ -47,7 +47,11 @@ std::string numbers_line(const replenish::Numbers& n) {
          std::string(replenish::to_string(n.demand_source)) + "); lead time " +
          fixed(n.lead_time_days) + " d sd " + fixed(n.lead_time_sd_days) + "; surge x" +
          fixed(n.surge_factor, 2) + ", campaign x" + fixed(n.campaign_factor, 2) +
-         "; days of cover " + fixed(n.days_of_cover);
+         "; days of cover " + fixed(n.days_of_cover) + "; triggered by " +
+         std::string(replenish::to_string(n.trigger)) +
+         (n.cover_cap ? "; pipeline capped at " + std::to_string(*n.cover_cap) + " (" +
+                            fixed(n.max_cover_days) + " days of baseline demand)"
+                      : std::string());
 }
 
 int list_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err) {

@@ -262,7 +262,8 @@ int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std:
   } else {
     out << std::left << std::setw(18) << "SKU" << std::setw(10) << "POLICY" << std::right
         << std::setw(6) << "DAYS" << std::setw(9) << "DEMAND" << std::setw(8) << "FILL%"
-        << std::setw(10) << "STOCKOUT" << std::setw(10) << "AVG_OH" << std::setw(8) << "ORDERS"
+        << std::setw(8) << "LOST" << std::setw(10) << "STOCKOUT" << std::setw(10) << "AVG_OH"
+        << std::setw(8) << "ORDERS" << std::setw(8) << "URGENT" << std::setw(10) << "ORDERED"
         << "\n";
     for (const auto& r : results) {
       out << std::left << std::setw(18) << r["sku"].get<std::string>();
@@ -272,11 +273,17 @@ int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std:
       }
       out << std::setw(10) << r["policy"].get<std::string>() << std::right << std::setw(6)
           << r["days"].get<std::int64_t>() << std::setw(9) << r["demand_units"].get<std::int64_t>()
-          << std::setw(8) << fixed(100 * r["fill_rate"].get<double>()) << std::setw(10)
+          << std::setw(8) << fixed(100 * r["fill_rate"].get<double>()) << std::setw(8)
+          << r["lost_units"].get<std::int64_t>() << std::setw(10)
           << r["stockout_days"].get<std::int64_t>() << std::setw(10)
           << fixed(r["average_on_hand"].get<double>()) << std::setw(8)
-          << r["orders_placed"].get<std::int64_t>() << "\n";
+          << r["orders_placed"].get<std::int64_t>() << std::setw(8)
+          << r["urgent_orders"].get<std::int64_t>() << std::setw(10)
+          << r["units_ordered"].get<std::int64_t>() << "\n";
     }
+    out << "FILL% is units filled / units demanded over the history (lost sales, no "
+           "backorders): not the policy's service level, which is the chance of no stockout "
+           "in a replenishment cycle.\n";
   }
   if (!hist.problems.empty()) return kBadInput;
   return any ? kOk : kBadInput;

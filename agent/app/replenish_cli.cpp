@@ -51,7 +51,11 @@ std::string numbers_line(const replenish::Numbers& n) {
          std::string(replenish::to_string(n.trigger)) +
          (n.cover_cap ? "; pipeline capped at " + std::to_string(*n.cover_cap) + " (" +
                             fixed(n.max_cover_days) + " days of baseline demand)"
-                      : std::string());
+                      : std::string()) +
+         (n.reorder_point_above_max_stock
+              ? "; WARNING: the reorder point is above the profile's max_stock (no order can "
+                "bring the position back over it)"
+              : std::string());
 }
 
 int list_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err) {

@@ -83,7 +83,8 @@ json numbers_json(const replenish::Numbers& n) {
          {"stockout_risk", n.stockout_risk},
          {"trigger", replenish::to_string(n.trigger)},
          {"max_cover_days", n.max_cover_days},
-         {"cover_cap", n.cover_cap ? json(*n.cover_cap) : json(nullptr)}};
+         {"cover_cap", n.cover_cap ? json(*n.cover_cap) : json(nullptr)},
+         {"reorder_point_above_max_stock", n.reorder_point_above_max_stock}};
   return j;
 }
 
@@ -122,6 +123,8 @@ replenish::Numbers numbers_from_json(const json& j) {
                    replenish::Trigger::kSurge})
       if (replenish::to_string(t) == it->get<std::string>()) n.trigger = t;
   n.max_cover_days = number_or(j, "max_cover_days", 0);
+  if (auto it = j.find("reorder_point_above_max_stock"); it != j.end() && it->is_boolean())
+    n.reorder_point_above_max_stock = it->get<bool>();
   if (auto it = j.find("cover_cap"); it != j.end() && it->is_number_integer())
     n.cover_cap = it->get<std::int64_t>();
   return n;

@@ -133,6 +133,8 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
                                            : Trigger::kSurge;
   }
   n.max_cover_days = policy->max_cover_days;
+  n.reorder_point_above_max_stock =
+      policy->max_stock && n.reorder_point > static_cast<double>(*policy->max_stock);
   if (policy->max_cover_days > 0 && in.demand.daily > 0)
     n.cover_cap =
         static_cast<std::int64_t>(std::floor(in.demand.daily * policy->max_cover_days + 1e-9));

@@ -63,6 +63,9 @@ struct Numbers {
   // would have; else the baseline with campaigns; else the surge.
   Trigger trigger = Trigger::kBaseline;
   double max_cover_days = 0;                // the policy's cap (0: none)
+  // The reorder point is above the policy's max_stock: an order can never bring the position
+  // back over it, so every evaluation is due (a profile to fix, flagged where it is shown).
+  bool reorder_point_above_max_stock = false;
   std::optional<std::int64_t> cover_cap;    // d x max_cover_days units, when capped
 };
 

@@ -173,6 +173,9 @@ TEST(Evaluate, ASurgeNeverOrdersMoreThanMaxCoverDaysOfBaselineDemand) {
   EXPECT_EQ(by_max.quantity, 100);
   EXPECT_TRUE(by_max.sizing.capped_by_max_stock);
   EXPECT_FALSE(by_max.sizing.capped_by_cover);
+  // 400 is below the surge's reorder point (3,017.6): flagged.
+  EXPECT_TRUE(by_max.numbers.reorder_point_above_max_stock);
+  EXPECT_FALSE(capped.numbers.reorder_point_above_max_stock);
 }
 
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {

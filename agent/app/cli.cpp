@@ -48,6 +48,8 @@ commands:
                                        replenishment proposals with the numbers behind them
   reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD]
   reorders cancel ID --why TEXT        manage a proposal locally (when there is no cloud)
+  campaigns  [-c FILE] [--json]        campaigns from the config and the cloud: state now
+                                       (upcoming, active, ended), factor, window, targets
   backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
                                        replay a demand history (date,sku,quantity) through
                                        the configured policy: fill rate, stockout days, ...
@@ -55,7 +57,8 @@ commands:
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
                                        for decode: GS1, EAN/UPC or an internal code)
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
-                                       the ledger, oldest first; T is RFC 3339, a date or
+                                       the ledger, oldest first (--limit: the newest N);
+                                       T is RFC 3339, a date or
                                        an age like 15m, 2h, 3d
   rejects    [-c FILE] [--since T] [--limit N] [--json]
                                        scans that changed nothing, with raw bytes and reason
@@ -683,6 +686,11 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
          return cfg ? run_reorders(a, *cfg, cx.out, cx.err) : kBadInput;
        },
        2},
+      {"campaigns", {kConfigOpt, {"--json", false, ""}},
+       [](const Args& a, Context& cx) {
+         auto cfg = load(a, cx);
+         return cfg ? run_campaigns(a, *cfg, cx.out, cx.err) : kBadInput;
+       }},
       {"backtest",
        {kConfigOpt, {"--history", true, ""}, {"--sku", true, ""}, {"--on-hand", true, ""},
         {"--json", false, ""}},

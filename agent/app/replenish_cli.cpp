@@ -293,6 +293,69 @@ int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std:
   return any ? kOk : kBadInput;
 }
 
+int run_campaigns(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err) {
+  // The same merge as the daemon's (app/replenishment.cpp): the config's campaigns, then the
+  // cloud's (campaign.set), which replace a config campaign of the same name.
+  struct Row {
+    replenish::Campaign c;
+    std::string source;
+  };
+  std::vector<Row> rows;
+  for (const auto& c : cfg.config.replenish.campaigns) rows.push_back({c, "config"});
+  auto db = open_for_reading(cfg);
+  if (!db) {
+    err << "depot-agent campaigns: " << db.error().message << "\n";
+    return kFailure;
+  }
+  auto cloud = store::load_campaigns(**db);
+  if (!cloud) {
+    err << "depot-agent campaigns: " << cloud.error().message << "\n";
+    return kFailure;
+  }
+  for (auto& c : *cloud) {
+    auto same = std::find_if(rows.begin(), rows.end(),
+                             [&](const Row& r) { return r.c.name == c.name; });
+    if (same != rows.end())
+      *same = {std::move(c), "cloud (replaces the config's)"};
+    else
+      rows.push_back({std::move(c), "cloud"});
+  }
+  const auto now = now_ms();
+  auto state = [&](const replenish::Campaign& c) {
+    return now < c.start_ms ? "upcoming" : now < c.end_ms ? "active" : "ended";
+  };
+  auto targets = [](const replenish::Campaign& c) {
+    std::string t;
+    for (const auto& sku : c.skus) t += (t.empty() ? "" : ", ") + sku;
+    if (!c.policy.empty()) t += (t.empty() ? "" : ", ") + std::string("policy ") + c.policy;
+    return t;
+  };
+  if (a.has("--json")) {
+    auto arr = nlohmann::json::array();
+    for (const auto& r : rows)
+      arr.push_back({{"name", r.c.name},
+                     {"state", state(r.c)},
+                     {"source", r.source},
+                     {"factor", r.c.factor},
+                     {"start", timefmt::rfc3339_from_unix_ms(r.c.start_ms)},
+                     {"end", timefmt::rfc3339_from_unix_ms(r.c.end_ms)},
+                     {"skus", r.c.skus},
+                     {"policy", r.c.policy.empty() ? nlohmann::json() : nlohmann::json(r.c.policy)}});
+    out << arr.dump(2) << "\n";
+    return kOk;
+  }
+  if (rows.empty()) {
+    out << "no campaigns\n";
+    return kOk;
+  }
+  for (const auto& r : rows)
+    out << r.c.name << "  " << state(r.c) << "  x" << fixed(r.c.factor, 2) << "  "
+        << timefmt::rfc3339_from_unix_ms(r.c.start_ms) << " .. "
+        << timefmt::rfc3339_from_unix_ms(r.c.end_ms) << " (end excluded)  " << targets(r.c)
+        << "  from " << r.source << "\n";
+  return kOk;
+}
+
 std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
                                                     const replenish::Settings& s,
                                                     std::ostream& err) {

@@ -22,6 +22,10 @@ namespace depot::app {
 int run_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
 // backtest --history FILE.csv [--sku S] [--on-hand N] [--json].
 int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
+// `campaigns [--json]`: every campaign, from the config and from the cloud (campaign.set,
+// which replaces a config campaign of the same name), with its state at now (upcoming,
+// active, ended), factor, window and targets.
+int run_campaigns(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
 
 // The figures `stock` shows beside each SKU's line, computed read-only from the database.
 class StockFigures {

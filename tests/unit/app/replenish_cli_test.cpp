@@ -193,6 +193,57 @@ TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
   EXPECT_THAT(nosku.err, HasSubstr("\"X\" has no valid lines"));
 }
 
+// Issue 17 item 7: which campaigns are active, and where each came from.
+TEST_F(ReplenishCli, CampaignsListsStateFactorWindowAndSource) {
+  test::write_file(cfg_, R"({
+      "site": "t", "gateway": "gw-1", "database": "depot.db",
+      "catalog": [{"sku": "TINT", "barcodes": ["4006381333931"], "policy": "steady",
+                   "daily_demand": 10}],
+      "policies": {"steady": {"lead_time_days": 5, "safety_days": 2,
+                              "suppliers": [{"id": "s1", "unit_price": 1}]}},
+      "campaigns": [
+        {"name": "singles-day", "skus": ["TINT"], "factor": 3,
+         "start": "2020-11-11T00:00:00Z", "end": "2020-11-12T00:00:00Z"},
+        {"name": "live-42", "skus": ["TINT"], "factor": 2,
+         "start": "2020-01-01T00:00:00Z", "end": "2099-01-01T00:00:00Z"}
+      ]
+    })");
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    replenish::Campaign live{.name = "live-42", .skus = {"TINT"}, .factor = 8,
+                             .start_ms = *timefmt::parse_rfc3339_ms("2020-01-01T00:00:00Z"),
+                             .end_ms = *timefmt::parse_rfc3339_ms("2099-01-01T00:00:00Z")};
+    replenish::Campaign next{.name = "promo", .policy = "steady", .factor = 1.5,
+                             .start_ms = *timefmt::parse_rfc3339_ms("2098-01-01T00:00:00Z"),
+                             .end_ms = *timefmt::parse_rfc3339_ms("2098-02-01T00:00:00Z")};
+    auto st = (*db)->transaction([&]() -> Status {
+      if (auto s1 = store::set_campaign(**db, live, "2026-11-01T00:00:00.000Z"); !s1) return s1;
+      return store::set_campaign(**db, next, "2026-11-01T00:00:00.000Z");
+    });
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+  auto r = agent({"campaigns", "-c", cfg_, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u) << r.out;
+  EXPECT_EQ(j[0]["name"], "singles-day");
+  EXPECT_EQ(j[0]["state"], "ended");
+  EXPECT_EQ(j[0]["source"], "config");
+  EXPECT_EQ(j[1]["name"], "live-42");
+  EXPECT_EQ(j[1]["state"], "active");
+  EXPECT_EQ(j[1]["factor"], 8);  // the cloud's, not the config's 2
+  EXPECT_EQ(j[1]["source"], "cloud (replaces the config's)");
+  EXPECT_EQ(j[2]["name"], "promo");
+  EXPECT_EQ(j[2]["state"], "upcoming");
+  EXPECT_EQ(j[2]["policy"], "steady");
+  EXPECT_EQ(j[2]["source"], "cloud");
+  auto text = agent({"campaigns", "-c", cfg_});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("live-42  active  x8.00  2020-01-01T00:00:00.000Z"));
+  EXPECT_THAT(text.out, HasSubstr("policy steady  from cloud"));
+}
+
 TEST_F(ReplenishCli, CheckNamesPolicyProblems) {
   test::write_file(cfg_, R"({
     "site": "t", "gateway": "gw-1", "database": "depot.db",

@@ -204,7 +204,7 @@ int cmd_stock(const Args& a, Context& c) {
     return kBadInput;
   }
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
-  auto figures = StockFigures::compute(*db, cfg->config.replenish, c.err);
+  auto figures = StockFigures::compute(*db, cfg->config.replenish, cfg->config.catalog, c.err);
   if (a.has("--json")) {
     // Written without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of text.
     std::string text = "[";

@@ -358,9 +358,11 @@ int run_campaigns(const Args& a, const LoadedConfig& cfg, std::ostream& out, std
 
 std::unique_ptr<StockFigures> StockFigures::compute(store::Database& db,
                                                     const replenish::Settings& s,
+                                                    std::span<const CatalogItem> catalog,
                                                     std::ostream& err) {
   auto f = std::make_unique<StockFigures>();
   f->engine_ = std::make_unique<Replenishment>(db, s, Replenishment::Mode::kReadOnly);
+  f->engine_->use_catalog(catalog);
   const auto now = f->now_ms_ = now_ms();
   // One read transaction: a consistent snapshot beside a running daemon, and one lock instead
   // of a lock round trip (fcntl, fstat) for each of the per-SKU statements.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <optional>
 #include <vector>
 #include <ostream>
@@ -31,7 +32,10 @@ int run_campaigns(const Args& a, const LoadedConfig& cfg, std::ostream& out, std
 class StockFigures {
  public:
   // nullptr (with the reason in `err`) when they cannot be computed.
+  // `catalog`: the config file's, whose figures take precedence over the database's copy
+  // (Replenishment::use_catalog).
   static std::unique_ptr<StockFigures> compute(store::Database& db, const replenish::Settings& s,
+                                               std::span<const CatalogItem> catalog,
                                                std::ostream& err);
   // Evaluated when asked (nothing is kept per SKU beyond the engine's state); nullopt for a
   // SKU the engine does not know (inactive).

@@ -112,6 +112,26 @@ Status Replenishment::load(std::int64_t now_ms) {
   {
     auto cat = store::load_replenish_items(db_);  // ordered by SKU
     if (!cat) return cat.error();
+    if (!catalog_override_.empty()) {
+      // Both in SKU order, then one merge walk (100,000 SKUs: no map of them).
+      std::vector<const CatalogItem*> file;
+      file.reserve(catalog_override_.size());
+      for (const auto& c : catalog_override_) file.push_back(&c);
+      std::sort(file.begin(), file.end(),
+                [](const CatalogItem* a, const CatalogItem* b) { return a->sku < b->sku; });
+      std::sort(cat->begin(), cat->end(),
+                [](const CatalogItem& a, const CatalogItem& b) { return a.sku < b.sku; });
+      auto f = file.begin();
+      for (auto& item : *cat) {
+        while (f != file.end() && (*f)->sku < item.sku) ++f;
+        if (f == file.end()) break;
+        if ((*f)->sku != item.sku) continue;
+        item.policy = (*f)->policy;
+        item.daily_demand = (*f)->daily_demand;
+        item.daily_demand_sd = (*f)->daily_demand_sd;
+        item.pin_demand = (*f)->pin_demand;
+      }
+    }
     std::vector<SkuState> fresh(cat->size());
     skus_.swap(fresh);  // exactly as many as SKUs: no spare capacity
     for (std::size_t i = 0; i < cat->size(); ++i) {

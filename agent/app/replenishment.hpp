@@ -68,6 +68,11 @@ class Replenishment {
   // window into the detectors; folds what was committed since the watermark; then
   // re-evaluates every SKU at `now_ms` (unix ms).
   Status load(std::int64_t now_ms);
+  // Read-only callers (the CLI): the figures replenishment takes from the catalog (policy,
+  // daily_demand, daily_demand_sd, pin_demand) come from `items` (the config file as it is
+  // now) for every SKU it lists, rather than from the database's copy, which the daemon
+  // updates only when it starts or reloads. Call before load(); `items` must outlive it.
+  void use_catalog(std::span<const CatalogItem> items) { catalog_override_ = items; }
   // Replaces the settings (a config reload) and reloads.
   Status reconfigure(replenish::Settings settings, std::int64_t now_ms);
 
@@ -110,6 +115,7 @@ class Replenishment {
 
   store::Database& db_;
   replenish::Settings settings_;
+  std::span<const CatalogItem> catalog_override_;
   Mode mode_;
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
   replenish::CampaignIndex campaign_index_;

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "agent_process.hpp"
@@ -194,6 +196,27 @@ TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
 }
 
 // Issue 17 item 7: which campaigns are active, and where each came from.
+// Issue 17 item 7: after an edit of the config file, `stock` used the catalog figures the
+// daemon had last stored in the database.
+TEST_F(ReplenishCli, StockAfterAConfigEditUsesTheFilesCatalogFigures) {
+  ASSERT_EQ(
+      agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty", "100"})
+          .code,
+      0);
+  std::ifstream in(cfg_);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from = R"("daily_demand": 10)";
+  text.replace(text.find(from), from.size(), R"("daily_demand": 30)");
+  test::write_file(cfg_, text);
+  auto r = agent({"stock", "-c", cfg_, "--json", "--sku", "TINT"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0]["daily_demand"].get<double>(), 30);
+  EXPECT_DOUBLE_EQ(rows[0]["reorder_point"].get<double>(), 210);  // 5 x 30 + 2 x 30
+  EXPECT_EQ(rows[0]["replenishment"], "position at or below reorder point");
+}
+
 TEST_F(ReplenishCli, CampaignsListsStateFactorWindowAndSource) {
   test::write_file(cfg_, R"({
       "site": "t", "gateway": "gw-1", "database": "depot.db",

@@ -149,7 +149,7 @@ Status Replenishment::load(std::int64_t now_ms) {
   }
   if (auto st = load_campaigns(); !st) return st;
   if (auto st = load_stock_all(); !st) return st;
-  if (auto st = load_proposals(); !st) return st;
+  if (auto st = load_proposals(now_ms); !st) return st;
 
   auto wm = store::replenish_watermark(db_);
   if (!wm) return wm.error();
@@ -275,10 +275,16 @@ Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
   return {};
 }
 
-Status Replenishment::load_proposals() {
+Status Replenishment::load_proposals(std::int64_t now_ms) {
   for (auto& s : skus_)
     if (s.open) s.open->proposals.clear();
-  auto open = store::load_proposals(db_, {.open_only = true});
+  // Cancelled ones too while a cool-down may still hold (the longest of the profiles').
+  double cooldown_h = 0;
+  for (const auto& pol : settings_.policies)
+    cooldown_h = std::max(cooldown_h, pol.cancel_cooldown_hours);
+  auto open = store::load_proposals(
+      db_, {.open_only = true,
+            .or_cancelled_since_ms = now_ms - static_cast<std::int64_t>(cooldown_h * 3'600'000)});
   if (!open) return open.error();
   for (auto& p : *open)
     if (auto* s = find(p.sku)) s->open_work().proposals.push_back(std::move(p));
@@ -286,7 +292,7 @@ Status Replenishment::load_proposals() {
 }
 
 Status Replenishment::refresh(std::int64_t now_ms) {
-  if (auto st = load_proposals(); !st) return st;
+  if (auto st = load_proposals(now_ms); !st) return st;
   if (auto st = load_campaigns(); !st) return st;
   return recompute_all(now_ms);
 }
@@ -373,7 +379,9 @@ Status Replenishment::fold_receipt(SkuState& s, const store::FoldMovement& m) {
     *acked[i] = std::move(*next);
     ++counters_.receipts;
   }
-  std::erase_if(s.open->proposals, [](const replenish::Proposal& p) { return !p.open(); });
+  std::erase_if(s.open->proposals, [](const replenish::Proposal& p) {
+    return !p.open() && p.state != replenish::ProposalState::kCancelled;
+  });
   return {};
 }
 
@@ -415,7 +423,7 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
   // them again before folding, so a receipt right after an acknowledgement finds its order.
   if (auto v = data_version(db_); v != data_version_) {
     data_version_ = v;
-    if (auto st = load_proposals(); !st) return st;
+    if (auto st = load_proposals(now_ms); !st) return st;
     if (auto st = load_campaigns(); !st) return st;
     external_change_ = true;
   }
@@ -486,6 +494,24 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   if (s.open) in.proposals = s.open->proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);
+  // A proposal nobody has acknowledged yet follows the situation (revision_due's rule).
+  if (act && st && mode_ == Mode::kWrite && d.reason == replenish::Reason::kOpenProposal &&
+      s.stock_known && s.open)
+    for (auto& p : s.open->proposals)
+      if (p.state == replenish::ProposalState::kProposed)
+        if (auto fresh = replenish::revision_due(in, *s.policy, p, now_ms)) {
+          auto revised = replenish::revise(p, *fresh);
+          if (s.surge && s.surge->in_surge()) revised.urgent = true;
+          const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
+          if (st = store::revise_proposal(db_, revised, p, p.id + ":revised:" + now, now); !st)
+            return d;
+          log::info("replenishment: revised " + p.id + " for " + p.sku + " from " +
+                    std::to_string(p.quantity) + " to " + std::to_string(revised.quantity) +
+                    " (" + std::string(replenish::to_string(revised.reason)) + ", position " +
+                    std::to_string(revised.numbers.position) + ")");
+          p = std::move(revised);
+          break;
+        }
   return d;
 }
 

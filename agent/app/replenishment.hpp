@@ -104,7 +104,7 @@ class Replenishment {
   Status fold_receipt(SkuState& s, const store::FoldMovement& m);
   Status refresh_stock(const std::set<std::string>& skus);
   Status load_stock_all();
-  Status load_proposals();
+  Status load_proposals(std::int64_t now_ms);  // open ones, and cancelled ones in a cool-down
   Status load_campaigns();
   void advance_days(SkuState& s, std::int64_t today);
   replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);

@@ -38,7 +38,7 @@ std::int64_t int_or(const json& j, const char* key, std::int64_t dflt) {
 std::optional<replenish::Reason> parse_reason(std::string_view s) {
   using replenish::Reason;
   for (auto r : {Reason::kNoPolicy, Reason::kNoDemand, Reason::kAboveReorderPoint,
-                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kCoverCapReached,
+                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kCoverCapReached, Reason::kCancelledRecently,
                  Reason::kReorderPointReached,
                  Reason::kTopUpBelowSafetyStock, Reason::kTopUpStockoutBeforeEta})
     if (replenish::to_string(r) == s) return r;
@@ -164,7 +164,11 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
       "SELECT id, sku, state, reason, urgent, supplier, quantity, created_ms,"
       " expected_arrival_ms, order_number, acknowledged_ms, ordered_qty, received_qty,"
       " closed_ms, cancel_reason, numbers FROM proposals WHERE 1";
-  if (f.open_only) sql += " AND state IN ('proposed','acknowledged')";
+  if (f.open_only)
+    sql += f.or_cancelled_since_ms
+               ? " AND (state IN ('proposed','acknowledged') OR (state = 'cancelled' AND"
+                 " closed_ms >= ?3))"
+               : " AND state IN ('proposed','acknowledged')";
   if (f.sku) sql += " AND sku = ?1";
   if (f.id) sql += " AND id = ?2";
   sql += " ORDER BY created_ms, id";
@@ -172,6 +176,7 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
   if (!q) return q.error();
   if (f.sku) (*q)->bind(1, *f.sku);
   if (f.id) (*q)->bind(2, *f.id);
+  if (f.open_only && f.or_cancelled_since_ms) (*q)->bind(3, *f.or_cancelled_since_ms);
   std::vector<Proposal> out;
   for (;;) {
     auto more = (*q)->step();
@@ -265,6 +270,45 @@ Status update_proposal(Database& db, const Proposal& p, std::string_view event,
   if (sqlite3_changes(db.handle()) != 1) return Error{"proposal \"" + p.id + "\" not found"};
   auto record = proposal_json(p);
   record["event"] = std::string(event);
+  if (auto seq = outbox_append(db, "reorders", record_id, now, std::move(record)); !seq)
+    return seq.error();
+  return {};
+}
+
+Status revise_proposal(Database& db, const Proposal& p, const Proposal& previous,
+                       std::string_view record_id, std::string_view now) {
+  auto q = db.prepare(
+      "UPDATE proposals SET reason=?2, urgent=?3, supplier=?4, quantity=?5,"
+      " expected_arrival_ms=?6, position=?7, reorder_point=?8, safety_stock=?9,"
+      " daily_demand=?10, daily_demand_sd=?11, surge_factor=?12, campaign_factor=?13,"
+      " numbers=?14, updated_at=?15 WHERE id=?1 AND state='proposed'");
+  if (!q) return q.error();
+  const auto& n = p.numbers;
+  auto st = (*q)->bind(1, p.id)
+                .bind(2, replenish::to_string(p.reason))
+                .bind(3, std::int64_t{p.urgent ? 1 : 0})
+                .bind(4, p.supplier)
+                .bind(5, p.quantity)
+                .bind(6, p.expected_arrival_ms)
+                .bind(7, n.position)
+                .bind(8, n.reorder_point)
+                .bind(9, n.safety_stock)
+                .bind(10, n.daily_demand)
+                .bind(11, n.daily_demand_sd)
+                .bind(12, n.surge_factor)
+                .bind(13, n.campaign_factor)
+                .bind(14, numbers_json(n).dump())
+                .bind(15, now)
+                .run();
+  if (!st) return st;
+  if (sqlite3_changes(db.handle()) != 1)
+    return Error{"proposal \"" + p.id + "\" is not proposed: not revised"};
+  auto record = proposal_json(p);
+  record["event"] = "revised";
+  record["previous"] = {{"quantity", previous.quantity},
+                        {"reason", replenish::to_string(previous.reason)},
+                        {"supplier", previous.supplier},
+                        {"numbers", numbers_json(previous.numbers)}};
   if (auto seq = outbox_append(db, "reorders", record_id, now, std::move(record)); !seq)
     return seq.error();
   return {};

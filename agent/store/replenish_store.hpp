@@ -31,7 +31,8 @@ nlohmann::json proposal_json(const replenish::Proposal& p);
 std::optional<replenish::ProposalState> parse_proposal_state(std::string_view s);
 
 struct ProposalFilter {
-  bool open_only = false;          // proposed or acknowledged
+  bool open_only = false;          // proposed or acknowledged...
+  std::optional<std::int64_t> or_cancelled_since_ms;  // ...or cancelled at or after this
   std::optional<std::string> sku;  // just this SKU
   std::optional<std::string> id;   // just this proposal
 };
@@ -45,6 +46,12 @@ Status insert_proposal(Database& db, const replenish::Proposal& p, std::string_v
 // outbox record's stable id.
 Status update_proposal(Database& db, const replenish::Proposal& p, std::string_view event,
                        std::string_view record_id, std::string_view now);
+// In a transaction: a proposal still `proposed`, revised (replenish::revise: quantity,
+// reason, supplier, urgency, arrival and numbers), and its `reorders` record (event "revised",
+// with `previous`: the quantity, reason and numbers it replaces).
+Status revise_proposal(Database& db, const replenish::Proposal& revised,
+                       const replenish::Proposal& previous, std::string_view record_id,
+                       std::string_view now);
 // In a transaction: proposed -> acknowledged with the supplier's order number, quantity
 // (default: as proposed) and ETA (default: the proposal's expected arrival). Errors name the
 // proposal and the rule (unknown id, not proposed, empty order number, ETA before it was made).

@@ -85,6 +85,13 @@ std::optional<Policy> read_policy(const json& j, const std::string& path, const 
   pol.max_stock = r.integer("max_stock", false, 1, kMax);
   if (auto v = number_where(r, "max_cover_days", false, not_negative, "must not be negative"))
     pol.max_cover_days = *v;
+  if (auto v = number_where(r, "revise_threshold", false, not_negative, "must not be negative"))
+    pol.revise_threshold = *v;
+  if (auto v =
+          number_where(r, "cancel_cooldown_hours", false, not_negative, "must not be negative"))
+    pol.cancel_cooldown_hours = *v;
+  if (auto v = number_where(r, "cancel_margin", false, not_negative, "must not be negative"))
+    pol.cancel_margin = *v;
   if (pol.max_stock && pol.moq > *pol.max_stock)
     p.add(r.path_of("moq"), std::to_string(pol.moq) + " must not be above max_stock " +
                                 std::to_string(*pol.max_stock));

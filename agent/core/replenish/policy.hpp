@@ -47,6 +47,13 @@ struct Policy {
   // surge or campaign projects: one window's extrapolation cannot order months of stock.
   // 0: no such cap.
   double max_cover_days = 90;
+  // A proposal still `proposed` is revised when a fresh decision's quantity differs from it by
+  // more than this fraction of it.
+  double revise_threshold = 0.2;
+  // After a proposal is cancelled, no new one for this many hours, unless the position has
+  // fallen a further `cancel_margin` x the reorder point below the cancelled one's position.
+  double cancel_cooldown_hours = 24;
+  double cancel_margin = 0.25;
   std::vector<Supplier> suppliers;        // at least one (config enforces it)
 
   double lead_time_of(const Supplier& s) const { return s.lead_time_days.value_or(lead_time_days); }

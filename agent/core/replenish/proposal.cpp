@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace depot::replenish {
 namespace {
@@ -33,6 +34,9 @@ std::string_view to_string(Reason r) {
       return "room under max stock is below the MOQ";
     case Reason::kCoverCapReached:
       return "the pipeline already covers max_cover_days of baseline demand";
+    case Reason::kCancelledRecently:
+      return "a proposal was cancelled within the cool-down and the position has not fallen "
+             "further";
     case Reason::kReorderPointReached:
       return "position at or below reorder point";
     case Reason::kTopUpBelowSafetyStock:
@@ -160,6 +164,18 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     d.reason = Reason::kAboveReorderPoint;
     return d;
   } else {
+    // A buyer cancelled one recently: not again so soon, unless things got worse since.
+    for (const auto& p : in.proposals) {
+      if (p.state != ProposalState::kCancelled) continue;
+      const auto cooldown_ms = days_to_ms(policy->cancel_cooldown_hours / 24.0);
+      if (now_ms >= p.closed_ms + cooldown_ms) continue;
+      const double worse = static_cast<double>(p.numbers.position) -
+                           policy->cancel_margin * n.reorder_point;
+      if (static_cast<double>(n.position) > worse) {
+        d.reason = Reason::kCancelledRecently;
+        return d;
+      }
+    }
     d.reason = Reason::kReorderPointReached;
   }
 
@@ -174,6 +190,35 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   d.urgent = choice.urgent || has_open;
   d.expected_arrival_ms = now_ms + days_to_ms(choice.lead_time_days);
   return d;
+}
+
+std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
+                                     const Proposal& open, std::int64_t now_ms) {
+  if (open.state != ProposalState::kProposed) return std::nullopt;
+  std::vector<Proposal> others;  // the cancelled ones stay (cool-down); `open` goes
+  for (const auto& p : in.proposals) {
+    if (p.id == open.id) continue;
+    if (p.open()) return std::nullopt;  // another open proposal: not this rule's case
+    others.push_back(p);
+  }
+  SkuInputs without = in;
+  without.proposals = others;
+  auto fresh = evaluate(without, &policy, now_ms);
+  // A recent cancellation of another proposal does not stop revising this one.
+  if (!fresh.proposes()) return std::nullopt;
+  const double change = std::abs(static_cast<double>(fresh.quantity - open.quantity));
+  if (change <= policy.revise_threshold * static_cast<double>(open.quantity)) return std::nullopt;
+  return fresh;
+}
+
+Proposal revise(Proposal open, const Decision& fresh) {
+  open.reason = fresh.reason;
+  open.numbers = fresh.numbers;
+  if (fresh.supplier) open.supplier = fresh.supplier->id;
+  open.quantity = fresh.quantity;
+  open.urgent = fresh.urgent;
+  open.expected_arrival_ms = fresh.expected_arrival_ms;
+  return open;
 }
 
 Proposal make_proposal(const Decision& decision, std::string id, std::string sku,

@@ -77,6 +77,8 @@ enum class Reason {
   kOpenProposal,       // an open proposal covers it and no top-up is needed
   kMaxStockBelowMoq,   // an order is due, but max stock leaves no room for the MOQ
   kCoverCapReached,    // an order is due, but the pipeline already holds max_cover_days
+  kCancelledRecently,  // an order is due, but one was cancelled within the cool-down and the
+                       // position has not fallen a further margin since
   // A proposal:
   kReorderPointReached,     // position <= reorder point
   kTopUpBelowSafetyStock,   // urgent top-up, rule (a)
@@ -126,11 +128,22 @@ struct SkuInputs {
   DemandEstimate demand;
   SurgeProjection surge;                       // {} when not in surge
   std::span<const Campaign* const> campaigns;  // those targeting this SKU (CampaignIndex)
-  std::span<const Proposal> proposals;         // this SKU's proposals; closed ones are ignored
+  // This SKU's proposals. Closed ones count only when cancelled within the policy's
+  // cool-down (kCancelledRecently); others are ignored.
+  std::span<const Proposal> proposals;
 };
 
 // The decision for one SKU at `now_ms` (unix ms). `policy` null: the SKU has none (kNoPolicy).
 Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms);
+
+// Revising a proposal still `proposed` (one at a time: no other open proposal for the SKU).
+// The decision `in` would give without it (its pipeline left out); a revision is due when
+// that decision proposes a quantity differing from `open.quantity` by more than
+// policy.revise_threshold x open.quantity. nullopt: keep it as it is.
+std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
+                                     const Proposal& open, std::int64_t now_ms);
+// `open` with the fresh decision's reason, numbers, supplier, quantity, urgency and arrival.
+Proposal revise(Proposal open, const Decision& fresh);
 
 // A new proposal from a decision that proposes. REQUIRES: decision.proposes().
 Proposal make_proposal(const Decision& decision, std::string id, std::string sku,

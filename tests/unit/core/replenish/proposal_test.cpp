@@ -178,6 +178,65 @@ TEST(Evaluate, ASurgeNeverOrdersMoreThanMaxCoverDaysOfBaselineDemand) {
   EXPECT_FALSE(capped.numbers.reorder_point_above_max_stock);
 }
 
+// Issue 17 item 3: "proposals never change once made" (position 690 against a reorder point
+// of 3,716 was "covered" by an old proposal for far less).
+TEST(Revision, AProposedQuantityFollowsTheSituationPastTheThreshold) {
+  const Policy p = textbook();  // revise_threshold 0.2
+  // Proposed at position 2500: 700 units (order-up-to 3200).
+  auto first = make_proposal(evaluate(sku(2500), &p, kNow), "P1", "TINT", kNow);
+  ASSERT_EQ(first.quantity, 700);
+  const Proposal open[] = {first};
+  // An hour later 2400 on hand: a fresh decision would order 800 (+14%): kept.
+  auto in = sku(2400);
+  in.proposals = open;
+  EXPECT_EQ(evaluate(in, &p, kNow).reason, Reason::kOpenProposal);
+  EXPECT_FALSE(revision_due(in, p, first, kNow + 3'600'000));
+  // 2300 on hand: 900 (+29%): revised, with the fresh numbers.
+  in.stock = StockLine{2300, 0};
+  auto fresh = revision_due(in, p, first, kNow + 3'600'000);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->quantity, 900);
+  auto revised = revise(first, *fresh);
+  EXPECT_EQ(revised.id, "P1");
+  EXPECT_EQ(revised.state, ProposalState::kProposed);
+  EXPECT_EQ(revised.quantity, 900);
+  EXPECT_EQ(revised.numbers.position, 2300);
+  EXPECT_EQ(revised.created_ms, kNow);  // still the proposal made then
+  // Downwards too: a return brings 3000 back; order-up-to 3200 wants 200 (-71%)... but at 3000
+  // the position is above the reorder point: no fresh proposal, nothing to revise to.
+  in.stock = StockLine{3000, 0};
+  EXPECT_FALSE(revision_due(in, p, first, kNow));
+  // An acknowledged proposal is the supplier's now: never revised.
+  auto acked = acknowledge(first, "PO-1", kNow + 20 * kDay, 700, kNow);
+  ASSERT_TRUE(acked.ok());
+  in.stock = StockLine{1000, 0};
+  EXPECT_FALSE(revision_due(in, p, *acked, kNow));
+}
+
+// Issue 17 item 3: "cancelling re-proposes 7 s later".
+TEST(Revision, ACancelledProposalHoldsOffANewOneForTheCoolDownUnlessThingsGetWorse) {
+  const Policy p = textbook();  // cool-down 24 h, margin 0.25 x reorder point (625 units)
+  auto first = make_proposal(evaluate(sku(2500), &p, kNow), "P1", "TINT", kNow);
+  auto cancelled = cancel(first, "buyer: stream cancelled", kNow + 1000);
+  ASSERT_TRUE(cancelled.ok());
+  const Proposal history[] = {*cancelled};
+  auto in = sku(2500);
+  in.proposals = history;
+  // 7 s later, same position: no new proposal, and it says why.
+  auto d = evaluate(in, &p, kNow + 8000);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kCancelledRecently);
+  // Fallen 600 further (2500 - 625 = 1875 is the bar): still held off.
+  in.stock = StockLine{1900, 0};
+  EXPECT_EQ(evaluate(in, &p, kNow + 8000).reason, Reason::kCancelledRecently);
+  // Fallen past the margin: proposes again.
+  in.stock = StockLine{1875, 0};
+  EXPECT_TRUE(evaluate(in, &p, kNow + 8000).proposes());
+  // After the cool-down, the same position proposes again.
+  in.stock = StockLine{2500, 0};
+  EXPECT_TRUE(evaluate(in, &p, kNow + 1000 + 24 * 3'600'000).proposes());
+}
+
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {
   const Policy p = textbook();
   const auto first = evaluate(sku(2400), &p, kNow);

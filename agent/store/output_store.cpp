@@ -13,7 +13,9 @@ std::string rfc(std::int64_t ms) { return timefmt::rfc3339_from_unix_ms(ms); }
 
 Status outbox_failure(Database& db, std::string_view id, std::string_view output,
                       std::string_view state, std::string_view reason, std::int64_t wall_ms) {
-  json rec{{"type", "output_failure"}, {"state", state},   {"id", id},
+  // `failure` joins the raised record with its cleared one (the record's own `id` is the
+  // outbox id, below).
+  json rec{{"type", "output_failure"}, {"state", state},   {"failure", id},
            {"output", output},         {"reason", reason}, {"at", rfc(wall_ms)},
            {"wall_ms", wall_ms}};
   auto seq = outbox_append(

@@ -14,6 +14,8 @@
 
 #include "agent_process.hpp"
 #include "drivers/coil_server.hpp"
+#include "store/database.hpp"
+#include "store/outbox.hpp"
 #include "test_support.hpp"
 
 namespace depot::test {
@@ -121,6 +123,24 @@ TEST(AlarmOutputsDaemon, LevelsFireCoilThenHookAFailingHookIsASystemAlarmAckRese
   std::filesystem::remove(flag);
   ASSERT_TRUE(wait_for([&] { return open_failure(false) && !open_failure(true); }, 15s))
       << agent.log();
+
+  // Both reached the `alarms` outbox stream (what goes to MQTT), joined by `failure`.
+  {
+    store::OpenOptions ro;
+    ro.read_only = true;
+    auto d = store::Database::open(db, ro);
+    ASSERT_TRUE(d) << d.error().message;
+    auto recs = store::outbox_read(**d, "alarms", 0, 10000);
+    ASSERT_TRUE(recs);
+    std::map<std::string, std::string> states;  // failure -> states seen
+    for (const auto& rec : *recs) {
+      auto j = json::parse(rec.payload);
+      if (j["type"] == "output_failure" && j["output"] == "pager")
+        states[j["failure"].get<std::string>()] += j["state"].get<std::string>() + ";";
+    }
+    ASSERT_FALSE(states.empty());
+    EXPECT_EQ(states.begin()->second, "raised;cleared;");
+  }
 
   // Acknowledged: escalation stops; reset_on "ack" switches the coil off and tells the hook.
   auto r = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment", "door shut",

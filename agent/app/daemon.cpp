@@ -386,8 +386,10 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
-            fresh.loaded->config.retention != loaded.config.retention)
-          log::warning("reload: zone, sensor and retention changes take effect at the next restart");
+            fresh.loaded->config.retention != loaded.config.retention ||
+            fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
+          log::warning("reload: zone, sensor, retention and alarm output changes take effect at "
+                       "the next restart");
         if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
                                           "config reloaded (SIGHUP)", wall_now());
             !ch)

@@ -64,6 +64,7 @@ TEST(AlarmOutputsDaemon, LevelsFireCoilThenHookAFailingHookIsASystemAlarmAckRese
   const auto sms = script(
       dir, "sms.sh", "{ env | grep '^DEPOT_' | sort; cat; echo; echo '--- end'; } >> \"$1\"\n");
   const auto pager = script(dir, "pager.sh", "cat > /dev/null\n[ -e \"$1\" ] && exit 1\nexit 0\n");
+  const auto siren = script(dir, "siren.sh", "sleep 30\n");  // hangs: killed at 1 s
   write_file(flag, "");
   write_file(cfg, R"({
   "site": "test-site", "gateway": "gw-1", "database": ")" +
@@ -80,17 +81,20 @@ TEST(AlarmOutputsDaemon, LevelsFireCoilThenHookAFailingHookIsASystemAlarmAckRese
                       sms + R"(", ")" + calls + R"("], "timeout_s": 5}},
     {"name": "pager", "exec": {"command": [")" +
                       pager + R"(", ")" + flag + R"("], "timeout_s": 5},
-     "backoff_s": 1, "attempts": 2}],
+     "backoff_s": 1, "attempts": 2},
+    {"name": "siren", "exec": {"command": [")" +
+                      siren + R"("], "timeout_s": 1}, "attempts": 1}],
   "escalation": {
     "temperature": [{"after_s": 0, "outputs": ["stacklight"]},
                     {"after_s": 3, "outputs": ["sms"], "repeat_s": 2},
-                    {"after_s": 4, "outputs": ["pager"], "repeat_s": 2}],
+                    {"after_s": 4, "outputs": ["pager", "siren"], "repeat_s": 2}],
     "reset_on": "ack"}
 })");
   auto check = run_agent({"check", "-c", cfg});
   ASSERT_EQ(check.code, 0) << check.out << check.err;
+  EXPECT_THAT(check.err, HasSubstr("\"pharma-1\" has no escalation for probe_failure alarms"));
   AgentProcess agent(cfg, dir.file("agent.log"));
-  ASSERT_TRUE(agent.wait_for_log("3 alarm output(s)", 20s)) << agent.log();
+  ASSERT_TRUE(agent.wait_for_log("4 alarm output(s)", 20s)) << agent.log();
 
   // Level 1: the coil, at once; level 2 (the hook) not yet.
   ASSERT_TRUE(wait_for([&] { return server.coil(3) == 1; }, 20s)) << agent.log();
@@ -106,15 +110,19 @@ TEST(AlarmOutputsDaemon, LevelsFireCoilThenHookAFailingHookIsASystemAlarmAckRese
   EXPECT_THAT(text, HasSubstr("\"zone\":\"pharma-1\""));
 
   // Level 3's pager fails: the output_failure system alarm, in `alarms`, `zones` and the log.
-  auto open_failure = [&](bool open) {
+  auto failure = [&](const std::string& output, bool open) {
     auto r = run_agent({"alarms", "--json", "-c", cfg});
-    if (r.code != 0) return false;
+    if (r.code != 0) return json();
     for (const auto& x : json::parse(r.out))
-      if (x["alarm_type"] == "output_failure" && x["output"] == "pager" && x["open"] == open)
-        return true;
-    return false;
+      if (x["alarm_type"] == "output_failure" && x["output"] == output && x["open"] == open)
+        return x;
+    return json();
   };
+  auto open_failure = [&](bool open) { return !failure("pager", open).is_null(); };
   ASSERT_TRUE(wait_for([&] { return open_failure(true); }, 15s)) << agent.log();
+  // The hanging siren is killed at its timeout: a failure alarm of its own.
+  ASSERT_TRUE(wait_for([&] { return !failure("siren", true).is_null(); }, 15s)) << agent.log();
+  EXPECT_EQ(failure("siren", true)["reason"], "timed out after 1 s (killed)");
   EXPECT_THAT(run_agent({"zones", "-c", cfg}).out, HasSubstr("OUTPUT FAILURE pager"));
   EXPECT_THAT(run_agent({"alarms", "-c", cfg}).out, HasSubstr("output pager FAILING"));
   EXPECT_THAT(agent.log(), HasSubstr("alarm output pager: fire level 3"));

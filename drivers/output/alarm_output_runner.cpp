@@ -204,6 +204,11 @@ struct AlarmOutputRunner::Worker {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Nothing of the agent's beyond stdin/stdout/stderr: not its database, its lock file (a
+    // hook's lingering child would make the CLI think the agent still runs) or its sockets.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none, all;

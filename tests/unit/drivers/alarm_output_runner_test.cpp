@@ -5,6 +5,7 @@
 #include "output/alarm_output_runner.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <modbus.h>
@@ -172,6 +173,29 @@ TEST(AlarmOutputRunner, AHookGetsTheAlarmInItsEnvironmentAndAsJsonOnStdin) {
   r.submit(action("sms", cc::OutputEvent::kReset, 2));
   ASSERT_EQ(wait_results(r, 1, 5s).size(), 1u);
   EXPECT_THAT(read(log), HasSubstr("DEPOT_EVENT=reset\n"));
+}
+
+TEST(AlarmOutputRunner, AHookInheritsNoDescriptorOfTheAgentBeyondStdio) {
+  test::TempDir dir;
+  const auto out = dir.file("fds.txt");
+  // An fd without O_CLOEXEC, as a library might leave one.
+  const int opened = ::open(dir.file("held").c_str(), O_CREAT | O_WRONLY, 0600);
+  ASSERT_GE(opened, 0);
+  const int leaky = ::dup2(opened, 57);  // far above what `ls` itself opens
+  ::close(opened);
+  ASSERT_EQ(leaky, 57);
+  const auto list = script(dir, "fds.sh", "cat > /dev/null\nls /proc/self/fd > \"$1\"\n");
+  AlarmOutputRunner r({hook("sms", {list, out})});
+  r.submit(action("sms", cc::OutputEvent::kFire));
+  auto res = wait_results(r, 1, 5s);
+  ::close(leaky);
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_TRUE(res[0].ok) << res[0].reason;
+  // 0, 1, 2 and the one `ls` opens to read /proc/self/fd; never 57.
+  std::istringstream in(read(out));
+  int n = 0;
+  for (std::string fd; in >> fd; ++n) EXPECT_NE(std::stoi(fd), leaky);
+  EXPECT_GE(n, 3);
 }
 
 TEST(AlarmOutputRunner, AHangingHookIsKilledWithItsChildrenAtItsTimeout) {

@@ -229,6 +229,11 @@ Status ColdChain::start(const cc::Instant& now) {
         return s;
     return {};
   });
+  if (st && escalator_ && hooks_.run_output)
+    for (auto& a : escalator_->start_resets(now)) {
+      log::info("alarm output " + a.output + ": reset at start");
+      hooks_.run_output(std::move(a));
+    }
   return st;
 }
 

@@ -93,9 +93,11 @@ TEST(AlarmOutputsDaemon, LevelsFireCoilThenHookAFailingHookIsASystemAlarmAckRese
   auto check = run_agent({"check", "-c", cfg});
   ASSERT_EQ(check.code, 0) << check.out << check.err;
   EXPECT_THAT(check.err, HasSubstr("\"pharma-1\" has no escalation for probe_failure alarms"));
+  server.set_coil(3, 1);  // left on by a previous run: the start switches it off
   AgentProcess agent(cfg, dir.file("agent.log"));
   ASSERT_TRUE(agent.wait_for_log("4 alarm output(s)", 20s)) << agent.log();
 
+  ASSERT_TRUE(wait_for([&] { return server.coil(3) == 0; }, 5s)) << agent.log();
   // Level 1: the coil, at once; level 2 (the hook) not yet.
   ASSERT_TRUE(wait_for([&] { return server.coil(3) == 1; }, 20s)) << agent.log();
   EXPECT_EQ(read(calls), "") << "level 2 fired together with level 1";

@@ -128,6 +128,20 @@ void Escalator::maybe_finish(Tracked& t, const Instant& at, std::vector<OutputAc
   alarms_.erase(id);
 }
 
+std::vector<OutputAction> Escalator::start_resets(const Instant& at) const {
+  std::vector<OutputAction> out;
+  for (const auto& o : config_.outputs) {
+    if (o.kind != OutputKind::kModbus) continue;
+    OutputAction a;
+    a.output = o.name;
+    a.event = OutputEvent::kReset;
+    a.alarm.id = "agent-start";
+    a.alarm.raised = at;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 std::vector<OutputAction> Escalator::due(const Instant& now) {
   std::vector<std::pair<std::int64_t, OutputAction>> timed;
   for (auto& a : std::exchange(ready_, {})) timed.emplace_back(now.mono_ns, std::move(a));

@@ -162,6 +162,11 @@ class Escalator {
   void acknowledge(std::string_view alarm_id, const Instant& at);
   void clear(std::string_view alarm_id, const Instant& at);
 
+  // At start: one reset per coil output (alarm id "agent-start", `at`), so a light left on by
+  // the previous run (whose alarms were closed as "restart") goes off; a new alarm sets it
+  // again. Hooks get none (a reset SMS for every start would be noise).
+  std::vector<OutputAction> start_resets(const Instant& at) const;
+
   // Everything due at or before `now` (fires, repeats, resets, retries), in time order. The
   // caller runs each action and reports it with `on_result`.
   std::vector<OutputAction> due(const Instant& now);

@@ -48,6 +48,10 @@ class CoilServer {
     std::lock_guard l(mu_);
     return mapping_->tab_bits[i];
   }
+  void set_coil(int i, int v) {
+    std::lock_guard l(mu_);
+    mapping_->tab_bits[i] = static_cast<std::uint8_t>(v);
+  }
   int writes() const { return writes_; }
 
  private:

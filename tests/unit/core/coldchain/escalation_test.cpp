@@ -237,6 +237,22 @@ TEST(Escalation, AResetReplacesAPendingFireRetryAndACoilRetriesUntilItWorks) {
   EXPECT_EQ(r.attempt, 8);
 }
 
+TEST(Escalation, AtStartEveryCoilIsResetAndAFailedStartResetIsRetried) {
+  Escalator e(doc_config());
+  auto resets = e.start_resets(at_min(0));
+  EXPECT_EQ(names(resets), (Names{"stacklight:reset:0:0"}));  // the sms hook gets none
+  EXPECT_TRUE(resets[0].last_holder);
+  (void)e.on_result({resets[0], false, "Modbus connect failed"}, at_min(0));
+  auto retry = e.due(Instant{at_min(0).mono_ns + 5'000'000'000, 0, false});
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].attempt, 2);
+  // An alarm's fire voids a pending start reset of the same coil.
+  (void)e.on_result({retry[0], false, "Modbus connect failed"}, at_min(0.1));
+  e.raise(alarm("x1", 0.1));
+  EXPECT_EQ(names(e.due(at_min(0.1))), (Names{"stacklight:fire:1:0"}));
+  EXPECT_TRUE(e.due(at_min(10)).empty());
+}
+
 // --- config ---
 
 AlarmOutputs parse(const std::string& outputs, const std::string& escalation,

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -310,8 +311,16 @@ void AlarmOutputRunner::submit(cc::OutputAction a) {
   for (auto& w : workers_)
     if (w->spec.name == a.output) {
       {
+        // A hook slower than its level's repeat must not let the queue grow: an action still
+        // waiting for the same alarm and event is replaced by the newer one.
         std::lock_guard lock(w->mu);
-        w->queue.push_back(std::move(a));
+        auto same = std::find_if(w->queue.begin(), w->queue.end(), [&](const cc::OutputAction& q) {
+          return q.alarm.id == a.alarm.id && q.event == a.event;
+        });
+        if (same != w->queue.end())
+          *same = std::move(a);
+        else
+          w->queue.push_back(std::move(a));
       }
       w->cv.notify_one();
       return;

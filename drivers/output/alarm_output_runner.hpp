@@ -30,7 +30,8 @@ class AlarmOutputRunner {
   AlarmOutputRunner(const AlarmOutputRunner&) = delete;
   AlarmOutputRunner& operator=(const AlarmOutputRunner&) = delete;
 
-  // Queues `a` on its output's worker (an unknown output yields a failed result).
+  // Queues `a` on its output's worker (an unknown output yields a failed result). An action
+  // still queued for the same alarm and event is replaced (a slow hook, a fast repeat).
   void submit(coldchain::OutputAction a);
   // Results finished since the last call, in completion order.
   std::vector<coldchain::OutputResult> take_results();

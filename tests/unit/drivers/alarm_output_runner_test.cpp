@@ -241,6 +241,22 @@ TEST(AlarmOutputRunner, AFailingHookReportsItsExitStatusAndAMissingOneSaysSo) {
   }
 }
 
+TEST(AlarmOutputRunner, ActionsQueuedBehindASlowHookAreCoalescedPerAlarmAndEvent) {
+  test::TempDir dir;
+  const auto log = dir.file("calls.txt");
+  const auto slow = script(dir, "slow.sh", "echo \"$DEPOT_REPEAT\" >> \"$1\"\nsleep 1\n");
+  AlarmOutputRunner r({hook("sms", {slow, log})});
+  for (int i = 0; i < 5; ++i) {
+    auto a = action("sms", cc::OutputEvent::kFire);
+    a.repeat = i;
+    r.submit(a);
+    if (i == 0) std::this_thread::sleep_for(300ms);  // the first is running before the rest
+  }
+  auto res = wait_results(r, 2, 6s);
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(read(log), "0\n4\n");  // the running one, then only the newest waiting one
+}
+
 TEST(AlarmOutputRunner, OneOutputsHangingHookDoesNotDelayAnother) {
   test::TempDir dir;
   const auto hang = script(dir, "hang.sh", "sleep 5\n");

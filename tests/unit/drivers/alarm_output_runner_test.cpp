@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -255,6 +256,33 @@ TEST(AlarmOutputRunner, ActionsQueuedBehindASlowHookAreCoalescedPerAlarmAndEvent
   auto res = wait_results(r, 2, 6s);
   ASSERT_EQ(res.size(), 2u);
   EXPECT_EQ(read(log), "0\n4\n");  // the running one, then only the newest waiting one
+}
+
+// The documented smstools hook (config/examples/hooks/alarm-sms-smstools) writes one
+// complete message file per recipient into the spool smsd reads.
+TEST(AlarmOutputRunner, TheSmstoolsExampleHookQueuesOneMessagePerRecipient) {
+  test::TempDir dir;
+  const auto spool = dir.file("outgoing");
+  ::mkdir(spool.c_str(), 0755);
+  const std::string hook_path =
+      std::string(DEPOT_SOURCE_DIR) + "/config/examples/hooks/alarm-sms-smstools";
+  AlarmOutputRunner r(
+      {hook("sms", {"/bin/sh", hook_path, "--spool", spool, "491701234567", "491709876543"})});
+  r.submit(action("sms", cc::OutputEvent::kFire, 2));
+  auto res = wait_results(r, 1, 5s);
+  ASSERT_EQ(res.size(), 1u);
+  ASSERT_TRUE(res[0].ok) << res[0].reason;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(spool))
+    files.push_back(e.path().filename().string());
+  ASSERT_EQ(files.size(), 2u);
+  for (const auto& f : files) {
+    EXPECT_NE(f.front(), '.');  // renamed into place
+    const auto text = read(spool + "/" + f);
+    EXPECT_THAT(text, ::testing::StartsWith("To: 49170"));
+    EXPECT_THAT(text, HasSubstr("\n\nALARM freezer-1: temperature alarm (high) at -15.25 C, "
+                                "limit -18 C, since 2027-01-15T08:00:00.000Z; level 2\n"));
+  }
 }
 
 TEST(AlarmOutputRunner, OneOutputsHangingHookDoesNotDelayAnother) {

@@ -419,7 +419,10 @@ int cmd_alarms(const Args& a, Ctx& c) {
       for (const auto& f : x["outputs"]) {
         const auto attempts = f.value("attempts", std::int64_t{0}), ok = f.value("ok", std::int64_t{0});
         c.out << " L" << f.value("level", 0) << " " << f.value("output", "?") << " "
-              << f.value("event", "?") << " " << f.value("last_at", "?").substr(11, 8)
+              << f.value("event", "?") << " " << [&] {  // hh:mm:ss of the last attempt
+                const auto t = f.value("last_at", std::string("?"));
+                return t.size() >= 19 ? t.substr(11, 8) : t;
+              }()
               << (ok == attempts ? " ok"
                   : ok > 0       ? " ok after " + std::to_string(attempts - ok) + " failure(s)"
                                  : " FAILED x" + std::to_string(attempts) + " (" +

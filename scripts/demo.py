@@ -19,7 +19,8 @@ copy of config/demo.json pointed at that broker. Then:
     after it ended together with the temperature alarm;
 every two seconds a status line (scans/s, the surging SKU's position against its reorder
 point, the freezer's temperature and state, messages received by topic), then the proposals
-with the numbers behind them, the holds, the alarms and what the cloud received. With
+with the numbers behind them, the holds, the alarms, the freezer's report for an auditor
+(build/demo/report-freezer-1.html, by `depot-agent report`) and what the cloud received. With
 --offline the broker comes up only halfway through: the outbox fills, then drains.
 Every process it starts is stopped by PID; it says where the database and the logs are.
 """
@@ -89,6 +90,7 @@ class Demo:
         self.units = 0
         self.freezer_alarmed = False
         self.probe_failures = set()
+        self.report_file = None
         self.t0 = time.monotonic()
 
     # -- processes ---------------------------------------------------------------------------
@@ -321,6 +323,8 @@ class Demo:
             failed.append("the freezer's door probe never raised probe_failure")
         if not (self.cli_json("holds") or []):
             failed.append("no quality hold")
+        if not self.report_file or "freezer-1" not in open(self.report_file).read():
+            failed.append("depot-agent report wrote no report of freezer-1")
         with self.received_lock:
             for topic in ("movements", "reorders", "alarms", "telemetry"):
                 if not self.received.get(topic):
@@ -358,6 +362,17 @@ class Demo:
                 print(r.stdout.strip() or r.stderr.strip())
         step("the audit trail is intact (depot-agent audit verify)")
         print(self.cli("audit", "verify").stdout, end="")
+        step("the freezer's report for an auditor (depot-agent report: one HTML file, "
+             "open it in a browser or print it)")
+        out_dir = os.path.join(self.args.root, "build", "demo")
+        os.makedirs(out_dir, exist_ok=True)
+        self.report_file = os.path.join(out_dir, "report-freezer-1.html")
+        since = f"{int(time.monotonic() - self.t0) + 5}s"  # the demo's own run
+        r = self.cli("report", "--zone", "freezer-1", "--from", since, "--to", "now",
+                     "--out", self.report_file)
+        print(r.stdout.strip() or r.stderr.strip())
+        if r.returncode != 0:
+            self.report_file = None
         time.sleep(1.5)
         step("what the cloud received, by topic (records; full log: " + self.cloud_log + ")")
         with self.received_lock:

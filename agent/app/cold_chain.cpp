@@ -297,7 +297,8 @@ Status ColdChain::write_readings() {
   if (!buffer_.empty()) {
     if (auto st = store::insert_readings(db_, buffer_, settings_.telemetry,
                                          "readings-" + (hooks_.new_id ? hooks_.new_id() : run_id_),
-                                         rfc(buffer_.back().reading.wall_ms));
+                                         rfc(buffer_.back().reading.wall_ms),
+                                         settings_.telemetry_record_bytes);
         !st)
       return st;
   }

@@ -36,6 +36,9 @@ struct ColdChainSettings {
   coldchain::Retention retention;
   std::size_t flush_max_readings = 4096;  // commit early when this many are buffered
   bool telemetry = true;                  // readings on the `telemetry` outbox stream
+  // A telemetry record's bytes, at most (mqtt.batch_bytes bounds it: every record fits one
+  // message the broker accepts).
+  std::size_t telemetry_record_bytes = store::kMaxTelemetryRecordBytes;
   std::int64_t prune_batch_rows = 5000;   // rows per retention transaction
   coldchain::AlarmOutputs outputs;        // alarm outputs and escalation (none: no outputs)
 };

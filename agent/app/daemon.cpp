@@ -237,6 +237,10 @@ int run_daemon(LoadedConfig loaded) {
     cs.sensors = loaded.config.sensors;
     cs.retention = loaded.config.retention;
     cs.outputs = loaded.config.alarm_outputs;
+    if (loaded.config.mqtt)  // the envelope's own bytes (site, gateway, ids) stay under 512
+      cs.telemetry_record_bytes =
+          std::min(cs.telemetry_record_bytes,
+                   static_cast<std::size_t>(loaded.config.mqtt->batch_bytes) - 512);
     ColdChainHooks ch;
     if (!cs.outputs.outputs.empty()) {
       outputs = std::make_unique<drivers::AlarmOutputRunner>(cs.outputs.outputs);

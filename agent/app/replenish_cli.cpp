@@ -47,7 +47,15 @@ std::string numbers_line(const replenish::Numbers& n) {
          std::string(replenish::to_string(n.demand_source)) + "); lead time " +
          fixed(n.lead_time_days) + " d sd " + fixed(n.lead_time_sd_days) + "; surge x" +
          fixed(n.surge_factor, 2) + ", campaign x" + fixed(n.campaign_factor, 2) +
-         "; days of cover " + fixed(n.days_of_cover);
+         "; days of cover " + fixed(n.days_of_cover) + "; triggered by " +
+         std::string(replenish::to_string(n.trigger)) +
+         (n.cover_cap ? "; pipeline capped at " + std::to_string(*n.cover_cap) + " (" +
+                            fixed(n.max_cover_days) + " days of baseline demand)"
+                      : std::string()) +
+         (n.reorder_point_above_max_stock
+              ? "; WARNING: the reorder point is above the profile's max_stock (no order can "
+                "bring the position back over it)"
+              : std::string());
 }
 
 int list_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err) {
@@ -258,7 +266,8 @@ int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std:
   } else {
     out << std::left << std::setw(18) << "SKU" << std::setw(10) << "POLICY" << std::right
         << std::setw(6) << "DAYS" << std::setw(9) << "DEMAND" << std::setw(8) << "FILL%"
-        << std::setw(10) << "STOCKOUT" << std::setw(10) << "AVG_OH" << std::setw(8) << "ORDERS"
+        << std::setw(8) << "LOST" << std::setw(10) << "STOCKOUT" << std::setw(10) << "AVG_OH"
+        << std::setw(8) << "ORDERS" << std::setw(8) << "URGENT" << std::setw(10) << "ORDERED"
         << "\n";
     for (const auto& r : results) {
       out << std::left << std::setw(18) << r["sku"].get<std::string>();
@@ -268,11 +277,17 @@ int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std:
       }
       out << std::setw(10) << r["policy"].get<std::string>() << std::right << std::setw(6)
           << r["days"].get<std::int64_t>() << std::setw(9) << r["demand_units"].get<std::int64_t>()
-          << std::setw(8) << fixed(100 * r["fill_rate"].get<double>()) << std::setw(10)
+          << std::setw(8) << fixed(100 * r["fill_rate"].get<double>()) << std::setw(8)
+          << r["lost_units"].get<std::int64_t>() << std::setw(10)
           << r["stockout_days"].get<std::int64_t>() << std::setw(10)
           << fixed(r["average_on_hand"].get<double>()) << std::setw(8)
-          << r["orders_placed"].get<std::int64_t>() << "\n";
+          << r["orders_placed"].get<std::int64_t>() << std::setw(8)
+          << r["urgent_orders"].get<std::int64_t>() << std::setw(10)
+          << r["units_ordered"].get<std::int64_t>() << "\n";
     }
+    out << "FILL% is units filled / units demanded over the history (lost sales, no "
+           "backorders): not the policy's service level, which is the chance of no stockout "
+           "in a replenishment cycle.\n";
   }
   if (!hist.problems.empty()) return kBadInput;
   return any ? kOk : kBadInput;

@@ -50,6 +50,14 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
   m.max_inflight = r.integer_or("max_inflight", m.max_inflight, 1, 1000);
   m.batch_records = r.integer_or("batch_records", m.batch_records, 1, 10000);
   m.batch_bytes = r.integer_or("batch_bytes", m.batch_bytes, 1024, 16 * 1024 * 1024);
+  m.max_packet_bytes =
+      r.integer_or("max_packet_bytes", m.max_packet_bytes,
+                   kMinPayloadLimit + kMqttPacketOverhead, 268435455);
+  if (m.batch_bytes + kMqttPacketOverhead > m.max_packet_bytes)
+    p.add(r.path_of("batch_bytes"),
+          describe(m.batch_bytes) + " plus " + std::to_string(kMqttPacketOverhead) +
+              " bytes for topic, properties and headers must not exceed max_packet_bytes " +
+              std::to_string(m.max_packet_bytes));
   m.drain_per_s = r.integer_or("drain_per_s", m.drain_per_s, 0, 1000000);
   m.outbox_budget_mb = r.integer_or("outbox_budget_mb", m.outbox_budget_mb, 1, 1000000);
   m.keep_delivered_h = r.integer_or("keep_delivered_h", m.keep_delivered_h, 0, 8760);

@@ -25,6 +25,14 @@ struct MqttTls {
   bool operator==(const MqttTls&) const = default;
 };
 
+// Bytes of an MQTT PUBLISH besides its payload allowed for (fixed header, topic, properties):
+// a batch of `batch_bytes` must fit the broker's `max_packet_bytes` with this to spare.
+inline constexpr std::int64_t kMqttPacketOverhead = 1024;
+// The smallest payload limit the agent works with: a record up to this size is never given up
+// for being too large (a data_loss record itself is about 1 KB). A broker must take packets of
+// kMinPayloadLimit + kMqttPacketOverhead bytes.
+inline constexpr std::int64_t kMinPayloadLimit = 8192;
+
 struct MqttSettings {
   std::string host;          // required
   std::int64_t port = 1883;  // 8883 when `tls` is given
@@ -37,6 +45,7 @@ struct MqttSettings {
   std::int64_t max_inflight = 16;        // batches published and not yet acknowledged
   std::int64_t batch_records = 200;      // records per message, at most...
   std::int64_t batch_bytes = 64 * 1024;  // ...and payload bytes per message, at most
+  std::int64_t max_packet_bytes = 131072;  // the broker's largest accepted packet (AWS IoT)
   std::int64_t drain_per_s = 2000;       // records per second leaving the outbox; 0 = no limit
   std::int64_t outbox_budget_mb = 256;   // past it, telemetry is thinned, then dropped
   std::int64_t keep_delivered_h = 24;    // delivered records kept for stream.replay; 0 = not

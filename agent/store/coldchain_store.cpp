@@ -25,20 +25,34 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 }  // namespace
 
 Status insert_readings(Database& db, std::span<const StoredReading> readings, bool telemetry,
-                       std::string_view record_id, std::string_view ts) {
+                       std::string_view record_id, std::string_view ts,
+                       std::size_t max_record_bytes) {
   if (readings.empty()) return {};
   auto ins = db.prepare(
       "INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality, reason,"
       " clock_unsynchronized) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
   if (!ins) return ins.error();
-  // The telemetry record, written directly (no JSON DOM): this runs for every reading.
-  std::string rec;
-  if (telemetry) {
-    rec.reserve(64 + readings.size() * 120);
+  // The telemetry records, written directly (no JSON DOM): this runs for every reading.
+  // `items` holds the readings of the record being filled, `count` how many.
+  std::string items, rec;
+  std::size_t count = 0, records = 0;
+  if (telemetry) items.reserve(std::min<std::size_t>(max_record_bytes, readings.size() * 120));
+  auto flush = [&]() -> Status {
+    rec.clear();
     rec += "{\"type\":\"readings\",\"count\":";
-    rec += std::to_string(readings.size());
+    rec += std::to_string(count);
     rec += ",\"readings\":[";
-  }
+    rec += items;
+    rec += "]}";
+    ++records;
+    std::string id(record_id);
+    if (records > 1) id += "." + std::to_string(records);
+    auto seq = outbox_append_text(db, "telemetry", id, ts, rec);
+    if (!seq) return seq.error();
+    items.clear();
+    count = 0;
+    return {};
+  };
   bool first = true;
   char num[32];
   for (const auto& sr : readings) {
@@ -57,9 +71,9 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
     (*ins)->bind(8, static_cast<std::int64_t>(r.flags.clock_unsynchronized));
     if (auto st = (*ins)->run(); !st) return st;
     if (!telemetry) continue;
-    if (!first) rec += ',';
-    first = false;
-    JsonObjectWriter w(rec);
+    const auto mark = items.size();
+    if (!first) items += ',';
+    JsonObjectWriter w(items);
     w.field("probe", r.probe)
         .field("zone", sr.zone)
         .field("wall_ms", r.wall_ms)
@@ -70,18 +84,25 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
       // "4.000" -> "4.0", "4.125" stays: a JSON number either way.
       std::string_view n(num);
       while (n.size() > 2 && n.back() == '0' && n[n.size() - 2] != '.') n.remove_suffix(1);
-      rec += ",\"celsius\":";
-      rec += n;
+      items += ",\"celsius\":";
+      items += n;
     }
     if (!r.reason.empty()) w.field("reason", r.reason);
     if (r.flags.clock_unsynchronized) w.field("clock_unsynchronized", true);
     w.close();
+    // 64 bytes for the record's head and tail. A reading that does not fit starts the next
+    // record (one reading alone always goes: its strings are bounded far below the limit).
+    if (count > 0 && items.size() + 64 > max_record_bytes) {
+      std::string reading = items.substr(mark + (first ? 0 : 1));
+      items.resize(mark);
+      if (auto st = flush(); !st) return st;
+      items = std::move(reading);
+    }
+    first = false;
+    ++count;
   }
-  if (!telemetry) return {};
-  rec += "]}";
-  auto seq = outbox_append_text(db, "telemetry", record_id, ts, rec);
-  if (!seq) return seq.error();
-  return {};
+  if (!telemetry || count == 0) return {};
+  return flush();
 }
 
 Status insert_minutes(Database& db, std::span<const MinuteSummary> minutes) {

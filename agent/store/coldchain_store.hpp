@@ -36,10 +36,14 @@ struct MinuteSummary {
   std::int64_t count = 0, good = 0;
 };
 
-// In a transaction: the readings, and (when `telemetry`) one `telemetry` outbox record per
-// call holding them all (docs/protocol.md, "telemetry").
+// In a transaction: the readings, and (when `telemetry`) `telemetry` outbox records holding
+// them all (docs/protocol.md, "telemetry"): one per call, or, when they would be larger than
+// `max_record_bytes`, as many as needed, in order (ids `record_id`, `record_id`.2, .3 ...), so
+// that no record outgrows what a broker accepts in one message.
+inline constexpr std::size_t kMaxTelemetryRecordBytes = 16 * 1024;
 Status insert_readings(Database& db, std::span<const StoredReading> readings, bool telemetry,
-                       std::string_view record_id, std::string_view ts);
+                       std::string_view record_id, std::string_view ts,
+                       std::size_t max_record_bytes = kMaxTelemetryRecordBytes);
 // In a transaction.
 Status insert_minutes(Database& db, std::span<const MinuteSummary> minutes);
 

@@ -1,5 +1,7 @@
 #include "store/ledger.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -187,7 +189,7 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
       "SELECT seq, id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial, wall_time,"
       " mono_ns, on_hand_after, negative, reverses, serial_repeat FROM movements"
       " WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR wall_time >= ?2)"
-      " AND (?4 IS NULL OR id = ?4) ORDER BY seq LIMIT ?3");
+      " AND (?4 IS NULL OR id = ?4) ORDER BY seq DESC LIMIT ?3");
   if (!q) return q.error();
   (*q)->bind(1, f.sku).bind(2, f.since).bind(3, f.limit > 0 ? f.limit : std::int64_t{-1});
   (*q)->bind(4, f.id);
@@ -217,6 +219,7 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
     out.push_back(std::move(m));
   }
   (*q)->reset();
+  std::reverse(out.begin(), out.end());  // read newest first (for the limit), shown in seq order
   return out;
 }
 

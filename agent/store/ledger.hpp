@@ -53,7 +53,7 @@ struct StockRow {
 struct MovementFilter {
   std::optional<std::string> sku;
   std::optional<std::string> since;  // RFC 3339 UTC; movements at or after it
-  std::int64_t limit = 0;            // 0 = all
+  std::int64_t limit = 0;            // the newest this many (in seq order); 0 = all
   std::optional<std::string> id;     // just this movement
 };
 

@@ -269,6 +269,45 @@ Expected<std::int64_t> scalar(Database& db, std::string_view sql) {
 
 }  // namespace
 
+namespace {
+// One `data_loss` audit-trail entry (who `agent`) whose record carries `loss`'s members on top.
+Status append_data_loss(Database& db, const Txn&, nlohmann::json loss, std::string_view now,
+                        std::string_view loss_id) {
+  AuditEntry entry{"agent", std::string(now), "data_loss", loss["reason"].get<std::string>(),
+                   loss};
+  loss["event"] = "data_loss";
+  entry.record_fields = std::move(loss);
+  entry.record_id = std::string(loss_id);
+  auto seq = audit_append(db, entry);
+  if (!seq) return seq.error();
+  return {};
+}
+}  // namespace
+
+Expected<std::int64_t> outbox_drop_undeliverable(Database& db, std::string_view stream,
+                                                 std::int64_t seq, std::int64_t bytes,
+                                                 std::int64_t limit, std::string_view now,
+                                                 std::string_view loss_id) {
+  auto txn = Txn::begin(db);
+  if (!txn) return txn.error();
+  auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq = ?2");
+  if (!del) return del.error();
+  if (auto st = (*del)->bind(1, stream).bind(2, seq).run(); !st) return st.error();
+  nlohmann::json loss{{"stream", std::string(stream)},
+                      {"reason", "a record of " + std::to_string(bytes) +
+                                     " bytes does not fit the broker's maximum packet (" +
+                                     std::to_string(limit) + " bytes of payload)"},
+                      {"thinned", 0},
+                      {"dropped", 1},
+                      {"first_seq", seq},
+                      {"last_seq", seq},
+                      {"bytes", bytes}};
+  if (auto st = append_data_loss(db, *txn, std::move(loss), now, loss_id); !st)
+    return Error{"dropping an undeliverable record: " + st.error().message};
+  if (auto st = txn->commit(); !st) return st.error();
+  return seq;
+}
+
 Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
                                               std::string_view now, std::string_view loss_id) {
   BudgetOutcome out;
@@ -337,22 +376,13 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     out.over_budget_after = out.bytes_after > budget_bytes;
     if (out.thinned + out.dropped == 0) return {};
     nlohmann::json loss{
-        {"event", "data_loss"},
         {"stream", "telemetry"},
         {"reason", "outbox over its disk budget of " + std::to_string(budget_bytes) + " bytes"},
         {"thinned", out.thinned},
         {"dropped", out.dropped},
         {"first_seq", out.first_seq},
         {"last_seq", out.last_seq}};
-    // An audit-trail entry like every `audit` record (its record keeps these members on top).
-    AuditEntry entry{"agent", std::string(now), "data_loss", loss["reason"].get<std::string>(),
-                     loss};
-    entry.details.erase("event");
-    entry.record_fields = std::move(loss);
-    entry.record_id = std::string(loss_id);
-    auto seq = audit_append(db, entry);
-    if (!seq) return seq.error();
-    return {};
+    return append_data_loss(db, *txn, std::move(loss), now, loss_id);
   };
   if (auto st = body(); !st)  // the guard rolls back
     return Error{"enforcing the outbox budget: " + st.error().message};

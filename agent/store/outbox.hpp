@@ -115,4 +115,14 @@ struct BudgetOutcome {
 Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
                                               std::string_view now, std::string_view loss_id);
 
+// A record too large for any message the broker accepts (`bytes` in an envelope of its own
+// against `limit` bytes of payload): deleted from the outbox, with one `data_loss` record
+// (id `loss_id`, time `now`) on the `audit` stream naming its stream and seq, in one
+// transaction. The record stays in its own table (movements, readings, ...); only its trip to
+// the cloud is given up, rather than resending it forever. Returns `seq`.
+Expected<std::int64_t> outbox_drop_undeliverable(Database& db, std::string_view stream,
+                                                 std::int64_t seq, std::int64_t bytes,
+                                                 std::int64_t limit, std::string_view now,
+                                                 std::string_view loss_id);
+
 }  // namespace depot::store

@@ -38,7 +38,8 @@ std::int64_t int_or(const json& j, const char* key, std::int64_t dflt) {
 std::optional<replenish::Reason> parse_reason(std::string_view s) {
   using replenish::Reason;
   for (auto r : {Reason::kNoPolicy, Reason::kNoDemand, Reason::kAboveReorderPoint,
-                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kReorderPointReached,
+                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kCoverCapReached,
+                 Reason::kReorderPointReached,
                  Reason::kTopUpBelowSafetyStock, Reason::kTopUpStockoutBeforeEta})
     if (replenish::to_string(r) == s) return r;
   return std::nullopt;
@@ -79,7 +80,11 @@ json numbers_json(const replenish::Numbers& n) {
                                     ? json(timefmt::rfc3339_from_unix_ms(*n.projected_stockout_ms))
                                     : json(nullptr)},
          {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
-         {"stockout_risk", n.stockout_risk}};
+         {"stockout_risk", n.stockout_risk},
+         {"trigger", replenish::to_string(n.trigger)},
+         {"max_cover_days", n.max_cover_days},
+         {"cover_cap", n.cover_cap ? json(*n.cover_cap) : json(nullptr)},
+         {"reorder_point_above_max_stock", n.reorder_point_above_max_stock}};
   return j;
 }
 
@@ -113,6 +118,15 @@ replenish::Numbers numbers_from_json(const json& j) {
     n.earliest_arrival_ms = timefmt::parse_rfc3339_ms(it->get<std::string>()).value_or(0);
   if (auto it = j.find("stockout_risk"); it != j.end() && it->is_boolean())
     n.stockout_risk = it->get<bool>();
+  if (auto it = j.find("trigger"); it != j.end() && it->is_string())
+    for (auto t : {replenish::Trigger::kBaseline, replenish::Trigger::kCampaign,
+                   replenish::Trigger::kSurge})
+      if (replenish::to_string(t) == it->get<std::string>()) n.trigger = t;
+  n.max_cover_days = number_or(j, "max_cover_days", 0);
+  if (auto it = j.find("reorder_point_above_max_stock"); it != j.end() && it->is_boolean())
+    n.reorder_point_above_max_stock = it->get<bool>();
+  if (auto it = j.find("cover_cap"); it != j.end() && it->is_number_integer())
+    n.cover_cap = it->get<std::int64_t>();
   return n;
 }
 

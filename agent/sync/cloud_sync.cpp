@@ -156,7 +156,8 @@ Status CloudSync::start() {
     std::optional<EnvelopeBuilder> b;
     auto fresh = [&] {
       b.emplace(config_.site, config_.gateway, stream, static_cast<std::size_t>(mq.batch_records),
-                static_cast<std::size_t>(mq.batch_bytes), incarnation_.id);
+                std::min(static_cast<std::size_t>(mq.batch_bytes), link_->payload_limit()),
+                incarnation_.id);
     };
     fresh();
     auto n = store::outbox_visit(db_, stream, from - 1, to - from + 1,
@@ -173,6 +174,11 @@ Status CloudSync::start() {
     if (b->records() > 0) messages.push_back(b->finish());
     for (auto& msg : messages) {
       auto topic = topics_.stream(stream);
+      if (msg.size() > link_->payload_limit()) {  // one record larger than the broker takes
+        log::warning("stream.replay: a " + std::to_string(msg.size()) + "-byte " + stream +
+                     " record is over the broker's maximum packet: not sent again");
+        continue;
+      }
       auto st = link_->publish(topic, msg, 1, false, [topic](bool ok, const std::string& why) {
         if (!ok) log::warning("mqtt: replay to " + topic + " lost: " + why);
       });
@@ -218,6 +224,7 @@ void CloudSync::on_connected() {
   log::info("mqtt: connected to " + config_.mqtt->host + ":" + std::to_string(config_.mqtt->port) +
             "; draining the outbox");
   publish_status_online();
+  publisher_->set_payload_limit(link_->payload_limit());
   publisher_->online();
 }
 

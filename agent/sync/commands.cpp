@@ -429,6 +429,19 @@ json CommandDesk::refuse(std::string_view name, std::string_view payload, std::s
   return make_reply(parse_command(name, payload, secret_).id, false, why);
 }
 
+namespace {
+// What the audit record carries of a command's args or result: the value itself, or, past
+// kMaxAuditedBytes, its size and SHA-256 (the commands table keeps the whole of it), so that
+// every audit record fits a message the broker accepts and the cloud's chain has no hole.
+json audited(const json& v) {
+  auto text = v.dump();
+  if (text.size() <= kMaxAuditedBytes) return v;
+  return json{{"elided", true},
+              {"bytes", text.size()},
+              {"sha256", to_hex(sha256(text))}};
+}
+}  // namespace
+
 Status CommandDesk::record(const Command& c, const json& reply) {
   auto ins =
       db_.prepare("INSERT INTO commands(id, name, args, reply, applied_at) VALUES(?1,?2,?3,?4,?5)");
@@ -446,9 +459,9 @@ Status CommandDesk::record(const Command& c, const json& reply) {
   json audit{{"event", "command"},
              {"command", c.name},
              {"command_id", c.id},
-             {"args", c.args},
+             {"args", audited(c.args)},
              {"ok", reply.value("ok", false)}};
-  if (reply.contains("result")) audit["result"] = reply["result"];
+  if (reply.contains("result")) audit["result"] = audited(reply["result"]);
   // An audit-trail entry (docs/coldchain.md) whose `audit` record also carries the command's
   // members on top: one record, with its audit_seq and hashes, per applied command.
   store::AuditEntry entry{"cloud", now, "command", "cloud command " + c.name, audit};

@@ -111,6 +111,9 @@ struct ParsedCommand {
 
 // Bounds on a command's text (the wrapper and the signed text alike) and its strings.
 inline constexpr std::size_t kMaxCommandBytes = 256 * 1024;
+// A command's args (or result) larger than this go into its audit record as
+// {"elided":true,"bytes","sha256"} (the whole of them stays in the commands table).
+inline constexpr std::size_t kMaxAuditedBytes = 16 * 1024;
 inline constexpr int kMaxCommandDepth = 16;
 inline constexpr std::size_t kMaxWhoBytes = kMaxSignerBytes;    // as the CLI's --who
 inline constexpr std::size_t kMaxTextBytes = kMaxCommentBytes;  // why, comment, reason

@@ -47,7 +47,8 @@ std::size_t envelope_bytes(std::string_view site, std::string_view gateway, std:
 
 // How many of `records` (from the front) go into the next message: at most `max_records`,
 // and at most `max_bytes` of envelope, but always at least one (a record larger than the
-// byte limit travels alone rather than blocking its stream forever). 0 only when empty.
+// byte limit makes a message of its own, which the caller checks with `oversize()`: the
+// publisher gives such a record up with a data_loss record). 0 only when empty.
 std::size_t batch_fit(std::string_view site, std::string_view gateway, std::string_view stream,
                       std::span<const std::string> records, std::size_t max_records,
                       std::size_t max_bytes);
@@ -65,6 +66,10 @@ class EnvelopeBuilder {
   // Adds `record` if it fits (the first always does); false when the message is full.
   bool add(std::string_view record);
   std::size_t records() const { return n_; }
+  // The envelope's size so far, with its closing bytes.
+  std::size_t bytes() const { return out_.size() + 2; }
+  // Its one record alone makes it larger than `max_bytes`.
+  bool oversize() const { return bytes() > max_bytes_; }
   // The finished envelope. REQUIRES: called once.
   std::string finish();
 

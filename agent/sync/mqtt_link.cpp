@@ -2,6 +2,7 @@
 
 #include <mqtt/async_client.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "app/log.hpp"
@@ -53,7 +54,16 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
   connect_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
     auto attempt = reinterpret_cast<std::uintptr_t>(t.get_user_context());
     auto why = ok ? std::string() : token_error(t);
-    post([this, attempt, ok, why] {
+    std::uint32_t max_packet = 0;  // MQTT 5: the CONNACK's Maximum Packet Size, when it has one
+    if (ok) {
+      try {
+        const auto props = t.get_connect_response().get_properties();
+        if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE))
+          max_packet = mqtt::get<std::uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
+      } catch (const std::exception&) {  // no connect response (3.1.1): no limit from it
+      }
+    }
+    post([this, attempt, ok, why, max_packet] {
       if (attempt != attempt_ || stopping_) return;
       connecting_ = false;
       if (!ok) {
@@ -66,6 +76,11 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
         return;
       }
       connected_ = true;
+      broker_max_packet_ = max_packet;
+      if (max_packet)
+        log::info("mqtt: the broker takes packets of at most " + std::to_string(max_packet) +
+                  " bytes; messages carry at most " + std::to_string(payload_limit()) +
+                  " bytes of payload");
       problem_.clear();
       backoff_.reset();
       try {
@@ -234,9 +249,23 @@ void MqttLink::schedule_reconnect(const std::string& why) {
       });
 }
 
+std::size_t MqttLink::payload_limit() const {
+  auto packet = static_cast<std::uint64_t>(options_.mqtt.max_packet_bytes);
+  if (broker_max_packet_ > 0) packet = std::min<std::uint64_t>(packet, broker_max_packet_);
+  // A broker that takes less than kMinPayloadLimit is not supported: records up to that size
+  // are still sent (and would cost the connection), rather than given up.
+  const auto overhead = static_cast<std::uint64_t>(kMqttPacketOverhead);
+  const auto floor = static_cast<std::uint64_t>(kMinPayloadLimit);
+  return static_cast<std::size_t>(packet > overhead + floor ? packet - overhead : floor);
+}
+
 Status MqttLink::publish(const std::string& topic, const std::string& payload, int qos,
                          bool retained, Done done, const std::optional<std::string>& correlation) {
   if (!connected_) return Error{"not connected"};
+  if (payload.size() > payload_limit())
+    return Error{"a message of " + std::to_string(payload.size()) + " bytes to " + topic +
+                 " is over the broker's maximum packet (" + std::to_string(payload_limit()) +
+                 " bytes of payload): not sent"};
   auto cookie = next_cookie_++;
   try {
     auto msg = mqtt::make_message(topic, payload, qos, retained);

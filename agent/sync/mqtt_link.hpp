@@ -69,8 +69,18 @@ class MqttLink {
   // Why the last attempt failed or the connection was lost; "" while connected.
   const std::string& problem() const { return problem_; }
 
+  // The broker's Maximum Packet Size from its MQTT 5 CONNACK on this connection; 0 when it
+  // gave none (MQTT 3.1.1, or a broker without a limit).
+  std::uint32_t broker_max_packet() const { return broker_max_packet_; }
+  // The largest payload a message may carry on this connection: the smaller of
+  // mqtt.max_packet_bytes and broker_max_packet(), less kMqttPacketOverhead for the topic,
+  // properties and headers.
+  std::size_t payload_limit() const;
+
   // Publishes one message. REQUIRES: connected(). `done` runs exactly once, on the loop,
-  // unless the link is destroyed first. An Error when Paho refused it (then `done` never runs).
+  // unless the link is destroyed first. An Error when Paho refused it, or when the payload is
+  // over payload_limit() (a broker drops the connection for such a packet; then `done` never
+  // runs).
   Status publish(const std::string& topic, const std::string& payload, int qos, bool retained,
                  Done done, const std::optional<std::string>& correlation = std::nullopt);
 
@@ -103,6 +113,7 @@ class MqttLink {
   std::uint64_t next_cookie_ = 1;
   std::uint64_t attempt_ = 0;  // connection attempt counter: stale Paho reports are ignored
   bool connected_ = false;
+  std::uint32_t broker_max_packet_ = 0;
   bool connecting_ = false;
   bool stopping_ = false;
   std::chrono::milliseconds last_delay_{0};

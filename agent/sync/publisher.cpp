@@ -165,8 +165,9 @@ void Publisher::pump() {
     auto stream = *order_.next(ready);
     auto& upto = sent_upto_[stream];
     // The message is written straight from the outbox rows (batch_fit's rules, one at a time).
+    const auto max_bytes = std::min(static_cast<std::size_t>(o_.batch_bytes), payload_limit_);
     EnvelopeBuilder message(o_.site, o_.gateway, stream, static_cast<std::size_t>(allowed),
-                            static_cast<std::size_t>(o_.batch_bytes), o_.incarnation);
+                            max_bytes, o_.incarnation);
     store::SeqRange range{stream, 0, 0};
     auto read = store::outbox_visit(db_, stream, upto, allowed,
                                     [&](std::int64_t seq, std::string_view payload) {
@@ -181,6 +182,26 @@ void Publisher::pump() {
     }
     if (*read == 0) {  // everything up to the last seq was delivered (or dropped) before
       upto = last_seq_[stream];
+      continue;
+    }
+    if (message.records() == 1 && message.bytes() > payload_limit_) {
+      // Larger than any message the broker takes: sending it would only cost the connection,
+      // again and again. Give it up, say so on the audit stream, and go on with the next.
+      const auto bytes = static_cast<std::int64_t>(message.bytes());
+      const auto limit = static_cast<std::int64_t>(payload_limit_);
+      auto dropped = store::outbox_drop_undeliverable(db_, stream, range.first_seq, bytes, limit,
+                                                      wall_now_(), new_id_());
+      if (!dropped) {
+        failed("outbox: giving up an undeliverable record", dropped.error());
+        return;
+      }
+      ++counters_.undeliverable;
+      log::error("outbox: " + stream + " seq " + std::to_string(range.first_seq) + " (" +
+                 std::to_string(bytes) + " bytes) is larger than the broker's maximum packet (" +
+                 std::to_string(limit) +
+                 " bytes of payload): given up; a data_loss record went to the audit stream");
+      upto = range.first_seq;
+      poke();  // the audit stream has a new record
       continue;
     }
     const auto n = message.records();

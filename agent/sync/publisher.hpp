@@ -12,7 +12,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -50,6 +52,7 @@ class Publisher {
 
   struct Counters {
     std::uint64_t messages = 0, records = 0, acked_records = 0, failed = 0, resent_from = 0;
+    std::uint64_t undeliverable = 0;  // records given up: larger than any message allowed
   };
 
   Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options, Send send,
@@ -61,6 +64,15 @@ class Publisher {
   void online();   // the link is up: send every stream from its oldest record
   void offline();  // the link is down: what was in flight will be sent again
   void poke();     // new records may be waiting
+  // The largest message payload the broker takes on this connection (mqtt.max_packet_bytes,
+  // or the MQTT 5 CONNACK's Maximum Packet Size when smaller, less the packet's own bytes).
+  // Messages are cut at the smaller of it and `batch_bytes`; a record that alone is larger is
+  // given up with a data_loss record (store::outbox_drop_undeliverable), never resent forever.
+  // Never below kMinPayloadLimit (core/mqtt_config.hpp), so that a data_loss record is never
+  // itself given up.
+  void set_payload_limit(std::size_t bytes) {
+    payload_limit_ = std::max(bytes, static_cast<std::size_t>(kMinPayloadLimit));
+  }
   // True when nothing is in flight, every acknowledgement is saved, and no record is waiting
   // (as of the last look at the outbox). Delivered records may still await compaction.
   bool drained();
@@ -107,6 +119,7 @@ class Publisher {
   std::int64_t inflight_ = 0;
   std::uint64_t epoch_ = 0;
   std::int64_t rate_wait_until_ns_ = 0;
+  std::size_t payload_limit_ = SIZE_MAX;
   Counters counters_;
   std::map<std::string, std::uint64_t> failing_;  // writes failing now: repeats since logged
 };

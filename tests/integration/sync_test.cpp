@@ -8,6 +8,7 @@
 
 #include "agent_process.hpp"
 #include "harness.hpp"
+#include "store/coldchain_store.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "sync/commands.hpp"
@@ -859,6 +860,107 @@ TEST_F(Sync, ADatabaseMovedAsideStartsANewIncarnationCarriedInEveryEnvelope) {
   ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 10s)) << third.log();
   EXPECT_EQ(incarnations().back(), second[0]);
   third.stop(SIGTERM);
+}
+
+// A broker that takes packets of at most 20,000 bytes (mosquitto `max_packet_size`; AWS IoT
+// Core takes 131,072). Before the agent knew of broker limits, a 64 KB batch cost the
+// connection, was resent after the reconnect, cost it again, and the stream never moved.
+class PacketLimit : public Sync {
+ protected:
+  static constexpr int kRecords = 200, kOversize = 100;
+  // An outbox that grew while offline: 200 telemetry records of about 1.5 KB (300 KB, many
+  // messages' worth) with, at seq 100, one record of 30 KB that no message can carry.
+  void seed_outbox() {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->begin_immediate().ok());
+    for (int i = 1; i <= kRecords; ++i) {
+      // 15 readings make about 1.5 KB; 300 of them, 30 KB in one record (the agent itself cuts
+      // its records at 16 KB: this one comes from an older agent, or a larger limit).
+      std::vector<store::StoredReading> rs(i == kOversize ? 300 : 15);
+      for (std::size_t k = 0; k < rs.size(); ++k) {
+        auto& r = rs[k].reading;
+        r.probe = "probe-" + std::to_string(k);
+        r.celsius = 4.5;
+        r.wall_ms = 1795000000000 + i * 1000;
+        r.mono_ns = static_cast<std::int64_t>(i) * 1000000000;
+        rs[k].zone = "chiller";
+      }
+      ASSERT_TRUE(store::insert_readings(**db, rs, true, "t" + std::to_string(i),
+                                         "2026-11-23T10:00:00.000Z", SIZE_MAX)
+                      .ok());
+    }
+    ASSERT_TRUE((*db)->commit().ok());
+  }
+  // Everything but the oversized record arrives, in messages the broker took; that one is
+  // given up with a data_loss record naming it; the connection was never lost.
+  void expect_delivered_but_the_oversized(Cloud& cloud, Broker& broker, Agent& agent) {
+    auto data_loss = [&] {
+      for (auto& a : cloud.records("audit"))
+        if (a["event"] == "data_loss") return a;
+      return json();
+    };
+    ASSERT_TRUE(wait_for(
+        [&] {
+          return cloud.seqs("telemetry").size() == kRecords - 1 && !data_loss().is_null() &&
+                 cloud.seqs("movements").size() == 1;
+        },
+        20s))
+        << cloud.seqs("telemetry").size() << " telemetry records\n"
+        << agent.log() << broker.log();
+    EXPECT_FALSE(cloud.seqs("telemetry").count(kOversize));
+    auto loss = data_loss();
+    EXPECT_EQ(loss["stream"], "telemetry");
+    EXPECT_EQ(loss["first_seq"], kOversize);
+    EXPECT_EQ(loss["last_seq"], kOversize);
+    EXPECT_EQ(loss["dropped"], 1);
+    EXPECT_GT(loss["bytes"].get<std::int64_t>(), 30000);
+    EXPECT_THAT(loss["reason"].get<std::string>(), HasSubstr("maximum packet"));
+    for (const auto& m : cloud.messages()) EXPECT_LE(m.payload.size(), 20000u - 1024u) << m.topic;
+    EXPECT_THAT(agent.log(), HasSubstr("seq 100"));
+    EXPECT_EQ(agent.log().find("connection lost"), std::string::npos) << agent.log();
+    EXPECT_EQ(broker.log().find("oversize"), std::string::npos) << broker.log();
+    expect_schema_valid(cloud, dir_);
+  }
+};
+
+TEST_F(PacketLimit, MqttV311MessagesAreCutToTheConfiguredLimitAndAnOversizedRecordIsGivenUp) {
+  seed_outbox();
+  Broker broker(dir_, std::nullopt, "max_packet_size 20000\n");
+  broker.start();
+  Cloud cloud(broker.port());
+  auto cfg = write_config(
+      mqtt_section(broker.port(), R"(, "max_packet_bytes": 20000, "batch_bytes": 16384)"));
+  Agent agent(dir_, cfg);
+  agent.start();
+  agent.scan("INT-MATCHA");
+  expect_delivered_but_the_oversized(cloud, broker, agent);
+  agent.stop(SIGTERM);
+  // Given up once: a restart does not send it, nor a second data_loss.
+  cloud.clear();
+  Agent again(dir_, cfg);
+  again.start();
+  again.scan("INT-MATCHA");
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == 1; }, 10s)) << again.log();
+  EXPECT_TRUE(cloud.records("telemetry").empty());
+  for (auto& a : cloud.records("audit")) EXPECT_NE(a["event"], "data_loss") << a.dump();
+  again.stop(SIGTERM);
+}
+
+TEST_F(PacketLimit, MqttV5TheBrokersMaximumPacketSizeFromConnackIsHonoured) {
+  seed_outbox();
+  Broker broker(dir_, std::nullopt, "max_packet_size 20000\n");
+  broker.start();
+  Cloud cloud(broker.port());
+  // The configured limit is the default (131072) and batches are 64 KB: only the CONNACK says
+  // 20000.
+  auto cfg = write_config(mqtt_section(broker.port(), R"(, "protocol": "5")"));
+  Agent agent(dir_, cfg);
+  agent.start();
+  agent.scan("INT-MATCHA");
+  expect_delivered_but_the_oversized(cloud, broker, agent);
+  EXPECT_THAT(agent.log(), HasSubstr("takes packets of at most 20000 bytes"));
+  agent.stop(SIGTERM);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "core/replenish/backtest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "core/json_fields.hpp"
@@ -47,8 +48,15 @@ DemandHistoryText parse_demand_csv(std::string_view text) {
     ++line_no;
     if (line.empty() || line.front() == '#') continue;
     const auto fields = split_fields(line);
-    const bool header = first_content && fields.size() == 3 && fields[0] == "date" &&
-                        fields[1] == "sku" && fields[2] == "quantity";
+    // A header names the columns in any case; the quantity may be "qty".
+    auto lower = [](std::string_view f) {
+      std::string l(f);
+      for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return l;
+    };
+    const bool header = first_content && fields.size() == 3 && lower(fields[0]) == "date" &&
+                        lower(fields[1]) == "sku" &&
+                        (lower(fields[2]) == "quantity" || lower(fields[2]) == "qty");
     first_content = false;
     if (header) continue;
     auto problem = [&](const std::string& why) {

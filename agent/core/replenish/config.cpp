@@ -83,6 +83,8 @@ std::optional<Policy> read_policy(const json& j, const std::string& path, const 
   pol.moq = r.integer_or("moq", pol.moq, 1, kMax);
   pol.case_multiple = r.integer_or("case_multiple", pol.case_multiple, 1, kMax);
   pol.max_stock = r.integer("max_stock", false, 1, kMax);
+  if (auto v = number_where(r, "max_cover_days", false, not_negative, "must not be negative"))
+    pol.max_cover_days = *v;
   if (pol.max_stock && pol.moq > *pol.max_stock)
     p.add(r.path_of("moq"), std::to_string(pol.moq) + " must not be above max_stock " +
                                 std::to_string(*pol.max_stock));

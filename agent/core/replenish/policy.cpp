@@ -57,7 +57,8 @@ double safety_stock(const Policy& policy, double daily, double daily_sd) {
   return z * std::sqrt(l * daily_sd * daily_sd + daily * daily * sl * sl);
 }
 
-OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position) {
+OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position,
+                             std::optional<std::int64_t> cover_cap) {
   OrderQuantity q;
   const std::int64_t cases = std::max<std::int64_t>(policy.case_multiple, 1);
   const std::int64_t moq = std::max<std::int64_t>(policy.moq, 1);
@@ -67,10 +68,13 @@ OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int6
   wanted = std::max(wanted, moq);
   wanted = (wanted + cases - 1) / cases * cases;
   q.quantity = wanted;
-  if (!policy.max_stock) return q;
-  q.room = *policy.max_stock - position;
+  auto ceiling = policy.max_stock;
+  const bool by_cover = cover_cap && (!ceiling || *cover_cap < *ceiling);
+  if (by_cover) ceiling = cover_cap;
+  if (!ceiling) return q;
+  q.room = *ceiling - position;
   if (q.quantity <= q.room) return q;
-  q.capped_by_max_stock = true;
+  (by_cover ? q.capped_by_cover : q.capped_by_max_stock) = true;
   q.quantity = std::max<std::int64_t>(q.room, 0) / cases * cases;
   if (q.quantity < moq) {
     q.room_below_moq = true;

@@ -43,6 +43,10 @@ struct Policy {
   std::int64_t moq = 1;                   // minimum order quantity
   std::int64_t case_multiple = 1;         // orders are whole cases
   std::optional<std::int64_t> max_stock;  // position after ordering never exceeds this
+  // Nor more than this many days of the baseline demand (d x max_cover_days units), whatever a
+  // surge or campaign projects: one window's extrapolation cannot order months of stock.
+  // 0: no such cap.
+  double max_cover_days = 90;
   std::vector<Supplier> suppliers;        // at least one (config enforces it)
 
   double lead_time_of(const Supplier& s) const { return s.lead_time_days.value_or(lead_time_days); }
@@ -58,14 +62,16 @@ double safety_stock(const Policy& policy, double daily, double daily_sd);
 
 struct OrderQuantity {
   std::int64_t quantity = 0;  // 0 when nothing can be ordered within max stock
-  std::int64_t room = -1;     // max stock - position (-1: no max stock)
+  std::int64_t room = -1;     // ceiling - position (-1: no ceiling)
   bool capped_by_max_stock = false;
-  bool room_below_moq = false;  // the room under max stock cannot take the MOQ: no order
+  bool capped_by_cover = false;  // the days-of-cover cap was the lower ceiling and it bound
+  bool room_below_moq = false;   // the room under the ceiling cannot take the MOQ: no order
 };
 
 // What to order to bring `position` up to `order_up_to` under the policy's MOQ, case
-// multiple and max stock.
-OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position);
+// multiple and ceiling: max stock, or `cover_cap` units (the days-of-cover cap) when lower.
+OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position,
+                             std::optional<std::int64_t> cover_cap = std::nullopt);
 
 struct SupplierChoice {
   const Supplier* supplier = nullptr;  // into policy.suppliers; null when it has none

@@ -31,12 +31,26 @@ std::string_view to_string(Reason r) {
       return "an open proposal covers it";
     case Reason::kMaxStockBelowMoq:
       return "room under max stock is below the MOQ";
+    case Reason::kCoverCapReached:
+      return "the pipeline already covers max_cover_days of baseline demand";
     case Reason::kReorderPointReached:
       return "position at or below reorder point";
     case Reason::kTopUpBelowSafetyStock:
       return "urgent top-up: pipeline at or below safety stock";
     case Reason::kTopUpStockoutBeforeEta:
       return "urgent top-up: projected stockout before the open proposal's ETA";
+  }
+  return "?";
+}
+
+std::string_view to_string(Trigger t) {
+  switch (t) {
+    case Trigger::kBaseline:
+      return "baseline";
+    case Trigger::kCampaign:
+      return "campaign";
+    case Trigger::kSurge:
+      return "surge";
   }
   return "?";
 }
@@ -107,6 +121,24 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     return d;
   }
 
+  // Which signal brought the position down to the reorder point (the safety stock rests on
+  // the baseline, so only the lead-time demand differs).
+  {
+    const auto position = static_cast<double>(n.position);
+    const double base_rop = in.demand.daily * lead + n.safety_stock;
+    const double campaign_rop =
+        DemandCurve(in.demand.daily, {}, in.campaigns, now_ms).units(0, lead) + n.safety_stock;
+    n.trigger = position <= base_rop       ? Trigger::kBaseline
+                : position <= campaign_rop ? Trigger::kCampaign
+                                           : Trigger::kSurge;
+  }
+  n.max_cover_days = policy->max_cover_days;
+  n.reorder_point_above_max_stock =
+      policy->max_stock && n.reorder_point > static_cast<double>(*policy->max_stock);
+  if (policy->max_cover_days > 0 && in.demand.daily > 0)
+    n.cover_cap =
+        static_cast<std::int64_t>(std::floor(in.demand.daily * policy->max_cover_days + 1e-9));
+
   const std::int64_t pipeline = n.position + n.awaiting;
   double target = n.order_up_to;
   if (has_open) {
@@ -131,9 +163,9 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     d.reason = Reason::kReorderPointReached;
   }
 
-  d.sizing = order_quantity(*policy, target, pipeline);
+  d.sizing = order_quantity(*policy, target, pipeline, n.cover_cap);
   if (d.sizing.room_below_moq) {
-    d.reason = Reason::kMaxStockBelowMoq;
+    d.reason = d.sizing.capped_by_cover ? Reason::kCoverCapReached : Reason::kMaxStockBelowMoq;
     return d;
   }
   const SupplierChoice choice = choose_supplier(*policy, n.days_of_cover);

@@ -35,6 +35,9 @@
 
 namespace depot::replenish {
 
+enum class Trigger { kBaseline, kCampaign, kSurge };
+std::string_view to_string(Trigger t);
+
 // Every number behind a decision. Quantities in units, times in days unless named _ms.
 struct Numbers {
   std::int64_t on_hand = 0, held = 0, available = 0;
@@ -56,6 +59,14 @@ struct Numbers {
   std::int64_t earliest_arrival_ms = 0;               // now + the fastest supplier's lead time
   bool stockout_risk = false;  // demand expected and the projected stockout comes before
                                // the earliest possible arrival
+  // The signal that brought the position to the reorder point: the baseline demand alone
+  // would have; else the baseline with campaigns; else the surge.
+  Trigger trigger = Trigger::kBaseline;
+  double max_cover_days = 0;                // the policy's cap (0: none)
+  // The reorder point is above the policy's max_stock: an order can never bring the position
+  // back over it, so every evaluation is due (a profile to fix, flagged where it is shown).
+  bool reorder_point_above_max_stock = false;
+  std::optional<std::int64_t> cover_cap;    // d x max_cover_days units, when capped
 };
 
 enum class Reason {
@@ -65,6 +76,7 @@ enum class Reason {
   kAboveReorderPoint,  // position > reorder point
   kOpenProposal,       // an open proposal covers it and no top-up is needed
   kMaxStockBelowMoq,   // an order is due, but max stock leaves no room for the MOQ
+  kCoverCapReached,    // an order is due, but the pipeline already holds max_cover_days
   // A proposal:
   kReorderPointReached,     // position <= reorder point
   kTopUpBelowSafetyStock,   // urgent top-up, rule (a)

@@ -223,6 +223,22 @@ TEST_F(Cli, MovementsSinceValidatesItsTime) {
   EXPECT_EQ(agent({"movements", "-c", cfg_, "--since", "2h"}).code, 0);
 }
 
+// Issue 17 item 7: `movements --limit N` gave the oldest N; an operator wants the latest.
+TEST_F(Cli, MovementsLimitGivesTheNewestInSeqOrder) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--qty",
+                    std::to_string(i + 1)});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  auto r = agent({"movements", "-c", cfg_, "--limit", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u) << r.out;
+  EXPECT_EQ(j[0]["seq"], 4);
+  EXPECT_EQ(j[1]["seq"], 5);
+  EXPECT_EQ(j[1]["qty"], 5);
+}
+
 TEST_F(Cli, WritesAreSafeWhileTheDaemonRuns) {
   test::AgentProcess daemon(cfg_, dir_.file("agent.log"));
   ASSERT_TRUE(daemon.wait_for_log("ready:", std::chrono::seconds(10))) << daemon.log();

@@ -176,6 +176,15 @@ TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
   EXPECT_THAT(bad.err, HasSubstr("line 3:"));
   EXPECT_THAT(bad.err, HasSubstr("line 4:"));
   EXPECT_THAT(bad.out, HasSubstr("TINT"));
+  // The table names lost units, urgent orders and units ordered, and what its fill rate is not.
+  auto table = agent({"backtest", "-c", cfg_, "--history", dir_.file("good.csv"), "--sku", "TINT",
+                      "--on-hand", "140"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("LOST"));
+  EXPECT_THAT(table.out, HasSubstr("URGENT"));
+  EXPECT_THAT(table.out, HasSubstr("ORDERED"));
+  EXPECT_THAT(table.out, HasSubstr(" " + std::to_string(t["units_ordered"].get<int>()) + "\n"));
+  EXPECT_THAT(table.out, HasSubstr("not the policy's service level"));
   auto missing = agent({"backtest", "-c", cfg_});
   EXPECT_EQ(missing.code, 2);
   EXPECT_THAT(missing.err, HasSubstr("--history FILE.csv is required"));

@@ -77,5 +77,24 @@ TEST(MqttConfig, EveryProblemNamesPathValueAndRule) {
                                    HasSubstr("mqtt.colour: unknown key")));
 }
 
+// Issue 13: a batch larger than the broker's maximum packet is refused forever; check caps
+// batch_bytes to what the broker accepts (max_packet_bytes, default 131072 as on AWS IoT).
+TEST(MqttConfig, BatchBytesMustFitTheBrokersMaximumPacket) {
+  auto r = with_mqtt(R"({"host":"b"})");
+  ASSERT_TRUE(r.config) << r.problems[0];
+  EXPECT_EQ(r.config->mqtt->max_packet_bytes, 131072);
+  r = with_mqtt(R"({"host":"b","batch_bytes":131072})");
+  EXPECT_FALSE(r.config);
+  EXPECT_THAT(r.problems,
+              UnorderedElementsAre(
+                  "mqtt.batch_bytes: 131072 plus 1024 bytes for topic, properties and headers "
+                  "must not exceed max_packet_bytes 131072"));
+  r = with_mqtt(R"({"host":"b","batch_bytes":131072,"max_packet_bytes":132096})");
+  EXPECT_TRUE(r.config) << r.problems[0];
+  r = with_mqtt(R"({"host":"b","max_packet_bytes":9215})");
+  EXPECT_THAT(r.problems, ::testing::Contains(HasSubstr(
+                              "mqtt.max_packet_bytes: 9215 must be between 9216 and 268435455")));
+}
+
 }  // namespace
 }  // namespace depot

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/coldchain_store.hpp"
 #include "store/rejects.hpp"
 #include "test_support.hpp"
 
@@ -116,6 +117,50 @@ TEST_F(OutboxTest, OverBudgetTelemetryIsThinnedThenDroppedOthersNever) {
   EXPECT_EQ(seqs("movements").size(), 200u);
   EXPECT_EQ(seqs("alarms").size(), 20u);
   EXPECT_TRUE(seqs("telemetry").empty());
+}
+
+// 1,000 probes in one commit made one telemetry record of 150-300 KB, more than brokers take
+// (AWS IoT Core: 128 KB): they are cut into records of at most the given size, in order.
+TEST_F(OutboxTest, ManyReadingsMakeSeveralTelemetryRecordsEachWithinTheLimit) {
+  std::vector<StoredReading> rs(1000);
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    rs[i].reading.probe = "probe-" + std::to_string(i);
+    rs[i].reading.celsius = -18.25;
+    rs[i].reading.wall_ms = 1795000000000;
+    rs[i].reading.mono_ns = 5000000000;
+    rs[i].zone = "freezer-1";
+  }
+  ASSERT_TRUE(db_->begin_immediate().ok());
+  ASSERT_TRUE(insert_readings(*db_, rs, true, "readings-1", "2026-11-23T10:00:00.000Z").ok());
+  ASSERT_TRUE(db_->commit().ok());
+  auto recs = outbox_read(*db_, "telemetry", 0, 1000);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_GT(recs->size(), 5u);  // about 100 bytes a reading: 100 KB in 16 KB records
+  std::size_t total = 0;
+  std::vector<std::string> ids, probes;
+  for (const auto& r : *recs) {
+    EXPECT_LE(r.payload.size(), kMaxTelemetryRecordBytes + 200) << r.seq;  // + seq, id, ts
+    auto j = json::parse(r.payload);
+    EXPECT_EQ(j["count"].get<std::size_t>(), j["readings"].size());
+    total += j["readings"].size();
+    ids.push_back(j["id"].get<std::string>());
+    for (const auto& x : j["readings"]) {
+      probes.push_back(x["probe"].get<std::string>());
+      EXPECT_EQ(x["celsius"], -18.25);
+      EXPECT_EQ(x["zone"], "freezer-1");
+    }
+  }
+  EXPECT_EQ(total, 1000u);
+  EXPECT_EQ(ids[0], "readings-1");
+  EXPECT_EQ(ids[1], "readings-1.2");
+  for (std::size_t i = 0; i < probes.size(); ++i) EXPECT_EQ(probes[i], "probe-" + std::to_string(i));
+  // A few readings stay one record.
+  ASSERT_TRUE(db_->begin_immediate().ok());
+  ASSERT_TRUE(insert_readings(*db_, std::span(rs).first(3), true, "readings-2", "t").ok());
+  ASSERT_TRUE(db_->commit().ok());
+  auto more = outbox_read(*db_, "telemetry", recs->back().seq, 10);
+  ASSERT_EQ(more->size(), 1u);
+  EXPECT_EQ(json::parse((*more)[0].payload)["count"], 3);
 }
 
 }  // namespace

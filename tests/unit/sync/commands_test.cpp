@@ -8,6 +8,7 @@
 
 #include "store/outbox.hpp"
 #include "sync/envelope.hpp"
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace depot::sync {
@@ -351,6 +352,38 @@ TEST_F(Desk, AnIdIsOncePerNameAndReusedUnderAnotherNameIsRefused) {
   EXPECT_EQ(
       desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})")["duplicate"],
       true);
+}
+
+// A command's args can be 256 KB; its audit record must still fit one message a broker takes
+// (or the cloud's audit chain would have a hole): large args are audited by size and hash.
+TEST_F(Desk, LargeArgsAreAuditedBySizeAndHashAndKeptWholeInTheCommandsTable) {
+  json args{{"sku", "N"}, {"name", "New"}, {"barcodes", json::array()}};
+  for (int i = 0; i < 2000; ++i) args["barcodes"].push_back("INT-N-" + std::to_string(i));
+  const auto text = args.dump();
+  ASSERT_GT(text.size(), kMaxAuditedBytes);
+  auto r = desk_->handle("catalog.upsert", json{{"id", "big-1"}, {"args", args}}.dump());
+  ASSERT_EQ(r["ok"], true) << r.dump().substr(0, 400);
+  auto q = db_->prepare("SELECT payload FROM outbox WHERE stream = 'audit'");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*(*q)->step());
+  const auto payload = (*q)->text(0);
+  (*q)->reset();
+  EXPECT_LT(payload.size(), 4000u);
+  auto rec = json::parse(payload);
+  EXPECT_EQ(rec["args"]["elided"], true);
+  EXPECT_EQ(rec["args"]["bytes"], text.size());
+  EXPECT_EQ(rec["args"]["sha256"], to_hex(sha256(text)));
+  auto whole = db_->prepare("SELECT args FROM commands WHERE id = 'big-1'");
+  ASSERT_TRUE(whole.ok());
+  ASSERT_TRUE(*(*whole)->step());
+  EXPECT_EQ((*whole)->text(0), text);
+  (*whole)->reset();
+  // Small args stay as they are.
+  auto small = desk_->handle("stock.count", R"({"id":"c9","args":{"sku":"N","counted":1}})");
+  ASSERT_EQ(small["ok"], true) << small.dump();
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'audit' AND "
+                  "json_extract(payload, '$.args.sku') = 'N'"),
+            1);
 }
 
 TEST_F(Desk, CatalogUpsertWithAnUnknownPolicyIsRefused) {

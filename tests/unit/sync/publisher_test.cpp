@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "store/audit.hpp"
 #include "test_support.hpp"
 
 namespace depot::sync {
@@ -99,6 +100,61 @@ TEST_F(PublisherTest, UrgentFirstWindowBoundedRemovedOnlyAfterPuback) {
   EXPECT_EQ(sent_[4].topic, "depot/v1/s1/g1/telemetry");  // telemetry last
   EXPECT_EQ(depth("movements"), 1);
   EXPECT_FALSE(pub->drained());
+}
+
+TEST_F(PublisherTest, MessagesAreCutAtThePayloadLimitAndARecordLargerThanItIsGivenUpOnce) {
+  // Records of about 3 KB; seq 3 of 12 KB, more than any message may carry.
+  ASSERT_TRUE(db_->begin_immediate().ok());
+  for (int i = 1; i <= 6; ++i)
+    ASSERT_TRUE(store::outbox_append(*db_, "movements", "m" + std::to_string(i),
+                                     "2026-11-23T10:00:00.000Z",
+                                     json{{"pad", std::string(i == 3 ? 12000 : 3000, 'x')}})
+                    .ok());
+  ASSERT_TRUE(db_->commit().ok());
+  auto pub = make(/*inflight=*/16, /*batch=*/100);
+  pub->set_payload_limit(9000);
+  pub->start();
+  pub->online();
+  run();
+  std::vector<std::int64_t> got;
+  std::vector<std::size_t> per_message;
+  for (auto& s : sent_) {
+    if (s.topic != "depot/v1/s1/g1/movements") continue;
+    EXPECT_LE(s.body.dump().size(), 9000u);
+    per_message.push_back(s.body["records"].size());
+    for (auto seq : seqs(s)) got.push_back(seq);
+  }
+  EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2, 4, 5, 6}));
+  EXPECT_EQ(per_message, (std::vector<std::size_t>{2, 2, 1}));  // cut at the limit
+  // Below the floor a limit is raised to it: a data_loss record is never given up itself.
+  pub->set_payload_limit(100);
+  EXPECT_EQ(pub->counters().undeliverable, 1u);
+  // Gone from the outbox, with a data_loss record on the audit stream naming it.
+  auto left = store::outbox_read(*db_, "movements", 0, 100);
+  ASSERT_TRUE(left.ok());
+  for (const auto& r : *left) EXPECT_NE(r.seq, 3);
+  auto audit = store::outbox_read(*db_, "audit", 0, 10);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 1u);
+  auto loss = json::parse((*audit)[0].payload);
+  EXPECT_EQ(loss["event"], "data_loss");
+  EXPECT_EQ(loss["stream"], "movements");
+  EXPECT_EQ(loss["first_seq"], 3);
+  EXPECT_EQ(loss["last_seq"], 3);
+  EXPECT_EQ(loss["dropped"], 1);
+  EXPECT_GT(loss["bytes"].get<std::int64_t>(), 12000);
+  auto verdict = store::audit_verify(*db_);
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->ok) << verdict->problem;
+  // Acknowledged, then the connection comes back: nothing is sent again, nor given up twice.
+  for (auto& s : sent_) s.done(true, "");
+  run();
+  pub->offline();
+  sent_.clear();
+  pub->online();
+  run();
+  for (auto& s : sent_) EXPECT_NE(s.topic, "depot/v1/s1/g1/movements") << s.body.dump();
+  EXPECT_EQ(pub->counters().undeliverable, 1u);
 }
 
 TEST_F(PublisherTest, AfterALostConnectionEverythingUnacknowledgedIsSentAgainInSeqOrder) {

@@ -111,6 +111,18 @@ TEST_F(SmallBacktest, MoreSafetyStockBuysFillRate) {
 
 // Found by fuzz.demand_csv: a byte that is not UTF-8 went into the problem text unchanged, and
 // problems are printed and written into JSON.
+// Issue 17 item 7: exports write the header as Date,SKU,Quantity or qty.
+TEST(DemandCsv, AHeaderInAnyCaseAndQtyIsTaken) {
+  for (const char* head : {"Date,SKU,Quantity", "DATE,sku,QTY", "date,sku,qty"}) {
+    const auto h = parse_demand_csv(std::string(head) + "\n2026-11-01,TINT,12\n");
+    EXPECT_TRUE(h.problems.empty()) << head << ": " << h.problems[0];
+    ASSERT_EQ(h.rows.size(), 1u) << head;
+    EXPECT_EQ(h.rows[0].quantity, 12);
+  }
+  // Not a header: reported like any bad line.
+  EXPECT_EQ(parse_demand_csv("Date,SKU,Units\n").problems.size(), 1u);
+}
+
 TEST(DemandCsv, ProblemsShowBadBytesEscaped) {
   const auto h = parse_demand_csv("2026-11-01,LIP-01,12\n2026-11-0\xb6,LIP-01,3\n");
   ASSERT_EQ(h.rows.size(), 1u);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace depot::replenish {
 namespace {
 
@@ -108,6 +110,72 @@ TEST(Evaluate, ASurgeRaisesTheLeadTimeDemand) {
   EXPECT_DOUBLE_EQ(d.numbers.surge_factor, 10);  // (100 + 900) / 100
   EXPECT_NEAR(d.numbers.lead_time_demand, 2324.606, 1e-3);
   EXPECT_NEAR(d.numbers.reorder_point, 2824.606, 1e-3);
+}
+
+TEST(Evaluate, TheProposalSaysWhichSignalBroughtItAbout) {
+  const Policy p = textbook();
+  EXPECT_EQ(evaluate(sku(2500), &p, kNow).numbers.trigger, Trigger::kBaseline);
+  // 2700 is above the baseline's 2500: the surge of the test above brings it to 2824.6.
+  auto in = sku(2700);
+  in.surge = {900, 0.25};
+  EXPECT_EQ(evaluate(in, &p, kNow).numbers.trigger, Trigger::kSurge);
+  // 3000 with the x4 campaign (reorder point 4000) and the same surge: the campaign alone
+  // reaches it.
+  Campaign c{.name = "live",
+             .skus = {"TINT"},
+             .factor = 4,
+             .start_ms = kNow + 10 * kDay,
+             .end_ms = kNow + 15 * kDay};
+  const Campaign* cs[] = {&c};
+  in = sku(3000);
+  in.campaigns = cs;
+  in.surge = {900, 0.25};
+  EXPECT_EQ(evaluate(in, &p, kNow).numbers.trigger, Trigger::kCampaign);
+}
+
+// The trial's bulk pick: a 10/day SKU whose one window was extrapolated to 480 units an hour
+// (the detector now caps that at max_ratio x the expected rate, and needs min_events picks;
+// this is the last line of defence). Before the cap: an urgent proposal for months of stock.
+TEST(Evaluate, ASurgeNeverOrdersMoreThanMaxCoverDaysOfBaselineDemand) {
+  Policy p = textbook();  // lead 20, review 7, safety 5 days; max_cover_days 90 by default
+  EXPECT_DOUBLE_EQ(p.max_cover_days, 90);
+  // 300 on hand is above the baseline's reorder point (10 x 20 + 50 = 250): only the surge
+  // calls for an order.
+  auto in = sku(300, 0, /*daily=*/10);
+  in.surge = {480 * 24 - 10, 4.0 / 24};  // 11,510/day above the baseline, half-life 4 h
+  p.max_cover_days = 0;                  // no cap: what the trial saw
+  const auto uncapped = evaluate(in, &p, kNow);
+  ASSERT_TRUE(uncapped.proposes());
+  // Order-up-to 10 x 27 + 11,510 x (4/24) / ln 2 + 50 = 3,087.6: 2,788 units, 279 days.
+  EXPECT_NEAR(uncapped.numbers.order_up_to, 270 + 11510 * (4.0 / 24) / std::log(2.0) + 50, 1e-6);
+  EXPECT_EQ(uncapped.quantity, 2788);
+  EXPECT_EQ(uncapped.numbers.trigger, Trigger::kSurge);
+
+  p.max_cover_days = 60;  // at most 600 units in the pipeline
+  const auto capped = evaluate(in, &p, kNow);
+  ASSERT_TRUE(capped.proposes());
+  EXPECT_EQ(capped.numbers.cover_cap, 600);
+  EXPECT_EQ(capped.quantity, 300);  // 600 - 300 on hand
+  EXPECT_TRUE(capped.sizing.capped_by_cover);
+  EXPECT_FALSE(capped.sizing.capped_by_max_stock);
+  EXPECT_EQ(capped.numbers.trigger, Trigger::kSurge);
+
+  // With 600 on hand the pipeline holds 60 days already: no proposal, and it says why.
+  in.stock = StockLine{600, 0};
+  const auto full = evaluate(in, &p, kNow);
+  EXPECT_FALSE(full.proposes());
+  EXPECT_EQ(full.reason, Reason::kCoverCapReached);
+
+  // A max stock lower than the cap stays the binding ceiling.
+  p.max_stock = 400;
+  in.stock = StockLine{300, 0};
+  const auto by_max = evaluate(in, &p, kNow);
+  EXPECT_EQ(by_max.quantity, 100);
+  EXPECT_TRUE(by_max.sizing.capped_by_max_stock);
+  EXPECT_FALSE(by_max.sizing.capped_by_cover);
+  // 400 is below the surge's reorder point (3,017.6): flagged.
+  EXPECT_TRUE(by_max.numbers.reorder_point_above_max_stock);
+  EXPECT_FALSE(capped.numbers.reorder_point_above_max_stock);
 }
 
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {

@@ -1,5 +1,7 @@
 #include "app/cli.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -141,7 +143,17 @@ int cmd_check(const Args& a, Context& c) {
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
   for (const auto& w : coldchain::zone_warnings(cfg.zones, cfg.sensors, instant_now().wall_ms))
     c.err << "warning: " << w << "\n";
+  for (const auto& w : coldchain::output_warnings(cfg.alarm_outputs, cfg.zones))
+    c.err << "warning: " << w << "\n";
   if (!here) return kOk;
+  // An exec output whose program is not there (or not executable) would fail at the alarm.
+  for (std::size_t i = 0; i < cfg.alarm_outputs.outputs.size(); ++i) {
+    const auto& o = cfg.alarm_outputs.outputs[i];
+    if (o.kind == coldchain::OutputKind::kExec && !o.exec.command.empty() &&
+        ::access(o.exec.command[0].c_str(), X_OK) != 0)
+      c.err << "warning: outputs[" << i << "].exec.command[0]: " << o.exec.command[0]
+            << " is not an executable file on this machine\n";
+  }
   for (const auto& w : check_environment(*r.loaded)) c.err << "warning: " << w << "\n";
   for (const auto& n : unseen) c.err << "note: " << n << "\n";
   for (const auto& e : creds) c.err << "error: " << e << "\n";

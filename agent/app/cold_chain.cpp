@@ -11,6 +11,7 @@
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
+#include "store/output_store.hpp"
 
 namespace depot::app {
 
@@ -118,6 +119,8 @@ ColdChain::ColdChain(store::Database& db, store::Ledger& ledger, ColdChainSettin
     p.check = s.check();
     probes_.emplace(s.id, std::move(p));
   }
+  if (!settings_.outputs.outputs.empty())
+    escalator_ = std::make_unique<cc::Escalator>(settings_.outputs);
 }
 
 ColdChain::~ColdChain() = default;
@@ -213,6 +216,10 @@ Status ColdChain::start(const cc::Instant& now) {
       }
     }
     if (auto s = audit_applied_limits(now_s); !s) return s;
+    // Output failures of the previous run: the outputs are tried anew (a failing one raises
+    // its alarm again at its next attempt).
+    if (auto s = store::clear_all_output_failures(db_, "agent restarted", now.wall_ms); !s)
+      return s;
     auto del = db_.exec("DELETE FROM zone_state");
     if (!del) return del;
     for (const auto& z : zones_)
@@ -222,6 +229,11 @@ Status ColdChain::start(const cc::Instant& now) {
         return s;
     return {};
   });
+  if (st && escalator_ && hooks_.run_output)
+    for (auto& a : escalator_->start_resets(now)) {
+      log::info("alarm output " + a.output + ": reset at start");
+      hooks_.run_output(std::move(a));
+    }
   return st;
 }
 
@@ -265,6 +277,7 @@ void ColdChain::handle(ZoneSlot& z, std::vector<cc::Event> events, const cc::Ins
     } else if (e.side) {
       if (const auto& open = z.monitor.open_excursion(*e.side)) xid = excursion_id(*open);
     }
+    escalate(e, xid);
     pending_.push_back({std::move(e), std::move(xid)});
   }
   for (const auto& x : z.monitor.take_closed_excursions()) {
@@ -397,6 +410,7 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     if (bad.empty()) bad = text_problem("comment", a.comment, kMaxCommentBytes);
     if (bad.empty()) bad = text_problem("root_cause", a.root_cause, kMaxCommentBytes);
     std::size_t n_open = 0, n_ended = 0;
+    std::vector<std::string> ended_ids;
     bool check_ended = false;  // also acknowledge alarms of the zone that ended unacknowledged
     if (!bad.empty()) {
       result = bad;
@@ -424,6 +438,7 @@ void ColdChain::apply_acks(const cc::Instant& now) {
                                              now.wall_ms, a.source);
         if (!ended) return ended.error();
         n_ended = ended->size();
+        ended_ids = *ended;
         applied = n_open + n_ended > 0;
         if (applied)
           result = "acknowledged " + std::to_string(n_open + n_ended) + " alarm(s) of zone " +
@@ -448,6 +463,8 @@ void ColdChain::apply_acks(const cc::Instant& now) {
       if (auto r = store::audit_append(db_, entry); !r) return r.error();
       return {};
     });
+    if (st && escalator_)  // alarms that ended unacknowledged stop escalating too
+      for (const auto& id : ended_ids) escalator_->acknowledge(id, now);
     if (st && from_cloud && hooks_.cloud_ack_outcome)
       hooks_.cloud_ack_outcome(command_id, applied, outcome, applied ? std::string() : result);
     if (!st) log::error("cold chain: recording acknowledgement " + std::to_string(a.id) + ": " +
@@ -499,6 +516,24 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
     if (ps.failure)
       open.push_back(store::excursion_json(ps.failure->record, excursion_id(ps.failure->record),
                                            now.mono_ns));
+  // Outputs failing now (shared by the zones; each zone lists the ones its escalation uses).
+  json failing = json::array();
+  if (escalator_) {
+    const auto* pol = settings_.outputs.policy_for(m.zone().id);
+    for (const auto& [name, h] : escalator_->health()) {
+      if (!h.failing) continue;
+      bool used = false;
+      if (pol)
+        for (const auto* levels : {&pol->temperature, &pol->probe_failure})
+          for (const auto& l : *levels)
+            used = used || std::find(l.outputs.begin(), l.outputs.end(), name) != l.outputs.end();
+      if (!used) continue;
+      failing.push_back({{"output", name},
+                         {"reason", h.reason},
+                         {"failures", h.failures},
+                         {"since", h.since ? json(rfc(h.since->wall_ms)) : json()}});
+    }
+  }
   const auto& t = m.temperature();
   return json{{"zone", m.zone().id},
               {"level", cc::to_string(m.level())},
@@ -519,7 +554,96 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
               {"mkt_24h_covered_s", m.mkt().day().covered_s(now.mono_ns)},
               {"updated_at", rfc(now.wall_ms)},
               {"clock_unsynchronized", now.clock_unsynchronized},
+              {"output_failures", std::move(failing)},
               {"run", run_id_}};
+}
+
+void ColdChain::escalate(const cc::Event& e, const std::string& xid) {
+  if (!escalator_ || xid.empty()) return;
+  switch (e.kind) {
+    case cc::EventKind::kAlarm: {
+      cc::AlarmInfo info;
+      info.id = xid;
+      info.zone = e.zone;
+      info.type = e.excursion ? e.excursion->type
+                  : e.cause == cc::AlarmCause::kProbeFailure ? cc::AlarmType::kProbeFailure
+                                                             : cc::AlarmType::kTemperature;
+      if (e.side) info.side = std::string(cc::to_string(*e.side));
+      info.value_c = e.celsius;
+      if (e.excursion && info.type == cc::AlarmType::kTemperature)
+        info.limit_c = e.excursion->limit_c;
+      info.probe = e.probe;
+      info.raised = e.at;
+      escalator_->raise(info);
+      break;
+    }
+    case cc::EventKind::kCleared:
+      escalator_->clear(xid, e.at);
+      break;
+    case cc::EventKind::kAcknowledged:
+      escalator_->acknowledge(xid, e.at);
+      break;
+    default:
+      break;
+  }
+}
+
+// Results of the actions started earlier (recorded, failures retried and raised as
+// output_failure), then whatever escalation has due now.
+void ColdChain::run_outputs(const cc::Instant& now) {
+  if (!escalator_) return;
+  auto results = hooks_.output_results ? hooks_.output_results() : std::vector<cc::OutputResult>{};
+  if (!results.empty()) {
+    std::vector<cc::OutputHealthChange> changes;
+    for (const auto& r : results) {
+      const auto& a = r.action;
+      const std::string what = "alarm output " + a.output + ": " +
+                               std::string(cc::to_string(a.event)) + " level " +
+                               std::to_string(a.level) + " for " + a.alarm.id +
+                               (a.attempt > 1 ? " (attempt " + std::to_string(a.attempt) + ")" : "");
+      if (r.ok)
+        log::info(what + " done");
+      else
+        log::warning(what + " FAILED: " + printable(r.reason, 300));
+      if (auto c = escalator_->on_result(r, now)) changes.push_back(std::move(*c));
+    }
+    auto st = db_.transaction([&]() -> Status {
+      for (const auto& r : results)
+        if (auto s = store::record_output_result(db_, r, now.wall_ms); !s) return s;
+      for (const auto& c : changes) {
+        if (c.failing) {
+          const auto id = "output_failure/" + c.output + "/" +
+                          (hooks_.new_id ? hooks_.new_id() : run_id_ + std::to_string(now.mono_ns));
+          if (auto s = store::raise_output_failure(db_, id, c.output, c.reason, now.wall_ms); !s)
+            return s;
+        } else if (auto s = store::clear_output_failure(db_, c.output, "output succeeded",
+                                                       now.wall_ms);
+                   !s) {
+          return s;
+        }
+      }
+      return {};
+    });
+    if (!st) {
+      ++counters_.store_errors;
+      log::error("cold chain: recording alarm output results: " + st.error().message);
+    }
+    for (const auto& c : changes) {
+      state_dirty_ = true;
+      if (c.failing)
+        log::error("cold chain: output_failure alarm: output " + c.output + " failed: " +
+                   printable(c.reason, 300));
+      else
+        log::info("cold chain: output_failure of output " + c.output + " cleared (it succeeded)");
+    }
+  }
+  for (auto& a : escalator_->due(now)) {
+    log::info("alarm output " + a.output + ": " + std::string(cc::to_string(a.event)) +
+              " level " + std::to_string(a.level) + " for " + a.alarm.id +
+              (a.repeat ? " (repeat " + std::to_string(a.repeat) + ")" : "") +
+              (a.attempt > 1 ? " (retry, attempt " + std::to_string(a.attempt) + ")" : ""));
+    if (hooks_.run_output) hooks_.run_output(std::move(a));
+  }
 }
 
 void ColdChain::prune_step(const cc::Instant& now) {
@@ -576,6 +700,7 @@ void ColdChain::tick(const cc::Instant& now) {
       log::error("cold chain: storing zone events failed: " + st.error().message);
     }
   }
+  run_outputs(now);
   // Minutes that ended without a later reading of their probe.
   const auto minute = minute_of(now.wall_ms);
   for (auto& [id, p] : probes_)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/coldchain/config.hpp"
+#include "core/coldchain/escalation.hpp"
 #include "core/coldchain/reading.hpp"
 #include "core/coldchain/zone_monitor.hpp"
 #include "core/error.hpp"
@@ -39,6 +40,7 @@ struct ColdChainSettings {
   // message the broker accepts).
   std::size_t telemetry_record_bytes = store::kMaxTelemetryRecordBytes;
   std::int64_t prune_batch_rows = 5000;   // rows per retention transaction
+  coldchain::AlarmOutputs outputs;        // alarm outputs and escalation (none: no outputs)
 };
 
 struct ColdChainHooks {
@@ -49,6 +51,11 @@ struct ColdChainHooks {
   std::function<void(const std::string& command_id, bool applied, const nlohmann::json& result,
                      const std::string& error)>
       cloud_ack_outcome;
+  // Alarm outputs (drivers/output/alarm_output_runner.hpp): `run_output` starts an action off
+  // the loop and returns at once; `output_results` hands back the finished ones (drained
+  // every tick, recorded in output_log, failures retried and raised as output_failure).
+  std::function<void(coldchain::OutputAction)> run_output;
+  std::function<std::vector<coldchain::OutputResult>()> output_results;
 };
 
 struct ColdChainCounters {
@@ -110,6 +117,8 @@ class ColdChain {
   nlohmann::json zone_state(const ZoneSlot& z, const coldchain::Instant& now) const;
   Status audit_applied_limits(const std::string& now_s);
   std::string excursion_id(const coldchain::Excursion& x) const;
+  void escalate(const coldchain::Event& e, const std::string& xid);
+  void run_outputs(const coldchain::Instant& now);
 
   store::Database& db_;
   store::Ledger& ledger_;
@@ -131,6 +140,7 @@ class ColdChain {
   bool state_dirty_ = false;  // events since the last zone_state commit
   bool clock_unsynchronized_ = false;  // as last logged
   ColdChainCounters counters_;
+  std::unique_ptr<coldchain::Escalator> escalator_;  // set when outputs are configured
 };
 
 }  // namespace depot::app

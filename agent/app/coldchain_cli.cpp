@@ -22,6 +22,7 @@
 #include "core/time.hpp"
 #include "store/audit.hpp"
 #include "store/coldchain_store.hpp"
+#include "store/output_store.hpp"
 #include "store/ledger.hpp"
 
 namespace depot::app {
@@ -186,6 +187,10 @@ int cmd_zones(const Args& a, Ctx& c) {
               << p["calibration"].value("certificate", "?") << ")";
       c.out << "\n";
     }
+    for (const auto& f : z.value("output_failures", json::array()))
+      c.out << "  OUTPUT FAILURE " << f.value("output", "?") << " since " << f.value("since", "?")
+            << ": " << f.value("reason", "") << " (" << f.value("failures", std::int64_t{0})
+            << " failure(s) in a row)\n";
     for (const auto& x : z["open_excursions"]) {
       if (is_probe_failure(x)) {
         c.out << "  PROBE FAILURE " << x.value("probe", "?") << " since " << x.value("start", "?")
@@ -361,6 +366,17 @@ int cmd_alarms(const Args& a, Ctx& c) {
       list.push_back(std::move(x));
     }
   }
+  // What each alarm's outputs did (levels fired, attempts), and the outputs' own failures.
+  auto firings = store::output_firings(*db);
+  auto out_failures = store::list_output_failures(*db, a.has("--open"));
+  if (!firings || !out_failures) {
+    c.err << "depot-agent alarms: "
+          << (!firings ? firings.error().message : out_failures.error().message) << "\n";
+    return kFailure;
+  }
+  for (auto& x : list)
+    if (auto it = firings->find(x.value("id", "")); it != firings->end()) x["outputs"] = it->second;
+  for (auto& f : *out_failures) list.push_back(std::move(f));
   if (a.has("--json")) {
     c.out << list.dump(2) << "\n";
     return kOk;
@@ -370,6 +386,15 @@ int cmd_alarms(const Args& a, Ctx& c) {
     return kOk;
   }
   for (const auto& x : list) {
+    if (x.value("alarm_type", "") == "output_failure") {
+      c.out << (x["open"].get<bool>() ? "OPEN    " : "ended   ") << "output " << x.value("output", "?")
+            << " FAILING from " << x.value("start", "?");
+      if (!x["end"].is_null())
+        c.out << " to " << x["end"].get<std::string>() << " (" << x.value("cleared_why", "") << ")";
+      c.out << "  " << x.value("failures", std::int64_t{0}) << " failure(s), last: "
+            << x.value("last_reason", "") << "\n";
+      continue;
+    }
     const bool failure = is_probe_failure(x);
     c.out << (x["open"].get<bool>() ? "OPEN    " : "ended   ") << std::left << std::setw(12)
           << x["zone"].get<std::string>() << std::setw(5)
@@ -389,6 +414,23 @@ int cmd_alarms(const Args& a, Ctx& c) {
       c.out << "  NOT ACKNOWLEDGED";
     }
     c.out << "\n";
+    if (x.contains("outputs") && x["outputs"].is_array() && !x["outputs"].empty()) {
+      c.out << "        outputs:";
+      for (const auto& f : x["outputs"]) {
+        const auto attempts = f.value("attempts", std::int64_t{0}), ok = f.value("ok", std::int64_t{0});
+        c.out << " L" << f.value("level", 0) << " " << f.value("output", "?") << " "
+              << f.value("event", "?") << " " << [&] {  // hh:mm:ss of the last attempt
+                const auto t = f.value("last_at", std::string("?"));
+                return t.size() >= 19 ? t.substr(11, 8) : t;
+              }()
+              << (ok == attempts ? " ok"
+                  : ok > 0       ? " ok after " + std::to_string(attempts - ok) + " failure(s)"
+                                 : " FAILED x" + std::to_string(attempts) + " (" +
+                                 f.value("last_reason", "") + ")")
+              << ";";
+      }
+      c.out << "\n";
+    }
   }
   return kOk;
 }

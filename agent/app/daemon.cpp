@@ -24,6 +24,7 @@
 #include "app/replenishment.hpp"
 #include "app/scan_intake.hpp"
 #include "app/store_access.hpp"
+#include "output/alarm_output_runner.hpp"
 #include "sensor/sensor.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
@@ -213,6 +214,9 @@ int run_daemon(LoadedConfig loaded) {
   }
   // Cold chain, when zones are configured (docs/coldchain.md, "In the running agent"). The
   // probe drivers deliver raw readings to cold->on_reading on this loop; a 1 s timer ticks.
+  // Alarm outputs (docs/coldchain.md, "Alarm outputs and escalation"): their worker threads
+  // outlive the cold chain that submits to them; results are drained by its 1 s tick.
+  std::unique_ptr<drivers::AlarmOutputRunner> outputs;
   std::unique_ptr<ColdChain> cold;
   boost::asio::steady_timer cold_timer(io);
   std::function<void()> cold_tick;
@@ -232,11 +236,17 @@ int run_daemon(LoadedConfig loaded) {
     cs.zones = loaded.config.zones;
     cs.sensors = loaded.config.sensors;
     cs.retention = loaded.config.retention;
+    cs.outputs = loaded.config.alarm_outputs;
     if (loaded.config.mqtt)  // the envelope's own bytes (site, gateway, ids) stay under 512
       cs.telemetry_record_bytes =
           std::min(cs.telemetry_record_bytes,
                    static_cast<std::size_t>(loaded.config.mqtt->batch_bytes) - 512);
     ColdChainHooks ch;
+    if (!cs.outputs.outputs.empty()) {
+      outputs = std::make_unique<drivers::AlarmOutputRunner>(cs.outputs.outputs);
+      ch.run_output = [&outputs](coldchain::OutputAction a) { outputs->submit(std::move(a)); };
+      ch.output_results = [&outputs] { return outputs->take_results(); };
+    }
     ch.new_id = [] { return new_id(); };
     ch.before_stock_change = [&] { commits.flush(); };
     ch.cloud_ack_outcome = [&](const std::string& id, bool applied, const nlohmann::json& result,
@@ -258,11 +268,17 @@ int run_daemon(LoadedConfig loaded) {
     };
     cold_tick();
     log::info("cold chain: " + std::to_string(loaded.config.zones.size()) + " zone(s), " +
-              std::to_string(loaded.config.sensors.size()) + " probe(s)");
+              std::to_string(loaded.config.sensors.size()) + " probe(s)" +
+              (outputs ? ", " + std::to_string(loaded.config.alarm_outputs.outputs.size()) +
+                             " alarm output(s)"
+                       : ""));
     // What `check` warns about (a zone without a probe, a calibration past due) is said at
     // every start too: the journal is where an operator looks.
     for (const auto& w : coldchain::zone_warnings(loaded.config.zones, loaded.config.sensors,
                                                   instant_now().wall_ms))
+      log::warning("cold chain: " + w);
+    for (const auto& w :
+         coldchain::output_warnings(loaded.config.alarm_outputs, loaded.config.zones))
       log::warning("cold chain: " + w);
   }
   // One driver per probe (drivers/sensor): raw readings go to the cold chain on this loop.
@@ -374,8 +390,10 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
-            fresh.loaded->config.retention != loaded.config.retention)
-          log::warning("reload: zone, sensor and retention changes take effect at the next restart");
+            fresh.loaded->config.retention != loaded.config.retention ||
+            fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
+          log::warning("reload: zone, sensor, retention and alarm output changes take effect at "
+                       "the next restart");
         if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
                                           "config reloaded (SIGHUP)", wall_now());
             !ch)

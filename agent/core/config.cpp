@@ -188,6 +188,8 @@ ConfigResult parse_config(std::string_view text) {
     const auto* sensors = r.array("sensors", false);
     coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
     coldchain::read_retention(r.object("retention", false), p, c.retention);
+    coldchain::read_alarm_outputs(r.array("outputs", false), r.object("escalation", false), zones,
+                                  p, c.alarm_outputs);
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
     if (const auto* m = r.object("mqtt", false))
       read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);

@@ -46,6 +46,7 @@ struct Config {
   std::vector<coldchain::Zone> zones;            // cold-chain zones (docs/coldchain.md)
   std::vector<coldchain::SensorConfig> sensors;  // temperature probes, each in one zone
   coldchain::Retention retention;                // how long cold-chain data is kept locally
+  coldchain::AlarmOutputs alarm_outputs;         // outputs + escalation (docs/coldchain.md)
   std::optional<MqttSettings> mqtt;  // cloud sync; absent = offline (core/mqtt_config.hpp)
 };
 

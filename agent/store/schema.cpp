@@ -391,7 +391,41 @@ CREATE TRIGGER late_acks_no_delete BEFORE DELETE ON late_acks
 ALTER TABLE ack_requests ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// v9: alarm outputs (core/coldchain/escalation.hpp): every attempt to fire or reset an output
+// for an alarm and its outcome (so `alarms` shows which levels fired), and the outputs'
+// `output_failure` system alarms (raised at an output's first failure, cleared by its next
+// success or at the next start).
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE output_log(
+  id         INTEGER PRIMARY KEY,
+  alarm      TEXT NOT NULL,
+  zone       TEXT NOT NULL,
+  alarm_type TEXT NOT NULL,
+  output     TEXT NOT NULL,
+  event      TEXT NOT NULL CHECK (event IN ('fire','reset')),
+  level      INTEGER NOT NULL,
+  repeat     INTEGER NOT NULL,
+  attempt    INTEGER NOT NULL,
+  ok         INTEGER NOT NULL CHECK (ok IN (0,1)),
+  reason     TEXT NOT NULL,
+  wall_ms    INTEGER NOT NULL
+);
+CREATE INDEX output_log_alarm ON output_log(alarm);
+CREATE TABLE output_failures(
+  id          TEXT PRIMARY KEY,
+  output      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  raised_ms   INTEGER NOT NULL,
+  cleared_ms  INTEGER,
+  cleared_why TEXT,
+  failures    INTEGER NOT NULL DEFAULT 1,
+  last_reason TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX output_failures_open ON output_failures(output) WHERE cleared_ms IS NULL;
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9};
 
 }  // namespace
 

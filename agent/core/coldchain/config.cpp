@@ -117,6 +117,7 @@ std::optional<Zone> read_zone(const json& j, const std::string& path, Problems& 
   }
   if (auto c = r.one_of("combine", false, {"worst", "mean"}))
     z.combine = *c == "mean" ? Combine::kMean : Combine::kWorst;
+  (void)r.get("escalation", false);  // read by read_alarm_outputs
   r.finish();
   if (p.items().size() != before) return std::nullopt;
   return z;
@@ -521,6 +522,229 @@ std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
       out.push_back("zones: \"" + z.id +
                     "\" has no probe (no sensor names it in \"zone\"): it is never judged and "
                     "can raise no alarm, not even probe_failure");
+  return out;
+}
+
+namespace {
+
+// A duration given in seconds (`<base>_s`) or minutes (`<base>_min`, may be fractional),
+// as milliseconds; not both.
+std::optional<std::int64_t> duration_ms(ObjectReader& r, const std::string& base, double max_s) {
+  const auto ks = base + "_s", km = base + "_min";
+  const json* s = r.get(ks, false);
+  const json* m = r.get(km, false);
+  if (s && m) {
+    r.problems().add(r.path_of(ks), "give " + ks + " or " + km + ", not both");
+    return std::nullopt;
+  }
+  if (!s && !m) return std::nullopt;
+  const json& v = s ? *s : *m;
+  const auto& key = s ? ks : km;
+  if (!v.is_number()) {
+    r.problems().add(r.path_of(key), describe(v) + " must be a number");
+    return std::nullopt;
+  }
+  const double secs = v.get<double>() * (s ? 1.0 : 60.0);
+  if (!std::isfinite(secs) || secs < 0 || secs > max_s) {
+    r.problems().add(r.path_of(key), describe(v) + " must be between 0 and " +
+                                         (s ? std::to_string(static_cast<std::int64_t>(max_s))
+                                            : std::to_string(static_cast<std::int64_t>(max_s / 60))));
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(std::llround(secs * 1000.0));
+}
+
+std::vector<EscalationLevel> read_levels(const json& arr, const std::string& path,
+                                         const std::set<std::string>& names, Problems& p) {
+  std::vector<EscalationLevel> out;
+  if (!arr.is_array()) {
+    p.add(path, describe(arr) + " must be an array of levels");
+    return out;
+  }
+  if (arr.size() > 16) p.add(path, "has " + std::to_string(arr.size()) + " levels; at most 16");
+  for (std::size_t i = 0; i < arr.size() && i < 16; ++i) {
+    const auto lp = index_path(path, i);
+    ObjectReader r(arr[i], lp, p);
+    if (!r.is_object()) continue;
+    EscalationLevel l;
+    l.after_ms = duration_ms(r, "after", 7 * 86400.0).value_or(0);
+    if (auto rep = duration_ms(r, "repeat", 86400.0)) {
+      if (*rep != 0 && *rep < 1000)
+        p.add(r.path_of(r.get("repeat_s", false) ? "repeat_s" : "repeat_min"),
+              "must be 0 (fire once) or at least 1 second");
+      else
+        l.repeat_ms = *rep;
+    }
+    if (const json* outs = r.array("outputs", true)) {
+      if (outs->empty()) p.add(r.path_of("outputs"), "needs at least one output name");
+      for (std::size_t k = 0; k < outs->size(); ++k) {
+        const auto& o = (*outs)[k];
+        const auto op = index_path(r.path_of("outputs"), k);
+        if (!o.is_string()) {
+          p.add(op, describe(o) + " must be an output name");
+        } else if (!names.count(o.get<std::string>())) {
+          std::string known;
+          for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+          p.add(op, describe(o) + " is not a configured output" +
+                        (known.empty() ? std::string(" (no outputs are configured)")
+                                       : " (configured: " + known + ")"));
+        } else if (std::find(l.outputs.begin(), l.outputs.end(), o.get<std::string>()) ==
+                   l.outputs.end()) {
+          l.outputs.push_back(o.get<std::string>());
+        }
+      }
+    }
+    if (!out.empty() && l.after_ms <= out.back().after_ms)
+      p.add(lp, "after " + std::to_string(l.after_ms) + " ms must be later than level " +
+                    std::to_string(out.size()) + "'s " + std::to_string(out.back().after_ms) +
+                    " ms");
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::optional<EscalationPolicy> read_policy(const json& j, const std::string& path,
+                                            const std::set<std::string>& names, Problems& p) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return std::nullopt;
+  const auto before = p.items().size();
+  EscalationPolicy pol;
+  if (const json* t = r.get("temperature", false))
+    pol.temperature = read_levels(*t, r.path_of("temperature"), names, p);
+  if (const json* t = r.get("probe_failure", false))
+    pol.probe_failure = read_levels(*t, r.path_of("probe_failure"), names, p);
+  if (auto v = r.one_of("reset_on", false, {"clear", "ack", "either", "both"}))
+    pol.reset_on = *v == "clear" ? ResetOn::kClear
+                   : *v == "ack" ? ResetOn::kAck
+                   : *v == "both" ? ResetOn::kBoth
+                                  : ResetOn::kEither;
+  r.finish();
+  if (p.items().size() != before) return std::nullopt;
+  return pol;
+}
+
+bool bad_arg(const std::string& s) {
+  return !valid_utf8(s) || s.find('\0') != std::string::npos || s.size() > 4096;
+}
+
+std::optional<OutputSpec> read_output(const json& j, const std::string& path, Problems& p,
+                                      std::optional<std::string>& name_out) {
+  ObjectReader r(j, path, p);
+  if (!r.is_object()) return std::nullopt;
+  const auto before = p.items().size();
+  OutputSpec o;
+  if (auto n = r.identifier("name", true)) o.name = *n, name_out = *n;
+  const json* mb = r.get("modbus", false);
+  const json* ex = r.get("exec", false);
+  if (!mb == !ex) p.add(path, mb ? "give modbus or exec, not both" : "needs modbus (a coil) or exec (a command)");
+  if (mb) {
+    o.kind = OutputKind::kModbus;
+    ObjectReader m(*mb, r.path_of("modbus"), p);
+    if (m.is_object()) {
+      if (auto h = m.string("host", true)) {
+        if (h->empty() || bad_arg(*h))
+          p.add(m.path_of("host"), describe(*h) + " must name a host (Modbus TCP)");
+        o.modbus.host = *h;
+      }
+      o.modbus.port = m.integer_or("port", o.modbus.port, 1, 65535);
+      o.modbus.unit = m.integer_or("unit", o.modbus.unit, 0, 255);
+      if (auto c = m.integer("coil", true, 0, 65535)) o.modbus.coil = *c;
+      o.modbus.timeout_ms = m.integer_or("timeout_ms", o.modbus.timeout_ms, 50, 10000);
+    }
+  } else if (ex) {
+    o.kind = OutputKind::kExec;
+    ObjectReader e(*ex, r.path_of("exec"), p);
+    if (e.is_object()) {
+      if (const json* cmd = e.array("command", true)) {
+        if (cmd->empty() || cmd->size() > 64)
+          p.add(e.path_of("command"), "needs 1-64 strings: the program and its arguments");
+        for (std::size_t i = 0; i < cmd->size() && i < 64; ++i) {
+          const auto& a = (*cmd)[i];
+          const auto ap = index_path(e.path_of("command"), i);
+          if (!a.is_string() || bad_arg(a.get<std::string>())) {
+            p.add(ap, describe(a) + " must be a UTF-8 string (no NUL, at most 4096 bytes)");
+            continue;
+          }
+          if (i == 0 && (a.get<std::string>().empty() || a.get<std::string>().front() != '/'))
+            p.add(ap, describe(a) + " must be an absolute path (no shell, no PATH search)");
+          o.exec.command.push_back(a.get<std::string>());
+        }
+      }
+      o.exec.timeout_s = e.integer_or("timeout_s", o.exec.timeout_s, 1, 3600);
+    }
+  }
+  o.backoff_s = r.integer_or("backoff_s", o.backoff_s, 1, 3600);
+  o.max_backoff_s = r.integer_or("max_backoff_s", o.max_backoff_s, 1, 86400);
+  if (o.max_backoff_s < o.backoff_s)
+    p.add(r.path_of("max_backoff_s"), std::to_string(o.max_backoff_s) +
+                                          " must be at least backoff_s " +
+                                          std::to_string(o.backoff_s));
+  o.attempts = r.integer_or("attempts", o.attempts, 1, 100);
+  r.finish();
+  if (p.items().size() != before) return std::nullopt;
+  return o;
+}
+
+}  // namespace
+
+void read_alarm_outputs(const json* outputs_json, const json* escalation_json,
+                        const json* zones_json, Problems& p, AlarmOutputs& out) {
+  std::set<std::string> names;  // every name declared, valid or not (no second report)
+  if (outputs_json) {
+    std::map<std::string, std::string> first_use;
+    for (std::size_t i = 0; i < outputs_json->size(); ++i) {
+      const auto path = index_path("outputs", i);
+      std::optional<std::string> name;
+      auto o = read_output((*outputs_json)[i], path, p, name);
+      if (!name) continue;
+      names.insert(*name);
+      if (auto [it, fresh] = first_use.emplace(*name, path); !fresh) {
+        p.add(path + ".name", describe(*name) + " is already used by " + it->second);
+        continue;
+      }
+      if (o) out.outputs.push_back(std::move(*o));
+    }
+  }
+  if (escalation_json) out.fallback = read_policy(*escalation_json, "escalation", names, p);
+  if (zones_json && zones_json->is_array()) {
+    for (std::size_t i = 0; i < zones_json->size(); ++i) {
+      const json& z = (*zones_json)[i];
+      if (!z.is_object() || !z.contains("escalation")) continue;
+      auto id = z.find("id");
+      if (id == z.end() || !id->is_string()) continue;
+      if (auto pol = read_policy(z["escalation"], index_path("zones", i) + ".escalation", names, p))
+        out.zone_policies[id->get<std::string>()] = std::move(*pol);
+    }
+  }
+}
+
+std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
+                                         const std::vector<Zone>& zones) {
+  std::vector<std::string> out;
+  std::set<std::string> used;
+  auto use = [&](const EscalationPolicy& pol) {
+    for (const auto* levels : {&pol.temperature, &pol.probe_failure})
+      for (const auto& l : *levels) used.insert(l.outputs.begin(), l.outputs.end());
+  };
+  if (outputs.fallback) use(*outputs.fallback);
+  for (const auto& [z, pol] : outputs.zone_policies) use(pol);
+  for (std::size_t i = 0; i < outputs.outputs.size(); ++i)
+    if (!used.count(outputs.outputs[i].name))
+      out.push_back("outputs[" + std::to_string(i) + "]: \"" + outputs.outputs[i].name +
+                    "\" is used by no escalation level: it never fires");
+  if (!outputs.outputs.empty())
+    for (const auto& z : zones) {
+      const auto* pol = outputs.policy_for(z.id);
+      if (!pol || pol->temperature.empty())
+        out.push_back("zones: \"" + z.id +
+                      "\" has no escalation for temperature alarms: they reach no output");
+      if (!pol || pol->probe_failure.empty())
+        out.push_back("zones: \"" + z.id +
+                      "\" has no escalation for probe_failure alarms: they reach no output");
+    }
+  for (const auto& [zone, pol] : outputs.zone_policies)
+    if (std::none_of(zones.begin(), zones.end(), [&](const Zone& z) { return z.id == zone; }))
+      out.push_back("zones: \"" + zone + "\" escalation ignored (zone has problems)");
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/coldchain/escalation.hpp"
 #include "core/coldchain/reading.hpp"
 #include "core/coldchain/zone.hpp"
 #include "core/coldchain/zone_monitor.hpp"
@@ -185,6 +186,17 @@ void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
 std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
                                        const std::vector<SensorConfig>& sensors,
                                        std::int64_t now_ms);
+
+// Reads the alarm outputs (`outputs`, top-level `escalation` and each `zones[i].escalation`;
+// any may be absent: null) into `out`, recording problems in `p` (docs/coldchain.md, "Alarm
+// outputs and escalation"). Every output an escalation level names must be configured.
+void read_alarm_outputs(const nlohmann::json* outputs_json, const nlohmann::json* escalation_json,
+                        const nlohmann::json* zones_json, Problems& p, AlarmOutputs& out);
+
+// Valid but likely a mistake, for `check`: an output no escalation level uses; a zone with
+// no escalation for an alarm type while outputs are configured.
+std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
+                                         const std::vector<Zone>& zones);
 
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,

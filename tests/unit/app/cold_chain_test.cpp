@@ -559,6 +559,68 @@ TEST_F(ColdChainTest, CloudCommandsReleaseAHoldOnceAndQueueAnAckTheTickApplies) 
   EXPECT_TRUE(v->ok) << v->problem;
 }
 
+// Alarm outputs through ColdChain: a probe_failure alarm escalates by its own levels; the
+// first attempt of `siren` fails (output_failure raised, on the alarms stream) and its retry
+// clears it; with reset_on "ack" the alarm keeps escalating after it ended, until the
+// acknowledgement of the ended alarm (through a request row) stops it and resets the outputs.
+// The I/O side is replaced by a recorder here (drivers/output has its own tests with a real
+// Modbus server and real hooks; the daemon test joins both).
+TEST_F(ColdChainTest, AProbeFailureEscalatesUntilItsLateAcknowledgementAndFailuresAreAlarms) {
+  cc::OutputSpec siren, pager;
+  siren.name = "siren";
+  siren.exec.command = {"/bin/true"};
+  pager.name = "pager";
+  pager.exec.command = {"/bin/true"};
+  cc::EscalationPolicy pol;
+  pol.probe_failure = {{0, {"siren"}, 0}, {200'000, {"pager"}, 0}};
+  pol.reset_on = cc::ResetOn::kAck;
+  // The output hooks record the actions and answer them at the next tick.
+  std::vector<cc::OutputAction> ran;
+  std::vector<cc::OutputResult> answers;
+  int siren_fails = 1;
+  ColdChainHooks h;
+  h.new_id = [this] { return "id" + std::to_string(++ids_); };
+  h.run_output = [&](cc::OutputAction a) {
+    const bool fail = a.output == "siren" && a.event == cc::OutputEvent::kFire && siren_fails-- > 0;
+    ran.push_back(a);
+    answers.push_back({std::move(a), !fail, fail ? "exit status 1" : ""});
+  };
+  h.output_results = [&] { return std::exchange(answers, {}); };
+  ColdChainSettings s2;
+  s2.zones = {cold_zone()};
+  s2.sensors = {probe("p1")};
+  s2.outputs.outputs = {siren, pager};
+  s2.outputs.fallback = pol;
+  auto c = std::make_unique<ColdChain>(*db_, *ledger_, std::move(s2), std::move(h));
+  ASSERT_TRUE(c->start(at(0)).ok());
+  for (int t = 0; t <= 30; t += 10) feed(*c, 5.0, t);
+  for (int t = 31; t <= 100; ++t) c->tick(at(t));  // p1 silent: offline at 90
+  ASSERT_GE(ran.size(), 2u);
+  EXPECT_EQ(ran[0].output, "siren");
+  EXPECT_EQ(ran[0].alarm.type, cc::AlarmType::kProbeFailure);
+  EXPECT_EQ(ran[0].alarm.probe, "p1");
+  EXPECT_EQ(ran[1].output, "siren");  // the retry, 5 s after the failure came back
+  EXPECT_EQ(ran[1].attempt, 2);
+  EXPECT_EQ(count("SELECT count(*) FROM output_failures WHERE output = 'siren'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM output_failures WHERE cleared_ms IS NOT NULL"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'alarms' AND payload LIKE "
+                  "'%\"type\":\"output_failure\"%'"),
+            2);  // raised, cleared
+  EXPECT_EQ(count("SELECT count(*) FROM output_log WHERE output = 'siren' AND ok = 0"), 1);
+  // The probe is back at 150: the alarm ends unacknowledged, and still escalates (reset_on ack).
+  for (int t = 150; t <= 300; t += 10) feed(*c, 5.0, t);
+  ASSERT_EQ(ran.size(), 3u);
+  EXPECT_EQ(ran[2].output, "pager");
+  EXPECT_EQ(ran[2].level, 2);
+  // Acknowledged after it ended: escalation stops, both outputs are reset.
+  ASSERT_TRUE(store::request_ack(*db_, "cold-1", "Ana", "probe reseated", "cli", "t").ok());
+  for (int t = 310; t <= 600; t += 10) feed(*c, 5.0, t);
+  ASSERT_EQ(ran.size(), 5u);
+  EXPECT_EQ(ran[3].event, cc::OutputEvent::kReset);
+  EXPECT_EQ(ran[4].event, cc::OutputEvent::kReset);
+  EXPECT_EQ(count("SELECT count(*) FROM output_log WHERE event = 'reset' AND ok = 1"), 2);
+}
+
 TEST_F(ColdChainTest, AConfigChangeIsAuditedOnceUntilItChangesAgain) {
   auto first = audit_config_change(*db_, "/etc/a.json", "{\"a\":1}", "started", "t1");
   ASSERT_TRUE(first.ok());

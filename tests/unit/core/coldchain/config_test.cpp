@@ -246,5 +246,29 @@ TEST(ColdchainConfig, TheDocumentedExampleIsValid) {
   EXPECT_EQ(r.config->sensors.size(), 2u);
 }
 
+// The alarm-outputs example in docs/coldchain.md ("Alarm outputs and escalation") must stay a
+// valid config, with the levels it describes.
+TEST(ColdchainConfig, TheDocumentedAlarmOutputsExampleIsValid) {
+  std::ifstream in(std::string(DEPOT_SOURCE_DIR) + "/docs/coldchain.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string md = text.str();
+  const auto section = md.find("## Alarm outputs and escalation");
+  ASSERT_NE(section, std::string::npos);
+  const auto start = md.find("```json\n", section);
+  ASSERT_NE(start, std::string::npos);
+  const auto end = md.find("```", start + 8);
+  auto r = parse_config(doc(md.substr(start + 8, end - start - 8)));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  const auto& o = r.config->alarm_outputs;
+  ASSERT_EQ(o.outputs.size(), 3u);
+  EXPECT_EQ(o.outputs[0].kind, OutputKind::kModbus);
+  ASSERT_TRUE(o.fallback);
+  ASSERT_EQ(o.fallback->temperature.size(), 3u);
+  EXPECT_EQ(o.fallback->temperature[1].after_ms, 15 * 60'000);
+  EXPECT_EQ(o.fallback->temperature[1].repeat_ms, 30 * 60'000);
+  EXPECT_EQ(o.policy_for("pharma-1")->temperature.size(), 1u);
+}
+
 }  // namespace
 }  // namespace depot::coldchain

@@ -16,7 +16,9 @@ copy of config/demo.json pointed at that broker. Then:
     back: the excursion becomes an alarm after the zone's delay, the freezer's stock goes on
     quality hold, the alarm clears; before that the freezer's second probe (by the door) drops
     out for a few seconds: a probe_failure alarm, cleared when it is back, and acknowledged
-    after it ended together with the temperature alarm;
+    after it ended together with the temperature alarm; the alarm outputs (config/demo.json
+    `outputs` and `escalation`, exec hooks that write build's scratch hooks.log) fire level 1
+    (the stack light) at once and level 2 (the QA phone) 6 s later, until the acknowledgement;
 every two seconds a status line (scans/s, the surging SKU's position against its reorder
 point, the freezer's temperature and state, messages received by topic), then the proposals
 with the numbers behind them, the holds, the alarms, the freezer's report for an auditor
@@ -89,6 +91,10 @@ class Demo:
         self.scans_sent = 0
         self.units = 0
         self.freezer_alarmed = False
+        self.alarm_at = None      # when the freezer's temperature alarm was first seen
+        self.acked = False
+        self.hooks_log = os.path.join(self.work, "hooks.log")
+        self.hook_lines = []      # what the alarm outputs (exec hooks) were called with
         self.probe_failures = set()
         self.report_file = None
         self.t0 = time.monotonic()
@@ -149,6 +155,11 @@ class Demo:
         for s in cfg.get("scanners", []):
             if s.get("driver") == "tcp":
                 s["port"] = self.scan_port
+        # The alarm outputs: this tree's stand-in hook, writing into the scratch folder.
+        hook = os.path.join(self.args.root, "scripts", "demo-alarm-hook")
+        for o in cfg.get("outputs", []):
+            if "exec" in o:
+                o["exec"]["command"] = [hook, self.hooks_log]
         with open(self.cfg, "w") as f:
             json.dump(cfg, f, indent=2)
         return cfg
@@ -252,6 +263,8 @@ class Demo:
         first_alarm = temp_alarm and not self.freezer_alarmed
         if temp_alarm:
             self.freezer_alarmed = True
+            if self.alarm_at is None:
+                self.alarm_at = t
         colour = RED if level == "alarm" else YELLOW if level == "warning" else GREEN
         print(f"{DIM}{t:5.1f}s{RESET} picks/s {rate:5.1f} | {SURGE_SKU} position "
               f"{pos if pos is not None else '?':>5} vs reorder point "
@@ -263,6 +276,19 @@ class Demo:
             for h in holds if isinstance(holds, list) else []:
                 print(f"       {RED}quality hold{RESET} {h.get('id')}: {h.get('qty')} x {h.get('sku')} "
                       f"(zone {h.get('zone')}) leaves available stock", flush=True)
+        # The alarm outputs: level 1 (the stack light) at once, level 2 (the QA phone) 6 s later
+        # while nobody has acknowledged; the acknowledgement resets them.
+        try:
+            with open(self.hooks_log) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            lines = []
+        for line in lines[len(self.hook_lines):]:
+            print(f"       {RED}ALARM OUTPUT{RESET} {line}", flush=True)
+        self.hook_lines = lines
+        level2 = any(" fire level 2 " in x for x in lines)
+        if self.alarm_at is not None and not self.acked and (level2 or t - self.alarm_at > 14):
+            self.acked = True
             r = self.cli("alarms", "ack", "freezer-1", "--who", "qa.lin",
                          "--comment", "door of freezer-1 found ajar; closed at 14:32")
             print("       $ depot-agent alarms ack freezer-1 --who qa.lin ...: "
@@ -321,6 +347,8 @@ class Demo:
             failed.append("freezer-1 never reached alarm")
         if not self.probe_failures:
             failed.append("the freezer's door probe never raised probe_failure")
+        if not any(" fire level 2 " in x for x in self.hook_lines):
+            failed.append("the freezer's alarm never escalated to its second level (hooks.log)")
         if not (self.cli_json("holds") or []):
             failed.append("no quality hold")
         if not self.report_file or "freezer-1" not in open(self.report_file).read():

@@ -291,6 +291,10 @@ struct AlarmOutputRunner::Worker {
     if (!why.empty()) return why;
     if (WIFEXITED(status)) {
       if (WEXITSTATUS(status) == 0) return {};
+      // posix_spawn may report a program it could not execute as a child that exited 127
+      // (it did so once under load, where it usually returns ENOENT): name the cause.
+      if (WEXITSTATUS(status) == 127 && ::access(cmd[0].c_str(), X_OK) != 0)
+        return "cannot start " + cmd[0] + ": " + std::strerror(errno) + " (exit status 127)";
       return "exit status " + std::to_string(WEXITSTATUS(status));
     }
     if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));

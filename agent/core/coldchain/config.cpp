@@ -742,9 +742,11 @@ std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
         out.push_back("zones: \"" + z.id +
                       "\" has no escalation for probe_failure alarms: they reach no output");
     }
-  for (const auto& [zone, pol] : outputs.zone_policies)
+  for (const auto& entry : outputs.zone_policies) {
+    const auto& zone = entry.first;  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(zones.begin(), zones.end(), [&](const Zone& z) { return z.id == zone; }))
       out.push_back("zones: \"" + zone + "\" escalation ignored (zone has problems)");
+  }
   return out;
 }
 

@@ -67,14 +67,53 @@ Expected<bool> audit_config_change(store::Database& db, const std::string& path,
   return true;
 }
 
+// A zone's monitors: its temperature, and (when it has such probes) its humidity and doors,
+// each judged by its own ZoneMonitor (cc::humidity_rules, cc::door_rules).
 struct ColdChain::ZoneSlot {
-  explicit ZoneSlot(cc::Zone z, std::vector<cc::ProbeSpec> probes)
-      : monitor(std::move(z), std::move(probes)) {}
-  cc::ZoneMonitor monitor;
+  ZoneSlot(const cc::Zone& z, const std::vector<cc::SensorConfig>& sensors)
+      : monitor(z, cc::probes_of(z.id, sensors)) {
+    if (auto rh = cc::probes_of(z.id, sensors, cc::Measure::kHumidity); !rh.empty())
+      humidity.emplace(cc::humidity_rules(z), std::move(rh), cc::AlarmType::kHumidity);
+    if (auto d = cc::probes_of(z.id, sensors, cc::Measure::kDoor); !d.empty())
+      doors.emplace(cc::door_rules(z), std::move(d), cc::AlarmType::kDoorOpen);
+  }
+  cc::ZoneMonitor monitor;  // temperature
+  std::optional<cc::ZoneMonitor> humidity, doors;
+
+  std::vector<cc::ZoneMonitor*> all() {
+    std::vector<cc::ZoneMonitor*> out{&monitor};
+    if (humidity) out.push_back(&*humidity);
+    if (doors) out.push_back(&*doors);
+    return out;
+  }
+  std::vector<const cc::ZoneMonitor*> all() const {
+    std::vector<const cc::ZoneMonitor*> out{&monitor};
+    if (humidity) out.push_back(&*humidity);
+    if (doors) out.push_back(&*doors);
+    return out;
+  }
+  cc::ZoneMonitor* of(cc::Measure m) {
+    switch (m) {
+      case cc::Measure::kHumidity:
+        return humidity ? &*humidity : nullptr;
+      case cc::Measure::kDoor:
+        return doors ? &*doors : nullptr;
+      case cc::Measure::kTemperature:
+        break;
+    }
+    return &monitor;
+  }
+  cc::Level level() const {
+    cc::Level l = cc::Level::kNormal;
+    for (const auto* m : all()) l = std::max(l, m->level());
+    return l;
+  }
 };
 
 struct ColdChain::ProbeSlot {
   ZoneSlot* zone = nullptr;
+  cc::ZoneMonitor* monitor = nullptr;  // the zone's monitor of what this probe measures
+  cc::Measure measures = cc::Measure::kTemperature;
   std::string zone_id;
   cc::ProbeCheck check;
   // The minute being summarised.
@@ -88,6 +127,7 @@ struct ColdChain::ProbeSlot {
     store::MinuteSummary m;
     m.probe = probe;
     m.zone = zone_id;
+    m.measures = measures;
     m.minute_ms = minute_ms;
     if (good > 0) {
       m.min_c = min_c;
@@ -107,14 +147,15 @@ ColdChain::ColdChain(store::Database& db, store::Ledger& ledger, ColdChainSettin
     : db_(db), ledger_(ledger), settings_(std::move(settings)), hooks_(std::move(hooks)) {
   run_id_ = hooks_.new_id ? hooks_.new_id() : std::string("run");
   for (const auto& z : settings_.zones) {
-    zones_.push_back(
-        std::make_unique<ZoneSlot>(z, cc::probes_of(z.id, settings_.sensors)));
+    zones_.push_back(std::make_unique<ZoneSlot>(z, settings_.sensors));
   }
   for (const auto& s : settings_.sensors) {
     ProbeSlot p;
     for (auto& z : zones_)
       if (z->monitor.zone().id == s.zone) p.zone = z.get();
     if (!p.zone) continue;
+    p.measures = s.measures;
+    p.monitor = p.zone->of(s.measures);
     p.zone_id = s.zone;
     p.check = s.check();
     probes_.emplace(s.id, std::move(p));
@@ -132,9 +173,21 @@ const cc::ZoneMonitor* ColdChain::monitor(std::string_view zone) const {
 }
 
 std::string ColdChain::excursion_id(const cc::Excursion& x) const {
-  const std::string what = x.type == cc::AlarmType::kProbeFailure
-                               ? "probe_failure:" + x.peak_probe
-                               : std::string(cc::to_string(x.side));
+  std::string what;
+  switch (x.type) {
+    case cc::AlarmType::kProbeFailure:
+      what = "probe_failure:" + x.peak_probe;
+      break;
+    case cc::AlarmType::kHumidity:
+      what = "humidity-" + std::string(cc::to_string(x.side));
+      break;
+    case cc::AlarmType::kDoorOpen:
+      what = "door";
+      break;
+    case cc::AlarmType::kTemperature:
+      what = std::string(cc::to_string(x.side));
+      break;
+  }
   return x.zone + "/" + what + "/" + run_id_ + "/" + std::to_string(x.seq);
 }
 
@@ -154,6 +207,18 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
                                                                  {"limit_s", z.cumulative->limit_s}}
                                                           : json()},
                               {"combine", cc::to_string(z.combine)}};
+  // Humidity and door rules only where configured (an unchanged config of a release before
+  // them audits nothing new).
+  for (const auto& z : settings_.zones) {
+    if (z.min_rh || z.max_rh)
+      applied["zones"][z.id]["humidity"] = {{"min_rh", opt(z.min_rh)},
+                                            {"max_rh", opt(z.max_rh)},
+                                            {"rh_warning_band", z.rh_warning_band},
+                                            {"rh_alarm_delay_s", opt(z.rh_alarm_delay_s)},
+                                            {"rh_hysteresis", z.rh_hysteresis}};
+    if (!cc::probes_of(z.id, settings_.sensors, cc::Measure::kDoor).empty())
+      applied["zones"][z.id]["door_open_alarm_s"] = z.door_open_alarm_s;
+  }
   for (const auto& s : settings_.sensors)
     applied["probes"][s.id] = {{"zone", s.zone},
                                {"calibration", calibration_json(s.calibration)},
@@ -161,6 +226,11 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
                                {"plausible_min_c", s.plausible_min_c},
                                {"plausible_max_c", s.plausible_max_c},
                                {"offline_after_s", s.offline_after_s}};
+  for (const auto& s : settings_.sensors) {
+    if (s.measures != cc::Measure::kTemperature)
+      applied["probes"][s.id]["measures"] = cc::to_string(s.measures);
+    if (s.measures == cc::Measure::kDoor) applied["probes"][s.id]["open_value"] = s.open_value;
+  }
   const std::string text = applied.dump();
   auto before = db_.meta("coldchain_applied");
   if (!before) return before.error();
@@ -261,26 +331,26 @@ void ColdChain::on_reading(cc::Reading raw) {
     ++p.good;
   }
   p.last = r;
-  buffer_.push_back({r, p.zone_id});
-  auto events = p.zone->monitor.on_reading(r);
+  buffer_.push_back({r, p.zone_id, p.measures});
+  auto events = p.monitor->on_reading(r);
   const auto at = r.at();
-  if (!events.empty() || !p.zone->monitor.closed_excursions().empty())
-    handle(*p.zone, std::move(events), at);
+  if (!events.empty() || !p.monitor->closed_excursions().empty())
+    handle(*p.monitor, std::move(events), at);
   if (buffer_.size() >= settings_.flush_max_readings) (void)flush();
 }
 
-void ColdChain::handle(ZoneSlot& z, std::vector<cc::Event> events, const cc::Instant& now) {
+void ColdChain::handle(cc::ZoneMonitor& m, std::vector<cc::Event> events, const cc::Instant& now) {
   for (auto& e : events) {
     std::string xid;
     if (e.excursion) {
       xid = excursion_id(*e.excursion);
     } else if (e.side) {
-      if (const auto& open = z.monitor.open_excursion(*e.side)) xid = excursion_id(*open);
+      if (const auto& open = m.open_excursion(*e.side)) xid = excursion_id(*open);
     }
     escalate(e, xid);
     pending_.push_back({std::move(e), std::move(xid)});
   }
-  for (const auto& x : z.monitor.take_closed_excursions()) {
+  for (const auto& x : m.take_closed_excursions()) {
     const auto end_ns = x.end ? x.end->mono_ns : now.mono_ns;
     closed_.push_back(store::excursion_json(x, excursion_id(x), end_ns));
   }
@@ -311,8 +381,10 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
   if (pending_.empty() && closed_.empty()) return {};
   // A temperature alarm puts the zone's stock on hold; a probe failure does not (nothing says
   // the goods were warm: the alarm asks a person to look).
+  // Humidity and door alarms do not either: they ask a person to look at the goods.
   auto holds_stock = [](const cc::Event& e) {
-    return e.kind == cc::EventKind::kAlarm && e.cause != cc::AlarmCause::kProbeFailure;
+    return e.kind == cc::EventKind::kAlarm && e.cause != cc::AlarmCause::kProbeFailure &&
+           (!e.excursion || e.excursion->type == cc::AlarmType::kTemperature);
   };
   const bool alarm = std::any_of(pending_.begin(), pending_.end(),
                                  [&](const PendingEvent& p) { return holds_stock(p.event); });
@@ -363,8 +435,17 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
     if (e.kind == cc::EventKind::kProbeOffline || e.kind == cc::EventKind::kProbeOnline)
       log::warning("cold chain: " + e.zone + ": probe " + e.probe + " " +
                    std::string(cc::to_string(e.kind)));
+    else if (e.kind != cc::EventKind::kAcknowledged && e.excursion &&
+             e.excursion->type == cc::AlarmType::kDoorOpen)
+      log::warning("cold chain: zone " + e.zone + " door " + e.probe +
+                   (e.kind == cc::EventKind::kWarning   ? " opened"
+                    : e.kind == cc::EventKind::kAlarm   ? " open too long: door_open alarm"
+                    : e.kind == cc::EventKind::kCleared ? " closed (door_open cleared)"
+                                                        : " " + std::string(cc::to_string(e.kind))));
     else if (e.kind != cc::EventKind::kAcknowledged)
-      log::warning("cold chain: zone " + e.zone + " " + std::string(cc::to_string(e.kind)) +
+      log::warning("cold chain: zone " + e.zone + " " +
+                   (e.excursion && e.excursion->type == cc::AlarmType::kHumidity ? "humidity " : "") +
+                   std::string(cc::to_string(e.kind)) +
                    (e.side ? " (" + std::string(cc::to_string(*e.side)) + ")" : "") +
                    (!e.side && !e.probe.empty() ? " (probe_failure: " + e.probe + ")" : "") +
                    (e.celsius ? " at " + cc::format_celsius(*e.celsius) + " C" : ""));
@@ -418,13 +499,16 @@ void ColdChain::apply_acks(const cc::Instant& now) {
       result = "zone \"" + printable(a.zone, 64) + "\" is not a configured zone";
     } else {
       check_ended = true;
-      auto events = slot->monitor.acknowledge(a.who, a.comment, now, a.root_cause);
-      if (!events) {
-        result = events.error().message;
-      } else {
+      // Every monitor of the zone: temperature, humidity, doors.
+      for (auto* m : slot->all()) {
+        auto events = m->acknowledge(a.who, a.comment, now, a.root_cause);
+        if (!events) {
+          if (result.empty()) result = events.error().message;
+          continue;
+        }
         for (const auto& e : *events)
           if (e.kind == cc::EventKind::kAcknowledged) ++n_open;
-        handle(*slot, std::move(*events), now);
+        handle(*m, std::move(*events), now);
       }
     }
     // A cloud command's outcome reaches the cloud: an `audit` record in the same transaction
@@ -478,8 +562,12 @@ void ColdChain::apply_acks(const cc::Instant& now) {
 json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
   const auto& m = z.monitor;
   json probes = json::array();
-  for (const auto& ps : m.probes()) {
+  for (const auto* mon : z.all())
+  for (const auto& ps : mon->probes()) {
     json p{{"id", ps.spec.id},
+           {"measures", mon->type() == cc::AlarmType::kHumidity   ? "humidity"
+                        : mon->type() == cc::AlarmType::kDoorOpen ? "door"
+                                                                  : "temperature"},
            {"state", cc::to_string(ps.state)},
            {"celsius", opt(ps.celsius)},
            {"counts",
@@ -510,12 +598,15 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
     probes.push_back(std::move(p));
   }
   json open = json::array();
-  for (auto side : {cc::Side::kHigh, cc::Side::kLow})
-    if (const auto& x = m.open_excursion(side)) open.push_back(store::excursion_json(*x, excursion_id(*x), now.mono_ns));
-  for (const auto& ps : m.probes())
-    if (ps.failure)
-      open.push_back(store::excursion_json(ps.failure->record, excursion_id(ps.failure->record),
-                                           now.mono_ns));
+  for (const auto* mon : z.all()) {
+    for (auto side : {cc::Side::kHigh, cc::Side::kLow})
+      if (const auto& x = mon->open_excursion(side))
+        open.push_back(store::excursion_json(*x, excursion_id(*x), now.mono_ns));
+    for (const auto& ps : mon->probes())
+      if (ps.failure)
+        open.push_back(store::excursion_json(ps.failure->record, excursion_id(ps.failure->record),
+                                             now.mono_ns));
+  }
   // Outputs failing now (shared by the zones; each zone lists the ones its escalation uses).
   json failing = json::array();
   if (escalator_) {
@@ -524,7 +615,8 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
       if (!h.failing) continue;
       bool used = false;
       if (pol)
-        for (const auto* levels : {&pol->temperature, &pol->probe_failure})
+        for (const auto* levels :
+             {&pol->temperature, &pol->probe_failure, &pol->humidity, &pol->door_open})
           for (const auto& l : *levels)
             used = used || std::find(l.outputs.begin(), l.outputs.end(), name) != l.outputs.end();
       if (!used) continue;
@@ -535,8 +627,8 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
     }
   }
   const auto& t = m.temperature();
-  return json{{"zone", m.zone().id},
-              {"level", cc::to_string(m.level())},
+  json state{{"zone", m.zone().id},
+              {"level", cc::to_string(z.level())},
               {"no_data", m.no_data()},
               {"high", cc::to_string(m.level(cc::Side::kHigh))},
               {"low", cc::to_string(m.level(cc::Side::kLow))},
@@ -556,6 +648,30 @@ json ColdChain::zone_state(const ZoneSlot& z, const cc::Instant& now) const {
               {"clock_unsynchronized", now.clock_unsynchronized},
               {"output_failures", std::move(failing)},
               {"run", run_id_}};
+  if (z.humidity) {
+    const auto& h = *z.humidity;
+    const auto& rh = h.temperature();
+    state["humidity"] = {{"level", cc::to_string(h.level())},
+                         {"min_rh", opt(h.zone().min_c)},
+                         {"max_rh", opt(h.zone().max_c)},
+                         {"high_rh", opt(rh.high_c)},
+                         {"high_probe", rh.high_probe},
+                         {"low_rh", opt(rh.low_c)},
+                         {"low_probe", rh.low_probe}};
+  }
+  if (z.doors) {
+    const auto& d = *z.doors;
+    json open_doors = json::array();
+    for (const auto& ps : d.probes())
+      if (ps.state == cc::ProbeState::kOnline && ps.celsius && *ps.celsius > 0.5)
+        open_doors.push_back(ps.spec.id);
+    const auto& x = d.open_excursion(cc::Side::kHigh);
+    state["doors"] = {{"level", cc::to_string(d.level())},
+                      {"open", std::move(open_doors)},
+                      {"open_since", x ? json(rfc(x->start.wall_ms)) : json()},
+                      {"door_open_alarm_s", d.zone().alarm_delay_s}};
+  }
+  return state;
 }
 
 void ColdChain::escalate(const cc::Event& e, const std::string& xid) {
@@ -689,9 +805,10 @@ void ColdChain::tick(const cc::Instant& now) {
       log::info("cold chain: the wall clock is synchronised");
   }
   for (auto& z : zones_) {
-    auto events = z->monitor.on_tick(now);
-    if (!events.empty() || !z->monitor.closed_excursions().empty())
-      handle(*z, std::move(events), now);
+    for (auto* m : z->all()) {
+      auto events = m->on_tick(now);
+      if (!events.empty() || !m->closed_excursions().empty()) handle(*m, std::move(events), now);
+    }
   }
   apply_acks(now);
   if (!pending_.empty() || !closed_.empty()) {

@@ -109,7 +109,8 @@ class ColdChain {
     std::string excursion_id;
   };
 
-  void handle(ZoneSlot& z, std::vector<coldchain::Event> events, const coldchain::Instant& now);
+  void handle(coldchain::ZoneMonitor& m, std::vector<coldchain::Event> events,
+              const coldchain::Instant& now);
   Status commit_pending(const coldchain::Instant& now);
   Status write_readings();
   void apply_acks(const coldchain::Instant& now);

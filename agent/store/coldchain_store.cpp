@@ -30,7 +30,7 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
   if (readings.empty()) return {};
   auto ins = db.prepare(
       "INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality, reason,"
-      " clock_unsynchronized) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+      " clock_unsynchronized, quantity) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
   if (!ins) return ins.error();
   // The telemetry records, written directly (no JSON DOM): this runs for every reading.
   // `items` holds the readings of the record being filled, `count` how many.
@@ -69,6 +69,7 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
     else
       (*ins)->bind(7, r.reason);
     (*ins)->bind(8, static_cast<std::int64_t>(r.flags.clock_unsynchronized));
+    (*ins)->bind(9, cc::to_string(sr.measures));
     if (auto st = (*ins)->run(); !st) return st;
     if (!telemetry) continue;
     const auto mark = items.size();
@@ -79,12 +80,14 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
         .field("wall_ms", r.wall_ms)
         .field("mono_ns", r.mono_ns)
         .field("quality", cc::to_string(r.quality));
-    if (has_value && std::isfinite(r.celsius)) {
+    if (has_value && sr.measures == cc::Measure::kDoor) {
+      w.field("open", r.celsius > 0.5);
+    } else if (has_value && std::isfinite(r.celsius)) {
       std::snprintf(num, sizeof num, "%.3f", round3(r.celsius));
       // "4.000" -> "4.0", "4.125" stays: a JSON number either way.
       std::string_view n(num);
       while (n.size() > 2 && n.back() == '0' && n[n.size() - 2] != '.') n.remove_suffix(1);
-      items += ",\"celsius\":";
+      items += sr.measures == cc::Measure::kHumidity ? ",\"rh\":" : ",\"celsius\":";
       items += n;
     }
     if (!r.reason.empty()) w.field("reason", r.reason);
@@ -107,12 +110,13 @@ Status insert_readings(Database& db, std::span<const StoredReading> readings, bo
 
 Status insert_minutes(Database& db, std::span<const MinuteSummary> minutes) {
   auto ins = db.prepare(
-      "INSERT INTO reading_minutes(probe, minute_ms, zone, min_c, max_c, mean_c, count, good)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(probe, minute_ms) DO NOTHING");
+      "INSERT INTO reading_minutes(probe, minute_ms, zone, min_c, max_c, mean_c, count, good,"
+      " quantity) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(probe, minute_ms) DO NOTHING");
   if (!ins) return ins.error();
   for (const auto& m : minutes) {
     (*ins)->bind(1, m.probe).bind(2, m.minute_ms).bind(3, m.zone).bind(4, m.min_c)
-        .bind(5, m.max_c).bind(6, m.mean_c).bind(7, m.count).bind(8, m.good);
+        .bind(5, m.max_c).bind(6, m.mean_c).bind(7, m.count).bind(8, m.good)
+        .bind(9, cc::to_string(m.measures));
     if (auto st = (*ins)->run(); !st) return st;
   }
   return {};
@@ -171,7 +175,9 @@ Status insert_zone_event(Database& db, const cc::Event& e, std::string_view id,
 }
 
 json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t now_mono_ns) {
-  const bool failure = x.type == cc::AlarmType::kProbeFailure;
+  // Probe failures and door openings have no side, limit or peak: nothing was measured
+  // against a limit. A humidity record's limit and peak are in %RH.
+  const bool failure = x.type == cc::AlarmType::kProbeFailure || x.type == cc::AlarmType::kDoorOpen;
   json j{{"id", id},
          {"alarm_type", cc::to_string(x.type)},
          {"zone", x.zone},
@@ -193,6 +199,8 @@ json excursion_json(const cc::Excursion& x, std::string_view id, std::int64_t no
          {"clock_unsynchronized", x.start.clock_unsynchronized ||
                                       (x.end && x.end->clock_unsynchronized)}};
   if (failure) j["probe"] = x.peak_probe;
+  if (x.type == cc::AlarmType::kDoorOpen) j["degree_minutes"] = 0.0;
+  if (x.type == cc::AlarmType::kHumidity) j["unit"] = "%RH";
   if (x.acknowledgement) {
     j["acknowledged"] = {{"who", x.acknowledgement->who},
                          {"comment", x.acknowledgement->comment},
@@ -234,12 +242,14 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   std::string type = "temperature";
   if (type_j) {
     if (!type_j->is_string() ||
-        (type_j->get<std::string>() != "temperature" && type_j->get<std::string>() != "probe_failure"))
-      return Error{"excursion record: alarm_type must be \"temperature\" or \"probe_failure\"",
+        (type_j->get<std::string>() != "temperature" && type_j->get<std::string>() != "probe_failure" &&
+         type_j->get<std::string>() != "humidity" && type_j->get<std::string>() != "door_open"))
+      return Error{"excursion record: alarm_type must be \"temperature\", \"probe_failure\", "
+                   "\"humidity\" or \"door_open\"",
                    ErrorKind::kBadInput};
     type = type_j->get<std::string>();
   }
-  const bool failure = type == "probe_failure";
+  const bool failure = type == "probe_failure" || type == "door_open";
   auto d = [&](const char* k) -> double {
     const json* v = field(x, k);
     if (failure && !v && (std::string_view(k) == "limit_c" || std::string_view(k) == "peak_c"))
@@ -306,11 +316,15 @@ Status insert_excursion(Database& db, const json& x, std::string_view ended,
   AuditEntry a;
   a.who = "agent";
   a.at = std::string(now);
-  a.what = failure ? "probe_failure" : "excursion";
-  a.why = ended == "restart" ? (failure ? "probe failure open when the agent stopped; closed at restart"
-                                        : "excursion open when the agent stopped; closed at restart")
-                             : (failure ? "probe failure ended: good readings are back"
-                                        : "excursion ended");
+  const bool door = type == "door_open", rh = type == "humidity";
+  a.what = door ? "door_open" : failure ? "probe_failure" : rh ? "humidity_excursion" : "excursion";
+  a.why = ended == "restart"
+              ? (door      ? "door opening open when the agent stopped; closed at restart"
+                 : failure ? "probe failure open when the agent stopped; closed at restart"
+                           : "excursion open when the agent stopped; closed at restart")
+              : (door      ? "door closed"
+                 : failure ? "probe failure ended: good readings are back"
+                           : "excursion ended");
   a.details = rec;
   if (auto r = audit_append(db, a); !r) return r.error();
   return {};

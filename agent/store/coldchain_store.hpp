@@ -26,6 +26,8 @@ namespace depot::store {
 struct StoredReading {
   coldchain::Reading reading;
   std::string zone;
+  // Humidity readings hold %RH in reading.celsius, door readings 1 (open) or 0 (closed).
+  coldchain::Measure measures = coldchain::Measure::kTemperature;
 };
 
 // One probe's minute: min/max/mean over its good readings, counts over all.
@@ -34,6 +36,7 @@ struct MinuteSummary {
   std::int64_t minute_ms = 0;  // start of the minute, unix ms
   std::optional<double> min_c, max_c, mean_c;
   std::int64_t count = 0, good = 0;
+  coldchain::Measure measures = coldchain::Measure::kTemperature;
 };
 
 // In a transaction: the readings, and (when `telemetry`) `telemetry` outbox records holding

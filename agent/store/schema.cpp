@@ -424,8 +424,17 @@ CREATE TABLE output_failures(
 CREATE INDEX output_failures_open ON output_failures(output) WHERE cleared_ms IS NULL;
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9};
+// v10: humidity and door probes (docs/coldchain.md, "Humidity and doors"). A reading or minute
+// summary says what it measured: 'temperature' (°C in celsius/min_c/...), 'humidity' (%RH in
+// the same columns) or 'door' (1 open, 0 closed). Alarm records gain the types humidity and
+// door_open (excursions.type is free text since v8).
+constexpr std::string_view kV10 = R"sql(
+ALTER TABLE readings ADD COLUMN quantity TEXT NOT NULL DEFAULT 'temperature';
+ALTER TABLE reading_minutes ADD COLUMN quantity TEXT NOT NULL DEFAULT 'temperature';
+)sql";
+
+constexpr std::array<std::string_view, 10> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10};
 
 }  // namespace
 

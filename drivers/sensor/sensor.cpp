@@ -27,7 +27,11 @@ std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io, const coldchain
     case coldchain::Driver::kModbus:
       return std::make_unique<ModbusSensor>(io, std::move(o), c.modbus, std::move(events));
     case coldchain::Driver::kMqtt:
-      return std::make_unique<MqttSensor>(io, std::move(o), c.mqtt, std::move(events));
+    {
+      auto source = c.mqtt;
+      source.booleans = c.measures == coldchain::Measure::kDoor;
+      return std::make_unique<MqttSensor>(io, std::move(o), std::move(source), std::move(events));
+    }
     case coldchain::Driver::kSim:
       break;
   }

@@ -117,6 +117,22 @@ std::optional<Zone> read_zone(const json& j, const std::string& path, Problems& 
   }
   if (auto c = r.one_of("combine", false, {"worst", "mean"}))
     z.combine = *c == "mean" ? Combine::kMean : Combine::kWorst;
+  // Relative humidity: the same rules, in %RH.
+  z.min_rh = number_between(r, "min_rh", 0, 100);
+  z.max_rh = number_between(r, "max_rh", 0, 100);
+  if (z.min_rh && z.max_rh && *z.max_rh <= *z.min_rh)
+    p.add(r.path_of("max_rh"),
+          format_celsius(*z.max_rh) + " must be greater than min_rh " + format_celsius(*z.min_rh));
+  if (auto v = number_between(r, "rh_warning_band", 0, 50)) z.rh_warning_band = *v;
+  if (auto v = number_between(r, "rh_hysteresis", 0, 20)) z.rh_hysteresis = *v;
+  if (z.min_rh && z.max_rh && *z.max_rh > *z.min_rh &&
+      z.rh_warning_band + z.rh_hysteresis >= (*z.max_rh - *z.min_rh) / 2)
+    p.add(r.path_of("rh_warning_band"),
+          format_celsius(z.rh_warning_band) + " plus rh_hysteresis " +
+              format_celsius(z.rh_hysteresis) + " must be less than half of max_rh - min_rh (" +
+              format_celsius((*z.max_rh - *z.min_rh) / 2) + ")");
+  if (auto v = r.integer("rh_alarm_delay_s", false, 0, 86400)) z.rh_alarm_delay_s = *v;
+  z.door_open_alarm_s = r.integer_or("door_open_alarm_s", z.door_open_alarm_s, 1, 86400);
   (void)r.get("escalation", false);  // read by read_alarm_outputs
   r.finish();
   if (p.items().size() != before) return std::nullopt;
@@ -339,6 +355,17 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
     s.zone = *z;
   }
   auto driver = r.one_of("driver", true, {"w1", "hwmon", "modbus", "mqtt", "sim"});
+  if (auto m = r.one_of("measures", false, {"temperature", "humidity", "door"}))
+    s.measures = *m == "humidity" ? Measure::kHumidity
+                 : *m == "door"   ? Measure::kDoor
+                                  : Measure::kTemperature;
+  if (s.measures == Measure::kHumidity) s.plausible_min_c = 0, s.plausible_max_c = 100;
+  if (s.measures == Measure::kDoor) {
+    if (auto v = number_between(r, "open_value", -1e9, 1e9)) s.open_value = *v;
+  } else if (j.contains("open_value")) {
+    p.add(r.path_of("open_value"), "only a door probe (\"measures\": \"door\") has an open_value");
+    (void)r.get("open_value", false);
+  }
   s.read_interval_s = r.integer_or("read_interval_s", s.read_interval_s, 1, 3600);
   if (auto v = number_between(r, "offset_c", -20, 20)) s.offset_c = *v;
   if (auto v = number_between(r, "plausible_min_c", -100, 200)) s.plausible_min_c = *v;
@@ -517,11 +544,27 @@ std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
       out.push_back(path + ": probe \"" + s.id +
                     "\" has no calibration record while other probes have one");
   }
-  for (const auto& z : zones)
-    if (probes_of(z.id, sensors).empty())
+  for (const auto& z : zones) {
+    const bool any_probe = std::any_of(sensors.begin(), sensors.end(),
+                                       [&](const SensorConfig& s) { return s.zone == z.id; });
+    if (!any_probe)
       out.push_back("zones: \"" + z.id +
                     "\" has no probe (no sensor names it in \"zone\"): it is never judged and "
                     "can raise no alarm, not even probe_failure");
+    else if (probes_of(z.id, sensors).empty())
+      out.push_back("zones: \"" + z.id +
+                    "\" has no temperature probe (only humidity or door probes): its temperature "
+                    "is never judged");
+    const bool rh_probes = !probes_of(z.id, sensors, Measure::kHumidity).empty();
+    if ((z.min_rh || z.max_rh) && !rh_probes)
+      out.push_back("zones: \"" + z.id +
+                    "\" has humidity limits but no humidity probe (\"measures\": \"humidity\"): "
+                    "they are never judged");
+    if (rh_probes && !z.min_rh && !z.max_rh)
+      out.push_back("zones: \"" + z.id +
+                    "\" has a humidity probe but no min_rh or max_rh: its readings are recorded, "
+                    "never judged");
+  }
   return out;
 }
 
@@ -613,6 +656,10 @@ std::optional<EscalationPolicy> read_policy(const json& j, const std::string& pa
     pol.temperature = read_levels(*t, r.path_of("temperature"), names, p);
   if (const json* t = r.get("probe_failure", false))
     pol.probe_failure = read_levels(*t, r.path_of("probe_failure"), names, p);
+  if (const json* t = r.get("humidity", false))
+    pol.humidity = read_levels(*t, r.path_of("humidity"), names, p);
+  if (const json* t = r.get("door_open", false))
+    pol.door_open = read_levels(*t, r.path_of("door_open"), names, p);
   if (auto v = r.one_of("reset_on", false, {"clear", "ack", "either", "both"}))
     pol.reset_on = *v == "clear" ? ResetOn::kClear
                    : *v == "ack" ? ResetOn::kAck
@@ -723,7 +770,7 @@ std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
   std::vector<std::string> out;
   std::set<std::string> used;
   auto use = [&](const EscalationPolicy& pol) {
-    for (const auto* levels : {&pol.temperature, &pol.probe_failure})
+    for (const auto* levels : {&pol.temperature, &pol.probe_failure, &pol.humidity, &pol.door_open})
       for (const auto& l : *levels) used.insert(l.outputs.begin(), l.outputs.end());
   };
   if (outputs.fallback) use(*outputs.fallback);
@@ -751,10 +798,10 @@ std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
 }
 
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
-                                 const std::vector<SensorConfig>& sensors) {
+                                 const std::vector<SensorConfig>& sensors, Measure measure) {
   std::vector<ProbeSpec> out;
   for (const auto& s : sensors)
-    if (s.zone == zone_id) out.push_back(s.spec());
+    if (s.zone == zone_id && s.measures == measure) out.push_back(s.spec());
   return out;
 }
 

@@ -70,6 +70,7 @@ struct MqttSource {
   std::string pointer = "/temperature_c";
   std::string username;       // empty: anonymous
   std::string password_file;  // read when the client connects; empty: no password
+  bool booleans = false;      // true/false read as 1/0 (set for door probes, not configured)
   bool operator==(const MqttSource&) const = default;
 };
 
@@ -144,6 +145,11 @@ struct SensorConfig {
   double plausible_min_c = -55.0;
   double plausible_max_c = 125.0;
   std::int64_t offline_after_s = 30;  // default: 3 x read_interval_s
+  // temperature (°C), humidity (%RH: offset_c and plausible_*_c are in %RH, range 0-100 by
+  // default) or door (the raw value `open_value` means open, anything else closed; a JSON
+  // true/false reads as 1/0; no offset or range).
+  Measure measures = Measure::kTemperature;
+  double open_value = 0.0;  // Zigbee2MQTT's `contact`: false (0) when the door is open
   std::optional<Calibration> calibration;
   // Only the member for `driver` is meaningful.
   W1Source w1;
@@ -152,7 +158,11 @@ struct SensorConfig {
   MqttSource mqtt;
   SimSource sim;
 
-  ProbeCheck check() const { return {offset_c, plausible_min_c, plausible_max_c}; }
+  ProbeCheck check() const {
+    ProbeCheck c{offset_c, plausible_min_c, plausible_max_c, std::nullopt};
+    if (measures == Measure::kDoor) c.open_value = open_value;
+    return c;
+  }
   ProbeSpec spec() const { return {id, offline_after_s}; }
   bool operator==(const SensorConfig&) const = default;
 };
@@ -200,6 +210,7 @@ std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
 
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
-                                 const std::vector<SensorConfig>& sensors);
+                                 const std::vector<SensorConfig>& sensors,
+                                 Measure measure = Measure::kTemperature);
 
 }  // namespace depot::coldchain

@@ -80,9 +80,23 @@ struct EscalationLevel {
 struct EscalationPolicy {
   std::vector<EscalationLevel> temperature;
   std::vector<EscalationLevel> probe_failure;
+  // Humidity and door_open alarms: their own ladder when given, else the temperature one (an
+  // alarm must reach someone).
+  std::vector<EscalationLevel> humidity;
+  std::vector<EscalationLevel> door_open;
   ResetOn reset_on = ResetOn::kEither;
   const std::vector<EscalationLevel>& levels(AlarmType t) const {
-    return t == AlarmType::kProbeFailure ? probe_failure : temperature;
+    switch (t) {
+      case AlarmType::kProbeFailure:
+        return probe_failure;
+      case AlarmType::kHumidity:
+        return humidity.empty() ? temperature : humidity;
+      case AlarmType::kDoorOpen:
+        return door_open.empty() ? temperature : door_open;
+      case AlarmType::kTemperature:
+        break;
+    }
+    return temperature;
   }
   bool operator==(const EscalationPolicy&) const = default;
 };

@@ -15,7 +15,17 @@ std::string_view to_string(AlarmCause c) {
 }
 
 std::string_view to_string(AlarmType t) {
-  return t == AlarmType::kProbeFailure ? "probe_failure" : "temperature";
+  switch (t) {
+    case AlarmType::kTemperature:
+      return "temperature";
+    case AlarmType::kProbeFailure:
+      return "probe_failure";
+    case AlarmType::kHumidity:
+      return "humidity";
+    case AlarmType::kDoorOpen:
+      return "door_open";
+  }
+  return "temperature";
 }
 
 double degrees_beyond(Side side, double limit_c, double celsius) {

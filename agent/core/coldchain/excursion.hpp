@@ -30,8 +30,10 @@ std::string_view to_string(AlarmCause c);
 // What an alarm record is about: the zone's temperature beyond a limit (an excursion proper),
 // or a probe that stopped giving good readings (`probe_failure`: no temperature, no side; the
 // record's `peak_probe` names the probe, `start` is when it went offline, `end` when it came
-// back).
-enum class AlarmType { kTemperature, kProbeFailure };
+// back). `humidity`: the zone's relative humidity beyond `min_rh`/`max_rh` (the record's
+// `_c` fields then hold %RH). `door_open`: a door contact of the zone open (every opening
+// is a record, alarmed once it stays open `door_open_alarm_s`; `peak_probe` names the door).
+enum class AlarmType { kTemperature, kProbeFailure, kHumidity, kDoorOpen };
 std::string_view to_string(AlarmType t);
 
 struct Acknowledgement {

@@ -187,6 +187,10 @@ Reading make_reading(std::string probe, const SensorValue& value, const Instant&
 Reading check_reading(Reading reading, const ProbeCheck& check) {
   if (reading.quality != Quality::kGood) return reading;
   const double raw = reading.celsius;
+  if (check.open_value) {
+    reading.celsius = std::fabs(raw - *check.open_value) < 1e-9 ? 1.0 : 0.0;
+    return reading;
+  }
   reading.celsius = raw + check.offset_c;
   if (!std::isfinite(reading.celsius) || reading.celsius < check.plausible_min_c ||
       reading.celsius > check.plausible_max_c) {

@@ -86,12 +86,16 @@ struct ProbeCheck {
   double offset_c = 0.0;           // added to every raw value
   double plausible_min_c = -55.0;  // the DS18B20's own range by default
   double plausible_max_c = 125.0;
+  // A door contact: a good raw value equal to this is open (1), any other closed (0); no
+  // offset or range applies.
+  std::optional<double> open_value;
 };
 
 // A reading from a parser's verdict, stamped with the probe and the instant of the read.
 Reading make_reading(std::string probe, const SensorValue& value, const Instant& at);
 
-// Applies the calibration offset, then the plausible range (inclusive) to the corrected
+// A door probe (`open_value` set): a good reading becomes 1 (open) or 0 (closed). Otherwise:
+// applies the calibration offset, then the plausible range (inclusive) to the corrected
 // value. A good reading outside the range becomes kImplausible with a reason naming the value
 // and the range; readings that are already rejected are returned unchanged.
 Reading check_reading(Reading reading, const ProbeCheck& check);

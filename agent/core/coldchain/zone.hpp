@@ -39,9 +39,31 @@ struct Zone {
   double hysteresis_c = 0.5;                 // an alarm clears only this far back inside the limit
   std::int64_t repeat_s = 3600;              // repeat an unacknowledged alarm this often (0: never)
   Combine combine = Combine::kWorst;
+  // Relative humidity (%RH, from the zone's `measures: humidity` probes): limits judged by
+  // the same rules as the temperature's, with their own band, delay and hysteresis.
+  std::optional<double> min_rh, max_rh;
+  double rh_warning_band = 0.0;
+  std::optional<std::int64_t> rh_alarm_delay_s;  // unset: alarm_delay_s
+  double rh_hysteresis = 2.0;
+  // Door contacts (`measures: door` probes): a door open this long raises door_open.
+  std::int64_t door_open_alarm_s = 300;
 
   bool operator==(const Zone&) const = default;
 };
+
+// What a probe measures. A humidity or door probe is judged by a monitor of its own
+// (`humidity_rules`, `door_rules`), never mixed with the zone's temperature.
+enum class Measure { kTemperature, kHumidity, kDoor };
+std::string_view to_string(Measure m);
+
+// The zone's humidity limits as a Zone the ZoneMonitor judges (values in %RH): limits,
+// band, delay (rh_alarm_delay_s, else alarm_delay_s), hysteresis; the repeat and combine rules
+// of the zone; no cumulative budget.
+Zone humidity_rules(const Zone& z);
+// The zone's doors as a Zone the ZoneMonitor judges: a door probe reads 1 when open and 0 when
+// closed, against max 0.5, with no band and no hysteresis, so an opening starts an excursion
+// (level warning), `door_open_alarm_s` of it raises the alarm, and closing ends it.
+Zone door_rules(const Zone& z);
 
 // Which limit a temperature, warning, alarm or excursion concerns.
 enum class Side { kHigh, kLow };

@@ -64,8 +64,8 @@ std::string_view to_string(ProbeState s) {
   return "awaiting";
 }
 
-ZoneMonitor::ZoneMonitor(Zone zone, std::vector<ProbeSpec> probes)
-    : zone_(std::move(zone)), mkt_(max_offline_ns(probes)) {
+ZoneMonitor::ZoneMonitor(Zone zone, std::vector<ProbeSpec> probes, AlarmType type)
+    : zone_(std::move(zone)), type_(type), mkt_(max_offline_ns(probes)) {
   for (auto& spec : probes) {
     ProbeStatus st;
     st.spec = std::move(spec);
@@ -388,6 +388,7 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
     if (!s.excursion) {
       Excursion e;
       e.seq = next_seq_++;
+      e.type = type_;
       e.zone = zone_.id;
       e.side = s.side;
       e.limit_c = *s.limit;

@@ -123,7 +123,10 @@ struct ProbeStatus {
 
 class ZoneMonitor {
  public:
-  ZoneMonitor(Zone zone, std::vector<ProbeSpec> probes);
+  // `type`: what the limit records are (kTemperature; kHumidity for a `humidity_rules` zone,
+  // kDoorOpen for a `door_rules` zone). Probe failures are kProbeFailure whatever the type.
+  ZoneMonitor(Zone zone, std::vector<ProbeSpec> probes, AlarmType type = AlarmType::kTemperature);
+  AlarmType type() const { return type_; }
 
   // Feeds one reading (REQUIRES: already through `check_reading`). Readings of probes not in
   // this zone are ignored (counted in `foreign_readings`); readings older than the monitor's
@@ -198,6 +201,7 @@ class ZoneMonitor {
   Event side_event(EventKind kind, const SideState& s, const Instant& at) const;
 
   Zone zone_;
+  AlarmType type_ = AlarmType::kTemperature;
   std::vector<ProbeStatus> probes_;
   SideState high_, low_;
   ZoneTemperature temperature_;

@@ -225,7 +225,7 @@ void MqttSensor::stop() {
 }
 
 void MqttSensor::message(const std::string& payload) {
-  auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer),
+  auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer, source_.booleans),
                                          options_.clock());
   health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));

@@ -15,7 +15,8 @@ namespace {
 constexpr JsonLimits kPayloadLimits{.max_bytes = 64 * 1024, .max_depth = 16};
 }  // namespace
 
-coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer) {
+coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer,
+                                  bool booleans) {
   using coldchain::Quality;
   using coldchain::SensorValue;
   if (payload.empty()) return SensorValue::rejected(Quality::kNoData, "empty payload");
@@ -42,6 +43,7 @@ coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& p
   if (!at)
     return SensorValue::rejected(Quality::kNoData,
                                  "JSON pointer " + shown + " missing in payload");
+  if (booleans && at->is_boolean()) return SensorValue::good(at->get<bool>() ? 1.0 : 0.0);
   if (!at->is_number())
     return SensorValue::rejected(Quality::kNoData,
                                  "not a number at JSON pointer " + shown + ": " + describe(*at));

@@ -10,6 +10,9 @@
 
 namespace depot::drivers {
 
-coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer);
+// `booleans`: a JSON true/false at the pointer reads as 1/0 (door contacts, e.g.
+// Zigbee2MQTT's `contact`); otherwise only numbers are values.
+coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer,
+                                  bool booleans = false);
 
 }  // namespace depot::drivers

@@ -161,5 +161,18 @@ TEST(FormatCelsius, ShortestUpToMillidegrees) {
   EXPECT_EQ(to_string(Quality::kCrcFailed), "crc_failed");
 }
 
+TEST(CheckReading, ADoorContactMapsItsOpenValueToOneAndAnythingElseToZeroWithoutOffsetOrRange) {
+  ProbeCheck door{5.0, 10.0, 20.0, 0.0};  // offset and range are ignored for a door
+  const Instant t{1, 2, false};
+  auto open = check_reading(make_reading("d", SensorValue::good(0.0), t), door);
+  EXPECT_EQ(open.quality, Quality::kGood);
+  EXPECT_EQ(open.celsius, 1.0);
+  EXPECT_EQ(check_reading(make_reading("d", SensorValue::good(1.0), t), door).celsius, 0.0);
+  door.open_value = 1.0;  // a Modbus input that reads 1 when open
+  EXPECT_EQ(check_reading(make_reading("d", SensorValue::good(1.0), t), door).celsius, 1.0);
+  auto bad = check_reading(make_reading("d", SensorValue::rejected(Quality::kNoData, "x"), t), door);
+  EXPECT_EQ(bad.quality, Quality::kNoData);
+}
+
 }  // namespace
 }  // namespace depot::coldchain

@@ -554,5 +554,123 @@ TEST(ZoneMonitor, KeepsTheZoneMkt) {
   EXPECT_DOUBLE_EQ(f.monitor.mkt().day().covered_s(mono(60)), 3600.0);
 }
 
+
+// --- Humidity and doors (docs/coldchain.md, "Humidity and doors") -------------------------
+
+// A produce cold room: 2-8 °C, and 85-95 %RH, band 2 %RH, humidity alarm after 20 min,
+// hysteresis 3 %RH; door alarm after 5 min.
+Zone produce_room() {
+  Zone z = pharma();
+  z.id = "produce-1";
+  z.min_rh = 85.0;
+  z.max_rh = 95.0;
+  z.rh_warning_band = 2.0;
+  z.rh_alarm_delay_s = 1200;
+  z.rh_hysteresis = 3.0;
+  z.door_open_alarm_s = 300;
+  return z;
+}
+
+TEST(HumidityRules, AreTheZonesHumidityLimitsUnderTheSameRules) {
+  const Zone h = humidity_rules(produce_room());
+  EXPECT_EQ(h.id, "produce-1");
+  EXPECT_EQ(h.min_c, 85.0);
+  EXPECT_EQ(h.max_c, 95.0);
+  EXPECT_EQ(h.warning_band_c, 2.0);
+  EXPECT_EQ(h.alarm_delay_s, 1200);
+  EXPECT_EQ(h.hysteresis_c, 3.0);
+  EXPECT_EQ(h.repeat_s, 3600);
+  EXPECT_FALSE(h.cumulative);
+  Zone no_delay = produce_room();
+  no_delay.rh_alarm_delay_s.reset();
+  EXPECT_EQ(humidity_rules(no_delay).alarm_delay_s, 1800) << "falls back to alarm_delay_s";
+}
+
+// Worked timeline (minutes): 90 %RH at 0; 94 at 5 (band: warning); 96 at 10 (beyond 95: the
+// excursion starts); 94.5 at 20 (back within before the 20 min delay: the delay restarts and
+// the excursion, never alarmed, ends); 97 at 25; 20 minutes later, at 45, the alarm. 93 at 50
+// is within the limit but not by the 3 %RH hysteresis: still alarm; 91.5 at 55 clears it.
+TEST(ZoneMonitorHumidity, DelayRestartsWithinTheLimitAndHysteresisGovernsClearingOnly) {
+  ZoneMonitor m(humidity_rules(produce_room()), {{"rh-1", 3 * 86400}}, AlarmType::kHumidity);
+  auto rh = [&](double v, double minute) {
+    return m.on_reading(make_reading("rh-1", SensorValue::good(v), at(minute)));
+  };
+  EXPECT_THAT(kinds(rh(90, 0)), IsEmpty());
+  EXPECT_THAT(kinds(rh(94, 5)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(rh(96, 10)), IsEmpty());
+  ASSERT_TRUE(m.open_excursion(Side::kHigh));
+  EXPECT_EQ(m.open_excursion(Side::kHigh)->type, AlarmType::kHumidity);
+  EXPECT_THAT(kinds(rh(94.5, 20)), IsEmpty());
+  EXPECT_FALSE(m.open_excursion(Side::kHigh)) << "back within 95 before the delay: it ends";
+  auto closed = m.take_closed_excursions();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].type, AlarmType::kHumidity);
+  EXPECT_FALSE(closed[0].alarmed);
+  EXPECT_NEAR(closed[0].peak_c, 96.0, 1e-9);
+  EXPECT_THAT(kinds(rh(97, 25)), IsEmpty());
+  EXPECT_THAT(kinds(m.on_tick(at(44.9))), IsEmpty());
+  auto a = m.on_tick(at(46));
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].at.mono_ns, mono(45)) << "exactly 20 minutes after 25";
+  ASSERT_TRUE(a[0].excursion);
+  EXPECT_EQ(a[0].excursion->type, AlarmType::kHumidity);
+  EXPECT_EQ(a[0].excursion->limit_c, 95.0);
+  EXPECT_THAT(kinds(rh(93, 50)), IsEmpty()) << "93 > 95 - 3: not cleared";
+  EXPECT_EQ(m.level(), Level::kAlarm);
+  auto c = rh(91.5, 55);
+  ASSERT_THAT(kinds(c), ElementsAre(EventKind::kCleared));
+  EXPECT_EQ(m.level(), Level::kWarning) << "91.5 is inside the band plus hysteresis (95-2-3=90)";
+}
+
+TEST(ZoneMonitorDoors, EveryOpeningIsRecordedAndOneLeftOpenRaisesDoorOpenUntilClosed) {
+  // Two doors; a door probe reads 1 open, 0 closed (check_reading with open_value).
+  ZoneMonitor m(door_rules(produce_room()), {{"door-a", 7200}, {"door-b", 7200}},
+                AlarmType::kDoorOpen);
+  const ProbeCheck contact{0, -55, 125, 0.0};  // Zigbee2MQTT: contact false (0) = open
+  auto door = [&](const std::string& id, bool contact_closed, double minute) {
+    return m.on_reading(check_reading(
+        make_reading(id, SensorValue::good(contact_closed ? 1.0 : 0.0), at(minute)), contact));
+  };
+  EXPECT_THAT(kinds(door("door-a", true, 0)), IsEmpty());
+  EXPECT_THAT(kinds(door("door-b", true, 0)), IsEmpty());
+  // A 2-minute opening of door a: recorded, no alarm.
+  auto o = door("door-a", false, 1);
+  ASSERT_THAT(kinds(o), ElementsAre(EventKind::kWarning));
+  EXPECT_EQ(o[0].probe, "door-a");
+  EXPECT_THAT(kinds(door("door-a", true, 3)), ElementsAre(EventKind::kWarningCleared));
+  auto closed = m.take_closed_excursions();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].type, AlarmType::kDoorOpen);
+  EXPECT_EQ(closed[0].peak_probe, "door-a");
+  EXPECT_FALSE(closed[0].alarmed);
+  EXPECT_EQ(closed[0].duration_ns(0), mono(2));
+  // Door b opened at 10 and left open: door_open at 15 (5 min), repeats hourly, until closed.
+  EXPECT_THAT(kinds(door("door-b", false, 10)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(m.on_tick(at(14.9))), IsEmpty());
+  auto a = m.on_tick(at(15.5));
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].at.mono_ns, mono(15));
+  EXPECT_EQ(a[0].probe, "door-b");
+  EXPECT_EQ(a[0].cause, AlarmCause::kContinuous);
+  EXPECT_EQ(m.level(), Level::kAlarm);
+  auto c = door("door-b", true, 22);
+  ASSERT_THAT(kinds(c), ElementsAre(EventKind::kCleared));
+  ASSERT_TRUE(c[0].excursion);
+  EXPECT_TRUE(c[0].excursion->alarmed);
+  EXPECT_EQ(c[0].excursion->duration_ns(0), mono(12));
+  EXPECT_EQ(m.level(), Level::kNormal);
+}
+
+TEST(ZoneMonitorDoors, ADoorSensorThatFallsSilentIsAProbeFailureNotAClosedDoor) {
+  ZoneMonitor m(door_rules(produce_room()), {{"door-a", 3600}}, AlarmType::kDoorOpen);
+  EXPECT_THAT(kinds(m.on_reading(make_reading("door-a", SensorValue::good(1), at(0)))),
+              ElementsAre(EventKind::kWarning));  // open (already mapped: 1 = open)
+  auto f = m.on_tick(at(61));
+  // The door alarm fell due at 5; the probe failure at 60.
+  EXPECT_THAT(kinds(f), ElementsAre(EventKind::kAlarm, EventKind::kProbeOffline, EventKind::kAlarm));
+  EXPECT_EQ(f[2].cause, AlarmCause::kProbeFailure);
+  EXPECT_EQ(m.level(), Level::kAlarm);
+}
+
 }  // namespace
 }  // namespace depot::coldchain

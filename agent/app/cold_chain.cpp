@@ -348,7 +348,7 @@ void ColdChain::handle(cc::ZoneMonitor& m, std::vector<cc::Event> events, const 
       if (const auto& open = m.open_excursion(*e.side)) xid = excursion_id(*open);
     }
     escalate(e, xid);
-    pending_.push_back({std::move(e), std::move(xid)});
+    pending_.push_back({std::move(e), std::move(xid), m.type()});
   }
   for (const auto& x : m.take_closed_excursions()) {
     const auto end_ns = x.end ? x.end->mono_ns : now.mono_ns;
@@ -382,12 +382,12 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
   // A temperature alarm puts the zone's stock on hold; a probe failure does not (nothing says
   // the goods were warm: the alarm asks a person to look).
   // Humidity and door alarms do not either: they ask a person to look at the goods.
-  auto holds_stock = [](const cc::Event& e) {
-    return e.kind == cc::EventKind::kAlarm && e.cause != cc::AlarmCause::kProbeFailure &&
-           (!e.excursion || e.excursion->type == cc::AlarmType::kTemperature);
+  auto holds_stock = [](const PendingEvent& p) {
+    return p.event.kind == cc::EventKind::kAlarm && p.event.cause != cc::AlarmCause::kProbeFailure &&
+           p.monitor == cc::AlarmType::kTemperature;
   };
   const bool alarm = std::any_of(pending_.begin(), pending_.end(),
-                                 [&](const PendingEvent& p) { return holds_stock(p.event); });
+                                 [&](const PendingEvent& p) { return holds_stock(p); });
   if (alarm && hooks_.before_stock_change) hooks_.before_stock_change();
   const auto now_s = rfc(now.wall_ms);
   std::int64_t holds = 0;
@@ -398,7 +398,7 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
       const auto& e = p.event;
       const auto id = "zev-" + (hooks_.new_id ? hooks_.new_id() : run_id_ + std::to_string(e.at.mono_ns));
       if (auto s = store::insert_zone_event(db_, e, id, p.excursion_id); !s) return s;
-      if (holds_stock(e)) {
+      if (holds_stock(p)) {
         store::HoldContext ctx;
         ctx.now = rfc(e.at.wall_ms);
         ctx.mono_ns = e.at.mono_ns;
@@ -435,16 +435,17 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
     if (e.kind == cc::EventKind::kProbeOffline || e.kind == cc::EventKind::kProbeOnline)
       log::warning("cold chain: " + e.zone + ": probe " + e.probe + " " +
                    std::string(cc::to_string(e.kind)));
-    else if (e.kind != cc::EventKind::kAcknowledged && e.excursion &&
-             e.excursion->type == cc::AlarmType::kDoorOpen)
-      log::warning("cold chain: zone " + e.zone + " door " + e.probe +
-                   (e.kind == cc::EventKind::kWarning   ? " opened"
-                    : e.kind == cc::EventKind::kAlarm   ? " open too long: door_open alarm"
-                    : e.kind == cc::EventKind::kCleared ? " closed (door_open cleared)"
-                                                        : " " + std::string(cc::to_string(e.kind))));
+    else if (e.kind != cc::EventKind::kAcknowledged && p.monitor == cc::AlarmType::kDoorOpen)
+      log::warning("cold chain: zone " + e.zone + " door " +
+                   (e.excursion ? e.excursion->peak_probe : e.probe) +
+                   (e.kind == cc::EventKind::kWarning          ? " opened"
+                    : e.kind == cc::EventKind::kAlarm          ? " open too long: door_open alarm"
+                    : e.kind == cc::EventKind::kCleared        ? " closed (door_open cleared)"
+                    : e.kind == cc::EventKind::kWarningCleared ? " closed"
+                                                               : " " + std::string(cc::to_string(e.kind))));
     else if (e.kind != cc::EventKind::kAcknowledged)
       log::warning("cold chain: zone " + e.zone + " " +
-                   (e.excursion && e.excursion->type == cc::AlarmType::kHumidity ? "humidity " : "") +
+                   (p.monitor == cc::AlarmType::kHumidity ? "humidity " : "") +
                    std::string(cc::to_string(e.kind)) +
                    (e.side ? " (" + std::string(cc::to_string(*e.side)) + ")" : "") +
                    (!e.side && !e.probe.empty() ? " (probe_failure: " + e.probe + ")" : "") +

@@ -107,6 +107,7 @@ class ColdChain {
   struct PendingEvent {
     coldchain::Event event;
     std::string excursion_id;
+    coldchain::AlarmType monitor = coldchain::AlarmType::kTemperature;  // which monitor said it
   };
 
   void handle(coldchain::ZoneMonitor& m, std::vector<coldchain::Event> events,

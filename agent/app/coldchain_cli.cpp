@@ -98,6 +98,10 @@ std::string fmt_c(const json& v) {
   return v.is_number() ? cc::format_celsius(v.get<double>()) + " C" : "-";
 }
 
+std::string fmt_rh(const json& v) {
+  return v.is_number() ? cc::format_celsius(v.get<double>()) + " %RH" : "-";
+}
+
 std::string age_text(std::int64_t ms) {
   if (ms < 0) ms = 0;
   auto s = ms / 1000;
@@ -170,12 +174,37 @@ int cmd_zones(const Args& a, Ctx& c) {
       c.out << ", " << age_text(z.value("state_age_s", std::int64_t{0}) * 1000)
             << " ago: is the agent running?";
     c.out << ")\n";
+    if (z.contains("humidity") && z["humidity"].is_object()) {
+      const auto& h = z["humidity"];
+      const auto rh = fmt_rh;
+      c.out << "  humidity " << h.value("level", "?") << ": " << rh(h["high_rh"]);
+      if (h["low_rh"] != h["high_rh"]) c.out << " (lowest " << rh(h["low_rh"]) << ")";
+      c.out << ", limits " << rh(h["min_rh"]) << " to " << rh(h["max_rh"]) << "\n";
+    }
+    if (z.contains("doors") && z["doors"].is_object()) {
+      const auto& d = z["doors"];
+      c.out << "  doors " << d.value("level", "?") << ": ";
+      if (d["open"].empty()) {
+        c.out << "closed";
+      } else {
+        c.out << "OPEN";
+        for (const auto& id : d["open"]) c.out << " " << id.get<std::string>();
+        if (d["open_since"].is_string()) c.out << " since " << d["open_since"].get<std::string>();
+      }
+      c.out << " (door_open alarm after " << d.value("door_open_alarm_s", 0) << " s)\n";
+    }
     for (const auto& p : z["probes"]) {
+      const std::string measures = p.value("measures", "temperature");
       c.out << "  probe " << std::left << std::setw(16) << p["id"].get<std::string>() << std::setw(9)
             << p["state"].get<std::string>();
       if (p["last"].is_object()) {
         const auto& l = p["last"];
-        c.out << " last " << fmt_c(l["celsius"]) << " " << l["quality"].get<std::string>() << " "
+        const auto value = measures == "door"       ? (!l["celsius"].is_number() ? std::string("-")
+                                                       : l["celsius"].get<double>() > 0.5 ? "open"
+                                                                                          : "closed")
+                           : measures == "humidity" ? fmt_rh(l["celsius"])
+                                                    : fmt_c(l["celsius"]);
+        c.out << " last " << value << " " << l["quality"].get<std::string>() << " "
               << age_text(l.value("age_s", std::int64_t{0}) * 1000) << " ago";
         if (!l.value("reason", "").empty()) c.out << " (" << l["reason"].get<std::string>() << ")";
       } else {
@@ -195,6 +224,25 @@ int cmd_zones(const Args& a, Ctx& c) {
       if (is_probe_failure(x)) {
         c.out << "  PROBE FAILURE " << x.value("probe", "?") << " since " << x.value("start", "?")
               << ": no good reading, ALARM"
+              << (x["acknowledged"].is_object()
+                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
+                      : "")
+              << "\n";
+        continue;
+      }
+      if (x.value("alarm_type", "") == "door_open") {
+        c.out << "  DOOR OPEN " << x.value("probe", "?") << " since " << x.value("start", "?")
+              << (x.value("alarmed", false) ? ", ALARM" : "")
+              << (x["acknowledged"].is_object()
+                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
+                      : "")
+              << "\n";
+        continue;
+      }
+      if (x.value("alarm_type", "") == "humidity") {
+        c.out << "  OPEN HUMIDITY EXCURSION " << x.value("side", "?") << " since "
+              << x.value("start", "?") << ": peak " << fmt_rh(x["peak_c"])
+              << (x.value("alarmed", false) ? ", ALARM" : "")
               << (x["acknowledged"].is_object()
                       ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
                       : "")
@@ -396,12 +444,20 @@ int cmd_alarms(const Args& a, Ctx& c) {
       continue;
     }
     const bool failure = is_probe_failure(x);
+    const std::string type = x.value("alarm_type", "temperature");
+    const bool door = type == "door_open", rh = type == "humidity";
     c.out << (x["open"].get<bool>() ? "OPEN    " : "ended   ") << std::left << std::setw(12)
           << x["zone"].get<std::string>() << std::setw(5)
-          << (failure ? "probe failure " + x.value("probe", "?") : x["side"].get<std::string>())
+          << (failure ? "probe failure " + x.value("probe", "?")
+              : door  ? "door open " + x.value("probe", "?")
+              : rh    ? "humidity " + x["side"].get<std::string>()
+                      : x["side"].get<std::string>())
           << " from " << x["start"].get<std::string>();
     if (!x["end"].is_null()) c.out << " to " << x["end"].get<std::string>();
-    if (!failure)
+    if (rh)
+      c.out << "  peak " << fmt_rh(x["peak_c"]) << "  cause "
+            << x.value("cause", json("-")).get<std::string>();
+    else if (!failure && !door)
       c.out << "  peak " << fmt_c(x["peak_c"]) << "  " << x["degree_minutes"].get<double>()
             << " C*min  cause " << x.value("cause", json("-")).get<std::string>();
     if (x.contains("ended") && x["ended"] == "restart") c.out << "  [closed at agent restart]";

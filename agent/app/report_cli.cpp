@@ -152,8 +152,9 @@ std::optional<cc::ReportAlarm> alarm_of(const json& x, bool open) {
   a.id = str_of(x, "id");
   a.type = x.contains("alarm_type") ? str_of(x, "alarm_type") : "temperature";
   a.side = str_of(x, "side");
-  a.probe = a.type == "probe_failure" && x.contains("probe") ? str_of(x, "probe")
-                                                             : str_of(x, "peak_probe");
+  a.probe = (a.type == "probe_failure" || a.type == "door_open") && x.contains("probe")
+                ? str_of(x, "probe")
+                : str_of(x, "peak_probe");
   a.limit_c = num_of(x, "limit_c");
   a.peak_c = num_of(x, "peak_c");
   a.degree_minutes = num_of(x, "degree_minutes").value_or(0.0);
@@ -196,7 +197,7 @@ int cmd_report(const Args& a, Ctx& c) {
   std::map<std::string, std::size_t> index;
   std::int64_t longest_hold = 30'000;
   for (const auto& s : cfg->config.sensors)
-    if (s.zone == zone->id) {
+    if (s.zone == zone->id && s.measures == cc::Measure::kTemperature) {
       index[s.id] = in.probes.size();
       cc::ReportProbeInput p;
       p.id = s.id;
@@ -264,6 +265,7 @@ int cmd_report(const Args& a, Ctx& c) {
   std::int64_t readings = 0;
   auto st = store::for_each_reading(
       *db, zone->id, period->from, period->to, [&](const store::ReadingRow& r) {
+        if (r.quantity != "temperature") return;  // humidity and doors: their own sections
         ++readings;
         if (r.clock_unsynchronized) builder.count_unsynchronized();
         auto it = index.find(r.probe);
@@ -344,7 +346,8 @@ int cmd_readings(const Args& a, Ctx& c) {
     }
   }
   std::ostream& o = out_path ? static_cast<std::ostream&>(file) : c.out;
-  o << "time_utc,probe,zone,celsius,quality,reason,clock_unsynchronized\n";
+  // `celsius` holds %RH for humidity rows and 1 (open) / 0 (closed) for door rows.
+  o << "time_utc,probe,zone,celsius,quality,reason,clock_unsynchronized,measures\n";
   std::int64_t n = 0;
   auto st = store::for_each_reading(
       *db, zone->id, period->from, period->to, [&](const store::ReadingRow& r) {
@@ -352,7 +355,7 @@ int cmd_readings(const Args& a, Ctx& c) {
         o << timefmt::rfc3339_from_unix_ms(r.wall_ms) << ',' << csv_field(r.probe) << ','
           << csv_field(r.zone) << ',' << (r.celsius ? cc::format_celsius(*r.celsius) : "") << ','
           << r.quality << ',' << csv_field(r.reason) << ',' << (r.clock_unsynchronized ? 1 : 0)
-          << '\n';
+          << ',' << r.quantity << '\n';
       });
   if (!st) {
     c.fail(st.error().message) << "\n";

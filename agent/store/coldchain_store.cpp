@@ -707,10 +707,12 @@ Expected<std::vector<json>> list_excursions(Database& db, bool alarmed_only, std
            {"cause", s.opt_text(13) ? json(*s.opt_text(13)) : json()},
            {"ended", s.text(17)},
            {"alarm_type", s.text(18)}};
-    if (s.text(18) == "probe_failure") {
+    if (s.text(18) == "probe_failure" || s.text(18) == "door_open") {
       j["side"] = j["limit_c"] = j["peak_c"] = nullptr;
       j["probe"] = j["peak_probe"];
     }
+    if (s.text(18) == "door_open") j["degree_minutes"] = 0.0;
+    if (s.text(18) == "humidity") j["unit"] = "%RH";
     if (auto who = s.opt_text(14)) {
       j["acknowledged"] = {{"who", *who}, {"comment", s.opt_text(15).value_or("")},
                            {"at", ms(s.opt_int64(16))}};

@@ -5,7 +5,7 @@ namespace depot::store {
 Status for_each_reading(Database& db, std::string_view zone, std::int64_t from_ms,
                         std::int64_t to_ms, const std::function<void(const ReadingRow&)>& row) {
   auto q = db.prepare(
-      "SELECT seq, probe, zone, wall_ms, celsius, quality, reason, clock_unsynchronized"
+      "SELECT seq, probe, zone, wall_ms, celsius, quality, reason, clock_unsynchronized, quantity"
       " FROM readings WHERE zone = ?1 AND wall_ms >= ?2 AND wall_ms < ?3"
       " ORDER BY wall_ms, seq");
   if (!q) return q.error();
@@ -27,6 +27,7 @@ Status for_each_reading(Database& db, std::string_view zone, std::int64_t from_m
     r.quality = s.text(5);
     r.reason = s.opt_text(6).value_or("");
     r.clock_unsynchronized = s.int64(7) != 0;
+    r.quantity = s.text(8);
     row(r);
   }
   s.reset();

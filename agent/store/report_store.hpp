@@ -25,6 +25,7 @@ struct ReadingRow {
   std::string quality;  // good | implausible | crc_failed | no_data
   std::string reason;
   bool clock_unsynchronized = false;
+  std::string quantity;  // temperature | humidity (%RH in celsius) | door (1 open, 0 closed)
 };
 
 // Calls `row` for each reading of `zone` with from_ms <= wall_ms < to_ms, ordered by wall_ms

@@ -48,9 +48,9 @@ struct ReportAck {
 // An alarm record (excursion or probe_failure), open or closed.
 struct ReportAlarm {
   std::string id;
-  std::string type = "temperature";  // temperature | probe_failure
-  std::string side;                  // high | low ("" for probe_failure)
-  std::string probe;                 // peak probe, or the failed probe
+  std::string type = "temperature";  // temperature | probe_failure | humidity | door_open
+  std::string side;                  // high | low ("" for probe_failure and door_open)
+  std::string probe;                 // peak probe, or the failed probe, or the door
   std::optional<double> limit_c, peak_c;
   double degree_minutes = 0.0;
   std::int64_t start_ms = 0;

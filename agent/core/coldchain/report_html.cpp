@@ -44,6 +44,7 @@ svg text { font: 11px "DejaVu Sans", Arial, sans-serif; fill: #333; }
 .grid { stroke: #ddd; stroke-width: 0.6; } .frame { fill: none; stroke: #888; }
 .shade-alarm { fill: #e33; fill-opacity: 0.22; } .shade-excursion { fill: #f90; fill-opacity: 0.18; }
 .shade-failure { fill: #777; fill-opacity: 0.25; }
+.shade-door { fill: #7a3fbf; fill-opacity: 0.16; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 .sw { display: inline-block; width: 12px; height: 10px; margin-right: 4px; vertical-align: middle; }
 @media print {
@@ -51,7 +52,7 @@ svg text { font: 11px "DejaVu Sans", Arial, sans-serif; fill: #333; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
   h2 { break-after: avoid; } figure, tr { break-inside: avoid; }
   thead { display: table-header-group; }
-  .shade-alarm, .shade-excursion, .shade-failure, th, .sw { -webkit-print-color-adjust: exact;
+  .shade-alarm, .shade-excursion, .shade-failure, .shade-door, th, .sw { -webkit-print-color-adjust: exact;
     print-color-adjust: exact; }
 }
 )css";
@@ -86,12 +87,16 @@ void chart(std::ostream& o, const ReportModel& m, const ChartSeries& s) {
     << "\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << num(f.w, 0) << " "
     << num(f.h, 0) << "\" role=\"img\" aria-label=\"temperature of probe " << e(s.probe) << "\">\n";
   // Alarms and excursions first, under the line.
+  // Door openings of the zone are shaded on every probe's chart: the usual cause of a warm
+  // excursion, shown beside it. Humidity excursions are not (not this chart's quantity).
   for (const auto& a : m.in.alarms) {
-    const bool failure = a.type == "probe_failure";
+    const bool failure = a.type == "probe_failure", door = a.type == "door_open";
     if (failure && a.probe != s.probe) continue;
-    const double x0 = f.x(a.start_ms), x1 = f.x(a.end_ms.value_or(f.to));
+    if (a.type == "humidity") continue;
+    const double x0 = f.x(std::max(a.start_ms, f.from)), x1 = f.x(a.end_ms.value_or(f.to));
     o << "<rect class=\""
       << (failure     ? "shade-failure"
+          : door      ? "shade-door"
           : a.alarmed ? "shade-alarm"
                       : "shade-excursion")
       << "\" x=\"" << num(x0, 1) << "\" y=\"" << num(f.mt, 1) << "\" width=\""
@@ -237,7 +242,8 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
          "<span><i class=\"sw shade-alarm\" style=\"background:#e33;opacity:.4\"></i>alarmed "
          "excursion</span><span><i class=\"sw\" style=\"background:#f90;opacity:.4\"></i>excursion "
          "(no alarm)</span><span><i class=\"sw\" style=\"background:#777;opacity:.5\"></i>probe "
-         "failure</span></p>\n";
+         "failure</span><span><i class=\"sw\" style=\"background:#7a3fbf;opacity:.4\"></i>door "
+         "open</span></p>\n";
     for (const auto& s : m.charts) chart(o, m, s);
   }
   o << "</section>\n";
@@ -273,17 +279,21 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
          "action</th></tr></thead>\n<tbody>\n";
     for (const auto& a : m.in.alarms) {
       if (!a.alarmed) continue;
-      const bool failure = a.type == "probe_failure";
-      o << "<tr class=\"alarm\" data-id=\"" << e(a.id) << "\"><td>" << e(a.id) << "</td><td>"
-        << (failure ? "probe failure: " + e(a.probe)
-                    : e(a.side) + " (limit " + report_celsius(a.limit_c) + " \u00B0C)")
+      const bool door = a.type == "door_open", rh = a.type == "humidity";
+      const bool failure = a.type == "probe_failure" || door;
+      o << "<tr class=\"alarm\" data-id=\"" << e(a.id) << "\" data-type=\"" << e(a.type)
+        << "\"><td>" << e(a.id) << "</td><td>"
+        << (door      ? "door open: " + e(a.probe)
+            : failure ? "probe failure: " + e(a.probe)
+            : rh      ? "humidity " + e(a.side) + " (limit " + report_celsius(a.limit_c) + " %RH)"
+                      : e(a.side) + " (limit " + report_celsius(a.limit_c) + " \u00B0C)")
         << (a.cause.empty() ? "" : ", cause " + e(a.cause)) << "</td><td>" << iso(a.start_ms)
         << "</td><td>"
         << (a.end_ms ? iso(*a.end_ms) + (a.ended == "restart" ? " (agent restart)" : "")
                      : std::string("<b>open</b>"))
         << "</td><td>" << iso(a.alarm_ms) << "</td><td class=\"n\">"
-        << (failure ? "-" : report_celsius(a.peak_c)) << "</td><td class=\"n\">"
-        << (failure ? "-" : num(a.degree_minutes, 1)) << "</td>";
+        << (failure ? "-" : report_celsius(a.peak_c) + (rh ? " %RH" : "")) << "</td><td class=\"n\">"
+        << (failure || rh ? "-" : num(a.degree_minutes, 1)) << "</td>";
       if (a.ack) {
         o << "<td class=\"who\">" << e(a.ack->who) << "</td><td>" << iso(a.ack->at_ms)
           << (a.ack->late ? " (after the alarm ended)" : "") << "</td><td class=\"comment\">"
@@ -296,20 +306,62 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
     }
     o << "</tbody></table>\n";
   }
-  if (alarmed < m.in.alarms.size()) {
+  const auto quiet = static_cast<std::size_t>(std::count_if(
+      m.in.alarms.begin(), m.in.alarms.end(),
+      [](const ReportAlarm& a) { return !a.alarmed && a.type != "door_open"; }));
+  if (quiet > 0) {
     o << "<h3>Excursions that did not alarm</h3>\n<table id=\"excursion-table\"><thead><tr>"
          "<th>Excursion</th><th>Side</th><th>From</th><th>To</th><th>Peak \u00B0C</th>"
          "<th>\u00B0C\u00B7min</th></tr></thead>\n<tbody>\n";
     for (const auto& a : m.in.alarms)
-      if (!a.alarmed)
+      if (!a.alarmed && a.type != "door_open")
         o << "<tr><td>" << e(a.id) << "</td><td>"
-          << (a.type == "probe_failure" ? "probe failure: " + e(a.probe) : e(a.side)) << "</td><td>"
+          << (a.type == "probe_failure" ? "probe failure: " + e(a.probe)
+              : a.type == "humidity"    ? "humidity " + e(a.side) + " (%RH)"
+                                        : e(a.side))
+          << "</td><td>"
           << iso(a.start_ms) << "</td><td>" << (a.end_ms ? iso(*a.end_ms) : std::string("open"))
           << "</td><td class=\"n\">" << report_celsius(a.peak_c) << "</td><td class=\"n\">"
           << num(a.degree_minutes, 1) << "</td></tr>\n";
     o << "</tbody></table>\n";
   }
   o << "</section>\n";
+
+  // Door openings, each beside the temperature excursions it may explain: one that overlaps
+  // it or ended at most 30 minutes before it started.
+  std::vector<const ReportAlarm*> doors;
+  for (const auto& a : m.in.alarms)
+    if (a.type == "door_open") doors.push_back(&a);
+  if (!doors.empty()) {
+    constexpr std::int64_t kBeforeMs = 30 * 60'000;
+    std::int64_t open_ms = 0;
+    for (const auto* d : doors)
+      open_ms += std::min(d->end_ms.value_or(m.in.to_ms), m.in.to_ms) -
+                 std::max(d->start_ms, m.in.from_ms);
+    o << "<section id=\"doors\">\n<h2>Door openings</h2>\n<p>" << doors.size()
+      << " opening(s), open " << num(static_cast<double>(open_ms) / 60'000.0, 1)
+      << " min in all.</p>\n<table id=\"door-table\"><thead><tr><th>Door</th><th>Opened</th>"
+         "<th>Closed</th><th>Minutes</th><th>door_open alarm</th><th>Temperature excursion "
+         "beside it</th></tr></thead>\n<tbody>\n";
+    for (const auto* d : doors) {
+      const std::int64_t end = d->end_ms.value_or(m.in.to_ms);
+      std::string beside;
+      for (const auto& x : m.in.alarms) {
+        if (x.type != "temperature") continue;
+        const std::int64_t x_end = x.end_ms.value_or(m.in.to_ms);
+        if (d->start_ms <= x_end && end + kBeforeMs >= x.start_ms)
+          beside += (beside.empty() ? "" : ", ") + e(x.id) + (x.alarmed ? " (alarm)" : "");
+      }
+      o << "<tr class=\"door\" data-door=\"" << e(d->probe) << "\"><td>" << e(d->probe)
+        << "</td><td>" << iso(d->start_ms) << "</td><td>"
+        << (d->end_ms ? iso(*d->end_ms) + (d->ended == "restart" ? " (agent restart)" : "")
+                      : std::string("<b>open</b>"))
+        << "</td><td class=\"n\">" << num(static_cast<double>(end - d->start_ms) / 60'000.0, 1)
+        << "</td><td>" << (d->alarmed ? "yes, at " + iso(d->alarm_ms) : std::string("no"))
+        << "</td><td class=\"beside\">" << (beside.empty() ? "-" : beside) << "</td></tr>\n";
+    }
+    o << "</tbody></table>\n</section>\n";
+  }
 
   // Holds.
   o << "<section id=\"holds\">\n<h2>Quality holds</h2>\n";

@@ -172,12 +172,12 @@ TEST_F(ReportCli, ReadingsExportOneCsvLinePerReading) {
                       "2026-07-01T08:10:00Z", "--csv", "-c", cfg_});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "time_utc,probe,zone,celsius,quality,reason,clock_unsynchronized\n"
-            "2026-07-01T08:00:00.000Z,p1,pharma-1,5,good,,0\n"
-            "2026-07-01T08:00:00.000Z,p2,pharma-1,5,good,,0\n"
-            "2026-07-01T08:02:30.000Z,p2,pharma-1,,crc_failed,\"CRC mismatch, retry\",0\n"
-            "2026-07-01T08:05:00.000Z,p1,pharma-1,7.5,good,,0\n"
-            "2026-07-01T08:05:00.000Z,p2,pharma-1,5,good,,0\n");
+            "time_utc,probe,zone,celsius,quality,reason,clock_unsynchronized,measures\n"
+            "2026-07-01T08:00:00.000Z,p1,pharma-1,5,good,,0,temperature\n"
+            "2026-07-01T08:00:00.000Z,p2,pharma-1,5,good,,0,temperature\n"
+            "2026-07-01T08:02:30.000Z,p2,pharma-1,,crc_failed,\"CRC mismatch, retry\",0,temperature\n"
+            "2026-07-01T08:05:00.000Z,p1,pharma-1,7.5,good,,0,temperature\n"
+            "2026-07-01T08:05:00.000Z,p2,pharma-1,5,good,,0,temperature\n");
   const auto file = dir_.file("readings.csv");
   r = run_agent({"readings", "--zone", "pharma-1", "--from", "2026-07-01", "--to", "2026-07-02",
                  "--csv", "--out", file, "-c", cfg_});

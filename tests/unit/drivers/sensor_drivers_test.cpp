@@ -296,6 +296,12 @@ TEST(MqttValueTest, TheNumberAtThePointerOrWhyNot) {
   EXPECT_DOUBLE_EQ(
       mqtt_value(R"({"DS18B20":{"Temperature":-19.4}})", "/DS18B20/Temperature").celsius, -19.4);
   EXPECT_DOUBLE_EQ(mqtt_value(R"({"tC":7})", "/tC").celsius, 7.0);
+  // A door contact (Zigbee2MQTT `contact`): booleans read as 1/0, only when asked for.
+  EXPECT_EQ(mqtt_value(R"({"contact":false})", "/contact", true).celsius, 0.0);
+  EXPECT_EQ(mqtt_value(R"({"contact":true})", "/contact", true).celsius, 1.0);
+  EXPECT_EQ(mqtt_value(R"({"contact":true})", "/contact", true).quality, Quality::kGood);
+  EXPECT_EQ(mqtt_value(R"({"contact":true})", "/contact").quality, Quality::kNoData)
+      << "a temperature probe does not read true as 1 degree";
   EXPECT_DOUBLE_EQ(mqtt_value("-3.5", "").celsius, -3.5);  // a bare number, pointer ""
   EXPECT_DOUBLE_EQ(mqtt_value(R"({"s":[1.5,2.5]})", "/s/1").celsius, 2.5);
   auto bad = mqtt_value("{\"temperature\":", "/temperature");

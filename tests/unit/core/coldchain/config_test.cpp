@@ -270,5 +270,69 @@ TEST(ColdchainConfig, TheDocumentedAlarmOutputsExampleIsValid) {
   EXPECT_EQ(o.policy_for("pharma-1")->temperature.size(), 1u);
 }
 
+TEST(ColdchainConfig, HumidityLimitsAndDoorProbes) {
+  auto r = parse_config(doc(R"(
+  "zones": [{"id": "produce-1", "min_c": 0, "max_c": 8, "min_rh": 85, "max_rh": 95,
+             "rh_warning_band": 2, "rh_alarm_delay_s": 600, "rh_hysteresis": 2.5,
+             "door_open_alarm_s": 180}],
+  "sensors": [
+    {"id": "t", "zone": "produce-1", "driver": "mqtt", "mqtt": {"topic": "z/room", "pointer": "/temperature"}},
+    {"id": "rh", "zone": "produce-1", "driver": "mqtt", "measures": "humidity",
+     "mqtt": {"topic": "z/room", "pointer": "/humidity"}},
+    {"id": "door", "zone": "produce-1", "driver": "mqtt", "measures": "door", "offline_after_s": 7200,
+     "mqtt": {"topic": "z/room", "pointer": "/contact"}},
+    {"id": "dock", "zone": "produce-1", "driver": "modbus", "measures": "door", "open_value": 1,
+     "modbus": {"host": "10.0.0.5", "register": 7, "scale": 1}}
+  ])"));
+  ASSERT_TRUE(r.config) << (r.problems.empty() ? "" : r.problems[0]);
+  const auto& z = r.config->zones[0];
+  EXPECT_EQ(z.min_rh, 85.0);
+  EXPECT_EQ(z.max_rh, 95.0);
+  EXPECT_EQ(z.rh_warning_band, 2.0);
+  EXPECT_EQ(z.rh_alarm_delay_s, 600);
+  EXPECT_EQ(z.rh_hysteresis, 2.5);
+  EXPECT_EQ(z.door_open_alarm_s, 180);
+  const auto& s = r.config->sensors;
+  EXPECT_EQ(s[0].measures, Measure::kTemperature);
+  EXPECT_EQ(s[1].measures, Measure::kHumidity);
+  EXPECT_EQ(s[1].plausible_min_c, 0.0) << "%RH range by default";
+  EXPECT_EQ(s[1].plausible_max_c, 100.0);
+  EXPECT_EQ(s[2].measures, Measure::kDoor);
+  EXPECT_EQ(s[2].check().open_value, 0.0) << "Zigbee2MQTT: contact false means open";
+  EXPECT_EQ(s[3].check().open_value, 1.0);
+  EXPECT_FALSE(s[0].check().open_value);
+  EXPECT_THAT(probes_of("produce-1", s, Measure::kDoor).size(), 2u);
+  EXPECT_THAT(zone_warnings(r.config->zones, s, 0), IsEmpty());
+
+  EXPECT_THAT(problems(R"("zones": [{"id": "z", "max_c": 8, "min_rh": 90, "max_rh": 80,
+                        "door_open_alarm_s": 0}])"),
+              ElementsAre("zones[0].max_rh: 80 must be greater than min_rh 90",
+                          "zones[0].door_open_alarm_s: 0 must be between 1 and 86400"));
+  EXPECT_THAT(problems(R"("zones": [{"id": "z", "max_c": 8, "min_rh": 80, "max_rh": 90,
+                        "rh_warning_band": 3, "rh_hysteresis": 2}])"),
+              ElementsAre("zones[0].rh_warning_band: 3 plus rh_hysteresis 2 must be less than half "
+                          "of max_rh - min_rh (5)"));
+  EXPECT_THAT(problems(R"("zones": [{"id": "z", "max_c": 8, "max_rh": 101}])"),
+              ElementsAre("zones[0].max_rh: 101 must be between 0 and 100"));
+  auto p = problems(R"("zones": [{"id": "z", "max_c": 8}], "sensors": [
+      {"id": "a", "zone": "z", "driver": "sim", "measures": "pressure"},
+      {"id": "b", "zone": "z", "driver": "sim", "open_value": 1}])");
+  ASSERT_EQ(p.size(), 2u) << ::testing::PrintToString(p);
+  EXPECT_THAT(p[0], ::testing::StartsWith("sensors[0].measures: \"pressure\" must be one of"));
+  EXPECT_EQ(p[1], "sensors[1].open_value: only a door probe (\"measures\": \"door\") has an open_value");
+
+  // Humidity limits without a humidity probe, or the other way round: valid, but said.
+  auto w = parse_config(doc(R"("zones": [{"id": "a", "max_c": 8, "max_rh": 90},
+                                         {"id": "b", "max_c": 8}],
+      "sensors": [{"id": "ta", "zone": "a", "driver": "sim"}, {"id": "tb", "zone": "b", "driver": "sim"},
+                  {"id": "rb", "zone": "b", "driver": "sim", "measures": "humidity"}])"));
+  ASSERT_TRUE(w.config);
+  EXPECT_THAT(zone_warnings(w.config->zones, w.config->sensors, 0),
+              ElementsAre("zones: \"a\" has humidity limits but no humidity probe (\"measures\": "
+                          "\"humidity\"): they are never judged",
+                          "zones: \"b\" has a humidity probe but no min_rh or max_rh: its readings "
+                          "are recorded, never judged"));
+}
+
 }  // namespace
 }  // namespace depot::coldchain

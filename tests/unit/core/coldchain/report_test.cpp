@@ -226,5 +226,47 @@ TEST(ReportHtml, AnEmptyPeriodSaysSo) {
   EXPECT_THAT(html, HasSubstr("no calibration record"));
 }
 
+TEST(ReportHtml, DoorOpeningsAreListedBesideTheTemperatureExcursionTheyMayExplain) {
+  auto in = worked();
+  ReportAlarm x;  // the temperature excursion 00:00:30-00:01:30 (alarmed)
+  x.id = "pharma-1/high/1";
+  x.side = "high";
+  x.limit_c = 8.0;
+  x.peak_c = 8.0;
+  x.start_ms = at("2026-07-02T00:00:30Z");
+  x.end_ms = at("2026-07-02T00:01:30Z");
+  x.alarmed = true;
+  x.alarm_ms = x.start_ms;
+  in.alarms.push_back(x);
+  ReportAlarm d;  // door-a open 23:45-23:58 the evening before: ended 2.5 min before it
+  d.id = "pharma-1/door/1";
+  d.type = "door_open";
+  d.probe = "door-a";
+  d.start_ms = at("2026-07-01T23:45:00Z");
+  d.end_ms = at("2026-07-01T23:58:00Z");
+  d.alarmed = true;
+  d.alarm_ms = at("2026-07-01T23:50:00Z");
+  in.alarms.push_back(d);
+  ReportAlarm far = d;  // door-b open at noon: far from any excursion, no alarm
+  far.id = "pharma-1/door/2";
+  far.probe = "door-b";
+  far.start_ms = at("2026-07-02T12:00:00Z");
+  far.end_ms = at("2026-07-02T12:01:00Z");
+  far.alarmed = false;
+  far.alarm_ms.reset();
+  in.alarms.push_back(far);
+  const auto html = render_report_html(build_report(in), "t");
+  EXPECT_THAT(html, HasSubstr("<h2>Door openings</h2>\n<p>2 opening(s), open 14.0 min in all."));
+  EXPECT_THAT(html, HasSubstr("<td>door-a</td><td>2026-07-01T23:45:00.000Z</td><td>"
+                              "2026-07-01T23:58:00.000Z</td><td class=\"n\">13.0</td><td>yes, at "
+                              "2026-07-01T23:50:00.000Z</td><td class=\"beside\">pharma-1/high/1 "
+                              "(alarm)</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>no</td><td class=\"beside\">-</td>"));
+  EXPECT_THAT(html, HasSubstr("door open: door-a"));   // in the alarm table
+  EXPECT_THAT(html, HasSubstr("class=\"shade-door\""));  // on the chart
+  EXPECT_THAT(html, Not(HasSubstr("Excursions that did not alarm")))
+      << "a door opening without alarm is not an excursion";
+}
+
 }  // namespace
 }  // namespace depot::coldchain

@@ -182,8 +182,11 @@ void read_modbus(ObjectReader& r, ModbusSource& s, std::int64_t read_interval_s)
   s.port = r.integer_or("port", s.port, 1, 65535);
   s.baud = r.integer_or("baud", s.baud, 1200, 115200);
   s.unit = r.integer_or("unit", s.unit, 1, 247);
-  if (auto t = r.one_of("table", false, {"holding", "input"}))
-    s.table = *t == "input" ? ModbusTable::kInput : ModbusTable::kHolding;
+  if (auto t = r.one_of("table", false, {"holding", "input", "discrete", "coil"}))
+    s.table = *t == "input"      ? ModbusTable::kInput
+              : *t == "discrete" ? ModbusTable::kDiscrete
+              : *t == "coil"     ? ModbusTable::kCoil
+                                 : ModbusTable::kHolding;
   if (auto t = r.one_of("type", false, {"int16", "uint16", "int32", "uint32"})) {
     s.type = *t == "uint16"   ? ModbusType::kUint16
              : *t == "int32"  ? ModbusType::kInt32
@@ -360,6 +363,11 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
                  : *m == "door"   ? Measure::kDoor
                                   : Measure::kTemperature;
   if (s.measures == Measure::kHumidity) s.plausible_min_c = 0, s.plausible_max_c = 100;
+  if (s.measures != Measure::kDoor && j.contains("modbus") && j["modbus"].is_object() &&
+      (j["modbus"].value("table", "") == "discrete" || j["modbus"].value("table", "") == "coil"))
+    p.add(r.path_of("modbus") + ".table",
+          describe(j["modbus"]["table"].get<std::string>()) +
+              " reads one bit: only a door probe (\"measures\": \"door\") can use it");
   if (s.measures == Measure::kDoor) {
     if (auto v = number_between(r, "open_value", -1e9, 1e9)) s.open_value = *v;
   } else if (j.contains("open_value")) {

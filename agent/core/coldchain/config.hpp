@@ -42,7 +42,9 @@ struct HwmonSource {
 // One register (or register pair) of a Modbus RTU (serial `device`) or Modbus TCP (`host`)
 // probe: the count read as `type` (32-bit types span `register` and `register + 1`, in
 // `word_order`), times `scale`, plus `offset_c`.
-enum class ModbusTable { kHolding, kInput };
+// kDiscrete (discrete inputs, function 2) and kCoil (coils, function 1) read one bit, 0 or 1
+// (no type, scale or offset): door contacts.
+enum class ModbusTable { kHolding, kInput, kDiscrete, kCoil };
 enum class ModbusType { kInt16, kUint16, kInt32, kUint32 };
 enum class WordOrder { kBig, kLittle };  // kBig: the first register holds the high word
 

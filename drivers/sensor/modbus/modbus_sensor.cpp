@@ -33,9 +33,11 @@ double modbus_celsius(const coldchain::ModbusSource& s, std::array<std::uint16_t
 std::string modbus_describe(const coldchain::ModbusSource& s) {
   std::string where = s.host.empty() ? s.device + "@" + std::to_string(s.baud)
                                      : s.host + ":" + std::to_string(s.port);
-  return where + " unit " + std::to_string(s.unit) +
-         (s.table == coldchain::ModbusTable::kInput ? " input" : " holding") + " register " +
-         std::to_string(s.register_address);
+  const char* table = s.table == coldchain::ModbusTable::kInput      ? " input register "
+                      : s.table == coldchain::ModbusTable::kDiscrete ? " discrete input "
+                      : s.table == coldchain::ModbusTable::kCoil     ? " coil "
+                                                                     : " holding register ";
+  return where + " unit " + std::to_string(s.unit) + table + std::to_string(s.register_address);
 }
 
 // The libmodbus context and its reconnect state. Used only on the worker thread (jobs of one
@@ -59,6 +61,17 @@ class ModbusLink {
     const int n = wide ? 2 : 1;
     std::array<std::uint16_t, 2> regs{};
     const int addr = static_cast<int>(s_.register_address);
+    if (s_.table == coldchain::ModbusTable::kDiscrete || s_.table == coldchain::ModbusTable::kCoil) {
+      std::uint8_t bit = 0;
+      const int b = s_.table == coldchain::ModbusTable::kDiscrete
+                        ? modbus_read_input_bits(ctx_, addr, 1, &bit)
+                        : modbus_read_bits(ctx_, addr, 1, &bit);
+      if (b == 1) {
+        backoff_ms_ = kFirstBackoffMs;
+        return coldchain::SensorValue::good(bit ? 1.0 : 0.0);
+      }
+      return failed(b, 1, "bits");
+    }
     int rc = s_.table == coldchain::ModbusTable::kInput
                  ? modbus_read_input_registers(ctx_, addr, n, regs.data())
                  : modbus_read_registers(ctx_, addr, n, regs.data());
@@ -66,10 +79,16 @@ class ModbusLink {
       backoff_ms_ = kFirstBackoffMs;
       return coldchain::SensorValue::good(modbus_celsius(s_, regs));
     }
+    return failed(rc, n, "registers");
+  }
+
+ private:
+  // A read that returned `rc` (not `n`): the rejection, and the link reset when in doubt.
+  coldchain::SensorValue failed(int rc, int n, const char* what) {
     const int err = errno;
     std::string why;
     if (rc >= 0) {
-      why = "Modbus reply from " + where() + " had " + std::to_string(rc) + " registers, not " +
+      why = "Modbus reply from " + where() + " had " + std::to_string(rc) + " " + what + ", not " +
             std::to_string(n);
     } else if (err >= EMBXILFUN && err <= EMBXGTAR) {
       // The device answered with an exception (wrong register, unit...): keep the link.
@@ -85,7 +104,6 @@ class ModbusLink {
     return fail(why);
   }
 
- private:
   static constexpr long kFirstBackoffMs = 100, kMaxBackoffMs = 30000;
 
   std::string where() const {

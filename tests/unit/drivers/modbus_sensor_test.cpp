@@ -51,8 +51,8 @@ int free_port() {
 class ModbusServer {
  public:
   ModbusServer(const ModbusServer&) = delete;
-  explicit ModbusServer(int port) : port_(port) { mapping_ = modbus_mapping_new(0, 0, 100, 100); }
-  ModbusServer() : port_(0) { mapping_ = modbus_mapping_new(0, 0, 100, 100); }
+  explicit ModbusServer(int port) : port_(port) { mapping_ = modbus_mapping_new(16, 16, 100, 100); }
+  ModbusServer() : port_(0) { mapping_ = modbus_mapping_new(16, 16, 100, 100); }
   ~ModbusServer() {
     stop();
     modbus_mapping_free(mapping_);
@@ -104,6 +104,14 @@ class ModbusServer {
   void input(int addr, std::uint16_t v) {
     std::lock_guard<std::mutex> l(mu_);
     mapping_->tab_input_registers[addr] = v;
+  }
+  void discrete(int addr, bool v) {
+    std::lock_guard<std::mutex> l(mu_);
+    mapping_->tab_input_bits[addr] = v;
+  }
+  void coil(int addr, bool v) {
+    std::lock_guard<std::mutex> l(mu_);
+    mapping_->tab_bits[addr] = v;
   }
   void mute(bool m) { mute_ = m; }
   const std::string& rtu_device() const { return rtu_device_; }
@@ -258,6 +266,33 @@ TEST(ModbusSensorTest, InputAndHoldingTablesAreDistinct) {
   input.table = ModbusTable::kInput;
   EXPECT_DOUBLE_EQ(read_once(holding).celsius, -4.0);
   EXPECT_DOUBLE_EQ(read_once(input).celsius, 4.0);
+}
+
+// Door contacts: a discrete input (function 2) or a coil (function 1) reads one bit as 0/1,
+// whatever the register settings say; a bit past the mapping is an exception, named.
+TEST(ModbusSensorTest, ADoorContactOnADiscreteInputOrACoilReadsOneBit) {
+  const int port = free_port();
+  ModbusServer server(port);
+  server.start_tcp();
+  server.discrete(3, true);
+  server.coil(3, false);
+  server.holding(3, 1234);
+  auto di = tcp_source(port, 3);
+  di.table = ModbusTable::kDiscrete;
+  di.scale = 0.1;  // ignored for bits
+  auto co = di;
+  co.table = ModbusTable::kCoil;
+  auto a = read_once(di);
+  EXPECT_EQ(a.quality, Quality::kGood) << a.reason;
+  EXPECT_EQ(a.celsius, 1.0);
+  EXPECT_EQ(read_once(co).celsius, 0.0);
+  server.discrete(3, false);
+  EXPECT_EQ(read_once(di).celsius, 0.0);
+  auto past = di;
+  past.register_address = 40;
+  auto x = read_once(past, false);
+  EXPECT_EQ(x.quality, Quality::kNoData);
+  EXPECT_THAT(x.reason, HasSubstr("Modbus exception"));
 }
 
 TEST(ModbusSensorTest, ScaleThenOffset) {

@@ -321,6 +321,10 @@ TEST(ColdchainConfig, HumidityLimitsAndDoorProbes) {
   EXPECT_THAT(p[0], ::testing::StartsWith("sensors[0].measures: \"pressure\" must be one of"));
   EXPECT_EQ(p[1], "sensors[1].open_value: only a door probe (\"measures\": \"door\") has an open_value");
 
+  EXPECT_THAT(problems(R"("zones": [{"id": "z", "max_c": 8}], "sensors": [
+      {"id": "a", "zone": "z", "driver": "modbus", "modbus": {"host": "h", "register": 1, "table": "discrete"}}])"),
+              ElementsAre("sensors[0].modbus.table: \"discrete\" reads one bit: only a door probe "
+                          "(\"measures\": \"door\") can use it"));
   // Humidity limits without a humidity probe, or the other way round: valid, but said.
   auto w = parse_config(doc(R"("zones": [{"id": "a", "max_c": 8, "max_rh": 90},
                                          {"id": "b", "max_c": 8}],

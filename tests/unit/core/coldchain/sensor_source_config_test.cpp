@@ -77,7 +77,7 @@ TEST(SensorSourceConfig, DefaultsAreTheDocumentedOnes) {
 TEST(SensorSourceConfig, ProblemsNameFieldValueAndRule) {
   auto r = parse_config(doc(R"(
     {"id": "a", "zone": "cold-1", "driver": "modbus", "read_interval_s": 1,
-     "modbus": {"host": "h", "register": 65535, "table": "coil", "type": "int32",
+     "modbus": {"host": "h", "register": 65535, "table": "bits", "type": "int32",
                 "timeout_ms": 1000}},
     {"id": "b", "zone": "cold-1", "driver": "modbus",
      "modbus": {"host": "h", "register": 1, "word_order": "little", "type": "float"}},
@@ -92,7 +92,7 @@ TEST(SensorSourceConfig, ProblemsNameFieldValueAndRule) {
   EXPECT_THAT(
       r.problems,
       ElementsAre(
-          "sensors[0].modbus.table: \"coil\" must be one of: holding, input",
+          "sensors[0].modbus.table: \"bits\" must be one of: holding, input, discrete, coil",
           "sensors[0].modbus.register: 65535 cannot hold a 32-bit value (it needs register and "
           "register + 1)",
           "sensors[0].modbus.timeout_ms: 1000 must be less than read_interval_s (1000 ms)",

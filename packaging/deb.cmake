@@ -21,6 +21,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/operati
         DESTINATION share/doc/depot-agent)
 install(FILES ${PROJECT_SOURCE_DIR}/config/README.md
         DESTINATION share/doc/depot-agent RENAME config-reference.md)
+# The example alarm hooks (docs/coldchain.md, "Example hooks"): executable, for an operator to
+# copy to /usr/local/bin and adapt; nothing runs them unless the config names them.
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/config/examples/hooks/alarm-sms-smstools
+                 ${PROJECT_SOURCE_DIR}/config/examples/hooks/alarm-mail-msmtp
+                 ${PROJECT_SOURCE_DIR}/config/examples/hooks/alarm-gpio-buzzer
+        DESTINATION share/doc/depot-agent/examples/hooks)
 
 # Debian architecture names for the target, not the build machine.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")

@@ -31,6 +31,10 @@ check "binary /usr/bin/depot-agent" has usr/bin/depot-agent
 check "unit /usr/lib/systemd/system/depot-agent.service" has usr/lib/systemd/system/depot-agent.service
 check "sysusers /usr/lib/sysusers.d/depot-agent.conf" has usr/lib/sysusers.d/depot-agent.conf
 check "default config /etc/depot-agent/agent.json" has etc/depot-agent/agent.json
+for hook in alarm-sms-smstools alarm-mail-msmtp alarm-gpio-buzzer; do
+  check "example hook $hook, executable" bash -c \
+    "grep -qE '^-rwxr-xr-x .* \./usr/share/doc/depot-agent/examples/hooks/$hook\$' <<<\"\$1\"" _ "$contents"
+done
 check "Architecture: $arch" test "$(dpkg-deb -f "$deb" Architecture)" = "$arch"
 
 dpkg-deb -e "$deb" "$tmp/control"

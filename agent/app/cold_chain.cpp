@@ -449,7 +449,9 @@ Status ColdChain::commit_pending(const cc::Instant& now) {
                    std::string(cc::to_string(e.kind)) +
                    (e.side ? " (" + std::string(cc::to_string(*e.side)) + ")" : "") +
                    (!e.side && !e.probe.empty() ? " (probe_failure: " + e.probe + ")" : "") +
-                   (e.celsius ? " at " + cc::format_celsius(*e.celsius) + " C" : ""));
+                   (e.celsius ? " at " + cc::format_celsius(*e.celsius) +
+                                     (p.monitor == cc::AlarmType::kHumidity ? " %RH" : " C")
+                               : ""));
   }
   if (holds) log::warning("cold chain: " + std::to_string(holds) + " SKU(s) put on quality hold");
   pending_.clear();

@@ -135,6 +135,7 @@ TEST(HumidityAndDoors, AZigbeeDevicesHumidityAndDoorContactRaiseClearAndAreRepor
   EXPECT_THAT(text, HasSubstr("DOOR OPEN room-door since"));
   EXPECT_THAT(text, HasSubstr("OPEN HUMIDITY EXCURSION high"));
   EXPECT_THAT(agent.log(), HasSubstr("door room-door open too long: door_open alarm"));
+  EXPECT_THAT(agent.log(), HasSubstr("zone produce-1 humidity alarm (high) at 97 %RH"));
   // Neither puts the zone's stock on hold: a person looks at the goods.
   EXPECT_THAT(run_agent({"holds", "--json", "-c", cfg}).out, ::testing::Not(HasSubstr("KALE")));
 

@@ -251,6 +251,31 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
   return db_.set_meta("coldchain_applied", text);
 }
 
+// A limit excursion the previous run left open continues in the new monitors if the zone is
+// still beyond that limit at its first reading (ZoneMonitor::carry_over): its time beyond
+// the limit counts toward the delay, and one that had alarmed alarms again at once.
+void ColdChain::carry_over(const json& rec) {
+  const auto type = rec.value("alarm_type", std::string("temperature"));
+  const auto side = rec.value("side", json());
+  if ((type != "temperature" && type != "humidity") || !side.is_string()) return;
+  const auto zone = rec.value("zone", std::string());
+  for (auto& z : zones_) {
+    if (z->monitor.zone().id != zone) continue;
+    cc::ZoneMonitor* m = type == "humidity" ? (z->humidity ? &*z->humidity : nullptr) : &z->monitor;
+    if (!m) return;
+    const double out_s = rec.value("out_of_range_s", json(0.0)).is_number()
+                             ? rec["out_of_range_s"].get<double>()
+                             : 0.0;
+    const bool alarmed = rec.value("alarmed", json(false)).is_boolean() && rec["alarmed"].get<bool>();
+    m->carry_over(side.get<std::string>() == "low" ? cc::Side::kLow : cc::Side::kHigh,
+                  static_cast<std::int64_t>(std::clamp(out_s, 0.0, 1e7) * 1e9), alarmed);
+    log::info("cold chain: zone " + zone + ": the " + type + " excursion (" +
+              side.get<std::string>() + ") open at the last stop continues if the zone is still " +
+              "beyond its limit" + (alarmed ? " (it had alarmed: at once)" : ""));
+    return;
+  }
+}
+
 Status ColdChain::start(const cc::Instant& now) {
   started_ = true;
   last_ = now;
@@ -271,6 +296,7 @@ Status ColdChain::start(const cc::Instant& now) {
           end_ms = **last;
       for (auto rec : *open) {
         if (!rec.is_object()) continue;
+        carry_over(rec);
         const auto start_ms = rec.value("start_wall_ms", json()).is_number_integer()
                                   ? rec["start_wall_ms"].get<std::int64_t>()
                                   : end_ms;

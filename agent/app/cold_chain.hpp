@@ -118,6 +118,7 @@ class ColdChain {
   void prune_step(const coldchain::Instant& now);
   nlohmann::json zone_state(const ZoneSlot& z, const coldchain::Instant& now) const;
   Status audit_applied_limits(const std::string& now_s);
+  void carry_over(const nlohmann::json& saved_excursion);
   std::string excursion_id(const coldchain::Excursion& x) const;
   void escalate(const coldchain::Event& e, const std::string& xid);
   void run_outputs(const coldchain::Instant& now);

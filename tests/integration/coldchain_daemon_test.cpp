@@ -364,6 +364,43 @@ TEST(ColdChainDaemon, AnExcursionOpenWhenTheAgentWasKilledIsRecordedAtTheNextSta
   EXPECT_EQ(agent.stop(), 0);
 }
 
+// A crash-looping agent must not postpone an alarm forever: killed while a warm zone was in
+// alarm and started again (here with a 10-minute delay), it alarms at the first reading that
+// finds the zone still beyond its limit, not 10 minutes later.
+TEST(ColdChainDaemon, AZoneInAlarmWhenTheAgentWasKilledAlarmsAgainAtOnceIfStillOut) {
+  TempDir dir;
+  const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");
+  auto config = [&](int delay_s) {
+    return R"({"site": "test-site", "gateway": "gw-1", "database": ")" + db + R"(",
+  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8, "alarm_delay_s": )" +
+           std::to_string(delay_s) + R"(}],
+  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
+               "sim": {"base_c": 12}}]})";
+  };
+  auto open_alarms = [&] {
+    auto r = run_agent({"alarms", "--open", "--json", "-c", cfg});
+    return r.code == 0 ? json::parse(r.out) : json::array();
+  };
+  write_file(cfg, config(1));
+  {
+    AgentProcess first(cfg, dir.file("first.log"));
+    ASSERT_TRUE(first.wait_for_log("zone pharma-1 alarm (high)", 20s)) << first.log();
+    // The zone state (what a restart reads) is saved at the event's commit.
+    ASSERT_TRUE(wait_for([&] { return open_alarms().size() == 1; }, 10s));
+    ::kill(first.pid(), SIGKILL);
+    first.wait_exit(10s);
+  }
+  write_file(cfg, config(600));
+  AgentProcess agent(cfg, dir.file("agent.log"));
+  ASSERT_TRUE(agent.wait_for_log("zone pharma-1 alarm (high)", 15s)) << agent.log();
+  EXPECT_THAT(agent.log(), HasSubstr("open at the last stop continues if the zone is still "
+                                     "beyond its limit (it had alarmed: at once)"));
+  json open;
+  ASSERT_TRUE(wait_for([&] { return (open = open_alarms()).size() == 1; }, 10s)) << open.dump();
+  EXPECT_EQ(open[0]["cause"], "continuous");
+  EXPECT_EQ(agent.stop(), 0);
+}
+
 TEST(ColdChainDaemon, WithoutZonesNothingColdChainHappens) {
   TempDir dir;
   const auto db = dir.file("agent.db"), cfg = dir.file("agent.json");

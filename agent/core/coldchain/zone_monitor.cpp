@@ -145,6 +145,11 @@ Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
   return out;
 }
 
+void ZoneMonitor::carry_over(Side side, std::int64_t out_of_range_ns, bool alarmed) {
+  if (started_ || !state(side).limit) return;
+  state(side).carried = std::make_pair(std::max<std::int64_t>(out_of_range_ns, 0), alarmed);
+}
+
 double ZoneMonitor::cumulative_out_s(Side side) const {
   return static_cast<double>(cumulative_ns(state(side), now_ns_)) / 1e9;
 }
@@ -383,6 +388,10 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
   if (!x) return;  // unknown: nothing starts, nothing ends
   const std::string& probe = temperature_.probe(s.side);
   const double beyond = degrees_beyond(s.side, *s.limit, *x);
+  // A previous run's excursion counts only if the first judgement still finds it.
+  std::optional<std::pair<std::int64_t, bool>> carried;
+  if (!s.evaluated) carried = std::exchange(s.carried, std::nullopt);
+  s.evaluated = true;
 
   if (beyond > kEpsilon) {  // out of range
     if (!s.excursion) {
@@ -397,6 +406,10 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
       e.peak_probe = probe;
       s.excursion = std::move(e);
       s.run_ns = 0;
+      if (carried) {
+        const std::int64_t delay_ns = zone_.alarm_delay_s * kNsPerSecond;
+        s.run_ns = carried->second ? delay_ns : std::min(carried->first, delay_ns);
+      }
     } else {
       s.excursion->observe(*x, probe);
     }

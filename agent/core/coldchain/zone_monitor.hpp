@@ -144,6 +144,14 @@ class ZoneMonitor {
   Expected<std::vector<Event>> acknowledge(std::string_view who, std::string_view comment,
                                            const Instant& now, std::string_view root_cause = {});
 
+  // Before the first input, after a restart: the previous run had an excursion open on `side`
+  // that had been beyond the limit for `out_of_range_ns` (and had `alarmed`). If this
+  // monitor's first evaluation of that side finds the zone still beyond the limit, the new
+  // excursion continues the count: it alarms after the rest of the delay, or at once when the
+  // old one had alarmed. A zone back within the limit first drops it. So an agent that
+  // restarts (crash, watchdog, power) cannot keep postponing an alarm.
+  void carry_over(Side side, std::int64_t out_of_range_ns, bool alarmed);
+
   const Zone& zone() const { return zone_; }
   Level level() const;  // the most severe of the two sides and the probes' failures
   // Every probe of the zone is offline: the zone has no data (and is in alarm).
@@ -176,6 +184,8 @@ class ZoneMonitor {
     bool acknowledged = false;
     std::int64_t last_alert_ns = 0;  // alarm or its latest repeat
     int repeats = 0;
+    std::optional<std::pair<std::int64_t, bool>> carried;  // carry_over: out ns, alarmed
+    bool evaluated = false;  // the side has been judged on a known value at least once
   };
 
   SideState& state(Side s) { return s == Side::kHigh ? high_ : low_; }

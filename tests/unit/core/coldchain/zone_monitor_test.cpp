@@ -672,5 +672,41 @@ TEST(ZoneMonitorDoors, ADoorSensorThatFallsSilentIsAProbeFailureNotAClosedDoor) 
   EXPECT_EQ(m.level(), Level::kAlarm);
 }
 
+// --- After a restart (carry_over) ----------------------------------------------------------
+
+// The previous run's high-side excursion had been beyond 8 °C for 20 of the 30 minutes: the
+// new run, finding 9 °C at its first reading, alarms 10 minutes later, not 30.
+TEST(ZoneMonitorCarryOver, TheTimeBeyondTheLimitBeforeARestartCountsTowardTheDelay) {
+  Fridge f(pharma(), {{"a", 600}});
+  f.monitor.carry_over(Side::kHigh, mono(20), false);
+  EXPECT_THAT(kinds(f.read(9.0, 0)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read(9.0, 9.9)), IsEmpty());
+  auto a = f.read(9.0, 10);
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].at.mono_ns, mono(10));
+}
+
+TEST(ZoneMonitorCarryOver, AnExcursionThatHadAlarmedAlarmsAgainAtOnce) {
+  Fridge f(pharma(), {{"a", 600}});
+  f.monitor.carry_over(Side::kHigh, mono(45), true);
+  auto a = f.read(9.0, 0);
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  EXPECT_EQ(a[1].cause, AlarmCause::kContinuous);
+}
+
+TEST(ZoneMonitorCarryOver, IsDroppedWhenTheZoneIsBackWithinTheLimitFirst) {
+  Fridge f(pharma());
+  f.monitor.carry_over(Side::kHigh, mono(45), true);
+  EXPECT_THAT(kinds(f.read(5.0, 0)), IsEmpty());
+  EXPECT_THAT(kinds(f.read(9.0, 1)), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.read(9.0, 30)), IsEmpty()) << "a new excursion: the full 30 min";
+  EXPECT_THAT(kinds(f.read(9.0, 31)), ElementsAre(EventKind::kAlarm));
+  // And it is never taken after the first input.
+  Fridge g(pharma());
+  EXPECT_THAT(kinds(g.read(5.0, 0)), IsEmpty());
+  g.monitor.carry_over(Side::kHigh, mono(45), true);
+  EXPECT_THAT(kinds(g.read(9.0, 1)), ElementsAre(EventKind::kWarning));
+}
+
 }  // namespace
 }  // namespace depot::coldchain

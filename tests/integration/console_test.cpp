@@ -313,6 +313,35 @@ TEST_F(Console, HostileClientsChangeNothingAndScansKeepBeingCommitted) {
   EXPECT_TRUE(agent_->running());
 }
 
+// console.tls_cert/tls_key: HTTPS with the configured certificate (verified against its CA by
+// python3's ssl module); plain HTTP on that port gets nothing; a client that never finishes
+// its handshake is dropped at the request timeout.
+TEST_F(Console, TlsServesHttpsWithTheConfiguredCertificate) {
+  auto certs = make_certs(dir_);
+  start(R"(, "request_timeout_s": 1, "tls_cert": ")" + certs.server_cert + R"(", "tls_key": ")" +
+        certs.server_key + "\"");
+  const auto script = dir_.file("get.py");
+  test::write_file(script,
+                   "import ssl, sys, urllib.request\n"
+                   "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+                   "r = urllib.request.urlopen(sys.argv[2], context=ctx, timeout=5)\n"
+                   "print(r.status, r.read().decode())\n");
+  EXPECT_EQ(sh("python3 " + script + " " + certs.ca + " https://127.0.0.1:" +
+               std::to_string(http_port_) + "/healthz > " + dir_.file("https.out") + " 2>&1"),
+            0)
+      << read_file(dir_.file("https.out"));
+  EXPECT_EQ(read_file(dir_.file("https.out")).rfind("200 {", 0), 0u)
+      << read_file(dir_.file("https.out"));
+  EXPECT_NE(get(http_port_, "/healthz").status, 200);
+  int fd = connect_to(http_port_);
+  ASSERT_GE(fd, 0);
+  auto t0 = Clock::now();
+  EXPECT_EQ(read_all(fd), "");  // closed by the server, not by our 5 s receive timeout
+  EXPECT_LT(Clock::now() - t0, 3s);
+  ::close(fd);
+  EXPECT_TRUE(agent_->log().find("https://127.0.0.1:") != std::string::npos) << agent_->log();
+}
+
 // A real Prometheus scrapes /metrics every second from a running agent; its query API returns
 // the outbox depth, and promtool check metrics accepts the scraped text.
 TEST_F(Console, PrometheusScrapesMetricsAndItsQueryApiReturnsTheOutboxDepth) {
@@ -411,6 +440,18 @@ TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
   auto off = nlohmann::json::parse(cloud.on("/status").back().payload);
   EXPECT_EQ(off["clean"], true) << off;
   EXPECT_TRUE(off["ts"].is_string()) << off;
+  // Every status against docs/schemas/status.schema.json.
+  {
+    std::ofstream out(dir.file("messages.jsonl"));
+    for (auto& m : cloud.on("/status"))
+      out << nlohmann::json{{"topic", m.topic}, {"payload", nlohmann::json::parse(m.payload)}}.dump()
+          << "\n";
+  }
+  EXPECT_EQ(sh("python3 " DEPOT_SOURCE_DIR "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR
+               "/docs/schemas " +
+               dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1"),
+            0)
+      << read_file(dir.file("validate.log"));
   // A subscriber that comes later sees the same, retained.
   Cloud late(broker.port(), "cloud-late");
   ASSERT_TRUE(wait_for([&] { return !late.on("/status").empty(); }, 5s));

@@ -184,8 +184,9 @@ void read_console_settings(const nlohmann::json& j, Problems& p,
     if (port_ok) port_n = std::stol(port);
     port_ok = port_ok && port_n >= 1 && port_n <= 65535;
     if (colon == std::string::npos)
-      p.add(r.path_of("listen"), describe(*listen) + " must be \"address:port\", e.g. "
-                                 "\"127.0.0.1:9480\" or \"[::1]:9480\"");
+      p.add(r.path_of("listen"), describe(*listen) +
+                                     " must be \"address:port\", e.g. "
+                                     "\"127.0.0.1:9480\" or \"[::1]:9480\"");
     else if (!addr_ok)
       p.add(r.path_of("listen"), describe(*listen) + ": \"" + host +
                                      "\" is not an IPv4 address or a bracketed IPv6 address "

@@ -34,11 +34,11 @@ struct Durability {
 // The `console` section: the agent's own HTTP server (/metrics, /healthz; docs/api.md). Absent
 // (or without `listen`) the server is off. TLS when both `tls_cert` and `tls_key` are given.
 struct ConsoleSettings {
-  std::string listen;              // "address:port", e.g. "127.0.0.1:9480" or "[::1]:9480"
-  std::string address;             // the address part, brackets removed
-  std::uint16_t port = 0;          // the port part
-  std::string tls_cert, tls_key;   // PEM files; "" = plain HTTP
-  std::int64_t max_connections = 16;  // open at once; more are closed at accept
+  std::string listen;                   // "address:port", e.g. "127.0.0.1:9480" or "[::1]:9480"
+  std::string address;                  // the address part, brackets removed
+  std::uint16_t port = 0;               // the port part
+  std::string tls_cert, tls_key;        // PEM files; "" = plain HTTP
+  std::int64_t max_connections = 16;    // open at once; more are closed at accept
   std::int64_t request_timeout_s = 10;  // a whole request (headers and body) must arrive in it
   std::int64_t max_header_bytes = 8192;
   std::int64_t max_body_bytes = 65536;

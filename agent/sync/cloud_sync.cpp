@@ -224,9 +224,7 @@ void CloudSync::publish_status_online() {
 
 nlohmann::json CloudSync::link_json() const {
   const auto n = connects();
-  return {{"connected", connected()},
-          {"connects", n},
-          {"reconnects", n > 0 ? n - 1 : 0}};
+  return {{"connected", connected()}, {"connects", n}, {"reconnects", n > 0 ? n - 1 : 0}};
 }
 
 nlohmann::json CloudSync::disk_json() const {

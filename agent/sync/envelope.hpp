@@ -89,10 +89,10 @@ struct StatusFacts {
   nlohmann::json health;
   std::string incarnation, incarnation_reason, incarnation_since;  // store/outbox.hpp
   // The heartbeat's extras (docs/protocol.md, "Status"): published when set.
-  nlohmann::json link;           // {"connected", "connects", "reconnects"}
-  nlohmann::json disk;           // {"budget_bytes", "database_bytes", "over_budget"}
-  std::string config_sha256;     // of the config file as loaded
-  std::int64_t status_s = 0;     // the next refresh comes within this many seconds
+  nlohmann::json link;        // {"connected", "connects", "reconnects"}
+  nlohmann::json disk;        // {"budget_bytes", "database_bytes", "over_budget"}
+  std::string config_sha256;  // of the config file as loaded
+  std::int64_t status_s = 0;  // the next refresh comes within this many seconds
 };
 // {"state":"online", ...}: retained on the status topic at each connection.
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);

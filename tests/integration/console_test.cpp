@@ -233,21 +233,24 @@ TEST_F(Console, HostileClientsChangeNothingAndScansKeepBeingCommitted) {
   const auto db_before = read_file(dir_.file("agent.json"));
 
   // Oversized headers: 431; an oversized body: 413; neither reaches a handler.
-  auto big_header = raw_http(http_port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Junk: " +
-                                             std::string(8192, 'a') + "\r\n\r\n");
+  auto big_header =
+      raw_http(http_port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(8192, 'a') +
+                               "\r\n\r\n");
   EXPECT_EQ(status_of(big_header), 431) << big_header.substr(0, 200);
-  auto big_body = raw_http(http_port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                           std::to_string(1 << 20) + "\r\n\r\n" +
-                                           std::string(4096, 'b'));
+  auto big_body =
+      raw_http(http_port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                               std::to_string(1 << 20) + "\r\n\r\n" + std::string(4096, 'b'));
   EXPECT_EQ(status_of(big_body), 413) << big_body.substr(0, 200);
   // Path traversal and odd targets: 400; unknown paths 404; wrong methods 405.
-  for (std::string target : {"/../../etc/passwd", "/metrics/..", "/%2e%2e/etc/passwd",
-                             "/./metrics", "//metrics", "/x\\..\\y"}) {
-    auto r = raw_http(http_port_, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  for (std::string target : {"/../../etc/passwd", "/metrics/..", "/%2e%2e/etc/passwd", "/./metrics",
+                             "//metrics", "/x\\..\\y"}) {
+    auto r =
+        raw_http(http_port_, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(status_of(r), 400) << target << ": " << r.substr(0, 200);
   }
   EXPECT_EQ(get(http_port_, "/etc/passwd").status, 404);
-  auto del = raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto del =
+      raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(status_of(del), 405) << del.substr(0, 200);
   EXPECT_NE(del.find("Allow: GET"), std::string::npos) << del.substr(0, 300);
   // Garbage instead of HTTP: 400.
@@ -300,7 +303,8 @@ TEST_F(Console, HostileClientsChangeNothingAndScansKeepBeingCommitted) {
   scanner.join();
   ASSERT_GT(sent.load(), 20) << "the scanner thread did not scan during the attack";
   ASSERT_TRUE(wait_for([&] { return movements() == sent.load(); }, 10s))
-      << "sent " << sent << ", committed " << movements() << "\n" << agent_->log();
+      << "sent " << sent << ", committed " << movements() << "\n"
+      << agent_->log();
   text = get(http_port_, "/metrics").body;
   EXPECT_GE(metric(text, "depot_console_bad_requests_total"), 9) << text;
   EXPECT_GE(metric(text, "depot_console_timeouts_total"), 1) << text;
@@ -375,12 +379,12 @@ TEST_F(Console, PrometheusScrapesMetricsAndItsQueryApiReturnsTheOutboxDepth) {
   std::string answer;
   const bool found = wait_for(
       [&] {
-        auto r = get(prom_port, "/api/v1/query?query=depot_outbox_depth%7Bstream%3D%22movements%22%7D");
+        auto r =
+            get(prom_port, "/api/v1/query?query=depot_outbox_depth%7Bstream%3D%22movements%22%7D");
         answer = r.body;
         if (r.status != 200) return false;
         auto j = nlohmann::json::parse(answer, nullptr, false);
-        return !j.is_discarded() && j["status"] == "success" &&
-               !j["data"]["result"].empty() &&
+        return !j.is_discarded() && j["status"] == "success" && !j["data"]["result"].empty() &&
                std::stod(j["data"]["result"][0]["value"][1].get<std::string>()) >= 2;
       },
       40s);
@@ -444,11 +448,12 @@ TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
   {
     std::ofstream out(dir.file("messages.jsonl"));
     for (auto& m : cloud.on("/status"))
-      out << nlohmann::json{{"topic", m.topic}, {"payload", nlohmann::json::parse(m.payload)}}.dump()
+      out << nlohmann::json{{"topic", m.topic}, {"payload", nlohmann::json::parse(m.payload)}}
+                 .dump()
           << "\n";
   }
-  EXPECT_EQ(sh("python3 " DEPOT_SOURCE_DIR "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR
-               "/docs/schemas " +
+  EXPECT_EQ(sh("python3 " DEPOT_SOURCE_DIR
+               "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR "/docs/schemas " +
                dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1"),
             0)
       << read_file(dir.file("validate.log"));

@@ -1,8 +1,8 @@
 // The console's routes (docs/api.md): GET /metrics (Prometheus text exposition format 0.0.4)
 // and GET /healthz, served by http::Server on the daemon's loop. Each handler reads what the
-// daemon already keeps in memory plus a few cheap SQLite reads (outbox depth per stream, one
-// index seek per stream for the oldest pending record, the page count): never a scan of the
-// readings or movements. More routes are added to the table `console_routes` returns.
+// daemon already keeps in memory plus three SQLite reads (the undelivered outbox rows counted
+// per stream, as STATUS= and the MQTT status do; one index seek per stream for the oldest
+// pending record; the page count): never a scan of the readings or movements. More routes are added to the table `console_routes` returns.
 // Thread-safety: the loop thread only.
 #pragma once
 

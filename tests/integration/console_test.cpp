@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include <atomic>
 #include <regex>
@@ -206,6 +207,43 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
   EXPECT_GE(metric(text, "depot_probe_readings_total{zone=\"chiller\",probe=\"p-chill\"}"), 1);
   EXPECT_EQ(metric(text, "depot_alarms_open"), 1) << text;
   EXPECT_EQ(metric(text, "depot_zone_no_data{zone=\"chiller\"}"), 0) << text;
+}
+
+// Under systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them) the pings
+// the loop sends are counted in /metrics; the TLS files may be systemd credentials.
+TEST_F(Console, WatchdogPingsAreCountedAndTlsFilesMayBeCredentials) {
+  const auto sock_path = dir_.file("notify.sock");
+  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  auto certs = make_certs(dir_);
+  std::filesystem::create_directories(dir_.file("creds"));
+  std::filesystem::copy_file(certs.server_cert, dir_.file("creds/console-cert"));
+  std::filesystem::copy_file(certs.server_key, dir_.file("creds/console-key"));
+  ::setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);  // a ping every 200 ms
+  ::setenv("CREDENTIALS_DIRECTORY", dir_.file("creds").c_str(), 1);
+  start(R"(, "tls_cert": "$CREDENTIALS_DIRECTORY/console-cert",
+           "tls_key": "$CREDENTIALS_DIRECTORY/console-key")");
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  const auto script = dir_.file("get.py");
+  test::write_file(script,
+                   "import ssl, sys, urllib.request\n"
+                   "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+                   "r = urllib.request.urlopen(sys.argv[2], context=ctx, timeout=5)\n"
+                   "print(r.read().decode())\n");
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(sh("python3 " + script + " " + certs.ca + " https://127.0.0.1:" +
+               std::to_string(http_port_) + "/metrics > " + dir_.file("metrics.txt") + " 2>&1"),
+            0)
+      << read_file(dir_.file("metrics.txt"));
+  EXPECT_GE(metric(read_file(dir_.file("metrics.txt")), "depot_watchdog_pings_total"), 3)
+      << read_file(dir_.file("metrics.txt"));
+  ::close(sock);
 }
 
 TEST_F(Console, HealthzIs200WhenWellAnd503WithTheReasonWhenAScannerIsDown) {

@@ -167,8 +167,6 @@ int run_daemon(LoadedConfig loaded) {
       out += (out.empty() ? "" : "; ") + std::to_string(scans.counters().not_recorded) +
              " scans NOT recorded";
     if (auto s = scans.problems(); !s.empty()) out += (out.empty() ? "" : "; ") + s;
-    if (loop_monitor.recent_lag_s() > kUnhealthyLoopLagS)
-      out += (out.empty() ? "" : "; ") + std::string("event loop running late");
     return out;
   };
   auto health_json = [&] {
@@ -456,7 +454,7 @@ int run_daemon(LoadedConfig loaded) {
   wait_hup();
 
   scans.start();
-  loop_monitor.start();
+  if (console) loop_monitor.start();  // only the console reads it: no wakeups otherwise
   watch_health();
   for (auto& p : probes) p->start();
   replenish_loop.start();

@@ -19,6 +19,7 @@
 namespace depot::app {
 
 void LoopMonitor::start() {
+  started_ = true;
   due_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   arm();
 }
@@ -38,6 +39,7 @@ void LoopMonitor::arm() {
 }
 
 double LoopMonitor::recent_lag_s() const {
+  if (!started_) return 0;
   // A tick that is overdue right now counts too: a loop blocked for a minute shows it.
   double worst = *std::max_element(std::begin(recent_), std::end(recent_));
   auto overdue = std::chrono::duration<double>(std::chrono::steady_clock::now() - due_).count();

@@ -51,6 +51,7 @@ class LoopMonitor {
   double last_lag_s_ = 0, max_lag_s_ = 0;
   double recent_[10] = {};
   std::uint64_t ticks_ = 0;
+  bool started_ = false;
 };
 
 // What the routes read. Pointers may be null where the part is not configured.

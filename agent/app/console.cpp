@@ -31,7 +31,7 @@ void LoopMonitor::arm() {
     auto now = std::chrono::steady_clock::now();
     last_lag_s_ = std::chrono::duration<double>(now - due_).count();
     max_lag_s_ = std::max(max_lag_s_, last_lag_s_);
-    recent_[ticks_ % 10] = last_lag_s_;
+    recent_[static_cast<std::size_t>(ticks_ % 10)] = last_lag_s_;
     ++ticks_;
     due_ = now + std::chrono::seconds(1);
     arm();
@@ -106,8 +106,11 @@ double resident_bytes() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
-double d(std::uint64_t v) { return static_cast<double>(v); }
-double d(std::int64_t v) { return static_cast<double>(v); }
+// Any counter as a sample value (one template: size_t is neither 64-bit type on armhf).
+template <class T>
+double d(T v) {
+  return static_cast<double>(v);
+}
 
 }  // namespace
 

@@ -47,6 +47,15 @@ c["mqtt"] = {"host": "127.0.0.1", "port": int(sys.argv[3]), "client_id": "gw-1"}
 json.dump(c, open(sys.argv[2], "w"))
 PY
 
+# The same offline gateway with its console on (issue 16: enabled and idle it adds <= 1 MB).
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$tmp/agent.json" "$tmp/agent-console.json" "$http_port" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["console"] = {"listen": "127.0.0.1:" + sys.argv[3]}
+json.dump(c, open(sys.argv[2], "w"))
+PY
+
 # rss_of PID: "VmRSS VmHWM" in KiB.
 rss_of() { awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {print r, h}' "/proc/$1/status"; }
 # wait_for FILE TEXT SECONDS
@@ -71,6 +80,14 @@ wait_for "$tmp/agent2.log" "ready:" 120
 read -r rss2 hwm2 < <(measure "$tmp/agent2.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
+(cd "$tmp" && exec "$agent" run -c agent-console.json 2>"$tmp/agent4.log") & pids+=($!)
+wait_for "$tmp/agent4.log" "ready:" 120
+read -r rss4 hwm4 < <(measure "$tmp/agent4.log" "${pids[-1]}")
+# After one scrape of each route (the responses' buffers are freed again).
+python3 -c "import urllib.request as u, sys; [u.urlopen('http://127.0.0.1:%s%s' % (sys.argv[1], p), timeout=5).read() for p in ('/metrics', '/healthz')]" "$http_port"
+read -r rss5 hwm5 < <(measure "$tmp/agent4.log" "${pids[-1]}")
+kill "${pids[-1]}"; wait "${pids[-1]}" || true
+
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$tmp/mosquitto.conf"
 /usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 & pids+=($!)
 broker=${pids[-1]}
@@ -91,6 +108,8 @@ echo "== resident memory, depot-agent run, $skus SKUs, 100 probes at 1 Hz (targe
 printf '   first start (creates the catalog): RSS %s, peak %s, ready after %.1f s\n' \
   "$(mib "$rss1")" "$(mib "$hwm1")" "$first_ready"
 printf '   steady state (restart, catalog in place): RSS %s (%s), peak %s\n' "$(mib "$rss2")" "$(mb "$rss2")" "$(mib "$hwm2")"
+printf '   steady state, console on and idle: RSS %s (%+d KiB), after a scrape of /metrics and /healthz %s (%+d KiB)\n' \
+  "$(mib "$rss4")" "$((rss4 - rss2))" "$(mib "$rss5")" "$((rss5 - rss2))"
 printf '   steady state, connected to a local mosquitto: RSS %s (%s), peak %s\n' "$(mib "$rss3")" "$(mb "$rss3")" "$(mib "$hwm3")"
 printf '   bare limit (bare_process: SQLite + Asio, idle): RSS %s, peak %s\n' "$(mib "$rss0")" "$(mib "$hwm0")"
 

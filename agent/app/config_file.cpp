@@ -65,6 +65,16 @@ LoadResult load_config_file(const std::string& path) {
       resolve(m->tls->key);
     }
   }
+  if (auto& c = l.config.console) {
+    // "$CREDENTIALS_DIRECTORY/..." names a systemd credential (LoadCredential=), as for the
+    // audit key.
+    const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+    const std::string var = "$CREDENTIALS_DIRECTORY";
+    for (auto* f : {&c->tls_cert, &c->tls_key}) {
+      if (f->rfind(var, 0) == 0) *f = std::string(creds ? creds : "") + f->substr(var.size());
+      resolve(*f);
+    }
+  }
   r.loaded = std::move(l);
   return r;
 }
@@ -106,6 +116,10 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
     if (fd >= 0) ::close(fd);
   };
   readable(l.config.audit_key_file, "audit_key_file");
+  if (const auto& c = l.config.console) {
+    readable(c->tls_cert, "console.tls_cert");
+    readable(c->tls_key, "console.tls_key");
+  }
   const auto& m = l.config.mqtt;
   if (!m) return problems;
   readable(m->password_file, "mqtt.password_file");

@@ -19,6 +19,7 @@
 
 #include "app/clock.hpp"
 #include "app/cold_chain.hpp"
+#include "app/console.hpp"
 #include "app/log.hpp"
 #include "app/notify.hpp"
 #include "app/replenishment.hpp"
@@ -27,7 +28,9 @@
 #include "output/alarm_output_runner.hpp"
 #include "sensor/sensor.hpp"
 #include "core/json_parse.hpp"
+#include "core/sha256.hpp"
 #include "core/time.hpp"
+#include "http/server.hpp"
 #include "store/group_commit.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
@@ -152,6 +155,7 @@ int run_daemon(LoadedConfig loaded) {
 
   ScanIntake scans(io, loaded.config.scanners, *catalog, **db, ledger, commits,
                    std::move(sku_limits));
+  LoopMonitor loop_monitor(io);  // /metrics and /healthz: how late the loop runs
   // What is wrong, for STATUS= and the MQTT status: "" when healthy.
   auto problems = [&] {
     std::string out;
@@ -190,6 +194,14 @@ int run_daemon(LoadedConfig loaded) {
     replenish_loop.after_commit(results);
   });
 
+  auto config_text = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  // The config's fingerprint, in the retained status (a fleet sees which gateways differ).
+  std::string config_sha256 = to_hex(sha256(config_text(loaded.path)));
   // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
   std::unique_ptr<sync::CloudSync> cloud;
   if (loaded.config.mqtt) {
@@ -204,6 +216,7 @@ int run_daemon(LoadedConfig loaded) {
     hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
     hooks.health = health_json;
     hooks.catalog_skus = [&] { return catalog->size(); };  // loaded.config.catalog is freed
+    hooks.config_sha256 = [&] { return config_sha256; };
     cloud = std::make_unique<sync::CloudSync>(io, loaded.config, **db, ledger, std::move(hooks));
     if (auto st = cloud->start(); !st) {
       log::error(st.error().message);
@@ -220,12 +233,6 @@ int run_daemon(LoadedConfig loaded) {
   std::unique_ptr<ColdChain> cold;
   boost::asio::steady_timer cold_timer(io);
   std::function<void()> cold_tick;
-  auto config_text = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   // Every gateway's audit trail records a changed config (at start here, on SIGHUP below).
   if (auto ch = audit_config_change(**db, loaded.path, config_text(loaded.path),
                                     "started with a changed config", wall_now());
@@ -316,6 +323,30 @@ int run_daemon(LoadedConfig loaded) {
     return f;
   });
 
+  // The console (docs/api.md): off unless `console.listen` is set.
+  std::unique_ptr<http::Server> console;
+  if (loaded.config.console) {
+    ConsoleSources cs;
+    cs.config = &loaded.config;
+    cs.db = &**db;
+    cs.scans = &scans;
+    cs.commits = &commits;
+    cs.cold = cold.get();
+    cs.loop = &loop_monitor;
+    cs.cloud = [&]() -> const sync::CloudSync* { return cloud.get(); };
+    cs.watchdog_pings = [&] { return systemd.watchdog_pings(); };
+    cs.health = health_json;
+    cs.server = [&]() -> const http::Server* { return console.get(); };
+    console = std::make_unique<http::Server>(io, server_options(*loaded.config.console),
+                                             console_routes(std::move(cs)));
+    if (auto st = console->start(); !st) {
+      log::error(st.error().message);
+      return 1;
+    }
+    log::info("console: listening on " + std::string(console->tls() ? "https" : "http") + "://" +
+              loaded.config.console->listen + " (/metrics, /healthz)");
+  }
+
   // A failing database is logged once when it starts and once when it recovers (each batch's
   // retries are not), and the retained MQTT status follows the health, checked every 2 s.
   commits.set_health_changed([&](const store::CommitHealth& h) {
@@ -353,6 +384,8 @@ int run_daemon(LoadedConfig loaded) {
     if (ec) return;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping();
+    if (console) console->stop();
+    loop_monitor.stop();
     scans.stop();
     health_timer.cancel();
     for (auto& p : probes) p->stop();
@@ -388,6 +421,9 @@ int run_daemon(LoadedConfig loaded) {
               "(systemctl restart depot-agent) to use them; the running scanners stay");
         if (fresh.loaded->config.mqtt != loaded.config.mqtt)
           log::warning("reload: mqtt changes take effect at the next restart");
+        if (fresh.loaded->config.console != loaded.config.console)
+          log::warning("reload: console changes take effect at the next restart");
+        config_sha256 = to_hex(sha256(config_text(loaded.path)));
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
             fresh.loaded->config.retention != loaded.config.retention ||
@@ -418,6 +454,7 @@ int run_daemon(LoadedConfig loaded) {
   wait_hup();
 
   scans.start();
+  if (console) loop_monitor.start();  // only the console reads it: no wakeups otherwise
   watch_health();
   for (auto& p : probes) p->start();
   replenish_loop.start();

@@ -129,7 +129,10 @@ void ServiceManagerLink::send(const std::string& state) {
 void ServiceManagerLink::ready() {
   last_status_ = status_line(facts_());
   send("READY=1\nSTATUS=" + last_status_);
-  if (watchdog_) send("WATCHDOG=1");
+  if (watchdog_) {
+    send("WATCHDOG=1");
+    ++pings_;
+  }
   if (!beating_) {
     beating_ = true;
     beat();
@@ -153,7 +156,10 @@ void ServiceManagerLink::beat() {
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !beating_) return;
     // Runs on the event loop: while a handler blocks the loop, no ping goes out.
-    if (watchdog_) send("WATCHDOG=1");
+    if (watchdog_) {
+      send("WATCHDOG=1");
+      ++pings_;
+    }
     if (notifier_.enabled()) {
       auto status = status_line(facts_());
       if (status != last_status_) send("STATUS=" + status);

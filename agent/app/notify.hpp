@@ -95,6 +95,7 @@ class ServiceManagerLink {
   void reloading();  // RELOADING=1 (with MONOTONIC_USEC); call ready() when done
   void stopping();   // STOPPING=1; ends the heartbeat so the loop can finish
   std::optional<std::chrono::microseconds> watchdog() const { return watchdog_; }
+  std::uint64_t watchdog_pings() const { return pings_; }  // WATCHDOG=1 sent so far
 
  private:
   void send(const std::string& state);
@@ -106,6 +107,7 @@ class ServiceManagerLink {
   boost::asio::steady_timer timer_;
   std::string last_status_;
   bool beating_ = false;
+  std::uint64_t pings_ = 0;
 };
 
 }  // namespace depot::app

@@ -37,6 +37,7 @@ void ScanIntake::start() {
         [this, id](std::string data) { on_scan(id, data); },
         [this, id](std::string data, std::string reason) {
           ++counters_.scans;
+          ++per_scanner_[id].scans;
           reject(id, data, reason, mono_now_ns(), wall_now());
         },
         [id](bool is_error, std::string message) {
@@ -106,6 +107,7 @@ void ScanIntake::client_closed(const std::string& scanner_id, std::uint64_t clie
 void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data,
                          std::uint64_t client) {
   ++counters_.scans;
+  ++per_scanner_[scanner_id].scans;
   const auto mono = mono_now_ns();
   const auto wall = wall_now();
   const int year = std::stoi(wall.substr(0, 4));
@@ -191,11 +193,13 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
     }
     if (r->outcome == store::PostOutcome::kRejected) {
       ++counters_.rejected;
+      ++per_scanner_[scanner_id].rejected;
       log::warning("scanner " + scanner_id + ": " + summary + " rejected: " + r->error);
       return;
     }
     if (r->outcome == store::PostOutcome::kDuplicate) return;
     ++counters_.posted;
+    ++per_scanner_[scanner_id].posted;
     std::string line = "scanner " + scanner_id + ": " + summary + " " +
                        (r->posting.on_hand_delta >= 0 ? "+" : "") +
                        std::to_string(r->posting.on_hand_delta) + " -> on hand " +
@@ -233,6 +237,7 @@ void ScanIntake::flush_lost() {
 void ScanIntake::reject(const std::string& scanner_id, const std::string& data,
                         const std::string& reason, std::int64_t mono_ns, const std::string& wall) {
   ++counters_.rejected;
+  ++per_scanner_[scanner_id].rejected;
   store::Reject rj{0, scanner_id, escape_bytes(data), reason, wall, mono_ns};
   // A storm (junk at a wrong baud rate, a flood on a TCP port) is counted, not stored row by
   // row: the first max_rejects_per_s of each second are rows, the rest one row with a count.

@@ -48,6 +48,11 @@ class ScanIntake {
   void on_scan(const std::string& scanner_id, const std::string& data, std::uint64_t client = 0);
   void client_closed(const std::string& scanner_id, std::uint64_t client);
   const Counters& counters() const { return counters_; }
+  // The same per scanner (its id), for /metrics: scans, posted and rejected.
+  struct ScannerCounts {
+    std::uint64_t scans = 0, posted = 0, rejected = 0;
+  };
+  const std::map<std::string, ScannerCounts>& per_scanner() const { return per_scanner_; }
   // Every scanner's driver health (listening, refused connections, ...).
   std::vector<std::pair<std::string, drivers::ScannerHealth>> health() const;
   // Short text for the STATUS= line: "" when all is well, else e.g. "scanner dock-1 DOWN: ...".
@@ -96,6 +101,7 @@ class ScanIntake {
   std::string lost_why_;
   bool lost_posted_ = false;
   Counters counters_;
+  std::map<std::string, ScannerCounts> per_scanner_;
 };
 
 }  // namespace depot::app

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -158,6 +160,58 @@ std::string_view to_string(Synchronous s) {
   return "full";
 }
 
+void read_console_settings(const nlohmann::json& j, Problems& p,
+                           std::optional<ConsoleSettings>& out) {
+  ObjectReader r(j, "console", p);
+  if (!r.is_object()) return;
+  ConsoleSettings c;
+  auto listen = r.string("listen", true);
+  if (listen) {
+    c.listen = *listen;
+    // "address:port": an IPv4 address, or an IPv6 one in brackets; no host names (the
+    // server binds before any resolver is asked, and a name could resolve to anything).
+    auto colon = listen->rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : listen->substr(0, colon);
+    std::string port = colon == std::string::npos ? std::string() : listen->substr(colon + 1);
+    bool v6 = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    if (v6) host = host.substr(1, host.size() - 2);
+    unsigned char buf[16];
+    const bool addr_ok =
+        !host.empty() && ::inet_pton(v6 ? AF_INET6 : AF_INET, host.c_str(), buf) == 1;
+    long port_n = 0;
+    bool port_ok = !port.empty() && port.size() <= 5 &&
+                   port.find_first_not_of("0123456789") == std::string::npos;
+    if (port_ok) port_n = std::stol(port);
+    port_ok = port_ok && port_n >= 1 && port_n <= 65535;
+    if (colon == std::string::npos)
+      p.add(r.path_of("listen"), describe(*listen) +
+                                     " must be \"address:port\", e.g. "
+                                     "\"127.0.0.1:9480\" or \"[::1]:9480\"");
+    else if (!addr_ok)
+      p.add(r.path_of("listen"), describe(*listen) + ": \"" + host +
+                                     "\" is not an IPv4 address or a bracketed IPv6 address "
+                                     "(host names are not accepted)");
+    else if (!port_ok)
+      p.add(r.path_of("listen"),
+            describe(*listen) + ": the port \"" + port + "\" must be a number from 1 to 65535");
+    if (addr_ok && port_ok) {
+      c.address = host;
+      c.port = static_cast<std::uint16_t>(port_n);
+    }
+  }
+  c.tls_cert = r.string_or("tls_cert", "");
+  c.tls_key = r.string_or("tls_key", "");
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    p.add(r.path_of(c.tls_cert.empty() ? "tls_cert" : "tls_key"),
+          std::string("is required when ") + (c.tls_cert.empty() ? "tls_key" : "tls_cert") +
+              " is given (TLS needs both the certificate and its key)");
+  c.max_connections = r.integer_or("max_connections", c.max_connections, 1, 1024);
+  c.request_timeout_s = r.integer_or("request_timeout_s", c.request_timeout_s, 1, 300);
+  c.max_header_bytes = r.integer_or("max_header_bytes", c.max_header_bytes, 1024, 65536);
+  c.max_body_bytes = r.integer_or("max_body_bytes", c.max_body_bytes, 0, 1048576);
+  out = std::move(c);
+}
+
 ConfigResult parse_config(std::string_view text) {
   ConfigResult result;
   Problems p;
@@ -193,6 +247,7 @@ ConfigResult parse_config(std::string_view text) {
     replenish::read_settings(r, catalog, c.catalog, c.replenish);
     if (const auto* m = r.object("mqtt", false))
       read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
+    if (const auto* con = r.object("console", false)) read_console_settings(*con, p, c.console);
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

@@ -31,6 +31,24 @@ struct Durability {
   std::int64_t busy_timeout_ms = 5000;           // wait for another writer (CLI vs daemon)
 };
 
+// The `console` section: the agent's own HTTP server (/metrics, /healthz; docs/api.md). Absent
+// (or without `listen`) the server is off. TLS when both `tls_cert` and `tls_key` are given.
+struct ConsoleSettings {
+  std::string listen;                   // "address:port", e.g. "127.0.0.1:9480" or "[::1]:9480"
+  std::string address;                  // the address part, brackets removed
+  std::uint16_t port = 0;               // the port part
+  std::string tls_cert, tls_key;        // PEM files; "" = plain HTTP
+  std::int64_t max_connections = 16;    // open at once; more are closed at accept
+  std::int64_t request_timeout_s = 10;  // a whole request (headers and body) must arrive in it
+  std::int64_t max_header_bytes = 8192;
+  std::int64_t max_body_bytes = 65536;
+  bool operator==(const ConsoleSettings&) const = default;
+};
+
+// Reads `console` (paths "console.*"), recording every problem.
+void read_console_settings(const nlohmann::json& j, Problems& problems,
+                           std::optional<ConsoleSettings>& out);
+
 struct Config {
   std::string site;      // site id, e.g. "sz-front-01"
   std::string gateway;   // gateway id within the site, e.g. "gw-1"
@@ -48,6 +66,7 @@ struct Config {
   coldchain::Retention retention;                // how long cold-chain data is kept locally
   coldchain::AlarmOutputs alarm_outputs;         // outputs + escalation (docs/coldchain.md)
   std::optional<MqttSettings> mqtt;  // cloud sync; absent = offline (core/mqtt_config.hpp)
+  std::optional<ConsoleSettings> console;  // the HTTP server; absent = off
 };
 
 struct ConfigResult {

@@ -68,6 +68,7 @@ void read_mqtt_settings(const nlohmann::json& j, Problems& p, const std::string&
                                           " must not be less than backoff_min_s " +
                                           std::to_string(m.backoff_min_s));
   m.hmac_secret_file = r.string_or("hmac_secret_file", "");
+  m.status_s = r.integer_or("status_s", m.status_s, 1, 86400);
   r.finish();
   if (p.items().size() == before) out = std::move(m);
 }

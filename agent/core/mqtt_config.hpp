@@ -52,6 +52,7 @@ struct MqttSettings {
   std::int64_t backoff_min_s = 1;        // reconnect delay bounds (exponential, full jitter)
   std::int64_t backoff_max_s = 300;
   std::string hmac_secret_file;  // "" = commands are not signed
+  std::int64_t status_s = 60;    // the retained status is published again this often
   bool operator==(const MqttSettings&) const = default;
 };
 

@@ -184,6 +184,33 @@ Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
   return out;
 }
 
+Expected<std::map<std::string, std::string>> outbox_oldest_pending(Database& db) {
+  auto q = db.prepare(
+      "SELECT s.stream, (SELECT o.ts FROM outbox o WHERE o.stream = s.stream AND "
+      "o.seq > s.acked_seq ORDER BY o.seq LIMIT 1) FROM outbox_streams s");
+  if (!q) return q.error();
+  std::map<std::string, std::string> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto ts = (*q)->text(1);
+    if (!ts.empty()) out[(*q)->text(0)] = ts;
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<std::int64_t> database_bytes(Database& db) {
+  auto q = db.prepare("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+  if (!q) return q.error();
+  auto more = (*q)->step();
+  if (!more) return more.error();
+  std::int64_t n = *more ? (*q)->int64(0) : 0;
+  (*q)->reset();
+  return n;
+}
+
 Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t>& acked) {
   if (acked.empty()) return {};
   return relaxed(db, [&]() -> Status {

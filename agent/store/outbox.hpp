@@ -76,6 +76,11 @@ Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db);
 
 // Records not yet delivered, per stream with any.
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db);
+// The `ts` (RFC 3339 UTC) of the oldest record not yet delivered, per stream with any: one
+// index seek per stream.
+Expected<std::map<std::string, std::string>> outbox_oldest_pending(Database& db);
+// The database file's size in bytes (page_count x page_size; the WAL not included).
+Expected<std::int64_t> database_bytes(Database& db);
 
 // A range of one stream's records, as published in one message.
 struct SeqRange {

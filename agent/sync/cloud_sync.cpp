@@ -78,7 +78,8 @@ CloudSync::CloudSync(boost::asio::io_context& io, const Config& config, store::D
       ledger_(ledger),
       hooks_(std::move(hooks)),
       topics_(config.site, config.gateway),
-      stop_timer_(io) {}
+      stop_timer_(io),
+      heartbeat_(io) {}
 
 CloudSync::~CloudSync() = default;
 
@@ -98,7 +99,7 @@ Status CloudSync::start() {
     secret = *s;
   }
   lo.will_topic = topics_.status();
-  lo.will_payload = status_offline(config_.site, config_.gateway);
+  lo.will_payload = status_offline(config_.site, config_.gateway, false);
   lo.subscribe = topics_.commands();
 
   auto inc = store::outbox_incarnation(db_, app::new_id(), app::wall_now());
@@ -192,6 +193,7 @@ Status CloudSync::start() {
 
   publisher_->start();
   if (auto st = link_->start(); !st) return st;
+  arm_heartbeat();
   log::info("mqtt: connecting to " + m.host + ":" + std::to_string(m.port) + " as " + m.client_id +
             " (MQTT " + std::string(to_string(m.protocol)) + (m.tls ? ", TLS" : "") +
             (m.tls && !m.tls->cert.empty() ? " with client cert" : "") + ")");
@@ -209,11 +211,38 @@ void CloudSync::publish_status_online() {
   f.incarnation_since = incarnation_.since;
   if (auto d = store::outbox_depths(db_)) f.queue = std::move(*d);
   if (hooks_.health) f.health = hooks_.health();
+  f.link = link_json();
+  f.disk = disk_json();
+  if (hooks_.config_sha256) f.config_sha256 = hooks_.config_sha256();
+  f.status_s = config_.mqtt->status_s;
   auto st = link_->publish(topics_.status(), status_online(config_.site, config_.gateway, f), 1,
                            true, [](bool ok, const std::string& why) {
                              if (!ok) log::warning("mqtt: status not delivered: " + why);
                            });
   if (!st) log::warning("mqtt: status: " + st.error().message);
+}
+
+nlohmann::json CloudSync::link_json() const {
+  const auto n = connects();
+  return {{"connected", connected()}, {"connects", n}, {"reconnects", n > 0 ? n - 1 : 0}};
+}
+
+nlohmann::json CloudSync::disk_json() const {
+  nlohmann::json j{{"budget_bytes", config_.mqtt->outbox_budget_mb * 1024 * 1024},
+                   {"over_budget", publisher_ && publisher_->over_budget()}};
+  if (auto b = store::database_bytes(db_)) j["database_bytes"] = *b;
+  return j;
+}
+
+// The retained status is refreshed every mqtt.status_s while connected, so a fleet view
+// never shows queue depths from the last connect (docs/protocol.md, "Status").
+void CloudSync::arm_heartbeat() {
+  heartbeat_.expires_after(std::chrono::seconds(config_.mqtt->status_s));
+  heartbeat_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    if (link_ && link_->connected()) publish_status_online();
+    arm_heartbeat();
+  });
 }
 
 void CloudSync::health_changed() {
@@ -295,8 +324,9 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
     if (link_->connected()) {
       // A clean disconnect sends no last will: say offline ourselves (retained), wait for
       // its PUBACK (at most half a second), then disconnect.
-      auto st = link_->publish(topics_.status(), status_offline(config_.site, config_.gateway), 1,
-                               true, [finish](bool, const std::string&) { (*finish)(); });
+      auto st = link_->publish(topics_.status(),
+                               status_offline(config_.site, config_.gateway, true, app::wall_now()),
+                               1, true, [finish](bool, const std::string&) { (*finish)(); });
       if (st) {
         stop_timer_.expires_after(std::chrono::milliseconds(500));
         stop_timer_.async_wait([finish](const boost::system::error_code&) { (*finish)(); });
@@ -316,6 +346,7 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
 
 void CloudSync::stop(std::chrono::milliseconds budget, std::function<void()> done) {
   stopping_ = true;
+  heartbeat_.cancel();
   publisher_->poke();
   wait_drained(std::chrono::steady_clock::now() + budget, std::move(done));
 }

@@ -33,6 +33,7 @@ struct SyncHooks {
   std::function<void()> replenish_changed;    // a proposal or campaign changed by command
   std::function<nlohmann::json()> health;     // scanners and store, for the status topic
   std::function<std::size_t()> catalog_skus;  // active SKUs now (config.get); unset: config's
+  std::function<std::string()> config_sha256;  // of the config file now loaded (the status)
 };
 
 class CloudSync {
@@ -54,6 +55,12 @@ class CloudSync {
   void stop(std::chrono::milliseconds budget, std::function<void()> done);
 
   const Publisher& publisher() const { return *publisher_; }
+  // Connections made so far (reconnects: one less); 0 before the first.
+  std::uint64_t connects() const { return link_ ? link_->connects() : 0; }
+  // {"connected", "connects", "reconnects"} and {"budget_bytes", "database_bytes",
+  // "over_budget"}: as the status publishes them (also /healthz and /metrics).
+  nlohmann::json link_json() const;
+  nlohmann::json disk_json() const;
   // The agent's health changed (a scanner down or up, the database failing): the retained
   // status is published again while connected.
   void health_changed();
@@ -66,6 +73,7 @@ class CloudSync {
   void on_connected();
   void on_message(Inbound in);
   void publish_status_online();
+  void arm_heartbeat();
   void wait_drained(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
   boost::asio::io_context& io_;
@@ -78,6 +86,7 @@ class CloudSync {
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<CommandDesk> desk_;
   boost::asio::steady_timer stop_timer_;
+  boost::asio::steady_timer heartbeat_;  // the retained status again every mqtt.status_s
   bool stopping_ = false;
   store::Incarnation incarnation_;
 };

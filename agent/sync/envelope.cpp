@@ -101,15 +101,22 @@ std::string status_online(std::string_view site, std::string_view gateway, const
                           {"protocol", f.protocol},
                           {"queue", q}};
   if (!f.health.is_null()) j["health"] = f.health;
+  if (!f.link.is_null()) j["link"] = f.link;
+  if (!f.disk.is_null()) j["disk"] = f.disk;
+  if (!f.config_sha256.empty()) j["config_sha256"] = f.config_sha256;
+  if (f.status_s > 0) j["status_s"] = f.status_s;
   if (!f.incarnation.empty())
     j["incarnation"] = {
         {"id", f.incarnation}, {"reason", f.incarnation_reason}, {"since", f.incarnation_since}};
   return j.dump();
 }
 
-std::string status_offline(std::string_view site, std::string_view gateway) {
-  return nlohmann::json{{"v", 1}, {"state", "offline"}, {"site", site}, {"gateway", gateway}}
-      .dump();
+std::string status_offline(std::string_view site, std::string_view gateway, bool clean,
+                           std::string_view ts) {
+  auto j = nlohmann::json{
+      {"v", 1}, {"state", "offline"}, {"site", site}, {"gateway", gateway}, {"clean", clean}};
+  if (!ts.empty()) j["ts"] = ts;
+  return j.dump();
 }
 
 }  // namespace depot::sync

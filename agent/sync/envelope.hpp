@@ -88,10 +88,17 @@ struct StatusFacts {
   // it gives one (SyncHooks::health): published as "health".
   nlohmann::json health;
   std::string incarnation, incarnation_reason, incarnation_since;  // store/outbox.hpp
+  // The heartbeat's extras (docs/protocol.md, "Status"): published when set.
+  nlohmann::json link;        // {"connected", "connects", "reconnects"}
+  nlohmann::json disk;        // {"budget_bytes", "database_bytes", "over_budget"}
+  std::string config_sha256;  // of the config file as loaded
+  std::int64_t status_s = 0;  // the next refresh comes within this many seconds
 };
 // {"state":"online", ...}: retained on the status topic at each connection.
 std::string status_online(std::string_view site, std::string_view gateway, const StatusFacts& f);
-// {"state":"offline", ...}: the retained last will, and what a clean shutdown publishes.
-std::string status_offline(std::string_view site, std::string_view gateway);
+// {"state":"offline", "clean": ...}: the retained last will (clean false, no ts: it is set
+// at connect), and what a clean shutdown publishes (clean true, with `ts`, RFC 3339 UTC).
+std::string status_offline(std::string_view site, std::string_view gateway, bool clean,
+                           std::string_view ts = {});
 
 }  // namespace depot::sync

@@ -76,6 +76,7 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
         return;
       }
       connected_ = true;
+      ++connects_;
       broker_max_packet_ = max_packet;
       if (max_packet)
         log::info("mqtt: the broker takes packets of at most " + std::to_string(max_packet) +

@@ -64,6 +64,8 @@ class MqttLink {
   // their own). An Error only for settings Paho refuses outright.
   Status start();
   bool connected() const { return connected_; }
+  // Connections made so far (the first one included): reconnects are this less one.
+  std::uint64_t connects() const { return connects_; }
   // The delay before the next attempt, when one is scheduled (for logs).
   std::chrono::milliseconds last_delay() const { return last_delay_; }
   // Why the last attempt failed or the connection was lost; "" while connected.
@@ -113,6 +115,7 @@ class MqttLink {
   std::uint64_t next_cookie_ = 1;
   std::uint64_t attempt_ = 0;  // connection attempt counter: stale Paho reports are ignored
   bool connected_ = false;
+  std::uint64_t connects_ = 0;
   std::uint32_t broker_max_packet_ = 0;
   bool connecting_ = false;
   bool stopping_ = false;

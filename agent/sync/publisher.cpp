@@ -250,6 +250,7 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
   if (it == window.end()) return;  // forgotten after an earlier failure
   it->acked = true;
   counters_.acked_records += static_cast<std::uint64_t>(range.last_seq - range.first_seq + 1);
+  counters_.last_ack_mono_ns = mono_now_ns_();
   // The mark moves past every acknowledged message at the front: never past a gap.
   while (!window.empty() && window.front().acked) {
     marks_[range.stream] = window.front().last_seq;

@@ -53,6 +53,7 @@ class Publisher {
   struct Counters {
     std::uint64_t messages = 0, records = 0, acked_records = 0, failed = 0, resent_from = 0;
     std::uint64_t undeliverable = 0;  // records given up: larger than any message allowed
+    std::int64_t last_ack_mono_ns = 0;  // when the last PUBACK came (mono_now_ns); 0 = never
   };
 
   Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options, Send send,

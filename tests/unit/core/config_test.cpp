@@ -10,6 +10,7 @@
 
 namespace depot {
 namespace {
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
@@ -28,6 +29,52 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_EQ(r.config->durability.busy_timeout_ms, 5000);
   EXPECT_EQ(r.config->log_level, "info");
   EXPECT_TRUE(r.config->catalog.empty());
+}
+
+// Issue 16 items 1 and 6: the console is off unless `console.listen` is set; every setting
+// is checked with a message naming the field, the value and the rule; mqtt.status_s too.
+TEST(Config, ConsoleIsOffByDefaultAndItsSettingsAreValidated) {
+  auto plain = parse_config(kMinimal);
+  ASSERT_TRUE(plain.config);
+  EXPECT_FALSE(plain.config->console);
+  auto with = [](const std::string& console) {
+    return std::string(R"({"site":"s1","gateway":"g1","database":"x.db","console":)") + console +
+           "}";
+  };
+  auto ok = parse_config(with(R"({"listen":"127.0.0.1:9480"})"));
+  ASSERT_TRUE(ok.config) << ok.problems[0];
+  EXPECT_EQ(ok.config->console->address, "127.0.0.1");
+  EXPECT_EQ(ok.config->console->port, 9480);
+  EXPECT_EQ(ok.config->console->max_connections, 16);
+  EXPECT_EQ(ok.config->console->request_timeout_s, 10);
+  auto v6 = parse_config(with(R"({"listen":"[::1]:80","tls_cert":"c.pem","tls_key":"k.pem"})"));
+  ASSERT_TRUE(v6.config) << v6.problems[0];
+  EXPECT_EQ(v6.config->console->address, "::1");
+  EXPECT_EQ(v6.config->console->tls_key, "k.pem");
+
+  EXPECT_THAT(problems(with("{}")), ElementsAre(HasSubstr("console.listen")));
+  EXPECT_THAT(problems(with(R"({"listen":"9480"})")),
+              ElementsAre(AllOf(HasSubstr("console.listen"), HasSubstr("\"9480\""),
+                                HasSubstr("address:port"))));
+  EXPECT_THAT(problems(with(R"({"listen":"gateway.local:9480"})")),
+              ElementsAre(AllOf(HasSubstr("console.listen"), HasSubstr("host names"))));
+  EXPECT_THAT(problems(with(R"({"listen":"127.0.0.1:70000"})")),
+              ElementsAre(AllOf(HasSubstr("console.listen"), HasSubstr("1 to 65535"))));
+  EXPECT_THAT(problems(with(R"({"listen":"127.0.0.1:1","tls_cert":"c.pem"})")),
+              ElementsAre(AllOf(HasSubstr("console.tls_key"), HasSubstr("tls_cert"))));
+  EXPECT_THAT(problems(with(R"({"listen":"127.0.0.1:1","max_connections":0})")),
+              ElementsAre(HasSubstr("console.max_connections")));
+  EXPECT_THAT(problems(with(R"({"listen":"127.0.0.1:1","lisen":"x"})")),
+              ElementsAre(HasSubstr("console.lisen")));
+
+  auto mqtt = [](const std::string& status_s) {
+    return std::string(R"({"site":"s1","gateway":"g1","database":"x.db","mqtt":{"host":"h")") +
+           status_s + "}}";
+  };
+  auto m = parse_config(mqtt(""));
+  ASSERT_TRUE(m.config);
+  EXPECT_EQ(m.config->mqtt->status_s, 60);
+  EXPECT_THAT(problems(mqtt(R"(,"status_s":0)")), ElementsAre(HasSubstr("mqtt.status_s")));
 }
 
 // Issue 13 item 6: check accepted two scanners on one port (0.0.0.0 and 127.0.0.1) and one

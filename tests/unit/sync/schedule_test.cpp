@@ -131,7 +131,11 @@ TEST(Status, OnlineAndOfflineBodies) {
   EXPECT_EQ(on["state"], "online");
   EXPECT_EQ(on["queue"]["movements"], 3);
   EXPECT_EQ(on["boot_time"], "2026-11-23T10:00:00.000Z");
-  EXPECT_EQ(nlohmann::json::parse(status_offline("s1", "g1"))["state"], "offline");
+  EXPECT_EQ(nlohmann::json::parse(status_offline("s1", "g1", false))["state"], "offline");
+  EXPECT_EQ(nlohmann::json::parse(status_offline("s1", "g1", false))["clean"], false);
+  auto clean = nlohmann::json::parse(status_offline("s1", "g1", true, "2026-01-02T03:04:05Z"));
+  EXPECT_EQ(clean["clean"], true);
+  EXPECT_EQ(clean["ts"], "2026-01-02T03:04:05Z");
 }
 
 }  // namespace

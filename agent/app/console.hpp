@@ -1,0 +1,86 @@
+// The console's routes (docs/api.md): GET /metrics (Prometheus text exposition format 0.0.4)
+// and GET /healthz, served by http::Server on the daemon's loop. Each handler reads what the
+// daemon already keeps in memory plus three SQLite reads (the undelivered outbox rows counted
+// per stream, as STATUS= and the MQTT status do; one index seek per stream for the oldest
+// pending record; the page count): never a scan of the readings or movements. More routes are added to the table `console_routes` returns.
+// Thread-safety: the loop thread only.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "http/server.hpp"
+
+namespace depot::store {
+class Database;
+class GroupCommit;
+}  // namespace depot::store
+namespace depot::sync {
+class CloudSync;
+}
+
+namespace depot::app {
+
+class ScanIntake;
+class ColdChain;
+
+// How late the loop runs its timers: a 1 s timer measures how long after its deadline it ran.
+// A handler that blocks the loop shows up here (and in /healthz past `unhealthy_after`).
+class LoopMonitor {
+ public:
+  explicit LoopMonitor(boost::asio::io_context& io) : timer_(io) {}
+  void start();
+  void stop() { timer_.cancel(); }
+  double last_lag_s() const { return last_lag_s_; }
+  double max_lag_s() const { return max_lag_s_; }  // since start
+  // The worst lag of the last 10 ticks (some 10 s).
+  double recent_lag_s() const;
+  std::uint64_t ticks() const { return ticks_; }
+
+ private:
+  void arm();
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point due_;
+  double last_lag_s_ = 0, max_lag_s_ = 0;
+  double recent_[10] = {};
+  std::uint64_t ticks_ = 0;
+  bool started_ = false;
+};
+
+// What the routes read. Pointers may be null where the part is not configured.
+struct ConsoleSources {
+  const Config* config = nullptr;
+  store::Database* db = nullptr;
+  const ScanIntake* scans = nullptr;
+  const store::GroupCommit* commits = nullptr;
+  const ColdChain* cold = nullptr;
+  const LoopMonitor* loop = nullptr;
+  std::function<const sync::CloudSync*()> cloud;  // null while sync is off
+  std::function<std::uint64_t()> watchdog_pings;
+  // The agent's health, the same object the MQTT status publishes as "health".
+  std::function<nlohmann::json()> health;
+  std::function<const http::Server*()> server;  // for its own counters
+};
+
+// /healthz is 503 past this loop lag (the worst of the last ten 1 s ticks).
+inline constexpr double kUnhealthyLoopLagS = 2.0;
+
+// The body of /metrics.
+std::string render_metrics(const ConsoleSources& s);
+// The body of /healthz and whether it is healthy: {"ok", "reasons": [...], "loop": {...},
+// "database": {...}, plus the status's "health" members (store, scanners, problems)}.
+std::pair<bool, nlohmann::json> health_report(const ConsoleSources& s);
+
+std::vector<http::Route> console_routes(ConsoleSources s);
+
+// The server options for `console` settings.
+http::ServerOptions server_options(const ConsoleSettings& c);
+
+}  // namespace depot::app

@@ -1,0 +1,95 @@
+// The agent's HTTP server (the console's door; docs/api.md): Boost.Beast on the daemon's own
+// event loop, plain or TLS. Routes are a table, one handler per exact path; anything else is
+// refused before a handler runs (404 for an unknown path, 405 for a method the route does not
+// take, 400 for a target that is not a plain absolute path: "..", "%", "\\", NUL...).
+// A slow or hostile client cannot stall the loop or grow the process: a whole request must
+// arrive within `request_timeout` (a slow-loris client is dropped), headers and bodies are
+// bounded, at most `max_connections` are open (more are closed at accept), one request is
+// handled at a time per connection, and no exception leaves a handler (500 instead).
+// Thread-safety: lives on the loop thread; handlers run there, so they must be quick.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace depot::http {
+
+struct Request {
+  std::string method;  // "GET", ...
+  std::string path;    // the target without its query, checked (see above)
+  std::string query;   // after '?', undecoded; "" when none
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string path;                  // exact, e.g. "/metrics"
+  std::vector<std::string> methods;  // e.g. {"GET"}; HEAD is answered for GET routes
+  Handler handler;
+};
+
+struct ServerOptions {
+  std::string address;  // numeric IPv4 or IPv6
+  std::uint16_t port = 0;
+  std::string tls_cert, tls_key;  // PEM files; both empty = plain HTTP
+  std::size_t max_connections = 16;
+  std::chrono::milliseconds request_timeout{10000};
+  std::size_t max_header_bytes = 8192;
+  std::size_t max_body_bytes = 65536;
+};
+
+struct ServerStats {
+  std::uint64_t accepted = 0;   // connections taken
+  std::uint64_t refused = 0;    // closed at accept: max_connections open
+  std::uint64_t timed_out = 0;  // dropped: a request (or TLS handshake) did not arrive in time
+  std::uint64_t requests = 0;   // answered, any status
+  std::uint64_t bad = 0;        // refused as malformed, oversized, traversal (4xx before routing)
+  std::uint64_t errors = 0;     // a handler threw (answered 500)
+  std::size_t open = 0;         // connections open now
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, ServerOptions options, std::vector<Route> routes);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the TLS files (when given), binds and starts accepting. An Error names the file or
+  // the address.
+  Status start();
+  // Stops accepting and closes every connection.
+  void stop();
+  const ServerStats& stats() const;
+  bool tls() const { return !options_.tls_cert.empty(); }
+  // The bound port (useful when options.port was 0).
+  std::uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  ServerOptions options_;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Checks a request target: the path (without the query) when it is a plain absolute path of
+// printable ASCII with no "." or ".." segment, no '%', '\\' or "//"; "" otherwise.
+std::string checked_path(std::string_view target);
+
+}  // namespace depot::http

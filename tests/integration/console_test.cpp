@@ -1,0 +1,564 @@
+// The console (issue 16 items 1, 5, 6) through the real daemon binary: /metrics after scans
+// through a TCP scanner, /healthz 200 and 503 (a required scanner down), hostile clients
+// (oversized headers and bodies, traversal targets, slow loris, a burst over the connection
+// cap) that change nothing while a TCP scanner keeps committing scans, a real Prometheus
+// scraping /metrics (its query API returns the outbox depth; promtool check metrics passes),
+// and the retained MQTT status refreshed every mqtt.status_s with a clean offline body at
+// stop. Every wait is bounded.
+#include <gtest/gtest.h>
+#include <netinet/tcp.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <regex>
+
+#include "harness.hpp"
+
+namespace depot::itest {
+namespace {
+
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+bool send_all(int fd, const std::string& s) {
+  std::size_t off = 0;
+  while (off < s.size()) {
+    auto n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads until the peer closes (or 5 s pass without a byte).
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// One raw request on a fresh connection ("Connection: close"); the whole response.
+std::string raw_http(int port, const std::string& request) {
+  int fd = connect_to(port);
+  if (fd < 0) return {};
+  send_all(fd, request);
+  auto out = read_all(fd);
+  ::close(fd);
+  return out;
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+Reply get(int port, const std::string& path) {
+  auto r = raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  Reply out;
+  if (r.size() > 12) out.status = std::atoi(r.substr(9, 3).c_str());
+  if (auto p = r.find("\r\n\r\n"); p != std::string::npos) out.body = r.substr(p + 4);
+  return out;
+}
+
+int status_of(const std::string& response) {
+  return response.size() > 12 ? std::atoi(response.substr(9, 3).c_str()) : 0;
+}
+
+// A sample's value in Prometheus text ("name{labels} value"); -1 when absent.
+double metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+// Sends scan lines to a TCP scanner, one connection.
+bool tcp_scans(int port, const std::vector<std::string>& codes) {
+  int fd = connect_to(port);
+  if (fd < 0) return false;
+  bool ok = true;
+  for (const auto& c : codes) ok = ok && send_all(fd, c + "\n");
+  ::close(fd);
+  return ok;
+}
+
+std::string console_config(const std::string& db, int scan_port, int http_port,
+                           const std::string& console_extra = "", const std::string& mqtt = "") {
+  auto c = test::sample_config(db);
+  c.pop_back();
+  while (!c.empty() && (c.back() == '\n' || c.back() == ' ')) c.pop_back();
+  c += R"(,
+  "durability": {"batch_max_ms": 2},
+  "scanners": [{"id": "pack-tcp", "role": "receive", "driver": "tcp", "port": )" +
+       std::to_string(scan_port) + R"(, "double_read_ms": 0}],
+  "console": {"listen": "127.0.0.1:)" +
+       std::to_string(http_port) + "\"" + console_extra + "}";
+  if (!mqtt.empty()) c += ",\n  \"mqtt\": " + mqtt;
+  return c + "\n}\n";
+}
+
+// The first barcode of the sample catalog (a receive of 1).
+std::string good_code() {
+  auto cfg = nlohmann::json::parse(test::sample_config("x.db"));
+  return cfg["catalog"][0]["barcodes"][0].get<std::string>();
+}
+
+class Console : public ::testing::Test {
+ protected:
+  void start(const std::string& extra = "") {
+    scan_port_ = free_port();
+    http_port_ = free_port();
+    cfg_ = dir_.file("agent.json");
+    test::write_file(cfg_, console_config(dir_.file("depot.db"), scan_port_, http_port_, extra));
+    agent_ = std::make_unique<Agent>(dir_, cfg_);
+    agent_->start();
+    ASSERT_TRUE(wait_for([&] { return agent_->log().find("ready:") != std::string::npos; }, 10s))
+        << agent_->log();
+    ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 5s)) << agent_->log();
+  }
+  double movements() {
+    return metric(get(http_port_, "/metrics").body,
+                  "depot_scan_movements_total{scanner=\"pack-tcp\"}");
+  }
+
+  test::TempDir dir_;
+  int scan_port_ = 0, http_port_ = 0;
+  std::string cfg_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(Console, MetricsCountScansAndRejectsPerScannerAndTheOutbox) {
+  start();
+  const auto code = good_code();
+  ASSERT_TRUE(tcp_scans(scan_port_, {code, code, code, "NOT-A-KNOWN-CODE"}));
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        text = get(http_port_, "/metrics").body;
+        return metric(text, "depot_scan_movements_total{scanner=\"pack-tcp\"}") == 3 &&
+               metric(text, "depot_scan_rejects_total{scanner=\"pack-tcp\"}") == 1;
+      },
+      10s))
+      << text << agent_->log();
+  EXPECT_EQ(metric(text, "depot_scans_total{scanner=\"pack-tcp\"}"), 4) << text;
+  EXPECT_EQ(metric(text, "depot_scanner_up{scanner=\"pack-tcp\"}"), 1) << text;
+  // Three movements waiting for the cloud (sync is off) on the movements stream.
+  EXPECT_GE(metric(text, "depot_outbox_depth{stream=\"movements\"}"), 3) << text;
+  EXPECT_GE(metric(text, "depot_outbox_oldest_age_seconds{stream=\"movements\"}"), 0) << text;
+  EXPECT_GT(metric(text, "depot_database_bytes"), 0) << text;
+  EXPECT_GT(metric(text, "depot_process_resident_bytes"), 0) << text;
+  EXPECT_GE(metric(text, "depot_event_loop_lag_seconds"), 0) << text;
+  EXPECT_EQ(metric(text, "depot_mqtt_enabled"), 0) << text;
+  EXPECT_NE(text.find("# TYPE depot_scans_total counter"), std::string::npos) << text;
+}
+
+// The cold chain in /metrics: a zone in range and a zone in alarm (simulated probes).
+TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
+  scan_port_ = free_port();
+  http_port_ = free_port();
+  cfg_ = dir_.file("agent.json");
+  auto c = console_config(dir_.file("depot.db"), scan_port_, http_port_);
+  c.erase(c.rfind('}'));
+  c += R"(,
+  "zones": [{"id": "chiller", "min_c": 2, "max_c": 8},
+            {"id": "freezer", "max_c": -18, "alarm_delay_s": 0}],
+  "sensors": [
+    {"id": "p-chill", "zone": "chiller", "driver": "sim", "read_interval_s": 1,
+     "sim": {"profile": "constant", "base_c": 5}},
+    {"id": "p-freeze", "zone": "freezer", "driver": "sim", "read_interval_s": 1,
+     "sim": {"profile": "constant", "base_c": -5}}]
+}
+)";
+  test::write_file(cfg_, c);
+  agent_ = std::make_unique<Agent>(dir_, cfg_);
+  agent_->start();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 10s)) << agent_->log();
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        text = get(http_port_, "/metrics").body;
+        return metric(text, "depot_zone_level{zone=\"freezer\"}") == 2 &&
+               metric(text, "depot_probe_online{zone=\"chiller\",probe=\"p-chill\"}") == 1;
+      },
+      15s))
+      << text << agent_->log();
+  EXPECT_EQ(metric(text, "depot_zone_level{zone=\"chiller\"}"), 0) << text;
+  EXPECT_EQ(metric(text, "depot_probe_celsius{zone=\"chiller\",probe=\"p-chill\"}"), 5) << text;
+  EXPECT_EQ(metric(text, "depot_probe_celsius{zone=\"freezer\",probe=\"p-freeze\"}"), -5) << text;
+  EXPECT_GE(metric(text, "depot_probe_readings_total{zone=\"chiller\",probe=\"p-chill\"}"), 1);
+  EXPECT_EQ(metric(text, "depot_alarms_open"), 1) << text;
+  EXPECT_EQ(metric(text, "depot_zone_no_data{zone=\"chiller\"}"), 0) << text;
+}
+
+// Under systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them) the pings
+// the loop sends are counted in /metrics; the TLS files may be systemd credentials.
+TEST_F(Console, WatchdogPingsAreCountedAndTlsFilesMayBeCredentials) {
+  const auto sock_path = dir_.file("notify.sock");
+  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  auto certs = make_certs(dir_);
+  std::filesystem::create_directories(dir_.file("creds"));
+  std::filesystem::copy_file(certs.server_cert, dir_.file("creds/console-cert"));
+  std::filesystem::copy_file(certs.server_key, dir_.file("creds/console-key"));
+  ::setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);  // a ping every 200 ms
+  ::setenv("CREDENTIALS_DIRECTORY", dir_.file("creds").c_str(), 1);
+  start(R"(, "tls_cert": "$CREDENTIALS_DIRECTORY/console-cert",
+           "tls_key": "$CREDENTIALS_DIRECTORY/console-key")");
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  const auto script = dir_.file("get.py");
+  test::write_file(script,
+                   "import ssl, sys, urllib.request\n"
+                   "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+                   "r = urllib.request.urlopen(sys.argv[2], context=ctx, timeout=5)\n"
+                   "print(r.read().decode())\n");
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(sh("python3 " + script + " " + certs.ca + " https://127.0.0.1:" +
+               std::to_string(http_port_) + "/metrics > " + dir_.file("metrics.txt") + " 2>&1"),
+            0)
+      << read_file(dir_.file("metrics.txt"));
+  EXPECT_GE(metric(read_file(dir_.file("metrics.txt")), "depot_watchdog_pings_total"), 3)
+      << read_file(dir_.file("metrics.txt"));
+  ::close(sock);
+}
+
+TEST_F(Console, HealthzIs200WhenWellAnd503WithTheReasonWhenAScannerIsDown) {
+  start();
+  auto ok = get(http_port_, "/healthz");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto j = nlohmann::json::parse(ok.body);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_TRUE(j["reasons"].empty());
+  EXPECT_EQ(j["database"]["ok"], true);
+  EXPECT_EQ(j["loop"]["ok"], true);
+  EXPECT_EQ(j["scanners"]["pack-tcp"]["ok"], true);
+  agent_->stop(SIGTERM);
+
+  // The scanner's port is taken by someone else: the required driver is down.
+  int squatter = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(squatter, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(squatter, 1), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(squatter, reinterpret_cast<sockaddr*>(&a), &len);
+  const int taken = ntohs(a.sin_port);
+  const int http_port = free_port();
+  test::write_file(cfg_, console_config(dir_.file("depot.db"), taken, http_port));
+  Agent down(dir_, cfg_);
+  down.start();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port); }, 10s)) << down.log();
+  Reply bad;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        bad = get(http_port, "/healthz");
+        return bad.status == 503;
+      },
+      10s))
+      << bad.status << " " << bad.body << down.log();
+  auto b = nlohmann::json::parse(bad.body);
+  EXPECT_EQ(b["ok"], false);
+  ASSERT_FALSE(b["reasons"].empty());
+  EXPECT_NE(b["reasons"][0].get<std::string>().find("scanner pack-tcp DOWN"), std::string::npos)
+      << bad.body;
+  EXPECT_EQ(b["scanners"]["pack-tcp"]["ok"], false) << bad.body;
+  down.stop(SIGTERM);
+  ::close(squatter);
+}
+
+TEST_F(Console, HostileClientsChangeNothingAndScansKeepBeingCommitted) {
+  start(R"(, "max_connections": 4, "request_timeout_s": 1, "max_header_bytes": 2048,
+           "max_body_bytes": 1024)");
+  // A scanner keeps scanning through the whole attack: one scan every 20 ms.
+  std::atomic<bool> attacking{true};
+  std::atomic<int> sent{0};
+  const auto code = good_code();
+  std::thread scanner([&] {
+    int fd = connect_to(scan_port_);
+    while (attacking) {
+      if (fd >= 0 && send_all(fd, code + "\n")) ++sent;
+      std::this_thread::sleep_for(20ms);
+    }
+    if (fd >= 0) ::close(fd);
+  });
+  const auto db_before = read_file(dir_.file("agent.json"));
+
+  // Oversized headers: 431; an oversized body: 413; neither reaches a handler.
+  auto big_header =
+      raw_http(http_port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(8192, 'a') +
+                               "\r\n\r\n");
+  EXPECT_EQ(status_of(big_header), 431) << big_header.substr(0, 200);
+  auto big_body =
+      raw_http(http_port_, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                               std::to_string(1 << 20) + "\r\n\r\n" + std::string(4096, 'b'));
+  EXPECT_EQ(status_of(big_body), 413) << big_body.substr(0, 200);
+  // Path traversal and odd targets: 400; unknown paths 404; wrong methods 405.
+  for (std::string target : {"/../../etc/passwd", "/metrics/..", "/%2e%2e/etc/passwd", "/./metrics",
+                             "//metrics", "/x\\..\\y"}) {
+    auto r =
+        raw_http(http_port_, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status_of(r), 400) << target << ": " << r.substr(0, 200);
+  }
+  EXPECT_EQ(get(http_port_, "/etc/passwd").status, 404);
+  auto del =
+      raw_http(http_port_, "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(del), 405) << del.substr(0, 200);
+  EXPECT_NE(del.find("Allow: GET"), std::string::npos) << del.substr(0, 300);
+  // Garbage instead of HTTP: 400.
+  EXPECT_EQ(status_of(raw_http(http_port_, "\x16\x03\x01 not http at all\r\n\r\n")), 400);
+
+  // Slow loris: a header line a byte at a time; the server drops it when the request
+  // timeout (1 s) runs out, well before the client is done.
+  {
+    int fd = connect_to(http_port_);
+    ASSERT_GE(fd, 0);
+    send_all(fd, "GET /metrics HTTP/1.1\r\n");
+    auto t0 = Clock::now();
+    bool dropped = false;
+    for (int i = 0; i < 40 && !dropped; ++i) {  // 40 x 100 ms: 4 s of trickling at most
+      if (!send_all(fd, "X")) dropped = true;
+      char c;
+      auto n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) dropped = true;
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(dropped) << "a slow-loris client was not dropped";
+    EXPECT_LT(Clock::now() - t0, 3s);
+    ::close(fd);
+  }
+
+  // A burst over the cap (4): 20 idle connections; those past the cap are closed at once,
+  // the rest at the request timeout.
+  std::vector<int> burst;
+  for (int i = 0; i < 20; ++i) burst.push_back(connect_to(http_port_));
+  std::this_thread::sleep_for(300ms);
+  int closed_at_once = 0;
+  for (int fd : burst) {
+    char c;
+    if (fd >= 0 && ::recv(fd, &c, 1, MSG_DONTWAIT) == 0) ++closed_at_once;
+  }
+  EXPECT_GE(closed_at_once, 16 - 1) << "connections past max_connections were not refused";
+  for (int fd : burst)
+    if (fd >= 0) ::close(fd);
+
+  // After the attack: the console answers again, /healthz is well, the counters saw it all.
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = get(http_port_, "/metrics");
+        text = r.body;
+        return r.status == 200;
+      },
+      5s));
+  attacking = false;
+  scanner.join();
+  ASSERT_GT(sent.load(), 20) << "the scanner thread did not scan during the attack";
+  ASSERT_TRUE(wait_for([&] { return movements() == sent.load(); }, 10s))
+      << "sent " << sent << ", committed " << movements() << "\n"
+      << agent_->log();
+  text = get(http_port_, "/metrics").body;
+  EXPECT_GE(metric(text, "depot_console_bad_requests_total"), 9) << text;
+  EXPECT_GE(metric(text, "depot_console_timeouts_total"), 1) << text;
+  EXPECT_GE(metric(text, "depot_console_connections_refused_total"), 15) << text;
+  EXPECT_LT(metric(text, "depot_event_loop_lag_max_seconds"), 2.0) << text;
+  EXPECT_EQ(get(http_port_, "/healthz").status, 200);
+  // Nothing was written by any of it: the config is as it was, no stray file appeared.
+  EXPECT_EQ(read_file(dir_.file("agent.json")), db_before);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("passwd")));
+  EXPECT_TRUE(agent_->running());
+}
+
+// console.tls_cert/tls_key: HTTPS with the configured certificate (verified against its CA by
+// python3's ssl module); plain HTTP on that port gets nothing; a client that never finishes
+// its handshake is dropped at the request timeout.
+TEST_F(Console, TlsServesHttpsWithTheConfiguredCertificate) {
+  auto certs = make_certs(dir_);
+  start(R"(, "request_timeout_s": 1, "tls_cert": ")" + certs.server_cert + R"(", "tls_key": ")" +
+        certs.server_key + "\"");
+  const auto script = dir_.file("get.py");
+  test::write_file(script,
+                   "import ssl, sys, urllib.request\n"
+                   "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+                   "r = urllib.request.urlopen(sys.argv[2], context=ctx, timeout=5)\n"
+                   "print(r.status, r.read().decode())\n");
+  EXPECT_EQ(sh("python3 " + script + " " + certs.ca + " https://127.0.0.1:" +
+               std::to_string(http_port_) + "/healthz > " + dir_.file("https.out") + " 2>&1"),
+            0)
+      << read_file(dir_.file("https.out"));
+  EXPECT_EQ(read_file(dir_.file("https.out")).rfind("200 {", 0), 0u)
+      << read_file(dir_.file("https.out"));
+  EXPECT_NE(get(http_port_, "/healthz").status, 200);
+  int fd = connect_to(http_port_);
+  ASSERT_GE(fd, 0);
+  auto t0 = Clock::now();
+  EXPECT_EQ(read_all(fd), "");  // closed by the server, not by our 5 s receive timeout
+  EXPECT_LT(Clock::now() - t0, 3s);
+  ::close(fd);
+  EXPECT_TRUE(agent_->log().find("https://127.0.0.1:") != std::string::npos) << agent_->log();
+}
+
+// A real Prometheus scrapes /metrics every second from a running agent; its query API returns
+// the outbox depth, and promtool check metrics accepts the scraped text.
+TEST_F(Console, PrometheusScrapesMetricsAndItsQueryApiReturnsTheOutboxDepth) {
+  if (::access("/usr/bin/prometheus", X_OK) != 0 || ::access("/usr/bin/promtool", X_OK) != 0)
+    GTEST_SKIP() << "prometheus or promtool is not installed (Debian package prometheus; "
+                    "scripts/bootstrap installs it)";
+  start();
+  const auto code = good_code();
+  ASSERT_TRUE(tcp_scans(scan_port_, {code, code}));
+  ASSERT_TRUE(wait_for([&] { return movements() == 2; }, 10s)) << agent_->log();
+
+  // promtool check metrics on the scraped text.
+  test::write_file(dir_.file("scrape.txt"), get(http_port_, "/metrics").body);
+  EXPECT_EQ(sh("/usr/bin/promtool check metrics < " + dir_.file("scrape.txt") + " > " +
+               dir_.file("promtool.log") + " 2>&1"),
+            0)
+      << read_file(dir_.file("promtool.log"));
+
+  const int prom_port = free_port();
+  test::write_file(dir_.file("prometheus.yml"),
+                   "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                   "scrape_configs:\n  - job_name: depot\n    static_configs:\n"
+                   "      - targets: ['127.0.0.1:" +
+                       std::to_string(http_port_) + "']\n");
+  std::filesystem::create_directories(dir_.file("tsdb"));
+  pid_t prom = spawn({"/usr/bin/prometheus", "--config.file=" + dir_.file("prometheus.yml"),
+                      "--storage.tsdb.path=" + dir_.file("tsdb"),
+                      "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                     dir_.file("prometheus.log"));
+  ASSERT_GT(prom, 0);
+  std::string answer;
+  const bool found = wait_for(
+      [&] {
+        auto r =
+            get(prom_port, "/api/v1/query?query=depot_outbox_depth%7Bstream%3D%22movements%22%7D");
+        answer = r.body;
+        if (r.status != 200) return false;
+        auto j = nlohmann::json::parse(answer, nullptr, false);
+        return !j.is_discarded() && j["status"] == "success" && !j["data"]["result"].empty() &&
+               std::stod(j["data"]["result"][0]["value"][1].get<std::string>()) >= 2;
+      },
+      40s);
+  stop_pid(prom, SIGTERM, 10000ms);
+  EXPECT_TRUE(found) << answer << "\n" << read_file(dir_.file("prometheus.log"));
+}
+
+// The retained status: refreshed every mqtt.status_s with queue depths, link, disk, health,
+// version and config hash; a clean stop publishes offline with clean:true and a timestamp.
+TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
+  test::TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Cloud cloud(broker.port());
+  const int scan_port = free_port(), http_port = free_port();
+  const auto cfg = dir.file("agent.json");
+  test::write_file(cfg, console_config(dir.file("depot.db"), scan_port, http_port, "",
+                                       R"({"host": "127.0.0.1", "port": )" +
+                                           std::to_string(broker.port()) + R"(, "status_s": 1})"));
+  Agent agent(dir, cfg);
+  agent.start();
+  auto online = [&] {
+    std::vector<nlohmann::json> out;
+    for (auto& m : cloud.on("/status")) {
+      auto j = nlohmann::json::parse(m.payload);
+      if (j["state"] == "online") out.push_back(j);
+    }
+    return out;
+  };
+  ASSERT_TRUE(wait_for([&] { return online().size() >= 3; }, 10s)) << agent.log();
+  auto st = online().back();
+  EXPECT_TRUE(st["queue"].is_object()) << st;
+  EXPECT_EQ(st["link"]["connected"], true) << st;
+  EXPECT_EQ(st["link"]["connects"], 1) << st;
+  EXPECT_EQ(st["disk"]["budget_bytes"], 256LL * 1024 * 1024) << st;
+  EXPECT_GT(st["disk"]["database_bytes"].get<std::int64_t>(), 0) << st;
+  EXPECT_EQ(st["status_s"], 1) << st;
+  EXPECT_EQ(st["config_sha256"].get<std::string>().size(), 64u) << st;
+  EXPECT_FALSE(st["version"].get<std::string>().empty()) << st;
+  EXPECT_EQ(st["health"]["ok"], true) << st;
+  EXPECT_EQ(st["health"]["scanners"]["pack-tcp"]["ok"], true) << st;
+  // The timestamps move: each one is a fresh publish, not the connect-time copy.
+  EXPECT_NE(online().front()["ts"], st["ts"]);
+  // /metrics sees the same link, and the PUBACKs of scans published through it.
+  ASSERT_TRUE(tcp_scans(scan_port, {good_code(), good_code()}));
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        text = get(http_port, "/metrics").body;
+        return metric(text, "depot_mqtt_records_acknowledged_total") >= 2;
+      },
+      10s))
+      << text << agent.log();
+  EXPECT_EQ(metric(text, "depot_mqtt_connected"), 1) << text;
+  EXPECT_EQ(metric(text, "depot_mqtt_connects_total"), 1) << text;
+  EXPECT_EQ(metric(text, "depot_mqtt_reconnects_total"), 0) << text;
+  EXPECT_GE(metric(text, "depot_mqtt_messages_published_total"), 1) << text;
+  EXPECT_GE(metric(text, "depot_mqtt_last_puback_age_seconds"), 0) << text;
+  EXPECT_LT(metric(text, "depot_mqtt_last_puback_age_seconds"), 10) << text;
+  EXPECT_EQ(metric(text, "depot_outbox_budget_bytes"), 256.0 * 1024 * 1024) << text;
+  // /healthz and the status say the same where they overlap.
+  auto hz = nlohmann::json::parse(get(http_port, "/healthz").body);
+  EXPECT_EQ(hz["store"].size(), st["health"]["store"].size());
+  EXPECT_EQ(hz["store"]["failing"], st["health"]["store"]["failing"]);
+  EXPECT_EQ(hz["problems"], st["health"]["problems"]);
+  EXPECT_EQ(hz["scanners"]["pack-tcp"]["ok"], st["health"]["scanners"]["pack-tcp"]["ok"]);
+  EXPECT_EQ(hz["link"]["connected"], st["link"]["connected"]);
+
+  agent.stop(SIGTERM);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto s = cloud.on("/status");
+        return !s.empty() && nlohmann::json::parse(s.back().payload)["state"] == "offline";
+      },
+      5s));
+  auto off = nlohmann::json::parse(cloud.on("/status").back().payload);
+  EXPECT_EQ(off["clean"], true) << off;
+  EXPECT_TRUE(off["ts"].is_string()) << off;
+  // Every status against docs/schemas/status.schema.json.
+  {
+    std::ofstream out(dir.file("messages.jsonl"));
+    for (auto& m : cloud.on("/status"))
+      out << nlohmann::json{{"topic", m.topic}, {"payload", nlohmann::json::parse(m.payload)}}
+                 .dump()
+          << "\n";
+  }
+  EXPECT_EQ(sh("python3 " DEPOT_SOURCE_DIR
+               "/tests/integration/validate_messages.py " DEPOT_SOURCE_DIR "/docs/schemas " +
+               dir.file("messages.jsonl") + " > " + dir.file("validate.log") + " 2>&1"),
+            0)
+      << read_file(dir.file("validate.log"));
+  // A subscriber that comes later sees the same, retained.
+  Cloud late(broker.port(), "cloud-late");
+  ASSERT_TRUE(wait_for([&] { return !late.on("/status").empty(); }, 5s));
+  auto retained = late.on("/status").back();
+  EXPECT_TRUE(retained.retained);
+  EXPECT_EQ(nlohmann::json::parse(retained.payload)["clean"], true);
+}
+
+}  // namespace
+}  // namespace depot::itest

@@ -255,23 +255,30 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
 // still beyond that limit at its first reading (ZoneMonitor::carry_over): its time beyond
 // the limit counts toward the delay, and one that had alarmed alarms again at once.
 void ColdChain::carry_over(const json& rec) {
-  const auto type = rec.value("alarm_type", std::string("temperature"));
-  const auto side = rec.value("side", json());
-  if ((type != "temperature" && type != "humidity") || !side.is_string()) return;
-  const auto zone = rec.value("zone", std::string());
+  // Saved by the previous run, but read as outside input: any field may be missing or of the
+  // wrong type (nothing here may throw or assert).
+  auto text = [&](const char* k) -> std::string {
+    auto it = rec.find(k);
+    return it != rec.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string type = rec.contains("alarm_type") ? text("alarm_type") : "temperature";
+  const std::string side = text("side"), zone = text("zone");
+  if ((type != "temperature" && type != "humidity") || (side != "high" && side != "low")) return;
+  double out_s = 0.0;
+  if (auto it = rec.find("out_of_range_s"); it != rec.end() && it->is_number())
+    out_s = it->get<double>();
+  if (!std::isfinite(out_s)) out_s = 0.0;
+  bool alarmed = false;
+  if (auto it = rec.find("alarmed"); it != rec.end() && it->is_boolean()) alarmed = it->get<bool>();
   for (auto& z : zones_) {
     if (z->monitor.zone().id != zone) continue;
     cc::ZoneMonitor* m = type == "humidity" ? (z->humidity ? &*z->humidity : nullptr) : &z->monitor;
     if (!m) return;
-    const double out_s = rec.value("out_of_range_s", json(0.0)).is_number()
-                             ? rec["out_of_range_s"].get<double>()
-                             : 0.0;
-    const bool alarmed = rec.value("alarmed", json(false)).is_boolean() && rec["alarmed"].get<bool>();
-    m->carry_over(side.get<std::string>() == "low" ? cc::Side::kLow : cc::Side::kHigh,
+    m->carry_over(side == "low" ? cc::Side::kLow : cc::Side::kHigh,
                   static_cast<std::int64_t>(std::clamp(out_s, 0.0, 1e7) * 1e9), alarmed);
-    log::info("cold chain: zone " + zone + ": the " + type + " excursion (" +
-              side.get<std::string>() + ") open at the last stop continues if the zone is still " +
-              "beyond its limit" + (alarmed ? " (it had alarmed: at once)" : ""));
+    log::info("cold chain: zone " + zone + ": the " + type + " excursion (" + side +
+              ") open at the last stop continues if the zone is still beyond its limit" +
+              (alarmed ? " (it had alarmed: at once)" : ""));
     return;
   }
 }

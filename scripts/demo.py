@@ -85,6 +85,8 @@ class Demo:
         self.procs = {}  # name -> Popen, stopped by PID at the end
         self.port = free_port()
         self.scan_port = free_port()
+        self.console_port = free_port()
+        self.console_checks = {}
         self.received = collections.Counter()
         self.received_lock = threading.Lock()
         self.cloud_records = collections.defaultdict(list)
@@ -155,6 +157,8 @@ class Demo:
         for s in cfg.get("scanners", []):
             if s.get("driver") == "tcp":
                 s["port"] = self.scan_port
+        # The console (metrics and health for the fleet), on loopback.
+        cfg["console"] = {"listen": f"127.0.0.1:{self.console_port}"}
         # The alarm outputs: this tree's stand-in hook, writing into the scratch folder.
         hook = os.path.join(self.args.root, "scripts", "demo-alarm-hook")
         for o in cfg.get("outputs", []):
@@ -309,6 +313,8 @@ class Demo:
             raise SystemExit("config/demo.json does not pass depot-agent check")
         step("starting depot-agent run (log: " + self.log + ")")
         self.start_agent()
+        print(f"   console: http://127.0.0.1:{self.console_port}/  "
+              f"(/metrics for Prometheus, /healthz for the fleet's health checks)")
         self.t0 = time.monotonic()
         step("goods in at the dock (named pipe): GS1-128 pallet labels, 40 cases of lip tint "
              "and 5 cases of matcha ice cream for the freezer")
@@ -337,6 +343,34 @@ class Demo:
         time.sleep(1)
         self.report()
 
+    def console(self):
+        """What an operator's monitoring sees: /healthz and a few /metrics lines."""
+        import urllib.error
+        import urllib.request
+        base = f"http://127.0.0.1:{self.console_port}"
+        step(f"the console at {base}: health and metrics (curl {base}/healthz)")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+                code, body = r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            code, body = e.code, e.read().decode()
+        except OSError as e:
+            code, body = 0, str(e)
+        self.console_checks["healthz"] = code
+        print(f"   GET /healthz -> {code} {body[:300]}")
+        try:
+            with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
+                metrics = r.read().decode()
+        except OSError as e:
+            metrics = ""
+            print(f"   GET /metrics failed: {e}")
+        shown = [l for l in metrics.splitlines()
+                 if l.startswith(("depot_outbox_depth", "depot_mqtt_connected", "depot_scans_total",
+                                  "depot_alarms_open", "depot_zone_level"))]
+        self.console_checks["metrics"] = any(l.startswith("depot_outbox_depth{") for l in shown)
+        for l in shown[:14]:
+            print(f"   {l}")
+
     def check(self):
         """What must have happened, for ctest (--check)."""
         failed = []
@@ -359,6 +393,10 @@ class Demo:
                     failed.append(f"the cloud received nothing on {topic}")
         if self.outbox_waiting() != 0:
             failed.append(f"{self.outbox_waiting()} records still waiting in the outbox")
+        if self.console_checks.get("healthz") not in (200, 503):
+            failed.append(f"the console's /healthz did not answer ({self.console_checks.get('healthz')})")
+        if not self.console_checks.get("metrics"):
+            failed.append("the console's /metrics had no depot_outbox_depth")
         return failed
 
     def report(self):
@@ -402,6 +440,7 @@ class Demo:
         if r.returncode != 0:
             self.report_file = None
         time.sleep(1.5)
+        self.console()
         step("what the cloud received, by topic (records; full log: " + self.cloud_log + ")")
         with self.received_lock:
             for k, v in sorted(self.received.items()):

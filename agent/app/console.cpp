@@ -15,6 +15,7 @@
 #include "store/group_commit.hpp"
 #include "store/outbox.hpp"
 #include "sync/cloud_sync.hpp"
+#include "sync/schedule.hpp"
 
 namespace depot::app {
 
@@ -123,9 +124,13 @@ std::string render_metrics(const ConsoleSources& s) {
   // The outbox: what waits for the cloud, per stream.
   if (s.db) {
     m.family("depot_outbox_depth", "gauge", "Records in the outbox not yet delivered.");
-    if (auto depths = store::outbox_depths(*s.db))
+    // Every stream the agent publishes, 0 when empty: an alert rule on a series that vanishes
+    // when the outbox drains would never resolve.
+    if (auto depths = store::outbox_depths(*s.db)) {
+      for (const auto& name : sync::stream_names()) depths->emplace(name, 0);
       for (const auto& [stream, n] : *depths)
         m.sample("depot_outbox_depth", d(n), {{"stream", stream}});
+    }
     m.family("depot_outbox_oldest_age_seconds", "gauge",
              "Age of the oldest record in the outbox not yet delivered.");
     if (auto oldest = store::outbox_oldest_pending(*s.db))

@@ -221,42 +221,26 @@ int cmd_zones(const Args& a, Ctx& c) {
             << ": " << f.value("reason", "") << " (" << f.value("failures", std::int64_t{0})
             << " failure(s) in a row)\n";
     for (const auto& x : z["open_excursions"]) {
-      if (is_probe_failure(x)) {
+      // One line per open record: what, since when, the peak where there is one, its state.
+      const std::string type = x.value("alarm_type", "temperature");
+      const std::string state =
+          std::string(x.value("alarmed", false) || is_probe_failure(x) ? ", ALARM" : "") +
+          (x["acknowledged"].is_object()
+               ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
+               : "");
+      if (is_probe_failure(x))
         c.out << "  PROBE FAILURE " << x.value("probe", "?") << " since " << x.value("start", "?")
-              << ": no good reading, ALARM"
-              << (x["acknowledged"].is_object()
-                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
-                      : "")
-              << "\n";
-        continue;
-      }
-      if (x.value("alarm_type", "") == "door_open") {
-        c.out << "  DOOR OPEN " << x.value("probe", "?") << " since " << x.value("start", "?")
-              << (x.value("alarmed", false) ? ", ALARM" : "")
-              << (x["acknowledged"].is_object()
-                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
-                      : "")
-              << "\n";
-        continue;
-      }
-      if (x.value("alarm_type", "") == "humidity") {
+              << ": no good reading";
+      else if (type == "door_open")
+        c.out << "  DOOR OPEN " << x.value("probe", "?") << " since " << x.value("start", "?");
+      else if (type == "humidity")
         c.out << "  OPEN HUMIDITY EXCURSION " << x.value("side", "?") << " since "
-              << x.value("start", "?") << ": peak " << fmt_rh(x["peak_c"])
-              << (x.value("alarmed", false) ? ", ALARM" : "")
-              << (x["acknowledged"].is_object()
-                      ? " (acknowledged by " + x["acknowledged"].value("who", "?") + ")"
-                      : "")
-              << "\n";
-        continue;
-      }
-      c.out << "  OPEN EXCURSION " << x["side"].get<std::string>() << " since "
-            << x["start"].get<std::string>() << ": peak " << fmt_c(x["peak_c"]) << ", "
-            << x["degree_minutes"].get<double>() << " C*min"
-            << (x.value("alarmed", false) ? ", ALARM" : "")
-            << (x["acknowledged"].is_object()
-                    ? " (acknowledged by " + x["acknowledged"]["who"].get<std::string>() + ")"
-                    : "")
-            << "\n";
+              << x.value("start", "?") << ": peak " << fmt_rh(x["peak_c"]);
+      else
+        c.out << "  OPEN EXCURSION " << x.value("side", "?") << " since " << x.value("start", "?")
+              << ": peak " << fmt_c(x["peak_c"]) << ", "
+              << x.value("degree_minutes", json(0.0)).get<double>() << " C*min";
+      c.out << state << "\n";
     }
   }
   return kOk;

@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -576,11 +577,16 @@ def case_stop_offline(vm):
     rc, late = vm.run(f"{SUB} {STATUS_TOPIC} 10 '\"state\":\"offline\"'")
     expect(rc == 0 and f"r=1 {STATUS_TOPIC}" in late and '"state":"offline"' in late,
            "a subscriber arriving later gets {\"state\":\"offline\"} retained", late)
-    # The offline payload is 59 bytes: {"gateway":"gw-1","site":"vm-site","state":"offline","v":1}
+    # A clean stop says so (the last will, set at connect, says "clean":false) and when.
+    out = vm.run("cat /tmp/sub-stop.out")[1]
+    expect(re.search(r'"clean":true', out) is not None and re.search(r'"ts":"20', out) is not None,
+           "the offline status of a clean stop says \"clean\":true with a timestamp", out)
+    # The agent's own retained PUBLISH of it, then its DISCONNECT: not the broker's last will.
     log = vm.run("cat /var/log/mosquitto/mosquitto.log")[1]
     bye = log.find("Received DISCONNECT from vm-site-gw-1")
     pub = log.rfind("Received PUBLISH from vm-site-gw-1 (d0, q1, r1, ", 0, max(bye, 0))
-    expect(0 <= pub < bye and f"'{STATUS_TOPIC}', ... (59 bytes))" in log[pub:bye],
+    expect(0 <= pub < bye and re.search(re.escape(f"'{STATUS_TOPIC}', ... (") + r"\d+ bytes\)\)",
+                                        log[pub:bye]) is not None,
            "the broker got the agent's retained offline PUBLISH, then a clean DISCONNECT "
            "(the agent said it, not the broker's last will)", log[-3000:])
 

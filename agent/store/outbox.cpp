@@ -202,13 +202,7 @@ Expected<std::map<std::string, std::string>> outbox_oldest_pending(Database& db)
 }
 
 Expected<std::int64_t> database_bytes(Database& db) {
-  auto q = db.prepare("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
-  if (!q) return q.error();
-  auto more = (*q)->step();
-  if (!more) return more.error();
-  std::int64_t n = *more ? (*q)->int64(0) : 0;
-  (*q)->reset();
-  return n;
+  return scalar(db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
 }
 
 Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t>& acked) {

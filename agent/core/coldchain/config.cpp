@@ -363,11 +363,6 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
                  : *m == "door"   ? Measure::kDoor
                                   : Measure::kTemperature;
   if (s.measures == Measure::kHumidity) s.plausible_min_c = 0, s.plausible_max_c = 100;
-  if (s.measures != Measure::kDoor && j.contains("modbus") && j["modbus"].is_object() &&
-      (j["modbus"].value("table", "") == "discrete" || j["modbus"].value("table", "") == "coil"))
-    p.add(r.path_of("modbus") + ".table",
-          describe(j["modbus"]["table"].get<std::string>()) +
-              " reads one bit: only a door probe (\"measures\": \"door\") can use it");
   if (s.measures == Measure::kDoor) {
     if (auto v = number_between(r, "open_value", -1e9, 1e9)) s.open_value = *v;
   } else if (j.contains("open_value")) {
@@ -441,7 +436,14 @@ std::optional<SensorConfig> read_sensor(const json& j, const std::string& path,
     if (!dr.is_object()) continue;
     if (name == "w1") read_w1(dr, s.w1);
     if (name == "hwmon") read_hwmon(dr, s.hwmon);
-    if (name == "modbus") read_modbus(dr, s.modbus, s.read_interval_s);
+    if (name == "modbus") {
+      read_modbus(dr, s.modbus, s.read_interval_s);
+      const bool bit = s.modbus.table == ModbusTable::kDiscrete || s.modbus.table == ModbusTable::kCoil;
+      if (bit && s.measures != Measure::kDoor)
+        p.add(dr.path_of("table"),
+              std::string(s.modbus.table == ModbusTable::kCoil ? "\"coil\"" : "\"discrete\"") +
+                  " reads one bit: only a door probe (\"measures\": \"door\") can use it");
+    }
     if (name == "mqtt") read_mqtt(dr, s.mqtt);
     if (name == "sim") read_sim(dr, s.sim);
   }

@@ -325,6 +325,11 @@ TEST(ColdchainConfig, HumidityLimitsAndDoorProbes) {
       {"id": "a", "zone": "z", "driver": "modbus", "modbus": {"host": "h", "register": 1, "table": "discrete"}}])"),
               ElementsAre("sensors[0].modbus.table: \"discrete\" reads one bit: only a door probe "
                           "(\"measures\": \"door\") can use it"));
+  // A table of the wrong JSON type is a problem named like any other, never an exception.
+  auto t = problems(R"("zones": [{"id": "z", "max_c": 8}], "sensors": [
+      {"id": "a", "zone": "z", "driver": "modbus", "modbus": {"host": "h", "register": 1, "table": 5}}])");
+  ASSERT_EQ(t.size(), 1u) << ::testing::PrintToString(t);
+  EXPECT_THAT(t[0], ::testing::StartsWith("sensors[0].modbus.table: 5 must be"));
   // Humidity limits without a humidity probe, or the other way round: valid, but said.
   auto w = parse_config(doc(R"("zones": [{"id": "a", "max_c": 8, "max_rh": 90},
                                          {"id": "b", "max_c": 8}],

@@ -22,6 +22,7 @@
 #include "app/daemon.hpp"
 #include "app/replenish_cli.hpp"
 #include "app/store_access.hpp"
+#include "app/views.hpp"
 #include "core/barcode.hpp"
 #include "core/control_code.hpp"
 #include "core/control_sheet.hpp"
@@ -160,26 +161,6 @@ int cmd_check(const Args& a, Context& c) {
   return creds.empty() ? kOk : kBadInput;
 }
 
-// One `stock --json` row (docs/cli.md), written directly: 100,000 rows must stay fast.
-void append_stock_json(std::string& out, const store::StockRow& s, const StockFigures* figures) {
-  JsonObjectWriter w(out);
-  w.field("sku", s.sku)
-      .field("name", s.name)
-      .field("unit", s.unit)
-      .field("zone", s.zone)
-      .field("on_hand", s.line.on_hand)
-      .field("held", s.line.held)
-      .field("available", s.line.available())
-      .field("negative", s.line.on_hand < 0)
-      .field("active", s.active)
-      .field("updated_at", s.updated_at);
-  if (figures)
-    figures->append_json(w, s.sku);
-  else
-    append_null_figures(w);
-  w.close();
-}
-
 // Loads the config and opens its database for reading; prints the problem and sets `code`
 // on failure.
 std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code,
@@ -204,8 +185,15 @@ int cmd_stock(const Args& a, Context& c) {
   std::optional<LoadedConfig> cfg;
   auto db = open_read(a, c, code, &cfg);
   if (!db) return code;
-  store::Ledger ledger(*db);
   auto sku = a.get("--sku");
+  if (a.has("--json")) {
+    auto st = views::write_stock(c.out, *db, cfg->config, {.sku = sku}, c.err);
+    if (st) return kOk;
+    c.err << "depot-agent: " << (st.error().is_bad_input() ? "--sku: " : "")
+          << st.error().message << "\n";
+    return st.error().is_bad_input() ? kBadInput : kFailure;
+  }
+  store::Ledger ledger(*db);
   auto rows = ledger.stock(sku);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";
@@ -217,22 +205,6 @@ int cmd_stock(const Args& a, Context& c) {
   }
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
   auto figures = StockFigures::compute(*db, cfg->config.replenish, cfg->config.catalog, c.err);
-  if (a.has("--json")) {
-    // Written without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of text.
-    std::string text = "[";
-    text.reserve(256 * 1024 + 1024);
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      text += i ? ",\n" : "\n";
-      append_stock_json(text, (*rows)[i], figures.get());
-      if (text.size() >= 256 * 1024) {
-        c.out << text;
-        text.clear();
-      }
-    }
-    text += rows->empty() ? "]\n" : "\n]\n";
-    c.out << text;
-    return kOk;
-  }
   c.out << std::left << std::setw(16) << "SKU" << std::right << std::setw(10) << "ON_HAND"
         << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << std::setw(10) << "ON_ORDER"
         << std::setw(10) << "POSITION" << std::setw(9) << "REORDER" << std::setw(8) << "COVER_D"
@@ -381,31 +353,23 @@ int cmd_scan(const Args& a, Context& c) {
 bool parse_since(const Args& a, const char* cmd, Context& c, std::optional<std::string>& out) {
   auto s = a.get("--since");
   if (!s) return true;
-  std::optional<std::int64_t> ms;
-  if (auto age = timefmt::parse_age_seconds(*s)) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-    ms = now - *age * 1000;
-  } else {
-    ms = timefmt::parse_rfc3339_ms(*s);
-  }
-  if (!ms) {
-    c.err << "depot-agent " << cmd << ": --since: \"" << *s
-          << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
-             "age (90s, 15m, 2h, 3d)\n";
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  out = views::parse_since(*s, now);
+  if (!out) {
+    c.err << "depot-agent " << cmd << ": --since: \"" << *s << "\" " << views::kSinceRule << "\n";
     return false;
   }
-  out = timefmt::rfc3339_from_unix_ms(*ms);
   return true;
 }
 
 bool parse_limit(const Args& a, const char* cmd, Context& c, std::int64_t& out) {
   auto l = a.get("--limit");
   if (!l) return true;
-  auto n = to_int(*l);
-  if (!n || *n <= 0) {
-    c.err << "depot-agent " << cmd << ": --limit: \"" << *l << "\" must be a positive number\n";
+  auto n = views::parse_limit(*l);
+  if (!n) {
+    c.err << "depot-agent " << cmd << ": --limit: \"" << *l << "\" " << views::kLimitRule << "\n";
     return false;
   }
   out = *n;
@@ -419,21 +383,15 @@ int cmd_rejects(const Args& a, Context& c) {
   int code = kOk;
   auto db = open_read(a, c, code);
   if (!db) return code;
+  if (a.has("--json")) {
+    auto st = views::write_rejects(c.out, *db, {.since = since, .limit = limit});
+    if (!st) c.err << "depot-agent: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
   auto rows = store::list_rejects(*db, since, limit);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";
     return kFailure;
-  }
-  if (a.has("--json")) {
-    c.out << "[";
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      const auto& r = (*rows)[i];
-      nlohmann::json j{{"seq", r.seq},   {"source", r.source}, {"raw", r.raw},
-                       {"reason", r.reason}, {"ts", r.wall_time}, {"mono_ns", r.mono_ns}};
-      c.out << (i ? ",\n" : "\n") << j.dump();
-    }
-    c.out << (rows->empty() ? "]\n" : "\n]\n");
-    return kOk;
   }
   for (const auto& r : *rows)
     c.out << r.wall_time << "  #" << r.seq << "  [" << r.source << "]  \"" << r.raw << "\"  "
@@ -450,32 +408,16 @@ int cmd_movements(const Args& a, Context& c) {
   int code = kOk;
   auto db = open_read(a, c, code);
   if (!db) return code;
+  if (a.has("--json")) {
+    auto st = views::write_movements(c.out, *db, {.sku = f.sku, .since = f.since, .limit = f.limit});
+    if (!st) c.err << "depot-agent: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
   store::Ledger ledger(*db);
   auto rows = ledger.movements(f);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";
     return kFailure;
-  }
-  if (a.has("--json")) {
-    c.out << "[";
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      const auto& m = (*rows)[i];
-      nlohmann::json j{{"seq", m.seq},         {"id", m.id},
-                       {"sku", m.sku},         {"kind", m.kind},
-                       {"qty", m.qty},         {"held_qty", m.held_qty},
-                       {"on_hand_after", m.on_hand_after},
-                       {"source", m.source},   {"ts", m.wall_time},
-                       {"mono_ns", m.mono_ns}, {"negative", m.negative}};
-      j["counted"] = m.counted ? nlohmann::json(*m.counted) : nlohmann::json();
-      j["lot"] = m.lot ? nlohmann::json(*m.lot) : nlohmann::json();
-      j["expiry"] = m.expiry ? nlohmann::json(*m.expiry) : nlohmann::json();
-      j["serial"] = m.serial ? nlohmann::json(*m.serial) : nlohmann::json();
-      j["reverses"] = m.reverses ? nlohmann::json(*m.reverses) : nlohmann::json();
-      j["serial_repeat"] = m.serial_repeat;
-      c.out << (i ? ",\n" : "\n") << j.dump();
-    }
-    c.out << (rows->empty() ? "]\n" : "\n]\n");
-    return kOk;
   }
   for (const auto& m : *rows) {
     c.out << m.wall_time << "  " << std::left << std::setw(8) << m.kind << " " << std::setw(16)

@@ -16,6 +16,7 @@
 #include "app/clock.hpp"
 #include "app/config_file.hpp"
 #include "app/store_access.hpp"
+#include "app/views.hpp"
 #include "core/json_parse.hpp"
 #include "core/coldchain/logger_csv.hpp"
 #include "core/coldchain/mkt.hpp"
@@ -121,34 +122,17 @@ int cmd_zones(const Args& a, Ctx& c) {
   if (!cfg) return kBadInput;
   auto db = open_db(*cfg, false, c);
   if (!db) return kFailure;
-  auto states = store::load_zone_states(*db);
-  if (!states) {
-    c.err << "depot-agent zones: " << states.error().message << "\n";
+  if (a.has("--json")) {
+    auto st = views::write_zones(c.out, *db, cfg->config, now_ms());
+    if (!st) c.err << "depot-agent zones: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
+  auto zl = views::zones_json(*db, cfg->config, now_ms());
+  if (!zl) {
+    c.err << "depot-agent zones: " << zl.error().message << "\n";
     return kFailure;
   }
-  const auto now = now_ms();
-  json list = json::array();
-  for (const auto& z : cfg->config.zones) {
-    json entry;
-    for (const auto& [s, updated] : *states)
-      if (s.value("zone", "") == z.id) {
-        entry = s;
-        entry["state_age_s"] = (now - updated) / 1000;
-      }
-    if (entry.is_null())
-      entry = {{"zone", z.id}, {"level", nullptr}, {"probes", json::array()},
-               {"open_excursions", json::array()}, {"mkt_24h_c", nullptr},
-               {"mkt_30d_c", nullptr}, {"updated_at", nullptr}};
-    for (auto& p : entry["probes"])
-      if (p.contains("last") && p["last"].is_object())
-        p["last"]["age_s"] = (now - p["last"].value("wall_ms", now)) / 1000;
-    entry.erase("run");
-    list.push_back(std::move(entry));
-  }
-  if (a.has("--json")) {
-    c.out << list.dump(2) << "\n";
-    return kOk;
-  }
+  json list = std::move(*zl);
   if (list.empty()) {
     c.out << "no zones configured\n";
     return kOk;
@@ -375,44 +359,17 @@ int cmd_alarms(const Args& a, Ctx& c) {
   if (!cfg) return kBadInput;
   auto db = open_db(*cfg, false, c);
   if (!db) return kFailure;
-  json list = json::array();
-  auto states = store::load_zone_states(*db);
-  if (!states) {
-    c.err << "depot-agent alarms: " << states.error().message << "\n";
-    return kFailure;
-  }
-  for (const auto& [s, updated] : *states)
-    for (auto x : s.value("open_excursions", json::array()))
-      if (x.value("alarmed", false)) {
-        x["open"] = true;
-        list.push_back(std::move(x));
-      }
-  if (!a.has("--open")) {
-    auto closed = store::list_excursions(*db, true, 0);
-    if (!closed) {
-      c.err << "depot-agent alarms: " << closed.error().message << "\n";
-      return kFailure;
-    }
-    for (auto& x : *closed) {
-      x["open"] = false;
-      list.push_back(std::move(x));
-    }
-  }
-  // What each alarm's outputs did (levels fired, attempts), and the outputs' own failures.
-  auto firings = store::output_firings(*db);
-  auto out_failures = store::list_output_failures(*db, a.has("--open"));
-  if (!firings || !out_failures) {
-    c.err << "depot-agent alarms: "
-          << (!firings ? firings.error().message : out_failures.error().message) << "\n";
-    return kFailure;
-  }
-  for (auto& x : list)
-    if (auto it = firings->find(x.value("id", "")); it != firings->end()) x["outputs"] = it->second;
-  for (auto& f : *out_failures) list.push_back(std::move(f));
   if (a.has("--json")) {
-    c.out << list.dump(2) << "\n";
-    return kOk;
+    auto st = views::write_alarms(c.out, *db, {.open = a.has("--open")});
+    if (!st) c.err << "depot-agent alarms: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
   }
+  auto al = views::alarms_json(*db, {.open = a.has("--open")});
+  if (!al) {
+    c.err << "depot-agent alarms: " << al.error().message << "\n";
+    return kFailure;
+  }
+  json list = std::move(*al);
   if (list.empty()) {
     c.out << (a.has("--open") ? "no open alarms\n" : "no alarms recorded\n");
     return kOk;
@@ -569,16 +526,15 @@ int cmd_holds(const Args& a, Ctx& c) {
   if (!cfg) return kBadInput;
   auto db = open_db(*cfg, false, c);
   if (!db) return kFailure;
+  if (a.has("--json")) {
+    auto st = views::write_holds(c.out, *db, {.open = a.has("--open")});
+    if (!st) c.err << "depot-agent holds: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
   auto holds = store::list_holds(*db, a.has("--open"));
   if (!holds) {
     c.err << "depot-agent holds: " << holds.error().message << "\n";
     return kFailure;
-  }
-  if (a.has("--json")) {
-    json list = json::array();
-    for (const auto& h : *holds) list.push_back(store::hold_json(h));
-    c.out << list.dump(2) << "\n";
-    return kOk;
   }
   if (holds->empty()) {
     c.out << (a.has("--open") ? "no open holds\n" : "no holds\n");
@@ -609,18 +565,11 @@ int cmd_audit(const Args& a, Ctx& c) {
   }
   std::optional<std::string> since;
   if (auto s = a.get("--since")) {
-    std::optional<std::int64_t> ms;
-    if (auto age = timefmt::parse_age_seconds(*s))
-      ms = now_ms() - *age * 1000;
-    else
-      ms = timefmt::parse_rfc3339_ms(*s);
-    if (!ms) {
-      c.err << "depot-agent audit: --since: \"" << *s
-            << "\" must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an "
-               "age (90s, 15m, 2h, 3d)\n";
+    since = views::parse_since(*s, now_ms());
+    if (!since) {
+      c.err << "depot-agent audit: --since: \"" << *s << "\" " << views::kSinceRule << "\n";
       return kBadInput;
     }
-    since = timefmt::rfc3339_from_unix_ms(*ms);
   }
   auto cfg = load(a, c);
   if (!cfg) return kBadInput;
@@ -646,22 +595,15 @@ int cmd_audit(const Args& a, Ctx& c) {
     c.out << "AUDIT TRAIL BROKEN at entry " << v->broken_seq << ": " << v->problem << "\n";
     return kFailure;
   }
+  if (a.has("--json")) {
+    auto st = views::write_audit(c.out, *db, {.since = since});
+    if (!st) c.err << "depot-agent audit: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
   auto list = store::audit_list(*db, since);
   if (!list) {
     c.err << "depot-agent audit: " << list.error().message << "\n";
     return kFailure;
-  }
-  if (a.has("--json")) {
-    json out = json::array();
-    for (const auto& r : *list) {
-      auto parsed = parse_json(r.details);  // stored text: read as outside input
-      json d = parsed ? std::move(*parsed) : json(printable(r.details, 1000));
-      out.push_back({{"seq", r.seq}, {"at", r.at}, {"who", r.who}, {"what", r.what},
-                     {"why", r.why}, {"details", d},
-                     {"prev_hash", r.prev_hash}, {"hash", r.hash}});
-    }
-    c.out << out.dump(2) << "\n";
-    return kOk;
   }
   if (list->empty()) c.out << "no audit entries\n";
   for (const auto& r : *list)

@@ -330,6 +330,12 @@ std::pair<bool, nlohmann::json> health_report(const ConsoleSources& s) {
 
 std::vector<http::Route> console_routes(ConsoleSources s) {
   std::vector<http::Route> routes;
+  if (!s.sessions) s.sessions = std::make_shared<SessionStore>();
+  if (!s.authenticate)
+    s.authenticate = [sessions = s.sessions, bearer = s.verify_bearer](const http::Request& r) {
+      return session_authenticate(sessions, bearer, r);
+    };
+  add_api_routes(routes, s);
   routes.push_back({"/metrics", {"GET"}, [s](const http::Request&) {
                       http::Response r;
                       r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -11,11 +11,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
+#include "app/console_session.hpp"
 #include "http/server.hpp"
 
 namespace depot::store {
@@ -67,7 +71,27 @@ struct ConsoleSources {
   // The agent's health, the same object the MQTT status publishes as "health".
   std::function<nlohmann::json()> health;
   std::function<const http::Server*()> server;  // for its own counters
+
+  // Who a request is from (docs/api.md, "Authentication"): every /api/ route but /api/login
+  // asks it, and nobody (nullopt) is 401. Null: console_routes sets the console's own
+  // (`session_authenticate`: a bearer token through `verify_bearer`, else the session cookie).
+  std::function<std::optional<Principal>(const http::Request&)> authenticate;
+  // Checks an account's password for POST /api/login. Null: every sign-in is refused.
+  std::function<Expected<Principal>(std::string_view user, std::string_view password)>
+      verify_password;
+  // Checks a machine's bearer token. Null: no bearer token is accepted.
+  std::function<std::optional<Principal>(std::string_view token)> verify_bearer;
+  // The sessions; null: console_routes makes one with the default options.
+  std::shared_ptr<SessionStore> sessions;
 };
+
+using BearerCheck = std::function<std::optional<Principal>(std::string_view token)>;
+// A bearer token (checked by `verify_bearer`; null refuses) or else the session cookie.
+std::optional<Principal> session_authenticate(const std::shared_ptr<SessionStore>& sessions,
+                                              const BearerCheck& verify_bearer,
+                                              const http::Request& req);
+// The /api/ routes (docs/api.md) into `routes`; `s` has its sessions and authenticate set.
+void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s);
 
 // /healthz is 503 past this loop lag (the worst of the last ten 1 s ticks).
 inline constexpr double kUnhealthyLoopLagS = 2.0;

@@ -337,6 +337,8 @@ int run_daemon(LoadedConfig loaded) {
     cs.watchdog_pings = [&] { return systemd.watchdog_pings(); };
     cs.health = health_json;
     cs.server = [&]() -> const http::Server* { return console.get(); };
+    // Accounts (issue 16 item 2) connect here: cs.verify_password and cs.verify_bearer. Left
+    // null, every sign-in and bearer token is refused, so /api/ serves nobody.
     console = std::make_unique<http::Server>(io, server_options(*loaded.config.console),
                                              console_routes(std::move(cs)));
     if (auto st = console->start(); !st) {

@@ -12,6 +12,7 @@
 
 #include "app/clock.hpp"
 #include "app/store_access.hpp"
+#include "app/views.hpp"
 #include "core/replenish/backtest.hpp"
 #include "core/time.hpp"
 #include "store/replenish_store.hpp"
@@ -64,16 +65,15 @@ int list_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std
     err << "depot-agent reorders: " << db.error().message << "\n";
     return kFailure;
   }
+  if (a.has("--json")) {
+    auto st = views::write_reorders(out, **db, {.open = a.has("--open")});
+    if (!st) err << "depot-agent reorders: " << st.error().message << "\n";
+    return st ? kOk : kFailure;
+  }
   auto props = store::load_proposals(**db, {.open_only = a.has("--open")});
   if (!props) {
     err << "depot-agent reorders: " << props.error().message << "\n";
     return kFailure;
-  }
-  if (a.has("--json")) {
-    auto arr = nlohmann::json::array();
-    for (const auto& p : *props) arr.push_back(store::proposal_json(p));
-    out << arr.dump(2) << "\n";
-    return kOk;
   }
   if (props->empty()) {
     out << (a.has("--open") ? "no open proposals\n" : "no proposals\n");

@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
 #include <map>
 #include <optional>
 
@@ -163,6 +164,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (auto q = target.find('?'); q != std::string_view::npos)
       req.query = std::string(target.substr(q + 1));
     req.body = std::move(msg.body());
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.tls = std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>;
     Response res;
     server_->dispatch(req, res);
     respond(std::move(res), msg.keep_alive());

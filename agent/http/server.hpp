@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,15 @@ struct Request {
   std::string path;    // the target without its query, checked (see above)
   std::string query;   // after '?', undecoded; "" when none
   std::string body;
+  // Every header as received, the name lower-cased, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool tls = false;  // arrived over TLS
+  // The first header named `name` (lower case), or nullptr.
+  const std::string* header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return &v;
+    return nullptr;
+  }
 };
 
 struct Response {

@@ -152,12 +152,13 @@ Status audit_ensure_keyed(Database& db, std::string_view now) {
 }
 
 Expected<std::vector<AuditRecord>> audit_list(Database& db,
-                                              const std::optional<std::string>& since) {
+                                              const std::optional<std::string>& since,
+                                              std::int64_t limit) {
   auto q = db.prepare(
-      "SELECT seq, at, who, what, why, details, prev_hash, hash FROM audit_log"
-      " WHERE (?1 IS NULL OR at >= ?1) ORDER BY seq");
+      "SELECT * FROM (SELECT seq, at, who, what, why, details, prev_hash, hash FROM audit_log"
+      " WHERE (?1 IS NULL OR at >= ?1) ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
   if (!q) return q.error();
-  (*q)->bind(1, since);
+  (*q)->bind(1, since).bind(2, limit > 0 ? limit : std::int64_t{-1});
   std::vector<AuditRecord> out;
   for (;;) {
     auto more = (*q)->step();

@@ -69,7 +69,9 @@ Expected<std::int64_t> audit_append(Database& db, const AuditEntry& entry, bool 
 Status audit_ensure_keyed(Database& db, std::string_view now);
 
 // Entries with at >= `since` (RFC 3339) when given, in seq order.
-Expected<std::vector<AuditRecord>> audit_list(Database& db, const std::optional<std::string>& since);
+// `limit` > 0: only the newest this many (still in seq order).
+Expected<std::vector<AuditRecord>> audit_list(Database& db, const std::optional<std::string>& since,
+                                              std::int64_t limit = 0);
 
 struct AuditVerdict {
   bool ok = true;

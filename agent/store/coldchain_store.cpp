@@ -497,10 +497,12 @@ Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_
   return h;
 }
 
-Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only) {
-  auto q = db.prepare(std::string(kHoldColumns) + " WHERE (?1 = 0 OR closed_at IS NULL) ORDER BY id");
+Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only, std::int64_t limit) {
+  auto q = db.prepare(std::string(kHoldColumns) +
+                      " WHERE (?1 = 0 OR closed_at IS NULL) AND id IN (SELECT id FROM holds"
+                      " WHERE (?1 = 0 OR closed_at IS NULL) ORDER BY id DESC LIMIT ?2) ORDER BY id");
   if (!q) return q.error();
-  (*q)->bind(1, static_cast<std::int64_t>(open_only));
+  (*q)->bind(1, static_cast<std::int64_t>(open_only)).bind(2, limit > 0 ? limit : std::int64_t{-1});
   std::vector<HoldRecord> out;
   for (;;) {
     auto more = (*q)->step();

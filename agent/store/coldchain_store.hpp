@@ -99,7 +99,8 @@ Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_
                               std::string_view why, std::string_view movement_id,
                               const HoldContext& ctx);
 
-Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only);
+// In id order; `limit` > 0: only the newest this many.
+Expected<std::vector<HoldRecord>> list_holds(Database& db, bool open_only, std::int64_t limit = 0);
 nlohmann::json hold_json(const HoldRecord& h);
 
 // --- Acknowledgement requests (CLI/cloud -> daemon) ---

@@ -156,14 +156,16 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   return res;
 }
 
-Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku) {
+Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku,
+                                              std::int64_t limit,
+                                              const std::optional<std::string>& after) {
   auto q = db_.prepare(
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at"
       " FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
       " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0)"
-      " ORDER BY k.sku");
+      " AND (?2 IS NULL OR k.sku > ?2) ORDER BY k.sku LIMIT ?3");
   if (!q) return q.error();
-  (*q)->bind(1, sku);
+  (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
   std::vector<StockRow> rows;
   for (;;) {
     auto more = (*q)->step();

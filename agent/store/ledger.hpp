@@ -76,7 +76,10 @@ class Ledger {
     return post_one(txn, request);
   }
 
-  Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku);
+  // In SKU order; `after`: only SKUs after it; `limit` 0 = all.
+  Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku,
+                                        std::int64_t limit = 0,
+                                        const std::optional<std::string>& after = std::nullopt);
   Expected<std::vector<MovementRecord>> movements(const MovementFilter& filter);
   Expected<std::optional<MovementRecord>> find(std::string_view id);
 

@@ -171,7 +171,11 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
                : " AND state IN ('proposed','acknowledged')";
   if (f.sku) sql += " AND sku = ?1";
   if (f.id) sql += " AND id = ?2";
-  sql += " ORDER BY created_ms, id";
+  if (f.limit > 0)
+    sql = "SELECT * FROM (" + sql + " ORDER BY created_ms DESC, id DESC LIMIT " +
+          std::to_string(f.limit) + ") ORDER BY created_ms, id";
+  else
+    sql += " ORDER BY created_ms, id";
   auto q = db.prepare(sql);
   if (!q) return q.error();
   if (f.sku) (*q)->bind(1, *f.sku);

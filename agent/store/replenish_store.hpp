@@ -35,6 +35,7 @@ struct ProposalFilter {
   std::optional<std::int64_t> or_cancelled_since_ms;  // ...or cancelled at or after this
   std::optional<std::string> sku;  // just this SKU
   std::optional<std::string> id;   // just this proposal
+  std::int64_t limit = 0;          // > 0: only the newest this many (still oldest first)
 };
 // Oldest first.
 Expected<std::vector<replenish::Proposal>> load_proposals(Database& db, const ProposalFilter& f);

@@ -1,0 +1,317 @@
+// The console's JSON API (docs/api.md): the read views of app/views.hpp behind the
+// authentication hook, and the session routes (login, logout, session).
+#include <map>
+#include <sstream>
+#include <variant>
+
+#include "app/clock.hpp"
+#include "app/console.hpp"
+#include "app/views.hpp"
+#include "core/json_parse.hpp"
+#include "core/time.hpp"
+
+namespace depot::app {
+
+namespace {
+
+using nlohmann::json;
+
+http::Response json_response(int status, const json& j) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+http::Response error_response(int status, std::string message) {
+  return json_response(status, {{"error", std::move(message)}});
+}
+
+// A refused parameter: 400 with the field, the value as given (made printable) and the rule.
+http::Response bad_param(const std::string& field, std::string_view value,
+                         const std::string& rule) {
+  auto v = printable(value, 100);
+  return json_response(400, {{"error", field + ": \"" + v + "\" " + rule},
+                             {"field", field},
+                             {"value", v},
+                             {"rule", rule}});
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding; nullopt for a broken %-escape.
+std::optional<std::string> url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
+      if (h < 0 || l < 0) return std::nullopt;
+      out += static_cast<char>(h * 16 + l);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+using Params = std::map<std::string, std::string>;
+
+// The query's parameters, each named in `allowed` at most once, or the 400 that says why not.
+std::variant<Params, http::Response> parse_params(const http::Request& req,
+                                                  const std::vector<std::string>& allowed) {
+  Params out;
+  std::string names;
+  for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
+  std::string_view q = req.query;
+  if (q.size() > 2048) return bad_param("query", q.substr(0, 40), "is longer than 2048 bytes");
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto name = url_decode(part.substr(0, eq));
+    auto value =
+        url_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+    if (!name || !value) return bad_param("query", part, "has a broken %-escape");
+    bool known = false;
+    for (const auto& a : allowed) known = known || *name == a;
+    if (!known)
+      return bad_param(*name, *value,
+                       names.empty() ? "is not a parameter of " + req.path + " (it takes none)"
+                                     : "is not a parameter of " + req.path + " (" + names + ")");
+    if (!valid_utf8(*value) || value->size() > 256)
+      return bad_param(*name, *value, "must be UTF-8 text of at most 256 bytes");
+    if (out.count(*name)) return bad_param(*name, *value, "is given more than once");
+    out.emplace(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::int64_t now_ms() { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); }
+
+// Reads `limit` (default kDefaultApiRows, at most kMaxApiRows) into `out`; a 400 otherwise.
+std::optional<http::Response> take_limit(const Params& p, std::int64_t& out) {
+  out = views::kDefaultApiRows;
+  auto it = p.find("limit");
+  if (it == p.end()) return std::nullopt;
+  auto n = views::parse_limit(it->second);
+  if (!n) return bad_param("limit", it->second, views::kLimitRule);
+  if (*n > views::kMaxApiRows)
+    return bad_param("limit", it->second,
+                     "must be at most " + std::to_string(views::kMaxApiRows) + " (rows per page)");
+  out = *n;
+  return std::nullopt;
+}
+
+std::optional<http::Response> take_since(const Params& p, std::optional<std::string>& out) {
+  auto it = p.find("since");
+  if (it == p.end()) return std::nullopt;
+  out = views::parse_since(it->second, now_ms());
+  if (!out) return bad_param("since", it->second, views::kSinceRule);
+  return std::nullopt;
+}
+
+std::optional<http::Response> take_bool(const Params& p, const char* name, bool& out) {
+  auto it = p.find(name);
+  if (it == p.end()) return std::nullopt;
+  if (it->second == "" || it->second == "true" || it->second == "1")
+    out = true;
+  else if (it->second == "false" || it->second == "0")
+    out = false;
+  else
+    return bad_param(name, it->second, "must be true or false");
+  return std::nullopt;
+}
+
+std::optional<http::Response> take_text(const Params& p, const char* name,
+                                        std::optional<std::string>& out) {
+  auto it = p.find(name);
+  if (it == p.end()) return std::nullopt;
+  if (it->second.empty() || it->second.size() > 128 || !text_problem(name, it->second, 128).empty())
+    return bad_param(name, it->second, "must be 1-128 characters of printable text");
+  out = it->second;
+  return std::nullopt;
+}
+
+// A view's text as the response, or its error (kBadInput: 400 naming `field`).
+http::Response view_response(const std::ostringstream& out, const Status& st,
+                             const char* field = nullptr) {
+  if (!st) {
+    if (st.error().is_bad_input() && field)
+      return json_response(400, {{"error", std::string(field) + ": " + st.error().message},
+                                 {"field", field},
+                                 {"rule", st.error().message}});
+    return error_response(500, st.error().message);
+  }
+  http::Response r;
+  r.content_type = "application/json";
+  r.body = out.str();
+  return r;
+}
+
+#define DEPOT_TAKE(expr) \
+  if (auto refused = (expr)) return *refused
+
+using ApiFn = std::function<http::Response(const Params&)>;
+
+}  // namespace
+
+std::optional<Principal> session_authenticate(const std::shared_ptr<SessionStore>& sessions,
+                                              const BearerCheck& verify_bearer,
+                                              const http::Request& req) {
+  if (auto token = bearer(req); !token.empty()) {
+    if (!verify_bearer) return std::nullopt;
+    auto p = verify_bearer(token);
+    if (p) p->csrf.clear();
+    return p;
+  }
+  if (!sessions) return std::nullopt;
+  return sessions->find(cookie(req, kSessionCookie));
+}
+
+void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
+  // Every route but /api/login goes through here: who it is from (401 when nobody), and for a
+  // session that is not a GET the CSRF token (403 when missing or wrong).
+  auto guarded = [s](std::function<http::Response(const http::Request&, const Principal&)> fn) {
+    return [s, fn](const http::Request& req) {
+      std::optional<Principal> who = s.authenticate ? s.authenticate(req) : std::nullopt;
+      if (!who) {
+        auto r = error_response(401, "sign in first (session cookie or bearer token)");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"depot-agent\"");
+        return r;
+      }
+      if (req.method != "GET" && req.method != "HEAD" && !who->csrf.empty()) {
+        const auto* sent = req.header("x-csrf-token");
+        if (!sent || !same_secret(*sent, who->csrf))
+          return error_response(403, "missing or wrong X-CSRF-Token");
+      }
+      return fn(req, *who);
+    };
+  };
+  // A read view: its parameters checked, then the view's text.
+  auto view = [&](const char* path, std::initializer_list<const char*> allowed, ApiFn fn) {
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    routes.push_back(
+        {path, {"GET"}, guarded([s, names, fn](const http::Request& req, const Principal&) {
+           if (!s.db || !s.config) return error_response(503, "no database");
+           auto p = parse_params(req, names);
+           if (auto* refused = std::get_if<http::Response>(&p)) return *refused;
+           return fn(std::get<Params>(p));
+         })});
+  };
+
+  view("/api/stock", {"sku", "after", "limit"}, [s](const Params& p) {
+    views::StockQuery q;
+    DEPOT_TAKE(take_text(p, "sku", q.sku));
+    DEPOT_TAKE(take_text(p, "after", q.after));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out, err;
+    auto st = views::write_stock(out, *s.db, *s.config, q, err);
+    return view_response(out, st, "sku");
+  });
+  view("/api/movements", {"sku", "since", "limit"}, [s](const Params& p) {
+    views::MovementsQuery q;
+    DEPOT_TAKE(take_text(p, "sku", q.sku));
+    DEPOT_TAKE(take_since(p, q.since));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_movements(out, *s.db, q));
+  });
+  view("/api/rejects", {"since", "limit"}, [s](const Params& p) {
+    views::RejectsQuery q;
+    DEPOT_TAKE(take_since(p, q.since));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_rejects(out, *s.db, q));
+  });
+  view("/api/reorders", {"open", "sku", "limit"}, [s](const Params& p) {
+    views::ReordersQuery q;
+    DEPOT_TAKE(take_bool(p, "open", q.open));
+    DEPOT_TAKE(take_text(p, "sku", q.sku));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_reorders(out, *s.db, q));
+  });
+  view("/api/zones", {}, [s](const Params&) {
+    std::ostringstream out;
+    return view_response(out, views::write_zones(out, *s.db, *s.config, now_ms()));
+  });
+  view("/api/alarms", {"open", "limit"}, [s](const Params& p) {
+    views::AlarmsQuery q;
+    DEPOT_TAKE(take_bool(p, "open", q.open));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_alarms(out, *s.db, q));
+  });
+  view("/api/holds", {"open", "limit"}, [s](const Params& p) {
+    views::HoldsQuery q;
+    DEPOT_TAKE(take_bool(p, "open", q.open));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_holds(out, *s.db, q));
+  });
+  view("/api/audit", {"since", "limit"}, [s](const Params& p) {
+    views::AuditQuery q;
+    DEPOT_TAKE(take_since(p, q.since));
+    DEPOT_TAKE(take_limit(p, q.limit));
+    std::ostringstream out;
+    return view_response(out, views::write_audit(out, *s.db, q));
+  });
+
+  // --- Sessions ---
+  routes.push_back(
+      {"/api/login", {"POST"}, [s](const http::Request& req) {
+         const auto* ct = req.header("content-type");
+         // A cross-site form cannot send application/json without a preflight.
+         if (!ct || ct->rfind("application/json", 0) != 0)
+           return error_response(415, "send the sign-in as application/json");
+         auto body = parse_json(req.body, {.max_bytes = 4096, .max_depth = 2});
+         if (!body || !body->is_object())
+           return error_response(400, "the body must be a JSON object {\"user\", \"password\"}");
+         auto user = body->find("user");
+         auto pass = body->find("password");
+         if (user == body->end() || !user->is_string() || pass == body->end() || !pass->is_string())
+           return error_response(400, "user and password must be strings");
+         if (!s.verify_password || !s.sessions)
+           return error_response(401, "wrong user or password");
+         auto who = s.verify_password(user->get<std::string>(), pass->get<std::string>());
+         if (!who) return error_response(401, "wrong user or password");
+         auto created = s.sessions->create(*who);
+         if (!created) return error_response(503, created.error().message);
+         auto r = json_response(
+             200, {{"account", who->account}, {"role", who->role}, {"csrf", created->csrf}});
+         r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + created->token +
+                                                  "; Path=/; HttpOnly; SameSite=Strict" +
+                                                  (req.tls ? "; Secure" : ""));
+         return r;
+       }});
+  routes.push_back(
+      {"/api/logout", {"POST"}, guarded([s](const http::Request& req, const Principal&) {
+         if (s.sessions) s.sessions->remove(cookie(req, kSessionCookie));
+         auto r = json_response(200, {{"ok", true}});
+         r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) +
+                                                  "=; Path=/; Max-Age=0; HttpOnly; "
+                                                  "SameSite=Strict" +
+                                                  (req.tls ? "; Secure" : ""));
+         return r;
+       })});
+  routes.push_back(
+      {"/api/session", {"GET"}, guarded([](const http::Request&, const Principal& who) {
+         json j{{"account", who.account}, {"role", who.role}};
+         j["csrf"] = who.csrf.empty() ? json() : json(who.csrf);
+         return json_response(200, j);
+       })});
+}
+
+}  // namespace depot::app

@@ -11,6 +11,7 @@
 #include "app/clock.hpp"
 #include "app/cold_chain.hpp"
 #include "app/scan_intake.hpp"
+#include "http/assets.hpp"
 #include "core/time.hpp"
 #include "store/group_commit.hpp"
 #include "store/outbox.hpp"
@@ -336,6 +337,25 @@ std::vector<http::Route> console_routes(ConsoleSources s) {
       return session_authenticate(sessions, bearer, r);
     };
   add_api_routes(routes, s);
+  // The pages (agent/http/console/, embedded): / is the console, /console/<file> its parts.
+  for (const auto& a : http::console_assets()) {
+    std::string_view n = a.name;
+    std::string type = n.ends_with(".html") ? "text/html; charset=utf-8"
+                       : n.ends_with(".js") ? "text/javascript; charset=utf-8"
+                       : n.ends_with(".css") ? "text/css; charset=utf-8"
+                                             : "application/octet-stream";
+    auto handler = [data = a.data, type](const http::Request&) {
+      http::Response r;
+      r.content_type = type;
+      r.body = std::string(data);
+      r.headers.emplace_back("Content-Security-Policy", kConsoleCsp);
+      r.headers.emplace_back("X-Frame-Options", "DENY");
+      r.headers.emplace_back("Referrer-Policy", "no-referrer");
+      return r;
+    };
+    routes.push_back({"/console/" + std::string(n), {"GET"}, handler});
+    if (n == "index.html") routes.push_back({"/", {"GET"}, handler});
+  }
   routes.push_back({"/metrics", {"GET"}, [s](const http::Request&) {
                       http::Response r;
                       r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "app/console_events.hpp"
 #include "app/console_session.hpp"
 #include "http/server.hpp"
 
@@ -83,7 +84,15 @@ struct ConsoleSources {
   std::function<std::optional<Principal>(std::string_view token)> verify_bearer;
   // The sessions; null: console_routes makes one with the default options.
   std::shared_ptr<SessionStore> sessions;
+  // Live updates for GET /api/events; null: that route answers 503.
+  std::shared_ptr<EventHub> events;
 };
+
+// The Content-Security-Policy of the console's pages: only the agent's own files, no inline
+// script or style element, no framing.
+inline constexpr const char* kConsoleCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 using BearerCheck = std::function<std::optional<Principal>(std::string_view token)>;
 // A bearer token (checked by `verify_bearer`; null refuses) or else the session cookie.

@@ -9,6 +9,7 @@
 #include "app/views.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
+#include "store/outbox.hpp"
 
 namespace depot::app {
 
@@ -268,6 +269,37 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
     std::ostringstream out;
     return view_response(out, views::write_audit(out, *s.db, q));
   });
+
+  // The overview page: the health report (link, loop, database, scanners) with the outbox depth
+  // per stream and each zone's live state, all from memory plus one counted read per stream.
+  routes.push_back({"/api/overview", {"GET"}, guarded([s](const http::Request&, const Principal&) {
+                      json j{{"health", health_report(s).second}};
+                      json outbox = json::object();
+                      if (s.db)
+                        if (auto d = store::outbox_depths(*s.db))
+                          for (const auto& [stream, n] : *d) outbox[stream] = n;
+                      j["outbox"] = outbox;
+                      json zones = json::array();
+                      if (s.config)
+                        for (const auto& z : s.config->zones)
+                          if (auto ev = zone_event(s, z.id, now_ms()); !ev.is_null())
+                            zones.push_back(std::move(ev));
+                      j["zones"] = zones;
+                      return json_response(200, j);
+                    })});
+  // Live updates (Server-Sent Events): the hub's events, a heartbeat comment every 15 s.
+  routes.push_back({"/api/events", {"GET"}, guarded([s](const http::Request&, const Principal&) {
+                      if (!s.events) return error_response(503, "live updates are off");
+                      if (s.events->full())
+                        return error_response(503, "too many live clients; try again later");
+                      http::Response r;
+                      r.content_type = "text/event-stream";
+                      r.body = "retry: 5000\n\n";
+                      r.on_stream = [hub = s.events](std::shared_ptr<http::StreamSink> sink) {
+                        hub->add(std::move(sink));
+                      };
+                      return r;
+                    })});
 
   // --- Sessions ---
   routes.push_back(

@@ -325,6 +325,9 @@ int run_daemon(LoadedConfig loaded) {
 
   // The console (docs/api.md): off unless `console.listen` is set.
   std::unique_ptr<http::Server> console;
+  ConsoleSources console_sources;  // kept for the live-update watcher
+  std::shared_ptr<EventHub> console_events;
+  std::unique_ptr<ConsoleWatcher> console_watcher;
   if (loaded.config.console) {
     ConsoleSources cs;
     cs.config = &loaded.config;
@@ -339,6 +342,9 @@ int run_daemon(LoadedConfig loaded) {
     cs.server = [&]() -> const http::Server* { return console.get(); };
     // Accounts (issue 16 item 2) connect here: cs.verify_password and cs.verify_bearer. Left
     // null, every sign-in and bearer token is refused, so /api/ serves nobody.
+    cs.events = console_events = std::make_shared<EventHub>(io);
+    console_sources = cs;
+    console_watcher = std::make_unique<ConsoleWatcher>(io, console_sources, console_events);
     console = std::make_unique<http::Server>(io, server_options(*loaded.config.console),
                                              console_routes(std::move(cs)));
     if (auto st = console->start(); !st) {
@@ -386,6 +392,8 @@ int run_daemon(LoadedConfig loaded) {
     if (ec) return;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping();
+    if (console_watcher) console_watcher->stop();
+    if (console_events) console_events->stop();
     if (console) console->stop();
     loop_monitor.stop();
     scans.stop();
@@ -457,6 +465,8 @@ int run_daemon(LoadedConfig loaded) {
 
   scans.start();
   if (console) loop_monitor.start();  // only the console reads it: no wakeups otherwise
+  if (console_events) console_events->start();
+  if (console_watcher) console_watcher->start();
   watch_health();
   for (auto& p : probes) p->start();
   replenish_loop.start();

@@ -3,10 +3,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -88,6 +90,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ++server_->stats.open;
   }
   ~Session() override {
+    if (streaming_) --server_->stats.streams;
     --server_->stats.open;
     server_->sessions.erase(id_);
   }
@@ -110,6 +113,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void close() override {
+    closed_ = true;
+    if (write_timer_) write_timer_->cancel();
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(stream_).socket();
     sock.shutdown(tcp::socket::shutdown_both, ec);
@@ -175,7 +180,99 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     respond(std::move(res), msg.keep_alive());
   }
 
+  // --- Streams (SSE) ---
+  class Sink : public StreamSink {
+   public:
+    explicit Sink(std::weak_ptr<Session> s) : s_(std::move(s)) {}
+    bool push(std::string_view text) override {
+      auto s = s_.lock();
+      return s && s->push(text);
+    }
+    bool open() const override {
+      auto s = s_.lock();
+      return s && !s->closed_;
+    }
+    void close() override {
+      if (auto s = s_.lock()) s->close();
+    }
+
+   private:
+    std::weak_ptr<Session> s_;
+  };
+
+  bool push(std::string_view text) {
+    if (closed_) return false;
+    if (pending_.size() + writing_.size() + text.size() > server_->options.max_stream_buffer) {
+      ++server_->stats.streams_dropped;
+      close();
+      return false;
+    }
+    pending_.append(text);
+    if (writing_.empty()) write_pending();
+    return true;
+  }
+
+  void write_pending() {
+    if (closed_ || pending_.empty()) return;
+    writing_.swap(pending_);
+    // A write that does not finish in time (the client stopped reading) drops the client. (Not
+    // the stream's own timeout: that would also end the read watching for the client leaving.)
+    write_timer_->expires_after(server_->options.request_timeout);
+    write_timer_->async_wait([w = this->weak_from_this()](const beast::error_code& ec) {
+      auto self = w.lock();
+      if (ec || !self || self->closed_) return;
+      ++self->server_->stats.streams_dropped;
+      self->close();
+    });
+    asio::async_write(stream_, asio::buffer(writing_),
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->write_timer_->cancel();
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->writing_.clear();
+                        self->write_pending();
+                      });
+  }
+
+  // Reads (and ignores) what the client sends, to notice when it goes away.
+  void watch_stream() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                self->close();
+                                return;
+                              }
+                              self->watch_stream();
+                            });
+  }
+
+  void begin_stream(Response r) {
+    ++server_->stats.requests;
+    streaming_ = true;
+    ++server_->stats.streams;
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                       std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(r.status))) +
+                       "\r\nContent-Type: " + r.content_type +
+                       "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                       "Connection: close\r\n";
+    for (auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n" + r.body;
+    beast::get_lowest_layer(stream_).expires_never();
+    write_timer_.emplace(stream_.get_executor());
+    if (buffer_.size() > 0) buffer_.consume(buffer_.size());
+    watch_stream();
+    push(head);
+    auto on_stream = std::move(r.on_stream);
+    on_stream(std::make_shared<Sink>(this->weak_from_this()));
+  }
+
   void respond(Response r, bool keep_alive) {
+    if (r.on_stream && !server_->stopped) {
+      begin_stream(std::move(r));
+      return;
+    }
     ++server_->stats.requests;
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
@@ -207,6 +304,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool closed_ = false, streaming_ = false;
+  std::string pending_, writing_;  // a stream's queued output and the write in flight
+  char discard_[512];
+  std::optional<asio::steady_timer> write_timer_;  // a stream's write deadline
 };
 
 }  // namespace

@@ -39,11 +39,27 @@ struct Request {
   }
 };
 
+// A response that stays open (Server-Sent Events): text pushed to it is written to the client
+// as it comes. A client that does not read is dropped once its queued output would pass
+// `max_stream_buffer` or a write takes longer than `request_timeout`: memory stays bounded and
+// the loop never waits for it.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues `text`; false when the stream is closed (now or by this push: too much queued).
+  virtual bool push(std::string_view text) = 0;
+  virtual bool open() const = 0;
+  virtual void close() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: a stream. The head and `body` are sent, then the connection stays open (past
+  // request_timeout, "Connection: close" semantics) and this gets the handle to push to it.
+  std::function<void(std::shared_ptr<StreamSink>)> on_stream;
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -62,6 +78,7 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{10000};
   std::size_t max_header_bytes = 8192;
   std::size_t max_body_bytes = 65536;
+  std::size_t max_stream_buffer = 65536;  // queued output per stream before it is dropped
 };
 
 struct ServerStats {
@@ -72,6 +89,8 @@ struct ServerStats {
   std::uint64_t bad = 0;        // refused as malformed, oversized, traversal (4xx before routing)
   std::uint64_t errors = 0;     // a handler threw (answered 500)
   std::size_t open = 0;         // connections open now
+  std::size_t streams = 0;      // streams (SSE) open now
+  std::uint64_t streams_dropped = 0;  // streams closed for not reading their output
 };
 
 class Server {

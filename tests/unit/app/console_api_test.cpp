@@ -3,182 +3,14 @@
 // the CLI's --json gives (one implementation), parameters are validated with the field, value
 // and rule, limits are bounded, and every /api/ route refuses a request without a session or
 // bearer token (401), a session's non-GET without its CSRF token (403), and an expired session.
-#include <arpa/inet.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
-#include <nlohmann/json.hpp>
-#include <thread>
-
-#include "agent_process.hpp"
-#include "app/config_file.hpp"
-#include "app/console.hpp"
-#include "app/store_access.hpp"
-#include "store/coldchain_store.hpp"
-#include "test_support.hpp"
+#include "console_fixture.hpp"
 
 namespace depot::app {
 namespace {
 
 using nlohmann::json;
-
-std::string api_config(const std::string& db) {
-  return R"({
-  "site": "test-site", "gateway": "gw-1", "database": ")" +
-         db + R"(",
-  "catalog": [
-    {"sku": "VAX", "name": "Vaccine", "barcodes": ["4006381333931"], "zone": "pharma-1"},
-    {"sku": "AMB", "name": "Tea", "barcodes": ["5012345678900"], "zone": "ambient"}
-  ],
-  "zones": [{"id": "pharma-1", "min_c": 2, "max_c": 8, "warning_band_c": 1,
-             "alarm_delay_s": 1800, "hysteresis_c": 0.5, "repeat_s": 0}],
-  "sensors": [{"id": "p1", "zone": "pharma-1", "driver": "sim", "read_interval_s": 1,
-               "offline_after_s": 2}]
-})";
-}
-
-struct Reply {
-  int status = 0;
-  std::string head, body;
-  std::string header(const std::string& name) const {
-    auto p = head.find("\r\n" + name + ": ");
-    if (p == std::string::npos) return {};
-    p += name.size() + 4;
-    return head.substr(p, head.find("\r\n", p) - p);
-  }
-};
-
-class ConsoleApi : public ::testing::Test {
- protected:
-  void SetUp() override {
-    cfg_ = dir_.file("agent.json");
-    test::write_file(cfg_, api_config("depot.db"));
-    // Real stock through the real binary: two receipts and a pick, one reject.
-    for (auto args : std::vector<std::vector<std::string>>{
-             {"scan", "--kind", "receive", "--code", "4006381333931", "--qty", "40"},
-             {"scan", "--kind", "receive", "--code", "5012345678900", "--qty", "7"},
-             {"scan", "--kind", "pick", "--code", "4006381333931", "--qty", "3"},
-             {"scan", "--kind", "pick", "--code", "0000000000000"}}) {
-      args.insert(args.end(), {"-c", cfg_});
-      test::run_agent(args);
-    }
-    auto loaded = load_config_file(cfg_);
-    ASSERT_TRUE(loaded.loaded);
-    loaded_ = std::move(*loaded.loaded);
-    auto db = open_for_writing(loaded_);
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(*db);
-    // A zone state as the daemon saves it, with a reading of 5.4 C.
-    ASSERT_TRUE(db_->exec("BEGIN"));
-    json state{
-        {"zone", "pharma-1"},
-        {"level", "normal"},
-        {"min_c", 2},
-        {"max_c", 8},
-        {"probes", json::array({{{"id", "p1"},
-                                 {"state", "online"},
-                                 {"celsius", 5.4},
-                                 {"last", {{"celsius", 5.4}, {"wall_ms", 1700000000000}}}}})},
-        {"open_excursions", json::array()},
-        {"mkt_24h_c", 5.1},
-        {"mkt_30d_c", nullptr},
-        {"updated_at", "2026-12-05T07:00:00.000Z"}};
-    ASSERT_TRUE(store::save_zone_state(*db_, "pharma-1", state, 1700000000000));
-    ASSERT_TRUE(db_->exec("COMMIT"));
-
-    ConsoleSources s;
-    s.config = &loaded_.config;
-    s.db = db_.get();
-    s.verify_password = [](std::string_view user, std::string_view pass) -> Expected<Principal> {
-      if (user == "ana" && pass == "correct horse") return Principal{"ana", "quality", ""};
-      return Error{"wrong user or password"};
-    };
-    s.verify_bearer = [](std::string_view token) -> std::optional<Principal> {
-      if (token == "machine-token-1") return Principal{"scraper", "operator", ""};
-      return std::nullopt;
-    };
-    SessionOptions so;
-    so.now = [this] { return clock_; };
-    s.sessions = std::make_shared<SessionStore>(so);
-    http::ServerOptions o;
-    o.address = "127.0.0.1";
-    server_ = std::make_unique<http::Server>(io_, o, console_routes(s));
-    ASSERT_TRUE(server_->start());
-    port_ = server_->port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
-    if (!thread_.joinable()) return;
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-
-  Reply request(const std::string& method, const std::string& target,
-                const std::string& headers = "", const std::string& body = "") {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port_);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                      headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-                      body;
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    Reply r;
-    if (out.size() > 12) r.status = std::atoi(out.substr(9, 3).c_str());
-    auto p = out.find("\r\n\r\n");
-    r.head = out.substr(0, p);
-    if (p != std::string::npos) r.body = out.substr(p + 4);
-    return r;
-  }
-  // Signs in as ana; the cookie header line and the CSRF token.
-  std::pair<std::string, std::string> login() {
-    auto r = request("POST", "/api/login", "Content-Type: application/json\r\n",
-                     R"({"user":"ana","password":"correct horse"})");
-    EXPECT_EQ(r.status, 200) << r.body;
-    auto set = r.header("Set-Cookie");
-    EXPECT_NE(set.find("HttpOnly"), std::string::npos) << set;
-    EXPECT_NE(set.find("SameSite=Strict"), std::string::npos) << set;
-    EXPECT_EQ(set.find("Secure"), std::string::npos) << set;  // plain HTTP here
-    auto cookie = set.substr(0, set.find(';'));
-    EXPECT_EQ(cookie.rfind("depot_session=", 0), 0u);
-    EXPECT_EQ(cookie.size(), 14u + 64u);  // 32 random bytes as hex
-    return {"Cookie: " + cookie + "\r\n", json::parse(r.body)["csrf"].get<std::string>()};
-  }
-  std::string cli(std::vector<std::string> args) {
-    args.insert(args.end(), {"-c", cfg_, "--json"});
-    auto r = test::run_agent(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return r.out;
-  }
-
-  test::TempDir dir_;
-  std::string cfg_;
-  LoadedConfig loaded_;
-  std::unique_ptr<store::Database> db_;
-  std::chrono::steady_clock::time_point clock_ = std::chrono::steady_clock::now();
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  std::unique_ptr<http::Server> server_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
+using test_console::ConsoleApi;
+using test_console::Reply;
 
 TEST_F(ConsoleApi, EveryReadRouteGivesTheCliJsonByteForByte) {
   auto [cookie, csrf] = login();
@@ -339,6 +171,134 @@ TEST(ConsoleSessions, AreCappedAndTheLeastRecentlyUsedGoesFirst) {
   EXPECT_TRUE(store.find(tokens[0]));
   EXPECT_TRUE(store.find(t4->token));
   EXPECT_NE(t4->token, t4->csrf);
+}
+
+// Reads from `fd` until `needle` is in what was read (or 5 s pass without a byte).
+std::string read_until(int fd, const std::string& needle, std::string got = {}) {
+  char buf[4096];
+  while (got.find(needle) == std::string::npos) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+// Opens GET /api/events with `cookie` on a fresh socket; the socket.
+int open_events(ConsoleApi& t, const std::string& cookie, int rcvbuf = 0) {
+  int fd = t.connect_socket(rcvbuf);
+  std::string req = "GET /api/events HTTP/1.1\r\nHost: x\r\n" + cookie + "\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+TEST_F(ConsoleApi, LiveEventsArriveOnAnOpenStreamWithHeartbeats) {
+  auto [cookie, csrf] = login();
+  EXPECT_EQ(request("GET", "/api/events").status, 401);
+  int fd = open_events(*this, cookie);
+  auto head = read_until(fd, "retry: 5000\n\n");
+  ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+  ASSERT_EQ(on_loop([this] { return hub_->clients(); }), 1u);
+  // Past request_timeout (2 s) the stream is still open: heartbeats keep coming.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+  auto beat = read_until(fd, ": heartbeat\n\n");
+  EXPECT_NE(beat.find(": heartbeat"), std::string::npos);
+  on_loop([this] {
+    hub_->publish("zone", {{"zone", "pharma-1"}, {"level", "alarm"}, {"celsius", 9.5}});
+    return 0;
+  });
+  const std::string expected =
+      "event: zone\ndata: {\"celsius\":9.5,\"level\":\"alarm\",\"zone\":\"pharma-1\"}\n\n";
+  auto ev = read_until(fd, expected);
+  EXPECT_NE(ev.find(expected), std::string::npos) << ev;
+  ::close(fd);
+  // The hub notices the client left (at the next push at the latest).
+  for (int i = 0; i < 50 && on_loop([this] { return hub_->clients(); }) > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(on_loop([this] { return hub_->clients(); }), 0u);
+}
+
+TEST_F(ConsoleApi, LiveClientsAreCapped) {
+  auto [cookie, csrf] = login();
+  int a = open_events(*this, cookie), b = open_events(*this, cookie);
+  read_until(a, "retry");
+  read_until(b, "retry");
+  auto third = request("GET", "/api/events", cookie);
+  EXPECT_EQ(third.status, 503) << third.body;
+  EXPECT_NE(third.body.find("too many live clients"), std::string::npos);
+  ::close(a);
+  for (int i = 0; i < 50 && on_loop([this] { return hub_->clients(); }) > 1; ++i) {
+    on_loop([this] {
+      hub_->publish("stock", {{"movements", 1}});
+      return 0;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  int c = open_events(*this, cookie);  // a place is free again
+  EXPECT_EQ(read_until(c, "retry").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(b);
+  ::close(c);
+}
+
+TEST_F(ConsoleApi, ASlowLiveClientIsDroppedAndMemoryStaysBounded) {
+  auto [cookie, csrf] = login();
+  int slow = open_events(*this, cookie, 4096);  // never reads after the head
+  read_until(slow, "retry");
+  int fast = open_events(*this, cookie);
+  read_until(fast, "retry");
+  const json big{{"zone", "pharma-1"}, {"pad", std::string(1000, 'x')}};
+  std::uint64_t dropped = 0;
+  std::string fast_got;
+  // Up to 40 MB of events, 10 KB at a time (well under the 64 KiB a stream may queue); the
+  // fast client reads them all as they come.
+  for (int round = 0; round < 4000 && dropped == 0; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    dropped = on_loop([&] {
+      for (int i = 0; i < 10; ++i) hub_->publish("zone", big);
+      return server_->stats().streams_dropped;
+    });
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(fast, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+      fast_got.append(buf, static_cast<std::size_t>(n));
+      if (fast_got.size() > 65536) fast_got.erase(0, fast_got.size() - 1024);
+    }
+  }
+  EXPECT_EQ(dropped, 1u);
+  EXPECT_EQ(on_loop([this] { return hub_->clients(); }), 1u);  // the fast one stays
+  EXPECT_EQ(on_loop([this] { return server_->stats().streams; }), 1u);
+  // The fast client still gets events.
+  on_loop([this] {
+    hub_->publish("alarm", {{"open", 1}});
+    return 0;
+  });
+  EXPECT_NE(read_until(fast, "event: alarm", fast_got).find("event: alarm"), std::string::npos);
+  ::close(slow);
+  ::close(fast);
+}
+
+TEST_F(ConsoleApi, PagesAreServedWithAStrictContentSecurityPolicy) {
+  auto page = request("GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.header("Content-Security-Policy"), kConsoleCsp);
+  EXPECT_NE(page.header("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_NE(page.body.find("<script src=\"/console/app.js\""), std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);  // nothing inline
+  EXPECT_EQ(page.body.find("http"), std::string::npos);      // nothing from elsewhere
+  auto js = request("GET", "/console/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.header("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js.body.find("EventSource"), std::string::npos);
+  EXPECT_EQ(request("GET", "/console/app.css").header("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(request("GET", "/console/nope.js").status, 404);
+  EXPECT_EQ(request("GET", "/console/../agent.json").status, 400);
+  // The overview reads the health report and the outbox.
+  auto [cookie, csrf] = login();
+  auto o = json::parse(request("GET", "/api/overview", cookie).body);
+  EXPECT_TRUE(o["health"].contains("ok"));
+  EXPECT_TRUE(o["outbox"].is_object());
 }
 
 }  // namespace

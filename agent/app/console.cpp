@@ -284,6 +284,10 @@ std::string render_metrics(const ConsoleSources& s) {
           d(st.timed_out));
     m.one("depot_console_connections", "gauge", "Console connections open now.",
           static_cast<double>(st.open));
+    m.one("depot_console_streams", "gauge", "Live-update streams (GET /api/events) open now.",
+          static_cast<double>(st.streams));
+    m.one("depot_console_streams_dropped_total", "counter",
+          "Live-update clients dropped for not reading what was sent.", d(st.streams_dropped));
   }
   return m.str();
 }

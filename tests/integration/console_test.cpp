@@ -209,6 +209,31 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
   EXPECT_EQ(metric(text, "depot_zone_no_data{zone=\"chiller\"}"), 0) << text;
 }
 
+// The real daemon before accounts are wired (issue 16 item 2): the console's pages are served,
+// but every sign-in and every /api/ route is refused, so nothing is exposed unauthenticated.
+TEST_F(Console, TheDaemonServesThePagesAndRefusesEveryApiRouteUntilAccountsExist) {
+  scan_port_ = free_port();
+  http_port_ = free_port();
+  cfg_ = dir_.file("agent.json");
+  test::write_file(cfg_, console_config(dir_.file("depot.db"), scan_port_, http_port_));
+  agent_ = std::make_unique<Agent>(dir_, cfg_);
+  agent_->start();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 10s)) << agent_->log();
+  auto page = get(http_port_, "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("/console/app.js"), std::string::npos);
+  for (const char* path : {"/api/stock", "/api/movements", "/api/rejects", "/api/reorders",
+                           "/api/zones", "/api/alarms", "/api/holds", "/api/audit",
+                           "/api/overview", "/api/events", "/api/session"})
+    EXPECT_EQ(get(http_port_, path).status, 401) << path;
+  auto login = raw_http(http_port_,
+                        "POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                        "Content-Type: application/json\r\nContent-Length: 36\r\n\r\n"
+                        "{\"user\":\"admin\",\"password\":\"admin\"}  ");
+  EXPECT_EQ(login.rfind("HTTP/1.1 401", 0), 0u) << login;
+  EXPECT_EQ(login.find("Set-Cookie"), std::string::npos) << login;
+}
+
 // Under systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them) the pings
 // the loop sends are counted in /metrics; the TLS files may be systemd credentials.
 TEST_F(Console, WatchdogPingsAreCountedAndTlsFilesMayBeCredentials) {

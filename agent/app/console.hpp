@@ -80,6 +80,12 @@ struct ConsoleSources {
   // Checks an account's password for POST /api/login. Null: every sign-in is refused.
   std::function<Expected<Principal>(std::string_view user, std::string_view password)>
       verify_password;
+  // The same, for a check too slow for the loop (Argon2id): it starts the work (on a worker
+  // thread) and calls `done` on the loop thread (post to it) once with the verdict. Taken over
+  // verify_password when set; the loop goes on meanwhile.
+  std::function<void(std::string user, std::string password,
+                     std::function<void(Expected<Principal>)> done)>
+      verify_password_async;
   // Checks a machine's bearer token. Null: no bearer token is accepted.
   std::function<std::optional<Principal>(std::string_view token)> verify_bearer;
   // The sessions; null: console_routes makes one with the default options.

@@ -315,18 +315,33 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
          auto pass = body->find("password");
          if (user == body->end() || !user->is_string() || pass == body->end() || !pass->is_string())
            return error_response(400, "user and password must be strings");
-         if (!s.verify_password || !s.sessions)
+         if (!s.sessions || (!s.verify_password && !s.verify_password_async))
            return error_response(401, "wrong user or password");
-         auto who = s.verify_password(user->get<std::string>(), pass->get<std::string>());
-         if (!who) return error_response(401, "wrong user or password");
-         auto created = s.sessions->create(*who);
-         if (!created) return error_response(503, created.error().message);
-         auto r = json_response(
-             200, {{"account", who->account}, {"role", who->role}, {"csrf", created->csrf}});
-         r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + created->token +
-                                                  "; Path=/; HttpOnly; SameSite=Strict" +
-                                                  (req.tls ? "; Secure" : ""));
-         return r;
+         // The session for a verdict, or the refusal.
+         auto finish = [sessions = s.sessions, tls = req.tls](const Expected<Principal>& who) {
+           if (!who) return error_response(401, "wrong user or password");
+           auto created = sessions->create(*who);
+           if (!created) return error_response(503, created.error().message);
+           auto r = json_response(
+               200, {{"account", who->account}, {"role", who->role}, {"csrf", created->csrf}});
+           r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" +
+                                                    created->token +
+                                                    "; Path=/; HttpOnly; SameSite=Strict" +
+                                                    (tls ? "; Secure" : ""));
+           return r;
+         };
+         auto user_s = user->get<std::string>(), pass_s = pass->get<std::string>();
+         if (s.verify_password_async) {
+           // Off the loop: the answer comes when the check is done.
+           http::Response later;
+           later.defer = [verify = s.verify_password_async, finish, user_s,
+                          pass_s](std::function<void(http::Response)> reply) {
+             verify(user_s, pass_s,
+                    [finish, reply](Expected<Principal> who) { reply(finish(who)); });
+           };
+           return later;
+         }
+         return finish(s.verify_password(user_s, pass_s));
        }});
   routes.push_back(
       {"/api/logout", {"POST"}, guarded([s](const http::Request& req, const Principal&) {

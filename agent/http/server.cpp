@@ -269,6 +269,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void respond(Response r, bool keep_alive) {
+    if (r.defer && !server_->stopped) {
+      auto defer = std::move(r.defer);
+      defer([self = this->shared_from_this(), keep_alive,
+             done = std::make_shared<bool>(false)](Response later) {
+        if (*done) return;
+        *done = true;
+        if (later.defer) later = plain(500, "internal error");
+        self->respond(std::move(later), keep_alive);
+      });
+      return;
+    }
     if (r.on_stream && !server_->stopped) {
       begin_stream(std::move(r));
       return;

@@ -60,6 +60,10 @@ struct Response {
   // Set: a stream. The head and `body` are sent, then the connection stays open (past
   // request_timeout, "Connection: close" semantics) and this gets the handle to push to it.
   std::function<void(std::shared_ptr<StreamSink>)> on_stream;
+  // Set: the answer comes later, from work done off the loop (a password hash, say). Called at
+  // once with `reply`, which must then be called on the loop thread (post to it), at most once,
+  // with the real response; dropping `reply` uncalled closes the connection.
+  std::function<void(std::function<void(Response)> reply)> defer;
 };
 
 using Handler = std::function<Response(const Request&)>;

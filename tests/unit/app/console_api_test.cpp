@@ -301,5 +301,47 @@ TEST_F(ConsoleApi, PagesAreServedWithAStrictContentSecurityPolicy) {
   EXPECT_TRUE(o["outbox"].is_object());
 }
 
+// A password check too slow for the loop (Argon2id) runs off it: the sign-in is answered when
+// it is done, and meanwhile the loop answers everyone else.
+class ConsoleApiSlowCheck : public ConsoleApi {
+ protected:
+  void configure(ConsoleSources& s) override {
+    s.verify_password = nullptr;
+    s.verify_password_async = [this](std::string user, std::string pass,
+                                     std::function<void(Expected<Principal>)> done) {
+      std::thread([this, user, pass, done] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the hash
+        boost::asio::post(io_, [user, pass, done] {
+          if (user == "ana" && pass == "correct horse")
+            done(Principal{"ana", "quality", ""});
+          else
+            done(Error{"wrong"});
+        });
+      }).detach();
+    };
+  }
+};
+
+TEST_F(ConsoleApiSlowCheck, SignInIsCheckedOffTheLoop) {
+  std::pair<std::string, std::string> session;
+  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point login_done;
+  std::thread t([&] {
+    session = login();
+    login_done = std::chrono::steady_clock::now();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(request("GET", "/console/app.css").status, 200);  // while the check runs
+  auto other_done = std::chrono::steady_clock::now();
+  t.join();
+  EXPECT_LT(other_done, login_done);
+  EXPECT_GE(login_done - t0, std::chrono::milliseconds(400));
+  EXPECT_EQ(request("GET", "/api/stock?sku=VAX", session.first).status, 200);
+  auto bad = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                     R"({"user":"ana","password":"wrong"})");
+  EXPECT_EQ(bad.status, 401);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the detached checks finish
+}
+
 }  // namespace
 }  // namespace depot::app

@@ -108,6 +108,7 @@ class ConsoleApi : public ::testing::Test {
     hub_ = std::make_shared<EventHub>(io_, 2, std::chrono::milliseconds(300));
     hub_->start();
     s.events = hub_;
+    configure(s);
     http::ServerOptions o;
     o.address = "127.0.0.1";
     o.request_timeout = std::chrono::seconds(2);
@@ -128,6 +129,8 @@ class ConsoleApi : public ::testing::Test {
     thread_.join();
   }
 
+  // A derived fixture changes the sources here, before the routes are made.
+  virtual void configure(ConsoleSources&) {}
   // Runs `fn` on the loop thread and waits for it.
   template <class F>
   auto on_loop(F fn) {

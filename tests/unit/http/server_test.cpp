@@ -31,6 +31,21 @@ class ServerTest : public ::testing::Test {
                         res.body = "hello " + r.query;
                         return res;
                       }});
+    // Answers 100 ms later, from another thread posting back to the loop.
+    routes.push_back({"/later", {"GET"}, [this](const Request&) {
+                        Response res;
+                        res.defer = [this](std::function<void(Response)> reply) {
+                          std::thread([this, reply] {
+                            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                            boost::asio::post(io_, [reply] {
+                              Response r;
+                              r.body = "worked off the loop";
+                              reply(r);
+                            });
+                          }).detach();
+                        };
+                        return res;
+                      }});
     routes.push_back({"/throws", {"GET"}, [](const Request&) -> Response {
                         throw std::runtime_error("a bug");
                       }});
@@ -125,6 +140,17 @@ TEST(CheckedPath, OnlyPlainAbsolutePaths) {
     EXPECT_EQ(checked_path(bad), "") << bad;
   EXPECT_EQ(checked_path(std::string_view("/a\0b", 4)), "");
   EXPECT_EQ(checked_path("/" + std::string(300, 'a')), "");
+}
+
+TEST_F(ServerTest, ADeferredAnswerComesWhenTheWorkIsDoneAndTheLoopGoesOn) {
+  std::string later;
+  std::thread t([&] { later = get("/later"); });
+  // Meanwhile the loop answers others.
+  auto ok = get("/ok");
+  EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;
+  t.join();
+  EXPECT_EQ(later.rfind("HTTP/1.1 200", 0), 0u) << later;
+  EXPECT_NE(later.find("worked off the loop"), std::string::npos) << later;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "app/clock.hpp"
 #include "app/coldchain_cli.hpp"
 #include "app/report_cli.hpp"
+#include "app/users_cli.hpp"
 #include "app/config_file.hpp"
 #include "app/sensors_cli.hpp"
 #include "app/daemon.hpp"
@@ -644,12 +645,14 @@ int cmd_control_sheet(const Args& a, Context& c) {
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   Context c{out, err};
   if (argc < 2) {
-    err << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage;
+    err << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage
+        << "\naccounts (docs/operations.md):\n" << kUsersUsage;
     return kBadInput;
   }
   std::string_view cmd = argv[1];
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    out << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage;
+    out << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage
+        << "\naccounts (docs/operations.md):\n" << kUsersUsage;
     return kOk;
   }
   if (cmd == "version" || cmd == "--version") {
@@ -727,6 +730,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (auto code = run_coldchain_cli(cmd, argc, argv, out, err)) return *code;
   if (auto code = run_report_cli(cmd, argc, argv, out, err)) return *code;
+  if (auto code = run_users_cli(cmd, argc, argv, out, err)) return *code;
   err << "depot-agent: unknown command \"" << cmd << "\"\n\n" << kUsage;
   return kBadInput;
 }

@@ -49,8 +49,8 @@ commands:
                                        replenishment on order, position, reorder point, cover
   reorders   [-c FILE] [--open] [--json]
                                        replenishment proposals with the numbers behind them
-  reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD]
-  reorders cancel ID --why TEXT        manage a proposal locally (when there is no cloud)
+  reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD] SIGNER
+  reorders cancel ID --why TEXT SIGNER manage a proposal locally (when there is no cloud)
   campaigns  [-c FILE] [--json]        campaigns from the config and the cloud: state now
                                        (upcoming, active, ended), factor, window, targets
   backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
@@ -58,7 +58,8 @@ commands:
                                        the configured policy: fill rate, stockout days, ...
   scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
-                                       for decode: GS1, EAN/UPC or an internal code)
+                                       for decode: GS1, EAN/UPC or an internal code; a
+                                       count is signed: SIGNER)
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
                                        the ledger, oldest first (--limit: the newest N);
                                        T is RFC 3339, a date or
@@ -75,6 +76,8 @@ commands:
                                        Code 128 barcodes
   version                              print the version
 
+SIGNER is --user ID [--password-file F]: an account (see 'users'), whose password is asked
+on the terminal or read from F; before any account exists, --who NAME.
 -c FILE defaults to /etc/depot-agent/agent.json (decode reads a catalog only when given -c).
 Exit codes: 0 ok, 1 failure, 2 bad input. docs/barcodes.md explains decode and control codes.
 )";
@@ -317,6 +320,21 @@ int cmd_scan(const Args& a, Context& c) {
     c.err << "depot-agent: loading the catalog: " << catalog.error().message << "\n";
     return kFailure;
   }
+  // A count sets stock to what a person says is there: signed (a scanner's count is the
+  // scanner's, as before).
+  std::string source = "cli";
+  if (*kind == MovementKind::kCount) {
+    auto signer = cli_signer(**db, signer_options(a), accounts::Action::kCount,
+                             "count of " + intent.code);
+    if (!signer) {
+      c.err << "depot-agent scan: " << signer.error().message << "\n";
+      return signer.error().is_bad_input() ? kBadInput : kFailure;
+    }
+    source = "cli:" + signer->who;
+  } else if (a.has("--user") || a.has("--who") || a.has("--password-file")) {
+    c.err << "depot-agent scan: --user/--who/--password-file sign a count only\n";
+    return kBadInput;
+  }
   auto resolved = resolve_scan(*catalog, intent);
   if (!resolved) {
     // The same trace a scanner's reject leaves: kept with its raw bytes and reason.
@@ -333,7 +351,7 @@ int cmd_scan(const Args& a, Context& c) {
   m.sku = resolved->sku;
   m.kind = *kind;
   m.quantity = resolved->quantity;
-  m.source = "cli";
+  m.source = source;
   m.lot = resolved->lot;
   m.expiry = resolved->expiry;
   m.serial = resolved->serial;
@@ -680,7 +698,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       {"stock", {kConfigOpt, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
       {"scan",
        {kConfigOpt, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
-        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}},
+        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
+        kSignPasswordFile, {"--who", true, ""}},
        cmd_scan},
       {"movements",
        {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
@@ -695,7 +714,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
       {"reorders",
        {kConfigOpt, {"--open", false, ""}, {"--json", false, ""}, {"--order", true, ""},
-        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}},
+        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}, kSignUser,
+        kSignPasswordFile, {"--who", true, ""}},
        [](const Args& a, Context& cx) {
          auto cfg = load(a, cx);
          return cfg ? run_reorders(a, *cfg, cx.out, cx.err) : kBadInput;

@@ -65,8 +65,11 @@ std::optional<std::string> read_password(const PasswordPrompt& p, std::string& e
       error = "--password-file: cannot read \"" + printable(*p.file, 200) + "\"";
       return std::nullopt;
     }
-    std::string line;
-    std::getline(in, line);
+    // The first line, bounded: a password is at most 256 bytes (accounts::password_problem).
+    std::string line(1024, '\0');
+    in.read(line.data(), static_cast<std::streamsize>(line.size()));
+    line.resize(static_cast<std::size_t>(in.gcount()));
+    if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
   }
@@ -80,6 +83,42 @@ std::optional<std::string> read_password(const PasswordPrompt& p, std::string& e
     return std::nullopt;
   }
   return first;
+}
+
+Expected<CliSigner> cli_signer(store::Database& db, const SignerOptions& o,
+                               accounts::Action action, std::string_view reason) {
+  auto n = store::count_accounts(db);
+  if (!n) return n.error();
+  if (*n == 0) {
+    if (o.user)
+      return Error{"--user: this gateway has no accounts yet (create one with 'depot-agent users "
+                   "add'), so sign with --who NAME",
+                   ErrorKind::kBadInput};
+    if (!o.who || o.who->empty())
+      return Error{"--who NAME: required (the person signing; with accounts, --user ID)",
+                   ErrorKind::kBadInput};
+    if (auto bad = text_problem("--who", *o.who, 128); !bad.empty())
+      return Error{bad, ErrorKind::kBadInput};
+    return CliSigner{*o.who, false};
+  }
+  if (o.who)
+    return Error{"--who: this gateway has accounts, so a typed name does not sign; sign with "
+                 "--user ID (its password is asked, or read from --password-file)",
+                 ErrorKind::kBadInput};
+  if (!o.user || o.user->empty())
+    return Error{"--user ID: required (the account signing; its password is asked, or read "
+                 "from --password-file)",
+                 ErrorKind::kBadInput};
+  std::string error;
+  PasswordPrompt prompt;
+  prompt.file = o.password_file;
+  prompt.prompt = "password for " + printable(*o.user, 64) + " (signing " +
+                  std::string(accounts::to_string(action)) + "): ";
+  auto password = read_password(prompt, error);
+  if (!password) return Error{error, ErrorKind::kBadInput};
+  auto s = sign(db, *o.user, *password, action, reason, now_ms());
+  if (!s) return s.error();
+  return CliSigner{s->account, true};
 }
 
 namespace {

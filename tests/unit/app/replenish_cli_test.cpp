@@ -332,6 +332,39 @@ TEST_F(ReplenishCli, CampaignsListsStateFactorWindowAndSource) {
   EXPECT_THAT(text.out, HasSubstr("policy steady  from cloud"));
 }
 
+// Campaign dates without a time are days of the site's calendar: at Asia/Shanghai (UTC+8)
+// a Singles' Day campaign written as 2026-11-11 to 2026-11-11 runs the whole local day,
+// 2026-11-10T16:00Z to 2026-11-11T16:00Z (the trial's UTC reading ended it before it began).
+TEST_F(ReplenishCli, CampaignDatesAreSiteLocalDaysAndTheEndDayIsIncluded) {
+  const std::string base = R"("site": "t", "gateway": "gw-1", "database": "depot.db",
+      "catalog": [{"sku": "TINT", "policy": "steady", "daily_demand": 10}],
+      "policies": {"steady": {"lead_time_days": 5, "safety_days": 2,
+                              "suppliers": [{"id": "s1", "unit_price": 1}]}},
+      "campaigns": [{"name": "singles-day", "skus": ["TINT"], "factor": 3,
+                     "start": "2026-11-11", "end": "2026-11-11"}])";
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "Asia/Shanghai"})");
+  auto r = agent({"campaigns", "-c", cfg_, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u) << r.out;
+  EXPECT_EQ(j[0]["start"], "2026-11-10T16:00:00.000Z");
+  EXPECT_EQ(j[0]["end"], "2026-11-11T16:00:00.000Z");
+  // Without site_timezone the site is on UTC.
+  test::write_file(cfg_, "{" + base + "}");
+  j = nlohmann::json::parse(agent({"campaigns", "-c", cfg_, "--json"}).out);
+  EXPECT_EQ(j[0]["start"], "2026-11-11T00:00:00.000Z");
+  EXPECT_EQ(j[0]["end"], "2026-11-12T00:00:00.000Z");
+  // A name that is not a zone, or not on this machine, is named.
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "../../etc/passwd"})");
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("site_timezone: \"../../etc/passwd\" must be an IANA time zone name"));
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "Asia/Shangai"})");
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("site_timezone: \"Asia/Shangai\" is not a time zone on this machine"));
+}
+
 TEST_F(ReplenishCli, CheckNamesPolicyProblems) {
   test::write_file(cfg_, R"({
     "site": "t", "gateway": "gw-1", "database": "depot.db",

@@ -55,7 +55,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # the binary's NEEDED entries.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, \
 libsqlite3-0 (>= 3.40), libpaho-mqttpp3-1 (>= 1.2), libpaho-mqtt1.3 (>= 1.3), libssl3 (>= 3.0), \
-libmodbus5 (>= 3.1), \
+libmodbus5 (>= 3.1), libsodium23 (>= 1.0.18), \
 adduser | systemd (>= 252)")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_LIST_DIR}/deb/conffiles ${CMAKE_CURRENT_LIST_DIR}/deb/postinst

@@ -17,6 +17,7 @@
 #include "app/clock.hpp"
 #include "app/coldchain_cli.hpp"
 #include "app/report_cli.hpp"
+#include "app/users_cli.hpp"
 #include "app/config_file.hpp"
 #include "app/sensors_cli.hpp"
 #include "app/daemon.hpp"
@@ -49,8 +50,8 @@ commands:
                                        replenishment on order, position, reorder point, cover
   reorders   [-c FILE] [--open] [--json]
                                        replenishment proposals with the numbers behind them
-  reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD]
-  reorders cancel ID --why TEXT        manage a proposal locally (when there is no cloud)
+  reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD] SIGNER
+  reorders cancel ID --why TEXT SIGNER manage a proposal locally (when there is no cloud)
   campaigns  [-c FILE] [--json]        campaigns from the config and the cloud: state now
                                        (upcoming, active, ended), factor, window, targets
   backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
@@ -58,7 +59,8 @@ commands:
                                        the configured policy: fill rate, stockout days, ...
   scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
-                                       for decode: GS1, EAN/UPC or an internal code)
+                                       for decode: GS1, EAN/UPC or an internal code; a
+                                       count is signed: SIGNER)
   movements  [-c FILE] [--sku S] [--since T] [--limit N] [--json]
                                        the ledger, oldest first (--limit: the newest N);
                                        T is RFC 3339, a date or
@@ -75,6 +77,8 @@ commands:
                                        Code 128 barcodes
   version                              print the version
 
+SIGNER is --user ID [--password-file F]: an account (see 'users'), whose password is asked
+on the terminal or read from F; before any account exists, --who NAME.
 -c FILE defaults to /etc/depot-agent/agent.json (decode reads a catalog only when given -c).
 Exit codes: 0 ok, 1 failure, 2 bad input. docs/barcodes.md explains decode and control codes.
 )";
@@ -288,6 +292,21 @@ int cmd_scan(const Args& a, Context& c) {
     c.err << "depot-agent: loading the catalog: " << catalog.error().message << "\n";
     return kFailure;
   }
+  // A count sets stock to what a person says is there: signed (a scanner's count is the
+  // scanner's, as before).
+  std::string source = "cli";
+  if (*kind == MovementKind::kCount) {
+    auto signer = cli_signer(**db, signer_options(a), accounts::Action::kCount,
+                             "count of " + intent.code);
+    if (!signer) {
+      c.err << "depot-agent scan: " << signer.error().message << "\n";
+      return signer.error().is_bad_input() ? kBadInput : kFailure;
+    }
+    source = "cli:" + signer->who;
+  } else if (a.has("--user") || a.has("--who") || a.has("--password-file")) {
+    c.err << "depot-agent scan: --user/--who/--password-file sign a count only\n";
+    return kBadInput;
+  }
   auto resolved = resolve_scan(*catalog, intent);
   if (!resolved) {
     // The same trace a scanner's reject leaves: kept with its raw bytes and reason.
@@ -304,7 +323,7 @@ int cmd_scan(const Args& a, Context& c) {
   m.sku = resolved->sku;
   m.kind = *kind;
   m.quantity = resolved->quantity;
-  m.source = "cli";
+  m.source = source;
   m.lot = resolved->lot;
   m.expiry = resolved->expiry;
   m.serial = resolved->serial;
@@ -586,12 +605,14 @@ int cmd_control_sheet(const Args& a, Context& c) {
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   Context c{out, err};
   if (argc < 2) {
-    err << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage;
+    err << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage
+        << "\naccounts (docs/operations.md):\n" << kUsersUsage;
     return kBadInput;
   }
   std::string_view cmd = argv[1];
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    out << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage;
+    out << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage
+        << "\naccounts (docs/operations.md):\n" << kUsersUsage;
     return kOk;
   }
   if (cmd == "version" || cmd == "--version") {
@@ -619,7 +640,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       {"stock", {kConfigOpt, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
       {"scan",
        {kConfigOpt, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
-        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}},
+        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
+        kSignPasswordFile, {"--who", true, ""}},
        cmd_scan},
       {"movements",
        {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
@@ -634,7 +656,8 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
       {"reorders",
        {kConfigOpt, {"--open", false, ""}, {"--json", false, ""}, {"--order", true, ""},
-        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}},
+        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}, kSignUser,
+        kSignPasswordFile, {"--who", true, ""}},
        [](const Args& a, Context& cx) {
          auto cfg = load(a, cx);
          return cfg ? run_reorders(a, *cfg, cx.out, cx.err) : kBadInput;
@@ -669,6 +692,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (auto code = run_coldchain_cli(cmd, argc, argv, out, err)) return *code;
   if (auto code = run_report_cli(cmd, argc, argv, out, err)) return *code;
+  if (auto code = run_users_cli(cmd, argc, argv, out, err)) return *code;
   err << "depot-agent: unknown command \"" << cmd << "\"\n\n" << kUsage;
   return kBadInput;
 }

@@ -17,6 +17,7 @@
 #include "app/config_file.hpp"
 #include "app/store_access.hpp"
 #include "app/views.hpp"
+#include "app/users_cli.hpp"
 #include "core/json_parse.hpp"
 #include "core/coldchain/logger_csv.hpp"
 #include "core/coldchain/mkt.hpp"
@@ -32,12 +33,12 @@ const char* const kColdChainUsage = R"(  zones      [-c FILE] [--json]          
                                        excursions, MKT 24 h / 30 d (as the agent last saved)
   alarms     [-c FILE] [--open] [--json]
                                        alarms: open ones, then recorded ones, newest first
-  alarms ack ZONE --who NAME --comment TEXT [--root-cause TEXT] [-c FILE] [--wait-s N]
+  alarms ack ZONE SIGNER --comment TEXT [--root-cause TEXT] [-c FILE] [--wait-s N]
                                        acknowledge ZONE's alarms, open (applied by the running
                                        agent) and those that ended unacknowledged
   holds      [-c FILE] [--open] [--json]
                                        quality holds placed when a zone alarmed
-  holds release|writeoff HOLD_ID --who NAME --why TEXT [--qty N] [-c FILE] [--json]
+  holds release|writeoff HOLD_ID SIGNER --why TEXT [--qty N] [-c FILE] [--json]
                                        end a hold: stock is fine (release) or destroyed
   audit      [-c FILE] [--since T] [--json]
                                        the audit trail, oldest first
@@ -244,10 +245,10 @@ bool agent_running(const LoadedConfig& cfg) {
 }
 
 int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
-  auto who = a.get("--who");
   auto comment = a.get("--comment");
-  if (!who || who->empty()) {
-    c.err << "depot-agent alarms ack: --who: required (the person acknowledging)\n";
+  if (!a.has("--who") && !a.has("--user")) {
+    c.err << "depot-agent alarms ack: --user ID: required (the account acknowledging; before "
+             "any account exists, --who NAME)\n";
     return kBadInput;
   }
   if (!comment || comment->empty()) {
@@ -255,8 +256,7 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     return kBadInput;
   }
   const std::string root_cause = a.get("--root-cause").value_or("");
-  for (const auto& bad : {text_problem("--who", *who, kMaxSignerBytes),
-                          text_problem("--comment", *comment, kMaxCommentBytes),
+  for (const auto& bad : {text_problem("--comment", *comment, kMaxCommentBytes),
                           text_problem("--root-cause", root_cause, kMaxCommentBytes)})
     if (!bad.empty()) {
       c.err << "depot-agent alarms ack: " << bad << "\n";
@@ -284,12 +284,18 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
           << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")") << "\n";
     return kBadInput;
   }
+  auto db = open_db(*cfg, true, c);
+  if (!db) return kFailure;
+  auto signer = cli_signer(*db, signer_options(a), accounts::Action::kAlarmAck, *comment);
+  if (!signer) {
+    c.err << "depot-agent alarms ack: " << signer.error().message << "\n";
+    return signer.error().is_bad_input() ? kBadInput : kFailure;
+  }
+  const std::string* who = &signer->who;
   if (!agent_running(*cfg)) {
     // No agent: no alarm is open (one open when it stopped was closed at its restart), but
     // alarms that ended unacknowledged are acknowledged here, by the same store function the
     // agent uses.
-    auto db = open_db(*cfg, true, c);
-    if (!db) return kFailure;
     auto ended = db->transaction([&](const store::Txn& txn) {
       return store::ack_ended_alarms(txn, zone, *who, *comment, root_cause, now_ms(), "cli");
     });
@@ -307,8 +313,6 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
           << ended->size() << " already ended; by " << *who << ")\n";
     return kOk;
   }
-  auto db = open_db(*cfg, true, c);
-  if (!db) return kFailure;
   auto id = db->transaction([&] {
     return store::request_ack(*db, zone, *who, *comment, "cli", wall_now(), root_cause);
   });
@@ -351,7 +355,8 @@ int cmd_alarms(const Args& a, Ctx& c) {
     }
     return cmd_alarms_ack(a, c, pos[1]);
   }
-  if (a.has("--who") || a.has("--comment") || a.has("--wait-s") || a.has("--root-cause")) {
+  if (a.has("--who") || a.has("--user") || a.has("--password-file") || a.has("--comment") ||
+      a.has("--wait-s") || a.has("--root-cause")) {
     c.err << "depot-agent alarms: --who/--comment/--root-cause/--wait-s go with 'alarms ack ZONE'\n";
     return kBadInput;
   }
@@ -442,17 +447,17 @@ int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& 
           << "\" must be a hold id (a positive integer; see 'depot-agent holds --open')\n";
     return kBadInput;
   }
-  auto who = a.get("--who"), why = a.get("--why");
-  if (!who || who->empty()) {
-    c.err << "depot-agent holds " << verb << ": --who: required (the person deciding)\n";
+  auto why = a.get("--why");
+  if (!a.has("--who") && !a.has("--user")) {
+    c.err << "depot-agent holds " << verb << ": --user ID: required (the account deciding; "
+             "before any account exists, --who NAME)\n";
     return kBadInput;
   }
   if (!why || why->empty()) {
     c.err << "depot-agent holds " << verb << ": --why: required (the reason, for the audit trail)\n";
     return kBadInput;
   }
-  for (const auto& bad : {text_problem("--who", *who, kMaxSignerBytes),
-                          text_problem("--why", *why, kMaxCommentBytes)})
+  for (const auto& bad : {text_problem("--why", *why, kMaxCommentBytes)})
     if (!bad.empty()) {
       c.err << "depot-agent holds " << verb << ": " << bad << "\n";
       return kBadInput;
@@ -469,6 +474,16 @@ int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& 
   if (!cfg) return kBadInput;
   auto db = open_db(*cfg, true, c);
   if (!db) return kFailure;
+  auto signer =
+      cli_signer(*db, signer_options(a),
+                 how == store::HoldEnd::kRelease ? accounts::Action::kHoldRelease
+                                                 : accounts::Action::kHoldWriteOff,
+                 *why);
+  if (!signer) {
+    c.err << "depot-agent holds " << verb << ": " << signer.error().message << "\n";
+    return signer.error().is_bad_input() ? kBadInput : kFailure;
+  }
+  const std::string* who = &signer->who;
   store::Ledger ledger(*db);
   store::HoldContext ctx;
   ctx.now = wall_now();
@@ -518,7 +533,8 @@ int cmd_holds(const Args& a, Ctx& c) {
     return cmd_holds_end(a, c, pos[0] == "release" ? store::HoldEnd::kRelease : store::HoldEnd::kWriteoff,
                          pos[1]);
   }
-  if (a.has("--who") || a.has("--why") || a.has("--qty")) {
+  if (a.has("--who") || a.has("--user") || a.has("--password-file") || a.has("--why") ||
+      a.has("--qty")) {
     c.err << "depot-agent holds: --who/--why/--qty go with 'holds release|writeoff HOLD_ID'\n";
     return kBadInput;
   }
@@ -753,11 +769,11 @@ std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv
   static const std::vector<Spec> specs = {
       {"zones", {kConfig, kJson}, cmd_zones, 0},
       {"alarms",
-       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--comment", true, ""},
+       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--comment", true, ""},
         {"--root-cause", true, ""}, {"--wait-s", true, ""}},
        cmd_alarms, 2},
       {"holds",
-       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, {"--why", true, ""},
+       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--why", true, ""},
         {"--qty", true, ""}},
        cmd_holds, 2},
       {"audit", {kConfig, kJson, {"--since", true, ""}}, cmd_audit, 1},

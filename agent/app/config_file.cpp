@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/tz.hpp"
+
 namespace depot::app {
 
 LoadResult load_config_file(const std::string& path) {
@@ -74,6 +76,33 @@ LoadResult load_config_file(const std::string& path) {
       if (f->rfind(var, 0) == 0) *f = std::string(creds ? creds : "") + f->substr(var.size());
       resolve(*f);
     }
+  }
+  // The site's calendar: its zone file from the machine's tzdata ($TZDIR, else
+  // /usr/share/zoneinfo), then campaign dates without a time settled in it.
+  {
+    const char* tzdir = std::getenv("TZDIR");
+    const std::string file =
+        std::string(tzdir && *tzdir ? tzdir : "/usr/share/zoneinfo") + "/" + l.config.site_timezone;
+    std::ifstream zin(file, std::ios::binary);
+    const bool opened = static_cast<bool>(zin);
+    std::string bytes;
+    if (opened) {
+      bytes.resize(1'000'001);
+      zin.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      bytes.resize(static_cast<std::size_t>(zin.gcount()));
+    }
+    auto zone = opened ? tz::parse_tzif(l.config.site_timezone, bytes)
+                                      : Expected<tz::Zone>(Error{"cannot read " + file + ": " +
+                                                                 std::strerror(errno)});
+    if (!zone) {
+      r.problems.push_back("site_timezone: \"" + l.config.site_timezone +
+                           "\" is not a time zone on this machine (" + zone.error().message +
+                           "; is the tzdata package installed?)");
+      return r;
+    }
+    l.config.site_zone = *zone;
+    l.config.replenish.site_zone = *zone;
+    for (auto& c : l.config.replenish.campaigns) replenish::localize(c, *zone);
   }
   r.loaded = std::move(l);
   return r;

@@ -183,6 +183,9 @@ int run_daemon(LoadedConfig loaded) {
 
   // Replenishment (docs/replenishment.md): re-evaluates the SKUs of each committed batch.
   Replenishment replenishment(**db, loaded.config.replenish, Replenishment::Mode::kWrite);
+  // The surge windows run on CLOCK_MONOTONIC (an NTP step does not move them), shifted by
+  // 30 days so that picks from before this boot still have a positive time on it.
+  replenishment.use_mono_clock([] { return mono_now_ns() / 1'000'000 + 30LL * 86'400'000; });
   if (auto st = replenishment.load(timefmt::parse_rfc3339_ms(wall_now()).value_or(0)); !st) {
     log::error("replenishment: loading its state: " + st.error().message);
     return 1;

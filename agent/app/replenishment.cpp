@@ -12,7 +12,6 @@
 namespace depot::app {
 namespace {
 
-constexpr std::int64_t kMsPerDay = 86'400'000;
 constexpr std::int64_t kFoldBatch = 4096;
 
 // Changes when another connection (the CLI, another process) commits to the database.
@@ -25,9 +24,7 @@ std::int64_t data_version(store::Database& db) {
   return v;
 }
 
-std::int64_t day_of(std::int64_t unix_ms) {
-  return unix_ms >= 0 ? unix_ms / kMsPerDay : (unix_ms - kMsPerDay + 1) / kMsPerDay;
-}
+
 
 }  // namespace
 
@@ -107,7 +104,22 @@ Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now
   return load(now_ms);
 }
 
+// Demand days are the site's calendar days (site_timezone).
+std::int64_t Replenishment::site_day(std::int64_t unix_ms) const {
+  return tz::local_day(settings_.site_zone, unix_ms);
+}
+
+void Replenishment::stamp(std::int64_t now_ms) {
+  wall_now_ = now_ms;
+  mono_now_ = mono_clock_ ? mono_clock_() : now_ms;
+}
+
+std::int64_t Replenishment::mono_of(std::int64_t wall_ms) const {
+  return std::max<std::int64_t>(0, mono_now_ - std::max<std::int64_t>(0, wall_now_ - wall_ms));
+}
+
 Status Replenishment::load(std::int64_t now_ms) {
+  stamp(now_ms);
   skus_.clear();
   {
     auto cat = store::load_replenish_items(db_);  // ordered by SKU
@@ -168,7 +180,7 @@ Status Replenishment::load(std::int64_t now_ms) {
     }
     if (last) last->pending.push_back({d.day, d.picked, d.returned});  // rows in day order
   }
-  const auto today = day_of(now_ms);
+  const auto today = site_day(now_ms);
   for (auto& s : skus_) advance_days(s, today);
 
   // Active alarms, so a restart neither repeats nor forgets them.
@@ -200,7 +212,7 @@ Status Replenishment::load(std::int64_t now_ms) {
     if (!s || units <= 0 || !wall) continue;
     if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
     // The alarm state was loaded; replaying only rebuilds the windows and the peak.
-    (void)s->surge->pick(*wall, *wall, units, s->expected_per_hour(settings_.demand));
+    (void)s->surge->pick(mono_of(*wall), *wall, units, s->expected_per_hour(settings_.demand));
   }
   (*q)->reset();
   // A read-only caller holding a read transaction (`stock`) sees the stock rows loaded above
@@ -394,7 +406,7 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
     touched.insert(m.sku);
     const auto wall = timefmt::parse_rfc3339_ms(m.wall_time);
     if (!wall) continue;
-    const auto day = day_of(*wall);
+    const auto day = site_day(*wall);
     std::int64_t picked = 0, returned = 0;
     if (m.kind == "pick" && m.qty < 0) picked = -m.qty;
     if (m.kind == "return" && m.qty > 0) returned = m.qty;
@@ -409,7 +421,8 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
     }
     if (picked) {
       if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
-      if (auto e = s->surge->pick(*wall, *wall, picked, s->expected_per_hour(settings_.demand)))
+      if (auto e = s->surge->pick(mono_of(*wall), *wall, picked,
+                                  s->expected_per_hour(settings_.demand)))
         if (auto st = surge_event(*s, *e); !st) return st;
     }
     if (m.kind == "receive" && m.qty > 0)
@@ -419,6 +432,7 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
 }
 
 Status Replenishment::catch_up(std::int64_t now_ms) {
+  stamp(now_ms);
   // Another process may have acknowledged or cancelled a proposal, or set a campaign: read
   // them again before folding, so a receipt right after an acknowledgement finds its order.
   if (auto v = data_version(db_); v != data_version_) {
@@ -465,7 +479,8 @@ bool Replenishment::take_external_change() {
 }
 
 Status Replenishment::recompute_all(std::int64_t now_ms) {
-  const auto today = day_of(now_ms);
+  stamp(now_ms);
+  const auto today = site_day(now_ms);
   return in_transaction([&]() -> Status {
     for (auto& s : skus_) {
       advance_days(s, today);
@@ -479,16 +494,16 @@ Status Replenishment::recompute_all(std::int64_t now_ms) {
 
 replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool act, Status& st) {
   ++counters_.evaluations;
-  advance_days(s, day_of(now_ms));
+  advance_days(s, site_day(now_ms));
   replenish::SkuInputs in;
   in.stock = s.stock;
   in.demand = s.tracker.estimate(settings_.demand, s.prior);
   const double expected_h = in.demand.daily / 24.0;
   if (s.surge) {
     if (act)
-      if (auto e = s.surge->tick(now_ms, now_ms, expected_h))
+      if (auto e = s.surge->tick(mono_now_, now_ms, expected_h))
         if (st = surge_event(s, *e); !st) return {};
-    if (s.surge->in_surge()) in.surge = s.surge->projection(now_ms, expected_h);
+    if (s.surge->in_surge()) in.surge = s.surge->projection(mono_now_, expected_h);
   }
   if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
   if (s.open) in.proposals = s.open->proposals;
@@ -567,6 +582,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
 }
 
 std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std::int64_t now_ms) {
+  stamp(now_ms);
   auto* s = find(sku);
   if (!s) return std::nullopt;
   Status ignored;

@@ -91,6 +91,13 @@ class Replenishment {
   // The decision for `sku` now, without acting on it; nullopt for an unknown SKU.
   std::optional<SkuReplenishment> report(std::string_view sku, std::int64_t now_ms);
 
+  // The surge detectors' clock (docs/replenishment.md, "Site time"): monotonic milliseconds,
+  // never stepped by NTP. The daemon gives CLOCK_MONOTONIC; unset, the wall time passed in is
+  // used (tests that drive time by `now_ms`). A pick's time on it is the clock now minus how
+  // long ago (wall time) the pick was committed, so a backward wall-clock step neither
+  // freezes the windows nor the decay.
+  void use_mono_clock(std::function<std::int64_t()> clock) { mono_clock_ = std::move(clock); }
+
   bool in_surge(std::string_view sku) const;
   const Counters& counters() const { return counters_; }
   std::int64_t watermark() const { return watermark_; }
@@ -113,7 +120,14 @@ class Replenishment {
   template <class Fn>
   Status in_transaction(Fn&& body);
 
+  // Reads the surge clock for an entry point called at `now_ms` (see use_mono_clock).
+  void stamp(std::int64_t now_ms);
+  std::int64_t site_day(std::int64_t unix_ms) const;
+  std::int64_t mono_of(std::int64_t wall_ms) const;
+
   store::Database& db_;
+  std::function<std::int64_t()> mono_clock_;
+  std::int64_t mono_now_ = 0, wall_now_ = 0;
   replenish::Settings settings_;
   std::span<const CatalogItem> catalog_override_;
   Mode mode_;

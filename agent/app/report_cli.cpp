@@ -194,6 +194,7 @@ int cmd_report(const Args& a, Ctx& c) {
   in.generated_ms = now_ms();
   in.site = cfg->config.site;
   in.gateway = cfg->config.gateway;
+  in.site_zone = cfg->config.site_zone;
   std::map<std::string, std::size_t> index;
   std::int64_t longest_hold = 30'000;
   for (const auto& s : cfg->config.sensors)

@@ -231,6 +231,13 @@ ConfigResult parse_config(std::string_view text) {
     if (auto s = r.identifier("site", true)) c.site = *s;
     if (auto s = r.identifier("gateway", true)) c.gateway = *s;
     if (auto s = r.string("database", true)) c.database = *s;
+    if (auto s = r.string("site_timezone", false)) {
+      if (tz::valid_zone_name(*s))
+        c.site_timezone = *s;
+      else
+        p.add("site_timezone", describe(*s) +
+                                   " must be an IANA time zone name such as Asia/Shanghai or UTC");
+    }
     if (auto s = r.string("audit_key_file", false)) c.audit_key_file = *s;
     if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))

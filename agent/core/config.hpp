@@ -17,6 +17,7 @@
 #include "core/replenish/config.hpp"
 #include "core/coldchain/config.hpp"
 #include "core/scanner_config.hpp"
+#include "core/tz.hpp"
 
 namespace depot {
 
@@ -53,6 +54,11 @@ struct Config {
   std::string site;      // site id, e.g. "sz-front-01"
   std::string gateway;   // gateway id within the site, e.g. "gw-1"
   std::string database;  // SQLite file; relative paths are relative to the config file
+  // The site's IANA time zone: demand days, campaign dates without a time and daily report
+  // days follow its calendar. `site_zone` is read from the machine's tzdata by the loader
+  // (app/config_file.cpp); parse_config leaves it UTC.
+  std::string site_timezone = "UTC";
+  tz::Zone site_zone;
   // The per-gateway secret keying the audit trail's hash chain (docs/coldchain.md); "" = the
   // systemd credential $CREDENTIALS_DIRECTORY/audit-key when present, else unkeyed.
   std::string audit_key_file;

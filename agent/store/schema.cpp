@@ -433,8 +433,27 @@ ALTER TABLE readings ADD COLUMN quantity TEXT NOT NULL DEFAULT 'temperature';
 ALTER TABLE reading_minutes ADD COLUMN quantity TEXT NOT NULL DEFAULT 'temperature';
 )sql";
 
-constexpr std::array<std::string_view, 10> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9, kV10};
+// v11: local accounts (docs/operations.md, "Accounts and signatures"): who may sign which
+// action (role), the Argon2id hash of the password (libsodium's crypto_pwhash_str format), and
+// the lockout counters. Accounts are disabled, never deleted: the audit trail names them.
+constexpr std::string_view kV11 = R"sql(
+CREATE TABLE accounts(
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  role            TEXT NOT NULL CHECK (role IN ('operator','quality','buyer','admin')),
+  hash            TEXT NOT NULL,
+  disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),
+  failures        INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER NOT NULL DEFAULT 0,
+  created_at      TEXT NOT NULL,
+  changed_at      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
+  BEGIN SELECT RAISE(ABORT, 'accounts are disabled, never deleted'); END;
+)sql";
+
+constexpr std::array<std::string_view, 11> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10, kV11};
 
 }  // namespace
 

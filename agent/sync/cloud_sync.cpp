@@ -147,6 +147,7 @@ Status CloudSync::start() {
   for (const auto& pol : config_.replenish.policies) dh.policies.push_back(pol.name);
   dh.site = config_.site;
   dh.gateway = config_.gateway;
+  dh.site_zone = config_.site_zone;
   dh.catalog_skus = hooks_.catalog_skus;
   // stream.replay: the kept records again, in envelopes like the publisher's (QoS 1; the
   // delivery marks are not touched: these records were delivered before).

@@ -336,11 +336,18 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
         p.add("args.factor", describe(*f) + " must be between 1 and 1000 (a factor of 4 is +300 %)");
       k.factor = *f;
     }
-    auto start = time_arg(r, "start", true);
-    auto end = time_arg(r, "end", true);
-    if (start) k.start_ms = *start;
-    if (end) k.end_ms = *end;
-    if (start && end && *end <= *start) p.add("args.end", "must be after args.start");
+    std::optional<replenish::CampaignTime> start, end;
+    for (auto [key, slot] : {std::pair{"start", &start}, std::pair{"end", &end}})
+      if (auto text = r.string(key, true)) {
+        *slot = replenish::campaign_time(*text, slot == &end);
+        if (!*slot)
+          p.add(std::string("args.") + key,
+                describe(*text) + " must be an RFC 3339 time (2026-11-11T20:00:00+08:00) or a "
+                                  "site-local date (2026-11-11)");
+      }
+    if (start) k.start_ms = start->ms, k.start_day = start->day;
+    if (end) k.end_ms = end->ms, k.end_day = end->day;
+    if (start && end && end->ms <= start->ms) p.add("args.end", "must be after args.start");
     r.finish();
     if (k.skus.empty() && k.policy.empty() && p.empty())
       p.add("args", "needs skus or policy to say which SKUs the campaign lifts");
@@ -741,7 +748,9 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
       if (!p) return Error{"args.proposal_id: " + p.error().message};
       result = {{"proposal_id", p->id}, {"sku", p->sku}, {"state", replenish::to_string(p->state)}};
     } else if (const auto* set = std::get_if<CampaignSet>(&c.action)) {
-      const auto& k = set->campaign;
+      // A date without a time is a day of the site's calendar (docs/replenishment.md).
+      auto k = set->campaign;
+      replenish::localize(k, hooks_.site_zone);
       auto sku_q = db_.prepare("SELECT 1 FROM skus WHERE sku = ?1 AND active");
       if (!sku_q) return sku_q.error();
       for (std::size_t i = 0; i < k.skus.size(); ++i) {

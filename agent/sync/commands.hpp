@@ -165,6 +165,7 @@ struct DeskHooks {
   std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
   std::vector<std::string> policies;          // replenishment profiles (catalog.upsert policy)
   std::string site, gateway;                  // bound by a signed command's HMAC
+  tz::Zone site_zone;                         // campaign.set dates (site_timezone)
   std::function<std::size_t()> catalog_skus;  // config.get's catalog_skus, when set
   // Publishes the kept records of `stream` in [from, to] again (stream.replay); how many.
   std::function<Expected<std::int64_t>(const std::string& stream, std::int64_t from,

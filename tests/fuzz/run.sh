@@ -7,7 +7,8 @@
 #   tests/fuzz/run.sh OUT_DIR TARGET           run TARGET (builds only when it is missing)
 #   FUZZ_RUNS=200000 FUZZ_MAX_TIME=20 tests/fuzz/run.sh build/fuzz config   (the defaults)
 #
-# Targets: decode, json, config, command, logger_csv, demand_csv, line_assembler, mqtt_value.
+# Targets: decode, json, config, command, logger_csv, demand_csv, line_assembler, mqtt_value,
+# tzif.
 # Exit: 0 nothing found; 1 a crash, a sanitizer report or a failed property (the input is saved
 # as OUT_DIR/<target>/crash-...; replay it with OUT_DIR/<target>_fuzz that-file; a finding
 # becomes a unit test); 77 skipped: no clang++ with libFuzzer (Debian: clang-14 and
@@ -44,13 +45,13 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
        -fno-sanitize-recover=undefined -I"$root/agent" -I"$root/drivers")
 # What each target links besides its own file: the pure core, plus what it names here.
 declare -A extra=(
-  [decode]="" [json]="" [config]="" [logger_csv]="" [demand_csv]=""
+  [decode]="" [json]="" [config]="" [logger_csv]="" [demand_csv]="" [tzif]=""
   [line_assembler]="drivers/scanner/line_assembler.cpp"
   [mqtt_value]="drivers/sensor/mqtt/mqtt_value.cpp"
   [command]="agent/sync/commands.cpp $(cd "$root" && find agent/store -name '*.cpp' | sort | tr '\n' ' ')"
 )
 declare -A libs=([command]="-lsqlite3 -pthread")
-targets=(decode json config command logger_csv demand_csv line_assembler mqtt_value)
+targets=(decode json config command logger_csv demand_csv line_assembler mqtt_value tzif)
 
 # Newest header anywhere the sources include from: a changed header rebuilds every object.
 newest_header=$(find "$root/agent" "$root/drivers" -name '*.hpp' -printf '%T@\n' | sort -n | tail -1)

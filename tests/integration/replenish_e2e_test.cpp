@@ -99,7 +99,7 @@ TEST(ReplenishEndToEnd, ScansThroughTheDaemonBecomeAnUrgentProposalAndAReceivedO
 
   // The buyer places it (no cloud): acknowledge locally with 60 units.
   const auto id = p["proposal_id"].get<std::string>();
-  auto ack = test::run_agent({"reorders", "ack", id, "--order", "PO-7", "--qty", "60", "-c", cfg});
+  auto ack = test::run_agent({"reorders", "ack", id, "--order", "PO-7", "--qty", "60", "--who", "Bo Buyer", "-c", cfg});
   ASSERT_EQ(ack.code, 0) << ack.err;
   stock = test::run_agent({"stock", "-c", cfg, "--json"});
   EXPECT_EQ(nlohmann::json::parse(stock.out)[0]["on_order"], 60);

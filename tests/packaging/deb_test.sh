@@ -81,6 +81,7 @@ for lib in $(readelf -d "$tmp/root/usr/bin/depot-agent" | sed -nE 's/.*Shared li
     libpaho-mqtt3as.so.1|libpaho-mqtt3a.so.1|libpaho-mqtt3cs.so.1|libpaho-mqtt3c.so.1) pkg=libpaho-mqtt1.3 ;;
     libssl.so.3|libcrypto.so.3) pkg=libssl3 ;;
     libmodbus.so.5) pkg=libmodbus5 ;;
+    libsodium.so.23) pkg=libsodium23 ;;
     *) pkg="(unknown: add $lib to this table and its package to Depends)" ;;
   esac
   check "Depends covers $lib ($pkg)" grep -qxF "$pkg" <<<"$(tr ',' '\n' <<<"$depends" | awk '{print $1}')"

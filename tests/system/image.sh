@@ -14,7 +14,7 @@ cache_root=${DEPOT_VM_CACHE:-/var/cache/depot-agent-vm}
 # What the guest needs: systemd and a kernel with virtio and uinput; the .deb's dependencies
 # (the guest has no network, so dpkg -i must find them installed); sqlite3 for the checks.
 packages=systemd-sysv,linux-image-amd64,initramfs-tools,udev,kmod,procps,util-linux,\
-libsqlite3-0,libpaho-mqttpp3-1,libpaho-mqtt1.3,libssl3,libmodbus5,adduser,sqlite3,\
+libsqlite3-0,libpaho-mqttpp3-1,libpaho-mqtt1.3,libssl3,libmodbus5,libsodium23,adduser,sqlite3,\
 mosquitto,openssl,ca-certificates
 
 key=$( { cat "$0"; echo "$packages"; cat "$here"/guest/*; } | sha256sum | cut -c1-16)

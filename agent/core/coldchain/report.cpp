@@ -1,5 +1,9 @@
 #include "core/coldchain/report.hpp"
 
+#include <cstdio>
+
+#include "core/time.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -11,10 +15,12 @@ namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
 
-std::int64_t day_of(std::int64_t ms) {
-  std::int64_t d = ms / kDayMs;
-  if (ms % kDayMs < 0) --d;  // floor for times before 1970
-  return d * kDayMs;
+// The first instant of the site-local day holding `ms`, and of the day after it.
+std::int64_t day_of(const tz::Zone& z, std::int64_t ms) {
+  return tz::day_start_ms(z, tz::local_day(z, ms));
+}
+std::int64_t next_day(const tz::Zone& z, std::int64_t day_ms) {
+  return tz::day_start_ms(z, tz::local_day(z, day_ms) + 1);
 }
 
 struct Acc {
@@ -105,8 +111,8 @@ struct ReportBuilder::State {
     const std::int64_t end = std::min(
         {p.wall_ms + std::max<std::int64_t>(in.probes[k].max_hold_ms, 0), next_ms, in.to_ms});
     for (std::int64_t t = p.wall_ms; t < end;) {
-      const std::int64_t d = day_of(t);
-      const std::int64_t e = std::min(end, d + kDayMs);
+      const std::int64_t d = day_of(in.site_zone, t);
+      const std::int64_t e = std::min(end, next_day(in.site_zone, d));
       const double w = static_cast<double>(e - t) / 1000.0;
       probes[k].days[d].mkt.add(p.celsius, w);
       probes[k].whole.mkt.add(p.celsius, w);
@@ -145,7 +151,7 @@ void ReportBuilder::add(std::size_t k, ReportPoint q) {
   st.any = true;
   st.lo = std::min(st.lo, q.celsius);
   st.hi = std::max(st.hi, q.celsius);
-  ps.days[day_of(q.wall_ms)].add_reading(q.celsius);
+  ps.days[day_of(s_->in.site_zone, q.wall_ms)].add_reading(q.celsius);
   ps.whole.add_reading(q.celsius);
   ps.chart.add(q, st.in.from_ms, st.in.to_ms, st.in.probes[k].max_hold_ms);
 }
@@ -167,12 +173,19 @@ ReportModel ReportBuilder::finish() {
         {p.id, p.calibration,
          p.calibration ? calibration_overdue(*p.calibration, in.generated_ms) : false});
   }
-  for (std::int64_t d = day_of(in.from_ms); d < in.to_ms; d += kDayMs)
+  for (std::int64_t d = day_of(in.site_zone, in.from_ms); d < in.to_ms;
+       d = next_day(in.site_zone, d))
     for (std::size_t k = 0; k < st.probes.size(); ++k) {
       const auto& days = st.probes[k].days;
       auto it = days.find(d);
       m.days.push_back(it == days.end() ? Acc{}.stats(d, in.probes[k].id)
                                         : it->second.stats(d, in.probes[k].id));
+      int y = 0;
+      unsigned mo = 0, dd = 0;
+      timefmt::civil_from_days(tz::local_day(in.site_zone, d), y, mo, dd);
+      char date[16];
+      std::snprintf(date, sizeof date, "%04d-%02u-%02u", y, mo, dd);
+      m.days.back().date = date;
     }
   double lo = st.lo, hi = st.hi;
   for (auto limit : {in.zone.min_c, in.zone.max_c})

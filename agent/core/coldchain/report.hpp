@@ -1,6 +1,7 @@
 // The figures of a zone's audit report (`depot-agent report`, docs/coldchain.md "Report for
 // an auditor"), built from plain values the CLI read from the store and the config: per probe
-// a chart series (downsampled, split at gaps), per probe and UTC day min/max/mean and MKT,
+// a chart series (downsampled, split at gaps), per probe and site-local day (the config's
+// site_timezone) min/max/mean and MKT,
 // the alarms with their acknowledgements, the holds with their outcome, calibration status
 // and the audit chain's head. The HTML is made from this model by `render_report_html`
 // (report_html.hpp). Pure: no I/O, no clock; all times are unix milliseconds, UTC.
@@ -10,7 +11,7 @@
 //    (as the per-minute summaries).
 //  * MKT (mkt.hpp) weights each good reading by the time it stands: until the probe's next
 //    good reading, at most `max_hold_ms` (the probe's offline_after_s), and never past the
-//    end of the period. A reading standing across UTC midnight counts on each day for the
+//    end of the period. A reading standing across local midnight counts on each day for the
 //    part that falls in it; it counts on the day its own time falls in for min/max/mean.
 #pragma once
 
@@ -22,6 +23,7 @@
 
 #include "core/coldchain/config.hpp"
 #include "core/coldchain/zone.hpp"
+#include "core/tz.hpp"
 
 namespace depot::coldchain {
 
@@ -89,10 +91,12 @@ struct ReportInput {
   std::vector<ReportHold> holds;
   ReportAuditHead audit;
   std::int64_t unsynchronized = 0;  // readings stamped while the clock was not synchronised
+  tz::Zone site_zone;               // the daily figures are its calendar days (site_timezone)
 };
 
 struct DayStats {
-  std::int64_t day_ms = 0;  // UTC midnight
+  std::int64_t day_ms = 0;  // the first instant of the site-local day
+  std::string date;         // that day, YYYY-MM-DD (site-local; empty for a period total)
   std::string probe;
   std::int64_t readings = 0;  // good readings whose time falls in the day
   std::optional<double> min_c, max_c, mean_c, mkt_c;

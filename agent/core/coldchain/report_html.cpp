@@ -12,7 +12,7 @@ namespace {
 
 std::string iso(std::int64_t ms) { return timefmt::rfc3339_from_unix_ms(ms); }
 std::string iso(const std::optional<std::int64_t>& ms) { return ms ? iso(*ms) : "-"; }
-std::string day_text(std::int64_t ms) { return iso(ms).substr(0, 10); }
+std::string day_text(std::int64_t ms) { return iso(ms).substr(0, 10); }  // a UTC date
 
 std::string num(double v, int decimals) {
   char buf[64];
@@ -249,7 +249,7 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
   o << "</section>\n";
 
   // Daily statistics.
-  o << "<section id=\"daily\">\n<h2>Daily figures (UTC days)</h2>\n";
+  o << "<section id=\"daily\">\n<h2>Daily figures (site days, " << e(m.in.site_zone.name) << ")</h2>\n";
   if (!m.has_readings) {
     o << "<p class=\"empty\">No readings in this period.</p>\n";
   } else {
@@ -259,7 +259,7 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
       << "<table id=\"daily-table\"><thead><tr><th>Day</th><th>Probe</th><th>Readings</th>"
          "<th>Min \u00B0C</th><th>Max \u00B0C</th><th>Mean \u00B0C</th><th>MKT \u00B0C</th>"
          "<th>MKT covers (h)</th></tr></thead>\n<tbody>\n";
-    for (const auto& d : m.days) stats_row(o, d, day_text(d.day_ms));
+    for (const auto& d : m.days) stats_row(o, d, d.date);
     o << "</tbody>\n<tbody class=\"totals\">\n";
     for (const auto& d : m.totals) stats_row(o, d, "period");
     o << "</tbody></table>\n";

@@ -1,10 +1,29 @@
 #include "core/replenish/campaign.hpp"
 
+#include "core/time.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace depot::replenish {
+
+std::optional<CampaignTime> campaign_time(std::string_view text, bool is_end) {
+  auto ms = timefmt::parse_rfc3339_ms(text);
+  if (!ms) return std::nullopt;
+  CampaignTime t{*ms, std::nullopt};
+  if (text.size() == 10) {  // YYYY-MM-DD (parse_rfc3339_ms took it as UTC midnight)
+    t.day = *ms / 86'400'000;
+    if (is_end) t.ms += 86'400'000;
+  }
+  return t;
+}
+
+void localize(Campaign& c, const tz::Zone& site) {
+  if (c.start_day) c.start_ms = tz::day_start_ms(site, *c.start_day);
+  if (c.end_day) c.end_ms = tz::day_start_ms(site, *c.end_day + 1);
+}
+
 namespace {
 constexpr double kDayMs = 86'400'000.0;
 constexpr double kInf = std::numeric_limits<double>::infinity();

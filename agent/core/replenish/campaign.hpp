@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@
 
 #include "core/catalog.hpp"
 #include "core/replenish/surge.hpp"
+#include "core/tz.hpp"
 
 namespace depot::replenish {
 
@@ -36,9 +38,25 @@ struct Campaign {
   double factor = 1;              // >= 1
   std::int64_t start_ms = 0;      // unix ms, inclusive
   std::int64_t end_ms = 0;        // unix ms, exclusive
+  // Set when start/end were written as a date without a time ("2026-11-11"): the site-local
+  // day (days since 1970-01-01). A start date starts at that day's local midnight; an end
+  // date is included, so the campaign ends at the next local midnight (localize()).
+  std::optional<std::int64_t> start_day, end_day;
 
   bool targets(std::string_view sku, std::string_view sku_policy) const;
 };
+
+// A campaign's start or end as written: an RFC 3339 time, or a date (YYYY-MM-DD) whose
+// instant is settled by localize(); until then a date reads as UTC (an end date: the UTC
+// midnight after it). nullopt when the text is neither.
+struct CampaignTime {
+  std::int64_t ms = 0;
+  std::optional<std::int64_t> day;
+};
+std::optional<CampaignTime> campaign_time(std::string_view text, bool is_end);
+
+// Settles the date-only start and end of `c` in the site's time zone.
+void localize(Campaign& c, const tz::Zone& site);
 
 // Which campaigns target which SKU, resolved once for the whole catalog so that a
 // recompute over every SKU does not scan every campaign's SKU list per SKU.

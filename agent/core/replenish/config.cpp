@@ -106,14 +106,15 @@ std::optional<Policy> read_policy(const json& j, const std::string& path, const 
   return pol;
 }
 
-std::optional<std::int64_t> time_ms(ObjectReader& r, std::string_view key) {
+std::optional<CampaignTime> time_ms(ObjectReader& r, std::string_view key) {
   auto s = r.string(key, true);
   if (!s) return std::nullopt;
-  auto ms = timefmt::parse_rfc3339_ms(*s);
-  if (!ms)
+  auto t = campaign_time(*s, key == "end");
+  if (!t)
     r.problems().add(r.path_of(key),
-                     describe(*s) + " must be an RFC 3339 time, e.g. 2026-11-11T20:00:00+08:00");
-  return ms;
+                     describe(*s) + " must be an RFC 3339 time, e.g. 2026-11-11T20:00:00+08:00, "
+                                    "or a site-local date, e.g. 2026-11-11");
+  return t;
 }
 
 std::optional<Campaign> read_campaign(const json& j, const std::string& path, Problems& p,
@@ -157,9 +158,9 @@ std::optional<Campaign> read_campaign(const json& j, const std::string& path, Pr
     c.factor = *f;
   auto start = time_ms(r, "start");
   auto end = time_ms(r, "end");
-  if (start) c.start_ms = *start;
-  if (end) c.end_ms = *end;
-  if (start && end && *end <= *start)
+  if (start) c.start_ms = start->ms, c.start_day = start->day;
+  if (end) c.end_ms = end->ms, c.end_day = end->day;
+  if (start && end && end->ms <= start->ms)
     p.add(r.path_of("end"),
           describe(j.at("end")) + " must be after start " + describe(j.at("start")));
   r.finish();

@@ -28,6 +28,7 @@ struct Settings {
   SurgeSettings surge;
   DemandSettings demand;
   std::vector<std::string> skus_without_policy;  // catalog order
+  tz::Zone site_zone;  // demand days are its calendar days (Config::site_zone)
 
   const Policy* find_policy(std::string_view name) const;
 };

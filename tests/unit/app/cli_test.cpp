@@ -140,7 +140,7 @@ TEST_F(Cli, ALotLongerThanGs1AllowsIsRefused) {
 
 TEST_F(Cli, CountThroughTheCliRecordsTheVariance) {
   ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA", "--qty", "10"}).code, 0);
-  auto r = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "5012345678900", "--qty", "7",
+  auto r = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "5012345678900", "--qty", "7", "--who", "Ann Counter",
                   "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);

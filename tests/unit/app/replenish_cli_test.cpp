@@ -103,17 +103,17 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
   EXPECT_THAT(listed.out, HasSubstr("P1  TINT  proposed  140 from s1"));
   EXPECT_THAT(listed.out, HasSubstr("why: position at or below reorder point: position 0"));
 
-  auto bad_qty = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "-5", "-c", cfg_});
+  auto bad_qty = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "-5", "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(bad_qty.code, 2);
   EXPECT_THAT(bad_qty.err, HasSubstr("--qty: \"-5\" must be a whole number above 0"));
   auto bad_eta =
-      agent({"reorders", "ack", id, "--order", "PO-1", "--eta", "2026-13-01", "-c", cfg_});
+      agent({"reorders", "ack", id, "--order", "PO-1", "--eta", "2026-13-01", "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(bad_eta.code, 2);
   EXPECT_THAT(bad_eta.err, HasSubstr("--eta: \"2026-13-01\" must be a date"));
-  auto no_order = agent({"reorders", "ack", id, "-c", cfg_});
+  auto no_order = agent({"reorders", "ack", id, "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(no_order.code, 2);
   EXPECT_THAT(no_order.err, HasSubstr("--order NUMBER"));
-  auto unknown = agent({"reorders", "ack", "NOPE", "--order", "PO-1", "-c", cfg_});
+  auto unknown = agent({"reorders", "ack", "NOPE", "--order", "PO-1", "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(unknown.code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("no proposal with id \"NOPE\""));
   auto verb = agent({"reorders", "approve", id, "-c", cfg_});
@@ -121,10 +121,10 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
   EXPECT_THAT(verb.err, HasSubstr("\"approve\" must be ack or cancel"));
 
   auto ack = agent({"reorders", "ack", id, "--order", "PO-1", "--qty", "120", "--eta", "2026-11-08",
-                    "-c", cfg_});
+                    "--who", "Bo Buyer", "-c", cfg_});
   ASSERT_EQ(ack.code, 0) << ack.err;
   EXPECT_THAT(ack.out, HasSubstr("is acknowledged: order PO-1, 120 units, ETA 2026-11-08"));
-  auto again = agent({"reorders", "ack", id, "--order", "PO-2", "-c", cfg_});
+  auto again = agent({"reorders", "ack", id, "--order", "PO-2", "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(again.code, 2);
   EXPECT_THAT(again.err, HasSubstr("it is acknowledged"));
 
@@ -137,16 +137,81 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
   EXPECT_EQ(arr[0]["ordered_qty"], 120);
   EXPECT_EQ(arr[0]["numbers"]["reorder_point"], 70.0);
 
-  auto no_why = agent({"reorders", "cancel", id, "-c", cfg_});
+  auto no_why = agent({"reorders", "cancel", id, "--who", "Bo Buyer", "-c", cfg_});
   EXPECT_EQ(no_why.code, 2);
   EXPECT_THAT(no_why.err, HasSubstr("--why TEXT"));
-  auto cancel = agent({"reorders", "cancel", id, "--why", "supplier closed", "-c", cfg_});
+  auto cancel = agent({"reorders", "cancel", id, "--why", "supplier closed", "--who", "Bo Buyer", "-c", cfg_});
   ASSERT_EQ(cancel.code, 0) << cancel.err;
   auto open = agent({"reorders", "-c", cfg_, "--open", "--json"});
   EXPECT_EQ(nlohmann::json::parse(open.out).size(), 0u);
   auto all = nlohmann::json::parse(agent({"reorders", "-c", cfg_, "--json"}).out);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0]["cancel_reason"], "supplier closed");
+}
+
+// With accounts on the gateway, a proposal is acknowledged or cancelled by an account with
+// the buyer (or admin) role and its password re-entered; a typed --who no longer signs, and
+// the audit trail names the account.
+TEST_F(ReplenishCli, WithAccountsAProposalIsSignedByABuyerAccount) {
+  const auto id = propose();
+  const auto pw = dir_.file("pw"), wrong = dir_.file("wrong");
+  test::write_file(pw, "s3cret-pw\n");
+  test::write_file(wrong, "not-it\n");
+  ASSERT_EQ(agent({"users", "add", "bo", "--role", "buyer", "--name", "Bo Buyer",
+                   "--password-file", pw, "-c", cfg_})
+                .code,
+            0);
+  ASSERT_EQ(agent({"users", "add", "op", "--role", "operator", "--name", "Olu Op",
+                   "--password-file", pw, "-c", cfg_})
+                .code,
+            0);
+  auto typed = agent({"reorders", "cancel", id, "--why", "x", "--who", "Bo Buyer", "-c", cfg_});
+  EXPECT_EQ(typed.code, 2);
+  EXPECT_THAT(typed.err, HasSubstr("--who: this gateway has accounts"));
+  auto none = agent({"reorders", "cancel", id, "--why", "x", "-c", cfg_});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_THAT(none.err, HasSubstr("--user ID: required"));
+  auto role = agent({"reorders", "cancel", id, "--why", "x", "--user", "op", "--password-file", pw,
+                     "-c", cfg_});
+  EXPECT_EQ(role.code, 1);
+  EXPECT_THAT(role.err, HasSubstr("account \"op\" (role operator) may not sign reorder.cancel"));
+  auto bad = agent({"reorders", "cancel", id, "--why", "x", "--user", "bo", "--password-file",
+                    wrong, "-c", cfg_});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("account \"bo\" or its password is wrong"));
+  auto no_tty = agent({"reorders", "cancel", id, "--why", "x", "--user", "bo", "-c", cfg_});
+  EXPECT_EQ(no_tty.code, 2);
+  EXPECT_THAT(no_tty.err, HasSubstr("no terminal to ask the password on"));
+  // Nothing changed so far.
+  EXPECT_EQ(nlohmann::json::parse(agent({"reorders", "-c", cfg_, "--open", "--json"}).out).size(),
+            1u);
+
+  auto ok = agent({"reorders", "cancel", id, "--why", "supplier closed", "--user", "bo",
+                   "--password-file", pw, "-c", cfg_});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  auto audit = nlohmann::json::parse(agent({"audit", "--json", "-c", cfg_}).out);
+  bool refused = false, signed_cancel = false;
+  for (const auto& e : audit) {
+    if (e["what"] == "signature.refused" && e["who"] == "bo") refused = true;
+    if (e["what"] == "reorder.cancel") {
+      signed_cancel = true;
+      EXPECT_EQ(e["who"], "bo");
+      EXPECT_EQ(e["why"], "supplier closed");
+      EXPECT_EQ(e["details"]["signed"], true);
+      EXPECT_EQ(e["details"]["proposal"], id);
+    }
+  }
+  EXPECT_TRUE(refused) << audit.dump();
+  EXPECT_TRUE(signed_cancel) << audit.dump();
+
+  // A count through the CLI is signed too (the operator may count).
+  auto count = agent({"scan", "-c", cfg_, "--kind", "count", "--code", "4006381333931", "--qty",
+                      "3", "--user", "op", "--password-file", pw, "--json"});
+  ASSERT_EQ(count.code, 0) << count.err;
+  auto moves = nlohmann::json::parse(agent({"movements", "-c", cfg_, "--json"}).out);
+  ASSERT_FALSE(moves.empty());
+  EXPECT_EQ(moves.back()["kind"], "count");
+  EXPECT_EQ(moves.back()["source"], "cli:op");
 }
 
 TEST_F(ReplenishCli, BacktestReportsPerSkuAndNamesBadLines) {
@@ -265,6 +330,39 @@ TEST_F(ReplenishCli, CampaignsListsStateFactorWindowAndSource) {
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("live-42  active  x8.00  2020-01-01T00:00:00.000Z"));
   EXPECT_THAT(text.out, HasSubstr("policy steady  from cloud"));
+}
+
+// Campaign dates without a time are days of the site's calendar: at Asia/Shanghai (UTC+8)
+// a Singles' Day campaign written as 2026-11-11 to 2026-11-11 runs the whole local day,
+// 2026-11-10T16:00Z to 2026-11-11T16:00Z (the trial's UTC reading ended it before it began).
+TEST_F(ReplenishCli, CampaignDatesAreSiteLocalDaysAndTheEndDayIsIncluded) {
+  const std::string base = R"("site": "t", "gateway": "gw-1", "database": "depot.db",
+      "catalog": [{"sku": "TINT", "policy": "steady", "daily_demand": 10}],
+      "policies": {"steady": {"lead_time_days": 5, "safety_days": 2,
+                              "suppliers": [{"id": "s1", "unit_price": 1}]}},
+      "campaigns": [{"name": "singles-day", "skus": ["TINT"], "factor": 3,
+                     "start": "2026-11-11", "end": "2026-11-11"}])";
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "Asia/Shanghai"})");
+  auto r = agent({"campaigns", "-c", cfg_, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u) << r.out;
+  EXPECT_EQ(j[0]["start"], "2026-11-10T16:00:00.000Z");
+  EXPECT_EQ(j[0]["end"], "2026-11-11T16:00:00.000Z");
+  // Without site_timezone the site is on UTC.
+  test::write_file(cfg_, "{" + base + "}");
+  j = nlohmann::json::parse(agent({"campaigns", "-c", cfg_, "--json"}).out);
+  EXPECT_EQ(j[0]["start"], "2026-11-11T00:00:00.000Z");
+  EXPECT_EQ(j[0]["end"], "2026-11-12T00:00:00.000Z");
+  // A name that is not a zone, or not on this machine, is named.
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "../../etc/passwd"})");
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("site_timezone: \"../../etc/passwd\" must be an IANA time zone name"));
+  test::write_file(cfg_, "{" + base + R"(, "site_timezone": "Asia/Shangai"})");
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("site_timezone: \"Asia/Shangai\" is not a time zone on this machine"));
 }
 
 TEST_F(ReplenishCli, CheckNamesPolicyProblems) {

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/time.hpp"
+#include "core/tz.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
 #include "store/replenish_store.hpp"
@@ -371,6 +375,54 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
   EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind='demand_surge'"
                   " AND cleared_at IS NULL"),
             0);
+}
+
+// The surge windows run on the monotonic clock: when NTP steps the wall clock back an hour
+// right after a stream, the surge still calms and ends on time. (On wall time the detector
+// took every later tick as "no time passed" for that hour and ended an hour late.)
+TEST_F(ReplenishmentTest, AWallClockStepBackNeitherFreezesTheSurgeNorItsDecay) {
+  post("r0", "LIP", MovementKind::kReceive, 600, kT0);
+  const auto start = kT0 + 10 * 3600'000;
+  std::int64_t mono = start;  // the test's monotonic clock
+  auto r = std::make_unique<Replenishment>(*db_, settings_, Replenishment::Mode::kWrite);
+  r->use_mono_clock([&] { return mono; });
+  ASSERT_TRUE(r->load(start).ok());
+  for (int minute = 0; minute < 30; ++minute) {
+    const auto t = start + minute * kMinute + 30'000;
+    mono = t;
+    post("s" + std::to_string(minute), "LIP", MovementKind::kPick, 8, t);
+    ASSERT_TRUE(r->catch_up(t).ok());
+  }
+  ASSERT_TRUE(r->in_surge("LIP"));
+  const auto last = start + 29 * kMinute + 30'000;
+  std::int64_t ended_after = -1;
+  for (int m = 1; m <= 200 && ended_after < 0; ++m) {
+    mono = last + m * kMinute;
+    ASSERT_TRUE(r->recompute_all(last - 3600'000 + m * kMinute).ok());  // wall: an hour behind
+    if (!r->in_surge("LIP")) ended_after = m;
+  }
+  EXPECT_GE(ended_after, 60 + 30 - 4);
+  EXPECT_LE(ended_after, 60 + 30 + 2) << "the step back froze the windows";
+}
+
+// Demand days are the site's calendar days: at UTC+8, a pick at 17:00 UTC on 1 November is
+// sold on 2 November.
+TEST_F(ReplenishmentTest, DemandDaysAreSiteLocalDays) {
+  std::ifstream in("/usr/share/zoneinfo/Asia/Shanghai", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto zone = tz::parse_tzif("Asia/Shanghai", bytes);
+  ASSERT_TRUE(zone.ok());
+  settings_.site_zone = *zone;
+  post("r0", "A", MovementKind::kReceive, 100, kT0);
+  auto r = engine(kT0 + kMinute);
+  post("p1", "A", MovementKind::kPick, 3, kT0 + 15 * 3600'000);  // 23:00 local, 1 Nov
+  post("p2", "A", MovementKind::kPick, 4, kT0 + 17 * 3600'000);  // 01:00 local, 2 Nov
+  ASSERT_TRUE(r->catch_up(kT0 + 17 * 3600'000).ok());
+  const auto nov1 = timefmt::days_from_civil(2026, 11, 1);
+  EXPECT_EQ(count("SELECT picked FROM demand_days WHERE sku='A' AND day=" + std::to_string(nov1)), 3);
+  EXPECT_EQ(count("SELECT picked FROM demand_days WHERE sku='A' AND day=" +
+                  std::to_string(nov1 + 1)),
+            4);
 }
 
 TEST_F(ReplenishmentTest, ACampaignStartingInsideTheLeadTimeOrdersBeforeItStarts) {

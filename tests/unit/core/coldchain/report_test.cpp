@@ -5,9 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/coldchain/mkt.hpp"
 #include "core/coldchain/report_html.hpp"
 #include "core/time.hpp"
+#include "core/tz.hpp"
 
 namespace depot::coldchain {
 namespace {
@@ -91,6 +95,30 @@ TEST(Report, DailyMinMaxMeanAndMktWorkedByHand) {
 
 // What the CLI does: the readings fed one at a time, interleaved across probes, and a probe
 // that is no longer configured added on the way.
+// The daily figures follow the site's calendar. In Berlin (UTC+2 in July) the same readings
+// fall on other days: local midnight of 2 July is 2026-07-01T22:00Z, so all four readings
+// (23:59Z to 00:10Z, i.e. 01:59 to 02:10 local) are on 2 July, and the period's first local
+// day starts at 2026-06-30T22:00Z (1 July 00:00 local).
+TEST(Report, DailyFiguresAreSiteLocalDays) {
+  auto in = worked();
+  std::ifstream f("/usr/share/zoneinfo/Europe/Berlin", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto zone = tz::parse_tzif("Europe/Berlin", bytes);
+  ASSERT_TRUE(zone.ok());
+  in.site_zone = *zone;
+  auto m = build_report(in);
+  ASSERT_EQ(m.days.size(), 3u);  // 1, 2 and 3 July (local), the period ends 3 July 14:00
+  EXPECT_EQ(m.days[0].date, "2026-07-01");
+  EXPECT_EQ(m.days[0].day_ms, at("2026-06-30T22:00:00Z"));
+  EXPECT_EQ(m.days[0].readings, 0);
+  EXPECT_EQ(m.days[1].date, "2026-07-02");
+  EXPECT_EQ(m.days[1].readings, 4);
+  EXPECT_DOUBLE_EQ(*m.days[1].min_c, 2.0);
+  EXPECT_DOUBLE_EQ(*m.days[1].max_c, 8.0);
+  EXPECT_DOUBLE_EQ(m.days[1].covered_s, 210.0);  // nothing split at UTC midnight any more
+  EXPECT_THAT(render_report_html(m, "test"), HasSubstr("Daily figures (site days, Europe/Berlin)"));
+}
+
 TEST(Report, FedOneReadingAtATimeItGivesTheSameFigures) {
   auto in = worked();
   const auto readings = in.probes[0].good;

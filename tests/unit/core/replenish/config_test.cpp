@@ -142,7 +142,7 @@ TEST(ReplenishConfig, CampaignRules) {
           "campaigns[0].end: \"2026-11-11\" must be after start \"2026-11-12\"",
           "campaigns[1].name: \"c1\" is already used by campaigns[0].name",
           "campaigns[1].policy: \"flash\" names no profile in policies (known: none)",
-          "campaigns[1].start: \"soon\" must be an RFC 3339 time, e.g. 2026-11-11T20:00:00+08:00",
+          "campaigns[1].start: \"soon\" must be an RFC 3339 time, e.g. 2026-11-11T20:00:00+08:00, or a site-local date, e.g. 2026-11-11",
           "campaigns[2]: needs skus or policy to say which SKUs it lifts"));
 }
 

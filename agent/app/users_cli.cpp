@@ -1,0 +1,260 @@
+#include "app/users_cli.hpp"
+
+#include <pwd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/args.hpp"
+#include "app/config_file.hpp"
+#include "app/signing.hpp"
+#include "app/store_access.hpp"
+#include "core/json_parse.hpp"
+
+namespace depot::app {
+
+const char* const kUsersUsage = R"(  users add ID --role operator|quality|buyer|admin --name "FULL NAME" [--password-file F] [-c FILE]
+  users passwd ID [--password-file F] [-c FILE]
+  users disable|enable ID [-c FILE]
+  users list [--json] [-c FILE]        local accounts that sign actions (password asked on
+                                       the terminal, or the first line of --password-file)
+)";
+
+namespace {
+
+constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string unix_user() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid" + std::to_string(::geteuid());
+}
+
+std::string ask(const std::string& prompt) {
+  std::fputs(prompt.c_str(), stderr);
+  termios old{};
+  const bool tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+  std::fputs("\n", stderr);
+  return line;
+}
+
+}  // namespace
+
+std::optional<std::string> read_password(const PasswordPrompt& p, std::string& error) {
+  if (p.file) {
+    std::ifstream in(*p.file, std::ios::binary);
+    if (!in) {
+      error = "--password-file: cannot read \"" + printable(*p.file, 200) + "\"";
+      return std::nullopt;
+    }
+    // The first line, bounded: a password is at most 256 bytes (accounts::password_problem).
+    std::string line(1024, '\0');
+    in.read(line.data(), static_cast<std::streamsize>(line.size()));
+    line.resize(static_cast<std::size_t>(in.gcount()));
+    if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (!::isatty(STDIN_FILENO)) {
+    error = "no terminal to ask the password on: give --password-file FILE";
+    return std::nullopt;
+  }
+  auto first = ask(p.prompt);
+  if (p.confirm && ask("again: ") != first) {
+    error = "the two passwords differ";
+    return std::nullopt;
+  }
+  return first;
+}
+
+Expected<CliSigner> cli_signer(store::Database& db, const SignerOptions& o,
+                               accounts::Action action, std::string_view reason) {
+  auto n = store::count_accounts(db);
+  if (!n) return n.error();
+  if (*n == 0) {
+    if (o.user)
+      return Error{"--user: this gateway has no accounts yet (create one with 'depot-agent users "
+                   "add'), so sign with --who NAME",
+                   ErrorKind::kBadInput};
+    if (!o.who || o.who->empty())
+      return Error{"--who NAME: required (the person signing; with accounts, --user ID)",
+                   ErrorKind::kBadInput};
+    if (auto bad = text_problem("--who", *o.who, 128); !bad.empty())
+      return Error{bad, ErrorKind::kBadInput};
+    return CliSigner{*o.who, false};
+  }
+  if (o.who)
+    return Error{"--who: this gateway has accounts, so a typed name does not sign; sign with "
+                 "--user ID (its password is asked, or read from --password-file)",
+                 ErrorKind::kBadInput};
+  if (!o.user || o.user->empty())
+    return Error{"--user ID: required (the account signing; its password is asked, or read "
+                 "from --password-file)",
+                 ErrorKind::kBadInput};
+  std::string error;
+  PasswordPrompt prompt;
+  prompt.file = o.password_file;
+  prompt.prompt = "password for " + printable(*o.user, 64) + " (signing " +
+                  std::string(accounts::to_string(action)) + "): ";
+  auto password = read_password(prompt, error);
+  if (!password) return Error{error, ErrorKind::kBadInput};
+  auto s = sign(db, *o.user, *password, action, reason, now_ms());
+  if (!s) return s.error();
+  return CliSigner{s->account, true};
+}
+
+namespace {
+
+struct Ctx {
+  std::ostream& out;
+  std::ostream& err;
+  std::string cmd;
+  std::ostream& fail() { return err << "depot-agent " << cmd << ": "; }
+};
+
+int finish(Ctx& c, const Status& st, const std::string& done) {
+  if (!st) {
+    c.fail() << st.error().message << "\n";
+    return st.error().is_bad_input() || st.error().kind == ErrorKind::kNotFound ? kBadInput
+                                                                                 : kFailure;
+  }
+  c.out << done << "\n";
+  return kOk;
+}
+
+int cmd_users(const Args& a, Ctx& c) {
+  const auto& pos = a.positional();
+  if (pos.empty()) {
+    c.fail() << "say what: add, passwd, disable, enable or list\n";
+    return kBadInput;
+  }
+  const std::string& what = pos[0];
+  if (what != "list" && pos.size() < 2) {
+    c.fail() << what << ": the account id is missing\n";
+    return kBadInput;
+  }
+  auto path = a.get("--config").value_or(kDefaultConfigPath);
+  auto loaded = load_config_file(path);
+  if (!loaded.loaded) {
+    c.err << "depot-agent: " << path << " is not a valid config\n";
+    for (const auto& p : loaded.problems) c.err << "  " << p << "\n";
+    return kBadInput;
+  }
+  auto db = what == "list" ? open_for_reading(*loaded.loaded) : open_for_writing(*loaded.loaded);
+  if (!db) {
+    c.fail() << db.error().message << "\n";
+    return kFailure;
+  }
+  store::Database& d = **db;
+  const std::string by = "cli:" + unix_user();
+  if (what == "list") {
+    auto list = store::list_accounts(d);
+    if (!list) return finish(c, list.error(), "");
+    const auto now = now_ms();
+    if (a.has("--json")) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& u : *list)
+        j.push_back({{"id", u.id},
+                     {"name", u.name},
+                     {"role", accounts::to_string(u.role)},
+                     {"disabled", u.disabled},
+                     {"locked", accounts::locked(u.lock, now)},
+                     {"failures", u.lock.failures},
+                     {"created_at", u.created_at},
+                     {"changed_at", u.changed_at}});
+      c.out << j.dump(2) << "\n";
+      return kOk;
+    }
+    if (list->empty()) c.out << "no accounts: actions are signed with --who (free text)\n";
+    for (const auto& u : *list)
+      c.out << std::left << std::setw(20) << u.id << std::setw(10) << accounts::to_string(u.role)
+            << u.name << (u.disabled ? "  DISABLED" : "")
+            << (accounts::locked(u.lock, now) ? "  LOCKED" : "") << "\n";
+    return kOk;
+  }
+  const std::string& id = pos[1];
+  if (what == "add") {
+    auto role_text = a.get("--role");
+    auto role = role_text ? accounts::parse_role(*role_text) : std::nullopt;
+    if (!role) {
+      c.fail() << "--role: " << (role_text ? "\"" + printable(*role_text, 40) + "\"" : "required")
+               << " must be operator, quality, buyer or admin\n";
+      return kBadInput;
+    }
+    auto name = a.get("--name");
+    if (!name || name->empty()) {
+      c.fail() << "--name: required (the full name a signature shows)\n";
+      return kBadInput;
+    }
+    std::string error;
+    auto pw = read_password({a.get("--password-file"), "password for " + id + ": ", true}, error);
+    if (!pw) {
+      c.fail() << error << "\n";
+      return kBadInput;
+    }
+    return finish(c, add_user(d, id, *name, *role, *pw, by, now_ms()),
+                  "account " + id + " added (" + std::string(accounts::to_string(*role)) + ")");
+  }
+  if (what == "passwd") {
+    std::string error;
+    auto pw = read_password({a.get("--password-file"), "new password for " + id + ": ", true},
+                            error);
+    if (!pw) {
+      c.fail() << error << "\n";
+      return kBadInput;
+    }
+    return finish(c, set_password(d, id, *pw, by, now_ms()), "password of " + id + " changed");
+  }
+  if (what == "disable" || what == "enable")
+    return finish(c, set_disabled(d, id, what == "disable", by, now_ms()),
+                  "account " + id + " " + what + "d");
+  c.fail() << "\"" << printable(what, 40) << "\" must be add, passwd, disable, enable or list\n";
+  return kBadInput;
+}
+
+}  // namespace
+
+std::optional<int> run_users_cli(std::string_view cmd, int argc, char** argv, std::ostream& out,
+                                 std::ostream& err) {
+  if (cmd != "users") return std::nullopt;
+  static const std::vector<OptionSpec> options = {
+      {"--config", true, "-c"}, {"--json", false, ""},         {"--role", true, ""},
+      {"--name", true, ""},     {"--password-file", true, ""},
+  };
+  auto args = Args::parse(cmd, options, argc, argv, 2);
+  if (!args) {
+    err << "depot-agent users: " << args.error().message << "\n";
+    return kBadInput;
+  }
+  if (args->positional().size() > 2) {
+    err << "depot-agent users: unexpected argument \"" << args->positional()[2] << "\"\n";
+    return kBadInput;
+  }
+  Ctx c{out, err, "users"};
+  try {
+    return cmd_users(*args, c);
+  } catch (const std::exception& e) {
+    err << "depot-agent users: internal error: " << e.what() << "\n";
+    return kFailure;
+  }
+}
+
+}  // namespace depot::app

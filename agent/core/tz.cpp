@@ -234,9 +234,10 @@ Expected<Zone> parse_tzif(std::string_view name, std::string_view bytes) {
     return z;
   }
   // Version 2+: skip the 32-bit block, read the 64-bit one and the footer.
-  const std::size_t v1 = static_cast<std::size_t>(h.timecnt) * 5 + h.typecnt * 6ull + h.charcnt +
-                         h.leapcnt * 8ull + h.isstdcnt + h.isutcnt;
-  r.skip(v1);
+  const std::uint64_t v1 = std::uint64_t{h.timecnt} * 5 + std::uint64_t{h.typecnt} * 6 + h.charcnt +
+                           std::uint64_t{h.leapcnt} * 8 + h.isstdcnt + h.isutcnt;
+  if (v1 > bytes.size()) return Error{"truncated or malformed TZif data", ErrorKind::kBadInput};
+  r.skip(static_cast<std::size_t>(v1));
   Header h2;
   if (!r.ok || !read_header(r, h2) || !read_block(r, h2, 8, z))
     return Error{"truncated or malformed TZif data", ErrorKind::kBadInput};

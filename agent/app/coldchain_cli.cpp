@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/actions.hpp"
 #include "app/args.hpp"
 #include "app/clock.hpp"
 #include "app/config_file.hpp"
@@ -291,55 +292,27 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     c.err << "depot-agent alarms ack: " << signer.error().message << "\n";
     return signer.error().is_bad_input() ? kBadInput : kFailure;
   }
-  const std::string* who = &signer->who;
-  if (!agent_running(*cfg)) {
-    // No agent: no alarm is open (one open when it stopped was closed at its restart), but
-    // alarms that ended unacknowledged are acknowledged here, by the same store function the
-    // agent uses.
-    auto ended = db->transaction([&](const store::Txn& txn) {
-      return store::ack_ended_alarms(txn, zone, *who, *comment, root_cause, now_ms(), "cli");
-    });
-    if (!ended) {
-      c.err << "depot-agent alarms ack: " << ended.error().message << "\n";
-      return kFailure;
-    }
-    if (ended->empty()) {
-      c.err << "depot-agent alarms ack: zone " << zone
-            << " has no unacknowledged alarm (no agent is running on " << cfg->database_path
-            << ", so none is open; see 'depot-agent alarms')\n";
-      return kFailure;
-    }
-    c.out << "acknowledged " << ended->size() << " alarm(s) of zone " << zone << " ("
-          << ended->size() << " already ended; by " << *who << ")\n";
-    return kOk;
-  }
-  auto id = db->transaction([&] {
-    return store::request_ack(*db, zone, *who, *comment, "cli", wall_now(), root_cause);
-  });
-  if (!id) {
-    c.err << "depot-agent alarms ack: " << id.error().message << "\n";
+  const actions::Signer signer_s{signer->who, signer->signed_by_account, "cli"};
+  const bool running = agent_running(*cfg);
+  auto done = actions::ack_alarm(*db, {zone, *comment, root_cause}, signer_s, running,
+                                 std::chrono::seconds(wait_s));
+  if (!done) {
+    c.err << "depot-agent alarms ack: " << done.error().message;
+    if (done.error().kind == ErrorKind::kNotFound) c.err << "; see 'depot-agent alarms'";
+    c.err << "\n";
     return kFailure;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
-  for (;;) {
-    auto r = store::find_ack(*db, *id);
-    if (r && *r && (*r)->status != "pending") {
-      if ((*r)->status == "applied") {
-        c.out << (*r)->result.value_or("acknowledged") << " (request " << *id << ", by " << *who
-              << ")\n";
-        return kOk;
-      }
-      c.err << "depot-agent alarms ack: refused by the agent: " << (*r)->result.value_or("")
-            << "\n";
-      return kFailure;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!done->applied) {
+    c.err << "depot-agent alarms ack: " << done->message << "; the agent did not apply it within "
+          << wait_s << " s. Check with 'depot-agent alarms'.\n";
+    return kFailure;
   }
-  c.err << "depot-agent alarms ack: request " << *id << " is queued; the agent did not apply it "
-        << "within " << wait_s << " s. It applies it at its next tick; check with "
-        << "'depot-agent alarms'.\n";
-  return kFailure;
+  if (done->request)
+    c.out << done->message << " (request " << done->request << ", by " << signer->who << ")\n";
+  else
+    c.out << "acknowledged " << done->ended << " alarm(s) of zone " << zone << " (" << done->ended
+          << " already ended; by " << signer->who << ")\n";
+  return kOk;
 }
 
 int cmd_alarms(const Args& a, Ctx& c) {
@@ -483,38 +456,24 @@ int cmd_holds_end(const Args& a, Ctx& c, store::HoldEnd how, const std::string& 
     c.err << "depot-agent holds " << verb << ": " << signer.error().message << "\n";
     return signer.error().is_bad_input() ? kBadInput : kFailure;
   }
-  const std::string* who = &signer->who;
-  store::Ledger ledger(*db);
-  store::HoldContext ctx;
-  ctx.now = wall_now();
-  ctx.mono_ns = mono_now_ns();
-  ctx.who = *who;
-  ctx.source = "cli";
-  auto r = db->transaction([&](const store::Txn& txn) {
-    return store::end_hold(txn, ledger, *id, how, qty, *who, *why,
-                           std::string(verb) + "-" + new_id(), ctx);
-  });
-  if (!r) {
-    c.err << "depot-agent holds " << verb << ": " << r.error().message << "\n";
+  auto done = actions::end_hold(*db, {*id, how, qty, *why},
+                                {signer->who, signer->signed_by_account, "cli"});
+  if (!done) {
+    c.err << "depot-agent holds " << verb << ": " << done.error().message << "\n";
     return kBadInput;
   }
-  auto stock = ledger.stock(r->sku);
+  const auto* r = &done->hold;
   if (a.has("--json")) {
-    json j = store::hold_json(*r);
-    if (stock && !stock->empty())
-      j["stock"] = {{"on_hand", (*stock)[0].line.on_hand},
-                    {"held", (*stock)[0].line.held},
-                    {"available", (*stock)[0].line.available()}};
-    c.out << j.dump(2) << "\n";
+    c.out << done->to_json().dump(2) << "\n";
     return kOk;
   }
   c.out << "hold " << r->id << " (" << r->sku << "): "
         << (how == store::HoldEnd::kRelease ? "released " : "written off ")
         << (qty ? std::to_string(*qty) : std::string("all remaining")) << "; remaining on hold "
         << r->remaining() << (r->closed_at ? " (closed)" : "") << "\n";
-  if (stock && !stock->empty())
-    c.out << r->sku << ": on hand " << (*stock)[0].line.on_hand << ", held "
-          << (*stock)[0].line.held << ", available " << (*stock)[0].line.available() << "\n";
+  if (done->stock)
+    c.out << r->sku << ": on hand " << done->stock->on_hand << ", held " << done->stock->held
+          << ", available " << done->stock->available() << "\n";
   return kOk;
 }
 

@@ -8,7 +8,10 @@
 #include <map>
 #include <sstream>
 
+#include <boost/asio/post.hpp>
+
 #include "app/clock.hpp"
+#include "app/signing.hpp"
 #include "app/cold_chain.hpp"
 #include "app/scan_intake.hpp"
 #include "http/assets.hpp"
@@ -388,6 +391,46 @@ http::ServerOptions server_options(const ConsoleSettings& c) {
   o.max_header_bytes = static_cast<std::size_t>(c.max_header_bytes);
   o.max_body_bytes = static_cast<std::size_t>(c.max_body_bytes);
   return o;
+}
+
+void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker& worker,
+                      bool agent_running) {
+  auto now = [] { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); };
+  s.verify_password_async = [&io, &worker, now](std::string user, std::string pass,
+                                                std::function<void(Expected<Principal>)> done) {
+    const bool queued = worker.submit([user, pass, done, now](store::Database* db,
+                                                              const std::string& open_error) {
+      Expected<Principal> r = Error{open_error, ErrorKind::kIo};
+      if (db) {
+        auto a = check_password(*db, user, pass, "console.login", now());
+        if (a)
+          r = Principal{a->id, std::string(accounts::to_string(a->role)), ""};
+        else
+          r = a.error();
+      }
+      return std::function<void()>([done, r] { done(r); });
+    });
+    if (!queued)
+      boost::asio::post(io, [done] {
+        done(Error{"too many sign-ins at once; try again", ErrorKind::kBusy});
+      });
+  };
+  s.act = [&io, &worker, now, agent_running](actions::Request request, std::string account,
+                                             std::string pass,
+                                             std::function<void(Expected<nlohmann::json>)> done) {
+    const bool queued = worker.submit([request, account, pass, done, now, agent_running](
+                                          store::Database* db, const std::string& open_error) {
+      Expected<nlohmann::json> r = Error{open_error, ErrorKind::kIo};
+      if (db)
+        r = actions::run_signed(*db, request, account, pass, agent_running, now(),
+                                std::chrono::seconds(5));
+      return std::function<void()>([done, r] { done(r); });
+    });
+    if (!queued)
+      boost::asio::post(io, [done] {
+        done(Error{"too many signed actions at once; try again", ErrorKind::kBusy});
+      });
+  };
 }
 
 }  // namespace depot::app

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "app/actions.hpp"
 #include "app/console_events.hpp"
 #include "app/console_session.hpp"
+#include "app/sign_worker.hpp"
 #include "http/server.hpp"
 
 namespace depot::store {
@@ -86,6 +88,11 @@ struct ConsoleSources {
   std::function<void(std::string user, std::string password,
                      std::function<void(Expected<Principal>)> done)>
       verify_password_async;
+  // Runs a signed action (app/actions.hpp `run_signed`) as `account`, its password re-entered,
+  // off the loop; `done` gets the answer on the loop thread. Null: the action routes answer 503.
+  std::function<void(actions::Request r, std::string account, std::string password,
+                     std::function<void(Expected<nlohmann::json>)> done)>
+      act;
   // Checks a machine's bearer token. Null: no bearer token is accepted.
   std::function<std::optional<Principal>(std::string_view token)> verify_bearer;
   // The sessions; null: console_routes makes one with the default options.
@@ -118,6 +125,12 @@ std::string render_metrics(const ConsoleSources& s);
 std::pair<bool, nlohmann::json> health_report(const ConsoleSources& s);
 
 std::vector<http::Route> console_routes(ConsoleSources s);
+
+// Sign-in (`verify_password_async`) and signed actions (`act`) by the gateway's accounts
+// (app/signing.hpp, app/actions.hpp), both run on `worker` off the loop. `agent_running`:
+// an alarm acknowledgement is a request the running agent applies (true in the daemon).
+void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker& worker,
+                      bool agent_running);
 
 // The server options for `console` settings.
 http::ServerOptions server_options(const ConsoleSettings& c);

@@ -166,6 +166,106 @@ http::Response view_response(const std::ostringstream& out, const Status& st,
 
 using ApiFn = std::function<http::Response(const Params&)>;
 
+// --- Signed actions (docs/api.md, "Signed actions") ---
+
+// A JSON body's optional member: absent or null is nullopt; a present one of the wrong type is
+// the error "FIELD: must be TYPE".
+struct Body {
+  const json& j;
+  std::string error;
+  std::optional<std::string> text(const char* field, bool required) {
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null()) {
+      if (required && error.empty()) error = std::string(field) + ": required";
+      return std::nullopt;
+    }
+    if (!it->is_string()) {
+      if (error.empty()) error = std::string(field) + ": must be a string";
+      return std::nullopt;
+    }
+    return it->get<std::string>();
+  }
+  std::optional<std::int64_t> integer(const char* field, bool required) {
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null()) {
+      if (required && error.empty()) error = std::string(field) + ": required";
+      return std::nullopt;
+    }
+    if (!it->is_number_integer()) {
+      if (error.empty()) error = std::string(field) + ": must be a whole number";
+      return std::nullopt;
+    }
+    return it->get<std::int64_t>();
+  }
+};
+
+// 400 with {error, field, rule} for a "field: rule" problem.
+http::Response field_problem(const std::string& problem) {
+  const auto colon = problem.find(": ");
+  if (colon == std::string::npos || problem.find_first_of(" \"", 0) < colon)
+    return error_response(400, problem);  // a rule, not a field's
+  return json_response(400, {{"error", problem},
+                             {"field", problem.substr(0, colon)},
+                             {"rule", problem.substr(colon + 2)}});
+}
+
+// The request a signed-action body asks for, or the refusal.
+using ActionParse = std::function<std::variant<actions::Request, std::string>(Body&)>;
+
+std::variant<actions::Request, std::string> parse_alarm_ack(Body& b) {
+  actions::AlarmAck a;
+  a.zone = b.text("zone", true).value_or("");
+  a.comment = b.text("comment", true).value_or("");
+  a.root_cause = b.text("root_cause", false).value_or("");
+  if (!b.error.empty()) return b.error;
+  return actions::Request{a};
+}
+
+ActionParse parse_hold(store::HoldEnd how) {
+  return [how](Body& b) -> std::variant<actions::Request, std::string> {
+    actions::HoldDecision d;
+    d.how = how;
+    d.hold = b.integer("id", true).value_or(0);
+    d.qty = b.integer("qty", false);
+    d.why = b.text("why", true).value_or("");
+    if (!b.error.empty()) return b.error;
+    return actions::Request{d};
+  };
+}
+
+ActionParse parse_proposal(bool ack) {
+  return [ack](Body& b) -> std::variant<actions::Request, std::string> {
+    actions::ProposalDecision d;
+    d.ack = ack;
+    d.id = b.text("id", true).value_or("");
+    if (ack) {
+      d.order = b.text("order_number", true).value_or("");
+      d.qty = b.integer("qty", false);
+      if (auto eta = b.text("eta", false); eta && !eta->empty()) {
+        d.eta = timefmt::parse_rfc3339_ms(*eta);
+        if (!d.eta && b.error.empty())
+          b.error = "eta: must be a date (2026-12-01) or an RFC 3339 time";
+      }
+    } else {
+      d.why = b.text("why", true).value_or("");
+    }
+    if (!b.error.empty()) return b.error;
+    return actions::Request{d};
+  };
+}
+
+// The answer to a signed action's outcome.
+http::Response action_response(const Expected<json>& r) {
+  if (r) return json_response(200, *r);
+  switch (r.error().kind) {
+    case ErrorKind::kForbidden: return error_response(403, r.error().message);
+    case ErrorKind::kBadInput: return field_problem(r.error().message);
+    case ErrorKind::kNotFound: return error_response(404, r.error().message);
+    case ErrorKind::kBusy: return error_response(503, r.error().message);
+    default: return error_response(500, r.error().message);
+  }
+}
+
 }  // namespace
 
 std::optional<Principal> session_authenticate(const std::shared_ptr<SessionStore>& sessions,
@@ -300,6 +400,39 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
                       };
                       return r;
                     })});
+
+  // --- Signed actions: the session's account signs, its password re-entered in the body ---
+  auto signed_action = [&](const char* path, ActionParse parse) {
+    routes.push_back(
+        {path, {"POST"}, guarded([s, parse](const http::Request& req, const Principal& who) {
+           const auto* ct = req.header("content-type");
+           if (!ct || ct->rfind("application/json", 0) != 0)
+             return error_response(415, "send the action as application/json");
+           auto body = parse_json(req.body, {.max_bytes = 16384, .max_depth = 2});
+           if (!body || !body->is_object())
+             return error_response(400, "the body must be a JSON object");
+           Body b{*body, {}};
+           auto password = b.text("password", true);
+           auto parsed = parse(b);
+           if (auto* bad = std::get_if<std::string>(&parsed)) return field_problem(*bad);
+           if (!password) return field_problem(b.error);
+           auto request = std::get<actions::Request>(std::move(parsed));
+           if (auto bad = actions::problem(request); !bad.empty()) return field_problem(bad);
+           if (!s.act) return error_response(503, "signed actions are not available here");
+           http::Response later;
+           later.defer = [act = s.act, request, account = who.account,
+                          pass = *password](std::function<void(http::Response)> reply) {
+             act(request, account, pass,
+                 [reply](Expected<json> r) { reply(action_response(r)); });
+           };
+           return later;
+         })});
+  };
+  signed_action("/api/alarms/ack", parse_alarm_ack);
+  signed_action("/api/holds/release", parse_hold(store::HoldEnd::kRelease));
+  signed_action("/api/holds/writeoff", parse_hold(store::HoldEnd::kWriteoff));
+  signed_action("/api/reorders/ack", parse_proposal(true));
+  signed_action("/api/reorders/cancel", parse_proposal(false));
 
   // --- Sessions ---
   routes.push_back(

@@ -20,6 +20,7 @@
 #include "app/clock.hpp"
 #include "app/cold_chain.hpp"
 #include "app/console.hpp"
+#include "app/sign_worker.hpp"
 #include "app/log.hpp"
 #include "app/notify.hpp"
 #include "app/replenishment.hpp"
@@ -331,6 +332,7 @@ int run_daemon(LoadedConfig loaded) {
   ConsoleSources console_sources;  // kept for the live-update watcher
   std::shared_ptr<EventHub> console_events;
   std::unique_ptr<ConsoleWatcher> console_watcher;
+  std::unique_ptr<SignWorker> sign_worker;
   if (loaded.config.console) {
     ConsoleSources cs;
     cs.config = &loaded.config;
@@ -343,8 +345,11 @@ int run_daemon(LoadedConfig loaded) {
     cs.watchdog_pings = [&] { return systemd.watchdog_pings(); };
     cs.health = health_json;
     cs.server = [&]() -> const http::Server* { return console.get(); };
-    // Accounts (issue 16 item 2) connect here: cs.verify_password and cs.verify_bearer. Left
-    // null, every sign-in and bearer token is refused, so /api/ serves nobody.
+    // Accounts (docs/operations.md, "Accounts and signatures"): sign-in and signed actions run
+    // on the signing worker (Argon2id off the loop, on its own connection). Bearer tokens
+    // are not issued yet: cs.verify_bearer stays null and refuses every token.
+    sign_worker = std::make_unique<SignWorker>(io, [&loaded] { return open_for_writing(loaded); });
+    connect_accounts(cs, io, *sign_worker, /*agent_running=*/true);
     cs.events = console_events = std::make_shared<EventHub>(io);
     console_sources = cs;
     console_watcher = std::make_unique<ConsoleWatcher>(io, console_sources, console_events);
@@ -398,6 +403,7 @@ int run_daemon(LoadedConfig loaded) {
     if (console_watcher) console_watcher->stop();
     if (console_events) console_events->stop();
     if (console) console->stop();
+    if (sign_worker) sign_worker->stop();
     loop_monitor.stop();
     scans.stop();
     health_timer.cancel();

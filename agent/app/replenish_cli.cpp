@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/actions.hpp"
 #include "app/clock.hpp"
 #include "app/store_access.hpp"
 #include "app/views.hpp"
@@ -158,26 +159,8 @@ int change_reorder(const Args& a, const LoadedConfig& cfg, std::ostream& out, st
     err << cmd << ": " << signer.error().message << "\n";
     return signer.error().is_bad_input() ? kBadInput : kFailure;
   }
-  const auto now = now_ms();
-  auto done = (*db)->transaction([&]() -> Expected<replenish::Proposal> {
-    auto p = ack ? store::acknowledge_proposal(**db, id, order, qty, eta, now)
-                 : store::cancel_proposal(**db, id, why, now);
-    if (!p) return p;
-    // The signer in the audit trail (a cloud command is audited as the command it is).
-    store::AuditEntry entry;
-    entry.who = signer->who;
-    entry.at = timefmt::rfc3339_from_unix_ms(now);
-    entry.what = ack ? "reorder.ack" : "reorder.cancel";
-    entry.why = ack ? "ordered: " + order : why;
-    entry.details = {{"proposal", p->id}, {"sku", p->sku}, {"signed", signer->signed_by_account},
-                     {"source", "cli"}};
-    if (ack) {
-      entry.details["order_number"] = p->order.order_number;
-      entry.details["quantity"] = p->order.quantity;
-    }
-    if (auto r = store::audit_append(**db, entry); !r) return r.error();
-    return p;
-  });
+  auto done = actions::decide_proposal(**db, {id, ack, order, qty, eta, why},
+                                       {signer->who, signer->signed_by_account, "cli"}, now_ms());
   if (!done) {
     err << cmd << ": " << done.error().message << "\n";
     return kBadInput;

@@ -60,9 +60,9 @@ nlohmann::json Signature::to_json() const {
           {"reason", reason}};
 }
 
-Expected<Signature> sign(store::Database& db, std::string_view account, std::string_view password,
-                         accounts::Action action, std::string_view reason, std::int64_t now_ms,
-                         const accounts::LockoutRule& rule) {
+Expected<store::Account> check_password(store::Database& db, std::string_view account,
+                                        std::string_view password, std::string_view attempt,
+                                        std::int64_t now_ms, const accounts::LockoutRule& rule) {
   const std::string shown = printable(account, 64);
   auto found = store::get_account(db, account);
   if (!found) return found.error();
@@ -88,7 +88,7 @@ Expected<Signature> sign(store::Database& db, std::string_view account, std::str
       const bool now_locked = accounts::locked(a.lock, now_ms);
       return audited(db, a.id, now_ms, now_locked ? "account.locked" : "signature.refused",
                      now_locked ? "too many wrong passwords in a row" : "wrong password",
-                     {{"action", accounts::to_string(action)},
+                     {{"action", std::string(attempt)},
                       {"failures", now_locked ? before.failures + 1 : a.lock.failures},
                       {"locked_until", now_locked ? nlohmann::json(timefmt::rfc3339_from_unix_ms(
                                                         a.lock.locked_until_ms))
@@ -102,6 +102,15 @@ Expected<Signature> sign(store::Database& db, std::string_view account, std::str
                                 timefmt::rfc3339_from_unix_ms(a.lock.locked_until_ms)
                           : ""));
   }
+  return a;
+}
+
+Expected<Signature> sign(store::Database& db, std::string_view account, std::string_view password,
+                         accounts::Action action, std::string_view reason, std::int64_t now_ms,
+                         const accounts::LockoutRule& rule) {
+  auto checked = check_password(db, account, password, accounts::to_string(action), now_ms, rule);
+  if (!checked) return checked.error();
+  const store::Account& a = *checked;
   if (!accounts::may(a.role, action))
     return refused("account \"" + a.id + "\" (role " + std::string(accounts::to_string(a.role)) +
                    ") may not sign " + std::string(accounts::to_string(action)));

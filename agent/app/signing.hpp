@@ -31,6 +31,14 @@ struct Signature {
   nlohmann::json to_json() const;  // {account, name, role, meaning, action, at, reason}
 };
 
+// The account when `password` is its password, or why not (kForbidden): unknown account
+// (after the same work as a real check), disabled, locked (until when), or a wrong password,
+// which is counted and audited (`signature.refused`, or `account.locked` for the one that
+// locks; details.action = `attempt`, e.g. "alarm.ack" or "console.login").
+Expected<store::Account> check_password(store::Database& db, std::string_view account,
+                                        std::string_view password, std::string_view attempt,
+                                        std::int64_t now_ms, const accounts::LockoutRule& rule = {});
+
 // The signature of `account` for `action` at `now_ms`, or why not (kForbidden): unknown
 // account, disabled, locked (until when), wrong password (counted; audited as
 // `signature.refused`), or a role that may not take the action.

@@ -322,7 +322,7 @@ namespace {
 Expected<Proposal> one_proposal(Database& db, std::string_view id) {
   auto found = load_proposals(db, {.id = std::string(id)});
   if (!found) return found.error();
-  if (found->empty()) return Error{"no proposal with id \"" + std::string(id) + "\""};
+  if (found->empty()) return Error{"no proposal with id \"" + std::string(id) + "\"", ErrorKind::kNotFound};
   return std::move(found->front());
 }
 }  // namespace
@@ -345,7 +345,7 @@ Expected<Proposal> acknowledge_proposal(Database& db, std::string_view id, std::
 
 Expected<Proposal> cancel_proposal(Database& db, std::string_view id, std::string why,
                                    std::int64_t now_ms) {
-  if (why.empty()) return Error{"a reason for cancelling is required"};
+  if (why.empty()) return Error{"a reason for cancelling is required", ErrorKind::kBadInput};
   auto p = one_proposal(db, id);
   if (!p) return p.error();
   auto next = replenish::cancel(std::move(*p), std::move(why), now_ms);

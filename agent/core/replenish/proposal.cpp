@@ -15,7 +15,8 @@ std::int64_t days_to_ms(double days) { return std::llround(days * kDayMs); }
 Error illegal(const Proposal& p, std::string_view action, std::string_view allowed) {
   return Error{"cannot " + std::string(action) + " proposal \"" + p.id + "\": it is " +
                std::string(to_string(p.state)) + " (only " + std::string(allowed) +
-               " proposals can be)"};
+               " proposals can be)",
+               ErrorKind::kBadInput};
 }
 
 }  // namespace
@@ -239,10 +240,11 @@ Proposal make_proposal(const Decision& decision, std::string id, std::string sku
 Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_t eta_ms,
                                std::int64_t quantity, std::int64_t now_ms) {
   if (p.state != ProposalState::kProposed) return illegal(p, "acknowledge", "proposed");
-  if (order_number.empty()) return Error{"an acknowledgement needs the supplier's order number"};
+  if (order_number.empty()) return Error{"an acknowledgement needs the supplier's order number", ErrorKind::kBadInput};
   if (quantity <= 0)
-    return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive"};
-  if (eta_ms < p.created_ms) return Error{"ETA must not be before the proposal was made"};
+    return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive",
+                 ErrorKind::kBadInput};
+  if (eta_ms < p.created_ms) return Error{"ETA must not be before the proposal was made", ErrorKind::kBadInput};
   p.state = ProposalState::kAcknowledged;
   p.order = OpenOrder{std::move(order_number), now_ms, quantity, 0};
   p.expected_arrival_ms = eta_ms;

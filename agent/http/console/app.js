@@ -30,13 +30,94 @@ function num(v, digits) {
   if (v === null || v === undefined) return "—";
   return typeof v === "number" && digits !== undefined ? v.toFixed(digits) : String(v);
 }
-// A clearly named place for the signed actions (acknowledge, release, ack/cancel): the lead's
-// accounts fill it (issue 16 item 2); until then it is empty.
-function actionSlot(kind, id) {
+// Signed actions (docs/api.md, "Signed actions"): the signed-in account signs; its password is
+// typed again for every signature, with the reason. The agent checks the role.
+const ACTIONS = {
+  "alarm-ack": { title: "Acknowledge alarm", meaning: "acknowledged", path: "/api/alarms/ack",
+    reason: ["comment", "What was found or done"],
+    fields: [["root_cause", "Root cause / corrective action", false, "text"]],
+    body: (id) => ({ zone: id }) },
+  "hold-release": { title: "Release hold", meaning: "released", path: "/api/holds/release",
+    reason: ["why", "Why it is released"],
+    fields: [["qty", "Quantity (empty: all that remains)", false, "number"]],
+    body: (id) => ({ id: Number(id) }) },
+  "hold-writeoff": { title: "Write off hold", meaning: "written off", path: "/api/holds/writeoff",
+    reason: ["why", "Why it is written off"],
+    fields: [["qty", "Quantity (empty: all that remains)", false, "number"]],
+    body: (id) => ({ id: Number(id) }) },
+  "proposal-ack": { title: "Mark proposal as ordered", meaning: "ordered", path: "/api/reorders/ack",
+    reason: null,
+    fields: [["order_number", "Supplier's order number", true, "text"],
+             ["qty", "Quantity (empty: as proposed)", false, "number"],
+             ["eta", "Expected arrival (2026-12-20; empty: the lead time)", false, "text"]],
+    body: (id) => ({ id: String(id) }) },
+  "proposal-cancel": { title: "Cancel proposal", meaning: "cancelled", path: "/api/reorders/cancel",
+    reason: ["why", "Why it is cancelled"], fields: [], body: (id) => ({ id: String(id) }) },
+};
+let signing = null;  // {kind, id} while the dialog is open
+
+function actionButton(kind, id, label) {
+  const b = el("button", label, "act");
+  b.type = "button";
+  b.dataset.action = kind;
+  b.dataset.id = String(id);
+  b.addEventListener("click", () => openSign(kind, id));
+  return b;
+}
+function actionSlot(buttons) {
   const span = el("span", "", "action-slot");
-  span.dataset.action = kind;
-  span.dataset.id = String(id);
+  for (const b of buttons) span.appendChild(b);
   return span;
+}
+function field(name, label, required, type) {
+  const l = el("label", label);
+  const input = el(type === "textarea" ? "textarea" : "input");
+  input.name = name;
+  input.id = "sign-" + name;
+  if (type === "number") { input.type = "number"; input.min = "1"; input.step = "1"; }
+  if (required) input.required = true;
+  l.appendChild(input);
+  return l;
+}
+function openSign(kind, id) {
+  const a = ACTIONS[kind];
+  signing = { kind, id };
+  $("sign-title").textContent = a.title + " " + id;
+  $("sign-meaning").textContent = a.meaning;
+  $("sign-signer").textContent = state.account;
+  const box = $("sign-fields");
+  while (box.firstChild) box.removeChild(box.firstChild);
+  if (a.reason) box.appendChild(field(a.reason[0], a.reason[1], true, "textarea"));
+  for (const [name, label, required, type] of a.fields) box.appendChild(field(name, label, required, type));
+  $("sign-password").value = "";
+  $("sign-error").textContent = "";
+  $("sign").showModal();
+}
+async function submitSign(ev) {
+  ev.preventDefault();
+  if (!signing) return;
+  const a = ACTIONS[signing.kind];
+  const body = a.body(signing.id);
+  for (const input of $("sign-fields").querySelectorAll("input, textarea")) {
+    if (input.value === "") continue;
+    body[input.name] = input.type === "number" ? Number(input.value) : input.value;
+  }
+  body.password = $("sign-password").value;
+  $("sign-submit").disabled = true;
+  try {
+    const r = await api(a.path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    $("sign").close();
+    const s = r.signature || {};
+    const detail = r.result && r.result.message ? ": " + r.result.message : "";
+    $("notice").textContent = a.title + " " + signing.id + " — " + s.meaning + " by " + s.account + " at " + s.at + detail;
+    signing = null;
+    route();
+  } catch (e) {
+    $("sign-error").textContent = e.message;
+  } finally {
+    $("sign-password").value = "";
+    $("sign-submit").disabled = false;
+  }
 }
 
 async function api(path, options) {
@@ -176,7 +257,9 @@ async function renderProposals() {
   for (const p of rows.slice().reverse())
     row(tb, [p.proposal_id, p.sku, [p.state + (p.urgent ? " URGENT" : ""), p.urgent ? "bad" : ""],
              [p.quantity, "num"], p.supplier, p.expected_arrival, why(p),
-             actionSlot("proposal", p.proposal_id)]);
+             actionSlot(p.state === "proposed"
+               ? [actionButton("proposal-ack", p.proposal_id, "Ordered…"), actionButton("proposal-cancel", p.proposal_id, "Cancel…")]
+               : p.state === "acknowledged" ? [actionButton("proposal-cancel", p.proposal_id, "Cancel…")] : [])]);
 }
 
 function levelClass(level) { return level === "alarm" ? "bad" : level === "warning" ? "warn" : "ok"; }
@@ -259,12 +342,14 @@ async function renderZones() {
     row(at, [a.id || a.output || "", a.zone || "", a.alarm_type || a.reason || "",
              [a.open ? "open" : "closed", a.open ? "bad" : ""], a.start || a.raised_at || "",
              [a.peak_c === undefined ? null : a.peak_c, "num"],
-             a.acknowledged_by || (a.ack ? a.ack.who : null), actionSlot("alarm-ack", a.zone || "")]);
+             a.acknowledged ? a.acknowledged.who : null,
+             actionSlot(a.zone && !a.output && !a.acknowledged ? [actionButton("alarm-ack", a.zone, "Acknowledge…")] : [])]);
   const ht = $("holds-table").tBodies[0];
   clear(ht);
   for (const h of holds)
     row(ht, [h.id, h.sku, h.zone, [h.qty, "num"], [h.remaining, "num"], h.created_at, h.closed_at,
-             actionSlot("hold-release", h.id)]);
+             actionSlot(h.remaining > 0 && !h.closed_at
+               ? [actionButton("hold-release", h.id, "Release…"), actionButton("hold-writeoff", h.id, "Write off…")] : [])]);
 }
 
 async function renderAudit() {
@@ -296,6 +381,8 @@ function follow() {
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", (ev) => { login(ev).catch((e) => { $("login-error").textContent = e.message; }); });
   $("logout").addEventListener("click", () => { logout(); });
+  $("sign-form").addEventListener("submit", (ev) => { submitSign(ev); });
+  $("sign-cancel").addEventListener("click", () => { signing = null; $("sign").close(); });
   window.addEventListener("hashchange", route);
   fetch("/api/session", { credentials: "same-origin" })
     .then((r) => (r.ok ? r.json().then(showApp) : showLogin()))

@@ -7,6 +7,7 @@
 // killed after 90 s at most.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <boost/asio/connect.hpp>
@@ -72,6 +73,49 @@ class DevTools {
       return j["result"]["result"].value("value", json());
     }
   }
+  // Any DevTools method; its "result", or null.
+  json call(const std::string& method, const json& params) {
+    const int id = ++id_;
+    json msg{{"id", id}, {"method", method}, {"params", params}};
+    boost::system::error_code ec;
+    ws_.write(boost::asio::buffer(msg.dump()), ec);
+    if (ec) return json();
+    for (;;) {
+      boost::beast::flat_buffer buf;
+      ws_.read(buf, ec);
+      if (ec) return json();
+      auto j = json::parse(boost::beast::buffers_to_string(buf.data()), nullptr, false);
+      if (j.is_discarded() || j.value("id", 0) != id) continue;
+      return j.contains("result") ? j["result"] : json();
+    }
+  }
+  // Saves a PNG of the page as `name`.png in $DEPOT_SCREENSHOTS (default: ./console-screenshots,
+  // i.e. build/dev/tests/console-screenshots under ctest): what a reviewer looks at.
+  bool screenshot(const std::string& name) {
+    auto r = call("Page.captureScreenshot", {{"format", "png"}});
+    if (!r.contains("data") || !r["data"].is_string()) return false;
+    const char* env = std::getenv("DEPOT_SCREENSHOTS");
+    const std::string dir = env && *env ? env : "console-screenshots";
+    ::mkdir(dir.c_str(), 0755);
+    std::ofstream(dir + "/" + name + ".png", std::ios::binary) << base64_decode(r["data"]);
+    return true;
+  }
+  static std::string base64_decode(const std::string& in) {
+    std::string out;
+    int val = 0, bits = -8;
+    for (unsigned char c : in) {
+      int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+      if (d < 0) continue;
+      val = (val << 6) | d;
+      bits += 6;
+      if (bits >= 0) {
+        out.push_back(static_cast<char>((val >> bits) & 0xff));
+        bits -= 8;
+      }
+    }
+    return out;
+  }
   // Polls `expr` until it is true (or `limit` passes).
   bool wait_for(const std::string& expr, std::chrono::milliseconds limit = 15000ms) {
     const auto end = std::chrono::steady_clock::now() + limit;
@@ -87,6 +131,31 @@ class DevTools {
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_{io_};
   int id_ = 0;
 };
+
+// A GET on the DevTools HTTP port (the page list).
+std::string devtools_get(const std::string& port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  auto p = out.find("\r\n\r\n");
+  return p == std::string::npos ? "" : out.substr(p + 4);
+}
 
 class ConsoleBrowser : public ConsoleApi {
  protected:
@@ -142,59 +211,42 @@ class ConsoleBrowser : public ConsoleApi {
     }
     return "";
   }
+  // Chromium on the console and a DevTools session on its page (null with a test failure).
+  std::unique_ptr<DevTools> open_page() {
+    auto browser = start_chromium();
+    EXPECT_FALSE(browser.empty()) << "chromium printed no DevTools address:\n"
+                                  << slurp(dir_.file("chromium.err"));
+    std::smatch m;
+    if (!std::regex_search(browser, m, std::regex("ws://127\\.0\\.0\\.1:(\\d+)/"))) return nullptr;
+    const std::string dport = m[1];
+    std::string page_ws;
+    for (int i = 0; i < 50 && page_ws.empty(); ++i) {
+      auto list = json::parse(devtools_get(dport, "/json/list"), nullptr, false);
+      if (list.is_array())
+        for (const auto& t : list)
+          if (t.value("type", "") == "page" &&
+              t.value("url", "").find(std::to_string(port_)) != std::string::npos)
+            page_ws = t.value("webSocketDebuggerUrl", "");
+      if (page_ws.empty()) std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_FALSE(page_ws.empty());
+    if (page_ws.empty()) return nullptr;
+    auto dt = std::make_unique<DevTools>();
+    if (!dt->connect("127.0.0.1", dport, page_ws.substr(page_ws.find("/devtools/")))) return nullptr;
+    return dt;
+  }
   pid_t chromium_ = -1;
   std::atomic<bool> done_{false};
   std::thread watchdog_;
 };
 
-// A GET on the DevTools HTTP port (the page list).
-std::string devtools_get(const std::string& port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "";
-  }
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string req =
-      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  auto p = out.find("\r\n\r\n");
-  return p == std::string::npos ? "" : out.substr(p + 4);
-}
-
 TEST_F(ConsoleBrowser, SignsInThroughThePageAndShowsRealFiguresWithLiveUpdates) {
   if (chromium_path().empty())
     GTEST_SKIP() << "chromium is not installed (scripts/bootstrap installs it): the console is "
                     "not checked in a browser here";
-  auto browser = start_chromium();
-  ASSERT_FALSE(browser.empty()) << "chromium printed no DevTools address:\n"
-                                << slurp(dir_.file("chromium.err"));
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(browser, m, std::regex("ws://127\\.0\\.0\\.1:(\\d+)/")));
-  const std::string dport = m[1];
-  std::string page_ws;
-  for (int i = 0; i < 50 && page_ws.empty(); ++i) {
-    auto list = json::parse(devtools_get(dport, "/json/list"), nullptr, false);
-    if (list.is_array())
-      for (const auto& t : list)
-        if (t.value("type", "") == "page" &&
-            t.value("url", "").find(std::to_string(port_)) != std::string::npos)
-          page_ws = t.value("webSocketDebuggerUrl", "");
-    if (page_ws.empty()) std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_FALSE(page_ws.empty());
-  DevTools dt;
-  ASSERT_TRUE(dt.connect("127.0.0.1", dport, page_ws.substr(page_ws.find("/devtools/"))));
+  auto dt_ptr = open_page();
+  ASSERT_TRUE(dt_ptr);
+  DevTools& dt = *dt_ptr;
 
   // Not signed in: the sign-in form, and nothing else.
   ASSERT_TRUE(dt.wait_for("!document.getElementById('login').hidden"))
@@ -256,6 +308,94 @@ TEST_F(ConsoleBrowser, SignsInThroughThePageAndShowsRealFiguresWithLiveUpdates) 
   EXPECT_EQ(
       dt.eval("document.querySelectorAll('.zone[data-zone=\"pharma-1\"] svg circle.over').length"),
       json(1));  // 9.7 is over the 8 C limit
+  done_ = true;
+}
+
+// Signed actions on the page: ana (quality, a real Argon2id account) signs in, releases part of
+// a hold through the signing dialog with her password typed again (a wrong one is refused in
+// the dialog), and the figures, the notice and the audit page show the signature. bo (buyer)
+// marks a proposal as ordered. Screenshots of each step go to console-screenshots/.
+class ConsoleBrowserSigned : public test_console::WithAccounts<ConsoleBrowser> {};
+
+TEST_F(ConsoleBrowserSigned, AHoldIsReleasedAndAProposalOrderedWithElectronicSignatures) {
+  if (chromium_path().empty())
+    GTEST_SKIP() << "chromium is not installed (scripts/bootstrap installs it)";
+  auto dt_ptr = open_page();
+  ASSERT_TRUE(dt_ptr);
+  DevTools& dt = *dt_ptr;
+  auto sign_in = [&](const char* user, const char* pass) {
+    EXPECT_TRUE(dt.wait_for("!document.getElementById('login').hidden"));
+    dt.eval(std::string("document.getElementById('login-user').value = '") + user +
+            "'; document.getElementById('login-password').value = '" + pass +
+            "'; document.getElementById('login-form').requestSubmit(); 1");
+    return dt.wait_for(std::string("document.getElementById('who-name').textContent.startsWith('") +
+                       user + " (')");
+  };
+  ASSERT_TRUE(sign_in("ana", "correct horse")) << dt.eval("document.body.innerText");
+  dt.eval("location.hash = '#zones'; 1");
+  const std::string release =
+      "document.querySelector('#holds-table button[data-action=\"hold-release\"][data-id=\"" +
+      std::to_string(hold_) + "\"]')";
+  ASSERT_TRUE(dt.wait_for(release)) << dt.eval("document.getElementById('zones').innerText");
+  dt.eval(release + ".click(); 1");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('sign').open"));
+  EXPECT_EQ(dt.eval("document.getElementById('sign-meaning').textContent"), json("released"));
+  EXPECT_EQ(dt.eval("document.getElementById('sign-signer').textContent"), json("ana"));
+  // A wrong password: refused in the dialog, nothing released.
+  dt.eval(R"(document.getElementById('sign-why').value = 'probe check: core 4.1 C';
+             document.getElementById('sign-qty').value = '30';
+             document.getElementById('sign-password').value = 'not her password';
+             document.getElementById('sign-form').requestSubmit(); 1)");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('sign-error').textContent.includes('wrong')"))
+      << dt.eval("document.getElementById('sign').innerText");
+  dt.screenshot("sign-refused");
+  EXPECT_EQ(json::parse(cli({"stock", "--sku", "VAX"}))[0]["held"], 37);
+  EXPECT_EQ(dt.eval("document.getElementById('sign-password').value"), json(""));
+  // The right one.
+  dt.eval(R"(document.getElementById('sign-password').value = 'correct horse';
+             document.getElementById('sign-form').requestSubmit(); 1)");
+  ASSERT_TRUE(dt.wait_for("!document.getElementById('sign').open"))
+      << dt.eval("document.getElementById('sign-error').textContent");
+  EXPECT_TRUE(dt.wait_for("document.getElementById('notice').textContent.includes('released by ana')"))
+      << dt.eval("document.getElementById('notice').textContent");
+  auto stock = json::parse(cli({"stock", "--sku", "VAX"}))[0];
+  EXPECT_EQ(stock["held"], 7);
+  EXPECT_EQ(stock["available"], 30);
+  // The hold row shows 7 remaining.
+  EXPECT_TRUE(dt.wait_for("Array.from(document.querySelectorAll('#holds-table tbody tr'))"
+                          ".some(r => r.cells[4].textContent === '7')"))
+      << dt.eval("document.getElementById('holds-table').innerText");
+  dt.screenshot("hold-released");
+  // The audit page names the account.
+  dt.eval("location.hash = '#audit'; 1");
+  EXPECT_TRUE(dt.wait_for("Array.from(document.querySelectorAll('#audit-table tbody tr'))"
+                          ".some(r => r.cells[2].textContent === 'ana' && "
+                          "r.cells[3].textContent === 'hold.release')"))
+      << dt.eval("document.getElementById('audit-table').innerText");
+  dt.screenshot("audit");
+
+  // bo, a buyer, orders the proposal.
+  dt.eval("document.getElementById('logout').click(); 1");
+  ASSERT_TRUE(sign_in("bo", "buyer-pass-1"));
+  dt.eval("location.hash = '#proposals'; 1");
+  const std::string ordered =
+      "document.querySelector('#proposals-table button[data-action=\"proposal-ack\"][data-id=\"P-tea-1\"]')";
+  ASSERT_TRUE(dt.wait_for(ordered)) << dt.eval("document.getElementById('proposals').innerText");
+  dt.eval(ordered + ".click(); 1");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('sign').open"));
+  dt.eval(R"(document.getElementById('sign-order_number').value = 'PO-7731';
+             document.getElementById('sign-password').value = 'buyer-pass-1';
+             document.getElementById('sign-form').requestSubmit(); 1)");
+  EXPECT_TRUE(dt.wait_for("document.getElementById('notice').textContent.includes('ordered by bo')"))
+      << dt.eval("document.getElementById('sign-error').textContent");
+  EXPECT_TRUE(dt.wait_for("Array.from(document.querySelectorAll('#proposals-table tbody tr'))"
+                          ".some(r => r.cells[0].textContent === 'P-tea-1' && "
+                          "r.cells[2].textContent.startsWith('acknowledged'))"))
+      << dt.eval("document.getElementById('proposals-table').innerText");
+  dt.screenshot("proposal-ordered");
+  auto trail = audit();
+  EXPECT_EQ(trail.back()["what"], "reorder.ack");
+  EXPECT_EQ(trail.back()["who"], "bo");
   done_ = true;
 }
 

@@ -19,6 +19,10 @@
 #include "agent_process.hpp"
 #include "app/config_file.hpp"
 #include "app/console.hpp"
+#include "app/signing.hpp"
+#include "core/replenish/proposal.hpp"
+#include "store/ledger.hpp"
+#include "store/replenish_store.hpp"
 #include "app/store_access.hpp"
 #include "store/coldchain_store.hpp"
 #include "test_support.hpp"
@@ -27,7 +31,7 @@ namespace depot::app::test_console {
 
 using nlohmann::json;
 
-std::string api_config(const std::string& db) {
+inline std::string api_config(const std::string& db) {
   return R"({
   "site": "test-site", "gateway": "gw-1", "database": ")" +
          db + R"(",
@@ -210,6 +214,70 @@ class ConsoleApi : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
+};
+
+inline constexpr std::int64_t kNow = 1764900000000;  // 2025-12-05
+
+// Real accounts on the fixture's database (ana: quality, "correct horse"; bo: buyer,
+// "buyer-pass-1"), a hold of the 37 vaccines and a proposal P-tea-1, and sign-in and signed
+// actions on a real SignWorker (app/console.hpp connect_accounts), as the daemon wires them.
+template <class Base>
+class WithAccounts : public Base {
+ public:
+  using Base::db_;
+  using Base::io_;
+  using Base::loaded_;
+  void configure(ConsoleSources& s) override {
+    // Accounts: ana (quality) and bo (buyer), hashed as `users add` hashes them.
+    ASSERT_TRUE(add_user(*db_, "ana", "Ana Lee", accounts::Role::kQuality, "correct horse",
+                         "test", kNow));
+    ASSERT_TRUE(add_user(*db_, "bo", "Bo Chen", accounts::Role::kBuyer, "buyer-pass-1", "test",
+                         kNow));
+    // A hold on the vaccine (37 on hand) after an excursion.
+    store::Ledger ledger(*db_);
+    auto placed = db_->transaction([&](const store::Txn& txn) {
+      return store::place_holds(txn, ledger, "pharma-1", "pharma-1/high/run/1", "hold-x",
+                                {"2026-12-05T07:00:00.000Z", 1, "agent", "coldchain"});
+    });
+    ASSERT_TRUE(placed.ok()) << placed.error().message;
+    ASSERT_EQ(placed->size(), 1u);
+    hold_ = placed->front().id;
+    // A proposal for the tea, as the daemon makes them.
+    replenish::Decision d;
+    d.reason = replenish::Reason::kReorderPointReached;
+    d.quantity = 40;
+    d.expected_arrival_ms = kNow + 10 * 86'400'000LL;
+    auto p = replenish::make_proposal(d, "P-tea-1", "AMB", kNow);
+    auto st = db_->transaction(
+        [&]() -> Status { return store::insert_proposal(*db_, p, "2026-12-05T07:00:00.000Z"); });
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    worker_ = std::make_unique<SignWorker>(io_, [this] { return open_for_writing(loaded_); });
+    connect_accounts(s, io_, *worker_, /*agent_running=*/false);
+    s.verify_password = nullptr;
+  }
+  void TearDown() override {
+    if (worker_) worker_->stop();
+    Base::TearDown();
+  }
+  std::pair<std::string, std::string> login_as(const std::string& user, const std::string& pass) {
+    auto r = this->request("POST", "/api/login", "Content-Type: application/json\r\n",
+                     json{{"user", user}, {"password", pass}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto set = r.header("Set-Cookie");
+    return {"Cookie: " + set.substr(0, set.find(';')) + "\r\n",
+            json::parse(r.body)["csrf"].template get<std::string>()};
+  }
+  Reply act(const std::pair<std::string, std::string>& session, const std::string& path,
+            const json& body) {
+    return this->request("POST", path,
+                   session.first + "X-CSRF-Token: " + session.second +
+                       "\r\nContent-Type: application/json\r\n",
+                   body.dump());
+  }
+  json audit() { return json::parse(this->cli({"audit"})); }
+
+  std::unique_ptr<SignWorker> worker_;
+  std::int64_t hold_ = 0;
 };
 
 }  // namespace depot::app::test_console

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <regex>
 
+#include "agent_process.hpp"
 #include "harness.hpp"
 
 namespace depot::itest {
@@ -232,6 +233,81 @@ TEST_F(Console, TheDaemonServesThePagesAndRefusesEveryApiRouteUntilAccountsExist
                         "{\"user\":\"admin\",\"password\":\"admin\"}  ");
   EXPECT_EQ(login.rfind("HTTP/1.1 401", 0), 0u) << login;
   EXPECT_EQ(login.find("Set-Cookie"), std::string::npos) << login;
+}
+
+// Issue 15's third door: a freezer alarm open in the running daemon is acknowledged through its
+// console by a quality account (made with `users add`), signed with her password typed again;
+// the daemon applies it at its tick and `alarms --json` names her. An operator's wrong password
+// is refused and changes nothing.
+TEST_F(Console, AnOpenAlarmIsAcknowledgedThroughTheConsoleByASignedAccount) {
+  scan_port_ = free_port();
+  http_port_ = free_port();
+  cfg_ = dir_.file("agent.json");
+  auto c = console_config(dir_.file("depot.db"), scan_port_, http_port_);
+  c.erase(c.rfind('}'));
+  c += R"(,
+  "zones": [{"id": "freezer", "max_c": -18, "alarm_delay_s": 0}],
+  "sensors": [{"id": "p-freeze", "zone": "freezer", "driver": "sim", "read_interval_s": 1,
+               "sim": {"profile": "constant", "base_c": -5}}]
+}
+)";
+  test::write_file(cfg_, c);
+  const auto pw = dir_.file("pw");
+  test::write_file(pw, "cold-store-7\n");
+  for (auto [id, role] : {std::pair{"qa.lee", "quality"}, std::pair{"op.kim", "operator"}})
+    ASSERT_EQ(test::run_agent({"users", "add", id, "--role", role, "--name", id,
+                               "--password-file", pw, "-c", cfg_})
+                  .code,
+              0);
+  agent_ = std::make_unique<Agent>(dir_, cfg_);
+  agent_->start();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 10s)) << agent_->log();
+  auto open_unacked = [&] {
+    auto r = test::run_agent({"alarms", "--json", "-c", cfg_});
+    int n = 0;
+    if (r.code == 0)
+      for (const auto& x : nlohmann::json::parse(r.out))
+        n += x.value("open", false) && x.contains("acknowledged") && x["acknowledged"].is_null();
+    return n;
+  };
+  ASSERT_TRUE(wait_for([&] { return open_unacked() == 1; }, 20s)) << agent_->log();
+
+  auto post = [&](const std::string& path, const std::string& headers, const std::string& body) {
+    return raw_http(http_port_, "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                    headers + "Content-Type: application/json\r\nContent-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  auto session = [&](const std::string& user) {
+    auto r = post("/api/login", "", R"({"user":")" + user + R"(","password":"cold-store-7"})");
+    EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+    auto at = r.find("Set-Cookie: ");
+    auto cookie = r.substr(at + 12, r.find(';', at) - at - 12);
+    auto csrf = nlohmann::json::parse(r.substr(r.find("\r\n\r\n") + 4))["csrf"].get<std::string>();
+    return "Cookie: " + cookie + "\r\nX-CSRF-Token: " + csrf + "\r\n";
+  };
+  const auto op = session("op.kim");
+  auto wrong = post("/api/alarms/ack", op,
+                    R"({"zone":"freezer","comment":"door shut","password":"not-it-at-all"})");
+  EXPECT_EQ(wrong.rfind("HTTP/1.1 403", 0), 0u) << wrong;
+  EXPECT_EQ(open_unacked(), 1);
+  const auto qa = session("qa.lee");
+  auto ok = post("/api/alarms/ack", qa,
+                 R"({"zone":"freezer","comment":"door left open; shut, product checked",)"
+                 R"("root_cause":"door alarm missing; added to the round","password":"cold-store-7"})");
+  ASSERT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok << agent_->log();
+  auto answer = nlohmann::json::parse(ok.substr(ok.find("\r\n\r\n") + 4));
+  EXPECT_EQ(answer["result"]["applied"], true) << answer.dump();
+  EXPECT_EQ(answer["signature"]["account"], "qa.lee");
+  EXPECT_EQ(open_unacked(), 0);
+  bool named = false;
+  for (const auto& x : nlohmann::json::parse(test::run_agent({"alarms", "--json", "-c", cfg_}).out))
+    named |= x.contains("acknowledged") && x["acknowledged"].is_object() &&
+             x["acknowledged"].value("who", "") == "qa.lee";
+  EXPECT_TRUE(named);
+  // The trail: op.kim's refusal and qa.lee's acknowledgement, and the chain verifies.
+  auto trail = test::run_agent({"audit", "--json", "-c", cfg_}).out;
+  EXPECT_NE(trail.find("signature.refused"), std::string::npos);
+  EXPECT_EQ(test::run_agent({"audit", "verify", "-c", cfg_}).code, 0);
 }
 
 // Under systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them) the pings

@@ -1,6 +1,7 @@
 // libFuzzer target for data-logger CSV files (`coldchain --csv`): parse_logger_csv, then
 // evaluate_logger on a freezer zone. Properties: never crashes; rows go forward in time and
-// carry finite temperatures; each problem names a line of the file and a UTF-8 reason.
+// carry finite temperatures; each problem names a line of the file and a UTF-8 reason; the
+// events grow with the rows, not with the time they span (a 40-year gap once made 700,000).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -26,5 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Zone freezer{.id = "freezer", .max_c = -18.0, .alarm_delay_s = 600};
   auto e = evaluate_logger(file, freezer, ProbeCheck{}, 3600);
   if (e.mkt_c) fuzz::require(std::isfinite(*e.mkt_c), "MKT is not finite", text);
+  // A gap of years between two rows is one reminder, not one per repeat period.
+  fuzz::require(e.events.size() <= 16 * file.rows.size() + 16, "events grow with time, not rows",
+                text);
   return 0;
 }

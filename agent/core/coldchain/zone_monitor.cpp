@@ -1,6 +1,7 @@
 #include "core/coldchain/zone_monitor.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace depot::coldchain {
 namespace {
@@ -204,9 +205,21 @@ std::int64_t ZoneMonitor::next_due_ns(std::int64_t until_ns) const {
   auto consider = [&](std::int64_t t) {
     if (t > now_ns_ && t < best) best = t;
   };
+  // A repeat is due every repeat_s, each stamped at its time; but over a stretch of more than
+  // kMaxRepeatStops periods (a logger file's gap of months) only the last one due before
+  // `until_ns` is a stop: one reminder that counts the ones it stands for, not one event per
+  // period (a 40-year gap once made 700,000).
+  constexpr std::int64_t kMaxRepeatStops = 64;
+  const std::int64_t period = zone_.repeat_s * kNsPerSecond;
+  auto repeat_due = [&](std::int64_t last) {
+    std::int64_t t = last + period;
+    if (t < until_ns && (until_ns - t) / period >= kMaxRepeatStops)
+      t += (until_ns - t) / period * period;
+    return t;
+  };
   for (const auto& p : probes_) {
     if (p.failure && !p.failure->acknowledged && zone_.repeat_s > 0)
-      consider(p.failure->last_alert_ns + zone_.repeat_s * kNsPerSecond);
+      consider(repeat_due(p.failure->last_alert_ns));
     if (p.state == ProbeState::kOffline) continue;
     const std::int64_t since = p.state == ProbeState::kOnline ? p.last_good_mono_ns : start_ns_;
     consider(since + p.spec.offline_after_s * kNsPerSecond);
@@ -214,8 +227,7 @@ std::int64_t ZoneMonitor::next_due_ns(std::int64_t until_ns) const {
   for (const SideState* s : {&high_, &low_}) {
     if (!s->limit) continue;
     if (s->level == Level::kAlarm) {
-      if (!s->acknowledged && zone_.repeat_s > 0)
-        consider(s->last_alert_ns + zone_.repeat_s * kNsPerSecond);
+      if (!s->acknowledged && zone_.repeat_s > 0) consider(repeat_due(s->last_alert_ns));
       continue;
     }
     const auto x = temperature_.at(s->side);
@@ -479,20 +491,27 @@ void ZoneMonitor::raise_alarm(SideState& s, AlarmCause cause, const Instant& at,
 
 void ZoneMonitor::repeat_alarms(const Instant& at, std::vector<Event>& out) {
   if (zone_.repeat_s <= 0) return;
+  // Missed periods (a stretch without stops) are counted into the one reminder.
+  const std::int64_t period = zone_.repeat_s * kNsPerSecond;
   for (auto& p : probes_) {
     if (!p.failure || p.failure->acknowledged) continue;
-    if (at.mono_ns - p.failure->last_alert_ns < zone_.repeat_s * kNsPerSecond) continue;
+    const std::int64_t periods = (at.mono_ns - p.failure->last_alert_ns) / period;
+    if (periods < 1) continue;
     p.failure->last_alert_ns = at.mono_ns;
     Event e = probe_event(EventKind::kAlarmRepeat, p, at);
-    e.repeat = ++p.failure->repeats;
+    p.failure->repeats =
+        static_cast<int>(std::min<std::int64_t>(p.failure->repeats + periods, INT32_MAX));
+    e.repeat = p.failure->repeats;
     out.push_back(std::move(e));
   }
   for (SideState* s : {&high_, &low_}) {
     if (s->level != Level::kAlarm || s->acknowledged) continue;
-    if (at.mono_ns - s->last_alert_ns < zone_.repeat_s * kNsPerSecond) continue;
+    const std::int64_t periods = (at.mono_ns - s->last_alert_ns) / period;
+    if (periods < 1) continue;
     s->last_alert_ns = at.mono_ns;
     Event e = side_event(EventKind::kAlarmRepeat, *s, at);
-    e.repeat = ++s->repeats;
+    s->repeats = static_cast<int>(std::min<std::int64_t>(s->repeats + periods, INT32_MAX));
+    e.repeat = s->repeats;
     out.push_back(std::move(e));
   }
 }

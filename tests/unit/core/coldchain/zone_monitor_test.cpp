@@ -461,6 +461,23 @@ TEST(ZoneMonitor, RepeatsDueDuringAGapAreEachStampedAtTheirTime) {
   EXPECT_EQ(events[1].repeat, 2);
 }
 
+// Past 64 periods (a logger file with a gap of months) the repeats due in the gap are one
+// reminder at the last due time, counting the ones it stands for.
+TEST(ZoneMonitor, AGapOfManyRepeatPeriodsIsOneReminderThatCountsThem) {
+  Zone z = pharma();
+  z.alarm_delay_s = 0;
+  Fridge f(z, {{"a", 30 * 86400}});  // the probe is not offline within the gap
+  f.read(9.0, 0);
+  const double ten_days = 10 * 24 * 60;
+  auto events = f.read(9.0, ten_days + 30);
+  ASSERT_THAT(kinds(events), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(events[0].at.mono_ns, mono(ten_days));  // the 240th hourly repeat
+  EXPECT_EQ(events[0].repeat, 240);
+  auto next = f.tick(ten_days + 60);
+  ASSERT_THAT(kinds(next), ElementsAre(EventKind::kAlarmRepeat));
+  EXPECT_EQ(next[0].repeat, 241);
+}
+
 TEST(ZoneMonitor, RepeatZeroNeverRepeats) {
   Zone z = pharma();
   z.alarm_delay_s = 0;

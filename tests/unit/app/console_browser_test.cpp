@@ -20,6 +20,8 @@
 #include <sstream>
 
 #include "console_fixture.hpp"
+#include "core/coldchain/excursion.hpp"
+#include "store/coldchain_store.hpp"
 
 namespace depot::app {
 namespace {
@@ -311,13 +313,15 @@ TEST_F(ConsoleBrowser, SignsInThroughThePageAndShowsRealFiguresWithLiveUpdates) 
   done_ = true;
 }
 
-// Signed actions on the page: ana (quality, a real Argon2id account) signs in, releases part of
-// a hold through the signing dialog with her password typed again (a wrong one is refused in
-// the dialog), and the figures, the notice and the audit page show the signature. bo (buyer)
-// marks a proposal as ordered. Screenshots of each step go to console-screenshots/.
+// Signed actions on the page: ana (quality, a real Argon2id account) signs in; a freezer alarm
+// appears without a reload and she acknowledges it with a root cause; she releases part of a
+// hold through the signing dialog with her password typed again (a wrong one is refused in the
+// dialog); the figures, the notice, the database and the audit page show the signatures. bo
+// (buyer) marks a proposal as ordered and may not release the hold. Screenshots of each step
+// go to console-screenshots/.
 class ConsoleBrowserSigned : public test_console::WithAccounts<ConsoleBrowser> {};
 
-TEST_F(ConsoleBrowserSigned, AHoldIsReleasedAndAProposalOrderedWithElectronicSignatures) {
+TEST_F(ConsoleBrowserSigned, AlarmAckHoldReleaseAndOrderAreSignedABuyerMayNotRelease) {
   if (chromium_path().empty())
     GTEST_SKIP() << "chromium is not installed (scripts/bootstrap installs it)";
   auto dt_ptr = open_page();
@@ -333,6 +337,60 @@ TEST_F(ConsoleBrowserSigned, AHoldIsReleasedAndAProposalOrderedWithElectronicSig
   };
   ASSERT_TRUE(sign_in("ana", "correct horse")) << dt.eval("document.body.innerText");
   dt.eval("location.hash = '#zones'; 1");
+  ASSERT_TRUE(dt.wait_for("document.querySelector('#holds-table tbody tr')"));
+  dt.eval("window.__same_document = true; 1");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('live').textContent === 'live'"));
+
+  // A freezer alarm appears without a reload: an excursion that ended unacknowledged is
+  // recorded, and the agent's `alarm` event makes the page fetch the alarms again.
+  on_loop([this] {
+    coldchain::Excursion x;
+    x.seq = 1;
+    x.zone = "pharma-1";
+    x.side = coldchain::Side::kHigh;
+    x.limit_c = 8.0;
+    x.start = {600'000'000'000, test_console::kNow - 3'600'000, false};
+    x.end = coldchain::Instant{3'000'000'000'000, test_console::kNow - 1'200'000, false};
+    x.peak_c = 10.0;
+    x.peak_probe = "p1";
+    x.degree_minutes = 57.5;
+    x.out_of_range_ns = 2'100'000'000'000;
+    x.alarmed = true;
+    x.alarm_at = coldchain::Instant{2'400'000'000'000, test_console::kNow - 1'800'000, false};
+    x.cause = coldchain::AlarmCause::kContinuous;
+    auto rec = store::excursion_json(x, "pharma-1/high/run/1", 3'000'000'000'000);
+    auto st = db_->transaction(
+        [&] { return store::insert_excursion(*db_, rec, "closed", "2025-12-05T01:40:00.000Z"); });
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    hub_->publish("alarm", {{"zone", "pharma-1"}, {"kind", "alarm"}});
+    return 0;
+  });
+  const std::string ack =
+      "document.querySelector('#alarms-table button[data-action=\"alarm-ack\"][data-id=\"pharma-1\"]')";
+  ASSERT_TRUE(dt.wait_for(ack)) << dt.eval("document.getElementById('alarms-table').innerText");
+  EXPECT_EQ(dt.eval("window.__same_document === true"), json(true));
+  dt.screenshot("alarm-to-acknowledge");
+  dt.eval(ack + ".click(); 1");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('sign').open"));
+  EXPECT_EQ(dt.eval("document.getElementById('sign-meaning').textContent"), json("acknowledged"));
+  dt.eval(R"(document.getElementById('sign-comment').value = 'door left ajar; product core 6.8 C, kept';
+             document.getElementById('sign-root_cause').value = 'door closer broken; repaired';
+             document.getElementById('sign-password').value = 'correct horse';
+             document.getElementById('sign-form').requestSubmit(); 1)");
+  ASSERT_TRUE(dt.wait_for("!document.getElementById('sign').open"))
+      << dt.eval("document.getElementById('sign-error').textContent");
+  EXPECT_TRUE(dt.wait_for("document.getElementById('notice').textContent.includes('acknowledged by ana')"))
+      << dt.eval("document.getElementById('notice').textContent");
+  // In the database: acknowledged late, by the account, with the root cause.
+  bool acked = false;
+  for (const auto& x : json::parse(cli({"alarms"})))
+    if (x.value("id", "") == "pharma-1/high/run/1" && x["acknowledged"].is_object()) {
+      acked = true;
+      EXPECT_EQ(x["acknowledged"]["who"], "ana");
+      EXPECT_EQ(x["acknowledged"]["root_cause"], "door closer broken; repaired");
+    }
+  EXPECT_TRUE(acked) << cli({"alarms"});
+  EXPECT_TRUE(dt.wait_for("!" + ack)) << dt.eval("document.getElementById('alarms-table').innerText");
   const std::string release =
       "document.querySelector('#holds-table button[data-action=\"hold-release\"][data-id=\"" +
       std::to_string(hold_) + "\"]')";
@@ -393,9 +451,26 @@ TEST_F(ConsoleBrowserSigned, AHoldIsReleasedAndAProposalOrderedWithElectronicSig
                           "r.cells[2].textContent.startsWith('acknowledged'))"))
       << dt.eval("document.getElementById('proposals-table').innerText");
   dt.screenshot("proposal-ordered");
-  auto trail = audit();
-  EXPECT_EQ(trail.back()["what"], "reorder.ack");
-  EXPECT_EQ(trail.back()["who"], "bo");
+  // A buyer may not release a hold: refused in the dialog, nothing changes.
+  dt.eval("location.hash = '#zones'; 1");
+  ASSERT_TRUE(dt.wait_for(release)) << dt.eval("document.getElementById('zones').innerText");
+  dt.eval(release + ".click(); 1");
+  ASSERT_TRUE(dt.wait_for("document.getElementById('sign').open"));
+  dt.eval(R"(document.getElementById('sign-why').value = 'looks fine to me';
+             document.getElementById('sign-password').value = 'buyer-pass-1';
+             document.getElementById('sign-form').requestSubmit(); 1)");
+  EXPECT_TRUE(dt.wait_for(
+      "document.getElementById('sign-error').textContent.includes('may not sign hold.release')"))
+      << dt.eval("document.getElementById('sign-error').textContent");
+  dt.screenshot("buyer-refused");
+  EXPECT_EQ(json::parse(cli({"stock", "--sku", "VAX"}))[0]["held"], 7);
+  bool ordered_by_bo = false, acked_by_ana = false;
+  for (const auto& e : audit()) {
+    ordered_by_bo |= e["what"] == "reorder.ack" && e["who"] == "bo";
+    acked_by_ana |= e["what"] == "alarm.ack" && e["who"] == "ana";
+  }
+  EXPECT_TRUE(ordered_by_bo);
+  EXPECT_TRUE(acked_by_ana);
   done_ = true;
 }
 

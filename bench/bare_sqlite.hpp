@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 
 namespace depot::bench {
 
@@ -23,7 +23,7 @@ inline double bare_sqlite_inserts(const std::string& path, int n, int batch) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     if (i % batch == 0) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    std::string id = app::new_id();  // the agent's time-ordered ids
+    std::string id = depot::new_id();  // the agent's time-ordered ids
     sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, "SKU-1", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, 1);

@@ -16,7 +16,7 @@
 #include <iostream>
 #include <string>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "bare_sqlite.hpp"
 #include "store/group_commit.hpp"
 
@@ -45,7 +45,7 @@ double agent_ledger(const std::string& path, int n, int batch, int skus) {
   auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
     MovementRequest m;
-    m.id = app::new_id();  // the agent's time-ordered ids, as in production
+    m.id = depot::new_id();  // the agent's time-ordered ids, as in production
     m.sku = "SKU-" + std::to_string(i % skus);
     m.kind = i % 3 == 0 ? MovementKind::kReceive : MovementKind::kPick;
     m.quantity = 1;

@@ -1,6 +1,6 @@
 // 1,000 DS18B20 probes in a fake sysfs tree, each read once a second through the w1 driver on
 // an io_context (reads on the shared worker thread, parsing and a reading callback on the
-// loop, stamped by app::instant_now), for ~10 s; CPU time (getrusage: user + system, all
+// loop, stamped by depot::instant_now), for ~10 s; CPU time (getrusage: user + system, all
 // threads) as a percentage of one core. Beside it, the bare limit measured in the same run:
 // a plain loop that opens, reads, parses and closes the same 1,000 files once a second.
 // Issue 4's target: the whole agent under 5% of one core for 1,000 probes; the drivers
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "core/coldchain/reading.hpp"
 #include "sensor/w1/w1_sensor.hpp"
 
@@ -57,7 +57,7 @@ Result run_drivers(const std::string& root, int probes, int seconds) {
                                       },
                                       [](bool, std::string) {}};
   for (int i = 0; i < probes; ++i) {
-    depot::drivers::SensorOptions o{"p" + std::to_string(i), 1000ms, depot::app::instant_now};
+    depot::drivers::SensorOptions o{"p" + std::to_string(i), 1000ms, depot::instant_now};
     sensors.push_back(std::make_unique<depot::drivers::W1Sensor>(
         io, o, depot::coldchain::W1Source{root, device(i)}, events));
   }

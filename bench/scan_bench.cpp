@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "bare_sqlite.hpp"
 #include "core/barcode.hpp"
 

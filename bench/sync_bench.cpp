@@ -27,7 +27,7 @@
 #include <string>
 #include <thread>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 #include "sync/envelope.hpp"
@@ -176,7 +176,7 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
       [&](const std::string& topic, const std::string& payload, sync::Publisher::Done done) {
         return link->publish(topic, payload, 1, false, std::move(done));
       },
-      app::mono_now_ns, app::wall_now, app::new_id);
+      depot::mono_now_ns, depot::wall_now, depot::new_id);
   boost::asio::steady_timer check(io);
   std::function<void()> watch = [&] {
     check.expires_after(std::chrono::milliseconds(5));

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/signing.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "app/args.hpp"
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/coldchain_cli.hpp"
 #include "app/report_cli.hpp"
 #include "app/users_cli.hpp"

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "app/clock.hpp"
-#include "app/log.hpp"
+#include "base/clock.hpp"
+#include "base/log.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"

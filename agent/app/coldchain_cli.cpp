@@ -14,7 +14,7 @@
 
 #include "app/actions.hpp"
 #include "app/args.hpp"
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/config_file.hpp"
 #include "app/store_access.hpp"
 #include "app/views.hpp"

@@ -10,7 +10,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/signing.hpp"
 #include "app/cold_chain.hpp"
 #include "app/scan_intake.hpp"

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <variant>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/console.hpp"
 #include "app/views.hpp"
 #include "core/json_parse.hpp"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/cold_chain.hpp"
 #include "app/console.hpp"
 #include "app/scan_intake.hpp"

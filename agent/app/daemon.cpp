@@ -17,11 +17,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/cold_chain.hpp"
 #include "app/console.hpp"
 #include "app/sign_worker.hpp"
-#include "app/log.hpp"
+#include "base/log.hpp"
 #include "app/notify.hpp"
 #include "app/replenishment.hpp"
 #include "app/scan_intake.hpp"

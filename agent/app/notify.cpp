@@ -10,8 +10,8 @@
 #include <cstring>
 #include <utility>
 
-#include "app/clock.hpp"
-#include "app/log.hpp"
+#include "base/clock.hpp"
+#include "base/log.hpp"
 
 namespace depot::app {
 

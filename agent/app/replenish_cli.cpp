@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "app/actions.hpp"
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "app/store_access.hpp"
 #include "app/views.hpp"
 #include "app/users_cli.hpp"

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <utility>
 
-#include "app/clock.hpp"
-#include "app/log.hpp"
+#include "base/clock.hpp"
+#include "base/log.hpp"
 #include "core/time.hpp"
 #include "store/ledger.hpp"
 

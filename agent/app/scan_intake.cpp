@@ -2,8 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include "app/clock.hpp"
-#include "app/log.hpp"
+#include "base/clock.hpp"
+#include "base/log.hpp"
 #include "store/rejects.hpp"
 
 namespace depot::app {

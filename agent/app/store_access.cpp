@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 #include "store/audit.hpp"
 #include "store/ledger.hpp"
 

@@ -6,14 +6,13 @@
 #include <optional>
 #include <sstream>
 
-#include "app/clock.hpp"
-#include "app/log.hpp"
+#include "base/clock.hpp"
+#include "base/log.hpp"
 #include "core/json_parse.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::sync {
 
-namespace log = app::log;
 
 namespace {
 
@@ -102,7 +101,7 @@ Status CloudSync::start() {
   lo.will_payload = status_offline(config_.site, config_.gateway, false);
   lo.subscribe = topics_.commands();
 
-  auto inc = store::outbox_incarnation(db_, app::new_id(), app::wall_now());
+  auto inc = store::outbox_incarnation(db_, depot::new_id(), depot::wall_now());
   if (!inc) return inc.error();
   incarnation_ = *inc;
   log::info("database incarnation " + incarnation_.id + " (" + incarnation_.reason + ", since " +
@@ -134,11 +133,11 @@ Status CloudSync::start() {
       [this](const std::string& topic, const std::string& payload, Publisher::Done done) {
         return link_->publish(topic, payload, 1, false, std::move(done));
       },
-      app::mono_now_ns, app::wall_now, app::new_id);
+      depot::mono_now_ns, depot::wall_now, depot::new_id);
   DeskHooks dh;
-  dh.wall_now = app::wall_now;
-  dh.mono_now_ns = app::mono_now_ns;
-  dh.new_id = app::new_id;
+  dh.wall_now = depot::wall_now;
+  dh.mono_now_ns = depot::mono_now_ns;
+  dh.new_id = depot::new_id;
   dh.before_stock_change = hooks_.before_stock_change;
   dh.catalog_changed = hooks_.catalog_changed;
   dh.replenish_changed = hooks_.replenish_changed;
@@ -205,7 +204,7 @@ void CloudSync::publish_status_online() {
   StatusFacts f;
   f.version = hooks_.version;
   f.boot_time = hooks_.boot_time;
-  f.ts = app::wall_now();
+  f.ts = depot::wall_now();
   f.protocol = std::string(to_string(config_.mqtt->protocol));
   f.incarnation = incarnation_.id;
   f.incarnation_reason = incarnation_.reason;
@@ -326,7 +325,7 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
       // A clean disconnect sends no last will: say offline ourselves (retained), wait for
       // its PUBACK (at most half a second), then disconnect.
       auto st = link_->publish(topics_.status(),
-                               status_offline(config_.site, config_.gateway, true, app::wall_now()),
+                               status_offline(config_.site, config_.gateway, true, depot::wall_now()),
                                1, true, [finish](bool, const std::string&) { (*finish)(); });
       if (st) {
         stop_timer_.expires_after(std::chrono::milliseconds(500));

@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 #include "sync/tls_check.hpp"
 
 namespace depot::sync {
 
-namespace log = app::log;
 
 class MqttLink::Listener : public mqtt::iaction_listener {
  public:

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 #include "core/time.hpp"
 
 namespace depot::sync {
 
-namespace log = app::log;
 
 Publisher::Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options,
                      Send send, std::function<std::int64_t()> mono_now_ns,

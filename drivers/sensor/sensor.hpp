@@ -35,7 +35,7 @@ struct SensorEvents {
 };
 
 // The instant a reading is stamped with; called on the loop thread. The daemon passes
-// app::instant_now (CLOCK_MONOTONIC, wall ms, NTP sync state); tests pass their own.
+// depot::instant_now (CLOCK_MONOTONIC, wall ms, NTP sync state); tests pass their own.
 using SensorClock = std::function<coldchain::Instant()>;
 
 // What every driver is built from besides its own settings.

@@ -1,5 +1,5 @@
-// app::instant_now: both clocks of one instant and the kernel's NTP sync state.
-#include "app/clock.hpp"
+// depot::instant_now: both clocks of one instant and the kernel's NTP sync state.
+#include "base/clock.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/timex.h>

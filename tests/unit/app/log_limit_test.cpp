@@ -1,7 +1,7 @@
 // The repeat limiter with time passed in: what passes, what is counted, and the one summary
 // line that reports what was suppressed. Then the real daemon: a scanner sending noise is
 // rate limited in the log while every reject is still recorded.
-#include "app/log_limit.hpp"
+#include "base/log_limit.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
-#include "app/log_limit.hpp"
+#include "base/log_limit.hpp"
 
-namespace depot::app {
+namespace depot {
 
 RepeatLimiter::RepeatLimiter(std::chrono::nanoseconds window, std::uint32_t burst,
                              std::size_t max_keys)
@@ -45,4 +45,4 @@ std::vector<RepeatLimiter::Summary> RepeatLimiter::expire(Time now) {
   return out;
 }
 
-}  // namespace depot::app
+}  // namespace depot

@@ -1,11 +1,11 @@
-#include "app/clock.hpp"
+#include "base/clock.hpp"
 
 #include <chrono>
 #include <ctime>
 #include <sys/timex.h>
 #include <random>
 
-namespace depot::app {
+namespace depot {
 namespace {
 std::string format_utc(const char* fmt, bool millis) {
   auto now = std::chrono::system_clock::now();
@@ -80,4 +80,4 @@ std::string new_id() {
   return id;
 }
 
-}  // namespace depot::app
+}  // namespace depot

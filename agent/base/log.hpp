@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-namespace depot::app::log {
+namespace depot::log {
 
 enum class Level { kDebug = 7, kInfo = 6, kWarning = 4, kError = 3 };
 
@@ -26,4 +26,4 @@ inline void info(std::string_view m) { write(Level::kInfo, m); }
 inline void warning(std::string_view m) { write(Level::kWarning, m); }
 inline void error(std::string_view m) { write(Level::kError, m); }
 
-}  // namespace depot::app::log
+}  // namespace depot::log

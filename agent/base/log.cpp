@@ -1,4 +1,4 @@
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 #include <unistd.h>
 
@@ -6,10 +6,10 @@
 #include <mutex>
 #include <string>
 
-#include "app/clock.hpp"
-#include "app/log_limit.hpp"
+#include "base/clock.hpp"
+#include "base/log_limit.hpp"
 
-namespace depot::app::log {
+namespace depot::log {
 namespace {
 Level g_min = Level::kInfo;
 const bool g_journal = std::getenv("JOURNAL_STREAM") != nullptr;
@@ -61,9 +61,9 @@ void write(Level level, std::string_view message) {
   (void)ignored;
 }
 
-}  // namespace depot::app::log
+}  // namespace depot::log
 
-namespace depot::app::log {
+namespace depot::log {
 
 void write_limited(Level level, std::string_view key, std::string_view message) {
   if (static_cast<int>(level) > static_cast<int>(g_min)) return;
@@ -85,4 +85,4 @@ void flush_suppressed() {
   for (const auto& s : done) write(static_cast<Level>(s.tag), suppressed_line(s.key, s.suppressed));
 }
 
-}  // namespace depot::app::log
+}  // namespace depot::log

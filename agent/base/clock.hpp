@@ -7,7 +7,7 @@
 
 #include "core/coldchain/reading.hpp"
 
-namespace depot::app {
+namespace depot {
 
 // Wall-clock time now as RFC 3339 UTC with milliseconds: 2026-11-23T14:34:00.123Z.
 std::string wall_now();
@@ -27,4 +27,4 @@ coldchain::Instant instant_now();
 // True when the kernel's time status has STA_UNSYNC set (or adjtimex fails).
 bool clock_unsynchronized();
 
-}  // namespace depot::app
+}  // namespace depot

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace depot::app {
+namespace depot {
 
 class RepeatLimiter {
  public:
@@ -51,4 +51,4 @@ class RepeatLimiter {
   std::map<std::string, Window, std::less<>> keys_;
 };
 
-}  // namespace depot::app
+}  // namespace depot

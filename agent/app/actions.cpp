@@ -94,23 +94,7 @@ Expected<HoldOutcome> end_hold(store::Database& db, const HoldDecision& d, const
 Expected<replenish::Proposal> decide_proposal(store::Database& db, const ProposalDecision& d,
                                               const Signer& s, std::int64_t now_ms) {
   return db.transaction([&]() -> Expected<replenish::Proposal> {
-    auto p = d.ack ? store::acknowledge_proposal(db, d.id, d.order, d.qty, d.eta, now_ms)
-                   : store::cancel_proposal(db, d.id, d.why, now_ms);
-    if (!p) return p;
-    // The signer in the audit trail (a cloud command is audited as the command it is).
-    store::AuditEntry entry;
-    entry.who = s.who;
-    entry.at = timefmt::rfc3339_from_unix_ms(now_ms);
-    entry.what = d.ack ? "reorder.ack" : "reorder.cancel";
-    entry.why = d.ack ? "ordered: " + d.order : d.why;
-    entry.details = {{"proposal", p->id}, {"sku", p->sku}, {"signed", s.by_account},
-                     {"source", s.source}};
-    if (d.ack) {
-      entry.details["order_number"] = p->order.order_number;
-      entry.details["quantity"] = p->order.quantity;
-    }
-    if (auto r = store::audit_append(db, entry); !r) return r.error();
-    return p;
+    return store::decide_proposal(db, d, {s.who, s.by_account, s.source}, now_ms);
   });
 }
 

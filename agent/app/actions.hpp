@@ -20,6 +20,7 @@
 #include "core/replenish/proposal.hpp"
 #include "store/coldchain_store.hpp"
 #include "store/ledger.hpp"
+#include "store/replenish_store.hpp"
 
 namespace depot::store {
 class Database;
@@ -65,14 +66,7 @@ struct HoldOutcome {
 Expected<HoldOutcome> end_hold(store::Database& db, const HoldDecision& d, const Signer& s);
 
 // --- Proposals ---
-struct ProposalDecision {
-  std::string id;
-  bool ack = true;                   // false: cancel
-  std::string order;                 // ack: the supplier's order number
-  std::optional<std::int64_t> qty;   // ack: ordered quantity (unset: as proposed)
-  std::optional<std::int64_t> eta;   // ack: expected arrival, Unix ms (unset: lead time)
-  std::string why;                   // cancel: why
-};
+using ProposalDecision = store::ProposalDecision;
 // In one transaction: the store's acknowledge/cancel and the signer's audit entry
 // (`reorder.ack` / `reorder.cancel`).
 Expected<replenish::Proposal> decide_proposal(store::Database& db, const ProposalDecision& d,

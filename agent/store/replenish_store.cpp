@@ -1,5 +1,7 @@
 #include "store/replenish_store.hpp"
 
+#include "store/audit.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -355,6 +357,26 @@ Expected<Proposal> cancel_proposal(Database& db, std::string_view id, std::strin
       !st)
     return st.error();
   return next;
+}
+
+Expected<Proposal> decide_proposal(Database& db, const ProposalDecision& d,
+                                   const ProposalSigner& s, std::int64_t now_ms) {
+  auto p = d.ack ? acknowledge_proposal(db, d.id, d.order, d.qty, d.eta, now_ms)
+                 : cancel_proposal(db, d.id, d.why, now_ms);
+  if (!p) return p;
+  AuditEntry entry;
+  entry.who = s.who;
+  entry.at = timefmt::rfc3339_from_unix_ms(now_ms);
+  entry.what = d.ack ? "reorder.ack" : "reorder.cancel";
+  entry.why = d.ack ? "ordered: " + d.order : d.why;
+  entry.details = {{"proposal", p->id}, {"sku", p->sku}, {"signed", s.signed_by_account},
+                   {"source", s.source}};
+  if (d.ack) {
+    entry.details["order_number"] = p->order.order_number;
+    entry.details["quantity"] = p->order.quantity;
+  }
+  if (auto r = audit_append(db, entry); !r) return r.error();
+  return p;
 }
 
 Status record_order_receipt(Database& db, std::string_view movement_id,

@@ -64,6 +64,27 @@ Expected<replenish::Proposal> acknowledge_proposal(Database& db, std::string_vie
 // In a transaction: proposed or acknowledged -> cancelled, with why.
 Expected<replenish::Proposal> cancel_proposal(Database& db, std::string_view id, std::string why,
                                               std::int64_t now_ms);
+// Who decided a proposal, for the audit trail: the account (or the cloud desk's user), whether
+// a password signature stands behind it, and the door ("cli", "console", "cloud:CMD_ID").
+struct ProposalSigner {
+  std::string who;
+  bool signed_by_account = false;
+  std::string source;
+};
+struct ProposalDecision {
+  std::string id;
+  bool ack = true;                   // false: cancel
+  std::string order;                 // ack: the supplier's order number
+  std::optional<std::int64_t> qty;   // ack: ordered quantity (unset: as proposed)
+  std::optional<std::int64_t> eta;   // ack: expected arrival, Unix ms (unset: the proposal's)
+  std::string why;                   // cancel: why
+};
+// In a transaction: acknowledge_proposal or cancel_proposal and the signer's audit entry
+// (`reorder.ack` / `reorder.cancel`, who = the signer; details: proposal, sku, signed, source,
+// order_number and quantity for an ack). The one implementation the CLI, the console and the
+// cloud desk call.
+Expected<replenish::Proposal> decide_proposal(Database& db, const ProposalDecision& d,
+                                              const ProposalSigner& s, std::int64_t now_ms);
 // In a transaction: remembers that `movement_id` credited `qty` to `proposal_id`.
 Status record_order_receipt(Database& db, std::string_view movement_id,
                             std::string_view proposal_id, std::int64_t qty);

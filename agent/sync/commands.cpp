@@ -307,6 +307,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     }
     a.quantity = r.integer("quantity", false, 1, 1000000000);
     a.eta_ms = time_arg(r, "eta", false);
+    if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;  // never empty
     r.finish();
     c.action = a;
   } else if (name == "reorder.cancel") {
@@ -314,6 +315,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
     ReorderCancel a;
     if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
     if (auto s = text_arg(r, "reason", true, kMaxTextBytes)) a.reason = *s;  // never empty
+    if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;         // never empty
     r.finish();
     c.action = a;
   } else if (name == "campaign.set") {
@@ -734,8 +736,9 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
   auto body = [&]() -> Expected<json> {
     json result;
     if (const auto* ack = std::get_if<ReorderAck>(&c.action)) {
-      auto p = store::acknowledge_proposal(db_, ack->proposal_id, ack->order_number,
-                                           ack->quantity, ack->eta_ms, now_ms);
+      auto p = store::decide_proposal(
+          db_, {ack->proposal_id, true, ack->order_number, ack->quantity, ack->eta_ms, ""},
+          {ack->who, false, "cloud:" + c.id}, now_ms);
       if (!p) return Error{"args.proposal_id: " + p.error().message};
       result = {{"proposal_id", p->id},
                 {"sku", p->sku},
@@ -744,7 +747,8 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
                 {"quantity", p->order.quantity},
                 {"eta", timefmt::rfc3339_from_unix_ms(p->expected_arrival_ms)}};
     } else if (const auto* can = std::get_if<ReorderCancel>(&c.action)) {
-      auto p = store::cancel_proposal(db_, can->proposal_id, can->reason, now_ms);
+      auto p = store::decide_proposal(db_, {can->proposal_id, false, "", {}, {}, can->reason},
+                                      {can->who, false, "cloud:" + c.id}, now_ms);
       if (!p) return Error{"args.proposal_id: " + p.error().message};
       result = {{"proposal_id", p->id}, {"sku", p->sku}, {"state", replenish::to_string(p->state)}};
     } else if (const auto* set = std::get_if<CampaignSet>(&c.action)) {

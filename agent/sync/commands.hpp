@@ -67,12 +67,14 @@ struct AlarmAck {
 // the proposal's expected arrival.
 struct ReorderAck {
   std::string proposal_id, order_number;
+  std::string who;  // the buyer deciding, as the cloud desk signed in (audited as `who`)
   std::optional<std::int64_t> quantity;
   std::optional<std::int64_t> eta_ms;
 };
-// reorder.cancel {"proposal_id", "reason"}.
+// reorder.cancel {"proposal_id", "who", "reason"}.
 struct ReorderCancel {
   std::string proposal_id, reason;
+  std::string who;  // the buyer deciding
 };
 // campaign.set {"name", "skus"?, "policy"?, "factor", "start", "end"}: creates or replaces a
 // cloud campaign (a config campaign of the same name is overridden while it exists).

@@ -222,10 +222,10 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
   r = command("hold.release", R"({"id":"k-2","args":{"hold":1,"who":"qa","why":"checked"}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command("reorder.ack", R"({"id":"k-3","args":{"proposal_id":")" + proposal +
-                                 R"(","order_number":"PO-1"}})");
+                                 R"(","order_number":"PO-1","who":"buyer-1"}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command("reorder.cancel", R"({"id":"k-4","args":{"proposal_id":")" + proposal +
-                                    R"(","reason":"supplier out of stock"}})");
+                                    R"(","reason":"supplier out of stock","who":"buyer-1"}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command("campaign.set",
               R"({"id":"k-5","args":{"name":"live-1","skus":["TINT"],"factor":4,)"
@@ -233,7 +233,7 @@ TEST_F(Sync, ReadingsAlarmsHoldsAndProposalsArriveSchemaValid) {
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command("campaign.clear", R"({"id":"k-6","args":{"name":"live-1"}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
-  r = command("reorder.ack", R"({"id":"k-7","args":{"proposal_id":"no-such","order_number":"PO-2"}})");
+  r = command("reorder.ack", R"({"id":"k-7","args":{"proposal_id":"no-such","order_number":"PO-2","who":"buyer-1"}})");
   EXPECT_EQ(r["ok"], false);
   EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.proposal_id"));
   // The acknowledgement reaches the zone monitor (an `acknowledged` event); the release is a

@@ -19,16 +19,20 @@ TEST(ParseReplenishCommand, BadArgumentsAreNamed) {
   struct Case {
     std::string name, payload, error;
   } cases[] = {
-      {"reorder.ack", R"({"id":"c1","args":{"order_number":"PO-1"}})",
+      {"reorder.ack", R"({"id":"c1","args":{"order_number":"PO-1","who":"bo"}})",
        "args.proposal_id: is required"},
-      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1"}})",
+      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO-1"}})",
+       "args.who: is required"},
+      {"reorder.cancel", R"({"id":"c1","args":{"proposal_id":"P1","reason":"dup","who":""}})",
+       "args.who: \"\" must not be empty"},
+      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","who":"bo"}})",
        "args.order_number: is required"},
-      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","quantity":0}})",
+      {"reorder.ack", R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","quantity":0,"who":"bo"}})",
        "args.quantity: 0 must be between 1 and"},
       {"reorder.ack",
-       R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","eta":"2026-02-30"}})",
+       R"({"id":"c1","args":{"proposal_id":"P1","order_number":"PO","eta":"2026-02-30","who":"bo"}})",
        "args.eta: \"2026-02-30\" must be an RFC 3339 time"},
-      {"reorder.cancel", R"({"id":"c1","args":{"proposal_id":"P1","reason":""}})",
+      {"reorder.cancel", R"({"id":"c1","args":{"proposal_id":"P1","reason":"","who":"bo"}})",
        "args.reason: \"\" must not be empty"},
       {"campaign.set",
        R"({"id":"c1","args":{"name":"x","skus":["A"],"factor":0.5,"start":"2026-11-11","end":"2026-11-12"}})",
@@ -94,7 +98,7 @@ class ReplenishDesk : public ::testing::Test {
 
 TEST_F(ReplenishDesk, ReorderAckIsAppliedOnceWithItsReorderRecord) {
   const char* cmd =
-      R"({"id":"k1","args":{"proposal_id":"P1","order_number":"PO-77","quantity":96,"eta":"2026-11-27"}})";
+      R"({"id":"k1","args":{"proposal_id":"P1","order_number":"PO-77","quantity":96,"eta":"2026-11-27","who":"bo.chen"}})";
   auto r = desk_->handle("reorder.ack", cmd);
   ASSERT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["result"]["state"], "acknowledged");
@@ -105,21 +109,25 @@ TEST_F(ReplenishDesk, ReorderAckIsAppliedOnceWithItsReorderRecord) {
   EXPECT_EQ(changes_, 1);
   EXPECT_EQ(count("SELECT ordered_qty FROM proposals WHERE id='P1'"), 96);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='reorders'"), 2);  // proposed, acked
-  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='audit'"), 1);
+  // The command's audit entry and the buyer's reorder.ack entry, who = the desk's user.
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='audit'"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what='reorder.ack' AND who='bo.chen' AND "
+                  "json_extract(details,'$.source')='cloud:k1'"),
+            1);
   // Acknowledging it again under another command id is refused, and changes nothing.
   auto twice = desk_->handle("reorder.ack",
-                             R"({"id":"k2","args":{"proposal_id":"P1","order_number":"PO-78"}})");
+                             R"({"id":"k2","args":{"proposal_id":"P1","order_number":"PO-78","who":"bo.chen"}})");
   EXPECT_EQ(twice["ok"], false);
   EXPECT_THAT(twice["error"].get<std::string>(), HasSubstr("it is acknowledged"));
   EXPECT_EQ(count("SELECT count(*) FROM commands"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream='reorders'"), 2);
 
   auto cancel = desk_->handle(
-      "reorder.cancel", R"({"id":"k3","args":{"proposal_id":"P1","reason":"duplicate order"}})");
+      "reorder.cancel", R"({"id":"k3","args":{"proposal_id":"P1","reason":"duplicate order","who":"bo.chen"}})");
   ASSERT_EQ(cancel["ok"], true) << cancel.dump();
   EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE state='cancelled'"), 1);
   auto unknown =
-      desk_->handle("reorder.cancel", R"({"id":"k4","args":{"proposal_id":"NOPE","reason":"x"}})");
+      desk_->handle("reorder.cancel", R"({"id":"k4","args":{"proposal_id":"NOPE","reason":"x","who":"bo.chen"}})");
   EXPECT_EQ(unknown["ok"], false);
   EXPECT_THAT(unknown["error"].get<std::string>(), HasSubstr("no proposal with id \"NOPE\""));
 }

@@ -401,12 +401,16 @@ void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker
     const bool queued = worker.submit([user, pass, done, now](store::Database* db,
                                                               const std::string& open_error) {
       Expected<Principal> r = Error{open_error, ErrorKind::kIo};
-      if (db) {
-        auto a = check_password(*db, user, pass, "console.login", now());
-        if (a)
-          r = Principal{a->id, std::string(accounts::to_string(a->role)), ""};
-        else
-          r = a.error();
+      try {
+        if (db) {
+          auto a = check_password(*db, user, pass, "console.login", now());
+          if (a)
+            r = Principal{a->id, std::string(accounts::to_string(a->role)), ""};
+          else
+            r = a.error();
+        }
+      } catch (const std::exception& e) {  // the sign-in is still answered
+        r = Error{std::string("the sign-in check failed: ") + e.what()};
       }
       return std::function<void()>([done, r] { done(r); });
     });
@@ -421,9 +425,13 @@ void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker
     const bool queued = worker.submit([request, account, pass, done, now, agent_running](
                                           store::Database* db, const std::string& open_error) {
       Expected<nlohmann::json> r = Error{open_error, ErrorKind::kIo};
-      if (db)
-        r = actions::run_signed(*db, request, account, pass, agent_running, now(),
-                                std::chrono::seconds(5));
+      try {
+        if (db)
+          r = actions::run_signed(*db, request, account, pass, agent_running, now(),
+                                  std::chrono::seconds(5));
+      } catch (const std::exception& e) {  // the request is still answered
+        r = Error{std::string("the action failed: ") + e.what()};
+      }
       return std::function<void()>([done, r] { done(r); });
     });
     if (!queued)

@@ -130,6 +130,12 @@ TEST_F(ConsoleSigned, TheRoleDecidesAndAProposalIsSignedByTheBuyer) {
                   {{"zone", "pharma-1"}, {"comment", "door closed"}, {"password", "correct horse"}});
   EXPECT_EQ(none.status, 404) << none.body;
   EXPECT_THAT(none.body, HasSubstr("has no unacknowledged alarm"));
+  // A zone that is not configured is refused with the field, before anything is signed.
+  auto unknown = act(quality, "/api/alarms/ack",
+                     {{"zone", "freezer-9"}, {"comment", "x"}, {"password", "correct horse"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(json::parse(unknown.body)["field"], "zone");
+  EXPECT_THAT(unknown.body, HasSubstr("(configured: pharma-1)"));
 }
 
 TEST_F(ConsoleSigned, FiveWrongPasswordsInARowLockTheAccount) {

@@ -174,28 +174,28 @@ struct Body {
   const json& j;
   std::string error;
   std::optional<std::string> text(const char* field, bool required) {
-    auto it = j.find(field);
-    if (it == j.end() || it->is_null()) {
-      if (required && error.empty()) error = std::string(field) + ": required";
-      return std::nullopt;
-    }
-    if (!it->is_string()) {
-      if (error.empty()) error = std::string(field) + ": must be a string";
-      return std::nullopt;
-    }
-    return it->get<std::string>();
+    const json* v = member(field, required, &json::is_string, "a string");
+    return v ? std::optional(v->get<std::string>()) : std::nullopt;
   }
   std::optional<std::int64_t> integer(const char* field, bool required) {
+    const json* v = member(field, required, &json::is_number_integer, "a whole number");
+    return v ? std::optional(v->get<std::int64_t>()) : std::nullopt;
+  }
+
+ private:
+  // The member when present and of the type `is` checks; else null, with the first error kept.
+  const json* member(const char* field, bool required, bool (json::*is)() const noexcept,
+                     const char* type) {
     auto it = j.find(field);
     if (it == j.end() || it->is_null()) {
       if (required && error.empty()) error = std::string(field) + ": required";
-      return std::nullopt;
+      return nullptr;
     }
-    if (!it->is_number_integer()) {
-      if (error.empty()) error = std::string(field) + ": must be a whole number";
-      return std::nullopt;
+    if (!((*it).*is)()) {
+      if (error.empty()) error = std::string(field) + ": must be " + type;
+      return nullptr;
     }
-    return it->get<std::int64_t>();
+    return &*it;
   }
 };
 

@@ -58,22 +58,10 @@ class DevTools {
   }
   // Runtime.evaluate (promises awaited); the value, or null on any failure.
   json eval(const std::string& expr) {
-    const int id = ++id_;
-    json msg{{"id", id},
-             {"method", "Runtime.evaluate"},
-             {"params", {{"expression", expr}, {"returnByValue", true}, {"awaitPromise", true}}}};
-    boost::system::error_code ec;
-    ws_.write(boost::asio::buffer(msg.dump()), ec);
-    if (ec) return json();
-    for (;;) {
-      boost::beast::flat_buffer buf;
-      ws_.read(buf, ec);
-      if (ec) return json();
-      auto j = json::parse(boost::beast::buffers_to_string(buf.data()), nullptr, false);
-      if (j.is_discarded() || j.value("id", 0) != id) continue;
-      if (!j.contains("result") || !j["result"].contains("result")) return json();
-      return j["result"]["result"].value("value", json());
-    }
+    auto r = call("Runtime.evaluate",
+                  {{"expression", expr}, {"returnByValue", true}, {"awaitPromise", true}});
+    if (!r.is_object() || !r.contains("result")) return json();
+    return r["result"].value("value", json());
   }
   // Any DevTools method; its "result", or null.
   json call(const std::string& method, const json& params) {

@@ -199,6 +199,13 @@ struct Body {
   }
 };
 
+// Why a body is not the JSON object asked for: `what`, and the parser's reason when it did not
+// parse (not UTF-8, too deep, too large, where the syntax broke).
+std::string not_an_object(const Expected<json>& body, std::string what) {
+  if (!body) what += ": " + body.error().message;
+  return what;
+}
+
 // 400 with {error, field, rule} for a "field: rule" problem.
 http::Response field_problem(const std::string& problem) {
   const auto colon = problem.find(": ");
@@ -410,7 +417,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
              return error_response(415, "send the action as application/json");
            auto body = parse_json(req.body, {.max_bytes = 16384, .max_depth = 2});
            if (!body || !body->is_object())
-             return error_response(400, "the body must be a JSON object");
+             return error_response(400, not_an_object(body, "the body must be a JSON object"));
            Body b{*body, {}};
            auto password = b.text("password", true);
            auto parsed = parse(b);
@@ -455,7 +462,8 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
            return error_response(415, "send the sign-in as application/json");
          auto body = parse_json(req.body, {.max_bytes = 4096, .max_depth = 2});
          if (!body || !body->is_object())
-           return error_response(400, "the body must be a JSON object {\"user\", \"password\"}");
+           return error_response(
+               400, not_an_object(body, "the body must be a JSON object {\"user\", \"password\"}"));
          auto user = body->find("user");
          auto pass = body->find("password");
          if (user == body->end() || !user->is_string() || pass == body->end() || !pass->is_string())

@@ -138,6 +138,40 @@ TEST_F(ConsoleSigned, TheRoleDecidesAndAProposalIsSignedByTheBuyer) {
   EXPECT_THAT(unknown.body, HasSubstr("(configured: pharma-1)"));
 }
 
+TEST_F(ConsoleSigned, AMalformedBodyIsRefusedWithTheParsersReasonAndChangesNothing) {
+  auto session = login_as("ana", "correct horse");
+  auto raw = [&](const std::string& path, const std::string& body) {
+    return request("POST", path,
+                   session.first + "X-CSRF-Token: " + session.second +
+                       "\r\nContent-Type: application/json\r\n",
+                   body);
+  };
+  const std::string id = std::to_string(hold_);
+  struct Case {
+    std::string body, reason;
+  };
+  for (const auto& [body, reason] : std::vector<Case>{
+           {"{\"id\":" + id + ",\"why\":\"fine \xff\",\"password\":\"correct horse\"}",
+            "UTF-8"},
+           {"{\"id\":" + id + ",\"why\":[[[[\"deep\"]]]],\"password\":\"correct horse\"}",
+            "nested deeper than"},
+           {"{\"id\":" + id + ",\"why\":\"fine\"", "not valid JSON"},
+           {"[1,2]", "the body must be a JSON object"},
+       }) {
+    auto r = raw("/api/holds/release", body);
+    EXPECT_EQ(r.status, 400) << body;
+    auto e = json::parse(r.body)["error"].get<std::string>();
+    EXPECT_THAT(e, HasSubstr("the body must be a JSON object")) << body;
+    EXPECT_THAT(e, HasSubstr(reason)) << body;
+  }
+  auto login = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                       "{\"user\":\"ana\xc3\",\"password\":\"x\"}");
+  EXPECT_EQ(login.status, 400);
+  EXPECT_THAT(json::parse(login.body)["error"].get<std::string>(), HasSubstr("UTF-8"));
+  EXPECT_EQ(json::parse(cli({"stock", "--sku", "VAX"}))[0]["held"], 37);
+  for (const auto& e : audit()) EXPECT_NE(e["what"], "hold.release");
+}
+
 TEST_F(ConsoleSigned, FiveWrongPasswordsInARowLockTheAccount) {
   auto session = login_as("ana", "correct horse");
   const json base{{"id", hold_}, {"why", "fine"}};

@@ -274,15 +274,8 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
   }
   auto cfg = load(a, c);
   if (!cfg) return kBadInput;
-  bool known = false;
-  std::string ids;
-  for (const auto& z : cfg->config.zones) {
-    known |= z.id == zone;
-    ids += (ids.empty() ? "" : ", ") + z.id;
-  }
-  if (!known) {
-    c.err << "depot-agent alarms ack: ZONE: \"" << zone << "\" is not a configured zone"
-          << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")") << "\n";
+  if (!cc::find_zone(cfg->config.zones, zone)) {
+    c.err << "depot-agent alarms ack: ZONE: " << cc::unknown_zone(zone, cfg->config.zones) << "\n";
     return kBadInput;
   }
   auto db = open_db(*cfg, true, c);
@@ -607,15 +600,10 @@ int cmd_coldchain(const Args& a, Ctx& c) {
   }
   auto cfg = load(a, c);
   if (!cfg) return kBadInput;
-  const cc::Zone* zone = nullptr;
-  std::string ids;
-  for (const auto& z : cfg->config.zones) {
-    if (z.id == *zone_id) zone = &z;
-    ids += (ids.empty() ? "" : ", ") + z.id;
-  }
+  const cc::Zone* zone = cc::find_zone(cfg->config.zones, *zone_id);
   if (!zone) {
-    c.err << "depot-agent coldchain: --zone: \"" << *zone_id << "\" is not a configured zone"
-          << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")") << "\n";
+    c.err << "depot-agent coldchain: --zone: " << cc::unknown_zone(*zone_id, cfg->config.zones)
+          << "\n";
     return kBadInput;
   }
   std::ifstream in(*csv, std::ios::binary);

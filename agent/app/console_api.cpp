@@ -425,18 +425,9 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
            if (!password) return field_problem(b.error);
            auto request = std::get<actions::Request>(std::move(parsed));
            if (auto bad = actions::problem(request); !bad.empty()) return field_problem(bad);
-           if (const auto* ack = std::get_if<actions::AlarmAck>(&request); ack && s.config) {
-             std::string ids;
-             bool known = false;
-             for (const auto& z : s.config->zones) {
-               known |= z.id == ack->zone;
-               ids += (ids.empty() ? "" : ", ") + z.id;
-             }
-             if (!known)
-               return field_problem("zone: \"" + printable(ack->zone, 64) +
-                                    "\" is not a configured zone" +
-                                    (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")"));
-           }
+           if (const auto* ack = std::get_if<actions::AlarmAck>(&request);
+               ack && s.config && !coldchain::find_zone(s.config->zones, ack->zone))
+             return field_problem("zone: " + coldchain::unknown_zone(ack->zone, s.config->zones));
            if (!s.act) return error_response(503, "signed actions are not available here");
            http::Response later;
            later.defer = [act = s.act, request, account = who.account,

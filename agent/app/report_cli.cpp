@@ -111,14 +111,8 @@ std::optional<LoadedConfig> load(const Args& a, Ctx& c) {
 }
 
 const cc::Zone* find_zone(const LoadedConfig& cfg, const std::string& id, Ctx& c) {
-  std::string ids;
-  for (const auto& z : cfg.config.zones) {
-    if (z.id == id) return &z;
-    ids += (ids.empty() ? "" : ", ") + z.id;
-  }
-  c.fail("--zone") << ": \"" << printable(id, 60) << "\" is not a configured zone"
-                   << (ids.empty() ? " (no zones configured)" : " (configured: " + ids + ")")
-                   << "\n";
+  if (const auto* z = cc::find_zone(cfg.config.zones, id)) return z;
+  c.fail("--zone") << ": " << cc::unknown_zone(id, cfg.config.zones) << "\n";
   return nullptr;
 }
 

@@ -192,6 +192,7 @@ class CommandDesk {
   Expected<nlohmann::json> apply(const Command& c);
   Expected<nlohmann::json> stock_count(const Command& c, const StockCount& a);
   Expected<nlohmann::json> snapshot(const Command& c);
+  Expected<nlohmann::json> config_get(const Command& c);
   Expected<nlohmann::json> catalog_upsert(const Command& c, const CatalogUpsert& a);
   Expected<nlohmann::json> catalog_remove(const Command& c, const CatalogRemove& a);
   Expected<nlohmann::json> hold_end(const Command& c, const HoldEndCommand& a);

@@ -815,4 +815,21 @@ std::vector<ProbeSpec> probes_of(std::string_view zone_id,
   return out;
 }
 
+const Zone* find_zone(const std::vector<Zone>& zones, std::string_view id) {
+  for (const auto& z : zones)
+    if (z.id == id) return &z;
+  return nullptr;
+}
+
+std::string unknown_zone(std::string_view id, const std::vector<std::string>& configured) {
+  return describe(std::string(id)) + " is not a configured zone" +
+         configured_zones(std::set<std::string>(configured.begin(), configured.end()));
+}
+
+std::string unknown_zone(std::string_view id, const std::vector<Zone>& zones) {
+  std::vector<std::string> ids;
+  for (const auto& z : zones) ids.push_back(z.id);
+  return unknown_zone(id, ids);
+}
+
 }  // namespace depot::coldchain

@@ -215,4 +215,11 @@ std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors,
                                  Measure measure = Measure::kTemperature);
 
+// The configured zone with `id`, or null.
+const Zone* find_zone(const std::vector<Zone>& zones, std::string_view id);
+// Why `id` is refused: "\"ID\" is not a configured zone (configured: a, b)" (or "(no zones
+// are configured)"), `id` printable. Every door (config, CLI, console, cloud desk) says it so.
+std::string unknown_zone(std::string_view id, const std::vector<std::string>& configured);
+std::string unknown_zone(std::string_view id, const std::vector<Zone>& zones);
+
 }  // namespace depot::coldchain

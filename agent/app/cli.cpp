@@ -25,6 +25,7 @@
 #include "app/store_access.hpp"
 #include "app/views.hpp"
 #include "core/barcode.hpp"
+#include "core/json_parse.hpp"
 #include "core/control_code.hpp"
 #include "core/control_sheet.hpp"
 #include "core/json_writer.hpp"
@@ -36,8 +37,6 @@
 
 namespace depot::app {
 namespace {
-
-constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
 
 constexpr const char* kUsage = R"(usage: depot-agent <command> [options]
 
@@ -83,7 +82,7 @@ on the terminal or read from F; before any account exists, --who NAME.
 Exit codes: 0 ok, 1 failure, 2 bad input. docs/barcodes.md explains decode and control codes.
 )";
 
-const OptionSpec kConfigOpt{"--config", true, "-c"};
+constexpr const OptionSpec& kConfigOpt = kConfigOption;
 
 std::optional<std::int64_t> to_int(const std::string& s) {
   std::int64_t v = 0;
@@ -109,24 +108,9 @@ std::string unescape_gs(std::string_view s) {
   return out;
 }
 
-struct Context {
-  std::ostream& out;
-  std::ostream& err;
-};
+using Context = CliContext;
 
-// Loads the config named by -c (or the default); prints its problems on failure.
-std::optional<LoadedConfig> load(const Args& a, Context& c) {
-  auto path = a.get("--config").value_or(kDefaultConfigPath);
-  auto r = load_config_file(path);
-  if (!r.loaded) {
-    c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
-          << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";
-    for (const auto& p : r.problems) c.err << "  " << p << "\n";
-    c.err << "Run 'depot-agent check -c " << path << "' after fixing; see config/README.md.\n";
-    return std::nullopt;
-  }
-  return std::move(r.loaded);
-}
+std::optional<LoadedConfig> load(const Args& a, Context& c) { return cli_load_config(a, c); }
 
 int cmd_check(const Args& a, Context& c) {
   auto path = a.get("--config").value_or(kDefaultConfigPath);
@@ -603,7 +587,6 @@ int cmd_control_sheet(const Args& a, Context& c) {
 }  // namespace
 
 int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
-  Context c{out, err};
   if (argc < 2) {
     err << kUsage << "\ncold chain (docs/coldchain.md):\n" << kColdChainUsage << kReportUsage
         << "\naccounts (docs/operations.md):\n" << kUsersUsage;
@@ -620,13 +603,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return kOk;
   }
 
-  struct Command {
-    std::string_view name;
-    std::vector<OptionSpec> options;
-    int (*fn)(const Args&, Context&);
-    std::size_t positionals = 0;  // how many positional arguments the command takes
-  };
-  static const std::vector<Command> commands = {
+  static const std::vector<CliCommand> commands = {
       {"run", {kConfigOpt}, [](const Args& a, Context& cx) {
          auto cfg = load(a, cx);
          if (!cfg) return kBadInput;
@@ -652,48 +629,11 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
        cmd_rejects},
       {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
-      {"sensors", sensors_cli_options(),
-       [](const Args& a, Context& cx) { return cmd_sensors(a, cx.out, cx.err); }, 1},
-      {"reorders",
-       {kConfigOpt, {"--open", false, ""}, {"--json", false, ""}, {"--order", true, ""},
-        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}, kSignUser,
-        kSignPasswordFile, {"--who", true, ""}},
-       [](const Args& a, Context& cx) {
-         auto cfg = load(a, cx);
-         return cfg ? run_reorders(a, *cfg, cx.out, cx.err) : kBadInput;
-       },
-       2},
-      {"campaigns", {kConfigOpt, {"--json", false, ""}},
-       [](const Args& a, Context& cx) {
-         auto cfg = load(a, cx);
-         return cfg ? run_campaigns(a, *cfg, cx.out, cx.err) : kBadInput;
-       }},
-      {"backtest",
-       {kConfigOpt, {"--history", true, ""}, {"--sku", true, ""}, {"--on-hand", true, ""},
-        {"--json", false, ""}},
-       [](const Args& a, Context& cx) {
-         auto cfg = load(a, cx);
-         return cfg ? run_backtest(a, *cfg, cx.out, cx.err) : kBadInput;
-       }},
   };
-  for (const auto& command : commands) {
-    if (command.name != cmd) continue;
-    auto args = Args::parse(cmd, command.options, argc, argv, 2);
-    if (!args) {
-      err << "depot-agent " << cmd << ": " << args.error().message << "\n";
-      return kBadInput;
-    }
-    if (args->positional().size() > command.positionals) {
-      err << "depot-agent " << cmd << ": unexpected argument \""
-          << args->positional()[command.positionals] << "\"\n";
-      return kBadInput;
-    }
-    return command.fn(*args, c);
-  }
-  if (auto code = run_coldchain_cli(cmd, argc, argv, out, err)) return *code;
-  if (auto code = run_report_cli(cmd, argc, argv, out, err)) return *code;
-  if (auto code = run_users_cli(cmd, argc, argv, out, err)) return *code;
-  err << "depot-agent: unknown command \"" << cmd << "\"\n\n" << kUsage;
+  for (const auto* table : {&commands, &replenish_commands(), &sensors_commands(),
+                             &coldchain_commands(), &report_commands(), &users_commands()})
+    if (auto code = run_command(*table, argc, argv, out, err)) return *code;
+  err << "depot-agent: unknown command \"" << printable(cmd, 80) << "\"\n\n" << kUsage;
   return kBadInput;
 }
 

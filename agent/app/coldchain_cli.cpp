@@ -53,15 +53,9 @@ namespace {
 using nlohmann::json;
 namespace cc = coldchain;
 
-constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
-const OptionSpec kConfig{"--config", true, "-c"};
-const OptionSpec kJson{"--json", false, ""};
-
-struct Ctx {
-  std::ostream& out;
-  std::ostream& err;
-  std::string cmd;
-};
+constexpr const OptionSpec& kConfig = kConfigOption;
+constexpr const OptionSpec& kJson = kJsonOption;
+using Ctx = CliContext;
 
 std::optional<std::int64_t> to_int(const std::string& s) {
   std::int64_t v = 0;
@@ -76,25 +70,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::optional<LoadedConfig> load(const Args& a, Ctx& c) {
-  auto path = a.get("--config").value_or(kDefaultConfigPath);
-  auto r = load_config_file(path);
-  if (!r.loaded) {
-    c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
-          << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";
-    for (const auto& p : r.problems) c.err << "  " << p << "\n";
-    return std::nullopt;
-  }
-  return std::move(r.loaded);
-}
+std::optional<LoadedConfig> load(const Args& a, Ctx& c) { return cli_load_config(a, c); }
 
 std::unique_ptr<store::Database> open_db(const LoadedConfig& cfg, bool write, Ctx& c) {
-  auto db = write ? open_for_writing(cfg) : open_for_reading(cfg);
-  if (!db) {
-    c.err << "depot-agent " << c.cmd << ": " << db.error().message << "\n";
-    return nullptr;
-  }
-  return std::move(*db);
+  return cli_open_database(cfg, write, c);
 }
 
 std::string fmt_c(const json& v) {
@@ -705,15 +684,8 @@ int cmd_coldchain(const Args& a, Ctx& c) {
 
 }  // namespace
 
-std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv,
-                                     std::ostream& out, std::ostream& err) {
-  struct Spec {
-    std::string_view name;
-    std::vector<OptionSpec> options;
-    int (*fn)(const Args&, Ctx&);
-    std::size_t max_positionals;
-  };
-  static const std::vector<Spec> specs = {
+const std::vector<CliCommand>& coldchain_commands() {
+  static const std::vector<CliCommand> commands = {
       {"zones", {kConfig, kJson}, cmd_zones, 0},
       {"alarms",
        {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--comment", true, ""},
@@ -728,27 +700,7 @@ std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv
        {kConfig, kJson, {"--zone", true, ""}, {"--csv", true, ""}, {"--max-gap-s", true, ""}},
        cmd_coldchain, 0},
   };
-  for (const auto& s : specs) {
-    if (s.name != cmd) continue;
-    Ctx c{out, err, std::string(cmd)};
-    auto args = Args::parse(cmd, s.options, argc, argv, 2);
-    if (!args) {
-      err << "depot-agent " << cmd << ": " << args.error().message << "\n";
-      return kBadInput;
-    }
-    if (args->positional().size() > s.max_positionals) {
-      err << "depot-agent " << cmd << ": unexpected argument \""
-          << args->positional()[s.max_positionals] << "\"\n";
-      return kBadInput;
-    }
-    try {
-      return s.fn(*args, c);
-    } catch (const std::exception& e) {
-      err << "depot-agent " << cmd << ": internal error: " << e.what() << "\n";
-      return kFailure;
-    }
-  }
-  return std::nullopt;
+  return commands;
 }
 
 }  // namespace depot::app

@@ -3,16 +3,16 @@
 // docs/cli.md documents each. Runs in the CLI process, never in the daemon.
 #pragma once
 
-#include <optional>
-#include <ostream>
-#include <string_view>
+#include <vector>
+
+#include "app/cli_kit.hpp"
 
 namespace depot::app {
 
 // Runs `cmd` when it is one of the cold-chain commands; nullopt otherwise. Exit codes as the
 // rest of the CLI: 0 ok, 1 failure, 2 bad input.
-std::optional<int> run_coldchain_cli(std::string_view cmd, int argc, char** argv,
-                                     std::ostream& out, std::ostream& err);
+// zones, alarms, holds, audit, coldchain.
+const std::vector<CliCommand>& coldchain_commands();
 
 // The usage lines of these commands, for the CLI's help text.
 extern const char* const kColdChainUsage;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "app/actions.hpp"
+#include "app/cli_kit.hpp"
 #include "base/clock.hpp"
 #include "app/store_access.hpp"
 #include "app/views.hpp"
@@ -23,7 +24,6 @@
 namespace depot::app {
 namespace {
 
-constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
 
 std::int64_t now_ms() { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); }
 
@@ -421,6 +421,33 @@ void StockFigures::append_json(JsonObjectWriter& w, std::string_view sku) const 
   }
   w.field("surge", r->surge);
   w.field("replenishment", replenish::to_string(r->decision.reason));
+}
+
+const std::vector<CliCommand>& replenish_commands() {
+  static const std::vector<CliCommand> commands = {
+      {"reorders",
+       {kConfigOption, kJsonOption, {"--open", false, ""}, {"--order", true, ""},
+        {"--qty", true, ""}, {"--eta", true, ""}, {"--why", true, ""}, kSignUser,
+        kSignPasswordFile, {"--who", true, ""}},
+       [](const Args& a, CliContext& c) {
+         auto cfg = cli_load_config(a, c);
+         return cfg ? run_reorders(a, *cfg, c.out, c.err) : kBadInput;
+       },
+       2},
+      {"campaigns", {kConfigOption, kJsonOption},
+       [](const Args& a, CliContext& c) {
+         auto cfg = cli_load_config(a, c);
+         return cfg ? run_campaigns(a, *cfg, c.out, c.err) : kBadInput;
+       }},
+      {"backtest",
+       {kConfigOption, kJsonOption, {"--history", true, ""}, {"--sku", true, ""},
+        {"--on-hand", true, ""}},
+       [](const Args& a, CliContext& c) {
+         auto cfg = cli_load_config(a, c);
+         return cfg ? run_backtest(a, *cfg, c.out, c.err) : kBadInput;
+       }},
+  };
+  return commands;
 }
 
 }  // namespace depot::app

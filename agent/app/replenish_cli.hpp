@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "app/args.hpp"
+#include "app/cli_kit.hpp"
 #include "app/config_file.hpp"
 #include "app/replenishment.hpp"
 #include "core/json_writer.hpp"
@@ -20,6 +21,9 @@ namespace depot::app {
 
 // reorders [--open] [--json] | reorders ack ID --order N [--qty N] [--eta DATE] |
 // reorders cancel ID --why TEXT. Returns the exit code.
+// reorders, campaigns, backtest.
+const std::vector<CliCommand>& replenish_commands();
+
 int run_reorders(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);
 // backtest --history FILE.csv [--sku S] [--on-hand N] [--json].
 int run_backtest(const Args& a, const LoadedConfig& cfg, std::ostream& out, std::ostream& err);

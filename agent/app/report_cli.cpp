@@ -36,17 +36,9 @@ namespace {
 using nlohmann::json;
 namespace cc = coldchain;
 
-constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
 constexpr std::int64_t kMaxPeriodMs = 366LL * 86'400'000;  // one year (and a leap day)
-const OptionSpec kConfig{"--config", true, "-c"};
-
-struct Ctx {
-  std::ostream& out;
-  std::ostream& err;
-  std::string cmd;
-  // Starts an error line: "depot-agent CMD: WHAT".
-  std::ostream& fail(std::string_view what) { return err << "depot-agent " << cmd << ": " << what; }
-};
+constexpr const OptionSpec& kConfig = kConfigOption;
+using Ctx = CliContext;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -98,31 +90,10 @@ std::optional<Period> read_period(const Args& a, Ctx& c) {
   return p;
 }
 
-std::optional<LoadedConfig> load(const Args& a, Ctx& c) {
-  auto path = a.get("--config").value_or(kDefaultConfigPath);
-  auto r = load_config_file(path);
-  if (!r.loaded) {
-    c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
-          << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";
-    for (const auto& p : r.problems) c.err << "  " << p << "\n";
-    return std::nullopt;
-  }
-  return std::move(r.loaded);
-}
-
 const cc::Zone* find_zone(const LoadedConfig& cfg, const std::string& id, Ctx& c) {
   if (const auto* z = cc::find_zone(cfg.config.zones, id)) return z;
   c.fail("--zone") << ": " << cc::unknown_zone(id, cfg.config.zones) << "\n";
   return nullptr;
-}
-
-std::unique_ptr<store::Database> open_db(const LoadedConfig& cfg, Ctx& c) {
-  auto db = open_for_reading(cfg);
-  if (!db) {
-    c.fail(db.error().message) << "\n";
-    return nullptr;
-  }
-  return std::move(*db);
 }
 
 std::optional<std::int64_t> ms_of(const json& j, const char* key) {
@@ -174,11 +145,11 @@ int cmd_report(const Args& a, Ctx& c) {
     c.fail("--out") << ": required (the HTML file to write)\n";
     return kBadInput;
   }
-  auto cfg = load(a, c);
+  auto cfg = cli_load_config(a, c);
   if (!cfg) return kBadInput;
   const cc::Zone* zone = find_zone(*cfg, *a.get("--zone"), c);
   if (!zone) return kBadInput;
-  auto db = open_db(*cfg, c);
+  auto db = cli_open_database(*cfg, /*write=*/false, c);
   if (!db) return kFailure;
 
   cc::ReportInput in;
@@ -323,12 +294,12 @@ int cmd_readings(const Args& a, Ctx& c) {
     c.fail("--csv") << ": required (CSV is the export format)\n";
     return kBadInput;
   }
-  auto cfg = load(a, c);
+  auto cfg = cli_load_config(a, c);
   if (!cfg) return kBadInput;
   // The zone must be configured: a typo would pass as an empty export.
   const cc::Zone* zone = find_zone(*cfg, *a.get("--zone"), c);
   if (!zone) return kBadInput;
-  auto db = open_db(*cfg, c);
+  auto db = cli_open_database(*cfg, /*write=*/false, c);
   if (!db) return kFailure;
   std::ofstream file;
   const auto out_path = a.get("--out");
@@ -375,14 +346,8 @@ int cmd_readings(const Args& a, Ctx& c) {
 
 }  // namespace
 
-std::optional<int> run_report_cli(std::string_view cmd, int argc, char** argv, std::ostream& out,
-                                  std::ostream& err) {
-  struct Spec {
-    std::string_view name;
-    std::vector<OptionSpec> options;
-    int (*fn)(const Args&, Ctx&);
-  };
-  static const std::vector<Spec> specs = {
+const std::vector<CliCommand>& report_commands() {
+  static const std::vector<CliCommand> commands = {
       {"report",
        {kConfig,
         {"--zone", true, ""},
@@ -399,26 +364,7 @@ std::optional<int> run_report_cli(std::string_view cmd, int argc, char** argv, s
         {"--out", true, ""}},
        cmd_readings},
   };
-  for (const auto& s : specs) {
-    if (s.name != cmd) continue;
-    Ctx c{out, err, std::string(cmd)};
-    auto args = Args::parse(cmd, s.options, argc, argv, 2);
-    if (!args) {
-      err << "depot-agent " << cmd << ": " << args.error().message << "\n";
-      return kBadInput;
-    }
-    if (!args->positional().empty()) {
-      err << "depot-agent " << cmd << ": unexpected argument \"" << args->positional()[0] << "\"\n";
-      return kBadInput;
-    }
-    try {
-      return s.fn(*args, c);
-    } catch (const std::exception& e) {
-      err << "depot-agent " << cmd << ": internal error: " << e.what() << "\n";
-      return kFailure;
-    }
-  }
-  return std::nullopt;
+  return commands;
 }
 
 }  // namespace depot::app

@@ -3,16 +3,16 @@
 // database read-only, so they run beside the daemon. Runs in the CLI process only.
 #pragma once
 
-#include <optional>
-#include <ostream>
-#include <string_view>
+#include <vector>
+
+#include "app/cli_kit.hpp"
 
 namespace depot::app {
 
 // Runs `cmd` when it is `report` or `readings`; nullopt otherwise. Exit codes: 0 ok,
 // 1 failure, 2 bad input.
-std::optional<int> run_report_cli(std::string_view cmd, int argc, char** argv, std::ostream& out,
-                                  std::ostream& err);
+// report, readings.
+const std::vector<CliCommand>& report_commands();
 
 // The usage lines of these commands, for the CLI's help text.
 extern const char* const kReportUsage;

@@ -123,15 +123,12 @@ std::string value_text(const SensorValue& v) {
 
 }  // namespace
 
-std::vector<OptionSpec> sensors_cli_options() {
-  return {{"--w1-root", true, ""}, {"--hwmon-root", true, ""}, {"--json", false, ""}};
-}
-
+namespace {
 int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional().empty() || a.positional()[0] != "discover") {
     err << "depot-agent sensors: give a subcommand: depot-agent sensors discover [--w1-root DIR] "
            "[--hwmon-root DIR] [--json]\n";
-    return 2;
+    return kBadInput;
   }
   const std::string w1_root =
       drivers::trim_root(a.get("--w1-root").value_or(coldchain::W1Source{}.root));
@@ -195,6 +192,16 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
   if (!hwmon_problem.empty())
     err << "depot-agent sensors discover: cannot list " << hwmon_problem << "\n";
   return !w1_problem.empty() && !hwmon_problem.empty() ? 1 : 0;
+}
+
+}  // namespace
+
+const std::vector<CliCommand>& sensors_commands() {
+  static const std::vector<CliCommand> commands = {
+      {"sensors", {{"--w1-root", true, ""}, {"--hwmon-root", true, ""}, kJsonOption},
+       [](const Args& a, CliContext& c) { return cmd_sensors(a, c.out, c.err); }, 1},
+  };
+  return commands;
 }
 
 }  // namespace depot::app

@@ -7,13 +7,11 @@
 #include <ostream>
 #include <vector>
 
-#include "app/args.hpp"
+#include "app/cli_kit.hpp"
 
 namespace depot::app {
 
-// The options `sensors` takes (for the CLI's dispatch table).
-std::vector<OptionSpec> sensors_cli_options();
-// Runs `sensors <sub>`; exit code 0 ok, 1 nothing could be read, 2 bad arguments.
-int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err);
+// `sensors discover`; exit code 0 ok, 1 nothing could be read, 2 bad arguments.
+const std::vector<CliCommand>& sensors_commands();
 
 }  // namespace depot::app

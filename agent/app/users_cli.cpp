@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/args.hpp"
+#include "app/cli_kit.hpp"
 #include "app/config_file.hpp"
 #include "app/signing.hpp"
 #include "app/store_access.hpp"
@@ -27,7 +28,6 @@ const char* const kUsersUsage = R"(  users add ID --role operator|quality|buyer|
 
 namespace {
 
-constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -123,12 +123,7 @@ Expected<CliSigner> cli_signer(store::Database& db, const SignerOptions& o,
 
 namespace {
 
-struct Ctx {
-  std::ostream& out;
-  std::ostream& err;
-  std::string cmd;
-  std::ostream& fail() { return err << "depot-agent " << cmd << ": "; }
-};
+using Ctx = CliContext;
 
 int finish(Ctx& c, const Status& st, const std::string& done) {
   if (!st) {
@@ -151,19 +146,11 @@ int cmd_users(const Args& a, Ctx& c) {
     c.fail() << what << ": the account id is missing\n";
     return kBadInput;
   }
-  auto path = a.get("--config").value_or(kDefaultConfigPath);
-  auto loaded = load_config_file(path);
-  if (!loaded.loaded) {
-    c.err << "depot-agent: " << path << " is not a valid config\n";
-    for (const auto& p : loaded.problems) c.err << "  " << p << "\n";
-    return kBadInput;
-  }
-  auto db = what == "list" ? open_for_reading(*loaded.loaded) : open_for_writing(*loaded.loaded);
-  if (!db) {
-    c.fail() << db.error().message << "\n";
-    return kFailure;
-  }
-  store::Database& d = **db;
+  auto loaded = cli_load_config(a, c);
+  if (!loaded) return kBadInput;
+  auto db = cli_open_database(*loaded, /*write=*/what != "list", c);
+  if (!db) return kFailure;
+  store::Database& d = *db;
   const std::string by = "cli:" + unix_user();
   if (what == "list") {
     auto list = store::list_accounts(d);
@@ -232,29 +219,14 @@ int cmd_users(const Args& a, Ctx& c) {
 
 }  // namespace
 
-std::optional<int> run_users_cli(std::string_view cmd, int argc, char** argv, std::ostream& out,
-                                 std::ostream& err) {
-  if (cmd != "users") return std::nullopt;
-  static const std::vector<OptionSpec> options = {
-      {"--config", true, "-c"}, {"--json", false, ""},         {"--role", true, ""},
-      {"--name", true, ""},     {"--password-file", true, ""},
+const std::vector<CliCommand>& users_commands() {
+  static const std::vector<CliCommand> commands = {
+      {"users",
+       {kConfigOption, kJsonOption, {"--role", true, ""}, {"--name", true, ""},
+        {"--password-file", true, ""}},
+       cmd_users, 2},
   };
-  auto args = Args::parse(cmd, options, argc, argv, 2);
-  if (!args) {
-    err << "depot-agent users: " << args.error().message << "\n";
-    return kBadInput;
-  }
-  if (args->positional().size() > 2) {
-    err << "depot-agent users: unexpected argument \"" << args->positional()[2] << "\"\n";
-    return kBadInput;
-  }
-  Ctx c{out, err, "users"};
-  try {
-    return cmd_users(*args, c);
-  } catch (const std::exception& e) {
-    err << "depot-agent users: internal error: " << e.what() << "\n";
-    return kFailure;
-  }
+  return commands;
 }
 
 }  // namespace depot::app

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "app/args.hpp"
+#include "app/cli_kit.hpp"
 #include "core/accounts.hpp"
 #include "core/error.hpp"
 
@@ -20,8 +21,8 @@ class Database;
 
 namespace depot::app {
 
-std::optional<int> run_users_cli(std::string_view cmd, int argc, char** argv, std::ostream& out,
-                                 std::ostream& err);
+// users add|passwd|disable|enable|list.
+const std::vector<CliCommand>& users_commands();
 
 // Reads a password: the first line of `file` when given, else from the terminal without echo
 // (asked twice when `confirm`). Errors name the option or say there is no terminal.

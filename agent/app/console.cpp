@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/clock.hpp"
+#include "base/log.hpp"
 #include "app/signing.hpp"
 #include "app/cold_chain.hpp"
 #include "app/scan_intake.hpp"
@@ -396,6 +397,18 @@ http::ServerOptions server_options(const ConsoleSettings& c) {
 void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker& worker,
                       bool agent_running) {
   auto now = [] { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); };
+  // A bearer token (docs/api.md, "Bearer tokens"): one indexed lookup of its SHA-256, on the
+  // loop, in the console's own database connection; revoked at once when `tokens revoke` runs.
+  if (s.db)
+    s.verify_bearer = [db = s.db](std::string_view token) -> std::optional<Principal> {
+      auto name = token_name(*db, token);
+      if (!name) {
+        log::warning("console: a bearer token could not be checked: " + name.error().message);
+        return std::nullopt;
+      }
+      if (!*name) return std::nullopt;
+      return Principal{"token:" + **name, "reader", "", true};
+    };
   s.verify_password_async = [&io, &worker, now](std::string user, std::string pass,
                                                 std::function<void(Expected<Principal>)> done) {
     const bool queued = worker.submit([user, pass, done, now](store::Database* db,

@@ -412,6 +412,9 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
   auto signed_action = [&](const char* path, ActionParse parse) {
     routes.push_back(
         {path, {"POST"}, guarded([s, parse](const http::Request& req, const Principal& who) {
+           if (who.machine)
+             return error_response(403, "a bearer token reads; it signs nothing: a signed action "
+                                        "needs a person's account (sign in)");
            const auto* ct = req.header("content-type");
            if (!ct || ct->rfind("application/json", 0) != 0)
              return error_response(415, "send the action as application/json");
@@ -499,7 +502,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
        })});
   routes.push_back(
       {"/api/session", {"GET"}, guarded([](const http::Request&, const Principal& who) {
-         json j{{"account", who.account}, {"role", who.role}};
+         json j{{"account", who.account}, {"role", who.role}, {"machine", who.machine}};
          j["csrf"] = who.csrf.empty() ? json() : json(who.csrf);
          return json_response(200, j);
        })});

@@ -28,6 +28,8 @@ struct Principal {
   // Set when the request came with a session cookie: the CSRF token a non-GET request must
   // carry in X-CSRF-Token. Empty for a bearer token (no cookie, no cross-site forgery).
   std::string csrf;
+  // A machine's bearer token ("token:NAME", role "reader"): it reads the API and signs nothing.
+  bool machine = false;
 };
 
 struct SessionOptions {

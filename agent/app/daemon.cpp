@@ -346,8 +346,8 @@ int run_daemon(LoadedConfig loaded) {
     cs.health = health_json;
     cs.server = [&]() -> const http::Server* { return console.get(); };
     // Accounts (docs/operations.md, "Accounts and signatures"): sign-in and signed actions run
-    // on the signing worker (Argon2id off the loop, on its own connection). Bearer tokens
-    // are not issued yet: cs.verify_bearer stays null and refuses every token.
+    // on the signing worker (Argon2id off the loop, on its own connection); machines' bearer
+    // tokens are checked on the loop (one indexed read).
     sign_worker = std::make_unique<SignWorker>(io, [&loaded] { return open_for_writing(loaded); });
     connect_accounts(cs, io, *sign_worker, /*agent_running=*/true);
     cs.events = console_events = std::make_shared<EventHub>(io);

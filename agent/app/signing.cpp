@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include "app/console_session.hpp"
 #include "core/json_fields.hpp"
+#include "core/sha256.hpp"
 #include "core/json_parse.hpp"
 
 #include <functional>
@@ -184,6 +186,51 @@ Status set_disabled(store::Database& db, std::string_view id, bool disabled, std
                     std::int64_t now_ms) {
   return change(db, id, by, now_ms, disabled ? "users.disable" : "users.enable",
                 [&](store::Account& a) { a.disabled = disabled; });
+}
+
+// --- Bearer tokens ---
+
+namespace {
+constexpr std::string_view kTokenPrefix = "dpt_";
+std::string token_digest(std::string_view token) { return to_hex(sha256(token)); }
+}  // namespace
+
+Expected<std::string> issue_token(store::Database& db, std::string_view name, std::string_view by,
+                                  std::int64_t now_ms) {
+  if (!accounts::valid_account_id(name))
+    return Error{"token name " + describe(std::string(name)) +
+                     " must be 1-64 of a-z 0-9 . _ - starting with a letter",
+                 ErrorKind::kBadInput};
+  auto secret = random_hex(32);
+  if (!secret) return secret.error();
+  const std::string token = std::string(kTokenPrefix) + *secret;
+  store::ApiToken t{std::string(name), std::string(by), timefmt::rfc3339_from_unix_ms(now_ms), {}};
+  auto st = db.transaction([&](const store::Txn& txn) -> Status {
+    if (auto s = store::insert_token(txn, db, t, token_digest(token)); !s) return s;
+    return audited(db, std::string(by), now_ms, "tokens.add", "bearer token issued",
+                   {{"token", t.name}});
+  });
+  if (!st) return st.error();
+  return token;
+}
+
+Status revoke_token(store::Database& db, std::string_view name, std::string_view by,
+                    std::int64_t now_ms) {
+  return db.transaction([&](const store::Txn& txn) -> Status {
+    auto done = store::revoke_token(txn, db, name, timefmt::rfc3339_from_unix_ms(now_ms));
+    if (!done) return done.error();
+    if (!*done)
+      return Error{"no unrevoked token \"" + printable(name, 64) + "\"", ErrorKind::kNotFound};
+    return audited(db, std::string(by), now_ms, "tokens.revoke", "bearer token revoked",
+                   {{"token", std::string(name)}});
+  });
+}
+
+Expected<std::optional<std::string>> token_name(store::Database& db, std::string_view token) {
+  // Only a token of our shape is looked up: anything else is refused without a query.
+  if (token.size() != kTokenPrefix.size() + 64 || !token.starts_with(kTokenPrefix))
+    return std::optional<std::string>();
+  return store::find_token(db, token_digest(token));
 }
 
 }  // namespace depot::app

@@ -56,4 +56,15 @@ Status set_password(store::Database& db, std::string_view id, std::string_view p
 Status set_disabled(store::Database& db, std::string_view id, bool disabled, std::string_view by,
                     std::int64_t now_ms);
 
+// Bearer tokens for machines (docs/api.md, "Bearer tokens"): they read the console's API, and
+// sign nothing. A token is "dpt_" and 64 hex digits (256 random bits), shown once; the database
+// keeps its SHA-256. Each change in one transaction with its audit entry (`tokens.add`,
+// `tokens.revoke`; who: `by`).
+Expected<std::string> issue_token(store::Database& db, std::string_view name, std::string_view by,
+                                  std::int64_t now_ms);
+Status revoke_token(store::Database& db, std::string_view name, std::string_view by,
+                    std::int64_t now_ms);
+// The name of the unrevoked token `token`, or nullopt (not a token, unknown, revoked).
+Expected<std::optional<std::string>> token_name(store::Database& db, std::string_view token);
+
 }  // namespace depot::app

@@ -24,6 +24,10 @@ const char* const kUsersUsage = R"(  users add ID --role operator|quality|buyer|
   users disable|enable ID [-c FILE]
   users list [--json] [-c FILE]        local accounts that sign actions (password asked on
                                        the terminal, or the first line of --password-file)
+  tokens add NAME [-c FILE]            a bearer token for a machine reading the console's API
+                                       (printed once; it signs nothing)
+  tokens revoke NAME [-c FILE]
+  tokens list [--json] [-c FILE]
 )";
 
 namespace {
@@ -217,6 +221,51 @@ int cmd_users(const Args& a, Ctx& c) {
   return kBadInput;
 }
 
+int cmd_tokens(const Args& a, Ctx& c) {
+  const auto& pos = a.positional();
+  const std::string what = pos.empty() ? "" : pos[0];
+  if (what != "add" && what != "revoke" && what != "list") {
+    c.fail() << "say what: add NAME, revoke NAME or list\n";
+    return kBadInput;
+  }
+  if (what != "list" && pos.size() < 2) {
+    c.fail() << what << ": the token's name is missing\n";
+    return kBadInput;
+  }
+  auto loaded = cli_load_config(a, c);
+  if (!loaded) return kBadInput;
+  auto db = cli_open_database(*loaded, /*write=*/what != "list", c);
+  if (!db) return kFailure;
+  const std::string by = "cli:" + unix_user();
+  if (what == "add") {
+    auto token = issue_token(*db, pos[1], by, now_ms());
+    if (!token) return finish(c, token.error(), "");
+    c.out << *token << "\n";
+    c.err << "token " << pos[1] << " issued: send it as 'Authorization: Bearer TOKEN'; it is "
+          << "shown only now (the gateway keeps its SHA-256)\n";
+    return kOk;
+  }
+  if (what == "revoke")
+    return finish(c, revoke_token(*db, pos[1], by, now_ms()), "token " + pos[1] + " revoked");
+  auto list = store::list_tokens(*db);
+  if (!list) return finish(c, list.error(), "");
+  if (a.has("--json")) {
+    auto j = nlohmann::json::array();
+    for (const auto& t : *list)
+      j.push_back({{"name", t.name},
+                   {"created_by", t.created_by},
+                   {"created_at", t.created_at},
+                   {"revoked_at", t.revoked_at ? nlohmann::json(*t.revoked_at) : nlohmann::json()}});
+    c.out << j.dump(2) << "\n";
+    return kOk;
+  }
+  if (list->empty()) c.out << "no tokens\n";
+  for (const auto& t : *list)
+    c.out << std::left << std::setw(24) << t.name << t.created_at << "  by " << t.created_by
+          << (t.revoked_at ? "  REVOKED " + *t.revoked_at : std::string()) << "\n";
+  return kOk;
+}
+
 }  // namespace
 
 const std::vector<CliCommand>& users_commands() {
@@ -225,6 +274,7 @@ const std::vector<CliCommand>& users_commands() {
        {kConfigOption, kJsonOption, {"--role", true, ""}, {"--name", true, ""},
         {"--password-file", true, ""}},
        cmd_users, 2},
+      {"tokens", {kConfigOption, kJsonOption}, cmd_tokens, 2},
   };
   return commands;
 }

@@ -84,4 +84,57 @@ Status update_account(const Txn&, Database& db, const Account& a) {
   return (*q)->run();
 }
 
+Status insert_token(const Txn&, Database& db, const ApiToken& t, std::string_view sha256_hex) {
+  auto seen = db.prepare("SELECT 1 FROM api_tokens WHERE name = ?1");
+  if (!seen) return seen.error();
+  auto hit = (*seen)->bind(1, t.name).step();
+  if (!hit) return hit.error();
+  const bool taken = *hit;
+  (*seen)->reset();
+  if (taken)
+    return Error{"a token named \"" + t.name + "\" exists (revoked tokens keep their names)",
+                 ErrorKind::kBadInput};
+  auto q = db.prepare(
+      "INSERT INTO api_tokens(name, sha256, created_by, created_at) VALUES(?1,?2,?3,?4)");
+  if (!q) return q.error();
+  return (*q)->bind(1, t.name).bind(2, sha256_hex).bind(3, t.created_by).bind(4, t.created_at).run();
+}
+
+Expected<std::vector<ApiToken>> list_tokens(Database& db) {
+  auto q = db.prepare(
+      "SELECT name, created_by, created_at, revoked_at FROM api_tokens ORDER BY name");
+  if (!q) return q.error();
+  std::vector<ApiToken> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    ApiToken t{(*q)->text(0), (*q)->text(1), (*q)->text(2), std::nullopt};
+    if (!(*q)->is_null(3)) t.revoked_at = (*q)->text(3);
+    out.push_back(std::move(t));
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<bool> revoke_token(const Txn&, Database& db, std::string_view name,
+                            std::string_view at) {
+  auto q = db.prepare(
+      "UPDATE api_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL");
+  if (!q) return q.error();
+  if (auto st = (*q)->bind(1, name).bind(2, at).run(); !st) return st.error();
+  return db.changes() > 0;
+}
+
+Expected<std::optional<std::string>> find_token(Database& db, std::string_view sha256_hex) {
+  auto q = db.prepare("SELECT name FROM api_tokens WHERE sha256 = ?1 AND revoked_at IS NULL");
+  if (!q) return q.error();
+  auto more = (*q)->bind(1, sha256_hex).step();
+  if (!more) return more.error();
+  std::optional<std::string> out;
+  if (*more) out = (*q)->text(0);
+  (*q)->reset();
+  return out;
+}
+
 }  // namespace depot::store

@@ -30,4 +30,18 @@ Status insert_account(const Txn& txn, Database& db, const Account& a);
 // In a transaction: hash, disabled, lock state and changed_at of an existing account.
 Status update_account(const Txn& txn, Database& db, const Account& a);
 
+// --- Bearer tokens (table `api_tokens`, schema v12) ---
+struct ApiToken {
+  std::string name, created_by, created_at;
+  std::optional<std::string> revoked_at;
+};
+// In a transaction. Errors: the name is taken (kBadInput).
+Status insert_token(const Txn& txn, Database& db, const ApiToken& t, std::string_view sha256_hex);
+Expected<std::vector<ApiToken>> list_tokens(Database& db);
+// In a transaction: false when there is no such token or it was already revoked.
+Expected<bool> revoke_token(const Txn& txn, Database& db, std::string_view name,
+                            std::string_view at);
+// The name of the unrevoked token whose SHA-256 is `sha256_hex`, if any.
+Expected<std::optional<std::string>> find_token(Database& db, std::string_view sha256_hex);
+
 }  // namespace depot::store

@@ -452,8 +452,23 @@ CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
   BEGIN SELECT RAISE(ABORT, 'accounts are disabled, never deleted'); END;
 )sql";
 
-constexpr std::array<std::string_view, 11> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9, kV10, kV11};
+// v12: bearer tokens for machines reading the console's API (docs/api.md, "Bearer tokens"):
+// only the SHA-256 of each token is kept (a token is 256 random bits: a fast hash is enough,
+// and checking one costs microseconds on the event loop). Revoked, never deleted.
+constexpr std::string_view kV12 = R"sql(
+CREATE TABLE api_tokens(
+  name        TEXT PRIMARY KEY,
+  sha256      TEXT NOT NULL UNIQUE,
+  created_by  TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  revoked_at  TEXT
+) WITHOUT ROWID;
+CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
+  BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END;
+)sql";
+
+constexpr std::array<std::string_view, 12> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10, kV11, kV12};
 
 }  // namespace
 

@@ -310,6 +310,68 @@ TEST_F(Console, AnOpenAlarmIsAcknowledgedThroughTheConsoleByASignedAccount) {
   EXPECT_EQ(test::run_agent({"audit", "verify", "-c", cfg_}).code, 0);
 }
 
+// A machine (a fleet dashboard, a WMS poller) reads the API with a bearer token issued by
+// `tokens add`: the JSON views and live updates answer it, it signs nothing, a wrong or revoked
+// token is 401, and the database keeps only the token's SHA-256.
+TEST_F(Console, ABearerTokenFromTokensAddReadsTheApiSignsNothingAndIsRevokedAtOnce) {
+  scan_port_ = free_port();
+  http_port_ = free_port();
+  cfg_ = dir_.file("agent.json");
+  test::write_file(cfg_, console_config(dir_.file("depot.db"), scan_port_, http_port_));
+  auto issued = test::run_agent({"tokens", "add", "fleet-board", "-c", cfg_});
+  ASSERT_EQ(issued.code, 0) << issued.err;
+  const std::string token = issued.out.substr(0, issued.out.find('\n'));
+  ASSERT_EQ(token.size(), 68u) << issued.out;
+  EXPECT_EQ(token.rfind("dpt_", 0), 0u);
+  EXPECT_EQ(test::run_agent({"tokens", "add", "fleet-board", "-c", cfg_}).code, 2);
+  agent_ = std::make_unique<Agent>(dir_, cfg_);
+  agent_->start();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 10s)) << agent_->log();
+  auto with = [&](const std::string& method, const std::string& path, const std::string& t,
+                  const std::string& body = "") {
+    return raw_http(http_port_, method + " " + path +
+                                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                    "Authorization: Bearer " + t +
+                                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                    std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  auto status = [](const std::string& r) { return std::stoi(r.substr(9, 3)); };
+  for (const char* path : {"/api/stock", "/api/movements", "/api/reorders", "/api/zones",
+                           "/api/alarms", "/api/holds", "/api/audit", "/api/overview"})
+    EXPECT_EQ(status(with("GET", path, token)), 200) << path;
+  auto who = with("GET", "/api/session", token);
+  auto me = nlohmann::json::parse(who.substr(who.find("\r\n\r\n") + 4));
+  EXPECT_EQ(me["account"], "token:fleet-board");
+  EXPECT_EQ(me["machine"], true);
+  EXPECT_TRUE(me["csrf"].is_null());
+  // It signs nothing, even with a password in the body.
+  auto act = with("POST", "/api/holds/release", token, R"({"id":1,"why":"x","password":"y"})");
+  EXPECT_EQ(status(act), 403) << act;
+  EXPECT_NE(act.find("signs nothing"), std::string::npos) << act;
+  // A wrong token, one character off, and a token-shaped guess are refused.
+  auto off = token;
+  off.back() = off.back() == '0' ? '1' : '0';
+  EXPECT_EQ(status(with("GET", "/api/stock", off)), 401);
+  EXPECT_EQ(status(with("GET", "/api/stock", "dpt_" + std::string(64, 'a'))), 401);
+  EXPECT_EQ(status(with("GET", "/api/stock", "admin")), 401);
+  // The database holds the SHA-256, not the token.
+  auto db_bytes = read_file(dir_.file("depot.db")) + read_file(dir_.file("depot.db-wal"));
+  EXPECT_NE(db_bytes.find("fleet-board"), std::string::npos);  // the files were read
+  EXPECT_EQ(db_bytes.find(token.substr(4)), std::string::npos);
+  // Revoked while the daemon runs: refused at the next request.
+  auto revoked = test::run_agent({"tokens", "revoke", "fleet-board", "-c", cfg_});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  EXPECT_EQ(status(with("GET", "/api/stock", token)), 401);
+  auto list = nlohmann::json::parse(test::run_agent({"tokens", "list", "--json", "-c", cfg_}).out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "fleet-board");
+  EXPECT_TRUE(list[0]["revoked_at"].is_string());
+  auto trail = test::run_agent({"audit", "--json", "-c", cfg_}).out;
+  EXPECT_NE(trail.find("tokens.add"), std::string::npos);
+  EXPECT_NE(trail.find("tokens.revoke"), std::string::npos);
+  EXPECT_EQ(trail.find(token.substr(4)), std::string::npos);
+}
+
 // Under systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them) the pings
 // the loop sends are counted in /metrics; the TLS files may be systemd credentials.
 TEST_F(Console, WatchdogPingsAreCountedAndTlsFilesMayBeCredentials) {

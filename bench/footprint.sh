@@ -80,13 +80,59 @@ wait_for "$tmp/agent2.log" "ready:" 120
 read -r rss2 hwm2 < <(measure "$tmp/agent2.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 
+# A bearer token for the live client below (docs/api.md, "Bearer tokens").
+token=$(cd "$tmp" && "$agent" tokens add bench-client -c agent-console.json 2>/dev/null)
 (cd "$tmp" && exec "$agent" run -c agent-console.json 2>"$tmp/agent4.log") & pids+=($!)
+console_pid=${pids[-1]}
 wait_for "$tmp/agent4.log" "ready:" 120
-read -r rss4 hwm4 < <(measure "$tmp/agent4.log" "${pids[-1]}")
+read -r rss4 hwm4 < <(measure "$tmp/agent4.log" "$console_pid")
 # After one scrape of each route (the responses' buffers are freed again).
 python3 -c "import urllib.request as u, sys; [u.urlopen('http://127.0.0.1:%s%s' % (sys.argv[1], p), timeout=5).read() for p in ('/metrics', '/healthz')]" "$http_port"
-read -r rss5 hwm5 < <(measure "$tmp/agent4.log" "${pids[-1]}")
-kill "${pids[-1]}"; wait "${pids[-1]}" || true
+read -r rss5 hwm5 < <(measure "$tmp/agent4.log" "$console_pid")
+# CPU of one console client with live updates (issue 16: under 1 % of a core in steady state):
+# the agent's CPU time (utime + stime, /proc/PID/stat) over $cpu_s s with no client (its bare
+# figure: 100 probes read every second), then over the same time with one client following
+# /api/events as the console page does (and fetching what a `stock` event asks it to redraw).
+cpu_s=20
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+t0=$(ticks "$console_pid"); sleep "$cpu_s"; t1=$(ticks "$console_pid")
+cat >"$tmp/live_client.py" <<'PY'
+import http.client, signal, sys
+port, token, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+counts = {}
+def done(*_):
+    open(out, "w").write(" ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, done)
+auth = {"Authorization": "Bearer " + token}
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+c.request("GET", "/api/events", headers=auth)
+r = c.getresponse()
+assert r.status == 200, r.status
+event = None
+while True:
+    line = r.fp.readline()
+    if not line:
+        break
+    line = line.decode().rstrip("\n")
+    if line.startswith("event:"):
+        event = line[6:].strip()
+    elif line == "" and event:
+        counts[event] = counts.get(event, 0) + 1
+        if event == "stock":  # the page redraws stock from the API
+            g = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            g.request("GET", "/api/stock", headers=auth); g.getresponse().read(); g.close()
+        event = None
+done()
+PY
+python3 "$tmp/live_client.py" "$http_port" "$token" "$tmp/live.out" & pids+=($!)
+client=${pids[-1]}
+sleep 3
+t2=$(ticks "$console_pid"); sleep "$cpu_s"; t3=$(ticks "$console_pid")
+kill "$client"; wait "$client" || true
+live_events=$(cat "$tmp/live.out" 2>/dev/null || echo "none (the client failed)")
+kill "$console_pid"; wait "$console_pid" || true
 
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$tmp/mosquitto.conf"
 /usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 & pids+=($!)
@@ -110,6 +156,9 @@ printf '   first start (creates the catalog): RSS %s, peak %s, ready after %.1f 
 printf '   steady state (restart, catalog in place): RSS %s (%s), peak %s\n' "$(mib "$rss2")" "$(mb "$rss2")" "$(mib "$hwm2")"
 printf '   steady state, console on and idle: RSS %s (%+d KiB), after a scrape of /metrics and /healthz %s (%+d KiB)\n' \
   "$(mib "$rss4")" "$((rss4 - rss2))" "$(mib "$rss5")" "$((rss5 - rss2))"
+pct() { awk -v t="$1" -v hz="$hz" -v s="$cpu_s" 'BEGIN { printf "%.2f", 100 * t / hz / s }'; }
+printf '   CPU, console on, no client (bare figure): %s %% of a core; one client with live updates: %s %% (%+.2f %%, target < 1 %%; events received in %d s: %s)\n' \
+  "$(pct $((t1 - t0)))" "$(pct $((t3 - t2)))" "$(awk -v a="$(pct $((t3 - t2)))" -v b="$(pct $((t1 - t0)))" 'BEGIN { print a - b }')" "$cpu_s" "$live_events"
 printf '   steady state, connected to a local mosquitto: RSS %s (%s), peak %s\n' "$(mib "$rss3")" "$(mb "$rss3")" "$(mib "$hwm3")"
 printf '   bare limit (bare_process: SQLite + Asio, idle): RSS %s, peak %s\n' "$(mib "$rss0")" "$(mib "$hwm0")"
 

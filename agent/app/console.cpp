@@ -14,6 +14,7 @@
 #include "base/log.hpp"
 #include "app/signing.hpp"
 #include "app/cold_chain.hpp"
+#include "app/report_cli.hpp"
 #include "app/scan_intake.hpp"
 #include "http/assets.hpp"
 #include "core/time.hpp"
@@ -430,6 +431,35 @@ void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker
     if (!queued)
       boost::asio::post(io, [done] {
         done(Error{"too many sign-ins at once; try again", ErrorKind::kBusy});
+      });
+  };
+  s.report = [&io, &worker, now, config = s.config](
+                 std::string zone, std::int64_t from_ms, std::int64_t to_ms,
+                 std::function<void(Expected<std::string>)> done) {
+    const bool queued = worker.submit([=](store::Database* db, const std::string& open_error) {
+      Expected<std::string> r = Error{open_error, ErrorKind::kIo};
+      try {
+        const auto* z = config ? coldchain::find_zone(config->zones, zone) : nullptr;
+        if (db && z) {
+          auto built = build_zone_report(*db, *config, *z, from_ms, to_ms, now());
+          if (built)
+            r = std::move(built->html);
+          else
+            r = built.error();
+        } else if (db) {
+          r = Error{"zone: " + coldchain::unknown_zone(zone, config ? config->zones
+                                                                 : std::vector<coldchain::Zone>{}),
+                    ErrorKind::kBadInput};
+        }
+      } catch (const std::exception& e) {  // the request is still answered
+        r = Error{std::string("the report failed: ") + e.what()};
+      }
+      return std::function<void()>([done, r] { done(r); });
+    });
+    if (!queued)
+      boost::asio::post(io, [done] {
+        done(Error{"the gateway is busy with other reports or signatures; try again",
+                   ErrorKind::kBusy});
       });
   };
   s.act = [&io, &worker, now, agent_running](actions::Request request, std::string account,

@@ -95,6 +95,11 @@ struct ConsoleSources {
       act;
   // Checks a machine's bearer token. Null: no bearer token is accepted.
   std::function<std::optional<Principal>(std::string_view token)> verify_bearer;
+  // Builds zone `zone`'s cold-chain report (HTML) for [from_ms, to_ms) off the loop (on the
+  // signing worker, with its own connection) and calls `done` on the loop. Null: not offered.
+  std::function<void(std::string zone, std::int64_t from_ms, std::int64_t to_ms,
+                     std::function<void(Expected<std::string>)> done)>
+      report;
   // The sessions; null: console_routes makes one with the default options.
   std::shared_ptr<SessionStore> sessions;
   // Live updates for GET /api/events; null: that route answers 503.

@@ -199,6 +199,8 @@ struct Body {
   }
 };
 
+constexpr std::int64_t kMaxReportPeriodMs = 366LL * 86'400'000;  // as the CLI's report
+
 // Why a body is not the JSON object asked for: `what`, and the parser's reason when it did not
 // parse (not UTF-8, too deep, too large, where the syntax broke).
 std::string not_an_object(const Expected<json>& body, std::string what) {
@@ -407,6 +409,52 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
                       };
                       return r;
                     })});
+
+  // --- The cold-chain audit report of a zone (docs/coldchain.md), as the CLI's `report` ---
+  routes.push_back(
+      {"/api/report", {"GET"}, guarded([s](const http::Request& req, const Principal&) {
+         if (!s.config || !s.report) return error_response(503, "reports are not available here");
+         auto p = parse_params(req, {"zone", "from", "to"});
+         if (auto* refused = std::get_if<http::Response>(&p)) return *refused;
+         const auto& params = std::get<Params>(p);
+         std::optional<std::int64_t> period[2];
+         const char* names[2] = {"from", "to"};
+         for (int i = 0; i < 2; ++i) {
+           auto it = params.find(names[i]);
+           if (it == params.end()) return field_problem(std::string(names[i]) + ": required");
+           period[i] = timefmt::parse_rfc3339_ms(it->second);
+           if (!period[i])
+             return bad_param(names[i], it->second,
+                              "must be an RFC 3339 time (2026-11-23T14:00:00Z) or a date");
+         }
+         auto zone = params.find("zone");
+         if (zone == params.end()) return field_problem("zone: required");
+         if (!coldchain::find_zone(s.config->zones, zone->second))
+           return field_problem("zone: " + coldchain::unknown_zone(zone->second, s.config->zones));
+         if (*period[1] <= *period[0]) return field_problem("to: must be after from");
+         if (*period[1] - *period[0] > kMaxReportPeriodMs)
+           return field_problem("to: the period is at most 366 days");
+         http::Response later;
+         later.defer = [report = s.report, zone = zone->second, from = *period[0],
+                        to = *period[1]](std::function<void(http::Response)> reply) {
+           report(zone, from, to, [reply, zone, from](Expected<std::string> html) {
+             if (!html) return reply(action_response(Expected<json>(html.error())));
+             http::Response r;
+             r.content_type = "text/html; charset=utf-8";
+             r.body = std::move(*html);
+             // The page is our own, with inline CSS and SVG and no script.
+             r.headers.emplace_back("Content-Security-Policy",
+                                    "default-src 'none'; style-src 'unsafe-inline'; "
+                                    "img-src data:");
+             r.headers.emplace_back("Content-Disposition",
+                                    "inline; filename=\"report-" + zone + "-" +
+                                        timefmt::rfc3339_from_unix_ms(from).substr(0, 10) +
+                                        ".html\"");
+             reply(std::move(r));
+           });
+         };
+         return later;
+       })});
 
   // --- Signed actions: the session's account signs, its password re-entered in the body ---
   auto signed_action = [&](const char* path, ActionParse parse) {

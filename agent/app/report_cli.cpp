@@ -137,6 +137,107 @@ std::optional<cc::ReportAlarm> alarm_of(const json& x, bool open) {
   return a;
 }
 
+}  // namespace
+
+Expected<ZoneReport> build_zone_report(store::Database& db, const Config& cfg,
+                                       const coldchain::Zone& zone, std::int64_t from_ms,
+                                       std::int64_t to_ms, std::int64_t now) {
+  cc::ReportInput in;
+  in.zone = zone;
+  in.from_ms = from_ms;
+  in.to_ms = to_ms;
+  in.generated_ms = now;
+  in.site = cfg.site;
+  in.gateway = cfg.gateway;
+  in.site_zone = cfg.site_zone;
+  std::map<std::string, std::size_t> index;
+  std::int64_t longest_hold = 30'000;
+  for (const auto& s : cfg.sensors)
+    if (s.zone == zone.id && s.measures == cc::Measure::kTemperature) {
+      index[s.id] = in.probes.size();
+      cc::ReportProbeInput p;
+      p.id = s.id;
+      p.max_hold_ms = s.offline_after_s * 1000;
+      longest_hold = std::max(longest_hold, p.max_hold_ms);
+      p.calibration = s.calibration;
+      in.probes.push_back(std::move(p));
+    }
+  // Alarms and excursions overlapping the period: recorded ones, then those still open.
+  auto closed = store::list_excursions(db, false, 0);
+  auto states = store::load_zone_states(db);
+  if (!closed) return closed.error();
+  if (!states) return states.error();
+  std::set<std::string> seen;
+  auto take = [&](const json& x, bool open) {
+    if (str_of(x, "zone") != zone.id) return;
+    auto al = alarm_of(x, open);
+    if (!al || al->start_ms >= to_ms || (al->end_ms && *al->end_ms < from_ms)) return;
+    if (!seen.insert(al->id).second) return;
+    in.alarms.push_back(std::move(*al));
+  };
+  for (auto it = closed->rbegin(); it != closed->rend(); ++it) take(*it, false);  // oldest first
+  for (const auto& [s, updated] : *states)
+    if (str_of(s, "zone") == zone.id && s.contains("open_excursions") &&
+        s["open_excursions"].is_array())
+      for (const auto& x : s["open_excursions"]) take(x, true);
+
+  // Holds of the zone that were open at some time in the period.
+  auto holds = store::list_holds(db, false);
+  if (!holds) return holds.error();
+  const auto from_text = timefmt::rfc3339_from_unix_ms(from_ms);
+  const auto to_text = timefmt::rfc3339_from_unix_ms(to_ms);
+  for (const auto& h : *holds)
+    if (h.zone == zone.id && h.created_at < to_text && (!h.closed_at || *h.closed_at >= from_text))
+      in.holds.push_back(
+          {h.id, h.sku, h.excursion, h.created_at, h.qty, h.released, h.written_off, h.closed_at});
+
+  auto head = store::audit_head(db);
+  if (!head) return head.error();
+  if (*head) {
+    in.audit.seq = (*head)->seq;
+    in.audit.hash = (*head)->hash;
+    in.audit.at = (*head)->at;
+    in.audit.entries = (*head)->seq;
+    if (auto v = store::audit_verify(db)) {
+      in.audit.verified = true;
+      in.audit.intact = v->ok;
+      in.audit.entries = v->entries;
+      in.audit.problem = v->ok ? "" : "entry " + std::to_string(v->broken_seq) + ": " + v->problem;
+    } else {
+      in.audit.problem = v.error().message;  // e.g. a keyed trail without the key
+    }
+  }
+
+  // The readings last, streamed through the builder: a month of them is never all in memory.
+  cc::ReportBuilder builder(std::move(in));
+  ZoneReport out;
+  auto st = store::for_each_reading(
+      db, zone.id, from_ms, to_ms, [&](const store::ReadingRow& r) {
+        if (r.quantity != "temperature") return;  // humidity and doors: their own sections
+        ++out.readings;
+        if (r.clock_unsynchronized) builder.count_unsynchronized();
+        auto it = index.find(r.probe);
+        if (it == index.end()) {  // a probe no longer configured: still in the report
+          cc::ReportProbeInput p;
+          p.id = r.probe;
+          p.max_hold_ms = longest_hold;
+          it = index.emplace(r.probe, builder.add_probe(std::move(p))).first;
+        }
+        if (r.quality == "good" && r.celsius)
+          builder.add(it->second, {r.wall_ms, *r.celsius});
+        else
+          builder.count_rejected(it->second);
+      });
+  if (!st) return st.error();
+  auto model = builder.finish();
+  out.alarms = static_cast<std::size_t>(std::count_if(
+      model.in.alarms.begin(), model.in.alarms.end(), [](const auto& x) { return x.alarmed; }));
+  out.html = cc::render_report_html(model, "depot-agent " DEPOT_VERSION);
+  return out;
+}
+
+namespace {
+
 int cmd_report(const Args& a, Ctx& c) {
   auto period = read_period(a, c);
   if (!period) return kBadInput;
@@ -152,108 +253,16 @@ int cmd_report(const Args& a, Ctx& c) {
   auto db = cli_open_database(*cfg, /*write=*/false, c);
   if (!db) return kFailure;
 
-  cc::ReportInput in;
-  in.zone = *zone;
-  in.from_ms = period->from;
-  in.to_ms = period->to;
-  in.generated_ms = now_ms();
-  in.site = cfg->config.site;
-  in.gateway = cfg->config.gateway;
-  in.site_zone = cfg->config.site_zone;
-  std::map<std::string, std::size_t> index;
-  std::int64_t longest_hold = 30'000;
-  for (const auto& s : cfg->config.sensors)
-    if (s.zone == zone->id && s.measures == cc::Measure::kTemperature) {
-      index[s.id] = in.probes.size();
-      cc::ReportProbeInput p;
-      p.id = s.id;
-      p.max_hold_ms = s.offline_after_s * 1000;
-      longest_hold = std::max(longest_hold, p.max_hold_ms);
-      p.calibration = s.calibration;
-      in.probes.push_back(std::move(p));
-    }
-  // Alarms and excursions overlapping the period: recorded ones, then those still open.
-  auto closed = store::list_excursions(*db, false, 0);
-  auto states = store::load_zone_states(*db);
-  if (!closed || !states) {
-    c.fail(!closed ? closed.error().message : states.error().message) << "\n";
+  auto report = build_zone_report(*db, cfg->config, *zone, period->from, period->to, now_ms());
+  if (!report) {
+    c.fail(report.error().message) << "\n";
     return kFailure;
   }
-  std::set<std::string> seen;
-  auto take = [&](const json& x, bool open) {
-    if (str_of(x, "zone") != zone->id) return;
-    auto al = alarm_of(x, open);
-    if (!al || al->start_ms >= period->to || (al->end_ms && *al->end_ms < period->from)) return;
-    if (!seen.insert(al->id).second) return;
-    in.alarms.push_back(std::move(*al));
-  };
-  for (auto it = closed->rbegin(); it != closed->rend(); ++it) take(*it, false);  // oldest first
-  for (const auto& [s, updated] : *states)
-    if (str_of(s, "zone") == zone->id && s.contains("open_excursions") &&
-        s["open_excursions"].is_array())
-      for (const auto& x : s["open_excursions"]) take(x, true);
-
-  // Holds of the zone that were open at some time in the period.
-  auto holds = store::list_holds(*db, false);
-  if (!holds) {
-    c.fail(holds.error().message) << "\n";
-    return kFailure;
-  }
+  const auto& html = report->html;
+  const auto readings = report->readings;
+  const auto alarms = report->alarms;
   const auto from_text = timefmt::rfc3339_from_unix_ms(period->from);
   const auto to_text = timefmt::rfc3339_from_unix_ms(period->to);
-  for (const auto& h : *holds)
-    if (h.zone == zone->id && h.created_at < to_text && (!h.closed_at || *h.closed_at >= from_text))
-      in.holds.push_back(
-          {h.id, h.sku, h.excursion, h.created_at, h.qty, h.released, h.written_off, h.closed_at});
-
-  auto head = store::audit_head(*db);
-  if (!head) {
-    c.fail(head.error().message) << "\n";
-    return kFailure;
-  }
-  if (*head) {
-    in.audit.seq = (*head)->seq;
-    in.audit.hash = (*head)->hash;
-    in.audit.at = (*head)->at;
-    in.audit.entries = (*head)->seq;
-    if (auto v = store::audit_verify(*db)) {
-      in.audit.verified = true;
-      in.audit.intact = v->ok;
-      in.audit.entries = v->entries;
-      in.audit.problem = v->ok ? "" : "entry " + std::to_string(v->broken_seq) + ": " + v->problem;
-    } else {
-      in.audit.problem = v.error().message;  // e.g. a keyed trail without the key
-    }
-  }
-
-  // The readings last, streamed through the builder: a month of them is never all in memory.
-  cc::ReportBuilder builder(std::move(in));
-  std::int64_t readings = 0;
-  auto st = store::for_each_reading(
-      *db, zone->id, period->from, period->to, [&](const store::ReadingRow& r) {
-        if (r.quantity != "temperature") return;  // humidity and doors: their own sections
-        ++readings;
-        if (r.clock_unsynchronized) builder.count_unsynchronized();
-        auto it = index.find(r.probe);
-        if (it == index.end()) {  // a probe no longer configured: still in the report
-          cc::ReportProbeInput p;
-          p.id = r.probe;
-          p.max_hold_ms = longest_hold;
-          it = index.emplace(r.probe, builder.add_probe(std::move(p))).first;
-        }
-        if (r.quality == "good" && r.celsius)
-          builder.add(it->second, {r.wall_ms, *r.celsius});
-        else
-          builder.count_rejected(it->second);
-      });
-  if (!st) {
-    c.fail(st.error().message) << "\n";
-    return kFailure;
-  }
-  auto model = builder.finish();
-  const auto alarms = static_cast<std::size_t>(std::count_if(
-      model.in.alarms.begin(), model.in.alarms.end(), [](const auto& x) { return x.alarmed; }));
-  const auto html = cc::render_report_html(model, "depot-agent " DEPOT_VERSION);
   const std::string tmp = *out_path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

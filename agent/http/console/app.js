@@ -319,6 +319,19 @@ function drawZones() {
     const h = el("h3", z.zone + " ");
     h.appendChild(el("span", z.level || "no state yet", levelClass(z.level)));
     box.appendChild(h);
+    // The zone's audit report (the CLI's `report`), built by the agent for the period.
+    const links = el("p", "audit report: ", "report-links");
+    for (const [label, days] of [["last 24 h", 1], ["7 days", 7], ["30 days", 30]]) {
+      const to = new Date();
+      const from = new Date(to.getTime() - days * 86400000);
+      const a = el("a", label);
+      a.href = "/api/report?" + new URLSearchParams({ zone: z.zone, from: from.toISOString(), to: to.toISOString() });
+      a.target = "_blank";
+      a.rel = "noopener";
+      links.appendChild(a);
+      links.appendChild(document.createTextNode(" "));
+    }
+    box.appendChild(links);
     const probes = (z.probes || []).map((p) => p.id + ": " + num(p.celsius, 1) + " °C (" + p.state + ")");
     box.appendChild(el("p", "limits " + num(z.min_c) + " … " + num(z.max_c) + " °C; " + probes.join(", ") +
                              (z.mkt_24h_c !== null && z.mkt_24h_c !== undefined ? "; MKT 24 h " + num(z.mkt_24h_c, 2) + " °C" : ""),

@@ -326,6 +326,17 @@ TEST_F(ConsoleBrowserSigned, AlarmAckHoldReleaseAndOrderAreSignedABuyerMayNotRel
   ASSERT_TRUE(sign_in("ana", "correct horse")) << dt.eval("document.body.innerText");
   dt.eval("location.hash = '#zones'; 1");
   ASSERT_TRUE(dt.wait_for("document.querySelector('#holds-table tbody tr')"));
+  // Each zone links its audit report; the link, followed with the session, is the report.
+  ASSERT_TRUE(dt.wait_for(
+      "document.querySelector('.zone[data-zone=\"pharma-1\"] .report-links a')"));
+  EXPECT_EQ(dt.eval("document.querySelector('.zone[data-zone=\"pharma-1\"] .report-links')"
+                    ".innerText.trim()"),
+            json("audit report: last 24 h 7 days 30 days"));
+  auto report = dt.eval(
+      "fetch(document.querySelectorAll('.zone[data-zone=\"pharma-1\"] .report-links a')[2].href)"
+      ".then(async (r) => r.status + ' ' + r.headers.get('content-type') + ' ' +"
+      " (await r.text()).includes('<h2>Quality holds'))");
+  EXPECT_EQ(report, json("200 text/html; charset=utf-8 true"));
   dt.eval("window.__same_document = true; 1");
   ASSERT_TRUE(dt.wait_for("document.getElementById('live').textContent === 'live'"));
 

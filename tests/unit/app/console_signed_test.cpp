@@ -3,6 +3,7 @@
 // SignWorker off the loop, and the same action code as the CLI. The session's account signs;
 // its password is typed again for each signature; the role decides; wrong passwords are
 // refused, audited and lock the account; the audit trail names the account and the console.
+#include <fstream>
 #include <gmock/gmock.h>
 
 #include "console_fixture.hpp"
@@ -170,6 +171,52 @@ TEST_F(ConsoleSigned, AMalformedBodyIsRefusedWithTheParsersReasonAndChangesNothi
   EXPECT_THAT(json::parse(login.body)["error"].get<std::string>(), HasSubstr("UTF-8"));
   EXPECT_EQ(json::parse(cli({"stock", "--sku", "VAX"}))[0]["held"], 37);
   for (const auto& e : audit()) EXPECT_NE(e["what"], "hold.release");
+}
+
+// The cold-chain report of the cold-chain issue, from the console: the same page the CLI's
+// `report` writes, built off the loop; its parameters checked like every view's.
+TEST_F(ConsoleSigned, TheZonesAuditReportIsServedAsTheCliWritesIt) {
+  const std::string q = "/api/report?zone=pharma-1&from=2026-12-05&to=2026-12-06";
+  EXPECT_EQ(request("GET", q).status, 401);
+  auto session = login_as("ana", "correct horse");
+  auto r = request("GET", q, session.first);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.header("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(r.header("Content-Security-Policy"), HasSubstr("default-src 'none'"));
+  EXPECT_THAT(r.header("Content-Disposition"), HasSubstr("report-pharma-1-2026-12-05.html"));
+  EXPECT_THAT(r.body, HasSubstr("pharma-1"));
+  EXPECT_THAT(r.body, HasSubstr("VAX"));  // the hold placed in the period
+  // The CLI's report of the same zone and period has the same sections.
+  const auto file = dir_.file("report.html");
+  auto written = test::run_agent({"report", "--zone", "pharma-1", "--from", "2026-12-05", "--to",
+                                  "2026-12-06", "--out", file, "-c", cfg_});
+  ASSERT_EQ(written.code, 0) << written.err;
+  std::ifstream in(file);
+  std::string cli_html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto sections = [](const std::string& html) {
+    std::vector<std::string> out;
+    for (auto p = html.find("<h2"); p != std::string::npos; p = html.find("<h2", p + 1))
+      out.push_back(html.substr(p, html.find("</h2>", p) - p));
+    return out;
+  };
+  EXPECT_FALSE(sections(r.body).empty());
+  EXPECT_EQ(sections(r.body), sections(cli_html));
+  struct Bad {
+    std::string query, field;
+  };
+  for (const auto& [query, field] : std::vector<Bad>{
+           {"zone=freezer-9&from=2026-12-05&to=2026-12-06", "zone"},
+           {"zone=pharma-1&from=2026-12-06&to=2026-12-05", "to"},
+           {"zone=pharma-1&from=2025-01-01&to=2026-12-06", "to"},
+           {"zone=pharma-1&from=yesterday&to=2026-12-06", "from"},
+           {"zone=pharma-1&to=2026-12-06", "from"},
+           {"zone=pharma-1&from=2026-12-05&to=2026-12-06&x=1", "x"},
+       }) {
+    auto bad = request("GET", "/api/report?" + query, session.first);
+    EXPECT_EQ(bad.status, 400) << query << " " << bad.body;
+    auto j = json::parse(bad.body, nullptr, false);
+    EXPECT_EQ(j.value("field", ""), field) << query << " " << bad.body;
+  }
 }
 
 TEST_F(ConsoleSigned, FiveWrongPasswordsInARowLockTheAccount) {

@@ -82,7 +82,6 @@ on the terminal or read from F; before any account exists, --who NAME.
 Exit codes: 0 ok, 1 failure, 2 bad input. docs/barcodes.md explains decode and control codes.
 )";
 
-constexpr const OptionSpec& kConfigOpt = kConfigOption;
 
 std::optional<std::int64_t> to_int(const std::string& s) {
   std::int64_t v = 0;
@@ -604,7 +603,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
 
   static const std::vector<CliCommand> commands = {
-      {"run", {kConfigOpt}, [](const Args& a, Context& cx) {
+      {"run", {kConfigOption}, [](const Args& a, Context& cx) {
          auto cfg = load(a, cx);
          if (!cfg) return kBadInput;
          if (auto creds = check_credentials(*cfg); !creds.empty()) {
@@ -613,21 +612,21 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
          }
          return run_daemon(std::move(*cfg));
        }},
-      {"check", {kConfigOpt, {"--syntax", false, ""}}, cmd_check},
-      {"stock", {kConfigOpt, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
+      {"check", {kConfigOption, {"--syntax", false, ""}}, cmd_check},
+      {"stock", {kConfigOption, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
       {"scan",
-       {kConfigOpt, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
+       {kConfigOption, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
         {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
         kSignPasswordFile, {"--who", true, ""}},
        cmd_scan},
       {"movements",
-       {kConfigOpt, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
+       {kConfigOption, {"--sku", true, ""}, {"--since", true, ""}, {"--limit", true, ""},
         {"--json", false, ""}},
        cmd_movements},
       {"rejects",
-       {kConfigOpt, {"--since", true, ""}, {"--limit", true, ""}, {"--json", false, ""}},
+       {kConfigOption, {"--since", true, ""}, {"--limit", true, ""}, {"--json", false, ""}},
        cmd_rejects},
-      {"decode", {kConfigOpt, {"--json", false, ""}}, cmd_decode, 1},
+      {"decode", {kConfigOption, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
   };
   for (const auto* table : {&commands, &replenish_commands(), &sensors_commands(),

@@ -53,8 +53,6 @@ namespace {
 using nlohmann::json;
 namespace cc = coldchain;
 
-constexpr const OptionSpec& kConfig = kConfigOption;
-constexpr const OptionSpec& kJson = kJsonOption;
 using Ctx = CliContext;
 
 std::optional<std::int64_t> to_int(const std::string& s) {
@@ -686,18 +684,18 @@ int cmd_coldchain(const Args& a, Ctx& c) {
 
 const std::vector<CliCommand>& coldchain_commands() {
   static const std::vector<CliCommand> commands = {
-      {"zones", {kConfig, kJson}, cmd_zones, 0},
+      {"zones", {kConfigOption, kJsonOption}, cmd_zones, 0},
       {"alarms",
-       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--comment", true, ""},
+       {kConfigOption, kJsonOption, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--comment", true, ""},
         {"--root-cause", true, ""}, {"--wait-s", true, ""}},
        cmd_alarms, 2},
       {"holds",
-       {kConfig, kJson, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--why", true, ""},
+       {kConfigOption, kJsonOption, {"--open", false, ""}, {"--who", true, ""}, kSignUser, kSignPasswordFile, {"--why", true, ""},
         {"--qty", true, ""}},
        cmd_holds, 2},
-      {"audit", {kConfig, kJson, {"--since", true, ""}}, cmd_audit, 1},
+      {"audit", {kConfigOption, kJsonOption, {"--since", true, ""}}, cmd_audit, 1},
       {"coldchain",
-       {kConfig, kJson, {"--zone", true, ""}, {"--csv", true, ""}, {"--max-gap-s", true, ""}},
+       {kConfigOption, kJsonOption, {"--zone", true, ""}, {"--csv", true, ""}, {"--max-gap-s", true, ""}},
        cmd_coldchain, 0},
   };
   return commands;

@@ -395,6 +395,28 @@ http::ServerOptions server_options(const ConsoleSettings& c) {
   return o;
 }
 
+namespace {
+// Runs `job` on the signing worker, with its own database connection, and answers `done` on the
+// loop with the result: the connection's open error when it has none, "WHAT failed: ..." when
+// the job throws (the request is still answered), `busy` at once when the worker's queue is full.
+template <class T>
+void on_worker(boost::asio::io_context& io, SignWorker& worker, const char* what,
+               const char* busy, std::function<Expected<T>(store::Database&)> job,
+               std::function<void(Expected<T>)> done) {
+  const bool queued =
+      worker.submit([job, done, what](store::Database* db, const std::string& open_error) {
+        Expected<T> r = Error{open_error, ErrorKind::kIo};
+        try {
+          if (db) r = job(*db);
+        } catch (const std::exception& e) {
+          r = Error{std::string(what) + " failed: " + e.what()};
+        }
+        return std::function<void()>([done, r] { done(r); });
+      });
+  if (!queued) boost::asio::post(io, [done, busy] { done(Error{busy, ErrorKind::kBusy}); });
+}
+}  // namespace
+
 void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker& worker,
                       bool agent_running) {
   auto now = [] { return timefmt::parse_rfc3339_ms(wall_now()).value_or(0); };
@@ -412,75 +434,42 @@ void connect_accounts(ConsoleSources& s, boost::asio::io_context& io, SignWorker
     };
   s.verify_password_async = [&io, &worker, now](std::string user, std::string pass,
                                                 std::function<void(Expected<Principal>)> done) {
-    const bool queued = worker.submit([user, pass, done, now](store::Database* db,
-                                                              const std::string& open_error) {
-      Expected<Principal> r = Error{open_error, ErrorKind::kIo};
-      try {
-        if (db) {
-          auto a = check_password(*db, user, pass, "console.login", now());
-          if (a)
-            r = Principal{a->id, std::string(accounts::to_string(a->role)), ""};
-          else
-            r = a.error();
-        }
-      } catch (const std::exception& e) {  // the sign-in is still answered
-        r = Error{std::string("the sign-in check failed: ") + e.what()};
-      }
-      return std::function<void()>([done, r] { done(r); });
-    });
-    if (!queued)
-      boost::asio::post(io, [done] {
-        done(Error{"too many sign-ins at once; try again", ErrorKind::kBusy});
-      });
+    on_worker<Principal>(
+        io, worker, "the sign-in check", "too many sign-ins at once; try again",
+        [user, pass, now](store::Database& db) -> Expected<Principal> {
+          auto a = check_password(db, user, pass, "console.login", now());
+          if (!a) return a.error();
+          return Principal{a->id, std::string(accounts::to_string(a->role)), ""};
+        },
+        std::move(done));
   };
   s.report = [&io, &worker, now, config = s.config](
                  std::string zone, std::int64_t from_ms, std::int64_t to_ms,
                  std::function<void(Expected<std::string>)> done) {
-    const bool queued = worker.submit([=](store::Database* db, const std::string& open_error) {
-      Expected<std::string> r = Error{open_error, ErrorKind::kIo};
-      try {
-        const auto* z = config ? coldchain::find_zone(config->zones, zone) : nullptr;
-        if (db && z) {
-          auto built = build_zone_report(*db, *config, *z, from_ms, to_ms, now());
-          if (built)
-            r = std::move(built->html);
-          else
-            r = built.error();
-        } else if (db) {
-          r = Error{"zone: " + coldchain::unknown_zone(zone, config ? config->zones
-                                                                 : std::vector<coldchain::Zone>{}),
-                    ErrorKind::kBadInput};
-        }
-      } catch (const std::exception& e) {  // the request is still answered
-        r = Error{std::string("the report failed: ") + e.what()};
-      }
-      return std::function<void()>([done, r] { done(r); });
-    });
-    if (!queued)
-      boost::asio::post(io, [done] {
-        done(Error{"the gateway is busy with other reports or signatures; try again",
-                   ErrorKind::kBusy});
-      });
+    on_worker<std::string>(
+        io, worker, "the report", "the gateway is busy with other reports or signatures; try again",
+        [zone, from_ms, to_ms, now, config](store::Database& db) -> Expected<std::string> {
+          if (!config) return Error{"reports are not available here", ErrorKind::kBusy};
+          const auto* z = coldchain::find_zone(config->zones, zone);
+          if (!z)
+            return Error{"zone: " + coldchain::unknown_zone(zone, config->zones),
+                         ErrorKind::kBadInput};
+          auto built = build_zone_report(db, *config, *z, from_ms, to_ms, now());
+          if (!built) return built.error();
+          return std::move(built->html);
+        },
+        std::move(done));
   };
   s.act = [&io, &worker, now, agent_running](actions::Request request, std::string account,
                                              std::string pass,
                                              std::function<void(Expected<nlohmann::json>)> done) {
-    const bool queued = worker.submit([request, account, pass, done, now, agent_running](
-                                          store::Database* db, const std::string& open_error) {
-      Expected<nlohmann::json> r = Error{open_error, ErrorKind::kIo};
-      try {
-        if (db)
-          r = actions::run_signed(*db, request, account, pass, agent_running, now(),
-                                  std::chrono::seconds(5));
-      } catch (const std::exception& e) {  // the request is still answered
-        r = Error{std::string("the action failed: ") + e.what()};
-      }
-      return std::function<void()>([done, r] { done(r); });
-    });
-    if (!queued)
-      boost::asio::post(io, [done] {
-        done(Error{"too many signed actions at once; try again", ErrorKind::kBusy});
-      });
+    on_worker<nlohmann::json>(
+        io, worker, "the action", "too many signed actions at once; try again",
+        [request, account, pass, now, agent_running](store::Database& db) {
+          return actions::run_signed(db, request, account, pass, agent_running, now(),
+                                     std::chrono::seconds(5));
+        },
+        std::move(done));
   };
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/clock.hpp"
 #include "app/console.hpp"
+#include "app/report_cli.hpp"
 #include "app/views.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
@@ -198,8 +199,6 @@ struct Body {
     return &*it;
   }
 };
-
-constexpr std::int64_t kMaxReportPeriodMs = 366LL * 86'400'000;  // as the CLI's report
 
 // Why a body is not the JSON object asked for: `what`, and the parser's reason when it did not
 // parse (not UTF-8, too deep, too large, where the syntax broke).

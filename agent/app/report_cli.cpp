@@ -36,8 +36,6 @@ namespace {
 using nlohmann::json;
 namespace cc = coldchain;
 
-constexpr std::int64_t kMaxPeriodMs = 366LL * 86'400'000;  // one year (and a leap day)
-constexpr const OptionSpec& kConfig = kConfigOption;
 using Ctx = CliContext;
 
 std::int64_t now_ms() {
@@ -81,7 +79,7 @@ std::optional<Period> read_period(const Args& a, Ctx& c) {
                      << timefmt::rfc3339_from_unix_ms(p.to) << "\n";
     return std::nullopt;
   }
-  if (p.to - p.from > kMaxPeriodMs) {
+  if (p.to - p.from > kMaxReportPeriodMs) {
     c.fail("--to") << ": the period from " << timefmt::rfc3339_from_unix_ms(p.from) << " to "
                    << timefmt::rfc3339_from_unix_ms(p.to)
                    << " is longer than 366 days (make one report per year at most)\n";
@@ -358,14 +356,14 @@ int cmd_readings(const Args& a, Ctx& c) {
 const std::vector<CliCommand>& report_commands() {
   static const std::vector<CliCommand> commands = {
       {"report",
-       {kConfig,
+       {kConfigOption,
         {"--zone", true, ""},
         {"--from", true, ""},
         {"--to", true, ""},
         {"--out", true, ""}},
        cmd_report},
       {"readings",
-       {kConfig,
+       {kConfigOption,
         {"--zone", true, ""},
         {"--from", true, ""},
         {"--to", true, ""},

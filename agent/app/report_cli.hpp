@@ -19,6 +19,8 @@ const std::vector<CliCommand>& report_commands();
 // Zone `zone`'s cold-chain audit report for [from_ms, to_ms) as one self-contained HTML page
 // (docs/coldchain.md, "Audit report"): the CLI's `report` writes it to a file, the console
 // serves it (GET /api/report). Reads only; the readings are streamed, never all in memory.
+// The longest period a report covers: one year and a leap day.
+inline constexpr std::int64_t kMaxReportPeriodMs = 366LL * 86'400'000;
 struct ZoneReport {
   std::string html;
   std::int64_t readings = 0;  // temperature readings in the period

@@ -68,6 +68,7 @@ json HoldOutcome::to_json() const {
   if (stock)
     j["stock"] = {{"on_hand", stock->on_hand},
                   {"held", stock->held},
+                  {"reserved", stock->reserved},
                   {"available", stock->available()}};
   return j;
 }

@@ -31,6 +31,8 @@
 #include "core/json_writer.hpp"
 #include "core/scan.hpp"
 #include "core/scan_station.hpp"
+#include "core/orders.hpp"
+#include "store/orders_store.hpp"
 #include "store/rejects.hpp"
 #include "core/time.hpp"
 #include "store/ledger.hpp"
@@ -56,7 +58,7 @@ commands:
   backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
                                        replay a demand history (date,sku,quantity) through
                                        the configured policy: fill rate, stockout days, ...
-  scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
+  scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L] [--order ID]
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
                                        for decode: GS1, EAN/UPC or an internal code; a
                                        count is signed: SIGNER)
@@ -64,6 +66,9 @@ commands:
                                        the ledger, oldest first (--limit: the newest N);
                                        T is RFC 3339, a date or
                                        an age like 15m, 2h, 3d
+  orders     [-c FILE] [--order ID] [--sku S] [--all] [--limit N] [--json]
+                                       customer order lines (open ones; --all: released and
+                                       shipped too): reserved, backordered, picked
   rejects    [-c FILE] [--since T] [--limit N] [--json]
                                        scans that changed nothing, with raw bytes and reason
   decode     [-c FILE] [--json] DATA   what a scan means: its GS1 fields, GTIN or control
@@ -193,7 +198,8 @@ int cmd_stock(const Args& a, Context& c) {
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
   auto figures = StockFigures::compute(*db, cfg->config.replenish, cfg->config.catalog, c.err);
   c.out << std::left << std::setw(16) << "SKU" << std::right << std::setw(10) << "ON_HAND"
-        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << std::setw(10) << "ON_ORDER"
+        << std::setw(8) << "HELD" << std::setw(10) << "RESERVED" << std::setw(11) << "AVAILABLE"
+        << std::setw(9) << "BACKORD" << std::setw(10) << "ON_ORDER"
         << std::setw(10) << "POSITION" << std::setw(9) << "REORDER" << std::setw(8) << "COVER_D"
         << "  " << std::left << std::setw(8) << "UNIT" << "NAME\n";
   for (const auto& s : *rows) {
@@ -206,7 +212,8 @@ int cmd_stock(const Args& a, Context& c) {
       return o.str();
     };
     c.out << std::left << std::setw(16) << s.sku << std::right << std::setw(10) << s.line.on_hand
-          << std::setw(8) << s.line.held << std::setw(11) << s.line.available() << std::setw(10)
+          << std::setw(8) << s.line.held << std::setw(10) << s.line.reserved << std::setw(11)
+          << s.line.available() << std::setw(9) << s.line.backordered << std::setw(10)
           << (f ? std::to_string(f->decision.numbers.on_order) : "-") << std::setw(10)
           << (f ? std::to_string(f->decision.numbers.position) : "-") << std::setw(9)
           << (f && f->has_policy ? num(f->decision.numbers.reorder_point) : "-") << std::setw(8)
@@ -252,6 +259,18 @@ int cmd_scan(const Args& a, Context& c) {
   if (intent.lot) {
     if (auto why = lot_problem(*intent.lot); !why.empty()) {
       c.err << "depot-agent scan: --lot: " << why << "\n";
+      return kBadInput;
+    }
+  }
+  auto order = a.get("--order");
+  if (order) {
+    if (*kind != MovementKind::kPick) {
+      c.err << "depot-agent scan: --order goes with --kind pick (a pick for that order takes its "
+               "reservation)\n";
+      return kBadInput;
+    }
+    if (auto why = orders::order_id_problem(*order); !why.empty()) {
+      c.err << "depot-agent scan: --order: \"" << printable(*order, 80) << "\" " << why << "\n";
       return kBadInput;
     }
   }
@@ -310,6 +329,7 @@ int cmd_scan(const Args& a, Context& c) {
   m.lot = resolved->lot;
   m.expiry = resolved->expiry;
   m.serial = resolved->serial;
+  m.order_id = order;
   m.wall_time = wall_now();
   m.mono_ns = mono_now_ns();
   store::Ledger ledger(**db);
@@ -332,7 +352,10 @@ int cmd_scan(const Args& a, Context& c) {
       j["qty"] = r.posting.on_hand_delta;
       j["on_hand"] = r.after.on_hand;
       j["available"] = r.after.available();
+      j["reserved"] = r.after.reserved;
+      j["backordered"] = r.after.backordered;
       j["negative"] = r.posting.negative;
+      if (m.order_id) j["order_id"] = *m.order_id, j["reservation_taken"] = r.posting.reservation_taken;
       if (r.posting.counted) j["counted"] = *r.posting.counted;
     }
     c.out << j.dump() << "\n";
@@ -345,6 +368,9 @@ int cmd_scan(const Args& a, Context& c) {
   c.out << to_string(m.kind) << " " << m.sku << " " << std::showpos << r.posting.on_hand_delta
         << std::noshowpos << " -> on hand " << r.after.on_hand << ", available "
         << r.after.available() << " (movement " << m.id << ")\n";
+  if (m.order_id)
+    c.out << "order " << *m.order_id << ": " << r.posting.reservation_taken
+          << " taken from its reservation (" << r.after.reserved << " reserved for open orders)\n";
   if (r.posting.negative)
     c.out << "warning: " << m.sku << " is now NEGATIVE (" << r.after.on_hand
           << "): recorded as scanned; count the location to correct it\n";
@@ -402,6 +428,48 @@ int cmd_rejects(const Args& a, Context& c) {
   return kOk;
 }
 
+// Customer order lines (store/orders_store): open ones, or every one with --all.
+int cmd_orders(const Args& a, Context& c) {
+  store::OrderFilter f;
+  f.order_id = a.get("--order");
+  f.sku = a.get("--sku");
+  f.open_only = !a.has("--all");
+  if (!parse_limit(a, "orders", c, f.limit)) return kBadInput;
+  int code = kOk;
+  auto db = open_read(a, c, code);
+  if (!db) return code;
+  auto lines = store::order_lines(*db, f);
+  if (!lines) {
+    c.err << "depot-agent: " << lines.error().message << "\n";
+    return kFailure;
+  }
+  if (a.has("--json")) {
+    auto arr = nlohmann::json::array();
+    for (const auto& l : *lines) {
+      auto j = store::order_line_json(l);
+      j["order_id"] = l.order_id;
+      j["channel"] = l.channel;
+      j["created_at"] = l.created_at;
+      j["updated_at"] = l.updated_at;
+      arr.push_back(std::move(j));
+    }
+    c.out << arr.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kOk;
+  }
+  c.out << std::left << std::setw(20) << "ORDER" << std::setw(16) << "SKU" << std::right
+        << std::setw(8) << "QTY" << std::setw(10) << "RESERVED" << std::setw(9) << "BACKORD"
+        << std::setw(8) << "PICKED" << "  " << std::left << std::setw(9) << "STATE"
+        << std::setw(21) << "CREATED" << "CHANNEL\n";
+  for (const auto& l : *lines)
+    c.out << std::left << std::setw(20) << l.order_id << std::setw(16) << l.sku << std::right
+          << std::setw(8) << l.qty << std::setw(10) << l.reserved << std::setw(9)
+          << l.backordered << std::setw(8) << l.picked << "  " << std::left << std::setw(9)
+          << orders::to_string(l.state) << std::setw(21) << l.created_at.substr(0, 19) << l.channel
+          << "\n";
+  if (lines->empty()) c.out << (f.open_only ? "(no open orders)\n" : "(no orders)\n");
+  return kOk;
+}
+
 int cmd_movements(const Args& a, Context& c) {
   store::MovementFilter f;
   f.sku = a.get("--sku");
@@ -431,6 +499,7 @@ int cmd_movements(const Args& a, Context& c) {
     if (m.expiry) c.out << "  exp " << *m.expiry;
     if (m.serial) c.out << "  serial " << *m.serial;
     if (m.reverses) c.out << "  undoes " << *m.reverses;
+    if (m.order_id) c.out << "  order " << *m.order_id;
     c.out << "  [" << m.source << "] " << m.id << (m.negative ? "  NEGATIVE" : "")
           << (m.serial_repeat ? "  SERIAL ALREADY PICKED" : "") << "\n";
   }
@@ -616,7 +685,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       {"stock", {kConfigOption, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
       {"scan",
        {kConfigOption, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
-        {"--lot", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
+        {"--lot", true, ""}, {"--order", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
         kSignPasswordFile, {"--who", true, ""}},
        cmd_scan},
       {"movements",
@@ -626,6 +695,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       {"rejects",
        {kConfigOption, {"--since", true, ""}, {"--limit", true, ""}, {"--json", false, ""}},
        cmd_rejects},
+      {"orders",
+       {kConfigOption, {"--order", true, ""}, {"--sku", true, ""}, {"--all", false, ""},
+        {"--limit", true, ""}, {"--json", false, ""}},
+       cmd_orders},
       {"decode", {kConfigOption, {"--json", false, ""}}, cmd_decode, 1},
       {"control-sheet", {{"--out", true, ""}}, cmd_control_sheet},
   };

@@ -218,6 +218,9 @@ int run_daemon(LoadedConfig loaded) {
       replenish_loop.reload();
     };
     hooks.replenish_changed = [&] { replenish_loop.proposals_changed(); };
+    hooks.orders_changed = [&](const orders::Change& change) {
+      replenish_loop.orders_changed(change);
+    };
     hooks.health = health_json;
     hooks.catalog_skus = [&] { return catalog->size(); };  // loaded.config.catalog is freed
     hooks.config_sha256 = [&] { return config_sha256; };

@@ -43,7 +43,11 @@ struct Replenishment::SkuState {
     std::int64_t day, picked, returned;
   };
   std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
-  std::unique_ptr<replenish::SurgeDetector> surge;  // from the first pick on
+  std::unique_ptr<replenish::SurgeDetector> surge;  // picks, from the first pick on
+  std::unique_ptr<replenish::SurgeDetector> order_surge;  // order intake, from the first order on
+  bool surging() const {
+    return (surge && surge->in_surge()) || (order_surge && order_surge->in_surge());
+  }
   // What only some SKUs have at a time, behind one pointer so that 10,000 quiet SKUs carry
   // 8 bytes instead of 40: open proposals and active alarms.
   struct Open {
@@ -96,7 +100,7 @@ Replenishment::SkuState* Replenishment::find(std::string_view sku) {
 
 bool Replenishment::in_surge(std::string_view sku) const {
   const auto* s = find(sku);
-  return s && s->surge && s->surge->in_surge();
+  return s && s->surging();
 }
 
 Status Replenishment::reconfigure(replenish::Settings settings, std::int64_t now_ms) {
@@ -215,6 +219,23 @@ Status Replenishment::load(std::int64_t now_ms) {
     (void)s->surge->pick(mono_of(*wall), *wall, units, s->expected_per_hour(settings_.demand));
   }
   (*q)->reset();
+  // Order intake windows: the order lines that arrived in the last long window.
+  auto oq = db_.prepare(
+      "SELECT sku, qty, created_at FROM order_lines WHERE created_at >= ?1 ORDER BY seq");
+  if (!oq) return oq.error();
+  (*oq)->bind(1, timefmt::rfc3339_from_unix_ms(since_ms));
+  for (;;) {
+    auto more = (*oq)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto* s = find((*oq)->text_view(0));
+    auto wall = timefmt::parse_rfc3339_ms((*oq)->text_view(2));
+    if (!s || !wall) continue;
+    if (!s->order_surge) s->order_surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
+    (void)s->order_surge->pick(mono_of(*wall), *wall, (*oq)->int64(1),
+                               s->expected_per_hour(settings_.demand));
+  }
+  (*oq)->reset();
   // A read-only caller holding a read transaction (`stock`) sees the stock rows loaded above
   // and the movements folded below in one snapshot: the rows already include those movements.
   stock_in_snapshot_ = mode_ == Mode::kReadOnly && !sqlite3_get_autocommit(db_.handle());
@@ -252,14 +273,14 @@ Status Replenishment::load_campaigns() {
 }
 
 Status Replenishment::load_stock_all() {
-  auto q = db_.prepare("SELECT sku, on_hand, held FROM stock");
+  auto q = db_.prepare("SELECT sku, on_hand, held, reserved, backordered FROM stock");
   if (!q) return q.error();
   for (;;) {
     auto more = (*q)->step();
     if (!more) return more.error();
     if (!*more) break;
     if (auto* s = find((*q)->text_view(0))) {
-      s->stock = {(*q)->int64(1), (*q)->int64(2)};
+      s->stock = {(*q)->int64(1), (*q)->int64(2), (*q)->int64(3), (*q)->int64(4)};
       s->stock_known = true;
     }
   }
@@ -273,14 +294,15 @@ Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
       if (auto* s = find(sku)) s->stock = {}, s->stock_known = false;
     return load_stock_all();
   }
-  auto q = db_.prepare("SELECT on_hand, held FROM stock WHERE sku = ?1");
+  auto q = db_.prepare("SELECT on_hand, held, reserved, backordered FROM stock WHERE sku = ?1");
   if (!q) return q.error();
   for (const auto& sku : skus) {
     auto* s = find(sku);
     if (!s) continue;
     auto row = (*q)->bind(1, sku).step();
     if (!row) return row.error();
-    s->stock = *row ? StockLine{(*q)->int64(0), (*q)->int64(1)} : StockLine{};
+    s->stock = *row ? StockLine{(*q)->int64(0), (*q)->int64(1), (*q)->int64(2), (*q)->int64(3)}
+                    : StockLine{};
     s->stock_known = *row;
     (*q)->reset();
   }
@@ -309,6 +331,34 @@ Status Replenishment::refresh(std::int64_t now_ms) {
   return recompute_all(now_ms);
 }
 
+Status Replenishment::orders_changed(std::int64_t now_ms, const orders::Change& change) {
+  stamp(now_ms);
+  if (auto st = catch_up(now_ms); !st) return st;  // movements first, in their order
+  const std::set<std::string> skus(change.skus.begin(), change.skus.end());
+  return in_transaction([&]() -> Status {
+    // Order intake: each new line is one event of `qty` units for the SKU's order detector.
+    for (const auto& in : change.intake) {
+      auto* s = find(in.sku);
+      if (!s || in.qty <= 0) continue;
+      if (!s->order_surge)
+        s->order_surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
+      if (auto e = s->order_surge->pick(mono_now_, now_ms, in.qty,
+                                        s->expected_per_hour(settings_.demand)))
+        if (auto st = surge_event(*s, *e, "orders"); !st) return st;
+    }
+    if (auto st = refresh_stock(skus); !st) return st;
+    if (mode_ == Mode::kReadOnly) return {};
+    for (const auto& sku : skus) {
+      auto* s = find(sku);
+      if (!s) continue;
+      Status es;
+      (void)decide(*s, now_ms, /*act=*/true, es);
+      if (!es) return es;
+    }
+    return {};
+  });
+}
+
 void Replenishment::advance_days(SkuState& s, std::int64_t today) {
   if (s.pending.empty() && !s.fed) return;
   if (!s.fed) {
@@ -332,8 +382,10 @@ void Replenishment::advance_days(SkuState& s, std::int64_t today) {
   std::erase_if(s.pending, [&](const SkuState::DayCounts& d) { return d.day <= s.fed_through; });
 }
 
-Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
-  nlohmann::json details{{"window_minutes", e.window_minutes},
+Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e,
+                                  std::string_view signal) {
+  nlohmann::json details{{"signal", signal},
+                         {"window_minutes", e.window_minutes},
                          {"window_units", e.window_units},
                          {"rate_per_hour", e.rate_per_hour},
                          {"expected_per_hour", e.expected_per_hour},
@@ -343,15 +395,17 @@ Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e) {
     store::ReplenishAlarm a{new_id(),       s.sku,
                             "demand_surge", timefmt::rfc3339_from_unix_ms(e.wall_ms),
                             std::nullopt,   details};
-    log::warning("replenishment: demand_surge on " + a.sku + ": " + std::to_string(e.window_units) +
-                 " units in " + std::to_string(e.window_minutes) + " min (" +
+    log::warning("replenishment: demand_surge on " + a.sku + " from " + std::string(signal) +
+                 ": " + std::to_string(e.window_units) + " units in " +
+                 std::to_string(e.window_minutes) + " min (" +
                  std::to_string(static_cast<std::int64_t>(e.rate_per_hour)) + "/h against " +
                  std::to_string(e.expected_per_hour) + "/h expected)");
     if (mode_ == Mode::kWrite)
       if (auto st = store::raise_alarm(db_, a); !st) return st;
     ++counters_.alarms;
     s.open_work().surge_alarm = std::make_unique<store::ReplenishAlarm>(std::move(a));
-  } else if (s.open && s.open->surge_alarm) {
+  } else if (s.open && s.open->surge_alarm && !s.surging()) {
+    // One alarm per SKU: it ends when neither picks nor order intake is in surge.
     log::info("replenishment: demand surge on " + s.sku + " ended");
     if (mode_ == Mode::kWrite)
       if (auto st = store::clear_alarm(db_, *s.open->surge_alarm,
@@ -423,7 +477,7 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
       if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
       if (auto e = s->surge->pick(mono_of(*wall), *wall, picked,
                                   s->expected_per_hour(settings_.demand)))
-        if (auto st = surge_event(*s, *e); !st) return st;
+        if (auto st = surge_event(*s, *e, "picks"); !st) return st;
     }
     if (m.kind == "receive" && m.qty > 0)
       if (auto st = fold_receipt(*s, m); !st) return st;
@@ -499,11 +553,16 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   in.stock = s.stock;
   in.demand = s.tracker.estimate(settings_.demand, s.prior);
   const double expected_h = in.demand.daily / 24.0;
-  if (s.surge) {
+  // Picks and order intake each have a detector; the stronger surge in force is projected.
+  for (auto [det, signal] : {std::pair{s.surge.get(), "picks"}, std::pair{s.order_surge.get(), "orders"}}) {
+    if (!det) continue;
     if (act)
-      if (auto e = s.surge->tick(mono_now_, now_ms, expected_h))
-        if (st = surge_event(s, *e); !st) return {};
-    if (s.surge->in_surge()) in.surge = s.surge->projection(mono_now_, expected_h);
+      if (auto e = det->tick(mono_now_, now_ms, expected_h))
+        if (st = surge_event(s, *e, signal); !st) return {};
+    if (!det->in_surge()) continue;
+    auto p = det->projection(mono_now_, expected_h);
+    if (in.surge_signal.empty() || p.excess_per_day > in.surge.excess_per_day)
+      in.surge = p, in.surge_signal = signal;
   }
   if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
   if (s.open) in.proposals = s.open->proposals;
@@ -516,7 +575,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
       if (p.state == replenish::ProposalState::kProposed)
         if (auto fresh = replenish::revision_due(in, *s.policy, p, now_ms)) {
           auto revised = replenish::revise(p, *fresh);
-          if (s.surge && s.surge->in_surge()) revised.urgent = true;
+          if (s.surging()) revised.urgent = true;
           const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
           if (st = store::revise_proposal(db_, revised, p, p.id + ":revised:" + now, now); !st)
             return d;
@@ -549,7 +608,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
              ? nlohmann::json(timefmt::rfc3339_from_unix_ms(*n.projected_stockout_ms))
              : nlohmann::json(nullptr)},
         {"earliest_arrival", timefmt::rfc3339_from_unix_ms(n.earliest_arrival_ms)},
-        {"surge", s.surge && s.surge->in_surge()}};
+        {"surge", s.surging()}};
     store::ReplenishAlarm a{new_id(), s.sku, "stockout_risk", now, std::nullopt, details};
     log::warning("replenishment: stockout_risk on " + a.sku + ": " + details.dump());
     if (mode_ == Mode::kWrite)
@@ -568,7 +627,7 @@ Status Replenishment::act_on(SkuState& s, const replenish::Decision& d, std::int
   }
   if (!d.proposes() || mode_ == Mode::kReadOnly) return {};
   auto p = replenish::make_proposal(d, new_id(), s.sku, now_ms);
-  if (s.surge && s.surge->in_surge()) p.urgent = true;  // surge-driven orders are urgent
+  if (s.surging()) p.urgent = true;  // surge-driven orders are urgent
   if (auto st = store::insert_proposal(db_, p, now); !st) return st;
   log::info(
       "replenishment: proposed " + std::to_string(p.quantity) + " x " + p.sku + " from " +
@@ -592,7 +651,7 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
   r.has_policy = s->policy != nullptr;
   r.stock_known = s->stock_known;
   r.decision = decide(*s, now_ms, /*act=*/false, ignored);
-  r.surge = s->surge && s->surge->in_surge();
+  r.surge = s->surging();
   return r;
 }
 
@@ -642,6 +701,10 @@ void ReplenishmentLoop::after_commit(std::span<const store::PostResult> results)
 
 void ReplenishmentLoop::proposals_changed() {
   run("refresh", [&](std::int64_t now) { return r_.refresh(now); });
+}
+
+void ReplenishmentLoop::orders_changed(const orders::Change& change) {
+  run("orders", [&](std::int64_t now) { return r_.orders_changed(now, change); });
 }
 
 void ReplenishmentLoop::reload() {

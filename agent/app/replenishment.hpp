@@ -34,6 +34,7 @@
 
 #include "core/catalog.hpp"
 #include "core/error.hpp"
+#include "core/orders.hpp"
 #include "core/replenish/config.hpp"
 #include "core/replenish/proposal.hpp"
 #include "store/database.hpp"
@@ -87,6 +88,10 @@ class Replenishment {
   // Re-reads open proposals and campaigns (after another process or a cloud command changed
   // them), then catches up.
   Status refresh(std::int64_t now_ms);
+  // A customer order command changed stock lines without a movement (reserved or released
+  // stock): feeds the new lines to the SKUs' order-intake surge detectors, reads the lines
+  // again and re-evaluates those SKUs.
+  Status orders_changed(std::int64_t now_ms, const orders::Change& change);
 
   // The decision for `sku` now, without acting on it; nullopt for an unknown SKU.
   std::optional<SkuReplenishment> report(std::string_view sku, std::int64_t now_ms);
@@ -116,7 +121,8 @@ class Replenishment {
   void advance_days(SkuState& s, std::int64_t today);
   replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);
   Status act_on(SkuState& s, const replenish::Decision& d, std::int64_t now_ms);
-  Status surge_event(SkuState& s, const replenish::SurgeEvent& e);
+  // `signal`: whose detector it is, "picks" or "orders" (in the alarm's details).
+  Status surge_event(SkuState& s, const replenish::SurgeEvent& e, std::string_view signal);
   template <class Fn>
   Status in_transaction(Fn&& body);
 
@@ -167,6 +173,8 @@ class ReplenishmentLoop {
   void after_commit(std::span<const store::PostResult> results);
   // Proposals or campaigns changed on this connection (a cloud command).
   void proposals_changed();
+  // A cloud order command changed reservations on this connection.
+  void orders_changed(const orders::Change& change);
   // The catalog or settings changed: reload.
   void reload();
 

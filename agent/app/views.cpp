@@ -45,7 +45,9 @@ void append_stock_json(std::string& out, const store::StockRow& s, const StockFi
       .field("zone", s.zone)
       .field("on_hand", s.line.on_hand)
       .field("held", s.line.held)
+      .field("reserved", s.line.reserved)
       .field("available", s.line.available())
+      .field("backordered", s.line.backordered)
       .field("negative", s.line.on_hand < 0)
       .field("active", s.active)
       .field("updated_at", s.updated_at);
@@ -114,6 +116,7 @@ Status write_movements(std::ostream& out, store::Database& db, const MovementsQu
     j["serial"] = opt(m.serial);
     j["reverses"] = opt(m.reverses);
     j["serial_repeat"] = m.serial_repeat;
+    j["order_id"] = opt(m.order_id);
     out << (i ? ",\n" : "\n") << j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   out << (rows->empty() ? "]\n" : "\n]\n");

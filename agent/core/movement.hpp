@@ -44,13 +44,18 @@ struct MovementRequest {
   std::string wall_time;   // RFC 3339 UTC, e.g. 2026-11-23T14:34:00.123Z
   std::int64_t mono_ns = 0;  // CLOCK_MONOTONIC at capture, for ordering within a boot
   std::optional<std::string> reverses;  // for a compensating movement (UNDO): the id it undoes
+  std::optional<std::string> order_id;  // a pick for this customer order: takes its reservation
 };
 
-// The per-SKU stock projection the ledger keeps beside its movements.
+// The per-SKU stock projection the ledger keeps beside its movements. `reserved` is stock
+// promised to open customer orders (still on hand, no longer available); `backordered` what
+// open orders asked for beyond what was available, waiting for stock (core/orders.hpp).
 struct StockLine {
   std::int64_t on_hand = 0;
   std::int64_t held = 0;
-  std::int64_t available() const { return on_hand - held; }
+  std::int64_t reserved = 0;
+  std::int64_t backordered = 0;
+  std::int64_t available() const { return on_hand - held - reserved; }
 };
 
 // What a movement does to a StockLine, computed before it is written.
@@ -60,6 +65,7 @@ struct Posting {
   std::optional<std::int64_t> counted;  // for a count: the quantity counted
   bool negative = false;  // on hand is below zero after this movement (flagged, not refused)
   bool serial_repeat = false;  // a pick of a serial that was already picked (flagged)
+  std::int64_t reservation_taken = 0;  // a pick for an order: units of its reservation it took
 };
 
 }  // namespace depot

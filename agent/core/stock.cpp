@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/orders.hpp"
+
 namespace depot::stock {
 namespace {
 Error rule(const MovementRequest& r, const char* what) {
@@ -15,6 +17,12 @@ Expected<Posting> post(const StockLine& before, const MovementRequest& r) {
   Posting p;
   if (r.lot) {
     if (auto why = lot_problem(*r.lot); !why.empty()) return Error{why};
+  }
+  if (r.order_id) {
+    if (r.kind != MovementKind::kPick)
+      return Error{"an order id goes with a pick, not a " + std::string(to_string(r.kind))};
+    if (auto why = orders::order_id_problem(*r.order_id); !why.empty())
+      return Error{"order id \"" + *r.order_id + "\" " + why};
   }
   switch (r.kind) {
     case MovementKind::kReceive:

@@ -7,6 +7,7 @@
 
 #include "core/json_writer.hpp"
 #include "core/stock.hpp"
+#include "store/orders_store.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::store {
@@ -31,6 +32,9 @@ std::string movement_record(const MovementRequest& r, const Posting& p, const St
   if (r.expiry) w.field("expiry", *r.expiry);
   if (r.serial) w.field("serial", *r.serial);
   if (r.reverses) w.field("reverses", *r.reverses);
+  if (r.order_id) w.field("order_id", *r.order_id).field("reservation_taken", p.reservation_taken);
+  if (after.reserved || after.backordered)
+    w.field("reserved_after", after.reserved).field("backordered_after", after.backordered);
   if (p.serial_repeat) w.field("serial_repeat", true);
   w.close();
   return out;
@@ -78,7 +82,8 @@ Expected<std::vector<PostResult>> Ledger::post(const Txn& txn,
 Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   PostResult res;
   auto line_q = db_.prepare(
-      "SELECT s.on_hand, s.held FROM skus k LEFT JOIN stock s ON s.sku = k.sku WHERE k.sku = ?1");
+      "SELECT s.on_hand, s.held, s.reserved, s.backordered FROM skus k"
+      " LEFT JOIN stock s ON s.sku = k.sku WHERE k.sku = ?1");
   if (!line_q) return line_q.error();
   auto found = (*line_q)->bind(1, r.sku).step();
   if (!found) return found.error();
@@ -87,7 +92,8 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     res.error = "unknown sku \"" + r.sku + "\"";
     return res;
   }
-  StockLine before{(*line_q)->opt_int64(0).value_or(0), (*line_q)->opt_int64(1).value_or(0)};
+  StockLine before{(*line_q)->opt_int64(0).value_or(0), (*line_q)->opt_int64(1).value_or(0),
+                   (*line_q)->opt_int64(2).value_or(0), (*line_q)->opt_int64(3).value_or(0)};
   (*line_q)->reset();
 
   auto posting = stock::post(before, r);
@@ -109,8 +115,8 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   // The id is UNIQUE: a movement seen before inserts nothing, and nothing else happens.
   auto ins = db_.prepare(
       "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
-      " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)"
+      " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
       " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   (*ins)
@@ -129,20 +135,38 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       .bind(13, after.on_hand)
       .bind(14, static_cast<std::int64_t>(posting->negative))
       .bind(15, r.reverses)
-      .bind(16, static_cast<std::int64_t>(posting->serial_repeat));
+      .bind(16, static_cast<std::int64_t>(posting->serial_repeat))
+      .bind(17, r.order_id);
   if (auto st = (*ins)->run(); !st) return st.error();
   if (sqlite3_changes(db_.handle()) == 0) {
     res.outcome = PostOutcome::kDuplicate;
     return res;
   }
 
+  // Customer orders (store/orders_store): a pick for an order takes its reservation; stock
+  // that is available while orders wait for it is reserved for them, oldest first.
+  if (r.order_id) {
+    auto taken = take_for_pick(db_, *r.order_id, r.sku, r.quantity, r.wall_time);
+    if (!taken) return taken.error();
+    posting->reservation_taken = *taken;
+    after.reserved -= *taken;
+  }
+  if (after.backordered > 0 && after.available() > 0) {
+    auto filled = fill_backorders(db_, r.sku, after.available(), r.wall_time);
+    if (!filled) return filled.error();
+    after.reserved += *filled;
+    after.backordered -= *filled;
+  }
+
   auto up = db_.prepare(
-      "INSERT INTO stock(sku, on_hand, held, updated_at) VALUES(?1,?2,?3,?4) "
-      "ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand, held = excluded.held,"
+      "INSERT INTO stock(sku, on_hand, held, reserved, backordered, updated_at)"
+      " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand,"
+      " held = excluded.held, reserved = excluded.reserved, backordered = excluded.backordered,"
       " updated_at = excluded.updated_at");
   if (!up) return up.error();
   if (auto st = (*up)->bind(1, r.sku).bind(2, after.on_hand).bind(3, after.held)
-                    .bind(4, r.wall_time).run();
+                    .bind(4, after.reserved).bind(5, after.backordered)
+                    .bind(6, r.wall_time).run();
       !st)
     return st.error();
 
@@ -160,9 +184,10 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
                                               std::int64_t limit,
                                               const std::optional<std::string>& after) {
   auto q = db_.prepare(
-      "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at"
-      " FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
-      " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0)"
+      "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
+      " s.reserved, s.backordered FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
+      " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0"
+      " OR s.reserved <> 0 OR s.backordered <> 0)"
       " AND (?2 IS NULL OR k.sku > ?2) ORDER BY k.sku LIMIT ?3");
   if (!q) return q.error();
   (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
@@ -180,6 +205,8 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
     row.line.on_hand = (*q)->opt_int64(5).value_or(0);
     row.line.held = (*q)->opt_int64(6).value_or(0);
     row.updated_at = (*q)->opt_text(7);
+    row.line.reserved = (*q)->opt_int64(8).value_or(0);
+    row.line.backordered = (*q)->opt_int64(9).value_or(0);
     rows.push_back(std::move(row));
   }
   (*q)->reset();
@@ -189,7 +216,7 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
 Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f) {
   auto q = db_.prepare(
       "SELECT seq, id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial, wall_time,"
-      " mono_ns, on_hand_after, negative, reverses, serial_repeat FROM movements"
+      " mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id FROM movements"
       " WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR wall_time >= ?2)"
       " AND (?4 IS NULL OR id = ?4) ORDER BY seq DESC LIMIT ?3");
   if (!q) return q.error();
@@ -218,6 +245,7 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
     m.negative = (*q)->int64(14) != 0;
     m.reverses = (*q)->opt_text(15);
     m.serial_repeat = (*q)->int64(16) != 0;
+    m.order_id = (*q)->opt_text(17);
     out.push_back(std::move(m));
   }
   (*q)->reset();

@@ -37,7 +37,7 @@ struct MovementRecord {
   std::string id, sku, kind, source, wall_time;
   std::int64_t qty = 0, held_qty = 0, on_hand_after = 0, mono_ns = 0;
   std::optional<std::int64_t> counted;
-  std::optional<std::string> lot, expiry, serial, reverses;
+  std::optional<std::string> lot, expiry, serial, reverses, order_id;
   bool negative = false;
   bool serial_repeat = false;
 };

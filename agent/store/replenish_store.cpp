@@ -61,6 +61,8 @@ json numbers_json(const replenish::Numbers& n) {
   json j{{"on_hand", n.on_hand},
          {"held", n.held},
          {"available", n.available},
+         {"reserved", n.reserved},
+         {"backordered", n.backordered},
          {"on_order", n.on_order},
          {"awaiting", n.awaiting},
          {"position", n.position},
@@ -71,6 +73,7 @@ json numbers_json(const replenish::Numbers& n) {
          {"lead_time_sd_days", n.lead_time_sd_days},
          {"review_period_days", n.review_period_days},
          {"surge_factor", n.surge_factor},
+         {"surge_signal", n.surge_signal.empty() ? json(nullptr) : json(n.surge_signal)},
          {"campaign_factor", n.campaign_factor},
          {"lead_time_demand", n.lead_time_demand},
          {"safety_stock", n.safety_stock},
@@ -96,6 +99,8 @@ replenish::Numbers numbers_from_json(const json& j) {
   n.on_hand = int_or(j, "on_hand", 0);
   n.held = int_or(j, "held", 0);
   n.available = int_or(j, "available", 0);
+  n.reserved = int_or(j, "reserved", 0);
+  n.backordered = int_or(j, "backordered", 0);
   n.on_order = int_or(j, "on_order", 0);
   n.awaiting = int_or(j, "awaiting", 0);
   n.position = int_or(j, "position", 0);
@@ -107,6 +112,8 @@ replenish::Numbers numbers_from_json(const json& j) {
   n.lead_time_sd_days = number_or(j, "lead_time_sd_days", 0);
   n.review_period_days = number_or(j, "review_period_days", 0);
   n.surge_factor = number_or(j, "surge_factor", 1);
+  if (auto it = j.find("surge_signal"); it != j.end() && it->is_string())
+    n.surge_signal = it->get<std::string>();
   n.campaign_factor = number_or(j, "campaign_factor", 1);
   n.lead_time_demand = number_or(j, "lead_time_demand", 0);
   n.safety_stock = number_or(j, "safety_stock", 0);

@@ -467,8 +467,34 @@ CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
   BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END;
 )sql";
 
-constexpr std::array<std::string_view, 12> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9, kV10, kV11, kV12};
+// v13: customer orders and their reservations (docs/replenishment.md, "Orders and
+// reservations"). One row per order line (order, SKU): what was ordered, what is reserved
+// from stock now, what is backordered (waits for stock), what picks with the order's id have
+// taken. Stock keeps the SKU's totals beside on hand and held, in the same transactions;
+// available = on_hand - held - reserved. A movement names the order it was picked for.
+constexpr std::string_view kV13 = R"sql(
+CREATE TABLE order_lines(
+  order_id    TEXT NOT NULL,
+  sku         TEXT NOT NULL REFERENCES skus(sku),
+  channel     TEXT NOT NULL,
+  qty         INTEGER NOT NULL CHECK (qty > 0),
+  reserved    INTEGER NOT NULL CHECK (reserved >= 0),
+  backordered INTEGER NOT NULL CHECK (backordered >= 0),
+  picked      INTEGER NOT NULL DEFAULT 0 CHECK (picked >= 0),
+  state       TEXT NOT NULL CHECK (state IN ('open','released','shipped')),
+  seq         INTEGER NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  PRIMARY KEY (order_id, sku)
+) WITHOUT ROWID;
+CREATE INDEX order_lines_backordered ON order_lines(sku, seq) WHERE backordered > 0;
+ALTER TABLE stock ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stock ADD COLUMN backordered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE movements ADD COLUMN order_id TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 13> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10, kV11, kV12, kV13};
 
 }  // namespace
 

@@ -141,6 +141,7 @@ Status CloudSync::start() {
   dh.before_stock_change = hooks_.before_stock_change;
   dh.catalog_changed = hooks_.catalog_changed;
   dh.replenish_changed = hooks_.replenish_changed;
+  dh.orders_changed = hooks_.orders_changed;
   dh.config_summary = config_summary(config_, hooks_.version);
   for (const auto& z : config_.zones) dh.zones.push_back(z.id);
   for (const auto& pol : config_.replenish.policies) dh.policies.push_back(pol.name);

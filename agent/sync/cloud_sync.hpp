@@ -31,6 +31,7 @@ struct SyncHooks {
   std::function<void()> before_stock_change;  // commit pending scans before a cloud count
   std::function<void()> catalog_changed;      // reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed by command
+  std::function<void(const orders::Change&)> orders_changed;  // reservations, by command
   std::function<nlohmann::json()> health;     // scanners and store, for the status topic
   std::function<std::size_t()> catalog_skus;  // active SKUs now (config.get); unset: config's
   std::function<std::string()> config_sha256;  // of the config file now loaded (the status)

@@ -182,13 +182,59 @@ CommandAction parse_stream_replay(const json& args, Problems& p) {
   StreamReplay a;
   if (auto s = r.one_of("stream", true,
                         {"movements", "telemetry", "alarms", "reorders", "stock", "rejects",
-                         "audit"}))
+                         "audit", "orders"}))
     a.stream = *s;
   if (auto n = r.integer("from_seq", true, 1, std::numeric_limits<std::int64_t>::max()))
     a.from_seq = *n;
   a.to_seq = r.integer("to_seq", false, 1, std::numeric_limits<std::int64_t>::max());
   if (a.to_seq && *a.to_seq < a.from_seq)
     p.add("args.to_seq", std::to_string(*a.to_seq) + " must be at least from_seq");
+  return a;
+}
+
+CommandAction parse_order_reserve(const json& args, Problems& p) {
+  ObjectReader r(args, "args", p);
+  OrderReserve a;
+  auto& o = a.order;
+  if (auto s = r.string("order_id", true)) {
+    if (auto why = orders::order_id_problem(*s); !why.empty())
+      p.add("args.order_id", describe(*s) + " " + why);
+    o.order_id = *s;
+  }
+  o.channel = text_arg(r, "channel", false, orders::kMaxChannelBytes).value_or("");
+  if (const auto* arr = r.array("lines", true)) {
+    if (arr->empty()) p.add("args.lines", "must list at least one line");
+    if (arr->size() > orders::kMaxLines)
+      p.add("args.lines", std::to_string(arr->size()) + " lines: at most " +
+                              std::to_string(orders::kMaxLines) + " per order");
+    std::set<std::string> skus;
+    for (std::size_t i = 0; i < arr->size() && i < orders::kMaxLines; ++i) {
+      const std::string where = "args.lines[" + std::to_string(i) + "]";
+      ObjectReader line((*arr)[i], where, p);
+      store::OrderLineRequest l;
+      if (auto s = line.identifier("sku", true)) {
+        l.sku = *s;
+        if (!skus.insert(*s).second)
+          p.add(where + ".sku", "\"" + *s + "\" is listed twice in this order (one line per SKU)");
+      }
+      if (auto n = line.integer("qty", true, 1, orders::kMaxLineQty)) l.qty = *n;
+      line.finish();
+      o.lines.push_back(std::move(l));
+    }
+  }
+  return a;
+}
+
+template <bool kShipped>
+CommandAction parse_order_close(const json& args, Problems& p) {
+  ObjectReader r(args, "args", p);
+  OrderClose a;
+  a.shipped = kShipped;
+  if (auto s = r.string("order_id", true)) {
+    if (auto why = orders::order_id_problem(*s); !why.empty())
+      p.add("args.order_id", describe(*s) + " " + why);
+    a.order_id = *s;
+  }
   return a;
 }
 
@@ -211,10 +257,12 @@ constexpr CommandSpec kCommands[] = {
     {"campaign.set", parse_campaign_set},
     {"campaign.clear", parse_campaign_clear},
     {"stream.replay", parse_stream_replay},
+    {"order.reserve", parse_order_reserve},
+    {"order.release", parse_order_close<false>},
+    {"order.ship", parse_order_close<true>},
 };
-// Named by the protocol's next version (issue 17: orders and transfer sources), not built yet.
-constexpr std::string_view kNotYet[] = {"order.reserve", "order.release", "order.ship",
-                                        "source.stock"};
+// Named by the protocol's next version (issue 17: transfer sources), not built yet.
+constexpr std::string_view kNotYet[] = {"source.stock"};
 
 std::string unknown_command(std::string_view name) {
   if (std::find(std::begin(kNotYet), std::end(kNotYet), name) != std::end(kNotYet))
@@ -530,6 +578,8 @@ Expected<json> CommandDesk::apply(const Command& c) {
         else if constexpr (std::is_same_v<A, HoldEndCommand>) return hold_end(c, a);
         else if constexpr (std::is_same_v<A, AlarmAck>) return alarm_ack(c, a);
         else if constexpr (std::is_same_v<A, StreamReplay>) return stream_replay(c, a);
+        else if constexpr (std::is_same_v<A, OrderReserve> || std::is_same_v<A, OrderClose>)
+          return order_command(c);
         else if constexpr (std::is_same_v<A, ReorderAck> || std::is_same_v<A, ReorderCancel> ||
                            std::is_same_v<A, CampaignSet> || std::is_same_v<A, CampaignClear>)
           return replenish_command(c);
@@ -609,7 +659,9 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
                {"sku", s.sku},
                {"on_hand", s.line.on_hand},
                {"held", s.line.held},
+               {"reserved", s.line.reserved},
                {"available", s.line.available()},
+               {"backordered", s.line.backordered},
                {"active", s.active},
                {"movements_seq", movements_seq}};
       auto seq = store::outbox_append(db_, "stock", snap + ":" + s.sku, now, std::move(rec));
@@ -886,6 +938,56 @@ Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& 
   }
   auto reply = make_reply(c.id, true, "", result);
   if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
+  return reply;
+}
+
+// Orders: the reservation change, its `orders` record, the command row and the audit record
+// in one transaction (scans gathered so far are committed first, so a pick scanned before
+// the order counts before it); then the replenishment is told (reservations move position).
+Expected<json> CommandDesk::order_command(const Command& c) {
+  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  const auto now = hooks_.wall_now();
+  orders::Change change;
+  auto body = [&](const store::Txn& txn) -> Expected<json> {
+    json result;
+    if (const auto* res = std::get_if<OrderReserve>(&c.action)) {
+      auto lines = store::reserve_order(txn, res->order, now);
+      if (!lines) return lines.error();
+      result = {{"order_id", res->order.order_id}, {"lines", json::array()}};
+      std::int64_t reserved = 0, backordered = 0;
+      for (const auto& l : *lines) {
+        auto j = store::order_line_json(l);
+        if (l.unchanged) {
+          j["unchanged"] = true;
+        } else {
+          change.skus.push_back(l.sku);
+          change.intake.push_back({l.sku, l.qty});
+        }
+        result["lines"].push_back(std::move(j));
+        reserved += l.reserved, backordered += l.backordered;
+      }
+      result["reserved"] = reserved;
+      result["backordered"] = backordered;
+    } else if (const auto* close = std::get_if<OrderClose>(&c.action)) {
+      auto lines = store::close_order(
+          txn, close->order_id,
+          close->shipped ? orders::LineState::kShipped : orders::LineState::kReleased, now);
+      if (!lines) return lines.error();
+      result = {{"order_id", close->order_id},
+                {"state", close->shipped ? "shipped" : "released"},
+                {"lines", json::array()}};
+      for (const auto& l : *lines) {
+        result["lines"].push_back(store::order_line_json(l));
+        change.skus.push_back(l.sku);
+      }
+    }
+    auto reply = make_reply(c.id, true, "", result);
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
+  if (hooks_.orders_changed && !change.skus.empty()) hooks_.orders_changed(change);
   return reply;
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -27,6 +28,7 @@
 #include "core/replenish/campaign.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
+#include "store/orders_store.hpp"
 
 namespace depot::sync {
 
@@ -94,9 +96,22 @@ struct StreamReplay {
   std::optional<std::int64_t> to_seq;
 };
 inline constexpr std::int64_t kMaxReplay = 10000;
+// order.reserve {"order_id", "channel"?, "lines": [{"sku", "qty" >= 1}, ...]}: reserves each
+// line from available stock, backordering what is not available (docs/replenishment.md,
+// "Orders and reservations"). A line sent again with the same quantity is unchanged.
+struct OrderReserve {
+  store::OrderRequest order;
+};
+// order.release {"order_id"} (the order is cancelled) / order.ship {"order_id"} (it left):
+// closes the order's open lines; what they still reserve becomes available again.
+struct OrderClose {
+  std::string order_id;
+  bool shipped = false;
+};
 using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
                                    CatalogRemove, HoldEndCommand, AlarmAck, ReorderAck,
-                                   ReorderCancel, CampaignSet, CampaignClear, StreamReplay>;
+                                   ReorderCancel, CampaignSet, CampaignClear, StreamReplay,
+                                   OrderReserve, OrderClose>;
 
 struct Command {
   std::string id;
@@ -163,6 +178,8 @@ struct DeskHooks {
   std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
   std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed (replenishment)
+  // An order.* command changed reservations (and, for new lines, order intake).
+  std::function<void(const orders::Change&)> orders_changed;
   nlohmann::json config_summary;              // what config.get answers
   std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
   std::vector<std::string> policies;          // replenishment profiles (catalog.upsert policy)
@@ -199,6 +216,7 @@ class CommandDesk {
   Expected<nlohmann::json> alarm_ack(const Command& c, const AlarmAck& a);
   Expected<nlohmann::json> replenish_command(const Command& c);
   Expected<nlohmann::json> stream_replay(const Command& c, const StreamReplay& a);
+  Expected<nlohmann::json> order_command(const Command& c);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

@@ -6,8 +6,8 @@
 namespace depot::sync {
 
 const std::vector<std::string>& stream_names() {
-  static const std::vector<std::string> kNames{"alarms",  "reorders", "movements", "stock",
-                                               "rejects", "audit",    "telemetry"};
+  static const std::vector<std::string> kNames{"alarms", "reorders",  "movements", "orders",
+                                               "stock",  "rejects",   "audit",     "telemetry"};
   return kNames;
 }
 

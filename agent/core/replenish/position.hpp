@@ -1,7 +1,10 @@
 // Where a SKU stands for replenishment. `on_hand` is what the ledger counts on the shelf,
-// `held` the part of it under a quality hold, `available` = on_hand - held what may be sold,
-// `on_order` what suppliers have acknowledged and not yet delivered, and `position` =
-// available + on_order the figure a reorder decision compares with the reorder point.
+// `held` the part of it under a quality hold, `reserved` the part promised to open customer
+// orders, `available` = on_hand - held - reserved what may still be sold, `backordered` what
+// orders asked for beyond it, `on_order` what suppliers have acknowledged and not yet
+// delivered, and `position` = available - backordered + on_order the figure a reorder decision
+// compares with the reorder point (the textbook inventory position: on hand + on order -
+// committed - backorders).
 // A receipt that does not name its order is matched to the SKU's open orders oldest first.
 // Pure values and functions; no I/O.
 #pragma once
@@ -29,9 +32,11 @@ struct Position {
   std::int64_t on_hand = 0;
   std::int64_t held = 0;
   std::int64_t on_order = 0;
+  std::int64_t reserved = 0;
+  std::int64_t backordered = 0;
 
-  std::int64_t available() const { return on_hand - held; }
-  std::int64_t position() const { return available() + on_order; }
+  std::int64_t available() const { return on_hand - held - reserved; }
+  std::int64_t position() const { return available() - backordered + on_order; }
 };
 
 // The sum of what `orders` still owe.

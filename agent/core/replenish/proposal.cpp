@@ -80,6 +80,8 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   n.on_hand = in.stock.on_hand;
   n.held = in.stock.held;
   n.available = in.stock.available();
+  n.reserved = in.stock.reserved;
+  n.backordered = in.stock.backordered;
   bool has_open = false;
   std::int64_t earliest_eta_ms = std::numeric_limits<std::int64_t>::max();
   for (const auto& p : in.proposals) {
@@ -93,6 +95,7 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   }
   n.position = position_of(in.stock, n.on_order).position();
   n.daily_demand = in.demand.daily;
+  n.surge_signal = in.surge_signal;
   n.daily_demand_sd = in.demand.sd;
   n.demand_source = in.demand.source;
   if (!policy) {

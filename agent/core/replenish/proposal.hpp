@@ -41,13 +41,16 @@ std::string_view to_string(Trigger t);
 // Every number behind a decision. Quantities in units, times in days unless named _ms.
 struct Numbers {
   std::int64_t on_hand = 0, held = 0, available = 0;
+  std::int64_t reserved = 0;     // promised to open customer orders (not in available)
+  std::int64_t backordered = 0;  // ordered by customers beyond what was available
   std::int64_t on_order = 0;  // acknowledged, not yet received
   std::int64_t awaiting = 0;  // proposed, not yet acknowledged
-  std::int64_t position = 0;  // available + on_order
+  std::int64_t position = 0;  // available - backordered + on_order
   double daily_demand = 0, daily_demand_sd = 0;
   DemandSource demand_source = DemandSource::kNone;
   double lead_time_days = 0, lead_time_sd_days = 0, review_period_days = 0;
   double surge_factor = 1;      // (d + surge excess) / d now; 1 without a surge or baseline
+  std::string surge_signal;     // the surge's signal: "picks", "orders" (order intake), or ""
   double campaign_factor = 1;   // campaign factor averaged over the lead time
   double lead_time_demand = 0;  // expected units over [now, now + L]
   double safety_stock = 0;
@@ -127,6 +130,7 @@ struct SkuInputs {
   StockLine stock;
   DemandEstimate demand;
   SurgeProjection surge;                       // {} when not in surge
+  std::string_view surge_signal;               // whose surge it is: "picks" or "orders"
   std::span<const Campaign* const> campaigns;  // those targeting this SKU (CampaignIndex)
   // This SKU's proposals. Closed ones count only when cancelled within the policy's
   // cool-down (kCancelledRecently); others are ignored.

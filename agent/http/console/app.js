@@ -227,12 +227,13 @@ async function renderStock() {
     const flag = (t, cls) => flags.appendChild(el("span", t, "flag " + (cls || "")));
     if (s.surge) flag("SURGE", "warn");
     if (s.negative) flag("NEGATIVE", "bad");
+    if (s.backordered > 0) flag(s.backordered + " backordered", "warn");
     if (s.position !== null && s.reorder_point !== null && s.position <= s.reorder_point)
       flag("at/below reorder point", "warn");
     if (s.policy === null) flag("no policy");
     if (!s.active) flag("inactive");
     const tr = row(tb, [s.sku, s.name, [s.on_hand, "num"], [s.held, "num"],
-                        [s.reserved === undefined ? null : s.reserved, "num"], [s.available, "num"],
+                        [s.reserved, "num"], [s.available, "num"],
                         [num(s.on_order), "num"], [num(s.position), "num"],
                         [num(s.reorder_point, 1), "num"], [num(s.days_of_cover, 1), "num"], flags]);
     tr.dataset.sku = s.sku;

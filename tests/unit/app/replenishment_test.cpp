@@ -13,6 +13,7 @@
 #include "core/tz.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
+#include "store/orders_store.hpp"
 #include "store/replenish_store.hpp"
 #include "test_support.hpp"
 
@@ -375,6 +376,62 @@ TEST_F(ReplenishmentTest, ASurgeReplayedMinuteByMinuteRaisesAnAlarmAndAnUrgentPr
   EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind='demand_surge'"
                   " AND cleared_at IS NULL"),
             0);
+}
+
+// Issue 17 item 2: a live stream is seen when its orders arrive, before anyone picks. Orders
+// of 3 tints a minute (10 minutes: 30 lines, 90 units = 360/h against 2/h expected) raise the
+// surge from order intake in the fifth minute (5 orders, 15 units... the 20 units of min_units
+// come with the seventh order), and its proposal says the signal was orders. A single bulk
+// pick of 120 (one event) raises nothing.
+TEST_F(ReplenishmentTest, OrderIntakeRaisesTheSurgeBeforeAnyPickAndSaysSo) {
+  post("r0", "LIP", MovementKind::kReceive, 600, kT0);
+  const auto start = kT0 + 10 * 3600'000;
+  auto r = engine(start);
+  int alarm_at_order = -1;
+  for (int i = 0; i < 10; ++i) {
+    const auto t = start + i * kMinute + 30'000;
+    auto txn = store::Txn::begin(*db_);
+    ASSERT_TRUE(txn.ok());
+    store::OrderRequest o{"live-" + std::to_string(i), "live:room-42", {{"LIP", 3}}};
+    auto lines = store::reserve_order(*txn, o, timefmt::rfc3339_from_unix_ms(t));
+    ASSERT_TRUE(lines.ok()) << lines.error().message;
+    ASSERT_TRUE(txn->commit().ok());
+    ASSERT_TRUE(r->orders_changed(t, {{"LIP"}, {{"LIP", 3}}}).ok());
+    if (alarm_at_order < 0 && !outbox("alarms", "LIP", "demand_surge").empty()) alarm_at_order = i;
+  }
+  // min_events 5 and min_units 20: the seventh order (21 units) is the first window with both.
+  EXPECT_EQ(alarm_at_order, 6);
+  EXPECT_TRUE(r->in_surge("LIP"));
+  EXPECT_EQ(count("SELECT count(*) FROM movements WHERE kind = 'pick'"), 0);  // no pick yet
+  auto alarms = outbox("alarms", "LIP", "demand_surge");
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0]["details"]["signal"], "orders");
+  auto ps = proposals("LIP");
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_TRUE(ps[0].urgent);
+  EXPECT_EQ(ps[0].numbers.surge_signal, "orders");
+  // Proposed at the seventh order (21 reserved, available 579) and revised as the rate rose
+  // (the numbers are those of its last revision): reservations come off available.
+  EXPECT_GE(ps[0].numbers.reserved, 21);
+  EXPECT_EQ(ps[0].numbers.reserved % 3, 0);
+  EXPECT_EQ(ps[0].numbers.available + ps[0].numbers.reserved, 600);
+  EXPECT_EQ(ps[0].numbers.position, ps[0].numbers.available);
+  // After a restart the order-intake windows are rebuilt from the order lines.
+  auto again = engine(start + 10 * kMinute);
+  EXPECT_TRUE(again->in_surge("LIP"));
+}
+
+TEST_F(ReplenishmentTest, OneBulkPickIsNotASurge) {
+  // Issue 17's trial: one scan of 120 for a 10/day SKU gave a surge x1152 and 2,878 units.
+  post("r0", "A", MovementKind::kReceive, 300, kT0);
+  const auto start = kT0 + 10 * 3600'000;
+  auto r = engine(start);
+  post("bulk", "A", MovementKind::kPick, 120, start + kMinute);
+  ASSERT_TRUE(r->catch_up(start + kMinute).ok());
+  EXPECT_FALSE(r->in_surge("A"));
+  EXPECT_TRUE(outbox("alarms", "A", "demand_surge").empty());
+  // 180 left against a reorder point of 70: no proposal at all.
+  EXPECT_TRUE(proposals("A").empty());
 }
 
 // The surge windows run on the monotonic clock: when NTP steps the wall clock back an hour

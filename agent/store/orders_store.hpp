@@ -1,0 +1,71 @@
+// Customer orders in SQLite (schema v13, table order_lines): reserving, releasing and
+// shipping them, and what the ledger does for them when stock moves (a pick with an order
+// id takes its reservation; stock that becomes available fills backorders oldest first).
+// Every change writes its `orders` outbox record in the caller's transaction. The arithmetic
+// is core/orders. Thread-safety: use from the thread that owns the Database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/movement.hpp"
+#include "core/orders.hpp"
+#include "store/database.hpp"
+
+namespace depot::store {
+
+struct OrderLineRequest {
+  std::string sku;
+  std::int64_t qty = 0;
+};
+struct OrderRequest {
+  std::string order_id, channel;
+  std::vector<OrderLineRequest> lines;
+};
+
+struct OrderLine {
+  std::string order_id, sku, channel;
+  std::int64_t qty = 0, reserved = 0, backordered = 0, picked = 0;
+  orders::LineState state = orders::LineState::kOpen;
+  std::string created_at, updated_at;
+  bool unchanged = false;  // reserve: this line was reserved before, as asked (idempotent)
+};
+nlohmann::json order_line_json(const OrderLine& l);
+
+// Reserves each line (core/orders reserve) against the SKU's availability, in order. A line
+// already recorded for this (order, SKU) with the same quantity is left as it is (marked
+// `unchanged`): the cloud may send an order again. An Error (a SKU not active, a line
+// recorded with another quantity, an order already closed) changes nothing once the
+// caller's guard rolls back.
+Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderRequest& request,
+                                               std::string_view now);
+// Closes every open line of `order_id` as released (cancelled) or shipped: what the lines
+// still reserve goes back to available, what they wait for is no longer backordered. Error
+// when the order has no open line (never seen, or closed before: the error says which).
+Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view order_id,
+                                             orders::LineState to, std::string_view now);
+
+// For the ledger, inside its transaction. A pick of `qty` for `order_id`: the units of the
+// line's reservation it takes (0 when the order has no open line for the SKU).
+Expected<std::int64_t> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
+                                     std::int64_t qty, std::string_view now);
+// `available` units of `sku` are free: they go to its backordered lines oldest first. Returns
+// the units so reserved (the caller moves them from backordered to reserved in stock).
+Expected<std::int64_t> fill_backorders(Database& db, std::string_view sku, std::int64_t available,
+                                       std::string_view now);
+
+struct OrderFilter {
+  std::optional<std::string> order_id;
+  std::optional<std::string> sku;
+  bool open_only = true;
+  std::int64_t limit = 0;  // the newest this many; 0 = all
+};
+Expected<std::vector<OrderLine>> order_lines(Database& db, const OrderFilter& filter);
+
+}  // namespace depot::store

@@ -11,7 +11,10 @@ cloud), a subscriber that records every message the cloud side receives, and the
 copy of config/demo.json pointed at that broker. Then:
   * a normal trading hour: picks of several SKUs at the pack station's network scanner (TCP),
     goods in at the dock scanner (a named pipe);
-  * a live-stream surge on one SKU: its pick rate jumps tenfold;
+  * a live-stream surge on one SKU: the platform's orders arrive first (the stand-in cloud
+    sends each as an `order.reserve` command: reservations cut available stock, and order
+    intake alone raises the surge before the packers start), then its pick rate jumps
+    tenfold; when the stream ends the cloud ships most of the orders (`order.ship`);
   * the freezer's probe (the sim driver, scripted in demo.json) drifts out of range and
     back: the excursion becomes an alarm after the zone's delay, the freezer's stock goes on
     quality hold, the alarm clears; before that the freezer's second probe (by the door) drops
@@ -92,6 +95,8 @@ class Demo:
         self.cloud_records = collections.defaultdict(list)
         self.scans_sent = 0
         self.units = 0
+        self.orders = []          # order ids the stand-in cloud sent (order.reserve)
+        self.orders_lock = threading.Lock()
         self.freezer_alarmed = False
         self.alarm_at = None      # when the freezer's temperature alarm was first seen
         self.acked = False
@@ -164,6 +169,7 @@ class Demo:
         for o in cfg.get("outputs", []):
             if "exec" in o:
                 o["exec"]["command"] = [hook, self.hooks_log]
+        self.site, self.gateway = cfg["site"], cfg["gateway"]
         with open(self.cfg, "w") as f:
             json.dump(cfg, f, indent=2)
         return cfg
@@ -231,6 +237,33 @@ class Demo:
             time.sleep(1.5)
         sock.close()
 
+    def command(self, name, cmd_id, args):
+        """The stand-in cloud sends one command (QoS 1); False while the broker is down."""
+        body = json.dumps({"id": cmd_id, "args": args})
+        r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", "1",
+                            "-i", "demo-desk-" + cmd_id, "-t",
+                            f"depot/v1/{self.site}/{self.gateway}/cmd/{name}", "-m", body],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        return r.returncode == 0
+
+    def order_feeder(self, stop):
+        """The live stream's orders, as the platform takes them: from a few seconds before the
+        packers start until the stream ends, an order of 1-3 lip tints every 0.5 s."""
+        i = 0
+        while not stop.is_set():
+            t = time.monotonic() - self.t0
+            if t >= self.surge_end:
+                break
+            if t >= self.orders_start:
+                i += 1
+                oid = f"LS-1111-{i:04d}"
+                if self.command("order.reserve", f"ord-{i}",
+                                {"order_id": oid, "channel": "live:room-42",
+                                 "lines": [{"sku": SURGE_SKU, "qty": 1 + i % 3}]}):
+                    with self.orders_lock:
+                        self.orders.append(oid)
+            time.sleep(0.5)
+
     def dock(self, *codes):
         with open(os.path.join(self.work, "dock-1.pipe"), "w") as p:
             for c in codes:
@@ -248,6 +281,7 @@ class Demo:
         rate = (self.units - last[0]) / max(t - last[1], 1e-3)
         last[:] = [self.units, t]
         pos, rop = row.get("position"), row.get("reorder_point")
+        reserved = row.get("reserved")
         if isinstance(rop, (int, float)):
             rop = round(rop)
         mark = f"{RED}SURGE{RESET}" if row.get("surge") else "     "
@@ -272,7 +306,8 @@ class Demo:
         colour = RED if level == "alarm" else YELLOW if level == "warning" else GREEN
         print(f"{DIM}{t:5.1f}s{RESET} picks/s {rate:5.1f} | {SURGE_SKU} position "
               f"{pos if pos is not None else '?':>5} vs reorder point "
-              f"{rop if rop is not None else '?':>5} {mark} | freezer-1 "
+              f"{rop if rop is not None else '?':>5} {mark} reserved "
+              f"{reserved if reserved is not None else '?':>4} | freezer-1 "
               f"{temp if temp is not None else '?':>6} °C {colour}{level:<7}{RESET} | outbox "
               f"{self.outbox_waiting():>4} | cloud got: {got or 'nothing yet'}", flush=True)
         if first_alarm:
@@ -302,6 +337,7 @@ class Demo:
         a = self.args
         self.surge_start = a.duration * 0.25
         self.surge_end = a.duration * 0.6
+        self.orders_start = a.duration * 0.15  # orders come before the picks do
         step(f"scratch folder {self.work}")
         self.write_config()
         if not a.offline:
@@ -323,12 +359,16 @@ class Demo:
                   "DA:QTY:30", "INT-VC-001")
         time.sleep(0.5)
         print(self.cli("stock").stdout, end="")
-        step(f"trading: picks at the pack station (TCP); at {self.surge_start:.0f} s a live stream "
-             f"sends {SURGE_SKU} to 20 picks/s (QTY 8 scans) until {self.surge_end:.0f} s; "
-             f"meanwhile the freezer probe drifts warm")
+        step(f"trading: picks at the pack station (TCP); from {self.orders_start:.0f} s a live "
+             f"stream's orders for {SURGE_SKU} arrive from the cloud (order.reserve, 2 a second), "
+             f"at {self.surge_start:.0f} s the packers follow at 20 picks/s (QTY 8 scans) until "
+             f"{self.surge_end:.0f} s; meanwhile the freezer probe drifts warm")
         stop = threading.Event()
         feeder = threading.Thread(target=self.scan_feeder, args=(stop,), daemon=True)
         feeder.start()
+        orders = threading.Thread(target=self.order_feeder, args=(stop,), daemon=True)
+        orders.start()
+        shipped = False
         last = [0, 0.0]
         broker_up_at = a.duration * 0.5 if a.offline else None
         while time.monotonic() - self.t0 < a.duration:
@@ -337,11 +377,25 @@ class Demo:
                 self.start_broker()
                 broker_up_at = None
             self.status_line(last)
+            if not shipped and time.monotonic() - self.t0 >= self.surge_end + 2:
+                shipped = True
+                self.ship_orders()
             time.sleep(2)
         stop.set()
         feeder.join()
+        orders.join()
         time.sleep(1)
         self.report()
+
+    def ship_orders(self):
+        """The stream is over: the cloud ships all but the last five orders (order.ship); what
+        they still reserve is available again (the packers' scans carried no order id)."""
+        with self.orders_lock:
+            to_ship = self.orders[:-5]
+        for n, oid in enumerate(to_ship):
+            self.command("order.ship", f"ship-{n}", {"order_id": oid})
+        print(f"       the stream is over: {len(to_ship)} of {len(self.orders)} orders shipped "
+              f"(order.ship); the last 5 stay reserved", flush=True)
 
     def console(self):
         """What an operator's monitoring sees: /healthz and a few /metrics lines."""
@@ -377,6 +431,11 @@ class Demo:
         reorders = self.cli_json("reorders") or []
         if not any(r.get("sku") == SURGE_SKU and r.get("urgent") for r in reorders):
             failed.append(f"no urgent proposal for {SURGE_SKU}")
+        if not self.orders:
+            failed.append("the stand-in cloud sent no order")
+        open_orders = self.cli_json("orders") or []
+        if not self.args.offline and len(open_orders) != min(5, len(self.orders)):
+            failed.append(f"{len(open_orders)} orders open, expected the last 5 (the rest shipped)")
         if not self.freezer_alarmed:
             failed.append("freezer-1 never reached alarm")
         if not self.probe_failures:
@@ -388,7 +447,7 @@ class Demo:
         if not self.report_file or "freezer-1" not in open(self.report_file).read():
             failed.append("depot-agent report wrote no report of freezer-1")
         with self.received_lock:
-            for topic in ("movements", "reorders", "alarms", "telemetry"):
+            for topic in ("movements", "reorders", "alarms", "telemetry", "orders"):
                 if not self.received.get(topic):
                     failed.append(f"the cloud received nothing on {topic}")
         # The agent keeps recording (telemetry, repeats) while this runs, so a record may be in
@@ -407,6 +466,15 @@ class Demo:
         return failed
 
     def report(self):
+        step("customer orders still open (depot-agent orders)")
+        print(self.cli("orders").stdout, end="")
+        surges = [r for r in self.cloud_records.get("alarms", [])
+                  if r.get("alarm") == "demand_surge" and r.get("state") == "raised"]
+        for r in surges[:1]:
+            d = r.get("details") or {}
+            print(f"   demand_surge on {r.get('sku')} was raised from {d.get('signal')}: "
+                  f"{d.get('window_units')} units in {d.get('window_minutes')} min "
+                  f"against {d.get('expected_per_hour')}/h expected")
         step("reorder proposals (depot-agent reorders)")
         print(self.cli("reorders").stdout, end="")
         step("cold chain (depot-agent zones, alarms, holds)")

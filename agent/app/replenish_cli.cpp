@@ -43,14 +43,18 @@ std::string fixed(double v, int digits = 1) {
 
 // The reason in numbers, one line: what a buyer checks.
 std::string numbers_line(const replenish::Numbers& n) {
+  std::string orders;
+  if (n.reserved) orders += " after " + std::to_string(n.reserved) + " reserved";
+  if (n.backordered) orders += " - backordered " + std::to_string(n.backordered);
   return "position " + std::to_string(n.position) + " (available " + std::to_string(n.available) +
-         " + on order " + std::to_string(n.on_order) + ") vs reorder point " +
+         orders + " + on order " + std::to_string(n.on_order) + ") vs reorder point " +
          fixed(n.reorder_point) + " = lead-time demand " + fixed(n.lead_time_demand) +
          " + safety stock " + fixed(n.safety_stock) + "; order-up-to " + fixed(n.order_up_to) +
          "; demand " + fixed(n.daily_demand, 2) + "/day sd " + fixed(n.daily_demand_sd, 2) + " (" +
          std::string(replenish::to_string(n.demand_source)) + "); lead time " +
          fixed(n.lead_time_days) + " d sd " + fixed(n.lead_time_sd_days) + "; surge x" +
          fixed(n.surge_factor, 2) + ", campaign x" + fixed(n.campaign_factor, 2) +
+         (n.surge_signal.empty() ? std::string() : " (surge from " + n.surge_signal + ")") +
          "; days of cover " + fixed(n.days_of_cover) + "; triggered by " +
          std::string(replenish::to_string(n.trigger)) +
          (n.cover_cap ? "; pipeline capped at " + std::to_string(*n.cover_cap) + " (" +

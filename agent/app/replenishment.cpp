@@ -164,6 +164,7 @@ Status Replenishment::load(std::int64_t now_ms) {
       std::sort(skus_.begin(), skus_.end(), by_sku);
   }
   if (auto st = load_campaigns(); !st) return st;
+  if (auto st = load_source_stock(); !st) return st;
   if (auto st = load_stock_all(); !st) return st;
   if (auto st = load_proposals(now_ms); !st) return st;
 
@@ -247,6 +248,20 @@ Status Replenishment::load(std::int64_t now_ms) {
   return recompute_all(now_ms);
 }
 
+Status Replenishment::load_source_stock() {
+  source_stock_.clear();
+  auto q = db_.prepare("SELECT source, sku, qty FROM source_stock");
+  if (!q) return q.error();
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    source_stock_[(*q)->text(1)].push_back({(*q)->text(0), (*q)->int64(2)});
+  }
+  (*q)->reset();
+  return {};
+}
+
 Status Replenishment::load_campaigns() {
   campaigns_ = settings_.campaigns;
   auto cloud = store::load_campaigns(db_);
@@ -328,6 +343,7 @@ Status Replenishment::load_proposals(std::int64_t now_ms) {
 Status Replenishment::refresh(std::int64_t now_ms) {
   if (auto st = load_proposals(now_ms); !st) return st;
   if (auto st = load_campaigns(); !st) return st;
+  if (auto st = load_source_stock(); !st) return st;
   return recompute_all(now_ms);
 }
 
@@ -493,6 +509,7 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
     data_version_ = v;
     if (auto st = load_proposals(now_ms); !st) return st;
     if (auto st = load_campaigns(); !st) return st;
+    if (auto st = load_source_stock(); !st) return st;
     external_change_ = true;
   }
   for (;;) {
@@ -565,6 +582,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
       in.surge = p, in.surge_signal = signal;
   }
   if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
+  if (auto it = source_stock_.find(s.sku); it != source_stock_.end()) in.source_stock = it->second;
   if (s.open) in.proposals = s.open->proposals;
   auto d = replenish::evaluate(in, s.policy, now_ms);
   if (act) st = act_on(s, d, now_ms);

@@ -118,6 +118,7 @@ class Replenishment {
   Status load_stock_all();
   Status load_proposals(std::int64_t now_ms);  // open ones, and cancelled ones in a cool-down
   Status load_campaigns();
+  Status load_source_stock();
   void advance_days(SkuState& s, std::int64_t today);
   replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);
   Status act_on(SkuState& s, const replenish::Decision& d, std::int64_t now_ms);
@@ -138,6 +139,8 @@ class Replenishment {
   std::span<const CatalogItem> catalog_override_;
   Mode mode_;
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
+  // What transfer sources can spare, per SKU (source.stock); only SKUs they reported on.
+  std::map<std::string, std::vector<replenish::SourceStock>, std::less<>> source_stock_;
   replenish::CampaignIndex campaign_index_;
   std::vector<std::span<const replenish::Campaign* const>> campaign_slots_;  // SkuState's slot
   // Every active SKU, sorted by SKU: the one copy of what replenishment keeps per SKU (about

@@ -74,6 +74,9 @@ json numbers_json(const replenish::Numbers& n) {
          {"review_period_days", n.review_period_days},
          {"surge_factor", n.surge_factor},
          {"surge_signal", n.surge_signal.empty() ? json(nullptr) : json(n.surge_signal)},
+         {"source_kind", n.source_kind.empty() ? json(nullptr) : json(n.source_kind)},
+         {"landed_unit_cost", n.landed_unit_cost},
+         {"source_why", n.source_why},
          {"campaign_factor", n.campaign_factor},
          {"lead_time_demand", n.lead_time_demand},
          {"safety_stock", n.safety_stock},
@@ -114,6 +117,11 @@ replenish::Numbers numbers_from_json(const json& j) {
   n.surge_factor = number_or(j, "surge_factor", 1);
   if (auto it = j.find("surge_signal"); it != j.end() && it->is_string())
     n.surge_signal = it->get<std::string>();
+  if (auto it = j.find("source_kind"); it != j.end() && it->is_string())
+    n.source_kind = it->get<std::string>();
+  n.landed_unit_cost = number_or(j, "landed_unit_cost", 0);
+  if (auto it = j.find("source_why"); it != j.end() && it->is_string())
+    n.source_why = it->get<std::string>();
   n.campaign_factor = number_or(j, "campaign_factor", 1);
   n.lead_time_demand = number_or(j, "lead_time_demand", 0);
   n.safety_stock = number_or(j, "safety_stock", 0);

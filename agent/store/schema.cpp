@@ -493,8 +493,20 @@ ALTER TABLE stock ADD COLUMN backordered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE movements ADD COLUMN order_id TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 13> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9, kV10, kV11, kV12, kV13};
+// v14: what transfer sources (the parent or central warehouse) can spare per SKU, as the cloud
+// last said (source.stock; docs/replenishment.md, "Where replenishment comes from").
+constexpr std::string_view kV14 = R"sql(
+CREATE TABLE source_stock(
+  source     TEXT NOT NULL,
+  sku        TEXT NOT NULL,
+  qty        INTEGER NOT NULL CHECK (qty >= 0),
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (source, sku)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 14> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10, kV11, kV12, kV13, kV14};
 
 }  // namespace
 

@@ -238,6 +238,30 @@ CommandAction parse_order_close(const json& args, Problems& p) {
   return a;
 }
 
+CommandAction parse_source_stock(const json& args, Problems& p) {
+  ObjectReader r(args, "args", p);
+  SourceStockSet a;
+  if (auto s = r.identifier("source", true)) a.source = *s;
+  if (const auto* arr = r.array("stock", true)) {
+    if (arr->empty()) p.add("args.stock", "must list at least one SKU");
+    if (arr->size() > kMaxSourceStockLines)
+      p.add("args.stock", std::to_string(arr->size()) + " lines: at most " +
+                              std::to_string(kMaxSourceStockLines));
+    std::set<std::string> skus;
+    for (std::size_t i = 0; i < arr->size() && i < kMaxSourceStockLines; ++i) {
+      const std::string where = "args.stock[" + std::to_string(i) + "]";
+      ObjectReader line((*arr)[i], where, p);
+      auto sku = line.identifier("sku", true);
+      auto qty = line.integer("qty", true, 0, 1000000000);
+      line.finish();
+      if (sku && !skus.insert(*sku).second)
+        p.add(where + ".sku", "\"" + *sku + "\" is listed twice");
+      if (sku && qty) a.stock.emplace_back(*sku, *qty);
+    }
+  }
+  return a;
+}
+
 // The commands this agent knows: a name not here is refused (never answered as another).
 struct CommandSpec {
   std::string_view name;
@@ -260,13 +284,10 @@ constexpr CommandSpec kCommands[] = {
     {"order.reserve", parse_order_reserve},
     {"order.release", parse_order_close<false>},
     {"order.ship", parse_order_close<true>},
+    {"source.stock", parse_source_stock},
 };
-// Named by the protocol's next version (issue 17: transfer sources), not built yet.
-constexpr std::string_view kNotYet[] = {"source.stock"};
 
 std::string unknown_command(std::string_view name) {
-  if (std::find(std::begin(kNotYet), std::end(kNotYet), name) != std::end(kNotYet))
-    return "command \"" + std::string(name) + "\" is not supported yet by this agent version";
   std::string known;
   for (const auto& spec : kCommands) known += (known.empty() ? "" : ", ") + std::string(spec.name);
   return "unknown command \"" + printable(name, 80) + "\" (known: " + known + ")";
@@ -580,6 +601,7 @@ Expected<json> CommandDesk::apply(const Command& c) {
         else if constexpr (std::is_same_v<A, StreamReplay>) return stream_replay(c, a);
         else if constexpr (std::is_same_v<A, OrderReserve> || std::is_same_v<A, OrderClose>)
           return order_command(c);
+        else if constexpr (std::is_same_v<A, SourceStockSet>) return source_stock(c, a);
         else if constexpr (std::is_same_v<A, ReorderAck> || std::is_same_v<A, ReorderCancel> ||
                            std::is_same_v<A, CampaignSet> || std::is_same_v<A, CampaignClear>)
           return replenish_command(c);
@@ -988,6 +1010,48 @@ Expected<json> CommandDesk::order_command(const Command& c) {
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
   if (hooks_.orders_changed && !change.skus.empty()) hooks_.orders_changed(change);
+  return reply;
+}
+
+// What a transfer source can spare: the rows, the command row and the audit record in one
+// transaction; then the replenishment reads them again.
+Expected<json> CommandDesk::source_stock(const Command& c, const SourceStockSet& a) {
+  if (std::find(hooks_.transfer_sources.begin(), hooks_.transfer_sources.end(), a.source) ==
+      hooks_.transfer_sources.end()) {
+    std::string known;
+    for (const auto& s : hooks_.transfer_sources) known += (known.empty() ? "" : ", ") + s;
+    return Error{"args.source: \"" + a.source +
+                 "\" is not a transfer source of any policy (suppliers with \"kind\": "
+                 "\"transfer\"; known: " + (known.empty() ? std::string("none") : known) + ")"};
+  }
+  auto body = [&]() -> Expected<json> {
+    auto active = db_.prepare("SELECT 1 FROM skus WHERE sku = ?1 AND active");
+    if (!active) return active.error();
+    auto up = db_.prepare(
+        "INSERT INTO source_stock(source, sku, qty, updated_at) VALUES(?1,?2,?3,?4)"
+        " ON CONFLICT(source, sku) DO UPDATE SET qty = excluded.qty,"
+        " updated_at = excluded.updated_at");
+    if (!up) return up.error();
+    const auto now = hooks_.wall_now();
+    for (std::size_t i = 0; i < a.stock.size(); ++i) {
+      const auto& [sku, qty] = a.stock[i];
+      auto hit = (*active)->bind(1, sku).step();
+      if (!hit) return hit.error();
+      const bool found = *hit;
+      (*active)->reset();
+      if (!found)
+        return Error{"args.stock[" + std::to_string(i) + "].sku: \"" + sku +
+                     "\" is not an active SKU of this gateway"};
+      if (auto st = (*up)->bind(1, a.source).bind(2, sku).bind(3, qty).bind(4, now).run(); !st)
+        return st.error();
+    }
+    auto reply = make_reply(c.id, true, "", json{{"source", a.source}, {"skus", a.stock.size()}});
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  };
+  auto reply = db_.transaction(body);
+  if (!reply) return reply.error();
+  if (hooks_.replenish_changed) hooks_.replenish_changed();
   return reply;
 }
 

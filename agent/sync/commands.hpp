@@ -108,10 +108,18 @@ struct OrderClose {
   std::string order_id;
   bool shipped = false;
 };
+// source.stock {"source", "stock": [{"sku", "qty" >= 0}, ...]}: what a transfer source (the
+// parent or central warehouse) can spare now, per SKU; replaces what it said before for those
+// SKUs.
+struct SourceStockSet {
+  std::string source;
+  std::vector<std::pair<std::string, std::int64_t>> stock;
+};
+inline constexpr std::size_t kMaxSourceStockLines = 1000;
 using CommandAction = std::variant<StockCount, SnapshotRequest, ConfigGet, CatalogUpsert,
                                    CatalogRemove, HoldEndCommand, AlarmAck, ReorderAck,
                                    ReorderCancel, CampaignSet, CampaignClear, StreamReplay,
-                                   OrderReserve, OrderClose>;
+                                   OrderReserve, OrderClose, SourceStockSet>;
 
 struct Command {
   std::string id;
@@ -183,6 +191,7 @@ struct DeskHooks {
   nlohmann::json config_summary;              // what config.get answers
   std::vector<std::string> zones;             // configured cold-chain zones (alarm.ack)
   std::vector<std::string> policies;          // replenishment profiles (catalog.upsert policy)
+  std::vector<std::string> transfer_sources;  // configured sources of kind transfer
   std::string site, gateway;                  // bound by a signed command's HMAC
   tz::Zone site_zone;                         // campaign.set dates (site_timezone)
   std::function<std::size_t()> catalog_skus;  // config.get's catalog_skus, when set
@@ -217,6 +226,7 @@ class CommandDesk {
   Expected<nlohmann::json> replenish_command(const Command& c);
   Expected<nlohmann::json> stream_replay(const Command& c, const StreamReplay& a);
   Expected<nlohmann::json> order_command(const Command& c);
+  Expected<nlohmann::json> source_stock(const Command& c, const SourceStockSet& a);
   // Inside an open transaction: the command row and its audit record.
   Status record(const Command& c, const nlohmann::json& reply);
 

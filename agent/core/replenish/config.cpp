@@ -50,6 +50,27 @@ void read_supplier(const json& j, const std::string& path, Problems& p,
   s.lead_time_days = number_where(r, "lead_time_days", false, not_negative, "must not be negative");
   if (auto price = number_where(r, "unit_price", true, not_negative, "must not be negative"))
     s.unit_price = *price;
+  if (auto kind = r.one_of("kind", false, {"purchase", "transfer"}))
+    s.kind = *kind == "transfer" ? SourceKind::kTransfer : SourceKind::kPurchase;
+  if (auto f = number_where(r, "freight_per_unit", false, not_negative, "must not be negative"))
+    s.freight_per_unit = *f;
+  s.moq = r.integer("moq", false, 1, kMax);
+  s.case_multiple = r.integer("case_multiple", false, 1, kMax);
+  if (const auto* breaks = r.array("price_breaks", false)) {
+    for (std::size_t i = 0; i < breaks->size(); ++i) {
+      ObjectReader b((*breaks)[i], r.path_of("price_breaks") + "[" + std::to_string(i) + "]", p);
+      PriceBreak pb;
+      if (auto q = b.integer("min_qty", true, 1, kMax)) pb.min_qty = *q;
+      if (auto v = number_where(b, "unit_price", true, not_negative, "must not be negative"))
+        pb.unit_price = *v;
+      if (!s.price_breaks.empty() && pb.min_qty <= s.price_breaks.back().min_qty)
+        p.add(b.path_of("min_qty"), std::to_string(pb.min_qty) +
+                                        " must be above the previous break's min_qty " +
+                                        std::to_string(s.price_breaks.back().min_qty));
+      b.finish();
+      s.price_breaks.push_back(pb);
+    }
+  }
   policy.suppliers.push_back(std::move(s));
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <numbers>
 
 namespace depot::replenish {
@@ -57,11 +59,24 @@ double safety_stock(const Policy& policy, double daily, double daily_sd) {
   return z * std::sqrt(l * daily_sd * daily_sd + daily * daily * sl * sl);
 }
 
+std::string_view to_string(SourceKind k) {
+  return k == SourceKind::kTransfer ? "transfer" : "purchase";
+}
+
+double Supplier::price_at(std::int64_t qty) const {
+  double price = unit_price;
+  for (const auto& b : price_breaks)
+    if (qty >= b.min_qty) price = b.unit_price;
+  return price;
+}
+
 OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position,
-                             std::optional<std::int64_t> cover_cap) {
+                             std::optional<std::int64_t> cover_cap, const Supplier* source) {
   OrderQuantity q;
-  const std::int64_t cases = std::max<std::int64_t>(policy.case_multiple, 1);
-  const std::int64_t moq = std::max<std::int64_t>(policy.moq, 1);
+  const std::int64_t cases = std::max<std::int64_t>(
+      source && source->case_multiple ? *source->case_multiple : policy.case_multiple, 1);
+  const std::int64_t moq =
+      std::max<std::int64_t>(source && source->moq ? *source->moq : policy.moq, 1);
   // The gap, in whole units; the epsilon keeps 2500.0000000001 from becoming 2501.
   const double gap = order_up_to - static_cast<double>(position);
   auto wanted = std::max<std::int64_t>(static_cast<std::int64_t>(std::ceil(gap - 1e-9)), 0);
@@ -83,22 +98,87 @@ OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int6
   return q;
 }
 
-SupplierChoice choose_supplier(const Policy& policy, double days_to_stockout) {
-  const Supplier* cheapest = nullptr;
-  const Supplier* fastest = nullptr;
+namespace {
+std::string money(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+std::string days(double v) {
+  if (!std::isfinite(v)) return "never";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f d", v);
+  return buf;
+}
+}  // namespace
+
+SupplierChoice choose_source(const Policy& policy, double order_up_to, std::int64_t position,
+                             std::optional<std::int64_t> cover_cap, double days_to_stockout,
+                             std::span<const SourceStock> spare) {
+  struct Candidate {
+    const Supplier* s;
+    OrderQuantity sizing;
+    double lead, landed;
+  };
+  std::vector<Candidate> able;
+  std::string passed;  // sources that could not take the order, and why
   for (const auto& s : policy.suppliers) {
-    const double lead = policy.lead_time_of(s);
-    if (lead <= days_to_stockout &&
-        (!cheapest || s.unit_price < cheapest->unit_price ||
-         (s.unit_price == cheapest->unit_price && lead < policy.lead_time_of(*cheapest))))
-      cheapest = &s;
-    if (!fastest || lead < policy.lead_time_of(*fastest) ||
-        (lead == policy.lead_time_of(*fastest) && s.unit_price < fastest->unit_price))
-      fastest = &s;
+    auto sizing = order_quantity(policy, order_up_to, position, cover_cap, &s);
+    if (sizing.quantity <= 0) {
+      passed += "; " + s.id + " cannot take it (its MOQ does not fit under the ceiling)";
+      continue;
+    }
+    if (s.kind == SourceKind::kTransfer) {
+      auto it = std::find_if(spare.begin(), spare.end(),
+                             [&](const SourceStock& x) { return x.source == s.id; });
+      if (it != spare.end() && it->qty < sizing.quantity) {
+        passed += "; " + s.id + " can spare " + std::to_string(it->qty) + " of " +
+                  std::to_string(sizing.quantity);
+        continue;
+      }
+    }
+    able.push_back({&s, sizing, policy.lead_time_of(s), s.landed_cost(sizing.quantity)});
   }
-  if (cheapest) return {cheapest, policy.lead_time_of(*cheapest), false};
-  if (fastest) return {fastest, policy.lead_time_of(*fastest), true};
-  return {nullptr, policy.lead_time_days, days_to_stockout < policy.lead_time_days};
+  SupplierChoice c;
+  const Candidate* best = nullptr;
+  for (const auto& k : able)
+    if (k.lead <= days_to_stockout &&
+        (!best || k.landed < best->landed || (k.landed == best->landed && k.lead < best->lead)))
+      best = &k;
+  if (!best) {
+    for (const auto& k : able)
+      if (!best || k.lead < best->lead || (k.lead == best->lead && k.landed < best->landed))
+        best = &k;
+    c.urgent = best != nullptr || days_to_stockout < policy.lead_time_days;
+  }
+  if (!best) {
+    c.lead_time_days = policy.lead_time_days;
+    c.sizing = order_quantity(policy, order_up_to, position, cover_cap);
+    c.why = policy.suppliers.empty() ? "no source configured"
+                                     : "no source can take the order" + passed;
+    if (policy.suppliers.empty()) c.urgent = days_to_stockout < policy.lead_time_days;
+    return c;
+  }
+  c.supplier = best->s;
+  c.lead_time_days = best->lead;
+  c.sizing = best->sizing;
+  c.landed_unit_cost = best->landed;
+  const auto& s = *best->s;
+  c.why = std::string(to_string(s.kind)) + " from " + s.id + ": landed " + money(best->landed) +
+          "/unit (" + money(s.price_at(best->sizing.quantity)) +
+          (s.freight_per_unit ? " + freight " + money(s.freight_per_unit) : std::string()) +
+          ") for " + std::to_string(best->sizing.quantity) + ", arrives in " + days(best->lead) +
+          (c.urgent ? ": the fastest; none arrives before the projected stockout in "
+                    : ", before the projected stockout in ") +
+          days(days_to_stockout);
+  for (const auto& k : able) {
+    if (&k == best) continue;
+    c.why += "; " + k.s->id + " (" + std::string(to_string(k.s->kind)) + ") " +
+             money(k.landed) + "/unit in " + days(k.lead) +
+             (k.lead > days_to_stockout ? ", too late" : "");
+  }
+  c.why += passed;
+  return c;
 }
 
 double fastest_lead_time(const Policy& policy) {

@@ -20,14 +20,40 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace depot::replenish {
+
+// Where replenishment comes from: a supplier (a purchase) or the parent / central warehouse
+// (a transfer). Its landed cost per unit is its unit price for the quantity (price breaks)
+// plus freight per unit; its MOQ and case size, when given, replace the profile's.
+enum class SourceKind { kPurchase, kTransfer };
+std::string_view to_string(SourceKind k);
+
+struct PriceBreak {
+  std::int64_t min_qty = 1;  // from this many units on
+  double unit_price = 0;
+};
 
 struct Supplier {
   std::string id;
   std::optional<double> lead_time_days;  // nullopt: the profile's lead time
   double unit_price = 0;
+  SourceKind kind = SourceKind::kPurchase;
+  double freight_per_unit = 0;
+  std::optional<std::int64_t> moq, case_multiple;  // nullopt: the profile's
+  std::vector<PriceBreak> price_breaks;            // ascending min_qty (config checks it)
+
+  // The unit price for an order of `qty`: the last break at or below it, else unit_price.
+  double price_at(std::int64_t qty) const;
+  double landed_cost(std::int64_t qty) const { return price_at(qty) + freight_per_unit; }
+};
+
+// What a transfer source can spare of one SKU, as the cloud last said (source.stock).
+struct SourceStock {
+  std::string source;
+  std::int64_t qty = 0;
 };
 
 enum class SafetyRule { kDaysOfCover, kServiceLevel };
@@ -78,18 +104,28 @@ struct OrderQuantity {
 // What to order to bring `position` up to `order_up_to` under the policy's MOQ, case
 // multiple and ceiling: max stock, or `cover_cap` units (the days-of-cover cap) when lower.
 OrderQuantity order_quantity(const Policy& policy, double order_up_to, std::int64_t position,
-                             std::optional<std::int64_t> cover_cap = std::nullopt);
+                             std::optional<std::int64_t> cover_cap = std::nullopt,
+                             const Supplier* source = nullptr);
 
 struct SupplierChoice {
   const Supplier* supplier = nullptr;  // into policy.suppliers; null when it has none
   double lead_time_days = 0;
   bool urgent = false;  // no supplier arrives by the projected stockout
+  OrderQuantity sizing;     // the quantity under this source's MOQ and case size
+  double landed_unit_cost = 0;
+  std::string why;          // which source and why, in words and numbers
 };
 
-// Cheapest supplier (then shortest lead time, then first listed) whose lead time is at most
-// `days_to_stockout` (+infinity when demand never empties the shelf); otherwise the fastest
-// (then cheapest, then first listed), urgent.
-SupplierChoice choose_supplier(const Policy& policy, double days_to_stockout);
+// The source for an order bringing `position` up to `order_up_to` (under the ceilings of
+// order_quantity, with each source's own MOQ and case size). A source can take the order when
+// its quantity is not 0 and, for a transfer source the cloud has reported on (`spare`), when
+// it can spare that quantity. Among those whose lead time is at most `days_to_stockout`
+// (+infinity when demand never empties the shelf): the lowest landed cost per unit (then the
+// shortest lead time, then the first listed). When none arrives in time: the fastest (then
+// the lowest landed cost, then the first listed), urgent. Pure.
+SupplierChoice choose_source(const Policy& policy, double order_up_to, std::int64_t position,
+                             std::optional<std::int64_t> cover_cap, double days_to_stockout,
+                             std::span<const SourceStock> spare = {});
 
 // The shortest supplier lead time (the profile's lead time when there are no suppliers).
 double fastest_lead_time(const Policy& policy);

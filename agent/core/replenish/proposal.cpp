@@ -183,12 +183,17 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     d.reason = Reason::kReorderPointReached;
   }
 
-  d.sizing = order_quantity(*policy, target, pipeline, n.cover_cap);
-  if (d.sizing.room_below_moq) {
+  // Which source, at what quantity (each source's MOQ and case size), and why.
+  const SupplierChoice choice =
+      choose_source(*policy, target, pipeline, n.cover_cap, n.days_of_cover, in.source_stock);
+  d.sizing = choice.sizing;
+  if (d.sizing.quantity <= 0) {
     d.reason = d.sizing.capped_by_cover ? Reason::kCoverCapReached : Reason::kMaxStockBelowMoq;
     return d;
   }
-  const SupplierChoice choice = choose_supplier(*policy, n.days_of_cover);
+  n.source_why = choice.why;
+  n.landed_unit_cost = choice.landed_unit_cost;
+  if (choice.supplier) n.source_kind = std::string(to_string(choice.supplier->kind));
   d.supplier = choice.supplier;
   d.quantity = d.sizing.quantity;
   d.urgent = choice.urgent || has_open;

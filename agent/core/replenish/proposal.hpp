@@ -51,6 +51,11 @@ struct Numbers {
   double lead_time_days = 0, lead_time_sd_days = 0, review_period_days = 0;
   double surge_factor = 1;      // (d + surge excess) / d now; 1 without a surge or baseline
   std::string surge_signal;     // the surge's signal: "picks", "orders" (order intake), or ""
+  // The source chosen (choose_source): "purchase" or "transfer", its landed cost per unit,
+  // and which source and why in words ("" when nothing is proposed).
+  std::string source_kind;
+  double landed_unit_cost = 0;
+  std::string source_why;
   double campaign_factor = 1;   // campaign factor averaged over the lead time
   double lead_time_demand = 0;  // expected units over [now, now + L]
   double safety_stock = 0;
@@ -131,6 +136,7 @@ struct SkuInputs {
   DemandEstimate demand;
   SurgeProjection surge;                       // {} when not in surge
   std::string_view surge_signal;               // whose surge it is: "picks" or "orders"
+  std::span<const SourceStock> source_stock;   // what transfer sources said they can spare
   std::span<const Campaign* const> campaigns;  // those targeting this SKU (CampaignIndex)
   // This SKU's proposals. Closed ones count only when cancelled within the policy's
   // cool-down (kCancelledRecently); others are ignored.

@@ -421,6 +421,55 @@ TEST_F(ReplenishmentTest, OrderIntakeRaisesTheSurgeBeforeAnyPickAndSaysSo) {
   EXPECT_TRUE(again->in_surge("LIP"));
 }
 
+// Issue 17 item 4 through the engine: a transfer from the central warehouse (3 d, landed
+// 2.75) against a purchase (20 d, landed 2.70 for 240): with a stockout in about 10 days the
+// transfer is proposed and says why; once the central warehouse says it can spare only 10, the
+// purchase is proposed instead, urgent.
+TEST_F(ReplenishmentTest, APurchaseOrATransferIsChosenByUrgencyAndLandedCostAndSaysWhy) {
+  auto pol = days_policy("steady", 5, 2, 7);  // A: reorder point 70, order-up-to 140
+  replenish::Supplier factory{"factory", 20.0, 2.50};
+  factory.freight_per_unit = 0.40;
+  factory.moq = 240;
+  factory.price_breaks = {{200, 2.30}};
+  replenish::Supplier central{"central", 3.0, 2.60, replenish::SourceKind::kTransfer};
+  central.freight_per_unit = 0.15;
+  pol.suppliers = {factory, central};
+  settings_.policies = {days_policy("fast", 3, 1, 1), pol};
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 100, kT0 + kMinute);  // 10 days of cover at 10/day
+  post("p1", "A", MovementKind::kPick, 40, kT0 + 2 * kMinute);  // 60 left: below 70
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  auto ps = proposals("A");
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(ps[0].supplier, "central");
+  EXPECT_EQ(ps[0].quantity, 80);  // 140 - 60
+  EXPECT_EQ(ps[0].numbers.source_kind, "transfer");
+  EXPECT_NEAR(ps[0].numbers.landed_unit_cost, 2.75, 1e-9);
+  EXPECT_NE(ps[0].numbers.source_why.find("factory (purchase)"), std::string::npos)
+      << ps[0].numbers.source_why;
+  EXPECT_NE(ps[0].numbers.source_why.find("too late"), std::string::npos);
+  // The reorders record carries it.
+  auto recs = outbox("reorders", "A");
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.back()["numbers"]["source_kind"], "transfer");
+
+  // Cancelled; the central warehouse can spare only 10: the purchase, too late, urgent.
+  ASSERT_TRUE(db_->exec("INSERT INTO source_stock(source, sku, qty, updated_at)"
+                        " VALUES('central', 'A', 10, '2026-11-01T00:03:00Z')").ok());
+  auto st = store::decide_proposal(*db_, {ps[0].id, false, "", {}, {}, "try again"},
+                                   {"buyer", false, "cli"}, kT0 + 3 * kMinute);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  settings_.policies[1].cancel_cooldown_hours = 0;
+  auto r2 = engine(kT0 + 4 * kMinute);
+  ps = proposals("A");
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(ps[1].supplier, "factory");
+  EXPECT_EQ(ps[1].quantity, 240);  // its MOQ
+  EXPECT_TRUE(ps[1].urgent);
+  EXPECT_NE(ps[1].numbers.source_why.find("central can spare 10 of 80"), std::string::npos)
+      << ps[1].numbers.source_why;
+}
+
 TEST_F(ReplenishmentTest, OneBulkPickIsNotASurge) {
   // Issue 17's trial: one scan of 120 for a 10/day SKU gave a surge x1152 and 2,878 units.
   post("r0", "A", MovementKind::kReceive, 300, kT0);

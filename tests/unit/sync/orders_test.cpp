@@ -236,5 +236,36 @@ TEST_F(OrderDesk, AnOrderIdGoesWithAPickOnly) {
   EXPECT_THAT((*r)[0].error, HasSubstr("an order id goes with a pick"));
 }
 
+// source.stock: what the central warehouse can spare, per SKU; checked against the
+// configured transfer sources and active SKUs; audited; wrong ones change nothing.
+TEST_F(OrderDesk, SourceStockIsRecordedForAConfiguredTransferSourceOnly) {
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.transfer_sources = {"central"};
+  int told = 0;
+  h.replenish_changed = [&] { ++told; };
+  CommandDesk desk(*db_, *ledger_, "", h);
+  auto send = [&](const std::string& id, const json& args) {
+    return desk.handle("source.stock", json{{"id", id}, {"args", args}}.dump());
+  };
+  auto r = send("s1", {{"source", "central"}, {"stock", {{{"sku", "MASK"}, {"qty", 120}}}}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(told, 1);
+  EXPECT_EQ(count("SELECT qty FROM source_stock WHERE source = 'central' AND sku = 'MASK'"), 120);
+  r = send("s2", {{"source", "central"}, {"stock", {{{"sku", "MASK"}, {"qty", 40}}}}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(count("SELECT qty FROM source_stock WHERE sku = 'MASK'"), 40);  // replaced
+  r = send("s3", {{"source", "factory"}, {"stock", {{{"sku", "MASK"}, {"qty", 1}}}}});
+  EXPECT_THAT(r["error"].get<std::string>(),
+              HasSubstr("args.source: \"factory\" is not a transfer source"));
+  r = send("s4", {{"source", "central"}, {"stock", {{{"sku", "MASK"}, {"qty", 5}}, {{"sku", "GONE"}, {"qty", 5}}}}});
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.stock[1].sku: \"GONE\""));
+  r = send("s5", {{"source", "central"}, {"stock", {{{"sku", "MASK"}, {"qty", -1}}}}});
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.stock[0].qty"));
+  EXPECT_EQ(count("SELECT qty FROM source_stock WHERE sku = 'MASK'"), 40);  // unchanged
+  EXPECT_EQ(count("SELECT count(*) FROM commands"), 2);
+}
+
 }  // namespace
 }  // namespace depot::sync

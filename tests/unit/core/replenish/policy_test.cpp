@@ -99,24 +99,29 @@ TEST(OrderQuantity, MaxStockCapsInWholeCasesAndSaysWhenTheMoqDoesNotFit) {
   EXPECT_TRUE(q.room_below_moq);
 }
 
+// An order of 100 (order-up-to 100 from position 0), no ceiling.
+SupplierChoice choose(const Policy& p, double days_to_stockout) {
+  return choose_source(p, 100, 0, std::nullopt, days_to_stockout);
+}
+
 TEST(SupplierChoice, CheapestThatArrivesBeforeTheStockoutElseFastestAndUrgent) {
   Policy p = days_policy(14, 5);
   p.suppliers = {{"sea", 20.0, 1.00}, {"rail", 10.0, 1.20}, {"air", 3.0, 2.00}};
-  auto c = choose_supplier(p, 25);  // everyone is in time: the cheapest
+  auto c = choose(p, 25);  // everyone is in time: the cheapest
   EXPECT_EQ(c.supplier->id, "sea");
   EXPECT_FALSE(c.urgent);
-  c = choose_supplier(p, 12);  // sea (20 d) is too late; rail (10 d) is cheaper than air
+  c = choose(p, 12);  // sea (20 d) is too late; rail (10 d) is cheaper than air
   EXPECT_EQ(c.supplier->id, "rail");
   EXPECT_DOUBLE_EQ(c.lead_time_days, 10);
-  c = choose_supplier(p, 10);  // arriving on the day of the stockout still counts
+  c = choose(p, 10);  // arriving on the day of the stockout still counts
   EXPECT_EQ(c.supplier->id, "rail");
-  c = choose_supplier(p, 5);
+  c = choose(p, 5);
   EXPECT_EQ(c.supplier->id, "air");
   EXPECT_FALSE(c.urgent);
-  c = choose_supplier(p, 2);  // nobody makes it: the fastest, urgent
+  c = choose(p, 2);  // nobody makes it: the fastest, urgent
   EXPECT_EQ(c.supplier->id, "air");
   EXPECT_TRUE(c.urgent);
-  c = choose_supplier(p, std::numeric_limits<double>::infinity());  // never runs out
+  c = choose(p, std::numeric_limits<double>::infinity());  // never runs out
   EXPECT_EQ(c.supplier->id, "sea");
   EXPECT_DOUBLE_EQ(fastest_lead_time(p), 3);
 }
@@ -124,9 +129,60 @@ TEST(SupplierChoice, CheapestThatArrivesBeforeTheStockoutElseFastestAndUrgent) {
 TEST(SupplierChoice, ASupplierWithoutLeadTimeUsesTheProfiles) {
   Policy p = days_policy(14, 5);
   p.suppliers = {{"usual", std::nullopt, 1.00}, {"express", 4.0, 1.50}};
-  EXPECT_EQ(choose_supplier(p, 20).supplier->id, "usual");
-  EXPECT_EQ(choose_supplier(p, 13).supplier->id, "express");  // usual takes 14
-  EXPECT_DOUBLE_EQ(choose_supplier(p, 20).lead_time_days, 14);
+  EXPECT_EQ(choose(p, 20).supplier->id, "usual");
+  EXPECT_EQ(choose(p, 13).supplier->id, "express");  // usual takes 14
+  EXPECT_DOUBLE_EQ(choose(p, 20).lead_time_days, 14);
+}
+
+// Issue 17 item 4: purchase or transfer, by urgency and landed cost (unit price for the
+// quantity plus freight per unit), each source with its own MOQ, case size and price breaks.
+TEST(SourceChoice, LandedCostDecidesAmongSourcesInTimeWithEachSourcesMoqCasesAndBreaks) {
+  Policy p = days_policy(14, 5);
+  Supplier factory{"factory", 20.0, 2.50};
+  factory.freight_per_unit = 0.40;
+  factory.case_multiple = 24;
+  factory.moq = 240;
+  factory.price_breaks = {{200, 2.30}, {1000, 2.00}};
+  Supplier central{"central", 3.0, 2.60, SourceKind::kTransfer};
+  central.freight_per_unit = 0.15;
+  p.suppliers = {factory, central};
+  // An order of 100: the factory's MOQ makes it 240 (10 cases) at the 200+ break: 2.30 + 0.40
+  // = 2.70/unit; central ships 100 at 2.60 + 0.15 = 2.75/unit. Both in time: the factory.
+  auto c = choose_source(p, 100, 0, std::nullopt, 30);
+  ASSERT_NE(c.supplier, nullptr);
+  EXPECT_EQ(c.supplier->id, "factory");
+  EXPECT_EQ(c.sizing.quantity, 240);
+  EXPECT_NEAR(c.landed_unit_cost, 2.70, 1e-9);
+  EXPECT_FALSE(c.urgent);
+  EXPECT_NE(c.why.find("purchase from factory: landed 2.70/unit (2.30 + freight 0.40) for 240"),
+            std::string::npos) << c.why;
+  EXPECT_NE(c.why.find("central (transfer) 2.75/unit in 3.0 d"), std::string::npos) << c.why;
+  // Stockout in 10 days: the factory (20 d) is too late; central is in time.
+  c = choose_source(p, 100, 0, std::nullopt, 10);
+  EXPECT_EQ(c.supplier->id, "central");
+  EXPECT_EQ(c.sizing.quantity, 100);
+  EXPECT_EQ(c.supplier->kind, SourceKind::kTransfer);
+  EXPECT_NE(c.why.find("factory (purchase) 2.70/unit in 20.0 d, too late"), std::string::npos)
+      << c.why;
+  // Central says it can spare only 60: it cannot take an order of 100; the factory is the
+  // only source left, too late: urgent.
+  const SourceStock spare[] = {{"central", 60}};
+  c = choose_source(p, 100, 0, std::nullopt, 10, spare);
+  EXPECT_EQ(c.supplier->id, "factory");
+  EXPECT_TRUE(c.urgent);
+  EXPECT_NE(c.why.find("central can spare 60 of 100"), std::string::npos) << c.why;
+  // An order of 1,000 reaches the factory's best break: 2.00 + 0.40 = 2.40/unit (1,008: whole
+  // cases).
+  c = choose_source(p, 1000, 0, std::nullopt, 30);
+  EXPECT_EQ(c.supplier->id, "factory");
+  EXPECT_EQ(c.sizing.quantity, 1008);
+  EXPECT_NEAR(c.landed_unit_cost, 2.40, 1e-9);
+  // A ceiling of 150 leaves no room for the factory's MOQ of 240: central takes it.
+  p.max_stock = 150;
+  c = choose_source(p, 400, 0, std::nullopt, 30);
+  EXPECT_EQ(c.supplier->id, "central");
+  EXPECT_EQ(c.sizing.quantity, 150);
+  EXPECT_NE(c.why.find("factory cannot take it"), std::string::npos) << c.why;
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ std::string numbers_line(const replenish::Numbers& n) {
          (n.cover_cap ? "; pipeline capped at " + std::to_string(*n.cover_cap) + " (" +
                             fixed(n.max_cover_days) + " days of baseline demand)"
                       : std::string()) +
+         (n.source_why.empty() ? std::string() : "; source: " + n.source_why) +
          (n.reorder_point_above_max_stock
               ? "; WARNING: the reorder point is above the profile's max_stock (no order can "
                 "bring the position back over it)"

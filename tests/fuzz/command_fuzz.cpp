@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       "stock.count",  "snapshot.request", "config.get",   "catalog.upsert", "catalog.remove",
       "hold.release", "hold.writeoff",    "alarm.ack",    "reorder.ack",    "reorder.cancel",
       "campaign.set", "campaign.clear",   "stream.replay", "order.reserve", "order.release",
-      "order.ship",   "no.such"};
+      "order.ship",   "source.stock",     "no.such"};
   constexpr std::size_t kCount = sizeof(kNames) / sizeof(kNames[0]);
   const std::string_view name = kNames[(data[0] & 0x7f) % kCount];
   std::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);

@@ -118,6 +118,35 @@ TEST(ReplenishConfig, ProfileRulesNameThePathValueAndRule) {
               ElementsAre("policies.g.service_level: 0.0 must be between 0 and 1 (exclusive)"));
 }
 
+TEST(ReplenishConfig, SourcesReadKindFreightMoqCasesAndAscendingPriceBreaks) {
+  auto r = parse_config(config(R"(,"policies":{"p":{"lead_time_days":5,"safety_days":1,
+    "suppliers":[{"id":"factory","unit_price":2.5,"freight_per_unit":0.4,"moq":240,
+                  "case_multiple":24,"price_breaks":[{"min_qty":200,"unit_price":2.3},
+                                                     {"min_qty":1000,"unit_price":2.0}]},
+                 {"id":"central","kind":"transfer","lead_time_days":3,"unit_price":2.6}]}})"));
+  ASSERT_TRUE(r.config) << r.problems[0];
+  const auto& s = r.config->replenish.policies[0].suppliers;
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].kind, SourceKind::kPurchase);
+  EXPECT_DOUBLE_EQ(s[0].freight_per_unit, 0.4);
+  EXPECT_EQ(s[0].moq, 240);
+  EXPECT_EQ(s[0].case_multiple, 24);
+  EXPECT_DOUBLE_EQ(s[0].price_at(199), 2.5);
+  EXPECT_DOUBLE_EQ(s[0].price_at(200), 2.3);
+  EXPECT_DOUBLE_EQ(s[0].price_at(5000), 2.0);
+  EXPECT_EQ(s[1].kind, SourceKind::kTransfer);
+  EXPECT_FALSE(s[1].moq.has_value());
+  auto bad = problems(R"(,"policies":{"p":{"lead_time_days":5,"safety_days":1,
+    "suppliers":[{"id":"f","unit_price":1,"kind":"gift","freight_per_unit":-1,
+                  "price_breaks":[{"min_qty":100,"unit_price":1},{"min_qty":50,"unit_price":0.9}]}]}})");
+  std::string joined;
+  for (const auto& b : bad) joined += b + "\n";
+  EXPECT_THAT(joined, ::testing::HasSubstr("policies.p.suppliers[0].kind"));
+  EXPECT_THAT(joined, ::testing::HasSubstr("policies.p.suppliers[0].freight_per_unit"));
+  EXPECT_THAT(joined, ::testing::HasSubstr(
+                          "policies.p.suppliers[0].price_breaks[1].min_qty: 50 must be above"));
+}
+
 TEST(ReplenishConfig, CatalogPoliciesMustExistAndNoneIsNotDefaulted) {
   EXPECT_THAT(problems(R"(,"catalog":[{"sku":"A","policy":"fats"},{"sku":"B","pin_demand":true}],
         "policies":{"fast":{"lead_time_days":1,"safety_days":1,

@@ -148,11 +148,12 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   if (r.order_id) {
     auto taken = take_for_pick(db_, *r.order_id, r.sku, r.quantity, r.wall_time);
     if (!taken) return taken.error();
-    posting->reservation_taken = *taken;
-    after.reserved -= *taken;
+    posting->reservation_taken = taken->reserved;
+    after.reserved -= taken->reserved;
+    after.backordered -= taken->backordered;
   }
   if (after.backordered > 0 && after.available() > 0) {
-    auto filled = fill_backorders(db_, r.sku, after.available(), r.wall_time);
+    auto filled = fill_backorders(db_, r.sku, after.available(), r.wall_time, r.id);
     if (!filled) return filled.error();
     after.reserved += *filled;
     after.backordered -= *filled;

@@ -105,14 +105,18 @@ Expected<std::int64_t> next_order_seq(Database& db) {
   return next;
 }
 
-// One `orders` record: the order's event and the lines it changed, as they are now.
+// One `orders` record: the order's event and the lines it changed, as they are now. Its id,
+// `{order}:{event}:{cause}` (for allocated `{order}:allocated:{sku}:{cause}`), is unique: the
+// cause is the command's or the movement's id.
 Status append_record(Database& db, std::string_view order_id, std::string_view event,
-                     const std::vector<OrderLine>& lines, std::string_view now) {
+                     const std::vector<OrderLine>& lines, std::string_view now,
+                     std::string_view cause) {
   json rec{{"order_id", order_id}, {"event", event}, {"lines", json::array()}};
   if (!lines.empty()) rec["channel"] = lines.front().channel;
   for (const auto& l : lines) rec["lines"].push_back(order_line_json(l));
-  std::string id = std::string(order_id) + ":" + std::string(event);
-  if (event == "allocated" && !lines.empty()) id += ":" + lines.front().sku + ":" + std::string(now);
+  std::string id = std::string(order_id) + ":" + std::string(event) + ":";
+  if (event == "allocated" && !lines.empty()) id += lines.front().sku + ":";
+  id += cause;
   if (auto seq = outbox_append(db, "orders", id, now, std::move(rec)); !seq) return seq.error();
   return {};
 }
@@ -126,8 +130,21 @@ json order_line_json(const OrderLine& l) {
 }
 
 Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderRequest& r,
-                                               std::string_view now) {
+                                               std::string_view now, std::string_view cause) {
   Database& db = txn.db();
+  // A closed order's id is not reused, whichever SKUs the new lines name.
+  auto closed = db.prepare(
+      "SELECT state FROM order_lines WHERE order_id = ?1 AND state <> 'open' LIMIT 1");
+  if (!closed) return closed.error();
+  auto was = (*closed)->bind(1, r.order_id).step();
+  if (!was) return was.error();
+  if (*was) {
+    auto state = (*closed)->text(0);
+    (*closed)->reset();
+    return Error{"args.order_id: order \"" + r.order_id + "\" was " + state +
+                 " already: an order id is not reused (send a new order)"};
+  }
+  (*closed)->reset();
   auto active = db.prepare("SELECT active FROM skus WHERE sku = ?1");
   if (!active) return active.error();
   std::vector<OrderLine> out;
@@ -135,11 +152,6 @@ Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderReques
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
     const auto& req = r.lines[i];
     const std::string where = "args.lines[" + std::to_string(i) + "]";
-    auto hit = (*active)->bind(1, req.sku).step();
-    if (!hit) return hit.error();
-    const bool ok = *hit && (*active)->int64(0) != 0;
-    (*active)->reset();
-    if (!ok) return Error{where + ".sku: \"" + req.sku + "\" is not an active SKU of this gateway"};
     auto old = find_line(db, r.order_id, req.sku);
     if (!old) return old.error();
     if (*old) {
@@ -158,6 +170,11 @@ Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderReques
       out.push_back(std::move(same));
       continue;
     }
+    auto hit = (*active)->bind(1, req.sku).step();
+    if (!hit) return hit.error();
+    const bool ok = *hit && (*active)->int64(0) != 0;
+    (*active)->reset();
+    if (!ok) return Error{where + ".sku: \"" + req.sku + "\" is not an active SKU of this gateway"};
     auto stock = stock_line(db, req.sku, now);
     if (!stock) return stock.error();
     const auto split = orders::reserve(req.qty, stock->available());
@@ -177,12 +194,14 @@ Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderReques
     out.push_back(std::move(l));
   }
   if (!changed.empty())
-    if (auto st = append_record(db, r.order_id, "reserved", changed, now); !st) return st.error();
+    if (auto st = append_record(db, r.order_id, "reserved", changed, now, cause); !st)
+      return st.error();
   return out;
 }
 
 Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view order_id,
-                                             orders::LineState to, std::string_view now) {
+                                             orders::LineState to, std::string_view now,
+                                             std::string_view cause) {
   Database& db = txn.db();
   auto lines = order_lines(db, {.order_id = std::string(order_id), .open_only = false});
   if (!lines) return lines.error();
@@ -201,7 +220,7 @@ Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view or
   if (closed.empty())
     return Error{"args.order_id: order \"" + std::string(order_id) + "\" is " +
                  std::string(orders::to_string(lines->front().state)) + " already"};
-  if (auto st = append_record(db, order_id, orders::to_string(to), closed, now); !st)
+  if (auto st = append_record(db, order_id, orders::to_string(to), closed, now, cause); !st)
     return st.error();
   // Released stock may fill other orders' backorders.
   for (const auto& l : closed) {
@@ -209,29 +228,33 @@ Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view or
     auto stock = stock_line(db, l.sku, now);
     if (!stock) return stock.error();
     if (stock->backordered <= 0 || stock->available() <= 0) continue;
-    auto filled = fill_backorders(db, l.sku, stock->available(), now);
+    auto filled = fill_backorders(db, l.sku, stock->available(), now, cause);
     if (!filled) return filled.error();
     if (auto st = add_to_stock(db, l.sku, *filled, -*filled, now); !st) return st.error();
   }
   return closed;
 }
 
-Expected<std::int64_t> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
-                                     std::int64_t qty, std::string_view now) {
+Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
+                                  std::int64_t qty, std::string_view now) {
   auto line = find_line(db, order_id, sku);
   if (!line) return line.error();
-  if (!*line || (*line)->state != orders::LineState::kOpen) return std::int64_t{0};
+  if (!*line || (*line)->state != orders::LineState::kOpen) return PickTaken{};
   auto l = **line;
-  const auto taken = orders::take_reservation(l.reserved, qty);
-  l.reserved -= taken;
+  PickTaken t;
+  t.reserved = orders::take_reservation(l.reserved, qty);
+  // Picked beyond its reservation (the books were short): it no longer waits for those units.
+  t.backordered = orders::take_reservation(l.backordered, qty - t.reserved);
+  l.reserved -= t.reserved;
+  l.backordered -= t.backordered;
   l.picked += qty;
   l.updated_at = std::string(now);
   if (auto st = write_line(db, l, 0); !st) return st.error();
-  return taken;
+  return t;
 }
 
 Expected<std::int64_t> fill_backorders(Database& db, std::string_view sku, std::int64_t available,
-                                       std::string_view now) {
+                                       std::string_view now, std::string_view cause) {
   auto q = db.prepare(std::string("SELECT ") + kLineColumns +
                       " FROM order_lines WHERE sku = ?1 AND backordered > 0 AND state = 'open'"
                       " ORDER BY seq");
@@ -257,7 +280,8 @@ Expected<std::int64_t> fill_backorders(Database& db, std::string_view sku, std::
     l.backordered -= got[i];
     l.updated_at = std::string(now);
     if (auto st = write_line(db, l, 0); !st) return st.error();
-    if (auto st = append_record(db, l.order_id, "allocated", {l}, now); !st) return st.error();
+    if (auto st = append_record(db, l.order_id, "allocated", {l}, now, cause); !st)
+      return st.error();
     total += got[i];
   }
   return total;

@@ -43,22 +43,29 @@ nlohmann::json order_line_json(const OrderLine& l);
 // `unchanged`): the cloud may send an order again. An Error (a SKU not active, a line
 // recorded with another quantity, an order already closed) changes nothing once the
 // caller's guard rolls back.
+// `cause` makes the `orders` record's id unique: the command's id.
 Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderRequest& request,
-                                               std::string_view now);
+                                               std::string_view now, std::string_view cause);
 // Closes every open line of `order_id` as released (cancelled) or shipped: what the lines
 // still reserve goes back to available, what they wait for is no longer backordered. Error
 // when the order has no open line (never seen, or closed before: the error says which).
 Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view order_id,
-                                             orders::LineState to, std::string_view now);
+                                             orders::LineState to, std::string_view now,
+                                             std::string_view cause);
 
-// For the ledger, inside its transaction. A pick of `qty` for `order_id`: the units of the
-// line's reservation it takes (0 when the order has no open line for the SKU).
-Expected<std::int64_t> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
-                                     std::int64_t qty, std::string_view now);
+// For the ledger, inside its transaction. A pick of `qty` for `order_id` takes the line's
+// reservation (up to `qty`) and, past it, what the line waited for (a line never waits for
+// more than it has still to pick). Zero for both when the order has no open line for the SKU.
+struct PickTaken {
+  std::int64_t reserved = 0, backordered = 0;
+};
+Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
+                                  std::int64_t qty, std::string_view now);
 // `available` units of `sku` are free: they go to its backordered lines oldest first. Returns
 // the units so reserved (the caller moves them from backordered to reserved in stock).
+// `cause` (the movement's id, or the closing command's) makes each record's id unique.
 Expected<std::int64_t> fill_backorders(Database& db, std::string_view sku, std::int64_t available,
-                                       std::string_view now);
+                                       std::string_view now, std::string_view cause);
 
 struct OrderFilter {
   std::optional<std::string> order_id;

@@ -40,7 +40,7 @@ std::int64_t int_or(const json& j, const char* key, std::int64_t dflt) {
 std::optional<replenish::Reason> parse_reason(std::string_view s) {
   using replenish::Reason;
   for (auto r : {Reason::kNoPolicy, Reason::kNoDemand, Reason::kAboveReorderPoint,
-                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kCoverCapReached, Reason::kCancelledRecently,
+                 Reason::kOpenProposal, Reason::kMaxStockBelowMoq, Reason::kCoverCapReached, Reason::kNoSourceCanTake, Reason::kCancelledRecently,
                  Reason::kReorderPointReached,
                  Reason::kTopUpBelowSafetyStock, Reason::kTopUpStockoutBeforeEta})
     if (replenish::to_string(r) == s) return r;

@@ -487,7 +487,9 @@ CREATE TABLE order_lines(
   updated_at  TEXT NOT NULL,
   PRIMARY KEY (order_id, sku)
 ) WITHOUT ROWID;
-CREATE INDEX order_lines_backordered ON order_lines(sku, seq) WHERE backordered > 0;
+CREATE INDEX order_lines_backordered ON order_lines(sku, seq)
+  WHERE backordered > 0 AND state = 'open';
+CREATE INDEX order_lines_created ON order_lines(created_at);
 ALTER TABLE stock ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE stock ADD COLUMN backordered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE movements ADD COLUMN order_id TEXT;

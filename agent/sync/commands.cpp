@@ -973,7 +973,7 @@ Expected<json> CommandDesk::order_command(const Command& c) {
   auto body = [&](const store::Txn& txn) -> Expected<json> {
     json result;
     if (const auto* res = std::get_if<OrderReserve>(&c.action)) {
-      auto lines = store::reserve_order(txn, res->order, now);
+      auto lines = store::reserve_order(txn, res->order, now, "cmd-" + c.id);
       if (!lines) return lines.error();
       result = {{"order_id", res->order.order_id}, {"lines", json::array()}};
       std::int64_t reserved = 0, backordered = 0;
@@ -993,7 +993,8 @@ Expected<json> CommandDesk::order_command(const Command& c) {
     } else if (const auto* close = std::get_if<OrderClose>(&c.action)) {
       auto lines = store::close_order(
           txn, close->order_id,
-          close->shipped ? orders::LineState::kShipped : orders::LineState::kReleased, now);
+          close->shipped ? orders::LineState::kShipped : orders::LineState::kReleased, now,
+          "cmd-" + c.id);
       if (!lines) return lines.error();
       result = {{"order_id", close->order_id},
                 {"state", close->shipped ? "shipped" : "released"},

@@ -35,6 +35,8 @@ std::string_view to_string(Reason r) {
       return "room under max stock is below the MOQ";
     case Reason::kCoverCapReached:
       return "the pipeline already covers max_cover_days of baseline demand";
+    case Reason::kNoSourceCanTake:
+      return "no source can take the order (see source_why)";
     case Reason::kCancelledRecently:
       return "a proposal was cancelled within the cool-down and the position has not fallen "
              "further";
@@ -187,11 +189,15 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   const SupplierChoice choice =
       choose_source(*policy, target, pipeline, n.cover_cap, n.days_of_cover, in.source_stock);
   d.sizing = choice.sizing;
+  n.source_why = choice.why;
   if (d.sizing.quantity <= 0) {
     d.reason = d.sizing.capped_by_cover ? Reason::kCoverCapReached : Reason::kMaxStockBelowMoq;
     return d;
   }
-  n.source_why = choice.why;
+  if (!choice.supplier && !policy->suppliers.empty()) {
+    d.reason = Reason::kNoSourceCanTake;
+    return d;
+  }
   n.landed_unit_cost = choice.landed_unit_cost;
   if (choice.supplier) n.source_kind = std::string(to_string(choice.supplier->kind));
   d.supplier = choice.supplier;

@@ -85,6 +85,8 @@ enum class Reason {
   kOpenProposal,       // an open proposal covers it and no top-up is needed
   kMaxStockBelowMoq,   // an order is due, but max stock leaves no room for the MOQ
   kCoverCapReached,    // an order is due, but the pipeline already holds max_cover_days
+  kNoSourceCanTake,    // an order is due, but no source can take it (each source's MOQ does
+                       // not fit under the ceiling, or a transfer source cannot spare it)
   kCancelledRecently,  // an order is due, but one was cancelled within the cool-down and the
                        // position has not fallen a further margin since
   // A proposal:

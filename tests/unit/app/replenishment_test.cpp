@@ -393,7 +393,7 @@ TEST_F(ReplenishmentTest, OrderIntakeRaisesTheSurgeBeforeAnyPickAndSaysSo) {
     auto txn = store::Txn::begin(*db_);
     ASSERT_TRUE(txn.ok());
     store::OrderRequest o{"live-" + std::to_string(i), "live:room-42", {{"LIP", 3}}};
-    auto lines = store::reserve_order(*txn, o, timefmt::rfc3339_from_unix_ms(t));
+    auto lines = store::reserve_order(*txn, o, timefmt::rfc3339_from_unix_ms(t), "c" + std::to_string(i));
     ASSERT_TRUE(lines.ok()) << lines.error().message;
     ASSERT_TRUE(txn->commit().ok());
     ASSERT_TRUE(r->orders_changed(t, {{"LIP"}, {{"LIP", 3}}}).ok());

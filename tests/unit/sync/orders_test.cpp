@@ -197,6 +197,44 @@ TEST_F(OrderDesk, ReceivedStockFillsBackordersOldestFirstAndReleaseFreesStockFor
   EXPECT_EQ(s.available(), 0);
 }
 
+// Found in review: a closed order's id came back to life when a resend named another SKU; a
+// pick beyond the reservation left a backorder that later took stock from waiting orders;
+// two records of one order could share an id.
+TEST_F(OrderDesk, AClosedOrderStaysClosedAndAPickBeyondItsReservationEndsItsBackorder) {
+  post("r1", "MASK", MovementKind::kReceive, 4);
+  ASSERT_EQ(cmd("order.reserve", "c1",
+                {{"order_id", "O-1"}, {"lines", {{{"sku", "MASK"}, {"qty", 10}}}}})["ok"], true);
+  ASSERT_EQ(cmd("order.reserve", "c2",
+                {{"order_id", "O-2"}, {"lines", {{{"sku", "MASK"}, {"qty", 5}}}}})["ok"], true);
+  EXPECT_EQ(line("MASK").reserved, 4);       // O-1: 4 reserved, 6 backordered
+  EXPECT_EQ(line("MASK").backordered, 11);   // O-2: 5 backordered
+  // The books were short: 10 are picked for O-1. It waits for nothing any more.
+  post("p1", "MASK", MovementKind::kPick, 10, "O-1");
+  auto s = line("MASK");
+  EXPECT_EQ(s.reserved, 0);
+  EXPECT_EQ(s.backordered, 5);  // O-2's only
+  // On hand is -6 (picked what the books did not have); 11 arrive: 5 free, and they go to
+  // O-2, not to the already-picked O-1.
+  post("r2", "MASK", MovementKind::kReceive, 11);
+  auto o2 = store::order_lines(*db_, {.order_id = "O-2"});
+  ASSERT_TRUE(o2.ok());
+  EXPECT_EQ((*o2)[0].reserved, 5);
+  EXPECT_EQ((*o2)[0].backordered, 0);
+  ASSERT_EQ(cmd("order.ship", "c3", {{"order_id", "O-1"}})["ok"], true);
+  // O-1 is shipped: a resend naming another SKU does not reopen it.
+  auto r = cmd("order.reserve", "c4",
+               {{"order_id", "O-1"}, {"lines", {{{"sku", "TEA"}, {"qty", 1}}}}});
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("order \"O-1\" was shipped already"));
+  EXPECT_EQ(count("SELECT count(*) FROM order_lines WHERE order_id = 'O-1'"), 1);
+  // Adding a line to an open order writes a second `reserved` record: every record's id differs.
+  ASSERT_EQ(cmd("order.reserve", "c5",
+                {{"order_id", "O-2"}, {"lines", {{{"sku", "TEA"}, {"qty", 1}}}}})["ok"], true);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'orders'"),
+            count("SELECT count(DISTINCT id) FROM outbox WHERE stream = 'orders'"));
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'orders' AND id LIKE 'O-2:reserved:%'"), 2);
+}
+
 TEST_F(OrderDesk, WrongOrderCommandsAreNamedAndChangeNothing) {
   post("r1", "MASK", MovementKind::kReceive, 20);
   const std::vector<std::pair<json, std::string>> cases = {

@@ -32,6 +32,28 @@ SkuInputs sku(std::int64_t on_hand, std::int64_t held = 0, double daily = 100) {
   return in;
 }
 
+// An order is due but its only source, a transfer, can spare 100 of the 700 it needs: no
+// proposal without a source; the reason and source_why say so.
+TEST(Evaluate, NoProposalWhenNoSourceCanTakeTheOrder) {
+  Policy p = textbook();
+  p.suppliers = {{"central", 3.0, 1.00, SourceKind::kTransfer}};
+  auto in = sku(2500);
+  const SourceStock spare[] = {{"central", 100}};
+  in.source_stock = spare;
+  auto d = evaluate(in, &p, kNow);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kNoSourceCanTake);
+  EXPECT_NE(d.numbers.source_why.find("central can spare 100 of 700"), std::string::npos)
+      << d.numbers.source_why;
+  // With enough to spare, the transfer is proposed.
+  const SourceStock plenty[] = {{"central", 5000}};
+  in.source_stock = plenty;
+  d = evaluate(in, &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.supplier->id, "central");
+  EXPECT_EQ(d.numbers.source_kind, "transfer");
+}
+
 TEST(Evaluate, TextbookReorderPointIs2500) {
   const Policy p = textbook();
   // 100 units/day x 20 days = 2000 over the lead time, + 5 days x 100 = 500 safety stock:

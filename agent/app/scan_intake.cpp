@@ -144,6 +144,7 @@ void ScanIntake::on_scan(const std::string& scanner_id, const std::string& data,
     m.lot = p->item.lot;
     m.expiry = p->item.expiry;
     m.serial = p->item.serial;
+    m.order_id = p->order_id;
     m.wall_time = wall;
     m.mono_ns = mono;
     station.recorded(m.id);

@@ -1,6 +1,7 @@
 #include "core/control_code.hpp"
 
 #include "core/barcode.hpp"
+#include "core/orders.hpp"
 
 namespace depot {
 namespace {
@@ -52,7 +53,13 @@ std::optional<Expected<ControlCode>> parse_control(std::string_view scan) {
   };
   const std::string rest = to_upper(text.substr(kControlPrefix.size()));
   ControlCode code;
-  if (rest == "UNDO") {
+  if (rest.starts_with("ORDER:")) {
+    // The order id is the platform's, case and all.
+    const auto id = text.substr(kControlPrefix.size() + 6);
+    if (auto why = orders::order_id_problem(id); !why.empty()) return fail("order id " + why);
+    code.action = ControlAction::kOrder;
+    code.order = std::string(id);
+  } else if (rest == "UNDO") {
     code.action = ControlAction::kUndo;
   } else if (rest == "CLEAR") {
     code.action = ControlAction::kClear;
@@ -76,7 +83,7 @@ std::optional<Expected<ControlCode>> parse_control(std::string_view scan) {
     code.action = ControlAction::kQuantity;
     for (char c : n) code.quantity = code.quantity * 10 + (c - '0');
   } else {
-    return fail("unknown command (known: MODE:<kind>, QTY:<n>, UNDO, CLEAR)");
+    return fail("unknown command (known: MODE:<kind>, QTY:<n>, ORDER:<id>, UNDO, CLEAR)");
   }
   return Expected<ControlCode>(code);
 }
@@ -92,6 +99,8 @@ std::string control_text(const ControlCode& code) {
       return s + "UNDO";
     case ControlAction::kClear:
       return s + "CLEAR";
+    case ControlAction::kOrder:
+      return s + "ORDER:" + code.order;
   }
   return s + "CLEAR";
 }
@@ -106,17 +115,19 @@ std::string control_label(const ControlCode& code) {
       return "UNDO";
     case ControlAction::kClear:
       return "CLEAR";
+    case ControlAction::kOrder:
+      return "ORDER " + code.order;
   }
   return "CLEAR";
 }
 
 std::vector<ControlCode> standard_control_codes() {
   std::vector<ControlCode> codes;
-  for (const auto& m : kModes) codes.push_back({ControlAction::kMode, m.kind, 0});
+  for (const auto& m : kModes) codes.push_back({ControlAction::kMode, m.kind, 0, {}});
   for (std::int64_t q : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 24, 50, 100})
-    codes.push_back({ControlAction::kQuantity, MovementKind::kPick, q});
-  codes.push_back({ControlAction::kUndo, MovementKind::kPick, 0});
-  codes.push_back({ControlAction::kClear, MovementKind::kPick, 0});
+    codes.push_back({ControlAction::kQuantity, MovementKind::kPick, q, {}});
+  codes.push_back({ControlAction::kUndo, MovementKind::kPick, 0, {}});
+  codes.push_back({ControlAction::kClear, MovementKind::kPick, 0, {}});
   return codes;
 }
 

@@ -4,6 +4,8 @@
 //   DA:MODE:PICK | DA:MODE:RECEIVE | DA:MODE:RETURN | DA:MODE:COUNT
 //   DA:QTY:<1..9999>   (no sign, no leading zeros)
 //   DA:UNDO            DA:CLEAR
+//   DA:ORDER:<order id>  (printed on a pick list: the following picks are for that order;
+//                         the id is kept as written, 1-64 printable ASCII characters)
 // "DA:" cannot collide with scan data: GS1 element strings start with digits (or GS), their
 // human-readable form with "(", EAN/UPC are digits only, and the config refuses catalog
 // barcodes that start with "DA:". Letters are matched case-insensitively (some scanners
@@ -27,13 +29,15 @@ enum class ControlAction {
   kMode,      // what the following scans record: pick, receive, return or count
   kQuantity,  // how many the next item scan stands for
   kUndo,      // reverse the last recorded scan
-  kClear,     // drop a pending quantity or mode and return to the default
+  kClear,     // drop a pending quantity, mode or order and return to the default
+  kOrder,     // the following picks are for this customer order (until CLEAR or another)
 };
 
 struct ControlCode {
   ControlAction action = ControlAction::kClear;
   MovementKind mode = MovementKind::kPick;  // kMode only: kPick, kReceive, kReturn or kCount
   std::int64_t quantity = 0;                // kQuantity only: 1..9999
+  std::string order;                        // kOrder only: the order id, as written
   bool operator==(const ControlCode&) const = default;
 };
 

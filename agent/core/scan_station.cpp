@@ -28,6 +28,7 @@ ScanDecision ScanStation::on_scan(const Catalog& catalog, std::string_view data,
       case ControlAction::kMode:
         mode_ = cc.mode;
         quantity_.reset();
+        if (mode_ != MovementKind::kPick) order_.reset();
         return ScanControl{"mode " + std::string(to_string(mode_))};
       case ControlAction::kQuantity:
         quantity_ = cc.quantity;
@@ -35,7 +36,14 @@ ScanDecision ScanStation::on_scan(const Catalog& catalog, std::string_view data,
       case ControlAction::kClear:
         mode_ = role_;
         quantity_.reset();
+        order_.reset();
         return ScanControl{"cleared: mode " + std::string(to_string(mode_))};
+      case ControlAction::kOrder:
+        if (mode_ != MovementKind::kPick)
+          return ScanReject{"ORDER " + cc.order + ": an order goes with picks, and this scanner is in " +
+                            std::string(to_string(mode_)) + " mode (scan DA:MODE:PICK first)"};
+        order_ = cc.order;
+        return ScanControl{"picks for order " + cc.order};
       case ControlAction::kUndo: {
         if (!last_movement_) return ScanReject{"UNDO: nothing to undo at this scanner"};
         auto id = std::move(*last_movement_);
@@ -55,7 +63,7 @@ ScanDecision ScanStation::on_scan(const Catalog& catalog, std::string_view data,
   auto resolved = resolve_scan(catalog, intent);
   quantity_.reset();  // a QTY code applies to the next item scan only, accepted or not
   if (!resolved) return ScanReject{resolved.error().message};
-  return ScanPost{mode_, std::move(*resolved)};
+  return ScanPost{mode_, std::move(*resolved), mode_ == MovementKind::kPick ? order_ : std::nullopt};
 }
 
 std::string escape_bytes(std::string_view raw) {

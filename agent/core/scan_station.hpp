@@ -1,8 +1,10 @@
 // One scanner's station: what each raw scan from it means, given the scanner's role and the
 // operator's control codes. The role gives the default movement kind (receive at the dock,
 // pick at the pack station, ...); a MODE control code changes it until CLEAR; a QTY control
-// code sets the quantity of the next item scan only; UNDO reverses the station's last
-// movement; the same data again within the double-read window is one scan.
+// code sets the quantity of the next item scan only; an ORDER code makes the following picks
+// picks for that customer order (until CLEAR, another ORDER or a mode other than pick); UNDO
+// reverses the station's last movement; the same data again within the double-read window is
+// one scan.
 // Pure: times are passed in; the caller posts what the station decides and reports back.
 #pragma once
 
@@ -22,6 +24,7 @@ namespace depot {
 struct ScanPost {  // record a movement (the caller adds id and times)
   MovementKind kind;
   ResolvedScan item;
+  std::optional<std::string> order_id;  // a pick for this order (DA:ORDER)
 };
 struct ScanUndo {  // post a movement compensating `movement_id`
   std::string movement_id;
@@ -47,12 +50,14 @@ class ScanStation {
 
   MovementKind mode() const { return mode_; }
   std::optional<std::int64_t> pending_quantity() const { return quantity_; }
+  const std::optional<std::string>& order() const { return order_; }
 
  private:
   MovementKind role_;
   MovementKind mode_;
   std::int64_t double_read_ns_;
   std::optional<std::int64_t> quantity_;
+  std::optional<std::string> order_;
   std::optional<std::string> last_movement_;
   std::string last_data_;
   std::int64_t last_mono_ns_ = 0;

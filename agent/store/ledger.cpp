@@ -112,11 +112,56 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     (*again)->reset();
   }
 
+  // A pick for an order takes its reservation before the movement is written (the movement
+  // keeps how much it took, for an UNDO); so it asks first whether the id was seen.
+  if (r.order_id) {
+    auto seen = db_.prepare("SELECT 1 FROM movements WHERE id = ?1");
+    if (!seen) return seen.error();
+    auto hit = (*seen)->bind(1, r.id).step();
+    if (!hit) return hit.error();
+    (*seen)->reset();
+    if (*hit) {
+      res.outcome = PostOutcome::kDuplicate;
+      return res;
+    }
+    auto taken = take_for_pick(db_, *r.order_id, r.sku, r.quantity, r.wall_time);
+    if (!taken) return taken.error();
+    posting->reservation_taken = taken->reserved;
+    after.reserved -= taken->reserved;
+    after.backordered -= taken->backordered;
+  }
+  // UNDO of a pick for an order: the order gets back the reservation the pick took.
+  if (r.reverses) {
+    auto orig = db_.prepare(
+        "SELECT order_id, reservation_taken, qty FROM movements WHERE id = ?1"
+        " AND order_id IS NOT NULL AND reservation_taken > 0");
+    if (!orig) return orig.error();
+    auto hit = (*orig)->bind(1, *r.reverses).step();
+    if (!hit) return hit.error();
+    std::optional<std::string> order;
+    std::int64_t taken = 0, picked = 0;
+    if (*hit) order = (*orig)->text(0), taken = (*orig)->int64(1), picked = -(*orig)->int64(2);
+    (*orig)->reset();
+    if (order) {
+      // Not for an UNDO seen before (the insert below would do nothing).
+      auto seen = db_.prepare("SELECT 1 FROM movements WHERE id = ?1");
+      if (!seen) return seen.error();
+      auto dup = (*seen)->bind(1, r.id).step();
+      if (!dup) return dup.error();
+      (*seen)->reset();
+      if (!*dup) {
+        auto back = give_back(db_, *order, r.sku, taken, picked, r.wall_time);
+        if (!back) return back.error();
+        after.reserved += *back;
+      }
+    }
+  }
+
   // The id is UNIQUE: a movement seen before inserts nothing, and nothing else happens.
   auto ins = db_.prepare(
       "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
-      " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
+      " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id,"
+      " reservation_taken) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
       " ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   (*ins)
@@ -136,22 +181,16 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       .bind(14, static_cast<std::int64_t>(posting->negative))
       .bind(15, r.reverses)
       .bind(16, static_cast<std::int64_t>(posting->serial_repeat))
-      .bind(17, r.order_id);
+      .bind(17, r.order_id)
+      .bind(18, posting->reservation_taken);
   if (auto st = (*ins)->run(); !st) return st.error();
   if (sqlite3_changes(db_.handle()) == 0) {
     res.outcome = PostOutcome::kDuplicate;
     return res;
   }
 
-  // Customer orders (store/orders_store): a pick for an order takes its reservation; stock
-  // that is available while orders wait for it is reserved for them, oldest first.
-  if (r.order_id) {
-    auto taken = take_for_pick(db_, *r.order_id, r.sku, r.quantity, r.wall_time);
-    if (!taken) return taken.error();
-    posting->reservation_taken = taken->reserved;
-    after.reserved -= taken->reserved;
-    after.backordered -= taken->backordered;
-  }
+  // Customer orders (store/orders_store): stock that is available while orders wait for it
+  // is reserved for them, oldest first.
   if (after.backordered > 0 && after.available() > 0) {
     auto filled = fill_backorders(db_, r.sku, after.available(), r.wall_time, r.id);
     if (!filled) return filled.error();

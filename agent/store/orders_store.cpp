@@ -253,6 +253,19 @@ Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::
   return t;
 }
 
+Expected<std::int64_t> give_back(Database& db, std::string_view order_id, std::string_view sku,
+                                 std::int64_t reserved, std::int64_t picked, std::string_view now) {
+  auto line = find_line(db, order_id, sku);
+  if (!line) return line.error();
+  if (!*line || (*line)->state != orders::LineState::kOpen) return std::int64_t{0};
+  auto l = **line;
+  l.reserved += reserved;
+  l.picked = std::max<std::int64_t>(l.picked - picked, 0);
+  l.updated_at = std::string(now);
+  if (auto st = write_line(db, l, 0); !st) return st.error();
+  return reserved;
+}
+
 Expected<std::int64_t> fill_backorders(Database& db, std::string_view sku, std::int64_t available,
                                        std::string_view now, std::string_view cause) {
   auto q = db.prepare(std::string("SELECT ") + kLineColumns +

@@ -61,6 +61,10 @@ struct PickTaken {
 };
 Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
                                   std::int64_t qty, std::string_view now);
+// UNDO of a pick for `order_id` that took `reserved` of its reservation and picked `picked`:
+// the line (when still open) gets them back. Returns the units reserved again.
+Expected<std::int64_t> give_back(Database& db, std::string_view order_id, std::string_view sku,
+                                 std::int64_t reserved, std::int64_t picked, std::string_view now);
 // `available` units of `sku` are free: they go to its backordered lines oldest first. Returns
 // the units so reserved (the caller moves them from backordered to reserved in stock).
 // `cause` (the movement's id, or the closing command's) makes each record's id unique.

@@ -493,6 +493,7 @@ CREATE INDEX order_lines_created ON order_lines(created_at);
 ALTER TABLE stock ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE stock ADD COLUMN backordered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE movements ADD COLUMN order_id TEXT;
+ALTER TABLE movements ADD COLUMN reservation_taken INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // v14: what transfer sources (the parent or central warehouse) can spare per SKU, as the cloud

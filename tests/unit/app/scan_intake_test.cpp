@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "store/rejects.hpp"
+#include "store/orders_store.hpp"
 #include "test_support.hpp"
 
 namespace depot::app {
@@ -114,6 +115,47 @@ TEST(ScanIntake, EachTcpConnectionIsItsOwnStation) {
   u.run(300ms);
   u.commits->flush();
   EXPECT_EQ(u.on_hand("TINT"), -1);
+}
+
+// A packer scans the order on the pick list (DA:ORDER:<id>), then its items: the picks take
+// that order's reservation, so a reserved item picked at a scanner is not counted twice; UNDO
+// gives the reservation back; CLEAR ends the order.
+TEST(ScanIntake, AnOrderCodeMakesTheFollowingPicksTakeThatOrdersReservation) {
+  Intake t;
+  {  // 10 tints on the shelf, 4 reserved for live order Tt-42 (its id kept as written)
+    auto m = test::movement("r1", "TINT", MovementKind::kReceive, 10);
+    ASSERT_TRUE(t.ledger->post(std::span(&m, 1)).ok());
+    auto txn = store::Txn::begin(*t.db);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(store::reserve_order(*txn, {"Tt-42", "live:room-42", {{"TINT", 4}}},
+                                     "2026-11-23T10:00:00.000Z", "c1").ok());
+    ASSERT_TRUE(txn->commit().ok());
+  }
+  t.run(50ms);
+  auto a = t.connect();
+  t.run(50ms);
+  t.send(a, "DA:ORDER:Tt-42\nDA:QTY:3\n4006381333931\n");
+  t.run(200ms);
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), 7);
+  EXPECT_EQ(t.scalar("SELECT reserved FROM stock WHERE sku = 'TINT'"), 1);  // 4 - 3
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM movements WHERE order_id = 'Tt-42'"
+                     " AND reservation_taken = 3"), 1);
+  // UNDO: the 3 are back on the shelf and reserved for the order again.
+  t.send(a, "DA:UNDO\n");
+  t.run(200ms);
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), 10);
+  EXPECT_EQ(t.scalar("SELECT reserved FROM stock WHERE sku = 'TINT'"), 4);
+  EXPECT_EQ(t.scalar("SELECT picked FROM order_lines WHERE order_id = 'Tt-42'"), 0);
+  // After CLEAR a pick is for nobody: the reservation stays.
+  t.send(a, "DA:CLEAR\n4006381333931\n");
+  t.run(200ms);
+  t.intake->stop();
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), 9);
+  EXPECT_EQ(t.scalar("SELECT reserved FROM stock WHERE sku = 'TINT'"), 4);
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 0);
 }
 
 // Issue 13 item 14: (30)99999999 on a pick station set on hand to -100,000,002. A quantity

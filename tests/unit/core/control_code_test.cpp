@@ -66,12 +66,12 @@ TEST(ControlCode, LooksLikeOneButInvalidIsAnError) {
   EXPECT_EQ(refused("DA:MODE:"),
             "control code \"DA:MODE:\": mode must be PICK, RECEIVE, RETURN or COUNT");
   EXPECT_EQ(refused("DA:"),
-            "control code \"DA:\": unknown command (known: MODE:<kind>, QTY:<n>, UNDO, CLEAR)");
+            "control code \"DA:\": unknown command (known: MODE:<kind>, QTY:<n>, ORDER:<id>, UNDO, CLEAR)");
   EXPECT_EQ(refused("DA:UNDO:2"),
-            "control code \"DA:UNDO:2\": unknown command (known: MODE:<kind>, QTY:<n>, UNDO, "
+            "control code \"DA:UNDO:2\": unknown command (known: MODE:<kind>, QTY:<n>, ORDER:<id>, UNDO, "
             "CLEAR)");
   EXPECT_EQ(refused("DA:UNDO\x1d"),
-            "control code \"DA:UNDO\\x1d\": unknown command (known: MODE:<kind>, QTY:<n>, UNDO, "
+            "control code \"DA:UNDO\\x1d\": unknown command (known: MODE:<kind>, QTY:<n>, ORDER:<id>, UNDO, "
             "CLEAR)");
 }
 
@@ -90,6 +90,12 @@ TEST(ControlCode, CanonicalTextRoundTripsForTheWholeSheet) {
     EXPECT_EQ(d->kind, barcode::Kind::kInternal) << text;
   }
   EXPECT_EQ(texts.size(), codes.size());
+  // An order code keeps the order id as written (ids are case-sensitive), the prefix not.
+  auto order = parsed("da:order:Tt-42");
+  EXPECT_EQ(order.action, ControlAction::kOrder);
+  EXPECT_EQ(order.order, "Tt-42");
+  EXPECT_EQ(control_text(order), "DA:ORDER:Tt-42");
+  EXPECT_EQ(control_label(order), "ORDER Tt-42");
   EXPECT_EQ(control_text({ControlAction::kMode, MovementKind::kReceive, 0}), "DA:MODE:RECEIVE");
   EXPECT_EQ(control_text({ControlAction::kQuantity, MovementKind::kPick, 24}), "DA:QTY:24");
   EXPECT_EQ(control_label({ControlAction::kQuantity, MovementKind::kPick, 24}), "QTY 24");

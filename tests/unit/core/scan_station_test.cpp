@@ -64,6 +64,27 @@ TEST(ScanStation, AWindowOfZeroCountsEveryRead) {
   post(s.on_scan(c, "4006381333931", 1, 2026));
 }
 
+TEST(ScanStation, AnOrderCodeMarksTheFollowingPicksUntilClearOrAnotherMode) {
+  auto c = catalog();
+  ScanStation pack(MovementKind::kPick, 0);
+  EXPECT_FALSE(post(pack.on_scan(c, "4006381333931", 0, 2026)).order_id);
+  EXPECT_TRUE(std::holds_alternative<ScanControl>(pack.on_scan(c, "DA:ORDER:Tt-42", 1, 2026)));
+  EXPECT_EQ(post(pack.on_scan(c, "4006381333931", 2, 2026)).order_id, "Tt-42");
+  EXPECT_EQ(post(pack.on_scan(c, "INT-VC-001", 3, 2026)).order_id, "Tt-42");  // still
+  pack.on_scan(c, "DA:ORDER:Tt-43", 4, 2026);
+  EXPECT_EQ(post(pack.on_scan(c, "4006381333931", 5, 2026)).order_id, "Tt-43");
+  pack.on_scan(c, "DA:CLEAR", 6, 2026);
+  EXPECT_FALSE(post(pack.on_scan(c, "4006381333931", 7, 2026)).order_id);
+  // Another mode drops it; an order in receive mode is refused.
+  pack.on_scan(c, "DA:ORDER:Tt-44", 8, 2026);
+  pack.on_scan(c, "DA:MODE:RETURN", 9, 2026);
+  EXPECT_FALSE(post(pack.on_scan(c, "4006381333931", 10, 2026)).order_id);
+  EXPECT_NE(reject(pack.on_scan(c, "DA:ORDER:Tt-45", 11, 2026)).find("an order goes with picks"),
+            std::string::npos);
+  EXPECT_NE(reject(pack.on_scan(c, "DA:ORDER:has space", 12, 2026)).find("order id"),
+            std::string::npos);
+}
+
 TEST(ScanStation, ModeAndQuantityControlCodes) {
   auto c = catalog();
   ScanStation s(MovementKind::kPick, 300);

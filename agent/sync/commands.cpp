@@ -192,15 +192,20 @@ CommandAction parse_stream_replay(const json& args, Problems& p) {
   return a;
 }
 
+// An order id (core/orders order_id_problem), required.
+std::string order_id_arg(ObjectReader& r, Problems& p) {
+  auto s = r.string("order_id", true);
+  if (!s) return {};
+  if (auto why = orders::order_id_problem(*s); !why.empty())
+    p.add("args.order_id", describe(*s) + " " + why);
+  return *s;
+}
+
 CommandAction parse_order_reserve(const json& args, Problems& p) {
   ObjectReader r(args, "args", p);
   OrderReserve a;
   auto& o = a.order;
-  if (auto s = r.string("order_id", true)) {
-    if (auto why = orders::order_id_problem(*s); !why.empty())
-      p.add("args.order_id", describe(*s) + " " + why);
-    o.order_id = *s;
-  }
+  o.order_id = order_id_arg(r, p);
   o.channel = text_arg(r, "channel", false, orders::kMaxChannelBytes).value_or("");
   if (const auto* arr = r.array("lines", true)) {
     if (arr->empty()) p.add("args.lines", "must list at least one line");
@@ -230,11 +235,7 @@ CommandAction parse_order_close(const json& args, Problems& p) {
   ObjectReader r(args, "args", p);
   OrderClose a;
   a.shipped = kShipped;
-  if (auto s = r.string("order_id", true)) {
-    if (auto why = orders::order_id_problem(*s); !why.empty())
-      p.add("args.order_id", describe(*s) + " " + why);
-    a.order_id = *s;
-  }
+  a.order_id = order_id_arg(r, p);
   return a;
 }
 

@@ -25,6 +25,7 @@
 #include "app/store_access.hpp"
 #include "app/views.hpp"
 #include "core/barcode.hpp"
+#include "core/lots.hpp"
 #include "core/json_parse.hpp"
 #include "core/control_code.hpp"
 #include "core/control_sheet.hpp"
@@ -46,9 +47,10 @@ commands:
   run        [-c FILE]                 run the agent (the systemd service runs this)
   check      [-c FILE] [--syntax]      validate a config file; lists every problem
                                        (--syntax: not the files it names on this machine)
-  stock      [-c FILE] [--sku S] [--json]
+  stock      [-c FILE] [--sku S] [--lots] [--json]
                                        stock per SKU: on hand, held, available, and for
                                        replenishment on order, position, reorder point, cover
+                                       (--lots: per lot, with expiry, FEFO order first)
   reorders   [-c FILE] [--open] [--json]
                                        replenishment proposals with the numbers behind them
   reorders ack ID --order NUMBER [--qty N] [--eta YYYY-MM-DD] SIGNER
@@ -58,7 +60,8 @@ commands:
   backtest   [-c FILE] --history FILE.csv [--sku S] [--on-hand N] [--json]
                                        replay a demand history (date,sku,quantity) through
                                        the configured policy: fill rate, stockout days, ...
-  scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L] [--order ID]
+  scan       [-c FILE] --kind pick|receive|return|count --code CODE [--qty N] [--lot L]
+             [--expiry YYYY-MM-DD] [--order ID]
              [--id ID] [--json]        record a scan, exactly as a scanner would (CODE as
                                        for decode: GS1, EAN/UPC or an internal code; a
                                        count is signed: SIGNER)
@@ -172,12 +175,44 @@ std::unique_ptr<store::Database> open_read(const Args& a, Context& c, int& code,
   return std::move(*db);
 }
 
+int stock_lots(store::Database& db, const Config& cfg, const std::optional<std::string>& sku,
+               bool as_json, Context& c) {
+  if (as_json) {
+    if (auto st = views::write_lots(c.out, db, cfg, sku); !st) {
+      c.err << "depot-agent: " << (st.error().is_bad_input() ? "--sku: " : "")
+            << st.error().message << "\n";
+      return st.error().is_bad_input() ? kBadInput : kFailure;
+    }
+    return kOk;
+  }
+  auto rows = views::lot_lines(db, cfg, sku);
+  if (!rows) {
+    c.err << "depot-agent: " << (rows.error().is_bad_input() ? "--sku: " : "")
+          << rows.error().message << "\n";
+    return rows.error().is_bad_input() ? kBadInput : kFailure;
+  }
+  c.out << std::left << std::setw(16) << "SKU" << std::setw(22) << "LOT" << std::setw(12)
+        << "EXPIRY" << std::right << std::setw(6) << "DAYS" << std::setw(10) << "ON_HAND"
+        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << "  STATE\n";
+  for (const auto& r : *rows)
+    c.out << std::left << std::setw(16) << r.sku << std::setw(22)
+          << (r.lot ? *r.lot : "(no lot)") << std::setw(12) << (r.expiry ? *r.expiry : "-")
+          << std::right << std::setw(6) << (r.days_left ? std::to_string(*r.days_left) : "-")
+          << std::setw(10) << r.on_hand << std::setw(8) << r.held << std::setw(11) << r.available
+          << "  "
+          << (r.expired ? "EXPIRED" : r.short_dated ? "SHORT-DATED" : r.held ? "held" : "")
+          << "\n";
+  if (rows->empty()) c.out << "(no stock in lots)\n";
+  return kOk;
+}
+
 int cmd_stock(const Args& a, Context& c) {
   int code = kOk;
   std::optional<LoadedConfig> cfg;
   auto db = open_read(a, c, code, &cfg);
   if (!db) return code;
   auto sku = a.get("--sku");
+  if (a.has("--lots")) return stock_lots(*db, cfg->config, sku, a.has("--json"), c);
   if (a.has("--json")) {
     auto st = views::write_stock(c.out, *db, cfg->config, {.sku = sku}, c.err);
     if (st) return kOk;
@@ -185,7 +220,7 @@ int cmd_stock(const Args& a, Context& c) {
           << st.error().message << "\n";
     return st.error().is_bad_input() ? kBadInput : kFailure;
   }
-  store::Ledger ledger(*db);
+  store::Ledger ledger(*db, lot_rules(cfg->config));
   auto rows = ledger.stock(sku);
   if (!rows) {
     c.err << "depot-agent: " << rows.error().message << "\n";
@@ -220,7 +255,8 @@ int cmd_stock(const Args& a, Context& c) {
           << (f && f->has_policy ? num(f->decision.numbers.days_of_cover) : "-") << "  "
           << std::left << std::setw(8) << s.unit << s.name
           << (f && !f->has_policy ? "  [no policy]" : "") << (f && f->surge ? "  [SURGE]" : "")
-          << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "") << (s.active ? "" : "  [inactive]")
+          << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "")
+          << (s.line.expired ? "  [EXPIRED " + std::to_string(s.line.expired) + "]" : "") << (s.active ? "" : "  [inactive]")
           << "\n";
   }
   return kOk;
@@ -320,6 +356,24 @@ int cmd_scan(const Args& a, Context& c) {
     c.err << "\n";
     return kBadInput;
   }
+  // A lot's expiry from the operator when the label carries none (AI 17 wins otherwise).
+  if (auto exp = a.get("--expiry")) {
+    if (!lots::days_left(*exp, *exp)) {
+      c.err << "depot-agent scan: --expiry: \"" << printable(*exp, 40)
+            << "\" must be a date YYYY-MM-DD\n";
+      return kBadInput;
+    }
+    if (!resolved->lot) {
+      c.err << "depot-agent scan: --expiry: needs a lot (--lot or AI (10) on the label)\n";
+      return kBadInput;
+    }
+    if (resolved->expiry && *resolved->expiry != *exp) {
+      c.err << "depot-agent scan: --expiry: " << *exp << " differs from " << *resolved->expiry
+            << " on the label, AI (17)\n";
+      return kBadInput;
+    }
+    resolved->expiry = *exp;
+  }
   MovementRequest m;
   m.id = id;
   m.sku = resolved->sku;
@@ -332,7 +386,7 @@ int cmd_scan(const Args& a, Context& c) {
   m.order_id = order;
   m.wall_time = wall_now();
   m.mono_ns = mono_now_ns();
-  store::Ledger ledger(**db);
+  store::Ledger ledger(**db, lot_rules(cfg->config));
   auto results = ledger.post(std::span(&m, 1));
   if (!results) {
     c.err << "depot-agent: not recorded: " << results.error().message << "\n";
@@ -357,6 +411,15 @@ int cmd_scan(const Args& a, Context& c) {
       j["negative"] = r.posting.negative;
       if (m.order_id) j["order_id"] = *m.order_id, j["reservation_taken"] = r.posting.reservation_taken;
       if (r.posting.counted) j["counted"] = *r.posting.counted;
+      if (r.after.expired) j["expired"] = r.after.expired;
+      if (!r.lots.empty()) {
+        j["lots"] = nlohmann::json::array();
+        for (const auto& d : r.lots)
+          j["lots"].push_back({{"lot", d.lot},
+                               {"expiry", d.expiry ? nlohmann::json(*d.expiry) : nlohmann::json()},
+                               {"qty", d.on_hand},
+                               {"held_qty", d.held}});
+      }
     }
     c.out << j.dump() << "\n";
     return kOk;
@@ -368,6 +431,13 @@ int cmd_scan(const Args& a, Context& c) {
   c.out << to_string(m.kind) << " " << m.sku << " " << std::showpos << r.posting.on_hand_delta
         << std::noshowpos << " -> on hand " << r.after.on_hand << ", available "
         << r.after.available() << " (movement " << m.id << ")\n";
+  if (!r.lots.empty() && !m.lot) {
+    c.out << "lots (" << lots::to_string(cfg->config.replenish.lots.picking) << "):";
+    for (const auto& d : r.lots)
+      c.out << " " << d.lot << (d.expiry ? " (exp " + *d.expiry + ")" : "") << " "
+            << std::showpos << d.on_hand << std::noshowpos;
+    c.out << "\n";
+  }
   if (m.order_id)
     c.out << "order " << *m.order_id << ": " << r.posting.reservation_taken
           << " taken from its reservation (" << r.after.reserved << " reserved for open orders)\n";
@@ -682,10 +752,12 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
          return run_daemon(std::move(*cfg));
        }},
       {"check", {kConfigOption, {"--syntax", false, ""}}, cmd_check},
-      {"stock", {kConfigOption, {"--sku", true, ""}, {"--json", false, ""}}, cmd_stock},
+      {"stock", {kConfigOption, {"--sku", true, ""}, {"--lots", false, ""}, {"--json", false, ""}},
+       cmd_stock},
       {"scan",
        {kConfigOption, {"--kind", true, ""}, {"--code", true, ""}, {"--qty", true, ""},
-        {"--lot", true, ""}, {"--order", true, ""}, {"--id", true, ""}, {"--json", false, ""}, kSignUser,
+        {"--lot", true, ""}, {"--expiry", true, ""}, {"--order", true, ""}, {"--id", true, ""},
+        {"--json", false, ""}, kSignUser,
         kSignPasswordFile, {"--who", true, ""}},
        cmd_scan},
       {"movements",

@@ -134,7 +134,7 @@ int run_daemon(LoadedConfig loaded) {
   // cache, which is not this process's resident memory.
   if (auto st = (*db)->exec("PRAGMA cache_size=-512"); !st)
     log::warning("database: could not set cache_size: " + st.error().message);
-  store::Ledger ledger(**db);
+  store::Ledger ledger(**db, lot_rules(loaded.config));
   auto catalog = store::load_catalog(**db);
   if (!catalog) {
     log::error("loading the catalog: " + catalog.error().message);
@@ -460,6 +460,7 @@ int run_daemon(LoadedConfig loaded) {
           log::error("reload: " + st.error().message);
         } else if (auto c = store::load_catalog(**db); c) {
           *catalog = std::move(*c);
+          ledger.set_lot_rules(lot_rules(fresh.loaded->config));
           if (auto rst = replenishment.reconfigure(fresh.loaded->config.replenish,
                                                   timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
               !rst)

@@ -191,7 +191,14 @@ Status Replenishment::load(std::int64_t now_ms) {
   // Active alarms, so a restart neither repeats nor forgets them.
   auto alarms = store::load_alarms(db_, /*active_only=*/true);
   if (!alarms) return alarms.error();
+  short_dated_.clear();
   for (auto& a : *alarms) {
+    if (a.kind == "short_dated") {
+      auto lot = a.details.find("lot");
+      if (lot != a.details.end() && lot->is_string())
+        short_dated_.emplace(std::pair{a.sku, lot->get<std::string>()}, std::move(a));
+      continue;
+    }
     auto* s = find(a.sku);
     if (!s) continue;
     if (a.kind == "demand_surge")
@@ -243,6 +250,7 @@ Status Replenishment::load(std::int64_t now_ms) {
   auto caught_up = catch_up(now_ms);
   stock_in_snapshot_ = false;
   if (!caught_up) return caught_up;
+  if (auto st = check_lots(now_ms, /*act=*/false); !st) return st;
   // Read-only (CLI reports): `report` evaluates each SKU when asked; nothing to act on here.
   if (mode_ == Mode::kReadOnly) return {};
   return recompute_all(now_ms);
@@ -549,10 +557,62 @@ bool Replenishment::take_external_change() {
   return changed;
 }
 
+Status Replenishment::check_lots(std::int64_t now_ms, bool act) {
+  const auto today = store::site_date(settings_.site_zone, now_ms);
+  const auto days = settings_.lots.short_dated_days;
+  // The last day that counts as short-dated: today + days (ISO dates compare as text).
+  const auto horizon = lots::add_days(today, days);
+  expired_.clear();
+  std::map<std::pair<std::string, std::string>, nlohmann::json> due;
+  auto q = db_.prepare(
+      "SELECT sku, lot, expiry, on_hand - held FROM lot_stock WHERE expiry IS NOT NULL"
+      " AND expiry <> '' AND expiry <= ?1 AND on_hand > held");
+  if (!q) return q.error();
+  (*q)->bind(1, days > 0 ? horizon : today);
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    auto sku = (*q)->text(0), lot = (*q)->text(1), expiry = (*q)->text(2);
+    const auto qty = (*q)->int64(3);
+    const auto left = lots::days_left(expiry, today);
+    if (expiry < today) expired_[sku] += qty;
+    if (days > 0 && left)
+      due[{sku, lot}] = {{"lot", lot},          {"expiry", expiry}, {"days_left", *left},
+                         {"qty", qty},          {"expired", expiry < today},
+                         {"short_dated_days", days}};
+  }
+  (*q)->reset();
+  if (!act || mode_ != Mode::kWrite) return {};
+  const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
+  for (auto it = short_dated_.begin(); it != short_dated_.end();) {
+    if (due.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (auto st = store::clear_alarm(db_, it->second, now, {{"lot", it->first.second}, {"qty", 0}});
+        !st)
+      return st;
+    log::info("replenishment: short_dated cleared on " + it->first.first + " lot " +
+              it->first.second + " (no stock left outside holds)");
+    it = short_dated_.erase(it);
+  }
+  for (auto& [key, details] : due) {
+    if (short_dated_.count(key)) continue;
+    store::ReplenishAlarm a{new_id(), key.first, "short_dated", now, std::nullopt, details};
+    log::warning("replenishment: short_dated on " + key.first + ": " + details.dump());
+    if (auto st = store::raise_alarm(db_, a); !st) return st;
+    ++counters_.alarms;
+    short_dated_.emplace(key, std::move(a));
+  }
+  return {};
+}
+
 Status Replenishment::recompute_all(std::int64_t now_ms) {
   stamp(now_ms);
   const auto today = site_day(now_ms);
   return in_transaction([&]() -> Status {
+    if (auto st = check_lots(now_ms, /*act=*/true); !st) return st;
     for (auto& s : skus_) {
       advance_days(s, today);
       Status es;
@@ -568,6 +628,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   advance_days(s, site_day(now_ms));
   replenish::SkuInputs in;
   in.stock = s.stock;
+  if (auto e = expired_.find(s.sku); e != expired_.end()) in.stock.expired = e->second;
   in.demand = s.tracker.estimate(settings_.demand, s.prior);
   const double expected_h = in.demand.daily / 24.0;
   // Picks and order intake each have a detector; the stronger surge in force is projected.

@@ -119,6 +119,10 @@ class Replenishment {
   Status load_proposals(std::int64_t now_ms);  // open ones, and cancelled ones in a cool-down
   Status load_campaigns();
   Status load_source_stock();
+  // Lots (core/lots): what is expired today per SKU (not available), and the short_dated
+  // alarms: raised for a lot with stock (not held) within lots.short_dated_days of its expiry,
+  // cleared when it has none. `act`: raise and clear (write mode), else only read.
+  Status check_lots(std::int64_t now_ms, bool act);
   void advance_days(SkuState& s, std::int64_t today);
   replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);
   Status act_on(SkuState& s, const replenish::Decision& d, std::int64_t now_ms);
@@ -141,6 +145,10 @@ class Replenishment {
   std::vector<replenish::Campaign> campaigns_;  // config, then cloud-set (same name: cloud)
   // What transfer sources can spare, per SKU (source.stock); only SKUs they reported on.
   std::map<std::string, std::vector<replenish::SourceStock>, std::less<>> source_stock_;
+  // Units of expired lots per SKU (only SKUs that have some), and the active short_dated
+  // alarms by SKU and lot (check_lots).
+  std::map<std::string, std::int64_t, std::less<>> expired_;
+  std::map<std::pair<std::string, std::string>, store::ReplenishAlarm> short_dated_;
   replenish::CampaignIndex campaign_index_;
   std::vector<std::span<const replenish::Campaign* const>> campaign_slots_;  // SkuState's slot
   // Every active SKU, sorted by SKU: the one copy of what replenishment keeps per SKU (about

@@ -7,6 +7,7 @@
 #include "app/config_file.hpp"
 #include "core/error.hpp"
 #include "store/database.hpp"
+#include "store/ledger.hpp"
 
 namespace depot::app {
 
@@ -15,5 +16,7 @@ Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& 
 // Opens the database read-only, for CLI reads that must not disturb the daemon (when there is
 // no database file yet, it is created as by open_for_writing).
 Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& loaded);
+// The ledger's lot rules from the config: `lots.picking` and the site's calendar.
+inline store::LotRules lot_rules(const Config& c) { return {c.replenish.lots.picking, c.site_zone}; }
 
 }  // namespace depot::app

@@ -1,4 +1,5 @@
 #include "app/views.hpp"
+#include "app/store_access.hpp"
 
 #include <charconv>
 
@@ -48,6 +49,7 @@ void append_stock_json(std::string& out, const store::StockRow& s, const StockFi
       .field("reserved", s.line.reserved)
       .field("available", s.line.available())
       .field("backordered", s.line.backordered)
+      .field("expired", s.line.expired)
       .field("negative", s.line.on_hand < 0)
       .field("active", s.active)
       .field("updated_at", s.updated_at);
@@ -65,7 +67,7 @@ json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); }
 
 Status write_stock(std::ostream& out, store::Database& db, const Config& cfg, const StockQuery& q,
                    std::ostream& err) {
-  store::Ledger ledger(db);
+  store::Ledger ledger(db, lot_rules(cfg));
   auto rows = ledger.stock(q.sku, q.limit, q.after);
   if (!rows) return rows.error();
   if (q.sku && rows->empty())
@@ -85,6 +87,54 @@ Status write_stock(std::ostream& out, store::Database& db, const Config& cfg, co
   }
   text += rows->empty() ? "]\n" : "\n]\n";
   out << text;
+  return {};
+}
+
+Expected<std::vector<LotLine>> lot_lines(store::Database& db, const Config& cfg,
+                                         const std::optional<std::string>& sku) {
+  store::Ledger ledger(db, lot_rules(cfg));
+  auto rows = ledger.stock(sku);
+  if (!rows) return rows.error();
+  if (sku && rows->empty())
+    return Error{"unknown sku \"" + printable(*sku, 100) + "\"", ErrorKind::kBadInput};
+  auto lots = ledger.lots(sku);
+  if (!lots) return lots.error();
+  const auto days = cfg.replenish.lots.short_dated_days;
+  std::vector<LotLine> out;
+  auto l = lots->begin();
+  for (const auto& s : *rows) {
+    std::int64_t in_lots = 0, held_in_lots = 0;
+    for (; l != lots->end() && l->sku < s.sku; ++l) {}
+    for (; l != lots->end() && l->sku == s.sku; ++l) {
+      LotLine x{s.sku, l->lot.lot, l->lot.expiry, l->lot.on_hand, l->lot.held,
+                l->expired ? 0 : l->lot.free(), l->expired, l->days_left,
+                days > 0 && l->days_left && *l->days_left <= days && l->lot.free() > 0};
+      in_lots += l->lot.on_hand, held_in_lots += l->lot.held;
+      out.push_back(std::move(x));
+    }
+    // What is outside every lot (stock received or counted without one).
+    const auto rest = s.line.on_hand - in_lots, rest_held = s.line.held - held_in_lots;
+    if ((rest != 0 || rest_held != 0) && (in_lots != 0 || held_in_lots != 0 || sku))
+      out.push_back({s.sku, std::nullopt, std::nullopt, rest, rest_held,
+                     std::max<std::int64_t>(0, rest - rest_held), false, std::nullopt, false});
+  }
+  return out;
+}
+
+Status write_lots(std::ostream& out, store::Database& db, const Config& cfg,
+                  const std::optional<std::string>& sku) {
+  auto rows = lot_lines(db, cfg, sku);
+  if (!rows) return rows.error();
+  out << "[";
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const auto& r = (*rows)[i];
+    json j{{"sku", r.sku},         {"lot", opt(r.lot)},        {"expiry", opt(r.expiry)},
+           {"on_hand", r.on_hand}, {"held", r.held},           {"available", r.available},
+           {"expired", r.expired}, {"days_left", opt(r.days_left)},
+           {"short_dated", r.short_dated}};
+    out << (i ? ",\n" : "\n") << j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  out << (rows->empty() ? "]\n" : "\n]\n");
   return {};
 }
 
@@ -117,6 +167,12 @@ Status write_movements(std::ostream& out, store::Database& db, const MovementsQu
     j["reverses"] = opt(m.reverses);
     j["serial_repeat"] = m.serial_repeat;
     j["order_id"] = opt(m.order_id);
+    if (!m.lots.empty()) {
+      j["lots"] = json::array();
+      for (const auto& d : m.lots)
+        j["lots"].push_back({{"lot", d.lot}, {"expiry", opt(d.expiry)}, {"qty", d.on_hand},
+                             {"held_qty", d.held}});
+    }
     out << (i ? ",\n" : "\n") << j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   out << (rows->empty() ? "]\n" : "\n]\n");

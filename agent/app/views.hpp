@@ -47,6 +47,22 @@ struct StockQuery {
 Status write_stock(std::ostream& out, store::Database& db, const Config& cfg, const StockQuery& q,
                    std::ostream& err);
 
+// `stock --lots`: each SKU's lots (in picking order, expired ones last) and, for a SKU with
+// lots, what is outside every lot (`lot` null). `available`: free units of a lot that is not
+// expired; `short_dated`: within lots.short_dated_days of its expiry, with free stock.
+struct LotLine {
+  std::string sku;
+  std::optional<std::string> lot, expiry;
+  std::int64_t on_hand = 0, held = 0, available = 0;
+  bool expired = false;
+  std::optional<std::int64_t> days_left;
+  bool short_dated = false;
+};
+Expected<std::vector<LotLine>> lot_lines(store::Database& db, const Config& cfg,
+                                         const std::optional<std::string>& sku);
+Status write_lots(std::ostream& out, store::Database& db, const Config& cfg,
+                  const std::optional<std::string>& sku);
+
 struct MovementsQuery {
   std::optional<std::string> sku, since;
   std::int64_t limit = 0;  // the newest this many, in seq order; 0 = all

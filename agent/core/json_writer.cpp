@@ -78,6 +78,12 @@ JsonObjectWriter& JsonObjectWriter::field(std::string_view k,
   return value ? field(k, *value) : null(k);
 }
 
+JsonObjectWriter& JsonObjectWriter::raw(std::string_view k, std::string_view json) {
+  key(k);
+  out_.append(json);
+  return *this;
+}
+
 JsonObjectWriter& JsonObjectWriter::null(std::string_view k) {
   key(k);
   out_ += "null";

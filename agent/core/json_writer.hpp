@@ -29,6 +29,8 @@ class JsonObjectWriter {
   JsonObjectWriter& field(std::string_view key, const std::optional<std::string>& value);
   JsonObjectWriter& field(std::string_view key, const std::optional<std::int64_t>& value);
   JsonObjectWriter& null(std::string_view key);
+  // `json` is written as it is: REQUIRES valid JSON text (one value) made by the caller.
+  JsonObjectWriter& raw(std::string_view key, std::string_view json);
   // A real number in its shortest round-trip form; null when not finite (JSON has no inf).
   JsonObjectWriter& number(std::string_view key, double value);
   // Closes the object. REQUIRES: called once, last.

@@ -45,6 +45,9 @@ struct MovementRequest {
   std::int64_t mono_ns = 0;  // CLOCK_MONOTONIC at capture, for ordering within a boot
   std::optional<std::string> reverses;  // for a compensating movement (UNDO): the id it undoes
   std::optional<std::string> order_id;  // a pick for this customer order: takes its reservation
+  // No lot named and none to be chosen: the unlotted remainder only (a quality hold's part
+  // outside every lot, and the end of such a hold; core/lots).
+  bool unlotted = false;
 };
 
 // The per-SKU stock projection the ledger keeps beside its movements. `reserved` is stock
@@ -55,7 +58,10 @@ struct StockLine {
   std::int64_t held = 0;
   std::int64_t reserved = 0;
   std::int64_t backordered = 0;
-  std::int64_t available() const { return on_hand - held - reserved; }
+  // Units of expired lots still on hand and not held (core/lots): on the shelf, not available.
+  // Computed for the site's day when read, never stored.
+  std::int64_t expired = 0;
+  std::int64_t available() const { return on_hand - held - reserved - expired; }
 };
 
 // What a movement does to a StockLine, computed before it is written.

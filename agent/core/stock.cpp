@@ -13,7 +13,8 @@ Error rule(const MovementRequest& r, const char* what) {
 }
 }  // namespace
 
-Expected<Posting> post(const StockLine& before, const MovementRequest& r) {
+Expected<Posting> post(const StockLine& before, const MovementRequest& r,
+                       std::optional<std::int64_t> lot_on_hand) {
   Posting p;
   if (r.lot) {
     if (auto why = lot_problem(*r.lot); !why.empty()) return Error{why};
@@ -41,7 +42,7 @@ Expected<Posting> post(const StockLine& before, const MovementRequest& r) {
     case MovementKind::kCount:
       if (r.quantity < 0) return rule(r, "must not be negative");
       p.counted = r.quantity;
-      p.on_hand_delta = r.quantity - before.on_hand;
+      p.on_hand_delta = r.quantity - (r.lot && lot_on_hand ? *lot_on_hand : before.on_hand);
       break;
     case MovementKind::kHold:
       if (r.quantity <= 0) return rule(r, "must be positive");

@@ -346,12 +346,13 @@ HoldRecord read_hold(Statement& q) {
   h.released = q.int64(7);
   h.written_off = q.int64(8);
   h.closed_at = q.opt_text(9);
+  h.lot = q.opt_text(10);
   return h;
 }
 
 constexpr const char* kHoldColumns =
     "SELECT id, sku, zone, qty, excursion, movement_id, created_at, released, written_off,"
-    " closed_at FROM holds";
+    " closed_at, lot FROM holds";
 
 Expected<std::optional<HoldRecord>> find_hold(Database& db, std::int64_t id) {
   auto q = db.prepare(std::string(kHoldColumns) + " WHERE id = ?1");
@@ -377,7 +378,8 @@ json hold_json(const HoldRecord& h) {
               {"excursion", h.excursion},
               {"movement_id", h.movement_id},
               {"created_at", h.created_at},
-              {"closed_at", h.closed_at ? json(*h.closed_at) : json()}};
+              {"closed_at", h.closed_at ? json(*h.closed_at) : json()},
+              {"lot", h.lot ? json(*h.lot) : json()}};
 }
 
 Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, std::string_view zone,
@@ -399,28 +401,35 @@ Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, st
   (*q)->reset();
   std::vector<HoldRecord> out;
   auto ins = db.prepare(
-      "INSERT INTO holds(sku, zone, qty, excursion, movement_id, created_at)"
-      " VALUES(?1,?2,?3,?4,?5,?6)");
+      "INSERT INTO holds(sku, zone, qty, excursion, movement_id, created_at, lot)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7)");
   if (!ins) return ins.error();
-  for (const auto& [sku, available] : todo) {
+  auto lots_q = db.prepare(
+      "SELECT lot, on_hand - held FROM lot_stock WHERE sku = ?1 AND on_hand > held ORDER BY lot");
+  if (!lots_q) return lots_q.error();
+  auto hold_one = [&](const std::string& sku, std::int64_t qty,
+                      const std::optional<std::string>& lot) -> Status {
     MovementRequest m;
-    m.id = std::string(id_prefix) + "-" + sku;
+    m.id = std::string(id_prefix) + "-" + sku + (lot ? "-" + *lot : std::string());
     m.sku = sku;
     m.kind = MovementKind::kHold;
-    m.quantity = available;
+    m.quantity = qty;
+    m.lot = lot;
+    m.unlotted = !lot;
     m.source = ctx.source;
     m.wall_time = ctx.now;
     m.mono_ns = ctx.mono_ns;
     auto posted = ledger.post_in_transaction(txn, m);
     if (!posted) return posted.error();
-    if (posted->outcome != PostOutcome::kPosted) continue;  // duplicate id or rejected
+    if (posted->outcome != PostOutcome::kPosted) return {};  // duplicate id or rejected
     if (auto st = (*ins)
                       ->bind(1, sku)
                       .bind(2, zone)
-                      .bind(3, available)
+                      .bind(3, qty)
                       .bind(4, excursion_id)
                       .bind(5, m.id)
                       .bind(6, ctx.now)
+                      .bind(7, lot)
                       .run();
         !st)
       return st.error();
@@ -428,16 +437,40 @@ Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, st
     h.id = sqlite3_last_insert_rowid(db.handle());
     h.sku = sku;
     h.zone = std::string(zone);
-    h.qty = available;
+    h.qty = qty;
     h.excursion = std::string(excursion_id);
     h.movement_id = m.id;
     h.created_at = ctx.now;
+    h.lot = lot;
     AuditEntry a{ctx.who, ctx.now, "hold",
-                 std::to_string(h.qty) + " x " + h.sku + " held: zone " + std::string(zone) +
-                     " in alarm (excursion " + std::string(excursion_id) + ")",
+                 std::to_string(h.qty) + " x " + h.sku + (lot ? " lot " + *lot : std::string()) +
+                     " held: zone " + std::string(zone) + " in alarm (excursion " +
+                     std::string(excursion_id) + ")",
                  hold_json(h)};
     if (auto r = audit_append(db, a); !r) return r.error();
     out.push_back(std::move(h));
+    return {};
+  };
+  for (const auto& [sku, available] : todo) {
+    // The lots in the zone now, each on its own hold; then what is outside every lot.
+    std::vector<std::pair<std::string, std::int64_t>> in_lots;
+    (*lots_q)->bind(1, sku);
+    for (;;) {
+      auto more = (*lots_q)->step();
+      if (!more) return more.error();
+      if (!*more) break;
+      in_lots.emplace_back((*lots_q)->text(0), (*lots_q)->int64(1));
+    }
+    (*lots_q)->reset();
+    std::int64_t left = available;
+    for (const auto& [lot, free] : in_lots) {
+      const auto n = std::min(free, left);
+      if (n <= 0) break;
+      if (auto st = hold_one(sku, n, lot); !st) return st.error();
+      left -= n;
+    }
+    if (left > 0)
+      if (auto st = hold_one(sku, left, std::nullopt); !st) return st.error();
   }
   return out;
 }
@@ -467,6 +500,8 @@ Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_
   m.sku = h.sku;
   m.kind = how == HoldEnd::kRelease ? MovementKind::kRelease : MovementKind::kWriteoff;
   m.quantity = n;
+  m.lot = h.lot;  // the lot it held, or the stock outside every lot
+  m.unlotted = !h.lot;
   m.source = ctx.source;
   m.wall_time = ctx.now;
   m.mono_ns = ctx.mono_ns;

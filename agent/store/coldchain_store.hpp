@@ -72,6 +72,7 @@ struct HoldRecord {
   std::string sku, zone, excursion, movement_id, created_at;
   std::int64_t qty = 0, released = 0, written_off = 0;
   std::optional<std::string> closed_at;
+  std::optional<std::string> lot;  // the lot it holds; none: stock outside every lot
   std::int64_t remaining() const { return qty - released - written_off; }
 };
 
@@ -82,9 +83,10 @@ struct HoldContext {
   std::string source = "coldchain";
 };
 
-// In a transaction: holds the available stock of every active SKU stored in `zone` (catalog
-// `zone`) with available > 0, through `hold` movements, with a hold row and an audit entry
-// each. `id_prefix` makes the movement ids (prefix + "-" + sku).
+// In a transaction: holds the stock (on hand, not yet held) of every active SKU stored in `zone`
+// (catalog `zone`), lot by lot as it is there now (expired lots too), then what is outside
+// every lot, through `hold` movements, with a hold row and an audit entry each. `id_prefix`
+// makes the movement ids (prefix + "-" + sku, + "-" + lot for a lot).
 Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, std::string_view zone,
                                               std::string_view excursion_id,
                                               std::string_view id_prefix, const HoldContext& ctx);

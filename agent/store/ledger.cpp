@@ -1,21 +1,30 @@
 #include "store/ledger.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/json_writer.hpp"
 #include "core/stock.hpp"
+#include "core/time.hpp"
 #include "store/orders_store.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::store {
 namespace {
 
+std::string lots_json(const std::vector<lots::Delta>& ds);
+
 // The movement's outbox record (docs/protocol.md, stream "movements"), written directly:
 // this runs once per movement inside the commit.
-std::string movement_record(const MovementRequest& r, const Posting& p, const StockLine& after) {
+// `lot`/`expiry`: as recorded (the request's, or the one lot the agent chose); `chosen`: the
+// lots the agent chose for a movement that named none.
+std::string movement_record(const MovementRequest& r, const Posting& p, const StockLine& after,
+                            const std::optional<std::string>& lot,
+                            const std::optional<std::string>& expiry,
+                            const std::vector<lots::Delta>& chosen) {
   std::string out;
   out.reserve(256);
   JsonObjectWriter w(out);
@@ -28,8 +37,10 @@ std::string movement_record(const MovementRequest& r, const Posting& p, const St
       .field("source", r.source)
       .field("negative", p.negative);
   if (p.counted) w.field("counted", *p.counted);
-  if (r.lot) w.field("lot", *r.lot);
-  if (r.expiry) w.field("expiry", *r.expiry);
+  if (lot) w.field("lot", *lot);
+  if (expiry) w.field("expiry", *expiry);
+  if (!chosen.empty()) w.raw("lots", lots_json(chosen));
+  if (after.expired) w.field("expired_after", after.expired);
   if (r.serial) w.field("serial", *r.serial);
   if (r.reverses) w.field("reverses", *r.reverses);
   if (r.order_id) w.field("order_id", *r.order_id).field("reservation_taken", p.reservation_taken);
@@ -38,6 +49,47 @@ std::string movement_record(const MovementRequest& r, const Posting& p, const St
   if (p.serial_repeat) w.field("serial_repeat", true);
   w.close();
   return out;
+}
+
+std::string lots_json(const std::vector<lots::Delta>& ds) {
+  auto a = nlohmann::json::array();
+  for (const auto& d : ds) {
+    nlohmann::json j{{"lot", d.lot}, {"qty", d.on_hand}, {"held_qty", d.held}};
+    if (d.expiry) j["expiry"] = *d.expiry;
+    a.push_back(std::move(j));
+  }
+  return a.dump();
+}
+
+std::vector<lots::Delta> parse_lots(std::string_view text) {
+  std::vector<lots::Delta> out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (!e.is_object()) continue;
+    auto lot = e.find("lot"), qty = e.find("qty"), held = e.find("held_qty"), exp = e.find("expiry");
+    if (lot == e.end() || !lot->is_string() || qty == e.end() || !qty->is_number_integer() ||
+        held == e.end() || !held->is_number_integer())
+      continue;
+    lots::Delta d{lot->get<std::string>(), std::nullopt, qty->get<std::int64_t>(),
+                  held->get<std::int64_t>()};
+    if (exp != e.end() && exp->is_string()) d.expiry = exp->get<std::string>();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<lots::Lot> applied(std::vector<lots::Lot> ls, std::span<const lots::Delta> ds) {
+  for (const auto& d : ds) {
+    auto it = std::find_if(ls.begin(), ls.end(), [&](const lots::Lot& l) { return l.lot == d.lot; });
+    if (it == ls.end()) {
+      ls.push_back({d.lot, d.expiry, 0, 0, 0});
+      it = ls.end() - 1;
+    }
+    it->on_hand += d.on_hand;
+    it->held += d.held;
+  }
+  return ls;
 }
 
 std::string fingerprint(const std::vector<CatalogItem>& items) {
@@ -62,6 +114,95 @@ std::string fingerprint(const std::vector<CatalogItem>& items) {
 }
 
 }  // namespace
+
+std::string site_date(const tz::Zone& zone, std::int64_t unix_ms) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  timefmt::civil_from_days(tz::local_day(zone, unix_ms), y, m, d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+  return buf;
+}
+
+std::string site_date(const tz::Zone& zone, std::string_view rfc3339) {
+  if (auto ms = timefmt::parse_rfc3339_ms(rfc3339)) return site_date(zone, *ms);
+  return std::string(rfc3339.substr(0, std::min<std::size_t>(10, rfc3339.size())));
+}
+
+Expected<std::int64_t> expired_units(Database& db, std::string_view sku, std::string_view today) {
+  auto q = db.prepare(
+      "SELECT COALESCE(SUM(MAX(on_hand - held, 0)), 0) FROM lot_stock WHERE sku = ?1"
+      " AND expiry IS NOT NULL AND expiry <> '' AND expiry < ?2");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, sku).bind(2, today).step();
+  if (!row) return row.error();
+  const auto n = *row ? (*q)->int64(0) : 0;
+  (*q)->reset();
+  return n;
+}
+
+std::string Ledger::today() const {
+  // The store reads no clock of its own elsewhere; what is expired is a fact of today.
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return site_date(rules_.zone, static_cast<std::int64_t>(ms));
+}
+
+Expected<std::vector<lots::Lot>> Ledger::read_lots(std::string_view sku) {
+  auto q = db_.prepare(
+      "SELECT lot, expiry, on_hand, held, first_seq FROM lot_stock WHERE sku = ?1");
+  if (!q) return q.error();
+  (*q)->bind(1, sku);
+  std::vector<lots::Lot> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.push_back({(*q)->text(0), (*q)->opt_text(1), (*q)->int64(2), (*q)->int64(3),
+                   (*q)->int64(4)});
+  }
+  (*q)->reset();
+  return out;
+}
+
+Expected<std::vector<lots::Delta>> Ledger::undone_lots(std::string_view movement_id) {
+  auto q = db_.prepare("SELECT lot, expiry, qty, held_qty, lots FROM movements WHERE id = ?1");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, movement_id).step();
+  if (!row) return row.error();
+  std::vector<lots::Delta> out;
+  if (*row) {
+    if (auto chosen = (*q)->opt_text(4))
+      out = parse_lots(*chosen);
+    else if (auto lot = (*q)->opt_text(0))
+      out.push_back({*lot, (*q)->opt_text(1), (*q)->int64(2), (*q)->int64(3)});
+  }
+  (*q)->reset();
+  return out;
+}
+
+Status Ledger::apply_lots(std::string_view sku, std::span<const lots::Delta> deltas,
+                          std::int64_t seq, std::string_view now) {
+  if (deltas.empty()) return {};
+  auto up = db_.prepare(
+      "INSERT INTO lot_stock(sku, lot, expiry, on_hand, held, first_seq, updated_at)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(sku, lot) DO UPDATE SET"
+      " on_hand = on_hand + excluded.on_hand, held = held + excluded.held,"
+      " expiry = COALESCE(expiry, excluded.expiry), updated_at = excluded.updated_at");
+  if (!up) return up.error();
+  auto gone = db_.prepare(
+      "DELETE FROM lot_stock WHERE sku = ?1 AND lot = ?2 AND on_hand = 0 AND held = 0");
+  if (!gone) return gone.error();
+  for (const auto& d : deltas) {
+    if (auto st = (*up)->bind(1, sku).bind(2, d.lot).bind(3, d.expiry).bind(4, d.on_hand)
+                      .bind(5, d.held).bind(6, seq).bind(7, now).run();
+        !st)
+      return st;
+    if (auto st = (*gone)->bind(1, sku).bind(2, d.lot).run(); !st) return st;
+  }
+  return {};
+}
 
 Expected<std::vector<PostResult>> Ledger::post(std::span<const MovementRequest> requests) {
   return db_.transaction([&](const Txn& txn) { return post(txn, requests); });
@@ -96,7 +237,23 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
                    (*line_q)->opt_int64(2).value_or(0), (*line_q)->opt_int64(3).value_or(0)};
   (*line_q)->reset();
 
-  auto posting = stock::post(before, r);
+  // Lots (core/lots): read when the movement names one, undoes one, or may take from them.
+  const std::string today = site_date(rules_.zone, r.wall_time);
+  std::optional<std::vector<lots::Lot>> sku_lots;
+  auto load_lots = [&]() -> Status {
+    if (sku_lots) return {};
+    auto ls = read_lots(r.sku);
+    if (!ls) return ls.error();
+    sku_lots = std::move(*ls);
+    return {};
+  };
+  const bool adds_only = (r.kind == MovementKind::kReceive || r.kind == MovementKind::kReturn);
+  if (r.lot || r.reverses || !adds_only)
+    if (auto st = load_lots(); !st) return st.error();
+
+  auto posting = stock::post(before, r,
+                             r.lot && sku_lots ? std::optional(lots::lot_on_hand(*sku_lots, *r.lot))
+                                               : std::nullopt);
   if (!posting) {
     res.error = posting.error().message;
     return res;
@@ -157,12 +314,33 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     }
   }
 
+  // Which lots it changes: the one it names, those of the movement it undoes, or the ones the
+  // picking order chooses; the movement records a chosen lot as its own when there is one.
+  std::vector<lots::Delta> lot_deltas;
+  if (sku_lots && !r.unlotted) {
+    std::optional<std::vector<lots::Delta>> undoing;
+    if (r.reverses) {
+      auto u = undone_lots(*r.reverses);
+      if (!u) return u.error();
+      undoing = std::move(*u);
+    }
+    lot_deltas = lots::deltas(r.kind, posting->on_hand_delta, posting->held_delta, r.lot, r.expiry,
+                              *sku_lots, rules_.picking, today, undoing ? &*undoing : nullptr);
+  } else if (r.lot) {
+    lot_deltas.push_back({*r.lot, r.expiry, posting->on_hand_delta, posting->held_delta});
+  }
+  const bool chosen = !r.lot && !lot_deltas.empty();
+  std::optional<std::string> lot = r.lot, expiry = r.expiry;
+  if (chosen && lot_deltas.size() == 1) lot = lot_deltas[0].lot, expiry = lot_deltas[0].expiry;
+  static const std::vector<lots::Delta> kNone;
+  const auto& chosen_lots = chosen ? lot_deltas : kNone;
+
   // The id is UNIQUE: a movement seen before inserts nothing, and nothing else happens.
   auto ins = db_.prepare(
       "INSERT INTO movements(id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial,"
       " wall_time, mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id,"
-      " reservation_taken) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
-      " ON CONFLICT(id) DO NOTHING");
+      " reservation_taken, lots) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+      "?17,?18,?19) ON CONFLICT(id) DO NOTHING");
   if (!ins) return ins.error();
   (*ins)
       ->bind(1, r.id)
@@ -172,8 +350,8 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       .bind(5, posting->held_delta)
       .bind(6, posting->counted)
       .bind(7, r.source)
-      .bind(8, r.lot)
-      .bind(9, r.expiry)
+      .bind(8, lot)
+      .bind(9, expiry)
       .bind(10, r.serial)
       .bind(11, r.wall_time)
       .bind(12, r.mono_ns)
@@ -182,11 +360,20 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       .bind(15, r.reverses)
       .bind(16, static_cast<std::int64_t>(posting->serial_repeat))
       .bind(17, r.order_id)
-      .bind(18, posting->reservation_taken);
+      .bind(18, posting->reservation_taken)
+      .bind(19, chosen ? std::optional(lots_json(lot_deltas)) : std::nullopt);
   if (auto st = (*ins)->run(); !st) return st.error();
   if (sqlite3_changes(db_.handle()) == 0) {
     res.outcome = PostOutcome::kDuplicate;
     return res;
+  }
+  if (auto st = apply_lots(r.sku, lot_deltas, sqlite3_last_insert_rowid(db_.handle()), r.wall_time);
+      !st)
+    return st.error();
+  // Expired stock is on hand but not available (for the backorders below and the record).
+  if (sku_lots || after.backordered > 0) {
+    if (auto st = load_lots(); !st) return st.error();
+    after.expired = lots::expired_units(applied(*sku_lots, lot_deltas), today);
   }
 
   // Customer orders (store/orders_store): stock that is available while orders wait for it
@@ -211,12 +398,13 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     return st.error();
 
   auto seq = outbox_append_text(db_, "movements", r.id, r.wall_time,
-                                movement_record(r, *posting, after));
+                                movement_record(r, *posting, after, lot, expiry, chosen_lots));
   if (!seq) return seq.error();
 
   res.outcome = PostOutcome::kPosted;
   res.posting = *posting;
   res.after = after;
+  res.lots = std::move(lot_deltas);
   return res;
 }
 
@@ -225,12 +413,16 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
                                               const std::optional<std::string>& after) {
   auto q = db_.prepare(
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
-      " s.reserved, s.backordered FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
+      " s.reserved, s.backordered, x.expired FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
+      " LEFT JOIN (SELECT sku, SUM(MAX(on_hand - held, 0)) AS expired FROM lot_stock"
+      "   WHERE expiry IS NOT NULL AND expiry <> '' AND expiry < ?4 GROUP BY sku) x"
+      "   ON x.sku = k.sku"
       " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0"
       " OR s.reserved <> 0 OR s.backordered <> 0)"
       " AND (?2 IS NULL OR k.sku > ?2) ORDER BY k.sku LIMIT ?3");
   if (!q) return q.error();
   (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
+  (*q)->bind(4, today());
   std::vector<StockRow> rows;
   for (;;) {
     auto more = (*q)->step();
@@ -247,16 +439,58 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
     row.updated_at = (*q)->opt_text(7);
     row.line.reserved = (*q)->opt_int64(8).value_or(0);
     row.line.backordered = (*q)->opt_int64(9).value_or(0);
+    row.line.expired = (*q)->opt_int64(10).value_or(0);
     rows.push_back(std::move(row));
   }
   (*q)->reset();
   return rows;
 }
 
+Expected<std::vector<LotRow>> Ledger::lots(const std::optional<std::string>& sku,
+                                           std::string today) {
+  if (today.empty()) today = this->today();
+  auto q = db_.prepare(
+      "SELECT sku, lot, expiry, on_hand, held, first_seq FROM lot_stock"
+      " WHERE (?1 IS NULL OR sku = ?1) ORDER BY sku");
+  if (!q) return q.error();
+  (*q)->bind(1, sku);
+  std::vector<LotRow> out;
+  std::vector<lots::Lot> one;  // the current SKU's lots
+  std::string current;
+  auto flush = [&] {
+    if (one.empty()) return;
+    auto order = lots::taking_order(
+        one, rules_.picking == lots::Picking::kFifo ? lots::Picking::kFifo : lots::Picking::kFefo,
+        today);
+    for (const auto& l : one)  // then the expired ones
+      if (lots::expired(l, today)) order.push_back(&l);
+    for (const auto* l : order) {
+      LotRow row{current, *l, lots::expired(*l, today), std::nullopt};
+      if (l->expiry) row.days_left = lots::days_left(*l->expiry, today);
+      out.push_back(std::move(row));
+    }
+    one.clear();
+  };
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    if ((*q)->text_view(0) != current) {
+      flush();
+      current = (*q)->text(0);
+    }
+    one.push_back({(*q)->text(1), (*q)->opt_text(2), (*q)->int64(3), (*q)->int64(4),
+                   (*q)->int64(5)});
+  }
+  (*q)->reset();
+  flush();
+  return out;
+}
+
 Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f) {
   auto q = db_.prepare(
       "SELECT seq, id, sku, kind, qty, held_qty, counted, source, lot, expiry, serial, wall_time,"
-      " mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id FROM movements"
+      " mono_ns, on_hand_after, negative, reverses, serial_repeat, order_id, lots FROM movements"
       " WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR wall_time >= ?2)"
       " AND (?4 IS NULL OR id = ?4) ORDER BY seq DESC LIMIT ?3");
   if (!q) return q.error();
@@ -286,6 +520,7 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
     m.reverses = (*q)->opt_text(15);
     m.serial_repeat = (*q)->int64(16) != 0;
     m.order_id = (*q)->opt_text(17);
+    if (auto chosen = (*q)->opt_text(18)) m.lots = parse_lots(*chosen);
     out.push_back(std::move(m));
   }
   (*q)->reset();

@@ -13,7 +13,9 @@
 
 #include "core/catalog.hpp"
 #include "core/error.hpp"
+#include "core/lots.hpp"
 #include "core/movement.hpp"
+#include "core/tz.hpp"
 #include "store/database.hpp"
 
 namespace depot::store {
@@ -29,6 +31,7 @@ struct PostResult {
   std::string error;      // why, for kRejected
   Posting posting;        // for kPosted
   StockLine after;        // the SKU's line after this movement (kPosted)
+  std::vector<lots::Delta> lots;  // the lots it changed (kPosted; core/lots)
 };
 
 // A recorded movement, as read back.
@@ -38,6 +41,7 @@ struct MovementRecord {
   std::int64_t qty = 0, held_qty = 0, on_hand_after = 0, mono_ns = 0;
   std::optional<std::int64_t> counted;
   std::optional<std::string> lot, expiry, serial, reverses, order_id;
+  std::vector<lots::Delta> lots;  // the lots the agent chose for it (core/lots), if any
   bool negative = false;
   bool serial_repeat = false;
 };
@@ -50,6 +54,27 @@ struct StockRow {
   std::optional<std::string> updated_at;
 };
 
+// One lot of one SKU, as `stock --lots` lists it.
+struct LotRow {
+  std::string sku;
+  lots::Lot lot;
+  bool expired = false;
+  std::optional<std::int64_t> days_left;  // to its expiry (0 = expires today)
+};
+
+// How the ledger handles lots: the picking order for movements that name none, and the site's
+// calendar (a lot is expired from the day after its expiry date, site time).
+struct LotRules {
+  lots::Picking picking = lots::Picking::kFefo;
+  tz::Zone zone = tz::utc();
+};
+// The site's calendar day of `unix_ms` as an ISO date (YYYY-MM-DD).
+std::string site_date(const tz::Zone& zone, std::int64_t unix_ms);
+// The same for an RFC 3339 time (a movement's or command's); the UTC date when unreadable.
+std::string site_date(const tz::Zone& zone, std::string_view rfc3339);
+// Units of `sku`'s expired lots on hand and not held, on `today` (lot_stock).
+Expected<std::int64_t> expired_units(Database& db, std::string_view sku, std::string_view today);
+
 struct MovementFilter {
   std::optional<std::string> sku;
   std::optional<std::string> since;  // RFC 3339 UTC; movements at or after it
@@ -59,8 +84,10 @@ struct MovementFilter {
 
 class Ledger {
  public:
-  explicit Ledger(Database& db) : db_(db) {}
+  explicit Ledger(Database& db, LotRules rules = {}) : db_(db), rules_(std::move(rules)) {}
   Database& db() const { return db_; }
+  const LotRules& lot_rules() const { return rules_; }
+  void set_lot_rules(LotRules rules) { rules_ = std::move(rules); }
 
   // Records `requests` in one transaction. Per-movement problems (unknown SKU, bad
   // quantity) are results, not errors, and do not stop the rest of the batch. An Error means
@@ -80,12 +107,22 @@ class Ledger {
   Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku,
                                         std::int64_t limit = 0,
                                         const std::optional<std::string>& after = std::nullopt);
+  // Each SKU's lots (in SKU order, each SKU's in its picking order, then expired ones) as of
+  // `today` (ISO date; the site's today when empty).
+  Expected<std::vector<LotRow>> lots(const std::optional<std::string>& sku,
+                                     std::string today = {});
   Expected<std::vector<MovementRecord>> movements(const MovementFilter& filter);
   Expected<std::optional<MovementRecord>> find(std::string_view id);
 
  private:
   Expected<PostResult> post_one(const Txn& txn, const MovementRequest& r);
+  Expected<std::vector<lots::Lot>> read_lots(std::string_view sku);
+  Expected<std::vector<lots::Delta>> undone_lots(std::string_view movement_id);
+  Status apply_lots(std::string_view sku, std::span<const lots::Delta> deltas,
+                    std::int64_t seq, std::string_view now);
+  std::string today() const;
   Database& db_;
+  LotRules rules_;
 };
 
 // Writes the catalog into the database (skus and barcodes), marking config SKUs that are no

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "store/ledger.hpp"
 #include "store/outbox.hpp"
 
 namespace depot::store {
@@ -72,7 +73,8 @@ Status write_line(Database& db, const OrderLine& l, std::int64_t seq) {
 }
 
 // The SKU's stock line (created at zero when it has none), for a change of its totals.
-Expected<StockLine> stock_line(Database& db, std::string_view sku, std::string_view now) {
+Expected<StockLine> stock_line(Database& db, std::string_view sku, std::string_view now,
+                               const tz::Zone& zone) {
   auto ins = db.prepare(
       "INSERT INTO stock(sku, on_hand, held, updated_at) VALUES(?1, 0, 0, ?2)"
       " ON CONFLICT(sku) DO NOTHING");
@@ -84,6 +86,9 @@ Expected<StockLine> stock_line(Database& db, std::string_view sku, std::string_v
   if (!row) return row.error();
   StockLine s{(*q)->int64(0), (*q)->int64(1), (*q)->int64(2), (*q)->int64(3)};
   (*q)->reset();
+  auto expired = expired_units(db, sku, site_date(zone, now));
+  if (!expired) return expired.error();
+  s.expired = *expired;
   return s;
 }
 
@@ -130,7 +135,8 @@ json order_line_json(const OrderLine& l) {
 }
 
 Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderRequest& r,
-                                               std::string_view now, std::string_view cause) {
+                                               std::string_view now, std::string_view cause,
+                                               const tz::Zone& zone) {
   Database& db = txn.db();
   // A closed order's id is not reused, whichever SKUs the new lines name.
   auto closed = db.prepare(
@@ -175,7 +181,7 @@ Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderReques
     const bool ok = *hit && (*active)->int64(0) != 0;
     (*active)->reset();
     if (!ok) return Error{where + ".sku: \"" + req.sku + "\" is not an active SKU of this gateway"};
-    auto stock = stock_line(db, req.sku, now);
+    auto stock = stock_line(db, req.sku, now, zone);
     if (!stock) return stock.error();
     const auto split = orders::reserve(req.qty, stock->available());
     OrderLine l;
@@ -201,7 +207,7 @@ Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderReques
 
 Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view order_id,
                                              orders::LineState to, std::string_view now,
-                                             std::string_view cause) {
+                                             std::string_view cause, const tz::Zone& zone) {
   Database& db = txn.db();
   auto lines = order_lines(db, {.order_id = std::string(order_id), .open_only = false});
   if (!lines) return lines.error();
@@ -225,7 +231,7 @@ Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view or
   // Released stock may fill other orders' backorders.
   for (const auto& l : closed) {
     if (l.reserved <= 0) continue;
-    auto stock = stock_line(db, l.sku, now);
+    auto stock = stock_line(db, l.sku, now, zone);
     if (!stock) return stock.error();
     if (stock->backordered <= 0 || stock->available() <= 0) continue;
     auto filled = fill_backorders(db, l.sku, stock->available(), now, cause);

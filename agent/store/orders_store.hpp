@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/movement.hpp"
 #include "core/orders.hpp"
+#include "core/tz.hpp"
 #include "store/database.hpp"
 
 namespace depot::store {
@@ -43,15 +44,18 @@ nlohmann::json order_line_json(const OrderLine& l);
 // `unchanged`): the cloud may send an order again. An Error (a SKU not active, a line
 // recorded with another quantity, an order already closed) changes nothing once the
 // caller's guard rolls back.
-// `cause` makes the `orders` record's id unique: the command's id.
+// `cause` makes the `orders` record's id unique: the command's id. Expired lots are not
+// available: `zone` is the site's calendar (what "today" is).
 Expected<std::vector<OrderLine>> reserve_order(const Txn& txn, const OrderRequest& request,
-                                               std::string_view now, std::string_view cause);
+                                               std::string_view now, std::string_view cause,
+                                               const tz::Zone& zone = tz::utc());
 // Closes every open line of `order_id` as released (cancelled) or shipped: what the lines
 // still reserve goes back to available, what they wait for is no longer backordered. Error
 // when the order has no open line (never seen, or closed before: the error says which).
 Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view order_id,
                                              orders::LineState to, std::string_view now,
-                                             std::string_view cause);
+                                             std::string_view cause,
+                                             const tz::Zone& zone = tz::utc());
 
 // For the ledger, inside its transaction. A pick of `qty` for `order_id` takes the line's
 // reservation (up to `qty`) and, past it, what the line waited for (a line never waits for

@@ -137,7 +137,7 @@ Expected<bool> clear_campaign(Database& db, std::string_view name);
 struct ReplenishAlarm {
   std::string id;
   std::string sku;
-  std::string kind;  // demand_surge | stockout_risk
+  std::string kind;  // demand_surge, stockout_risk or short_dated
   std::string raised_at;
   std::optional<std::string> cleared_at;
   nlohmann::json details;  // the numbers that raised it

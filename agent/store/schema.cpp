@@ -508,8 +508,48 @@ CREATE TABLE source_stock(
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 14> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
-                                                      kV9, kV10, kV11, kV12, kV13, kV14};
+// v15: lots and expiry (docs/replenishment.md, "Lots and expiry"). Stock per (SKU, lot) beside
+// the SKU's total, in the same transactions (the unlotted remainder is the total minus the
+// lots; a lot with nothing on hand or held has no row); first_seq orders lots by first receipt.
+// Rebuilt here from the movements that named a lot. A movement keeps the lots the agent chose
+// for it (`lots`, JSON: [{lot, expiry, qty, held_qty}]) so an UNDO reverses exactly those. A
+// quality hold names its lot. Replenishment alarms gain `short_dated` (SQLite cannot change a
+// CHECK: the table is copied).
+constexpr std::string_view kV15 = R"sql(
+CREATE TABLE lot_stock(
+  sku        TEXT NOT NULL REFERENCES skus(sku),
+  lot        TEXT NOT NULL,
+  expiry     TEXT,
+  on_hand    INTEGER NOT NULL,
+  held       INTEGER NOT NULL,
+  first_seq  INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (sku, lot)
+) WITHOUT ROWID;
+CREATE INDEX lot_stock_expiry ON lot_stock(expiry) WHERE expiry IS NOT NULL;
+INSERT INTO lot_stock(sku, lot, expiry, on_hand, held, first_seq, updated_at)
+  SELECT sku, lot, MAX(expiry), SUM(qty), SUM(held_qty), MIN(seq), MAX(wall_time)
+  FROM movements WHERE lot IS NOT NULL GROUP BY sku, lot
+  HAVING SUM(qty) <> 0 OR SUM(held_qty) <> 0;
+ALTER TABLE movements ADD COLUMN lots TEXT;
+ALTER TABLE holds ADD COLUMN lot TEXT;
+CREATE TABLE replenish_alarms_v15(
+  id         TEXT PRIMARY KEY,
+  sku        TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('demand_surge','stockout_risk','short_dated')),
+  raised_at  TEXT NOT NULL,
+  cleared_at TEXT,
+  details    TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO replenish_alarms_v15 SELECT id, sku, kind, raised_at, cleared_at, details
+  FROM replenish_alarms;
+DROP TABLE replenish_alarms;
+ALTER TABLE replenish_alarms_v15 RENAME TO replenish_alarms;
+CREATE INDEX replenish_alarms_active ON replenish_alarms(sku, kind) WHERE cleared_at IS NULL;
+)sql";
+
+constexpr std::array<std::string_view, 15> kMigrations{kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8,
+                                                      kV9, kV10, kV11, kV12, kV13, kV14, kV15};
 
 }  // namespace
 

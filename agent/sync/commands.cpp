@@ -974,7 +974,7 @@ Expected<json> CommandDesk::order_command(const Command& c) {
   auto body = [&](const store::Txn& txn) -> Expected<json> {
     json result;
     if (const auto* res = std::get_if<OrderReserve>(&c.action)) {
-      auto lines = store::reserve_order(txn, res->order, now, "cmd-" + c.id);
+      auto lines = store::reserve_order(txn, res->order, now, "cmd-" + c.id, hooks_.site_zone);
       if (!lines) return lines.error();
       result = {{"order_id", res->order.order_id}, {"lines", json::array()}};
       std::int64_t reserved = 0, backordered = 0;
@@ -995,7 +995,7 @@ Expected<json> CommandDesk::order_command(const Command& c) {
       auto lines = store::close_order(
           txn, close->order_id,
           close->shipped ? orders::LineState::kShipped : orders::LineState::kReleased, now,
-          "cmd-" + c.id);
+          "cmd-" + c.id, hooks_.site_zone);
       if (!lines) return lines.error();
       result = {{"order_id", close->order_id},
                 {"state", close->shipped ? "shipped" : "released"},

@@ -231,6 +231,13 @@ void read_demand(const json& j, Problems& p, DemandSettings& d) {
     d.intermittent_zero_share = *v;
 }
 
+void read_lots(const json& j, Problems& p, LotSettings& l) {
+  ObjectReader r(j, "lots", p);
+  if (auto s = r.one_of("picking", false, {"fefo", "fifo", "none"}))
+    l.picking = *lots::parse_picking(*s);
+  l.short_dated_days = r.integer_or("short_dated_days", l.short_dated_days, 0, 3650);
+}
+
 }  // namespace
 
 const Policy* Settings::find_policy(std::string_view name) const {
@@ -260,6 +267,7 @@ void read_settings(ObjectReader& top, const json* catalog_json,
   }
   if (const auto* j = top.object("surge", false)) read_surge(*j, p, out.surge);
   if (const auto* j = top.object("demand", false)) read_demand(*j, p, out.demand);
+  if (const auto* j = top.object("lots", false)) read_lots(*j, p, out.lots);
 
   if (catalog_json) {
     for (std::size_t i = 0; i < catalog_json->size(); ++i) {

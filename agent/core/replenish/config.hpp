@@ -15,6 +15,7 @@
 
 #include "core/catalog.hpp"
 #include "core/json_fields.hpp"
+#include "core/lots.hpp"
 #include "core/replenish/campaign.hpp"
 #include "core/replenish/demand.hpp"
 #include "core/replenish/policy.hpp"
@@ -22,18 +23,26 @@
 
 namespace depot::replenish {
 
+// `lots`: how picks without a lot choose theirs, and when a lot is short-dated
+// (docs/replenishment.md, "Lots and expiry").
+struct LotSettings {
+  lots::Picking picking = lots::Picking::kFefo;
+  std::int64_t short_dated_days = 7;  // 0: no short_dated alarm
+};
+
 struct Settings {
   std::vector<Policy> policies;  // in name order
   std::vector<Campaign> campaigns;
   SurgeSettings surge;
   DemandSettings demand;
+  LotSettings lots;
   std::vector<std::string> skus_without_policy;  // catalog order
   tz::Zone site_zone;  // demand days are its calendar days (Config::site_zone)
 
   const Policy* find_policy(std::string_view name) const;
 };
 
-// Reads `policies`, `campaigns`, `surge` and `demand` from the top-level object `top`, then
+// Reads `policies`, `campaigns`, `surge`, `demand` and `lots` from the top-level object `top`, then
 // checks the catalog against them: a policy a catalog entry names must exist, `pin_demand`
 // needs a `daily_demand`, a campaign's SKUs must be in the catalog. `catalog_json` is the
 // config's `catalog` array as written (null when absent), so problems name an entry's place

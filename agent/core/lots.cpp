@@ -1,0 +1,157 @@
+#include "core/lots.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/time.hpp"
+
+namespace depot::lots {
+namespace {
+
+std::optional<std::int64_t> iso_day(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int v[3] = {0, 0, 0};
+  const std::size_t at[3] = {0, 5, 8}, len[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i)
+    for (std::size_t k = 0; k < len[i]; ++k) {
+      const char c = s[at[i] + k];
+      if (c < '0' || c > '9') return std::nullopt;
+      v[i] = v[i] * 10 + (c - '0');
+    }
+  if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+      v[2] > static_cast<int>(timefmt::days_in_month(v[0], static_cast<unsigned>(v[1]))))
+    return std::nullopt;
+  return timefmt::days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2]));
+}
+
+// Takes up to `qty` from `from` (each with at most `room(lot)`), in order; appends deltas of
+// `sign` x taken to on hand and/or held.
+template <class Room>
+void take(std::vector<Delta>& out, const std::vector<const Lot*>& from, std::int64_t qty,
+          Room room, bool on_hand, bool held, std::int64_t held_sign) {
+  for (const Lot* l : from) {
+    if (qty <= 0) break;
+    const std::int64_t n = std::min(qty, room(*l));
+    if (n <= 0) continue;
+    out.push_back({l->lot, l->expiry, on_hand ? -n : 0, held ? held_sign * n : 0});
+    qty -= n;
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Picking p) {
+  switch (p) {
+    case Picking::kFefo: return "fefo";
+    case Picking::kFifo: return "fifo";
+    case Picking::kNone: return "none";
+  }
+  return "fefo";
+}
+
+std::optional<Picking> parse_picking(std::string_view s) {
+  if (s == "fefo") return Picking::kFefo;
+  if (s == "fifo") return Picking::kFifo;
+  if (s == "none") return Picking::kNone;
+  return std::nullopt;
+}
+
+bool expired(const Lot& lot, std::string_view today) {
+  return lot.expiry && !lot.expiry->empty() && *lot.expiry < today;
+}
+
+std::int64_t expired_units(std::span<const Lot> lots, std::string_view today) {
+  std::int64_t n = 0;
+  for (const auto& l : lots)
+    if (expired(l, today)) n += l.free();
+  return n;
+}
+
+std::optional<std::int64_t> days_left(std::string_view expiry, std::string_view today) {
+  auto e = iso_day(expiry), t = iso_day(today);
+  if (!e || !t) return std::nullopt;
+  return *e - *t;
+}
+
+std::string add_days(std::string_view date, std::int64_t days) {
+  auto d = iso_day(date);
+  if (!d) return std::string(date);
+  int y = 0;
+  unsigned m = 0, dd = 0;
+  timefmt::civil_from_days(*d + days, y, m, dd);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, dd);
+  return buf;
+}
+
+std::int64_t lot_on_hand(std::span<const Lot> lots, std::string_view lot) {
+  for (const auto& l : lots)
+    if (l.lot == lot) return l.on_hand;
+  return 0;
+}
+
+std::vector<const Lot*> taking_order(std::span<const Lot> lots, Picking picking,
+                                     std::string_view today) {
+  std::vector<const Lot*> out;
+  if (picking == Picking::kNone) return out;
+  for (const auto& l : lots)
+    if (!expired(l, today)) out.push_back(&l);
+  auto fifo = [](const Lot* a, const Lot* b) {
+    return a->first_seq != b->first_seq ? a->first_seq < b->first_seq : a->lot < b->lot;
+  };
+  if (picking == Picking::kFifo) {
+    std::sort(out.begin(), out.end(), fifo);
+  } else {
+    std::sort(out.begin(), out.end(), [&](const Lot* a, const Lot* b) {
+      const bool ea = a->expiry && !a->expiry->empty(), eb = b->expiry && !b->expiry->empty();
+      if (ea != eb) return ea;  // dated lots first
+      if (ea && *a->expiry != *b->expiry) return *a->expiry < *b->expiry;
+      return fifo(a, b);
+    });
+  }
+  return out;
+}
+
+std::vector<Delta> deltas(MovementKind kind, std::int64_t on_hand_delta, std::int64_t held_delta,
+                          const std::optional<std::string>& lot,
+                          const std::optional<std::string>& expiry, std::span<const Lot> lots,
+                          Picking picking, std::string_view today,
+                          const std::vector<Delta>* undoing) {
+  std::vector<Delta> out;
+  if (undoing) {
+    for (const auto& d : *undoing) out.push_back({d.lot, d.expiry, -d.on_hand, -d.held});
+    return out;
+  }
+  if (on_hand_delta == 0 && held_delta == 0) return out;
+  if (lot) {
+    std::optional<std::string> e = expiry;
+    for (const auto& l : lots)
+      if (l.lot == *lot && l.expiry) e = l.expiry;  // the lot's first known expiry stays
+    out.push_back({*lot, e, on_hand_delta, held_delta});
+    return out;
+  }
+  const auto order = taking_order(lots, picking, today);
+  switch (kind) {
+    case MovementKind::kHold:
+      take(out, order, held_delta, [](const Lot& l) { return l.free(); }, false, true, +1);
+      break;
+    case MovementKind::kRelease:
+    case MovementKind::kWriteoff: {
+      // Held units may be in expired lots too: a hold is ended where it is.
+      std::vector<const Lot*> holding;
+      for (const Lot* l : order) holding.push_back(l);
+      for (const auto& l : lots)
+        if (expired(l, today) && picking != Picking::kNone) holding.push_back(&l);
+      take(out, holding, -held_delta, [](const Lot& l) { return l.held; },
+           kind == MovementKind::kWriteoff, true, -1);
+      break;
+    }
+    default:
+      if (on_hand_delta < 0)
+        take(out, order, -on_hand_delta, [](const Lot& l) { return l.free(); }, true, false, 0);
+      break;
+  }
+  return out;
+}
+
+}  // namespace depot::lots

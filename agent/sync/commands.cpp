@@ -663,6 +663,9 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
+    auto lots = ledger_.lots(std::nullopt);  // in SKU order, like rows
+    if (!lots) return lots.error();
+    auto lot = lots->begin();
     // The watermark: in this transaction, the stock includes exactly the movements up to the
     // last movements seq allocated (each movement's record is allocated with it).
     auto mark = db_.prepare("SELECT next_seq - 1 FROM outbox_streams WHERE stream = 'movements'");
@@ -685,8 +688,19 @@ Expected<json> CommandDesk::snapshot(const Command& c) {
                {"reserved", s.line.reserved},
                {"available", s.line.available()},
                {"backordered", s.line.backordered},
+               {"expired", s.line.expired},
                {"active", s.active},
                {"movements_seq", movements_seq}};
+      for (; lot != lots->end() && lot->sku < s.sku; ++lot) {}
+      if (lot != lots->end() && lot->sku == s.sku) {
+        auto& out = rec["lots"] = json::array();
+        for (; lot != lots->end() && lot->sku == s.sku; ++lot)
+          out.push_back({{"lot", lot->lot.lot},
+                         {"expiry", lot->lot.expiry ? json(*lot->lot.expiry) : json()},
+                         {"on_hand", lot->lot.on_hand},
+                         {"held", lot->lot.held},
+                         {"expired", lot->expired}});
+      }
       auto seq = store::outbox_append(db_, "stock", snap + ":" + s.sku, now, std::move(rec));
       if (!seq) return seq.error();
       if (!first) first = *seq;

@@ -228,6 +228,7 @@ async function renderStock() {
     if (s.surge) flag("SURGE", "warn");
     if (s.negative) flag("NEGATIVE", "bad");
     if (s.backordered > 0) flag(s.backordered + " backordered", "warn");
+    if (s.expired > 0) flag(s.expired + " expired", "bad");
     if (s.position !== null && s.reorder_point !== null && s.position <= s.reorder_point)
       flag("at/below reorder point", "warn");
     if (s.policy === null) flag("no policy");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <iterator>
 
 #include "core/time.hpp"
@@ -481,6 +482,65 @@ TEST_F(ReplenishmentTest, OneBulkPickIsNotASurge) {
   EXPECT_TRUE(outbox("alarms", "A", "demand_surge").empty());
   // 180 left against a reorder point of 70: no proposal at all.
   EXPECT_TRUE(proposals("A").empty());
+}
+
+// Lots (issue 17 item 5): expired stock is not available to the policy, and a lot with stock
+// within lots.short_dated_days of its expiry raises one short_dated alarm, cleared once none
+// of it is left outside a hold.
+TEST_F(ReplenishmentTest, ExpiredLotsAreNotAvailableAndShortDatedLotsRaiseAnAlarmUntilGone) {
+  settings_.lots.short_dated_days = 7;
+  auto lot_post = [&](const std::string& id, MovementKind kind, std::int64_t qty,
+                      std::optional<std::string> lot, std::optional<std::string> expiry,
+                      std::int64_t at) {
+    auto m = test::movement(id, "A", kind, qty);
+    m.wall_time = timefmt::rfc3339_from_unix_ms(at);
+    m.lot = std::move(lot);
+    m.expiry = std::move(expiry);
+    auto r = ledger_->post(std::vector<MovementRequest>{m});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ((*r)[0].outcome, store::PostOutcome::kPosted) << (*r)[0].error;
+  };
+  // kT0 is 2026-11-01: OLD expired yesterday, SOON expires in 4 days, LATE in June.
+  lot_post("r-old", MovementKind::kReceive, 50, "OLD", "2026-10-31", kT0);
+  lot_post("r-soon", MovementKind::kReceive, 100, "SOON", "2026-11-05", kT0);
+  lot_post("r-late", MovementKind::kReceive, 200, "LATE", "2027-06-01", kT0);
+  auto r = engine(kT0 + kMinute);
+  auto rep = r->report("A", kT0 + kMinute);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->decision.numbers.on_hand, 350);
+  EXPECT_EQ(rep->decision.numbers.available, 300) << "OLD's 50 are expired";
+  auto raised = outbox("alarms", "A", "short_dated");
+  ASSERT_EQ(raised.size(), 2u);
+  std::map<std::string, nlohmann::json> by_lot;
+  for (const auto& a : raised) by_lot[a["details"]["lot"]] = a;
+  EXPECT_EQ(by_lot["SOON"]["state"], "raised");
+  EXPECT_EQ(by_lot["SOON"]["details"]["days_left"], 4);
+  EXPECT_EQ(by_lot["SOON"]["details"]["qty"], 100);
+  EXPECT_EQ(by_lot["SOON"]["details"]["expired"], false);
+  EXPECT_EQ(by_lot["OLD"]["details"]["days_left"], -1);
+  EXPECT_EQ(by_lot["OLD"]["details"]["expired"], true);
+  // A restart neither repeats nor forgets them.
+  r = engine(kT0 + 2 * kMinute);
+  EXPECT_EQ(outbox("alarms", "A", "short_dated").size(), 2u);
+  // FEFO: a pick of 100 takes SOON (OLD is expired); OLD is held and written off.
+  lot_post("p1", MovementKind::kPick, 100, std::nullopt, std::nullopt, kT0 + 3 * kMinute);
+  lot_post("h1", MovementKind::kHold, 50, "OLD", std::nullopt, kT0 + 3 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 4 * kMinute).ok());
+  ASSERT_TRUE(r->recompute_all(kT0 + 4 * kMinute).ok());
+  auto all = outbox("alarms", "A", "short_dated");
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[2]["state"], "cleared");
+  EXPECT_EQ(all[3]["state"], "cleared");
+  EXPECT_EQ(count("SELECT count(*) FROM replenish_alarms WHERE kind = 'short_dated'"
+                  " AND cleared_at IS NULL"),
+            0);
+  // LATE comes within 7 days at the end of May 2027 (site days).
+  const auto may = *timefmt::parse_rfc3339_ms("2027-05-26T00:00:00Z");
+  ASSERT_TRUE(r->recompute_all(may).ok());
+  all = outbox("alarms", "A", "short_dated");
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[4]["details"]["lot"], "LATE");
+  EXPECT_EQ(all[4]["details"]["days_left"], 6);
 }
 
 // The surge windows run on the monotonic clock: when NTP steps the wall clock back an hour

@@ -38,6 +38,23 @@ TEST(ReplenishConfig, DefaultsWhenTheSectionsAreAbsent) {
   EXPECT_THAT(s.skus_without_policy, ElementsAre("A"));
 }
 
+TEST(ReplenishConfig, LotsPickFefoByDefaultAndTheirSettingsAreChecked) {
+  auto r = parse_config(config(""));
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->replenish.lots.picking, lots::Picking::kFefo);
+  EXPECT_EQ(r.config->replenish.lots.short_dated_days, 7);
+  r = parse_config(config(R"(,"lots":{"picking":"fifo","short_dated_days":30})"));
+  ASSERT_TRUE(r.config) << r.problems[0];
+  EXPECT_EQ(r.config->replenish.lots.picking, lots::Picking::kFifo);
+  EXPECT_EQ(r.config->replenish.lots.short_dated_days, 30);
+  auto p = problems(R"(,"lots":{"picking":"lifo","short_dated_days":-1,"shelf":3})");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_NE(p[0].find("lots.picking: \"lifo\""), std::string::npos) << p[0];
+  EXPECT_NE(p[0].find("fefo"), std::string::npos) << p[0];
+  EXPECT_NE(p[1].find("lots.short_dated_days: -1"), std::string::npos) << p[1];
+  EXPECT_NE(p[2].find("lots.shelf: unknown key"), std::string::npos) << p[2];
+}
+
 TEST(ReplenishConfig, ReadsProfilesCampaignsAndSettings) {
   auto r = parse_config(config(R"(,
     "catalog":[{"sku":"TINT","policy":"fast","daily_demand":40,"pin_demand":true},

@@ -315,13 +315,22 @@ Status Replenishment::refresh_stock(const std::set<std::string>& skus) {
   if (skus.size() > std::max<std::size_t>(64, skus_.size() / 8)) {  // many: one scan beats lookups
     for (const auto& sku : skus)
       if (auto* s = find(sku)) s->stock = {}, s->stock_known = false;
-    return load_stock_all();
+    if (auto st = load_stock_all(); !st) return st;
+    return check_lots(wall_now_, /*act=*/false);  // what is expired, for all of them
   }
   auto q = db_.prepare("SELECT on_hand, held, reserved, backordered FROM stock WHERE sku = ?1");
   if (!q) return q.error();
+  const auto today = store::site_date(settings_.site_zone, wall_now_);
   for (const auto& sku : skus) {
     auto* s = find(sku);
     if (!s) continue;
+    // What is expired moves with the stock too (a receipt of an expired lot, its write-off).
+    auto expired = store::expired_units(db_, sku, today);
+    if (!expired) return expired.error();
+    if (*expired)
+      expired_[sku] = *expired;
+    else
+      expired_.erase(sku);
     auto row = (*q)->bind(1, sku).step();
     if (!row) return row.error();
     s->stock = *row ? StockLine{(*q)->int64(0), (*q)->int64(1), (*q)->int64(2), (*q)->int64(3)}

@@ -1,27 +1,18 @@
 #include "core/lots.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "core/time.hpp"
 
 namespace depot::lots {
 namespace {
 
+// An ISO date (exactly YYYY-MM-DD, a real day) as days since 1970-01-01.
 std::optional<std::int64_t> iso_day(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  int v[3] = {0, 0, 0};
-  const std::size_t at[3] = {0, 5, 8}, len[3] = {4, 2, 2};
-  for (int i = 0; i < 3; ++i)
-    for (std::size_t k = 0; k < len[i]; ++k) {
-      const char c = s[at[i] + k];
-      if (c < '0' || c > '9') return std::nullopt;
-      v[i] = v[i] * 10 + (c - '0');
-    }
-  if (v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-      v[2] > static_cast<int>(timefmt::days_in_month(v[0], static_cast<unsigned>(v[1]))))
-    return std::nullopt;
-  return timefmt::days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2]));
+  if (s.size() != 10) return std::nullopt;
+  auto ms = timefmt::parse_rfc3339_ms(s);
+  if (!ms) return std::nullopt;
+  return *ms / 86'400'000;  // midnight UTC: an exact multiple
 }
 
 // Takes up to `qty` from `from` (each with at most `room(lot)`), in order; appends deltas of
@@ -75,13 +66,7 @@ std::optional<std::int64_t> days_left(std::string_view expiry, std::string_view 
 
 std::string add_days(std::string_view date, std::int64_t days) {
   auto d = iso_day(date);
-  if (!d) return std::string(date);
-  int y = 0;
-  unsigned m = 0, dd = 0;
-  timefmt::civil_from_days(*d + days, y, m, dd);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, dd);
-  return buf;
+  return d ? timefmt::iso_date(*d + days) : std::string(date);
 }
 
 std::int64_t lot_on_hand(std::span<const Lot> lots, std::string_view lot) {
@@ -147,8 +132,15 @@ std::vector<Delta> deltas(MovementKind kind, std::int64_t on_hand_delta, std::in
       break;
     }
     default:
-      if (on_hand_delta < 0)
-        take(out, order, -on_hand_delta, [](const Lot& l) { return l.free(); }, true, false, 0);
+      if (on_hand_delta < 0) {
+        // A count or correction says what is on the shelf: after the lots in order, expired
+        // lots shrink too (a pick never chooses them).
+        auto from = order;
+        if (kind != MovementKind::kPick && picking != Picking::kNone)
+          for (const auto& l : lots)
+            if (expired(l, today)) from.push_back(&l);
+        take(out, from, -on_hand_delta, [](const Lot& l) { return l.free(); }, true, false, 0);
+      }
       break;
   }
   return out;

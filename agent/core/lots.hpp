@@ -63,7 +63,8 @@ struct Delta {
 //  - `undoing`: the deltas of the movement it undoes, negated (`lot` is ignored).
 //  - otherwise: decreases of free stock (pick, adjust, count, writeoff's on hand) and holds
 //    come from the lots in `picking` order, unexpired only; releases and writeoffs take held
-//    units from the lots that hold them in the same order; increases are unlotted.
+//    units from the lots that hold them in the same order; increases are unlotted. A count or
+//    adjust (what is really on the shelf) takes from expired lots last; a pick never does.
 // Lots with no change are left out; what the lots cannot cover is unlotted (no delta).
 std::vector<Delta> deltas(MovementKind kind, std::int64_t on_hand_delta, std::int64_t held_delta,
                           const std::optional<std::string>& lot,

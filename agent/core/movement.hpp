@@ -61,7 +61,13 @@ struct StockLine {
   // Units of expired lots still on hand and not held (core/lots): on the shelf, not available.
   // Computed for the site's day when read, never stored.
   std::int64_t expired = 0;
-  std::int64_t available() const { return on_hand - held - reserved - expired; }
+  // Expired units count at most what is on hand and not held (lots recorded beyond the SKU's
+  // total, e.g. picks of a lot scanned without it, never make available go below that).
+  std::int64_t unusable() const {
+    const auto free = on_hand - held;
+    return free <= 0 ? 0 : (expired < free ? expired : free);
+  }
+  std::int64_t available() const { return on_hand - held - reserved - unusable(); }
 };
 
 // What a movement does to a StockLine, computed before it is written.

@@ -32,6 +32,15 @@ unsigned days_in_month(int y, unsigned m) {
   return kDays[(m - 1) % 12];
 }
 
+std::string iso_date(std::int64_t days) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+  return buf;
+}
+
 std::string rfc3339_from_unix_ms(std::int64_t unix_ms) {
   std::int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
   std::int64_t rem = unix_ms - days * 86400000;

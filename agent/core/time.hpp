@@ -13,6 +13,8 @@ namespace depot::timefmt {
 // Days since 1970-01-01 for a proleptic Gregorian date, and back.
 std::int64_t days_from_civil(int y, unsigned m, unsigned d);
 void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d);
+// Days since 1970-01-01 as an ISO date "YYYY-MM-DD".
+std::string iso_date(std::int64_t days);
 // Days in a month (leap years per the Gregorian rule).
 unsigned days_in_month(int y, unsigned m);
 

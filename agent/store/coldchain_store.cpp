@@ -410,7 +410,8 @@ Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, st
   auto hold_one = [&](const std::string& sku, std::int64_t qty,
                       const std::optional<std::string>& lot) -> Status {
     MovementRequest m;
-    m.id = std::string(id_prefix) + "-" + sku + (lot ? "-" + *lot : std::string());
+    // SKUs cannot contain ':' (identifiers), so "SKU:LOT" never meets another SKU's id.
+    m.id = std::string(id_prefix) + "-" + sku + (lot ? ":" + *lot : std::string());
     m.sku = sku;
     m.kind = MovementKind::kHold;
     m.quantity = qty;

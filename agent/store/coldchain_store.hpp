@@ -86,7 +86,7 @@ struct HoldContext {
 // In a transaction: holds the stock (on hand, not yet held) of every active SKU stored in `zone`
 // (catalog `zone`), lot by lot as it is there now (expired lots too), then what is outside
 // every lot, through `hold` movements, with a hold row and an audit entry each. `id_prefix`
-// makes the movement ids (prefix + "-" + sku, + "-" + lot for a lot).
+// makes the movement ids (prefix + "-" + sku, + ":" + lot for a lot).
 Expected<std::vector<HoldRecord>> place_holds(const Txn& txn, Ledger& ledger, std::string_view zone,
                                               std::string_view excursion_id,
                                               std::string_view id_prefix, const HoldContext& ctx);

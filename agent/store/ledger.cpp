@@ -40,7 +40,7 @@ std::string movement_record(const MovementRequest& r, const Posting& p, const St
   if (lot) w.field("lot", *lot);
   if (expiry) w.field("expiry", *expiry);
   if (!chosen.empty()) w.raw("lots", lots_json(chosen));
-  if (after.expired) w.field("expired_after", after.expired);
+  if (after.unusable()) w.field("expired_after", after.unusable());
   if (r.serial) w.field("serial", *r.serial);
   if (r.reverses) w.field("reverses", *r.reverses);
   if (r.order_id) w.field("order_id", *r.order_id).field("reservation_taken", p.reservation_taken);
@@ -116,12 +116,7 @@ std::string fingerprint(const std::vector<CatalogItem>& items) {
 }  // namespace
 
 std::string site_date(const tz::Zone& zone, std::int64_t unix_ms) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  timefmt::civil_from_days(tz::local_day(zone, unix_ms), y, m, d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
-  return buf;
+  return timefmt::iso_date(tz::local_day(zone, unix_ms));
 }
 
 std::string site_date(const tz::Zone& zone, std::string_view rfc3339) {
@@ -239,21 +234,13 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
 
   // Lots (core/lots): read when the movement names one, undoes one, or may take from them.
   const std::string today = site_date(rules_.zone, r.wall_time);
-  std::optional<std::vector<lots::Lot>> sku_lots;
-  auto load_lots = [&]() -> Status {
-    if (sku_lots) return {};
-    auto ls = read_lots(r.sku);
-    if (!ls) return ls.error();
-    sku_lots = std::move(*ls);
-    return {};
-  };
-  const bool adds_only = (r.kind == MovementKind::kReceive || r.kind == MovementKind::kReturn);
-  if (r.lot || r.reverses || !adds_only)
-    if (auto st = load_lots(); !st) return st.error();
+  // Every movement reads them (one lookup; no row for a SKU without lots): what is expired
+  // after it is part of its record.
+  auto sku_lots = read_lots(r.sku);
+  if (!sku_lots) return sku_lots.error();
 
-  auto posting = stock::post(before, r,
-                             r.lot && sku_lots ? std::optional(lots::lot_on_hand(*sku_lots, *r.lot))
-                                               : std::nullopt);
+  auto posting = stock::post(
+      before, r, r.lot ? std::optional(lots::lot_on_hand(*sku_lots, *r.lot)) : std::nullopt);
   if (!posting) {
     res.error = posting.error().message;
     return res;
@@ -317,7 +304,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
   // Which lots it changes: the one it names, those of the movement it undoes, or the ones the
   // picking order chooses; the movement records a chosen lot as its own when there is one.
   std::vector<lots::Delta> lot_deltas;
-  if (sku_lots && !r.unlotted) {
+  if (!r.unlotted) {
     std::optional<std::vector<lots::Delta>> undoing;
     if (r.reverses) {
       auto u = undone_lots(*r.reverses);
@@ -326,8 +313,6 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     }
     lot_deltas = lots::deltas(r.kind, posting->on_hand_delta, posting->held_delta, r.lot, r.expiry,
                               *sku_lots, rules_.picking, today, undoing ? &*undoing : nullptr);
-  } else if (r.lot) {
-    lot_deltas.push_back({*r.lot, r.expiry, posting->on_hand_delta, posting->held_delta});
   }
   const bool chosen = !r.lot && !lot_deltas.empty();
   std::optional<std::string> lot = r.lot, expiry = r.expiry;
@@ -371,10 +356,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       !st)
     return st.error();
   // Expired stock is on hand but not available (for the backorders below and the record).
-  if (sku_lots || after.backordered > 0) {
-    if (auto st = load_lots(); !st) return st.error();
-    after.expired = lots::expired_units(applied(*sku_lots, lot_deltas), today);
-  }
+  after.expired = lots::expired_units(applied(*sku_lots, lot_deltas), today);
 
   // Customer orders (store/orders_store): stock that is available while orders wait for it
   // is reserved for them, oldest first.

@@ -511,7 +511,9 @@ CREATE TABLE source_stock(
 // v15: lots and expiry (docs/replenishment.md, "Lots and expiry"). Stock per (SKU, lot) beside
 // the SKU's total, in the same transactions (the unlotted remainder is the total minus the
 // lots; a lot with nothing on hand or held has no row); first_seq orders lots by first receipt.
-// Rebuilt here from the movements that named a lot. A movement keeps the lots the agent chose
+// Rebuilt here from the movements that named a lot, capped by the SKU's on hand (picks
+// without a lot reduced no lot before v15: the newest lots are taken as the ones still on the
+// shelf); held is not per lot before v15 (0). A movement keeps the lots the agent chose
 // for it (`lots`, JSON: [{lot, expiry, qty, held_qty}]) so an UNDO reverses exactly those. A
 // quality hold names its lot. Replenishment alarms gain `short_dated` (SQLite cannot change a
 // CHECK: the table is copied).
@@ -527,10 +529,22 @@ CREATE TABLE lot_stock(
   PRIMARY KEY (sku, lot)
 ) WITHOUT ROWID;
 CREATE INDEX lot_stock_expiry ON lot_stock(expiry) WHERE expiry IS NOT NULL;
+WITH g AS (
+  SELECT sku, lot, MIN(expiry) AS expiry, SUM(qty) AS qty, MIN(seq) AS first_seq,
+         MAX(seq) AS last_seq, MAX(wall_time) AS at
+  FROM movements WHERE lot IS NOT NULL AND length(lot) BETWEEN 1 AND 20
+    AND lot NOT GLOB '*[^!-~]*'
+  GROUP BY sku, lot HAVING SUM(qty) > 0),
+r AS (
+  SELECT g.*, MAX(s.on_hand, 0) AS total,
+         COALESCE(SUM(g.qty) OVER (PARTITION BY g.sku ORDER BY g.last_seq DESC
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+  FROM g JOIN stock s ON s.sku = g.sku)
 INSERT INTO lot_stock(sku, lot, expiry, on_hand, held, first_seq, updated_at)
-  SELECT sku, lot, MAX(expiry), SUM(qty), SUM(held_qty), MIN(seq), MAX(wall_time)
-  FROM movements WHERE lot IS NOT NULL GROUP BY sku, lot
-  HAVING SUM(qty) <> 0 OR SUM(held_qty) <> 0;
+  SELECT sku, lot,
+         CASE WHEN expiry GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN expiry END,
+         MIN(qty, total - before), 0, first_seq, at
+  FROM r WHERE total - before > 0;
 ALTER TABLE movements ADD COLUMN lots TEXT;
 ALTER TABLE holds ADD COLUMN lot TEXT;
 CREATE TABLE replenish_alarms_v15(

@@ -180,12 +180,7 @@ ReportModel ReportBuilder::finish() {
       auto it = days.find(d);
       m.days.push_back(it == days.end() ? Acc{}.stats(d, in.probes[k].id)
                                         : it->second.stats(d, in.probes[k].id));
-      int y = 0;
-      unsigned mo = 0, dd = 0;
-      timefmt::civil_from_days(tz::local_day(in.site_zone, d), y, mo, dd);
-      char date[16];
-      std::snprintf(date, sizeof date, "%04d-%02u-%02u", y, mo, dd);
-      m.days.back().date = date;
+      m.days.back().date = timefmt::iso_date(tz::local_day(in.site_zone, d));
     }
   double lo = st.lo, hi = st.hi;
   for (auto limit : {in.zone.min_c, in.zone.max_c})

@@ -158,6 +158,36 @@ TEST(ScanIntake, AnOrderCodeMakesTheFollowingPicksTakeThatOrdersReservation) {
   EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 0);
 }
 
+// Lots through a real TCP scanner: two receipts labelled with lot (10) and expiry (17), then
+// plain picks take the first expiry first (FEFO), and UNDO puts back what the pick took.
+TEST(ScanIntake, LabelledReceiptsMakeLotsAndPlainPicksTakeTheFirstExpiryFirst) {
+  Intake t;
+  t.run(50ms);
+  auto a = t.connect();
+  t.run(50ms);
+  // GS1: (01) GTIN, (17) expiry YYMMDD (dates decades ahead: the test does not age), (10)
+  // lot last (no GS needed); ]C1 is the symbology identifier.
+  t.send(a, "DA:MODE:RECEIVE\nDA:QTY:6\n]C1010400638133393117700301" "10LATE\n"
+            "DA:QTY:4\n]C1010400638133393117691215" "10SOON\n");
+  t.run(200ms);
+  t.send(a, "DA:MODE:PICK\nDA:QTY:5\n4006381333931\n");
+  t.run(200ms);
+  t.commits->flush();
+  EXPECT_EQ(t.on_hand("TINT"), 5);
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM rejects"), 0);
+  EXPECT_EQ(t.scalar("SELECT coalesce((SELECT on_hand FROM lot_stock WHERE lot = 'SOON'), 0)"), 0);
+  EXPECT_EQ(t.scalar("SELECT on_hand FROM lot_stock WHERE lot = 'LATE'"), 5);
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM movements WHERE kind = 'pick' AND lots LIKE"
+                     " '%\"SOON\"%' AND lots LIKE '%\"LATE\"%'"), 1);
+  t.send(a, "DA:UNDO\n");
+  t.run(200ms);
+  t.intake->stop();
+  t.commits->flush();
+  EXPECT_EQ(t.scalar("SELECT on_hand FROM lot_stock WHERE lot = 'SOON'"), 4);
+  EXPECT_EQ(t.scalar("SELECT on_hand FROM lot_stock WHERE lot = 'LATE'"), 6);
+  EXPECT_EQ(t.scalar("SELECT expiry = '2069-12-15' FROM lot_stock WHERE lot = 'SOON'"), 1);
+}
+
 // Issue 13 item 14: (30)99999999 on a pick station set on hand to -100,000,002. A quantity
 // above the scanner's (or the SKU's) per-scan maximum is a reject and moves nothing.
 TEST(ScanIntake, AnAbsurdQuantityIsARejectNotAMovement) {

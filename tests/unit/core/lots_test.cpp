@@ -37,6 +37,20 @@ TEST(LotPicking, WhatTheLotsCannotCoverIsLeftToTheUnlottedRemainder) {
   for (const auto& x : d) EXPECT_NE(x.lot, "OLD");
 }
 
+TEST(LotPicking, ACountWithoutALotShrinksExpiredLotsLastAPickNever) {
+  // 21 free in unexpired lots; a count 25 below the book takes them, then OLD's 4.
+  auto d = deltas(MovementKind::kCount, -25, 0, std::nullopt, std::nullopt, shelf(),
+                  Picking::kFefo, kToday);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[3], (Delta{"OLD", "2026-12-04", -4, 0}));
+  // Expired units never make available go below zero, whatever the lots say.
+  StockLine line{5, 0, 0, 0, 9};
+  EXPECT_EQ(line.unusable(), 5);
+  EXPECT_EQ(line.available(), 0);
+  line.reserved = 2;
+  EXPECT_EQ(line.available(), -2) << "reservations made before it expired are kept";
+}
+
 TEST(LotPicking, FifoTakesTheFirstReceivedAndNoneLeavesTheLotsAlone) {
   // FIFO by first receipt: OLD (seq 0) is expired, so C (seq 1) first, then B.
   auto d = deltas(MovementKind::kPick, -12, 0, std::nullopt, std::nullopt, shelf(), Picking::kFifo,

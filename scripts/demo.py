@@ -313,8 +313,9 @@ class Demo:
         if first_alarm:
             holds = self.cli_json("holds", "--open") or []
             for h in holds if isinstance(holds, list) else []:
-                print(f"       {RED}quality hold{RESET} {h.get('id')}: {h.get('qty')} x {h.get('sku')} "
-                      f"(zone {h.get('zone')}) leaves available stock", flush=True)
+                lot = f" lot {h['lot']}" if h.get("lot") else ""
+                print(f"       {RED}quality hold{RESET} {h.get('id')}: {h.get('qty')} x {h.get('sku')}"
+                      f"{lot} (zone {h.get('zone')}) leaves available stock", flush=True)
         # The alarm outputs: level 1 (the stack light) at once, level 2 (the QA phone) 6 s later
         # while nobody has acknowledged; the acknowledgement resets them.
         try:
@@ -352,13 +353,19 @@ class Demo:
         print(f"   console: http://127.0.0.1:{self.console_port}/  "
               f"(/metrics for Prometheus, /healthz for the fleet's health checks)")
         self.t0 = time.monotonic()
+        # A second, older lot of matcha expires in 3 days (site time): short-dated, picked first.
+        soon = time.strftime("%y%m%d", time.gmtime(time.time() + 3 * 86400))  # the demo site is UTC
         step("goods in at the dock (named pipe): GS1-128 pallet labels, 40 cases of lip tint "
-             "and 5 cases of matcha ice cream for the freezer")
+             "and 5 + 2 cases of matcha ice cream in two lots for the freezer")
         self.dock("]C10214006381333938" + "3740\x1d10LT2611",
                   "]C10215012345678907375\x1d10MA2611\x1d17270531",
+                  "]C10215012345678907372\x1d10MA2610\x1d17" + soon,
                   "DA:QTY:30", "INT-VC-001")
         time.sleep(0.5)
         print(self.cli("stock").stdout, end="")
+        step("stock per lot (depot-agent stock --lots): picks without a lot take the first "
+             "expiry first (FEFO); MA2610 is short-dated")
+        print(self.cli("stock", "--lots").stdout, end="")
         step(f"trading: picks at the pack station (TCP); from {self.orders_start:.0f} s a live "
              f"stream's orders for {SURGE_SKU} arrive from the cloud (order.reserve, 2 a second), "
              f"at {self.surge_start:.0f} s the packers follow at 20 picks/s (QTY 8 scans) until "
@@ -442,8 +449,23 @@ class Demo:
             failed.append("the freezer's door probe never raised probe_failure")
         if not any(" fire level 2 " in x for x in self.hook_lines):
             failed.append("the freezer's alarm never escalated to its second level (hooks.log)")
-        if not (self.cli_json("holds") or []):
+        holds = self.cli_json("holds") or []
+        if not holds:
             failed.append("no quality hold")
+        elif not any(h.get("lot") for h in holds):
+            failed.append("no quality hold names a lot (the freezer's matcha is in lots)")
+        lots = self.cli_json("stock", "--lots") or []
+        if not any(l.get("lot") == "MA2610" and l.get("short_dated") for l in lots):
+            failed.append("stock --lots does not show lot MA2610 as short-dated")
+        try:
+            con = sqlite3.connect(f"file:{self.work}/demo.db?mode=ro", uri=True, timeout=1)
+            n = con.execute("SELECT count(*) FROM replenish_alarms WHERE kind = 'short_dated'"
+                            " AND details LIKE '%MA2610%'").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            n = 0
+        if not n:
+            failed.append("no short_dated alarm for lot MA2610")
         if not self.report_file or "freezer-1" not in open(self.report_file).read():
             failed.append("depot-agent report wrote no report of freezer-1")
         with self.received_lock:

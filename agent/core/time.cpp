@@ -36,7 +36,7 @@ std::string iso_date(std::int64_t days) {
   int y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
-  char buf[16];
+  char buf[40];  // room for any int year (the compiler checks the worst case)
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
 }

@@ -539,6 +539,9 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
       if (auto s = fold(*moves, touched); !s) return s;
       if (!stock_in_snapshot_)
         if (auto s = refresh_stock(touched); !s) return s;
+      // A receipt of a short-dated lot alarms at once, not at the next minute's recompute
+      // (one indexed read of the lots near their expiry).
+      if (auto s = check_lots(now_ms, /*act=*/true); !s) return s;
       if (mode_ == Mode::kReadOnly) return {};  // evaluated when reported
       for (const auto& sku : touched) {
         auto* s = find(sku);

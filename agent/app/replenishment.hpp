@@ -121,7 +121,8 @@ class Replenishment {
   Status load_source_stock();
   // Lots (core/lots): what is expired today per SKU (not available), and the short_dated
   // alarms: raised for a lot with stock (not held) within lots.short_dated_days of its expiry,
-  // cleared when it has none. `act`: raise and clear (write mode), else only read.
+  // cleared when it has none. `act`: raise and clear (write mode), else only read. Run after
+  // each fold and at each recompute.
   Status check_lots(std::int64_t now_ms, bool act);
   void advance_days(SkuState& s, std::int64_t today);
   replenish::Decision decide(SkuState& s, std::int64_t now_ms, bool act, Status& st);

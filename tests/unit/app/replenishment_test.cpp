@@ -541,6 +541,13 @@ TEST_F(ReplenishmentTest, ExpiredLotsAreNotAvailableAndShortDatedLotsRaiseAnAlar
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[4]["details"]["lot"], "LATE");
   EXPECT_EQ(all[4]["details"]["days_left"], 6);
+  // A short-dated lot received alarms with the fold of its receipt, not a minute later.
+  lot_post("r-next", MovementKind::kReceive, 30, "NEXT", "2027-05-28", may + kMinute);
+  ASSERT_TRUE(r->catch_up(may + kMinute).ok());
+  all = outbox("alarms", "A", "short_dated");
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[5]["details"]["lot"], "NEXT");
+  EXPECT_EQ(all[5]["details"]["days_left"], 2);
 }
 
 // The surge windows run on the monotonic clock: when NTP steps the wall clock back an hour

@@ -29,6 +29,68 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// The honest bare limit of what a second of readings writes to storage: the same reading
+// rows into a database with the agent's schema (its indexes), plus one telemetry outbox
+// record per second of `record_bytes`, one commit per second, synchronous=FULL. Returns bytes
+// written (/proc/self/io).
+long long bare_reading_bytes(const std::string& path, int probes, int seconds, int zones,
+                             std::size_t record_bytes) {
+  { auto db = store::Database::open(path, {.synchronous = Synchronous::kFull}); if (!db) std::exit(1); }
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  sqlite3_stmt *ins = nullptr, *ob = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality, reason,"
+                     " clock_unsynchronized, quantity) VALUES(?1,?2,?3,?4,?5,'good',NULL,0,'temperature')",
+                     -1, &ins, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO outbox(stream, seq, id, ts, payload) VALUES('telemetry',?1,?2,'t',?3)",
+                     -1, &ob, nullptr);
+  const std::string record(record_bytes, 'x');
+  const auto before = bench::write_bytes();
+  for (int t = 0; t < seconds; ++t) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    for (int p = 0; p < probes; ++p) {
+      const auto probe = "probe-" + std::to_string(p), zone = "zone-" + std::to_string(p % zones);
+      sqlite3_bind_text(ins, 1, probe.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(ins, 2, zone.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(ins, 3, 1'795'000'020'000 + t * 1000LL);
+      sqlite3_bind_int64(ins, 4, t * 1'000'000'000LL + p);
+      sqlite3_bind_double(ins, 5, 5.0 + 0.001 * (p % 100));
+      if (sqlite3_step(ins) != SQLITE_DONE) std::exit(1);
+      sqlite3_reset(ins);
+    }
+    const auto id = "r" + std::to_string(t);
+    sqlite3_bind_int64(ob, 1, t + 1);
+    sqlite3_bind_text(ob, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ob, 3, record.data(), static_cast<int>(record.size()), SQLITE_STATIC);
+    if (sqlite3_step(ob) != SQLITE_DONE) std::exit(1);
+    sqlite3_reset(ob);
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  const auto written = bench::write_bytes() - before;
+  sqlite3_finalize(ins);
+  sqlite3_finalize(ob);
+  sqlite3_close(db);
+  return written;
+}
+
+// Average size of a second's telemetry: the agent's outbox records of the telemetry stream.
+std::size_t telemetry_bytes_per_second(const std::string& path, int seconds) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  double total = 0;
+  if (sqlite3_prepare_v2(db, "SELECT total(length(payload)) FROM outbox WHERE stream = 'telemetry'", -1,
+                         &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    total = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return static_cast<std::size_t>(total / seconds);
+}
+
+long long agent_written = 0;  // bytes agent_run caused to be written (/proc/self/io)
+
 double agent_run(const std::string& path, int probes, int seconds, int zones) {
   auto db = store::Database::open(path, {.synchronous = Synchronous::kFull});
   if (!db) {
@@ -60,6 +122,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones) {
   const std::int64_t wall0 = 1'795'000'020'000;
   if (!chain.start({1'000'000'000, wall0, false})) std::exit(1);
   const double cpu0 = cpu_seconds();
+  const auto written0 = bench::write_bytes();
   for (int t = 0; t < seconds; ++t) {
     for (int p = 0; p < probes; ++p) {
       cc::Reading r;
@@ -72,6 +135,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones) {
     chain.tick({1'000'000'000LL + t * 1'000'000'000LL + 999'000'000LL, wall0 + t * 1000LL + 999, false});
   }
   const double cpu = cpu_seconds() - cpu0;
+  agent_written = bench::write_bytes() - written0;
   if (chain.counters().store_errors) {
     std::cerr << "store errors: " << chain.counters().store_errors << "\n";
     std::exit(1);
@@ -103,6 +167,14 @@ int main(int argc, char** argv) {
   std::printf("bare limit: plain SQLite inserting the same rows, one commit per second: %.2f%% "
               "of one core\n",
               100.0 * bare_cpu / seconds);
+  const auto record = telemetry_bytes_per_second(dir + "/agent.db", seconds);
+  const auto bare_written = bare_reading_bytes(dir + "/bare-rows.db", probes, seconds, zones, record);
+  const double n = static_cast<double>(probes) * seconds;
+  std::printf("bytes written to storage per probe reading: %.0f B   same rows, bare SQLite %.0f B"
+              "   ratio %.2f   target <= 2   (%.0f MB a day for %d probes at 1 Hz)\n",
+              static_cast<double>(agent_written) / n, static_cast<double>(bare_written) / n,
+              static_cast<double>(agent_written) / static_cast<double>(bare_written),
+              static_cast<double>(agent_written) / seconds * 86400 / 1e6, probes);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -2,7 +2,7 @@
 # Footprint: resident memory of `depot-agent run` in steady state with a 10,000-SKU catalog
 # (each under a replenishment policy) and 100 temperature probes (simulated, read every second),
 # offline and connected to a local mosquitto (started here on a free loopback port, stopped by
-# its PID), beside a bare process (bench/bare_process.cpp: SQLite + Asio); then the
+# its PID; then over TLS and mutual TLS with a test CA), beside a bare process (bench/bare_process.cpp: SQLite + Asio); then the
 # stripped size of each built depot-agent (native, aarch64, armhf), beside the same bare
 # program built for that target. Shared libraries are not counted; the ones needed are listed.
 # Never a test: figures are printed for docs/performance.md.
@@ -143,6 +143,48 @@ read -r rss3 hwm3 < <(measure "$tmp/agent3.log" "${pids[-1]}")
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 kill "$broker"; wait "$broker" || true
 
+# The production link (issue 18): the same gateway over TLS to a local mosquitto (a test CA,
+# server certificate for 127.0.0.1), then mutual TLS (the broker requires the gateway's
+# certificate). EC P-256 keys, as a gateway would be issued.
+ossl() { (cd "$tmp" && openssl "$@" >/dev/null 2>&1); }
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
+  -out ca.pem -days 2 -subj "/CN=depot bench CA"
+for n in server:localhost:"IP:127.0.0.1" gw:gw-1:"DNS:gw-1"; do
+  IFS=: read -r name cn san <<<"$n"
+  echo "subjectAltName=$san" >"$tmp/$name.ext"
+  ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$name.key" \
+    -out "$name.csr" -subj "/CN=$cn"
+  ossl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$name.pem" \
+    -days 2 -extfile "$name.ext"
+done
+tls_rss() {  # tls_rss MUTUAL(0|1): sets tls_rss_kib, tls_hwm_kib of the agent over TLS
+  local tls_port conf=agent-tls$1.json
+  tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 - "$tmp/agent.json" "$tmp/$conf" "$tls_port" "$1" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+tls = {"ca": "ca.pem"}
+if sys.argv[4] == "1":
+    tls.update(cert="gw.pem", key="gw.key")
+c["mqtt"] = {"host": "127.0.0.1", "port": int(sys.argv[3]), "client_id": "gw-1", "tls": tls}
+json.dump(c, open(sys.argv[2], "w"))
+PY
+  {
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$tls_port"
+    printf 'cafile %s/ca.pem\ncertfile %s/server.pem\nkeyfile %s/server.key\n' "$tmp" "$tmp" "$tmp"
+    [ "$1" = 1 ] && printf 'require_certificate true\n'
+  } >"$tmp/mosquitto-tls$1.conf"
+  /usr/sbin/mosquitto -c "$tmp/mosquitto-tls$1.conf" >"$tmp/mosquitto-tls$1.log" 2>&1 & pids+=($!)
+  local b=${pids[-1]}
+  (cd "$tmp" && exec "$agent" run -c "$conf" 2>"$tmp/agent-tls$1.log") & pids+=($!)
+  wait_for "$tmp/agent-tls$1.log" "mqtt: connected" 30
+  read -r tls_rss_kib tls_hwm_kib < <(measure "$tmp/agent-tls$1.log" "${pids[-1]}")
+  kill "${pids[-1]}"; wait "${pids[-1]}" || true
+  kill "$b"; wait "$b" || true
+}
+tls_rss 0; rss6=$tls_rss_kib hwm6=$tls_hwm_kib
+tls_rss 1; rss7=$tls_rss_kib hwm7=$tls_hwm_kib
+
 "$bare" "$tmp/bare.db" 2>"$tmp/bare.log" & pids+=($!)
 wait_for "$tmp/bare.log" "ready" 10
 read -r rss0 hwm0 < <(measure "$tmp/bare.log" "${pids[-1]}")
@@ -160,6 +202,8 @@ pct() { awk -v t="$1" -v hz="$hz" -v s="$cpu_s" 'BEGIN { printf "%.2f", 100 * t 
 printf '   CPU, console on, no client (bare figure): %s %% of a core; one client with live updates: %s %% (%+.2f %%, target < 1 %%; events received in %d s: %s)\n' \
   "$(pct $((t1 - t0)))" "$(pct $((t3 - t2)))" "$(awk -v a="$(pct $((t3 - t2)))" -v b="$(pct $((t1 - t0)))" 'BEGIN { print a - b }')" "$cpu_s" "$live_events"
 printf '   steady state, connected to a local mosquitto: RSS %s (%s), peak %s\n' "$(mib "$rss3")" "$(mb "$rss3")" "$(mib "$hwm3")"
+printf '   steady state, connected over TLS: RSS %s (%s), peak %s (target <= 16 MB)\n' "$(mib "$rss6")" "$(mb "$rss6")" "$(mib "$hwm6")"
+printf '   steady state, connected over mutual TLS: RSS %s (%s), peak %s (target <= 16 MB)\n' "$(mib "$rss7")" "$(mb "$rss7")" "$(mib "$hwm7")"
 printf '   bare limit (bare_process: SQLite + Asio, idle): RSS %s, peak %s\n' "$(mib "$rss0")" "$(mib "$hwm0")"
 
 echo "== stripped binary sizes (shared libraries not counted)"

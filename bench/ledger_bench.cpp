@@ -87,10 +87,14 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(dir);
     double bare = bench::bare_sqlite_inserts(dir + "/bare.db", n, b);
     double ours = agent_ledger(dir + "/ledger.db", n, b, skus);
+    // The honest bare limit: the same rows (movement, stock upsert, outbox record of the
+    // agent's average size) in the agent's schema.
+    double rows = bench::bare_ledger_rows(bench::schema_db(dir + "/rows.db", skus), n, b, skus,
+                                          bench::average_payload(dir + "/ledger.db"));
     char label[64];
     std::snprintf(label, sizeof label, "durable movements (sync=FULL, batch %d)", b);
-    std::printf("%-46s %12.0f /s   bare SQLite %10.0f /s   ratio %.2f   target >= 20000 /s\n",
-                label, ours, bare, ours / bare);
+    std::printf("%-46s %12.0f /s   same rows, bare SQLite %10.0f /s   ratio %.2f   (one-row insert %.0f /s, ratio %.2f)\n",
+                label, ours, rows, ours / rows, bare, ours / bare);
   }
 
   if (!agent_bin.empty()) {
@@ -127,10 +131,19 @@ int main(int argc, char** argv) {
     int rc = std::system(cmd.c_str());
     double s = seconds_since(start);
     start = Clock::now();
-    std::system(("sqlite3 -json " + db_path + " 'SELECT * FROM stock' > /dev/null").c_str());
+    // The bare limit: sqlite3 -json running the same join the listing runs (store/ledger.cpp
+    // Ledger::stock: the catalog, its stock and expired lots, in SKU order).
+    std::system(("sqlite3 -json " + db_path + " \"SELECT k.sku, k.name, k.unit, k.zone, k.active,"
+                 " s.on_hand, s.held, s.updated_at, s.reserved, s.backordered, x.expired FROM skus k"
+                 " LEFT JOIN stock s ON s.sku = k.sku LEFT JOIN (SELECT sku,"
+                 " SUM(MAX(on_hand - held, 0)) AS expired FROM lot_stock WHERE expiry IS NOT NULL"
+                 " AND expiry <> '' AND expiry < '2026-12-06' GROUP BY sku) x ON x.sku = k.sku"
+                 " WHERE (k.active OR s.on_hand <> 0 OR s.held <> 0 OR s.reserved <> 0"
+                 " OR s.backordered <> 0) ORDER BY k.sku\" > /dev/null").c_str());
     double bare_s = seconds_since(start);
-    std::printf("%-46s %12.3f s    sqlite3 -json %8.3f s               target < 0.5 s%s\n",
-                "stock --json, 100,000 SKUs (whole process)", s, bare_s, rc ? "  (FAILED)" : "");
+    std::printf("%-46s %12.3f s    sqlite3 -json, same join %8.3f s   ratio %.1f   target < 0.5 s and <= 3x%s\n",
+                "stock --json, 100,000 SKUs (whole process)", s, bare_s, s / bare_s,
+                rc ? "  (FAILED)" : "");
   }
   if (!std::getenv("DEPOT_BENCH_KEEP")) std::filesystem::remove_all(dir);  // keep: for profiling
   return 0;

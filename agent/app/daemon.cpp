@@ -193,6 +193,8 @@ int run_daemon(LoadedConfig loaded) {
   }
   ReplenishmentLoop replenish_loop(io, **db, replenishment, std::chrono::seconds(2),
                                    std::chrono::seconds(60));
+  commits.set_in_commit([&](const store::Txn& txn) { return replenish_loop.in_commit(txn); },
+                        [&](const std::string& why) { replenish_loop.in_commit_undone(why); });
   commits.set_after_commit([&](std::span<const MovementRequest>,
                                std::span<const store::PostResult> results) {
     replenish_loop.after_commit(results);

@@ -518,7 +518,13 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
   return {};
 }
 
-Status Replenishment::catch_up(std::int64_t now_ms) {
+Status Replenishment::catch_up(std::int64_t now_ms) { return catch_up(now_ms, true); }
+
+Status Replenishment::catch_up(const store::Txn&, std::int64_t now_ms) {
+  return catch_up(now_ms, false);
+}
+
+Status Replenishment::catch_up(std::int64_t now_ms, bool own_transaction) {
   stamp(now_ms);
   // Another process may have acknowledged or cancelled a proposal, or set a campaign: read
   // them again before folding, so a receipt right after an acknowledgement finds its order.
@@ -535,7 +541,7 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
     if (moves->empty()) return {};
     const auto last = moves->back().seq;
     std::set<std::string> touched;
-    auto st = in_transaction([&]() -> Status {
+    auto body = [&]() -> Status {
       if (auto s = fold(*moves, touched); !s) return s;
       if (!stock_in_snapshot_)
         if (auto s = refresh_stock(touched); !s) return s;
@@ -552,7 +558,8 @@ Status Replenishment::catch_up(std::int64_t now_ms) {
       }
       if (mode_ == Mode::kWrite) return store::set_replenish_watermark(db_, last);
       return {};
-    });
+    };
+    auto st = own_transaction ? in_transaction(body) : body();
     if (!st) {
       // Memory may be ahead of the database now: start again from what was committed.
       return Error{"folding movements after seq " + std::to_string(watermark_) + ": " +
@@ -788,6 +795,16 @@ void ReplenishmentLoop::after_commit(std::span<const store::PostResult> results)
   bool posted = false;
   for (const auto& r : results) posted |= r.outcome == store::PostOutcome::kPosted;
   if (posted) run("after commit", [&](std::int64_t now) { return r_.catch_up(now); });
+}
+
+Status ReplenishmentLoop::in_commit(const store::Txn& txn) {
+  return r_.catch_up(txn, wall_ms_now());
+}
+
+void ReplenishmentLoop::in_commit_undone(const std::string& why) {
+  log::error("replenishment: folding a batch in its own transaction was undone (" + why +
+             "); the movements are kept; reloading from the database");
+  reload();
 }
 
 void ReplenishmentLoop::proposals_changed() {

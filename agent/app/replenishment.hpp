@@ -81,6 +81,10 @@ class Replenishment {
   // When another connection changed the database since the last look (PRAGMA data_version),
   // open proposals and campaigns are read again first.
   Status catch_up(std::int64_t now_ms);
+  // The same inside the caller's write transaction (the group commit's batch: issue 18, no
+  // second commit per batch). Memory then runs ahead of the database until that transaction
+  // commits; if it does not, the caller must load() again.
+  Status catch_up(const store::Txn&, std::int64_t now_ms);
   // True once after catch_up saw another connection's change (then recompute_all is due).
   bool take_external_change();
   // Re-evaluates every SKU (surge detectors tick, days roll over).
@@ -112,6 +116,7 @@ class Replenishment {
   struct SkuState;
   SkuState* find(std::string_view sku);
   const SkuState* find(std::string_view sku) const;
+  Status catch_up(std::int64_t now_ms, bool own_transaction);
   Status fold(const std::vector<store::FoldMovement>& moves, std::set<std::string>& touched);
   Status fold_receipt(SkuState& s, const store::FoldMovement& m);
   Status refresh_stock(const std::set<std::string>& skus);
@@ -169,7 +174,7 @@ class Replenishment {
 namespace depot::app {
 
 // Drives a write-mode Replenishment from the daemon's loop: after each committed batch of
-// movements it folds them in and re-evaluates the SKUs they touched; every `recheck` it looks
+// movements (inside the batch's own transaction) it folds them in and re-evaluates the SKUs they touched; every `recheck` it looks
 // for work other connections did (SQLite's PRAGMA data_version: the CLI acknowledging a
 // proposal, movements posted by another process) and for movements committed on this
 // connection outside group commit (cloud commands); every `recompute` it re-evaluates every
@@ -181,7 +186,12 @@ class ReplenishmentLoop {
                     std::chrono::milliseconds recheck, std::chrono::milliseconds recompute);
   void start();
   void stop();
-  // For GroupCommit::set_after_commit.
+  // For GroupCommit::set_in_commit: folds the batch inside its own transaction, so the
+  // batch's demand, watermark, proposals and alarms share its commit (no second fsync).
+  Status in_commit(const store::Txn& txn);
+  void in_commit_undone(const std::string& why);
+  // For GroupCommit::set_after_commit: folds whatever the batch's transaction did not (after
+  // in_commit, normally nothing: one indexed read).
   void after_commit(std::span<const store::PostResult> results);
   // Proposals or campaigns changed on this connection (a cloud command).
   void proposals_changed();

@@ -1,6 +1,7 @@
 #include "store/group_commit.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace depot::store {
 
@@ -63,13 +64,17 @@ void GroupCommit::flush() {
 void GroupCommit::attempt() {
   auto& db = ledger_.db();
   db.clear_failure();
+  bool work_ran = false, work_failed = false;
   auto results = db.transaction([&](const Txn& txn) -> Expected<std::vector<PostResult>> {
     auto posted = ledger_.post(txn, requests_);
     if (!posted) return posted;
     for (const auto& r : rejects_)
       if (auto seq = record_reject(txn, r); !seq) return seq.error();
+    if (in_commit_ && !requests_.empty()) (run_in_commit(txn) ? work_ran : work_failed) = true;
     return posted;
   });
+  if ((work_failed || (work_ran && !results)) && in_commit_undone_)
+    in_commit_undone_(work_failed ? in_commit_error_ : "the batch did not commit");
   if (!results) {
     const int code = db.last_failure();
     const auto now = std::chrono::steady_clock::now();
@@ -102,6 +107,23 @@ void GroupCommit::attempt() {
   for (auto& cb : reject_callbacks)
     if (cb) cb(Status::Ok());
   if (after_commit_ && !requests.empty()) after_commit_(requests, *results);
+}
+
+bool GroupCommit::run_in_commit(const Txn& txn) {
+  auto& db = txn.db();
+  if (!db.exec("SAVEPOINT in_commit")) return false;
+  Status st;
+  try {
+    st = in_commit_(txn);
+  } catch (const std::exception& e) {
+    st = Error{std::string("threw: ") + e.what()};
+  }
+  if (!st) {
+    in_commit_error_ = st.error().message;
+    (void)db.exec("ROLLBACK TO in_commit");
+  }
+  (void)db.exec("RELEASE in_commit");
+  return st.ok();
 }
 
 // Empties the batch (requests, rejects, their callbacks, the retry state) and hands back the

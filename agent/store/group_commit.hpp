@@ -57,6 +57,18 @@ class GroupCommit {
   using RejectDone = std::function<void(const Status&)>;
   void submit_reject(Reject reject, RejectDone done);
   void set_after_commit(AfterCommit after) { after_commit_ = std::move(after); }
+  // Work that belongs in each batch's own transaction (replenishment folding the batch: its
+  // demand, watermark, proposals and alarms commit with the movements, under the same
+  // fsync). It runs after the batch is posted, inside a savepoint: when it fails (or throws),
+  // only its own writes are undone, never the movements. `undone` is then called on the loop
+  // with why (also when the batch's transaction itself did not commit after the work ran),
+  // so the work's owner can say so and reload what it holds in memory from the database.
+  using InCommit = std::function<Status(const Txn&)>;
+  using Undone = std::function<void(const std::string& why)>;
+  void set_in_commit(InCommit work, Undone undone) {
+    in_commit_ = std::move(work);
+    in_commit_undone_ = std::move(undone);
+  }
   void set_health_changed(HealthChanged f) { health_changed_ = std::move(f); }
   // Tries to commit whatever is pending now (at shutdown, before an UNDO, by tests). While
   // the store is failing, the batch stays pending and its retry stays scheduled.
@@ -70,6 +82,8 @@ class GroupCommit {
 
  private:
   void attempt();
+  // Runs in_commit_ inside a savepoint of `txn`; false when it failed (and was rolled back).
+  bool run_in_commit(const Txn& txn);
   void queued();
   struct Pending {
     std::vector<Done> callbacks;
@@ -89,6 +103,9 @@ class GroupCommit {
   std::vector<Reject> rejects_;
   std::vector<RejectDone> reject_callbacks_;
   AfterCommit after_commit_;
+  InCommit in_commit_;
+  Undone in_commit_undone_;
+  std::string in_commit_error_;
   HealthChanged health_changed_;
   std::uint64_t batches_ = 0;
   CommitHealth health_;

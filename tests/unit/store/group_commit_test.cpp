@@ -148,5 +148,75 @@ TEST(GroupCommit, ABatchFailingTooLongFailsVisiblyAndTheNextOneCommits) {
   EXPECT_EQ(gc.health().not_recorded, 200u);  // what was lost stays counted
 }
 
+// Work in the batch's own transaction (replenishment's fold, issue 18): it commits with the
+// movements; when it fails or throws, its writes are undone, the movements are kept, and the
+// owner hears why.
+TEST(GroupCommit, WorkInTheBatchsTransactionCommitsWithItOrIsUndoneAlone) {
+  Fixture f;
+  boost::asio::io_context io;
+  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
+  int mode = 0;  // 0: writes a mark; 1: writes then fails; 2: writes then throws
+  int runs = 0;
+  std::vector<std::string> undone;
+  gc.set_in_commit(
+      [&](const Txn& txn) -> Status {
+        ++runs;
+        if (auto st = txn.db().set_meta("mark", std::to_string(runs)); !st) return st;
+        if (mode == 1) return Error{"fold failed"};
+        if (mode == 2) throw std::runtime_error("fold threw");
+        return {};
+      },
+      [&](const std::string& why) { undone.push_back(why); });
+  auto post = [&](const std::string& id) {
+    int ok = 0;
+    gc.submit(movement(id, "A", MovementKind::kReceive, 1),
+              [&](const Expected<PostResult>& r) { ok += r.ok() && r->outcome == PostOutcome::kPosted; });
+    gc.flush();
+    return ok;
+  };
+  auto mark = [&] { return f.db->meta("mark").value().value_or(""); };
+
+  EXPECT_EQ(post("m1"), 1);
+  EXPECT_EQ(mark(), "1");  // committed with the batch
+  EXPECT_EQ(gc.batches_committed(), 1u);
+  mode = 1;
+  EXPECT_EQ(post("m2"), 1);  // the movement is kept...
+  EXPECT_EQ(mark(), "1");    // ...the work's write is not
+  mode = 2;
+  EXPECT_EQ(post("m3"), 1);
+  EXPECT_EQ(mark(), "1");
+  EXPECT_THAT(undone, ::testing::ElementsAre("fold failed", "threw: fold threw"));
+  EXPECT_EQ((*f.ledger->stock("A"))[0].line.on_hand, 3);
+  // A later batch works again.
+  mode = 0;
+  EXPECT_EQ(post("m4"), 1);
+  EXPECT_EQ(mark(), "4");
+  EXPECT_EQ(undone.size(), 2u);
+}
+
+// When the batch's transaction does not commit after the work ran, the owner is told too
+// (its memory is ahead of the database). Here the work leaves a deferred foreign-key
+// violation, which only COMMIT sees.
+TEST(GroupCommit, ABatchThatDoesNotCommitAfterTheWorkTellsItsOwner) {
+  Fixture f;
+  boost::asio::io_context io;
+  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
+  std::vector<std::string> undone;
+  gc.set_in_commit(
+      [&](const Txn& txn) -> Status {
+        if (auto st = txn.db().exec("PRAGMA defer_foreign_keys=ON"); !st) return st;
+        return txn.db().exec("INSERT INTO stock(sku, on_hand, held, reserved, backordered,"
+                             " updated_at) VALUES('no-such-sku', 1, 0, 0, 0, 't')");
+      },
+      [&](const std::string& why) { undone.push_back(why); });
+  int failed = 0;
+  gc.submit(movement("m1", "A", MovementKind::kReceive, 1),
+            [&](const Expected<PostResult>& r) { failed += !r.ok(); });
+  gc.flush();
+  EXPECT_EQ(failed, 1);  // a permanent error: the submitter is told
+  EXPECT_THAT(undone, ::testing::ElementsAre("the batch did not commit"));
+  EXPECT_TRUE(f.ledger->stock("A")->empty() || (*f.ledger->stock("A"))[0].line.on_hand == 0);
+}
+
 }  // namespace
 }  // namespace depot::store

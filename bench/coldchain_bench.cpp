@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -34,7 +35,7 @@ double cpu_seconds() {
 // record per second of `record_bytes`, one commit per second, synchronous=FULL. Returns bytes
 // written (/proc/self/io).
 long long bare_reading_bytes(const std::string& path, int probes, int seconds, int zones,
-                             std::size_t record_bytes) {
+                             std::size_t record_bytes, int commit_s) {
   { auto db = store::Database::open(path, {.synchronous = Synchronous::kFull}); if (!db) std::exit(1); }
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
@@ -49,7 +50,7 @@ long long bare_reading_bytes(const std::string& path, int probes, int seconds, i
   const std::string record(record_bytes, 'x');
   const auto before = bench::write_bytes();
   for (int t = 0; t < seconds; ++t) {
-    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (t % commit_s == 0) sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     for (int p = 0; p < probes; ++p) {
       const auto probe = "probe-" + std::to_string(p), zone = "zone-" + std::to_string(p % zones);
       sqlite3_bind_text(ins, 1, probe.c_str(), -1, SQLITE_TRANSIENT);
@@ -66,7 +67,7 @@ long long bare_reading_bytes(const std::string& path, int probes, int seconds, i
     sqlite3_bind_text(ob, 3, record.data(), static_cast<int>(record.size()), SQLITE_STATIC);
     if (sqlite3_step(ob) != SQLITE_DONE) std::exit(1);
     sqlite3_reset(ob);
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    if (t % commit_s == commit_s - 1 || t == seconds - 1) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   }
   const auto written = bench::write_bytes() - before;
   sqlite3_finalize(ins);
@@ -91,7 +92,7 @@ std::size_t telemetry_bytes_per_second(const std::string& path, int seconds) {
 
 long long agent_written = 0;  // bytes agent_run caused to be written (/proc/self/io)
 
-double agent_run(const std::string& path, int probes, int seconds, int zones) {
+double agent_run(const std::string& path, int probes, int seconds, int zones, int commit_s = 1) {
   auto db = store::Database::open(path, {.synchronous = Synchronous::kFull});
   if (!db) {
     std::cerr << db.error().message << "\n";
@@ -115,6 +116,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones) {
     c.offline_after_s = 5;
     s.sensors.push_back(c);
   }
+  s.readings_commit_s = commit_s;
   std::int64_t ids = 0;
   app::ColdChainHooks h;
   h.new_id = [&] { return "id" + std::to_string(++ids); };
@@ -167,14 +169,24 @@ int main(int argc, char** argv) {
   std::printf("bare limit: plain SQLite inserting the same rows, one commit per second: %.2f%% "
               "of one core\n",
               100.0 * bare_cpu / seconds);
-  const auto record = telemetry_bytes_per_second(dir + "/agent.db", seconds);
-  const auto bare_written = bare_reading_bytes(dir + "/bare-rows.db", probes, seconds, zones, record);
-  const double n = static_cast<double>(probes) * seconds;
-  std::printf("bytes written to storage per probe reading: %.0f B   same rows, bare SQLite %.0f B"
-              "   ratio %.2f   target <= 2   (%.0f MB a day for %d probes at 1 Hz)\n",
-              static_cast<double>(agent_written) / n, static_cast<double>(bare_written) / n,
-              static_cast<double>(agent_written) / static_cast<double>(bare_written),
-              static_cast<double>(agent_written) / seconds * 86400 / 1e6, probes);
+  // Flash wear (issue 18): bytes written per reading, committing every second and every 10 s
+  // (durability.readings_commit_s, default 10), beside bare SQLite writing the same rows
+  // with the same commits; 100 probes, as a gateway has.
+  const int flash_probes = std::min(probes, 100), flash_seconds = 600;
+  for (int commit_s : {1, 10, 30, 60}) {
+    const auto agent_db = dir + "/flash-" + std::to_string(commit_s) + ".db";
+    (void)agent_run(agent_db, flash_probes, flash_seconds, std::min(zones, 10), commit_s);
+    const auto record = telemetry_bytes_per_second(agent_db, flash_seconds);
+    const auto bare_written =
+        bare_reading_bytes(dir + "/bare-rows-" + std::to_string(commit_s) + ".db", flash_probes,
+                           flash_seconds, std::min(zones, 10), record, commit_s);
+    const double n = static_cast<double>(flash_probes) * flash_seconds;
+    std::printf("bytes written per probe reading, commit every %2d s: %.0f B   same rows, bare "
+                "SQLite %.0f B   ratio %.2f   target <= 2   (%.0f MB a day for %d probes at 1 Hz)\n",
+                commit_s, static_cast<double>(agent_written) / n, static_cast<double>(bare_written) / n,
+                static_cast<double>(agent_written) / static_cast<double>(bare_written),
+                static_cast<double>(agent_written) / flash_seconds * 86400 / 1e6, flash_probes);
+  }
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -157,6 +157,8 @@ for n in server:localhost:"IP:127.0.0.1" gw:gw-1:"DNS:gw-1"; do
   ossl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$name.pem" \
     -days 2 -extfile "$name.ext"
 done
+# mosquitto started as root drops to its own user, which must read these (test keys only).
+chmod 755 "$tmp"; chmod 644 "$tmp"/*.pem "$tmp"/*.key
 tls_rss() {  # tls_rss MUTUAL(0|1): sets tls_rss_kib, tls_hwm_kib of the agent over TLS
   local tls_port conf=agent-tls$1.json
   tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

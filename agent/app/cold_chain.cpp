@@ -286,6 +286,7 @@ void ColdChain::carry_over(const json& rec) {
 Status ColdChain::start(const cc::Instant& now) {
   started_ = true;
   last_ = now;
+  last_readings_mono_ns_ = now.mono_ns;
   auto states = store::load_zone_states(db_);
   if (!states) return states.error();
   const auto now_s = rfc(now.wall_ms);
@@ -861,9 +862,15 @@ void ColdChain::tick(const cc::Instant& now) {
   // The zone state after events, otherwise every 10 s (building it for every zone every
   // second would cost more than the readings themselves); a commit only when there is
   // something to write (no fsync per idle second: flash storage wears).
-  const bool save_state = state_dirty_ || !state_saved_ ||
-                          now.mono_ns - last_state_mono_ns_ >= kStateEveryNs;
-  if (!save_state && buffer_.empty() && minutes_.empty()) {
+  // Readings every readings_commit_s (each commit rewrites the same index pages: flash wear),
+  // or at once with a zone's events; the periodic zone state goes with a readings commit.
+  const bool readings_due =
+      now.mono_ns - last_readings_mono_ns_ >= settings_.readings_commit_s * cc::kNsPerSecond -
+                                                  cc::kNsPerSecond / 2;
+  const bool save_state =
+      state_dirty_ || !state_saved_ ||
+      (readings_due && now.mono_ns - last_state_mono_ns_ >= kStateEveryNs - cc::kNsPerSecond / 2);
+  if (!save_state && (!readings_due || (buffer_.empty() && minutes_.empty()))) {
     prune_step(now);
     return;
   }
@@ -890,6 +897,7 @@ void ColdChain::tick(const cc::Instant& now) {
     ++counters_.flushes;
     buffer_.clear();
     minutes_.clear();
+    last_readings_mono_ns_ = now.mono_ns;
   }
   prune_step(now);
 }

@@ -35,6 +35,9 @@ struct ColdChainSettings {
   std::vector<coldchain::SensorConfig> sensors;
   coldchain::Retention retention;
   std::size_t flush_max_readings = 4096;  // commit early when this many are buffered
+  // Buffered readings are committed this often (durability.readings_commit_s); a zone event
+  // commits them at once with it.
+  std::int64_t readings_commit_s = 1;
   bool telemetry = true;                  // readings on the `telemetry` outbox stream
   // A telemetry record's bytes, at most (mqtt.batch_bytes bounds it: every record fits one
   // message the broker accepts).
@@ -139,6 +142,7 @@ class ColdChain {
   std::optional<std::int64_t> next_prune_mono_ns_;
   bool pruning_ = false;
   std::int64_t last_state_mono_ns_ = 0;
+  std::int64_t last_readings_mono_ns_ = 0;  // the last commit of readings
   bool state_saved_ = false;
   bool state_dirty_ = false;  // events since the last zone_state commit
   bool clock_unsynchronized_ = false;  // as last logged

@@ -13,11 +13,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "base/clock.hpp"
+#include "app/background_check.hpp"
 #include "app/cold_chain.hpp"
 #include "app/console.hpp"
 #include "app/sign_worker.hpp"
@@ -105,12 +107,33 @@ int run_daemon(LoadedConfig loaded) {
                lock_path + " is locked)");
     return 1;
   }
-  auto integrity = store::check_or_move_aside(loaded.database_path, compact_now(),
-                                              loaded.config.durability.busy_timeout_ms);
+  // Start-up phases at debug level, with their times (docs/performance.md, "Start-up").
+  auto phase_start = std::chrono::steady_clock::now();
+  auto phase = [&](std::string_view what) {
+    const auto now = std::chrono::steady_clock::now();
+    log::debug("start-up: " + std::string(what) + " in " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  now - phase_start).count()) + " ms");
+    phase_start = now;
+  };
+  // Before READY, what the agent rewrites in place (every table but the append-only history);
+  // the whole file after READY on its own thread (BackgroundCheck below). A start after that
+  // check found damage (the marker file) checks the whole file first, and moves it aside.
+  const auto whole_marker = loaded.database_path + ".check-whole";
+  std::error_code marker_ec;
+  const bool check_whole = std::filesystem::exists(whole_marker, marker_ec);
+  auto integrity = store::check_or_move_aside(
+      loaded.database_path, compact_now(), loaded.config.durability.busy_timeout_ms,
+      check_whole ? store::CheckScope::kWhole : store::CheckScope::kLive);
+  phase(check_whole ? "integrity check of the whole file (PRAGMA quick_check)"
+                    : "integrity check of the live tables (PRAGMA quick_check(TABLE))");
   if (!integrity) {
     log::error(integrity.error().message);
     return 1;
   }
+  // Until the whole file has passed the check after READY, the marker stays: a start that
+  // fails on damage the live check cannot see (or stops first) checks the whole file next time.
+  std::ofstream(whole_marker) << "start " << wall_now() << ": whole-file check pending\n";
   if (integrity->moved_aside) {
     log::error("DATABASE DAMAGED: " + loaded.database_path + " failed its integrity check (" +
                integrity->reason + "). It was NOT deleted: it is now " + integrity->moved_to +
@@ -123,6 +146,7 @@ int run_daemon(LoadedConfig loaded) {
     log::error(db.error().message);
     return 1;
   }
+  phase("database opened (schema, catalog)");
   if (integrity->moved_aside) {
     (void)(*db)->set_meta("damaged_database_moved_to", integrity->moved_to);
   }
@@ -148,6 +172,7 @@ int run_daemon(LoadedConfig loaded) {
   // (10,000 SKUs: some 6 MB), and the heap freed after parsing goes back to the kernel.
   std::vector<CatalogItem>().swap(loaded.config.catalog);
   malloc_trim(0);
+  phase("barcode index loaded");
 
   boost::asio::io_context io;
   const auto& d = loaded.config.durability;
@@ -158,12 +183,13 @@ int run_daemon(LoadedConfig loaded) {
                    std::move(sku_limits));
   LoopMonitor loop_monitor(io);  // /metrics and /healthz: how late the loop runs
   // What is wrong, for STATUS= and the MQTT status: "" when healthy.
+  std::string db_damage;  // what the whole-file check after READY found ("" = nothing)
   auto problems = [&] {
-    std::string out;
+    std::string out = db_damage;
     auto h = commits.health();
     if (h.failing)
-      out = "DATABASE FAILING (" + h.last_error + "), " + std::to_string(h.waiting) +
-            " waiting to be recorded";
+      out += (out.empty() ? "" : "; ") + std::string("DATABASE FAILING (") + h.last_error +
+             "), " + std::to_string(h.waiting) + " waiting to be recorded";
     if (scans.counters().not_recorded)
       out += (out.empty() ? "" : "; ") + std::to_string(scans.counters().not_recorded) +
              " scans NOT recorded";
@@ -191,6 +217,7 @@ int run_daemon(LoadedConfig loaded) {
     log::error("replenishment: loading its state: " + st.error().message);
     return 1;
   }
+  phase("replenishment loaded");
   ReplenishmentLoop replenish_loop(io, **db, replenishment, std::chrono::seconds(2),
                                    std::chrono::seconds(60));
   commits.set_in_commit([&](const store::Txn& txn) { return replenish_loop.in_commit(txn); },
@@ -253,6 +280,7 @@ int run_daemon(LoadedConfig loaded) {
     cs.sensors = loaded.config.sensors;
     cs.retention = loaded.config.retention;
     cs.outputs = loaded.config.alarm_outputs;
+    cs.readings_commit_s = loaded.config.durability.readings_commit_s;
     if (loaded.config.mqtt)  // the envelope's own bytes (site, gateway, ids) stay under 512
       cs.telemetry_record_bytes =
           std::min(cs.telemetry_record_bytes,
@@ -486,12 +514,36 @@ int run_daemon(LoadedConfig loaded) {
   for (auto& p : probes) p->start();
   replenish_loop.start();
   malloc_trim(0);  // what loading freed goes back before the long steady state
+  phase("cold chain, cloud link, console and drivers started");
   log::info("ready: database " + loaded.database_path + ", " + std::to_string(catalog->size()) +
             " SKUs, synchronous=" + std::string(to_string(d.synchronous)) +
             (systemd.watchdog() ? ", watchdog ping every " +
                                       std::to_string(systemd.watchdog()->count() / 1000) + " ms"
                                 : ""));
   systemd.ready();
+  // The whole file, now that the agent is up (see the integrity check before READY).
+  BackgroundCheck whole_check(
+      io, loaded.database_path, d.busy_timeout_ms,
+      [&](const Expected<std::string>& result, std::int64_t took_ms) {
+        if (!result) {
+          log::warning("database: the whole-file integrity check did not run (the next start "
+                       "runs it before READY): " + result.error().message);
+        } else if (result->empty()) {
+          std::error_code ec;
+          std::filesystem::remove(whole_marker, ec);
+          log::info("database: whole-file integrity check ok (" + std::to_string(took_ms) +
+                    " ms)");
+        } else {
+          db_damage = "DATABASE DAMAGED (" + printable(*result) + ")";
+          std::ofstream(whole_marker) << *result << "\n";
+          log::error("DATABASE DAMAGED: " + loaded.database_path +
+                     " failed the whole-file integrity check after start (" + printable(*result) +
+                     "). The agent keeps running on it; the next start checks it whole first and "
+                     "moves it aside (" + whole_marker + " marks it): see docs/operations.md, "
+                     "'A damaged database'.");
+        }
+      });
+  whole_check.start();
   run_guarded(io);
   commits.flush();
   commits.abandon("not recorded: the agent stopped while the database was failing");

@@ -24,6 +24,7 @@ void read_durability(const json& j, Problems& p, Durability& d) {
   d.batch_max_movements = r.integer_or("batch_max_movements", d.batch_max_movements, 1, 10000);
   d.batch_max_ms = r.integer_or("batch_max_ms", d.batch_max_ms, 0, 1000);
   d.busy_timeout_ms = r.integer_or("busy_timeout_ms", d.busy_timeout_ms, 0, 600000);
+  d.readings_commit_s = r.integer_or("readings_commit_s", d.readings_commit_s, 1, 60);
 }
 
 // A barcode as written in the catalog: a GTIN (8/12/13/14 digits, check digit verified) or
@@ -115,29 +116,39 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
 }
 
 void read_catalog(const json& a, Problems& p, std::vector<CatalogItem>& out) {
-  std::map<std::string, std::string> sku_at;      // sku -> path of first use
-  std::map<std::string, std::string> barcode_at;  // barcode key -> path of first use
+  // Where each SKU and barcode was first used, as indexes: the paths are only spelled out for
+  // a clash (a 100,000-SKU catalog would otherwise keep 200,000 path strings while loading).
+  struct CodeAt {
+    std::size_t item, index;
+    bool is_case;
+  };
+  auto code_path = [](const CodeAt& at) {
+    return "catalog[" + std::to_string(at.item) + "]." +
+           (at.is_case ? "cases[" + std::to_string(at.index) + "].barcode"
+                       : "barcodes[" + std::to_string(at.index) + "]");
+  };
+  std::map<std::string, std::size_t, std::less<>> sku_at;  // sku -> item index
+  std::map<std::string, CodeAt, std::less<>> barcode_at;    // barcode key -> first use
+  out.reserve(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
-    std::string path = "catalog[" + std::to_string(i) + "]";
     bool valid = false;
-    auto item = read_item(a[i], path, p, valid);
+    auto item = read_item(a[i], "catalog[" + std::to_string(i) + "]", p, valid);
     if (!item || item->sku.empty()) continue;
-    if (auto [it, fresh] = sku_at.emplace(item->sku, path); !fresh) {
-      p.add(path + ".sku", describe(item->sku) + " is already used by " + it->second);
+    if (auto [it, fresh] = sku_at.emplace(item->sku, i); !fresh) {
+      p.add("catalog[" + std::to_string(i) + "].sku",
+            describe(item->sku) + " is already used by catalog[" + std::to_string(it->second) + "]");
       continue;
     }
     bool clash = false;
-    auto claim = [&](const std::string& code, const std::string& where) {
+    auto claim = [&](const std::string& code, const CodeAt& where) {
       auto [it, fresh] = barcode_at.emplace(barcode_key(code), where);
       if (!fresh) {
-        p.add(where, describe(code) + " is already used by " + it->second);
+        p.add(code_path(where), describe(code) + " is already used by " + code_path(it->second));
         clash = true;
       }
     };
-    for (std::size_t b = 0; b < item->barcodes.size(); ++b)
-      claim(item->barcodes[b], path + ".barcodes[" + std::to_string(b) + "]");
-    for (std::size_t c = 0; c < item->cases.size(); ++c)
-      claim(item->cases[c].barcode, path + ".cases[" + std::to_string(c) + "].barcode");
+    for (std::size_t b = 0; b < item->barcodes.size(); ++b) claim(item->barcodes[b], {i, b, false});
+    for (std::size_t c = 0; c < item->cases.size(); ++c) claim(item->cases[c].barcode, {i, c, true});
     if (valid && !clash) out.push_back(std::move(*item));
   }
 }

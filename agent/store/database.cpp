@@ -269,8 +269,66 @@ Expected<std::optional<std::string>> Database::meta(std::string_view key) {
 
 // --- Integrity -------------------------------------------------------------------------
 
+const char* const kHistoryTables[] = {"movements", "outbox",      "rejects",   "commands",
+                                      "readings",  "reading_minutes", "zone_events", "audit_log",
+                                      "output_log", nullptr};
+
+namespace {
+
+// Runs one quick_check statement on `raw`; appends what it reports to `problem`.
+int run_check(sqlite3* raw, const std::string& sql, std::string& problem) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    problem += (problem.empty() ? "" : "; ") + std::string(sqlite3_errmsg(raw));
+    return rc;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    std::string line = t ? t : "";
+    if (line != "ok") problem += (problem.empty() ? "" : "; ") + line;
+  }
+  if (rc != SQLITE_DONE && problem.empty()) problem = sqlite3_errmsg(raw);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+bool is_history(std::string_view table) {
+  for (auto* t = kHistoryTables; *t; ++t)
+    if (table == *t) return true;
+  return false;
+}
+
+// The tables CheckScope::kLive checks (every table but the history; none when the schema
+// cannot be read, which the caller reports as damage).
+std::vector<std::string> live_tables(sqlite3* raw, std::string& problem) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(raw, "SELECT name FROM sqlite_schema WHERE type = 'table'", -1, &st,
+                         nullptr) != SQLITE_OK) {
+    problem = sqlite3_errmsg(raw);
+    return out;
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    if (t && !is_history(t)) out.emplace_back(t);
+  }
+  if (rc != SQLITE_DONE) problem = sqlite3_errmsg(raw);
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::string quoted(const std::string& name) {
+  std::string q = "\"";
+  for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
 Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp,
-                                               std::int64_t busy_timeout_ms) {
+                                               std::int64_t busy_timeout_ms, CheckScope scope) {
   IntegrityOutcome out;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return out;
@@ -282,19 +340,14 @@ Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::str
     if (raw) sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout_ms));
     if (rc != SQLITE_OK) {
       problem = std::string("cannot open: ") + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    } else if (scope == CheckScope::kWhole) {
+      run_check(raw, "PRAGMA quick_check", problem);
     } else {
-      sqlite3_stmt* st = nullptr;
-      if (sqlite3_prepare_v2(raw, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK) {
-        problem = sqlite3_errmsg(raw);
-      } else {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-          const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-          std::string line = t ? t : "";
-          if (line != "ok") problem += (problem.empty() ? "" : "; ") + line;
-        }
-        if (rc != SQLITE_DONE && problem.empty()) problem = sqlite3_errmsg(raw);
+      // quick_check(TABLE): that table and its indexes (SQLite 3.33 and later).
+      for (const auto& t : live_tables(raw, problem)) {
+        if (!problem.empty()) break;
+        run_check(raw, "PRAGMA quick_check(" + quoted(t) + ")", problem);
       }
-      sqlite3_finalize(st);
     }
     if (raw) {
       int code = sqlite3_errcode(raw);
@@ -320,6 +373,33 @@ Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::str
   }
   out.moved_aside = true;
   return out;
+}
+
+Expected<std::string> quick_check_whole(const std::string& path, std::int64_t busy_timeout_ms,
+                                        const std::atomic<bool>* cancel) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close_v2(raw);
+    return Error{"database " + path + ": cannot open for the integrity check: " + why};
+  }
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout_ms));
+  if (cancel)
+    sqlite3_progress_handler(
+        raw, 10000,
+        [](void* flag) { return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0; },
+        const_cast<std::atomic<bool>*>(cancel));
+  // Only the check's own pages: a small cache (the kernel's page cache does the rest).
+  (void)sqlite3_exec(raw, "PRAGMA cache_size=-256", nullptr, nullptr, nullptr);
+  std::string problem;
+  rc = run_check(raw, "PRAGMA quick_check", problem);
+  const int code = sqlite3_errcode(raw);
+  sqlite3_close_v2(raw);
+  if (cancel && cancel->load()) return Error{"integrity check cancelled"};
+  if (rc != SQLITE_OK && (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_INTERRUPT))
+    return Error{"database " + path + ": integrity check did not run: " + problem};
+  return problem;
 }
 
 }  // namespace depot::store

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -184,7 +185,25 @@ struct IntegrityOutcome {
 // 20261123T143400Z. A file another process holds is waited for up to `busy_timeout_ms`, then
 // reported as in use (never as damaged). Errors only when the file cannot be inspected or
 // renamed.
+//
+// `scope` kLive checks only what the agent reads and rewrites in place (every table but the
+// append-only history: movements, outbox, readings, ...), so a database of a million records
+// starts in well under a second; the daemon then checks the whole file after READY
+// (quick_check below) and, when that finds damage, leaves `<path>.check-whole` so the next
+// start checks everything first (docs/operations.md, "A damaged database").
+enum class CheckScope { kWhole, kLive };
 Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp,
-                                               std::int64_t busy_timeout_ms = 5000);
+                                               std::int64_t busy_timeout_ms = 5000,
+                                               CheckScope scope = CheckScope::kWhole);
+
+// The append-only history tables that CheckScope::kLive leaves to the check after READY.
+extern const char* const kHistoryTables[];
+
+// PRAGMA quick_check of the whole file through its own read-only connection (another thread
+// may run it while the daemon writes: WAL readers do not block the writer). Returns what
+// SQLite reported ("" when the file is whole), or an Error when it could not run or
+// `cancel` became true (checked every few thousand steps).
+Expected<std::string> quick_check_whole(const std::string& path, std::int64_t busy_timeout_ms,
+                                        const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace depot::store

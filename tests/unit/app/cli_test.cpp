@@ -10,10 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "agent_process.hpp"
+#include "store/database.hpp"
 #include "test_support.hpp"
 
 namespace depot {
@@ -284,6 +287,56 @@ TEST_F(Cli, ADamagedDatabaseIsMovedAsideByTheDaemon) {
   EXPECT_TRUE(moved);
   EXPECT_EQ(on_hand("MATCHA"), 0);  // a fresh database took its place
   EXPECT_EQ(daemon.stop(), 0);
+}
+
+// Issue 18: damage in the append-only history does not hold up READY (only the live tables
+// are checked before it); the whole-file check after READY finds it, says so in the log and
+// the health, and the next start checks the whole file first and moves it aside.
+TEST_F(Cli, DamageInTheHistoryIsFoundAfterReadyAndMovedAsideAtTheNextStart) {
+  {
+    test::AgentProcess first(cfg_, dir_.file("first.log"));
+    ASSERT_TRUE(first.wait_for_log("whole-file integrity check ok", std::chrono::seconds(20)))
+        << first.log();
+    EXPECT_FALSE(std::filesystem::exists(dir_.file("depot.db.check-whole")));
+    EXPECT_EQ(first.stop(), 0);
+  }
+  EXPECT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"}).code, 0);
+  std::int64_t page = 0;
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    // rejects: append-only history that nothing reads while starting.
+    auto q = (*db)->prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'rejects'");
+    ASSERT_TRUE(q.ok() && *(*q)->step());
+    page = (*q)->int64(0);
+    (*q)->reset();
+  }
+  {
+    std::fstream f(dir_.file("depot.db"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp((page - 1) * 4096);
+    const std::string junk(64, '\xff');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  {
+    test::AgentProcess daemon(cfg_, dir_.file("second.log"));
+    ASSERT_TRUE(daemon.wait_for_log("failed the whole-file integrity check after start",
+                                    std::chrono::seconds(20)))
+        << daemon.log();
+    EXPECT_LT(daemon.log().find("ready:"), daemon.log().find("DATABASE DAMAGED")) << daemon.log();
+    EXPECT_TRUE(std::filesystem::exists(dir_.file("depot.db.check-whole")));
+    EXPECT_EQ(on_hand("MATCHA"), 1);  // stock is read as it was: the agent ran on
+    EXPECT_EQ(daemon.stop(), 0);
+  }
+  test::AgentProcess third(cfg_, dir_.file("third.log"));
+  ASSERT_TRUE(third.wait_for_log("ready:", std::chrono::seconds(20))) << third.log();
+  EXPECT_NE(third.log().find("failed its integrity check"), std::string::npos) << third.log();
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("depot.db.check-whole")));
+  bool moved = false;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path()))
+    moved |= e.path().filename().string().starts_with("depot.db.corrupt-");
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(third.stop(), 0);
 }
 
 TEST_F(Cli, UnknownCommandAndUsage) {

@@ -173,6 +173,30 @@ TEST_F(ColdChainTest, ABufferOfNReadingsCommitsWithoutWaitingForTheTick) {
   EXPECT_EQ(count("SELECT count(*) FROM readings"), 4);
 }
 
+// Flash wear (issue 18): readings are committed every readings_commit_s, not every tick; a
+// zone event commits the readings buffered so far at once, with it.
+TEST_F(ColdChainTest, ReadingsAreCommittedEveryCommitIntervalAndAtOnceWithAnEvent) {
+  ColdChainSettings s;
+  s.readings_commit_s = 10;
+  auto c = make(s);
+  ASSERT_TRUE(c->start(at(0)).ok());
+  feed(*c, 4.0, 1);  // the first tick saves the zone states, and the reading with them
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 1);
+  for (int t = 2; t <= 10; ++t) feed(*c, 4.0, t);
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 1);
+  feed(*c, 4.0, 11);  // 10 s after the last commit
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 11);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'telemetry'"), 2);
+  // Beyond the limit: the warning is an event, committed at once with the readings before it.
+  feed(*c, 9.5, 12);
+  ASSERT_GE(count("SELECT count(*) FROM zone_events"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 12);
+  // A stop flushes what is buffered.
+  feed(*c, 4.0, 13);
+  ASSERT_TRUE(c->flush().ok());
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 13);
+}
+
 TEST_F(ColdChainTest, MinuteSummariesHoldMinMaxMeanOfGoodReadings) {
   auto c = make();
   ASSERT_TRUE(c->start(at(0)).ok());

@@ -27,6 +27,7 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_EQ(r.config->durability.batch_max_movements, 1024);
   EXPECT_EQ(r.config->durability.batch_max_ms, 5);
   EXPECT_EQ(r.config->durability.busy_timeout_ms, 5000);
+  EXPECT_EQ(r.config->durability.readings_commit_s, 10);
   EXPECT_EQ(r.config->log_level, "info");
   EXPECT_TRUE(r.config->catalog.empty());
 }
@@ -172,7 +173,8 @@ TEST(Config, UnknownKeysAreErrorsWithASuggestion) {
 
 TEST(Config, TypeAndRangeRulesNameThePathAndValue) {
   auto p = problems(R"({"site":"s 1","gateway":7,"database":"x.db",
-    "durability":{"synchronous":"fast","batch_max_movements":0,"batch_max_ms":5000},
+    "durability":{"synchronous":"fast","batch_max_movements":0,"batch_max_ms":5000,
+                  "readings_commit_s":0},
     "log_level":"loud"})");
   EXPECT_THAT(p, ElementsAre(
       "site: \"s 1\" must be 1-64 characters of letters, digits, '_', '-' or '.'",
@@ -180,6 +182,7 @@ TEST(Config, TypeAndRangeRulesNameThePathAndValue) {
       "durability.synchronous: \"fast\" must be one of: normal, full, extra",
       "durability.batch_max_movements: 0 must be between 1 and 10000",
       "durability.batch_max_ms: 5000 must be between 0 and 1000",
+      "durability.readings_commit_s: 0 must be between 1 and 60",
       "log_level: \"loud\" must be one of: debug, info, warning, error"));
 }
 

@@ -146,5 +146,64 @@ TEST(Integrity, ATornPageIsDetected) {
   EXPECT_TRUE(out->moved_aside) << "quick_check did not notice";
 }
 
+
+// Junk over the root page of `table` (after a checkpoint, so the page is in the main file).
+void damage_root_page(const std::string& path, const std::string& table) {
+  std::int64_t page = 0;
+  {
+    auto db = Database::open(path, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    auto q = (*db)->prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?1");
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(*(*q)->bind(1, table).step());
+    page = (*q)->int64(0);
+    (*q)->reset();
+  }
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp((page - 1) * 4096);
+  std::string junk(64, '\xff');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+// Issue 18: before READY only the live tables are checked (fast on a big history); the whole
+// file is checked after, by quick_check_whole, which does see damage in the history.
+TEST(Integrity, TheLiveCheckLeavesTheHistoryToTheWholeCheckWhichFindsItsDamage) {
+  test::TempDir dir;
+  const auto path = dir.file("history.db");
+  damage_root_page(path, "movements");
+  auto live = check_or_move_aside(path, "S", 5000, CheckScope::kLive);
+  ASSERT_TRUE(live.ok()) << live.error().message;
+  EXPECT_FALSE(live->moved_aside) << live->reason;
+  auto whole = quick_check_whole(path, 5000);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_FALSE(whole->empty()) << "quick_check of the whole file did not notice";
+  auto moved = check_or_move_aside(path, "S", 5000, CheckScope::kWhole);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_TRUE(moved->moved_aside);
+}
+
+TEST(Integrity, TheLiveCheckFindsDamageInWhatTheAgentRewrites) {
+  test::TempDir dir;
+  const auto path = dir.file("live.db");
+  damage_root_page(path, "stock");
+  auto live = check_or_move_aside(path, "S", 5000, CheckScope::kLive);
+  ASSERT_TRUE(live.ok()) << live.error().message;
+  EXPECT_TRUE(live->moved_aside) << "quick_check(stock) did not notice";
+  // Not a database at all: the live check says so too.
+  test::write_file(dir.file("junk.db"), std::string(8192, 'x'));
+  auto junk = check_or_move_aside(dir.file("junk.db"), "S", 5000, CheckScope::kLive);
+  ASSERT_TRUE(junk.ok());
+  EXPECT_TRUE(junk->moved_aside);
+  EXPECT_THAT(junk->reason, HasSubstr("not a database"));
+  // A whole file passes both.
+  { ASSERT_TRUE(Database::open(dir.file("fine.db"), {}).ok()); }
+  EXPECT_FALSE(check_or_move_aside(dir.file("fine.db"), "S", 5000, CheckScope::kLive)->moved_aside);
+  EXPECT_EQ(quick_check_whole(dir.file("fine.db"), 5000).value(), "");
+  // A cancelled check says so rather than "whole".
+  std::atomic<bool> cancel{true};
+  EXPECT_FALSE(quick_check_whole(dir.file("fine.db"), 5000, &cancel).ok());
+}
+
 }  // namespace
 }  // namespace depot::store

@@ -45,9 +45,9 @@ json calibration_json(const std::optional<cc::Calibration>& c) {
 }  // namespace
 
 Expected<bool> audit_config_change(store::Database& db, const std::string& path,
-                                   std::string_view config_text, std::string_view why,
+                                   std::string_view config_sha256, std::string_view why,
                                    std::string_view now) {
-  const auto sha = store::sha256_hex(config_text);
+  const std::string sha(config_sha256);
   auto before = db.meta("config_sha256");
   if (!before) return before.error();
   if (*before && **before == sha) return false;

@@ -71,11 +71,11 @@ struct ColdChainCounters {
   std::int64_t pruned_readings = 0, pruned_minutes = 0;
 };
 
-// The config-change entry of the audit trail: when the SHA-256 of `config_text` differs from
-// the one recorded last time (meta `config_sha256`), appends `config.change` (who "agent",
+// The config-change entry of the audit trail: when `config_sha256` (the config file's SHA-256,
+// hex; store::sha256_hex) differs from the one recorded last time (meta `config_sha256`), appends `config.change` (who "agent",
 // why `why`) in one transaction and records the new fingerprint. Returns whether it changed.
 Expected<bool> audit_config_change(store::Database& db, const std::string& path,
-                                   std::string_view config_text, std::string_view why,
+                                   std::string_view config_sha256, std::string_view why,
                                    std::string_view now);
 
 class ColdChain {

@@ -27,9 +27,7 @@ class BoundedDom : public nlohmann::json_sax<json> {
   bool string(string_t& v) override { return put(json(std::move(v))); }
   bool binary(binary_t&) override { return fail("binary values are not JSON"); }
   bool start_object(std::size_t) override { return open(json::object()); }
-  bool key(string_t& k) override {
-    json& obj = *stack_.back();
-    if (obj.contains(k)) return fail("duplicate key \"" + printable(k, 60) + "\"");
+  bool key(string_t& k) override {  // a duplicate is refused when its value is put
     key_ = std::move(k);
     return true;
   }
@@ -69,11 +67,18 @@ class BoundedDom : public nlohmann::json_sax<json> {
       return true;
     }
     json& parent = *stack_.back();
-    if (parent.is_object())
-      parent[key_] = std::move(v);
-    else
-      parent.push_back(std::move(v));
+    if (parent.is_object()) return insert(parent, std::move(v)) != nullptr;
+    parent.push_back(std::move(v));
     return true;
+  }
+  // Adds the member key_: v to `obj` with one lookup; null (and the error) for a duplicate.
+  json* insert(json& obj, json v) {
+    auto [it, fresh] = obj.get_ref<json::object_t&>().emplace(std::move(key_), std::move(v));
+    if (!fresh) {
+      fail("duplicate key \"" + printable(it->first, 60) + "\"");
+      return nullptr;
+    }
+    return &it->second;
   }
   bool open(json v) {
     if (static_cast<int>(stack_.size()) >= max_depth_)
@@ -85,8 +90,8 @@ class BoundedDom : public nlohmann::json_sax<json> {
     } else {
       json& parent = *stack_.back();
       if (parent.is_object()) {
-        parent[key_] = std::move(v);
-        slot = &parent[key_];
+        slot = insert(parent, std::move(v));
+        if (!slot) return false;
       } else {
         parent.push_back(std::move(v));
         slot = &parent.back();

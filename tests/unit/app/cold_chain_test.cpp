@@ -646,11 +646,11 @@ TEST_F(ColdChainTest, AProbeFailureEscalatesUntilItsLateAcknowledgementAndFailur
 }
 
 TEST_F(ColdChainTest, AConfigChangeIsAuditedOnceUntilItChangesAgain) {
-  auto first = audit_config_change(*db_, "/etc/a.json", "{\"a\":1}", "started", "t1");
+  auto first = audit_config_change(*db_, "/etc/a.json", store::sha256_hex("{\"a\":1}"), "started", "t1");
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(*first);
-  EXPECT_FALSE(*audit_config_change(*db_, "/etc/a.json", "{\"a\":1}", "started", "t2"));
-  EXPECT_TRUE(*audit_config_change(*db_, "/etc/a.json", "{\"a\":2}", "reloaded", "t3"));
+  EXPECT_FALSE(*audit_config_change(*db_, "/etc/a.json", store::sha256_hex("{\"a\":1}"), "started", "t2"));
+  EXPECT_TRUE(*audit_config_change(*db_, "/etc/a.json", store::sha256_hex("{\"a\":2}"), "reloaded", "t3"));
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE what = 'config.change'"), 2);
   auto d = json::parse(text("SELECT details FROM audit_log WHERE seq = 2"));
   EXPECT_EQ(d["previous_sha256"], store::sha256_hex("{\"a\":1}"));

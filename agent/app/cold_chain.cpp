@@ -859,9 +859,9 @@ void ColdChain::tick(const cc::Instant& now) {
   const auto minute = minute_of(now.wall_ms);
   for (auto& [id, p] : probes_)
     if (p.count > 0 && p.minute_ms < minute) p.close_minute(minutes_, id);
-  // The zone state after events, otherwise every 10 s (building it for every zone every
-  // second would cost more than the readings themselves); a commit only when there is
-  // something to write (no fsync per idle second: flash storage wears).
+  // The zone state after events, otherwise with a readings commit at least 10 s apart
+  // (building it for every zone every second would cost more than the readings themselves);
+  // a commit only when there is something to write (no fsync per idle second: flash wears).
   // Readings every readings_commit_s (each commit rewrites the same index pages: flash wear),
   // or at once with a zone's events; the periodic zone state goes with a readings commit.
   const bool readings_due =

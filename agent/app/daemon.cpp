@@ -134,7 +134,11 @@ int run_daemon(LoadedConfig loaded) {
   }
   // Until the whole file has passed the check after READY, the marker stays: a start that
   // fails on damage the live check cannot see (or stops first) checks the whole file next time.
-  std::ofstream(whole_marker) << "start " << wall_now() << ": whole-file check pending\n";
+  // (Checked whole just now: nothing is pending.)
+  if (check_whole)
+    std::filesystem::remove(whole_marker, marker_ec);
+  else
+    std::ofstream(whole_marker) << "start " << wall_now() << ": whole-file check pending\n";
   if (integrity->moved_aside) {
     log::error("DATABASE DAMAGED: " + loaded.database_path + " failed its integrity check (" +
                integrity->reason + "). It was NOT deleted: it is now " + integrity->moved_to +
@@ -546,7 +550,7 @@ int run_daemon(LoadedConfig loaded) {
                      "'A damaged database'.");
         }
       });
-  whole_check.start();
+  if (!check_whole) whole_check.start();
   run_guarded(io);
   commits.flush();
   commits.abandon("not recorded: the agent stopped while the database was failing");

@@ -771,6 +771,13 @@ ReplenishmentLoop::ReplenishmentLoop(boost::asio::io_context& io, store::Databas
       recompute_timer_(io) {}
 
 void ReplenishmentLoop::run(const char* what, const std::function<Status(std::int64_t)>& step) {
+  if (stale_) {  // in_commit's work was undone: start again from what was committed
+    if (auto st = r_.load(wall_ms_now()); !st) {
+      log::error("replenishment: reload failed: " + st.error().message);
+      return;
+    }
+    stale_ = false;
+  }
   if (auto st = step(wall_ms_now()); !st) {
     log::error(std::string("replenishment: ") + what + ": " + st.error().message +
                "; reloading from the database");
@@ -794,17 +801,21 @@ void ReplenishmentLoop::stop() {
 void ReplenishmentLoop::after_commit(std::span<const store::PostResult> results) {
   bool posted = false;
   for (const auto& r : results) posted |= r.outcome == store::PostOutcome::kPosted;
-  if (posted) run("after commit", [&](std::int64_t now) { return r_.catch_up(now); });
+  if (posted || stale_) run("after commit", [&](std::int64_t now) { return r_.catch_up(now); });
 }
 
 Status ReplenishmentLoop::in_commit(const store::Txn& txn) {
+  if (stale_) return {};  // reloaded after the next commit, which folds this batch too
   return r_.catch_up(txn, wall_ms_now());
 }
 
 void ReplenishmentLoop::in_commit_undone(const std::string& why) {
-  log::error("replenishment: folding a batch in its own transaction was undone (" + why +
-             "); the movements are kept; reloading from the database");
-  reload();
+  // Memory may be ahead of the database: the next step of the loop (after the next commit,
+  // or its timers) reloads first; not now, while the store may be failing and retrying.
+  if (!stale_)
+    log::error("replenishment: folding a batch in its own transaction was undone (" + why +
+               "); the movements are not affected; reloading before the next step");
+  stale_ = true;
 }
 
 void ReplenishmentLoop::proposals_changed() {

@@ -210,6 +210,7 @@ class ReplenishmentLoop {
   std::chrono::milliseconds recheck_, recompute_;
   boost::asio::steady_timer recheck_timer_, recompute_timer_;
   bool stopped_ = false;
+  bool stale_ = false;  // in_commit's work was undone: reload after the next commit
 };
 
 }  // namespace depot::app

@@ -394,10 +394,12 @@ Expected<std::string> quick_check_whole(const std::string& path, std::int64_t bu
   (void)sqlite3_exec(raw, "PRAGMA cache_size=-256", nullptr, nullptr, nullptr);
   std::string problem;
   rc = run_check(raw, "PRAGMA quick_check", problem);
-  const int code = sqlite3_errcode(raw);
+  const int code = sqlite3_errcode(raw) & 0xff;
   sqlite3_close_v2(raw);
   if (cancel && cancel->load()) return Error{"integrity check cancelled"};
-  if (rc != SQLITE_OK && (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_INTERRUPT))
+  // Damage is what quick_check reports, or a read that found the file corrupt; any other
+  // failure (busy, I/O, memory) means the check did not run, not that the file is damaged.
+  if (rc != SQLITE_OK && code != SQLITE_CORRUPT && code != SQLITE_NOTADB)
     return Error{"database " + path + ": integrity check did not run: " + problem};
   return problem;
 }

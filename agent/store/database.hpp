@@ -187,7 +187,7 @@ struct IntegrityOutcome {
 // renamed.
 //
 // `scope` kLive checks only what the agent reads and rewrites in place (every table but the
-// append-only history: movements, outbox, readings, ...), so a database of a million records
+// history tables, which only grow and are pruned by age: movements, outbox, readings, ...), so a database of a million records
 // starts in well under a second; the daemon then checks the whole file after READY
 // (quick_check below) and, when that finds damage, leaves `<path>.check-whole` so the next
 // start checks everything first (docs/operations.md, "A damaged database").
@@ -196,7 +196,7 @@ Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::str
                                                std::int64_t busy_timeout_ms = 5000,
                                                CheckScope scope = CheckScope::kWhole);
 
-// The append-only history tables that CheckScope::kLive leaves to the check after READY.
+// The history tables (they only grow, and are pruned by age) that CheckScope::kLive leaves to the check after READY.
 extern const char* const kHistoryTables[];
 
 // PRAGMA quick_check of the whole file through its own read-only connection (another thread

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 namespace depot::store {
 
@@ -64,17 +65,30 @@ void GroupCommit::flush() {
 void GroupCommit::attempt() {
   auto& db = ledger_.db();
   db.clear_failure();
-  bool work_ran = false, work_failed = false;
+  enum class Work { kNone, kDone, kUndone } work = Work::kNone;
   auto results = db.transaction([&](const Txn& txn) -> Expected<std::vector<PostResult>> {
     auto posted = ledger_.post(txn, requests_);
     if (!posted) return posted;
     for (const auto& r : rejects_)
       if (auto seq = record_reject(txn, r); !seq) return seq.error();
-    if (in_commit_ && !requests_.empty()) (run_in_commit(txn) ? work_ran : work_failed) = true;
+    if (in_commit_ && !requests_.empty()) {
+      auto done = run_in_commit(txn);
+      work = done && *done ? Work::kDone : Work::kUndone;
+      if (!done) return done.error();  // the whole transaction went with it
+    }
     return posted;
   });
-  if ((work_failed || (work_ran && !results)) && in_commit_undone_)
-    in_commit_undone_(work_failed ? in_commit_error_ : "the batch did not commit");
+  // The work's owner hears after the batch is settled, so what it does then (a reload) cannot
+  // change how the batch's failure is judged.
+  std::optional<std::string> undone;
+  if (work == Work::kUndone) undone = in_commit_error_;
+  if (work == Work::kDone && !results) undone = "the batch did not commit";
+  settle(results);
+  if (undone && in_commit_undone_) in_commit_undone_(*undone);
+}
+
+void GroupCommit::settle(const Expected<std::vector<PostResult>>& results) {
+  auto& db = ledger_.db();
   if (!results) {
     const int code = db.last_failure();
     const auto now = std::chrono::steady_clock::now();
@@ -109,21 +123,35 @@ void GroupCommit::attempt() {
   if (after_commit_ && !requests.empty()) after_commit_(requests, *results);
 }
 
-bool GroupCommit::run_in_commit(const Txn& txn) {
+Expected<bool> GroupCommit::run_in_commit(const Txn& txn) {
   auto& db = txn.db();
-  if (!db.exec("SAVEPOINT in_commit")) return false;
+  if (auto st = db.exec("SAVEPOINT in_commit"); !st) {
+    in_commit_error_ = st.error().message;
+    return false;  // nothing ran; the batch goes on without it
+  }
   Status st;
   try {
     st = in_commit_(txn);
   } catch (const std::exception& e) {
     st = Error{std::string("threw: ") + e.what()};
+  } catch (...) {
+    st = Error{"threw a non-standard exception"};
   }
-  if (!st) {
-    in_commit_error_ = st.error().message;
-    (void)db.exec("ROLLBACK TO in_commit");
+  if (st) {
+    if (auto rel = db.exec("RELEASE in_commit"); !rel) {
+      in_commit_error_ = rel.error().message;
+      return rel.error();
+    }
+    return true;
   }
-  (void)db.exec("RELEASE in_commit");
-  return st.ok();
+  in_commit_error_ = st.error().message;
+  // A full disk or an I/O error can make SQLite roll back the whole transaction, savepoint
+  // and all: the batch failed with it, judged by that failure's code (still the last one).
+  if (sqlite3_get_autocommit(db.handle())) return st.error();
+  // Otherwise only the work's own writes go; should that fail, nothing of it may commit.
+  if (auto back = db.exec("ROLLBACK TO in_commit"); !back) return back.error();
+  if (auto rel = db.exec("RELEASE in_commit"); !rel) return rel.error();
+  return false;
 }
 
 // Empties the batch (requests, rejects, their callbacks, the retry state) and hands back the

@@ -82,8 +82,12 @@ class GroupCommit {
 
  private:
   void attempt();
-  // Runs in_commit_ inside a savepoint of `txn`; false when it failed (and was rolled back).
-  bool run_in_commit(const Txn& txn);
+  // Runs in_commit_ inside a savepoint of `txn`: true when it ran, false when it failed and
+  // its writes were rolled back (the batch goes on), an Error when the batch's transaction
+  // cannot go on (SQLite rolled it back, or the savepoint could not be undone).
+  Expected<bool> run_in_commit(const Txn& txn);
+  // Answers the batch's submitters (committed), or schedules the retry / fails them.
+  void settle(const Expected<std::vector<PostResult>>& results);
   void queued();
   struct Pending {
     std::vector<Done> callbacks;

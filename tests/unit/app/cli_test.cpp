@@ -331,7 +331,9 @@ TEST_F(Cli, DamageInTheHistoryIsFoundAfterReadyAndMovedAsideAtTheNextStart) {
   test::AgentProcess third(cfg_, dir_.file("third.log"));
   ASSERT_TRUE(third.wait_for_log("ready:", std::chrono::seconds(20))) << third.log();
   EXPECT_NE(third.log().find("failed its integrity check"), std::string::npos) << third.log();
+  // Checked whole before READY: the marker is gone before READY and no second check runs.
   EXPECT_FALSE(std::filesystem::exists(dir_.file("depot.db.check-whole")));
+  EXPECT_EQ(third.log().find("whole-file integrity check"), std::string::npos) << third.log();
   bool moved = false;
   for (auto& e : std::filesystem::directory_iterator(dir_.path()))
     moved |= e.path().filename().string().starts_with("depot.db.corrupt-");

@@ -215,7 +215,45 @@ TEST(GroupCommit, ABatchThatDoesNotCommitAfterTheWorkTellsItsOwner) {
   gc.flush();
   EXPECT_EQ(failed, 1);  // a permanent error: the submitter is told
   EXPECT_THAT(undone, ::testing::ElementsAre("the batch did not commit"));
-  EXPECT_TRUE(f.ledger->stock("A")->empty() || (*f.ledger->stock("A"))[0].line.on_hand == 0);
+  auto n = f.db->prepare("SELECT count(*) FROM movements");
+  ASSERT_TRUE(n.ok() && *(*n)->step());
+  EXPECT_EQ((*n)->int64(0), 0);
+  (*n)->reset();
+}
+
+// A full disk or an I/O error can make SQLite roll back the whole transaction while the work
+// runs (here the work does it itself): the batch must fail with it, never commit half of it
+// or report "cannot commit", and the owner hears why.
+TEST(GroupCommit, WorkThatLosesTheWholeTransactionFailsTheBatch) {
+  Fixture f;
+  boost::asio::io_context io;
+  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
+  std::vector<std::string> undone;
+  gc.set_in_commit(
+      [&](const Txn& txn) -> Status {
+        (void)txn.db().exec("ROLLBACK");
+        return Error{"the disk is full"};
+      },
+      [&](const std::string& why) { undone.push_back(why); });
+  std::vector<std::string> answers;
+  gc.submit(movement("m1", "A", MovementKind::kReceive, 1), [&](const Expected<PostResult>& r) {
+    answers.push_back(r.ok() ? "posted" : r.error().message);
+  });
+  gc.flush();
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0], "the disk is full");
+  EXPECT_THAT(undone, ::testing::ElementsAre("the disk is full"));
+  auto n = f.db->prepare("SELECT count(*) FROM movements");
+  ASSERT_TRUE(n.ok() && *(*n)->step());
+  EXPECT_EQ((*n)->int64(0), 0);
+  (*n)->reset();
+  // The connection is usable: without the work, the next batch commits.
+  gc.set_in_commit(nullptr, nullptr);
+  gc.submit(movement("m2", "A", MovementKind::kReceive, 1), [&](const Expected<PostResult>& r) {
+    answers.push_back(r.ok() ? "posted" : r.error().message);
+  });
+  gc.flush();
+  EXPECT_EQ(answers.back(), "posted");
 }
 
 }  // namespace

@@ -3,27 +3,42 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/tz.hpp"
+#include "store/audit.hpp"
 
 namespace depot::app {
 
 LoadResult load_config_file(const std::string& path) {
   LoadResult r;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
-    return r;
+  // Read once (the same bytes are parsed and fingerprinted), into a string sized from the
+  // file (a 100,000-SKU config is 20 MB); past the parser's limit it stops, and the parser
+  // names the limit.
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
+      return r;
+    }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);  // none for a pipe: grows as read
+    if (!ec) text.reserve(std::min<std::uintmax_t>(size, kMaxConfigBytes + 1));
+    char buf[1 << 16];
+    while (text.size() <= kMaxConfigBytes && in.read(buf, sizeof buf).gcount() > 0)
+      text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) {
+      r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
+      return r;
+    }
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto parsed = parse_config(text.str());
+  auto parsed = parse_config(text);
   if (!parsed.config) {
     r.problems = std::move(parsed.problems);
     return r;
@@ -31,6 +46,8 @@ LoadResult load_config_file(const std::string& path) {
   LoadedConfig l;
   l.config = std::move(*parsed.config);
   l.path = path;
+  l.sha256 = store::sha256_hex(text);
+  text = std::string();
   std::filesystem::path db(l.config.database);
   if (db.is_relative()) db = std::filesystem::absolute(path).parent_path() / db;
   l.database_path = db.lexically_normal().string();

@@ -16,6 +16,7 @@ struct LoadedConfig {
   Config config;
   std::string path;           // the file it came from
   std::string database_path;  // config.database resolved against the file's folder
+  std::string sha256;         // of the bytes that were parsed (hex): the config's fingerprint
 };
 
 struct LoadResult {

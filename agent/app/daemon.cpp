@@ -31,7 +31,6 @@
 #include "output/alarm_output_runner.hpp"
 #include "sensor/sensor.hpp"
 #include "core/json_parse.hpp"
-#include "core/sha256.hpp"
 #include "store/audit.hpp"
 #include "core/time.hpp"
 #include "http/server.hpp"
@@ -232,16 +231,9 @@ int run_daemon(LoadedConfig loaded) {
     replenish_loop.after_commit(results);
   });
 
-  auto config_text = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  // The config's fingerprint, in the retained status (a fleet sees which gateways differ).
-  // The config file's fingerprint (the audit trail, the cloud status): hashed once per load
-  // (a 100,000-SKU config is 13 MB, some 100 ms).
-  std::string config_sha256 = store::sha256_hex(config_text(loaded.path));
+  // The config file's fingerprint (the audit trail, the cloud status: a fleet sees which
+  // gateways differ), of the bytes load_config_file parsed.
+  std::string config_sha256 = loaded.sha256;
   // Cloud sync, when configured; without an `mqtt` section the agent runs offline.
   std::unique_ptr<sync::CloudSync> cloud;
   if (loaded.config.mqtt) {
@@ -482,7 +474,7 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.console != loaded.config.console)
           log::warning("reload: console changes take effect at the next restart");
-        config_sha256 = store::sha256_hex(config_text(loaded.path));
+        config_sha256 = fresh.loaded->sha256;
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
             fresh.loaded->config.retention != loaded.config.retention ||

@@ -39,6 +39,16 @@ struct CatalogItem {
   bool operator==(const CatalogItem&) const = default;
 };
 
+// What the config said of one catalog entry that later sections check (a zone must be
+// configured, a policy must exist, pin_demand needs daily_demand). Kept while loading for
+// every entry that names one, valid or not, instead of the entry's JSON.
+struct CatalogEntryRefs {
+  std::size_t index = 0;     // catalog[index]
+  std::string zone;          // "" when absent or not a string
+  std::string policy;        // likewise
+  bool pin_without_demand = false;  // "pin_demand": true without "daily_demand"
+};
+
 // The key a barcode is indexed under: the 14-digit GTIN for a valid GTIN-8/12/13/14,
 // otherwise the code itself (an internal label).
 std::string barcode_key(std::string_view code);

@@ -115,43 +115,70 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
   return item;
 }
 
-void read_catalog(const json& a, Problems& p, std::vector<CatalogItem>& out) {
-  // Where each SKU and barcode was first used, as indexes: the paths are only spelled out for
-  // a clash (a 100,000-SKU catalog would otherwise keep 200,000 path strings while loading).
-  struct CodeAt {
-    std::size_t item, index;
-    bool is_case;
-  };
-  auto code_path = [](const CodeAt& at) {
-    return "catalog[" + std::to_string(at.item) + "]." +
-           (at.is_case ? "cases[" + std::to_string(at.index) + "].barcode"
-                       : "barcodes[" + std::to_string(at.index) + "]");
-  };
-  std::map<std::string, std::size_t, std::less<>> sku_at;  // sku -> item index
-  std::map<std::string, CodeAt, std::less<>> barcode_at;    // barcode key -> first use
-  out.reserve(a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
+// Reads catalog entries one at a time, in order, as the parser hands them over (the catalog
+// is never a JSON tree: parse_config streams it), checking SKU and barcode clashes across
+// them. Problems go to `problems`, in the order found; what each entry named for the later
+// sections' checks goes to `refs`.
+class CatalogReader {
+ public:
+  Problems problems;
+  std::vector<CatalogItem> items;
+  std::vector<CatalogEntryRefs> refs;
+
+  void add(const json& entry, std::size_t i) {
+    note_refs(entry, i);
     bool valid = false;
-    auto item = read_item(a[i], "catalog[" + std::to_string(i) + "]", p, valid);
-    if (!item || item->sku.empty()) continue;
-    if (auto [it, fresh] = sku_at.emplace(item->sku, i); !fresh) {
-      p.add("catalog[" + std::to_string(i) + "].sku",
-            describe(item->sku) + " is already used by catalog[" + std::to_string(it->second) + "]");
-      continue;
+    auto item = read_item(entry, "catalog[" + std::to_string(i) + "]", problems, valid);
+    if (!item || item->sku.empty()) return;
+    if (auto [it, fresh] = sku_at_.emplace(item->sku, i); !fresh) {
+      problems.add("catalog[" + std::to_string(i) + "].sku",
+                   describe(item->sku) + " is already used by catalog[" +
+                       std::to_string(it->second) + "]");
+      return;
     }
     bool clash = false;
     auto claim = [&](const std::string& code, const CodeAt& where) {
-      auto [it, fresh] = barcode_at.emplace(barcode_key(code), where);
+      auto [it, fresh] = barcode_at_.emplace(barcode_key(code), where);
       if (!fresh) {
-        p.add(code_path(where), describe(code) + " is already used by " + code_path(it->second));
+        problems.add(code_path(where),
+                     describe(code) + " is already used by " + code_path(it->second));
         clash = true;
       }
     };
     for (std::size_t b = 0; b < item->barcodes.size(); ++b) claim(item->barcodes[b], {i, b, false});
     for (std::size_t c = 0; c < item->cases.size(); ++c) claim(item->cases[c].barcode, {i, c, true});
-    if (valid && !clash) out.push_back(std::move(*item));
+    if (valid && !clash) items.push_back(std::move(*item));
   }
-}
+
+ private:
+  // Where each SKU and barcode was first used, as indexes: the paths are only spelled out
+  // for a clash (a 100,000-SKU catalog would otherwise keep 200,000 path strings).
+  struct CodeAt {
+    std::size_t item, index;
+    bool is_case;
+  };
+  static std::string code_path(const CodeAt& at) {
+    return "catalog[" + std::to_string(at.item) + "]." +
+           (at.is_case ? "cases[" + std::to_string(at.index) + "].barcode"
+                       : "barcodes[" + std::to_string(at.index) + "]");
+  }
+  void note_refs(const json& entry, std::size_t i) {
+    if (!entry.is_object()) return;
+    CatalogEntryRefs r{.index = i};
+    auto text = [&](const char* key) {
+      auto it = entry.find(key);
+      return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    r.zone = text("zone");
+    r.policy = text("policy");
+    auto pin = entry.find("pin_demand");
+    r.pin_without_demand = pin != entry.end() && *pin == true && !entry.contains("daily_demand");
+    if (!r.zone.empty() || !r.policy.empty() || r.pin_without_demand) refs.push_back(std::move(r));
+  }
+
+  std::map<std::string, std::size_t, std::less<>> sku_at_;  // sku -> item index
+  std::map<std::string, CodeAt, std::less<>> barcode_at_;    // barcode key -> first use
+};
 
 }  // namespace
 
@@ -228,7 +255,11 @@ ConfigResult parse_config(std::string_view text) {
   Problems p;
   // A config is outside input: bounded in size and depth, no duplicate keys, nothing after
   // the document, no number that overflows (a 10,000-SKU catalog is about 2 MB).
-  auto parsed = parse_json(text, JsonLimits{64u << 20, 32});
+  CatalogReader catalog_reader;
+  auto parsed = parse_json(text, JsonLimits{kMaxConfigBytes, 32},
+                           ArrayStream{"catalog", [&](const json& entry, std::size_t i) {
+                                         catalog_reader.add(entry, i);
+                                       }});
   if (!parsed) {
     p.add("", parsed.error().message);
     result.problems = p.items();
@@ -253,16 +284,20 @@ ConfigResult parse_config(std::string_view text) {
     if (const auto* d = r.object("durability", false)) read_durability(*d, p, c.durability);
     if (auto s = r.one_of("log_level", false, {"debug", "info", "warning", "error"}))
       c.log_level = *s;
-    const json* catalog = r.array("catalog", false);
-    if (catalog) read_catalog(*catalog, p, c.catalog);
+    // Read while parsing (an array "catalog" was streamed to catalog_reader; anything else
+    // there is reported here).
+    if (r.array("catalog", false)) {
+      p.append(std::move(catalog_reader.problems));
+      c.catalog = std::move(catalog_reader.items);
+    }
     if (const auto* a = r.array("scanners", false)) read_scanners(*a, p, c.scanners);
     const auto* zones = r.array("zones", false);
     const auto* sensors = r.array("sensors", false);
-    coldchain::read_coldchain(zones, sensors, catalog, p, c.zones, c.sensors);
+    coldchain::read_coldchain(zones, sensors, catalog_reader.refs, p, c.zones, c.sensors);
     coldchain::read_retention(r.object("retention", false), p, c.retention);
     coldchain::read_alarm_outputs(r.array("outputs", false), r.object("escalation", false), zones,
                                   p, c.alarm_outputs);
-    replenish::read_settings(r, catalog, c.catalog, c.replenish);
+    replenish::read_settings(r, catalog_reader.refs, c.catalog, c.replenish);
     if (const auto* m = r.object("mqtt", false))
       read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
     if (const auto* con = r.object("console", false)) read_console_settings(*con, p, c.console);

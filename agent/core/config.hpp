@@ -84,7 +84,12 @@ struct ConfigResult {
   std::vector<std::string> problems;
 };
 
-// Parses and validates a config document given as JSON text.
+// The longest config text accepted (a 100,000-SKU catalog is about 20 MB).
+inline constexpr std::size_t kMaxConfigBytes = 64u << 20;
+
+// Parses and validates a config document given as JSON text. The catalog's entries are read
+// one at a time as the parser reaches them and not kept as JSON (peak memory while loading a
+// big catalog is its CatalogItems, not a JSON tree of it).
 ConfigResult parse_config(std::string_view json_text);
 
 // Reads one catalog entry with the rules of the config's `catalog[]` (also used for the

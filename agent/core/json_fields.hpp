@@ -19,6 +19,10 @@ namespace depot {
 class Problems {
  public:
   void add(std::string_view path, std::string_view message);
+  void append(Problems&& other) {
+    for (auto& item : other.items_) items_.push_back(std::move(item));
+    other.items_.clear();
+  }
   bool empty() const { return items_.empty(); }
   const std::vector<std::string>& items() const { return items_; }
 

@@ -9,10 +9,12 @@ namespace {
 using nlohmann::json;
 
 // Builds the DOM from nlohmann's SAX events (its SAX parser is iterative), refusing depth,
-// duplicate keys and non-finite numbers as they arrive.
+// duplicate keys and non-finite numbers as they arrive. With an ArrayStream, the elements of
+// that top-level array are handed over as they complete instead of being kept.
 class BoundedDom : public nlohmann::json_sax<json> {
  public:
-  BoundedDom(json& root, int max_depth) : root_(root), max_depth_(max_depth) {}
+  BoundedDom(json& root, int max_depth, const ArrayStream* stream)
+      : root_(root), max_depth_(max_depth), stream_(stream) {}
 
   std::string error;
 
@@ -31,15 +33,9 @@ class BoundedDom : public nlohmann::json_sax<json> {
     key_ = std::move(k);
     return true;
   }
-  bool end_object() override {
-    stack_.pop_back();
-    return true;
-  }
+  bool end_object() override { return close(); }
   bool start_array(std::size_t) override { return open(json::array()); }
-  bool end_array() override {
-    stack_.pop_back();
-    return true;
-  }
+  bool end_array() override { return close(); }
   bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception& ex) override {
     if (error.empty()) error = syntax_message(ex);
@@ -68,7 +64,20 @@ class BoundedDom : public nlohmann::json_sax<json> {
     }
     json& parent = *stack_.back();
     if (parent.is_object()) return insert(parent, std::move(v)) != nullptr;
+    if (&parent == streamed_) {
+      stream_->each(v, next_index_++);
+      return true;
+    }
     parent.push_back(std::move(v));
+    return true;
+  }
+  bool close() {
+    const json* done = stack_.back();
+    stack_.pop_back();
+    if (done == &pending_) {  // a streamed element is complete
+      stream_->each(pending_, next_index_++);
+      pending_ = json();
+    }
     return true;
   }
   // Adds the member key_: v to `obj` with one lookup; null (and the error) for a duplicate.
@@ -89,9 +98,15 @@ class BoundedDom : public nlohmann::json_sax<json> {
       slot = &root_;
     } else {
       json& parent = *stack_.back();
+      const bool streams = stream_ && !streamed_ && stack_.size() == 1 && parent.is_object() &&
+                           v.is_array() && key_ == stream_->key;
       if (parent.is_object()) {
         slot = insert(parent, std::move(v));
         if (!slot) return false;
+        if (streams) streamed_ = slot;
+      } else if (&parent == streamed_) {
+        pending_ = std::move(v);
+        slot = &pending_;
       } else {
         parent.push_back(std::move(v));
         slot = &parent.back();
@@ -105,6 +120,10 @@ class BoundedDom : public nlohmann::json_sax<json> {
   int max_depth_;
   std::vector<json*> stack_;
   std::string key_;
+  const ArrayStream* stream_;
+  json* streamed_ = nullptr;  // the streamed array in the tree (stays empty)
+  json pending_;              // the streamed element being built
+  std::size_t next_index_ = 0;
 };
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0.
@@ -137,6 +156,11 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
 }  // namespace
 
 Expected<json> parse_json(std::string_view text, const JsonLimits& limits) {
+  return parse_json(text, limits, ArrayStream{});
+}
+
+Expected<json> parse_json(std::string_view text, const JsonLimits& limits,
+                          const ArrayStream& stream) {
   if (text.size() > limits.max_bytes)
     return Error{"the JSON text is " + std::to_string(text.size()) + " bytes; at most " +
                  std::to_string(limits.max_bytes) + " are accepted"};
@@ -145,7 +169,7 @@ Expected<json> parse_json(std::string_view text, const JsonLimits& limits) {
   if (auto nul = text.find('\0'); nul != std::string_view::npos)
     return Error{"not valid JSON: a NUL byte at byte " + std::to_string(nul)};
   json root;
-  BoundedDom dom(root, limits.max_depth);
+  BoundedDom dom(root, limits.max_depth, stream.each ? &stream : nullptr);
   bool ok = false;
   try {
     ok = json::sax_parse(text.begin(), text.end(), &dom, json::input_format_t::json,

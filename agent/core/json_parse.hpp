@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -27,6 +28,18 @@ struct JsonLimits {
 //   "duplicate key \"qty\""
 //   "not valid JSON: parse error at line 1, column 3: syntax error while parsing value - ..."
 Expected<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits = {});
+
+// One array member of the top-level object handed over element by element while parsing, so
+// a big array is never a JSON tree in memory: each element of `root[key]`, once complete, goes
+// to `each` with its index and is then dropped; `root[key]` is left an empty array. Only when
+// the document is an object and that member is an array; the other limits apply as above.
+// `each` must not throw (an exception fails the parse as "not valid JSON").
+struct ArrayStream {
+  std::string_view key;
+  std::function<void(const nlohmann::json& element, std::size_t index)> each;
+};
+Expected<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits,
+                                    const ArrayStream& stream);
 
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view s);

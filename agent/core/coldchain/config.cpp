@@ -487,8 +487,9 @@ void read_retention(const json* j, Problems& p, Retention& out) {
   r.finish();
 }
 
-void read_coldchain(const json* zones_json, const json* sensors_json, const json* catalog_json,
-                    Problems& p, std::vector<Zone>& zones, std::vector<SensorConfig>& sensors) {
+void read_coldchain(const json* zones_json, const json* sensors_json,
+                    const std::vector<CatalogEntryRefs>& catalog, Problems& p,
+                    std::vector<Zone>& zones, std::vector<SensorConfig>& sensors) {
   // Every id a zone entry declared, valid or not, so a sensor naming a zone that had its
   // own problems is not reported a second time.
   std::set<std::string> zone_ids;
@@ -522,15 +523,11 @@ void read_coldchain(const json* zones_json, const json* sensors_json, const json
     }
   }
   // Catalog items stored in a zone must name a configured one (once zones are configured).
-  if (zones_json && catalog_json && catalog_json->is_array()) {
-    for (std::size_t i = 0; i < catalog_json->size(); ++i) {
-      const json& item = (*catalog_json)[i];
-      if (!item.is_object()) continue;
-      auto it = item.find("zone");
-      if (it == item.end() || !it->is_string()) continue;
-      const auto zone = it->get<std::string>();
+  if (zones_json) {
+    for (const auto& entry : catalog) {
+      const auto& zone = entry.zone;
       if (zone.empty() || zone == kAmbientZone || zone_ids.count(zone)) continue;
-      p.add(index_path("catalog", i) + ".zone", describe(zone) + " is not a configured zone" +
+      p.add(index_path("catalog", entry.index) + ".zone", describe(zone) + " is not a configured zone" +
                                                     configured_zones(zone_ids) +
                                                     "; use \"ambient\" for unrefrigerated storage");
     }

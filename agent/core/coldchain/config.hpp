@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/coldchain/escalation.hpp"
 #include "core/coldchain/reading.hpp"
 #include "core/coldchain/zone.hpp"
@@ -174,11 +175,11 @@ inline constexpr std::string_view kAmbientZone = "ambient";
 
 // Reads the `zones` and `sensors` arrays (either may be null: absent or not an array) into
 // `zones` and `sensors`, recording problems in `p`. Only entries without problems are kept.
-// When `zones` is given, each catalog item's non-empty `zone` other than "ambient" must name
-// a configured zone (`catalog` may be null).
+// When `zones` is given, each catalog entry's non-empty `zone` other than "ambient" must name
+// a configured zone (`catalog`: what the entries named).
 void read_coldchain(const nlohmann::json* zones_json, const nlohmann::json* sensors_json,
-                    const nlohmann::json* catalog_json, Problems& p, std::vector<Zone>& zones,
-                    std::vector<SensorConfig>& sensors);
+                    const std::vector<CatalogEntryRefs>& catalog, Problems& p,
+                    std::vector<Zone>& zones, std::vector<SensorConfig>& sensors);
 
 // How long the agent keeps cold-chain data locally (config `retention`, docs/coldchain.md).
 struct Retention {

@@ -246,7 +246,7 @@ const Policy* Settings::find_policy(std::string_view name) const {
   return nullptr;
 }
 
-void read_settings(ObjectReader& top, const json* catalog_json,
+void read_settings(ObjectReader& top, const std::vector<CatalogEntryRefs>& entries,
                    const std::vector<CatalogItem>& catalog, Settings& out) {
   Problems& p = top.problems();
   if (const auto* j = top.object("policies", false)) {
@@ -269,20 +269,13 @@ void read_settings(ObjectReader& top, const json* catalog_json,
   if (const auto* j = top.object("demand", false)) read_demand(*j, p, out.demand);
   if (const auto* j = top.object("lots", false)) read_lots(*j, p, out.lots);
 
-  if (catalog_json) {
-    for (std::size_t i = 0; i < catalog_json->size(); ++i) {
-      const auto& entry = (*catalog_json)[i];
-      if (!entry.is_object()) continue;
-      const auto path = "catalog[" + std::to_string(i) + "]";
-      auto pol = entry.find("policy");
-      if (pol != entry.end() && pol->is_string() && !pol->get<std::string>().empty() &&
-          !out.find_policy(pol->get<std::string>()))
-        p.add(path + ".policy", describe(*pol) + " names no profile in policies (known: " +
-                                    list_of(out.policies) + ")");
-      auto pin = entry.find("pin_demand");
-      if (pin != entry.end() && *pin == true && !entry.contains("daily_demand"))
-        p.add(path + ".pin_demand", "true needs daily_demand (the figure to pin)");
-    }
+  for (const auto& entry : entries) {
+    const auto path = "catalog[" + std::to_string(entry.index) + "]";
+    if (!entry.policy.empty() && !out.find_policy(entry.policy))
+      p.add(path + ".policy", describe(json(entry.policy)) + " names no profile in policies (known: " +
+                                  list_of(out.policies) + ")");
+    if (entry.pin_without_demand)
+      p.add(path + ".pin_demand", "true needs daily_demand (the figure to pin)");
   }
   for (const auto& item : catalog)
     if (item.policy.empty()) out.skus_without_policy.push_back(item.sku);

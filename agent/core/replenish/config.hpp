@@ -44,10 +44,10 @@ struct Settings {
 
 // Reads `policies`, `campaigns`, `surge`, `demand` and `lots` from the top-level object `top`, then
 // checks the catalog against them: a policy a catalog entry names must exist, `pin_demand`
-// needs a `daily_demand`, a campaign's SKUs must be in the catalog. `catalog_json` is the
-// config's `catalog` array as written (null when absent), so problems name an entry's place
-// in it; `catalog` holds the entries that were read.
-void read_settings(ObjectReader& top, const nlohmann::json* catalog_json,
+// needs a `daily_demand`, a campaign's SKUs must be in the catalog. `entries` is what each
+// entry of the config's `catalog` named (problems name an entry's place in it); `catalog`
+// holds the entries that were read.
+void read_settings(ObjectReader& top, const std::vector<CatalogEntryRefs>& entries,
                    const std::vector<CatalogItem>& catalog, Settings& out);
 
 }  // namespace depot::replenish

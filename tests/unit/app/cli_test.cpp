@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent_process.hpp"
+#include "db_damage.hpp"
 #include "store/database.hpp"
 #include "test_support.hpp"
 
@@ -301,23 +302,8 @@ TEST_F(Cli, DamageInTheHistoryIsFoundAfterReadyAndMovedAsideAtTheNextStart) {
     EXPECT_EQ(first.stop(), 0);
   }
   EXPECT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "INT-MATCHA"}).code, 0);
-  std::int64_t page = 0;
-  {
-    auto db = store::Database::open(dir_.file("depot.db"), {});
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
-    // rejects: append-only history that nothing reads while starting.
-    auto q = (*db)->prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'rejects'");
-    ASSERT_TRUE(q.ok() && *(*q)->step());
-    page = (*q)->int64(0);
-    (*q)->reset();
-  }
-  {
-    std::fstream f(dir_.file("depot.db"), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp((page - 1) * 4096);
-    const std::string junk(64, '\xff');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  // rejects: append-only history that nothing reads while starting.
+  ASSERT_EQ(test::damage_root_page(dir_.file("depot.db"), "rejects"), "");
   {
     test::AgentProcess daemon(cfg_, dir_.file("second.log"));
     ASSERT_TRUE(daemon.wait_for_log("failed the whole-file integrity check after start",

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace depot {
 namespace {
@@ -31,6 +33,52 @@ TEST(ParseJson, RefusesDeepNestingWithoutRecursing) {
   ok32 += std::string(32, ']');
   EXPECT_EQ(error_of(ok32), "");
   EXPECT_EQ(error_of("[[[" "]]]", JsonLimits{100, 2}), "nested deeper than 2 levels");
+}
+
+// Issue 18: a big top-level array (the config's catalog) is handed over element by element,
+// never held as a tree; the same array name deeper down is parsed as usual.
+TEST(ParseJson, StreamsOneTopLevelArrayElementByElement) {
+  std::vector<std::pair<std::size_t, std::string>> seen;
+  ArrayStream stream{"catalog", [&](const nlohmann::json& e, std::size_t i) {
+                       seen.emplace_back(i, e.dump());
+                     }};
+  auto r = parse_json(R"({"a":1,"catalog":[{"sku":"X","b":[1,{"c":2}]},7,[3],null],
+                          "z":{"catalog":[9]}})",
+                      {}, stream);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], (std::pair<std::size_t, std::string>{0, R"({"b":[1,{"c":2}],"sku":"X"})"}));
+  EXPECT_EQ(seen[1], (std::pair<std::size_t, std::string>{1, "7"}));
+  EXPECT_EQ(seen[2], (std::pair<std::size_t, std::string>{2, "[3]"}));
+  EXPECT_EQ(seen[3], (std::pair<std::size_t, std::string>{3, "null"}));
+  EXPECT_EQ((*r)["catalog"], nlohmann::json::array());  // nothing kept
+  EXPECT_EQ((*r)["z"]["catalog"], nlohmann::json::array({9}));
+  EXPECT_EQ((*r)["a"], 1);
+}
+
+TEST(ParseJson, AStreamedArrayKeepsTheLimits) {
+  std::size_t calls = 0;
+  ArrayStream stream{"catalog", [&](const nlohmann::json&, std::size_t) { ++calls; }};
+  // A second "catalog" is a duplicate key, as without streaming.
+  auto dup = parse_json(R"({"catalog":[1],"catalog":[2]})", {}, stream);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message, "duplicate key \"catalog\"");
+  // Depth counts from the document's top inside a streamed element too.
+  auto deep = parse_json(R"({"catalog":[[[[1]]]]})", JsonLimits{1 << 20, 4}, stream);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().message, "nested deeper than 4 levels");
+  // A duplicate key inside an element is refused.
+  auto inner = parse_json(R"({"catalog":[{"sku":"A","sku":"B"}]})", {}, stream);
+  ASSERT_FALSE(inner.ok());
+  EXPECT_EQ(inner.error().message, "duplicate key \"sku\"");
+  // Not an array, or not at the top: nothing is streamed.
+  calls = 0;
+  auto obj = parse_json(R"({"catalog":{"x":[1]}})", {}, stream);
+  ASSERT_TRUE(obj.ok());
+  auto arr = parse_json(R"([{"catalog":[1]}])", {}, stream);
+  ASSERT_TRUE(arr.ok());
+  EXPECT_EQ(calls, 0u);
+  EXPECT_EQ((*arr)[0]["catalog"], nlohmann::json::array({1}));
 }
 
 TEST(ParseJson, RefusesSizeOverTheLimit) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "db_damage.hpp"
 #include "store/schema.hpp"
 #include "test_support.hpp"
 
@@ -146,32 +147,12 @@ TEST(Integrity, ATornPageIsDetected) {
   EXPECT_TRUE(out->moved_aside) << "quick_check did not notice";
 }
 
-
-// Junk over the root page of `table` (after a checkpoint, so the page is in the main file).
-void damage_root_page(const std::string& path, const std::string& table) {
-  std::int64_t page = 0;
-  {
-    auto db = Database::open(path, {});
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
-    auto q = (*db)->prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?1");
-    ASSERT_TRUE(q.ok());
-    ASSERT_TRUE(*(*q)->bind(1, table).step());
-    page = (*q)->int64(0);
-    (*q)->reset();
-  }
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp((page - 1) * 4096);
-  std::string junk(64, '\xff');
-  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-}
-
 // Issue 18: before READY only the live tables are checked (fast on a big history); the whole
 // file is checked after, by quick_check_whole, which does see damage in the history.
 TEST(Integrity, TheLiveCheckLeavesTheHistoryToTheWholeCheckWhichFindsItsDamage) {
   test::TempDir dir;
   const auto path = dir.file("history.db");
-  damage_root_page(path, "movements");
+  ASSERT_EQ(test::damage_root_page(path, "movements"), "");
   auto live = check_or_move_aside(path, "S", 5000, CheckScope::kLive);
   ASSERT_TRUE(live.ok()) << live.error().message;
   EXPECT_FALSE(live->moved_aside) << live->reason;
@@ -186,7 +167,7 @@ TEST(Integrity, TheLiveCheckLeavesTheHistoryToTheWholeCheckWhichFindsItsDamage) 
 TEST(Integrity, TheLiveCheckFindsDamageInWhatTheAgentRewrites) {
   test::TempDir dir;
   const auto path = dir.file("live.db");
-  damage_root_page(path, "stock");
+  ASSERT_EQ(test::damage_root_page(path, "stock"), "");
   auto live = check_or_move_aside(path, "S", 5000, CheckScope::kLive);
   ASSERT_TRUE(live.ok()) << live.error().message;
   EXPECT_TRUE(live->moved_aside) << "quick_check(stock) did not notice";

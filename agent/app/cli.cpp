@@ -743,7 +743,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
   static const std::vector<CliCommand> commands = {
       {"run", {kConfigOption}, [](const Args& a, Context& cx) {
-         auto cfg = load(a, cx);
+         auto cfg = cli_load_config(a, cx, /*fingerprint=*/true);
          if (!cfg) return kBadInput;
          if (auto creds = check_credentials(*cfg); !creds.empty()) {
            for (const auto& e : creds) cx.err << "depot-agent: cannot start: " << e << "\n";

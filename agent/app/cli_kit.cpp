@@ -6,9 +6,9 @@
 
 namespace depot::app {
 
-std::optional<LoadedConfig> cli_load_config(const Args& a, CliContext& c) {
+std::optional<LoadedConfig> cli_load_config(const Args& a, CliContext& c, bool fingerprint) {
   auto path = a.get("--config").value_or(kDefaultConfigPath);
-  auto r = load_config_file(path);
+  auto r = load_config_file(path, fingerprint);
   if (!r.loaded) {
     c.err << "depot-agent: " << path << " is not a valid config (" << r.problems.size()
           << " problem" << (r.problems.size() == 1 ? "" : "s") << "):\n";

@@ -45,7 +45,9 @@ inline constexpr OptionSpec kConfigOption{"--config", true, "-c"};
 inline constexpr OptionSpec kJsonOption{"--json", false, ""};
 
 // The config named by -c (or the default), or nullopt after printing its problems.
-std::optional<LoadedConfig> cli_load_config(const Args& a, CliContext& c);
+// fingerprint: see load_config_file.
+std::optional<LoadedConfig> cli_load_config(const Args& a, CliContext& c,
+                                            bool fingerprint = false);
 // The config's database, read-write (migrated, catalog applied) or read-only; null after
 // printing why not.
 std::unique_ptr<store::Database> cli_open_database(const LoadedConfig& cfg, bool write,

@@ -15,11 +15,11 @@
 
 namespace depot::app {
 
-LoadResult load_config_file(const std::string& path) {
+LoadResult load_config_file(const std::string& path, bool fingerprint) {
   LoadResult r;
   // Read once (the same bytes are parsed and fingerprinted), into a string sized from the
-  // file (a 100,000-SKU config is 20 MB); past the parser's limit it stops, and the parser
-  // names the limit.
+  // file (a 100,000-SKU config is 20 MB), never more than one byte past the parser's limit
+  // (a pipe has no size: the parser then names the limit).
   std::string text;
   {
     std::ifstream in(path, std::ios::binary);
@@ -28,11 +28,21 @@ LoadResult load_config_file(const std::string& path) {
       return r;
     }
     std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);  // none for a pipe: grows as read
-    if (!ec) text.reserve(std::min<std::uintmax_t>(size, kMaxConfigBytes + 1));
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > kMaxConfigBytes) {
+      r.problems.push_back(path + ": the file is " + std::to_string(size) +
+                           " bytes; at most " + std::to_string(kMaxConfigBytes) +
+                           " are accepted");
+      return r;
+    }
+    if (!ec) text.reserve(static_cast<std::size_t>(size));
     char buf[1 << 16];
-    while (text.size() <= kMaxConfigBytes && in.read(buf, sizeof buf).gcount() > 0)
-      text.append(buf, static_cast<std::size_t>(in.gcount()));
+    while (text.size() <= kMaxConfigBytes) {
+      const auto want = std::min<std::size_t>(sizeof buf, kMaxConfigBytes + 1 - text.size());
+      const auto got = in.read(buf, static_cast<std::streamsize>(want)).gcount();
+      if (got <= 0) break;
+      text.append(buf, static_cast<std::size_t>(got));
+    }
     if (in.bad()) {
       r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
       return r;
@@ -46,7 +56,7 @@ LoadResult load_config_file(const std::string& path) {
   LoadedConfig l;
   l.config = std::move(*parsed.config);
   l.path = path;
-  l.sha256 = store::sha256_hex(text);
+  if (fingerprint) l.sha256 = store::sha256_hex(text);
   text = std::string();
   std::filesystem::path db(l.config.database);
   if (db.is_relative()) db = std::filesystem::absolute(path).parent_path() / db;

@@ -458,7 +458,7 @@ int run_daemon(LoadedConfig loaded) {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       systemd.reloading();
-      auto fresh = load_config_file(loaded.path);
+      auto fresh = load_config_file(loaded.path, /*fingerprint=*/true);
       if (!fresh.loaded) {
         log::error("reload refused: " + loaded.path + " has " +
                    std::to_string(fresh.problems.size()) + " problem(s); keeping the running config");

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent_process.hpp"
+#include "core/config.hpp"
 #include "db_damage.hpp"
 #include "store/database.hpp"
 #include "test_support.hpp"
@@ -109,6 +110,22 @@ TEST_F(Cli, CheckNamesAMissingFile) {
   auto r = agent({"check", "-c", dir_.file("nope.json")});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("nope.json: cannot read: No such file or directory"));
+}
+
+// A config file past the parser's limit is refused with its size before any of it is read
+// (sparse: no 64 MB written); a directory is refused as unreadable, not parsed as empty text.
+TEST_F(Cli, CheckRefusesATooBigFileAndADirectory) {
+  const auto big = dir_.file("big.json");
+  std::filesystem::copy_file(cfg_, big);
+  std::filesystem::resize_file(big, kMaxConfigBytes + 1);
+  auto r = agent({"check", "-c", big});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("big.json: the file is " + std::to_string(kMaxConfigBytes + 1) +
+                               " bytes; at most " + std::to_string(kMaxConfigBytes) +
+                               " are accepted"));
+  r = agent({"check", "-c", dir_.path()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(": cannot read: "));
 }
 
 TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {

@@ -3,20 +3,24 @@
 # tests/packaging/deb_test.sh does) and runs one case of system_test.py in a Debian 12 VM.
 # Exits 77 (ctest: skipped) when qemu or mmdebstrap is missing or DEPOT_NO_SYSTEM=1.
 #
-#   run.sh BUILD_DIR CASE [--long]       CASE: service | power-cut | upgrade
+#   run.sh BUILD_DIR CASE [--long]       CASE: service | power-cut | upgrade | arm64
+#
+# arm64 takes the aarch64 cross build's folder (build/aarch64) and its arm64 .deb.
 set -euo pipefail
 build=$(cd "$1" && pwd) case=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${DEPOT_NO_SYSTEM:-0}" = 1 ]; then echo "SKIP: DEPOT_NO_SYSTEM=1"; exit 77; fi
-for tool in qemu-system-x86_64 mmdebstrap mkfs.ext4 cpack python3 cc openssl; do
+deb_arch=amd64 tools="qemu-system-x86_64 cc"
+[ "$case" = arm64 ] && deb_arch=arm64 tools="qemu-system-aarch64 aarch64-linux-gnu-gcc arch-test"
+for tool in $tools mmdebstrap mkfs.ext4 cpack python3 openssl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (scripts/bootstrap)"; exit 77; }
 done
 out=$build/tests/system
 mkdir -p "$out/deb-$case"
 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out/deb-$case" >"$out/deb-$case/cpack.log" 2>&1 ||
   { cat "$out/deb-$case/cpack.log"; echo "FAIL: cpack"; exit 1; }
-deb=$(ls "$out/deb-$case"/depot-agent_*_amd64.deb | head -n 1)
+deb=$(ls "$out/deb-$case"/depot-agent_*_"$deb_arch".deb | head -n 1)
 [ "${DEPOT_SYSTEM_LONG:-0}" = 1 ] && set -- "$@" --long
 if [ "$case" = upgrade ]; then
   rc=0

@@ -26,7 +26,8 @@ def kvm_usable():
 
 
 class VM:
-    def __init__(self, image_dir, disk, logdir, name, data_disk=None):
+    def __init__(self, image_dir, disk, logdir, name, data_disk=None, arch="amd64"):
+        self.arch = arch
         self.image_dir = image_dir
         self.disk = disk
         self.logdir = logdir
@@ -49,23 +50,38 @@ class VM:
         self.scan_sock = None
         if os.path.exists(sock_path):
             os.unlink(sock_path)
-        accel = ["-accel", "kvm", "-cpu", "max"] if (kvm_usable() and self.accel != "tcg-only") \
-            else ["-accel", "tcg"]
-        cmd = ["nice", "-n", "5", "qemu-system-x86_64", *accel,
-               "-m", "1024", "-smp", "1", "-nic", "none", "-display", "none",
-               "-no-reboot",
-               "-kernel", os.path.join(self.image_dir, "vmlinuz"),
-               "-initrd", os.path.join(self.image_dir, "initrd.img"),
-               "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0"
-                          " net.ifnames=0 tsc=reliable",
-               "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
-               "-serial", f"file:{self.serial_log}",
-               # ttyS1: a serial barcode scanner, fed by the host (serial_scan).
-               "-chardev", f"socket,id=scan,path={self.scan_sock_path},server=on,wait=off",
-               "-serial", "chardev:scan",
-               "-device", "virtio-serial-pci",
-               "-chardev", f"socket,id=test,path={sock_path},server=on,wait=off",
-               "-device", "virtserialport,chardev=test,name=depot.test"]
+        if self.arch == "arm64":
+            # arm64 under emulation on any host (TCG): the virt board with the Cortex-A53 of
+            # many gateways, direct kernel boot (no firmware). It has one UART (the console),
+            # so no serial scanner port; two vCPUs (multi-threaded TCG) halve the boot.
+            accel = ["-accel", "tcg,thread=multi"]
+            cmd = ["nice", "-n", "5", "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53",
+                   *accel, "-m", "1024", "-smp", "2", "-nic", "none", "-display", "none",
+                   "-no-reboot",
+                   "-kernel", os.path.join(self.image_dir, "vmlinuz"),
+                   "-initrd", os.path.join(self.image_dir, "initrd.img"),
+                   "-append", "root=/dev/vda rw console=ttyAMA0 panic=-1 systemd.show_status=0"
+                              " net.ifnames=0",
+                   "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
+                   "-serial", f"file:{self.serial_log}"]
+        else:
+            accel = ["-accel", "kvm", "-cpu", "max"] if (kvm_usable() and self.accel != "tcg-only") \
+                else ["-accel", "tcg"]
+            cmd = ["nice", "-n", "5", "qemu-system-x86_64", *accel,
+                   "-m", "1024", "-smp", "1", "-nic", "none", "-display", "none",
+                   "-no-reboot",
+                   "-kernel", os.path.join(self.image_dir, "vmlinuz"),
+                   "-initrd", os.path.join(self.image_dir, "initrd.img"),
+                   "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0"
+                              " net.ifnames=0 tsc=reliable",
+                   "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
+                   "-serial", f"file:{self.serial_log}",
+                   # ttyS1: a serial barcode scanner, fed by the host (serial_scan).
+                   "-chardev", f"socket,id=scan,path={self.scan_sock_path},server=on,wait=off",
+                   "-serial", "chardev:scan"]
+        cmd += ["-device", "virtio-serial-pci",
+                "-chardev", f"socket,id=test,path={sock_path},server=on,wait=off",
+                "-device", "virtserialport,chardev=test,name=depot.test"]
         if self.data_disk:
             cmd += ["-drive", f"file={self.data_disk},format=raw,if=virtio,readonly=on"]
         self.qemu_log = open(os.path.join(self.logdir, f"{tag}.qemu.log"), "wb")

@@ -55,30 +55,27 @@ class VM:
             # many gateways, direct kernel boot (no firmware). It has one UART (the console),
             # so no serial scanner port; two vCPUs (multi-threaded TCG) halve the boot.
             accel = ["-accel", "tcg,thread=multi"]
-            cmd = ["nice", "-n", "5", "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53",
-                   *accel, "-m", "1024", "-smp", "2", "-nic", "none", "-display", "none",
-                   "-no-reboot",
-                   "-kernel", os.path.join(self.image_dir, "vmlinuz"),
-                   "-initrd", os.path.join(self.image_dir, "initrd.img"),
-                   "-append", "root=/dev/vda rw console=ttyAMA0 panic=-1 systemd.show_status=0"
-                              " net.ifnames=0",
-                   "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
-                   "-serial", f"file:{self.serial_log}"]
+            machine = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", *accel,
+                       "-smp", "2"]
+            console, append_more = "ttyAMA0", ""
         else:
             accel = ["-accel", "kvm", "-cpu", "max"] if (kvm_usable() and self.accel != "tcg-only") \
                 else ["-accel", "tcg"]
-            cmd = ["nice", "-n", "5", "qemu-system-x86_64", *accel,
-                   "-m", "1024", "-smp", "1", "-nic", "none", "-display", "none",
-                   "-no-reboot",
-                   "-kernel", os.path.join(self.image_dir, "vmlinuz"),
-                   "-initrd", os.path.join(self.image_dir, "initrd.img"),
-                   "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0"
-                              " net.ifnames=0 tsc=reliable",
-                   "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
-                   "-serial", f"file:{self.serial_log}",
-                   # ttyS1: a serial barcode scanner, fed by the host (serial_scan).
-                   "-chardev", f"socket,id=scan,path={self.scan_sock_path},server=on,wait=off",
-                   "-serial", "chardev:scan"]
+            machine = ["qemu-system-x86_64", *accel, "-smp", "1"]
+            console, append_more = "ttyS0", " tsc=reliable"
+        cmd = ["nice", "-n", "5", *machine,
+               "-m", "1024", "-nic", "none", "-display", "none",
+               "-no-reboot",
+               "-kernel", os.path.join(self.image_dir, "vmlinuz"),
+               "-initrd", os.path.join(self.image_dir, "initrd.img"),
+               "-append", f"root=/dev/vda rw console={console} panic=-1 systemd.show_status=0"
+                          f" net.ifnames=0{append_more}",
+               "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
+               "-serial", f"file:{self.serial_log}"]
+        if self.arch != "arm64":
+            # ttyS1: a serial barcode scanner, fed by the host (serial_scan).
+            cmd += ["-chardev", f"socket,id=scan,path={self.scan_sock_path},server=on,wait=off",
+                    "-serial", "chardev:scan"]
         cmd += ["-device", "virtio-serial-pci",
                 "-chardev", f"socket,id=test,path={sock_path},server=on,wait=off",
                 "-device", "virtserialport,chardev=test,name=depot.test"]

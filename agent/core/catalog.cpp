@@ -106,6 +106,55 @@ Expected<Catalog> Catalog::build(const std::vector<CatalogItem>& items) {
   return c;
 }
 
+Catalog::Loader::Loader(std::vector<std::string> skus) {
+  if (!std::is_sorted(skus.begin(), skus.end())) std::sort(skus.begin(), skus.end());
+  skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
+  skus.shrink_to_fit();
+  c_.skus_ = std::move(skus);
+}
+
+Status Catalog::Loader::add(std::string_view code, std::string_view sku, std::int64_t pack_qty) {
+  auto it = std::lower_bound(c_.skus_.begin(), c_.skus_.end(), sku);
+  if (it == c_.skus_.end() || *it != sku) return {};
+  if (pack_qty < 1 || pack_qty > 1'000'000'000)
+    return Error{"barcode \"" + std::string(code) + "\" of sku \"" + std::string(sku) +
+                 "\": pack quantity " + std::to_string(pack_qty) + " is outside 1..1000000000"};
+  const auto index = static_cast<std::uint32_t>(it - c_.skus_.begin());
+  const auto qty = static_cast<std::uint32_t>(pack_qty);
+  auto key = barcode_key(code);
+  if (auto n = as_number(key))
+    c_.gtins_.push_back({*n, index, qty});
+  else
+    c_.others_.push_back({std::move(key), index, qty});
+  return {};
+}
+
+Expected<Catalog> Catalog::Loader::finish() && {
+  auto by_gtin = [](const GtinCode& a, const GtinCode& b) { return a.gtin < b.gtin; };
+  auto by_code = [](const OtherCode& a, const OtherCode& b) { return a.code < b.code; };
+  // Rows by code key arrive sorted: 14-digit keys sort like their numbers.
+  if (!std::is_sorted(c_.gtins_.begin(), c_.gtins_.end(), by_gtin))
+    std::sort(c_.gtins_.begin(), c_.gtins_.end(), by_gtin);
+  if (!std::is_sorted(c_.others_.begin(), c_.others_.end(), by_code))
+    std::sort(c_.others_.begin(), c_.others_.end(), by_code);
+  auto twice = [&](const std::string& key, std::uint32_t a, std::uint32_t b) {
+    return Error{"barcode key \"" + key + "\" is held by sku \"" + c_.skus_[a] +
+                 "\" and by sku \"" + c_.skus_[b] + "\""};
+  };
+  for (std::size_t i = 1; i < c_.gtins_.size(); ++i)
+    if (c_.gtins_[i].gtin == c_.gtins_[i - 1].gtin) {
+      auto digits = std::to_string(c_.gtins_[i].gtin);
+      return twice(std::string(14 - digits.size(), '0') + digits, c_.gtins_[i - 1].sku,
+                   c_.gtins_[i].sku);
+    }
+  for (std::size_t i = 1; i < c_.others_.size(); ++i)
+    if (c_.others_[i].code == c_.others_[i - 1].code)
+      return twice(c_.others_[i].code, c_.others_[i - 1].sku, c_.others_[i].sku);
+  c_.gtins_.shrink_to_fit();
+  c_.others_.shrink_to_fit();
+  return std::move(c_);
+}
+
 bool Catalog::contains(std::string_view sku) const {
   return std::binary_search(skus_.begin(), skus_.end(), sku);
 }

@@ -70,6 +70,8 @@ class Catalog {
   // Builds the index. Fails when two SKUs share an id or claim the same barcode, or a pack
   // quantity is outside 1..1,000,000,000 (config and cloud allow 1..1,000,000).
   static Expected<Catalog> build(const std::vector<CatalogItem>& items);
+  // Builds the index from the database's rows (below).
+  class Loader;
   bool contains(std::string_view sku) const;
   std::optional<BarcodeMatch> find_barcode(std::string_view code) const;
   std::size_t size() const { return skus_.size(); }
@@ -85,9 +87,25 @@ class Catalog {
     std::uint32_t sku;
     std::uint32_t pack_qty;
   };
+  friend class Loader;
   std::vector<std::string> skus_;  // sorted
   std::vector<GtinCode> gtins_;    // sorted by gtin
   std::vector<OtherCode> others_;  // sorted by code
+};
+
+// Builds the index from what the database holds, row by row, without CatalogItems (100,000
+// SKUs at start-up). The database's keys make SKU ids and code keys unique; a pack quantity
+// outside 1..1,000,000,000 or a code key held twice (a hand-edited file) still fails.
+class Catalog::Loader {
+ public:
+  // The active SKUs, in any order (SQLite's ORDER BY sku saves the sort).
+  explicit Loader(std::vector<std::string> skus);
+  // One stored code; a code of a SKU not given to the constructor (inactive) is left out.
+  Status add(std::string_view code, std::string_view sku, std::int64_t pack_qty);
+  Expected<Catalog> finish() &&;
+
+ private:
+  Catalog c_;
 };
 
 }  // namespace depot

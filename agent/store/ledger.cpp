@@ -93,21 +93,29 @@ std::vector<lots::Lot> applied(std::vector<lots::Lot> ls, std::span<const lots::
 }
 
 std::string fingerprint(const std::vector<CatalogItem>& items) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& i : items) {
+  // FNV-1a 64 over the canonical dump of the catalog as one JSON array of one array per item:
+  // stable across builds and platforms. Hashed item by item (the dump of [a,b] is "[" a ","
+  // b "]"): 100,000 SKUs never stand in memory as one JSON document.
+  std::uint64_t h = 1469598103934665603ULL;
+  auto hash = [&h](std::string_view text) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  hash("[");
+  for (std::size_t n = 0; n < items.size(); ++n) {
+    const auto& i = items[n];
     nlohmann::json cases = nlohmann::json::array();
     for (const auto& c : i.cases) cases.push_back({c.barcode, c.pack_qty});
-    j.push_back({i.sku, i.name, i.unit, i.barcodes, cases, i.zone, i.policy,
-                 i.daily_demand ? nlohmann::json(*i.daily_demand) : nlohmann::json(),
-                 i.daily_demand_sd ? nlohmann::json(*i.daily_demand_sd) : nlohmann::json()});
-    if (i.pin_demand) j.back().push_back("pin_demand");
+    nlohmann::json j = {i.sku, i.name, i.unit, i.barcodes, cases, i.zone, i.policy,
+                        i.daily_demand ? nlohmann::json(*i.daily_demand) : nlohmann::json(),
+                        i.daily_demand_sd ? nlohmann::json(*i.daily_demand_sd) : nlohmann::json()};
+    if (i.pin_demand) j.push_back("pin_demand");
+    if (n) hash(",");
+    hash(j.dump());
   }
-  // FNV-1a 64 over the canonical dump: stable across builds and platforms.
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : j.dump()) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
+  hash("]");
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
@@ -570,36 +578,28 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
 
 Expected<Catalog> load_catalog(Database& db) {
   // Only what the barcode index needs: the active SKUs and their codes.
-  std::vector<CatalogItem> items;
-  std::unordered_map<std::string, std::size_t> index;
+  std::vector<std::string> skus;
   auto q = db.prepare("SELECT sku FROM skus WHERE active ORDER BY sku");
   if (!q) return q.error();
   for (;;) {
     auto more = (*q)->step();
     if (!more) return more.error();
     if (!*more) break;
-    CatalogItem i;
-    i.sku = (*q)->text(0);
-    index.emplace(i.sku, items.size());
-    items.push_back(std::move(i));
+    skus.push_back((*q)->text(0));
   }
   (*q)->reset();
+  Catalog::Loader loader(std::move(skus));
   auto b = db.prepare("SELECT code, sku, pack_qty FROM barcodes ORDER BY code_key");
   if (!b) return b.error();
   for (;;) {
     auto more = (*b)->step();
     if (!more) return more.error();
     if (!*more) break;
-    auto it = index.find((*b)->text(1));
-    if (it == index.end()) continue;
-    auto qty = (*b)->int64(2);
-    if (qty == 1)
-      items[it->second].barcodes.push_back((*b)->text(0));
-    else
-      items[it->second].cases.push_back({(*b)->text(0), qty});
+    if (auto st = loader.add((*b)->text_view(0), (*b)->text_view(1), (*b)->int64(2)); !st)
+      return st.error();
   }
   (*b)->reset();
-  return Catalog::build(items);
+  return std::move(loader).finish();
 }
 
 }  // namespace depot::store

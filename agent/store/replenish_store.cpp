@@ -401,12 +401,12 @@ Status record_order_receipt(Database& db, std::string_view movement_id,
   return (*q)->bind(1, movement_id).bind(2, proposal_id).bind(3, qty).run();
 }
 
-Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
+Expected<std::vector<ReplenishItem>> load_replenish_items(Database& db) {
   auto q = db.prepare(
       "SELECT sku, policy, daily_demand, daily_demand_sd, pin_demand FROM skus WHERE active"
       " ORDER BY sku");
   if (!q) return q.error();
-  std::vector<CatalogItem> items;
+  std::vector<ReplenishItem> items;
   if (auto n = db.prepare("SELECT count(*) FROM skus WHERE active"); n) {  // no regrowth
     if (auto row = (*n)->step(); row && *row) items.reserve(static_cast<std::size_t>((*n)->int64(0)));
     (*n)->reset();
@@ -416,13 +416,12 @@ Expected<std::vector<CatalogItem>> load_replenish_items(Database& db) {
     if (!more) return more.error();
     if (!*more) break;
     auto& s = **q;
-    CatalogItem i;
+    auto& i = items.emplace_back();
     i.sku = s.text(0);
     i.policy = s.text(1);
-    i.daily_demand = s.opt_real(2);
-    i.daily_demand_sd = s.opt_real(3);
-    i.pin_demand = s.int64(4) != 0;
-    items.push_back(std::move(i));
+    i.prior.daily_demand = s.opt_real(2);
+    i.prior.daily_demand_sd = s.opt_real(3);
+    i.prior.pin_demand = s.int64(4) != 0;
   }
   (*q)->reset();
   return items;

@@ -16,6 +16,7 @@
 
 #include "core/error.hpp"
 #include "core/replenish/campaign.hpp"
+#include "core/replenish/demand.hpp"
 #include "core/replenish/proposal.hpp"
 #include "store/database.hpp"
 
@@ -89,9 +90,15 @@ Expected<replenish::Proposal> decide_proposal(Database& db, const ProposalDecisi
 Status record_order_receipt(Database& db, std::string_view movement_id,
                             std::string_view proposal_id, std::int64_t qty);
 
-// The active SKUs as replenishment needs them (sku, policy, demand figures, pin_demand; name,
-// unit and zone left empty), in SKU order, without barcodes.
-Expected<std::vector<CatalogItem>> load_replenish_items(Database& db);
+// What replenishment reads of one active SKU (not a CatalogItem: 100,000 of those at start-up
+// would be some 26 MB to fault in and drop).
+struct ReplenishItem {
+  std::string sku;
+  std::string policy;  // "" = none
+  replenish::DemandPrior prior;
+};
+// The active SKUs as replenishment needs them, in SKU order.
+Expected<std::vector<ReplenishItem>> load_replenish_items(Database& db);
 
 // --- Demand buckets --------------------------------------------------------------------
 

@@ -388,10 +388,10 @@ TEST_F(ReplenishCli, PinDemandIsStoredWithTheCatalog) {
   auto items = store::load_replenish_items(**db);
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 1u);
-  EXPECT_TRUE(items->front().pin_demand);
+  EXPECT_TRUE(items->front().prior.pin_demand);
   i.pin_demand = false;
   ASSERT_TRUE(store::apply_catalog(**db, {i}, "t2").ok());
-  EXPECT_FALSE(store::load_replenish_items(**db)->front().pin_demand);
+  EXPECT_FALSE(store::load_replenish_items(**db)->front().prior.pin_demand);
 }
 
 }  // namespace

@@ -36,6 +36,49 @@ TEST(Catalog, CaseBarcodeCarriesItsPackQuantity) {
   EXPECT_EQ(c.find_barcode("4006381333931")->pack_qty, 1);
 }
 
+// The loader (the database's rows, one by one) answers as the built catalog does; codes of an
+// SKU it was not given (inactive) are left out, whatever order the rows come in.
+TEST(CatalogLoader, GivesTheSameIndexAsBuildAndLeavesOutInactiveSkus) {
+  Catalog::Loader l({"VC", "TINT"});
+  ASSERT_TRUE(l.add("INT-VC-001", "VC", 1).ok());
+  ASSERT_TRUE(l.add("14006381333938", "TINT", 12).ok());
+  ASSERT_TRUE(l.add("4006381333931", "TINT", 1).ok());
+  ASSERT_TRUE(l.add("INT-OLD", "GONE", 1).ok());
+  ASSERT_TRUE(l.add("96385074", "VC", 1).ok());
+  auto c = std::move(l).finish();
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto built = sample();
+  EXPECT_EQ(c->size(), built.size());
+  for (const char* code : {"4006381333931", "04006381333931", "14006381333938", "00000096385074",
+                           "INT-VC-001"}) {
+    ASSERT_TRUE(c->find_barcode(code)) << code;
+    EXPECT_EQ(c->find_barcode(code)->sku, built.find_barcode(code)->sku) << code;
+    EXPECT_EQ(c->find_barcode(code)->pack_qty, built.find_barcode(code)->pack_qty) << code;
+  }
+  EXPECT_FALSE(c->find_barcode("INT-OLD"));
+  EXPECT_FALSE(c->contains("GONE"));
+  EXPECT_TRUE(c->contains("TINT"));
+}
+
+// What the database's keys should make impossible, in a hand-edited file: refused by name.
+TEST(CatalogLoader, RefusesAPackQuantityItCannotHoldAndAKeyHeldTwice) {
+  Catalog::Loader big({"A"});
+  EXPECT_EQ(big.add("INT-PALLET", "A", 5'000'000'000).error().message,
+            "barcode \"INT-PALLET\" of sku \"A\": pack quantity 5000000000 is outside 1..1000000000");
+  EXPECT_EQ(big.add("INT-NONE", "A", 0).error().message,
+            "barcode \"INT-NONE\" of sku \"A\": pack quantity 0 is outside 1..1000000000");
+  Catalog::Loader gtin({"A", "B"});
+  ASSERT_TRUE(gtin.add("4006381333931", "A", 1).ok());
+  ASSERT_TRUE(gtin.add("04006381333931", "B", 1).ok());
+  EXPECT_EQ(std::move(gtin).finish().error().message,
+            "barcode key \"04006381333931\" is held by sku \"A\" and by sku \"B\"");
+  Catalog::Loader other({"A", "B"});
+  ASSERT_TRUE(other.add("INT-9", "B", 1).ok());
+  ASSERT_TRUE(other.add("INT-9", "A", 1).ok());
+  EXPECT_EQ(std::move(other).finish().error().message,
+            "barcode key \"INT-9\" is held by sku \"B\" and by sku \"A\"");
+}
+
 TEST(Catalog, RefusesABarcodeClaimedTwice) {
   CatalogItem a{.sku = "A"}, b{.sku = "B"};
   a.barcodes = {"4006381333931"};

@@ -122,6 +122,19 @@ TEST_F(LedgerTest, AFailedBatchRecordsNothing) {
   EXPECT_EQ(line("A").on_hand, 0);
 }
 
+// The catalog's fingerprint decides whether a start rewrites 100,000 SKUs: it must not change
+// between versions for the same catalog (this value is the one 0.x databases hold).
+TEST_F(LedgerTest, TheCatalogFingerprintIsStableAcrossVersions) {
+  CatalogItem a{.sku = "A", .name = "Item A", .barcodes = {"4006381333931"},
+                .cases = {{"14006381333938", 12}}, .zone = "chill", .policy = "steady",
+                .daily_demand = 2.5, .daily_demand_sd = 0.5, .pin_demand = true};
+  CatalogItem b{.sku = "B", .unit = "kg"};
+  ASSERT_TRUE(apply_catalog(*db_, {a, b}, "2026-11-24T00:00:00.000Z").ok());
+  EXPECT_EQ(db_->meta("catalog_fingerprint").value().value_or(""), "1cf105b2a3bc3747");
+  ASSERT_TRUE(apply_catalog(*db_, {}, "2026-11-24T00:00:00.000Z").ok());
+  EXPECT_EQ(db_->meta("catalog_fingerprint").value().value_or(""), "9b8a3e00c63ea86f");
+}
+
 TEST_F(LedgerTest, CatalogIsAppliedOnceAndRetiredSkusAreKept) {
   post({movement("r", "B", MovementKind::kReceive, 3)});
   CatalogItem a{.sku = "A", .name = "Item A renamed"};

@@ -67,25 +67,27 @@ json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); }
 
 Status write_stock(std::ostream& out, store::Database& db, const Config& cfg, const StockQuery& q,
                    std::ostream& err) {
-  store::Ledger ledger(db, lot_rules(cfg));
-  auto rows = ledger.stock(q.sku, q.limit, q.after);
-  if (!rows) return rows.error();
-  if (q.sku && rows->empty())
-    return Error{"unknown sku \"" + printable(*q.sku, 100) + "\"", ErrorKind::kBadInput};
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
   auto figures = StockFigures::compute(db, cfg.replenish, cfg.catalog, err);
-  // Written without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of text.
+  // Written row by row without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of
+  // text. (One SKU never fills a piece: an unknown --sku has written nothing.)
+  store::Ledger ledger(db, lot_rules(cfg));
   std::string text = "[";
   text.reserve(256 * 1024 + 1024);
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    text += i ? ",\n" : "\n";
-    append_stock_json(text, (*rows)[i], figures.get());
+  std::size_t n = 0;
+  auto st = ledger.each_stock(q.sku, q.limit, q.after, [&](const store::StockRow& row) -> Status {
+    text += n++ ? ",\n" : "\n";
+    append_stock_json(text, row, figures.get());
     if (text.size() >= 256 * 1024) {
       out << text;
       text.clear();
     }
-  }
-  text += rows->empty() ? "]\n" : "\n]\n";
+    return {};
+  });
+  if (!st) return st;
+  if (q.sku && n == 0)
+    return Error{"unknown sku \"" + printable(*q.sku, 100) + "\"", ErrorKind::kBadInput};
+  text += n == 0 ? "]\n" : "\n]\n";
   out << text;
   return {};
 }

@@ -401,6 +401,19 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
 Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku,
                                               std::int64_t limit,
                                               const std::optional<std::string>& after) {
+  std::vector<StockRow> rows;
+  if (auto st = each_stock(sku, limit, after, [&](const StockRow& r) -> Status {
+        rows.push_back(r);
+        return {};
+      });
+      !st)
+    return st.error();
+  return rows;
+}
+
+Status Ledger::each_stock(const std::optional<std::string>& sku, std::int64_t limit,
+                          const std::optional<std::string>& after,
+                          const std::function<Status(const StockRow&)>& each) {
   auto q = db_.prepare(
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
       " s.reserved, s.backordered, x.expired FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
@@ -413,27 +426,31 @@ Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& 
   if (!q) return q.error();
   (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
   (*q)->bind(4, today());
-  std::vector<StockRow> rows;
+  StockRow row;
+  Status out;
   for (;;) {
     auto more = (*q)->step();
-    if (!more) return more.error();
+    if (!more) {
+      out = more.error();
+      break;
+    }
     if (!*more) break;
-    StockRow row;
-    row.sku = (*q)->text(0);
-    row.name = (*q)->text(1);
-    row.unit = (*q)->text(2);
-    row.zone = (*q)->text(3);
-    row.active = (*q)->int64(4) != 0;
-    row.line.on_hand = (*q)->opt_int64(5).value_or(0);
-    row.line.held = (*q)->opt_int64(6).value_or(0);
-    row.updated_at = (*q)->opt_text(7);
-    row.line.reserved = (*q)->opt_int64(8).value_or(0);
-    row.line.backordered = (*q)->opt_int64(9).value_or(0);
-    row.line.expired = (*q)->opt_int64(10).value_or(0);
-    rows.push_back(std::move(row));
+    const auto& s = **q;
+    row.sku.assign(s.text_view(0));
+    row.name.assign(s.text_view(1));
+    row.unit.assign(s.text_view(2));
+    row.zone.assign(s.text_view(3));
+    row.active = s.int64(4) != 0;
+    row.line.on_hand = s.opt_int64(5).value_or(0);
+    row.line.held = s.opt_int64(6).value_or(0);
+    row.updated_at = s.opt_text(7);
+    row.line.reserved = s.opt_int64(8).value_or(0);
+    row.line.backordered = s.opt_int64(9).value_or(0);
+    row.line.expired = s.opt_int64(10).value_or(0);
+    if (out = each(row); !out) break;
   }
   (*q)->reset();
-  return rows;
+  return out;
 }
 
 Expected<std::vector<LotRow>> Ledger::lots(const std::optional<std::string>& sku,

@@ -157,25 +157,32 @@ TEST(GroupCommit, ABatchFailingTooLongFailsVisiblyAndTheNextOneCommits) {
   EXPECT_EQ(gc.health().not_recorded, 200u);  // what was lost stays counted
 }
 
+// A group commit (batches of up to 100) whose in-commit work is `work`; what its owner hears
+// of undone work lands in `undone`.
+struct InCommitRig : Fixture {
+  boost::asio::io_context io;
+  GroupCommit gc{io, *ledger, 100, std::chrono::milliseconds(1000)};
+  std::vector<std::string> undone;
+  explicit InCommitRig(std::function<Status(const Txn&)> work) {
+    gc.set_in_commit(std::move(work), [this](const std::string& why) { undone.push_back(why); });
+  }
+};
+
 // Work in the batch's own transaction (replenishment's fold, issue 18): it commits with the
 // movements; when it fails or throws, its writes are undone, the movements are kept, and the
 // owner hears why.
 TEST(GroupCommit, WorkInTheBatchsTransactionCommitsWithItOrIsUndoneAlone) {
-  Fixture f;
-  boost::asio::io_context io;
-  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
   int mode = 0;  // 0: writes a mark; 1: writes then fails; 2: writes then throws
   int runs = 0;
-  std::vector<std::string> undone;
-  gc.set_in_commit(
-      [&](const Txn& txn) -> Status {
-        ++runs;
-        if (auto st = txn.db().set_meta("mark", std::to_string(runs)); !st) return st;
-        if (mode == 1) return Error{"fold failed"};
-        if (mode == 2) throw std::runtime_error("fold threw");
-        return {};
-      },
-      [&](const std::string& why) { undone.push_back(why); });
+  InCommitRig f([&](const Txn& txn) -> Status {
+    ++runs;
+    if (auto st = txn.db().set_meta("mark", std::to_string(runs)); !st) return st;
+    if (mode == 1) return Error{"fold failed"};
+    if (mode == 2) throw std::runtime_error("fold threw");
+    return {};
+  });
+  auto& gc = f.gc;
+  const auto& undone = f.undone;
   auto post = [&](const std::string& id) {
     int ok = 0;
     gc.submit(movement(id, "A", MovementKind::kReceive, 1),
@@ -207,23 +214,18 @@ TEST(GroupCommit, WorkInTheBatchsTransactionCommitsWithItOrIsUndoneAlone) {
 // (its memory is ahead of the database). Here the work leaves a deferred foreign-key
 // violation, which only COMMIT sees.
 TEST(GroupCommit, ABatchThatDoesNotCommitAfterTheWorkTellsItsOwner) {
-  Fixture f;
-  boost::asio::io_context io;
-  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
-  std::vector<std::string> undone;
-  gc.set_in_commit(
-      [&](const Txn& txn) -> Status {
-        if (auto st = txn.db().exec("PRAGMA defer_foreign_keys=ON"); !st) return st;
-        return txn.db().exec("INSERT INTO stock(sku, on_hand, held, reserved, backordered,"
-                             " updated_at) VALUES('no-such-sku', 1, 0, 0, 0, 't')");
-      },
-      [&](const std::string& why) { undone.push_back(why); });
+  InCommitRig f([](const Txn& txn) -> Status {
+    if (auto st = txn.db().exec("PRAGMA defer_foreign_keys=ON"); !st) return st;
+    return txn.db().exec("INSERT INTO stock(sku, on_hand, held, reserved, backordered,"
+                         " updated_at) VALUES('no-such-sku', 1, 0, 0, 0, 't')");
+  });
+  auto& gc = f.gc;
   int failed = 0;
   gc.submit(movement("m1", "A", MovementKind::kReceive, 1),
             [&](const Expected<PostResult>& r) { failed += !r.ok(); });
   gc.flush();
   EXPECT_EQ(failed, 1);  // a permanent error: the submitter is told
-  EXPECT_THAT(undone, ::testing::ElementsAre("the batch did not commit"));
+  EXPECT_THAT(f.undone, ::testing::ElementsAre("the batch did not commit"));
   EXPECT_EQ(f.movement_count(), 0);
 }
 
@@ -231,16 +233,11 @@ TEST(GroupCommit, ABatchThatDoesNotCommitAfterTheWorkTellsItsOwner) {
 // runs (here the work does it itself): the batch must fail with it, never commit half of it
 // or report "cannot commit", and the owner hears why.
 TEST(GroupCommit, WorkThatLosesTheWholeTransactionFailsTheBatch) {
-  Fixture f;
-  boost::asio::io_context io;
-  GroupCommit gc(io, *f.ledger, 100, std::chrono::milliseconds(1000));
-  std::vector<std::string> undone;
-  gc.set_in_commit(
-      [&](const Txn& txn) -> Status {
-        (void)txn.db().exec("ROLLBACK");
-        return Error{"the disk is full"};
-      },
-      [&](const std::string& why) { undone.push_back(why); });
+  InCommitRig f([](const Txn& txn) -> Status {
+    (void)txn.db().exec("ROLLBACK");
+    return Error{"the disk is full"};
+  });
+  auto& gc = f.gc;
   std::vector<std::string> answers;
   gc.submit(movement("m1", "A", MovementKind::kReceive, 1), [&](const Expected<PostResult>& r) {
     answers.push_back(r.ok() ? "posted" : r.error().message);
@@ -248,7 +245,7 @@ TEST(GroupCommit, WorkThatLosesTheWholeTransactionFailsTheBatch) {
   gc.flush();
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0], "the disk is full");
-  EXPECT_THAT(undone, ::testing::ElementsAre("the disk is full"));
+  EXPECT_THAT(f.undone, ::testing::ElementsAre("the disk is full"));
   EXPECT_EQ(f.movement_count(), 0);
   // The connection is usable: without the work, the next batch commits.
   gc.set_in_commit(nullptr, nullptr);

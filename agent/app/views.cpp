@@ -67,26 +67,40 @@ json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); }
 
 Status write_stock(std::ostream& out, store::Database& db, const Config& cfg, const StockQuery& q,
                    std::ostream& err) {
+  // Read in pages of SKUs (100,000 rows never stand in memory, and no read snapshot stays open
+  // while the text is written: a reader blocked on a pipe would keep the daemon's WAL growing).
+  constexpr std::int64_t kPage = 4096;
+  store::Ledger ledger(db, lot_rules(cfg));
+  auto page_size = [&](std::int64_t done) {
+    return q.limit > 0 ? std::min(kPage, q.limit - done) : kPage;
+  };
+  auto rows = ledger.stock(q.sku, page_size(0), q.after);
+  if (!rows) return rows.error();
+  if (q.sku && rows->empty())  // refused before the replenishment figures are computed
+    return Error{"unknown sku \"" + printable(*q.sku, 100) + "\"", ErrorKind::kBadInput};
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
   auto figures = StockFigures::compute(db, cfg.replenish, cfg.catalog, err);
-  // Written row by row without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of
-  // text. (One SKU never fills a piece: an unknown --sku has written nothing.)
-  store::Ledger ledger(db, lot_rules(cfg));
+  // Written without a JSON DOM, in 256 KiB pieces: 100,000 SKUs are some 40 MB of text. A read
+  // that fails part-way returns its error after the pieces already written.
   std::string text = "[";
   text.reserve(256 * 1024 + 1024);
-  std::size_t n = 0;
-  auto st = ledger.each_stock(q.sku, q.limit, q.after, [&](const store::StockRow& row) -> Status {
-    text += n++ ? ",\n" : "\n";
-    append_stock_json(text, row, figures.get());
-    if (text.size() >= 256 * 1024) {
-      out << text;
-      text.clear();
+  std::int64_t n = 0;
+  for (;;) {
+    for (const auto& row : *rows) {
+      text += n++ ? ",\n" : "\n";
+      append_stock_json(text, row, figures.get());
+      if (text.size() >= 256 * 1024) {
+        out << text;
+        text.clear();
+      }
     }
-    return {};
-  });
-  if (!st) return st;
-  if (q.sku && n == 0)
-    return Error{"unknown sku \"" + printable(*q.sku, 100) + "\"", ErrorKind::kBadInput};
+    const auto asked = page_size(n - static_cast<std::int64_t>(rows->size()));
+    if (q.sku || static_cast<std::int64_t>(rows->size()) < asked || (q.limit > 0 && n >= q.limit))
+      break;
+    const auto last = rows->back().sku;
+    rows = ledger.stock(std::nullopt, page_size(n), last);
+    if (!rows) return rows.error();
+  }
   text += n == 0 ? "]\n" : "\n]\n";
   out << text;
   return {};

@@ -133,10 +133,11 @@ Expected<Catalog> Catalog::Loader::finish() && {
   auto by_gtin = [](const GtinCode& a, const GtinCode& b) { return a.gtin < b.gtin; };
   auto by_code = [](const OtherCode& a, const OtherCode& b) { return a.code < b.code; };
   // Rows by code key arrive sorted: 14-digit keys sort like their numbers.
+  // Stable: a key held twice names its holders in the order the rows came.
   if (!std::is_sorted(c_.gtins_.begin(), c_.gtins_.end(), by_gtin))
-    std::sort(c_.gtins_.begin(), c_.gtins_.end(), by_gtin);
+    std::stable_sort(c_.gtins_.begin(), c_.gtins_.end(), by_gtin);
   if (!std::is_sorted(c_.others_.begin(), c_.others_.end(), by_code))
-    std::sort(c_.others_.begin(), c_.others_.end(), by_code);
+    std::stable_sort(c_.others_.begin(), c_.others_.end(), by_code);
   auto twice = [&](const std::string& key, std::uint32_t a, std::uint32_t b) {
     return Error{"barcode key \"" + key + "\" is held by sku \"" + c_.skus_[a] +
                  "\" and by sku \"" + c_.skus_[b] + "\""};

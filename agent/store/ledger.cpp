@@ -401,19 +401,6 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
 Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku,
                                               std::int64_t limit,
                                               const std::optional<std::string>& after) {
-  std::vector<StockRow> rows;
-  if (auto st = each_stock(sku, limit, after, [&](const StockRow& r) -> Status {
-        rows.push_back(r);
-        return {};
-      });
-      !st)
-    return st.error();
-  return rows;
-}
-
-Status Ledger::each_stock(const std::optional<std::string>& sku, std::int64_t limit,
-                          const std::optional<std::string>& after,
-                          const std::function<Status(const StockRow&)>& each) {
   auto q = db_.prepare(
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
       " s.reserved, s.backordered, x.expired FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
@@ -426,31 +413,27 @@ Status Ledger::each_stock(const std::optional<std::string>& sku, std::int64_t li
   if (!q) return q.error();
   (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
   (*q)->bind(4, today());
-  StockRow row;
-  Status out;
+  std::vector<StockRow> rows;
   for (;;) {
     auto more = (*q)->step();
-    if (!more) {
-      out = more.error();
-      break;
-    }
+    if (!more) return more.error();
     if (!*more) break;
-    const auto& s = **q;
-    row.sku.assign(s.text_view(0));
-    row.name.assign(s.text_view(1));
-    row.unit.assign(s.text_view(2));
-    row.zone.assign(s.text_view(3));
-    row.active = s.int64(4) != 0;
-    row.line.on_hand = s.opt_int64(5).value_or(0);
-    row.line.held = s.opt_int64(6).value_or(0);
-    row.updated_at = s.opt_text(7);
-    row.line.reserved = s.opt_int64(8).value_or(0);
-    row.line.backordered = s.opt_int64(9).value_or(0);
-    row.line.expired = s.opt_int64(10).value_or(0);
-    if (out = each(row); !out) break;
+    StockRow row;
+    row.sku = (*q)->text(0);
+    row.name = (*q)->text(1);
+    row.unit = (*q)->text(2);
+    row.zone = (*q)->text(3);
+    row.active = (*q)->int64(4) != 0;
+    row.line.on_hand = (*q)->opt_int64(5).value_or(0);
+    row.line.held = (*q)->opt_int64(6).value_or(0);
+    row.updated_at = (*q)->opt_text(7);
+    row.line.reserved = (*q)->opt_int64(8).value_or(0);
+    row.line.backordered = (*q)->opt_int64(9).value_or(0);
+    row.line.expired = (*q)->opt_int64(10).value_or(0);
+    rows.push_back(std::move(row));
   }
   (*q)->reset();
-  return out;
+  return rows;
 }
 
 Expected<std::vector<LotRow>> Ledger::lots(const std::optional<std::string>& sku,
@@ -612,8 +595,10 @@ Expected<Catalog> load_catalog(Database& db) {
     auto more = (*b)->step();
     if (!more) return more.error();
     if (!*more) break;
-    if (auto st = loader.add((*b)->text_view(0), (*b)->text_view(1), (*b)->int64(2)); !st)
+    if (auto st = loader.add((*b)->text_view(0), (*b)->text_view(1), (*b)->int64(2)); !st) {
+      (*b)->reset();  // a cached statement left stepping would hold its read snapshot
       return st.error();
+    }
   }
   (*b)->reset();
   return std::move(loader).finish();

@@ -49,6 +49,39 @@ class Cli : public ::testing::Test {
   std::string cfg_;
 };
 
+// `stock --json` reads its rows in pages of 4,096 SKUs: a listing across pages has every SKU
+// once, in SKU order, each with its figures.
+TEST_F(Cli, StockJsonListsEverySkuOnceAcrossItsPages) {
+  auto cfg = nlohmann::json::parse(test::sample_config("paged.db"));
+  cfg["catalog"] = nlohmann::json::array();
+  constexpr int kSkus = 9000;  // two whole pages and part of a third
+  for (int i = 0; i < kSkus; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "P-%05d", i);
+    cfg["catalog"].push_back({{"sku", id}, {"name", "Item"}});
+  }
+  test::write_file(cfg_, cfg.dump());
+  auto rows = stock();
+  ASSERT_TRUE(rows.is_array());
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kSkus));
+  for (int i = 0; i < kSkus; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "P-%05d", i);
+    ASSERT_EQ(rows[static_cast<std::size_t>(i)]["sku"], id) << i;
+    ASSERT_TRUE(rows[static_cast<std::size_t>(i)].contains("position")) << i;
+  }
+  auto one = agent({"stock", "-c", cfg_, "--json", "--sku", "P-04096"});
+  ASSERT_EQ(one.code, 0) << one.err;
+  auto j = nlohmann::json::parse(one.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["sku"], "P-04096");
+  auto none = agent({"stock", "-c", cfg_, "--json", "--sku", "P-99999"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.out, "");
+  EXPECT_THAT(none.err, HasSubstr("--sku: unknown sku \"P-99999\""));
+  EXPECT_THAT(none.err, ::testing::Not(HasSubstr("figures")));
+}
+
 TEST_F(Cli, CheckAcceptsAValidFile) {
   auto r = agent({"check", "-c", cfg_});
   EXPECT_EQ(r.code, 0) << r.err;

@@ -92,7 +92,8 @@ std::size_t telemetry_bytes_per_second(const std::string& path, int seconds) {
 
 long long agent_written = 0;  // bytes agent_run caused to be written (/proc/self/io)
 
-double agent_run(const std::string& path, int probes, int seconds, int zones, int commit_s = 1) {
+double agent_run(const std::string& path, int probes, int seconds, int zones, int commit_s = 1,
+                 int raw_every_s = 1) {
   auto db = store::Database::open(path, {.synchronous = Synchronous::kFull});
   if (!db) {
     std::cerr << db.error().message << "\n";
@@ -117,6 +118,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones, in
     s.sensors.push_back(c);
   }
   s.readings_commit_s = commit_s;
+  s.retention.raw_every_s = raw_every_s;
   std::int64_t ids = 0;
   app::ColdChainHooks h;
   h.new_id = [&] { return "id" + std::to_string(++ids); };
@@ -185,6 +187,17 @@ int main(int argc, char** argv) {
                 "SQLite %.0f B   ratio %.2f   target <= 2   (%.0f MB a day for %d probes at 1 Hz)\n",
                 commit_s, static_cast<double>(agent_written) / n, static_cast<double>(bare_written) / n,
                 static_cast<double>(agent_written) / static_cast<double>(bare_written),
+                static_cast<double>(agent_written) / flash_seconds * 86400 / 1e6, flash_probes);
+  }
+  // retention.raw_every_s: a quiet probe's raw reading stored once every N s (the minute
+  // summaries and every reading around an event stay), per reading *read*.
+  for (int every : {10, 60}) {
+    const auto agent_db = dir + "/flash-raw-" + std::to_string(every) + ".db";
+    (void)agent_run(agent_db, flash_probes, flash_seconds, std::min(zones, 10), 10, every);
+    const double n = static_cast<double>(flash_probes) * flash_seconds;
+    std::printf("bytes written per probe reading, commit every 10 s, retention.raw_every_s %d: "
+                "%.0f B   (%.0f MB a day for %d probes at 1 Hz)\n",
+                every, static_cast<double>(agent_written) / n,
                 static_cast<double>(agent_written) / flash_seconds * 86400 / 1e6, flash_probes);
   }
   std::filesystem::remove_all(dir);

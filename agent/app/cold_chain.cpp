@@ -121,6 +121,7 @@ struct ColdChain::ProbeSlot {
   double min_c = 0, max_c = 0, sum_c = 0;
   std::int64_t count = 0, good = 0;
   std::optional<cc::Reading> last;  // the latest reading of any quality
+  std::optional<std::int64_t> stored_mono_ns;  // the latest raw reading stored
 
   void close_minute(std::vector<store::MinuteSummary>& out, const std::string& probe) {
     if (count == 0) return;
@@ -365,8 +366,20 @@ void ColdChain::on_reading(cc::Reading raw) {
     ++p.good;
   }
   p.last = r;
-  buffer_.push_back({r, p.zone_id, p.measures});
   auto events = p.monitor->on_reading(r);
+  // The raw reading (before the events it caused: a zone event commits the readings before
+  // it, with it). Every one, unless retention.raw_every_s thins the quiet ones out.
+  const auto every_ns = settings_.retention.raw_every_s * cc::kNsPerSecond;
+  const bool store_raw = every_ns <= cc::kNsPerSecond || r.quality != cc::Quality::kGood ||
+                         !events.empty() || p.monitor->level() != cc::Level::kNormal ||
+                         !p.stored_mono_ns ||
+                         r.mono_ns - *p.stored_mono_ns >= every_ns - cc::kNsPerSecond / 2;
+  if (store_raw) {
+    p.stored_mono_ns = r.mono_ns;
+    buffer_.push_back({r, p.zone_id, p.measures});
+  } else {
+    ++counters_.raw_not_stored;
+  }
   const auto at = r.at();
   if (!events.empty() || !p.monitor->closed_excursions().empty())
     handle(*p.monitor, std::move(events), at);

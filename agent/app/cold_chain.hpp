@@ -63,6 +63,7 @@ struct ColdChainHooks {
 
 struct ColdChainCounters {
   std::int64_t readings = 0;         // accepted for a configured probe
+  std::int64_t raw_not_stored = 0;   // of those, not stored raw (retention.raw_every_s)
   std::int64_t unknown_probe = 0;    // readings of probes not in the config (dropped)
   std::int64_t flushes = 0;
   std::int64_t events = 0;

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -108,11 +107,6 @@ class Ledger {
   Expected<std::vector<StockRow>> stock(const std::optional<std::string>& sku,
                                         std::int64_t limit = 0,
                                         const std::optional<std::string>& after = std::nullopt);
-  // The same rows one at a time (100,000 SKUs never stand in memory); the row passed is
-  // reused for the next one. Stops at the first error `each` returns.
-  Status each_stock(const std::optional<std::string>& sku, std::int64_t limit,
-                    const std::optional<std::string>& after,
-                    const std::function<Status(const StockRow&)>& each);
   // Each SKU's lots (in SKU order, each SKU's in its picking order, then expired ones) as of
   // `today` (ISO date; the site's today when empty).
   Expected<std::vector<LotRow>> lots(const std::optional<std::string>& sku,

@@ -484,6 +484,7 @@ void read_retention(const json* j, Problems& p, Retention& out) {
   out.summary_days = r.integer_or("summary_days", out.summary_days, 1, 36500);
   out.excursion_margin_min =
       r.integer_or("excursion_margin_min", out.excursion_margin_min, 0, 1440);
+  out.raw_every_s = r.integer_or("raw_every_s", out.raw_every_s, 1, 3600);
   r.finish();
 }
 

@@ -186,6 +186,10 @@ struct Retention {
   std::int64_t readings_days = 30;         // raw readings
   std::int64_t summary_days = 400;         // per-minute summaries
   std::int64_t excursion_margin_min = 60;  // raw readings this close to an excursion stay
+  // A probe's raw reading is stored at most once every this many seconds while all is well
+  // (flash wear); a reading that is not good, comes with a zone event or is read while its
+  // zone is not normal is always stored. Summaries and alarms use every reading.
+  std::int64_t raw_every_s = 1;
   bool operator==(const Retention&) const = default;
 };
 

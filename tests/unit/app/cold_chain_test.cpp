@@ -197,6 +197,41 @@ TEST_F(ColdChainTest, ReadingsAreCommittedEveryCommitIntervalAndAtOnceWithAnEven
   EXPECT_EQ(count("SELECT count(*) FROM readings"), 13);
 }
 
+// Flash wear (issue 18): with retention.raw_every_s a quiet probe's raw reading is stored once
+// every N seconds; a bad reading, a reading with an event and every reading while the zone is
+// not normal are stored; the minute summary counts every reading.
+TEST_F(ColdChainTest, RawEverySecondsThinsOutQuietReadingsButKeepsEveryOneAroundAnEvent) {
+  ColdChainSettings s;
+  s.retention.raw_every_s = 10;
+  s.readings_commit_s = 1;
+  auto c = make(s);
+  ASSERT_TRUE(c->start(at(0)).ok());
+  for (int t = 0; t < 30; ++t) feed(*c, 4.0, t);  // quiet: stored at 0, 10, 20
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM readings WHERE wall_ms = " + std::to_string(kWall0 + 10'000)), 1);
+  EXPECT_EQ(c->counters().raw_not_stored, 27);
+  auto crc = reading("p1", 0, 30);  // not good: stored though only 10 s... 0 s after
+  crc.quality = cc::Quality::kCrcFailed;
+  crc.reason = "CRC mismatch";
+  c->on_reading(crc);
+  c->tick(at(30));
+  EXPECT_EQ(count("SELECT count(*) FROM readings"), 4);
+  // Above the limit from 31 s: the warning's reading and every one while not normal.
+  for (int t = 31; t < 36; ++t) feed(*c, 9.5, t);
+  ASSERT_GE(count("SELECT count(*) FROM zone_events"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM readings WHERE celsius = 9.5"), 5);
+  // Back within the limits (below the hysteresis): the recovery is stored, then thinned again.
+  for (int t = 36; t < 50; ++t) feed(*c, 4.0, t);
+  const auto after = count("SELECT count(*) FROM readings WHERE celsius = 4.0 AND wall_ms >= " +
+                           std::to_string(kWall0 + 36'000));
+  EXPECT_GE(after, 1);
+  EXPECT_LE(after, 3);
+  // The minute summary counts all of them.
+  c->tick(at(61));
+  EXPECT_EQ(count("SELECT count FROM reading_minutes WHERE minute_ms = " + std::to_string(kWall0)),
+            50);
+}
+
 TEST_F(ColdChainTest, MinuteSummariesHoldMinMaxMeanOfGoodReadings) {
   auto c = make();
   ASSERT_TRUE(c->start(at(0)).ok());
@@ -698,11 +733,17 @@ TEST(RetentionConfig, DefaultsAndProblemsNameTheKeyValueAndRule) {
   EXPECT_EQ(ok.config->retention.readings_days, 30);
   EXPECT_EQ(ok.config->retention.summary_days, 400);
   EXPECT_EQ(ok.config->retention.excursion_margin_min, 60);
-  base["retention"] = {{"readings_days", 7}, {"summary_days", 90}};
+  EXPECT_EQ(ok.config->retention.raw_every_s, 1);
+  base["retention"] = {{"readings_days", 7}, {"summary_days", 90}, {"raw_every_s", 10}};
   auto set = parse_config(base.dump());
   ASSERT_TRUE(set.config);
   EXPECT_EQ(set.config->retention.readings_days, 7);
   EXPECT_EQ(set.config->retention.summary_days, 90);
+  EXPECT_EQ(set.config->retention.raw_every_s, 10);
+  base["retention"] = {{"raw_every_s", 0}};
+  EXPECT_THAT(parse_config(base.dump()).problems,
+              ::testing::Contains(::testing::HasSubstr(
+                  "retention.raw_every_s: 0 must be between 1 and 3600")));
   base["retention"] = {{"readings_days", 0}, {"keep", true}};
   auto bad = parse_config(base.dump());
   EXPECT_FALSE(bad.config);

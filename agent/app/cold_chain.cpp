@@ -365,14 +365,23 @@ void ColdChain::on_reading(cc::Reading raw) {
     p.sum_c += r.celsius;
     ++p.good;
   }
+  const bool out_of_order = p.last && r.mono_ns <= p.last->mono_ns;  // the monitor drops it
   p.last = r;
   auto events = p.monitor->on_reading(r);
   // The raw reading (before the events it caused: a zone event commits the readings before
-  // it, with it). Every one, unless retention.raw_every_s thins the quiet ones out.
+  // it, with it). Every one, unless retention.raw_every_s thins out the quiet ones: good, in
+  // order, inside the limits less the warning band, no event, the whole zone (temperature,
+  // humidity, doors) normal.
   const auto every_ns = settings_.retention.raw_every_s * cc::kNsPerSecond;
-  const bool store_raw = every_ns <= cc::kNsPerSecond || r.quality != cc::Quality::kGood ||
-                         !events.empty() || p.monitor->level() != cc::Level::kNormal ||
-                         !p.stored_mono_ns ||
+  auto quiet = [&] {
+    if (r.quality != cc::Quality::kGood || out_of_order || !events.empty() ||
+        !p.monitor->closed_excursions().empty() || p.zone->level() != cc::Level::kNormal)
+      return false;
+    const auto& z = p.monitor->zone();
+    return !(z.min_c && r.celsius <= *z.min_c + z.warning_band_c) &&
+           !(z.max_c && r.celsius >= *z.max_c - z.warning_band_c);
+  };
+  const bool store_raw = every_ns <= cc::kNsPerSecond || !p.stored_mono_ns || !quiet() ||
                          r.mono_ns - *p.stored_mono_ns >= every_ns - cc::kNsPerSecond / 2;
   if (store_raw) {
     p.stored_mono_ns = r.mono_ns;

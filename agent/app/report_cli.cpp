@@ -155,7 +155,11 @@ Expected<ZoneReport> build_zone_report(store::Database& db, const Config& cfg,
       index[s.id] = in.probes.size();
       cc::ReportProbeInput p;
       p.id = s.id;
-      p.max_hold_ms = s.offline_after_s * 1000;
+      // A reading stands until the next one, at most offline_after_s later; with
+      // retention.raw_every_s a quiet probe's stored readings are that far apart.
+      p.max_hold_ms = std::max(s.offline_after_s, cfg.retention.raw_every_s > 1
+                                                      ? cfg.retention.raw_every_s + s.read_interval_s
+                                                      : 0) * 1000;
       longest_hold = std::max(longest_hold, p.max_hold_ms);
       p.calibration = s.calibration;
       in.probes.push_back(std::move(p));

@@ -6,7 +6,9 @@
 // while idle; that deletion is timed and printed on its own line. Both run in this process
 // against the same broker, which this program starts on a free loopback port and stops by PID.
 //
-//   bench_sync [--records N] [--batch N] [--inflight N] [--dir DIR]
+// The two alternate for --rounds rounds (5 by default); the figures are the medians.
+//
+//   bench_sync [--records N] [--batch N] [--inflight N] [--rounds N] [--dir DIR]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -17,6 +19,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -128,21 +131,24 @@ std::vector<std::string> batches(store::Database& db, std::int64_t batch, std::i
   return out;
 }
 
-// Bare Paho: publish every payload at QoS 1 keeping at most `inflight` unacknowledged.
-double bare_paho(int port, const std::vector<std::string>& payloads, int inflight) {
+// Bare Paho: publish every payload at QoS 1 keeping at most `inflight` unacknowledged. The
+// payloads are handed over (moved into the message), as the agent's are: no copy is timed here
+// that the agent does not make too.
+double bare_paho(int port, std::vector<std::string> payloads, int inflight) {
   mqtt::async_client c("tcp://127.0.0.1:" + std::to_string(port), "bench-bare");
   mqtt::connect_options o;
   o.set_clean_session(true);
   o.set_max_inflight(inflight + 8);
   c.connect(o)->wait();
   std::deque<mqtt::delivery_token_ptr> window;
+  const std::string topic = "depot/v1/bench/gw/movements";
   auto start = Clock::now();
-  for (const auto& p : payloads) {
+  for (auto& p : payloads) {
     if (static_cast<int>(window.size()) >= inflight) {
       window.front()->wait();
       window.pop_front();
     }
-    window.push_back(c.publish("depot/v1/bench/gw/movements", p.data(), p.size(), 1, false));
+    window.push_back(c.publish(mqtt::make_message(topic, std::move(p), 1, false)));
   }
   for (auto& t : window) t->wait();
   double s = seconds_since(start);
@@ -173,13 +179,13 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
   double seconds = 0;
   sync::Publisher pub(
       io, db, po,
-      [&](const std::string& topic, const std::string& payload, sync::Publisher::Done done) {
-        return link->publish(topic, payload, 1, false, std::move(done));
+      [&](const std::string& topic, std::string payload, sync::Publisher::Done done) {
+        return link->publish(topic, std::move(payload), 1, false, std::move(done));
       },
       depot::mono_now_ns, depot::wall_now, depot::new_id);
   boost::asio::steady_timer check(io);
   std::function<void()> watch = [&] {
-    check.expires_after(std::chrono::milliseconds(5));
+    check.expires_after(std::chrono::milliseconds(1));
     check.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       if (pub.drained()) {
@@ -213,10 +219,15 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
   return seconds;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = 1000000, batch = 200, inflight = 16;
+  int n = 1000000, batch = 200, inflight = 16, rounds = 5;
 
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-sync";
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -225,7 +236,7 @@ int main(int argc, char** argv) {
     else if (k == "--batch") batch = std::stoi(argv[i + 1]);
     else if (k == "--inflight") inflight = std::stoi(argv[i + 1]);
     else if (k == "--dir") dir = argv[i + 1];
-
+    else if (k == "--rounds") rounds = std::max(1, std::stoi(argv[i + 1]));
   }
   const std::int64_t bytes = 64 * 1024;
   std::filesystem::remove_all(dir);
@@ -245,8 +256,16 @@ int main(int argc, char** argv) {
   std::size_t records = 0;
   auto payloads = batches(**db, batch, bytes, records);
 
-  double bare = bare_paho(port, payloads, inflight);
-  double ours = agent_drain(**db, port, batch, bytes, inflight);
+  // Rounds of bare Paho then the agent; the agent's delivery mark is set back to 0 between
+  // rounds so that each drains the whole backlog again. A round takes about a second on a 2-core
+  // VM, where one slow second swings a single pair by half: the ratio is of the medians.
+  std::vector<double> bare, ours;
+  for (int r = 0; r < rounds; ++r) {
+    if (r > 0 && !(*db)->exec("UPDATE outbox_streams SET acked_seq = 0")) std::exit(1);
+    bare.push_back(bare_paho(port, payloads, inflight));
+    ours.push_back(agent_drain(**db, port, batch, bytes, inflight));
+    if (auto left = store::outbox_depth(**db, "movements"); !left || *left != 0) break;
+  }
   auto left = store::outbox_depth(**db, "movements");
   // Afterwards, while idle, the agent deletes the delivered records in chunks: timed apart.
   t = Clock::now();
@@ -262,9 +281,15 @@ int main(int argc, char** argv) {
 
   std::printf("%zu messages of up to %d records, %d in flight, QoS 1, local mosquitto\n",
               payloads.size(), batch, inflight);
+  const auto rate = [&](double s) { return static_cast<double>(records) / s; };
+  std::printf("rounds (agent / bare Paho, rec/s):");
+  for (std::size_t r = 0; r < ours.size(); ++r)
+    std::printf("  %.0f / %.0f", rate(ours[r]), rate(bare[r]));
+  std::printf("\n");
+  const double ours_s = median(ours), bare_s = median(bare);
   std::printf("%-46s %12.0f rec/s   bare Paho %10.0f rec/s   ratio %.2f   target >= 0.80 (issue 18)\n",
-              "outbox drain (read, publish, mark at PUBACK)", static_cast<double>(records) / ours,
-              static_cast<double>(records) / bare, bare / ours);
+              "outbox drain (read, publish, mark at PUBACK)", rate(ours_s), rate(bare_s),
+              bare_s / ours_s);
   std::printf("%-46s %12.0f rec/s   (%lld records in %.2f s, runs only while idle)\n",
               "then: deleting delivered records (compaction)",
               static_cast<double>(compacted) / std::max(compact_s, 1e-9),

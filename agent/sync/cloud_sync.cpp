@@ -132,8 +132,8 @@ Status CloudSync::start() {
                          [this](Inbound in) { on_message(std::move(in)); }});
   publisher_ = std::make_unique<Publisher>(
       io_, db_, po,
-      [this](const std::string& topic, const std::string& payload, Publisher::Done done) {
-        return link_->publish(topic, payload, 1, false, std::move(done));
+      [this](const std::string& topic, std::string payload, Publisher::Done done) {
+        return link_->publish(topic, std::move(payload), 1, false, std::move(done));
       },
       depot::mono_now_ns, depot::wall_now, depot::new_id);
   DeskHooks dh;

@@ -259,7 +259,7 @@ std::size_t MqttLink::payload_limit() const {
   return static_cast<std::size_t>(packet > overhead + floor ? packet - overhead : floor);
 }
 
-Status MqttLink::publish(const std::string& topic, const std::string& payload, int qos,
+Status MqttLink::publish(const std::string& topic, std::string payload, int qos,
                          bool retained, Done done, const std::optional<std::string>& correlation) {
   if (!connected_) return Error{"not connected"};
   if (payload.size() > payload_limit())
@@ -268,7 +268,7 @@ Status MqttLink::publish(const std::string& topic, const std::string& payload, i
                  " bytes of payload): not sent"};
   auto cookie = next_cookie_++;
   try {
-    auto msg = mqtt::make_message(topic, payload, qos, retained);
+    auto msg = mqtt::make_message(topic, std::move(payload), qos, retained);
     if (correlation && options_.mqtt.protocol == MqttProtocol::kV5) {
       mqtt::properties props;
       props.add(mqtt::property(mqtt::property::CORRELATION_DATA, *correlation));

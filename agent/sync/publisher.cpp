@@ -118,17 +118,19 @@ bool Publisher::drained() {
   return true;
 }
 
-void Publisher::pump() {
+void Publisher::pump(Look look) {
   if (!online_ || !running_) return;
-  auto marks = store::outbox_marks(db_);
-  if (!marks) {
-    log::error("outbox: " + marks.error().message);
-    return;
-  }
-  for (const auto& [s, m] : *marks) {
-    last_seq_[s] = m.last_seq;
-    auto& upto = sent_upto_[s];
-    upto = std::max(upto, m.acked_seq);
+  if (look == Look::kOutbox) {
+    auto marks = store::outbox_marks(db_);
+    if (!marks) {
+      log::error("outbox: " + marks.error().message);
+      return;
+    }
+    for (const auto& [s, m] : *marks) {
+      last_seq_[s] = m.last_seq;
+      auto& upto = sent_upto_[s];
+      upto = std::max(upto, m.acked_seq);
+    }
   }
   backlog_ = true;
   while (inflight_ < o_.max_inflight) {
@@ -207,7 +209,7 @@ void Publisher::pump() {
     auto body = message.finish();
     auto epoch = epoch_;
     auto st = send_(
-        topics_.stream(stream), body,
+        topics_.stream(stream), std::move(body),
         [this, epoch, range](bool ok, const std::string& why) { acked(epoch, range, ok, why); });
     if (!st) {
       log::warning("mqtt: " + st.error().message + "; will retry");
@@ -255,10 +257,14 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
     marks_[range.stream] = window.front().last_seq;
     window.pop_front();
   }
-  // Marks are saved together, in one small transaction: when a window's worth of PUBACKs has
-  // gathered, or `removal_delay` after the first.
   ++unsaved_acks_;
-  if (unsaved_acks_ >= o_.max_inflight && !removal_now_) {
+  // A slot in the window is free: fill it without waiting for the save, from the streams' last
+  // seqs as last read (a new record pokes or is found by the poll).
+  pump(Look::kKnown);
+  // Marks are saved together, in one small transaction: when a window's worth of PUBACKs has
+  // gathered, when nothing is left in flight (no PUBACK is coming to share it), or
+  // `removal_delay` after the first.
+  if ((unsaved_acks_ >= o_.max_inflight || inflight_ == 0) && !removal_now_) {
     removal_.cancel();
     removal_posted_ = removal_now_ = true;
     boost::asio::post(io_, [this] { save_marks(); });
@@ -269,7 +275,6 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
       if (!ec) save_marks();
     });
   }
-  pump();  // a slot in the window is free: fill it without waiting for the save
 }
 
 void Publisher::save_marks() {

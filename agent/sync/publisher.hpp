@@ -48,7 +48,7 @@ class Publisher {
  public:
   using Done = std::function<void(bool ok, const std::string& error)>;
   // Publishes one message at QoS 1; `done` runs on the loop at PUBACK or failure.
-  using Send = std::function<Status(const std::string& topic, const std::string& payload, Done)>;
+  using Send = std::function<Status(const std::string& topic, std::string payload, Done)>;
 
   struct Counters {
     std::uint64_t messages = 0, records = 0, acked_records = 0, failed = 0, resent_from = 0;
@@ -82,7 +82,10 @@ class Publisher {
   bool over_budget() const { return over_budget_; }
 
  private:
-  void pump();
+  // Sends while the window has room. kOutbox first reads every stream's last seq and delivery
+  // mark; kKnown goes on from those last read (after a PUBACK, once per message).
+  enum class Look { kOutbox, kKnown };
+  void pump(Look look = Look::kOutbox);
   void acked(std::uint64_t epoch, const store::SeqRange& range, bool ok, const std::string& why);
   void save_marks();
   void compact();

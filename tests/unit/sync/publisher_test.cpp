@@ -37,8 +37,11 @@ class PublisherTest : public ::testing::Test {
                       .ok());
     ASSERT_TRUE(db_->commit().ok());
   }
-  std::unique_ptr<Publisher> make(std::int64_t inflight, std::int64_t batch) {
+  std::unique_ptr<Publisher> make(std::int64_t inflight, std::int64_t batch,
+                                  std::chrono::milliseconds removal_delay =
+                                      std::chrono::milliseconds(20)) {
     PublisherOptions o;
+    o.removal_delay = removal_delay;
     o.site = "s1";
     o.gateway = "g1";
     o.max_inflight = inflight;
@@ -100,6 +103,29 @@ TEST_F(PublisherTest, UrgentFirstWindowBoundedRemovedOnlyAfterPuback) {
   EXPECT_EQ(sent_[4].topic, "depot/v1/s1/g1/telemetry");  // telemetry last
   EXPECT_EQ(depth("movements"), 1);
   EXPECT_FALSE(pub->drained());
+}
+
+// Delivery marks are saved together (a window's worth of PUBACKs, or removal_delay after the
+// first), except when the PUBACK leaves nothing in flight: no other is coming to share the save.
+TEST_F(PublisherTest, TheMarkWaitsForOtherPubacksButIsSavedAtOnceWhenNothingIsLeftInFlight) {
+  append("movements", 3);
+  auto pub = make(/*inflight=*/4, /*batch=*/2, /*removal_delay=*/std::chrono::hours(1));
+  pub->start();
+  pub->online();
+  run();
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(seqs(sent_[1]), (std::vector<std::int64_t>{3}));
+
+  sent_[0].done(true, "");  // one still in flight: the mark waits (here for an hour)
+  run();
+  EXPECT_EQ(depth("movements"), 3);
+  EXPECT_FALSE(pub->drained());
+
+  sent_[1].done(true, "");  // the last one: saved now
+  run();
+  EXPECT_EQ(depth("movements"), 0);
+  EXPECT_TRUE(pub->drained());
+  ASSERT_EQ(sent_.size(), 2u);
 }
 
 TEST_F(PublisherTest, MessagesAreCutAtThePayloadLimitAndARecordLargerThanItIsGivenUpOnce) {

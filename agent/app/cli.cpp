@@ -141,6 +141,8 @@ int cmd_check(const Args& a, Context& c) {
     c.err << "warning: " << w << "\n";
   for (const auto& w : coldchain::output_warnings(cfg.alarm_outputs, cfg.zones))
     c.err << "warning: " << w << "\n";
+  for (const auto& w : coldchain::retention_warnings(cfg.retention, cfg.sensors))
+    c.err << "warning: " << w << "\n";
   if (!here) return kOk;
   // An exec output whose program is not there (or not executable) would fail at the alarm.
   for (std::size_t i = 0; i < cfg.alarm_outputs.outputs.size(); ++i) {

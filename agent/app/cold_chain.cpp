@@ -193,7 +193,7 @@ std::string ColdChain::excursion_id(const cc::Excursion& x) const {
 }
 
 // The limits and offsets the monitors judge by, as applied: zone rules and probe offsets and
-// ranges. A change (they apply at a start: a reload says "at the next restart") is one
+// ranges (and retention.raw_every_s when above 1). A change (they apply at a start: a reload says "at the next restart") is one
 // `coldchain.limits` audit entry with the old and new values, when it takes effect.
 Status ColdChain::audit_applied_limits(const std::string& now_s) {
   json applied = json::object();
@@ -232,6 +232,10 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
       applied["probes"][s.id]["measures"] = cc::to_string(s.measures);
     if (s.measures == cc::Measure::kDoor) applied["probes"][s.id]["open_value"] = s.open_value;
   }
+  // Thinning the stored raw readings changes the evidence kept: audited where it is in use
+  // (the default, 1, audits nothing new for a config of a release before it).
+  if (settings_.retention.raw_every_s != 1)
+    applied["retention"] = {{"raw_every_s", settings_.retention.raw_every_s}};
   const std::string text = applied.dump();
   auto before = db_.meta("coldchain_applied");
   if (!before) return before.error();
@@ -245,7 +249,8 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
   a.who = "agent";
   a.at = now_s;
   a.what = "coldchain.limits";
-  a.why = *before ? "zone limits or probe offsets changed; applied from this start"
+  a.why = *before ? "zone limits, probe offsets or raw-reading thinning changed; applied from "
+                    "this start"
                   : "zone limits and probe offsets in force from this start";
   a.details = {{"old", old}, {"new", applied}};
   if (auto r = store::audit_append(db_, a); !r) return r.error();

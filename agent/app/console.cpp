@@ -263,6 +263,10 @@ std::string render_metrics(const ConsoleSources& s) {
           m.sample("depot_probe_readings_total", d(p.counts.good),
                    {{"zone", z.id}, {"probe", p.spec.id}});
     m.one("depot_alarms_open", "gauge", "Temperature alarms and probe failures open now.", d(open));
+    m.one("depot_probe_readings_not_stored_total", "counter",
+          "Quiet readings not stored raw (retention.raw_every_s); alarms and minute summaries "
+          "used them.",
+          d(s.cold->counters().raw_not_stored));
   }
 
   // The process.

@@ -323,6 +323,9 @@ int run_daemon(LoadedConfig loaded) {
     for (const auto& w :
          coldchain::output_warnings(loaded.config.alarm_outputs, loaded.config.zones))
       log::warning("cold chain: " + w);
+    for (const auto& w :
+         coldchain::retention_warnings(loaded.config.retention, loaded.config.sensors))
+      log::warning("cold chain: " + w);
   }
   // One driver per probe (drivers/sensor): raw readings go to the cold chain on this loop.
   // Declared after `cold`, so they are gone before it is.

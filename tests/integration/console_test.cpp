@@ -172,7 +172,8 @@ TEST_F(Console, MetricsCountScansAndRejectsPerScannerAndTheOutbox) {
   EXPECT_NE(text.find("# TYPE depot_scans_total counter"), std::string::npos) << text;
 }
 
-// The cold chain in /metrics: a zone in range and a zone in alarm (simulated probes).
+// The cold chain in /metrics: a zone in range and a zone in alarm (simulated probes), and the
+// quiet readings retention.raw_every_s kept out of storage.
 TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
   scan_port_ = free_port();
   http_port_ = free_port();
@@ -186,7 +187,8 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
     {"id": "p-chill", "zone": "chiller", "driver": "sim", "read_interval_s": 1,
      "sim": {"profile": "constant", "base_c": 5}},
     {"id": "p-freeze", "zone": "freezer", "driver": "sim", "read_interval_s": 1,
-     "sim": {"profile": "constant", "base_c": -5}}]
+     "sim": {"profile": "constant", "base_c": -5}}],
+  "retention": {"raw_every_s": 3}
 }
 )";
   test::write_file(cfg_, c);
@@ -198,7 +200,8 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
       [&] {
         text = get(http_port_, "/metrics").body;
         return metric(text, "depot_zone_level{zone=\"freezer\"}") == 2 &&
-               metric(text, "depot_probe_online{zone=\"chiller\",probe=\"p-chill\"}") == 1;
+               metric(text, "depot_probe_online{zone=\"chiller\",probe=\"p-chill\"}") == 1 &&
+               metric(text, "depot_probe_readings_not_stored_total") >= 1;
       },
       15s))
       << text << agent_->log();

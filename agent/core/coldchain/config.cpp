@@ -535,6 +535,23 @@ void read_coldchain(const json* zones_json, const json* sensors_json,
   }
 }
 
+std::vector<std::string> retention_warnings(const Retention& r,
+                                            const std::vector<SensorConfig>& sensors) {
+  if (r.raw_every_s <= 1) return {};
+  std::vector<std::string> slow;
+  for (const auto& s : sensors)
+    if (s.read_interval_s >= r.raw_every_s) slow.push_back("\"" + s.id + "\"");
+  if (slow.empty()) return {};
+  std::string names;
+  for (std::size_t i = 0; i < slow.size() && i < 5; ++i) names += (i ? ", " : "") + slow[i];
+  if (slow.size() > 5) names += " and " + std::to_string(slow.size() - 5) + " more";
+  const auto n = std::to_string(r.raw_every_s);
+  return {"retention.raw_every_s: " + n + " thins nothing for " +
+          (slow.size() == sensors.size() ? std::string("any probe") : std::string("some probes")) +
+          ": " + names + " read every " + n +
+          " s or less often (read_interval_s), so each of their readings is stored"};
+}
+
 std::vector<std::string> zone_warnings(const std::vector<Zone>& zones,
                                        const std::vector<SensorConfig>& sensors,
                                        std::int64_t now_ms) {

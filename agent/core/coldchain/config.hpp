@@ -186,15 +186,23 @@ struct Retention {
   std::int64_t readings_days = 30;         // raw readings
   std::int64_t summary_days = 400;         // per-minute summaries
   std::int64_t excursion_margin_min = 60;  // raw readings this close to an excursion stay
-  // A probe's raw reading is stored at most once every this many seconds while all is well
-  // (flash wear); a reading that is not good, comes with a zone event or is read while its
-  // zone is not normal is always stored. Summaries and alarms use every reading.
+  // Flash wear: a probe's *quiet* reading is stored (and sent) only when at least this many
+  // seconds have passed since that probe's last stored one. Quiet: good, not older than the
+  // probe's previous reading, inside the limits less the warning band, bringing no zone event,
+  // read while the whole zone (temperature, humidity, doors) is normal. Every other reading is
+  // stored; alarms, minute summaries and `zones` use every reading (docs/coldchain.md).
   std::int64_t raw_every_s = 1;
   bool operator==(const Retention&) const = default;
 };
 
 // Reads the `retention` object (`j` may be null: absent) into `r`.
 void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
+
+// Valid but likely a mistake, for `check` and the start-up log: `raw_every_s` above 1 thins
+// nothing for a probe read every `raw_every_s` seconds or less often (each of its readings is
+// that far apart already). Names at most five such probes and how many more.
+std::vector<std::string> retention_warnings(const Retention& r,
+                                            const std::vector<SensorConfig>& sensors);
 
 // What is valid but likely a mistake, for `depot-agent check` (warnings, not problems): a
 // zone with no probe assigned is never judged (no reading, so no alarm, not even probe_failure).

@@ -255,7 +255,8 @@ std::string render_report_html(const ReportModel& m, std::string_view generator)
   } else {
     o << "<p class=\"note\">Good readings only. Mean: arithmetic mean of the readings. MKT: mean "
          "kinetic temperature (\u0394H/R = 10,000 K), each reading weighted by the time it stands "
-         "until the probe's next reading (at most the probe's offline time).</p>\n"
+         "until the probe's next reading (at most the probe's offline time, or "
+         "retention.raw_every_s plus its read interval when that is longer).</p>\n"
       << "<table id=\"daily-table\"><thead><tr><th>Day</th><th>Probe</th><th>Readings</th>"
          "<th>Min \u00B0C</th><th>Max \u00B0C</th><th>Mean \u00B0C</th><th>MKT \u00B0C</th>"
          "<th>MKT covers (h)</th></tr></thead>\n<tbody>\n";

@@ -731,6 +731,15 @@ TEST_F(ColdChainTest, ChangedLimitsAndOffsetsAreAuditedWithOldAndNewWhenTheyAppl
   EXPECT_EQ(details["new"]["probes"]["p1"]["offset_c"], -0.3);
   EXPECT_TRUE(details["old"]["probes"]["p1"]["calibration"].is_null());
   EXPECT_EQ(details["new"]["probes"]["p1"]["calibration"]["certificate"], "CAL-7");
+  EXPECT_FALSE(details["new"].contains("retention"));  // raw_every_s 1: nothing thinned
+  // Thinning the raw readings (retention.raw_every_s) is a change of the evidence kept.
+  s.retention.raw_every_s = 60;
+  ASSERT_TRUE(make(s)->start(at(30)).ok());
+  ASSERT_EQ(limits(), 3);
+  details = json::parse(text(
+      "SELECT details FROM audit_log WHERE what = 'coldchain.limits' ORDER BY seq DESC LIMIT 1"));
+  EXPECT_FALSE(details["old"].contains("retention"));
+  EXPECT_EQ(details["new"]["retention"]["raw_every_s"], 60);
   auto v = store::audit_verify(*db_);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->problem;

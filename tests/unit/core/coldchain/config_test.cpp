@@ -343,5 +343,30 @@ TEST(ColdchainConfig, HumidityLimitsAndDoorProbes) {
                           "are recorded, never judged"));
 }
 
+// retention.raw_every_s thins nothing for a probe read that seldom: `check` says so, naming
+// at most five probes.
+TEST(RetentionWarnings, RawEverySecondsAtOrBelowAProbesReadIntervalIsAWarning) {
+  std::vector<SensorConfig> s(7);
+  for (int i = 0; i < 7; ++i) {
+    s[static_cast<std::size_t>(i)].id = "p" + std::to_string(i);
+    s[static_cast<std::size_t>(i)].read_interval_s = i < 6 ? 60 : 1;
+  }
+  Retention r;  // raw_every_s 1: nothing is thinned, nothing to say
+  EXPECT_THAT(retention_warnings(r, s), IsEmpty());
+  r.raw_every_s = 60;
+  EXPECT_THAT(retention_warnings(r, s),
+              ElementsAre("retention.raw_every_s: 60 thins nothing for some probes: \"p0\", "
+                          "\"p1\", \"p2\", \"p3\", \"p4\" and 1 more read every 60 s or less "
+                          "often (read_interval_s), so each of their readings is stored"));
+  r.raw_every_s = 61;
+  EXPECT_THAT(retention_warnings(r, s), IsEmpty());
+  s.resize(1);
+  r.raw_every_s = 30;
+  EXPECT_THAT(retention_warnings(r, s),
+              ElementsAre("retention.raw_every_s: 30 thins nothing for any probe: \"p0\" read "
+                          "every 30 s or less often (read_interval_s), so each of their readings "
+                          "is stored"));
+}
+
 }  // namespace
 }  // namespace depot::coldchain

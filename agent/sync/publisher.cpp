@@ -207,16 +207,18 @@ void Publisher::pump(Look look) {
     }
     const auto n = message.records();
     auto body = message.finish();
-    auto epoch = epoch_;
-    auto st = send_(
-        topics_.stream(stream), std::move(body),
-        [this, epoch, range](bool ok, const std::string& why) { acked(epoch, range, ok, why); });
+    const auto epoch = epoch_;
+    const auto serial = ++sends_;
+    auto st = send_(topics_.stream(stream), std::move(body),
+                    [this, epoch, serial, range](bool ok, const std::string& why) {
+                      acked(epoch, serial, range, ok, why);
+                    });
     if (!st) {
       log::warning("mqtt: " + st.error().message + "; will retry");
       return;
     }
     upto = range.last_seq;
-    window_[stream].push_back({range.first_seq, range.last_seq, false});
+    window_[stream].push_back({serial, range.first_seq, range.last_seq, false});
     ++inflight_;
     rate_.take(static_cast<std::int64_t>(n));
     ++counters_.messages;
@@ -224,8 +226,8 @@ void Publisher::pump(Look look) {
   }
 }
 
-void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok,
-                      const std::string& why) {
+void Publisher::acked(std::uint64_t epoch, std::uint64_t serial, const store::SeqRange& range,
+                      bool ok, const std::string& why) {
   if (epoch != epoch_) {
     // From an earlier connection: its stream is being sent again from the saved mark anyway.
     if (!ok) ++counters_.failed;
@@ -233,10 +235,13 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
   }
   if (inflight_ > 0) --inflight_;
   auto& window = window_[range.stream];
+  // By the send's serial, never by its seqs: after a failure the same first seq is sent again,
+  // and a late PUBACK of the forgotten message must not count for the resend.
   auto it = std::find_if(window.begin(), window.end(),
-                         [&](const Sent& s) { return s.first_seq == range.first_seq; });
+                         [&](const Sent& s) { return s.serial == serial; });
   if (!ok) {
     ++counters_.failed;
+    if (it == window.end()) return;  // forgotten after an earlier failure: resent already
     // Failed on a live connection: send again from its first record. The messages sent after
     // it are forgotten (their PUBACKs no longer move the mark) and resent too: duplicates of
     // the same seq, which the cloud drops.
@@ -259,7 +264,8 @@ void Publisher::acked(std::uint64_t epoch, const store::SeqRange& range, bool ok
   }
   ++unsaved_acks_;
   // A slot in the window is free: fill it without waiting for the save, from the streams' last
-  // seqs as last read (a new record pokes or is found by the poll).
+  // seqs as last read (records committed since are found by the next poll, within `poll`, or
+  // sooner by a poke).
   pump(Look::kKnown);
   // Marks are saved together, in one small transaction: when a window's worth of PUBACKs has
   // gathered, when nothing is left in flight (no PUBACK is coming to share it), or

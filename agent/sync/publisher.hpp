@@ -86,7 +86,8 @@ class Publisher {
   // mark; kKnown goes on from those last read (after a PUBACK, once per message).
   enum class Look { kOutbox, kKnown };
   void pump(Look look = Look::kOutbox);
-  void acked(std::uint64_t epoch, const store::SeqRange& range, bool ok, const std::string& why);
+  void acked(std::uint64_t epoch, std::uint64_t serial, const store::SeqRange& range, bool ok,
+             const std::string& why);
   void save_marks();
   void compact();
   void arm_poll();
@@ -106,6 +107,7 @@ class Publisher {
   boost::asio::steady_timer poll_, budget_, removal_;
   // A message in flight on this connection, per stream in send order.
   struct Sent {
+    std::uint64_t serial = 0;  // which send (sends_): a resend has the same seqs, not the serial
     std::int64_t first_seq = 0, last_seq = 0;
     bool acked = false;
   };
@@ -122,6 +124,7 @@ class Publisher {
   bool running_ = false;
   std::int64_t inflight_ = 0;
   std::uint64_t epoch_ = 0;
+  std::uint64_t sends_ = 0;  // messages handed to send_, ever
   std::int64_t rate_wait_until_ns_ = 0;
   std::size_t payload_limit_ = SIZE_MAX;
   Counters counters_;

@@ -539,8 +539,9 @@ std::vector<std::string> retention_warnings(const Retention& r,
                                             const std::vector<SensorConfig>& sensors) {
   if (r.raw_every_s <= 1) return {};
   std::vector<std::string> slow;
-  for (const auto& s : sensors)
-    if (s.read_interval_s >= r.raw_every_s) slow.push_back("\"" + s.id + "\"");
+  for (const auto& s : sensors)  // an MQTT probe reads when its messages come: not judged
+    if (s.driver != Driver::kMqtt && s.read_interval_s >= r.raw_every_s)
+      slow.push_back("\"" + s.id + "\"");
   if (slow.empty()) return {};
   std::string names;
   for (std::size_t i = 0; i < slow.size() && i < 5; ++i) names += (i ? ", " : "") + slow[i];

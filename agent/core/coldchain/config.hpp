@@ -200,7 +200,8 @@ void read_retention(const nlohmann::json* j, Problems& p, Retention& r);
 
 // Valid but likely a mistake, for `check` and the start-up log: `raw_every_s` above 1 thins
 // nothing for a probe read every `raw_every_s` seconds or less often (each of its readings is
-// that far apart already). Names at most five such probes and how many more.
+// that far apart already). Names at most five such probes and how many more. Not MQTT probes:
+// their read_interval_s is only the expected rate.
 std::vector<std::string> retention_warnings(const Retention& r,
                                             const std::vector<SensorConfig>& sensors);
 

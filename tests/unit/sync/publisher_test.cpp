@@ -128,6 +128,34 @@ TEST_F(PublisherTest, TheMarkWaitsForOtherPubacksButIsSavedAtOnceWhenNothingIsLe
   ASSERT_EQ(sent_.size(), 2u);
 }
 
+// A message fails on a live connection (an MQTT 5 negative PUBACK): it and the ones after it
+// are sent again. A late PUBACK of a forgotten message must not count for its resend, which
+// starts at the same seq but carries more: the mark would move past records never delivered.
+TEST_F(PublisherTest, ALatePubackOfAForgottenMessageDoesNotCountForItsResend) {
+  append("movements", 3);
+  auto pub = make(/*inflight=*/3, /*batch=*/2);
+  pub->start();
+  pub->online();
+  run();
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(seqs(sent_[1]), (std::vector<std::int64_t>{3}));
+  append("movements", 1);  // seq 4: the resend of 3 carries it too
+  // (the forgotten message still holds its slot in the window until its PUBACK comes)
+  sent_[0].done(false, "negative PUBACK");
+  run();
+  ASSERT_EQ(sent_.size(), 4u);
+  EXPECT_EQ(seqs(sent_[2]), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(seqs(sent_[3]), (std::vector<std::int64_t>{3, 4}));
+  sent_[1].done(true, "");  // the forgotten message's PUBACK, late
+  sent_[2].done(true, "");
+  run();
+  EXPECT_EQ(depth("movements"), 2);  // 3 and 4 wait for their own PUBACK
+  sent_[3].done(true, "");
+  run();
+  EXPECT_EQ(depth("movements"), 0);
+  EXPECT_TRUE(pub->drained());
+}
+
 TEST_F(PublisherTest, MessagesAreCutAtThePayloadLimitAndARecordLargerThanItIsGivenUpOnce) {
   // Records of about 3 KB; seq 3 of 12 KB, more than any message may carry.
   ASSERT_TRUE(db_->begin_immediate().ok());

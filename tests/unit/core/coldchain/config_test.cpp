@@ -351,6 +351,10 @@ TEST(RetentionWarnings, RawEverySecondsAtOrBelowAProbesReadIntervalIsAWarning) {
     s[static_cast<std::size_t>(i)].id = "p" + std::to_string(i);
     s[static_cast<std::size_t>(i)].read_interval_s = i < 6 ? 60 : 1;
   }
+  s.push_back({});  // an MQTT probe reads when its messages come: never named
+  s.back().id = "m";
+  s.back().driver = Driver::kMqtt;
+  s.back().read_interval_s = 60;
   Retention r;  // raw_every_s 1: nothing is thinned, nothing to say
   EXPECT_THAT(retention_warnings(r, s), IsEmpty());
   r.raw_every_s = 60;
@@ -360,7 +364,7 @@ TEST(RetentionWarnings, RawEverySecondsAtOrBelowAProbesReadIntervalIsAWarning) {
                           "often (read_interval_s), so each of their readings is stored"));
   r.raw_every_s = 61;
   EXPECT_THAT(retention_warnings(r, s), IsEmpty());
-  s.resize(1);
+  s.resize(1);  // p0 alone
   r.raw_every_s = 30;
   EXPECT_THAT(retention_warnings(r, s),
               ElementsAre("retention.raw_every_s: 30 thins nothing for any probe: \"p0\" read "

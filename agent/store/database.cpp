@@ -208,6 +208,8 @@ Expected<Statement*> Database::prepare(std::string_view sql) {
 
 std::int64_t Database::changes() { return sqlite3_changes64(db_); }
 
+std::int64_t Database::total_changes() { return sqlite3_total_changes64(db_); }
+
 void Database::rollback() {
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
 }

@@ -125,6 +125,9 @@ class Database {
   void rollback();
   // Rows changed by the latest INSERT, UPDATE or DELETE on this connection.
   std::int64_t changes();
+  // Rows inserted, updated or deleted through this connection since it opened (every
+  // statement, committed or not): a cheap "has this connection written since" check.
+  std::int64_t total_changes();
 
   // SQLite's primary result code (SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL, ...) of the latest
   // failed statement on this connection since clear_failure(); 0 when none failed. Survives

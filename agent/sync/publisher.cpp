@@ -120,12 +120,17 @@ bool Publisher::drained() {
 
 void Publisher::pump(Look look) {
   if (!online_ || !running_) return;
+  // Records committed through this connection since the last look (the daemon's own alarms,
+  // movements, readings) are looked for at once; another process's by the poll.
+  if (db_.total_changes() != changes_seen_) look = Look::kOutbox;
   if (look == Look::kOutbox) {
+    const auto changes = db_.total_changes();
     auto marks = store::outbox_marks(db_);
     if (!marks) {
       log::error("outbox: " + marks.error().message);
       return;
     }
+    changes_seen_ = changes;
     for (const auto& [s, m] : *marks) {
       last_seq_[s] = m.last_seq;
       auto& upto = sent_upto_[s];
@@ -264,8 +269,8 @@ void Publisher::acked(std::uint64_t epoch, std::uint64_t serial, const store::Se
   }
   ++unsaved_acks_;
   // A slot in the window is free: fill it without waiting for the save, from the streams' last
-  // seqs as last read (records committed since are found by the next poll, within `poll`, or
-  // sooner by a poke).
+  // seqs as last read unless this connection has written since (another process's records
+  // are found by the next poll, within `poll`).
   pump(Look::kKnown);
   // Marks are saved together, in one small transaction: when a window's worth of PUBACKs has
   // gathered, when nothing is left in flight (no PUBACK is coming to share it), or

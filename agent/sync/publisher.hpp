@@ -83,7 +83,8 @@ class Publisher {
 
  private:
   // Sends while the window has room. kOutbox first reads every stream's last seq and delivery
-  // mark; kKnown goes on from those last read (after a PUBACK, once per message).
+  // mark; kKnown goes on from those last read (after a PUBACK, once per message), unless this
+  // connection has written since.
   enum class Look { kOutbox, kKnown };
   void pump(Look look = Look::kOutbox);
   void acked(std::uint64_t epoch, std::uint64_t serial, const store::SeqRange& range, bool ok,
@@ -125,6 +126,7 @@ class Publisher {
   std::int64_t inflight_ = 0;
   std::uint64_t epoch_ = 0;
   std::uint64_t sends_ = 0;  // messages handed to send_, ever
+  std::int64_t changes_seen_ = -1;  // db_.total_changes() at the last look at the outbox
   std::int64_t rate_wait_until_ns_ = 0;
   std::size_t payload_limit_ = SIZE_MAX;
   Counters counters_;

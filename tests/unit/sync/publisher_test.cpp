@@ -39,7 +39,8 @@ class PublisherTest : public ::testing::Test {
   }
   std::unique_ptr<Publisher> make(std::int64_t inflight, std::int64_t batch,
                                   std::chrono::milliseconds removal_delay =
-                                      std::chrono::milliseconds(20)) {
+                                      std::chrono::milliseconds(20),
+                                  std::chrono::milliseconds poll = std::chrono::milliseconds(5)) {
     PublisherOptions o;
     o.removal_delay = removal_delay;
     o.site = "s1";
@@ -47,7 +48,7 @@ class PublisherTest : public ::testing::Test {
     o.max_inflight = inflight;
     o.batch_records = batch;
     o.drain_per_s = 0;
-    o.poll = std::chrono::milliseconds(5);
+    o.poll = poll;
     return std::make_unique<Publisher>(
         io_, *db_, o,
         [this](const std::string& topic, const std::string& payload, Publisher::Done done) {
@@ -154,6 +155,28 @@ TEST_F(PublisherTest, ALatePubackOfAForgottenMessageDoesNotCountForItsResend) {
   run();
   EXPECT_EQ(depth("movements"), 0);
   EXPECT_TRUE(pub->drained());
+}
+
+// After a PUBACK the next message goes out from the streams' last seqs as known, without
+// reading them again; but a record committed through the same connection since (the daemon's
+// own alarm) is seen at that PUBACK, not at the next poll (here an hour away).
+TEST_F(PublisherTest, ARecordCommittedOnTheSameConnectionGoesOutAtTheNextPuback) {
+  append("movements", 4);
+  auto pub = make(/*inflight=*/1, /*batch=*/2, std::chrono::milliseconds(20),
+                  /*poll=*/std::chrono::hours(1));
+  pub->start();
+  pub->online();
+  run();
+  ASSERT_EQ(sent_.size(), 1u);
+  append("alarms", 1);
+  sent_[0].done(true, "");
+  run();
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[1].topic, "depot/v1/s1/g1/alarms");  // before the movements left
+  sent_[1].done(true, "");
+  run();
+  ASSERT_EQ(sent_.size(), 3u);
+  EXPECT_EQ(seqs(sent_[2]), (std::vector<std::int64_t>{3, 4}));
 }
 
 TEST_F(PublisherTest, MessagesAreCutAtThePayloadLimitAndARecordLargerThanItIsGivenUpOnce) {

@@ -10,6 +10,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/resident.hpp"
 #include "core/json_parse.hpp"
 #include "store/outbox.hpp"
 
@@ -265,6 +266,7 @@ void CloudSync::on_connected() {
   publish_status_online();
   publisher_->set_payload_limit(link_->payload_limit());
   publisher_->online();
+  give_back_file_pages("the cloud link's connect");  // the TLS handshake's code, once per connect
 }
 
 void CloudSync::on_message(Inbound in) {

@@ -1,0 +1,44 @@
+// Giving back the start-up code's pages. Loading the config and the catalog, migrating and
+// checking the database run code the steady state never runs again, and the dynamic linker
+// reads symbol tables of every library once; all of it stays in the process's resident set
+// (RSS) until the kernel needs the memory. After READY the daemon unmaps the pages of its
+// read-only file mappings (code, read-only data: the same bytes as the file), so its RSS is
+// what it uses. The pages stay in the page cache; what runs again is mapped again on its
+// next access (a minor fault). The cloud link does the same once connected (a TLS handshake
+// runs much of OpenSSL once per connection). Nothing else changes: writable mappings, copied-on-write pages
+// (relocated data) and anonymous memory are never touched. docs/performance.md, "Footprint".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace depot {
+
+struct PageRange {
+  std::uintptr_t begin = 0, end = 0;  // [begin, end), page-aligned as the kernel prints them
+  std::uint64_t rss_kib = 0;          // resident now
+};
+
+// Pure: the mappings of an smaps text (/proc/PID/smaps) that can be given back: private,
+// not writable, backed by a file (a path, not "[vdso]" and the like), with pages resident and
+// none of them copied on write ("Anonymous: 0 kB"). At most `max_ranges`; a malformed or
+// truncated mapping is left out.
+std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max_ranges = 4096);
+
+struct Released {
+  std::size_t mappings = 0;
+  std::uint64_t kib = 0;  // resident before, in the mappings given back
+};
+// Reads /proc/self/smaps (at most 8 MiB) and gives back the ranges above (madvise
+// MADV_DONTNEED). Call it when no other thread maps or unmaps files (the daemon: after READY).
+Expected<Released> release_file_pages();
+
+// release_file_pages, logged: what was given back (info) or why nothing was (warning).
+// `after` names the work whose pages go ("start-up", "the cloud link's connect").
+void give_back_file_pages(std::string_view after);
+
+}  // namespace depot

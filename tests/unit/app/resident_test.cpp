@@ -13,6 +13,7 @@
 namespace depot {
 namespace {
 
+// Addresses below 4 GiB, so the same text parses on 32-bit ARM (armhf).
 // One mapping as the kernel prints it in /proc/PID/smaps (the fields read, plus some not).
 std::string mapping(std::string_view header, int rss_kib, int anon_kib) {
   std::ostringstream s;
@@ -24,46 +25,46 @@ std::string mapping(std::string_view header, int rss_kib, int anon_kib) {
 
 TEST(ReleasableRanges, KeepsOnlyResidentReadOnlyPrivateFileMappingsWithNoCopiedPages) {
   const std::string smaps =
-      mapping("55bb97600000-55bb97610000 r-xp 00001000 fe:00 101  /usr/bin/depot-agent", 64, 0) +
-      mapping("55bb97610000-55bb97614000 r--p 00011000 fe:00 101  /usr/bin/depot-agent", 16, 0) +
+      mapping("97600000-97610000 r-xp 00001000 fe:00 101  /usr/bin/depot-agent", 64, 0) +
+      mapping("97610000-97614000 r--p 00011000 fe:00 101  /usr/bin/depot-agent", 16, 0) +
       // relocated read-only data (RELRO): pages copied on write; giving them back would
       // bring back the file's unrelocated bytes
-      mapping("55bb97614000-55bb97616000 r--p 00015000 fe:00 101  /usr/bin/depot-agent", 8, 8) +
-      mapping("55bb97616000-55bb97617000 rw-p 00017000 fe:00 101  /usr/bin/depot-agent", 4, 4) +
-      mapping("7f3a50000000-7f3a5008c000 rw-p 00000000 00:00 0 ", 560, 560) +
-      mapping("7f3a57441000-7f3a57442000 r--p 00000000 00:00 0 ", 4, 4) +         // anonymous
-      mapping("7f3a57500000-7f3a57508000 r-xp 00000000 fe:00 7  /lib/libz.so.1", 0, 0) +  // nothing resident
-      mapping("7f3a58000000-7f3a58008000 rw-s 00000000 fe:00 9  /var/lib/depot/a.db-shm", 32, 0) +
-      mapping("7f3a58100000-7f3a58101000 r--s 00000000 fe:00 9  /var/lib/depot/b", 4, 0) +  // shared
-      mapping("7ffd1e5f0000-7ffd1e5f2000 r-xp 00000000 00:00 0  [vdso]", 8, 0) +
-      mapping("7f3a59000000-7f3a59010000 r-xp 00000000 fe:00 12 /opt/old lib.so (deleted)", 40, 0);
+      mapping("97614000-97616000 r--p 00015000 fe:00 101  /usr/bin/depot-agent", 8, 8) +
+      mapping("97616000-97617000 rw-p 00017000 fe:00 101  /usr/bin/depot-agent", 4, 4) +
+      mapping("50000000-5008c000 rw-p 00000000 00:00 0 ", 560, 560) +
+      mapping("57441000-57442000 r--p 00000000 00:00 0 ", 4, 4) +         // anonymous
+      mapping("57500000-57508000 r-xp 00000000 fe:00 7  /lib/libz.so.1", 0, 0) +  // nothing resident
+      mapping("58000000-58008000 rw-s 00000000 fe:00 9  /var/lib/depot/a.db-shm", 32, 0) +
+      mapping("58100000-58101000 r--s 00000000 fe:00 9  /var/lib/depot/b", 4, 0) +  // shared
+      mapping("1e5f0000-1e5f2000 r-xp 00000000 00:00 0  [vdso]", 8, 0) +
+      mapping("59000000-59010000 r-xp 00000000 fe:00 12 /opt/old lib.so (deleted)", 40, 0);
   const auto got = releasable_ranges(smaps);
   ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0].begin, 0x55bb97600000u);
-  EXPECT_EQ(got[0].end, 0x55bb97610000u);
+  EXPECT_EQ(got[0].begin, 0x97600000u);
+  EXPECT_EQ(got[0].end, 0x97610000u);
   EXPECT_EQ(got[0].rss_kib, 64u);
-  EXPECT_EQ(got[1].begin, 0x55bb97610000u);
+  EXPECT_EQ(got[1].begin, 0x97610000u);
   EXPECT_EQ(got[1].rss_kib, 16u);
-  EXPECT_EQ(got[2].begin, 0x7f3a59000000u);  // a path with a space, its file replaced since
+  EXPECT_EQ(got[2].begin, 0x59000000u);  // a path with a space, its file replaced since
   EXPECT_EQ(got[2].rss_kib, 40u);
 }
 
 TEST(ReleasableRanges, LeavesOutWhatItCannotReadWhole) {
   // No Anonymous line (a truncated read): not known to be unmodified, so left out.
   const std::string truncated =
-      "55bb97600000-55bb97610000 r-xp 00001000 fe:00 101  /usr/bin/depot-agent\nRss: 64 kB\n";
+      "97600000-97610000 r-xp 00001000 fe:00 101  /usr/bin/depot-agent\nRss: 64 kB\n";
   EXPECT_TRUE(releasable_ranges(truncated).empty());
   // A range that is not hex, or ends before it begins, or an Rss that is not a number.
-  EXPECT_TRUE(releasable_ranges(mapping("55bb9760000g-55bb97610000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
-  EXPECT_TRUE(releasable_ranges(mapping("55bb97610000-55bb97600000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
-  EXPECT_TRUE(releasable_ranges("55bb97600000-55bb97610000 r-xp 0 fe:00 1 /a\nRss: many kB\n"
+  EXPECT_TRUE(releasable_ranges(mapping("55bb9760000g-97610000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
+  EXPECT_TRUE(releasable_ranges(mapping("97610000-97600000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
+  EXPECT_TRUE(releasable_ranges("97600000-97610000 r-xp 0 fe:00 1 /a\nRss: many kB\n"
                                 "Anonymous: 0 kB\n").empty());
   EXPECT_TRUE(releasable_ranges("").empty());
   EXPECT_TRUE(releasable_ranges("\n\n:::\n-\n").empty());
   // At most max_ranges.
   std::string many;
   for (int i = 0; i < 10; ++i)
-    many += mapping("7f0000" + std::to_string(10 + i) + "0000-7f0000" + std::to_string(10 + i) +
+    many += mapping("b6" + std::to_string(10 + i) + "0000-b6" + std::to_string(10 + i) +
                         "8000 r-xp 0 fe:00 1 /lib/x.so", 32, 0);
   EXPECT_EQ(releasable_ranges(many).size(), 10u);
   EXPECT_EQ(releasable_ranges(many, 4).size(), 4u);

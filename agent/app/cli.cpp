@@ -137,11 +137,8 @@ int cmd_check(const Args& a, Context& c) {
   if (creds.empty())
     c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";
-  for (const auto& w : coldchain::zone_warnings(cfg.zones, cfg.sensors, instant_now().wall_ms))
-    c.err << "warning: " << w << "\n";
-  for (const auto& w : coldchain::output_warnings(cfg.alarm_outputs, cfg.zones))
-    c.err << "warning: " << w << "\n";
-  for (const auto& w : coldchain::retention_warnings(cfg.retention, cfg.sensors))
+  for (const auto& w : coldchain::config_warnings(cfg.zones, cfg.sensors, cfg.alarm_outputs,
+                                                 cfg.retention, instant_now().wall_ms))
     c.err << "warning: " << w << "\n";
   if (!here) return kOk;
   // An exec output whose program is not there (or not executable) would fail at the alarm.

@@ -193,8 +193,9 @@ std::string ColdChain::excursion_id(const cc::Excursion& x) const {
 }
 
 // The limits and offsets the monitors judge by, as applied: zone rules and probe offsets and
-// ranges (and retention.raw_every_s when above 1). A change (they apply at a start: a reload says "at the next restart") is one
-// `coldchain.limits` audit entry with the old and new values, when it takes effect.
+// ranges (and retention.raw_every_s when above 1). A change (they apply at a start: a reload
+// says "at the next restart") is one `coldchain.limits` audit entry with the old and new
+// values, when it takes effect.
 Status ColdChain::audit_applied_limits(const std::string& now_s) {
   json applied = json::object();
   for (const auto& z : settings_.zones)

@@ -318,14 +318,9 @@ int run_daemon(LoadedConfig loaded) {
                        : ""));
     // What `check` warns about (a zone without a probe, a calibration past due) is said at
     // every start too: the journal is where an operator looks.
-    for (const auto& w : coldchain::zone_warnings(loaded.config.zones, loaded.config.sensors,
-                                                  instant_now().wall_ms))
-      log::warning("cold chain: " + w);
-    for (const auto& w :
-         coldchain::output_warnings(loaded.config.alarm_outputs, loaded.config.zones))
-      log::warning("cold chain: " + w);
-    for (const auto& w :
-         coldchain::retention_warnings(loaded.config.retention, loaded.config.sensors))
+    const auto& cfg = loaded.config;
+    for (const auto& w : coldchain::config_warnings(cfg.zones, cfg.sensors, cfg.alarm_outputs,
+                                                    cfg.retention, instant_now().wall_ms))
       log::warning("cold chain: " + w);
   }
   // One driver per probe (drivers/sensor): raw readings go to the cold chain on this loop.

@@ -1,7 +1,5 @@
 #include "base/resident.hpp"
 
-#include "base/log.hpp"
-
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,6 +8,8 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+
+#include "base/log.hpp"
 
 namespace depot {
 namespace {
@@ -75,8 +75,10 @@ std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max
       continue;
     }
     if (!open) continue;
-    if (first == "Rss:") cur.have_rss = parse_kib(line.substr(4), cur.range.rss_kib);
-    else if (first == "Anonymous:") cur.have_anon = parse_kib(line.substr(10), cur.anon_kib);
+    if (first == "Rss:")
+      cur.have_rss = parse_kib(line.substr(4), cur.range.rss_kib);
+    else if (first == "Anonymous:")
+      cur.have_anon = parse_kib(line.substr(10), cur.anon_kib);
   }
   close();
   return out;
@@ -85,7 +87,8 @@ std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max
 Expected<Released> release_file_pages() {
   constexpr std::size_t kMax = 8u << 20;
   const int fd = ::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{std::string("/proc/self/smaps: ") + std::strerror(errno), ErrorKind::kIo};
+  if (fd < 0)
+    return Error{std::string("/proc/self/smaps: ") + std::strerror(errno), ErrorKind::kIo};
   std::string text;
   char buf[16384];
   for (;;) {
@@ -118,9 +121,10 @@ void give_back_file_pages(std::string_view after) {
     log::warning("memory: pages not given back after " + std::string(after) + ": " +
                  r.error().message);
   else
-    log::info("memory: " + std::to_string(r->kib) + " KiB of code and read-only data given back "
-              "after " + std::string(after) + " (" + std::to_string(r->mappings) +
-              " file mappings)");
+    log::info("memory: " + std::to_string(r->kib) +
+              " KiB of code and read-only data given back "
+              "after " +
+              std::string(after) + " (" + std::to_string(r->mappings) + " file mappings)");
 }
 
 }  // namespace depot

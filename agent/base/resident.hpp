@@ -5,8 +5,9 @@
 // read-only file mappings (code, read-only data: the same bytes as the file), so its RSS is
 // what it uses. The pages stay in the page cache; what runs again is mapped again on its
 // next access (a minor fault). The cloud link does the same once connected (a TLS handshake
-// runs much of OpenSSL once per connection). Nothing else changes: writable mappings, copied-on-write pages
-// (relocated data) and anonymous memory are never touched. docs/performance.md, "Footprint".
+// runs much of OpenSSL once per connection). Nothing else changes: writable mappings,
+// copied-on-write pages (relocated data) and anonymous memory are never touched.
+// docs/performance.md, "Footprint".
 #pragma once
 
 #include <cstdint>

@@ -246,7 +246,10 @@ void Publisher::acked(std::uint64_t epoch, std::uint64_t serial, const store::Se
                          [&](const Sent& s) { return s.serial == serial; });
   if (!ok) {
     ++counters_.failed;
-    if (it == window.end()) return;  // forgotten after an earlier failure: resent already
+    if (it == window.end()) {  // forgotten after an earlier failure: resent already
+      pump(Look::kKnown);         // its slot in the window is free
+      return;
+    }
     // Failed on a live connection: send again from its first record. The messages sent after
     // it are forgotten (their PUBACKs no longer move the mark) and resent too: duplicates of
     // the same seq, which the cloud drops.
@@ -258,7 +261,10 @@ void Publisher::acked(std::uint64_t epoch, std::uint64_t serial, const store::Se
     pump();
     return;
   }
-  if (it == window.end()) return;  // forgotten after an earlier failure
+  if (it == window.end()) {  // forgotten after an earlier failure
+    pump(Look::kKnown);       // its slot in the window is free: fill it now, not at the poll
+    return;
+  }
   it->acked = true;
   counters_.acked_records += static_cast<std::uint64_t>(range.last_seq - range.first_seq + 1);
   counters_.last_ack_mono_ns = mono_now_ns_();

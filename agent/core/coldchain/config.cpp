@@ -823,6 +823,16 @@ std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
   return out;
 }
 
+std::vector<std::string> config_warnings(const std::vector<Zone>& zones,
+                                         const std::vector<SensorConfig>& sensors,
+                                         const AlarmOutputs& outputs, const Retention& retention,
+                                         std::int64_t now_ms) {
+  auto all = zone_warnings(zones, sensors, now_ms);
+  for (auto& w : output_warnings(outputs, zones)) all.push_back(std::move(w));
+  for (auto& w : retention_warnings(retention, sensors)) all.push_back(std::move(w));
+  return all;
+}
+
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors, Measure measure) {
   std::vector<ProbeSpec> out;

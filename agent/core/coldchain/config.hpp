@@ -224,6 +224,13 @@ void read_alarm_outputs(const nlohmann::json* outputs_json, const nlohmann::json
 std::vector<std::string> output_warnings(const AlarmOutputs& outputs,
                                          const std::vector<Zone>& zones);
 
+// The three lists above in one, zone warnings first: what `check` prints and the daemon logs
+// at every start, so the two never drift apart.
+std::vector<std::string> config_warnings(const std::vector<Zone>& zones,
+                                         const std::vector<SensorConfig>& sensors,
+                                         const AlarmOutputs& outputs, const Retention& retention,
+                                         std::int64_t now_ms);
+
 // The probes of `zone_id`, in config order, for a ZoneMonitor.
 std::vector<ProbeSpec> probes_of(std::string_view zone_id,
                                  const std::vector<SensorConfig>& sensors,

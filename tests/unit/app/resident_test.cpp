@@ -32,8 +32,9 @@ TEST(ReleasableRanges, KeepsOnlyResidentReadOnlyPrivateFileMappingsWithNoCopiedP
       mapping("97614000-97616000 r--p 00015000 fe:00 101  /usr/bin/depot-agent", 8, 8) +
       mapping("97616000-97617000 rw-p 00017000 fe:00 101  /usr/bin/depot-agent", 4, 4) +
       mapping("50000000-5008c000 rw-p 00000000 00:00 0 ", 560, 560) +
-      mapping("57441000-57442000 r--p 00000000 00:00 0 ", 4, 4) +         // anonymous
-      mapping("57500000-57508000 r-xp 00000000 fe:00 7  /lib/libz.so.1", 0, 0) +  // nothing resident
+      mapping("57441000-57442000 r--p 00000000 00:00 0 ", 4, 4) +  // anonymous
+      mapping("57500000-57508000 r-xp 00000000 fe:00 7  /lib/libz.so.1", 0,
+              0) +  // nothing resident
       mapping("58000000-58008000 rw-s 00000000 fe:00 9  /var/lib/depot/a.db-shm", 32, 0) +
       mapping("58100000-58101000 r--s 00000000 fe:00 9  /var/lib/depot/b", 4, 0) +  // shared
       mapping("1e5f0000-1e5f2000 r-xp 00000000 00:00 0  [vdso]", 8, 0) +
@@ -58,14 +59,16 @@ TEST(ReleasableRanges, LeavesOutWhatItCannotReadWhole) {
   EXPECT_TRUE(releasable_ranges(mapping("55bb9760000g-97610000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
   EXPECT_TRUE(releasable_ranges(mapping("97610000-97600000 r-xp 0 fe:00 1 /a", 64, 0)).empty());
   EXPECT_TRUE(releasable_ranges("97600000-97610000 r-xp 0 fe:00 1 /a\nRss: many kB\n"
-                                "Anonymous: 0 kB\n").empty());
+                                "Anonymous: 0 kB\n")
+                  .empty());
   EXPECT_TRUE(releasable_ranges("").empty());
   EXPECT_TRUE(releasable_ranges("\n\n:::\n-\n").empty());
   // At most max_ranges.
   std::string many;
   for (int i = 0; i < 10; ++i)
     many += mapping("b6" + std::to_string(10 + i) + "0000-b6" + std::to_string(10 + i) +
-                        "8000 r-xp 0 fe:00 1 /lib/x.so", 32, 0);
+                        "8000 r-xp 0 fe:00 1 /lib/x.so",
+                    32, 0);
   EXPECT_EQ(releasable_ranges(many).size(), 10u);
   EXPECT_EQ(releasable_ranges(many, 4).size(), 4u);
 }

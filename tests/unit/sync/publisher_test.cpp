@@ -157,6 +157,35 @@ TEST_F(PublisherTest, ALatePubackOfAForgottenMessageDoesNotCountForItsResend) {
   EXPECT_TRUE(pub->drained());
 }
 
+// A forgotten message's late PUBACK (or failure) frees its slot in the window: the next
+// message goes out at once, not at the next poll (here an hour away).
+TEST_F(PublisherTest, AForgottenMessagesLatePubackFreesItsSlotAtOnce) {
+  append("movements", 3);
+  auto pub = make(/*inflight=*/2, /*batch=*/1, std::chrono::milliseconds(20),
+                  /*poll=*/std::chrono::hours(1));
+  pub->start();
+  pub->online();
+  run();
+  ASSERT_EQ(sent_.size(), 2u);  // seqs 1 and 2: the window is full
+  sent_[0].done(false, "negative PUBACK");
+  run();
+  ASSERT_EQ(sent_.size(), 3u);  // 1 again; 2 is forgotten but still holds its slot
+  EXPECT_EQ(seqs(sent_[2]), (std::vector<std::int64_t>{1}));
+  sent_[1].done(false, "late failure of the forgotten message");
+  run();
+  ASSERT_EQ(sent_.size(), 4u);
+  EXPECT_EQ(seqs(sent_[3]), (std::vector<std::int64_t>{2}));
+  sent_[2].done(true, "");
+  run();
+  ASSERT_EQ(sent_.size(), 5u);
+  EXPECT_EQ(seqs(sent_[4]), (std::vector<std::int64_t>{3}));
+  sent_[3].done(true, "");
+  sent_[4].done(true, "");
+  run();
+  EXPECT_EQ(depth("movements"), 0);
+  EXPECT_TRUE(pub->drained());
+}
+
 // After a PUBACK the next message goes out from the streams' last seqs as known, without
 // reading them again; but a record committed through the same connection since (the daemon's
 // own alarm) is seen at that PUBACK, not at the next poll (here an hour away).

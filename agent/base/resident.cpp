@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "base/log.hpp"
 
@@ -43,72 +44,106 @@ bool keep(const Candidate& c) {
   return c.eligible && c.have_rss && c.have_anon && c.anon_kib == 0 && c.range.rss_kib > 0;
 }
 
-}  // namespace
+// Reads smaps one line at a time (the daemon streams the file through a fixed buffer: at the
+// moment it runs, just after READY, the process is at its largest).
+class SmapsReader {
+ public:
+  explicit SmapsReader(std::size_t max_ranges) : max_(max_ranges) {}
 
-std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max_ranges) {
-  std::vector<PageRange> out;
-  Candidate cur;
-  bool open = false;
-  auto close = [&] {
-    if (open && keep(cur) && out.size() < max_ranges) out.push_back(cur.range);
-    open = false;
-  };
-  while (!smaps.empty()) {
-    const auto nl = smaps.find('\n');
-    const auto line = smaps.substr(0, nl);
-    smaps.remove_prefix(nl == std::string_view::npos ? smaps.size() : nl + 1);
+  void line(std::string_view line) {
     const auto sp = line.find(' ');
     const auto first = line.substr(0, sp);
     std::uintptr_t begin = 0, end = 0;
     if (first.find(':') == std::string_view::npos && parse_range(first, begin, end)) {
       close();  // a new mapping: "begin-end perms offset dev inode [path]"
-      open = true;
-      cur = Candidate{};
-      cur.range.begin = begin;
-      cur.range.end = end;
+      open_ = true;
+      cur_ = Candidate{};
+      cur_.range.begin = begin;
+      cur_.range.end = end;
       std::string_view rest = sp == std::string_view::npos ? "" : line.substr(sp + 1);
       const auto perms = rest.substr(0, rest.find(' '));
       // The path is the first field that starts with '/' (after offset, device, inode).
-      const auto slash = rest.find(" /");
-      cur.eligible = perms.size() == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' &&
-                     slash != std::string_view::npos;
-      continue;
+      cur_.eligible = perms.size() == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' &&
+                      rest.find(" /") != std::string_view::npos;
+      return;
     }
-    if (!open) continue;
+    if (!open_) return;
     if (first == "Rss:")
-      cur.have_rss = parse_kib(line.substr(4), cur.range.rss_kib);
+      cur_.have_rss = parse_kib(line.substr(4), cur_.range.rss_kib);
     else if (first == "Anonymous:")
-      cur.have_anon = parse_kib(line.substr(10), cur.anon_kib);
+      cur_.have_anon = parse_kib(line.substr(10), cur_.anon_kib);
   }
-  close();
-  return out;
+
+  std::vector<PageRange> finish() && {
+    close();
+    return std::move(out_);
+  }
+
+ private:
+  void close() {
+    if (open_ && keep(cur_) && out_.size() < max_) out_.push_back(cur_.range);
+    open_ = false;
+  }
+
+  std::size_t max_;
+  std::vector<PageRange> out_;
+  Candidate cur_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max_ranges) {
+  SmapsReader reader(max_ranges);
+  while (!smaps.empty()) {
+    const auto nl = smaps.find('\n');
+    reader.line(smaps.substr(0, nl));
+    smaps.remove_prefix(nl == std::string_view::npos ? smaps.size() : nl + 1);
+  }
+  return std::move(reader).finish();
 }
 
 Expected<Released> release_file_pages() {
-  constexpr std::size_t kMax = 8u << 20;
+  constexpr std::size_t kMaxBytes = 8u << 20, kMaxLine = 8192;
   const int fd = ::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return Error{std::string("/proc/self/smaps: ") + std::strerror(errno), ErrorKind::kIo};
-  std::string text;
+  SmapsReader reader(4096);
   char buf[16384];
+  std::size_t kept = 0, total = 0;  // buf[0, kept): the start of a line not ended yet
   for (;;) {
-    const auto n = ::read(fd, buf, sizeof buf);
+    const auto n = ::read(fd, buf + kept, sizeof buf - kept);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int e = errno;
       ::close(fd);
       return Error{std::string("/proc/self/smaps: ") + std::strerror(e), ErrorKind::kIo};
     }
-    if (n == 0) break;
-    if (text.size() + static_cast<std::size_t>(n) > kMax) {
+    total += static_cast<std::size_t>(n);
+    if (total > kMaxBytes) {
       ::close(fd);
       return Error{"/proc/self/smaps: larger than 8 MiB, nothing given back", ErrorKind::kIo};
     }
-    text.append(buf, static_cast<std::size_t>(n));
+    std::string_view text(buf, kept + static_cast<std::size_t>(n));
+    if (n == 0) {  // the end: a last line without a newline is a line too
+      if (!text.empty()) reader.line(text);
+      break;
+    }
+    for (auto nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n')) {
+      reader.line(text.substr(0, nl));
+      text.remove_prefix(nl + 1);
+    }
+    if (text.size() > kMaxLine) {
+      ::close(fd);
+      return Error{"/proc/self/smaps: a line longer than 8 KiB, nothing given back",
+                   ErrorKind::kIo};
+    }
+    std::memmove(buf, text.data(), text.size());
+    kept = text.size();
   }
   ::close(fd);
   Released done;
-  for (const auto& r : releasable_ranges(text)) {
+  for (const auto& r : std::move(reader).finish()) {
     if (::madvise(reinterpret_cast<void*>(r.begin), r.end - r.begin, MADV_DONTNEED) != 0) continue;
     ++done.mappings;
     done.kib += r.rss_kib;

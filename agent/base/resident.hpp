@@ -34,8 +34,9 @@ struct Released {
   std::size_t mappings = 0;
   std::uint64_t kib = 0;  // resident before, in the mappings given back
 };
-// Reads /proc/self/smaps (at most 8 MiB) and gives back the ranges above (madvise
-// MADV_DONTNEED). Call it when no other thread maps or unmaps files (the daemon: after READY).
+// Reads /proc/self/smaps (at most 8 MiB, streamed through a 16 KiB buffer) and gives back
+// the ranges above (madvise MADV_DONTNEED). Call it when no other thread maps or unmaps files
+// (the daemon: after READY).
 Expected<Released> release_file_pages();
 
 // release_file_pages, logged: what was given back (info) or why nothing was (warning).

@@ -35,8 +35,10 @@ struct Released {
   std::uint64_t kib = 0;  // resident before, in the mappings given back
 };
 // Reads /proc/self/smaps (at most 8 MiB, streamed through a 16 KiB buffer) and gives back
-// the ranges above (madvise MADV_DONTNEED). Call it when no other thread maps or unmaps files
-// (the daemon: after READY).
+// the ranges above (madvise MADV_DONTNEED). Only the dynamic linker (and libc, for locale files
+// at setlocale) makes and removes such mappings; the agent never unloads a library (dlclose)
+// nor changes its locale after start, so none is unmapped and its range reused for other
+// memory between the read and the madvise, whichever thread runs meanwhile.
 Expected<Released> release_file_pages();
 
 // release_file_pages, logged: what was given back (info) or why nothing was (warning).

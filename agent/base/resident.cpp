@@ -35,13 +35,36 @@ bool parse_kib(std::string_view rest, std::uint64_t& kib) {
 
 struct Candidate {
   PageRange range;
-  bool eligible = false;  // private, not writable, a file
-  bool have_rss = false, have_anon = false;
-  std::uint64_t anon_kib = 0;
+  bool eligible = false;  // private, not writable, a file (inode, absolute path, not /dev)
+  // Both must be read, and 0: a page copied on write (relocated data, a debugger's breakpoint)
+  // is Anonymous while resident and Swap once swapped out (zram); giving the range back would
+  // bring back the file's bytes in its place. (Private_Dirty is no sign of it: a file page
+  // not yet written back, say of a binary just built, is dirty and still the file's.)
+  bool have_rss = false, have_anon = false, have_swap = false;
+  std::uint64_t anon_kib = 0, swap_kib = 0;
 };
 
 bool keep(const Candidate& c) {
-  return c.eligible && c.have_rss && c.have_anon && c.anon_kib == 0 && c.range.rss_kib > 0;
+  return c.eligible && c.have_rss && c.have_anon && c.have_swap && c.anon_kib == 0 &&
+         c.swap_kib == 0 && c.range.rss_kib > 0;
+}
+
+// "r-xp 00001000 fe:00 101   /usr/bin/depot-agent": private, not writable, backed by a file
+// (inode not 0, the path field starts with '/', not a device).
+bool eligible_header(std::string_view rest) {
+  std::string_view field[4];
+  for (auto& f : field) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const auto sp = rest.find(' ');
+    if (sp == std::string_view::npos) return false;
+    f = rest.substr(0, sp);
+    rest.remove_prefix(sp);
+  }
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  const auto perms = field[0], inode = field[3];
+  return perms.size() == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' &&
+         !inode.empty() && inode != "0" && !rest.empty() && rest.front() == '/' &&
+         rest.substr(0, 5) != "/dev/";
 }
 
 // Reads smaps one line at a time (the daemon streams the file through a fixed buffer: at the
@@ -60,11 +83,7 @@ class SmapsReader {
       cur_ = Candidate{};
       cur_.range.begin = begin;
       cur_.range.end = end;
-      std::string_view rest = sp == std::string_view::npos ? "" : line.substr(sp + 1);
-      const auto perms = rest.substr(0, rest.find(' '));
-      // The path is the first field that starts with '/' (after offset, device, inode).
-      cur_.eligible = perms.size() == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' &&
-                      rest.find(" /") != std::string_view::npos;
+      cur_.eligible = sp != std::string_view::npos && eligible_header(line.substr(sp + 1));
       return;
     }
     if (!open_) return;
@@ -72,6 +91,8 @@ class SmapsReader {
       cur_.have_rss = parse_kib(line.substr(4), cur_.range.rss_kib);
     else if (first == "Anonymous:")
       cur_.have_anon = parse_kib(line.substr(10), cur_.anon_kib);
+    else if (first == "Swap:")
+      cur_.have_swap = parse_kib(line.substr(5), cur_.swap_kib);
   }
 
   std::vector<PageRange> finish() && {
@@ -157,9 +178,8 @@ void give_back_file_pages(std::string_view after) {
                  r.error().message);
   else
     log::info("memory: " + std::to_string(r->kib) +
-              " KiB of code and read-only data given back "
-              "after " +
-              std::string(after) + " (" + std::to_string(r->mappings) + " file mappings)");
+              " KiB of code and read-only data unmapped after " + std::string(after) + " (" +
+              std::to_string(r->mappings) + " file mappings; the pages stay in the page cache)");
 }
 
 }  // namespace depot

@@ -4,9 +4,11 @@
 // (RSS) until the kernel needs the memory. After READY the daemon unmaps the pages of its
 // read-only file mappings (code, read-only data: the same bytes as the file), so its RSS is
 // what it uses. The pages stay in the page cache; what runs again is mapped again on its
-// next access (a minor fault). The cloud link does the same once connected (a TLS handshake
-// runs much of OpenSSL once per connection). Nothing else changes: writable mappings,
-// copied-on-write pages (relocated data) and anonymous memory are never touched.
+// next access (a minor fault while they are still cached; a read from flash once the kernel
+// has dropped them). The cloud link does the same once connected, at most once in 10 minutes
+// (a TLS handshake runs much of OpenSSL). Nothing else changes: writable mappings,
+// mappings with a page copied on write (relocated data), resident or swapped, and anonymous
+// memory are never touched.
 // docs/performance.md, "Footprint".
 #pragma once
 
@@ -25,9 +27,9 @@ struct PageRange {
 };
 
 // Pure: the mappings of an smaps text (/proc/PID/smaps) that can be given back: private,
-// not writable, backed by a file (a path, not "[vdso]" and the like), with pages resident and
-// none of them copied on write ("Anonymous: 0 kB"). At most `max_ranges`; a malformed or
-// truncated mapping is left out.
+// not writable, backed by a file (inode not 0, an absolute path, not /dev/), with pages
+// resident and none copied on write ("Anonymous" and "Swap" both read, 0 kB).
+// At most `max_ranges`; a malformed or truncated mapping is left out.
 std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max_ranges = 4096);
 
 struct Released {

@@ -89,6 +89,7 @@ class CloudSync {
   boost::asio::steady_timer stop_timer_;
   boost::asio::steady_timer heartbeat_;  // the retained status again every mqtt.status_s
   bool stopping_ = false;
+  std::int64_t pages_given_back_ns_ = -1;  // on_connected: when last (mono_now_ns)
   store::Incarnation incarnation_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "base/clock.hpp"
@@ -28,42 +29,80 @@ std::int64_t data_version(store::Database& db) {
 
 }  // namespace
 
+// What replenishment keeps per SKU: 120 bytes for a SKU that has never been picked, returned
+// or ordered (10,000 such SKUs: 1.2 MB); its demand history and its open work each behind a
+// pointer, allocated for the SKUs that have them.
 struct Replenishment::SkuState {
   std::string sku;
-  const std::string* policy_name = nullptr;   // as the catalog names it ("" = none), interned
-  const replenish::Policy* policy = nullptr;  // nullptr: no policy, or not in the config
-  replenish::DemandPrior prior;               // the catalog's demand figures
+  const PolicyEntry* policy_entry = nullptr;  // the catalog's policy name, and the config's policy
   StockLine stock;
-  bool stock_known = false;  // a stock row exists: the SKU was received, counted or moved
-  bool fed = false;
+  // The catalog's demand figures (replenish::DemandPrior); NaN: not given.
+  double prior_daily = std::numeric_limits<double>::quiet_NaN();
+  double prior_sd = std::numeric_limits<double>::quiet_NaN();
   std::uint32_t campaign_slot = 0;  // 0: no campaign; else 1 + index into campaign_slots_
-  std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
-  replenish::DemandTracker tracker;
+  bool stock_known = false;  // a stock row exists: the SKU was received, counted or moved
+  bool pin_demand = false;
+  // Demand history, from the SKU's first demand day, pick or order line on.
   struct DayCounts {
     std::int64_t day, picked, returned;
   };
-  std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
-  std::unique_ptr<replenish::SurgeDetector> surge;  // picks, from the first pick on
-  std::unique_ptr<replenish::SurgeDetector> order_surge;  // order intake, from the first order on
-  bool surging() const {
-    return (surge && surge->in_surge()) || (order_surge && order_surge->in_surge());
-  }
-  // What only some SKUs have at a time, behind one pointer so that 10,000 quiet SKUs carry
-  // 8 bytes instead of 40: open proposals and active alarms.
+  struct Demand {
+    bool fed = false;
+    std::int64_t fed_through = 0;  // last day given to the tracker (valid when fed)
+    replenish::DemandTracker tracker;
+    std::vector<DayCounts> pending;  // days not given to the tracker yet, in day order
+    std::unique_ptr<replenish::SurgeDetector> surge;        // picks, from the first pick on
+    std::unique_ptr<replenish::SurgeDetector> order_surge;  // order intake, from the first order on
+  };
+  std::unique_ptr<Demand> demand;
+  // What only some SKUs have at a time: open proposals and active alarms.
   struct Open {
     std::vector<replenish::Proposal> proposals;  // open ones, oldest first
     std::unique_ptr<store::ReplenishAlarm> surge_alarm, risk_alarm;
   };
   std::unique_ptr<Open> open;
+
+  Demand& demand_work() {
+    if (!demand) demand = std::make_unique<Demand>();
+    return *demand;
+  }
   Open& open_work() {
     if (!open) open = std::make_unique<Open>();
     return *open;
   }
-
+  const std::string& policy_name() const { return policy_entry->first; }
+  const replenish::Policy* policy() const { return policy_entry->second; }
+  replenish::DemandPrior prior() const {
+    replenish::DemandPrior p;
+    if (!std::isnan(prior_daily)) p.daily_demand = prior_daily;
+    if (!std::isnan(prior_sd)) p.daily_demand_sd = prior_sd;
+    p.pin_demand = pin_demand;
+    return p;
+  }
+  void set_prior(const replenish::DemandPrior& p) {
+    prior_daily = p.daily_demand.value_or(std::numeric_limits<double>::quiet_NaN());
+    prior_sd = p.daily_demand_sd.value_or(std::numeric_limits<double>::quiet_NaN());
+    pin_demand = p.pin_demand;
+  }
+  replenish::DemandEstimate estimate(const replenish::DemandSettings& ds) const {
+    static const replenish::DemandTracker kNoHistory;
+    return (demand ? demand->tracker : kNoHistory).estimate(ds, prior());
+  }
+  bool surging() const {
+    return demand && ((demand->surge && demand->surge->in_surge()) ||
+                      (demand->order_surge && demand->order_surge->in_surge()));
+  }
   double expected_per_hour(const replenish::DemandSettings& ds) const {
-    return tracker.estimate(ds, prior).daily / 24.0;
+    return estimate(ds).daily / 24.0;
+  }
+  replenish::SurgeDetector& surge_of(bool orders, const replenish::SurgeSettings& settings) {
+    auto& d = demand_work();
+    auto& det = orders ? d.order_surge : d.surge;
+    if (!det) det = std::make_unique<replenish::SurgeDetector>(settings);
+    return *det;
   }
   DayCounts& pending_day(std::int64_t day) {
+    auto& pending = demand_work().pending;
     auto it = std::lower_bound(pending.begin(), pending.end(), day,
                                [](const DayCounts& d, std::int64_t v) { return d.day < v; });
     if (it == pending.end() || it->day != day) it = pending.insert(it, {day, 0, 0});
@@ -72,7 +111,11 @@ struct Replenishment::SkuState {
 };
 
 Replenishment::Replenishment(store::Database& db, replenish::Settings settings, Mode mode)
-    : db_(db), settings_(std::move(settings)), mode_(mode) {}
+    : db_(db), settings_(std::move(settings)), mode_(mode) {
+  // 10,000 quiet SKUs in 1.2 MB on 64-bit (issue 18's 12 MB): history and open work behind
+  // their pointers.
+  static_assert(sizeof(SkuState) <= 128, "SkuState grew: move what few SKUs have behind a pointer");
+}
 
 Replenishment::~Replenishment() = default;
 
@@ -125,6 +168,7 @@ std::int64_t Replenishment::mono_of(std::int64_t wall_ms) const {
 Status Replenishment::load(std::int64_t now_ms) {
   stamp(now_ms);
   skus_.clear();
+  policies_.clear();
   {
     auto cat = store::load_replenish_items(db_);  // ordered by SKU
     if (!cat) return cat.error();
@@ -152,9 +196,13 @@ Status Replenishment::load(std::int64_t now_ms) {
       auto& item = (*cat)[i];
       auto& s = skus_[i];
       s.sku = std::move(item.sku);
-      s.policy_name = &*policy_names_.insert(std::move(item.policy)).first;
-      s.policy = s.policy_name->empty() ? nullptr : settings_.find_policy(*s.policy_name);
-      s.prior = item.prior;
+      auto entry = policies_.find(item.policy);
+      if (entry == policies_.end()) {
+        const auto* policy = item.policy.empty() ? nullptr : settings_.find_policy(item.policy);
+        entry = policies_.emplace(std::move(item.policy), policy).first;
+      }
+      s.policy_entry = &*entry;
+      s.set_prior(item.prior);
     }
     // find() bisects: SQLite's ORDER BY (memcmp) and std::string agree, but do not rely on it.
     auto by_sku = [](const SkuState& a, const SkuState& b) { return a.sku < b.sku; };
@@ -181,7 +229,7 @@ Status Replenishment::load(std::int64_t now_ms) {
       last = find(d.sku);
       last_sku = d.sku;
     }
-    if (last) last->pending.push_back({d.day, d.picked, d.returned});  // rows in day order
+    if (last) last->demand_work().pending.push_back({d.day, d.picked, d.returned});  // day order
   }
   const auto today = site_day(now_ms);
   for (auto& s : skus_) advance_days(s, today);
@@ -222,9 +270,9 @@ Status Replenishment::load(std::int64_t now_ms) {
     auto units = (*q)->int64(1);
     auto wall = timefmt::parse_rfc3339_ms((*q)->text_view(2));
     if (!s || units <= 0 || !wall) continue;
-    if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
     // The alarm state was loaded; replaying only rebuilds the windows and the peak.
-    (void)s->surge->pick(mono_of(*wall), *wall, units, s->expected_per_hour(settings_.demand));
+    (void)s->surge_of(false, settings_.surge)
+        .pick(mono_of(*wall), *wall, units, s->expected_per_hour(settings_.demand));
   }
   (*q)->reset();
   // Order intake windows: the order lines that arrived in the last long window.
@@ -239,9 +287,8 @@ Status Replenishment::load(std::int64_t now_ms) {
     auto* s = find((*oq)->text_view(0));
     auto wall = timefmt::parse_rfc3339_ms((*oq)->text_view(2));
     if (!s || !wall) continue;
-    if (!s->order_surge) s->order_surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
-    (void)s->order_surge->pick(mono_of(*wall), *wall, (*oq)->int64(1),
-                               s->expected_per_hour(settings_.demand));
+    (void)s->surge_of(true, settings_.surge)
+        .pick(mono_of(*wall), *wall, (*oq)->int64(1), s->expected_per_hour(settings_.demand));
   }
   (*oq)->reset();
   // A read-only caller holding a read transaction (`stock`) sees the stock rows loaded above
@@ -283,7 +330,7 @@ Status Replenishment::load_campaigns() {
       campaigns_.push_back(std::move(c));
   }
   campaign_index_ = replenish::CampaignIndex(campaigns_);
-  for (const auto& s : skus_) campaign_index_.add_sku(s.sku, *s.policy_name);
+  for (const auto& s : skus_) campaign_index_.add_sku(s.sku, s.policy_name());
   campaign_slots_.clear();  // once all are added (for_sku's spans are stable from here on)
   for (auto& s : skus_) {
     auto span = campaign_index_.for_sku(s.sku);
@@ -373,10 +420,8 @@ Status Replenishment::orders_changed(std::int64_t now_ms, const orders::Change& 
     for (const auto& in : change.intake) {
       auto* s = find(in.sku);
       if (!s || in.qty <= 0) continue;
-      if (!s->order_surge)
-        s->order_surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
-      if (auto e = s->order_surge->pick(mono_now_, now_ms, in.qty,
-                                        s->expected_per_hour(settings_.demand)))
+      if (auto e = s->surge_of(true, settings_.surge)
+                       .pick(mono_now_, now_ms, in.qty, s->expected_per_hour(settings_.demand)))
         if (auto st = surge_event(*s, *e, "orders"); !st) return st;
     }
     if (auto st = refresh_stock(skus); !st) return st;
@@ -393,26 +438,28 @@ Status Replenishment::orders_changed(std::int64_t now_ms, const orders::Change& 
 }
 
 void Replenishment::advance_days(SkuState& s, std::int64_t today) {
-  if (s.pending.empty() && !s.fed) return;
-  if (!s.fed) {
-    if (s.pending.front().day >= today) return;
-    s.fed_through = s.pending.front().day - 1;
-    s.fed = true;
+  if (!s.demand) return;
+  auto& d = *s.demand;
+  if (d.pending.empty() && !d.fed) return;
+  if (!d.fed) {
+    if (d.pending.front().day >= today) return;
+    d.fed_through = d.pending.front().day - 1;
+    d.fed = true;
   }
-  auto next = s.pending.begin();
-  for (auto day = s.fed_through + 1; day < today; ++day) {
-    while (next != s.pending.end() && next->day < day) ++next;
+  auto next = d.pending.begin();
+  for (auto day = d.fed_through + 1; day < today; ++day) {
+    while (next != d.pending.end() && next->day < day) ++next;
     double picked = 0, returned = 0;
-    if (next != s.pending.end() && next->day == day) {
+    if (next != d.pending.end() && next->day == day) {
       picked = static_cast<double>(next->picked);
       returned = static_cast<double>(next->returned);
     }
-    s.tracker.add_day(settings_.demand, picked, returned);
+    d.tracker.add_day(settings_.demand, picked, returned);
   }
-  if (today - 1 > s.fed_through) s.fed_through = today - 1;
+  if (today - 1 > d.fed_through) d.fed_through = today - 1;
   // Days already given to the tracker are not needed again; a late movement of such a day
   // still lands in demand_days but not in this run's tracker.
-  std::erase_if(s.pending, [&](const SkuState::DayCounts& d) { return d.day <= s.fed_through; });
+  std::erase_if(d.pending, [&](const SkuState::DayCounts& c) { return c.day <= d.fed_through; });
 }
 
 Status Replenishment::surge_event(SkuState& s, const replenish::SurgeEvent& e,
@@ -500,16 +547,15 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
     if (picked || returned) {
       if (mode_ == Mode::kWrite)
         if (auto st = store::add_demand(db_, m.sku, day, picked, returned); !st) return st;
-      if (!s->fed || day > s->fed_through) {
+      if (!s->demand || !s->demand->fed || day > s->demand->fed_through) {
         auto& b = s->pending_day(day);
         b.picked += picked;
         b.returned += returned;
       }
     }
     if (picked) {
-      if (!s->surge) s->surge = std::make_unique<replenish::SurgeDetector>(settings_.surge);
-      if (auto e = s->surge->pick(mono_of(*wall), *wall, picked,
-                                  s->expected_per_hour(settings_.demand)))
+      if (auto e = s->surge_of(false, settings_.surge)
+                       .pick(mono_of(*wall), *wall, picked, s->expected_per_hour(settings_.demand)))
         if (auto st = surge_event(*s, *e, "picks"); !st) return st;
     }
     if (m.kind == "receive" && m.qty > 0)
@@ -648,10 +694,12 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   replenish::SkuInputs in;
   in.stock = s.stock;
   if (auto e = expired_.find(s.sku); e != expired_.end()) in.stock.expired = e->second;
-  in.demand = s.tracker.estimate(settings_.demand, s.prior);
+  in.demand = s.estimate(settings_.demand);
   const double expected_h = in.demand.daily / 24.0;
   // Picks and order intake each have a detector; the stronger surge in force is projected.
-  for (auto [det, signal] : {std::pair{s.surge.get(), "picks"}, std::pair{s.order_surge.get(), "orders"}}) {
+  for (auto [det, signal] :
+       {std::pair{s.demand ? s.demand->surge.get() : nullptr, "picks"},
+        std::pair{s.demand ? s.demand->order_surge.get() : nullptr, "orders"}}) {
     if (!det) continue;
     if (act)
       if (auto e = det->tick(mono_now_, now_ms, expected_h))
@@ -664,14 +712,14 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   if (s.campaign_slot) in.campaigns = campaign_slots_[s.campaign_slot - 1];
   if (auto it = source_stock_.find(s.sku); it != source_stock_.end()) in.source_stock = it->second;
   if (s.open) in.proposals = s.open->proposals;
-  auto d = replenish::evaluate(in, s.policy, now_ms);
+  auto d = replenish::evaluate(in, s.policy(), now_ms);
   if (act) st = act_on(s, d, now_ms);
   // A proposal nobody has acknowledged yet follows the situation (revision_due's rule).
   if (act && st && mode_ == Mode::kWrite && d.reason == replenish::Reason::kOpenProposal &&
       s.stock_known && s.open)
     for (auto& p : s.open->proposals)
       if (p.state == replenish::ProposalState::kProposed)
-        if (auto fresh = replenish::revision_due(in, *s.policy, p, now_ms)) {
+        if (auto fresh = replenish::revision_due(in, *s.policy(), p, now_ms)) {
           auto revised = replenish::revise(p, *fresh);
           if (s.surging()) revised.urgent = true;
           const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
@@ -745,8 +793,8 @@ std::optional<SkuReplenishment> Replenishment::report(std::string_view sku, std:
   Status ignored;
   SkuReplenishment r;
   r.sku = s->sku;
-  r.policy = *s->policy_name;
-  r.has_policy = s->policy != nullptr;
+  r.policy = s->policy_name();
+  r.has_policy = s->policy() != nullptr;
   r.stock_known = s->stock_known;
   r.decision = decide(*s, now_ms, /*act=*/false, ignored);
   r.surge = s->surging();

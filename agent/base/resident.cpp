@@ -26,7 +26,7 @@ bool parse_range(std::string_view text, std::uintptr_t& begin, std::uintptr_t& e
          rb.ptr == b.data() + b.size() && begin < end;
 }
 
-// "Rss:     560 kB" -> 560; nullopt-like false when the value is not a number.
+// "Rss:     560 kB" -> 560; false when the value is not a number.
 bool parse_kib(std::string_view rest, std::uint64_t& kib) {
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   auto r = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
@@ -124,27 +124,31 @@ std::vector<PageRange> releasable_ranges(std::string_view smaps, std::size_t max
   return std::move(reader).finish();
 }
 
+namespace {
+struct FdGuard {  // closes the file on every way out
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+Error smaps_error(std::string_view why) {
+  return Error{"/proc/self/smaps: " + std::string(why), ErrorKind::kIo};
+}
+}  // namespace
+
 Expected<Released> release_file_pages() {
   constexpr std::size_t kMaxBytes = 8u << 20, kMaxLine = 8192;
-  const int fd = ::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Error{std::string("/proc/self/smaps: ") + std::strerror(errno), ErrorKind::kIo};
+  const FdGuard file{::open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return smaps_error(std::strerror(errno));
   SmapsReader reader(4096);
   char buf[16384];
   std::size_t kept = 0, total = 0;  // buf[0, kept): the start of a line not ended yet
   for (;;) {
-    const auto n = ::read(fd, buf + kept, sizeof buf - kept);
+    const auto n = ::read(file.fd, buf + kept, sizeof buf - kept);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return Error{std::string("/proc/self/smaps: ") + std::strerror(e), ErrorKind::kIo};
-    }
+    if (n < 0) return smaps_error(std::strerror(errno));
     total += static_cast<std::size_t>(n);
-    if (total > kMaxBytes) {
-      ::close(fd);
-      return Error{"/proc/self/smaps: larger than 8 MiB, nothing given back", ErrorKind::kIo};
-    }
+    if (total > kMaxBytes) return smaps_error("larger than 8 MiB, nothing given back");
     std::string_view text(buf, kept + static_cast<std::size_t>(n));
     if (n == 0) {  // the end: a last line without a newline is a line too
       if (!text.empty()) reader.line(text);
@@ -154,15 +158,10 @@ Expected<Released> release_file_pages() {
       reader.line(text.substr(0, nl));
       text.remove_prefix(nl + 1);
     }
-    if (text.size() > kMaxLine) {
-      ::close(fd);
-      return Error{"/proc/self/smaps: a line longer than 8 KiB, nothing given back",
-                   ErrorKind::kIo};
-    }
+    if (text.size() > kMaxLine) return smaps_error("a line longer than 8 KiB, nothing given back");
     std::memmove(buf, text.data(), text.size());
     kept = text.size();
   }
-  ::close(fd);
   Released done;
   for (const auto& r : std::move(reader).finish()) {
     if (::madvise(reinterpret_cast<void*>(r.begin), r.end - r.begin, MADV_DONTNEED) != 0) continue;

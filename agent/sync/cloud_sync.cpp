@@ -79,7 +79,8 @@ CloudSync::CloudSync(boost::asio::io_context& io, const Config& config, store::D
       hooks_(std::move(hooks)),
       topics_(config.site, config.gateway),
       stop_timer_(io),
-      heartbeat_(io) {}
+      heartbeat_(io),
+      give_back_timer_(io) {}
 
 CloudSync::~CloudSync() = default;
 
@@ -264,13 +265,17 @@ void CloudSync::on_connected() {
   publish_status_online();
   publisher_->set_payload_limit(link_->payload_limit());
   publisher_->online();
-  // The pages of the connect's code (a TLS handshake runs much of OpenSSL) leave the resident
-  // set, at most once in 10 minutes: a link dropped after each CONNACK (a duplicate client id)
-  // reconnects every second, and each give-back walks the page tables.
+  // The pages of the connect's code (a TLS handshake runs much of OpenSSL; then the
+  // subscription, the status, the first drain) leave the resident set 10 s later, at most once
+  // in 10 minutes: a link dropped after each CONNACK (a duplicate client id) reconnects every
+  // second, and each give-back walks the page tables.
   const auto now_ns = mono_now_ns();
   if (pages_given_back_ns_ < 0 || now_ns - pages_given_back_ns_ >= 600'000'000'000LL) {
     pages_given_back_ns_ = now_ns;
-    give_back_file_pages("the cloud link's connect");
+    give_back_timer_.expires_after(std::chrono::seconds(10));
+    give_back_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) give_back_file_pages("the cloud link's connect");
+    });
   }
 }
 
@@ -364,6 +369,7 @@ void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,
 void CloudSync::stop(std::chrono::milliseconds budget, std::function<void()> done) {
   stopping_ = true;
   heartbeat_.cancel();
+  give_back_timer_.cancel();
   publisher_->poke();
   wait_drained(std::chrono::steady_clock::now() + budget, std::move(done));
 }

@@ -89,7 +89,8 @@ class CloudSync {
   boost::asio::steady_timer stop_timer_;
   boost::asio::steady_timer heartbeat_;  // the retained status again every mqtt.status_s
   bool stopping_ = false;
-  std::int64_t pages_given_back_ns_ = -1;  // on_connected: when last (mono_now_ns)
+  boost::asio::steady_timer give_back_timer_;  // on_connected: file pages given back 10 s later
+  std::int64_t pages_given_back_ns_ = -1;     // on_connected: when last armed (mono_now_ns)
   store::Incarnation incarnation_;
 };
 

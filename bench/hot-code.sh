@@ -8,11 +8,12 @@
 #
 # The steady state is the footprint scenario (bench/footprint_config.py: 10,000 SKUs, 100
 # probes at 1 Hz) connected to a local mosquitto, with a TCP scanner receiving a scan every
-# 50 ms: the agent runs under callgrind with instrumentation off until its last give-back of
+# 50 ms for the first 20 s: the agent runs under callgrind with instrumentation off until its last give-back of
 # code pages (10 s after the link is up), then 70 s are recorded, and every function of the
 # binary with any instruction counted is listed.
-# A function missing from the list still links (after the listed ones); a stale name is
-# ignored. Run after changes to what the steady state runs; needs valgrind (not the product).
+# A function missing from the list still links (among the rest); a stale name is ignored.
+# Run after changes to what the steady state runs; needs valgrind, vgdb and mosquitto (not the
+# product).
 #
 #   bench/hot-code.sh AGENT_BIN [OUT]     e.g. build/release/agent/depot-agent
 set -euo pipefail
@@ -43,10 +44,10 @@ kill "${pids[-1]}"; wait "${pids[-1]}" || true
   --callgrind-out-file="$tmp/cg.out" "$agent" run -c agent.json 2>"$tmp/agent.log") & pids+=($!)
 # After the last give-back (10 s after the connect): what runs from then on is the steady state.
 wait_for "$tmp/agent.log" "unmapped after the cloud link's connect" 300
-# The valgrind process itself (Debian's `valgrind` starts valgrind.bin as a child).
+# The valgrind process, as vgdb names it.
 vg=$(vgdb -l 2>&1 | awk -v f="$tmp/cg.out" 'index($0, f) && !n++ { sub(/^--pid=/, "", $2); print $2 }') || true  # vgdb -l exits 1
 [ -n "$vg" ] || { echo "hot-code: no callgrind process found" >&2; exit 1; }
-callgrind_control -i on "$vg" >/dev/null 2>&1
+callgrind_control -i on "$vg" >/dev/null 2>&1 || { echo "hot-code: callgrind_control -i on $vg failed" >&2; exit 1; }
 python3 -c '
 import socket, sys, time
 sys.path.insert(0, sys.argv[2])
@@ -57,7 +58,7 @@ for i in range(400):
 time.sleep(50)  # 70 s in all: the 60 s recompute and other timers run too
 s.close()
 ' "$scan_port" "$src"
-callgrind_control -d "$vg" >/dev/null 2>&1
+callgrind_control -d "$vg" >/dev/null 2>&1 || { echo "hot-code: callgrind_control -d $vg failed" >&2; exit 1; }
 kill "${pids[-1]}"; wait "${pids[-1]}" || true
 scans=$(grep -c "scanner dock-1: receive" "$tmp/agent.log" || true)
 [ "$scans" -gt 0 ] || echo "hot-code: warning: no scan was committed: the scan path is not in the list" >&2
@@ -66,12 +67,13 @@ dump=$(ls "$tmp"/cg.out.* | head -1)
 {
   echo "# gold --section-ordering-file for depot-agent: written by bench/hot-code.sh (do not edit)"
   echo "# $(date -u +%Y-%m-%d) from $(cd "$src/.." && git rev-parse --short HEAD 2>/dev/null || echo '?')"
-  # A constructor or destructor runs as its C1/D1 symbol: an alias in the C2/D2 section.
+  # callgrind names a recursive call's copy NAME'2; a constructor or destructor runs as its
+  # C1/D1 symbol, an alias in the C2/D2 section. (Cold parts, .text.unlikely.*, stay apart.)
   callgrind_annotate --threshold=100 "$dump" 2>/dev/null |
-    awk -v bin="[$agent]" '$NF == bin { n = $(NF - 1); sub(/^[^:]*:/, "", n); print ".text." n }' |
-    sed -E 'p; s/C1([EI])/C2\1/; s/D1Ev/D2Ev/' | sort -u
-} >"$out.new"
-n=$(grep -vc '^#' "$out.new" || true)
+    awk -v bin="[$agent]" '$NF == bin { n = $(NF - 1); sub(/^[^:]*:/, "", n); print n }' |
+    sed -E "s/'[0-9]+\$//; s/^/.text./; p; s/C1([EI])/C2\1/; s/D1Ev/D2Ev/" | LC_ALL=C sort -u
+} >"$tmp/hot-code.txt"
+n=$(grep -vc '^#' "$tmp/hot-code.txt" || true)
 [ "$n" -gt 50 ] || { echo "hot-code: only $n functions recorded; $out not changed" >&2; exit 1; }
-mv "$out.new" "$out"
+cp "$tmp/hot-code.txt" "$out"
 echo "hot-code: $n functions written to $out ($scans scans committed while recording)"

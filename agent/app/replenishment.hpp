@@ -44,7 +44,7 @@
 namespace depot::app {
 
 // One SKU as `stock --json` reports it. `sku` points into the Replenishment's state (valid
-// until its next load), `policy` into its policy names (valid while it lives).
+// until its next load), `policy` into its policy names (also until its next load).
 struct SkuReplenishment {
   std::string_view sku;
   std::string_view policy;       // the catalog's policy name ("" = none)

@@ -71,7 +71,7 @@ std::string ObjectReader::path_of(std::string_view key) const {
 }
 
 const nlohmann::json* ObjectReader::get(std::string_view key, bool required) {
-  known_.emplace(key);
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
   if (!object_) return nullptr;
   auto it = object_->find(key);
   if (it == object_->end()) {
@@ -201,8 +201,13 @@ std::optional<std::string> ObjectReader::one_of(std::string_view key, bool requi
 void ObjectReader::finish() {
   if (finished_ || !object_) return;
   finished_ = true;
+  bool sorted = false;
   for (const auto& [key, value] : object_->items()) {
-    if (known_.count(key)) continue;
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    if (!sorted) {  // the closest known key, the first in sorted order on a tie
+      std::sort(known_.begin(), known_.end());
+      sorted = true;
+    }
     std::string best;
     std::size_t best_d = 3;  // suggest only close matches
     for (const auto& k : known_) {

@@ -9,7 +9,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,7 +75,9 @@ class ObjectReader {
   const nlohmann::json* object_ = nullptr;
   std::string path_;
   Problems& problems_;
-  std::set<std::string, std::less<>> known_;
+  // The keys asked for, in the order asked: a handful per object, so a vector of short strings
+  // (no allocation each) beats a tree; a 100,000-entry catalog asks 1.5 million times.
+  std::vector<std::string> known_;
   bool finished_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "core/json_writer.hpp"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -42,10 +44,15 @@ JsonObjectWriter& JsonObjectWriter::number(std::string_view k, double value) {
 }
 
 void JsonObjectWriter::key(std::string_view k) {
-  if (!first_) out_.push_back(',');
+  // Keys are the program's own names (see the header): copied, not escaped. 100,000 rows of
+  // `stock --json` write 2.3 million of them.
+  assert(std::none_of(k.begin(), k.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
+  }));
+  out_.append(first_ ? "\"" : ",\"", first_ ? 1 : 2);
   first_ = false;
-  append_json_string(out_, k);
-  out_.push_back(':');
+  out_.append(k);
+  out_.append("\":", 2);
 }
 
 JsonObjectWriter& JsonObjectWriter::field(std::string_view k, std::string_view value) {

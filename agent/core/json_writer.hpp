@@ -14,6 +14,8 @@ namespace depot {
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void append_json_string(std::string& out, std::string_view s);
 
+// Keys are written as they are: REQUIRES every key to be one of the program's own names (no
+// quote, backslash or control character; checked by an assert in debug builds).
 class JsonObjectWriter {
  public:
   explicit JsonObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }

@@ -401,17 +401,24 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
 Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku,
                                               std::int64_t limit,
                                               const std::optional<std::string>& after) {
-  auto q = db_.prepare(
+  // The SKU and page conditions are written only when given: "?1 IS NULL OR k.sku = ?1" would
+  // make SQLite scan the SKU index from its start for every page (quadratic in the pages).
+  std::string sql =
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
       " s.reserved, s.backordered, x.expired FROM skus k LEFT JOIN stock s ON s.sku = k.sku"
       " LEFT JOIN (SELECT sku, SUM(MAX(on_hand - held, 0)) AS expired FROM lot_stock"
       "   WHERE expiry IS NOT NULL AND expiry <> '' AND expiry < ?4 GROUP BY sku) x"
       "   ON x.sku = k.sku"
-      " WHERE (?1 IS NULL OR k.sku = ?1) AND (k.active OR s.on_hand <> 0 OR s.held <> 0"
-      " OR s.reserved <> 0 OR s.backordered <> 0)"
-      " AND (?2 IS NULL OR k.sku > ?2) ORDER BY k.sku LIMIT ?3");
+      " WHERE (k.active OR s.on_hand <> 0 OR s.held <> 0 OR s.reserved <> 0"
+      " OR s.backordered <> 0)";
+  if (sku) sql += " AND k.sku = ?1";
+  if (after) sql += " AND k.sku > ?2";
+  sql += " ORDER BY k.sku LIMIT ?3";
+  auto q = db_.prepare(sql);
   if (!q) return q.error();
-  (*q)->bind(1, sku).bind(2, after).bind(3, limit > 0 ? limit : std::int64_t{-1});
+  if (sku) (*q)->bind(1, *sku);
+  if (after) (*q)->bind(2, *after);
+  (*q)->bind(3, limit > 0 ? limit : std::int64_t{-1});
   (*q)->bind(4, today());
   std::vector<StockRow> rows;
   for (;;) {

@@ -255,9 +255,9 @@ void read_settings(ObjectReader& top, const std::vector<CatalogEntryRefs>& entri
         out.policies.push_back(std::move(*pol));
     }
   }
-  std::set<std::string, std::less<>> skus;
-  for (const auto& item : catalog) skus.insert(item.sku);
   if (const auto* a = top.array("campaigns", false)) {
+    std::set<std::string, std::less<>> skus;  // only for campaigns: a copy of every SKU
+    for (const auto& item : catalog) skus.insert(item.sku);
     std::map<std::string, std::string> name_at;
     for (std::size_t i = 0; i < a->size(); ++i) {
       if (auto c = read_campaign((*a)[i], "campaigns[" + std::to_string(i) + "]", p, out.policies,

@@ -29,5 +29,18 @@ TEST(JsonWriter, EmptyObject) {
   EXPECT_EQ(out, "{}");
 }
 
+#ifndef NDEBUG
+// Keys are copied as they are (the program's own names); one that would need an escape is a
+// programming error, caught in debug builds.
+TEST(JsonWriterDeathTest, KeyThatNeedsAnEscapeIsRefused) {
+  EXPECT_DEATH(
+      {
+        std::string out;
+        JsonObjectWriter(out).field("a\"b", std::int64_t{1});
+      },
+      "");
+}
+#endif
+
 }  // namespace
 }  // namespace depot

@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 
-#include <unordered_map>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/coldchain/config.hpp"
@@ -176,9 +176,8 @@ class CatalogReader {
     if (!r.zone.empty() || !r.policy.empty() || r.pin_without_demand) refs.push_back(std::move(r));
   }
 
-  // Hashed: a tree of 100,000 "SKU-0nnnnn" keys compares long common prefixes at every level.
-  std::unordered_map<std::string, std::size_t> sku_at_;  // sku -> item index
-  std::unordered_map<std::string, CodeAt> barcode_at_;   // barcode key -> first use
+  std::map<std::string, std::size_t, std::less<>> sku_at_;  // sku -> item index
+  std::map<std::string, CodeAt, std::less<>> barcode_at_;    // barcode key -> first use
 };
 
 }  // namespace

@@ -15,12 +15,12 @@ pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; [[ -n ${DEPOT_BENCH_KEEP:-} ]] || rm -rf "$tmp"; }
 trap cleanup EXIT
 
-python3 - "$skus" "$tmp/agent.json" <<'PY'
+python3 - "$skus" "$tmp/agent.json" "$(dirname "$(realpath "$0")")" <<'PY'
 import json, sys
 n, path = int(sys.argv[1]), sys.argv[2]
-def gtin(body):
-    s = sum(int(c) * (3 if (len(body) - 1 - i) % 2 == 0 else 1) for i, c in enumerate(body))
-    return body + str((10 - s % 10) % 10)
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
+sys.path.insert(0, sys.argv[3])
+from footprint_config import gtin  # the GS1 check digit, shared with the footprint scenario
 cat = [{"sku": f"SKU-{i:06d}", "name": f"Item {i}", "unit": "each",
         "barcodes": [gtin(f"20{i:010d}")], "policy": "steady", "daily_demand": 5} for i in range(n)]
 policies = {"steady": {"lead_time_days": 7, "review_period_days": 7, "safety_days": 5,

@@ -213,7 +213,10 @@ for t in native:"$agent":strip:g++ \
     bare_size=$(stat -c %s "$tmp/bare-$name")
   fi
   libs=$(readelf -d "$tmp/agent-$name" | sed -nE 's/.*Shared library: \[(.*)\]/\1/p' | tr '\n' ' ')
-  printf '   %-8s depot-agent %7.2f MiB   bare limit %7s   needs: %s\n' "$name" \
+  # A cross build left from before the last source change is reported, but said to be stale.
+  stale=$(find "$root/agent" "$root/drivers" -type f -newer "$bin" -print -quit 2>/dev/null)
+  printf '   %-8s depot-agent %7.2f MiB   bare limit %7s   needs: %s%s\n' "$name" \
     "$(awk -v b="$size" 'BEGIN { print b / 1048576 }')" \
-    "$( [ "$bare_size" = n/a ] && echo n/a || awk -v b="$bare_size" 'BEGIN { printf "%.2f MiB", b / 1048576 }')" "$libs"
+    "$( [ "$bare_size" = n/a ] && echo n/a || awk -v b="$bare_size" 'BEGIN { printf "%.2f MiB", b / 1048576 }')" "$libs" \
+    "${stale:+  (STALE: built before ${stale#"$root"/} changed)}"
 done

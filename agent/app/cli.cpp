@@ -743,7 +743,7 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
   static const std::vector<CliCommand> commands = {
       {"run", {kConfigOption}, [](const Args& a, Context& cx) {
-         // What the dynamic loader touched (the libraries' symbol tables: 6.8 MB measured)
+         // What the dynamic loader touched (the libraries' symbol tables: about 7 MB)
          // leaves the resident set before the config's parse makes the start-up peak.
          give_back_file_pages("loading the libraries");
          auto cfg = cli_load_config(a, cx, /*fingerprint=*/true);

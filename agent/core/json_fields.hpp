@@ -76,7 +76,7 @@ class ObjectReader {
   std::string path_;
   Problems& problems_;
   // The keys asked for, in the order asked: a handful per object, so a vector of short strings
-  // (no allocation each) beats a tree; a 100,000-entry catalog asks 1.5 million times.
+  // (most without an allocation) beats a tree; a 100,000-entry catalog asks 1.5 million times.
   std::vector<std::string> known_;
   bool finished_ = false;
 };

@@ -401,8 +401,9 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
 Expected<std::vector<StockRow>> Ledger::stock(const std::optional<std::string>& sku,
                                               std::int64_t limit,
                                               const std::optional<std::string>& after) {
-  // The SKU and page conditions are written only when given: "?1 IS NULL OR k.sku = ?1" would
-  // make SQLite scan the SKU index from its start for every page (quadratic in the pages).
+  // The SKU and page conditions are written only when given: "?2 IS NULL OR k.sku > ?2" made
+  // SQLite scan the SKU index from its start for every page (quadratic in the pages), and
+  // "?1 IS NULL OR k.sku = ?1" scanned it for one SKU.
   std::string sql =
       "SELECT k.sku, k.name, k.unit, k.zone, k.active, s.on_hand, s.held, s.updated_at,"
       " s.reserved, s.backordered, x.expired FROM skus k LEFT JOIN stock s ON s.sku = k.sku"

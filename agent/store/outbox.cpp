@@ -8,15 +8,23 @@
 namespace depot::store {
 
 namespace {
+// The stream's next seq, taken: read, then written back one higher, inside the caller's write
+// transaction (or one of its own). Not one upsert with RETURNING: SQLite buffers RETURNING rows
+// in an ephemeral table whose page cache is set up and freed at every call, which cost more
+// than the record's own insert.
 Expected<std::int64_t> next_seq(Database& db, std::string_view stream) {
-  auto next = db.prepare(
-      "INSERT INTO outbox_streams(stream, next_seq) VALUES(?1, 2) "
-      "ON CONFLICT(stream) DO UPDATE SET next_seq = next_seq + 1 RETURNING next_seq - 1");
-  if (!next) return next.error();
-  auto row = (*next)->bind(1, stream).step();
+  if (sqlite3_get_autocommit(db.handle()))
+    return db.transaction([&]() { return next_seq(db, stream); });
+  auto get = db.prepare("SELECT next_seq FROM outbox_streams WHERE stream = ?1");
+  if (!get) return get.error();
+  auto row = (*get)->bind(1, stream).step();
   if (!row) return row.error();
-  std::int64_t seq = (*next)->int64(0);
-  (*next)->reset();
+  const std::int64_t seq = *row ? (*get)->int64(0) : 1;
+  (*get)->reset();
+  auto put = db.prepare(*row ? "UPDATE outbox_streams SET next_seq = ?2 WHERE stream = ?1"
+                             : "INSERT INTO outbox_streams(stream, next_seq) VALUES(?1, ?2)");
+  if (!put) return put.error();
+  if (auto st = (*put)->bind(1, stream).bind(2, seq + 1).run(); !st) return st.error();
   return seq;
 }
 

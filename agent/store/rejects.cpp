@@ -11,15 +11,16 @@ Expected<std::int64_t> record_reject(Database& db, const Reject& r) {
 Expected<std::int64_t> record_reject(const Txn& txn, const Reject& r) {
   Database& db = txn.db();
   {
+    // seq is the rowid: read back with last_insert_rowid, not RETURNING (an ephemeral table
+    // set up and freed at every call; a flood of bad scans comes through here).
     auto ins = db.prepare(
-        "INSERT INTO rejects(source, raw, reason, wall_time, mono_ns) VALUES(?1,?2,?3,?4,?5)"
-        " RETURNING seq");
+        "INSERT INTO rejects(source, raw, reason, wall_time, mono_ns) VALUES(?1,?2,?3,?4,?5)");
     if (!ins) return ins.error();
-    auto row = (*ins)->bind(1, r.source).bind(2, r.raw).bind(3, r.reason).bind(4, r.wall_time)
-                   .bind(5, r.mono_ns).step();
-    if (!row) return row.error();
-    auto seq = (*ins)->int64(0);
-    (*ins)->reset();
+    if (auto st = (*ins)->bind(1, r.source).bind(2, r.raw).bind(3, r.reason).bind(4, r.wall_time)
+                      .bind(5, r.mono_ns).run();
+        !st)
+      return st.error();
+    const std::int64_t seq = sqlite3_last_insert_rowid(db.handle());
     auto id = "reject-" + std::to_string(seq);
     nlohmann::json rec{{"source", r.source}, {"raw", r.raw}, {"reason", r.reason}};
     if (r.count > 1) rec["count"] = r.count;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "app/cold_chain.hpp"
+#include "base/resident.hpp"
 #include "bare_sqlite.hpp"
 
 using namespace depot;
@@ -150,6 +151,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones, in
 }  // namespace
 
 int main(int argc, char** argv) {
+  depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
   int probes = 1000, seconds = 60, zones = 20;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-coldchain";
   for (int i = 1; i + 1 < argc; i += 2) {

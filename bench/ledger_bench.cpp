@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/clock.hpp"
+#include "base/resident.hpp"
 #include "bare_sqlite.hpp"
 #include "store/group_commit.hpp"
 
@@ -66,6 +67,7 @@ double agent_ledger(const std::string& path, int n, int batch, int skus) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
   int n = 200000, skus = 1000, batch = 1024, big = 100000;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-ledger";
   std::string agent_bin;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/resident.hpp"
 #include "core/coldchain/reading.hpp"
 #include "sensor/w1/w1_sensor.hpp"
 
@@ -95,6 +96,7 @@ Result run_bare(const std::string& root, int probes, int seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
   int probes = 1000, seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];

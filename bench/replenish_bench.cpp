@@ -19,6 +19,7 @@
 #include <string>
 
 #include "app/replenishment.hpp"
+#include "base/resident.hpp"
 #include "core/time.hpp"
 #include "store/ledger.hpp"
 
@@ -67,6 +68,7 @@ replenish::Settings settings() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
   int skus = 100000, picks = 2000;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-replenish";
   for (int i = 1; i + 1 < argc; i += 2) {

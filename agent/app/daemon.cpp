@@ -65,14 +65,8 @@ void run_guarded(boost::asio::io_context& io) {
 }  // namespace
 
 int run_daemon(LoadedConfig loaded) {
-  // The agent runs for months in a few MB (docs/performance.md, "Footprint"). glibc's
-  // defaults trade memory for speed: a large block freed (the parsed config, a loading
-  // vector) raises the mmap threshold, so later large blocks land in the heap and keep it
-  // fragmented; every thread that allocates may get its own 64 MB arena. A fixed threshold
-  // gives large blocks back to the kernel when freed; two arenas serve the loop and the
-  // helper threads (Paho, blocking probe reads).
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  mallopt(M_ARENA_MAX, 2);
+  // The agent runs for months in a few MB (docs/performance.md, "Footprint").
+  tune_allocator();
   // Paho initialises OpenSSL (configuration, providers, error strings: some 3 MB resident for
   // the agent's lifetime) when it creates its first client, unless told not to. Without TLS
   // on the cloud link nothing uses OpenSSL (MQTT probes have no TLS). Once per process, before

@@ -1,6 +1,7 @@
 #include "base/resident.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -179,6 +180,12 @@ void give_back_file_pages(std::string_view after) {
     log::info("memory: " + std::to_string(r->kib) +
               " KiB of code and read-only data unmapped after " + std::string(after) + " (" +
               std::to_string(r->mappings) + " file mappings; the pages stay in the page cache)");
+}
+
+void tune_allocator() {
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024);
+  mallopt(M_ARENA_MAX, 2);
 }
 
 }  // namespace depot

@@ -14,9 +14,10 @@
 // Paho runs at two speeds from round to round (1.3-1.6 M or 2.2-2.8 M records/s on the 2-core
 // VM of docs/performance.md), so its median is luck. `--pin on` puts the broker on CPU 1 (as a
 // remote broker is on a machine of its own) and this process, publisher and its Paho threads,
-// on CPU 0, the same for both sides: a stable figure of what each costs on one core. It also
-// prints the bound on one core for any publisher that must read its records from SQLite first:
-// bare Paho's time over (bare read + bare Paho).
+// on CPU 0, the same for both sides: a stable figure of what each costs on one core. Each side's
+// CPU per record is printed too (this process only), and, pinned, the most any publisher that
+// must read its records from SQLite first can reach on one core: bare Paho's time over the CPU
+// of the bare read and bare Paho together.
 //
 //   bench_sync [--records N] [--batch N] [--inflight N] [--rounds N] [--dir DIR] [--pin on]
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +93,20 @@ bool pin_to(int cpu) {
   return ::sched_setaffinity(0, sizeof set, &set) == 0;
 }
 
+// CPUs 0 and 1 are both this process's to use (online, in its cpuset).
+bool cpus_0_and_1() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_ISSET(0, &set) && CPU_ISSET(1, &set);
+}
+
+// CPU time of this whole process (every thread: Paho's too; not the broker's), seconds.
+double process_cpu() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
 pid_t start_broker(const std::string& dir, int port, int cpu) {
   std::ofstream conf(dir + "/mosquitto.conf");
   conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n"
@@ -99,7 +115,7 @@ pid_t start_broker(const std::string& dir, int port, int cpu) {
   conf.close();
   pid_t pid = fork();
   if (pid == 0) {
-    if (cpu >= 0) (void)pin_to(cpu);
+    if (cpu >= 0 && !pin_to(cpu)) _exit(126);
     execl("/usr/sbin/mosquitto", "mosquitto", "-c", (dir + "/mosquitto.conf").c_str(), nullptr);
     _exit(127);
   }
@@ -157,7 +173,11 @@ std::vector<std::string> batches(store::Database& db, std::int64_t batch, std::i
 // Bare Paho: publish every payload at QoS 1 keeping at most `inflight` unacknowledged. The
 // payloads are handed over (moved into the message), as the agent's are: no copy is timed here
 // that the agent does not make too.
-double bare_paho(int port, std::vector<std::string> payloads, int inflight) {
+struct Timed {
+  double wall = 0, cpu = 0;  // seconds; cpu: this process's threads over the same span
+};
+
+Timed bare_paho(int port, std::vector<std::string> payloads, int inflight) {
   mqtt::async_client c("tcp://127.0.0.1:" + std::to_string(port), "bench-bare");
   mqtt::connect_options o;
   o.set_clean_session(true);
@@ -166,6 +186,7 @@ double bare_paho(int port, std::vector<std::string> payloads, int inflight) {
   std::deque<mqtt::delivery_token_ptr> window;
   const std::string topic = "depot/v1/bench/gw/movements";
   auto start = Clock::now();
+  const double cpu = process_cpu();
   for (auto& p : payloads) {
     if (static_cast<int>(window.size()) >= inflight) {
       window.front()->wait();
@@ -174,14 +195,14 @@ double bare_paho(int port, std::vector<std::string> payloads, int inflight) {
     window.push_back(c.publish(mqtt::make_message(topic, std::move(p), 1, false)));
   }
   for (auto& t : window) t->wait();
-  double s = seconds_since(start);
+  Timed out{seconds_since(start), process_cpu() - cpu};
   c.disconnect()->wait();
-  return s;
+  return out;
 }
 
 // The agent's code: MqttLink + Publisher draining the outbox until it is empty.
-double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64_t bytes,
-                   int inflight) {
+Timed agent_drain(store::Database& db, int port, std::int64_t batch, std::int64_t bytes,
+                  int inflight) {
   boost::asio::io_context io;
   MqttSettings m;
   m.host = "127.0.0.1";
@@ -199,7 +220,8 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
   po.budget_bytes = std::int64_t{1} << 40;
   std::unique_ptr<sync::MqttLink> link;
   Clock::time_point start;
-  double seconds = 0;
+  double start_cpu = 0;
+  Timed out;
   sync::Publisher pub(
       io, db, po,
       [&](const std::string& topic, std::string payload, sync::Publisher::Done done) {
@@ -212,7 +234,7 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
     check.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       if (pub.drained()) {
-        seconds = seconds_since(start);
+        out = {seconds_since(start), process_cpu() - start_cpu};
         pub.stop();
         link->stop(std::chrono::milliseconds(1000));
         io.stop();
@@ -225,6 +247,7 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
       io, lo,
       sync::MqttLink::Handlers{[&] {
                                  start = Clock::now();
+                                 start_cpu = process_cpu();
                                  pub.online();
                                  watch();
                                },
@@ -239,17 +262,18 @@ double agent_drain(store::Database& db, int port, std::int64_t batch, std::int64
     std::exit(1);
   }
   io.run();
-  return seconds;
+  return out;
 }
 
 // Bare SQLite: read the same records (seq and payload, in seq order) on a connection of its own,
 // touching every payload byte and doing nothing else. What the agent must read before it can
 // publish; the bare Paho side never reads.
-double bare_read(const std::string& path) {
+Timed bare_read(const std::string& path) {
   sqlite3* db = nullptr;
   sqlite3_stmt* st = nullptr;
   std::uint64_t sum = 0;
   auto start = Clock::now();
+  const double cpu = process_cpu();
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
       sqlite3_prepare_v2(db,
                          "SELECT seq, payload FROM outbox WHERE stream = 'movements' AND seq > 0 "
@@ -261,11 +285,11 @@ double bare_read(const std::string& path) {
       sum += static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
       for (int i = 0; i < len; i += 64) sum += p[i];
     }
-  double s = seconds_since(start);
+  Timed out{seconds_since(start), process_cpu() - cpu};
   sqlite3_finalize(st);
   sqlite3_close(db);
   if (sum == 0) std::exit(1);
-  return s;
+  return out;
 }
 
 double median(std::vector<double> v) {
@@ -294,7 +318,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   int port = free_port();
-  if (pin && (::sysconf(_SC_NPROCESSORS_ONLN) < 2 || !pin_to(0))) {
+  if (pin && (!cpus_0_and_1() || !pin_to(0))) {
     std::printf("outbox drain, pinned: skipped (needs CPUs 0 and 1)\n");
     return 0;
   }
@@ -315,12 +339,18 @@ int main(int argc, char** argv) {
   // Rounds of bare Paho then the agent; the agent's delivery mark is set back to 0 between
   // rounds so that each drains the whole backlog again. A round takes about a second on a 2-core
   // VM, where one slow second swings a single pair by half: the ratio is of the medians.
-  std::vector<double> bare, ours, read;
+  std::vector<double> bare, ours, read, bare_cpu, ours_cpu, read_cpu;
   for (int r = 0; r < rounds; ++r) {
     if (r > 0 && !(*db)->exec("UPDATE outbox_streams SET acked_seq = 0")) std::exit(1);
-    read.push_back(bare_read(dir + "/sync.db"));
-    bare.push_back(bare_paho(port, payloads, inflight));
-    ours.push_back(agent_drain(**db, port, batch, bytes, inflight));
+    const auto r1 = bare_read(dir + "/sync.db");
+    const auto r2 = bare_paho(port, payloads, inflight);
+    const auto r3 = agent_drain(**db, port, batch, bytes, inflight);
+    read.push_back(r1.wall);
+    read_cpu.push_back(r1.cpu);
+    bare.push_back(r2.wall);
+    bare_cpu.push_back(r2.cpu);
+    ours.push_back(r3.wall);
+    ours_cpu.push_back(r3.cpu);
     if (auto left = store::outbox_depth(**db, "movements"); !left || *left != 0) break;
   }
   auto left = store::outbox_depth(**db, "movements");
@@ -355,9 +385,17 @@ int main(int argc, char** argv) {
               "one after the other: ratio %.2f)\n",
               "  bare SQLite reading the same records", rate(read_s), read_s, read_s / bare_s,
               (read_s + bare_s) / ours_s);
+  // CPU per record, this process's threads only (the broker's are not counted on either side).
+  const double us = 1e6 / static_cast<double>(records);
+  std::printf("%-46s %12.2f us    bare read + bare Paho %6.2f + %.2f us   ratio %.2f\n",
+              "  CPU per record (medians)", median(ours_cpu) * us, median(read_cpu) * us,
+              median(bare_cpu) * us, (median(read_cpu) + median(bare_cpu)) / median(ours_cpu));
+  // On one core a publisher that must read its records from SQLite spends at least the bare
+  // read's CPU and bare Paho's: the most it can reach against bare Paho's wall time.
   if (pin)
-    std::printf("%-46s %12s       bound for a publisher that reads SQLite first: ratio %.2f\n",
-                "  on one core", "", bare_s / (read_s + bare_s));
+    std::printf("%-46s %12s       at most ratio %.2f (bare Paho's time / that CPU)\n",
+                "  one core, reading SQLite first", "",
+                std::min(1.0, bare_s / (median(read_cpu) + median(bare_cpu))));
   std::printf("%-46s %12.0f rec/s   (%lld records in %.2f s, runs only while idle)\n",
               "then: deleting delivered records (compaction)",
               static_cast<double>(compacted) / std::max(compact_s, 1e-9),

@@ -47,16 +47,20 @@ Expected<Released> release_file_pages();
 // `after` names the work whose pages go ("start-up", "the cloud link's connect").
 void give_back_file_pages(std::string_view after);
 
-// The daemon's allocator settings, set once before anything allocates much; the benchmarks
-// that run the agent's code in their own process set the same. glibc's defaults trade memory
-// for speed: a large block freed (the parsed config, a loading vector) raises the mmap
-// threshold, so later large blocks land in the heap and keep it fragmented; every thread
-// that allocates may get its own 64 MB arena. A fixed mmap threshold gives large blocks back
-// to the kernel when freed; two arenas serve the loop and the helper threads (Paho, blocking
-// probe reads). The free top of a heap is kept up to 2 MiB instead of 128 KiB: a drain holds
-// 16 messages in flight twice over (the agent's envelope and Paho's copy, about 1.7 MB), and
-// each PUBACK freed the top and the next message faulted it back in, a page at a time
-// (docs/performance.md, "drain"). The 30 s malloc_trim gives that back while idle.
+// The daemon's allocator settings, set at the start of `run_daemon` (the config is parsed
+// before it) and by the benchmarks that run the agent's code in their own process. glibc's
+// defaults trade memory for speed: a large block freed (the parsed config, a loading vector)
+// raises the mmap threshold, so later large blocks land in the heap and keep it fragmented;
+// every thread that allocates may get an arena of its own (64 MB of address space; 1 MB on
+// 32-bit). A fixed mmap threshold gives large blocks back to the kernel when freed; two arenas
+// serve the loop and the helper threads (Paho, blocking probe reads). A heap's free top is
+// given back at free() once it exceeds 2 MiB, not 128 KiB: a drain holds 16 messages in
+// flight twice over (the agent's envelope and Paho's copy, about 1.7 MB, both from the loop's
+// main heap), and each PUBACK gave the top back and the next message faulted it in again, a
+// page at a time (docs/performance.md, "The drain"). The 30 s malloc_trim gives the main
+// heap's top back while idle; the second arena's top (Paho's threads) shrinks only at free(),
+// so up to 2 MiB of it can stay resident (on 32-bit its heaps are 1 MiB: only a whole heap
+// goes back).
 void tune_allocator();
 
 }  // namespace depot

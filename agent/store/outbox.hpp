@@ -5,7 +5,9 @@
 // publisher moves `acked_seq` (one small UPDATE), and delivered records are deleted later, in
 // bounded chunks when the publisher is idle (`outbox_compact`): deleting rows costs as much as
 // writing them, and a backlog should reach the cloud first.
-// REQUIRES: a write transaction is open on `db` for `append`.
+// REQUIRES: a write transaction is open on `db` for `append` (every caller opens one; called
+// without, taking the seq commits in a transaction of its own, and an insert that then fails
+// leaves a gap).
 #pragma once
 
 #include <cstdint>

@@ -63,6 +63,66 @@ TEST_F(OutboxTest, DeliveryMarkThenCompactionAndSeqNeverReused) {
   EXPECT_EQ(outbox_depths(*db_)->at("movements"), 3);
 }
 
+// The seq is taken inside the appending transaction (a SELECT, then an UPDATE or INSERT): two
+// connections to one file (the daemon and a CLI) appending in turn share one gap-free sequence;
+// a rolled-back append gives its seq back; an append outside a transaction takes the seq in a
+// transaction of its own.
+TEST_F(OutboxTest, TwoConnectionsAppendingInTurnShareOneGapFreeSequence) {
+  auto other = Database::open(dir_.file("outbox.db"), {});
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  auto append_on = [](Database& db, const std::string& id,
+                      const std::string& stream = "movements") {
+    return db.transaction([&]() {
+      return outbox_append(db, stream, id, "2026-11-23T10:00:00.000Z", json{{"n", id}});
+    });
+  };
+  std::vector<std::int64_t> got;
+  for (int i = 0; i < 6; ++i) {
+    auto seq = append_on(i % 2 ? **other : *db_, "m" + std::to_string(i));
+    ASSERT_TRUE(seq.ok()) << seq.error().message;
+    got.push_back(*seq);
+  }
+  EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  // Rolled back: neither the record nor its seq stays.
+  ASSERT_TRUE((*other)->begin_immediate().ok());
+  const char* ts = "2026-11-23T10:00:00.000Z";
+  auto gone = outbox_append(**other, "movements", "gone", ts, json::object());
+  ASSERT_TRUE(gone.ok()) << gone.error().message;
+  EXPECT_EQ(*gone, 7);
+  (*other)->rollback();
+  // Outside a transaction: the seq is still the next one, and the record is stored.
+  auto seq = outbox_append(*db_, "movements", "m6", ts, json::object());
+  ASSERT_TRUE(seq.ok()) << seq.error().message;
+  EXPECT_EQ(*seq, 7);
+  EXPECT_EQ(seqs("movements"), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(outbox_marks(**other)->at("movements").last_seq, 7);
+  // A new stream starts at 1 on either connection.
+  EXPECT_EQ(*append_on(**other, "a0", "alarms"), 1);
+  EXPECT_EQ(*append_on(*db_, "a1", "alarms"), 2);
+  auto r = outbox_read(*db_, "movements", 6, 10);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(json::parse((*r)[0].payload)["seq"], 7);
+}
+
+// A reject's seq is its row's: the outbox record's id names it.
+TEST_F(OutboxTest, ARejectsIdNamesItsRow) {
+  for (int i = 0; i < 3; ++i) {
+    auto seq = record_reject(*db_, Reject{0, "dock", "BAD" + std::to_string(i), "unknown barcode",
+                                          "2026-11-23T10:00:00.000Z", 1});
+    ASSERT_TRUE(seq.ok()) << seq.error().message;
+    EXPECT_EQ(*seq, i + 1);
+  }
+  auto r = outbox_read(*db_, "rejects", 0, 10);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto p = json::parse((*r)[i].payload);
+    EXPECT_EQ(p["id"], "reject-" + std::to_string(i + 1));
+    EXPECT_EQ(p["raw"], "BAD" + std::to_string(i));
+  }
+}
+
 // Issue 13 item 12: 20,000 rejects made 11 MB of database outside any budget. Rejects (and
 // readings) count against it: over it, telemetry is thinned and the check says so.
 TEST_F(OutboxTest, RejectsCountAgainstTheDiskBudget) {

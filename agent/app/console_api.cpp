@@ -379,7 +379,8 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
   });
 
   // The overview page: the health report (link, loop, database, scanners) with the outbox depth
-  // per stream and each zone's live state, all from memory plus one counted read per stream.
+  // per stream and each zone's live state, all from memory plus one row per stream (the depth
+  // is kept, not counted: store/outbox.hpp).
   routes.push_back({"/api/overview", {"GET"}, guarded([s](const http::Request&, const Principal&) {
                       json j{{"health", health_report(s).second}};
                       json outbox = json::object();

@@ -110,13 +110,12 @@ Expected<Incarnation> outbox_incarnation(Database& db, std::string_view new_id,
 }
 
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream) {
-  auto s = db.prepare(
-      "SELECT count(*) FROM outbox WHERE stream = ?1 AND seq > "
-      "(SELECT coalesce(max(acked_seq), 0) FROM outbox_streams WHERE stream = ?1)");
+  auto s = db.prepare("SELECT max(0, next_seq - 1 - acked_seq - holes) FROM outbox_streams"
+                      " WHERE stream = ?1");
   if (!s) return s.error();
   auto row = (*s)->bind(1, stream).step();
   if (!row) return row.error();
-  auto n = (*s)->int64(0);
+  auto n = *row ? (*s)->int64(0) : 0;
   (*s)->reset();
   return n;
 }
@@ -178,8 +177,7 @@ Status relaxed(Database& db, const std::function<Status()>& body);
 
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
   auto q = db.prepare(
-      "SELECT o.stream, count(*) FROM outbox o JOIN outbox_streams s ON s.stream = o.stream "
-      "WHERE o.seq > s.acked_seq GROUP BY o.stream");
+      "SELECT stream, next_seq - 1 - acked_seq - holes AS n FROM outbox_streams WHERE n > 0");
   if (!q) return q.error();
   std::map<std::string, std::int64_t> out;
   for (;;) {
@@ -216,8 +214,14 @@ Expected<std::int64_t> database_bytes(Database& db) {
 Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t>& acked) {
   if (acked.empty()) return {};
   return relaxed(db, [&]() -> Status {
+    // A mark that passes holes (records removed before delivery) takes them off `holes`:
+    // the seqs it passes less the records it passes, counted only while the stream has holes.
     auto up = db.prepare(
-        "UPDATE outbox_streams SET acked_seq = max(acked_seq, ?2) WHERE stream = ?1");
+        "UPDATE outbox_streams SET acked_seq = max(acked_seq, ?2), holes = CASE"
+        " WHEN holes = 0 OR ?2 <= acked_seq THEN holes"
+        " ELSE max(0, holes - (?2 - acked_seq - (SELECT count(*) FROM outbox o"
+        "   WHERE o.stream = ?1 AND o.seq > outbox_streams.acked_seq AND o.seq <= ?2))) END"
+        " WHERE stream = ?1");
     if (!up) return up.error();
     for (const auto& [stream, seq] : acked)
       if (auto st = (*up)->bind(1, stream).bind(2, seq).run(); !st) return st;
@@ -299,6 +303,16 @@ Expected<std::int64_t> scalar(Database& db, std::string_view sql) {
 }  // namespace
 
 namespace {
+// `n` records of `stream`, the lowest at `lowest_seq`, were just deleted before delivery: holes
+// in its seqs above the delivery mark, which the depth must not count (outbox_depths). Every
+// caller deletes only records above the mark; should one not be, nothing is counted.
+Status add_holes(Database& db, std::string_view stream, std::int64_t lowest_seq, std::int64_t n) {
+  auto up = db.prepare(
+      "UPDATE outbox_streams SET holes = holes + ?2 WHERE stream = ?1 AND acked_seq < ?3");
+  if (!up) return up.error();
+  return (*up)->bind(1, stream).bind(2, n).bind(3, lowest_seq).run();
+}
+
 // One `data_loss` audit-trail entry (who `agent`) whose record carries `loss`'s members on top.
 Status append_data_loss(Database& db, const Txn&, nlohmann::json loss, std::string_view now,
                         std::string_view loss_id) {
@@ -322,6 +336,8 @@ Expected<std::int64_t> outbox_drop_undeliverable(Database& db, std::string_view 
   auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq = ?2");
   if (!del) return del.error();
   if (auto st = (*del)->bind(1, stream).bind(2, seq).run(); !st) return st.error();
+  if (db.changes() > 0)
+    if (auto st = add_holes(db, stream, seq, 1); !st) return st.error();
   nlohmann::json loss{{"stream", std::string(stream)},
                       {"reason", "a record of " + std::to_string(bytes) +
                                      " bytes does not fit the broker's maximum packet (" +
@@ -404,6 +420,9 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     }
     out.over_budget_after = out.bytes_after > budget_bytes;
     if (out.thinned + out.dropped == 0) return {};
+    // Every telemetry record left was undelivered (the delivered ones went first, above).
+    if (auto st = add_holes(db, "telemetry", out.first_seq, out.thinned + out.dropped); !st)
+      return st;
     nlohmann::json loss{
         {"stream", "telemetry"},
         {"reason", "outbox over its disk budget of " + std::to_string(budget_bytes) + " bytes"},

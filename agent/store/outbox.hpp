@@ -34,7 +34,11 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
                                           std::string_view id, std::string_view ts,
                                           std::string_view record_object);
 
-// Records of `stream` not yet delivered (seq > its acked_seq).
+// Records of `stream` not yet delivered (seq > its acked_seq). Not counted: the seqs after the
+// mark less the holes that records removed before delivery left there (`holes`, kept by
+// outbox_enforce_budget, outbox_drop_undeliverable and outbox_acknowledge), so it costs one
+// row however long the backlog. The heartbeat's STATUS= line, /metrics and the cloud's status
+// message read it; counting a 1,000,000-record backlog took 0.3-0.5 s of the event loop.
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
 
 // This database's incarnation: an id made once, when the gateway first runs on a database
@@ -76,7 +80,7 @@ struct StreamMarks {
 };
 Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db);
 
-// Records not yet delivered, per stream with any.
+// Records not yet delivered, per stream with any (as outbox_depth: one row per stream).
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db);
 // The `ts` (RFC 3339 UTC) of the oldest record not yet delivered, per stream with any: one
 // index seek per stream.

@@ -1,9 +1,13 @@
 #include "store/outbox.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <map>
 
 #include "store/coldchain_store.hpp"
 #include "store/rejects.hpp"
+#include "store/schema.hpp"
 #include "test_support.hpp"
 
 namespace depot::store {
@@ -177,6 +181,111 @@ TEST_F(OutboxTest, OverBudgetTelemetryIsThinnedThenDroppedOthersNever) {
   EXPECT_EQ(seqs("movements").size(), 200u);
   EXPECT_EQ(seqs("alarms").size(), 20u);
   EXPECT_TRUE(seqs("telemetry").empty());
+}
+
+// What outbox_depths used to do: count the rows after each stream's mark.
+std::map<std::string, std::int64_t> counted_depths(Database& db) {
+  std::map<std::string, std::int64_t> out;
+  auto q = db.prepare(
+      "SELECT o.stream, count(*) FROM outbox o JOIN outbox_streams s ON s.stream = o.stream"
+      " WHERE o.seq > s.acked_seq GROUP BY o.stream");
+  EXPECT_TRUE(q.ok());
+  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
+  (*q)->reset();
+  return out;
+}
+
+// The depth is kept, not counted (store/outbox.hpp): the seqs after each mark less the holes
+// that records removed before delivery left. Checked against a count after every step that
+// moves it: appends, marks, a telemetry backlog thinned and dropped over the disk budget, an
+// undeliverable record given up, marks that pass holes, compaction, a mark that moves back.
+TEST_F(OutboxTest, TheDepthKeptWithoutCountingMatchesACountAfterEveryStep) {
+  auto check = [&](const std::string& step) {
+    const auto kept = outbox_depths(*db_);
+    ASSERT_TRUE(kept.ok()) << step << ": " << kept.error().message;
+    EXPECT_EQ(*kept, counted_depths(*db_)) << step;
+    for (const auto& [stream, n] : *kept) EXPECT_EQ(*outbox_depth(*db_, stream), n) << step;
+  };
+  append("movements", 50, 1000);
+  append("telemetry", 400, 1000);
+  check("appended");
+  EXPECT_EQ(outbox_depths(*db_)->at("telemetry"), 400);
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", 20}, {"movements", 10}}).ok());
+  check("first marks");
+
+  auto r = outbox_enforce_budget(*db_, 200 * 1060, "2026-11-23T11:00:00.000Z", "loss-1");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_GT(r->thinned, 0);
+  ASSERT_GT(r->dropped, 0);
+  check("thinned and dropped");
+  EXPECT_EQ(outbox_depths(*db_)->at("telemetry"), 380 - r->thinned - r->dropped);
+
+  auto gone = outbox_drop_undeliverable(*db_, "movements", 11, 300000, 131072,
+                                        "2026-11-23T11:00:01.000Z", "loss-2");
+  ASSERT_TRUE(gone.ok()) << gone.error().message;
+  check("an undeliverable record given up");
+  EXPECT_EQ(outbox_depths(*db_)->at("movements"), 39);
+
+  // Marks that pass holes, part of them and then the rest.
+  const auto tele = seqs("telemetry");
+  ASSERT_FALSE(tele.empty());
+  const auto middle = tele[tele.size() / 2];
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", middle}, {"movements", 11}}).ok());
+  check("marks into the holes");
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", middle - 5}}).ok());  // never back
+  check("a mark that would move back");
+  std::int64_t delivered = 0;
+  const auto marks = outbox_marks(*db_);
+  ASSERT_TRUE(marks.ok());
+  for (const auto& [stream, m] : *marks)
+    for (auto seq : seqs(stream)) delivered += seq <= m.acked_seq;
+  ASSERT_GT(delivered, 0);
+  EXPECT_EQ(*outbox_compact(*db_, 100000), delivered);
+  check("compacted");
+  append("telemetry", 10, 1000);
+  check("appended after the holes");
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", outbox_marks(*db_)->at("telemetry").last_seq},
+                                        {"movements", 50}}).ok());
+  check("everything delivered");
+  EXPECT_EQ(outbox_depths(*db_)->count("telemetry"), 0u);
+  EXPECT_EQ(outbox_depths(*db_)->count("movements"), 0u);
+  EXPECT_EQ(*outbox_depth(*db_, "telemetry"), 0);
+  EXPECT_EQ(*outbox_depth(*db_, "no-such-stream"), 0);
+}
+
+// A database from before the kept depth (v15) gets its holes counted once by the migration.
+TEST(OutboxMigration, TheHolesOfAnOlderDatabaseAreCountedOnce) {
+  test::TempDir dir;
+  const auto file = dir.file("v15.db");
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err ? err : "") << " in " << sql.substr(0, 80);
+      sqlite3_free(err);
+    };
+    for (std::size_t i = 0; i < 15; ++i) exec(std::string(migrations()[i]));
+    exec("PRAGMA user_version=15");
+    // telemetry 1..10: 1-3 delivered, 5 and 8 removed before delivery; movements 1..4, none
+    // delivered; audit delivered in full.
+    for (int seq : {1, 2, 3, 4, 6, 7, 9, 10})
+      exec("INSERT INTO outbox VALUES('telemetry'," + std::to_string(seq) + ",'t" +
+           std::to_string(seq) + "','x','{}')");
+    for (int seq : {1, 2, 3, 4})
+      exec("INSERT INTO outbox VALUES('movements'," + std::to_string(seq) + ",'m" +
+           std::to_string(seq) + "','x','{}')");
+    exec("INSERT INTO outbox_streams(stream, next_seq, acked_seq) VALUES('telemetry', 11, 3),"
+         "('movements', 5, 0), ('audit', 3, 2)");
+    sqlite3_close(raw);
+  }
+  auto db = Database::open(file, {});
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto depths = outbox_depths(**db);
+  ASSERT_TRUE(depths.ok());
+  EXPECT_EQ(*depths, (std::map<std::string, std::int64_t>{{"movements", 4}, {"telemetry", 5}}));
+  EXPECT_EQ(*depths, counted_depths(**db));
 }
 
 // 1,000 probes in one commit made one telemetry record of 150-300 KB, more than brokers take

@@ -1,5 +1,6 @@
 #include "store/outbox.hpp"
 
+#include <cstdint>
 #include <functional>
 
 #include "core/json_writer.hpp"
@@ -8,63 +9,78 @@
 namespace depot::store {
 
 namespace {
-// The stream's next seq, taken: read, then written back one higher, inside the caller's write
-// transaction (or one of its own). Not one upsert with RETURNING: SQLite buffers RETURNING rows
-// in an ephemeral table whose page cache is set up and freed at every call, which cost more
-// than the record's own insert.
-Expected<std::int64_t> next_seq(Database& db, std::string_view stream) {
-  if (sqlite3_get_autocommit(db.handle()))
-    return db.transaction([&]() { return next_seq(db, stream); });
-  auto get = db.prepare("SELECT next_seq FROM outbox_streams WHERE stream = ?1");
-  if (!get) return get.error();
-  auto row = (*get)->bind(1, stream).step();
-  if (!row) return row.error();
-  const std::int64_t seq = *row ? (*get)->int64(0) : 1;
-  (*get)->reset();
-  auto put = db.prepare(*row ? "UPDATE outbox_streams SET next_seq = ?2 WHERE stream = ?1"
-                             : "INSERT INTO outbox_streams(stream, next_seq) VALUES(?1, ?2)");
-  if (!put) return put.error();
-  if (auto st = (*put)->bind(1, stream).bind(2, seq + 1).run(); !st) return st.error();
-  return seq;
-}
-
 Status insert(Database& db, std::string_view stream, std::int64_t seq, std::string_view id,
               std::string_view ts, std::string_view payload) {
   auto ins = db.prepare("INSERT INTO outbox(stream, seq, id, ts, payload) VALUES(?1,?2,?3,?4,?5)");
   if (!ins) return ins.error();
   return (*ins)->bind(1, stream).bind(2, seq).bind(3, id).bind(4, ts).bind(5, payload).run();
 }
+
+// `bytes` of `stream`'s records were just deleted: off its kept total (store/outbox.hpp).
+Status take_bytes(Database& db, std::string_view stream, std::int64_t bytes) {
+  if (bytes == 0) return {};
+  auto up = db.prepare("UPDATE outbox_streams SET bytes = max(0, bytes - ?2) WHERE stream = ?1");
+  if (!up) return up.error();
+  return (*up)->bind(1, stream).bind(2, bytes).run();
+}
+
+// Appends one record, inside the caller's write transaction (or one of its own): reads the
+// stream's next seq, builds the payload for it (`build(seq)`, a std::string), inserts the row,
+// then writes the stream's row back with the next seq and the payload's bytes added (kept for
+// the disk budget, never summed over the rows). Not one upsert with RETURNING: SQLite buffers
+// RETURNING rows in an ephemeral table whose page cache is set up and freed at every call,
+// which cost more than the record's own insert.
+template <typename Build>
+Expected<std::int64_t> append(Database& db, std::string_view stream, std::string_view id,
+                              std::string_view ts, const Build& build) {
+  if (sqlite3_get_autocommit(db.handle()))
+    return db.transaction([&]() { return append(db, stream, id, ts, build); });
+  auto get = db.prepare("SELECT next_seq FROM outbox_streams WHERE stream = ?1");
+  if (!get) return get.error();
+  auto row = (*get)->bind(1, stream).step();
+  if (!row) return row.error();
+  const bool known = *row;
+  const std::int64_t seq = known ? (*get)->int64(0) : 1;
+  (*get)->reset();
+  const std::string payload = build(seq);
+  if (auto st = insert(db, stream, seq, id, ts, payload); !st) return st.error();
+  auto put = db.prepare(
+      known ? "UPDATE outbox_streams SET next_seq = ?2, bytes = bytes + ?3 WHERE stream = ?1"
+            : "INSERT INTO outbox_streams(stream, next_seq, bytes) VALUES(?1, ?2, ?3)");
+  if (!put) return put.error();
+  if (auto st = (*put)->bind(1, stream).bind(2, seq + 1)
+                    .bind(3, static_cast<std::int64_t>(payload.size())).run();
+      !st)
+    return st.error();
+  return seq;
+}
 }  // namespace
 
 Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
                                           std::string_view id, std::string_view ts,
                                           std::string_view record_object) {
-  auto seq = next_seq(db, stream);
-  if (!seq) return seq;
-  std::string payload;
-  payload.reserve(record_object.size() + id.size() + ts.size() + 48);
-  JsonObjectWriter w(payload);
-  w.field("seq", *seq).field("id", id).field("ts", ts);
-  // Splice the record's members after ours: `{"seq":..,"id":..,"ts":..,` + `"sku":..}`.
-  if (record_object.size() > 2) payload.push_back(',');
-  payload.append(record_object.substr(1));  // its members and closing brace
-  if (auto st = insert(db, stream, *seq, id, ts, payload); !st) return st.error();
-  return seq;
+  return append(db, stream, id, ts, [&](std::int64_t seq) {
+    std::string payload;
+    payload.reserve(record_object.size() + id.size() + ts.size() + 48);
+    JsonObjectWriter w(payload);
+    w.field("seq", seq).field("id", id).field("ts", ts);
+    // Splice the record's members after ours: `{"seq":..,"id":..,"ts":..,` + `"sku":..}`.
+    if (record_object.size() > 2) payload.push_back(',');
+    payload.append(record_object.substr(1));  // its members and closing brace
+    return payload;
+  });
 }
 
 Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std::string_view id,
                                      std::string_view ts, nlohmann::json record) {
-  auto next = next_seq(db, stream);
-  if (!next) return next;
-  const std::int64_t seq = *next;
-  record["seq"] = seq;
-  record["id"] = id;
-  record["ts"] = ts;
-  // Text is checked where it comes in; should a byte that is not UTF-8 still reach a record,
-  // it is written as U+FFFD rather than throwing inside the caller's transaction.
-  auto text = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (auto st = insert(db, stream, seq, id, ts, text); !st) return st.error();
-  return seq;
+  return append(db, stream, id, ts, [&](std::int64_t seq) {
+    record["seq"] = seq;
+    record["id"] = id;
+    record["ts"] = ts;
+    // Text is checked where it comes in; should a byte that is not UTF-8 still reach a record,
+    // it is written as U+FFFD rather than throwing inside the caller's transaction.
+    return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  });
 }
 
 Expected<Incarnation> outbox_incarnation(Database& db, std::string_view new_id,
@@ -173,6 +189,8 @@ Expected<std::map<std::string, StreamMarks>> outbox_marks(Database& db) {
 namespace {
 Expected<std::int64_t> scalar(Database& db, std::string_view sql);
 Status relaxed(Database& db, const std::function<Status()>& body);
+Expected<std::int64_t> remove_delivered(Database& db, std::string_view stream, std::int64_t upto,
+                                        std::string_view before, std::int64_t limit);
 }  // namespace
 
 Expected<std::map<std::string, std::int64_t>> outbox_depths(Database& db) {
@@ -253,19 +271,9 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
     if (!due) continue;
     // The oldest delivered records of the stream, at most what is left of `max_records`.
     auto st = relaxed(db, [&]() -> Status {
-      auto del = db.prepare(
-          "DELETE FROM outbox WHERE stream = ?1 AND seq IN (SELECT seq FROM outbox "
-          "WHERE stream = ?1 AND seq <= ?2 AND ts < ?4 ORDER BY seq LIMIT ?3)");
-      if (!del) return del.error();
-      if (auto r = (*del)
-                       ->bind(1, stream)
-                       .bind(2, m.acked_seq)
-                       .bind(3, max_records - removed)
-                       .bind(4, cutoff)
-                       .run();
-          !r)
-        return r;
-      removed += db.changes();
+      auto n = remove_delivered(db, stream, m.acked_seq, cutoff, max_records - removed);
+      if (!n) return n.error();
+      removed += *n;
       return {};
     });
     if (!st) return st.error();
@@ -274,6 +282,30 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
 }
 
 namespace {
+
+// Deletes the oldest records of `stream` with seq <= `upto` (delivered) and ts < `before`, at
+// most `limit` of them, and takes their bytes off the stream's kept total. The records chosen
+// are the first `limit` by seq: the last of them bounds the DELETE, and no other record at or
+// below it has ts < `before`. Returns how many went. REQUIRES: a write transaction.
+Expected<std::int64_t> remove_delivered(Database& db, std::string_view stream, std::int64_t upto,
+                                        std::string_view before, std::int64_t limit) {
+  auto chunk = db.prepare(
+      "SELECT max(seq), coalesce(sum(length(CAST(payload AS BLOB))), 0) FROM (SELECT seq, payload"
+      " FROM outbox WHERE stream = ?1 AND seq <= ?2 AND ts < ?3 ORDER BY seq LIMIT ?4)");
+  if (!chunk) return chunk.error();
+  auto row = (*chunk)->bind(1, stream).bind(2, upto).bind(3, before).bind(4, limit).step();
+  if (!row) return row.error();
+  const auto last = (*chunk)->opt_int64(0);
+  const auto bytes = (*chunk)->int64(1);
+  (*chunk)->reset();
+  if (!last) return 0;
+  auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq <= ?2 AND ts < ?3");
+  if (!del) return del.error();
+  if (auto st = (*del)->bind(1, stream).bind(2, *last).bind(3, before).run(); !st) return st.error();
+  const auto removed = db.changes();
+  if (auto st = take_bytes(db, stream, bytes); !st) return st.error();
+  return removed;
+}
 
 // A delivery mark or compaction lost to a power cut only means those records are sent again
 // (duplicates the cloud drops by seq), so these commits do not wait for an fsync:
@@ -333,11 +365,20 @@ Expected<std::int64_t> outbox_drop_undeliverable(Database& db, std::string_view 
                                                  std::string_view loss_id) {
   auto txn = Txn::begin(db);
   if (!txn) return txn.error();
+  auto size = db.prepare(
+      "SELECT length(CAST(payload AS BLOB)) FROM outbox WHERE stream = ?1 AND seq = ?2");
+  if (!size) return size.error();
+  auto found = (*size)->bind(1, stream).bind(2, seq).step();
+  if (!found) return found.error();
+  const std::int64_t record_bytes = *found ? (*size)->int64(0) : 0;
+  (*size)->reset();
   auto del = db.prepare("DELETE FROM outbox WHERE stream = ?1 AND seq = ?2");
   if (!del) return del.error();
   if (auto st = (*del)->bind(1, stream).bind(2, seq).run(); !st) return st.error();
-  if (db.changes() > 0)
+  if (db.changes() > 0) {
     if (auto st = add_holes(db, stream, seq, 1); !st) return st.error();
+    if (auto st = take_bytes(db, stream, record_bytes); !st) return st.error();
+  }
   nlohmann::json loss{{"stream", std::string(stream)},
                       {"reason", "a record of " + std::to_string(bytes) +
                                      " bytes does not fit the broker's maximum packet (" +
@@ -367,12 +408,16 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
   auto txn = Txn::begin(db);
   if (!txn) return txn.error();
   auto body = [&]() -> Status {
-    // Delivered records awaiting compaction do not count: they go first.
-    if (auto st = db.exec("DELETE FROM outbox WHERE seq <= (SELECT acked_seq FROM "
-                          "outbox_streams s WHERE s.stream = outbox.stream)");
-        !st)
-      return st;
-    auto bytes = scalar(db, "SELECT coalesce(sum(length(payload)), 0) FROM outbox");
+    // Delivered records awaiting compaction do not count: they go first, stream by stream
+    // (a range of each stream's key, not a scan of the outbox).
+    auto marks = outbox_marks(db);
+    if (!marks) return marks.error();
+    for (const auto& [stream, m] : *marks)
+      if (m.acked_seq > 0)
+        if (auto n = remove_delivered(db, stream, m.acked_seq, "~", INT64_MAX); !n)
+          return n.error();
+    // What is left, from the streams' kept totals: never summed over the rows.
+    auto bytes = scalar(db, "SELECT coalesce(sum(bytes), 0) FROM outbox_streams");
     if (!bytes) return bytes.error();
     // Rejects and readings count too (a junk flood must not grow the database outside any
     // budget). dbstat reads their pages; without it (a SQLite built without DBSTAT) they are
@@ -387,7 +432,8 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     // The telemetry backlog, oldest first: (seq, bytes).
     std::vector<std::pair<std::int64_t, std::int64_t>> tele;
     auto q = db.prepare(
-        "SELECT seq, length(payload) FROM outbox WHERE stream = 'telemetry' ORDER BY seq");
+        "SELECT seq, length(CAST(payload AS BLOB)) FROM outbox WHERE stream = 'telemetry'"
+        " ORDER BY seq");
     if (!q) return q.error();
     for (;;) {
       auto more = (*q)->step();
@@ -399,10 +445,12 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     auto del = db.prepare("DELETE FROM outbox WHERE stream = 'telemetry' AND seq = ?1");
     if (!del) return del.error();
     std::vector<bool> gone(tele.size(), false);
+    std::int64_t bytes_removed = 0;
     auto remove = [&](std::size_t i) -> Status {
       if (auto st = (*del)->bind(1, tele[i].first).run(); !st) return st;
       gone[i] = true;
       out.bytes_after -= tele[i].second;
+      bytes_removed += tele[i].second;
       if (!out.first_seq || tele[i].first < out.first_seq) out.first_seq = tele[i].first;
       out.last_seq = std::max(out.last_seq, tele[i].first);
       return {};
@@ -423,6 +471,7 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     // Every telemetry record left was undelivered (the delivered ones went first, above).
     if (auto st = add_holes(db, "telemetry", out.first_seq, out.thinned + out.dropped); !st)
       return st;
+    if (auto st = take_bytes(db, "telemetry", bytes_removed); !st) return st;
     nlohmann::json loss{
         {"stream", "telemetry"},
         {"reason", "outbox over its disk budget of " + std::to_string(budget_bytes) + " bytes"},

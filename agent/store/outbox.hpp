@@ -6,8 +6,7 @@
 // bounded chunks when the publisher is idle (`outbox_compact`): deleting rows costs as much as
 // writing them, and a backlog should reach the cloud first.
 // REQUIRES: a write transaction is open on `db` for `append` (every caller opens one; called
-// without, taking the seq commits in a transaction of its own, and an insert that then fails
-// leaves a gap).
+// without, the append takes a transaction of its own).
 #pragma once
 
 #include <cstdint>
@@ -115,7 +114,11 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
 // records rejects as per-second counts only. Nothing else is ever dropped. When anything was
 // removed, one `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in
 // the same transaction. When the database file as a whole is within the budget the check costs two
-// PRAGMAs; only otherwise are the outbox's payload bytes summed.
+// PRAGMAs; otherwise it deletes each stream's delivered records (a key range per stream) and
+// reads the payload bytes that are left from `outbox_streams.bytes`, kept by every append and
+// delete, never summed over the rows (summing a 1,000,000-record backlog took 0.76 s, and the
+// delete of delivered records as one scan 0.36 s, every 10 s while the file was over budget).
+// Byte counts are the payloads' UTF-8 bytes.
 struct BudgetOutcome {
   std::int64_t bytes_before = 0, bytes_after = 0;  // 0/0 when the cheap check sufficed
   std::int64_t thinned = 0, dropped = 0;

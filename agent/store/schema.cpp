@@ -562,15 +562,19 @@ ALTER TABLE replenish_alarms_v15 RENAME TO replenish_alarms;
 CREATE INDEX replenish_alarms_active ON replenish_alarms(sku, kind) WHERE cleared_at IS NULL;
 )sql";
 
-// v16: the outbox's depth without counting its rows. Records removed before delivery (the disk
-// budget's telemetry, a record too large for any message) leave holes in a stream's seqs above
-// its delivery mark; `holes` counts them, so a stream's depth is next_seq - 1 - acked_seq -
-// holes (store/outbox.hpp). Counted once here, for the records already in the outbox.
+// v16: the outbox's depth and size without reading its rows. Records removed before delivery
+// (the disk budget's telemetry, a record too large for any message) leave holes in a stream's
+// seqs above its delivery mark; `holes` counts them, so a stream's depth is next_seq - 1 -
+// acked_seq - holes. `bytes` is the payload bytes of the stream's rows in the outbox, for the
+// disk budget (store/outbox.hpp). Both counted once here, for the records already there.
 constexpr std::string_view kV16 = R"sql(
 ALTER TABLE outbox_streams ADD COLUMN holes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_streams ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox_streams SET holes = next_seq - 1 - acked_seq -
   (SELECT count(*) FROM outbox o WHERE o.stream = outbox_streams.stream
-     AND o.seq > outbox_streams.acked_seq);
+     AND o.seq > outbox_streams.acked_seq),
+  bytes = (SELECT coalesce(sum(length(CAST(payload AS BLOB))), 0) FROM outbox o
+     WHERE o.stream = outbox_streams.stream);
 )sql";
 
 constexpr std::array<std::string_view, 16> kMigrations{kV1,  kV2,  kV3,  kV4,  kV5,  kV6,

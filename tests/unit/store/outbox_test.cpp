@@ -195,17 +195,43 @@ std::map<std::string, std::int64_t> counted_depths(Database& db) {
   return out;
 }
 
-// The depth is kept, not counted (store/outbox.hpp): the seqs after each mark less the holes
-// that records removed before delivery left. Checked against a count after every step that
-// moves it: appends, marks, a telemetry backlog thinned and dropped over the disk budget, an
-// undeliverable record given up, marks that pass holes, compaction, a mark that moves back.
-TEST_F(OutboxTest, TheDepthKeptWithoutCountingMatchesACountAfterEveryStep) {
+// What the disk budget used to sum, per stream: the payload bytes of its rows.
+std::map<std::string, std::int64_t> summed_bytes(Database& db) {
+  std::map<std::string, std::int64_t> out;
+  auto q = db.prepare("SELECT stream, sum(length(CAST(payload AS BLOB))) FROM outbox GROUP BY stream");
+  EXPECT_TRUE(q.ok());
+  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
+  (*q)->reset();
+  return out;
+}
+std::map<std::string, std::int64_t> kept_bytes(Database& db) {
+  std::map<std::string, std::int64_t> out;
+  auto q = db.prepare("SELECT stream, bytes FROM outbox_streams WHERE bytes > 0");
+  EXPECT_TRUE(q.ok());
+  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
+  (*q)->reset();
+  return out;
+}
+
+// The depth and the bytes are kept, not counted (store/outbox.hpp): the seqs after each mark
+// less the holes that records removed before delivery left; the payload bytes of the rows
+// there. Checked against a count and a sum after every step that moves them: appends (with
+// text that is not ASCII), marks, a telemetry backlog thinned and dropped over the disk budget,
+// an undeliverable record given up, marks that pass holes, compaction, a mark that moves back.
+TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep) {
   auto check = [&](const std::string& step) {
     const auto kept = outbox_depths(*db_);
     ASSERT_TRUE(kept.ok()) << step << ": " << kept.error().message;
     EXPECT_EQ(*kept, counted_depths(*db_)) << step;
     for (const auto& [stream, n] : *kept) EXPECT_EQ(*outbox_depth(*db_, stream), n) << step;
+    EXPECT_EQ(kept_bytes(*db_), summed_bytes(*db_)) << step;
   };
+  ASSERT_TRUE(db_->begin_immediate().ok());
+  ASSERT_TRUE(outbox_append(*db_, "alarms", "a1", "2026-11-23T10:00:00.000Z",
+                            json{{"zone", "Kühlraum ❄"}}).ok());
+  ASSERT_TRUE(outbox_append_text(*db_, "alarms", "a2", "2026-11-23T10:00:00.000Z",
+                                 R"({"zone":"冷库"})").ok());
+  ASSERT_TRUE(db_->commit().ok());
   append("movements", 50, 1000);
   append("telemetry", 400, 1000);
   check("appended");
@@ -253,8 +279,8 @@ TEST_F(OutboxTest, TheDepthKeptWithoutCountingMatchesACountAfterEveryStep) {
   EXPECT_EQ(*outbox_depth(*db_, "no-such-stream"), 0);
 }
 
-// A database from before the kept depth (v15) gets its holes counted once by the migration.
-TEST(OutboxMigration, TheHolesOfAnOlderDatabaseAreCountedOnce) {
+// A database from before the kept depth and bytes (v15) gets them counted once by the migration.
+TEST(OutboxMigration, TheHolesAndBytesOfAnOlderDatabaseAreCountedOnce) {
   test::TempDir dir;
   const auto file = dir.file("v15.db");
   {
@@ -286,6 +312,7 @@ TEST(OutboxMigration, TheHolesOfAnOlderDatabaseAreCountedOnce) {
   ASSERT_TRUE(depths.ok());
   EXPECT_EQ(*depths, (std::map<std::string, std::int64_t>{{"movements", 4}, {"telemetry", 5}}));
   EXPECT_EQ(*depths, counted_depths(**db));
+  EXPECT_EQ(kept_bytes(**db), (std::map<std::string, std::int64_t>{{"movements", 8}, {"telemetry", 16}}));
 }
 
 // 1,000 probes in one commit made one telemetry record of 150-300 KB, more than brokers take

@@ -14,8 +14,8 @@ agent=$(realpath "$1") skus=${2:-100000} backlog=${3:-1000000}
 tmp=$(mktemp -d "${DEPOT_BENCH_DIR:-/var/tmp}/depot-startup.XXXXXX")
 pid= listener=
 cleanup() {
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null
-  [[ -n $listener ]] && kill "$listener" 2>/dev/null
+  [[ -z $pid ]] || kill "$pid" 2>/dev/null || true
+  [[ -z $listener ]] || kill "$listener" 2>/dev/null || true
   [[ -n ${DEPOT_BENCH_KEEP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -100,8 +100,10 @@ SELECT 'movements', seq, id, wall_time,
               '"on_hand_after":100,"held_after":0,"source":"bench","negative":false,"pad":"%s"}',
               seq, id, wall_time, sku, substr(hex(zeroblob(40)), 1, 60))
 FROM movements WHERE id LIKE 'backlog-%';
-INSERT INTO outbox_streams(stream, next_seq) SELECT 'movements', max(seq) + 1 FROM outbox
-  WHERE stream = 'movements' AND true ON CONFLICT(stream) DO UPDATE SET next_seq = excluded.next_seq;
+INSERT INTO outbox_streams(stream, next_seq, bytes)
+  SELECT 'movements', max(seq) + 1, sum(length(CAST(payload AS BLOB))) FROM outbox
+  WHERE stream = 'movements' AND true
+  ON CONFLICT(stream) DO UPDATE SET next_seq = excluded.next_seq, bytes = excluded.bytes;
 INSERT INTO stock(sku, on_hand, held, reserved, backordered, updated_at)
 SELECT sku, sum(qty), 0, 0, 0, max(wall_time) FROM movements WHERE true GROUP BY sku
   ON CONFLICT(sku) DO UPDATE SET on_hand = excluded.on_hand;

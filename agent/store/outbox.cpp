@@ -16,10 +16,13 @@ Status insert(Database& db, std::string_view stream, std::int64_t seq, std::stri
   return (*ins)->bind(1, stream).bind(2, seq).bind(3, id).bind(4, ts).bind(5, payload).run();
 }
 
-// `bytes` of `stream`'s records were just deleted: off its kept total (store/outbox.hpp).
+// `bytes` of `stream`'s records were just deleted: off its kept total (store/outbox.hpp). A
+// stream left without rows has none, whatever was kept (a total gone wrong heals there).
 Status take_bytes(Database& db, std::string_view stream, std::int64_t bytes) {
   if (bytes == 0) return {};
-  auto up = db.prepare("UPDATE outbox_streams SET bytes = max(0, bytes - ?2) WHERE stream = ?1");
+  auto up = db.prepare(
+      "UPDATE outbox_streams SET bytes = CASE WHEN EXISTS (SELECT 1 FROM outbox"
+      " WHERE stream = ?1) THEN max(0, bytes - ?2) ELSE 0 END WHERE stream = ?1");
   if (!up) return up.error();
   return (*up)->bind(1, stream).bind(2, bytes).run();
 }
@@ -234,8 +237,11 @@ Status outbox_acknowledge(Database& db, const std::map<std::string, std::int64_t
   return relaxed(db, [&]() -> Status {
     // A mark that passes holes (records removed before delivery) takes them off `holes`:
     // the seqs it passes less the records it passes, counted only while the stream has holes.
+    // A mark at the last seq taken leaves none above it, whatever was counted before (a
+    // count gone wrong, e.g. an agent from before v16 writing the file, heals there).
     auto up = db.prepare(
         "UPDATE outbox_streams SET acked_seq = max(acked_seq, ?2), holes = CASE"
+        " WHEN ?2 >= next_seq - 1 THEN 0"
         " WHEN holes = 0 OR ?2 <= acked_seq THEN holes"
         " ELSE max(0, holes - (?2 - acked_seq - (SELECT count(*) FROM outbox o"
         "   WHERE o.stream = ?1 AND o.seq > outbox_streams.acked_seq AND o.seq <= ?2))) END"

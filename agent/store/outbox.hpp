@@ -36,8 +36,13 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
 // Records of `stream` not yet delivered (seq > its acked_seq). Not counted: the seqs after the
 // mark less the holes that records removed before delivery left there (`holes`, kept by
 // outbox_enforce_budget, outbox_drop_undeliverable and outbox_acknowledge), so it costs one
-// row however long the backlog. The heartbeat's STATUS= line, /metrics and the cloud's status
-// message read it; counting a 1,000,000-record backlog took 0.3-0.5 s of the event loop.
+// row however long the backlog. The heartbeat's STATUS= line, /metrics, the console's overview
+// and the cloud's status message read outbox_depths below; counting a 1,000,000-record
+// backlog took 0.3-0.5 s of the event loop. Kept since schema v16, whose migration counts
+// them once (a full read of the outbox at the first start after the upgrade). An agent from
+// before v16 refuses the file; should one still write it (an old daemon running while a new
+// CLI migrated the file), the counts heal when a mark reaches the last seq and when a
+// stream's rows are all deleted.
 Expected<std::int64_t> outbox_depth(Database& db, std::string_view stream);
 
 // This database's incarnation: an id made once, when the gateway first runs on a database
@@ -113,7 +118,7 @@ Expected<std::int64_t> outbox_compact(Database& db, std::int64_t max_records,
 // budget they fill thins telemetry and reports `over_budget_after`, and the scan intake then
 // records rejects as per-second counts only. Nothing else is ever dropped. When anything was
 // removed, one `data_loss` record (id `loss_id`, time `now`) on the `audit` stream says what, in
-// the same transaction. When the database file as a whole is within the budget the check costs two
+// the same transaction. When the database file as a whole is within the budget the check costs three
 // PRAGMAs; otherwise it deletes each stream's delivered records (a key range per stream) and
 // reads the payload bytes that are left from `outbox_streams.bytes`, kept by every append and
 // delete, never summed over the rows (summing a 1,000,000-record backlog took 0.76 s, and the

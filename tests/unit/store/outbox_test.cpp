@@ -21,11 +21,15 @@ class OutboxTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     db_ = std::move(*opened);
   }
-  void append(const std::string& stream, int n, std::size_t bytes = 10) {
+  // `n` records of `stream`, each padded with `bytes` bytes of `unit` repeated.
+  void append(const std::string& stream, int n, std::size_t bytes = 10,
+              const std::string& unit = "x") {
+    std::string pad;
+    while (pad.size() + unit.size() <= bytes) pad += unit;
     ASSERT_TRUE(db_->begin_immediate().ok());
     for (int i = 0; i < n; ++i) {
       auto seq = outbox_append(*db_, stream, stream + std::to_string(next_++),
-                               "2026-11-23T10:00:00.000Z", json{{"pad", std::string(bytes, 'x')}});
+                               "2026-11-23T10:00:00.000Z", json{{"pad", pad}});
       ASSERT_TRUE(seq.ok()) << seq.error().message;
     }
     ASSERT_TRUE(db_->commit().ok());
@@ -225,6 +229,15 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
     EXPECT_EQ(*kept, counted_depths(*db_)) << step;
     for (const auto& [stream, n] : *kept) EXPECT_EQ(*outbox_depth(*db_, stream), n) << step;
     EXPECT_EQ(kept_bytes(*db_), summed_bytes(*db_)) << step;
+    // Never a negative depth or count of holes, and none above a mark at the last seq (the
+    // depths above leave out streams with nothing waiting).
+    auto bad = db_->prepare(
+        "SELECT count(*) FROM outbox_streams WHERE holes < 0 OR next_seq - 1 - acked_seq - holes < 0"
+        " OR (acked_seq = next_seq - 1 AND holes != 0)");
+    ASSERT_TRUE(bad.ok());
+    ASSERT_TRUE(*(*bad)->step());
+    EXPECT_EQ((*bad)->int64(0), 0) << step;
+    (*bad)->reset();
   };
   ASSERT_TRUE(db_->begin_immediate().ok());
   ASSERT_TRUE(outbox_append(*db_, "alarms", "a1", "2026-11-23T10:00:00.000Z",
@@ -233,13 +246,15 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
                                  R"({"zone":"冷库"})").ok());
   ASSERT_TRUE(db_->commit().ok());
   append("movements", 50, 1000);
-  append("telemetry", 400, 1000);
+  append("telemetry", 400, 1000, "é");  // 1,000 bytes, 500 characters each
   check("appended");
   EXPECT_EQ(outbox_depths(*db_)->at("telemetry"), 400);
   ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", 20}, {"movements", 10}}).ok());
   check("first marks");
 
-  auto r = outbox_enforce_budget(*db_, 200 * 1060, "2026-11-23T11:00:00.000Z", "loss-1");
+  // About 120 of the 380 undelivered telemetry records over: the oldest half thinned (95),
+  // then the oldest dropped, some thinned ones left.
+  auto r = outbox_enforce_budget(*db_, 300 * 1060, "2026-11-23T11:00:00.000Z", "loss-1");
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_GT(r->thinned, 0);
   ASSERT_GT(r->dropped, 0);
@@ -252,14 +267,27 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
   check("an undeliverable record given up");
   EXPECT_EQ(outbox_depths(*db_)->at("movements"), 39);
 
-  // Marks that pass holes, part of them and then the rest.
+  // Marks that pass holes: one that stops among them, one that would move back while holes
+  // are left above it, then one past the rest.
   const auto tele = seqs("telemetry");
-  ASSERT_FALSE(tele.empty());
+  ASSERT_GE(tele.size(), 4u);
+  ASSERT_GT(tele[1] - tele[0], 1);  // the thinning left holes between the first records left
+  const auto among = tele[1];
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", among}, {"movements", 11}}).ok());
+  check("marks among the holes");
+  ASSERT_GT(outbox_depths(*db_)->at("telemetry"), 0);
+  auto holes_left = db_->prepare("SELECT holes FROM outbox_streams WHERE stream = 'telemetry'");
+  ASSERT_TRUE(*(*holes_left)->step());
+  EXPECT_GT((*holes_left)->int64(0), 0);  // the rest are still above the mark
+  (*holes_left)->reset();
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", among - 3}}).ok());  // never back
+  check("a mark that would move back, holes above it");
   const auto middle = tele[tele.size() / 2];
-  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", middle}, {"movements", 11}}).ok());
-  check("marks into the holes");
-  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", middle - 5}}).ok());  // never back
-  check("a mark that would move back");
+  ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", middle}}).ok());
+  check("a mark past the rest of the holes");
+  ASSERT_TRUE(*(*holes_left)->step());
+  EXPECT_EQ((*holes_left)->int64(0), 0);
+  (*holes_left)->reset();
   std::int64_t delivered = 0;
   const auto marks = outbox_marks(*db_);
   ASSERT_TRUE(marks.ok());
@@ -268,7 +296,7 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
   ASSERT_GT(delivered, 0);
   EXPECT_EQ(*outbox_compact(*db_, 100000), delivered);
   check("compacted");
-  append("telemetry", 10, 1000);
+  append("telemetry", 10, 1000, "é");
   check("appended after the holes");
   ASSERT_TRUE(outbox_acknowledge(*db_, {{"telemetry", outbox_marks(*db_)->at("telemetry").last_seq},
                                         {"movements", 50}}).ok());

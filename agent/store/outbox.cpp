@@ -400,8 +400,38 @@ Expected<std::int64_t> outbox_drop_undeliverable(Database& db, std::string_view 
   return seq;
 }
 
-Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_bytes,
-                                              std::string_view now, std::string_view loss_id) {
+namespace {
+constexpr std::string_view kRejectsReadingsBytes =
+    "SELECT coalesce(sum(payload), 0) FROM dbstat WHERE name IN ('rejects', 'readings')";
+}  // namespace
+
+Expected<std::int64_t> rejects_readings_bytes(Database& db) {
+  auto v = scalar(db, kRejectsReadingsBytes);
+  return v ? v : Expected<std::int64_t>(0);
+}
+
+Expected<std::int64_t> rejects_readings_bytes(const std::string& path, std::int64_t busy_timeout_ms,
+                                              const std::atomic<bool>* cancel) {
+  auto db = Database::open(path, {.busy_timeout_ms = busy_timeout_ms, .read_only = true});
+  if (!db) return db.error();
+  if (cancel)
+    sqlite3_progress_handler(
+        (*db)->handle(), 10000,
+        [](void* flag) { return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0; },
+        const_cast<std::atomic<bool>*>(cancel));
+  (void)(*db)->exec("PRAGMA cache_size=-256");  // its own pages only: the kernel caches the rest
+  auto q = (*db)->prepare(kRejectsReadingsBytes);
+  if (!q) return 0;  // no dbstat in this SQLite
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  const std::int64_t v = *row ? (*q)->int64(0) : 0;
+  (*q)->reset();
+  return v;
+}
+
+Expected<BudgetOutcome> outbox_enforce_budget(
+    Database& db, std::int64_t budget_bytes, std::string_view now, std::string_view loss_id,
+    const std::function<Expected<std::int64_t>()>& rejects_readings) {
   BudgetOutcome out;
   auto pages = scalar(db, "PRAGMA page_count");
   auto free_pages = scalar(db, "PRAGMA freelist_count");
@@ -426,11 +456,8 @@ Expected<BudgetOutcome> outbox_enforce_budget(Database& db, std::int64_t budget_
     auto bytes = scalar(db, "SELECT coalesce(sum(bytes), 0) FROM outbox_streams");
     if (!bytes) return bytes.error();
     // Rejects and readings count too (a junk flood must not grow the database outside any
-    // budget). dbstat reads their pages; without it (a SQLite built without DBSTAT) they are
-    // left out.
-    if (auto more = scalar(db,
-                           "SELECT coalesce(sum(payload), 0) FROM dbstat"
-                           " WHERE name IN ('rejects', 'readings')"))
+    // budget): as measured by the caller, or read here.
+    if (auto more = rejects_readings ? rejects_readings() : rejects_readings_bytes(db))
       out.rejects_readings_bytes = *more;
     out.bytes_before = out.bytes_after = *bytes + out.rejects_readings_bytes;
     if (out.bytes_before <= budget_bytes) return {};

@@ -25,6 +25,39 @@ Publisher::Publisher(boost::asio::io_context& io, store::Database& db, Publisher
       budget_(io),
       removal_(io) {}
 
+Publisher::~Publisher() {
+  sizer_cancel_ = true;
+  if (sizer_.joinable()) sizer_.join();
+}
+
+Expected<std::int64_t> Publisher::rejects_readings() {
+  if (sizer_busy_) return sized_bytes_.load();
+  if (sizer_.joinable()) sizer_.join();  // the last one is done
+  if (sizing_failed_.exchange(false))  // the last figure stands; tried again when due
+    log::warning("outbox budget: measuring the rejects and readings tables: " + sizing_error_);
+  const auto now = mono_now_ns_();
+  const auto every = std::max<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(o_.sizing_every).count(),
+      60 * sizing_took_ns_.load());
+  if (sized_at_ns_ >= 0 && now - sized_at_ns_ < every) return sized_bytes_.load();
+  sized_at_ns_ = now;
+  sizer_busy_ = true;
+  sizer_ = std::thread([this, path = db_.path()] {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto bytes = store::rejects_readings_bytes(path, 5000, &sizer_cancel_);
+    sizing_took_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - t0).count();
+    if (bytes) {
+      sized_bytes_ = *bytes;
+    } else if (!sizer_cancel_) {
+      sizing_error_ = bytes.error().message;
+      sizing_failed_ = true;
+    }
+    sizer_busy_ = false;
+  });
+  return sized_bytes_.load();
+}
+
 void Publisher::start() {
   running_ = true;
   arm_poll();
@@ -58,7 +91,8 @@ void Publisher::arm_poll() {
 void Publisher::arm_budget() {
   budget_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !running_) return;
-    auto r = store::outbox_enforce_budget(db_, o_.budget_bytes, wall_now_(), new_id_());
+    auto r = store::outbox_enforce_budget(db_, o_.budget_bytes, wall_now_(), new_id_(),
+                                          [this] { return rejects_readings(); });
     if (r) works("outbox budget");
     if (!r) {
       failed("outbox budget", r.error());

@@ -13,12 +13,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
@@ -39,6 +41,10 @@ struct PublisherOptions {
   std::int64_t budget_bytes = 256LL << 20;
   std::chrono::milliseconds poll{100};            // how often to look for new records
   std::chrono::milliseconds budget_every{10000};  // how often to check the disk budget
+  // How often, at most, the rejects' and readings' bytes are measured again for the budget (on
+  // a thread, only while the file is over it); also never sooner than 60 x the last
+  // measurement took, so a large readings table costs at most 1/60 of a core's time and disk.
+  std::chrono::milliseconds sizing_every{60000};
   std::chrono::milliseconds removal_delay{20};    // acknowledgements are saved together
   std::int64_t compact_chunk = 2000;  // delivered records deleted per poll while idle
   std::int64_t keep_delivered_s = 0;  // delivered records younger than this are kept (replay)
@@ -59,6 +65,9 @@ class Publisher {
   Publisher(boost::asio::io_context& io, store::Database& db, PublisherOptions options, Send send,
             std::function<std::int64_t()> mono_now_ns, std::function<std::string()> wall_now,
             std::function<std::string()> new_id);
+  ~Publisher();  // stops and joins the sizing thread
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
 
   void start();    // the poll and budget timers
   void stop();     // cancels the timers
@@ -94,6 +103,10 @@ class Publisher {
   void arm_poll();
   void arm_budget();
   void failed(const std::string& what, const Error& e);
+  // The rejects' and readings' bytes for the budget: the last figure the sizing thread
+  // measured (store::rejects_readings_bytes on a connection of its own, never on the loop),
+  // starting a new measurement when that one is due; 0 until the first is in.
+  Expected<std::int64_t> rejects_readings();
   void works(const std::string& what);
 
   boost::asio::io_context& io_;
@@ -131,6 +144,12 @@ class Publisher {
   std::size_t payload_limit_ = SIZE_MAX;
   Counters counters_;
   std::map<std::string, std::uint64_t> failing_;  // writes failing now: repeats since logged
+  std::thread sizer_;
+  std::atomic<bool> sizer_busy_{false}, sizer_cancel_{false};
+  std::atomic<std::int64_t> sized_bytes_{0}, sizing_took_ns_{0};
+  std::atomic<bool> sizing_failed_{false};
+  std::string sizing_error_;  // written by the thread before sizing_failed_, read after it
+  std::int64_t sized_at_ns_ = -1;  // mono_now_ns_() when the last measurement began
 };
 
 }  // namespace depot::sync

@@ -10,6 +10,7 @@
 #include "store/orders_store.hpp"
 #include "store/outbox.hpp"
 #include "store/schema.hpp"
+#include "old_database.hpp"
 #include "test_support.hpp"
 
 #include <sqlite3.h>
@@ -234,34 +235,23 @@ TEST_F(LotLedgerTest, PickingNoneLeavesTheLotsToThoseWhoNameThem) {
 TEST(LotMigration, LotsRebuiltFromMovementsNeverExceedTheSkusOnHand) {
   test::TempDir dir;
   const auto file = dir.file("v14.db");
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-    auto exec = [&](const std::string& sql) {
-      char* err = nullptr;
-      EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-          << (err ? err : "") << " in " << sql.substr(0, 80);
-      sqlite3_free(err);
-    };
-    for (std::size_t i = 0; i < 14; ++i) exec(std::string(migrations()[i]));
-    exec("PRAGMA user_version=14");
-    exec("INSERT INTO skus(sku,name,unit,zone,policy,origin,updated_at) VALUES"
-         "('M','Milk','ea','','','config','x')");
-    auto mv = [&](int seq, const char* kind, int qty, const char* lot, const char* expiry) {
-      exec("INSERT INTO movements(seq,id,sku,kind,qty,source,lot,expiry,wall_time,mono_ns,"
-           "on_hand_after,negative) VALUES(" + std::to_string(seq) + ",'m" + std::to_string(seq) +
-           "','M','" + kind + "'," + std::to_string(qty) + ",'t'," +
-           (lot ? "'" + std::string(lot) + "'" : "NULL") + "," +
-           (expiry ? "'" + std::string(expiry) + "'" : "NULL") +
-           ",'2026-11-01T00:00:00.000Z',1,0,0)");
-    };
-    mv(1, "receive", 10, "OLD", "2026-11-30");
-    mv(2, "receive", 6, "NEW", "2027-01-31");
-    mv(3, "receive", 2, "BAD LOT", nullptr);
-    mv(4, "pick", -9, nullptr, nullptr);  // plain picks: 9 of the 16 in lots are gone
-    exec("INSERT INTO stock(sku,on_hand,held,updated_at) VALUES('M',9,0,'x')");
-    sqlite3_close(raw);
-  }
+  std::vector<std::string> rows{
+      "INSERT INTO skus(sku,name,unit,zone,policy,origin,updated_at) VALUES"
+      "('M','Milk','ea','','','config','x')"};
+  auto mv = [&](int seq, const char* kind, int qty, const char* lot, const char* expiry) {
+    rows.push_back("INSERT INTO movements(seq,id,sku,kind,qty,source,lot,expiry,wall_time,mono_ns,"
+                   "on_hand_after,negative) VALUES(" + std::to_string(seq) + ",'m" +
+                   std::to_string(seq) + "','M','" + kind + "'," + std::to_string(qty) + ",'t'," +
+                   (lot ? "'" + std::string(lot) + "'" : "NULL") + "," +
+                   (expiry ? "'" + std::string(expiry) + "'" : "NULL") +
+                   ",'2026-11-01T00:00:00.000Z',1,0,0)");
+  };
+  mv(1, "receive", 10, "OLD", "2026-11-30");
+  mv(2, "receive", 6, "NEW", "2027-01-31");
+  mv(3, "receive", 2, "BAD LOT", nullptr);
+  mv(4, "pick", -9, nullptr, nullptr);  // plain picks: 9 of the 16 in lots are gone
+  rows.push_back("INSERT INTO stock(sku,on_hand,held,updated_at) VALUES('M',9,0,'x')");
+  test::write_old_database(file, 14, rows);
   auto db = Database::open(file, {});
   ASSERT_TRUE(db.ok()) << db.error().message;
   EXPECT_EQ(*(*db)->schema_version(), static_cast<int>(migrations().size()));

@@ -8,6 +8,7 @@
 #include "store/coldchain_store.hpp"
 #include "store/rejects.hpp"
 #include "store/schema.hpp"
+#include "old_database.hpp"
 #include "test_support.hpp"
 
 namespace depot::store {
@@ -187,34 +188,28 @@ TEST_F(OutboxTest, OverBudgetTelemetryIsThinnedThenDroppedOthersNever) {
   EXPECT_TRUE(seqs("telemetry").empty());
 }
 
+// (stream, n) rows of `sql`, as a map.
+std::map<std::string, std::int64_t> per_stream(Database& db, const char* sql) {
+  std::map<std::string, std::int64_t> out;
+  auto q = db.prepare(sql);
+  EXPECT_TRUE(q.ok());
+  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
+  (*q)->reset();
+  return out;
+}
 // What outbox_depths used to do: count the rows after each stream's mark.
 std::map<std::string, std::int64_t> counted_depths(Database& db) {
-  std::map<std::string, std::int64_t> out;
-  auto q = db.prepare(
-      "SELECT o.stream, count(*) FROM outbox o JOIN outbox_streams s ON s.stream = o.stream"
-      " WHERE o.seq > s.acked_seq GROUP BY o.stream");
-  EXPECT_TRUE(q.ok());
-  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
-  (*q)->reset();
-  return out;
+  return per_stream(db,
+                    "SELECT o.stream, count(*) FROM outbox o JOIN outbox_streams s ON s.stream ="
+                    " o.stream WHERE o.seq > s.acked_seq GROUP BY o.stream");
 }
-
 // What the disk budget used to sum, per stream: the payload bytes of its rows.
 std::map<std::string, std::int64_t> summed_bytes(Database& db) {
-  std::map<std::string, std::int64_t> out;
-  auto q = db.prepare("SELECT stream, sum(length(CAST(payload AS BLOB))) FROM outbox GROUP BY stream");
-  EXPECT_TRUE(q.ok());
-  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
-  (*q)->reset();
-  return out;
+  return per_stream(
+      db, "SELECT stream, sum(length(CAST(payload AS BLOB))) FROM outbox GROUP BY stream");
 }
 std::map<std::string, std::int64_t> kept_bytes(Database& db) {
-  std::map<std::string, std::int64_t> out;
-  auto q = db.prepare("SELECT stream, bytes FROM outbox_streams WHERE bytes > 0");
-  EXPECT_TRUE(q.ok());
-  while (*(*q)->step()) out[(*q)->text(0)] = (*q)->int64(1);
-  (*q)->reset();
-  return out;
+  return per_stream(db, "SELECT stream, bytes FROM outbox_streams WHERE bytes > 0");
 }
 
 // The depth and the bytes are kept, not counted (store/outbox.hpp): the seqs after each mark
@@ -311,29 +306,18 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
 TEST(OutboxMigration, TheHolesAndBytesOfAnOlderDatabaseAreCountedOnce) {
   test::TempDir dir;
   const auto file = dir.file("v15.db");
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-    auto exec = [&](const std::string& sql) {
-      char* err = nullptr;
-      EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-          << (err ? err : "") << " in " << sql.substr(0, 80);
-      sqlite3_free(err);
-    };
-    for (std::size_t i = 0; i < 15; ++i) exec(std::string(migrations()[i]));
-    exec("PRAGMA user_version=15");
-    // telemetry 1..10: 1-3 delivered, 5 and 8 removed before delivery; movements 1..4, none
-    // delivered; audit delivered in full.
-    for (int seq : {1, 2, 3, 4, 6, 7, 9, 10})
-      exec("INSERT INTO outbox VALUES('telemetry'," + std::to_string(seq) + ",'t" +
-           std::to_string(seq) + "','x','{}')");
-    for (int seq : {1, 2, 3, 4})
-      exec("INSERT INTO outbox VALUES('movements'," + std::to_string(seq) + ",'m" +
-           std::to_string(seq) + "','x','{}')");
-    exec("INSERT INTO outbox_streams(stream, next_seq, acked_seq) VALUES('telemetry', 11, 3),"
-         "('movements', 5, 0), ('audit', 3, 2)");
-    sqlite3_close(raw);
-  }
+  // telemetry 1..10: 1-3 delivered, 5 and 8 removed before delivery; movements 1..4, none
+  // delivered; audit delivered in full.
+  std::vector<std::string> rows;
+  for (int seq : {1, 2, 3, 4, 6, 7, 9, 10})
+    rows.push_back("INSERT INTO outbox VALUES('telemetry'," + std::to_string(seq) + ",'t" +
+                   std::to_string(seq) + "','x','{}')");
+  for (int seq : {1, 2, 3, 4})
+    rows.push_back("INSERT INTO outbox VALUES('movements'," + std::to_string(seq) + ",'m" +
+                   std::to_string(seq) + "','x','{}')");
+  rows.push_back("INSERT INTO outbox_streams(stream, next_seq, acked_seq) VALUES('telemetry', 11, 3),"
+                 "('movements', 5, 0), ('audit', 3, 2)");
+  test::write_old_database(file, 15, rows);
   auto db = Database::open(file, {});
   ASSERT_TRUE(db.ok()) << db.error().message;
   auto depths = outbox_depths(**db);

@@ -398,7 +398,7 @@ int run_daemon(LoadedConfig loaded) {
     } else {
       log::warning("database: writes succeed again");
       // Space came back: fold the WAL into the database now, so it does not stay full.
-      if (auto st = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
+      if (auto st = (*db)->checkpoint_now(); !st)
         log::warning("database: checkpoint after recovery: " + st.error().message);
     }
   });

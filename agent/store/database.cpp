@@ -127,7 +127,7 @@ Expected<std::unique_ptr<Database>> Database::open(const std::string& path, cons
   int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  std::unique_ptr<Database> db(new Database(raw, path));
+  std::unique_ptr<Database> db(new Database(raw, path, o.busy_timeout_ms));
   if (rc != SQLITE_OK)
     return Error{"database " + path + ": cannot open: " +
                  (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
@@ -171,6 +171,13 @@ Expected<std::unique_ptr<Database>> Database::open(const std::string& path, cons
     return fail(st.error());
   }
   return db;
+}
+
+Status Database::checkpoint_now() {
+  sqlite3_busy_timeout(db_, 0);
+  auto st = exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_ms_));
+  return st;
 }
 
 Database::~Database() {

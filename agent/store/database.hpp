@@ -111,6 +111,11 @@ class Database {
   sqlite3* handle() { return db_; }
 
   Status exec(std::string_view sql);
+  // PRAGMA wal_checkpoint(TRUNCATE) without waiting for readers: TRUNCATE waits (through the
+  // busy handler, up to the busy timeout) until no reader is on an older snapshot, and another
+  // connection may be mid-read for long (the publisher's sizing thread, a CLI). Busy, it gives
+  // up at once; later checkpoints fold the WAL. For the event loop.
+  Status checkpoint_now();
   // A statement prepared once per connection and reused (reset before it is returned).
   Expected<Statement*> prepare(std::string_view sql);
 
@@ -154,11 +159,13 @@ class Database {
 
  private:
   friend class Txn;
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Database(sqlite3* db, std::string path, std::int64_t busy_timeout_ms)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
   Status migrate();
 
   sqlite3* db_;
   std::string path_;
+  std::int64_t busy_timeout_ms_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
   int last_failure_ = 0;
   std::string audit_key_;

@@ -1,5 +1,6 @@
 #include "store/outbox.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -406,8 +407,8 @@ constexpr std::string_view kRejectsReadingsBytes =
 }  // namespace
 
 Expected<std::int64_t> rejects_readings_bytes(Database& db) {
-  auto v = scalar(db, kRejectsReadingsBytes);
-  return v ? v : Expected<std::int64_t>(0);
+  if (!sqlite3_compileoption_used("ENABLE_DBSTAT_VTAB")) return 0;
+  return scalar(db, kRejectsReadingsBytes);
 }
 
 Expected<std::int64_t> rejects_readings_bytes(const std::string& path, std::int64_t busy_timeout_ms,
@@ -420,13 +421,7 @@ Expected<std::int64_t> rejects_readings_bytes(const std::string& path, std::int6
         [](void* flag) { return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0; },
         const_cast<std::atomic<bool>*>(cancel));
   (void)(*db)->exec("PRAGMA cache_size=-256");  // its own pages only: the kernel caches the rest
-  auto q = (*db)->prepare(kRejectsReadingsBytes);
-  if (!q) return 0;  // no dbstat in this SQLite
-  auto row = (*q)->step();
-  if (!row) return row.error();
-  const std::int64_t v = *row ? (*q)->int64(0) : 0;
-  (*q)->reset();
-  return v;
+  return rejects_readings_bytes(**db);
 }
 
 Expected<BudgetOutcome> outbox_enforce_budget(
@@ -439,7 +434,8 @@ Expected<BudgetOutcome> outbox_enforce_budget(
   if (!pages) return pages.error();
   if (!free_pages) return free_pages.error();
   if (!page_size) return page_size.error();
-  if ((*pages - *free_pages) * *page_size <= budget_bytes) return out;
+  const std::int64_t live_bytes = (*pages - *free_pages) * *page_size;
+  if (live_bytes <= budget_bytes) return out;
 
   auto txn = Txn::begin(db);
   if (!txn) return txn.error();
@@ -456,9 +452,11 @@ Expected<BudgetOutcome> outbox_enforce_budget(
     auto bytes = scalar(db, "SELECT coalesce(sum(bytes), 0) FROM outbox_streams");
     if (!bytes) return bytes.error();
     // Rejects and readings count too (a junk flood must not grow the database outside any
-    // budget): as measured by the caller, or read here.
+    // budget): as measured by the caller, or read here. A figure measured earlier is never
+    // taken as more than the file now holds besides the outbox (a prune since then).
     if (auto more = rejects_readings ? rejects_readings() : rejects_readings_bytes(db))
-      out.rejects_readings_bytes = *more;
+      out.rejects_readings_bytes =
+          std::clamp<std::int64_t>(*more, 0, std::max<std::int64_t>(0, live_bytes - *bytes));
     out.bytes_before = out.bytes_after = *bytes + out.rejects_readings_bytes;
     if (out.bytes_before <= budget_bytes) return {};
 

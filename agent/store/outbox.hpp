@@ -142,8 +142,10 @@ Expected<BudgetOutcome> outbox_enforce_budget(
 // page of both: 0.2 s for 4,000,000 readings here, far more on a gateway's SD card, and the
 // table grows with `retention.readings_days`. So the daemon never reads it on its event loop:
 // the publisher runs this on a thread with a connection of its own (read-only, opened on
-// `path`), stopped between pages when `cancel` is set. 0 without dbstat (a SQLite built
-// without DBSTAT): the tables are left out of the budget.
+// `path`, an absolute path as the daemon has it), stopped within some 10,000 SQLite
+// instructions once `cancel` is set. 0 from a SQLite built without DBSTAT: the tables are left
+// out of the budget. A figure measured earlier is taken as at most what the file holds besides
+// the outbox.
 Expected<std::int64_t> rejects_readings_bytes(Database& db);
 Expected<std::int64_t> rejects_readings_bytes(const std::string& path, std::int64_t busy_timeout_ms,
                                               const std::atomic<bool>* cancel);

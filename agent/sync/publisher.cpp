@@ -42,19 +42,30 @@ Expected<std::int64_t> Publisher::rejects_readings() {
   if (sized_at_ns_ >= 0 && now - sized_at_ns_ < every) return sized_bytes_.load();
   sized_at_ns_ = now;
   sizer_busy_ = true;
-  sizer_ = std::thread([this, path = db_.path()] {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto bytes = store::rejects_readings_bytes(path, 5000, &sizer_cancel_);
-    sizing_took_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now() - t0).count();
-    if (bytes) {
-      sized_bytes_ = *bytes;
-    } else if (!sizer_cancel_) {
-      sizing_error_ = bytes.error().message;
-      sizing_failed_ = true;
-    }
+  try {
+    sizer_ = std::thread([this, path = db_.path()] {
+      const auto t0 = std::chrono::steady_clock::now();
+      Expected<std::int64_t> bytes = Error{"not measured"};
+      try {  // nothing may leave a thread: std::terminate would end the daemon
+        bytes = store::rejects_readings_bytes(path, 5000, &sizer_cancel_);
+      } catch (const std::exception& e) {
+        bytes = Error{e.what()};
+      }
+      sizing_took_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - t0).count();
+      if (bytes) {
+        sized_bytes_ = *bytes;
+      } else if (!sizer_cancel_) {
+        sizing_error_ = bytes.error().message;
+        sizing_failed_ = true;
+      }
+      sizer_busy_ = false;
+    });
+  } catch (const std::exception& e) {  // no thread to be had: the last figure stands
     sizer_busy_ = false;
-  });
+    log::warning(std::string("outbox budget: measuring the rejects and readings tables: ") +
+                 e.what());
+  }
   return sized_bytes_.load();
 }
 
@@ -372,7 +383,7 @@ void Publisher::works(const std::string& what) {
                " failed attempts)");
   failing_.erase(it);
   // Space came back: fold the WAL into the database so the file does not stay full.
-  if (auto st = db_.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !st)
+  if (auto st = db_.checkpoint_now(); !st)
     log::warning("outbox: checkpoint after recovery: " + st.error().message);
 }
 

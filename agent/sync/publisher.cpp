@@ -114,16 +114,30 @@ void Publisher::arm_budget() {
                    " oldest dropped (seq " + std::to_string(r->first_seq) + ".." +
                    std::to_string(r->last_seq) + "); a data_loss record went to the audit stream");
     }
-    if (r) over_budget_ = r->over_budget_after;
-    if (r && r->over_budget_after)
-      log::warning(
-          "outbox still over its budget with no telemetry left to drop (" +
-          std::to_string(r->rejects_readings_bytes) +
-          " bytes of it are rejects and readings): movements, alarms, reorders and audit "
-          "records are never dropped; scan rejects are recorded as per-second counts only");
+    if (r) note_over_budget(*r);
     budget_.expires_after(o_.budget_every);
     arm_budget();
   });
+}
+
+void Publisher::note_over_budget(const store::BudgetOutcome& r) {
+  // Said when the file goes over, again every kOverBudgetRepeat while it stays (the state is
+  // on /healthz and /metrics all along), and when it is back within.
+  const auto now = mono_now_ns_();
+  const bool was = over_budget_;
+  over_budget_ = r.over_budget_after;
+  if (!over_budget_) {
+    if (was) log::info("outbox back within its budget (" + std::to_string(o_.budget_bytes) + " bytes)");
+    return;
+  }
+  if (was && now - over_budget_said_ns_ < kOverBudgetRepeat.count()) return;
+  over_budget_said_ns_ = now;
+  log::warning(
+      "outbox still over its budget with no telemetry left to drop (" +
+      std::to_string(r.rejects_readings_bytes) +
+      " bytes of it are rejects and readings): movements, alarms, reorders and audit "
+      "records are never dropped; scan rejects are recorded as per-second counts only" +
+      std::string(was ? "" : "; said again every 10 minutes while it lasts"));
 }
 
 void Publisher::online() {

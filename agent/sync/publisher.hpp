@@ -108,6 +108,9 @@ class Publisher {
   // starting a new measurement when that one is due; 0 until the first is in.
   Expected<std::int64_t> rejects_readings();
   void works(const std::string& what);
+  // Keeps over_budget_ and says so in the log (once, then every kOverBudgetRepeat).
+  void note_over_budget(const store::BudgetOutcome& r);
+  static constexpr std::chrono::nanoseconds kOverBudgetRepeat = std::chrono::minutes(10);
 
   boost::asio::io_context& io_;
   store::Database& db_;
@@ -131,6 +134,7 @@ class Publisher {
   std::map<std::string, std::int64_t> marks_;       // delivery marks not yet saved
   std::int64_t unsaved_acks_ = 0;
   bool over_budget_ = false;
+  std::int64_t over_budget_said_ns_ = 0;  // mono_now_ns_() when "still over" was last logged
   bool backlog_ = false;  // the last pump left records unsent (window full or rate limit)
   bool removal_posted_ = false;  // a removal is scheduled (timer or posted)
   bool removal_now_ = false;     // ...and it is the posted, immediate one

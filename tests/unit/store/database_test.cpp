@@ -53,6 +53,36 @@ TEST(Database, MovementsAreAppendOnly) {
   EXPECT_FALSE((*db)->exec("DELETE FROM movements").ok());
 }
 
+// The event loop's checkpoint after failing writes recover: while another connection holds a
+// read snapshot (the publisher's sizing thread, a CLI), TRUNCATE would wait through the busy
+// handler up to the busy timeout (here ten minutes: the call would outlast the test's ctest
+// timeout); checkpoint_now gives up at once, restores the timeout, and truncates the WAL once
+// the reader is gone.
+TEST(Database, CheckpointNowDoesNotWaitForAReaderAndTruncatesOnceItIsGone) {
+  test::TempDir dir;
+  auto db = Database::open(dir.file("a.db"), {.busy_timeout_ms = 600000});
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  ASSERT_TRUE((*db)->exec("CREATE TABLE t(x); INSERT INTO t VALUES(1)").ok());
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("a.db").c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM t", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_TRUE((*db)->exec("INSERT INTO t VALUES(2)").ok());  // a frame past the reader's snapshot
+  const auto wal = dir.file("a.db") + "-wal";
+  ASSERT_GT(std::filesystem::file_size(wal), 0u);
+  EXPECT_TRUE((*db)->checkpoint_now().ok());
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);  // the reader still needs it
+  auto timeout = (*db)->prepare("PRAGMA busy_timeout");
+  ASSERT_TRUE(timeout.ok());
+  ASSERT_TRUE(*(*timeout)->step());
+  EXPECT_EQ((*timeout)->int64(0), 600000);  // restored for every other statement
+  (*timeout)->reset();
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(reader);
+  EXPECT_TRUE((*db)->checkpoint_now().ok());
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+}
+
 // Issue 13 item 3: a body that throws (or fails, or returns early) must not leave the
 // connection inside BEGIN IMMEDIATE; before the guard, every later write failed with
 // "cannot start a transaction within a transaction".

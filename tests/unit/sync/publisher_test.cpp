@@ -240,6 +240,63 @@ TEST_F(PublisherTest, TheReadingsBytesAreMeasuredOffTheLoopAndCountAgainstTheBud
   pub.stop();
 }
 
+// The figure is measured again only when due (sizing_every on the publisher's clock): the
+// readings deleted below leave the outbox over the budget by the last figure until the clock
+// passes sizing_every, and within it after the next measurement. The log says "still over"
+// when it starts and every 10 minutes, not at every check, and says when it is back within.
+TEST_F(PublisherTest, TheReadingsBytesAreMeasuredAgainOnlyWhenDueAndTheLogSaysOverOnce) {
+  ASSERT_TRUE(db_->exec("BEGIN").ok());
+  for (int i = 0; i < 2000; ++i)
+    ASSERT_TRUE(db_->exec("INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality,"
+                          " reason) VALUES('p1', 'z1', " + std::to_string(i) + ", " +
+                          std::to_string(i) + ", 4.5, 'good', '" + std::string(500, 'r') + "')")
+                    .ok());
+  ASSERT_TRUE(db_->exec("COMMIT").ok());
+  append("movements", 3);
+  PublisherOptions o;
+  o.site = "s1";
+  o.gateway = "g1";
+  o.budget_bytes = 64 * 1024;
+  o.budget_every = std::chrono::milliseconds(20);
+  o.sizing_every = std::chrono::seconds(60);
+  std::int64_t now_ns = 0;
+  constexpr std::int64_t kS = 1'000'000'000;
+  Publisher pub(
+      io_, *db_, o, [](const std::string&, const std::string&, Publisher::Done) { return Status{}; },
+      [&now_ns] { return now_ns; }, [] { return std::string("2026-11-23T10:00:00.000Z"); },
+      [] { return std::string("loss-1"); });
+  auto count = [](const std::string& log, const std::string& what) {
+    int n = 0;
+    for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  testing::internal::CaptureStderr();
+  pub.start();
+  for (int i = 0; i < 100 && !pub.over_budget(); ++i) run(20);
+  const bool over = pub.over_budget();
+  for (int i = 0; i < 10; ++i) run(20);  // ten more checks
+  now_ns = 11 * 60 * kS;  // a measurement and a repeat of the line are due
+  for (int i = 0; i < 10; ++i) run(20);
+  const bool over_later = pub.over_budget();
+  ASSERT_TRUE(db_->exec("DELETE FROM readings").ok());
+  now_ns += 59 * kS;  // the next measurement is not yet due: the last figure stands
+  for (int i = 0; i < 10; ++i) run(20);
+  const bool over_before_due = pub.over_budget();
+  now_ns += 2 * kS;  // due: measured again, and the deleted readings no longer count
+  for (int i = 0; i < 100 && pub.over_budget(); ++i) run(20);
+  const bool over_after_due = pub.over_budget();
+  for (int i = 0; i < 5; ++i) run(20);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(over);
+  EXPECT_TRUE(over_later);
+  EXPECT_TRUE(over_before_due);
+  EXPECT_FALSE(over_after_due);
+  EXPECT_EQ(count(log, "outbox still over its budget"), 2) << log;  // at the start, 10 min on
+  EXPECT_EQ(count(log, "outbox back within its budget"), 1) << log;
+  EXPECT_EQ(*store::outbox_depth(*db_, "movements"), 3);
+  pub.stop();
+}
+
 TEST_F(PublisherTest, MessagesAreCutAtThePayloadLimitAndARecordLargerThanItIsGivenUpOnce) {
   // Records of about 3 KB; seq 3 of 12 KB, more than any message may carry.
   ASSERT_TRUE(db_->begin_immediate().ok());

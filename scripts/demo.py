@@ -56,6 +56,11 @@ NORMAL_PICKS = ["5012345678900", "96385074", "4006381333931"]
 MATCHA_EAN = "5012345678900"
 
 
+def fmt_rate(x):
+    """A rate as an operator reads it: 1.6666666666666667 -> 1.67."""
+    return f"{x:.2f}" if isinstance(x, (int, float)) else str(x)
+
+
 def step(text):
     print(f"\n{BOLD}== {text}{RESET}", flush=True)
 
@@ -496,7 +501,7 @@ class Demo:
             d = r.get("details") or {}
             print(f"   demand_surge on {r.get('sku')} was raised from {d.get('signal')}: "
                   f"{d.get('window_units')} units in {d.get('window_minutes')} min "
-                  f"against {d.get('expected_per_hour')}/h expected")
+                  f"against {fmt_rate(d.get('expected_per_hour'))}/h expected")
         step("reorder proposals (depot-agent reorders)")
         print(self.cli("reorders").stdout, end="")
         step("cold chain (depot-agent zones, alarms, holds)")

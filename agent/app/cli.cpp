@@ -253,7 +253,7 @@ int cmd_stock(const Args& a, Context& c) {
           << (f ? std::to_string(f->decision.numbers.position) : "-") << std::setw(9)
           << (f && f->has_policy ? num(f->decision.numbers.reorder_point) : "-") << std::setw(8)
           << (f && f->has_policy ? num(f->decision.numbers.days_of_cover) : "-") << "  "
-          << std::left << std::setw(8) << s.unit << s.name
+          << std::left << std::setw(8) << printable(s.unit, kMaxUnitBytes) << printable(s.name, kMaxNameBytes)
           << (f && !f->has_policy ? "  [no policy]" : "") << (f && f->surge ? "  [SURGE]" : "")
           << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "")
           << (s.line.expired ? "  [EXPIRED " + std::to_string(s.line.expired) + "]" : "") << (s.active ? "" : "  [inactive]")

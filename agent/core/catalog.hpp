@@ -5,6 +5,7 @@
 // Pure; the store persists it, config and (later) cloud commands fill it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,11 @@ struct CaseBarcode {
   std::string barcode;
   std::int64_t pack_qty = 1;
 };
+
+// Bounds on a catalog entry's text, in bytes of UTF-8 (config and catalog.upsert alike).
+inline constexpr std::size_t kMaxNameBytes = 256;
+inline constexpr std::size_t kMaxUnitBytes = 32;
+inline constexpr std::size_t kMaxZoneBytes = 64;
 
 struct CatalogItem {
   std::string sku;

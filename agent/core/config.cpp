@@ -72,8 +72,10 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
   CatalogItem item;
   const auto before = p.items().size();
   if (auto s = r.identifier("sku", true)) item.sku = *s;
-  item.name = r.string_or("name", "");
-  item.unit = r.string_or("unit", item.unit);
+  // Shown on terminals, pages and reports: text, bounded (a name with an escape sequence
+  // would redraw an operator's terminal; one of 100 KB made a `stock` row 100 KB wide).
+  if (auto s = r.text("name", false, kMaxNameBytes)) item.name = *s;
+  if (auto s = r.text("unit", false, kMaxUnitBytes)) item.unit = *s;
   if (const auto* a = r.array("barcodes", false)) {
     for (std::size_t i = 0; i < a->size(); ++i) {
       auto bp = r.path_of("barcodes") + "[" + std::to_string(i) + "]";
@@ -98,7 +100,7 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
       }
     }
   }
-  if (auto z = r.string("zone", false)) item.zone = *z;
+  if (auto z = r.text("zone", false, kMaxZoneBytes)) item.zone = *z;
   if (auto pol = r.string("policy", false)) item.policy = *pol;
   if (auto d = r.number("daily_demand", false)) {
     if (*d < 0) p.add(r.path_of("daily_demand"), describe(*d) + " must not be negative");

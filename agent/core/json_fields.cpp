@@ -1,5 +1,7 @@
 #include "core/json_fields.hpp"
 
+#include "core/json_parse.hpp"
+
 #include <algorithm>
 
 namespace depot {
@@ -99,6 +101,17 @@ std::optional<std::string> ObjectReader::string(std::string_view key, bool requi
 std::string ObjectReader::string_or(std::string_view key, std::string fallback) {
   auto s = string(key, false);
   return s ? *s : std::move(fallback);
+}
+
+std::optional<std::string> ObjectReader::text(std::string_view key, bool required,
+                                              std::size_t max_bytes) {
+  auto s = string(key, required);
+  if (!s) return std::nullopt;
+  if (auto rule = text_rule(*s, max_bytes); !rule.empty()) {
+    problems_.add(path_of(key), rule);
+    return std::nullopt;
+  }
+  return s;
 }
 
 std::optional<std::string> ObjectReader::identifier(std::string_view key, bool required) {

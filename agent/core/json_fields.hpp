@@ -52,6 +52,9 @@ class ObjectReader {
 
   std::optional<std::string> string(std::string_view key, bool required);
   std::string string_or(std::string_view key, std::string fallback);
+  // Free text shown to people (a name, a unit): well-formed UTF-8 of at most `max_bytes`,
+  // without control characters (text_rule, core/json_parse.hpp).
+  std::optional<std::string> text(std::string_view key, bool required, std::size_t max_bytes);
   // A string naming an identifier: 1-64 of [A-Za-z0-9_.-].
   std::optional<std::string> identifier(std::string_view key, bool required);
   std::optional<std::int64_t> integer(std::string_view key, bool required,

@@ -216,16 +216,19 @@ std::string printable(std::string_view s, std::size_t max_chars) {
   return out;
 }
 
-std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes) {
-  std::string f(field);
+std::string text_rule(std::string_view s, std::size_t max_bytes) {
   if (s.size() > max_bytes)
-    return f + ": " + std::to_string(s.size()) + " bytes; at most " + std::to_string(max_bytes) +
+    return std::to_string(s.size()) + " bytes; at most " + std::to_string(max_bytes) +
            " are accepted";
-  if (!valid_utf8(s)) return f + ": \"" + printable(s, 60) + "\" is not valid UTF-8";
+  if (!valid_utf8(s)) return "\"" + printable(s, 60) + "\" is not valid UTF-8";
   for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7F)
-      return f + ": \"" + printable(s, 60) + "\" contains a control character";
+    if (c < 0x20 || c == 0x7F) return "\"" + printable(s, 60) + "\" contains a control character";
   return {};
+}
+
+std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes) {
+  auto rule = text_rule(s, max_bytes);
+  return rule.empty() ? rule : std::string(field) + ": " + rule;
 }
 
 }  // namespace depot

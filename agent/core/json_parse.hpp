@@ -56,5 +56,7 @@ inline constexpr std::size_t kMaxCommentBytes = 2000;
 // Checks a text field that will be written into JSON: empty when it is well-formed UTF-8 of at
 // most `max_bytes` without control characters, else the problem (naming `field`).
 std::string text_problem(std::string_view field, std::string_view s, std::size_t max_bytes);
+// The same rule without the field: empty, or what is wrong (for a reader that adds the path).
+std::string text_rule(std::string_view s, std::size_t max_bytes);
 
 }  // namespace depot

@@ -86,7 +86,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   template <class... Args>
   Session(std::shared_ptr<Server::Impl> server, std::uint64_t id, Args&&... args)
-      : server_(std::move(server)), id_(id), stream_(std::forward<Args>(args)...) {
+      : server_(std::move(server)),
+        id_(id),
+        stream_(std::forward<Args>(args)...),
+        buffer_(server_->options.max_header_bytes + kLineSlack) {
     ++server_->stats.open;
   }
   ~Session() override {
@@ -155,6 +158,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       ++stats.bad;
       if (ec == bhttp::error::header_limit)
         respond(plain(431, "request headers too large"), false);
+      else if (ec == bhttp::error::buffer_overflow)  // a chunk line or trailer without end
+        respond(plain(431, "a chunk header or the trailer is longer than " +
+                               std::to_string(buffer_.max_size()) + " bytes"),
+                false);
       else if (ec == bhttp::error::body_limit)
         respond(plain(413, "request body too large"), false);
       else
@@ -313,6 +320,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<Server::Impl> server_;
   std::uint64_t id_;
   Stream stream_;
+  // Bounded: the parser must hold a whole header, chunk-size line (with its extensions) or
+  // trailer in it before it can go on; unbounded, one client sending a chunk line without
+  // end grew the daemon by hundreds of MB within the request timeout. The body is taken out
+  // as it arrives (body_limit), so it needs no room here.
+  static constexpr std::size_t kLineSlack = 8192;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool closed_ = false, streaming_ = false;

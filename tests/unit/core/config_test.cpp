@@ -205,6 +205,30 @@ TEST(Config, CatalogRules) {
       "catalog[4].sku: is required"));
 }
 
+// A name, unit and zone are shown on terminals, pages and reports: UTF-8 text without control
+// characters, bounded (an escape sequence in a name redrew the operator's terminal in
+// `depot-agent stock`; a 100 KB name made one row 100 KB wide). Other scripts are fine.
+TEST(Config, CatalogTextIsTextWithoutControlCharactersAndBounded) {
+  auto r = parse_config(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
+    {"sku":"OK","name":"Crème brûlée 抹茶 500 ml","unit":"tub","zone":"freezer-1"}]})");
+  ASSERT_TRUE(r.config) << r.problems[0];
+  EXPECT_EQ(r.config->catalog[0].name, "Crème brûlée 抹茶 500 ml");
+  const std::string long_name(257, 'n');
+  auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
+    {"sku":"A","name":"\u001b[2JFAKE"},
+    {"sku":"B","unit":"ea\r\nLIPTINT-07  99999"},
+    {"sku":"C","zone":"cold\u0007"},
+    {"sku":"D","name":")" + long_name + R"("},
+    {"sku":"E","unit":"a very long unit name over 32 bytes"}
+  ]})");
+  EXPECT_THAT(p, ElementsAre(
+      "catalog[0].name: \"\\x1b[2JFAKE\" contains a control character",
+      "catalog[1].unit: \"ea\\x0d\\x0aLIPTINT-07  99999\" contains a control character",
+      "catalog[2].zone: \"cold\\x07\" contains a control character",
+      "catalog[3].name: 257 bytes; at most 256 are accepted",
+      "catalog[4].unit: 35 bytes; at most 32 are accepted"));
+}
+
 TEST(Config, CatalogCodesMustBeReachableByAScan) {
   // A scan starting with "]" carries a symbology identifier, "(" is GS1 human-readable data
   // and "DA:" an operator control code: an internal code like that could never be matched.

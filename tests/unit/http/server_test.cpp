@@ -131,6 +131,28 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsThenTheIdleConnectionIsClosed) 
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
+// A chunked body is taken as it arrives, but the parser must hold a whole chunk-size line
+// (with its extensions) or trailer before it goes on: without a bound on what it holds, one
+// client sending such a line without end grew the daemon by hundreds of MB within the request
+// timeout. The held bytes are bounded at max_header_bytes + 8192 (16384 here): a line that
+// fills them is answered 431 at once. Exactly that many bytes are sent, so the server has read
+// all of them when it answers (unread bytes would make the close a reset).
+TEST_F(ServerTest, AChunkLineWithoutEndIsCutAtTheBoundAndAnsweredNotHeld) {
+  auto fine = exchange(
+      "GET /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "5;ext=1\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n");
+  EXPECT_EQ(fine.rfind("HTTP/1.1 200", 0), 0u) << fine;
+  const std::string line = "5;" + std::string(16384 - 2, 'a');
+  auto cut = exchange(
+      "POST /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + line);
+  EXPECT_EQ(cut.rfind("HTTP/1.1 431", 0), 0u) << cut.substr(0, 200);
+  EXPECT_NE(cut.find("a chunk header or the trailer is longer than 16384 bytes"),
+            std::string::npos)
+      << cut.substr(0, 200);
+  EXPECT_EQ(server_->stats().bad, 1u);
+  EXPECT_EQ(server_->stats().timed_out, 0u);  // answered, not left to the request timeout
+}
+
 TEST(CheckedPath, OnlyPlainAbsolutePaths) {
   EXPECT_EQ(checked_path("/metrics"), "/metrics");
   EXPECT_EQ(checked_path("/metrics?a=b"), "/metrics");

@@ -46,6 +46,8 @@ TEST(ParseCommand, InvalidCommandsAreNamedAndKeepTheirId) {
        "args.colour: unknown key"},
       {"catalog.upsert", R"({"id":"c1","args":{"sku":"N","barcodes":["4006381333932"]}})",
        "fails the GTIN-13 check digit"},
+      {"catalog.upsert", R"({"id":"c1","args":{"sku":"N","name":"\u001b]0;owned\u0007x"}})",
+       "args.name: \"\\x1b]0;owned\\x07x\" contains a control character"},
       {"stock.count", R"({"id":"c1","args":[1]})", "args: [1] must be an object"},
       {"self.destruct", R"({"id":"c1"})", "unknown command \"self.destruct\""},
       {"campaign.start", R"({"id":"c1"})", "unknown command \"campaign.start\" (known: stock.count,"},

@@ -4,6 +4,7 @@
 
 #include "base/clock.hpp"
 #include "app/signing.hpp"
+#include "core/coldchain/zone_monitor.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/audit.hpp"
@@ -49,8 +50,13 @@ Expected<AckOutcome> ack_alarm(store::Database& db, const AlarmAck& a, const Sig
   for (;;) {
     auto r = store::find_ack(db, *id);
     if (r && *r && (*r)->status != "pending") {
-      if ((*r)->status != "applied")
-        return Error{"refused by the agent: " + (*r)->result.value_or(""), ErrorKind::kBadInput};
+      if ((*r)->status != "applied") {
+        const auto why = (*r)->result.value_or("");
+        const bool none = why.ends_with(coldchain::ZoneMonitor::kNothingToAck) ||
+                          why.ends_with(coldchain::ZoneMonitor::kNotAZone);
+        return Error{"refused by the agent: " + why,
+                     none ? ErrorKind::kNotFound : ErrorKind::kBadInput};
+      }
       out.applied = true;
       out.message = (*r)->result.value_or("acknowledged");
       return out;

@@ -561,7 +561,7 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     if (!bad.empty()) {
       result = bad;
     } else if (!slot) {
-      result = "zone \"" + printable(a.zone, 64) + "\" is not a configured zone";
+      result = "zone \"" + printable(a.zone, 64) + "\"" + std::string(cc::ZoneMonitor::kNotAZone);
     } else {
       check_ended = true;
       // Every monitor of the zone: temperature, humidity, doors.

@@ -482,20 +482,26 @@ Expected<HoldRecord> end_hold(const Txn& txn, Ledger& ledger, std::int64_t hold_
                               const HoldContext& ctx) {
   Database& db = txn.db();
   const char* verb = how == HoldEnd::kRelease ? "release" : "writeoff";
-  if (who.empty()) return Error{std::string("who: must name the person who decides the ") + verb};
-  if (why.empty()) return Error{std::string("why: must say why (the ") + verb + " reason)"};
+  if (who.empty())
+    return Error{std::string("who: must name the person who decides the ") + verb,
+                 ErrorKind::kBadInput};
+  if (why.empty())
+    return Error{std::string("why: must say why (the ") + verb + " reason)", ErrorKind::kBadInput};
   auto found = find_hold(db, hold_id);
   if (!found) return found.error();
-  if (!*found) return Error{"hold " + std::to_string(hold_id) + " does not exist"};
+  if (!*found)
+    return Error{"hold " + std::to_string(hold_id) + " does not exist", ErrorKind::kNotFound};
   HoldRecord h = **found;
   if (h.closed_at || h.remaining() <= 0)
     return Error{"hold " + std::to_string(hold_id) + " is already closed (released " +
                  std::to_string(h.released) + ", written off " + std::to_string(h.written_off) +
-                 " of " + std::to_string(h.qty) + ")"};
+                 " of " + std::to_string(h.qty) + ")",
+                 ErrorKind::kBadInput};
   const std::int64_t n = qty.value_or(h.remaining());
   if (n <= 0 || n > h.remaining())
     return Error{"qty: " + std::to_string(n) + " must be 1 to " + std::to_string(h.remaining()) +
-                 " (what remains on hold " + std::to_string(hold_id) + ")"};
+                 " (what remains on hold " + std::to_string(hold_id) + ")",
+                 ErrorKind::kBadInput};
   MovementRequest m;
   m.id = std::string(movement_id);
   m.sku = h.sku;

@@ -37,19 +37,6 @@ std::optional<std::int64_t> time_arg(ObjectReader& r, std::string_view key, bool
   return ms;
 }
 
-// A text argument that goes into JSON (replies, audit, the database): well-formed UTF-8,
-// no control characters, at most `max_bytes`; otherwise a problem naming the field.
-std::optional<std::string> text_arg(ObjectReader& r, std::string_view key, bool required,
-                                    std::size_t max_bytes) {
-  auto s = r.string(key, required);
-  if (!s) return s;
-  if (auto why = text_problem(r.path_of(key), *s, max_bytes); !why.empty()) {
-    r.problems().add(r.path_of(key), why.substr(r.path_of(key).size() + 2));
-    return std::nullopt;
-  }
-  return s;
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
@@ -63,7 +50,7 @@ CommandAction parse_stock_count(const json& args, Problems& p) {
   StockCount a;
   if (auto s = r.identifier("sku", true)) a.sku = *s;
   if (auto n = r.integer("counted", true, 0, 1000000000)) a.counted = *n;
-  if (auto lot = text_arg(r, "lot", false, kMaxLotBytes)) a.lot = *lot;
+  if (auto lot = r.text("lot", false, kMaxLotBytes)) a.lot = *lot;
   return a;
 }
 
@@ -92,8 +79,8 @@ CommandAction parse_hold_end(const json& args, Problems& p) {
   a.writeoff = kWriteoff;
   if (auto n = r.integer("hold", true, 1, std::numeric_limits<std::int64_t>::max())) a.hold = *n;
   if (auto n = r.integer("qty", false, 1, 1000000000)) a.qty = *n;
-  if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;   // never empty
-  if (auto s = text_arg(r, "why", true, kMaxTextBytes)) a.why = *s;  // never empty
+  if (auto s = r.text("who", true, kMaxWhoBytes)) a.who = *s;   // never empty
+  if (auto s = r.text("why", true, kMaxTextBytes)) a.why = *s;  // never empty
   return a;
 }
 
@@ -101,9 +88,9 @@ CommandAction parse_alarm_ack(const json& args, Problems& p) {
   ObjectReader r(args, "args", p);
   AlarmAck a;
   if (auto s = r.identifier("zone", true)) a.zone = *s;
-  if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;           // never empty
-  if (auto s = text_arg(r, "comment", true, kMaxTextBytes)) a.comment = *s;  // never empty
-  if (auto s = text_arg(r, "root_cause", false, kMaxTextBytes)) a.root_cause = *s;
+  if (auto s = r.text("who", true, kMaxWhoBytes)) a.who = *s;           // never empty
+  if (auto s = r.text("comment", true, kMaxTextBytes)) a.comment = *s;  // never empty
+  if (auto s = r.text("root_cause", false, kMaxTextBytes)) a.root_cause = *s;
   return a;
 }
 
@@ -111,13 +98,13 @@ CommandAction parse_reorder_ack(const json& args, Problems& p) {
   ObjectReader r(args, "args", p);
   ReorderAck a;
   if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
-  if (auto s = text_arg(r, "order_number", true, 1024)) {
+  if (auto s = r.text("order_number", true, 1024)) {
     if (s->size() > 64) p.add("args.order_number", describe(*s) + " must be 1-64 characters");
     a.order_number = *s;
   }
   a.quantity = r.integer("quantity", false, 1, 1000000000);
   a.eta_ms = time_arg(r, "eta", false);
-  if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;  // never empty
+  if (auto s = r.text("who", true, kMaxWhoBytes)) a.who = *s;  // never empty
   return a;
 }
 
@@ -125,8 +112,8 @@ CommandAction parse_reorder_cancel(const json& args, Problems& p) {
   ObjectReader r(args, "args", p);
   ReorderCancel a;
   if (auto s = r.identifier("proposal_id", true)) a.proposal_id = *s;
-  if (auto s = text_arg(r, "reason", true, kMaxTextBytes)) a.reason = *s;  // never empty
-  if (auto s = text_arg(r, "who", true, kMaxWhoBytes)) a.who = *s;         // never empty
+  if (auto s = r.text("reason", true, kMaxTextBytes)) a.reason = *s;  // never empty
+  if (auto s = r.text("who", true, kMaxWhoBytes)) a.who = *s;         // never empty
   return a;
 }
 
@@ -206,7 +193,7 @@ CommandAction parse_order_reserve(const json& args, Problems& p) {
   OrderReserve a;
   auto& o = a.order;
   o.order_id = order_id_arg(r, p);
-  o.channel = text_arg(r, "channel", false, orders::kMaxChannelBytes).value_or("");
+  o.channel = r.text("channel", false, orders::kMaxChannelBytes).value_or("");
   if (const auto* arr = r.array("lines", true)) {
     if (arr->empty()) p.add("args.lines", "must list at least one line");
     if (arr->size() > orders::kMaxLines)

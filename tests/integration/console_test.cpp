@@ -302,6 +302,12 @@ TEST_F(Console, AnOpenAlarmIsAcknowledgedThroughTheConsoleByASignedAccount) {
   EXPECT_EQ(answer["result"]["applied"], true) << answer.dump();
   EXPECT_EQ(answer["signature"]["account"], "qa.lee");
   EXPECT_EQ(open_unacked(), 0);
+  // Again, with nothing left: the running agent refuses it, and the answer is 404 (docs/api.md),
+  // as with no agent running, not a bad request.
+  auto again = post("/api/alarms/ack", qa,
+                    R"({"zone":"freezer","comment":"again","password":"cold-store-7"})");
+  EXPECT_EQ(again.rfind("HTTP/1.1 404", 0), 0u) << again;
+  EXPECT_NE(again.find("has no unacknowledged alarm"), std::string::npos) << again;
   bool named = false;
   for (const auto& x : nlohmann::json::parse(test::run_agent({"alarms", "--json", "-c", cfg_}).out))
     named |= x.contains("acknowledged") && x["acknowledged"].is_object() &&

@@ -142,7 +142,7 @@ Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
     e.comment = std::string(comment);
     out.push_back(std::move(e));
   }
-  if (out.empty()) return Error{"zone " + zone_.id + " has no unacknowledged alarm"};
+  if (out.empty()) return Error{"zone " + zone_.id + std::string(kNothingToAck)};
   return out;
 }
 

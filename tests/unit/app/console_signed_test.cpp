@@ -92,6 +92,15 @@ TEST_F(ConsoleSigned, AHoldIsReleasedWithTheSessionsAccountAndItsPasswordAgain) 
   auto stock = json::parse(cli({"stock", "--sku", "VAX"}))[0];
   EXPECT_EQ(stock["held"], 0);
   EXPECT_EQ(stock["on_hand"], 30);
+  // A closed hold is a rule of the action (400), an unknown one 404: neither a server error.
+  auto closed = act(session, "/api/holds/release",
+                    {{"id", hold_}, {"why", "again"}, {"password", "correct horse"}});
+  EXPECT_EQ(closed.status, 400) << closed.body;
+  EXPECT_THAT(closed.body, HasSubstr("is already closed"));
+  auto unknown = act(session, "/api/holds/writeoff",
+                     {{"id", 999}, {"why", "x"}, {"password", "correct horse"}});
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_THAT(unknown.body, HasSubstr("hold 999 does not exist"));
 }
 
 TEST_F(ConsoleSigned, TheRoleDecidesAndAProposalIsSignedByTheBuyer) {

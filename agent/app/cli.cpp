@@ -409,7 +409,9 @@ int cmd_scan(const Args& a, Context& c) {
       j["reserved"] = r.after.reserved;
       j["backordered"] = r.after.backordered;
       j["negative"] = r.posting.negative;
-      if (m.order_id) j["order_id"] = *m.order_id, j["reservation_taken"] = r.posting.reservation_taken;
+      if (m.order_id)
+        j["order_id"] = *m.order_id, j["reservation_taken"] = r.posting.reservation_taken,
+        j["order_unmatched"] = r.posting.order_unmatched;
       if (r.posting.counted) j["counted"] = *r.posting.counted;
       if (r.after.expired) j["expired"] = r.after.expired;
       if (!r.lots.empty()) {
@@ -438,7 +440,11 @@ int cmd_scan(const Args& a, Context& c) {
             << std::showpos << d.on_hand << std::noshowpos;
     c.out << "\n";
   }
-  if (m.order_id)
+  if (m.order_id && r.posting.order_unmatched)
+    c.out << "warning: order " << printable(*m.order_id, 128) << " has no open line for " << m.sku
+          << " on this gateway: recorded as picked, nothing reserved was taken (check the order "
+             "id; 'depot-agent orders' lists the open ones)\n";
+  else if (m.order_id)
     c.out << "order " << *m.order_id << ": " << r.posting.reservation_taken
           << " taken from its reservation (" << r.after.reserved << " reserved for open orders)\n";
   if (r.posting.negative)

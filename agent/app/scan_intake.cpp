@@ -185,8 +185,9 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
   auto summary = std::string(to_string(m.kind)) + " " + m.sku;
   auto lost_as = scanner_id + ": " + summary + " x" + std::to_string(m.quantity) +
                  (m.lot ? " lot " + *m.lot : std::string()) + " at " + m.wall_time;
-  commits_.submit(std::move(m), [this, scanner_id, summary,
-                                 lost_as](const Expected<store::PostResult>& r) {
+  auto order = m.order_id.value_or(""), sku = m.sku;
+  commits_.submit(std::move(m), [this, scanner_id, summary, lost_as, order,
+                                 sku](const Expected<store::PostResult>& r) {
     if (!r) {
       ++counters_.not_recorded;
       lost(lost_as, r.error().message);
@@ -207,7 +208,12 @@ void ScanIntake::post(const std::string& scanner_id, MovementRequest m) {
                        std::to_string(r->after.on_hand);
     if (r->posting.negative) line += " (NEGATIVE: count the location)";
     if (r->posting.serial_repeat) line += " (SERIAL ALREADY PICKED)";
-    (r->posting.negative || r->posting.serial_repeat ? log::warning : log::info)(line);
+    if (r->posting.order_unmatched)
+      line += " (ORDER " + order + " HAS NO OPEN LINE FOR " + sku +
+              " HERE: nothing reserved was taken; check the order id)";
+    const bool flagged =
+        r->posting.negative || r->posting.serial_repeat || r->posting.order_unmatched;
+    (flagged ? log::warning : log::info)(line);
   });
 }
 

@@ -78,6 +78,10 @@ struct Posting {
   bool negative = false;  // on hand is below zero after this movement (flagged, not refused)
   bool serial_repeat = false;  // a pick of a serial that was already picked (flagged)
   std::int64_t reservation_taken = 0;  // a pick for an order: units of its reservation it took
+  // A pick for an order with no open line for its SKU on this gateway (an order id mistyped,
+  // or one the cloud has not sent): recorded as picked, it took nothing reserved, so the
+  // real order's reservation still holds its units. Flagged to the operator, not refused.
+  bool order_unmatched = false;
 };
 
 }  // namespace depot

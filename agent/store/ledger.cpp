@@ -279,6 +279,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
     auto taken = take_for_pick(db_, *r.order_id, r.sku, r.quantity, r.wall_time);
     if (!taken) return taken.error();
     posting->reservation_taken = taken->reserved;
+    posting->order_unmatched = !taken->line;
     after.reserved -= taken->reserved;
     after.backordered -= taken->backordered;
   }

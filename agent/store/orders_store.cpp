@@ -248,6 +248,7 @@ Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::
   if (!*line || (*line)->state != orders::LineState::kOpen) return PickTaken{};
   auto l = **line;
   PickTaken t;
+  t.line = true;
   t.reserved = orders::take_reservation(l.reserved, qty);
   // Picked beyond its reservation (the books were short): it no longer waits for those units.
   t.backordered = orders::take_reservation(l.backordered, qty - t.reserved);

@@ -62,6 +62,7 @@ Expected<std::vector<OrderLine>> close_order(const Txn& txn, std::string_view or
 // more than it has still to pick). Zero for both when the order has no open line for the SKU.
 struct PickTaken {
   std::int64_t reserved = 0, backordered = 0;
+  bool line = false;  // the order had an open line for the SKU
 };
 Expected<PickTaken> take_for_pick(Database& db, std::string_view order_id, std::string_view sku,
                                   std::int64_t qty, std::string_view now);

@@ -1,5 +1,6 @@
 #include "app/config_file.hpp"
 
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/secret_file.hpp"
 #include "core/tz.hpp"
 #include "store/audit.hpp"
 
@@ -135,8 +137,18 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
   return r;
 }
 
+std::string database_not_a_file(const LoadedConfig& l) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(l.database_path, ec);
+  if (ec || !std::filesystem::exists(st) || std::filesystem::is_regular_file(st)) return {};
+  return "database: \"" + l.config.database + "\" is " +
+         (std::filesystem::is_directory(st) ? "a folder" : "not a regular file (a device, pipe or socket)") +
+         ": set it to the path of a file (created at the first start)";
+}
+
 std::vector<std::string> check_environment(const LoadedConfig& l) {
   std::vector<std::string> problems;
+  if (auto p = database_not_a_file(l); !p.empty()) problems.push_back(p);
   auto dir = std::filesystem::path(l.database_path).parent_path();
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -171,15 +183,23 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
       problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(errno));
     if (fd >= 0) ::close(fd);
   };
-  readable(l.config.audit_key_file, "audit_key_file");
+  // A secret is read as `run` reads it (base/secret_file): an empty or short one is refused here too.
+  auto secret = [&](const std::string& file, const std::string& key, const SecretRule& rule) {
+    const auto before = problems.size();
+    readable(file, key);
+    if (file.empty() || problems.size() != before) return;
+    if (by_hand && file.rfind("/run/credentials/", 0) == 0) return;  // not seen (above)
+    if (auto s = read_secret_file(file, key, rule); !s) problems.push_back(s.error().message);
+  };
+  secret(l.config.audit_key_file, "audit_key_file", kAuditKeyRule);
   if (const auto& c = l.config.console) {
     readable(c->tls_cert, "console.tls_cert");
     readable(c->tls_key, "console.tls_key");
   }
   const auto& m = l.config.mqtt;
   if (!m) return problems;
-  readable(m->password_file, "mqtt.password_file");
-  readable(m->hmac_secret_file, "mqtt.hmac_secret_file");
+  secret(m->password_file, "mqtt.password_file", {});
+  secret(m->hmac_secret_file, "mqtt.hmac_secret_file", {});
   if (m->tls) {
     readable(m->tls->ca, "mqtt.tls.ca");
     readable(m->tls->cert, "mqtt.tls.cert");

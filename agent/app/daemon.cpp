@@ -82,6 +82,10 @@ int run_daemon(LoadedConfig loaded) {
   // A lock file that cannot even be created is not another agent: name the real problem (a
   // missing folder gets the same message as opening the database would give).
   const auto lock_path = loaded.database_path + ".lock";
+  if (auto bad = database_not_a_file(loaded); !bad.empty()) {
+    log::error(bad);
+    return 2;  // the config's `database` is wrong: not restarted (RestartPreventExitStatus=2)
+  }
   {
     auto dir = std::filesystem::path(loaded.database_path).parent_path();
     std::error_code ec;

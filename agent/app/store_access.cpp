@@ -7,28 +7,19 @@
 #include <sstream>
 
 #include "base/clock.hpp"
+#include "base/secret_file.hpp"
 #include "store/audit.hpp"
 #include "store/ledger.hpp"
 
 namespace depot::app {
 
 namespace {
-// The audit key file's content without its trailing newline ("" when none is configured).
+// The audit key file's content without its trailing newline ("" when none is configured, or
+// when the file is empty: an empty credential means "not used", docs/operations.md).
 Expected<std::string> audit_key(const LoadedConfig& l) {
   const auto& path = l.config.audit_key_file;
   if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"audit_key_file: cannot read " + path + ": " + std::strerror(errno)};
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto key = s.str();
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  if (key.empty()) return key;  // an empty credential means "not used" (docs/operations.md)
-  if (key.size() < 16)
-    return Error{"audit_key_file: " + path + " holds " + std::to_string(key.size()) +
-                 " bytes; the audit key must be at least 16 (e.g. head -c 32 /dev/urandom | "
-                 "base64)"};
-  return key;
+  return read_secret_file(path, "audit_key_file", kAuditKeyRule);
 }
 }  // namespace
 

@@ -303,6 +303,13 @@ ConfigResult parse_config(std::string_view text) {
     if (const auto* m = r.object("mqtt", false))
       read_mqtt_settings(*m, p, c.site, c.gateway, c.mqtt);
     if (const auto* con = r.object("console", false)) read_console_settings(*con, p, c.console);
+    if (c.console && c.console->port != 0)
+      for (const auto& s : c.scanners)
+        if (const auto* t = std::get_if<TcpSettings>(&s.driver);
+            t && t->port == c.console->port && listeners_clash(t->listen, c.console->address))
+          p.add("console.listen", describe(c.console->listen) + ": port " +
+                                      std::to_string(t->port) + " is already taken by scanner " +
+                                      describe(s.id) + " on " + describe(t->listen));
   }
   result.problems = p.items();
   if (result.problems.empty()) result.config = std::move(c);

@@ -1,5 +1,7 @@
 #include "core/scanner_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -88,6 +90,12 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
   } else if (driver == "tcp") {
     TcpSettings e;
     e.listen = r.string_or("listen", e.listen);
+    // Bound before any resolver is asked: an address, never a name (as console.listen).
+    unsigned char addr[16];
+    if (::inet_pton(AF_INET, e.listen.c_str(), addr) != 1 &&
+        ::inet_pton(AF_INET6, e.listen.c_str(), addr) != 1)
+      p.add(r.path_of("listen"), describe(e.listen) +
+                                     " is not an IPv4 or IPv6 address (host names are not accepted)");
     if (auto port = r.integer("port", true, 1, 65535)) e.port = *port;
     e.max_clients = r.integer_or("max_clients", e.max_clients, 1, 256);
     e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
@@ -98,7 +106,7 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
     // conflicts with any other address on the same port.
     for (const auto& [other, other_path] : tcp_ports) {
       if (other.second != e.port) continue;
-      if (other.first == e.listen || wildcard(other.first) || wildcard(e.listen))
+      if (listeners_clash(other.first, e.listen))
         p.add(path, "port " + std::to_string(e.port) + " on " + describe(e.listen) +
                         " is already taken by " + other_path + " on " + describe(other.first));
     }
@@ -124,6 +132,10 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
 }
 
 }  // namespace
+
+bool listeners_clash(const std::string& a, const std::string& b) {
+  return a == b || wildcard(a) || wildcard(b);
+}
 
 void read_scanners(const nlohmann::json& array, Problems& p, std::vector<ScannerConfig>& out) {
   std::set<std::string> ids, endpoints;

@@ -76,5 +76,8 @@ std::string_view driver_name(const ScannerConfig& s);
 
 // Reads the `scanners` array. Problems are added to `p` with their JSON path.
 void read_scanners(const nlohmann::json& array, Problems& p, std::vector<ScannerConfig>& out);
+// Two listeners on one port clash when they name the same address or either is a wildcard
+// (0.0.0.0 or :: takes the port on every address). For the TCP scanners and the console.
+bool listeners_clash(const std::string& a, const std::string& b);
 
 }  // namespace depot

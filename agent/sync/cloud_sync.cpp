@@ -1,5 +1,6 @@
 #include "sync/cloud_sync.hpp"
 
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "base/resident.hpp"
+#include "base/secret_file.hpp"
 #include "core/json_parse.hpp"
 #include "store/outbox.hpp"
 
@@ -18,18 +20,6 @@ namespace depot::sync {
 namespace {
 
 // A secret file's content without its trailing newline (systemd credentials, echo > file).
-Expected<std::string> read_secret(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error{"mqtt." + std::string(what) + ": cannot read " + path + ": " +
-                 std::strerror(errno)};
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto text = s.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return Error{"mqtt." + std::string(what) + ": " + path + " is empty"};
-  return text;
-}
 
 }  // namespace
 
@@ -89,13 +79,13 @@ Status CloudSync::start() {
   LinkOptions lo;
   lo.mqtt = m;
   if (!m.password_file.empty()) {
-    auto pw = read_secret(m.password_file, "password_file");
+    auto pw = read_secret_file(m.password_file, "mqtt.password_file");
     if (!pw) return pw.error();
     lo.password = *pw;
   }
   std::string secret;
   if (!m.hmac_secret_file.empty()) {
-    auto s = read_secret(m.hmac_secret_file, "hmac_secret_file");
+    auto s = read_secret_file(m.hmac_secret_file, "mqtt.hmac_secret_file");
     if (!s) return s.error();
     secret = *s;
   }

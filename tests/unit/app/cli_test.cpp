@@ -139,6 +139,51 @@ TEST_F(Cli, CheckByHandNotesSystemdCredentialsItCannotSee) {
   EXPECT_THAT(r.err, HasSubstr("error: mqtt.password_file: \"" + cred + "\" cannot be read"));
 }
 
+// `check` refuses what `run` would refuse (found by an attack session: each of these passed
+// `check`, then `run` stopped or started without the part): an empty HMAC secret, an audit key
+// under 16 bytes (both read by the one reader run uses), a scanner listening on a host name, the
+// console on a scanner's port; a database path that is a folder is a warning, and `run` refuses
+// it with exit 2 (not "migration 1 failed: disk I/O error").
+TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
+  const auto base = nlohmann::json::parse(test::sample_config("depot.db"));
+  test::write_file(dir_.file("empty.key"), "\n");
+  test::write_file(dir_.file("short.key"), "abc\n");
+  auto j = base;
+  j["mqtt"] = {{"host", "127.0.0.1"}, {"hmac_secret_file", dir_.file("empty.key")}};
+  j["audit_key_file"] = dir_.file("short.key");
+  test::write_file(cfg_, j.dump());
+  auto r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("error: mqtt.hmac_secret_file: " + dir_.file("empty.key") + " is empty"));
+  EXPECT_THAT(r.err, HasSubstr("error: audit_key_file: " + dir_.file("short.key") +
+                               " holds 3 bytes; it must hold at least 16"));
+  auto run = agent({"run", "-c", cfg_});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("cannot start: mqtt.hmac_secret_file"));
+
+  j = base;
+  j["scanners"] = {{{"id", "t1"}, {"driver", "tcp"}, {"role", "pick"}, {"listen", "evil.invalid"},
+                    {"port", 9101}},
+                   {{"id", "t2"}, {"driver", "tcp"}, {"role", "pick"}, {"listen", "0.0.0.0"},
+                    {"port", 9102}}};
+  j["console"] = {{"listen", "127.0.0.1:9102"}};
+  test::write_file(cfg_, j.dump());
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("scanners[0].listen: \"evil.invalid\" is not an IPv4 or IPv6 address"));
+  EXPECT_THAT(r.err, HasSubstr("console.listen: \"127.0.0.1:9102\": port 9102 is already taken by "
+                               "scanner \"t2\" on \"0.0.0.0\""));
+
+  j = base;
+  j["database"] = dir_.path();
+  test::write_file(cfg_, j.dump());
+  r = agent({"check", "-c", cfg_});
+  EXPECT_THAT(r.err, HasSubstr("is a folder: set it to the path of a file"));
+  run = agent({"run", "-c", cfg_});
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("is a folder"));
+}
+
 TEST_F(Cli, CheckNamesAMissingFile) {
   auto r = agent({"check", "-c", dir_.file("nope.json")});
   EXPECT_EQ(r.code, 2);

@@ -1,5 +1,6 @@
 // The console's JSON API (docs/api.md): the read views of app/views.hpp behind the
 // authentication hook, and the session routes (login, logout, session).
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <variant>
@@ -262,6 +263,21 @@ ActionParse parse_proposal(bool ack) {
   };
 }
 
+// Content-Type names application/json: the media type before any parameter (`; charset=`),
+// compared without case (RFC 9110 8.3.1), not a prefix ("application/jsonx" is not it).
+bool json_media_type(const std::string* content_type) {
+  if (!content_type) return false;
+  std::string_view t(*content_type);
+  t = t.substr(0, t.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (t.size() != kJson.size()) return false;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(t[i])) != kJson[i]) return false;
+  return true;
+}
+
 // The answer to a signed action's outcome.
 http::Response action_response(const Expected<json>& r) {
   if (r) return json_response(200, *r);
@@ -463,8 +479,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
            if (who.machine)
              return error_response(403, "a bearer token reads; it signs nothing: a signed action "
                                         "needs a person's account (sign in)");
-           const auto* ct = req.header("content-type");
-           if (!ct || ct->rfind("application/json", 0) != 0)
+           if (!json_media_type(req.header("content-type")))
              return error_response(415, "send the action as application/json");
            auto body = parse_json(req.body, {.max_bytes = 16384, .max_depth = 2});
            if (!body || !body->is_object())
@@ -498,9 +513,8 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
   // --- Sessions ---
   routes.push_back(
       {"/api/login", {"POST"}, [s](const http::Request& req) {
-         const auto* ct = req.header("content-type");
          // A cross-site form cannot send application/json without a preflight.
-         if (!ct || ct->rfind("application/json", 0) != 0)
+         if (!json_media_type(req.header("content-type")))
            return error_response(415, "send the sign-in as application/json");
          auto body = parse_json(req.body, {.max_bytes = 4096, .max_depth = 2});
          if (!body || !body->is_object())

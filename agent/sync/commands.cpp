@@ -62,6 +62,12 @@ CommandAction parse_no_args(const json& args, Problems& p) {
 
 CommandAction parse_catalog_upsert(const json& args, Problems& p) {
   auto item = read_catalog_item(args, "args", p);
+  // What the config's own checks refuse, refused here too rather than dropped or kept silently.
+  if (args.is_object() && args.contains("max_qty_per_scan"))
+    p.add("args.max_qty_per_scan",
+          "is read from the config file only (docs/protocol.md): not set by catalog.upsert");
+  if (item && item->pin_demand && !item->daily_demand)
+    p.add("args.pin_demand", "true needs daily_demand (the figure to pin)");
   return CatalogUpsert{item.value_or(CatalogItem{})};
 }
 

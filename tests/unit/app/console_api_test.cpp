@@ -112,6 +112,16 @@ TEST_F(ConsoleApi, EveryApiRouteRefusesWithoutASession) {
                     R"({"user":"ana","password":"correct horse"})")
                 .status,
             415);
+  // The media type, not a prefix of the header: "application/jsonx" is not JSON.
+  EXPECT_EQ(request("POST", "/api/login", "Content-Type: application/jsonx\r\n",
+                    R"({"user":"ana","password":"correct horse"})")
+                .status,
+            415);
+  // Media types are compared without case, with parameters after ';' (RFC 9110 8.3.1).
+  EXPECT_EQ(request("POST", "/api/login", "Content-Type: Application/JSON; charset=utf-8\r\n",
+                    R"({"user":"ana","password":"correct horse"})")
+                .status,
+            200);
   EXPECT_EQ(request("GET", "/api/login").status, 405);
 }
 

@@ -41,12 +41,15 @@ void ScanIntake::start() {
           reject(id, data, reason, mono_now_ns(), wall_now());
         },
         [id](bool is_error, std::string message) {
-          // An unplugged device fails its reopen every few seconds: rate limit per scanner.
+          // An unplugged device fails its reopen every few seconds, and a TCP scanner's clients
+          // can come and go by the thousand (a flood, a roaming handheld): rate limit both per
+          // scanner (the suppressed lines are counted in the log).
           if (is_error)
             log::write_limited(log::Level::kWarning, "scanner " + id,
                                "scanner " + id + ": " + message);
           else
-            log::info("scanner " + id + ": " + message);
+            log::write_limited(log::Level::kInfo, "scanner " + id + " status",
+                               "scanner " + id + ": " + message);
         },
         [this, id](std::uint64_t client, std::string data) { on_scan(id, data, client); },
         [this, id](std::uint64_t client) { client_closed(id, client); }};

@@ -302,10 +302,13 @@ void CloudSync::on_message(Inbound in) {
   auto st = link_->publish(
       topic, reply.dump(), 1, false,
       [topic](bool delivered, const std::string& why) {
-        if (!delivered) log::warning("mqtt: reply to " + topic + " lost: " + why);
+        if (!delivered)
+          log::write_limited(log::Level::kWarning, "mqtt: reply lost",
+                             "mqtt: reply to " + topic + " lost: " + why);
       },
       in.correlation);
-  if (!st) log::warning("mqtt: reply: " + st.error().message);
+  if (!st)
+    log::write_limited(log::Level::kWarning, "mqtt: reply", "mqtt: reply: " + st.error().message);
   publisher_->poke();  // the command may have written records (count, snapshot, audit)
 }
 
@@ -316,9 +319,11 @@ void CloudSync::command_outcome(std::string_view name, const nlohmann::json& rep
   auto st = link_->publish(topic, reply.dump(), 1, false,
                            [topic](bool delivered, const std::string& why) {
                              if (!delivered)
-                               log::warning("mqtt: reply to " + topic + " lost: " + why);
+                               log::write_limited(log::Level::kWarning, "mqtt: reply lost",
+                                                  "mqtt: reply to " + topic + " lost: " + why);
                            });
-  if (!st) log::warning("mqtt: reply: " + st.error().message);
+  if (!st)
+    log::write_limited(log::Level::kWarning, "mqtt: reply", "mqtt: reply: " + st.error().message);
 }
 
 void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,

@@ -368,11 +368,12 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
       out.id = printable(describe(*it), 128);
     }
   };
+  auto parsed = parse_json(payload, limits);
   if (!is_identifier(name)) {
+    if (parsed) take_id(*parsed);  // the reply still names the command it answers
     out.error = "unknown command \"" + printable(name, 80) + "\" (not a command name)";
     return out;
   }
-  auto parsed = parse_json(payload, limits);
   if (!parsed || !parsed->is_object()) {
     out.error = "the payload is not a JSON object" +
                 (parsed ? std::string() : ": " + parsed.error().message);

@@ -60,6 +60,8 @@ TEST(ParseCommand, InvalidCommandsAreNamedAndKeepTheirId) {
       {"hold.release", R"({"id":"c1","args":{"hold":0,"who":"Ana","why":"ok"}})",
        "args.hold: 0 must be at least 1"},
       {"hold.place", R"({"id":"c1"})", "unknown command \"hold.place\""},
+      // A name that is no command name at all (over 64 characters): the reply keeps the id.
+      {std::string(65, 'x'), R"({"id":"c1"})", "(not a command name)"},
   };
   for (const auto& c : cases) {
     auto p = parse_command(c.name, c.payload, "");

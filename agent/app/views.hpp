@@ -35,7 +35,7 @@ inline constexpr const char* kSinceRule =
     "2h, 3d)";
 // A positive whole number.
 std::optional<std::int64_t> parse_limit(std::string_view text);
-inline constexpr const char* kLimitRule = "must be a positive number";
+inline constexpr const char* kLimitRule = "must be a whole number from 1 to 9223372036854775807";
 
 struct StockQuery {
   std::optional<std::string> sku;

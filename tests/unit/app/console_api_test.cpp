@@ -66,9 +66,10 @@ TEST_F(ConsoleApi, ParametersAreCheckedWithFieldValueAndRule) {
     std::string target, field, rule_part;
   };
   for (const auto& c : std::vector<Case>{
-           {"/api/movements?limit=0", "limit", "positive number"},
+           {"/api/movements?limit=0", "limit", "whole number from 1"},
            {"/api/movements?limit=5000", "limit", "at most 1000"},
-           {"/api/movements?limit=ten", "limit", "positive number"},
+           {"/api/movements?limit=ten", "limit", "whole number from 1"},
+           {"/api/movements?limit=99999999999999999999999", "limit", "to 9223372036854775807"},
            {"/api/rejects?since=yesterday", "since", "RFC 3339"},
            {"/api/audit?since=2026-13-45", "since", "RFC 3339"},
            {"/api/alarms?open=maybe", "open", "true or false"},

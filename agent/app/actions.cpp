@@ -32,8 +32,8 @@ Expected<AckOutcome> ack_alarm(store::Database& db, const AlarmAck& a, const Sig
     });
     if (!ended) return ended.error();
     if (ended->empty())
-      return Error{"zone " + a.zone + " has no unacknowledged alarm (no agent is running, so "
-                   "none is open)",
+      return Error{"zone " + a.zone + std::string(coldchain::ZoneMonitor::kNothingToAck) +
+                       " (no agent is running, so none is open)",
                    ErrorKind::kNotFound};
     out.applied = true;
     out.ended = ended->size();

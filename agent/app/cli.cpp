@@ -134,7 +134,9 @@ int cmd_check(const Args& a, Context& c) {
   // A credential that cannot be read is an error (the agent would refuse to start); what else
   // this machine may lack is a warning, not a config error.
   std::vector<std::string> unseen;  // systemd credentials, absent while the service is stopped
-  const auto creds = here ? check_credentials(*r.loaded, &unseen) : std::vector<std::string>{};
+  auto creds = here ? check_credentials(*r.loaded, &unseen) : std::vector<std::string>{};
+  if (auto bad = here ? database_not_a_file(*r.loaded) : std::string(); !bad.empty())
+    creds.push_back(bad);  // `run` refuses it too
   if (creds.empty())
     c.out << path << ": ok (site " << cfg.site << ", gateway " << cfg.gateway << ", "
           << cfg.catalog.size() << " SKUs, database " << r.loaded->database_path << ")\n";

@@ -148,7 +148,6 @@ std::string database_not_a_file(const LoadedConfig& l) {
 
 std::vector<std::string> check_environment(const LoadedConfig& l) {
   std::vector<std::string> problems;
-  if (auto p = database_not_a_file(l); !p.empty()) problems.push_back(p);
   auto dir = std::filesystem::path(l.database_path).parent_path();
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -188,7 +187,9 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
     const auto before = problems.size();
     readable(file, key);
     if (file.empty() || problems.size() != before) return;
-    if (by_hand && file.rfind("/run/credentials/", 0) == 0) return;  // not seen (above)
+    std::error_code ec;
+    if (by_hand && file.rfind("/run/credentials/", 0) == 0 && !std::filesystem::exists(file, ec))
+      return;  // not seen (noted above)
     if (auto s = read_secret_file(file, key, rule); !s) problems.push_back(s.error().message);
   };
   secret(l.config.audit_key_file, "audit_key_file", kAuditKeyRule);
@@ -198,8 +199,8 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
   }
   const auto& m = l.config.mqtt;
   if (!m) return problems;
-  secret(m->password_file, "mqtt.password_file", {});
-  secret(m->hmac_secret_file, "mqtt.hmac_secret_file", {});
+  secret(m->password_file, "mqtt.password_file", kPasswordRule);
+  secret(m->hmac_secret_file, "mqtt.hmac_secret_file", kHmacSecretRule);
   if (m->tls) {
     readable(m->tls->ca, "mqtt.tls.ca");
     readable(m->tls->cert, "mqtt.tls.cert");

@@ -29,10 +29,10 @@ struct LoadResult {
 LoadResult load_config_file(const std::string& path, bool fingerprint = false);
 
 // Problems with the environment the config points at (database folder missing or not
-// writable, a database path that is a folder or a device). Empty when all is well.
+// writable). Empty when all is well.
 std::vector<std::string> check_environment(const LoadedConfig& loaded);
 // The database path names something other than a file (a folder, /dev/null): empty when it is
-// a file or does not exist yet. `run` refuses to start on it; `check` warns.
+// a file or does not exist yet. `run` refuses to start on it (exit 2); so does `check`.
 std::string database_not_a_file(const LoadedConfig& loaded);
 
 // The mqtt section's credential files (password, HMAC secret, TLS CA, certificate, key) that

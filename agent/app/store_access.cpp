@@ -1,10 +1,6 @@
 #include "app/store_access.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "base/clock.hpp"
 #include "base/secret_file.hpp"

@@ -1,29 +1,54 @@
 #include "base/secret_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace depot {
+
+namespace {
+// A secret is a line or a key: more than this is not a secret file (e.g. /dev/zero).
+constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+}  // namespace
 
 Expected<std::string> read_secret_file(const std::string& path, std::string_view key,
                                        const SecretRule& rule) {
   const std::string k(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{k + ": cannot read " + path + ": " + std::strerror(errno), ErrorKind::kBadInput};
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Error{k + ": cannot read " + path, ErrorKind::kBadInput};
-  auto text = s.str();
+  auto failed = [&](const char* doing) {
+    return Error{k + ": " + doing + " " + path + ": " + std::strerror(errno), ErrorKind::kBadInput};
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return failed("cannot open");
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto e = failed("cannot read");
+      ::close(fd);
+      return e;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxSecretBytes) {
+      ::close(fd);
+      return Error{k + ": " + path + " holds more than " + std::to_string(kMaxSecretBytes) +
+                       " bytes: not a secret file",
+                   ErrorKind::kBadInput};
+    }
+  }
+  ::close(fd);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) {
     if (rule.empty_ok) return text;
     return Error{k + ": " + path + " is empty", ErrorKind::kBadInput};
   }
   if (text.size() < rule.min_bytes)
-    return Error{k + ": " + path + " holds " + std::to_string(text.size()) + " bytes; it must hold at least " +
-                     std::to_string(rule.min_bytes) +
+    return Error{k + ": " + path + " holds " + std::to_string(text.size()) +
+                     " bytes; it must hold at least " + std::to_string(rule.min_bytes) +
                      (rule.hint.empty() ? std::string() : " (" + std::string(rule.hint) + ")"),
                  ErrorKind::kBadInput};
   return text;

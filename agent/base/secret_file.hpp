@@ -21,7 +21,11 @@ struct SecretRule {
 Expected<std::string> read_secret_file(const std::string& path, std::string_view key,
                                        const SecretRule& rule = {});
 
-// The rule of each secret file.
+// The rule of each secret file. An empty credential means "not used" where the package creates
+// it empty (systemd 252 refuses a unit whose credential file is missing): the audit key and the
+// MQTT password (none sent). An HMAC secret file, when named, must hold one.
 inline constexpr SecretRule kAuditKeyRule{true, 16, "e.g. head -c 32 /dev/urandom | base64"};
+inline constexpr SecretRule kPasswordRule{true, 1, {}};
+inline constexpr SecretRule kHmacSecretRule{false, 1, {}};
 
 }  // namespace depot

@@ -23,7 +23,7 @@ struct CaseBarcode {
 };
 
 // Bounds on a catalog entry's text, in bytes of UTF-8 (config and catalog.upsert alike).
-inline constexpr std::size_t kMaxNameBytes = 256;
+inline constexpr std::size_t kMaxNameBytes = 1024;  // a platform title of 340 CJK characters
 inline constexpr std::size_t kMaxUnitBytes = 32;
 inline constexpr std::size_t kMaxZoneBytes = 64;
 

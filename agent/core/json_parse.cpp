@@ -203,7 +203,8 @@ std::string printable(std::string_view s, std::size_t max_chars) {
     }
     std::size_t n = utf8_len(s, i);
     auto c = static_cast<unsigned char>(s[i]);
-    if (n == 0 || c < 0x20 || c == 0x7F) {
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+    if (n == 0 || c < 0x20 || c == 0x7F || c1) {
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 15];
@@ -221,8 +222,13 @@ std::string text_rule(std::string_view s, std::size_t max_bytes) {
     return std::to_string(s.size()) + " bytes; at most " + std::to_string(max_bytes) +
            " are accepted";
   if (!valid_utf8(s)) return "\"" + printable(s, 60) + "\" is not valid UTF-8";
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7F) return "\"" + printable(s, 60) + "\" contains a control character";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // C0, DEL, and C1 (U+0080-U+009F, UTF-8 C2 80..C2 9F: U+009B is an 8-bit CSI a terminal acts on)
+    const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1)
+      return "\"" + printable(s, 60) + "\" contains a control character";
+  }
   return {};
 }
 

@@ -91,9 +91,11 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
     TcpSettings e;
     e.listen = r.string_or("listen", e.listen);
     // Bound before any resolver is asked: an address, never a name (as console.listen).
+    // A scoped IPv6 address (fe80::1%eth0) is an address too: its scope is an interface name.
     unsigned char addr[16];
+    const auto unscoped = e.listen.substr(0, e.listen.find('%'));
     if (::inet_pton(AF_INET, e.listen.c_str(), addr) != 1 &&
-        ::inet_pton(AF_INET6, e.listen.c_str(), addr) != 1)
+        ::inet_pton(AF_INET6, unscoped.c_str(), addr) != 1)
       p.add(r.path_of("listen"), describe(e.listen) +
                                      " is not an IPv4 or IPv6 address (host names are not accepted)");
     if (auto port = r.integer("port", true, 1, 65535)) e.port = *port;

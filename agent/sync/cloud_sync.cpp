@@ -2,11 +2,7 @@
 
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
@@ -16,12 +12,6 @@
 #include "store/outbox.hpp"
 
 namespace depot::sync {
-
-namespace {
-
-// A secret file's content without its trailing newline (systemd credentials, echo > file).
-
-}  // namespace
 
 nlohmann::json config_summary(const Config& c, std::string_view version) {
   nlohmann::json scanners = nlohmann::json::array();
@@ -79,13 +69,13 @@ Status CloudSync::start() {
   LinkOptions lo;
   lo.mqtt = m;
   if (!m.password_file.empty()) {
-    auto pw = read_secret_file(m.password_file, "mqtt.password_file");
+    auto pw = read_secret_file(m.password_file, "mqtt.password_file", kPasswordRule);
     if (!pw) return pw.error();
     lo.password = *pw;
   }
   std::string secret;
   if (!m.hmac_secret_file.empty()) {
-    auto s = read_secret_file(m.hmac_secret_file, "mqtt.hmac_secret_file");
+    auto s = read_secret_file(m.hmac_secret_file, "mqtt.hmac_secret_file", kHmacSecretRule);
     if (!s) return s.error();
     secret = *s;
   }

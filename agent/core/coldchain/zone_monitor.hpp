@@ -138,13 +138,14 @@ class ZoneMonitor {
   // ignored.
   std::vector<Event> on_tick(const Instant& now);
 
-  // Acknowledges every unacknowledged alarm of the zone (temperature and probe_failure): stops
-  // its repeats and records who and why on its record. Does not advance time. Errors: `who` empty, or no
-  // unacknowledged alarm to acknowledge.
   // The end of the refusal when nothing is open or ended unacknowledged: the console answers
   // it 404 (app/actions.cpp), like an unknown zone (kNotAZone).
   static constexpr std::string_view kNothingToAck = " has no unacknowledged alarm";
   static constexpr std::string_view kNotAZone = " is not a configured zone";
+
+  // Acknowledges every unacknowledged alarm of the zone (temperature and probe_failure): stops
+  // its repeats and records who and why on its record. Does not advance time. Errors: `who` empty, or no
+  // unacknowledged alarm to acknowledge.
   Expected<std::vector<Event>> acknowledge(std::string_view who, std::string_view comment,
                                            const Instant& now, std::string_view root_cause = {});
 

@@ -142,14 +142,17 @@ TEST_F(Cli, CheckByHandNotesSystemdCredentialsItCannotSee) {
 // `check` refuses what `run` would refuse (found by an attack session: each of these passed
 // `check`, then `run` stopped or started without the part): an empty HMAC secret, an audit key
 // under 16 bytes (both read by the one reader run uses), a scanner listening on a host name, the
-// console on a scanner's port; a database path that is a folder is a warning, and `run` refuses
-// it with exit 2 (not "migration 1 failed: disk I/O error").
+// console on a scanner's port, a database path that is a folder (`run` said "migration 1 failed:
+// disk I/O error").
 TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
   const auto base = nlohmann::json::parse(test::sample_config("depot.db"));
   test::write_file(dir_.file("empty.key"), "\n");
   test::write_file(dir_.file("short.key"), "abc\n");
   auto j = base;
-  j["mqtt"] = {{"host", "127.0.0.1"}, {"hmac_secret_file", dir_.file("empty.key")}};
+  // An empty password file is the package's placeholder: "not used" (docs/operations.md).
+  j["mqtt"] = {{"host", "127.0.0.1"},
+               {"hmac_secret_file", dir_.file("empty.key")},
+               {"password_file", dir_.file("empty.key")}};
   j["audit_key_file"] = dir_.file("short.key");
   test::write_file(cfg_, j.dump());
   auto r = agent({"check", "-c", cfg_});
@@ -157,6 +160,7 @@ TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
   EXPECT_THAT(r.err, HasSubstr("error: mqtt.hmac_secret_file: " + dir_.file("empty.key") + " is empty"));
   EXPECT_THAT(r.err, HasSubstr("error: audit_key_file: " + dir_.file("short.key") +
                                " holds 3 bytes; it must hold at least 16"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("password_file")));
   auto run = agent({"run", "-c", cfg_});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("cannot start: mqtt.hmac_secret_file"));
@@ -178,7 +182,9 @@ TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
   j["database"] = dir_.path();
   test::write_file(cfg_, j.dump());
   r = agent({"check", "-c", cfg_});
-  EXPECT_THAT(r.err, HasSubstr("is a folder: set it to the path of a file"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("error: database: \"" + dir_.path().string() + "\" is a folder: set it to the "
+                               "path of a file"));
   run = agent({"run", "-c", cfg_});
   EXPECT_EQ(run.code, 2) << run.err;
   EXPECT_THAT(run.err, HasSubstr("is a folder"));

@@ -96,6 +96,11 @@ TEST(Config, TwoScannersOnOnePortOrOnePipeAreRefused) {
   EXPECT_TRUE(with(R"({"id":"a","role":"pick","driver":"tcp","listen":"127.0.0.1","port":9100},
                       {"id":"b","role":"pick","driver":"tcp","listen":"10.0.0.5","port":9100})")
                   .empty());
+  // An address, never a name; a scoped IPv6 link-local address is one.
+  EXPECT_TRUE(with(R"({"id":"a","role":"pick","driver":"tcp","listen":"fe80::1%eth0","port":9100})")
+                  .empty());
+  EXPECT_THAT(with(R"({"id":"a","role":"pick","driver":"tcp","listen":"gw.local","port":9100})"),
+              ElementsAre(HasSubstr("scanners[0].listen: \"gw.local\" is not an IPv4 or IPv6 address")));
   auto pipe = with(R"({"id":"a","role":"pick","driver":"stdin","path":"x.pipe"},
                       {"id":"b","role":"pick","driver":"stdin","path":"./x.pipe"})");
   ASSERT_EQ(pipe.size(), 1u);
@@ -213,20 +218,23 @@ TEST(Config, CatalogTextIsTextWithoutControlCharactersAndBounded) {
     {"sku":"OK","name":"Crème brûlée 抹茶 500 ml","unit":"tub","zone":"freezer-1"}]})");
   ASSERT_TRUE(r.config) << r.problems[0];
   EXPECT_EQ(r.config->catalog[0].name, "Crème brûlée 抹茶 500 ml");
-  const std::string long_name(257, 'n');
+  const std::string long_name(1025, 'n');
   auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
     {"sku":"A","name":"\u001b[2JFAKE"},
     {"sku":"B","unit":"ea\r\nLIPTINT-07  99999"},
     {"sku":"C","zone":"cold\u0007"},
     {"sku":"D","name":")" + long_name + R"("},
-    {"sku":"E","unit":"a very long unit name over 32 bytes"}
+    {"sku":"E","unit":"a very long unit name over 32 bytes"},
+    {"sku":"F","name":"x\u009b2Jy"}
   ]})");
   EXPECT_THAT(p, ElementsAre(
       "catalog[0].name: \"\\x1b[2JFAKE\" contains a control character",
       "catalog[1].unit: \"ea\\x0d\\x0aLIPTINT-07  99999\" contains a control character",
       "catalog[2].zone: \"cold\\x07\" contains a control character",
-      "catalog[3].name: 257 bytes; at most 256 are accepted",
-      "catalog[4].unit: 35 bytes; at most 32 are accepted"));
+      "catalog[3].name: 1025 bytes; at most 1024 are accepted",
+      "catalog[4].unit: 35 bytes; at most 32 are accepted",
+      // U+009B, the 8-bit CSI a terminal acts on like ESC [
+      "catalog[5].name: \"x\\xc2\\x9b2Jy\" contains a control character"));
 }
 
 TEST(Config, CatalogCodesMustBeReachableByAScan) {

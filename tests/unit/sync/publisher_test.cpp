@@ -282,7 +282,7 @@ TEST_F(PublisherTest, TheReadingsBytesAreMeasuredAgainOnlyWhenDueAndTheLogSaysOv
   now_ns += 59 * kS;  // the next measurement is not yet due: the last figure stands
   for (int i = 0; i < 10; ++i) run(20);
   const bool over_before_due = pub.over_budget();
-  now_ns += 2 * kS;  // due: measured again, and the deleted readings no longer count
+  now_ns += 61 * kS;  // due (well past 60 s, and 60 x any measurement's time): measured again
   for (int i = 0; i < 100 && pub.over_budget(); ++i) run(20);
   const bool over_after_due = pub.over_budget();
   for (int i = 0; i < 5; ++i) run(20);

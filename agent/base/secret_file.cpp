@@ -20,7 +20,7 @@ Expected<std::string> read_secret_file(const std::string& path, std::string_view
     return Error{k + ": " + doing + " " + path + ": " + std::strerror(errno), ErrorKind::kBadInput};
   };
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return failed("cannot open");
+  if (fd < 0) return failed("cannot read");
   std::string text;
   char buf[4096];
   for (;;) {

@@ -59,6 +59,25 @@ class PublisherTest : public ::testing::Test {
         [] { return std::string("loss-1"); });
   }
   void run(int ms = 60) { io_.run_for(std::chrono::milliseconds(ms)); io_.restart(); }
+  // 1 MB of readings (2,000 rows) and 3 movements: over a 64 KB budget with nothing droppable.
+  void readings_over_budget() {
+    ASSERT_TRUE(db_->exec("BEGIN").ok());
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_TRUE(db_->exec("INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality,"
+                            " reason) VALUES('p1', 'z1', " + std::to_string(i) + ", " +
+                            std::to_string(i) + ", 4.5, 'good', '" + std::string(500, 'r') + "')")
+                      .ok());
+    ASSERT_TRUE(db_->exec("COMMIT").ok());
+    append("movements", 3);
+  }
+  static PublisherOptions budget_options() {
+    PublisherOptions o;
+    o.site = "s1";
+    o.gateway = "g1";
+    o.budget_bytes = 64 * 1024;
+    o.budget_every = std::chrono::milliseconds(20);
+    return o;
+  }
   std::int64_t depth(const std::string& stream) { return *store::outbox_depth(*db_, stream); }
   std::vector<std::int64_t> seqs(const Sent& s) {
     std::vector<std::int64_t> out;
@@ -213,19 +232,8 @@ TEST_F(PublisherTest, ARecordCommittedOnTheSameConnectionGoesOutAtTheNextPuback)
 // loop uses the last figure. Here 1 MB of readings and nothing droppable: the first check has
 // no figure yet; a later one has it and finds the outbox over its budget.
 TEST_F(PublisherTest, TheReadingsBytesAreMeasuredOffTheLoopAndCountAgainstTheBudget) {
-  ASSERT_TRUE(db_->exec("BEGIN").ok());
-  for (int i = 0; i < 2000; ++i)
-    ASSERT_TRUE(db_->exec("INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality,"
-                          " reason) VALUES('p1', 'z1', " + std::to_string(i) + ", " +
-                          std::to_string(i) + ", 4.5, 'good', '" + std::string(500, 'r') + "')")
-                    .ok());
-  ASSERT_TRUE(db_->exec("COMMIT").ok());
-  append("movements", 3);
-  PublisherOptions o;
-  o.site = "s1";
-  o.gateway = "g1";
-  o.budget_bytes = 64 * 1024;
-  o.budget_every = std::chrono::milliseconds(20);
+  readings_over_budget();
+  auto o = budget_options();
   Publisher pub(
       io_, *db_, o, [](const std::string&, const std::string&, Publisher::Done) { return Status{}; },
       [] { return std::int64_t{0}; }, [] { return std::string("2026-11-23T10:00:00.000Z"); },
@@ -245,19 +253,8 @@ TEST_F(PublisherTest, TheReadingsBytesAreMeasuredOffTheLoopAndCountAgainstTheBud
 // passes sizing_every, and within it after the next measurement. The log says "still over"
 // when it starts and every 10 minutes, not at every check, and says when it is back within.
 TEST_F(PublisherTest, TheReadingsBytesAreMeasuredAgainOnlyWhenDueAndTheLogSaysOverOnce) {
-  ASSERT_TRUE(db_->exec("BEGIN").ok());
-  for (int i = 0; i < 2000; ++i)
-    ASSERT_TRUE(db_->exec("INSERT INTO readings(probe, zone, wall_ms, mono_ns, celsius, quality,"
-                          " reason) VALUES('p1', 'z1', " + std::to_string(i) + ", " +
-                          std::to_string(i) + ", 4.5, 'good', '" + std::string(500, 'r') + "')")
-                    .ok());
-  ASSERT_TRUE(db_->exec("COMMIT").ok());
-  append("movements", 3);
-  PublisherOptions o;
-  o.site = "s1";
-  o.gateway = "g1";
-  o.budget_bytes = 64 * 1024;
-  o.budget_every = std::chrono::milliseconds(20);
+  readings_over_budget();
+  auto o = budget_options();
   o.sizing_every = std::chrono::seconds(60);
   std::int64_t now_ns = 0;
   constexpr std::int64_t kS = 1'000'000'000;

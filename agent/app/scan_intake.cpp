@@ -43,13 +43,16 @@ void ScanIntake::start() {
         [id](bool is_error, std::string message) {
           // An unplugged device fails its reopen every few seconds, and a TCP scanner's clients
           // can come and go by the thousand (a flood, a roaming handheld): rate limit both per
-          // scanner (the suppressed lines are counted in the log).
+          // scanner (the suppressed lines are counted in the log). Only those: a device's
+          // "opened (grabbed)" and a listener's "listening on" always pass.
           if (is_error)
             log::write_limited(log::Level::kWarning, "scanner " + id,
                                "scanner " + id + ": " + message);
-          else
-            log::write_limited(log::Level::kInfo, "scanner " + id + " status",
+          else if (message.rfind("client ", 0) == 0)
+            log::write_limited(log::Level::kInfo, "scanner " + id + " clients",
                                "scanner " + id + ": " + message);
+          else
+            log::info("scanner " + id + ": " + message);
         },
         [this, id](std::uint64_t client, std::string data) { on_scan(id, data, client); },
         [this, id](std::uint64_t client) { client_closed(id, client); }};

@@ -1,5 +1,6 @@
 // The console's JSON API (docs/api.md): the read views of app/views.hpp behind the
 // authentication hook, and the session routes (login, logout, session).
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "app/console.hpp"
 #include "app/report_cli.hpp"
 #include "app/views.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
 #include "store/outbox.hpp"
@@ -171,10 +173,12 @@ using ApiFn = std::function<http::Response(const Params&)>;
 // --- Signed actions (docs/api.md, "Signed actions") ---
 
 // A JSON body's optional member: absent or null is nullopt; a present one of the wrong type is
-// the error "FIELD: must be TYPE".
+// the error "FIELD: must be TYPE". The fields asked for are kept: any other member of the body
+// is refused (unknown_key), so a misspelt optional field ("qtty") is not silently dropped.
 struct Body {
   const json& j;
   std::string error;
+  std::vector<std::string_view> asked{};
   std::optional<std::string> text(const char* field, bool required) {
     const json* v = member(field, required, &json::is_string, "a string");
     return v ? std::optional(v->get<std::string>()) : std::nullopt;
@@ -188,6 +192,7 @@ struct Body {
   // The member when present and of the type `is` checks; else null, with the first error kept.
   const json* member(const char* field, bool required, bool (json::*is)() const noexcept,
                      const char* type) {
+    asked.emplace_back(field);
     auto it = j.find(field);
     if (it == j.end() || it->is_null()) {
       if (required && error.empty()) error = std::string(field) + ": required";
@@ -200,6 +205,21 @@ struct Body {
     return &*it;
   }
 };
+
+// 400 naming the first member of `body` that is not one of `known`, or nothing.
+std::optional<http::Response> unknown_key(const json& body,
+                                          const std::vector<std::string_view>& known) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string takes;
+    for (auto k : known) takes += (takes.empty() ? "" : ", ") + std::string(k);
+    const std::string rule = "unknown key (the body takes " + takes + ")";
+    return json_response(400, {{"error", describe(json(key)) + ": " + rule},
+                               {"field", key},
+                               {"rule", rule}});
+  }
+  return std::nullopt;
+}
 
 // Why a body is not the JSON object asked for: `what`, and the parser's reason when it did not
 // parse (not UTF-8, too deep, too large, where the syntax broke).
@@ -487,6 +507,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
            Body b{*body, {}};
            auto password = b.text("password", true);
            auto parsed = parse(b);
+           if (auto refused = unknown_key(*body, b.asked)) return *refused;
            if (auto* bad = std::get_if<std::string>(&parsed)) return field_problem(*bad);
            if (!password) return field_problem(b.error);
            auto request = std::get<actions::Request>(std::move(parsed));
@@ -520,6 +541,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
          if (!body || !body->is_object())
            return error_response(
                400, not_an_object(body, "the body must be a JSON object {\"user\", \"password\"}"));
+         if (auto refused = unknown_key(*body, {"user", "password"})) return *refused;
          auto user = body->find("user");
          auto pass = body->find("password");
          if (user == body->end() || !user->is_string() || pass == body->end() || !pass->is_string())

@@ -26,6 +26,11 @@ TEST_F(ConsoleSigned, SignInChecksTheAccountsArgon2idPassword) {
                          R"({"user":"nobody","password":"correct horse"})");
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(json::parse(wrong.body)["error"], json::parse(unknown.body)["error"]);
+  // A member the sign-in does not take is named, before any password is checked.
+  auto extra = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                       R"({"user":"ana","password":"correct horse","remember":true})");
+  EXPECT_EQ(extra.status, 400) << extra.body;
+  EXPECT_EQ(json::parse(extra.body)["field"], "remember");
   auto session = login_as("ana", "correct horse");
   auto me = json::parse(request("GET", "/api/session", session.first).body);
   EXPECT_EQ(me["account"], "ana");
@@ -68,8 +73,18 @@ TEST_F(ConsoleSigned, AHoldIsReleasedWithTheSessionsAccountAndItsPasswordAgain) 
   bad = act(session, "/api/holds/release", b);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["field"], "why");
-  // Signed.
+  // A misspelt optional field is refused, not dropped: "qtty" would have released all 37.
   b["why"] = body["why"];
+  auto typo = b;
+  typo.erase("qty");
+  typo["qtty"] = 30;
+  bad = act(session, "/api/holds/release", typo);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["field"], "qtty");
+  EXPECT_THAT(json::parse(bad.body)["rule"].get<std::string>(),
+              HasSubstr("unknown key (the body takes password, id, qty, why)"));
+  EXPECT_EQ(json::parse(cli({"stock", "--sku", "VAX"}))[0]["held"], 37);
+  // Signed.
   auto ok = act(session, "/api/holds/release", b);
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto r = json::parse(ok.body);

@@ -72,6 +72,7 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
   };
   for (auto& sc : l.config.scanners)
     if (auto* pipe = std::get_if<StdinSettings>(&sc.driver)) resolve(pipe->path);
+  for (auto& sensor : l.config.sensors) resolve(sensor.mqtt.password_file);
   // The audit key: "$CREDENTIALS_DIRECTORY/..." names a systemd credential (LoadCredential=);
   // unset, the credential "audit-key" is used when systemd passed one.
   {
@@ -197,6 +198,10 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
     readable(c->tls_cert, "console.tls_cert");
     readable(c->tls_key, "console.tls_key");
   }
+  for (std::size_t i = 0; i < l.config.sensors.size(); ++i)
+    if (const auto& sensor = l.config.sensors[i]; sensor.driver == coldchain::Driver::kMqtt)
+      secret(sensor.mqtt.password_file, "sensors[" + std::to_string(i) + "].mqtt.password_file",
+             kPasswordRule);
   const auto& m = l.config.mqtt;
   if (!m) return problems;
   secret(m->password_file, "mqtt.password_file", kPasswordRule);

@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include "base/secret_file.hpp"
+
 namespace depot::drivers {
 
 // One Paho client for every probe on one broker. Lives on the loop; Paho's callbacks post.
@@ -115,13 +117,11 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
     opts.set_automatic_reconnect(1, 30);
     if (!username_.empty()) opts.set_user_name(username_);
     if (!password_file_.empty()) {
-      std::string pw;
-      if (int err = read_small_file(password_file_, pw); err != 0) {
-        tell(true, "cannot read password_file " + password_file_ + ": " + errno_text(err));
-      } else {
-        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-        opts.set_password(pw);
-      }
+      // The reader and rule `depot-agent check` applies (base/secret_file.hpp).
+      if (auto pw = read_secret_file(password_file_, "password_file", kPasswordRule); !pw)
+        tell(true, pw.error().message);
+      else
+        opts.set_password(*pw);
     }
     try {
       client_->connect(opts, nullptr, listener_);

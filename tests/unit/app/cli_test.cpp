@@ -178,6 +178,25 @@ TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
   EXPECT_THAT(r.err, HasSubstr("console.listen: \"127.0.0.1:9102\": port 9102 is already taken by "
                                "scanner \"t2\" on \"0.0.0.0\""));
 
+  // An MQTT probe's password file, relative to the config's folder like every file it names:
+  // read by the same reader (before, `run` started and the probe connected without a password).
+  j = base;
+  j["zones"] = {{{"id", "chill-1"}, {"max_c", 4}}};
+  j["sensors"] = {{{"id", "p1"}, {"zone", "chill-1"}, {"driver", "mqtt"},
+                   {"mqtt", {{"topic", "probes/p1"}, {"username", "gw"},
+                             {"password_file", "probe.pw"}}}}};
+  test::write_file(cfg_, j.dump());
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("error: sensors[0].mqtt.password_file: \"" + dir_.file("probe.pw") +
+                               "\" cannot be read: No such file or directory"));
+  run = agent({"run", "-c", cfg_});
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("cannot start: sensors[0].mqtt.password_file"));
+  test::write_file(dir_.file("probe.pw"), "s3cret\n");
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 0) << r.err;
+
   j = base;
   j["database"] = dir_.path();
   test::write_file(cfg_, j.dump());

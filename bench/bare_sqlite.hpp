@@ -54,8 +54,10 @@ namespace depot::bench {
 // every `batch`. The outbox stream's next seq is kept in memory and written once per batch
 // (the least a bare program must persist). `schema_db` is an empty agent database whose
 // catalog has SKU-0..SKU-(skus-1); it is written to. Returns movements/s.
+// Without `outbox_row`, the movement and stock rows only: the ceiling of a design in which the
+// movement row is its own outbox record (the payload built from it when it is sent).
 inline double bare_ledger_rows(const std::string& schema_db, int n, int batch, int skus,
-                               std::size_t payload_bytes, int first_seq = 1) {
+                               std::size_t payload_bytes, bool outbox_row = true) {
   sqlite3* db = nullptr;
   sqlite3_open(schema_db.c_str(), &db);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
@@ -92,7 +94,7 @@ inline double bare_ledger_rows(const std::string& schema_db, int n, int batch, i
   const std::string payload(payload_bytes, 'x');
   const char* ts = "2026-11-23T10:00:00.000Z";
   std::vector<std::int64_t> on_hand(static_cast<std::size_t>(skus), 0);
-  std::int64_t seq = first_seq;
+  std::int64_t seq = 1;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     if (i % batch == 0) sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
@@ -109,14 +111,18 @@ inline double bare_ledger_rows(const std::string& schema_db, int n, int batch, i
     sqlite3_bind_int64(st, 2, oh);
     sqlite3_bind_text(st, 3, ts, -1, SQLITE_STATIC);
     step(st);
-    sqlite3_bind_int64(ob, 1, seq++);
-    sqlite3_bind_text(ob, 2, id.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_text(ob, 3, ts, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ob, 4, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
-    step(ob);
+    if (outbox_row) {
+      sqlite3_bind_int64(ob, 1, seq++);
+      sqlite3_bind_text(ob, 2, id.c_str(), -1, SQLITE_STATIC);
+      sqlite3_bind_text(ob, 3, ts, -1, SQLITE_STATIC);
+      sqlite3_bind_text(ob, 4, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+      step(ob);
+    }
     if (i % batch == batch - 1 || i == n - 1) {
-      sqlite3_bind_int64(ns, 1, seq);
-      step(ns);
+      if (outbox_row) {
+        sqlite3_bind_int64(ns, 1, seq);
+        step(ns);
+      }
       sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     }
   }

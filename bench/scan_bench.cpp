@@ -145,6 +145,10 @@ void bench_tcp(const std::string& agent, int n) {
   const auto bare_before = depot::bench::write_bytes();
   double rows = depot::bench::bare_ledger_rows(rows_db, n, 256, 3, record);
   const auto bare_written = depot::bench::write_bytes() - bare_before;
+  // The ceiling of the design that issue 18's one-row target would need (docs/performance.md):
+  // the movement row its own outbox record, so no outbox row is written.
+  const double rows_no_outbox = depot::bench::bare_ledger_rows(
+      depot::bench::schema_db((dir / "bare-no-outbox.db").string(), 3), n, 256, 3, record, false);
   const auto one_db = depot::bench::schema_db((dir / "bare-one.db").string(), 3);
   const auto one_before = depot::bench::write_bytes();
   (void)depot::bench::bare_ledger_rows(one_db, single, 1, 3, record);
@@ -155,6 +159,8 @@ void bench_tcp(const std::string& agent, int n) {
               "scans over TCP committed (sync=FULL)", ours, rows, ours / rows, incomplete);
   std::printf("%-46s %12s     one-row bare insert   %10.0f /s   ratio %.2f   target >= 0.25\n", "", "",
               bare, ours / bare);
+  std::printf("%-46s %12s     same rows, no outbox row %8.0f /s   vs one-row %.2f (a bare ceiling, not a target)\n",
+              "", "", rows_no_outbox, rows_no_outbox / bare);
   std::printf("%-46s %12.0f B    same rows, bare SQLite %10.0f B    ratio %.2f   target <= 2  (record %zu B)\n",
               "bytes written to storage per committed scan", static_cast<double>(agent_written) / n,
               static_cast<double>(bare_written) / n,

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <chrono>
 #include <system_error>
 #include <thread>
@@ -114,7 +115,13 @@ Status Txn::commit() {
 
 // --- Database --------------------------------------------------------------------------
 
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 Expected<std::unique_ptr<Database>> Database::open(const std::string& path, const OpenOptions& o) {
+  configure_sqlite();
   if (o.read_only && !std::filesystem::exists(path))
     return Error{"database " + path + ": does not exist (start the agent or post a movement first)"};
   if (!o.read_only) {
@@ -338,6 +345,7 @@ std::string quoted(const std::string& name) {
 
 Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::string_view stamp,
                                                std::int64_t busy_timeout_ms, CheckScope scope) {
+  configure_sqlite();  // the daemon's first use of SQLite
   IntegrityOutcome out;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return out;
@@ -386,6 +394,7 @@ Expected<IntegrityOutcome> check_or_move_aside(const std::string& path, std::str
 
 Expected<std::string> quick_check_whole(const std::string& path, std::int64_t busy_timeout_ms,
                                         const std::atomic<bool>* cancel) {
+  configure_sqlite();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   if (rc != SQLITE_OK) {

@@ -99,6 +99,13 @@ struct OpenOptions {
   bool read_only = false;  // CLI reads: never creates, never migrates
 };
 
+// The process's SQLite settings, applied once before SQLite's first use (Database::open calls
+// it): allocation statistics off. Debian's SQLite (THREADSAFE=1, MEMSTATUS on) otherwise takes
+// one global mutex around every malloc and free to count them; nothing here reads the counts
+// (sqlite3_memory_used, a soft heap limit). Too late once SQLite is initialised: a process that
+// opened SQLite itself first keeps the defaults (the benchmarks call it first). Thread-safe.
+void configure_sqlite();
+
 class Database {
  public:
   // Opens (creating when allowed) and migrates to the current schema. Errors name the path.

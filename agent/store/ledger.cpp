@@ -215,15 +215,21 @@ Expected<std::vector<PostResult>> Ledger::post(const Txn& txn,
                                                std::span<const MovementRequest> requests) {
   std::vector<PostResult> results;
   results.reserve(requests.size());
+  std::vector<OutboxText> records;
+  records.reserve(requests.size());
   for (const auto& r : requests) {
-    auto res = post_one(txn, r);
+    auto res = post_one(txn, r, &records);
     if (!res) return res.error();  // the caller's guard rolls back
     results.push_back(std::move(*res));
   }
+  // The batch's records, in the order of its movements, with one read and one write of the
+  // stream's row.
+  if (auto st = outbox_append_texts(db_, "movements", records); !st) return st.error();
   return results;
 }
 
-Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
+Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r,
+                                      std::vector<OutboxText>* records) {
   PostResult res;
   auto line_q = db_.prepare(
       "SELECT s.on_hand, s.held, s.reserved, s.backordered FROM skus k"
@@ -388,9 +394,12 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r) {
       !st)
     return st.error();
 
-  auto seq = outbox_append_text(db_, "movements", r.id, r.wall_time,
-                                movement_record(r, *posting, after, lot, expiry, chosen_lots));
-  if (!seq) return seq.error();
+  auto record = movement_record(r, *posting, after, lot, expiry, chosen_lots);
+  if (records) {
+    records->push_back(OutboxText{r.id, r.wall_time, std::move(record)});
+  } else if (auto seq = outbox_append_text(db_, "movements", r.id, r.wall_time, record); !seq) {
+    return seq.error();
+  }
 
   res.outcome = PostOutcome::kPosted;
   res.posting = *posting;

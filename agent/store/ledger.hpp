@@ -17,6 +17,7 @@
 #include "core/movement.hpp"
 #include "core/tz.hpp"
 #include "store/database.hpp"
+#include "store/outbox.hpp"
 
 namespace depot::store {
 
@@ -100,7 +101,7 @@ class Ledger {
   // alarm). A rejected movement is a result; an Error leaves the rollback to the caller's
   // guard.
   Expected<PostResult> post_in_transaction(const Txn& txn, const MovementRequest& request) {
-    return post_one(txn, request);
+    return post_one(txn, request, nullptr);
   }
 
   // In SKU order; `after`: only SKUs after it; `limit` 0 = all.
@@ -115,7 +116,10 @@ class Ledger {
   Expected<std::optional<MovementRecord>> find(std::string_view id);
 
  private:
-  Expected<PostResult> post_one(const Txn& txn, const MovementRequest& r);
+  // Posts one movement. Its outbox record is appended at once, or, with `records`, added there
+  // for the caller to append with the batch's (post: one read and write of the stream's row).
+  Expected<PostResult> post_one(const Txn& txn, const MovementRequest& r,
+                                std::vector<OutboxText>* records);
   Expected<std::vector<lots::Lot>> read_lots(std::string_view sku);
   Expected<std::vector<lots::Delta>> undone_lots(std::string_view movement_id);
   Status apply_lots(std::string_view sku, std::span<const lots::Delta> deltas,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <tuple>
 
 #include "core/json_writer.hpp"
 #include "store/audit.hpp"
@@ -28,62 +29,87 @@ Status take_bytes(Database& db, std::string_view stream, std::int64_t bytes) {
   return (*up)->bind(1, stream).bind(2, bytes).run();
 }
 
-// Appends one record, inside the caller's write transaction (or one of its own): reads the
-// stream's next seq, builds the payload for it (`build(seq)`, a std::string), inserts the row,
-// then writes the stream's row back with the next seq and the payload's bytes added (kept for
-// the disk budget, never summed over the rows). Not one upsert with RETURNING: SQLite buffers
-// RETURNING rows in an ephemeral table whose page cache is set up and freed at every call,
-// which cost more than the record's own insert.
-template <typename Build>
-Expected<std::int64_t> append(Database& db, std::string_view stream, std::string_view id,
-                              std::string_view ts, const Build& build) {
+// Appends `count` records, inside the caller's write transaction (or one of its own): reads the
+// stream's next seq, inserts each record (`row(i, seq)` returns {id, ts, payload}; the payload
+// carries its seq), then writes the stream's row back with the next seq and the payloads'
+// bytes added (kept for the disk budget, never summed over the rows). Returns the first seq.
+// Not one upsert with RETURNING: SQLite buffers RETURNING rows in an ephemeral table whose page
+// cache is set up and freed at every call, which cost more than the record's own insert.
+template <typename Row>
+Expected<std::int64_t> append(Database& db, std::string_view stream, std::size_t count,
+                              const Row& row) {
   if (sqlite3_get_autocommit(db.handle()))
-    return db.transaction([&]() { return append(db, stream, id, ts, build); });
+    return db.transaction([&]() { return append(db, stream, count, row); });
   auto get = db.prepare("SELECT next_seq FROM outbox_streams WHERE stream = ?1");
   if (!get) return get.error();
-  auto row = (*get)->bind(1, stream).step();
-  if (!row) return row.error();
-  const bool known = *row;
-  const std::int64_t seq = known ? (*get)->int64(0) : 1;
+  auto found = (*get)->bind(1, stream).step();
+  if (!found) return found.error();
+  const bool known = *found;
+  const std::int64_t first = known ? (*get)->int64(0) : 1;
   (*get)->reset();
-  const std::string payload = build(seq);
-  if (auto st = insert(db, stream, seq, id, ts, payload); !st) return st.error();
+  std::int64_t bytes = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t seq = first + static_cast<std::int64_t>(i);
+    const auto [id, ts, payload] = row(i, seq);
+    if (auto st = insert(db, stream, seq, id, ts, payload); !st) return st.error();
+    bytes += static_cast<std::int64_t>(payload.size());
+  }
   auto put = db.prepare(
       known ? "UPDATE outbox_streams SET next_seq = ?2, bytes = bytes + ?3 WHERE stream = ?1"
             : "INSERT INTO outbox_streams(stream, next_seq, bytes) VALUES(?1, ?2, ?3)");
   if (!put) return put.error();
-  if (auto st = (*put)->bind(1, stream).bind(2, seq + 1)
-                    .bind(3, static_cast<std::int64_t>(payload.size())).run();
+  if (auto st = (*put)->bind(1, stream).bind(2, first + static_cast<std::int64_t>(count))
+                    .bind(3, bytes).run();
       !st)
     return st.error();
-  return seq;
+  return first;
+}
+
+// One record's row for append: {id, ts, payload}.
+using Row = std::tuple<std::string_view, std::string_view, std::string>;
+
+// `record_object`'s members after "seq", "id" and "ts": `{"seq":..,"id":..,"ts":..,` +
+// `"sku":..}`.
+std::string spliced(std::int64_t seq, std::string_view id, std::string_view ts,
+                    std::string_view record_object) {
+  std::string payload;
+  payload.reserve(record_object.size() + id.size() + ts.size() + 48);
+  JsonObjectWriter w(payload);
+  w.field("seq", seq).field("id", id).field("ts", ts);
+  if (record_object.size() > 2) payload.push_back(',');
+  payload.append(record_object.substr(1));  // its members and closing brace
+  return payload;
 }
 }  // namespace
 
 Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
                                           std::string_view id, std::string_view ts,
                                           std::string_view record_object) {
-  return append(db, stream, id, ts, [&](std::int64_t seq) {
-    std::string payload;
-    payload.reserve(record_object.size() + id.size() + ts.size() + 48);
-    JsonObjectWriter w(payload);
-    w.field("seq", seq).field("id", id).field("ts", ts);
-    // Splice the record's members after ours: `{"seq":..,"id":..,"ts":..,` + `"sku":..}`.
-    if (record_object.size() > 2) payload.push_back(',');
-    payload.append(record_object.substr(1));  // its members and closing brace
-    return payload;
+  return append(db, stream, 1, [&](std::size_t, std::int64_t seq) {
+    return Row{id, ts, spliced(seq, id, ts, record_object)};
   });
+}
+
+Status outbox_append_texts(Database& db, std::string_view stream,
+                           std::span<const OutboxText> records) {
+  if (records.empty()) return {};
+  auto first = append(db, stream, records.size(), [&](std::size_t i, std::int64_t seq) {
+    const auto& r = records[i];
+    return Row{r.id, r.ts, spliced(seq, r.id, r.ts, r.record_object)};
+  });
+  if (!first) return first.error();
+  return {};
 }
 
 Expected<std::int64_t> outbox_append(Database& db, std::string_view stream, std::string_view id,
                                      std::string_view ts, nlohmann::json record) {
-  return append(db, stream, id, ts, [&](std::int64_t seq) {
+  return append(db, stream, 1, [&](std::size_t, std::int64_t seq) {
     record["seq"] = seq;
     record["id"] = id;
     record["ts"] = ts;
     // Text is checked where it comes in; should a byte that is not UTF-8 still reach a record,
     // it is written as U+FFFD rather than throwing inside the caller's transaction.
-    return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return Row{id, ts, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   });
 }
 

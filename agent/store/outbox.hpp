@@ -34,6 +34,17 @@ Expected<std::int64_t> outbox_append_text(Database& db, std::string_view stream,
                                           std::string_view id, std::string_view ts,
                                           std::string_view record_object);
 
+// A record for outbox_append_texts: its id, ts and JSON object text (as outbox_append_text's).
+struct OutboxText {
+  std::string id, ts, record_object;
+};
+
+// Appends `records` to `stream` in order, inside the caller's write transaction, as
+// outbox_append_text would one by one, but reading and writing the stream's row once (a
+// group commit's batch of movements: two statements fewer per movement).
+Status outbox_append_texts(Database& db, std::string_view stream,
+                           std::span<const OutboxText> records);
+
 // Records of `stream` not yet delivered (seq > its acked_seq). Not counted: the seqs after the
 // mark less the holes that records removed before delivery left there (`holes`, kept by
 // outbox_enforce_budget, outbox_drop_undeliverable and outbox_acknowledge), so it costs one

@@ -239,7 +239,31 @@ TEST_F(OutboxTest, TheDepthAndBytesKeptWithoutCountingMatchACountAfterEveryStep)
                             json{{"zone", "Kühlraum ❄"}}).ok());
   ASSERT_TRUE(outbox_append_text(*db_, "alarms", "a2", "2026-11-23T10:00:00.000Z",
                                  R"({"zone":"冷库"})").ok());
+  // A batch (a group commit's movements): the next seqs in its order, its bytes kept.
+  const std::vector<OutboxText> batch{{"a3", "2026-11-23T10:00:01.000Z", R"({"zone":"c"})"},
+                                      {"a4", "2026-11-23T10:00:02.000Z", "{}"},
+                                      {"a5", "2026-11-23T10:00:03.000Z", R"({"n":[1,2]})"}};
+  ASSERT_TRUE(outbox_append_texts(*db_, "alarms", batch).ok());
+  ASSERT_TRUE(outbox_append_texts(*db_, "alarms", {}).ok());
+  ASSERT_TRUE(outbox_append_texts(*db_, "batched", batch).ok());  // a stream's first records
   ASSERT_TRUE(db_->commit().ok());
+  check("a batch appended");
+  for (const std::string stream : {"alarms", "batched"}) {
+    auto recs = outbox_read(*db_, stream, 0, 100);
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), stream == "alarms" ? 5u : 3u);
+    const auto off = stream == "alarms" ? 2 : 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& rec = (*recs)[i + off];
+      EXPECT_EQ(rec.seq, static_cast<std::int64_t>(i + off + 1)) << stream;
+      const auto j = json::parse(rec.payload);
+      EXPECT_EQ(j["seq"], rec.seq);
+      EXPECT_EQ(j["id"], batch[i].id);
+      EXPECT_EQ(j["ts"], batch[i].ts);
+    }
+  }
+  EXPECT_EQ(json::parse((*outbox_read(*db_, "alarms", 0, 100))[4].payload)["n"], json({1, 2}));
+  EXPECT_EQ(outbox_marks(*db_)->at("alarms").last_seq, 5);
   append("movements", 50, 1000);
   append("telemetry", 400, 1000, "é");  // 1,000 bytes, 500 characters each
   check("appended");

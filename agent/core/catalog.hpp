@@ -26,6 +26,8 @@ struct CaseBarcode {
 inline constexpr std::size_t kMaxNameBytes = 1024;  // a platform title of 340 CJK characters
 inline constexpr std::size_t kMaxUnitBytes = 32;
 inline constexpr std::size_t kMaxZoneBytes = 64;
+// The most units a day daily_demand and daily_demand_sd may give.
+inline constexpr double kMaxDailyDemand = 1e9;
 
 struct CatalogItem {
   std::string sku;

@@ -102,14 +102,14 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
   }
   if (auto z = r.text("zone", false, kMaxZoneBytes)) item.zone = *z;
   if (auto pol = r.string("policy", false)) item.policy = *pol;
-  if (auto d = r.number("daily_demand", false)) {
-    if (*d < 0) p.add(r.path_of("daily_demand"), describe(*d) + " must not be negative");
-    item.daily_demand = *d;
-  }
-  if (auto d = r.number("daily_demand_sd", false)) {
-    if (*d < 0) p.add(r.path_of("daily_demand_sd"), describe(*d) + " must not be negative");
-    item.daily_demand_sd = *d;
-  }
+  // Units a day: 1e308 passed once and made every reorder point infinite.
+  for (auto [key, slot] : {std::pair{"daily_demand", &item.daily_demand},
+                           std::pair{"daily_demand_sd", &item.daily_demand_sd}})
+    if (auto d = r.number(key, false)) {
+      if (!(*d >= 0 && *d <= kMaxDailyDemand))
+        p.add(r.path_of(key), describe(*d) + " must be from 0 to 1000000000 (units a day)");
+      *slot = *d;
+    }
   item.pin_demand = r.boolean("pin_demand", false).value_or(false);
   if (auto m = r.integer("max_qty_per_scan", false, 1, 1'000'000'000)) item.max_qty_per_scan = *m;
   r.finish();

@@ -40,6 +40,8 @@ std::string_view to_string(Reason r) {
     case Reason::kCancelledRecently:
       return "a proposal was cancelled within the cool-down and the position has not fallen "
              "further";
+    case Reason::kOutOfRange:
+      return "the planned units are out of range (check daily_demand and the policy's days)";
     case Reason::kReorderPointReached:
       return "position at or below reorder point";
     case Reason::kTopUpBelowSafetyStock:
@@ -118,6 +120,15 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   n.reorder_point = n.lead_time_demand + n.safety_stock;
   n.review_demand = curve.units(lead, lead + policy->review_period_days);
   n.order_up_to = n.reorder_point + n.review_demand;
+  // A demand of 1e308 (or a lead time of 1e308 days) made them infinite or NaN, which no
+  // proposal can hold (a NaN is written as NULL): this SKU says so, the others go on.
+  if (!(n.order_up_to >= 0 && n.order_up_to <= kMaxPlannedUnits && n.safety_stock >= 0 &&
+        n.safety_stock <= kMaxPlannedUnits)) {
+    n.lead_time_demand = n.safety_stock = n.reorder_point = n.review_demand = n.order_up_to = 0;
+    n.campaign_factor = 1;
+    d.reason = Reason::kOutOfRange;
+    return d;
+  }
   n.days_of_cover = n.available > 0 ? curve.days_to_sell(static_cast<double>(n.available)) : 0;
   if (std::isfinite(n.days_of_cover))
     n.projected_stockout_ms = now_ms + days_to_ms(n.days_of_cover);

@@ -89,12 +89,18 @@ enum class Reason {
                        // not fit under the ceiling, or a transfer source cannot spare it)
   kCancelledRecently,  // an order is due, but one was cancelled within the cool-down and the
                        // position has not fallen a further margin since
+  kOutOfRange,         // the planned units are not finite or above kMaxPlannedUnits (a demand
+                       // or a policy's days absurdly large): nothing proposed, the others go on
   // A proposal:
   kReorderPointReached,     // position <= reorder point
   kTopUpBelowSafetyStock,   // urgent top-up, rule (a)
   kTopUpStockoutBeforeEta,  // urgent top-up, rule (b)
 };
 std::string_view to_string(Reason r);
+
+// The most units a plan may hold (reorder point, order-up-to level): far above any warehouse,
+// far below where a double stops being an exact integer or an int64 overflows.
+inline constexpr double kMaxPlannedUnits = 1e12;
 
 struct Decision {
   Reason reason = Reason::kNoPolicy;

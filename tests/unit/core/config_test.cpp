@@ -195,7 +195,7 @@ TEST(Config, CatalogRules) {
   auto p = problems(R"({"site":"s1","gateway":"g1","database":"x.db","catalog":[
     {"sku":"A","barcodes":["4006381333932", 4006381333931, "has space"]},
     {"sku":"B","barcodes":["4006381333931"],"cases":[{"barcode":"14006381333938","qty":0}]},
-    {"sku":"C","barcodes":["04006381333931"],"daily_demand":-1},
+    {"sku":"C","barcodes":["04006381333931"],"daily_demand":-1,"daily_demand_sd":1e308},
     {"sku":"B"},
     {"name":"no sku"}
   ]})");
@@ -204,7 +204,8 @@ TEST(Config, CatalogRules) {
       "catalog[0].barcodes[1]: 4006381333931 must be a string (quote it: leading zeros matter)",
       "catalog[0].barcodes[2]: \"has space\" must be printable ASCII without spaces",
       "catalog[1].cases[0].qty: 0 must be between 1 and 1000000",
-      "catalog[2].daily_demand: -1.0 must not be negative",
+      "catalog[2].daily_demand: -1.0 must be from 0 to 1000000000 (units a day)",
+      "catalog[2].daily_demand_sd: 1e+308 must be from 0 to 1000000000 (units a day)",
       "catalog[2].barcodes[0]: \"04006381333931\" is already used by catalog[1].barcodes[0]",
       "catalog[3].sku: \"B\" is already used by catalog[1]",
       "catalog[4].sku: is required"));

@@ -88,6 +88,27 @@ TEST(Evaluate, TextbookReorderPointIs2500) {
   EXPECT_EQ(d.supplier, nullptr);
 }
 
+// A demand (stored before it was bounded) or a lead time so large the plan is infinite or NaN:
+// no proposal, a reason, finite numbers (a NaN reorder point was written as NULL and failed
+// the whole replenishment pass, so no SKU got a proposal).
+TEST(Evaluate, AnAbsurdDemandOrLeadTimeIsOutOfRangeNotAnInfinitePlan) {
+  Policy p = textbook();
+  for (double daily : {1e308, 1e13, std::nan("")}) {
+    auto d = evaluate(sku(10, 0, daily), &p, kNow);
+    EXPECT_FALSE(d.proposes()) << daily;
+    EXPECT_EQ(d.reason, Reason::kOutOfRange) << daily;
+    EXPECT_EQ(d.numbers.reorder_point, 0) << daily;
+    EXPECT_EQ(d.numbers.order_up_to, 0) << daily;
+  }
+  p.lead_time_days = 1e308;
+  EXPECT_EQ(evaluate(sku(10), &p, kNow).reason, Reason::kOutOfRange);
+  // The largest demand the config takes plans normally: 1e9 x 27 days is 2.7e10 units.
+  p = textbook();
+  auto d = evaluate(sku(10, 0, 1e9), &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_DOUBLE_EQ(d.numbers.order_up_to, 3.2e10);
+}
+
 TEST(Evaluate, AHoldLowersAvailableAndTriggersAProposal) {
   const Policy p = textbook();
   EXPECT_EQ(evaluate(sku(2600), &p, kNow).reason, Reason::kAboveReorderPoint);

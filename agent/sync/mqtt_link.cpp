@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/log.hpp"
+#include "sync/commands.hpp"
 #include "sync/tls_check.hpp"
 
 namespace depot::sync {
@@ -165,6 +166,12 @@ Status MqttLink::start() {
   return {};
 }
 
+namespace {
+// The largest packet the link accepts: a command of kMaxCommandBytes with its topic and
+// properties (a response topic of at most 1 KiB, correlation data).
+constexpr std::uint32_t kMaxInboundPacket = kMaxCommandBytes + 16 * 1024;
+}  // namespace
+
 void MqttLink::connect() {
   if (stopping_ || connecting_ || connected_) return;
   const auto& m = options_.mqtt;
@@ -173,6 +180,10 @@ void MqttLink::connect() {
     if (m.protocol == MqttProtocol::kV5) {
       opts.set_mqtt_version(MQTTVERSION_5);
       opts.set_clean_start(true);
+      // The broker sends nothing larger (MQTT 5, 3.1.2.11.4): a 100 MB message on the command
+      // topic was received whole, copied twice and refused after, 400 MB at its peak.
+      opts.set_properties(
+          mqtt::properties{{mqtt::property::MAXIMUM_PACKET_SIZE, kMaxInboundPacket}});
     } else {
       opts.set_mqtt_version(MQTTVERSION_3_1_1);
       opts.set_clean_session(true);

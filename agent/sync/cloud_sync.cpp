@@ -286,9 +286,10 @@ void CloudSync::on_message(Inbound in) {
   if (ok)
     log::info("command " + printable(name, 80) + " " + reply["id"].dump() +
               (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
-  else
-    log::warning("command " + printable(name, 80) + " " + reply["id"].dump() +
-                 " refused: " + reply["error"].get<std::string>());
+  else  // a flood of bad commands is not a flood of lines (each reply says why)
+    log::write_limited(log::Level::kWarning, "command refused",
+                       "command " + printable(name, 80) + " " + reply["id"].dump() +
+                           " refused: " + reply["error"].get<std::string>());
   auto st = link_->publish(
       topic, reply.dump(), 1, false,
       [topic](bool delivered, const std::string& why) {

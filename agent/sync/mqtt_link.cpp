@@ -155,9 +155,7 @@ Status MqttLink::start() {
         in.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
       if (props.contains(mqtt::property::CORRELATION_DATA))
         in.correlation = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
-      post([this, in = std::move(in)]() mutable {
-        if (handlers_.message) handlers_.message(std::move(in));
-      });
+      if (inbound_.push(std::move(in))) post([this] { take_inbound(); });
     });
   } catch (const std::exception& e) {
     return Error{"mqtt: creating the client for " + uri + ": " + e.what()};
@@ -171,6 +169,23 @@ namespace {
 // properties (a response topic of at most 1 KiB, correlation data).
 constexpr std::uint32_t kMaxInboundPacket = kMaxCommandBytes + 16 * 1024;
 }  // namespace
+
+void MqttLink::take_inbound() {
+  auto slice = inbound_.take();
+  // The next turn first: it queues behind the timers and sockets ready now, and a handler
+  // that throws loses nothing that waits.
+  if (slice.more) post([this] { take_inbound(); });
+  if (slice.dropped > 0)
+    log::write_limited(log::Level::kWarning, "mqtt: inbound dropped",
+                       "mqtt: " + std::to_string(slice.dropped) +
+                           " message(s) dropped: more than " +
+                           std::to_string(InboundQueue::kMaxMessages) + " messages or " +
+                           std::to_string(InboundQueue::kMaxBytes / (1024 * 1024)) +
+                           " MiB were waiting to be handled (a command among them got no "
+                           "reply: resend it)");
+  for (auto& in : slice.messages)
+    if (handlers_.message) handlers_.message(std::move(in));
+}
 
 void MqttLink::connect() {
   if (stopping_ || connecting_ || connected_) return;

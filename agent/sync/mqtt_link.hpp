@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "core/mqtt_config.hpp"
 #include "sync/backoff.hpp"
+#include "sync/inbound_queue.hpp"
 
 namespace mqtt {
 class async_client;
@@ -29,13 +30,6 @@ class async_client;
 
 namespace depot::sync {
 
-// A message that arrived on a subscribed topic.
-struct Inbound {
-  std::string topic;
-  std::string payload;
-  std::optional<std::string> response_topic;  // MQTT 5
-  std::optional<std::string> correlation;     // MQTT 5 correlation data
-};
 
 struct LinkOptions {
   MqttSettings mqtt;
@@ -98,6 +92,8 @@ class MqttLink {
   void diagnose_tls(const std::string& failed);
   template <class F>
   void post(F f);
+  // On the loop: hands a slice of the inbound messages to the handler (sync/inbound_queue).
+  void take_inbound();
 
   boost::asio::io_context& io_;
   LinkOptions options_;
@@ -109,6 +105,8 @@ class MqttLink {
   // (written once, here, and only read afterwards), which expires when `alive_` is dropped.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   const std::weak_ptr<bool> weak_alive_ = alive_;
+  // Inbound messages, from Paho's threads to the loop (declared before client_: outlives it).
+  InboundQueue inbound_;
   std::unique_ptr<Listener> connect_listener_, publish_listener_, subscribe_listener_;
   std::unique_ptr<mqtt::async_client> client_;  // after the listeners: destroyed first
   std::map<std::uint64_t, Done> pending_;

@@ -278,7 +278,8 @@ void Publisher::pump(Look look) {
                       acked(epoch, serial, range, ok, why);
                     });
     if (!st) {
-      log::warning("mqtt: " + st.error().message + "; will retry");
+      log::write_limited(log::Level::kWarning, "mqtt: publish",
+                         "mqtt: " + st.error().message + "; will retry");
       return;
     }
     upto = range.last_seq;

@@ -327,6 +327,15 @@ std::string response_topic_problem(std::string_view prefix, std::string_view top
   if (topic.find_first_of("+#") != std::string_view::npos)
     return "the response topic \"" + printable(topic, 80) +
            "\" contains a wildcard (+ or #): a reply cannot be published there";
+  if (topic.front() == '$')
+    return "the response topic \"" + printable(topic, 80) +
+           "\" starts with $: such topics are the broker's ($SYS, $share)";
+  // The protocol's root ("depot/v1/"): another gateway's topics are not ours to publish on (a
+  // reply on its command topic would reach it as a command).
+  const auto root = prefix.substr(0, prefix.find('/', prefix.find('/') + 1) + 1);
+  if (topic.substr(0, root.size()) == root && topic.substr(0, prefix.size()) != prefix)
+    return "the response topic \"" + printable(topic, 80) + "\" is under " + std::string(root) +
+           " but not this gateway's " + std::string(prefix) + ": another gateway's topic";
   if (topic.substr(0, prefix.size()) == prefix) {
     // Under the gateway's own prefix only a reply topic is allowed: status, the streams and
     // the command topics are the gateway's (a reply there would pass for its own record or

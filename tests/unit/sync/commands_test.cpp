@@ -260,6 +260,15 @@ TEST(ResponseTopic, WildcardsAndTheGatewaysOwnTopicsAreRefused) {
   EXPECT_THAT(response_topic_problem(prefix, prefix + "movements"), HasSubstr("own topics"));
   EXPECT_THAT(response_topic_problem(prefix, prefix + "cmd/stock.count"), HasSubstr("own topics"));
   EXPECT_THAT(response_topic_problem(prefix, "a\xff"), HasSubstr("UTF-8"));
+  // Another gateway's topics and the broker's (an attack session had a reply published on
+  // gw-2's command topic, where gw-2 would take it for a command).
+  EXPECT_EQ(response_topic_problem(prefix, "depot/v1/s1/gw-2/cmd/stock.count"),
+            "the response topic \"depot/v1/s1/gw-2/cmd/stock.count\" is under depot/v1/ but not "
+            "this gateway's depot/v1/s1/gw-1/: another gateway's topic");
+  EXPECT_THAT(response_topic_problem(prefix, "depot/v1/s2/gw-1/cmd/x/reply"),
+              HasSubstr("another gateway's topic"));
+  EXPECT_THAT(response_topic_problem(prefix, "$SYS/x"), HasSubstr("the broker's"));
+  EXPECT_EQ(response_topic_problem(prefix, "depot/v2/anything"), "");
 }
 
 class Desk : public ::testing::Test {

@@ -473,6 +473,11 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
             describe(issued_at) + " is in the future (the gateway's clock says " + now + ")");
     if (expires_ms && issued_ms && *expires_ms <= *issued_ms)
       p.add("expires_at", describe(expires_at) + " must be after issued_at");
+    else if (expires_ms && issued_ms && *expires_ms - *issued_ms > kMaxSignedLifetimeMs)
+      // Replays are refused by the commands table; a file moved aside after damage forgets
+      // it, so a signature must not stay good for years (0000-01-01 to 9999-12-31 was taken).
+      p.add("expires_at", describe(expires_at) + " is more than 24 hours after issued_at " +
+                              describe(issued_at) + " (keep lifetimes to minutes)");
     else if (expires_ms && *expires_ms <= check.now_ms)
       p.add("expires_at",
             "the command expired at " + expires_at + " (the gateway's clock says " + now + ")");

@@ -136,6 +136,8 @@ struct ParsedCommand {
 
 // Bounds on a command's text (the wrapper and the signed text alike) and its strings.
 inline constexpr std::size_t kMaxCommandBytes = 256 * 1024;
+// The longest a signed command may be valid: expires_at - issued_at.
+inline constexpr std::int64_t kMaxSignedLifetimeMs = 24LL * 3600 * 1000;
 // A command's args (or result) larger than this go into its audit record as
 // {"elided":true,"bytes","sha256"} (the whole of them stays in the commands table).
 inline constexpr std::size_t kMaxAuditedBytes = 16 * 1024;

@@ -167,6 +167,21 @@ TEST(ParseCommand, TheSignatureBindsNameSiteGatewayAndTimes) {
   EXPECT_FALSE(early.command);
   EXPECT_THAT(early.error, HasSubstr("issued_at: \"2026-11-23T10:00:00.000Z\" is in the future"));
   EXPECT_TRUE(parse_command("hold.release", wrapped, checked("k", kNow - 59'000)).command);
+  // A lifetime of at most 24 hours (0000-01-01 to 9999-12-31 was applied).
+  for (auto [issued, expires, ok] :
+       {std::tuple{"2026-11-23T10:00:00.000Z", "2026-11-24T10:00:00.000Z", true},
+        std::tuple{"2026-11-23T10:00:00.000Z", "2026-11-24T10:00:00.001Z", false},
+        std::tuple{"0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", false}}) {
+    auto r = parse_command(
+        "hold.release",
+        sign("k", "hold.release", "h9", inner_text("h9", R"({"hold":1,"who":"A","why":"b"})", issued, expires),
+             "s1", "gw-1", issued, expires),
+        checked("k"));
+    EXPECT_EQ(static_cast<bool>(r.command), ok) << issued << " " << expires << ": " << r.error;
+    if (!ok) {
+      EXPECT_THAT(r.error, HasSubstr("is more than 24 hours after issued_at")) << r.error;
+    }
+  }
   // Times are required when signed, and must be RFC 3339 times.
   const std::string no_times = R"({"id":"h2","args":{"hold":1,"who":"A","why":"b"}})";
   auto missing =

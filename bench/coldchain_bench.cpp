@@ -152,6 +152,7 @@ double agent_run(const std::string& path, int probes, int seconds, int zones, in
 
 int main(int argc, char** argv) {
   depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
+  depot::store::configure_sqlite();  // and SQLite's (store/database.hpp), before any open
   int probes = 1000, seconds = 60, zones = 20;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-coldchain";
   for (int i = 1; i + 1 < argc; i += 2) {

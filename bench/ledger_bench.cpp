@@ -68,6 +68,7 @@ double agent_ledger(const std::string& path, int n, int batch, int skus) {
 
 int main(int argc, char** argv) {
   depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
+  depot::store::configure_sqlite();  // and SQLite's (store/database.hpp), before any open
   int n = 200000, skus = 1000, batch = 1024, big = 100000;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-ledger";
   std::string agent_bin;

@@ -21,6 +21,7 @@
 
 #include "base/clock.hpp"
 #include "base/resident.hpp"
+#include "store/database.hpp"
 #include "core/coldchain/reading.hpp"
 #include "sensor/w1/w1_sensor.hpp"
 
@@ -97,6 +98,7 @@ Result run_bare(const std::string& root, int probes, int seconds) {
 
 int main(int argc, char** argv) {
   depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
+  depot::store::configure_sqlite();  // and SQLite's (store/database.hpp), before any open
   int probes = 1000, seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];

@@ -69,6 +69,7 @@ replenish::Settings settings() {
 
 int main(int argc, char** argv) {
   depot::tune_allocator();  // the daemon's allocator settings: the agent's code runs in here
+  depot::store::configure_sqlite();  // and SQLite's (store/database.hpp), before any open
   int skus = 100000, picks = 2000;
   std::string dir = std::filesystem::temp_directory_path() / "depot-bench-replenish";
   for (int i = 1; i + 1 < argc; i += 2) {

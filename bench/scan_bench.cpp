@@ -24,6 +24,7 @@
 
 #include "base/clock.hpp"
 #include "bare_sqlite.hpp"
+#include "base/resident.hpp"
 #include "core/barcode.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -176,6 +177,8 @@ void bench_tcp(const std::string& agent, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  depot::tune_allocator();            // the daemon's allocator settings: GS1 decoding runs in here,
+  depot::store::configure_sqlite();  // and its SQLite settings, for the bare programs alike
   std::string agent;
   int scans = 100000;
   long decodes = 2000000;

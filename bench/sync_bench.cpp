@@ -301,6 +301,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   depot::tune_allocator();  // the daemon's allocator settings, for both sides alike
+  depot::store::configure_sqlite();  // and SQLite's (store/database.hpp), before any open
   int n = 1000000, batch = 200, inflight = 16, rounds = 5;
   bool pin = false;
 

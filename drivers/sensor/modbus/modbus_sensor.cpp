@@ -120,6 +120,9 @@ class ModbusLink {
     modbus_set_slave(ctx_, static_cast<int>(s_.unit));
     const auto ms = static_cast<std::uint32_t>(s_.timeout_ms);
     modbus_set_response_timeout(ctx_, ms / 1000, (ms % 1000) * 1000);
+    // No byte timeout: the response timeout then bounds the whole reply (libmodbus 3.1), where
+    // the default 500 ms per byte let a reply dripped a byte at a time hold the read 104 s.
+    modbus_set_byte_timeout(ctx_, 0, 0);
     if (modbus_connect(ctx_) != 0) {
       const int err = errno;
       std::string why = "Modbus connect to " + where() + " failed: " + modbus_strerror(err);

@@ -364,6 +364,57 @@ TEST(ModbusSensorTest, AMuteServerIsATimeoutAndAnExceptionIsNamed) {
   EXPECT_THAT(e.reason, HasSubstr("Illegal data address"));
 }
 
+// timeout_ms bounds the whole reply, not each byte: a server that sends a valid reply one byte
+// every 100 ms (1.1 s for 11 bytes) is a timeout at 300 ms. Before, each byte had libmodbus's
+// default 500 ms, and a reply dripped by an attack session took 104 s, the probe's worker
+// stalled all along.
+TEST(ModbusSensorTest, AReplyDrippedByteByByteIsATimeoutAtTimeoutMs) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    while (!stop) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept(listener, nullptr, nullptr);
+      std::uint8_t q[12];
+      std::size_t got = 0;
+      while (got < sizeof q && !stop) {
+        pollfd cp{c, POLLIN, 0};
+        if (::poll(&cp, 1, 20) <= 0) continue;
+        const auto n = ::read(c, q + got, sizeof q - got);
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      if (got == sizeof q) {
+        // MBAP (the request's transaction id, protocol 0, length 5, its unit), then function 3,
+        // 2 bytes, register value 36: a valid reply, 100 ms between bytes.
+        const std::uint8_t r[] = {q[0], q[1], 0, 0, 0, 5, q[6], 3, 2, 0, 36};
+        for (auto byte : r) {
+          if (stop) break;
+          (void)::write(c, &byte, 1);
+          std::this_thread::sleep_for(100ms);
+        }
+      }
+      ::close(c);
+    }
+  });
+  auto src = tcp_source(ntohs(a.sin_port), 0);
+  src.timeout_ms = 300;
+  auto r = read_once(src, false);
+  stop = true;
+  server.join();
+  ::close(listener);
+  EXPECT_EQ(r.quality, Quality::kNoData);
+  EXPECT_THAT(r.reason, HasSubstr("Modbus timeout after 300 ms from 127.0.0.1:"));
+}
+
 TEST(ModbusSensorTest, RtuOverAPty) {
   ModbusServer server;
   server.start_rtu(3);

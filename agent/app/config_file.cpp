@@ -2,6 +2,7 @@
 
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -177,9 +178,13 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
                         "/etc/depot-agent/credentials/)");
       return;
     }
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO without a writer would hang the open; it is refused below.
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     char byte = 0;
-    if (fd < 0 || ::read(fd, &byte, 1) < 0)
+    struct stat st {};
+    if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
+      problems.push_back(key + ": \"" + file + "\" is not a regular file (a pipe, device or socket)");
+    else if (fd < 0 || ::read(fd, &byte, 1) < 0)
       problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(errno));
     if (fd >= 0) ::close(fd);
   };

@@ -1,6 +1,7 @@
 #include "base/secret_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,8 +20,16 @@ Expected<std::string> read_secret_file(const std::string& path, std::string_view
   auto failed = [&](const char* doing) {
     return Error{k + ": " + doing + " " + path + ": " + std::strerror(errno), ErrorKind::kBadInput};
   };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO without a writer would wait for one (check and run hung).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return failed("cannot read");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{k + ": " + path + " is not a regular file (a pipe, device or socket): not a "
+                     "secret file",
+                 ErrorKind::kBadInput};
+  }
   std::string text;
   char buf[4096];
   for (;;) {

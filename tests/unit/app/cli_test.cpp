@@ -8,6 +8,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -193,6 +194,13 @@ TEST_F(Cli, CheckRefusesWhatRunWouldRefuse) {
   run = agent({"run", "-c", cfg_});
   EXPECT_EQ(run.code, 2) << run.err;
   EXPECT_THAT(run.err, HasSubstr("cannot start: sensors[0].mqtt.password_file"));
+  // A FIFO named as a secret (no writer: opening it waited forever, check and run hung).
+  ASSERT_EQ(::mkfifo(dir_.file("probe.pw").c_str(), 0600), 0);
+  r = agent({"check", "-c", cfg_});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("error: sensors[0].mqtt.password_file: \"" + dir_.file("probe.pw") +
+                               "\" is not a regular file (a pipe, device or socket)"));
+  std::filesystem::remove(dir_.file("probe.pw"));
   test::write_file(dir_.file("probe.pw"), "s3cret\n");
   r = agent({"check", "-c", cfg_});
   EXPECT_EQ(r.code, 0) << r.err;

@@ -182,8 +182,9 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     char byte = 0;
     struct stat st {};
-    if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
-      problems.push_back(key + ": \"" + file + "\" is not a regular file (a pipe, device or socket)");
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+      problems.push_back(key + ": \"" + file +
+                         "\" is not a regular file (a pipe, device or socket)");
     else if (fd < 0 || ::read(fd, &byte, 1) < 0)
       problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(errno));
     if (fd >= 0) ::close(fd);

@@ -24,7 +24,8 @@ Expected<std::string> read_secret_file(const std::string& path, std::string_view
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return failed("cannot read");
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  // A folder is left to read(2): "Is a directory".
+  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
     ::close(fd);
     return Error{k + ": " + path + " is not a regular file (a pipe, device or socket): not a "
                      "secret file",

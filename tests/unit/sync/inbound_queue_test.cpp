@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 
@@ -16,7 +17,8 @@ TEST(InboundQueue, ABurstIsTakenASliceAtATimeInOrderAndTheExcessIsCountedNotKept
   InboundQueue q;
   EXPECT_TRUE(q.push(msg("0")));   // the first schedules a take
   EXPECT_FALSE(q.push(msg("1")));  // one is scheduled already
-  for (std::size_t i = 2; i < InboundQueue::kMaxMessages + 5; ++i) EXPECT_FALSE(q.push(msg(std::to_string(i))));
+  for (std::size_t i = 2; i < InboundQueue::kMaxMessages + 5; ++i)
+    EXPECT_FALSE(q.push(msg(std::to_string(i))));
   std::size_t next = 0;
   std::uint64_t dropped = 0;
   int takes = 0;

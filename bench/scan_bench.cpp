@@ -160,6 +160,10 @@ void bench_tcp(const std::string& agent, int n) {
               "scans over TCP committed (sync=FULL)", ours, rows, ours / rows, incomplete);
   std::printf("%-46s %12s     one-row bare insert   %10.0f /s   ratio %.2f   target >= 0.25\n", "", "",
               bare, ours / bare);
+  // Issue 18 asks for both ratios; the bare program writing the same rows is itself held to
+  // this one: no program writing these rows can reach 0.25 of the one-row insert if it cannot.
+  std::printf("%-46s %12s     same rows, bare, vs one-row %5.2f (the most any writer of these rows reaches)\n",
+              "", "", rows / bare);
   std::printf("%-46s %12s     same rows, no outbox row %8.0f /s   vs one-row %.2f (a bare ceiling, not a target)\n",
               "", "", rows_no_outbox, rows_no_outbox / bare);
   std::printf("%-46s %12.0f B    same rows, bare SQLite %10.0f B    ratio %.2f   target <= 2  (record %zu B)\n",

@@ -3,10 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "sensor/hwmon/hwmon_sensor.hpp"
 #include "sensor/modbus/modbus_sensor.hpp"
@@ -38,14 +44,141 @@ std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io, const coldchain
   return std::make_unique<SimSensor>(io, std::move(o), c.sim, std::move(events));
 }
 
-std::shared_ptr<BlockingReads> BlockingReads::shared(std::string_view kind) {
+namespace {
+std::atomic<std::uint64_t> g_abandoned{0};
+std::atomic<std::uint64_t> g_next_thread{1};
+}  // namespace
+
+// The queue and the threads serving it. Each thread owns a reference: a thread left to a hung
+// read keeps the queue alive until that read returns (or the process ends); its std::thread is
+// detached before then.
+struct BlockingReads::Worker {
+  using Job = std::function<void(std::uint64_t)>;
+  struct Thread {
+    std::uint64_t id = g_next_thread++;
+    bool leave = false;  // left to a hung read: take no more jobs after it
+    bool exited = false;
+    std::thread thread;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job> jobs;
+  bool stop = false;
+  std::vector<std::shared_ptr<Thread>> threads;  // serving the queue (not left)
+
+  // REQUIRES: `mu` held, or no thread started yet.
+  static void start_thread(const std::shared_ptr<Worker>& w) {
+    auto th = std::make_shared<Thread>();
+    th->thread = std::thread([w, th] {
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock<std::mutex> lock(w->mu);
+          w->cv.wait(lock, [&] { return w->stop || th->leave || !w->jobs.empty(); });
+          if (w->stop || th->leave) break;
+          job = std::move(w->jobs.front());
+          w->jobs.pop_front();
+        }
+        try {
+          job(th->id);
+        } catch (...) {  // a job that throws reports nothing; its deadline names the probe
+        }
+      }
+      std::lock_guard<std::mutex> lock(w->mu);
+      th->exited = true;
+      w->cv.notify_all();
+    });
+    w->threads.push_back(std::move(th));
+  }
+};
+
+BlockingReads::BlockingReads(int threads) : worker_(std::make_shared<Worker>()) {
+  for (int i = 0; i < threads; ++i) Worker::start_thread(worker_);
+}
+
+BlockingReads::~BlockingReads() {
+  {
+    std::lock_guard<std::mutex> lock(gate_->mu);
+    gate_->open = false;
+  }
+  auto& w = *worker_;
+  std::unique_lock<std::mutex> lock(w.mu);
+  w.stop = true;
+  w.jobs.clear();
+  w.cv.notify_all();
+  w.cv.wait_for(lock, std::chrono::seconds(1), [&] {
+    return std::all_of(w.threads.begin(), w.threads.end(), [](auto& th) { return th->exited; });
+  });
+  for (auto& th : w.threads) {
+    if (th->exited) {
+      th->thread.join();  // it has set `exited`: it no longer needs the lock
+    } else {  // a read in progress for over a second more: shutdown does not wait for it
+      th->thread.detach();
+      ++g_abandoned;
+    }
+  }
+}
+
+std::uint64_t BlockingReads::abandoned_threads() { return g_abandoned.load(); }
+
+std::int64_t BlockingReads::now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void BlockingReads::enqueue(std::function<void(std::uint64_t)> job) {
+  std::lock_guard<std::mutex> lock(worker_->mu);
+  worker_->jobs.push_back(std::move(job));
+  worker_->cv.notify_one();
+}
+
+void BlockingReads::watch(std::shared_ptr<Started> started,
+                          std::shared_ptr<boost::asio::steady_timer> timer,
+                          std::chrono::milliseconds deadline, std::function<void()> hung) {
+  auto wait = deadline;
+  if (const auto at = started->at_ns.load(); at != 0) {  // running: the rest of its deadline
+    const auto ran = std::chrono::nanoseconds(now_ns() - at);
+    wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ran) +
+           std::chrono::milliseconds(1);
+  }
+  timer->expires_after(wait);
+  auto& t = *timer;
+  t.async_wait([self = weak_from_this(), started = std::move(started), timer = std::move(timer),
+                deadline, hung = std::move(hung)](const boost::system::error_code& ec) mutable {
+    if (ec || started->finished) return;
+    const auto at = started->at_ns.load();
+    if (at == 0 || std::chrono::nanoseconds(now_ns() - at) < deadline) {
+      // Still waiting behind another job (whose own deadline watches it), or started late.
+      if (auto me = self.lock()) me->watch(std::move(started), std::move(timer), deadline, std::move(hung));
+      return;
+    }
+    if (auto me = self.lock()) me->abandon(started->thread.load());
+    hung();
+  });
+}
+
+void BlockingReads::abandon(std::uint64_t thread) {
+  std::lock_guard<std::mutex> lock(worker_->mu);
+  auto& threads = worker_->threads;
+  auto it = std::find_if(threads.begin(), threads.end(),
+                         [&](const auto& th) { return th->id == thread; });
+  if (it == threads.end()) return;  // left already
+  (*it)->leave = true;  // it ends after the hung read, running nothing else
+  (*it)->thread.detach();
+  threads.erase(it);
+  ++g_abandoned;
+  Worker::start_thread(worker_);  // the same number serve the queue
+}
+
+std::shared_ptr<BlockingReads> BlockingReads::shared(std::string_view kind, int threads) {
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<BlockingReads>, std::less<>> workers;
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = workers[std::string(kind)];
   auto w = slot.lock();
   if (!w) {
-    w = std::make_shared<BlockingReads>();
+    w = std::shared_ptr<BlockingReads>(new BlockingReads(threads));
     slot = w;
   }
   return w;
@@ -70,6 +203,14 @@ int read_small_file(const std::string& path, std::string& text) {
   }
   ::close(fd);
   return 0;
+}
+
+std::string hung_reason(std::string_view what, std::chrono::milliseconds deadline) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%g", static_cast<double>(deadline.count()) / 1000.0);
+  return std::string(what) + " has not returned after " + secs +
+         " s (the device or its driver hangs): this probe is read again when it returns; the "
+         "other probes are read meanwhile";
 }
 
 std::string trim_root(std::string root) {
@@ -106,6 +247,13 @@ void ReadTimer::arm() {
     arm();
     tick_();
   });
+}
+
+void report_value(const SensorOptions& options, ProbeHealth& health, const SensorEvents& events,
+                  const coldchain::SensorValue& v) {
+  auto reading = coldchain::make_reading(options.probe, v, options.clock());
+  health.update(reading, events);
+  if (events.reading) events.reading(std::move(reading));
 }
 
 void ProbeHealth::update(const coldchain::Reading& r, const SensorEvents& events) {

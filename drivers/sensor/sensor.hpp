@@ -14,10 +14,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -38,12 +40,21 @@ struct SensorEvents {
 // depot::instant_now (CLOCK_MONOTONIC, wall ms, NTP sync state); tests pass their own.
 using SensorClock = std::function<coldchain::Instant()>;
 
+// Past this, a blocking read has hung (a w1 conversion takes ~750 ms; a Modbus read is
+// bounded by its timeout_ms, at most 10 s, and gets three of them if that is longer).
+inline constexpr std::chrono::milliseconds kReadDeadline{10'000};
+
 // What every driver is built from besides its own settings.
 struct SensorOptions {
   std::string probe;                   // sensors[].id
   std::chrono::milliseconds interval;  // read_interval_s (tests use shorter ones)
   SensorClock clock;
+  std::chrono::milliseconds read_deadline = kReadDeadline;  // tests use shorter ones
 };
+
+// The reason of the rejected reading a driver reports when `what` ("read of <path>") has not
+// returned within `deadline`.
+std::string hung_reason(std::string_view what, std::chrono::milliseconds deadline);
 
 class Sensor {
  public:
@@ -57,34 +68,81 @@ std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io,
                                     const coldchain::SensorConfig& config, SensorEvents events,
                                     SensorClock clock);
 
-// A single worker thread for blocking reads, shared by all drivers of one kind (`shared`) so
-// a thousand probes cost one thread, not a thousand. Jobs run in order; a job must not touch
-// loop state: it returns a value that `run` posts back to the loop. The last owner's
-// destructor joins the thread (it waits for the job in progress).
-class BlockingReads {
+// Worker threads for blocking reads, shared by all drivers of one kind (`shared`) so a
+// thousand probes cost one or two threads, not a thousand. A job must not touch loop state:
+// it returns a value that `run` posts back to the loop.
+//
+// A read that does not return (a hung 1-Wire bus master, a sysfs attribute whose driver is
+// stuck) must not hold every probe of that kind behind it: the sysfs kinds have two threads,
+// so the other probes are read while one read hangs, and each job has a deadline, counted
+// from when it starts. Past it, `hung()` is called on the loop (the driver reports the probe
+// failing, naming the file and the deadline) and the thread is left to that read: a new one
+// takes its place. If the read ever returns, its `done` still runs. A driver starts no other
+// read of that probe meanwhile, so each hung probe keeps at most one thread. The last
+// owner's destructor stops the threads, waiting at most a second for jobs in progress (a
+// hung one is left behind: shutdown does not wait for it).
+class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
  public:
-  BlockingReads() : pool_(1) {}
-  ~BlockingReads() { pool_.join(); }
+  ~BlockingReads();
   BlockingReads(const BlockingReads&) = delete;
   BlockingReads& operator=(const BlockingReads&) = delete;
 
-  // Runs `job()` on the worker, then `done(result)` on `io`.
-  template <class Job, class Done>
-  void run(boost::asio::io_context& io, Job job, Done done) {
-    boost::asio::post(pool_, [&io, job = std::move(job), done = std::move(done)]() mutable {
+  // Runs `job()` on the worker, then `done(result)` on `io`; `hung()` on `io` if the job has
+  // run for `deadline` without returning (at most once; `done` may still follow).
+  template <class Job, class Done, class Hung>
+  void run(boost::asio::io_context& io, std::chrono::milliseconds deadline, Job job, Done done,
+           Hung hung) {
+    auto started = std::make_shared<Started>();
+    auto gate = gate_;
+    enqueue([&io, gate, started, job = std::move(job), done = std::move(done)](
+                std::uint64_t thread) mutable {
+      started->thread = thread;
+      started->at_ns.store(now_ns());
       auto result = job();
-      boost::asio::post(io, [done = std::move(done), result = std::move(result)]() mutable {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;  // shutting down: nobody waits for it on the loop
+      boost::asio::post(io, [started, done = std::move(done), result = std::move(result)]() mutable {
+        started->finished = true;
+        if (auto timer = started->timer.lock()) timer->cancel();
         done(std::move(result));
       });
     });
+    auto timer = std::make_shared<boost::asio::steady_timer>(io);
+    started->timer = timer;
+    watch(started, std::move(timer), deadline, std::function<void()>(std::move(hung)));
   }
 
-  // The worker of driver kind `kind` ("w1", "modbus"...), created on first use and shared
-  // until its last user lets go.
-  static std::shared_ptr<BlockingReads> shared(std::string_view kind);
+  // Threads given up on a read that had not returned (process lifetime, all kinds): the
+  // daemon's metrics and the tests read it.
+  static std::uint64_t abandoned_threads();
+
+  // The worker of driver kind `kind` ("w1", "modbus"...), created with `threads` threads on
+  // first use and shared until its last user lets go. Modbus has one: its jobs then run one
+  // at a time, in order (probes may share one serial line).
+  static std::shared_ptr<BlockingReads> shared(std::string_view kind, int threads);
 
  private:
-  boost::asio::thread_pool pool_;
+  explicit BlockingReads(int threads);
+  struct Gate {  // closed by the destructor: a late job posts nothing to a loop that may be gone
+    std::mutex mu;
+    bool open = true;
+  };
+  struct Started {  // one job, shared by its worker thread and the loop
+    std::atomic<std::int64_t> at_ns{0};  // when the job started, 0 while it waits
+    std::atomic<std::uint64_t> thread{0};
+    bool finished = false;  // loop thread only, as `timer`
+    // Owned by its own pending wait only: the worker thread never destroys a loop object.
+    std::weak_ptr<boost::asio::steady_timer> timer;
+  };
+  struct Worker;
+  static std::int64_t now_ns();
+  void enqueue(std::function<void(std::uint64_t thread)> job);
+  void watch(std::shared_ptr<Started> started, std::shared_ptr<boost::asio::steady_timer> timer,
+             std::chrono::milliseconds deadline, std::function<void()> hung);
+  void abandon(std::uint64_t thread);  // if `thread` still serves the queue
+
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+  std::shared_ptr<Worker> worker_;
 };
 
 // Reads a small file (a sysfs attribute) with open/read/close. Returns 0 and fills `text`, or
@@ -128,5 +186,10 @@ class ProbeHealth {
   bool failing_ = false;
   std::string last_reason_;
 };
+
+// A read's verdict as the probe's reading: stamped with the probe's clock, through its health
+// (status lines on changes) to `events.reading`.
+void report_value(const SensorOptions& options, ProbeHealth& health, const SensorEvents& events,
+                  const coldchain::SensorValue& v);
 
 }  // namespace depot::drivers

@@ -50,7 +50,7 @@ std::string HwmonSensor::chip_name_of(const std::string& input_path) {
 void HwmonSensor::start() {
   if (running_) return;
   running_ = true;
-  if (!worker_) worker_ = BlockingReads::shared("hwmon");
+  if (!worker_) worker_ = BlockingReads::shared("hwmon", 2);
   timer_.start([this] { read(); });
 }
 
@@ -63,7 +63,7 @@ void HwmonSensor::read() {
   if (in_flight_) return;
   in_flight_ = true;
   worker_->run(
-      io_,
+      io_, options_.read_deadline,
       [path = path_, want_label = !label_known_] {
         InputText r;
         r.err = read_small_file(path, r.text);
@@ -79,6 +79,13 @@ void HwmonSensor::read() {
         if (alive.expired()) return;
         in_flight_ = false;
         if (running_) done(r.err, r.text, r.label);
+      },
+      [this, alive = std::weak_ptr<int>(alive_)] {
+        if (alive.expired() || !running_) return;
+        report_value(options_, health_, events_,
+                     coldchain::SensorValue::rejected(
+                         coldchain::Quality::kNoData,
+                         hung_reason("read of " + path_, options_.read_deadline)));
       });
 }
 
@@ -98,9 +105,7 @@ void HwmonSensor::done(int err, const std::string& text, const std::string& labe
   } else {
     v = coldchain::parse_hwmon_input(text);
   }
-  auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-  health_.update(reading, events_);
-  if (events_.reading) events_.reading(std::move(reading));
+  report_value(options_, health_, events_, v);
 }
 
 }  // namespace depot::drivers

@@ -171,7 +171,7 @@ ModbusSensor::~ModbusSensor() { stop(); }
 void ModbusSensor::start() {
   if (running_) return;
   running_ = true;
-  if (!worker_) worker_ = BlockingReads::shared("modbus");
+  if (!worker_) worker_ = BlockingReads::shared("modbus", 1);
   if (events_.status)
     events_.status(false,
                    "probe " + options_.probe + ": reading Modbus " + modbus_describe(source_));
@@ -186,15 +186,23 @@ void ModbusSensor::stop() {
 void ModbusSensor::read() {
   if (in_flight_) return;
   in_flight_ = true;
+  // A read is bounded by timeout_ms (connect, then the reply): three of them, or the driver
+  // deadline if longer, before it has hung.
+  const auto deadline =
+      std::max(options_.read_deadline, std::chrono::milliseconds(3 * source_.timeout_ms));
   worker_->run(
-      io_, [link = link_] { return link->read(); },
+      io_, deadline, [link = link_] { return link->read(); },
       [this, alive = std::weak_ptr<int>(alive_)](coldchain::SensorValue v) {
         if (alive.expired()) return;
         in_flight_ = false;
-        if (!running_) return;
-        auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-        health_.update(reading, events_);
-        if (events_.reading) events_.reading(std::move(reading));
+        if (running_) report_value(options_, health_, events_, v);
+      },
+      [this, alive = std::weak_ptr<int>(alive_), deadline] {
+        if (alive.expired() || !running_) return;
+        report_value(options_, health_, events_,
+                     coldchain::SensorValue::rejected(
+                         coldchain::Quality::kNoData,
+                         hung_reason("Modbus read of " + modbus_describe(source_), deadline)));
       });
 }
 

@@ -27,7 +27,7 @@ std::string W1Sensor::slave_path(const coldchain::W1Source& s) {
 void W1Sensor::start() {
   if (running_) return;
   running_ = true;
-  if (!worker_) worker_ = BlockingReads::shared("w1");
+  if (!worker_) worker_ = BlockingReads::shared("w1", 2);
   if (events_.status) events_.status(false, "probe " + options_.probe + ": reading " + path_);
   timer_.start([this] { read(); });
 }
@@ -41,7 +41,7 @@ void W1Sensor::read() {
   if (in_flight_) return;  // the previous read (a slow bus) is still running
   in_flight_ = true;
   worker_->run(
-      io_,
+      io_, options_.read_deadline,
       [path = path_] {
         FileText r;
         r.err = read_small_file(path, r.text);
@@ -51,8 +51,14 @@ void W1Sensor::read() {
         if (alive.expired()) return;
         in_flight_ = false;
         if (running_) done(r.err, r.text);
+      },
+      [this, alive = std::weak_ptr<int>(alive_)] {
+        if (alive.expired() || !running_) return;
+        report_value(options_, health_, events_, coldchain::SensorValue::rejected(
+            coldchain::Quality::kNoData, hung_reason("read of " + path_, options_.read_deadline)));
       });
 }
+
 
 void W1Sensor::done(int err, const std::string& text) {
   coldchain::SensorValue v;
@@ -66,9 +72,7 @@ void W1Sensor::done(int err, const std::string& text) {
     v = coldchain::parse_w1_slave(text, previous_good_c_);
     if (v.quality == coldchain::Quality::kGood) previous_good_c_ = v.celsius;
   }
-  auto reading = coldchain::make_reading(options_.probe, v, options_.clock());
-  health_.update(reading, events_);
-  if (events_.reading) events_.reading(std::move(reading));
+  report_value(options_, health_, events_, v);
 }
 
 }  // namespace depot::drivers

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <thread>
@@ -157,6 +158,26 @@ TEST(W1SensorTest, VanishedDeviceYieldsNoDataAndIsPickedUpWhenItReturns) {
   EXPECT_EQ(rig.errors(), 1u);
 }
 
+// Opens the FIFO at `path` for writing, writes `text` and closes it: a reader blocked in open()
+// returns with `text` (EOF when empty). Waits up to `wait` (running `rig`) for a reader;
+// returns whether there was one.
+bool release_fifo(SensorRig& rig, const std::string& path, const std::string& text = "",
+                  std::chrono::milliseconds wait = 5000ms) {
+  auto until = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < until) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) {
+      if (!text.empty()) {
+        EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+      }
+      ::close(fd);
+      return true;
+    }
+    rig.run_until([] { return false; }, 5ms);
+  }
+  return false;
+}
+
 // A read that blocks (here: w1_slave is a FIFO nobody writes yet, as the kernel's read blocks
 // for the conversion) runs on the worker: the loop keeps serving its timers meanwhile, and
 // further ticks do not pile up reads behind it.
@@ -191,17 +212,89 @@ TEST(W1SensorTest, ABlockingReadDoesNotBlockTheLoop) {
   EXPECT_EQ(rig.readings[0].quality, Quality::kGood);
   EXPECT_DOUBLE_EQ(rig.readings[0].celsius, -20.125);
   s.stop();
-  // The next read is blocked again on the FIFO: release it (open for writing and close: EOF).
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < until) {
-    int fd = ::open(slave(dir).c_str(), O_WRONLY | O_NONBLOCK);
-    if (fd >= 0) {
-      ::close(fd);
-      break;
-    }
-    rig.run_until([] { return false; }, 5ms);
-  }
+  // A next read may be blocked again on the FIFO: release it (open for writing and close: EOF).
+  release_fifo(rig, slave(dir), "", 100ms);
   rig.run_until([] { return false; }, 20ms);
+}
+
+// Two devices under `dir`: kDev, whose w1_slave is a FIFO nobody writes (a read that hangs),
+// and another, returned, that reads -19.5 °C.
+std::string hung_and_good(const TempDir& dir) {
+  std::filesystem::create_directories(dir.path() / kDev);
+  EXPECT_EQ(::mkfifo(slave(dir).c_str(), 0600), 0);
+  const std::string other = "28-0000000000b2";
+  put(dir.file(other + "/w1_slave"), w1_text(-19500));
+  return other;
+}
+
+// A read that never returns (a hung bus master: here a FIFO nobody writes) must not hold the
+// other probes of the driver behind it: past its deadline the probe reports a failing reading
+// that names the file, its thread is left to that read, and the other probe's reads go on.
+// When the read returns at last, its reading is reported as usual.
+TEST(W1SensorTest, AHungReadIsReportedAndTheOtherProbesAreStillRead) {
+  TempDir dir;
+  const auto other = hung_and_good(dir);
+  SensorRig rig;
+  auto hung_options = rig.options("hung", 20ms);
+  hung_options.read_deadline = 200ms;
+  auto good_options = rig.options("good", 20ms);
+  good_options.read_deadline = 200ms;
+  const auto abandoned_before = BlockingReads::abandoned_threads();
+  W1Sensor hung(rig.io, hung_options, w1_source(dir), rig.events());
+  W1Sensor good(rig.io, good_options, {dir.path().string(), other}, rig.events());
+  hung.start();
+  good.start();
+  auto count = [&](const std::string& probe, Quality q) {
+    return std::count_if(rig.readings.begin(), rig.readings.end(),
+                         [&](const Reading& r) { return r.probe == probe && r.quality == q; });
+  };
+  auto hung_reported = [&] { return count("hung", Quality::kNoData) > 0; };
+  ASSERT_TRUE(rig.run_until(hung_reported, 5000ms));
+  const auto good_then = count("good", Quality::kGood);
+  // The good probe goes on being read (every 20 ms) with the hung read still in progress.
+  ASSERT_TRUE(rig.run_until([&] { return count("good", Quality::kGood) >= good_then + 10; }, 5000ms));
+  EXPECT_GE(BlockingReads::abandoned_threads(), abandoned_before + 1);
+  auto it = std::find_if(rig.readings.begin(), rig.readings.end(),
+                         [](const Reading& r) { return r.probe == "hung"; });
+  ASSERT_NE(it, rig.readings.end());
+  EXPECT_EQ(it->quality, Quality::kNoData);
+  EXPECT_THAT(it->reason, HasSubstr("read of " + slave(dir) + " has not returned after 0.2 s"));
+  EXPECT_EQ(count("hung", Quality::kNoData), 1);  // once per hung read, not once per tick
+  EXPECT_EQ(count("good", Quality::kNoData), 0);
+  // The "conversion" completes at last: that read's value is reported, and reads go on.
+  ASSERT_TRUE(release_fifo(rig, slave(dir), w1_text(-20125)));
+  ASSERT_TRUE(rig.run_until([&] { return count("hung", Quality::kGood) > 0; }, 5000ms));
+  hung.stop();
+  good.stop();
+  release_fifo(rig, slave(dir), "", 100ms);  // a next read may be waiting in open() again
+  rig.run_until([] { return false; }, 20ms);
+}
+
+// Before its deadline, a hung read holds one of the two w1 threads: the other probes are read
+// by the other. Shutdown does not wait for it: the last driver of the kind going away waits a
+// second for the read in progress, then leaves its thread to it.
+TEST(W1SensorTest, AReadHangingBeforeItsDeadlineHoldsOneThreadAndNotTheShutdown) {
+  TempDir dir;
+  const auto other = hung_and_good(dir);
+  SensorRig rig;
+  auto options = rig.options("hung", 20ms);
+  options.read_deadline = 3600s;  // never reached here
+  const auto abandoned_before = BlockingReads::abandoned_threads();
+  {
+    W1Sensor hung(rig.io, options, w1_source(dir), rig.events());
+    auto good_options = options;
+    good_options.probe = "good";
+    W1Sensor good(rig.io, good_options, {dir.path().string(), other}, rig.events());
+    hung.start();
+    good.start();
+    ASSERT_TRUE(rig.run_until([&] { return rig.readings.size() >= 5; }));
+    for (const auto& r : rig.readings) {
+      EXPECT_EQ(r.probe, "good");
+      EXPECT_EQ(r.quality, Quality::kGood) << r.reason;
+    }
+  }  // (this returned: before the fix it waited here for the read, forever)
+  EXPECT_EQ(BlockingReads::abandoned_threads(), abandoned_before + 1);
+  EXPECT_TRUE(release_fifo(rig, slave(dir)));  // the thread left behind ends
 }
 
 TEST(HwmonSensorTest, ReadsMillidegreesAndReportsLabelAndChipName) {

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <mqtt/async_client.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "drivers/sensor_test_support.hpp"
 #include "harness.hpp"
 #include "sensor/mqtt/mqtt_sensor.hpp"
@@ -122,6 +125,53 @@ TEST(MqttSensorTest, BadPayloadsAreRejectedReadingsWithTheReason) {
   ASSERT_GE(find(rig, "zb", 3), 0);
   EXPECT_EQ(rig.readings[3].quality, Quality::kGood);
   EXPECT_EQ(rig.errors(), 1u);  // one outage of good readings, reported once
+}
+
+// A probe publishing far more often than any probe reads (a looping device): at most 10 of its
+// messages a second become readings, the rest are dropped with a warning; a probe sharing the
+// client is not held back, and the flooding probe's next message after the second is taken.
+TEST(MqttSensorTest, AFloodingProbeIsCappedAtTenReadingsASecond) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  SensorRig rig;
+  MqttSensor loud(rig.io, rig.options("loud"), source(broker.port(), "loud/t", "/t"),
+                  rig.events());
+  MqttSensor quiet(rig.io, rig.options("quiet"), source(broker.port(), "quiet/t", "/t"),
+                   rig.events());
+  loud.start(), quiet.start();
+  Probe probe(broker.port());
+  // Until the subscriptions are in place (a message before them is not delivered).
+  probe.publish("quiet/t", R"({"t":1})", true);
+  ASSERT_GE(find(rig, "quiet"), 0);
+  probe.publish("loud/t", R"({"t":2})", true);
+  ASSERT_GE(find(rig, "loud"), 0);
+  rig.run_until([] { return false; }, 1100ms);  // a new second for "loud"
+  const auto mark = rig.readings.size();
+  const auto flood_start = std::chrono::steady_clock::now();
+  std::thread flood([&] {
+    for (int i = 0; i < 200; ++i) probe.publish("loud/t", R"({"t":3})");
+    probe.publish("quiet/t", R"({"t":4})");
+  });
+  const auto quiet_at = find(rig, "quiet", mark);
+  flood.join();
+  ASSERT_GE(quiet_at, 0);
+  rig.run_until([] { return false; }, 300ms);
+  // The seconds the flood's deliveries can span (the publishes take well under one here).
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - flood_start).count() + 1;
+  const auto loud_readings = std::count_if(rig.readings.begin() + static_cast<long>(mark),
+                                  rig.readings.end(),
+                                  [](const Reading& r) { return r.probe == "loud"; });
+  EXPECT_GE(loud_readings, MqttSensor::kMaxReadingsPerSecond);
+  EXPECT_LE(loud_readings, seconds * MqttSensor::kMaxReadingsPerSecond) << "over " << seconds << " s";
+  EXPECT_LT(loud_readings, 200);
+  rig.run_until([] { return false; }, 1100ms);
+  const auto later = rig.readings.size();
+  probe.publish("loud/t", R"({"t":5})");
+  const auto next = find(rig, "loud", later);
+  ASSERT_GE(next, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(next)].celsius, 5);
 }
 
 TEST(MqttSensorTest, ResubscribesAfterABrokerRestart) {

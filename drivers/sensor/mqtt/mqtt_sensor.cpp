@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include "base/inbound_queue.hpp"
+#include "base/log.hpp"
 #include "base/secret_file.hpp"
 
 namespace depot::drivers {
@@ -78,6 +80,22 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
     });
   }
 
+  // A few messages per loop turn (base/inbound_queue.hpp): a flood of probe messages does not
+  // run ahead of the loop's timers, and what exceeds the queue is dropped and counted.
+  void take_inbound() {
+    auto slice = inbound_.take();
+    if (slice.more) post([](MqttHub& h) { h.take_inbound(); });
+    if (slice.dropped > 0)
+      log::write_limited(log::Level::kWarning, "mqtt probes " + broker_ + ": dropped",
+                         "mqtt " + broker_ + ": " + std::to_string(slice.dropped) +
+                             " probe message(s) dropped: more than " +
+                             std::to_string(decltype(inbound_)::kMaxMessages) +
+                             " messages or " +
+                             std::to_string(decltype(inbound_)::kMaxBytes / (1024 * 1024)) +
+                             " MiB were waiting to be handled");
+    for (auto& m : slice.messages) deliver(m.topic, m.payload);
+  }
+
   void tell(bool is_error, const std::string& msg) {
     for (auto& [id, s] : subs_)
       if (s.status) s.status(is_error, "mqtt " + broker_ + ": " + msg);
@@ -94,9 +112,8 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
       return;
     }
     client_->set_message_callback([this](mqtt::const_message_ptr m) {
-      post([topic = m->get_topic(), payload = m->get_payload_str()](MqttHub& h) {
-        h.deliver(topic, payload);
-      });
+      if (inbound_.push({m->get_topic(), m->get_payload_str()}))
+        post([](MqttHub& h) { h.take_inbound(); });
     });
     client_->set_connected_handler(
         [this](const std::string&) { post([](MqttHub& h) { h.on_connected(); }); });
@@ -189,6 +206,10 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
   boost::asio::steady_timer retry_;
   std::chrono::milliseconds delay_{100};
   std::map<std::uint64_t, Sub> subs_;
+  struct Message {
+    std::string topic, payload;
+  };
+  InboundQueue<Message> inbound_;  // from Paho's threads
   std::uint64_t next_id_ = 0;
   bool connected_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -225,6 +246,20 @@ void MqttSensor::stop() {
 }
 
 void MqttSensor::message(const std::string& payload) {
+  // A probe publishes once per reading: more than kMaxReadingsPerSecond in one second is a
+  // looping device or a bridge gone wrong, and each message would be a stored reading.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - second_start_ >= std::chrono::seconds(1)) {
+    second_start_ = now;
+    in_second_ = 0;
+  }
+  if (++in_second_ > kMaxReadingsPerSecond) {
+    log::write_limited(log::Level::kWarning, "probe " + options_.probe + ": too many messages",
+                       "probe " + options_.probe + ": more than " +
+                           std::to_string(kMaxReadingsPerSecond) + " messages in one second on " +
+                           source_.topic + ": the rest of that second are dropped");
+    return;
+  }
   auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer, source_.booleans),
                                          options_.clock());
   health_.update(reading, events_);

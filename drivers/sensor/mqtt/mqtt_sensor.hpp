@@ -5,7 +5,9 @@
 // handles silence). All probes on one broker (same URI and username, same io_context) share
 // one Paho async client, which reconnects by itself and resubscribes; Paho's callbacks only
 // post to the loop. A payload that is not JSON, a pointer that is not there, or a value
-// there that is not a number is a kNoData reading naming that.
+// there that is not a number is a kNoData reading naming that. A flood is bounded: the client
+// hands the loop a few messages per turn from a bounded queue (base/inbound_queue.hpp), and a
+// probe's messages beyond kMaxReadingsPerSecond in one second are dropped with a warning.
 #pragma once
 
 #include <string_view>
@@ -19,6 +21,9 @@ class MqttHub;  // one Paho client per broker
 
 class MqttSensor : public Sensor {
  public:
+  // Messages of one probe taken as readings in one second; the rest are dropped (logged).
+  static constexpr int kMaxReadingsPerSecond = 10;
+
   MqttSensor(boost::asio::io_context& io, SensorOptions options, coldchain::MqttSource source,
              SensorEvents events);
   ~MqttSensor() override;
@@ -38,6 +43,8 @@ class MqttSensor : public Sensor {
   std::shared_ptr<MqttHub> hub_;
   std::uint64_t subscription_ = 0;
   ProbeHealth health_;
+  std::chrono::steady_clock::time_point second_start_;
+  int in_second_ = 0;
 };
 
 }  // namespace depot::drivers

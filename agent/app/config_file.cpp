@@ -1,17 +1,13 @@
 #include "app/config_file.hpp"
 
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
+#include "base/file_read.hpp"
 #include "base/secret_file.hpp"
 #include "core/tz.hpp"
 #include "store/audit.hpp"
@@ -22,35 +18,36 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
   LoadResult r;
   // Read once (the same bytes are parsed and fingerprinted), into a string sized from the
   // file (a 100,000-SKU config is 20 MB), never more than one byte past the parser's limit
-  // (a pipe has no size: the parser then names the limit).
-  std::string text;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
+  // (a pipe has no size: the parser then names the limit; one without a writer reads empty).
+  const FileReadRules rules{kMaxConfigBytes, true};
+  auto read = read_file_bounded(path, rules);
+  switch (read.outcome) {
+    case FileRead::Outcome::kRead:
+      break;
+    case FileRead::Outcome::kCannotRead:
+      r.problems.push_back(path + ": cannot read: " + std::strerror(read.err));
       return r;
-    }
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (!ec && size > kMaxConfigBytes) {
-      r.problems.push_back(path + ": the file is " + std::to_string(size) +
-                           " bytes; at most " + std::to_string(kMaxConfigBytes) +
-                           " are accepted");
+    case FileRead::Outcome::kNotRegular:
+      r.problems.push_back(path + ": " + not_regular_text(rules));
       return r;
-    }
-    if (!ec) text.reserve(static_cast<std::size_t>(size));
-    char buf[1 << 16];
-    while (text.size() <= kMaxConfigBytes) {
-      const auto want = std::min<std::size_t>(sizeof buf, kMaxConfigBytes + 1 - text.size());
-      const auto got = in.read(buf, static_cast<std::streamsize>(want)).gcount();
-      if (got <= 0) break;
-      text.append(buf, static_cast<std::size_t>(got));
-    }
-    if (in.bad()) {
-      r.problems.push_back(path + ": cannot read: " + std::strerror(errno));
+    case FileRead::Outcome::kPipeSilent:
+      r.problems.push_back(path + ": nothing was written to the pipe for " +
+                           std::to_string(rules.pipe_wait.count() / 1000) + " s");
       return r;
-    }
+    case FileRead::Outcome::kTooLarge:
+      if (read.size > 0) {  // a file: its size is known
+        r.problems.push_back(path + ": the file is " + std::to_string(read.size) +
+                             " bytes; at most " + std::to_string(kMaxConfigBytes) +
+                             " are accepted");
+        return r;
+      }
+      break;  // a pipe: the parser names the limit
   }
+  if (read.text.empty()) {  // (a FIFO that nobody writes to reads as empty)
+    r.problems.push_back(path + ": is empty");
+    return r;
+  }
+  std::string text = std::move(read.text);
   auto parsed = parse_config(text);
   if (!parsed.config) {
     r.problems = std::move(parsed.problems);
@@ -114,17 +111,17 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
     const char* tzdir = std::getenv("TZDIR");
     const std::string file =
         std::string(tzdir && *tzdir ? tzdir : "/usr/share/zoneinfo") + "/" + l.config.site_timezone;
-    std::ifstream zin(file, std::ios::binary);
-    const bool opened = static_cast<bool>(zin);
-    std::string bytes;
-    if (opened) {
-      bytes.resize(1'000'001);
-      zin.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      bytes.resize(static_cast<std::size_t>(zin.gcount()));
-    }
-    auto zone = opened ? tz::parse_tzif(l.config.site_timezone, bytes)
-                                      : Expected<tz::Zone>(Error{"cannot read " + file + ": " +
-                                                                 std::strerror(errno)});
+    const FileReadRules zone_rules{1'000'000};
+    auto zone_file = read_file_bounded(file, zone_rules);
+    using O = FileRead::Outcome;
+    auto zone = zone_file.outcome == O::kRead
+                    ? tz::parse_tzif(l.config.site_timezone, zone_file.text)
+                : zone_file.outcome == O::kTooLarge
+                    ? Expected<tz::Zone>(Error{file + " holds more than 1000000 bytes"})
+                : zone_file.outcome == O::kNotRegular
+                    ? Expected<tz::Zone>(Error{file + " " + not_regular_text(zone_rules)})
+                    : Expected<tz::Zone>(Error{"cannot read " + file + ": " +
+                                               std::strerror(zone_file.err)});
     if (!zone) {
       r.problems.push_back("site_timezone: \"" + l.config.site_timezone +
                            "\" is not a time zone on this machine (" + zone.error().message +
@@ -167,36 +164,31 @@ std::vector<std::string> check_credentials(const LoadedConfig& l,
   std::vector<std::string> problems;
   const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
   const bool by_hand = unseen && (creds == nullptr || *creds == '\0');
+  // A credential of the unit (LoadCredential=) is not there when checked by hand: noted, and
+  // not checked.
+  auto unseen_credential = [&](const std::string& file, const std::string& key) {
+    std::error_code ec;
+    if (!by_hand || file.rfind("/run/credentials/", 0) != 0 || std::filesystem::exists(file, ec))
+      return false;
+    unseen->push_back(key + ": \"" + file +
+                      "\" is a systemd credential, there only while the service runs: not "
+                      "checked (its source is the unit's LoadCredential=, e.g. "
+                      "/etc/depot-agent/credentials/)");
+    return true;
+  };
   // Opened and read, not access(2): root passes access() for any file, and a folder "opens".
   auto readable = [&](const std::string& file, const std::string& key) {
-    if (file.empty()) return;
-    std::error_code ec;
-    if (by_hand && file.rfind("/run/credentials/", 0) == 0 && !std::filesystem::exists(file, ec)) {
-      unseen->push_back(key + ": \"" + file +
-                        "\" is a systemd credential, there only while the service runs: not "
-                        "checked (its source is the unit's LoadCredential=, e.g. "
-                        "/etc/depot-agent/credentials/)");
-      return;
-    }
-    // O_NONBLOCK: a FIFO without a writer would hang the open; it is refused below.
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    char byte = 0;
-    struct stat st {};
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-      problems.push_back(key + ": \"" + file +
-                         "\" is not a regular file (a pipe, device or socket)");
-    else if (fd < 0 || ::read(fd, &byte, 1) < 0)
-      problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(errno));
-    if (fd >= 0) ::close(fd);
+    if (file.empty() || unseen_credential(file, key)) return;
+    const FileReadRules rules{0};  // its first byte at most: never blocking on a FIFO
+    auto read = read_file_bounded(file, rules);
+    if (read.outcome == FileRead::Outcome::kNotRegular)
+      problems.push_back(key + ": \"" + file + "\" " + not_regular_text(rules));
+    else if (read.outcome == FileRead::Outcome::kCannotRead)
+      problems.push_back(key + ": \"" + file + "\" cannot be read: " + std::strerror(read.err));
   };
   // A secret is read as `run` reads it (base/secret_file): an empty or short one is refused here too.
   auto secret = [&](const std::string& file, const std::string& key, const SecretRule& rule) {
-    const auto before = problems.size();
-    readable(file, key);
-    if (file.empty() || problems.size() != before) return;
-    std::error_code ec;
-    if (by_hand && file.rfind("/run/credentials/", 0) == 0 && !std::filesystem::exists(file, ec))
-      return;  // not seen (noted above)
+    if (file.empty() || unseen_credential(file, key)) return;
     if (auto s = read_secret_file(file, key, rule); !s) problems.push_back(s.error().message);
   };
   secret(l.config.audit_key_file, "audit_key_file", kAuditKeyRule);

@@ -1,11 +1,8 @@
 #include "base/secret_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
+
+#include "base/file_read.hpp"
 
 namespace depot {
 
@@ -17,40 +14,23 @@ constexpr std::size_t kMaxSecretBytes = 64 * 1024;
 Expected<std::string> read_secret_file(const std::string& path, std::string_view key,
                                        const SecretRule& rule) {
   const std::string k(key);
-  auto failed = [&](const char* doing) {
-    return Error{k + ": " + doing + " " + path + ": " + std::strerror(errno), ErrorKind::kBadInput};
-  };
-  // O_NONBLOCK: opening a FIFO without a writer would wait for one (check and run hung).
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return failed("cannot read");
-  struct stat st {};
-  // A folder is left to read(2): "Is a directory".
-  if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Error{k + ": " + path + " is not a regular file (a pipe, device or socket): not a "
-                     "secret file",
-                 ErrorKind::kBadInput};
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      auto e = failed("cannot read");
-      ::close(fd);
-      return e;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxSecretBytes) {
-      ::close(fd);
+  const FileReadRules rules{kMaxSecretBytes};
+  auto read = read_file_bounded(path, rules);
+  switch (read.outcome) {
+    case FileRead::Outcome::kRead:
+      break;
+    case FileRead::Outcome::kCannotRead:
+    case FileRead::Outcome::kPipeSilent:  // (no pipes here)
+      return Error{k + ": \"" + path + "\" cannot be read: " + std::strerror(read.err),
+                   ErrorKind::kBadInput};
+    case FileRead::Outcome::kNotRegular:
+      return Error{k + ": \"" + path + "\" " + not_regular_text(rules), ErrorKind::kBadInput};
+    case FileRead::Outcome::kTooLarge:
       return Error{k + ": " + path + " holds more than " + std::to_string(kMaxSecretBytes) +
                        " bytes: not a secret file",
                    ErrorKind::kBadInput};
-    }
   }
-  ::close(fd);
+  auto& text = read.text;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) {
     if (rule.empty_ok) return text;

@@ -3,6 +3,8 @@
 #include "core/json_parse.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace depot {
 namespace {
@@ -129,26 +131,35 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key, bool req
                                                   std::int64_t min, std::int64_t max) {
   const auto* v = get(key, required);
   if (!v) return std::nullopt;
+  auto rule = [&] {
+    if (min != std::numeric_limits<std::int64_t>::min() &&
+        max != std::numeric_limits<std::int64_t>::max())
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    if (min != std::numeric_limits<std::int64_t>::min())
+      return "must be at least " + std::to_string(min);
+    if (max != std::numeric_limits<std::int64_t>::max())
+      return "must be at most " + std::to_string(max);
+    return std::string("is too large");
+  };
+  // A whole number too large for 64 bits is read as a float (18446744073709551616 as
+  // 1.8446744073709552e+19): out of range, not "not an integer".
+  const bool whole_float = v->is_number_float() && std::isfinite(v->get<double>()) &&
+                           std::trunc(v->get<double>()) == v->get<double>() &&
+                           std::fabs(v->get<double>()) >= 9.2e18;
+  const bool too_large =
+      v->is_number_unsigned() &&
+      v->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (whole_float || too_large) {
+    problems_.add(path_of(key), describe(*v) + " " + rule());
+    return std::nullopt;
+  }
   if (!v->is_number_integer() && !v->is_number_unsigned()) {
     problems_.add(path_of(key), describe(*v) + " must be an integer, not " + type_name(*v));
     return std::nullopt;
   }
-  if (v->is_number_unsigned() &&
-      v->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    problems_.add(path_of(key), describe(*v) + " is too large");
-    return std::nullopt;
-  }
   auto n = v->get<std::int64_t>();
   if (n < min || n > max) {
-    std::string rule;
-    if (min != std::numeric_limits<std::int64_t>::min() &&
-        max != std::numeric_limits<std::int64_t>::max())
-      rule = "must be between " + std::to_string(min) + " and " + std::to_string(max);
-    else if (min != std::numeric_limits<std::int64_t>::min())
-      rule = "must be at least " + std::to_string(min);
-    else
-      rule = "must be at most " + std::to_string(max);
-    problems_.add(path_of(key), std::to_string(n) + " " + rule);
+    problems_.add(path_of(key), std::to_string(n) + " " + rule());
     return std::nullopt;
   }
   return n;

@@ -239,6 +239,30 @@ TEST_F(Cli, CheckRefusesATooBigFileAndADirectory) {
   EXPECT_THAT(r.err, HasSubstr(": cannot read: "));
 }
 
+// The config from a pipe (`-c <(...)`) is read to its end; a FIFO that nobody writes to reads
+// as an empty config at once (check waited forever for a writer: attack session); a device is
+// refused without reading it.
+TEST_F(Cli, CheckReadsAPipeAndDoesNotWaitOnAFifoWithoutAWriter) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const auto text = test::sample_config(dir_.file("depot.db"));
+  ASSERT_LT(text.size(), 60'000u);  // fits the pipe's buffer
+  ASSERT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fds[1]);
+  auto r = agent({"check", "-c", "/proc/" + std::to_string(::getpid()) + "/fd/" +
+                                     std::to_string(fds[0])});
+  ::close(fds[0]);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto fifo = dir_.file("fifo.json");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  r = agent({"check", "-c", fifo});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("fifo.json: is empty"));
+  r = agent({"check", "-c", "/dev/zero"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("/dev/zero: is not a regular file or a pipe (a device or socket)"));
+}
+
 TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   EXPECT_EQ(on_hand("TINT"), 0);
   auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "14006381333938",

@@ -77,6 +77,21 @@ TEST(MqttConfig, EveryProblemNamesPathValueAndRule) {
                                    HasSubstr("mqtt.colour: unknown key")));
 }
 
+// A whole number too large for 64 bits arrives as a float: it is out of range, not "not an
+// integer" (the attack session's port 18446744073709551616 was told it must be an integer).
+TEST(MqttConfig, AHugeWholeNumberIsOutOfRangeNotAFloat) {
+  auto r = with_mqtt(R"({"host":"b","port":18446744073709551616})");
+  EXPECT_THAT(r.problems,
+              UnorderedElementsAre("mqtt.port: 1.8446744073709552e+19 must be between 1 and 65535"));
+  r = with_mqtt(R"({"host":"b","port":9223372036854775808})");
+  EXPECT_THAT(r.problems,
+              UnorderedElementsAre("mqtt.port: 9223372036854775808 must be between 1 and 65535"));
+  r = with_mqtt(R"({"host":"b","port":1e400})");  // not finite: not a whole number either
+  EXPECT_FALSE(r.config);
+  r = with_mqtt(R"({"host":"b","port":1883.5})");
+  EXPECT_THAT(r.problems, UnorderedElementsAre(HasSubstr("mqtt.port: 1883.5 must be an integer")));
+}
+
 // Issue 13: a batch larger than the broker's maximum packet is refused forever; check caps
 // batch_bytes to what the broker accepts (max_packet_bytes, default 131072 as on AWS IoT).
 TEST(MqttConfig, BatchBytesMustFitTheBrokersMaximumPacket) {

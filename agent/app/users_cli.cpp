@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,6 +15,7 @@
 #include "app/config_file.hpp"
 #include "app/signing.hpp"
 #include "app/store_access.hpp"
+#include "base/file_read.hpp"
 #include "core/json_parse.hpp"
 
 namespace depot::app {
@@ -64,15 +65,29 @@ std::string ask(const std::string& prompt) {
 
 std::optional<std::string> read_password(const PasswordPrompt& p, std::string& error) {
   if (p.file) {
-    std::ifstream in(*p.file, std::ios::binary);
-    if (!in) {
-      error = "--password-file: cannot read \"" + printable(*p.file, 200) + "\"";
-      return std::nullopt;
+    // Bounded, and never waiting on a FIFO nobody writes to (`<(pass show x)` is read).
+    const FileReadRules rules{1024, true};
+    auto read = read_file_bounded(*p.file, rules);
+    const std::string named = "--password-file: \"" + printable(*p.file, 200) + "\" ";
+    using O = FileRead::Outcome;
+    switch (read.outcome) {
+      case O::kRead:
+        break;
+      case O::kCannotRead:
+        error = named + "cannot be read: " + std::strerror(read.err);
+        return std::nullopt;
+      case O::kNotRegular:
+        error = named + not_regular_text(rules);
+        return std::nullopt;
+      case O::kPipeSilent:
+        error = named + "(a pipe) had nothing written to it for 10 s";
+        return std::nullopt;
+      case O::kTooLarge:  // a password is at most 256 bytes (accounts::password_problem)
+        error = named + "holds more than 1024 bytes: not a password file";
+        return std::nullopt;
     }
-    // The first line, bounded: a password is at most 256 bytes (accounts::password_problem).
-    std::string line(1024, '\0');
-    in.read(line.data(), static_cast<std::streamsize>(line.size()));
-    line.resize(static_cast<std::size_t>(in.gcount()));
+    // The first line.
+    std::string line = std::move(read.text);
     if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;

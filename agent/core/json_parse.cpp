@@ -204,6 +204,19 @@ std::string printable(std::string_view s, std::size_t max_chars) {
     std::size_t n = utf8_len(s, i);
     auto c = static_cast<unsigned char>(s[i]);
     const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+    if (n == 3 && c == 0xE2) {
+      // The bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what
+      // follows them on screen: a log line or a page could then show another text than it
+      // holds. Shown as \u202e.
+      const auto b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
+      if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) {
+        const unsigned cp = 0x2000u + ((b1 & 0x3Fu) << 6) + (b2 & 0x3Fu);
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(cp >> shift) & 15];
+        i += n;
+        continue;
+      }
+    }
     if (n == 0 || c < 0x20 || c == 0x7F || c1) {
       out += "\\x";
       out += hex[c >> 4];

@@ -136,6 +136,10 @@ TEST(Utf8, PrintableEscapesWhatJsonCannotCarry) {
   EXPECT_EQ(printable("a\tb"), "a\\x09b");
   EXPECT_EQ(printable("\xe5\x86\xb7"), "\xe5\x86\xb7");
   EXPECT_EQ(printable("abcdef", 3), "abc...");
+  // Bidirectional overrides and isolates would reorder a log line on screen: shown as \u.
+  EXPECT_EQ(printable("a\xe2\x80\xae" "cba"), "a\\u202e" "cba");      // U+202E RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(printable("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");  // isolates
+  EXPECT_EQ(printable("\xe2\x80\x94"), "\xe2\x80\x94");          // an em dash stays
 }
 
 TEST(Utf8, TextProblemNamesTheField) {

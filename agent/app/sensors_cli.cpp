@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/coldchain/reading.hpp"
@@ -22,13 +25,43 @@ struct Found {
   SensorValue value;
 };
 
-SensorValue read_value(const std::string& path, bool w1) {
-  std::string text;
-  if (int err = drivers::read_small_file(path, text); err != 0)
-    return SensorValue::rejected(Quality::kNoData,
-                                 "read failed: " + path + ": " + drivers::errno_text(err));
-  return w1 ? coldchain::parse_w1_slave(text, std::nullopt) : coldchain::parse_hwmon_input(text);
-}
+// Reads the values on a worker thread with the drivers' deadline: a read that never returns
+// (a hung 1-Wire bus, a stuck i2c chip) is reported as such after drivers::kReadDeadline and
+// discovery goes on (it waited forever); its thread is left to it.
+class ValueReader {
+ public:
+  SensorValue read(const std::string& path, bool w1) {
+    auto result = std::make_shared<std::optional<SensorValue>>();
+    reads_->run(
+        io_, drivers::kReadDeadline,
+        [path] {
+          std::pair<int, std::string> r;
+          r.first = drivers::read_small_file(path, r.second);
+          return r;
+        },
+        [result, path, w1](std::pair<int, std::string> r) {
+          if (*result) return;  // reported as hung already
+          if (r.first != 0)
+            *result = SensorValue::rejected(
+                Quality::kNoData, "read failed: " + path + ": " + drivers::errno_text(r.first));
+          else
+            *result = w1 ? coldchain::parse_w1_slave(r.second, std::nullopt)
+                         : coldchain::parse_hwmon_input(r.second);
+        },
+        [result, path] {
+          *result = SensorValue::rejected(
+              Quality::kNoData, drivers::hung_reason("read of " + path, drivers::kReadDeadline));
+        });
+    io_.restart();
+    while (!*result && io_.run_one() > 0) {
+    }
+    return result->value_or(SensorValue::rejected(Quality::kNoData, "read failed: " + path));
+  }
+
+ private:
+  boost::asio::io_context io_;  // declared first: the reads' gate closes before it goes
+  std::shared_ptr<drivers::BlockingReads> reads_ = drivers::BlockingReads::shared("discover", 1);
+};
 
 // Sorts "temp10_input" after "temp2_input" and "hwmon10" after "hwmon2".
 bool natural_less(const std::string& a, const std::string& b) {
@@ -59,7 +92,7 @@ std::vector<std::string> sorted_entries(const std::string& dir, std::error_code&
   return names;
 }
 
-std::vector<Found> discover_w1(const std::string& root, std::string& problem) {
+std::vector<Found> discover_w1(const std::string& root, ValueReader& reader, std::string& problem) {
   std::vector<Found> out;
   std::error_code ec;
   auto names = sorted_entries(root, ec);
@@ -71,13 +104,14 @@ std::vector<Found> discover_w1(const std::string& root, std::string& problem) {
     if (n.rfind("28-", 0) != 0) continue;
     Found f;
     f.id = n;
-    f.value = read_value(root + "/" + n + "/w1_slave", true);
+    f.value = reader.read(root + "/" + n + "/w1_slave", true);
     out.push_back(std::move(f));
   }
   return out;
 }
 
-std::vector<Found> discover_hwmon(const std::string& root, std::string& problem) {
+std::vector<Found> discover_hwmon(const std::string& root, ValueReader& reader,
+                                  std::string& problem) {
   std::vector<Found> out;
   std::error_code ec;
   auto chips = sorted_entries(root, ec);
@@ -98,7 +132,7 @@ std::vector<Found> discover_hwmon(const std::string& root, std::string& problem)
       f.id = chip + "/" + file;
       f.name = drivers::HwmonSensor::chip_name_of(path);
       f.label = drivers::HwmonSensor::label_of(path);
-      f.value = read_value(path, false);
+      f.value = reader.read(path, false);
       out.push_back(std::move(f));
     }
   }
@@ -135,8 +169,9 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
   const std::string hwmon_root =
       drivers::trim_root(a.get("--hwmon-root").value_or(coldchain::HwmonSource{}.root));
   std::string w1_problem, hwmon_problem;
-  auto w1 = discover_w1(w1_root, w1_problem);
-  auto hwmon = discover_hwmon(hwmon_root, hwmon_problem);
+  ValueReader reader;
+  auto w1 = discover_w1(w1_root, reader, w1_problem);
+  auto hwmon = discover_hwmon(hwmon_root, reader, hwmon_problem);
 
   if (a.has("--json")) {
     nlohmann::json j;

@@ -1,7 +1,9 @@
 // `depot-agent sensors discover` as an operator runs it: the real binary over fake sysfs trees.
 #include <gmock/gmock.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "agent_process.hpp"
@@ -51,6 +53,24 @@ TEST_F(SensorsCli, ListsProbesWithLabelsAndOneReadingAsJson) {
   EXPECT_EQ(j["hwmon"][2]["input"], "hwmon0/temp10_input");
   EXPECT_EQ(j["hwmon"][2]["label"], "");
   EXPECT_TRUE(j["problems"].empty());
+}
+
+// A probe whose read never returns (a hung bus: here a FIFO nobody writes) is reported after
+// the drivers' 10 s deadline and discovery goes on to the other probes (it waited forever).
+TEST_F(SensorsCli, AHungReadIsReportedAndTheOthersAreListed) {
+  std::filesystem::create_directories(w1_ + "/28-0316a2791a00");
+  ASSERT_EQ(::mkfifo((w1_ + "/28-0316a2791a00/w1_slave").c_str(), 0600), 0);
+  auto r =
+      test::run_agent({"sensors", "discover", "--w1-root", w1_, "--hwmon-root", hwmon_, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["w1"].size(), 3u);
+  EXPECT_EQ(j["w1"][0]["device"], "28-0316a2791a00");
+  EXPECT_EQ(j["w1"][0]["quality"], "no_data");
+  EXPECT_THAT(j["w1"][0]["reason"].get<std::string>(),
+              HasSubstr("28-0316a2791a00/w1_slave has not returned after 10 s"));
+  EXPECT_EQ(j["w1"][1]["quality"], "good");
+  EXPECT_EQ(j["hwmon"].size(), 3u);
 }
 
 TEST_F(SensorsCli, TextOutputShowsTheConfigToWrite) {

@@ -1,6 +1,7 @@
 #include "core/json_parse.hpp"
 
 #include <cmath>
+#include <deque>
 #include <vector>
 
 namespace depot {
@@ -13,8 +14,9 @@ using nlohmann::json;
 // that top-level array are handed over as they complete instead of being kept.
 class BoundedDom : public nlohmann::json_sax<json> {
  public:
-  BoundedDom(json& root, int max_depth, const ArrayStream* stream)
-      : root_(root), max_depth_(max_depth), stream_(stream) {}
+  BoundedDom(json& root, int max_depth, const ArrayStream* stream, bool first_of_duplicates)
+      : root_(root), max_depth_(max_depth), stream_(stream),
+        first_of_duplicates_(first_of_duplicates) {}
 
   std::string error;
 
@@ -82,8 +84,13 @@ class BoundedDom : public nlohmann::json_sax<json> {
   }
   // Adds the member key_: v to `obj` with one lookup; null (and the error) for a duplicate.
   json* insert(json& obj, json v) {
+    const auto type = v.type();
     auto [it, fresh] = obj.get_ref<json::object_t&>().emplace(std::move(key_), std::move(v));
     if (!fresh) {
+      if (first_of_duplicates_) {  // parsed (and bounded) into a slot that is dropped
+        discarded_.emplace_back(type);
+        return &discarded_.back();
+      }
       fail("duplicate key \"" + printable(it->first, 60) + "\"");
       return nullptr;
     }
@@ -124,6 +131,8 @@ class BoundedDom : public nlohmann::json_sax<json> {
   json* streamed_ = nullptr;  // the streamed array in the tree (stays empty)
   json pending_;              // the streamed element being built
   std::size_t next_index_ = 0;
+  bool first_of_duplicates_ = false;
+  std::deque<json> discarded_;  // later values of duplicate keys (stable addresses)
 };
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0.
@@ -169,7 +178,8 @@ Expected<json> parse_json(std::string_view text, const JsonLimits& limits,
   if (auto nul = text.find('\0'); nul != std::string_view::npos)
     return Error{"not valid JSON: a NUL byte at byte " + std::to_string(nul)};
   json root;
-  BoundedDom dom(root, limits.max_depth, stream.each ? &stream : nullptr);
+  BoundedDom dom(root, limits.max_depth, stream.each ? &stream : nullptr,
+                 limits.first_of_duplicates);
   bool ok = false;
   try {
     ok = json::sax_parse(text.begin(), text.end(), &dom, json::input_format_t::json,

@@ -21,6 +21,9 @@ namespace depot {
 struct JsonLimits {
   std::size_t max_bytes = 1 << 20;  // the whole text
   int max_depth = 32;               // objects and arrays nested in each other
+  // Keep the first value of a duplicate key instead of refusing the text. Only to read what
+  // a refused text's reply must echo (a cloud command's id), never to act on it.
+  bool first_of_duplicates = false;
 };
 
 // The document in `text`, or an error such as

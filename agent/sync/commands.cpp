@@ -386,6 +386,12 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
   if (!parsed || !parsed->is_object()) {
     out.error = "the payload is not a JSON object" +
                 (parsed ? std::string() : ": " + parsed.error().message);
+    // A duplicate key refuses the whole text; its id is still what the reply must echo.
+    if (!parsed && parsed.error().message.rfind("duplicate key", 0) == 0) {
+      JsonLimits lenient = limits;
+      lenient.first_of_duplicates = true;
+      if (auto again = parse_json(payload, lenient)) take_id(*again);
+    }
     return out;
   }
   json doc = std::move(*parsed);

@@ -63,6 +63,14 @@ TEST(ParseJson, AStreamedArrayKeepsTheLimits) {
   auto dup = parse_json(R"({"catalog":[1],"catalog":[2]})", {}, stream);
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().message, "duplicate key \"catalog\"");
+  // Kept first only when asked (to find a refused text's id), bounded as ever.
+  JsonLimits first;
+  first.first_of_duplicates = true;
+  auto kept = parse_json(R"({"a":1,"b":{"x":[1]},"a":{"y":[2,[3]]},"b":5})", first);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(*kept, nlohmann::json::parse(R"({"a":1,"b":{"x":[1]}})"));
+  first.max_depth = 2;
+  EXPECT_FALSE(parse_json(R"({"a":1,"a":[[[1]]]})", first));
   // Depth counts from the document's top inside a streamed element too.
   auto deep = parse_json(R"({"catalog":[[[[1]]]]})", JsonLimits{1 << 20, 4}, stream);
   ASSERT_FALSE(deep.ok());

@@ -215,6 +215,14 @@ TEST(ParseCommand, DeepDuplicateAndTrailingTextIsRefusedWithAReason) {
       "stock.count", R"({"id":"d3","args":{"sku":"A","counted":1,"counted":900}})", checked(""));
   EXPECT_FALSE(dup.command);
   EXPECT_THAT(dup.error, HasSubstr("duplicate key \"counted\""));
+  EXPECT_EQ(dup.id, "d3");  // the reply still names the command it refuses (it was null)
+  // ...also when the duplicate is deep in the text: the second pass is bounded the same way.
+  auto deep_dup = parse_command(
+      "stock.count", R"({"id":"d5","args":{"a":1,"a":)" + deep + "}}", checked(""));
+  EXPECT_THAT(deep_dup.error, HasSubstr("duplicate key \"a\""));
+  EXPECT_EQ(deep_dup.id, "");  // too deep to read at all: no id rather than a crash
+  auto dup_id = parse_command("stock.count", R"({"id":"d6","id":"d7","args":{}})", checked(""));
+  EXPECT_EQ(dup_id.id, "d6");
   auto trailing =
       parse_command("stock.count", std::string(R"({"id":"d4"})") + '\0' + "x", checked(""));
   EXPECT_FALSE(trailing.command);

@@ -107,7 +107,9 @@ std::optional<CatalogItem> read_item(const json& j, const std::string& path, Pro
                            std::pair{"daily_demand_sd", &item.daily_demand_sd}})
     if (auto d = r.number(key, false)) {
       if (!(*d >= 0 && *d <= kMaxDailyDemand))
-        p.add(r.path_of(key), describe(*d) + " must be from 0 to 1000000000 (units a day)");
+        p.add(r.path_of(key), describe(*d) + " must be from 0 to " +
+                                  std::to_string(static_cast<std::int64_t>(kMaxDailyDemand)) +
+                                  " (units a day)");
       *slot = *d;
     }
   item.pin_demand = r.boolean("pin_demand", false).value_or(false);

@@ -43,7 +43,10 @@ Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& 
 
 Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& l) {
   // A first read on a fresh install creates the database, so `stock` lists the catalog.
-  if (!std::filesystem::exists(l.database_path)) return open_for_writing(l);
+  std::error_code ec;  // (a symlink loop is named, not an "internal error")
+  const bool there = std::filesystem::exists(l.database_path, ec);
+  if (ec) return Error{"database " + l.database_path + ": " + ec.message()};
+  if (!there) return open_for_writing(l);
   store::OpenOptions o;
   o.read_only = true;
   o.busy_timeout_ms = l.config.durability.busy_timeout_ms;

@@ -122,8 +122,14 @@ void configure_sqlite() {
 
 Expected<std::unique_ptr<Database>> Database::open(const std::string& path, const OpenOptions& o) {
   configure_sqlite();
-  if (o.read_only && !std::filesystem::exists(path))
-    return Error{"database " + path + ": does not exist (start the agent or post a movement first)"};
+  if (o.read_only) {
+    std::error_code ec;  // (a symlink loop: ELOOP, not "does not exist" nor an exception)
+    const bool there = std::filesystem::exists(path, ec);
+    if (ec) return Error{"database " + path + ": " + ec.message()};
+    if (!there)
+      return Error{"database " + path +
+                   ": does not exist (start the agent or post a movement first)"};
+  }
   if (!o.read_only) {
     auto dir = std::filesystem::path(path).parent_path();
     std::error_code ec;
@@ -135,9 +141,19 @@ Expected<std::unique_ptr<Database>> Database::open(const std::string& path, cons
               SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Database> db(new Database(raw, path, o.busy_timeout_ms));
-  if (rc != SQLITE_OK)
+  if (rc != SQLITE_OK) {
+    // SQLite says "unable to open database file"; the system's reason says which problem.
+    const int err = raw ? sqlite3_system_errno(raw) : 0;
+    std::string why = err != 0 ? std::strerror(err) : std::string();
+    if (why.empty()) {  // (not always kept by SQLite: ask the file system)
+      std::error_code ec;
+      (void)std::filesystem::status(path, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory) why = ec.message();
+    }
     return Error{"database " + path + ": cannot open: " +
-                 (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+                 (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)) +
+                 (why.empty() ? std::string() : " (" + why + ")")};
+  }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, static_cast<int>(o.busy_timeout_ms));
 

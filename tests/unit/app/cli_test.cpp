@@ -263,6 +263,22 @@ TEST_F(Cli, CheckReadsAPipeAndDoesNotWaitOnAFifoWithoutAWriter) {
   EXPECT_THAT(r.err, HasSubstr("/dev/zero: is not a regular file or a pipe (a device or socket)"));
 }
 
+// A database path that is a symlink loop is named with the system's reason (stock said
+// "internal error: filesystem error", run "unable to open database file").
+TEST_F(Cli, ADatabaseSymlinkLoopIsNamed) {
+  std::filesystem::create_symlink(dir_.file("loop-b.db"), dir_.file("loop-a.db"));
+  std::filesystem::create_symlink(dir_.file("loop-a.db"), dir_.file("loop-b.db"));
+  const auto cfg = dir_.file("loop.json");
+  test::write_file(cfg, test::sample_config("loop-a.db"));
+  auto r = agent({"stock", "-c", cfg});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("loop-a.db: Too many levels of symbolic links"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("internal error")));
+  r = agent({"scan", "-c", cfg, "--kind", "receive", "--code", "14006381333938"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("(Too many levels of symbolic links)"));
+}
+
 TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   EXPECT_EQ(on_hand("TINT"), 0);
   auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "14006381333938",

@@ -17,6 +17,7 @@
 #include "app/report_cli.hpp"
 #include "app/scan_intake.hpp"
 #include "http/assets.hpp"
+#include "sensor/sensor.hpp"
 #include "core/time.hpp"
 #include "store/group_commit.hpp"
 #include "store/outbox.hpp"
@@ -281,6 +282,10 @@ std::string render_metrics(const ConsoleSources& s) {
   if (s.watchdog_pings)
     m.one("depot_watchdog_pings_total", "counter", "WATCHDOG=1 sent to systemd.",
           d(s.watchdog_pings()));
+  m.one("depot_probe_reads_abandoned_total", "counter",
+        "Probe reads that had not returned by their deadline (a hung bus or driver): each "
+        "left its worker thread to that read.",
+        d(drivers::BlockingReads::abandoned_threads()));
   if (const http::Server* srv = s.server ? s.server() : nullptr) {
     const auto& st = srv->stats();
     m.one("depot_console_requests_total", "counter", "Console requests answered.", d(st.requests));

@@ -5,7 +5,9 @@
 // scraping /metrics (its query API returns the outbox depth; promtool check metrics passes),
 // and the retained MQTT status refreshed every mqtt.status_s with a clean offline body at
 // stop. Every wait is bounded.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -14,6 +16,7 @@
 #include <regex>
 
 #include "agent_process.hpp"
+#include "drivers/sensor_test_support.hpp"
 #include "harness.hpp"
 
 namespace depot::itest {
@@ -125,11 +128,14 @@ std::string good_code() {
 
 class Console : public ::testing::Test {
  protected:
-  void start(const std::string& extra = "") {
+  // `extra`: more of the console section; `members`: more top-level members (",\n \"zones\"...").
+  void start(const std::string& extra = "", const std::string& members = "") {
     scan_port_ = free_port();
     http_port_ = free_port();
     cfg_ = dir_.file("agent.json");
-    test::write_file(cfg_, console_config(dir_.file("depot.db"), scan_port_, http_port_, extra));
+    auto c = console_config(dir_.file("depot.db"), scan_port_, http_port_, extra);
+    if (!members.empty()) c = c.erase(c.rfind('}')) + members + "\n}\n";
+    test::write_file(cfg_, c);
     agent_ = std::make_unique<Agent>(dir_, cfg_);
     agent_->start();
     ASSERT_TRUE(wait_for([&] { return agent_->log().find("ready:") != std::string::npos; }, 10s))
@@ -175,12 +181,7 @@ TEST_F(Console, MetricsCountScansAndRejectsPerScannerAndTheOutbox) {
 // The cold chain in /metrics: a zone in range and a zone in alarm (simulated probes), and the
 // quiet readings retention.raw_every_s kept out of storage.
 TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
-  scan_port_ = free_port();
-  http_port_ = free_port();
-  cfg_ = dir_.file("agent.json");
-  auto c = console_config(dir_.file("depot.db"), scan_port_, http_port_);
-  c.erase(c.rfind('}'));
-  c += R"(,
+  start("", R"(,
   "zones": [{"id": "chiller", "min_c": 2, "max_c": 8},
             {"id": "freezer", "max_c": -18, "alarm_delay_s": 0}],
   "sensors": [
@@ -188,13 +189,7 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
      "sim": {"profile": "constant", "base_c": 5}},
     {"id": "p-freeze", "zone": "freezer", "driver": "sim", "read_interval_s": 1,
      "sim": {"profile": "constant", "base_c": -5}}],
-  "retention": {"raw_every_s": 3}
-}
-)";
-  test::write_file(cfg_, c);
-  agent_ = std::make_unique<Agent>(dir_, cfg_);
-  agent_->start();
-  ASSERT_TRUE(wait_for([&] { return port_open(http_port_); }, 10s)) << agent_->log();
+  "retention": {"raw_every_s": 3})");
   std::string text;
   ASSERT_TRUE(wait_for(
       [&] {
@@ -211,6 +206,38 @@ TEST_F(Console, MetricsShowZonesProbesAndOpenAlarms) {
   EXPECT_GE(metric(text, "depot_probe_readings_total{zone=\"chiller\",probe=\"p-chill\"}"), 1);
   EXPECT_EQ(metric(text, "depot_alarms_open"), 1) << text;
   EXPECT_EQ(metric(text, "depot_zone_no_data{zone=\"chiller\"}"), 0) << text;
+}
+
+// A probe read that never returns (a hung 1-Wire bus: a FIFO as w1_slave) in the daemon: the
+// other w1 probe stays online, the hung read is counted on /metrics once past its 10 s
+// deadline, and the daemon still stops at once.
+TEST_F(Console, AHungProbeReadIsCountedAndTheOtherProbeStaysOnline) {
+  const auto w1 = dir_.file("w1");
+  std::filesystem::create_directories(w1 + "/28-00000000000a");
+  ASSERT_EQ(::mkfifo((w1 + "/28-00000000000a/w1_slave").c_str(), 0600), 0);
+  test::put(w1 + "/28-00000000000b/w1_slave", test::w1_text(4250));
+  start("", R"(,
+  "zones": [{"id": "chiller", "min_c": 2, "max_c": 8}],
+  "sensors": [
+    {"id": "p-hung", "zone": "chiller", "driver": "w1", "read_interval_s": 1,
+     "w1": {"root": ")" + w1 + R"(", "device": "28-00000000000a"}},
+    {"id": "p-ok", "zone": "chiller", "driver": "w1", "read_interval_s": 1,
+     "w1": {"root": ")" + w1 + R"(", "device": "28-00000000000b"}}])");
+  std::string text;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        text = get(http_port_, "/metrics").body;
+        return metric(text, "depot_probe_reads_abandoned_total") >= 1;
+      },
+      25s))
+      << text << agent_->log();
+  EXPECT_EQ(metric(text, "depot_probe_reads_abandoned_total"), 1) << text;
+  EXPECT_EQ(metric(text, "depot_probe_online{zone=\"chiller\",probe=\"p-ok\"}"), 1) << text;
+  EXPECT_EQ(metric(text, "depot_probe_celsius{zone=\"chiller\",probe=\"p-ok\"}"), 4.25) << text;
+  using ::testing::HasSubstr;
+  EXPECT_THAT(agent_->log(), HasSubstr("probe p-hung: read of " + w1 +
+                                       "/28-00000000000a/w1_slave has not returned after 10 s"));
+  EXPECT_THAT(agent_->log(), ::testing::Not(HasSubstr("probe p-ok probe_offline")));
 }
 
 // The real daemon before accounts are wired (issue 16 item 2): the console's pages are served,

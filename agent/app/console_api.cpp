@@ -172,55 +172,6 @@ using ApiFn = std::function<http::Response(const Params&)>;
 
 // --- Signed actions (docs/api.md, "Signed actions") ---
 
-// A JSON body's optional member: absent or null is nullopt; a present one of the wrong type is
-// the error "FIELD: must be TYPE". The fields asked for are kept: any other member of the body
-// is refused (unknown_key), so a misspelt optional field ("qtty") is not silently dropped.
-struct Body {
-  const json& j;
-  std::string error;
-  std::vector<std::string_view> asked{};
-  std::optional<std::string> text(const char* field, bool required) {
-    const json* v = member(field, required, &json::is_string, "a string");
-    return v ? std::optional(v->get<std::string>()) : std::nullopt;
-  }
-  std::optional<std::int64_t> integer(const char* field, bool required) {
-    const json* v = member(field, required, &json::is_number_integer, "a whole number");
-    return v ? std::optional(v->get<std::int64_t>()) : std::nullopt;
-  }
-
- private:
-  // The member when present and of the type `is` checks; else null, with the first error kept.
-  const json* member(const char* field, bool required, bool (json::*is)() const noexcept,
-                     const char* type) {
-    asked.emplace_back(field);
-    auto it = j.find(field);
-    if (it == j.end() || it->is_null()) {
-      if (required && error.empty()) error = std::string(field) + ": required";
-      return nullptr;
-    }
-    if (!((*it).*is)()) {
-      if (error.empty()) error = std::string(field) + ": must be " + type;
-      return nullptr;
-    }
-    return &*it;
-  }
-};
-
-// 400 naming the first member of `body` that is not one of `known`, or nothing.
-std::optional<http::Response> unknown_key(const json& body,
-                                          const std::vector<std::string_view>& known) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    std::string takes;
-    for (auto k : known) takes += (takes.empty() ? "" : ", ") + std::string(k);
-    const std::string rule = "unknown key (the body takes " + takes + ")";
-    return json_response(400, {{"error", describe(json(key)) + ": " + rule},
-                               {"field", key},
-                               {"rule", rule}});
-  }
-  return std::nullopt;
-}
-
 // Why a body is not the JSON object asked for: `what`, and the parser's reason when it did not
 // parse (not UTF-8, too deep, too large, where the syntax broke).
 std::string not_an_object(const Expected<json>& body, std::string what) {
@@ -238,47 +189,47 @@ http::Response field_problem(const std::string& problem) {
                              {"rule", problem.substr(colon + 2)}});
 }
 
-// The request a signed-action body asks for, or the refusal.
-using ActionParse = std::function<std::variant<actions::Request, std::string>(Body&)>;
+// The request a signed-action body asks for. The body is read as a cloud command's arguments
+// are (core/json_fields' ObjectReader): each problem names the field and the rule, and a
+// member the action does not take is one ("qtty": unknown key (did you mean "qty"?)), so a
+// misspelt optional field is never silently dropped.
+using ActionParse = std::function<actions::Request(ObjectReader&)>;
 
-std::variant<actions::Request, std::string> parse_alarm_ack(Body& b) {
+actions::Request parse_alarm_ack(ObjectReader& r) {
   actions::AlarmAck a;
-  a.zone = b.text("zone", true).value_or("");
-  a.comment = b.text("comment", true).value_or("");
-  a.root_cause = b.text("root_cause", false).value_or("");
-  if (!b.error.empty()) return b.error;
+  a.zone = r.string("zone", true).value_or("");
+  a.comment = r.string("comment", true).value_or("");
+  a.root_cause = r.string("root_cause", false).value_or("");
   return actions::Request{a};
 }
 
 ActionParse parse_hold(store::HoldEnd how) {
-  return [how](Body& b) -> std::variant<actions::Request, std::string> {
+  return [how](ObjectReader& r) {
     actions::HoldDecision d;
     d.how = how;
-    d.hold = b.integer("id", true).value_or(0);
-    d.qty = b.integer("qty", false);
-    d.why = b.text("why", true).value_or("");
-    if (!b.error.empty()) return b.error;
+    d.hold = r.integer("id", true).value_or(0);
+    d.qty = r.integer("qty", false);
+    d.why = r.string("why", true).value_or("");
     return actions::Request{d};
   };
 }
 
 ActionParse parse_proposal(bool ack) {
-  return [ack](Body& b) -> std::variant<actions::Request, std::string> {
+  return [ack](ObjectReader& r) {
     actions::ProposalDecision d;
     d.ack = ack;
-    d.id = b.text("id", true).value_or("");
+    d.id = r.string("id", true).value_or("");
     if (ack) {
-      d.order = b.text("order_number", true).value_or("");
-      d.qty = b.integer("qty", false);
-      if (auto eta = b.text("eta", false); eta && !eta->empty()) {
+      d.order = r.string("order_number", true).value_or("");
+      d.qty = r.integer("qty", false);
+      if (auto eta = r.string("eta", false); eta && !eta->empty()) {
         d.eta = timefmt::parse_rfc3339_ms(*eta);
-        if (!d.eta && b.error.empty())
-          b.error = "eta: must be a date (2026-12-01) or an RFC 3339 time";
+        if (!d.eta)
+          r.problems().add("eta", describe(*eta) + " must be a date (2026-12-01) or an RFC 3339 time");
       }
     } else {
-      d.why = b.text("why", true).value_or("");
+      d.why = r.string("why", true).value_or("");
     }
-    if (!b.error.empty()) return b.error;
     return actions::Request{d};
   };
 }
@@ -504,13 +455,12 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
            auto body = parse_json(req.body, {.max_bytes = 16384, .max_depth = 2});
            if (!body || !body->is_object())
              return error_response(400, not_an_object(body, "the body must be a JSON object"));
-           Body b{*body, {}};
-           auto password = b.text("password", true);
-           auto parsed = parse(b);
-           if (auto refused = unknown_key(*body, b.asked)) return *refused;
-           if (auto* bad = std::get_if<std::string>(&parsed)) return field_problem(*bad);
-           if (!password) return field_problem(b.error);
-           auto request = std::get<actions::Request>(std::move(parsed));
+           Problems problems;
+           ObjectReader reader(*body, "", problems);
+           auto password = reader.string("password", true);
+           auto request = parse(reader);
+           reader.finish();  // members no getter asked for
+           if (!problems.empty()) return field_problem(problems.items().front());
            if (auto bad = actions::problem(request); !bad.empty()) return field_problem(bad);
            if (const auto* ack = std::get_if<actions::AlarmAck>(&request);
                ack && s.config && !coldchain::find_zone(s.config->zones, ack->zone))
@@ -541,11 +491,12 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
          if (!body || !body->is_object())
            return error_response(
                400, not_an_object(body, "the body must be a JSON object {\"user\", \"password\"}"));
-         if (auto refused = unknown_key(*body, {"user", "password"})) return *refused;
-         auto user = body->find("user");
-         auto pass = body->find("password");
-         if (user == body->end() || !user->is_string() || pass == body->end() || !pass->is_string())
-           return error_response(400, "user and password must be strings");
+         Problems problems;
+         ObjectReader reader(*body, "", problems);
+         const auto user = reader.string("user", true);
+         const auto pass = reader.string("password", true);
+         reader.finish();
+         if (!problems.empty()) return field_problem(problems.items().front());
          if (!s.sessions || (!s.verify_password && !s.verify_password_async))
            return error_response(401, "wrong user or password");
          // The session for a verdict, or the refusal.
@@ -561,7 +512,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
                                                     (tls ? "; Secure" : ""));
            return r;
          };
-         auto user_s = user->get<std::string>(), pass_s = pass->get<std::string>();
+         auto user_s = *user, pass_s = *pass;
          if (s.verify_password_async) {
            // Off the loop: the answer comes when the check is done.
            http::Response later;

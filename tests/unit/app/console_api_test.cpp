@@ -109,6 +109,16 @@ TEST_F(ConsoleApi, EveryApiRouteRefusesWithoutASession) {
   EXPECT_EQ(bad.header("Set-Cookie"), "");
   EXPECT_EQ(request("POST", "/api/login", "Content-Type: application/json\r\n", "{not json").status,
             400);
+  // A member of the wrong type, or one the sign-in does not take: 400 naming it.
+  auto typed = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                       R"({"user":7,"password":"x"})");
+  EXPECT_EQ(typed.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(typed.body)["field"], "user") << typed.body;
+  auto extra = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                       R"({"user":"ana","pasword":"x"})");
+  EXPECT_EQ(extra.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(extra.body)["field"], "password") << extra.body;  // is required
+  EXPECT_EQ(extra.header("Set-Cookie"), "");
   EXPECT_EQ(request("POST", "/api/login", "Content-Type: text/plain\r\n",
                     R"({"user":"ana","password":"correct horse"})")
                 .status,

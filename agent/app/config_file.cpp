@@ -31,7 +31,7 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
       r.problems.push_back(path + ": " + not_regular_text(rules));
       return r;
     case FileRead::Outcome::kPipeSilent:
-      r.problems.push_back(path + ": nothing was written to the pipe for " +
+      r.problems.push_back(path + ": the pipe was not written to its end within " +
                            std::to_string(rules.pipe_wait.count() / 1000) + " s");
       return r;
     case FileRead::Outcome::kTooLarge:

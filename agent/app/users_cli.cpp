@@ -65,8 +65,9 @@ std::string ask(const std::string& prompt) {
 
 std::optional<std::string> read_password(const PasswordPrompt& p, std::string& error) {
   if (p.file) {
-    // Bounded, and never waiting on a FIFO nobody writes to (`<(pass show x)` is read).
-    const FileReadRules rules{1024, true};
+    // Bounded, and never waiting on a FIFO nobody writes to; `<(pass show x)` is read, with
+    // time for a pinentry prompt.
+    const FileReadRules rules{64 * 1024, true, std::chrono::minutes(10)};
     auto read = read_file_bounded(*p.file, rules);
     const std::string named = "--password-file: \"" + printable(*p.file, 200) + "\" ";
     using O = FileRead::Outcome;
@@ -80,13 +81,13 @@ std::optional<std::string> read_password(const PasswordPrompt& p, std::string& e
         error = named + not_regular_text(rules);
         return std::nullopt;
       case O::kPipeSilent:
-        error = named + "(a pipe) had nothing written to it for 10 s";
+        error = named + "(a pipe) was not written to its end within 10 minutes";
         return std::nullopt;
-      case O::kTooLarge:  // a password is at most 256 bytes (accounts::password_problem)
-        error = named + "holds more than 1024 bytes: not a password file";
+      case O::kTooLarge:
+        error = named + "holds more than 64 KiB: not a password file";
         return std::nullopt;
     }
-    // The first line.
+    // The first line (a password is at most 256 bytes: accounts::password_problem).
     std::string line = std::move(read.text);
     if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
     if (!line.empty() && line.back() == '\r') line.pop_back();

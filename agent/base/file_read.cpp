@@ -41,12 +41,18 @@ FileRead read_file_bounded(const std::string& path, const FileReadRules& rules) 
   }
   if (S_ISREG(st.st_mode)) {
     r.size = static_cast<std::uint64_t>(st.st_size);
-    if (r.size > rules.max_bytes) {
-      r.outcome = FileRead::Outcome::kTooLarge;
+    if (r.size > rules.max_bytes) {  // its size says so; its first byte says it can be read
+      char byte;
+      const bool readable = ::read(f.fd, &byte, 1) >= 0;
+      r.outcome = readable ? FileRead::Outcome::kTooLarge : FileRead::Outcome::kCannotRead;
+      r.err = readable ? 0 : errno;
       return r;
     }
     r.text.reserve(static_cast<std::size_t>(r.size));
   }
+  // A pipe has `pipe_wait` in all to be read to its end (not per wait: a writer dripping a
+  // byte now and then must not hold the caller for ever).
+  const auto pipe_end = std::chrono::steady_clock::now() + rules.pipe_wait;
   char buf[1 << 16];
   while (r.text.size() <= rules.max_bytes) {
     const auto want = std::min<std::size_t>(sizeof buf, rules.max_bytes + 1 - r.text.size());
@@ -58,8 +64,10 @@ FileRead read_file_bounded(const std::string& path, const FileReadRules& rules) 
     if (n == 0) break;  // the end (a pipe: its writers are gone, or there never was one)
     if (errno == EINTR) continue;
     if (errno == EAGAIN && pipe) {  // a writer that has not written yet
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          pipe_end - std::chrono::steady_clock::now());
       pollfd p{f.fd, POLLIN, 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(rules.pipe_wait.count()));
+      const int ready = left.count() <= 0 ? 0 : ::poll(&p, 1, static_cast<int>(left.count()));
       if (ready == 0) {
         r.outcome = FileRead::Outcome::kPipeSilent;
         return r;

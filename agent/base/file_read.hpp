@@ -16,8 +16,8 @@ namespace depot {
 struct FileReadRules {
   std::size_t max_bytes = 0;
   // A pipe (a FIFO, `-c <(...)`, /dev/stdin from a pipe) is read until its writer closes it;
-  // while it has no writer it reads as empty, and a writer silent for `pipe_wait` stops it.
-  // Without this, a pipe is refused like a device.
+  // while it has no writer it reads as empty, and a writer that has not closed it within
+  // `pipe_wait` (in all) stops it. Without this, a pipe is refused like a device.
   bool pipes = false;
   std::chrono::milliseconds pipe_wait{10'000};
 };
@@ -27,8 +27,9 @@ struct FileRead {
     kRead,        // `text` holds the whole file
     kCannotRead,  // open(2) or read(2) failed: `err` (a folder: EISDIR)
     kNotRegular,  // a device or socket (or a pipe without `pipes`): not opened further
-    kTooLarge,    // more than max_bytes: `text` holds the first max_bytes + 1, `size` the file's
-    kPipeSilent,  // a pipe's writer wrote nothing for `pipe_wait`
+    kTooLarge,    // more than max_bytes: a file by its `size` (nothing read into `text`), a
+                  // pipe by reading: `text` holds its first max_bytes + 1 bytes
+    kPipeSilent,  // a pipe's writer did not close it within `pipe_wait`
   };
   Outcome outcome = Outcome::kRead;
   std::string text;

@@ -92,7 +92,8 @@ struct BlockingReads::Worker {
   }
 };
 
-BlockingReads::BlockingReads(int threads) : worker_(std::make_shared<Worker>()) {
+BlockingReads::BlockingReads(int threads, bool replace)
+    : worker_(std::make_shared<Worker>()), replace_(replace) {
   for (int i = 0; i < threads; ++i) Worker::start_thread(worker_);
 }
 
@@ -146,7 +147,8 @@ void BlockingReads::watch(std::shared_ptr<Started> started,
   auto& t = *timer;
   t.async_wait([self = weak_from_this(), started = std::move(started), timer = std::move(timer),
                 deadline, hung = std::move(hung)](const boost::system::error_code& ec) mutable {
-    if (ec || started->finished) return;
+    // Returned: its `done` is queued behind this handler (the loop was busy at the deadline).
+    if (ec || started->finished || started->returned.load()) return;
     const auto at = started->at_ns.load();
     if (at == 0 || std::chrono::nanoseconds(now_ns() - at) < deadline) {
       // Still waiting behind another job (whose own deadline watches it), or started late.
@@ -164,21 +166,24 @@ void BlockingReads::abandon(std::uint64_t thread) {
   auto it = std::find_if(threads.begin(), threads.end(),
                          [&](const auto& th) { return th->id == thread; });
   if (it == threads.end()) return;  // left already
+  ++g_abandoned;
+  if (!replace_) return;  // it stays, and the queue waits for it
   (*it)->leave = true;  // it ends after the hung read, running nothing else
   (*it)->thread.detach();
   threads.erase(it);
-  ++g_abandoned;
   Worker::start_thread(worker_);  // the same number serve the queue
+  worker_->cv.notify_all();  // (a thread that took `leave` while idle passes no wake-up on)
 }
 
-std::shared_ptr<BlockingReads> BlockingReads::shared(std::string_view kind, int threads) {
+std::shared_ptr<BlockingReads> BlockingReads::shared(std::string_view kind, int threads,
+                                                     bool replace) {
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<BlockingReads>, std::less<>> workers;
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = workers[std::string(kind)];
   auto w = slot.lock();
   if (!w) {
-    w = std::shared_ptr<BlockingReads>(new BlockingReads(threads));
+    w = std::shared_ptr<BlockingReads>(new BlockingReads(threads, replace));
     slot = w;
   }
   return w;

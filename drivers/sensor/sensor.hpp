@@ -77,7 +77,8 @@ std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io,
 // so the other probes are read while one read hangs, and each job has a deadline, counted
 // from when it starts. Past it, `hung()` is called on the loop (the driver reports the probe
 // failing, naming the file and the deadline) and the thread is left to that read: a new one
-// takes its place. If the read ever returns, its `done` still runs. A driver starts no other
+// takes its place. If the read ever returns, its `done` still runs. (A job that throws never
+// returns a value: it is reported as hung, and its probe is not read again.) A driver starts no other
 // read of that probe meanwhile, so each hung probe keeps at most one thread. The last
 // owner's destructor stops the threads, waiting at most a second for jobs in progress (a
 // hung one is left behind: shutdown does not wait for it).
@@ -99,6 +100,7 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
       started->thread = thread;
       started->at_ns.store(now_ns());
       auto result = job();
+      started->returned.store(true);  // its thread is no longer the read's, whatever the loop sees
       std::lock_guard<std::mutex> lock(gate->mu);
       if (!gate->open) return;  // shutting down: nobody waits for it on the loop
       boost::asio::post(io, [started, done = std::move(done), result = std::move(result)]() mutable {
@@ -112,17 +114,21 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
     watch(started, std::move(timer), deadline, std::function<void()>(std::move(hung)));
   }
 
-  // Threads given up on a read that had not returned (process lifetime, all kinds): the
-  // daemon's metrics and the tests read it.
+  // Reads past their deadline, and reads still running at shutdown past its second (process
+  // lifetime, all kinds; each left its thread, except Modbus's): /metrics and the tests.
   static std::uint64_t abandoned_threads();
 
   // The worker of driver kind `kind` ("w1", "modbus"...), created with `threads` threads on
   // first use and shared until its last user lets go. Modbus has one: its jobs then run one
   // at a time, in order (probes may share one serial line).
-  static std::shared_ptr<BlockingReads> shared(std::string_view kind, int threads);
+  // `replace`: whether a thread left to a hung read is replaced. Modbus does not (its one
+  // thread keeps probes on one serial line from overlapping): its probes wait, as its reads are
+  // bounded by libmodbus's timeouts anyway, and the hung one is still reported.
+  static std::shared_ptr<BlockingReads> shared(std::string_view kind, int threads,
+                                               bool replace = true);
 
  private:
-  explicit BlockingReads(int threads);
+  BlockingReads(int threads, bool replace);
   struct Gate {  // closed by the destructor: a late job posts nothing to a loop that may be gone
     std::mutex mu;
     bool open = true;
@@ -130,6 +136,7 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
   struct Started {  // one job, shared by its worker thread and the loop
     std::atomic<std::int64_t> at_ns{0};  // when the job started, 0 while it waits
     std::atomic<std::uint64_t> thread{0};
+    std::atomic<bool> returned{false};  // the job returned (its `done` is on its way)
     bool finished = false;  // loop thread only, as `timer`
     // Owned by its own pending wait only: the worker thread never destroys a loop object.
     std::weak_ptr<boost::asio::steady_timer> timer;
@@ -143,6 +150,7 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
 
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::shared_ptr<Worker> worker_;
+  bool replace_;
 };
 
 // Reads a small file (a sysfs attribute) with open/read/close. Returns 0 and fills `text`, or

@@ -171,7 +171,7 @@ ModbusSensor::~ModbusSensor() { stop(); }
 void ModbusSensor::start() {
   if (running_) return;
   running_ = true;
-  if (!worker_) worker_ = BlockingReads::shared("modbus", 1);
+  if (!worker_) worker_ = BlockingReads::shared("modbus", 1, /*replace=*/false);
   if (events_.status)
     events_.status(false,
                    "probe " + options_.probe + ": reading Modbus " + modbus_describe(source_));

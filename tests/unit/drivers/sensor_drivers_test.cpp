@@ -297,6 +297,40 @@ TEST(W1SensorTest, AReadHangingBeforeItsDeadlineHoldsOneThreadAndNotTheShutdown)
   EXPECT_TRUE(release_fifo(rig, slave(dir)));  // the thread left behind ends
 }
 
+// A read that returned just past its deadline while the loop was busy: its `done` is queued
+// behind the deadline's timer. It is not reported as hung, and its thread is not given up
+// (review: abandon() took an idle thread, and a lost wake-up could then stall the queue).
+TEST(BlockingReadsTest, AReadThatReturnedIsNotHungWhateverTheLoopRunsFirst) {
+  boost::asio::io_context io;
+  auto reads = BlockingReads::shared("test-returned", 1);
+  const auto abandoned_before = BlockingReads::abandoned_threads();
+  int done = 0, hung = 0;
+  // The deadline is 50 ms and the job returns at ~100 ms. At 45 ms the loop posts a handler
+  // that keeps it busy from ~55 to ~255 ms, queued ahead of the deadline's timer: when it ends,
+  // the timer runs with the job returned and its `done` queued after it.
+  boost::asio::steady_timer busy(io, 45ms);
+  busy.async_wait([&](const boost::system::error_code&) {
+    std::this_thread::sleep_for(10ms);
+    boost::asio::post(io, [] { std::this_thread::sleep_for(200ms); });
+  });
+  reads->run(
+      io, 50ms,
+      [] {
+        std::this_thread::sleep_for(100ms);
+        return 7;
+      },
+      [&](int v) { done += v; }, [&] { ++hung; });
+  io.run_for(2s);
+  EXPECT_EQ(done, 7);
+  EXPECT_EQ(hung, 0);
+  EXPECT_EQ(BlockingReads::abandoned_threads(), abandoned_before);
+  // The worker still serves the queue.
+  io.restart();
+  reads->run(io, 1s, [] { return 1; }, [&](int v) { done += v; }, [&] { ++hung; });
+  io.run_for(2s);
+  EXPECT_EQ(done, 8);
+}
+
 TEST(HwmonSensorTest, ReadsMillidegreesAndReportsLabelAndChipName) {
   TempDir dir;
   put(dir.file("hwmon3/name"), "ds_probe\n");

@@ -65,6 +65,9 @@ struct BlockingReads::Worker {
   std::deque<Job> jobs;
   bool stop = false;
   std::vector<std::shared_ptr<Thread>> threads;  // serving the queue (not left)
+  int idle = 0;             // of `threads`, waiting for a job
+  std::size_t base = 1;     // threads kept; more are started while none is idle (elastic)
+  bool elastic = false;
 
   // REQUIRES: `mu` held, or no thread started yet.
   static void start_thread(const std::shared_ptr<Worker>& w) {
@@ -74,7 +77,21 @@ struct BlockingReads::Worker {
         Job job;
         {
           std::unique_lock<std::mutex> lock(w->mu);
-          w->cv.wait(lock, [&] { return w->stop || th->leave || !w->jobs.empty(); });
+          ++w->idle;
+          // An extra thread (elastic) that found nothing to do for a minute ends.
+          const bool ready = w->cv.wait_for(lock, std::chrono::minutes(1), [&] {
+            return w->stop || th->leave || !w->jobs.empty();
+          });
+          --w->idle;
+          if (!ready && w->threads.size() > w->base) {
+            auto me = std::find(w->threads.begin(), w->threads.end(), th);
+            if (me != w->threads.end()) {
+              (*me)->thread.detach();  // it ends now: nobody joins it
+              w->threads.erase(me);
+            }
+            break;
+          }
+          if (!ready) continue;
           if (w->stop || th->leave) break;
           job = std::move(w->jobs.front());
           w->jobs.pop_front();
@@ -94,6 +111,8 @@ struct BlockingReads::Worker {
 
 BlockingReads::BlockingReads(int threads, bool replace)
     : worker_(std::make_shared<Worker>()), replace_(replace) {
+  worker_->base = static_cast<std::size_t>(threads);
+  worker_->elastic = replace;
   for (int i = 0; i < threads; ++i) Worker::start_thread(worker_);
 }
 
@@ -131,6 +150,10 @@ std::int64_t BlockingReads::now_ns() {
 void BlockingReads::enqueue(std::function<void(std::uint64_t)> job) {
   std::lock_guard<std::mutex> lock(worker_->mu);
   worker_->jobs.push_back(std::move(job));
+  // Every thread busy (reads that hang hold theirs up to their deadline): one more, so a good
+  // probe never waits behind hung ones. Bounded: each probe has at most one read in flight.
+  if (worker_->elastic && static_cast<std::size_t>(worker_->idle) < worker_->jobs.size())
+    Worker::start_thread(worker_);
   worker_->cv.notify_one();
 }
 

@@ -73,8 +73,10 @@ std::unique_ptr<Sensor> make_sensor(boost::asio::io_context& io,
 // it returns a value that `run` posts back to the loop.
 //
 // A read that does not return (a hung 1-Wire bus master, a sysfs attribute whose driver is
-// stuck) must not hold every probe of that kind behind it: the sysfs kinds have two threads,
-// so the other probes are read while one read hangs, and each job has a deadline, counted
+// stuck) must not hold every probe of that kind behind it: the sysfs kinds keep two threads and
+// start another when a job is queued while none is idle (an extra one idle for a minute ends;
+// each probe has at most one read in flight, so the threads stay bounded), and each job has a
+// deadline, counted
 // from when it starts. Past it, `hung()` is called on the loop (the driver reports the probe
 // failing, naming the file and the deadline) and the thread is left to that read: a new one
 // takes its place. If the read ever returns, its `done` still runs. (A job that throws never

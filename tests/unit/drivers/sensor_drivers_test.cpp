@@ -297,6 +297,42 @@ TEST(W1SensorTest, AReadHangingBeforeItsDeadlineHoldsOneThreadAndNotTheShutdown)
   EXPECT_TRUE(release_fifo(rig, slave(dir)));  // the thread left behind ends
 }
 
+// A whole hung bus beside a good probe: more hung reads than the kind's two threads. The good
+// probe is read at once all the same (the attack session: 25 hung w1 probes kept a good one
+// offline for two minutes, two hung reads per 10 s deadline ahead of it).
+TEST(W1SensorTest, ManyHungReadsDoNotHoldAGoodProbeBack) {
+  TempDir dir;
+  const auto other = hung_and_good(dir);
+  SensorRig rig;
+  auto options = rig.options("hung", 20ms);
+  options.read_deadline = 3600s;  // never reached here
+  std::vector<std::unique_ptr<W1Sensor>> hung;
+  std::vector<std::string> fifos;
+  for (int i = 0; i < 6; ++i) {
+    const std::string dev = "28-00000000000" + std::to_string(i);
+    std::filesystem::create_directories(dir.path() / dev);
+    fifos.push_back(dir.file(dev + "/w1_slave"));
+    ASSERT_EQ(::mkfifo(fifos.back().c_str(), 0600), 0);
+    auto o = options;
+    o.probe = "hung-" + std::to_string(i);
+    hung.push_back(std::make_unique<W1Sensor>(rig.io, o, coldchain::W1Source{dir.path().string(), dev},
+                                              rig.events()));
+    hung.back()->start();
+  }
+  rig.run_until([] { return false; }, 50ms);  // every hung read is in open() by now
+  auto good_options = options;
+  good_options.probe = "good";
+  W1Sensor good(rig.io, good_options, {dir.path().string(), other}, rig.events());
+  good.start();
+  EXPECT_TRUE(rig.run_until([&] { return rig.readings.size() >= 5; }, 3000ms));
+  for (const auto& r : rig.readings) EXPECT_EQ(r.probe, "good");
+  good.stop();
+  for (auto& h : hung) h->stop();
+  for (const auto& f : fifos) release_fifo(rig, f, "", 100ms);
+  release_fifo(rig, slave(dir), "", 100ms);
+  rig.run_until([] { return false; }, 50ms);
+}
+
 // A read that returned just past its deadline while the loop was busy: its `done` is queued
 // behind the deadline's timer. It is not reported as hung, and its thread is not given up
 // (review: abandon() took an idle thread, and a lost wake-up could then stall the queue).

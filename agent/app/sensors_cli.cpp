@@ -18,20 +18,24 @@ namespace fs = std::filesystem;
 using coldchain::Quality;
 using coldchain::SensorValue;
 
+using Pending = std::shared_ptr<std::optional<SensorValue>>;  // set when its read is done
+
 struct Found {
   std::string id;     // w1: the device; hwmon: the input relative to the root
   std::string name;   // hwmon: the chip's `name`
   std::string label;  // hwmon: temp<N>_label
-  SensorValue value;
+  Pending value;
 };
 
-// Reads the values on a worker thread with the drivers' deadline: a read that never returns
-// (a hung 1-Wire bus, a stuck i2c chip) is reported as such after drivers::kReadDeadline and
-// discovery goes on (it waited forever); its thread is left to it.
+// Reads the values on worker threads with the drivers' deadline, all at once: a read that
+// never returns (a hung 1-Wire bus, a stuck i2c chip) is reported as such after
+// drivers::kReadDeadline, and the others are read meanwhile (discovery waited forever, then
+// 10 s per hung probe, one after another); its thread is left to it.
 class ValueReader {
  public:
-  SensorValue read(const std::string& path, bool w1) {
+  Pending start(const std::string& path, bool w1) {
     auto result = std::make_shared<std::optional<SensorValue>>();
+    pending_.push_back(result);
     reads_->run(
         io_, drivers::kReadDeadline,
         [path] {
@@ -50,18 +54,33 @@ class ValueReader {
         },
         [result, path] {
           *result = SensorValue::rejected(
-              Quality::kNoData, drivers::hung_reason("read of " + path, drivers::kReadDeadline));
+              Quality::kNoData, drivers::hung_text("read of " + path, drivers::kReadDeadline));
         });
+    return result;
+  }
+
+  // Until every read started has its value.
+  void wait() {
     io_.restart();
-    while (!*result && io_.run_one() > 0) {
+    auto done = [&] {
+      return std::all_of(pending_.begin(), pending_.end(), [](const Pending& p) { return p->has_value(); });
+    };
+    while (!done() && io_.run_one() > 0) {
     }
-    return result->value_or(SensorValue::rejected(Quality::kNoData, "read failed: " + path));
   }
 
  private:
   boost::asio::io_context io_;  // declared first: the reads' gate closes before it goes
+  // One thread, and one more whenever a read is queued while none is idle: every read starts
+  // at once (a probe is read once, so the threads are bounded by the probes found).
   std::shared_ptr<drivers::BlockingReads> reads_ = drivers::BlockingReads::shared("discover", 1);
+  std::vector<Pending> pending_;
 };
+
+const SensorValue& value_of(const Found& f) {
+  static const SensorValue missing = SensorValue::rejected(Quality::kNoData, "read failed");
+  return f.value && *f.value ? **f.value : missing;
+}
 
 // Sorts "temp10_input" after "temp2_input" and "hwmon10" after "hwmon2".
 bool natural_less(const std::string& a, const std::string& b) {
@@ -104,7 +123,7 @@ std::vector<Found> discover_w1(const std::string& root, ValueReader& reader, std
     if (n.rfind("28-", 0) != 0) continue;
     Found f;
     f.id = n;
-    f.value = reader.read(root + "/" + n + "/w1_slave", true);
+    f.value = reader.start(root + "/" + n + "/w1_slave", true);
     out.push_back(std::move(f));
   }
   return out;
@@ -132,7 +151,7 @@ std::vector<Found> discover_hwmon(const std::string& root, ValueReader& reader,
       f.id = chip + "/" + file;
       f.name = drivers::HwmonSensor::chip_name_of(path);
       f.label = drivers::HwmonSensor::label_of(path);
-      f.value = reader.read(path, false);
+      f.value = reader.start(path, false);
       out.push_back(std::move(f));
     }
   }
@@ -172,6 +191,7 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
   ValueReader reader;
   auto w1 = discover_w1(w1_root, reader, w1_problem);
   auto hwmon = discover_hwmon(hwmon_root, reader, hwmon_problem);
+  reader.wait();
 
   if (a.has("--json")) {
     nlohmann::json j;
@@ -179,13 +199,13 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
     j["hwmon_root"] = hwmon_root;
     j["w1"] = nlohmann::json::array();
     for (const auto& f : w1) {
-      auto e = value_json(f.value);
+      auto e = value_json(value_of(f));
       e["device"] = f.id;
       j["w1"].push_back(e);
     }
     j["hwmon"] = nlohmann::json::array();
     for (const auto& f : hwmon) {
-      auto e = value_json(f.value);
+      auto e = value_json(value_of(f));
       e["input"] = f.id;
       e["name"] = f.name;
       e["label"] = f.label;
@@ -202,7 +222,7 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
     else if (w1.empty())
       out << "  none (no 28-* devices)\n";
     for (const auto& f : w1)
-      out << "  " << f.id << "  " << value_text(f.value) << "\n"
+      out << "  " << f.id << "  " << value_text(value_of(f)) << "\n"
           << "    config: \"driver\": \"w1\", \"w1\": {\"device\": \"" << f.id << "\""
           << (w1_root == coldchain::W1Source{}.root ? "" : ", \"root\": \"" + w1_root + "\"")
           << "}\n";
@@ -215,7 +235,7 @@ int cmd_sensors(const Args& a, std::ostream& out, std::ostream& err) {
       out << "  " << f.id;
       if (!f.name.empty()) out << "  name " << f.name;
       if (!f.label.empty()) out << "  label \"" << f.label << "\"";
-      out << "  " << value_text(f.value) << "\n"
+      out << "  " << value_text(value_of(f)) << "\n"
           << "    config: \"driver\": \"hwmon\", \"hwmon\": {\"input\": \"" << f.id << "\""
           << (hwmon_root == coldchain::HwmonSource{}.root ? ""
                                                           : ", \"root\": \"" + hwmon_root + "\"")

@@ -233,12 +233,16 @@ int read_small_file(const std::string& path, std::string& text) {
   return 0;
 }
 
-std::string hung_reason(std::string_view what, std::chrono::milliseconds deadline) {
+std::string hung_text(std::string_view what, std::chrono::milliseconds deadline) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%g", static_cast<double>(deadline.count()) / 1000.0);
   return std::string(what) + " has not returned after " + secs +
-         " s (the device or its driver hangs): this probe is read again when it returns; the "
-         "other probes are read meanwhile";
+         " s (the device or its driver hangs)";
+}
+
+std::string hung_reason(std::string_view what, std::chrono::milliseconds deadline) {
+  return hung_text(what, deadline) +
+         ": this probe is read again when it returns; the other probes are read meanwhile";
 }
 
 std::string trim_root(std::string root) {

@@ -52,8 +52,10 @@ struct SensorOptions {
   std::chrono::milliseconds read_deadline = kReadDeadline;  // tests use shorter ones
 };
 
-// The reason of the rejected reading a driver reports when `what` ("read of <path>") has not
-// returned within `deadline`.
+// "<what> has not returned after 10 s (the device or its driver hangs)": `what` ("read of
+// <path>") has not returned within `deadline`.
+std::string hung_text(std::string_view what, std::chrono::milliseconds deadline);
+// The reason of the rejected reading a driver reports then: hung_text and what the driver does.
 std::string hung_reason(std::string_view what, std::chrono::milliseconds deadline);
 
 class Sensor {

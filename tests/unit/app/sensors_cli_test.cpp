@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -55,22 +56,37 @@ TEST_F(SensorsCli, ListsProbesWithLabelsAndOneReadingAsJson) {
   EXPECT_TRUE(j["problems"].empty());
 }
 
-// A probe whose read never returns (a hung bus: here a FIFO nobody writes) is reported after
-// the drivers' 10 s deadline and discovery goes on to the other probes (it waited forever).
-TEST_F(SensorsCli, AHungReadIsReportedAndTheOthersAreListed) {
-  std::filesystem::create_directories(w1_ + "/28-0316a2791a00");
-  ASSERT_EQ(::mkfifo((w1_ + "/28-0316a2791a00/w1_slave").c_str(), 0600), 0);
+// Probes whose reads never return (a hung bus: here FIFOs nobody writes) are reported after
+// the drivers' 10 s deadline and the other probes are listed (it waited forever). The reads
+// start together, so four hung probes cost one deadline, not four (it took 40 s).
+TEST_F(SensorsCli, HungReadsAreReportedTogetherAndTheOthersAreListed) {
+  for (const char* dev : {"28-0316a2791a00", "28-0316a2791a01", "28-0316a2791a02"}) {
+    std::filesystem::create_directories(w1_ + "/" + dev);
+    ASSERT_EQ(::mkfifo((w1_ + "/" + dev + "/w1_slave").c_str(), 0600), 0);
+  }
+  ASSERT_EQ(::mkfifo((hwmon_ + "/hwmon0/temp3_input").c_str(), 0600), 0);
+  const auto t0 = std::chrono::steady_clock::now();
   auto r =
       test::run_agent({"sensors", "discover", "--w1-root", w1_, "--hwmon-root", hwmon_, "--json"});
+  const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["w1"].size(), 3u);
+  ASSERT_EQ(j["w1"].size(), 5u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(j["w1"][i]["quality"], "no_data");
+    EXPECT_EQ(j["w1"][i]["reason"],
+              "read of " + w1_ + "/" + j["w1"][i]["device"].get<std::string>() +
+                  "/w1_slave has not returned after 10 s (the device or its driver hangs)");
+  }
   EXPECT_EQ(j["w1"][0]["device"], "28-0316a2791a00");
-  EXPECT_EQ(j["w1"][0]["quality"], "no_data");
-  EXPECT_THAT(j["w1"][0]["reason"].get<std::string>(),
-              HasSubstr("28-0316a2791a00/w1_slave has not returned after 10 s"));
-  EXPECT_EQ(j["w1"][1]["quality"], "good");
-  EXPECT_EQ(j["hwmon"].size(), 3u);
+  EXPECT_EQ(j["w1"][3]["quality"], "good");
+  ASSERT_EQ(j["hwmon"].size(), 4u);
+  EXPECT_EQ(j["hwmon"][2]["input"], "hwmon0/temp3_input");
+  EXPECT_THAT(j["hwmon"][2]["reason"].get<std::string>(),
+              HasSubstr("temp3_input has not returned after 10 s"));
+  EXPECT_EQ(j["hwmon"][3]["quality"], "good");
+  // One deadline for all four: one after another they took 40 s.
+  EXPECT_LT(took, std::chrono::seconds(25));
 }
 
 TEST_F(SensorsCli, TextOutputShowsTheConfigToWrite) {

@@ -58,16 +58,20 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
   l.path = path;
   if (fingerprint) l.sha256 = store::sha256_hex(text);
   text = std::string();
-  std::filesystem::path db(l.config.database);
-  if (db.is_relative()) db = std::filesystem::absolute(path).parent_path() / db;
-  l.database_path = db.lexically_normal().string();
-  // Files named by the config (the mqtt section's, a named-pipe scanner's) are relative to the
-  // config file's folder, like the database.
+  // Files named by the config (the database, the mqtt section's, a named-pipe scanner's) are
+  // relative to the config file's folder; a config given by a descriptor (`-c <(...)`,
+  // /dev/stdin: it has no folder, /dev/fd is not one to write in) to the current folder.
+  const auto config_path = std::filesystem::absolute(path).lexically_normal();
+  const auto base = config_path.string().rfind("/dev/", 0) == 0 ||
+                            config_path.string().rfind("/proc/", 0) == 0
+                        ? std::filesystem::current_path()
+                        : config_path.parent_path();
   auto resolve = [&](std::string& f) {
     std::filesystem::path fp(f);
-    if (!f.empty() && fp.is_relative())
-      f = (std::filesystem::absolute(path).parent_path() / fp).lexically_normal().string();
+    if (!f.empty() && fp.is_relative()) f = (base / fp).lexically_normal().string();
   };
+  l.database_path = l.config.database;
+  resolve(l.database_path);
   for (auto& sc : l.config.scanners)
     if (auto* pipe = std::get_if<StdinSettings>(&sc.driver)) resolve(pipe->path);
   for (auto& sensor : l.config.sensors) resolve(sensor.mqtt.password_file);
@@ -139,6 +143,10 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
 std::string database_not_a_file(const LoadedConfig& l) {
   std::error_code ec;
   const auto st = std::filesystem::status(l.database_path, ec);
+  // A symlink loop or a name too long: no file can be opened there (a missing file or folder
+  // is created or reported by check_environment).
+  if (ec == std::errc::too_many_symbolic_link_levels || ec == std::errc::filename_too_long)
+    return "database: \"" + l.config.database + "\" cannot be opened: " + ec.message();
   if (ec || !std::filesystem::exists(st) || std::filesystem::is_regular_file(st)) return {};
   return "database: \"" + l.config.database + "\" is " +
          (std::filesystem::is_directory(st) ? "a folder" : "not a regular file (a device, pipe or socket)") +

@@ -253,6 +253,18 @@ TEST_F(Cli, CheckReadsAPipeAndDoesNotWaitOnAFifoWithoutAWriter) {
                                      std::to_string(fds[0])});
   ::close(fds[0]);
   EXPECT_EQ(r.code, 0) << r.err;
+  // Relative files of a config given by a descriptor are relative to the current folder (the
+  // database resolved under /dev/fd: check passed, run could not create its lock file).
+  ASSERT_EQ(::pipe(fds), 0);
+  const auto relative = test::sample_config("rel.db");
+  ASSERT_EQ(::write(fds[1], relative.data(), relative.size()),
+            static_cast<ssize_t>(relative.size()));
+  ::close(fds[1]);
+  r = agent({"check", "-c", "/proc/" + std::to_string(::getpid()) + "/fd/" +
+                               std::to_string(fds[0])});
+  ::close(fds[0]);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("database " + (std::filesystem::current_path() / "rel.db").string() + ")"));
   const auto fifo = dir_.file("fifo.json");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   r = agent({"check", "-c", fifo});
@@ -270,7 +282,11 @@ TEST_F(Cli, ADatabaseSymlinkLoopIsNamed) {
   std::filesystem::create_symlink(dir_.file("loop-a.db"), dir_.file("loop-b.db"));
   const auto cfg = dir_.file("loop.json");
   test::write_file(cfg, test::sample_config("loop-a.db"));
-  auto r = agent({"stock", "-c", cfg});
+  auto r = agent({"check", "-c", cfg});  // it said ok
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("error: database: \"loop-a.db\" cannot be opened: Too many "
+                               "levels of symbolic links"));
+  r = agent({"stock", "-c", cfg});
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.err, HasSubstr("loop-a.db: Too many levels of symbolic links"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("internal error")));

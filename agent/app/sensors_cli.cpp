@@ -46,8 +46,7 @@ class ValueReader {
         [result, path, w1](std::pair<int, std::string> r) {
           if (*result) return;  // reported as hung already
           if (r.first != 0)
-            *result = SensorValue::rejected(
-                Quality::kNoData, "read failed: " + path + ": " + drivers::errno_text(r.first));
+            *result = drivers::read_failure(path, r.first);
           else
             *result = w1 ? coldchain::parse_w1_slave(r.second, std::nullopt)
                          : coldchain::parse_hwmon_input(r.second);

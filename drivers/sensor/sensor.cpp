@@ -256,6 +256,13 @@ std::string errno_text(int err) {
   return ::strerror_r(err, buf, sizeof buf);
 }
 
+coldchain::SensorValue read_failure(const std::string& path, int err) {
+  const bool gone = err == ENOENT || err == ENODEV || err == ENXIO;
+  return coldchain::SensorValue::rejected(
+      coldchain::Quality::kNoData,
+      (gone ? "device vanished: " : "read failed: ") + path + ": " + errno_text(err));
+}
+
 void ReadTimer::start(std::function<void()> tick) {
   tick_ = std::move(tick);
   running_ = true;

@@ -164,6 +164,10 @@ int read_small_file(const std::string& path, std::string& text);
 // "No such file or directory" for ENOENT: strerror, thread-safe.
 std::string errno_text(int err);
 
+// The reading of a sysfs attribute whose read_small_file failed with `err` (not 0): "device
+// vanished: <path>: ..." when the device went (ENOENT, ENODEV, ENXIO), else "read failed: ...".
+coldchain::SensorValue read_failure(const std::string& path, int err);
+
 // `root` without trailing slashes ("/" stays "/"): sysfs roots as an operator may write them.
 std::string trim_root(std::string root);
 

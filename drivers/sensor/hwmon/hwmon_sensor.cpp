@@ -96,12 +96,8 @@ void HwmonSensor::done(int err, const std::string& text, const std::string& labe
       events_.status(false, "probe " + options_.probe + ": reading " + path_ + " (" + label + ")");
   }
   coldchain::SensorValue v;
-  if (err == ENOENT || err == ENODEV || err == ENXIO) {
-    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
-                                         "device vanished: " + path_ + ": " + errno_text(err));
-  } else if (err != 0) {
-    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
-                                         "read failed: " + path_ + ": " + errno_text(err));
+  if (err != 0) {
+    v = read_failure(path_, err);
   } else {
     v = coldchain::parse_hwmon_input(text);
   }

@@ -62,12 +62,8 @@ void W1Sensor::read() {
 
 void W1Sensor::done(int err, const std::string& text) {
   coldchain::SensorValue v;
-  if (err == ENOENT || err == ENODEV || err == ENXIO) {
-    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
-                                         "device vanished: " + path_ + ": " + errno_text(err));
-  } else if (err != 0) {
-    v = coldchain::SensorValue::rejected(coldchain::Quality::kNoData,
-                                         "read failed: " + path_ + ": " + errno_text(err));
+  if (err != 0) {
+    v = read_failure(path_, err);
   } else {
     v = coldchain::parse_w1_slave(text, previous_good_c_);
     if (v.quality == coldchain::Quality::kGood) previous_good_c_ = v.celsius;

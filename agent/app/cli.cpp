@@ -193,17 +193,14 @@ int stock_lots(store::Database& db, const Config& cfg, const std::optional<std::
           << rows.error().message << "\n";
     return rows.error().is_bad_input() ? kBadInput : kFailure;
   }
-  c.out << std::left << std::setw(16) << "SKU" << std::setw(22) << "LOT" << std::setw(12)
-        << "EXPIRY" << std::right << std::setw(6) << "DAYS" << std::setw(10) << "ON_HAND"
-        << std::setw(8) << "HELD" << std::setw(11) << "AVAILABLE" << "  STATE\n";
+  TextTable table({{"SKU"}, {"LOT"}, {"EXPIRY"}, {"DAYS", true}, {"ON_HAND", true},
+                   {"HELD", true}, {"AVAILABLE", true}, {"STATE"}});
   for (const auto& r : *rows)
-    c.out << std::left << std::setw(16) << r.sku << std::setw(22)
-          << (r.lot ? *r.lot : "(no lot)") << std::setw(12) << (r.expiry ? *r.expiry : "-")
-          << std::right << std::setw(6) << (r.days_left ? std::to_string(*r.days_left) : "-")
-          << std::setw(10) << r.on_hand << std::setw(8) << r.held << std::setw(11) << r.available
-          << "  "
-          << (r.expired ? "EXPIRED" : r.short_dated ? "SHORT-DATED" : r.held ? "held" : "")
-          << "\n";
+    table.add({r.sku, r.lot ? *r.lot : "(no lot)", r.expiry ? *r.expiry : "-",
+               r.days_left ? std::to_string(*r.days_left) : "-", std::to_string(r.on_hand),
+               std::to_string(r.held), std::to_string(r.available),
+               r.expired ? "EXPIRED" : r.short_dated ? "SHORT-DATED" : r.held ? "held" : ""});
+  table.print(c.out);
   if (rows->empty()) c.out << "(no stock in lots)\n";
   return kOk;
 }
@@ -234,33 +231,35 @@ int cmd_stock(const Args& a, Context& c) {
   }
   // Replenishment figures (replenish_cli.cpp): computed read-only from the same database.
   auto figures = StockFigures::compute(*db, cfg->config.replenish, cfg->config.catalog, c.err);
-  c.out << std::left << std::setw(16) << "SKU" << std::right << std::setw(10) << "ON_HAND"
-        << std::setw(8) << "HELD" << std::setw(10) << "RESERVED" << std::setw(11) << "AVAILABLE"
-        << std::setw(9) << "BACKORD" << std::setw(10) << "ON_ORDER"
-        << std::setw(10) << "POSITION" << std::setw(9) << "REORDER" << std::setw(8) << "COVER_D"
-        << "  " << std::left << std::setw(8) << "UNIT" << "NAME\n";
+  TextTable table({{"SKU"}, {"ON_HAND", true}, {"HELD", true}, {"RESERVED", true},
+                   {"AVAILABLE", true}, {"BACKORD", true}, {"ON_ORDER", true},
+                   {"POSITION", true}, {"REORDER", true}, {"COVER_D", true}, {"UNIT"}, {"NAME"}});
+  auto num = [](double v) {
+    if (!std::isfinite(v)) return std::string("inf");
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(v < 100 ? 1 : 0) << v;
+    return o.str();
+  };
+  using std::to_string;
   for (const auto& s : *rows) {
     std::optional<SkuReplenishment> f;
     if (figures) f = figures->find(s.sku);
-    auto num = [](double v) {
-      if (!std::isfinite(v)) return std::string("inf");
-      std::ostringstream o;
-      o << std::fixed << std::setprecision(v < 100 ? 1 : 0) << v;
-      return o.str();
-    };
-    c.out << std::left << std::setw(16) << s.sku << std::right << std::setw(10) << s.line.on_hand
-          << std::setw(8) << s.line.held << std::setw(10) << s.line.reserved << std::setw(11)
-          << s.line.available() << std::setw(9) << s.line.backordered << std::setw(10)
-          << (f ? std::to_string(f->decision.numbers.on_order) : "-") << std::setw(10)
-          << (f ? std::to_string(f->decision.numbers.position) : "-") << std::setw(9)
-          << (f && f->has_policy ? num(f->decision.numbers.reorder_point) : "-") << std::setw(8)
-          << (f && f->has_policy ? num(f->decision.numbers.days_of_cover) : "-") << "  "
-          << std::left << std::setw(8) << printable(s.unit, kMaxUnitBytes) << printable(s.name, kMaxNameBytes)
-          << (f && !f->has_policy ? "  [no policy]" : "") << (f && f->surge ? "  [SURGE]" : "")
-          << (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "")
-          << (s.line.expired ? "  [EXPIRED " + std::to_string(s.line.expired) + "]" : "") << (s.active ? "" : "  [inactive]")
-          << "\n";
+    const bool policy = f && f->has_policy;
+    table.add({s.sku, to_string(s.line.on_hand), to_string(s.line.held),
+               to_string(s.line.reserved), to_string(s.line.available()),
+               to_string(s.line.backordered),
+               f ? to_string(f->decision.numbers.on_order) : "-",
+               f ? to_string(f->decision.numbers.position) : "-",
+               policy ? num(f->decision.numbers.reorder_point) : "-",
+               policy ? num(f->decision.numbers.days_of_cover) : "-",
+               printable(s.unit, kMaxUnitBytes),
+               printable(s.name, kMaxNameBytes) + (f && !f->has_policy ? "  [no policy]" : "") +
+                   (f && f->surge ? "  [SURGE]" : "") +
+                   (s.line.on_hand < 0 ? "  [NEGATIVE STOCK]" : "") +
+                   (s.line.expired ? "  [EXPIRED " + to_string(s.line.expired) + "]" : "") +
+                   (s.active ? "" : "  [inactive]")});
   }
+  table.print(c.out);
   return kOk;
 }
 
@@ -534,16 +533,13 @@ int cmd_orders(const Args& a, Context& c) {
     c.out << arr.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kOk;
   }
-  c.out << std::left << std::setw(20) << "ORDER" << std::setw(16) << "SKU" << std::right
-        << std::setw(8) << "QTY" << std::setw(10) << "RESERVED" << std::setw(9) << "BACKORD"
-        << std::setw(8) << "PICKED" << "  " << std::left << std::setw(9) << "STATE"
-        << std::setw(21) << "CREATED" << "CHANNEL\n";
+  TextTable table({{"ORDER"}, {"SKU"}, {"QTY", true}, {"RESERVED", true}, {"BACKORD", true},
+                   {"PICKED", true}, {"STATE"}, {"CREATED"}, {"CHANNEL"}});
   for (const auto& l : *lines)
-    c.out << std::left << std::setw(20) << l.order_id << std::setw(16) << l.sku << std::right
-          << std::setw(8) << l.qty << std::setw(10) << l.reserved << std::setw(9)
-          << l.backordered << std::setw(8) << l.picked << "  " << std::left << std::setw(9)
-          << orders::to_string(l.state) << std::setw(21) << l.created_at.substr(0, 19) << l.channel
-          << "\n";
+    table.add({l.order_id, l.sku, std::to_string(l.qty), std::to_string(l.reserved),
+               std::to_string(l.backordered), std::to_string(l.picked),
+               std::string(orders::to_string(l.state)), l.created_at.substr(0, 19), l.channel});
+  table.print(c.out);
   if (lines->empty()) c.out << (f.open_only ? "(no open orders)\n" : "(no orders)\n");
   return kOk;
 }

@@ -1,5 +1,7 @@
 #include "app/cli_kit.hpp"
 
+#include <algorithm>
+
 #include "app/store_access.hpp"
 #include "core/json_parse.hpp"
 #include "store/database.hpp"
@@ -54,6 +56,37 @@ std::optional<int> run_command(const std::vector<CliCommand>& commands, int argc
     }
   }
   return std::nullopt;
+}
+
+namespace {
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;  // lead bytes only
+  return n;
+}
+}  // namespace
+
+void TextTable::print(std::ostream& out) const {
+  std::vector<std::size_t> width(columns_.size());
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    width[i] = display_width(columns_[i].header);
+    for (const auto& row : rows_) width[i] = std::max(width[i], display_width(row.at(i)));
+  }
+  auto line = [&](auto cell_of) {
+    std::string text;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      const std::string& cell = cell_of(i);
+      const std::string pad(width[i] - display_width(cell), ' ');
+      if (i > 0) text += "  ";
+      if (columns_[i].right) text += pad;
+      text += cell;
+      if (!columns_[i].right) text += pad;
+    }
+    text.erase(text.find_last_not_of(' ') + 1);  // (empty last cells)
+    out << text << "\n";
+  };
+  line([&](std::size_t i) -> const std::string& { return columns_[i].header; });
+  for (const auto& row : rows_) line([&](std::size_t i) -> const std::string& { return row.at(i); });
 }
 
 }  // namespace depot::app

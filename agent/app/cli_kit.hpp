@@ -53,6 +53,26 @@ std::optional<LoadedConfig> cli_load_config(const Args& a, CliContext& c,
 std::unique_ptr<store::Database> cli_open_database(const LoadedConfig& cfg, bool write,
                                                    CliContext& c);
 
+// A text table: each column as wide as its widest cell (its header included), two spaces
+// between columns, so no figure runs into the next however many digits it has. The last
+// column is not padded. Width counts code points (names may be UTF-8).
+class TextTable {
+ public:
+  struct Column {
+    std::string header;
+    bool right = false;  // figures
+  };
+  explicit TextTable(std::vector<Column> columns) : columns_(std::move(columns)) {}
+  // REQUIRES: one cell per column.
+  void add(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  bool empty() const { return rows_.empty(); }
+  void print(std::ostream& out) const;
+
+ private:
+  std::vector<Column> columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
 // Runs the command of `commands` named argv[1]; nullopt when none is.
 std::optional<int> run_command(const std::vector<CliCommand>& commands, int argc, char** argv,
                                std::ostream& out, std::ostream& err);

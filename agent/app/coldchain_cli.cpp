@@ -485,14 +485,14 @@ int cmd_holds(const Args& a, Ctx& c) {
     c.out << (a.has("--open") ? "no open holds\n" : "no holds\n");
     return kOk;
   }
-  c.out << std::left << std::setw(6) << "ID" << std::setw(16) << "SKU" << std::setw(12) << "ZONE"
-        << std::right << std::setw(7) << "QTY" << std::setw(10) << "RELEASED" << std::setw(10)
-        << "WRITEOFF" << std::setw(10) << "REMAINING" << "  " << std::left << "SINCE\n";
+  TextTable table({{"ID"}, {"SKU"}, {"ZONE"}, {"QTY", true}, {"RELEASED", true},
+                   {"WRITEOFF", true}, {"REMAINING", true}, {"SINCE"}});
   for (const auto& h : *holds)
-    c.out << std::left << std::setw(6) << h.id << std::setw(16) << h.sku << std::setw(12) << h.zone
-          << std::right << std::setw(7) << h.qty << std::setw(10) << h.released << std::setw(10)
-          << h.written_off << std::setw(10) << h.remaining() << "  " << std::left << h.created_at
-          << (h.closed_at ? "  closed " + *h.closed_at : "") << "\n";
+    table.add({std::to_string(h.id), h.sku, h.zone, std::to_string(h.qty),
+               std::to_string(h.released), std::to_string(h.written_off),
+               std::to_string(h.remaining()),
+               h.created_at + (h.closed_at ? "  closed " + *h.closed_at : "")});
+  table.print(c.out);
   return kOk;
 }
 

@@ -14,9 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "agent_process.hpp"
+#include "app/cli_kit.hpp"
 #include "core/config.hpp"
 #include "db_damage.hpp"
 #include "store/database.hpp"
@@ -293,6 +295,33 @@ TEST_F(Cli, ADatabaseSymlinkLoopIsNamed) {
   r = agent({"scan", "-c", cfg, "--kind", "receive", "--code", "14006381333938"});
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.err, HasSubstr("(Too many levels of symbolic links)"));
+}
+
+// A figure of any length keeps two spaces from the next column (`stock` ran ON_HAND into the
+// SKU at 10 digits, and a SKU over 16 characters into ON_HAND); names count as code points.
+TEST(TextTable, ColumnsAreAsWideAsTheirWidestCell) {
+  app::TextTable t({{"SKU"}, {"ON_HAND", true}, {"NAME"}});
+  t.add({"A", "2999999997", "Tub"});
+  t.add({"LONG-SKU-NAME-2026-XL", "5", "Crème brûlée"});
+  t.add({"B", "-1", ""});
+  std::ostringstream out;
+  t.print(out);
+  EXPECT_EQ(out.str(),
+            "SKU                       ON_HAND  NAME\n"
+            "A                      2999999997  Tub\n"
+            "LONG-SKU-NAME-2026-XL           5  Crème brûlée\n"
+            "B                              -1\n");  // no trailing spaces
+}
+
+TEST_F(Cli, StockColumnsStayApartAtTenDigits) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty",
+                     "999999999"})
+                  .code,
+              0);
+  auto r = agent({"stock", "-c", cfg_, "--sku", "TINT"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nTINT +2999999997  +0  +0  +2999999997  "));
 }
 
 TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {

@@ -149,6 +149,7 @@ TEST(MqttSensorTest, AFloodingProbeIsCappedAtTenReadingsASecond) {
   rig.run_until([] { return false; }, 1100ms);  // a new second for "loud"
   const auto mark = rig.readings.size();
   const auto flood_start = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();  // the agent's log
   std::thread flood([&] {
     for (int i = 0; i < 200; ++i) probe.publish("loud/t", R"({"t":3})");
     probe.publish("quiet/t", R"({"t":4})");
@@ -166,6 +167,15 @@ TEST(MqttSensorTest, AFloodingProbeIsCappedAtTenReadingsASecond) {
   EXPECT_GE(loud_readings, MqttSensor::kMaxReadingsPerSecond);
   EXPECT_LE(loud_readings, seconds * MqttSensor::kMaxReadingsPerSecond) << "over " << seconds << " s";
   EXPECT_LT(loud_readings, 200);
+  // The warning: once per second of flood at most (the log limiter's burst let three through in
+  // one millisecond).
+  const auto log = ::testing::internal::GetCapturedStderr();
+  std::size_t warnings = 0;
+  for (auto at = log.find("messages in one second on loud/t"); at != std::string::npos;
+       at = log.find("messages in one second on loud/t", at + 1))
+    ++warnings;
+  EXPECT_GE(warnings, 1u) << log;
+  EXPECT_LE(warnings, static_cast<std::size_t>(seconds)) << log;
   rig.run_until([] { return false; }, 1100ms);
   const auto later = rig.readings.size();
   probe.publish("loud/t", R"({"t":5})");

@@ -254,6 +254,7 @@ void MqttSensor::message(const std::string& payload) {
     in_second_ = 0;
   }
   if (++in_second_ > kMaxReadingsPerSecond) {
+    if (in_second_ != kMaxReadingsPerSecond + 1) return;  // said once per second at most
     log::write_limited(log::Level::kWarning, "probe " + options_.probe + ": too many messages",
                        "probe " + options_.probe + ": more than " +
                            std::to_string(kMaxReadingsPerSecond) + " messages in one second on " +

@@ -377,7 +377,9 @@ int run_daemon(LoadedConfig loaded) {
     // Accounts (docs/operations.md, "Accounts and signatures"): sign-in and signed actions run
     // on the signing worker (Argon2id off the loop, on its own connection); machines' bearer
     // tokens are checked on the loop (one indexed read).
-    sign_worker = std::make_unique<SignWorker>(io, [&loaded] { return open_for_writing(loaded); });
+    sign_worker = std::make_unique<SignWorker>(io, [&loaded] {
+      return open_for_writing(loaded, CatalogAtOpen::kKeep);  // (loaded's catalog is freed)
+    });
     connect_accounts(cs, io, *sign_worker, /*agent_running=*/true);
     cs.events = console_events = std::make_shared<EventHub>(io);
     console_sources = cs;

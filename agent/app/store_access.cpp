@@ -19,7 +19,8 @@ Expected<std::string> audit_key(const LoadedConfig& l) {
 }
 }  // namespace
 
-Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& l) {
+Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& l,
+                                                           CatalogAtOpen catalog) {
   auto key = audit_key(l);
   if (!key) return key.error();
   store::OpenOptions o;
@@ -28,7 +29,8 @@ Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& 
   auto db = store::Database::open(l.database_path, o);
   if (!db) return db.error();
   (*db)->set_audit_key(*key);
-  if (auto st = store::apply_catalog(**db, l.config.catalog, wall_now()); !st) return st.error();
+  if (catalog == CatalogAtOpen::kApply)
+    if (auto st = store::apply_catalog(**db, l.config.catalog, wall_now()); !st) return st.error();
   // A keyed trail cannot be added to without its key; with a key, keying starts now.
   if (key->empty()) {
     auto from = (*db)->meta("audit_keyed_from");

@@ -11,8 +11,15 @@
 
 namespace depot::app {
 
+// Whether opening applies the config's catalog. The daemon applies it once at start (then
+// frees its parsed copy) and at each reload: a second connection it opens later (the console's
+// signing thread) keeps the catalog as it is (applying the freed, empty list marked every
+// configured SKU inactive: attack session).
+enum class CatalogAtOpen { kApply, kKeep };
+
 // Opens read-write, migrates, and applies the config's catalog (a no-op when unchanged).
-Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& loaded);
+Expected<std::unique_ptr<store::Database>> open_for_writing(
+    const LoadedConfig& loaded, CatalogAtOpen catalog = CatalogAtOpen::kApply);
 // Opens the database read-only, for CLI reads that must not disturb the daemon (when there is
 // no database file yet, it is created as by open_for_writing).
 Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& loaded);

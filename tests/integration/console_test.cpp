@@ -315,7 +315,16 @@ TEST_F(Console, AnOpenAlarmIsAcknowledgedThroughTheConsoleByASignedAccount) {
     auto csrf = nlohmann::json::parse(r.substr(r.find("\r\n\r\n") + 4))["csrf"].get<std::string>();
     return "Cookie: " + cookie + "\r\nX-CSRF-Token: " + csrf + "\r\n";
   };
+  // The first sign-in opens the signing thread's connection. It marked every configured SKU
+  // inactive (it applied the daemon's freed, empty catalog): the cloud's orders were refused.
+  auto stranger = post("/api/login", "", R"({"user":"ghost","password":"nope-nope-nope"})");
+  EXPECT_EQ(stranger.rfind("HTTP/1.1 401", 0), 0u) << stranger;
   const auto op = session("op.kim");
+  {
+    auto stock = nlohmann::json::parse(test::run_agent({"stock", "--json", "-c", cfg_}).out);
+    ASSERT_FALSE(stock.empty());
+    for (const auto& line : stock) EXPECT_EQ(line["active"], true) << line.dump();
+  }
   auto wrong = post("/api/alarms/ack", op,
                     R"({"zone":"freezer","comment":"door shut","password":"not-it-at-all"})");
   EXPECT_EQ(wrong.rfind("HTTP/1.1 403", 0), 0u) << wrong;

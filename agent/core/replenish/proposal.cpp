@@ -160,6 +160,19 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     n.cover_cap =
         static_cast<std::int64_t>(std::floor(in.demand.daily * policy->max_cover_days + 1e-9));
 
+  // A buyer cancelled one recently: not again so soon, unless things got worse since (a
+  // top-up too: a cancelled urgent top-up came straight back, same quantity and position).
+  auto cancelled_recently = [&] {
+    for (const auto& p : in.proposals) {
+      if (p.state != ProposalState::kCancelled) continue;
+      const auto cooldown_ms = days_to_ms(policy->cancel_cooldown_hours / 24.0);
+      if (now_ms >= p.closed_ms + cooldown_ms) continue;
+      const double worse = static_cast<double>(p.numbers.position) -
+                           policy->cancel_margin * n.reorder_point;
+      if (static_cast<double>(n.position) > worse) return true;
+    }
+    return false;
+  };
   const std::int64_t pipeline = n.position + n.awaiting;
   double target = n.order_up_to;
   if (has_open) {
@@ -176,23 +189,18 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
       target =
           std::max(target, static_cast<double>(pipeline) + curve.units(n.days_of_cover, eta_days));
     }
+    if (cancelled_recently()) {
+      d.reason = Reason::kCancelledRecently;
+      return d;
+    }
     d.reason = below_safety ? Reason::kTopUpBelowSafetyStock : Reason::kTopUpStockoutBeforeEta;
   } else if (static_cast<double>(n.position) > n.reorder_point) {
     d.reason = Reason::kAboveReorderPoint;
     return d;
+  } else if (cancelled_recently()) {
+    d.reason = Reason::kCancelledRecently;
+    return d;
   } else {
-    // A buyer cancelled one recently: not again so soon, unless things got worse since.
-    for (const auto& p : in.proposals) {
-      if (p.state != ProposalState::kCancelled) continue;
-      const auto cooldown_ms = days_to_ms(policy->cancel_cooldown_hours / 24.0);
-      if (now_ms >= p.closed_ms + cooldown_ms) continue;
-      const double worse = static_cast<double>(p.numbers.position) -
-                           policy->cancel_margin * n.reorder_point;
-      if (static_cast<double>(n.position) > worse) {
-        d.reason = Reason::kCancelledRecently;
-        return d;
-      }
-    }
     d.reason = Reason::kReorderPointReached;
   }
 

@@ -318,6 +318,36 @@ TEST(Evaluate, UrgentTopUpWhenThePipelineFallsToSafetyStock) {
   EXPECT_TRUE(d.urgent);
 }
 
+// A cancelled top-up holds off the next one as any cancelled proposal does (attack session:
+// cancelled, it came straight back with the same quantity and position).
+TEST(Evaluate, ACancelledTopUpHoldsOffTheNextForTheCoolDown) {
+  const Policy p = textbook();  // cool-down 24 h, margin 0.25 x reorder point 2500 = 625
+  Proposal open = make_proposal(evaluate(sku(2400), &p, kNow), "P1", "TINT", kNow);
+  open = *acknowledge(open, "PO-1", kNow + 20 * kDay, 100, kNow);
+  auto in = sku(300);  // position 400, at or below safety stock 500
+  in.proposals = {&open, 1};
+  const auto top_up = evaluate(in, &p, kNow + kDay);
+  ASSERT_TRUE(top_up.proposes());
+  const auto cancelled =
+      cancel(make_proposal(top_up, "P2", "TINT", kNow + kDay), "supplier said no", kNow + kDay);
+  ASSERT_TRUE(cancelled.ok());
+  const Proposal history[] = {open, *cancelled};
+  in.proposals = history;
+  auto d = evaluate(in, &p, kNow + kDay + 2000);
+  EXPECT_FALSE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kCancelledRecently);
+  // Fallen further, not past the bar (400 - 625 = -225): still held off; past it: proposes.
+  in.stock = StockLine{-300, 0};  // position -200
+  EXPECT_EQ(evaluate(in, &p, kNow + kDay + 2000).reason, Reason::kCancelledRecently);
+  in.stock = StockLine{-325, 0};  // position -225
+  d = evaluate(in, &p, kNow + kDay + 2000);
+  EXPECT_TRUE(d.proposes());
+  EXPECT_EQ(d.reason, Reason::kTopUpBelowSafetyStock);
+  // After the cool-down, the first position proposes again.
+  in.stock = StockLine{300, 0};
+  EXPECT_TRUE(evaluate(in, &p, kNow + kDay + 24 * 3'600'000).proposes());
+}
+
 TEST(Evaluate, UrgentTopUpWhenStockRunsOutBeforeTheOpenOrderArrives) {
   Policy p = textbook();
   // 3000 acknowledged, due in 20 days; 500 on hand last 5 days. Position 3500 is well above

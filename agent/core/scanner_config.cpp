@@ -118,6 +118,7 @@ void read_one(const nlohmann::json& j, const std::string& path, Problems& p,
     StdinSettings e;
     e.path = r.string_or("path", "");
     e.max_line = r.integer_or("max_line", e.max_line, 8, 4096);
+    e.line_timeout_s = r.integer_or("line_timeout_s", e.line_timeout_s, 0, 86400);
     endpoint = e.path.empty() ? "stdin" : normal_path(e.path);
     s.driver = e;
   } else {

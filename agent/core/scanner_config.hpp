@@ -55,6 +55,9 @@ struct TcpSettings {
 struct StdinSettings {
   std::string path;  // "" = the agent's standard input; otherwise a named pipe (FIFO)
   std::int64_t max_line = 256;
+  // A line unfinished this long after its first byte is rejected and dropped (a writer that
+  // wrote half a line and went: its bytes were glued to the next writer's scan). 0 = never.
+  std::int64_t line_timeout_s = 10;
   bool operator==(const StdinSettings&) const = default;
 };
 

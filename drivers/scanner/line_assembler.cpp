@@ -32,4 +32,9 @@ void LineAssembler::feed(std::string_view bytes) {
   }
 }
 
+void LineAssembler::reject_pending(const std::string& reason) {
+  if (!buf_.empty() && !overflowed_) on_overflow_(buf_.substr(0, 64), reason);
+  clear();
+}
+
 }  // namespace depot::drivers

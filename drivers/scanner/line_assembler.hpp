@@ -24,6 +24,9 @@ class LineAssembler {
   // overlong one).
   bool mid_line() const { return !buf_.empty() || overflowed_; }
   void clear() { buf_.clear(), overflowed_ = false; }
+  // Gives up the unterminated line: reported through `on_overflow` with `reason` (its first
+  // bytes kept; an overlong one was reported already), and the next byte starts a new line.
+  void reject_pending(const std::string& reason);
 
  private:
   char split_;

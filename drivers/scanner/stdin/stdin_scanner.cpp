@@ -16,8 +16,15 @@ StdinScanner::StdinScanner(boost::asio::io_context& io, std::string id, StdinSet
       events_(std::move(events)),
       fd_(io),
       lines_(Terminator::kLf, static_cast<std::size_t>(settings_.max_line),
-             [this](std::string l) { events_.scan(std::move(l)); },
-             [this](std::string h, std::string r) { events_.reject(std::move(h), std::move(r)); }) {}
+             [this](std::string l) {
+               line_ended_ = true;
+               events_.scan(std::move(l));
+             },
+             [this](std::string h, std::string r) {
+               line_ended_ = true;
+               events_.reject(std::move(h), std::move(r));
+             }),
+      line_timer_(io) {}
 
 void StdinScanner::start() {
   int fd = -1;
@@ -71,8 +78,31 @@ void StdinScanner::read() {
                          "; no more scans from it");
       return;
     }
+    line_ended_ = false;
     lines_.feed(std::string_view(buf_.data(), n));
+    watch_line();
     read();
+  });
+}
+
+// Started by the first byte of a line and not moved by later bytes of it: a writer that left
+// half a line has it rejected (the next writer's scan is not glued to it), as a TCP scanner's
+// client is cut off. Rejected, not dropped silently: `depot-agent rejects` shows the fragment.
+void StdinScanner::watch_line() {
+  if (settings_.line_timeout_s <= 0) return;
+  if (!lines_.mid_line()) {
+    if (line_armed_) line_timer_.cancel();
+    line_armed_ = false;
+    return;
+  }
+  if (line_armed_ && !line_ended_) return;  // the same line as before
+  line_armed_ = true;
+  line_timer_.expires_after(std::chrono::seconds(settings_.line_timeout_s));
+  line_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_ || !line_armed_) return;
+    line_armed_ = false;
+    lines_.reject_pending("no end of line within " + std::to_string(settings_.line_timeout_s) +
+                          " s of its first byte (line_timeout_s): its writer left it unfinished");
   });
 }
 
@@ -80,6 +110,7 @@ void StdinScanner::stop() {
   stopped_ = true;
   boost::system::error_code ec;
   fd_.close(ec);
+  line_timer_.cancel();
 }
 
 }  // namespace depot::drivers

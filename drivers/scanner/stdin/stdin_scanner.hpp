@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "scanner/line_assembler.hpp"
 #include "scanner/scanner.hpp"
@@ -18,11 +19,15 @@ class StdinScanner : public Scanner {
 
  private:
   void read();
+  void watch_line();  // after each read: line_timeout_s from the first byte of a line
   std::string id_;
   StdinSettings settings_;
   ScanEvents events_;
   boost::asio::posix::stream_descriptor fd_;
   LineAssembler lines_;
+  boost::asio::steady_timer line_timer_;
+  bool line_armed_ = false;
+  bool line_ended_ = false;  // a line (or an overlong one) ended during the last read
   std::array<char, 4096> buf_{};
   bool stopped_ = false;
 };

@@ -80,6 +80,43 @@ TEST(StdinDriver, ANamedPipeOutlivesItsWriters) {
   s->stop();
 }
 
+// A writer that leaves half a line: after line_timeout_s from its first byte the fragment is
+// rejected, and the next writer's scan stands alone (attack session: "garbage" then a scan 15 s
+// later was the reject "garbage5012345678900", the scan lost). A line written in two pieces
+// within the timeout is still one scan.
+TEST(StdinDriver, AHalfLineLeftByAWriterIsRejectedNotGluedToTheNextScan) {
+  test::TempDir dir;
+  boost::asio::io_context io;
+  Recorder rec;
+  ScannerConfig cfg{.id = "fifo",
+                    .driver = StdinSettings{.path = dir.file("scans"), .line_timeout_s = 1}};
+  auto s = make_scanner(io, cfg, rec.events());
+  s->start();
+  auto write_once = [&](std::string_view text) {
+    int w = ::open(dir.file("scans").c_str(), O_WRONLY | O_NONBLOCK);
+    ASSERT_GE(w, 0);
+    write_all(w, text);
+    ::close(w);
+  };
+  write_once("garbage");
+  ASSERT_TRUE(run_until(io, [&] { return !rec.rejects.empty(); }, 3s));
+  EXPECT_EQ(rec.rejects[0],
+            "garbage|no end of line within 1 s of its first byte (line_timeout_s): its writer "
+            "left it unfinished");
+  write_once("5012345678900\n");
+  ASSERT_TRUE(run_until(io, [&] { return rec.scans.size() == 1; }));
+  EXPECT_EQ(rec.scans[0], "5012345678900");
+  // Two pieces 300 ms apart: one scan.
+  write_once("40063");
+  run_until(io, [] { return false; }, 300ms);
+  write_once("81333931\n");
+  ASSERT_TRUE(run_until(io, [&] { return rec.scans.size() == 2; }));
+  EXPECT_EQ(rec.scans[1], "4006381333931");
+  run_until(io, [] { return false; }, 1200ms);  // no late reject of a finished line
+  EXPECT_EQ(rec.rejects.size(), 1u);
+  s->stop();
+}
+
 TEST(StdinDriver, StandardInputThroughAPipe) {
   int p[2];
   ASSERT_EQ(pipe(p), 0);

@@ -1,5 +1,7 @@
 #include "core/replenish/proposal.hpp"
 
+#include "core/time.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -278,6 +280,10 @@ Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_
     return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive",
                  ErrorKind::kBadInput};
   if (eta_ms < p.created_ms) return Error{"ETA must not be before the proposal was made", ErrorKind::kBadInput};
+  if (eta_ms > now_ms + days_to_ms(static_cast<double>(kMaxEtaDays)))
+    return Error{"ETA " + timefmt::rfc3339_from_unix_ms(eta_ms) + " is more than " +
+                     std::to_string(kMaxEtaDays) + " days away: check the date",
+                 ErrorKind::kBadInput};
   p.state = ProposalState::kAcknowledged;
   p.order = OpenOrder{std::move(order_number), now_ms, quantity, 0};
   p.expected_arrival_ms = eta_ms;

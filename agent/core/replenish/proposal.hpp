@@ -167,7 +167,12 @@ Proposal revise(Proposal open, const Decision& fresh);
 Proposal make_proposal(const Decision& decision, std::string id, std::string sku,
                        std::int64_t now_ms);
 
-// proposed -> acknowledged: the supplier's order number, ETA and confirmed quantity (> 0).
+// An ETA further than this after the acknowledgement is a typo (a year 9999 was taken, and the
+// top-up rule then ordered the whole pipeline cap urgently): refused. Sea freight is weeks.
+inline constexpr std::int64_t kMaxEtaDays = 365;
+
+// proposed -> acknowledged: the supplier's order number, ETA (from the proposal's making to
+// kMaxEtaDays after now) and confirmed quantity (> 0).
 Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_t eta_ms,
                                std::int64_t quantity, std::int64_t now_ms);
 // Units delivered against an acknowledged proposal (1..outstanding); received in full, it

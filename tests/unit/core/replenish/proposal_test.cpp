@@ -445,6 +445,13 @@ TEST(ProposalState, IllegalTransitionsAreErrors) {
   EXPECT_EQ(acknowledge(pr, "PO-1", kNow, 0, kNow).error().message,
             "acknowledged quantity 0 must be positive");
   EXPECT_FALSE(acknowledge(pr, "PO-1", kNow - kDay, 10, kNow).ok());  // ETA in the past
+  // An ETA more than a year away is a typo (a year 9999 brought an urgent top-up of the whole
+  // pipeline cap): refused, naming it. A year is still taken.
+  const std::int64_t year_9999 = 253402300799000;  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(acknowledge(pr, "PO-1", year_9999, 10, kNow).error().message,
+            "ETA 9999-12-31T23:59:59.000Z is more than 365 days away: check the date");
+  EXPECT_TRUE(acknowledge(pr, "PO-1", kNow + 365 * kDay, 10, kNow).ok());
+  EXPECT_FALSE(acknowledge(pr, "PO-1", kNow + 365 * kDay + 1, 10, kNow).ok());
 
   const Proposal a = *acknowledge(pr, "PO-1", kNow + kDay, 10, kNow);
   EXPECT_EQ(acknowledge(a, "PO-2", kNow + kDay, 10, kNow).error().message,

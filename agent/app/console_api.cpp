@@ -10,6 +10,7 @@
 #include "app/console.hpp"
 #include "app/report_cli.hpp"
 #include "app/views.hpp"
+#include "core/accounts.hpp"
 #include "core/json_fields.hpp"
 #include "core/json_parse.hpp"
 #include "core/time.hpp"
@@ -95,8 +96,10 @@ std::variant<Params, http::Response> parse_params(const http::Request& req,
       return bad_param(*name, *value,
                        names.empty() ? "is not a parameter of " + req.path + " (it takes none)"
                                      : "is not a parameter of " + req.path + " (" + names + ")");
-    if (!valid_utf8(*value) || value->size() > 256)
-      return bad_param(*name, *value, "must be UTF-8 text of at most 256 bytes");
+    // A bound for every value; each parameter's own rule (sku 1-128 characters, limit 1-1000)
+    // is checked by its route and says more.
+    if (!valid_utf8(*value) || value->size() > 1024)
+      return bad_param(*name, *value, "must be UTF-8 text of at most 1024 bytes");
     if (out.count(*name)) return bad_param(*name, *value, "is given more than once");
     out.emplace(std::move(*name), std::move(*value));
   }
@@ -111,10 +114,10 @@ std::optional<http::Response> take_limit(const Params& p, std::int64_t& out) {
   auto it = p.find("limit");
   if (it == p.end()) return std::nullopt;
   auto n = views::parse_limit(it->second);
-  if (!n) return bad_param("limit", it->second, views::kLimitRule);
-  if (*n > views::kMaxApiRows)
+  if (!n || *n > views::kMaxApiRows)
     return bad_param("limit", it->second,
-                     "must be at most " + std::to_string(views::kMaxApiRows) + " (rows per page)");
+                     "must be a whole number from 1 to " + std::to_string(views::kMaxApiRows) +
+                         " (rows per page)");
   out = *n;
   return std::nullopt;
 }
@@ -384,7 +387,10 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
                       return json_response(200, j);
                     })});
   // Live updates (Server-Sent Events): the hub's events, a heartbeat comment every 15 s.
-  routes.push_back({"/api/events", {"GET"}, guarded([s](const http::Request&, const Principal&) {
+  routes.push_back({"/api/events", {"GET"}, guarded([s](const http::Request& req, const Principal&) {
+                      // It takes no parameter: one given is a 400, as on every route.
+                      auto params = parse_params(req, {});
+                      if (auto* bad = std::get_if<http::Response>(&params)) return std::move(*bad);
                       if (!s.events) return error_response(503, "live updates are off");
                       if (s.events->full())
                         return error_response(503, "too many live clients; try again later");
@@ -497,6 +503,12 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
          const auto pass = reader.string("password", true);
          reader.finish();
          if (!problems.empty()) return field_problem(problems.items().front());
+         // No account has such an id (a NUL, an upper-case letter): said as a 400 naming the
+         // rule, not as a wrong password (the rule is public: docs/operations.md).
+         if (!accounts::valid_account_id(*user))
+           return field_problem("user: \"" + printable(*user, 64) +
+                                "\" is not an account id (1-64 of a-z 0-9 . _ -, starting with a "
+                                "letter)");
          if (!s.sessions || (!s.verify_password && !s.verify_password_async))
            return error_response(401, "wrong user or password");
          // The session for a verdict, or the refusal.

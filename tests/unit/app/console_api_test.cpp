@@ -67,9 +67,11 @@ TEST_F(ConsoleApi, ParametersAreCheckedWithFieldValueAndRule) {
   };
   for (const auto& c : std::vector<Case>{
            {"/api/movements?limit=0", "limit", "whole number from 1"},
-           {"/api/movements?limit=5000", "limit", "at most 1000"},
+           {"/api/movements?limit=5000", "limit", "from 1 to 1000 (rows per page)"},
            {"/api/movements?limit=ten", "limit", "whole number from 1"},
-           {"/api/movements?limit=99999999999999999999999", "limit", "to 9223372036854775807"},
+           {"/api/movements?limit=99999999999999999999999", "limit", "from 1 to 1000"},
+           {"/api/stock?after=" + std::string(300, 'A'), "after", "1-128 characters"},
+           {"/api/events?x=1", "x", "it takes none"},
            {"/api/rejects?since=yesterday", "since", "RFC 3339"},
            {"/api/audit?since=2026-13-45", "since", "RFC 3339"},
            {"/api/alarms?open=maybe", "open", "true or false"},
@@ -114,6 +116,17 @@ TEST_F(ConsoleApi, EveryApiRouteRefusesWithoutASession) {
                        R"({"user":7,"password":"x"})");
   EXPECT_EQ(typed.status, 400);
   EXPECT_EQ(nlohmann::json::parse(typed.body)["field"], "user") << typed.body;
+  // A user that cannot be an account id (a NUL, upper case): 400 naming the rule, not 401.
+  auto nul = request("POST", "/api/login", "Content-Type: application/json\r\n",
+                     R"({"user":"ana\u0000","password":"correct horse"})");
+  EXPECT_EQ(nul.status, 400) << nul.body;
+  EXPECT_EQ(nlohmann::json::parse(nul.body)["rule"],
+            "\"ana\\x00\" is not an account id (1-64 of a-z 0-9 . _ -, starting with a letter)")
+      << nul.body;
+  EXPECT_EQ(request("POST", "/api/login", "Content-Type: application/json\r\n",
+                    R"({"user":"Ana","password":"correct horse"})")
+                .status,
+            400);
   auto extra = request("POST", "/api/login", "Content-Type: application/json\r\n",
                        R"({"user":"ana","pasword":"x"})");
   EXPECT_EQ(extra.status, 400);

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -169,6 +170,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return;
     }
     auto msg = parser_->release();
+    // Only "chunked" is a transfer coding the parser undoes: with another ("gzip, chunked") the
+    // body would be taken still encoded (RFC 9112 6.1: 501), and the connection is not reused.
+    if (auto te = msg[bhttp::field::transfer_encoding]; !te.empty() && !beast::iequals(te, "chunked")) {
+      ++stats.bad;
+      respond(plain(501, "a Transfer-Encoding other than chunked is not supported"), false);
+      return;
+    }
     Request req;
     req.method = std::string(msg.method_string());
     auto target = std::string_view(msg.target().data(), msg.target().size());

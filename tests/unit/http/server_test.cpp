@@ -153,6 +153,21 @@ TEST_F(ServerTest, AChunkLineWithoutEndIsCutAtTheBoundAndAnsweredNotHeld) {
   EXPECT_EQ(server_->stats().timed_out, 0u);  // answered, not left to the request timeout
 }
 
+// A transfer coding the server does not undo is refused, not taken as chunked with its body
+// still encoded (attack session: "gzip, chunked" was served as plain chunked).
+TEST_F(ServerTest, ATransferCodingOtherThanChunkedIs501) {
+  auto r = exchange(
+      "GET /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 501", 0), 0u) << r;
+  EXPECT_NE(r.find("a Transfer-Encoding other than chunked is not supported"), std::string::npos);
+  EXPECT_EQ(server_->stats().bad, 1u);
+  auto fine = exchange(
+      "GET /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(fine.rfind("HTTP/1.1 200", 0), 0u) << fine;
+}
+
 TEST(CheckedPath, OnlyPlainAbsolutePaths) {
   EXPECT_EQ(checked_path("/metrics"), "/metrics");
   EXPECT_EQ(checked_path("/metrics?a=b"), "/metrics");

@@ -178,7 +178,9 @@ Expected<json> run_signed(store::Database& db, const Request& r, std::string_vie
                    {"sku", done->sku},
                    {"state", replenish::to_string(done->state)},
                    {"order_number", done->order.order_number},
-                   {"quantity", done->order.quantity}};
+                   // As ordered once acknowledged; as proposed before (a proposal cancelled
+                   // unordered said 0).
+                   {"quantity", done->order.quantity > 0 ? done->order.quantity : done->quantity}};
   return out;
 }
 

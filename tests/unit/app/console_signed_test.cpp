@@ -118,6 +118,17 @@ TEST_F(ConsoleSigned, AHoldIsReleasedWithTheSessionsAccountAndItsPasswordAgain) 
   EXPECT_THAT(unknown.body, HasSubstr("hold 999 does not exist"));
 }
 
+// A proposal cancelled before it was ordered answers with its proposed quantity (it said 0).
+TEST_F(ConsoleSigned, AProposalCancelledUnorderedAnswersItsProposedQuantity) {
+  auto buyer = login_as("bo", "buyer-pass-1");
+  auto cancel = act(buyer, "/api/reorders/cancel",
+                    {{"id", "P-tea-1"}, {"why", "supplier said no"}, {"password", "buyer-pass-1"}});
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  auto r = json::parse(cancel.body)["result"];
+  EXPECT_EQ(r["state"], "cancelled");
+  EXPECT_EQ(r["quantity"], 40) << r.dump();
+}
+
 TEST_F(ConsoleSigned, TheRoleDecidesAndAProposalIsSignedByTheBuyer) {
   auto buyer = login_as("bo", "buyer-pass-1");
   auto refused = act(buyer, "/api/holds/release",

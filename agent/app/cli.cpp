@@ -554,14 +554,17 @@ int cmd_movements(const Args& a, Context& c) {
   if (!db) return code;
   if (a.has("--json")) {
     auto st = views::write_movements(c.out, *db, {.sku = f.sku, .since = f.since, .limit = f.limit});
-    if (!st) c.err << "depot-agent: " << st.error().message << "\n";
-    return st ? kOk : kFailure;
+    if (st) return kOk;
+    c.err << "depot-agent: " << (st.error().is_bad_input() ? "--sku: " : "")
+          << st.error().message << "\n";
+    return st.error().is_bad_input() ? kBadInput : kFailure;
   }
   store::Ledger ledger(*db);
   auto rows = ledger.movements(f);
   if (!rows) {
-    c.err << "depot-agent: " << rows.error().message << "\n";
-    return kFailure;
+    c.err << "depot-agent: " << (rows.error().is_bad_input() ? "--sku: " : "")
+          << rows.error().message << "\n";
+    return rows.error().is_bad_input() ? kBadInput : kFailure;
   }
   for (const auto& m : *rows) {
     c.out << m.wall_time << "  " << std::left << std::setw(8) << m.kind << " " << std::setw(16)

@@ -325,7 +325,7 @@ void add_api_routes(std::vector<http::Route>& routes, const ConsoleSources& s) {
     DEPOT_TAKE(take_since(p, q.since));
     DEPOT_TAKE(take_limit(p, q.limit));
     std::ostringstream out;
-    return view_response(out, views::write_movements(out, *s.db, q));
+    return view_response(out, views::write_movements(out, *s.db, q), "sku");
   });
   view("/api/rejects", {"since", "limit"}, [s](const Params& p) {
     views::RejectsQuery q;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.hpp"
 #include "core/json_writer.hpp"
 #include "core/stock.hpp"
 #include "core/time.hpp"
@@ -533,6 +534,14 @@ Expected<std::vector<MovementRecord>> Ledger::movements(const MovementFilter& f)
   }
   (*q)->reset();
   std::reverse(out.begin(), out.end());  // read newest first (for the limit), shown in seq order
+  if (out.empty() && f.sku) {  // none: say so when the SKU is not one of the catalog's at all
+    auto known = db_.prepare("SELECT 1 FROM skus WHERE sku = ?1");
+    if (!known) return known.error();
+    auto hit = (*known)->bind(1, *f.sku).step();
+    if (!hit) return hit.error();
+    (*known)->reset();
+    if (!*hit) return Error{"unknown sku \"" + printable(*f.sku, 100) + "\"", ErrorKind::kBadInput};
+  }
   return out;
 }
 

@@ -339,6 +339,15 @@ TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   r = agent({"movements", "-c", cfg_, "--sku", "TINT", "--json"});
   auto ms = nlohmann::json::parse(r.out);
   ASSERT_EQ(ms.size(), 2u);
+  // A SKU the catalog does not have is said so, as by stock (it printed nothing, exit 0).
+  for (bool json : {false, true}) {
+    std::vector<std::string> args{"movements", "-c", cfg_, "--sku", "NOPE"};
+    if (json) args.push_back("--json");
+    auto none = agent(args);
+    EXPECT_EQ(none.code, 2);
+    EXPECT_THAT(none.err, HasSubstr("--sku: unknown sku \"NOPE\""));
+    EXPECT_EQ(none.out, "");
+  }
   EXPECT_EQ(ms[0]["lot"], "L42");
   EXPECT_EQ(ms[0]["source"], "cli");
 }

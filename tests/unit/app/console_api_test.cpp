@@ -79,7 +79,8 @@ TEST_F(ConsoleApi, ParametersAreCheckedWithFieldValueAndRule) {
            {"/api/zones?x=1", "x", "it takes none"},
            {"/api/stock?sku=A&sku=B", "sku", "more than once"},
            {"/api/stock?sku=%ZZ", "query", "%-escape"},
-           {"/api/stock?sku=NOPE", "sku", "unknown sku"}}) {
+           {"/api/stock?sku=NOPE", "sku", "unknown sku"},
+           {"/api/movements?sku=NOPE", "sku", "unknown sku"}}) {
     auto r = request("GET", c.target, cookie);
     EXPECT_EQ(r.status, 400) << c.target << ": " << r.body;
     auto j = json::parse(r.body);

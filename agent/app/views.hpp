@@ -32,7 +32,7 @@ struct Problem {
 std::optional<std::string> parse_since(std::string_view text, std::int64_t now_ms);
 inline constexpr const char* kSinceRule =
     "must be an RFC 3339 time (2026-11-23T14:00:00Z), a date (2026-11-23) or an age (90s, 15m, "
-    "2h, 3d)";
+    "2h, 3d; at most 9 digits)";
 // A positive whole number.
 std::optional<std::int64_t> parse_limit(std::string_view text);
 inline constexpr const char* kLimitRule = "must be a whole number from 1 to 9223372036854775807";

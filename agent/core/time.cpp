@@ -117,7 +117,7 @@ std::optional<std::int64_t> parse_age_seconds(std::string_view s) {
   if (s.size() < 2) return std::nullopt;
   std::int64_t n = 0;
   for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9' || n > 100'000'000) return std::nullopt;
+    if (s[i] < '0' || s[i] > '9' || i >= 9) return std::nullopt;  // at most 9 digits
     n = n * 10 + (s[i] - '0');
   }
   switch (s.back()) {

@@ -30,6 +30,10 @@ TEST(Time, ParsesAges) {
   EXPECT_EQ(parse_age_seconds("3d"), 259200);
   EXPECT_FALSE(parse_age_seconds("3w"));
   EXPECT_FALSE(parse_age_seconds("h"));
+  // At most 9 digits, as views::kSinceRule says.
+  EXPECT_EQ(parse_age_seconds("999999999d"), 999999999LL * 86400);
+  EXPECT_FALSE(parse_age_seconds("1000000000s"));
+  EXPECT_FALSE(parse_age_seconds("99999999999d"));
 }
 
 }  // namespace depot::timefmt

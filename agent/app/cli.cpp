@@ -434,6 +434,14 @@ int cmd_scan(const Args& a, Context& c) {
   c.out << to_string(m.kind) << " " << m.sku << " " << std::showpos << r.posting.on_hand_delta
         << std::noshowpos << " -> on hand " << r.after.on_hand << ", available "
         << r.after.available() << " (movement " << m.id << ")\n";
+  // Units received into a lot past its expiry are on hand, not available: said, so a date
+  // typed wrong (or goods delivered expired) is seen at the dock, not at the next pick.
+  if (m.kind == MovementKind::kReceive && m.lot && m.expiry) {
+    const auto left = lots::days_left(*m.expiry, store::site_date(cfg->config.site_zone, m.wall_time));
+    if (left && *left < 0)
+      c.out << "warning: lot " << printable(*m.lot, 128) << " expired on " << *m.expiry
+            << ": its units are on hand, not available (check the date; hold or write them off)\n";
+  }
   if (!r.lots.empty() && !m.lot) {
     c.out << "lots (" << lots::to_string(cfg->config.replenish.lots.picking) << "):";
     for (const auto& d : r.lots)

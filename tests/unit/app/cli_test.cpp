@@ -324,6 +324,21 @@ TEST_F(Cli, StockColumnsStayApartAtTenDigits) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("\nTINT +2999999997  +0  +0  +2999999997  "));
 }
 
+// A receive into a lot already past its expiry says so at the dock (it only said "available"
+// unchanged: attack session with --expiry 1970-01-01).
+TEST_F(Cli, AReceiveIntoAnExpiredLotIsSaid) {
+  auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty", "5",
+                  "--lot", "OLD-1", "--expiry", "1970-01-01"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("on hand 5, available 0"));
+  EXPECT_THAT(r.out, HasSubstr("warning: lot OLD-1 expired on 1970-01-01: its units are on hand, "
+                               "not available"));
+  r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "4006381333931", "--qty", "5",
+             "--lot", "NEW-1", "--expiry", "2099-12-31"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("warning")));
+}
+
 TEST_F(Cli, ScansChangeStockAndCasesMoveTheirPack) {
   EXPECT_EQ(on_hand("TINT"), 0);
   auto r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "14006381333938",

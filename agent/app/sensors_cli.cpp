@@ -72,7 +72,7 @@ class ValueReader {
   boost::asio::io_context io_;  // declared first: the reads' gate closes before it goes
   // One thread, and one more whenever a read is queued while none is idle: every read starts
   // at once (a probe is read once, so the threads are bounded by the probes found).
-  std::shared_ptr<drivers::BlockingReads> reads_ = drivers::BlockingReads::shared("discover", 1);
+  std::shared_ptr<drivers::BlockingReads> reads_ = drivers::BlockingReads::shared("discover", 1, true, drivers::kW1ConversionStagger);
   std::vector<Pending> pending_;
 };
 

@@ -109,8 +109,8 @@ struct BlockingReads::Worker {
   }
 };
 
-BlockingReads::BlockingReads(int threads, bool replace)
-    : worker_(std::make_shared<Worker>()), replace_(replace) {
+BlockingReads::BlockingReads(int threads, bool replace, std::chrono::milliseconds stagger)
+    : worker_(std::make_shared<Worker>()), replace_(replace), stagger_(stagger) {
   worker_->base = static_cast<std::size_t>(threads);
   worker_->elastic = replace;
   for (int i = 0; i < threads; ++i) Worker::start_thread(worker_);
@@ -163,7 +163,7 @@ void BlockingReads::watch(std::shared_ptr<Started> started,
   auto wait = deadline;
   if (const auto at = started->at_ns.load(); at != 0) {  // running: the rest of its deadline
     const auto ran = std::chrono::nanoseconds(now_ns() - at);
-    wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ran) +
+    wait = std::chrono::duration_cast<std::chrono::milliseconds>(allowed(deadline) - ran) +
            std::chrono::milliseconds(1);
   }
   timer->expires_after(wait);
@@ -173,14 +173,20 @@ void BlockingReads::watch(std::shared_ptr<Started> started,
     // Returned: its `done` is queued behind this handler (the loop was busy at the deadline).
     if (ec || started->finished || started->returned.load()) return;
     const auto at = started->at_ns.load();
-    if (at == 0 || std::chrono::nanoseconds(now_ns() - at) < deadline) {
+    auto me = self.lock();
+    const auto limit = me ? me->allowed(deadline) : deadline;
+    if (at == 0 || std::chrono::nanoseconds(now_ns() - at) < limit) {
       // Still waiting behind another job (whose own deadline watches it), or started late.
-      if (auto me = self.lock()) me->watch(std::move(started), std::move(timer), deadline, std::move(hung));
+      if (me) me->watch(std::move(started), std::move(timer), deadline, std::move(hung));
       return;
     }
-    if (auto me = self.lock()) me->abandon(started->thread.load());
+    if (me) me->abandon(started->thread.load());
     hung();
   });
+}
+
+std::chrono::milliseconds BlockingReads::allowed(std::chrono::milliseconds deadline) const {
+  return deadline + stagger_ * std::max(0, running_->load() - 1);
 }
 
 void BlockingReads::abandon(std::uint64_t thread) {
@@ -199,14 +205,15 @@ void BlockingReads::abandon(std::uint64_t thread) {
 }
 
 std::shared_ptr<BlockingReads> BlockingReads::shared(std::string_view kind, int threads,
-                                                     bool replace) {
+                                                     bool replace,
+                                                     std::chrono::milliseconds stagger) {
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<BlockingReads>, std::less<>> workers;
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = workers[std::string(kind)];
   auto w = slot.lock();
   if (!w) {
-    w = std::shared_ptr<BlockingReads>(new BlockingReads(threads, replace));
+    w = std::shared_ptr<BlockingReads>(new BlockingReads(threads, replace, stagger));
     slot = w;
   }
   return w;

@@ -43,6 +43,9 @@ using SensorClock = std::function<coldchain::Instant()>;
 // Past this, a blocking read has hung (a w1 conversion takes ~750 ms; a Modbus read is
 // bounded by its timeout_ms, at most 10 s, and gets three of them if that is longer).
 inline constexpr std::chrono::milliseconds kReadDeadline{10'000};
+// A 1-Wire read that starts while others of its kind run may wait for theirs: the kernel runs
+// one conversion (~750 ms at 12 bits) at a time per bus master. Each running read adds this.
+inline constexpr std::chrono::milliseconds kW1ConversionStagger{1'000};
 
 // What every driver is built from besides its own settings.
 struct SensorOptions {
@@ -93,17 +96,19 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
   BlockingReads& operator=(const BlockingReads&) = delete;
 
   // Runs `job()` on the worker, then `done(result)` on `io`; `hung()` on `io` if the job has
-  // run for `deadline` without returning (at most once; `done` may still follow).
+  // run for `deadline` (and the stagger) without returning (at most once; `done` may follow).
   template <class Job, class Done, class Hung>
   void run(boost::asio::io_context& io, std::chrono::milliseconds deadline, Job job, Done done,
            Hung hung) {
     auto started = std::make_shared<Started>();
     auto gate = gate_;
-    enqueue([&io, gate, started, job = std::move(job), done = std::move(done)](
-                std::uint64_t thread) mutable {
+    enqueue([&io, gate, started, running = running_, job = std::move(job),
+             done = std::move(done)](std::uint64_t thread) mutable {
       started->thread = thread;
+      running->fetch_add(1);
       started->at_ns.store(now_ns());
       auto result = job();
+      running->fetch_sub(1);
       started->returned.store(true);  // its thread is no longer the read's, whatever the loop sees
       std::lock_guard<std::mutex> lock(gate->mu);
       if (!gate->open) return;  // shutting down: nobody waits for it on the loop
@@ -128,11 +133,16 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
   // `replace`: whether a thread left to a hung read is replaced. Modbus does not (its one
   // thread keeps probes on one serial line from overlapping): its probes wait, as its reads are
   // bounded by libmodbus's timeouts anyway, and the hung one is still reported.
+  // `stagger`: while N other reads of the kind are running, a read's deadline is N x stagger
+  // longer (checked when it falls due). 1-Wire: the kernel runs one conversion (~750 ms) at a
+  // time per bus master, so 20 probes read at once on one bus finish one after another, the
+  // last after some 15 s: not hung. A truly hung read among many is then reported later.
   static std::shared_ptr<BlockingReads> shared(std::string_view kind, int threads,
-                                               bool replace = true);
+                                               bool replace = true,
+                                               std::chrono::milliseconds stagger = {});
 
  private:
-  BlockingReads(int threads, bool replace);
+  BlockingReads(int threads, bool replace, std::chrono::milliseconds stagger);
   struct Gate {  // closed by the destructor: a late job posts nothing to a loop that may be gone
     std::mutex mu;
     bool open = true;
@@ -151,10 +161,16 @@ class BlockingReads : public std::enable_shared_from_this<BlockingReads> {
   void watch(std::shared_ptr<Started> started, std::shared_ptr<boost::asio::steady_timer> timer,
              std::chrono::milliseconds deadline, std::function<void()> hung);
   void abandon(std::uint64_t thread);  // if `thread` still serves the queue
+  // `deadline` and the stagger for the other jobs running now.
+  std::chrono::milliseconds allowed(std::chrono::milliseconds deadline) const;
 
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::shared_ptr<Worker> worker_;
   bool replace_;
+  std::chrono::milliseconds stagger_;
+  // Jobs running now (a hung one stays counted until it returns). Shared with the jobs, which
+  // may outlive this.
+  std::shared_ptr<std::atomic<int>> running_ = std::make_shared<std::atomic<int>>(0);
 };
 
 // Reads a small file (a sysfs attribute) with open/read/close. Returns 0 and fills `text`, or

@@ -27,7 +27,7 @@ std::string W1Sensor::slave_path(const coldchain::W1Source& s) {
 void W1Sensor::start() {
   if (running_) return;
   running_ = true;
-  if (!worker_) worker_ = BlockingReads::shared("w1", 2);
+  if (!worker_) worker_ = BlockingReads::shared("w1", 2, true, kW1ConversionStagger);
   if (events_.status) events_.status(false, "probe " + options_.probe + ": reading " + path_);
   timer_.start([this] { read(); });
 }

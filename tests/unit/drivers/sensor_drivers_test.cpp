@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "core/json_parse.hpp"
@@ -365,6 +367,40 @@ TEST(BlockingReadsTest, AReadThatReturnedIsNotHungWhateverTheLoopRunsFirst) {
   reads->run(io, 1s, [] { return 1; }, [&](int v) { done += v; }, [&] { ++hung; });
   io.run_for(2s);
   EXPECT_EQ(done, 8);
+}
+
+// Reads that wait for one another (the kernel runs one 1-Wire conversion at a time per bus
+// master) are not hung: each gets its deadline plus the stagger for every read running when it
+// started (review: 20 healthy probes read at once on one bus, the last done after ~15 s, would
+// have been reported hung at 10 s every cycle). Without the stagger, some of these are.
+TEST(BlockingReadsTest, ReadsWaitingForOneAnotherAreNotHung) {
+  for (const bool staggered : {false, true}) {
+    boost::asio::io_context io;
+    auto reads = BlockingReads::shared(staggered ? "test-staggered" : "test-unstaggered", 1, true,
+                                       staggered ? 300ms : 0ms);
+    std::mutex bus;  // one conversion at a time
+    std::atomic<int> returned{0};
+    int done = 0, hung = 0;
+    for (int i = 0; i < 5; ++i)
+      reads->run(
+          io, 250ms,
+          [&bus, &returned] {
+            std::lock_guard<std::mutex> lock(bus);
+            std::this_thread::sleep_for(150ms);
+            ++returned;
+            return 1;
+          },
+          [&](int v) { done += v; }, [&] { ++hung; });
+    io.run_for(3s);
+    if (staggered) {
+      EXPECT_EQ(done, 5);
+      EXPECT_EQ(hung, 0);
+    } else {
+      EXPECT_GT(hung, 0);  // the last waited ~600 ms for the bus: past 250 ms
+      for (int i = 0; i < 300 && returned < 5; ++i) std::this_thread::sleep_for(10ms);
+      ASSERT_EQ(returned, 5);  // (the bus outlives its reads)
+    }
+  }
 }
 
 TEST(HwmonSensorTest, ReadsMillidegreesAndReportsLabelAndChipName) {

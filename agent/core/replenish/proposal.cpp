@@ -90,9 +90,11 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   n.backordered = in.stock.backordered;
   bool has_open = false;
   std::int64_t earliest_eta_ms = std::numeric_limits<std::int64_t>::max();
+  std::int64_t newest_open_ms = std::numeric_limits<std::int64_t>::min();
   for (const auto& p : in.proposals) {
     if (!p.open()) continue;
     has_open = true;
+    newest_open_ms = std::max(newest_open_ms, p.created_ms);
     if (p.state == ProposalState::kAcknowledged)
       n.on_order += p.order.outstanding();
     else
@@ -162,11 +164,17 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     n.cover_cap =
         static_cast<std::int64_t>(std::floor(in.demand.daily * policy->max_cover_days + 1e-9));
 
-  // A buyer cancelled one recently: not again so soon, unless things got worse since (a
-  // top-up too: a cancelled urgent top-up came straight back, same quantity and position).
+  // A buyer cancelled one recently: not again so soon, unless things got worse since. Beside an
+  // open proposal only a cancelled top-up counts, one cancelled since that proposal was made (a
+  // cancelled top-up came straight back, same quantity and position; an older cancellation,
+  // made before the open order, says nothing of a top-up needed now: review).
   auto cancelled_recently = [&] {
     for (const auto& p : in.proposals) {
       if (p.state != ProposalState::kCancelled) continue;
+      if (has_open && ((p.reason != Reason::kTopUpBelowSafetyStock &&
+                        p.reason != Reason::kTopUpStockoutBeforeEta) ||
+                       p.closed_ms < newest_open_ms))
+        continue;
       const auto cooldown_ms = days_to_ms(policy->cancel_cooldown_hours / 24.0);
       if (now_ms >= p.closed_ms + cooldown_ms) continue;
       const double worse = static_cast<double>(p.numbers.position) -
@@ -240,7 +248,8 @@ std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
   SkuInputs without = in;
   without.proposals = others;
   auto fresh = evaluate(without, &policy, now_ms);
-  // A recent cancellation of another proposal does not stop revising this one.
+  // (A recent cancellation holds a revision off as it would hold off a new proposal: the
+  // cancelled ones stay in `others`, so the cool-down and its margin apply.)
   if (!fresh.proposes()) return std::nullopt;
   const double change = std::abs(static_cast<double>(fresh.quantity - open.quantity));
   if (change <= policy.revise_threshold * static_cast<double>(open.quantity)) return std::nullopt;

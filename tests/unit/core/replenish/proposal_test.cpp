@@ -348,6 +348,27 @@ TEST(Evaluate, ACancelledTopUpHoldsOffTheNextForTheCoolDown) {
   EXPECT_TRUE(evaluate(in, &p, kNow + kDay + 24 * 3'600'000).proposes());
 }
 
+// Beside an open order, only a cancelled top-up made since holds a top-up off: a proposal
+// cancelled before the open order says nothing of a stockout found after it (review: the
+// order's on_order lifted the position above the old cancellation's bar, and a needed urgent
+// top-up waited 24 h).
+TEST(Evaluate, ACancellationBeforeTheOpenOrderDoesNotHoldATopUpOff) {
+  Policy p = textbook();
+  p.suppliers.push_back({"air", 3.0, 3.00});
+  auto cancelled = cancel(make_proposal(evaluate(sku(2400), &p, kNow), "P1", "TINT", kNow),
+                          "stream postponed", kNow);
+  ASSERT_TRUE(cancelled.ok());
+  Proposal open = make_proposal(evaluate(sku(1700), &p, kNow + kDay / 24), "P2", "TINT",
+                                kNow + kDay / 24);
+  open = *acknowledge(open, "PO-2", kNow + 20 * kDay, 3000, kNow + kDay / 24);
+  const Proposal history[] = {*cancelled, open};
+  auto in = sku(200);  // a count finds 200: position 3200, empty long before day 20
+  in.proposals = history;
+  const auto d = evaluate(in, &p, kNow + 2 * kDay / 24);
+  ASSERT_TRUE(d.proposes()) << static_cast<int>(d.reason);
+  EXPECT_EQ(d.reason, Reason::kTopUpStockoutBeforeEta);
+}
+
 TEST(Evaluate, UrgentTopUpWhenStockRunsOutBeforeTheOpenOrderArrives) {
   Policy p = textbook();
   // 3000 acknowledged, due in 20 days; 500 on hand last 5 days. Position 3500 is well above

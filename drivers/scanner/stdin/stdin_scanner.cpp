@@ -93,13 +93,15 @@ void StdinScanner::watch_line() {
   if (!lines_.mid_line()) {
     if (line_armed_) line_timer_.cancel();
     line_armed_ = false;
+    ++line_gen_;
     return;
   }
   if (line_armed_ && !line_ended_) return;  // the same line as before
   line_armed_ = true;
+  const auto gen = ++line_gen_;
   line_timer_.expires_after(std::chrono::seconds(settings_.line_timeout_s));
-  line_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_ || !line_armed_) return;
+  line_timer_.async_wait([this, gen](const boost::system::error_code& ec) {
+    if (ec || stopped_ || !line_armed_ || gen != line_gen_) return;
     line_armed_ = false;
     lines_.reject_pending("no end of line within " + std::to_string(settings_.line_timeout_s) +
                           " s of its first byte (line_timeout_s): its writer left it unfinished");

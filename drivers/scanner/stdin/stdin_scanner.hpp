@@ -5,6 +5,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 
 #include "scanner/line_assembler.hpp"
 #include "scanner/scanner.hpp"
@@ -27,6 +28,7 @@ class StdinScanner : public Scanner {
   LineAssembler lines_;
   boost::asio::steady_timer line_timer_;
   bool line_armed_ = false;
+  std::uint64_t line_gen_ = 0;  // a wait that fell due as the timer was re-armed is stale
   bool line_ended_ = false;  // a line (or an overlong one) ended during the last read
   std::array<char, 4096> buf_{};
   bool stopped_ = false;

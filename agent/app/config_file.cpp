@@ -60,12 +60,14 @@ LoadResult load_config_file(const std::string& path, bool fingerprint) {
   text = std::string();
   // Files named by the config (the database, the mqtt section's, a named-pipe scanner's) are
   // relative to the config file's folder; a config given by a descriptor (`-c <(...)`,
-  // /dev/stdin: it has no folder, /dev/fd is not one to write in) to the current folder.
+  // /dev/stdin, /proc/PID/fd/N: it has no folder, /dev/fd is not one to write in) to the
+  // current folder.
   const auto config_path = std::filesystem::absolute(path).lexically_normal();
-  const auto base = config_path.string().rfind("/dev/", 0) == 0 ||
-                            config_path.string().rfind("/proc/", 0) == 0
-                        ? std::filesystem::current_path()
-                        : config_path.parent_path();
+  const auto& cp = config_path.string();
+  const bool descriptor = cp == "/dev/stdin" || cp.rfind("/dev/fd/", 0) == 0 ||
+                          (cp.rfind("/proc/", 0) == 0 &&
+                           config_path.parent_path().filename() == "fd");  // /proc/PID/fd/N
+  const auto base = descriptor ? std::filesystem::current_path() : config_path.parent_path();
   auto resolve = [&](std::string& f) {
     std::filesystem::path fp(f);
     if (!f.empty() && fp.is_relative()) f = (base / fp).lexically_normal().string();

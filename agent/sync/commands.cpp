@@ -884,7 +884,14 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
       auto p = store::decide_proposal(
           db_, {ack->proposal_id, true, ack->order_number, ack->quantity, ack->eta_ms, ""},
           {ack->who, false, "cloud:" + c.id}, now_ms);
-      if (!p) return Error{"args.proposal_id: " + p.error().message};
+      if (!p) {  // the argument the rule is about
+        const auto& m = p.error().message;
+        const char* field = m.rfind("ETA", 0) == 0                     ? "args.eta"
+                            : m.rfind("acknowledged quantity", 0) == 0 ? "args.quantity"
+                            : m.find("order number") != std::string::npos ? "args.order_number"
+                                                                        : "args.proposal_id";
+        return Error{std::string(field) + ": " + m};
+      }
       result = {{"proposal_id", p->id},
                 {"sku", p->sku},
                 {"state", replenish::to_string(p->state)},
@@ -894,7 +901,14 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
     } else if (const auto* can = std::get_if<ReorderCancel>(&c.action)) {
       auto p = store::decide_proposal(db_, {can->proposal_id, false, "", {}, {}, can->reason},
                                       {can->who, false, "cloud:" + c.id}, now_ms);
-      if (!p) return Error{"args.proposal_id: " + p.error().message};
+      if (!p) {  // the argument the rule is about
+        const auto& m = p.error().message;
+        const char* field = m.rfind("ETA", 0) == 0                     ? "args.eta"
+                            : m.rfind("acknowledged quantity", 0) == 0 ? "args.quantity"
+                            : m.find("order number") != std::string::npos ? "args.order_number"
+                                                                        : "args.proposal_id";
+        return Error{std::string(field) + ": " + m};
+      }
       result = {{"proposal_id", p->id}, {"sku", p->sku}, {"state", replenish::to_string(p->state)}};
     } else if (const auto* set = std::get_if<CampaignSet>(&c.action)) {
       // A date without a time is a day of the site's calendar (docs/replenishment.md).

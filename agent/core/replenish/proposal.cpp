@@ -289,7 +289,8 @@ Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_
     return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive",
                  ErrorKind::kBadInput};
   if (eta_ms < p.created_ms) return Error{"ETA must not be before the proposal was made", ErrorKind::kBadInput};
-  if (eta_ms > now_ms + days_to_ms(static_cast<double>(kMaxEtaDays)))
+  // (A supplier whose lead time is longer still may be acknowledged at its own expected date.)
+  if (eta_ms > std::max(now_ms + days_to_ms(static_cast<double>(kMaxEtaDays)), p.expected_arrival_ms))
     return Error{"ETA " + timefmt::rfc3339_from_unix_ms(eta_ms) + " is more than " +
                      std::to_string(kMaxEtaDays) + " days away: check the date",
                  ErrorKind::kBadInput};

@@ -172,7 +172,8 @@ Proposal make_proposal(const Decision& decision, std::string id, std::string sku
 inline constexpr std::int64_t kMaxEtaDays = 365;
 
 // proposed -> acknowledged: the supplier's order number, ETA (from the proposal's making to
-// kMaxEtaDays after now) and confirmed quantity (> 0).
+// kMaxEtaDays after now, or to the proposal's own expected arrival if later) and confirmed
+// quantity (> 0).
 Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_t eta_ms,
                                std::int64_t quantity, std::int64_t now_ms);
 // Units delivered against an acknowledged proposal (1..outstanding); received in full, it

@@ -97,6 +97,13 @@ class ReplenishDesk : public ::testing::Test {
 };
 
 TEST_F(ReplenishDesk, ReorderAckIsAppliedOnceWithItsReorderRecord) {
+  // An ETA a year and more away (a typo in the year) is refused, naming the argument.
+  auto far = desk_->handle(
+      "reorder.ack",
+      R"({"id":"k0","args":{"proposal_id":"P1","order_number":"PO-77","eta":"9999-12-31","who":"bo.chen"}})");
+  EXPECT_EQ(far["ok"], false);
+  EXPECT_EQ(far["error"], "args.eta: ETA 9999-12-31T00:00:00.000Z is more than 365 days away: "
+                          "check the date") << far.dump();
   const char* cmd =
       R"({"id":"k1","args":{"proposal_id":"P1","order_number":"PO-77","quantity":96,"eta":"2026-11-27","who":"bo.chen"}})";
   auto r = desk_->handle("reorder.ack", cmd);

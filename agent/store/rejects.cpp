@@ -1,5 +1,7 @@
 #include "store/rejects.hpp"
 
+#include <algorithm>
+
 #include "store/outbox.hpp"
 
 namespace depot::store {
@@ -34,7 +36,7 @@ Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std
                                            std::int64_t limit) {
   auto q = db.prepare(
       "SELECT seq, source, raw, reason, wall_time, mono_ns FROM rejects"
-      " WHERE (?1 IS NULL OR wall_time >= ?1) ORDER BY seq LIMIT ?2");
+      " WHERE (?1 IS NULL OR wall_time >= ?1) ORDER BY seq DESC LIMIT ?2");
   if (!q) return q.error();
   (*q)->bind(1, since).bind(2, limit > 0 ? limit : std::int64_t{-1});
   std::vector<Reject> out;
@@ -46,6 +48,9 @@ Expected<std::vector<Reject>> list_rejects(Database& db, const std::optional<std
                    (*q)->int64(5)});
   }
   (*q)->reset();
+  // Read newest first (the limit keeps the newest: "why did my last scan fail?"), shown oldest
+  // first, as movements are.
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

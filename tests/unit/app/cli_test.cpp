@@ -324,6 +324,19 @@ TEST_F(Cli, StockColumnsStayApartAtTenDigits) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("\nTINT +2999999997  +0  +0  +2999999997  "));
 }
 
+// `rejects --limit N` keeps the newest N, as `movements` does ("why did my last scan fail?"
+// showed rejects from hours ago: attack session).
+TEST_F(Cli, RejectsLimitKeepsTheNewest) {
+  for (const char* code : {"111", "222", "333"})
+    EXPECT_EQ(agent({"scan", "-c", cfg_, "--kind", "pick", "--code", code}).code, 2);
+  auto r = agent({"rejects", "-c", cfg_, "--limit", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u) << r.out;
+  EXPECT_EQ(j[0]["raw"], "222");
+  EXPECT_EQ(j[1]["raw"], "333");
+}
+
 // A receive into a lot already past its expiry says so at the dock (it only said "available"
 // unchanged: attack session with --expiry 1970-01-01).
 TEST_F(Cli, AReceiveIntoAnExpiredLotIsSaid) {

@@ -177,9 +177,14 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
         continue;
       const auto cooldown_ms = days_to_ms(policy->cancel_cooldown_hours / 24.0);
       if (now_ms >= p.closed_ms + cooldown_ms) continue;
-      const double worse = static_cast<double>(p.numbers.position) -
-                           policy->cancel_margin * n.reorder_point;
-      if (static_cast<double>(n.position) > worse) return true;
+      // It holds off the situation it was made in: a position within the margin of the
+      // cancelled proposal's, either way. Fallen further: proposes. Risen further (a huge
+      // order released, stock found): that cancellation says nothing of now (an oversized
+      // proposal cancelled kept a stocked-out SKU silent for the cool-down: attack session).
+      const double margin = policy->cancel_margin * n.reorder_point;
+      const double then = static_cast<double>(p.numbers.position);
+      const double now = static_cast<double>(n.position);
+      if (now > then - margin && now <= then + margin) return true;
     }
     return false;
   };

@@ -280,6 +280,25 @@ TEST(Revision, ACancelledProposalHoldsOffANewOneForTheCoolDownUnlessThingsGetWor
   EXPECT_TRUE(evaluate(in, &p, kNow + 1000 + 24 * 3'600'000).proposes());
 }
 
+// A cancellation holds off the situation it was made in, not one much better since: a proposal
+// made at a position of -5000 (a huge order reserved) and cancelled once the order went does not
+// keep the SKU silent at 300 (attack session: a stocked-out SKU waited out the cool-down).
+TEST(Revision, ACancellationFarBelowTodaysPositionHoldsNothingOff) {
+  const Policy p = textbook();  // margin 0.25 x reorder point 2500 = 625
+  auto huge = make_proposal(evaluate(sku(-5000), &p, kNow), "P1", "TINT", kNow);
+  auto cancelled = cancel(huge, "the order was a mistake", kNow + 1000);
+  ASSERT_TRUE(cancelled.ok());
+  const Proposal history[] = {*cancelled};
+  auto in = sku(300);
+  in.proposals = history;
+  auto d = evaluate(in, &p, kNow + 8000);
+  ASSERT_TRUE(d.proposes()) << static_cast<int>(d.reason);
+  EXPECT_EQ(d.reason, Reason::kReorderPointReached);
+  // Within the margin above it (-5000 + 625): still the cancelled situation, held off.
+  in.stock = StockLine{-4400, 0};
+  EXPECT_EQ(evaluate(in, &p, kNow + 8000).reason, Reason::kCancelledRecently);
+}
+
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {
   const Policy p = textbook();
   const auto first = evaluate(sku(2400), &p, kNow);

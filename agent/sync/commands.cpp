@@ -875,6 +875,19 @@ Expected<json> CommandDesk::alarm_ack(const Command& c, const AlarmAck& a) {
 
 // The replenishment commands: the change, the command row and the audit record (and the
 // proposal's `reorders` record) in one transaction; then the replenishment is told.
+namespace {
+// A refused reorder.ack / reorder.cancel, named by the argument its rule is about.
+Error proposal_refusal(const Error& e) {
+  const auto& m = e.message;
+  const char* field = m.rfind("ETA", 0) == 0                         ? "args.eta"
+                      : m.rfind("acknowledged quantity", 0) == 0     ? "args.quantity"
+                      : m.find("order number") != std::string::npos  ? "args.order_number"
+                      : m.rfind("a reason for cancelling", 0) == 0   ? "args.reason"
+                                                                     : "args.proposal_id";
+  return Error{std::string(field) + ": " + m};
+}
+}  // namespace
+
 Expected<json> CommandDesk::replenish_command(const Command& c) {
   const auto now = hooks_.wall_now();
   const auto now_ms = timefmt::parse_rfc3339_ms(now).value_or(0);
@@ -884,14 +897,7 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
       auto p = store::decide_proposal(
           db_, {ack->proposal_id, true, ack->order_number, ack->quantity, ack->eta_ms, ""},
           {ack->who, false, "cloud:" + c.id}, now_ms);
-      if (!p) {  // the argument the rule is about
-        const auto& m = p.error().message;
-        const char* field = m.rfind("ETA", 0) == 0                     ? "args.eta"
-                            : m.rfind("acknowledged quantity", 0) == 0 ? "args.quantity"
-                            : m.find("order number") != std::string::npos ? "args.order_number"
-                                                                        : "args.proposal_id";
-        return Error{std::string(field) + ": " + m};
-      }
+      if (!p) return proposal_refusal(p.error());
       result = {{"proposal_id", p->id},
                 {"sku", p->sku},
                 {"state", replenish::to_string(p->state)},
@@ -901,14 +907,7 @@ Expected<json> CommandDesk::replenish_command(const Command& c) {
     } else if (const auto* can = std::get_if<ReorderCancel>(&c.action)) {
       auto p = store::decide_proposal(db_, {can->proposal_id, false, "", {}, {}, can->reason},
                                       {can->who, false, "cloud:" + c.id}, now_ms);
-      if (!p) {  // the argument the rule is about
-        const auto& m = p.error().message;
-        const char* field = m.rfind("ETA", 0) == 0                     ? "args.eta"
-                            : m.rfind("acknowledged quantity", 0) == 0 ? "args.quantity"
-                            : m.find("order number") != std::string::npos ? "args.order_number"
-                                                                        : "args.proposal_id";
-        return Error{std::string(field) + ": " + m};
-      }
+      if (!p) return proposal_refusal(p.error());
       result = {{"proposal_id", p->id}, {"sku", p->sku}, {"state", replenish::to_string(p->state)}};
     } else if (const auto* set = std::get_if<CampaignSet>(&c.action)) {
       // A date without a time is a day of the site's calendar (docs/replenishment.md).

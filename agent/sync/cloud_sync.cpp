@@ -278,11 +278,19 @@ void CloudSync::on_message(Inbound in) {
     topic_problem = response_topic_problem(topics_.prefix(), *in.response_topic);
     if (topic_problem.empty()) topic = *in.response_topic;
   }
-  auto reply =
-      topic_problem.empty()
-          ? desk_->handle(name, in.payload)
-          : desk_->refuse(name, in.payload, topic_problem + "; the command was not applied");
+  nlohmann::json reply;
+  if (in.oversized > 0)
+    reply = desk_->refuse(name, "",
+                          "the command is " + std::to_string(in.oversized) +
+                              " bytes, more than the " + std::to_string(kMaxCommandBytes) +
+                              " a command may have; it was not read (its id is unknown)");
+  else if (!topic_problem.empty())
+    reply = desk_->refuse(name, in.payload, topic_problem + "; the command was not applied");
+  else
+    reply = desk_->handle(name, in.payload);
   const bool ok = reply.value("ok", false);
+  ++(ok ? (reply.contains("duplicate") ? command_counts_.duplicate : command_counts_.applied)
+        : command_counts_.refused);
   if (ok)
     log::info("command " + printable(name, 80) + " " + reply["id"].dump() +
               (reply.contains("duplicate") ? ": duplicate id, not applied again" : ": applied"));
@@ -291,15 +299,8 @@ void CloudSync::on_message(Inbound in) {
                        "command " + printable(name, 80) + " " + reply["id"].dump() +
                            " refused: " + reply["error"].get<std::string>());
   auto st = link_->publish(
-      topic, reply.dump(), 1, false,
-      [topic](bool delivered, const std::string& why) {
-        if (!delivered)
-          log::write_limited(log::Level::kWarning, "mqtt: reply lost",
-                             "mqtt: reply to " + topic + " lost: " + why);
-      },
-      in.correlation);
-  if (!st)
-    log::write_limited(log::Level::kWarning, "mqtt: reply", "mqtt: reply: " + st.error().message);
+      topic, reply.dump(), 1, false, reply_done(topic), in.correlation);
+  if (!st) reply_not_sent(st.error().message);
   publisher_->poke();  // the command may have written records (count, snapshot, audit)
 }
 
@@ -307,14 +308,28 @@ void CloudSync::command_outcome(std::string_view name, const nlohmann::json& rep
   publisher_->poke();
   if (stopping_ || !link_->connected()) return;
   auto topic = topics_.reply(name);
-  auto st = link_->publish(topic, reply.dump(), 1, false,
-                           [topic](bool delivered, const std::string& why) {
-                             if (!delivered)
-                               log::write_limited(log::Level::kWarning, "mqtt: reply lost",
-                                                  "mqtt: reply to " + topic + " lost: " + why);
-                           });
-  if (!st)
-    log::write_limited(log::Level::kWarning, "mqtt: reply", "mqtt: reply: " + st.error().message);
+  auto st = link_->publish(topic, reply.dump(), 1, false, reply_done(topic));
+  if (!st) reply_not_sent(st.error().message);
+}
+
+MqttLink::Done CloudSync::reply_done(const std::string& topic) {
+  return [this, topic](bool delivered, const std::string& why) {
+    if (delivered) return;
+    ++command_counts_.replies_lost;
+    log::write_limited(log::Level::kWarning, "mqtt: reply lost",
+                       "mqtt: reply to " + topic + " lost: " + why);
+  };
+}
+
+void CloudSync::reply_not_sent(const std::string& why) {
+  ++command_counts_.replies_lost;
+  log::write_limited(log::Level::kWarning, "mqtt: reply", "mqtt: reply: " + why);
+}
+
+CloudSync::CommandCounts CloudSync::command_counts() const {
+  auto c = command_counts_;
+  c.dropped = link_ ? link_->inbound_dropped() : 0;
+  return c;
 }
 
 void CloudSync::wait_drained(std::chrono::steady_clock::time_point deadline,

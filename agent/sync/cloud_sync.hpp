@@ -66,6 +66,15 @@ class CloudSync {
   // status is published again while connected.
   void health_changed();
   bool connected() const { return link_ && link_->connected(); }
+  // Cloud commands since the start, by outcome (as /metrics shows them).
+  struct CommandCounts {
+    std::uint64_t applied = 0;
+    std::uint64_t duplicate = 0;     // an id already applied: answered, not applied again
+    std::uint64_t refused = 0;       // invalid, unsigned, too large, ...: answered ok=false
+    std::uint64_t dropped = 0;       // not handled: too many waiting (no reply went out)
+    std::uint64_t replies_lost = 0;  // replies the broker did not take or acknowledge
+  };
+  CommandCounts command_counts() const;
   // Why the link is down ("" while connected or before the first attempt ended), e.g.
   // "connecting to host:8883 failed (...): TLS: ... certificate has expired".
   std::string link_problem() const { return link_ ? link_->problem() : std::string(); }
@@ -73,6 +82,9 @@ class CloudSync {
  private:
   void on_connected();
   void on_message(Inbound in);
+  // A reply's completion: counts and logs one the broker did not acknowledge.
+  MqttLink::Done reply_done(const std::string& topic);
+  void reply_not_sent(const std::string& why);
   void publish_status_online();
   void arm_heartbeat();
   void wait_drained(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
@@ -92,6 +104,7 @@ class CloudSync {
   boost::asio::steady_timer give_back_timer_;  // on_connected: file pages given back 10 s later
   std::int64_t pages_given_back_ns_ = -1;     // on_connected: when last armed (mono_now_ns)
   store::Incarnation incarnation_;
+  CommandCounts command_counts_;
 };
 
 // The running configuration as config.get reports it: no secrets (file paths only).

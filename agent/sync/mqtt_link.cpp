@@ -149,7 +149,14 @@ Status MqttLink::start() {
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
       Inbound in;
       in.topic = msg->get_topic();
-      in.payload = msg->get_payload_str();
+      // Refused by its size before it is copied: MQTT 3.1.1 has no receive limit, and a
+      // 100 MB command was copied once more here (410 MB resident) and then dropped by the
+      // queue's byte bound without a reply.
+      const auto& payload = msg->get_payload_str();  // a reference, not a copy
+      if (payload.size() > kMaxCommandBytes)
+        in.oversized = payload.size();
+      else
+        in.payload = payload;
       const auto& props = msg->get_properties();
       if (props.contains(mqtt::property::RESPONSE_TOPIC))
         in.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
@@ -165,9 +172,10 @@ Status MqttLink::start() {
 }
 
 namespace {
-// The largest packet the link accepts: a command of kMaxCommandBytes with its topic and
-// properties (a response topic of at most 1 KiB, correlation data).
-constexpr std::uint32_t kMaxInboundPacket = kMaxCommandBytes + 16 * 1024;
+// The largest packet the link accepts (MQTT 5): four times a command's kMaxCommandBytes.
+// A command up to that size is refused with a reply that says it is too large; a larger one
+// the broker drops without telling either side (MQTT 5, 3.1.2.11.4).
+constexpr std::uint32_t kMaxInboundPacket = 4 * kMaxCommandBytes;
 }  // namespace
 
 void MqttLink::take_inbound() {
@@ -175,6 +183,7 @@ void MqttLink::take_inbound() {
   // The next turn first: it queues behind the timers and sockets ready now, and a handler
   // that throws loses nothing that waits.
   if (slice.more) post([this] { take_inbound(); });
+  inbound_dropped_ += slice.dropped;
   if (slice.dropped > 0)
     log::write_limited(log::Level::kWarning, "mqtt: inbound dropped",
                        "mqtt: " + std::to_string(slice.dropped) +

@@ -65,6 +65,9 @@ class MqttLink {
   // Why the last attempt failed or the connection was lost; "" while connected.
   const std::string& problem() const { return problem_; }
 
+  // Messages dropped because too many were waiting to be handled (sync/inbound_queue.hpp).
+  std::uint64_t inbound_dropped() const { return inbound_dropped_; }
+
   // The broker's Maximum Packet Size from its MQTT 5 CONNACK on this connection; 0 when it
   // gave none (MQTT 3.1.1, or a broker without a limit).
   std::uint32_t broker_max_packet() const { return broker_max_packet_; }
@@ -114,6 +117,7 @@ class MqttLink {
   std::uint64_t attempt_ = 0;  // connection attempt counter: stale Paho reports are ignored
   bool connected_ = false;
   std::uint64_t connects_ = 0;
+  std::uint64_t inbound_dropped_ = 0;
   std::uint32_t broker_max_packet_ = 0;
   bool connecting_ = false;
   bool stopping_ = false;

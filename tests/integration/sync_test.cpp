@@ -570,9 +570,17 @@ TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
   EXPECT_EQ(r["ok"], true) << r.dump();
   r = command(cloud, "config.get", R"({"id":"c-5"})");
   EXPECT_EQ(r["result"]["mqtt"]["protocol"], "5");
-  // MQTT 5: the agent's CONNECT sets a Maximum Packet Size, so the broker never sends it a
-  // 1 MB command (one of 100 MB was received whole and held 400 MB): the next one is answered
-  // and the big one never was, nor was it logged.
+  // A command over 256 KiB is refused by its size, with a reply on the response topic.
+  cloud.publish(kPrefix + "cmd/stock.count",
+                R"({"id":"c-300k","args":{"pad":")" + std::string(300 * 1024, 'x') + R"("}})",
+                "cloud/replies/300k", "corr-300k");
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("cloud/replies/300k").empty(); }, 5s));
+  EXPECT_EQ(cloud.on("cloud/replies/300k")[0].correlation.value_or(""), "corr-300k");
+  EXPECT_THAT(cloud.on("cloud/replies/300k")[0].payload,
+              HasSubstr("more than the 262144 a command may have"));
+  // MQTT 5: the agent's CONNECT sets a Maximum Packet Size of 1 MiB, so the broker never
+  // sends it a larger command (one of 100 MB was received whole and held 400 MB): the next
+  // one is answered and the big one never was, nor was it logged.
   const auto pad = std::string(1 << 20, 'x');
   cloud.publish(kPrefix + "cmd/stock.count", R"({"id":"c-big","args":{"pad":")" + pad + R"("}})");
   r = command(cloud, "stock.count", R"({"id":"c-big2","args":{"sku":"MATCHA","counted":-1}})");

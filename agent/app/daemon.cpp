@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 #include "base/clock.hpp"
 #include "app/background_check.hpp"
@@ -467,54 +469,82 @@ int run_daemon(LoadedConfig loaded) {
     }
   });
 
+  // SIGHUP: the file is read and parsed on a thread of its own (a config given as a FIFO
+  // whose writer is slow held the loop for up to 10 s, past scans and probe reads; a 20 MB
+  // catalog takes seconds to parse), then applied on the loop. A SIGHUP that comes while one
+  // is being read is taken once that one is applied.
   boost::asio::signal_set hup(io, SIGHUP);
+  bool reload_reading = false, reload_again = false;
+  std::function<void()> read_config;
+  std::function<void(LoadResult)> apply_reload = [&](LoadResult fresh) {
+    if (!fresh.loaded) {
+      log::error("reload refused: " + loaded.path + " has " +
+                 std::to_string(fresh.problems.size()) + " problem(s); keeping the running config");
+      for (const auto& p : fresh.problems) log::error("  " + p);
+    } else {
+      if (fresh.loaded->database_path != loaded.database_path)
+        log::warning("reload: database path changes take effect at the next restart");
+      if (fresh.loaded->config.scanners != loaded.config.scanners)
+        log::warning(
+            "reload: scanner changes are NOT applied by a reload: restart the agent "
+            "(systemctl restart depot-agent) to use them; the running scanners stay");
+      if (fresh.loaded->config.mqtt != loaded.config.mqtt)
+        log::warning("reload: mqtt changes take effect at the next restart");
+      if (fresh.loaded->config.console != loaded.config.console)
+        log::warning("reload: console changes take effect at the next restart");
+      config_sha256 = fresh.loaded->sha256;
+      if (fresh.loaded->config.zones != loaded.config.zones ||
+          fresh.loaded->config.sensors != loaded.config.sensors ||
+          fresh.loaded->config.retention != loaded.config.retention ||
+          fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
+        log::warning(
+            "reload: zone, sensor, retention and alarm output changes take effect at "
+            "the next restart");
+      if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
+                                        "config reloaded (SIGHUP)", wall_now());
+          !ch)
+        log::error("audit: " + ch.error().message);
+      if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
+        log::error("reload: " + st.error().message);
+      } else if (auto c = store::load_catalog(**db); c) {
+        *catalog = std::move(*c);
+        ledger.set_lot_rules(lot_rules(fresh.loaded->config));
+        if (auto rst = replenishment.reconfigure(fresh.loaded->config.replenish,
+                                                 timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
+            !rst)
+          log::error("reload: replenishment: " + rst.error().message);
+        log::set_level(fresh.loaded->config.log_level);
+        log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
+      }
+    }
+    malloc_trim(0);
+    reload_reading = false;
+    if (std::exchange(reload_again, false)) return read_config();
+    systemd.ready();
+    give_back_file_pages("the reload");
+  };
+  // Joined before the objects its result is applied to are gone (declared after them), and
+  // before io: a read under way at shutdown finishes (a pipe within its 10 s) unapplied.
+  std::jthread reload_reader;
+  read_config = [&] {
+    reload_reading = true;
+    if (reload_reader.joinable()) reload_reader.join();  // its result was applied: it ended
+    reload_reader = std::jthread([&io, &apply_reload, path = loaded.path] {
+      auto fresh = std::make_shared<LoadResult>(load_config_file(path, /*fingerprint=*/true));
+      boost::asio::post(io, [&apply_reload, fresh] { apply_reload(std::move(*fresh)); });
+    });
+  };
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      systemd.reloading();
-      auto fresh = load_config_file(loaded.path, /*fingerprint=*/true);
-      if (!fresh.loaded) {
-        log::error("reload refused: " + loaded.path + " has " +
-                   std::to_string(fresh.problems.size()) + " problem(s); keeping the running config");
-        for (const auto& p : fresh.problems) log::error("  " + p);
+      if (reload_reading) {
+        reload_again = true;
+        log::info("reload: SIGHUP while " + loaded.path +
+                  " is being read: it is read again once that reload is applied");
       } else {
-        if (fresh.loaded->database_path != loaded.database_path)
-          log::warning("reload: database path changes take effect at the next restart");
-        if (fresh.loaded->config.scanners != loaded.config.scanners)
-          log::warning(
-              "reload: scanner changes are NOT applied by a reload: restart the agent "
-              "(systemctl restart depot-agent) to use them; the running scanners stay");
-        if (fresh.loaded->config.mqtt != loaded.config.mqtt)
-          log::warning("reload: mqtt changes take effect at the next restart");
-        if (fresh.loaded->config.console != loaded.config.console)
-          log::warning("reload: console changes take effect at the next restart");
-        config_sha256 = fresh.loaded->sha256;
-        if (fresh.loaded->config.zones != loaded.config.zones ||
-            fresh.loaded->config.sensors != loaded.config.sensors ||
-            fresh.loaded->config.retention != loaded.config.retention ||
-            fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
-          log::warning("reload: zone, sensor, retention and alarm output changes take effect at "
-                       "the next restart");
-        if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
-                                          "config reloaded (SIGHUP)", wall_now());
-            !ch)
-          log::error("audit: " + ch.error().message);
-        if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
-          log::error("reload: " + st.error().message);
-        } else if (auto c = store::load_catalog(**db); c) {
-          *catalog = std::move(*c);
-          ledger.set_lot_rules(lot_rules(fresh.loaded->config));
-          if (auto rst = replenishment.reconfigure(fresh.loaded->config.replenish,
-                                                  timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
-              !rst)
-            log::error("reload: replenishment: " + rst.error().message);
-          log::set_level(fresh.loaded->config.log_level);
-          log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
-        }
+        systemd.reloading();
+        read_config();
       }
-      malloc_trim(0);
-      systemd.ready();
-      give_back_file_pages("the reload");
       wait_hup();
     });
   };

@@ -7,6 +7,7 @@
 // stop. Every wait is bounded.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <regex>
+#include <thread>
 
 #include "agent_process.hpp"
 #include "drivers/sensor_test_support.hpp"
@@ -766,6 +768,55 @@ TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
   auto retained = late.on("/status").back();
   EXPECT_TRUE(retained.retained);
   EXPECT_EQ(nlohmann::json::parse(retained.payload)["clean"], true);
+}
+
+// A reload reads the config off the loop: a config given as a FIFO whose writer is slow held
+// the loop for up to 10 s (no scan committed, no request answered); now a scan sent while the
+// writer dawdles is committed, and the reload is applied when the writer finishes.
+TEST(ConsoleReload, ASlowConfigPipeOnSighupDoesNotHoldTheLoop) {
+  test::TempDir dir;
+  const int scan_port = free_port(), http_port = free_port();
+  const auto fifo = dir.file("agent.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto config = console_config(dir.file("depot.db"), scan_port, http_port);
+  // Writes the config into the FIFO: all at once, or the first half, then the rest once
+  // `go` is set (or after 15 s).
+  std::atomic<bool> go{false}, finished{false};
+  auto writer = [&](bool slow) {
+    int fd = ::open(fifo.c_str(), O_WRONLY);  // waits for the agent to open it
+    if (fd < 0) return;
+    const auto half = slow ? config.size() / 2 : config.size();
+    (void)!::write(fd, config.data(), half);
+    for (int i = 0; slow && i < 150 && !go; ++i) std::this_thread::sleep_for(100ms);
+    (void)!::write(fd, config.data() + half, config.size() - half);
+    finished = true;
+    ::close(fd);
+  };
+  std::thread first(writer, false);
+  Agent agent(dir, fifo);
+  agent.start();
+  first.join();
+  ASSERT_TRUE(wait_for([&] { return port_open(http_port); }, 10s)) << agent.log();
+  finished = false;
+  std::thread second(writer, true);
+  ::kill(agent.pid(), SIGHUP);
+  std::this_thread::sleep_for(500ms);  // the agent has opened the FIFO and reads
+  ASSERT_TRUE(tcp_scans(scan_port, {good_code()}));
+  std::string text;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        text = get(http_port, "/metrics").body;
+        return metric(text, "depot_scan_movements_total{scanner=\"pack-tcp\"}") == 1;
+      },
+      5s))
+      << text << agent.log();
+  EXPECT_FALSE(finished) << "the scan was committed only after the config was written";
+  go = true;
+  second.join();
+  EXPECT_TRUE(wait_for([&] { return agent.log().find("reloaded " + fifo) != std::string::npos; },
+                       10s))
+      << agent.log();
+  agent.stop(SIGTERM);
 }
 
 // Cloud commands in /metrics by outcome, and a command larger than 256 KiB refused by its

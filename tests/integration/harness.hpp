@@ -359,6 +359,7 @@ class Agent {
     return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
   }
   std::string log() const { return read_file(dir_.file("agent.log")); }
+  pid_t pid() const { return pid_; }
 
  private:
   const test::TempDir& dir_;

@@ -513,3 +513,40 @@ TEST(ProposalState, IllegalTransitionsAreErrors) {
 
 }  // namespace
 }  // namespace depot::replenish
+namespace depot::replenish {
+namespace {
+
+// Backorders are demand: max_stock caps the position after ordering, and a reservation of
+// 1,000,000 against 16 on hand puts the position at -999,984, so the proposal orders them all
+// (position after it: the order-up-to, 320). When the cloud releases the order, the proposal
+// nobody acknowledged yet is revised to what the SKU needs without it (attack session: it was
+// thought to stay).
+TEST(Revision, AProposalForAHugeBackorderIsRevisedDownWhenTheOrderIsReleased) {
+  Policy p = textbook();  // 10/day: reorder point 10 x 25 = 250, order-up-to 250 + 70 = 320
+  p.max_stock = 2000;
+  auto in = sku(16, 0, 10);
+  in.stock.reserved = 16;
+  in.stock.backordered = 999'984;
+  auto d = evaluate(in, &p, kNow);
+  ASSERT_TRUE(d.proposes());
+  EXPECT_EQ(d.numbers.position, -999'984);
+  EXPECT_EQ(d.numbers.reorder_point, 250);
+  EXPECT_EQ(d.quantity, 320 + 999'984);
+  const auto first = make_proposal(d, "P1", "TINT", kNow);
+  const Proposal open[] = {first};
+  auto released = sku(16, 0, 10);
+  released.proposals = open;
+  EXPECT_EQ(evaluate(released, &p, kNow + 1000).reason, Reason::kOpenProposal);
+  auto fresh = revision_due(released, p, first, kNow + 1000);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->quantity, 320 - 16);
+  // Shipped instead (the 16 reserved leave, 999,984 stay backordered): the need is the same,
+  // nothing to revise.
+  auto shipped = sku(0, 0, 10);
+  shipped.stock.backordered = 999'984;
+  shipped.proposals = open;
+  EXPECT_FALSE(revision_due(shipped, p, first, kNow + 1000));
+}
+
+}  // namespace
+}  // namespace depot::replenish

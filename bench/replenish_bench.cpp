@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       items.push_back(CatalogItem{.sku = "SKU-" + std::to_string(i),
                                   .policy = i % 2 ? "fast" : "steady",
                                   .daily_demand = 5.0 + i % 50});
-    must(store::apply_catalog(**db, items, "2026-11-23T00:00:00.000Z"));
+    if (auto r = store::apply_catalog(**db, items, "2026-11-23T00:00:00.000Z"); !r) must(r.error());
     must((*db)->transaction([&]() -> Status {
       auto q = (*db)->prepare(
           "INSERT INTO stock(sku, on_hand, held, updated_at) VALUES(?1, 5000, 0, 't')");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -667,12 +668,26 @@ int cmd_decode(const Args& a, Context& c) {
   if (a.has("--config")) {
     auto cfg = load(a, c);
     if (!cfg) return kBadInput;
-    auto catalog = Catalog::build(cfg->config.catalog);
-    if (!catalog) {
-      c.err << "depot-agent decode: the catalog: " << catalog.error().message << "\n";
+    // The catalog the daemon scans against: the database's (the config's as last applied, and
+    // what the cloud's catalog.upsert and catalog.remove changed since); the config's when
+    // there is no database yet or it cannot be read (said on stderr).
+    std::optional<Expected<Catalog>> catalog;
+    std::error_code ec;
+    if (std::filesystem::exists(cfg->database_path, ec)) {
+      auto db = open_for_reading(*cfg);
+      if (db) catalog = store::load_catalog(**db);
+      if (!db || !*catalog) {
+        c.err << "depot-agent decode: the config's catalog (the database's cannot be read: "
+              << (db ? (*catalog).error().message : db.error().message) << ")\n";
+        catalog.reset();
+      }
+    }
+    if (!catalog) catalog = Catalog::build(cfg->config.catalog);
+    if (!*catalog) {
+      c.err << "depot-agent decode: the catalog: " << catalog->error().message << "\n";
       return kBadInput;
     }
-    resolved = resolve_scan(*catalog, {.code = data, .reference_year = year});
+    resolved = resolve_scan(**catalog, {.code = data, .reference_year = year});
   }
 
   if (json) {

@@ -504,7 +504,7 @@ int run_daemon(LoadedConfig loaded) {
                                         "config reloaded (SIGHUP)", wall_now());
           !ch)
         log::error("audit: " + ch.error().message);
-      if (auto st = store::apply_catalog(**db, fresh.loaded->config.catalog, wall_now()); !st) {
+      if (auto st = apply_config_catalog(**db, fresh.loaded->config.catalog); !st) {
         log::error("reload: " + st.error().message);
       } else if (auto c = store::load_catalog(**db); c) {
         *catalog = std::move(*c);

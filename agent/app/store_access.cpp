@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "base/clock.hpp"
+#include "base/log.hpp"
+#include "core/json_parse.hpp"
 #include "base/secret_file.hpp"
 #include "store/audit.hpp"
 #include "store/ledger.hpp"
@@ -19,6 +21,21 @@ Expected<std::string> audit_key(const LoadedConfig& l) {
 }
 }  // namespace
 
+Status apply_config_catalog(store::Database& db, const std::vector<CatalogItem>& items) {
+  auto applied = store::apply_catalog(db, items, wall_now());
+  if (!applied) return applied.error();
+  constexpr std::size_t kNamed = 20;  // a file of 100,000 codes does not make 100,000 lines
+  const auto& taken = applied->taken;
+  for (std::size_t i = 0; i < taken.size() && i < kNamed; ++i)
+    log::warning("catalog: barcode " + printable(taken[i].first, 80) + " moved from SKU " +
+                 taken[i].second + " (written by the cloud's catalog.upsert) to the config's SKU "
+                 "that lists it: the config file wins; scans of it now count for that SKU");
+  if (taken.size() > kNamed)
+    log::warning("catalog: " + std::to_string(taken.size() - kNamed) +
+                 " more barcode(s) moved from SKUs written by the cloud to the config's");
+  return {};
+}
+
 Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& l,
                                                            CatalogAtOpen catalog) {
   auto key = audit_key(l);
@@ -30,7 +47,7 @@ Expected<std::unique_ptr<store::Database>> open_for_writing(const LoadedConfig& 
   if (!db) return db.error();
   (*db)->set_audit_key(*key);
   if (catalog == CatalogAtOpen::kApply)
-    if (auto st = store::apply_catalog(**db, l.config.catalog, wall_now()); !st) return st.error();
+    if (auto st = apply_config_catalog(**db, l.config.catalog); !st) return st.error();
   // A keyed trail cannot be added to without its key; with a key, keying starts now.
   if (key->empty()) {
     auto from = (*db)->meta("audit_keyed_from");

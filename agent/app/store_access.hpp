@@ -20,6 +20,10 @@ enum class CatalogAtOpen { kApply, kKeep };
 // Opens read-write, migrates, and applies the config's catalog (a no-op when unchanged).
 Expected<std::unique_ptr<store::Database>> open_for_writing(
     const LoadedConfig& loaded, CatalogAtOpen catalog = CatalogAtOpen::kApply);
+// Applies the config's catalog (store::apply_catalog) and logs a warning naming each barcode
+// the config took from a SKU the cloud had written (catalog.upsert): the config wins, and
+// scans of that code count for the config's SKU from now on. Used at open and on reload.
+Status apply_config_catalog(store::Database& db, const std::vector<CatalogItem>& items);
 // Opens the database read-only, for CLI reads that must not disturb the daemon (when there is
 // no database file yet, it is created as by open_for_writing).
 Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& loaded);

@@ -1,5 +1,7 @@
 #include "store/ledger.hpp"
 
+#include <unordered_map>
+
 #include <algorithm>
 #include <chrono>
 
@@ -554,11 +556,14 @@ Expected<std::optional<MovementRecord>> Ledger::find(std::string_view id) {
   return std::optional<MovementRecord>(std::move(rows->front()));
 }
 
-Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now) {
+Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogItem>& items,
+                                       std::string_view now) {
+  CatalogApplied out;
   auto fp = fingerprint(items);
   auto old = db.meta("catalog_fingerprint");
   if (!old) return old.error();
-  if (*old == fp) return {};
+  if (*old == fp) return out;
+  out.changed = true;
 
   auto txn = Txn::begin(db);
   if (!txn) return txn.error();
@@ -566,6 +571,25 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
     if (auto st = db.exec("UPDATE skus SET active = 0 WHERE origin = 'config'"); !st) return st;
     if (auto st = db.exec("DELETE FROM barcodes WHERE sku IN (SELECT sku FROM skus WHERE origin = 'config')"); !st)
       return st;
+    // What is left belongs to the cloud's SKUs: a code the config lists among them is taken.
+    std::unordered_map<std::string, std::string> cloud_owned;
+    {
+      auto q = db.prepare(
+          "SELECT b.code_key, b.sku FROM barcodes b JOIN skus k ON k.sku = b.sku WHERE k.active");
+      if (!q) return q.error();
+      for (;;) {
+        auto more = (*q)->step();
+        if (!more) return more.error();
+        if (!*more) break;
+        cloud_owned.emplace((*q)->text(0), (*q)->text(1));
+      }
+      (*q)->reset();
+    }
+    auto note_taken = [&](const std::string& code, const std::string& sku) {
+      if (cloud_owned.empty()) return;
+      auto it = cloud_owned.find(barcode_key(code));
+      if (it != cloud_owned.end() && it->second != sku) out.taken.emplace_back(code, it->second);
+    };
     auto up = db.prepare(
         "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"
         " active, updated_at, pin_demand) VALUES(?1,?2,?3,?4,?5,?6,?7,'config',1,?8,?9)"
@@ -585,6 +609,8 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
                         .bind(8, now).bind(9, std::int64_t{i.pin_demand ? 1 : 0}).run();
           !st)
         return st;
+      for (const auto& b : i.barcodes) note_taken(b, i.sku);
+      for (const auto& c : i.cases) note_taken(c.barcode, i.sku);
       for (const auto& b : i.barcodes)
         if (auto st = (*bc)->bind(1, barcode_key(b)).bind(2, b).bind(3, i.sku)
                           .bind(4, std::int64_t{1}).run();
@@ -600,7 +626,8 @@ Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::s
   };
   if (auto st = body(); !st)  // the guard rolls back
     return Error{"applying the catalog: " + st.error().message};
-  return txn->commit();
+  if (auto st = txn->commit(); !st) return st.error();
+  return out;
 }
 
 Expected<Catalog> load_catalog(Database& db) {

@@ -131,8 +131,15 @@ class Ledger {
 
 // Writes the catalog into the database (skus and barcodes), marking config SKUs that are no
 // longer listed inactive. Skips all work when the catalog is unchanged since the last call
-// (a fingerprint is kept in `meta`). Runs in its own transaction.
-Status apply_catalog(Database& db, const std::vector<CatalogItem>& items, std::string_view now);
+// (a fingerprint is kept in `meta`). Runs in its own transaction. The config wins: a barcode
+// it lists that a SKU of the cloud's (catalog.upsert) had is moved to the config's SKU, and
+// reported in `taken` (barcode, the SKU it was taken from) for the caller to say so.
+struct CatalogApplied {
+  bool changed = false;  // false: the same catalog as last time, nothing written
+  std::vector<std::pair<std::string, std::string>> taken;
+};
+Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogItem>& items,
+                                       std::string_view now);
 
 // Reads the active catalog's barcode index back from the database (names, units, zones and
 // policies are in the skus table; the Catalog does not keep them).

@@ -3,6 +3,7 @@
 // control sheet read back by a real barcode reader.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,9 @@
 #include <sstream>
 
 #include "agent_process.hpp"
+#include "store/database.hpp"
+#include "store/ledger.hpp"
+#include "sync/commands.hpp"
 #include "test_support.hpp"
 
 namespace depot {
@@ -116,6 +120,49 @@ TEST_F(DecodeCli, WithACatalogItNamesTheSkuAndUnits) {
   EXPECT_EQ(r.out,
             "format     internal\ncode       INT-MATCHA\nsku        MATCHA\n"
             "quantity   1 unit per scan\n");
+}
+
+// decode -c answers with the catalog the daemon scans against: the database's, where the
+// cloud's catalog.upsert gave a SKU a barcode the config file does not list (it read the
+// config's and said "not in the catalog").
+TEST_F(DecodeCli, WithADatabaseItUsesTheCatalogTheCloudUpdated) {
+  ASSERT_EQ(agent({"stock", "-c", cfg_}).code, 0);  // creates the database from the config
+  EXPECT_EQ(agent({"decode", "-c", cfg_, "96385074"}).code, 2);
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    store::Ledger ledger(**db);
+    sync::DeskHooks h;
+    h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+    h.mono_now_ns = [] { return std::int64_t{1}; };
+    h.new_id = [] { return std::string("id-1"); };
+    h.config_summary = nlohmann::json::object();
+    sync::CommandDesk desk(**db, ledger, "", h);
+    auto r = desk.handle("catalog.upsert",
+                         R"({"id":"u1","args":{"sku":"COOLER","barcodes":["96385074"]}})");
+    ASSERT_EQ(r["ok"], true) << r.dump();
+  }
+  auto r = agent({"decode", "-c", cfg_, "96385074"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sku        COOLER\n"));
+  EXPECT_EQ(r.err, "");
+  // A database that cannot be read (here a folder): the config's catalog, and stderr says so.
+  ASSERT_EQ(::mkdir(dir_.file("folder.db").c_str(), 0700), 0);
+  const auto cfg2 = dir_.file("folder.json");
+  test::write_file(cfg2, test::sample_config("folder.db"));
+  r = agent({"decode", "-c", cfg2, "4006381333931"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sku        TINT\n"));
+  EXPECT_THAT(r.err, HasSubstr("the config's catalog (the database's cannot be read: "));
+  // A changed config that lists the cloud's code takes it back, and the write says so.
+  auto moved = test::sample_config("depot.db");
+  moved.replace(moved.find("\"4006381333931\""), 15, "\"4006381333931\", \"96385074\"");
+  test::write_file(cfg_, moved);
+  r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "96385074"});
+  EXPECT_THAT(r.err, HasSubstr("catalog: barcode 96385074 moved from SKU COOLER (written by the "
+                               "cloud's catalog.upsert) to the config's SKU"))
+      << r.out;
+  EXPECT_THAT(agent({"decode", "-c", cfg_, "96385074"}).out, HasSubstr("sku        TINT\n"));
 }
 
 TEST_F(DecodeCli, ACatalogMissShowsTheDecodeAndExits2) {

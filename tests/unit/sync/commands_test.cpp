@@ -343,6 +343,32 @@ TEST_F(Desk, StockCountPostsACountMovementOnceAndIsAudited) {
   EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 7);
 }
 
+// The config wins a barcode the cloud gave another SKU, and says so: a changed config that
+// lists the code takes it from the cloud's SKU (apply_catalog's `taken`); an unchanged one
+// writes nothing and takes nothing.
+TEST_F(Desk, AConfigThatListsACloudSkusBarcodeTakesItAndSaysSo) {
+  auto r = desk_->handle("catalog.upsert",
+                         R"({"id":"u1","args":{"sku":"COOLER","barcodes":["96385074"]}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  CatalogItem a{.sku = "A", .name = "Item A"};
+  a.barcodes = {"4006381333931"};
+  auto same = store::apply_catalog(*db_, {a}, "2026-11-23T11:00:00.000Z");
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->changed);
+  EXPECT_TRUE(same->taken.empty());
+  a.barcodes.push_back("96385074");
+  auto moved = store::apply_catalog(*db_, {a}, "2026-11-23T11:00:00.000Z");
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_TRUE(moved->changed);
+  ASSERT_EQ(moved->taken.size(), 1u);
+  EXPECT_EQ(moved->taken[0], (std::pair<std::string, std::string>{"96385074", "COOLER"}));
+  auto cat = store::load_catalog(*db_);
+  ASSERT_TRUE(cat.ok());
+  auto hit = cat->find_barcode("96385074");
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->sku, "A");
+}
+
 // Issue 13 item 3: an exception thrown inside a command's transaction (here by a hook) used
 // to leave the connection in BEGIN IMMEDIATE; every later write then failed.
 TEST(DeskTxn, AnExceptionInsideACommandLeavesTheConnectionUsable) {

@@ -714,11 +714,23 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   if (s.open) in.proposals = s.open->proposals;
   auto d = replenish::evaluate(in, s.policy(), now_ms);
   if (act) st = act_on(s, d, now_ms);
-  // A proposal nobody has acknowledged yet follows the situation (revision_due's rule).
+  // A proposal nobody has acknowledged yet follows the situation: withdrawn when its need went
+  // away (withdrawal_due), else revised (revision_due).
   if (act && st && mode_ == Mode::kWrite && d.reason == replenish::Reason::kOpenProposal &&
       s.stock_known && s.open)
     for (auto& p : s.open->proposals)
-      if (p.state == replenish::ProposalState::kProposed)
+      if (p.state == replenish::ProposalState::kProposed) {
+        if (auto fresh = replenish::withdrawal_due(in, *s.policy(), p, now_ms)) {
+          auto gone = replenish::withdraw(p, *fresh, now_ms);
+          const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
+          if (st = store::update_proposal(db_, gone, "withdrawn", p.id + ":withdrawn", now); !st)
+            return d;
+          log::info("replenishment: withdrew " + p.id + " (" + std::to_string(p.quantity) +
+                    " x " + p.sku + "): " + gone.cancel_reason);
+          p = std::move(gone);
+          d = std::move(*fresh);  // what the SKU's decision is now
+          break;
+        }
         if (auto fresh = replenish::revision_due(in, *s.policy(), p, now_ms)) {
           auto revised = replenish::revise(p, *fresh);
           if (s.surging()) revised.urgent = true;
@@ -732,6 +744,7 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
           p = std::move(revised);
           break;
         }
+      }
   return d;
 }
 

@@ -173,6 +173,7 @@ json proposal_json(const Proposal& p) {
   }
   if (p.closed_ms) j["closed_at"] = timefmt::rfc3339_from_unix_ms(p.closed_ms);
   if (p.state == ProposalState::kCancelled) j["cancel_reason"] = p.cancel_reason;
+  if (p.withdrawn) j["withdrawn"] = true;
   return j;
 }
 
@@ -180,7 +181,7 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
   std::string sql =
       "SELECT id, sku, state, reason, urgent, supplier, quantity, created_ms,"
       " expected_arrival_ms, order_number, acknowledged_ms, ordered_qty, received_qty,"
-      " closed_ms, cancel_reason, numbers FROM proposals WHERE 1";
+      " closed_ms, cancel_reason, numbers, withdrawn FROM proposals WHERE 1";
   if (f.open_only)
     sql += f.or_cancelled_since_ms
                ? " AND (state IN ('proposed','acknowledged') OR (state = 'cancelled' AND"
@@ -221,6 +222,7 @@ Expected<std::vector<Proposal>> load_proposals(Database& db, const ProposalFilte
     p.closed_ms = s.opt_int64(13).value_or(0);
     p.cancel_reason = s.opt_text(14).value_or("");
     p.numbers = numbers_from_json(stored_json(s.text_view(15)));
+    p.withdrawn = s.int64(16) != 0;
     out.push_back(std::move(p));
   }
   (*q)->reset();
@@ -270,7 +272,7 @@ Status update_proposal(Database& db, const Proposal& p, std::string_view event,
   auto q = db.prepare(
       "UPDATE proposals SET state=?2, expected_arrival_ms=?3, order_number=?4,"
       " acknowledged_ms=?5, ordered_qty=?6, received_qty=?7, closed_ms=?8, cancel_reason=?9,"
-      " updated_at=?10 WHERE id=?1");
+      " updated_at=?10, withdrawn=?11 WHERE id=?1");
   if (!q) return q.error();
   const bool ordered = !p.order.order_number.empty();
   auto st =
@@ -286,6 +288,7 @@ Status update_proposal(Database& db, const Proposal& p, std::string_view event,
                        ? std::optional<std::string>(p.cancel_reason)
                        : std::nullopt)
           .bind(10, now)
+          .bind(11, std::int64_t{p.withdrawn ? 1 : 0})
           .run();
   if (!st) return st;
   if (sqlite3_changes(db.handle()) != 1) return Error{"proposal \"" + p.id + "\" not found"};

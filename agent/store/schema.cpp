@@ -577,9 +577,15 @@ UPDATE outbox_streams SET holes = next_seq - 1 - acked_seq -
      WHERE o.stream = outbox_streams.stream);
 )sql";
 
-constexpr std::array<std::string_view, 16> kMigrations{kV1,  kV2,  kV3,  kV4,  kV5,  kV6,
+// v17: a proposal the agent withdrew (its need went away before anyone acknowledged it) is
+// cancelled with `withdrawn` = 1: it holds no cancellation cool-down (docs/replenishment.md).
+constexpr std::string_view kV17 = R"sql(
+ALTER TABLE proposals ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 17> kMigrations{kV1,  kV2,  kV3,  kV4,  kV5,  kV6,
                                                       kV7,  kV8,  kV9,  kV10, kV11, kV12,
-                                                      kV13, kV14, kV15, kV16};
+                                                      kV13, kV14, kV15, kV16, kV17};
 
 }  // namespace
 

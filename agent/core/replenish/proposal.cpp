@@ -170,7 +170,7 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   // made before the open order, says nothing of a top-up needed now: review).
   auto cancelled_recently = [&] {
     for (const auto& p : in.proposals) {
-      if (p.state != ProposalState::kCancelled) continue;
+      if (p.state != ProposalState::kCancelled || p.withdrawn) continue;
       if (has_open && ((p.reason != Reason::kTopUpBelowSafetyStock &&
                         p.reason != Reason::kTopUpStockoutBeforeEta) ||
                        p.closed_ms < newest_open_ms))
@@ -241,24 +241,56 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
   return d;
 }
 
-std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
-                                     const Proposal& open, std::int64_t now_ms) {
+namespace {
+// The decision `in` would give without `open`, a proposal still `proposed` and the SKU's only
+// open one; nullopt otherwise (revision_due and withdrawal_due).
+std::optional<Decision> evaluate_without(const SkuInputs& in, const Policy& policy,
+                                         const Proposal& open, std::int64_t now_ms) {
   if (open.state != ProposalState::kProposed) return std::nullopt;
   std::vector<Proposal> others;  // the cancelled ones stay (cool-down); `open` goes
   for (const auto& p : in.proposals) {
     if (p.id == open.id) continue;
-    if (p.open()) return std::nullopt;  // another open proposal: not this rule's case
+    if (p.open()) return std::nullopt;  // another open proposal: not these rules' case
     others.push_back(p);
   }
   SkuInputs without = in;
   without.proposals = others;
-  auto fresh = evaluate(without, &policy, now_ms);
+  return evaluate(without, &policy, now_ms);
+}
+}  // namespace
+
+std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
+                                     const Proposal& open, std::int64_t now_ms) {
+  auto fresh = evaluate_without(in, policy, open, now_ms);
   // (A recent cancellation holds a revision off as it would hold off a new proposal: the
-  // cancelled ones stay in `others`, so the cool-down and its margin apply.)
-  if (!fresh.proposes()) return std::nullopt;
-  const double change = std::abs(static_cast<double>(fresh.quantity - open.quantity));
+  // cancelled ones stay in the inputs, so the cool-down and its margin apply.)
+  if (!fresh || !fresh->proposes()) return std::nullopt;
+  const double change = std::abs(static_cast<double>(fresh->quantity - open.quantity));
   if (change <= policy.revise_threshold * static_cast<double>(open.quantity)) return std::nullopt;
   return fresh;
+}
+
+std::optional<Decision> withdrawal_due(const SkuInputs& in, const Policy& policy,
+                                       const Proposal& open, std::int64_t now_ms) {
+  auto fresh = evaluate_without(in, policy, open, now_ms);
+  if (!fresh || fresh->reason != Reason::kAboveReorderPoint) return std::nullopt;
+  const double above =
+      static_cast<double>(fresh->numbers.position) - fresh->numbers.reorder_point;
+  if (above <= policy.revise_threshold * static_cast<double>(open.quantity)) return std::nullopt;
+  return fresh;
+}
+
+Proposal withdraw(Proposal open, const Decision& fresh, std::int64_t now_ms) {
+  const auto& n = fresh.numbers;
+  open.state = ProposalState::kCancelled;
+  open.withdrawn = true;
+  open.closed_ms = now_ms;
+  open.cancel_reason =
+      "withdrawn by the agent before anyone acknowledged it: the position is " +
+      std::to_string(n.position) + ", above the reorder point " +
+      std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
+      " (it was proposed at position " + std::to_string(open.numbers.position) + ")";
+  return open;
 }
 
 Proposal revise(Proposal open, const Decision& fresh) {

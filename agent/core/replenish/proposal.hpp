@@ -132,6 +132,9 @@ struct Proposal {
   OpenOrder order;                       // filled by `acknowledge`
   std::int64_t closed_ms = 0;            // when received in full or cancelled
   std::string cancel_reason;
+  // Cancelled by the agent, not by a person: its need went away before anyone acknowledged it
+  // (withdrawal_due). Holds nothing off (the cancellation cool-down is a person's decision).
+  bool withdrawn = false;
 
   bool open() const {
     return state == ProposalState::kProposed || state == ProposalState::kAcknowledged;
@@ -162,6 +165,17 @@ std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
                                      const Proposal& open, std::int64_t now_ms);
 // `open` with the fresh decision's reason, numbers, supplier, quantity, urgency and arrival.
 Proposal revise(Proposal open, const Decision& fresh);
+
+// Withdrawing a proposal still `proposed` whose need went away (a large order released, stock
+// found by a count, a return): the decision `in` would give without it is kAboveReorderPoint,
+// with the position above the reorder point by more than policy.revise_threshold x
+// open.quantity (a return of a few units neither withdraws it nor proposes it again at the next
+// pick). The fresh decision, or nullopt: keep it.
+std::optional<Decision> withdrawal_due(const SkuInputs& in, const Policy& policy,
+                                       const Proposal& open, std::int64_t now_ms);
+// `open` cancelled by the agent (withdrawn), its reason naming the fresh position and reorder
+// point; its numbers stay those it was proposed (or last revised) with.
+Proposal withdraw(Proposal open, const Decision& fresh, std::int64_t now_ms);
 
 // A new proposal from a decision that proposes. REQUIRES: decision.proposes().
 Proposal make_proposal(const Decision& decision, std::string id, std::string sku,

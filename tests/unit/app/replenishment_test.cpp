@@ -205,6 +205,48 @@ TEST_F(ReplenishmentTest, AProposedQuantityIsRevisedAndACancellationHoldsForTheC
   EXPECT_EQ(proposals("A").size(), 2u);
 }
 
+// Through the engine and the database: a proposal nobody acknowledged whose need went away (a
+// return) is withdrawn, recorded as such, remembered across a restart, and holds nothing off.
+TEST_F(ReplenishmentTest, AProposalWhoseNeedWentAwayIsWithdrawnAndAFallProposesAtOnce) {
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 100, kT0 + kMinute);
+  post("p1", "A", MovementKind::kPick, 40, kT0 + kMinute);  // position 60 <= 70: 80 proposed
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  ASSERT_EQ(proposals("A").size(), 1u);
+  ASSERT_EQ(proposals("A")[0].quantity, 80);
+  // Returns of 26: position 86, 16 above the reorder point 70 (not more than 0.2 x 80): kept.
+  post("t1", "A", MovementKind::kReturn, 26, kT0 + 2 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
+  EXPECT_EQ(proposals("A")[0].state, replenish::ProposalState::kProposed);
+  // One more: 87, 17 above: withdrawn.
+  post("t2", "A", MovementKind::kReturn, 1, kT0 + 3 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
+  auto now = proposals("A");
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].state, replenish::ProposalState::kCancelled);
+  EXPECT_TRUE(now[0].withdrawn);
+  EXPECT_EQ(now[0].cancel_reason,
+            "withdrawn by the agent before anyone acknowledged it: the position is 87, above the "
+            "reorder point 70 (it was proposed at position 60)");
+  auto recs = outbox("reorders", "A");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1]["event"], "withdrawn");
+  EXPECT_EQ(recs[1]["state"], "cancelled");
+  EXPECT_EQ(recs[1]["withdrawn"], true);
+  EXPECT_EQ(recs[1]["quantity"], 80);
+  auto rep = r->report("A", kT0 + 3 * kMinute);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->decision.reason, replenish::Reason::kAboveReorderPoint);
+  // After a restart, picks bring it to 60 again: proposed at once (a person's cancellation
+  // would hold this off for 24 h: AProposedQuantityIsRevisedAndACancellationHoldsForTheCoolDown).
+  auto again = engine(kT0 + 4 * kMinute);
+  post("p2", "A", MovementKind::kPick, 27, kT0 + 5 * kMinute);
+  ASSERT_TRUE(again->catch_up(kT0 + 5 * kMinute).ok());
+  ASSERT_EQ(proposals("A").size(), 2u);
+  EXPECT_EQ(proposals("A")[1].state, replenish::ProposalState::kProposed);
+  EXPECT_EQ(proposals("A")[1].quantity, 80);
+}
+
 TEST_F(ReplenishmentTest, AnUrgentTopUpOnlyWhenThePipelineFallsToTheSafetyStock) {
   settings_.surge.min_units = 1000000;  // these picks are not a surge here
   // Revisions off: left on, the open proposal would be revised to 199 by the bulk pick below

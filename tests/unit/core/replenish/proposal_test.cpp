@@ -246,9 +246,11 @@ TEST(Revision, AProposedQuantityFollowsTheSituationPastTheThreshold) {
   EXPECT_EQ(revised.numbers.position, 2300);
   EXPECT_EQ(revised.created_ms, kNow);  // still the proposal made then
   // Downwards too: a return brings 3000 back; order-up-to 3200 wants 200 (-71%)... but at 3000
-  // the position is above the reorder point: no fresh proposal, nothing to revise to.
+  // the position is above the reorder point: no fresh proposal, nothing to revise to (it is
+  // withdrawn instead: Withdrawal below).
   in.stock = StockLine{3000, 0};
   EXPECT_FALSE(revision_due(in, p, first, kNow));
+  EXPECT_TRUE(withdrawal_due(in, p, first, kNow));
   // An acknowledged proposal is the supplier's now: never revised.
   auto acked = acknowledge(first, "PO-1", kNow + 20 * kDay, 700, kNow);
   ASSERT_TRUE(acked.ok());
@@ -297,6 +299,50 @@ TEST(Revision, ACancellationFarBelowTodaysPositionHoldsNothingOff) {
   // Within the margin above it (-5000 + 625): still the cancelled situation, held off.
   in.stock = StockLine{-4400, 0};
   EXPECT_EQ(evaluate(in, &p, kNow + 8000).reason, Reason::kCancelledRecently);
+}
+
+// A proposal nobody acknowledged whose need went away is withdrawn: 700 proposed at the reorder
+// point 2500; the margin is revise_threshold 0.2 x 700 = 140 units above it.
+TEST(Withdrawal, AProposalWhoseNeedWentAwayIsWithdrawnAndHoldsNothingOff) {
+  const Policy p = textbook();
+  const auto first = make_proposal(evaluate(sku(2500), &p, kNow), "P1", "TINT", kNow);
+  ASSERT_EQ(first.quantity, 700);
+  const Proposal open[] = {first};
+  auto in = sku(2640);  // a return of 140: above the reorder point, not past the margin
+  in.proposals = open;
+  EXPECT_FALSE(withdrawal_due(in, p, first, kNow + 1000));
+  in.stock = StockLine{2641, 0};  // 141 above: withdrawn
+  auto fresh = withdrawal_due(in, p, first, kNow + 1000);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->reason, Reason::kAboveReorderPoint);
+  const auto gone = withdraw(first, *fresh, kNow + 1000);
+  EXPECT_EQ(gone.state, ProposalState::kCancelled);
+  EXPECT_TRUE(gone.withdrawn);
+  EXPECT_FALSE(gone.open());
+  EXPECT_EQ(gone.closed_ms, kNow + 1000);
+  EXPECT_EQ(gone.quantity, 700);
+  EXPECT_EQ(gone.numbers.position, 2500);  // as proposed
+  EXPECT_EQ(gone.cancel_reason,
+            "withdrawn by the agent before anyone acknowledged it: the position is 2641, above "
+            "the reorder point 2500 (it was proposed at position 2500)");
+  // Later the position falls back to 2400: a new proposal at once. A person's cancellation of
+  // the same proposal would hold it off (within the margin 625 of 2500, for 24 h).
+  const Proposal withdrawn[] = {gone};
+  auto later = sku(2400);
+  later.proposals = withdrawn;
+  EXPECT_TRUE(evaluate(later, &p, kNow + 2000).proposes());
+  auto cancelled = cancel(first, "buyer: not now", kNow + 1000);
+  ASSERT_TRUE(cancelled.ok());
+  const Proposal by_a_person[] = {*cancelled};
+  later.proposals = by_a_person;
+  EXPECT_EQ(evaluate(later, &p, kNow + 2000).reason, Reason::kCancelledRecently);
+  // Acknowledged: the supplier's order now, never withdrawn.
+  auto acked = acknowledge(first, "PO-1", kNow + 20 * kDay, 700, kNow);
+  ASSERT_TRUE(acked.ok());
+  const Proposal ordered[] = {*acked};
+  in.proposals = ordered;
+  in.stock = StockLine{5000, 0};
+  EXPECT_FALSE(withdrawal_due(in, p, *acked, kNow + 1000));
 }
 
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {
@@ -511,16 +557,11 @@ TEST(ProposalState, IllegalTransitionsAreErrors) {
             "proposals can be)");
 }
 
-}  // namespace
-}  // namespace depot::replenish
-namespace depot::replenish {
-namespace {
 
 // Backorders are demand: max_stock caps the position after ordering, and a reservation of
 // 1,000,000 against 16 on hand puts the position at -999,984, so the proposal orders them all
 // (position after it: the order-up-to, 320). When the cloud releases the order, the proposal
-// nobody acknowledged yet is revised to what the SKU needs without it (attack session: it was
-// thought to stay).
+// nobody acknowledged yet is revised to what the SKU needs without it.
 TEST(Revision, AProposalForAHugeBackorderIsRevisedDownWhenTheOrderIsReleased) {
   Policy p = textbook();  // 10/day: reorder point 10 x 25 = 250, order-up-to 250 + 70 = 320
   p.max_stock = 2000;

@@ -673,8 +673,14 @@ int cmd_decode(const Args& a, Context& c) {
     // there is no database yet or it cannot be read (said on stderr).
     std::optional<Expected<Catalog>> catalog;
     std::error_code ec;
-    if (std::filesystem::exists(cfg->database_path, ec)) {
-      auto db = open_for_reading(*cfg);
+    const bool there = std::filesystem::exists(cfg->database_path, ec);
+    if (ec) {
+      c.err << "depot-agent decode: the config's catalog (the database's cannot be read: "
+            << cfg->database_path << ": " << ec.message() << ")\n";
+    } else if (there) {  // read-only, without the audit key (decode writes nothing)
+      auto db = store::Database::open(
+          cfg->database_path,
+          {.busy_timeout_ms = cfg->config.durability.busy_timeout_ms, .read_only = true});
       if (db) catalog = store::load_catalog(**db);
       if (!db || !*catalog) {
         c.err << "depot-agent decode: the config's catalog (the database's cannot be read: "

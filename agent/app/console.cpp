@@ -185,7 +185,7 @@ std::string render_metrics(const ConsoleSources& s) {
             static_cast<double>(mono_now_ns() - pc.last_ack_mono_ns) / 1e9);
     const auto cc = cloud->command_counts();
     m.family("depot_commands_total", "counter",
-             "Cloud commands handled, by outcome (each was answered on its reply topic).");
+             "Cloud commands handled, by outcome (a reply was sent or attempted for each).");
     m.sample("depot_commands_total", d(cc.applied), {{"outcome", "applied"}});
     m.sample("depot_commands_total", d(cc.duplicate), {{"outcome", "duplicate"}});
     m.sample("depot_commands_total", d(cc.refused), {{"outcome", "refused"}});
@@ -193,7 +193,7 @@ std::string render_metrics(const ConsoleSources& s) {
           "Cloud commands dropped unanswered: too many were waiting to be handled.",
           d(cc.dropped));
     m.one("depot_command_replies_lost_total", "counter",
-          "Replies to cloud commands the broker did not take or acknowledge.",
+          "Replies to cloud commands not sent (not connected, refused) or not acknowledged.",
           d(cc.replies_lost));
     m.one("depot_outbox_over_budget", "gauge", "1 when the outbox is over its disk budget.",
           cloud->publisher().over_budget() ? 1 : 0);

@@ -442,9 +442,11 @@ int run_daemon(LoadedConfig loaded) {
     });
   };
 
+  bool stopping = false;  // a reload read before or during the stop is not applied
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
+    stopping = true;
     log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
     systemd.stopping();
     if (console_watcher) console_watcher->stop();
@@ -477,45 +479,56 @@ int run_daemon(LoadedConfig loaded) {
   bool reload_reading = false, reload_again = false;
   std::function<void()> read_config;
   std::function<void(LoadResult)> apply_reload = [&](LoadResult fresh) {
-    if (!fresh.loaded) {
-      log::error("reload refused: " + loaded.path + " has " +
-                 std::to_string(fresh.problems.size()) + " problem(s); keeping the running config");
-      for (const auto& p : fresh.problems) log::error("  " + p);
-    } else {
-      if (fresh.loaded->database_path != loaded.database_path)
-        log::warning("reload: database path changes take effect at the next restart");
-      if (fresh.loaded->config.scanners != loaded.config.scanners)
-        log::warning(
-            "reload: scanner changes are NOT applied by a reload: restart the agent "
-            "(systemctl restart depot-agent) to use them; the running scanners stay");
-      if (fresh.loaded->config.mqtt != loaded.config.mqtt)
-        log::warning("reload: mqtt changes take effect at the next restart");
-      if (fresh.loaded->config.console != loaded.config.console)
-        log::warning("reload: console changes take effect at the next restart");
-      config_sha256 = fresh.loaded->sha256;
-      if (fresh.loaded->config.zones != loaded.config.zones ||
-          fresh.loaded->config.sensors != loaded.config.sensors ||
-          fresh.loaded->config.retention != loaded.config.retention ||
-          fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
-        log::warning(
-            "reload: zone, sensor, retention and alarm output changes take effect at "
-            "the next restart");
-      if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
-                                        "config reloaded (SIGHUP)", wall_now());
-          !ch)
-        log::error("audit: " + ch.error().message);
-      if (auto st = apply_config_catalog(**db, fresh.loaded->config.catalog); !st) {
-        log::error("reload: " + st.error().message);
-      } else if (auto c = store::load_catalog(**db); c) {
-        *catalog = std::move(*c);
-        ledger.set_lot_rules(lot_rules(fresh.loaded->config));
-        if (auto rst = replenishment.reconfigure(fresh.loaded->config.replenish,
-                                                 timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
-            !rst)
-          log::error("reload: replenishment: " + rst.error().message);
-        log::set_level(fresh.loaded->config.log_level);
-        log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
+    if (stopping) return;  // (no READY=1 after STOPPING=1)
+    // Whatever happens, the reload ends: READY=1, and the next SIGHUP is taken.
+    try {
+      if (!fresh.loaded) {
+        log::error("reload refused: " + loaded.path + " has " +
+                   std::to_string(fresh.problems.size()) +
+                   " problem(s); keeping the running config");
+        for (const auto& p : fresh.problems) log::error("  " + p);
+      } else {
+        if (fresh.loaded->database_path != loaded.database_path)
+          log::warning("reload: database path changes take effect at the next restart");
+        if (fresh.loaded->config.scanners != loaded.config.scanners)
+          log::warning(
+              "reload: scanner changes are NOT applied by a reload: restart the agent "
+              "(systemctl restart depot-agent) to use them; the running scanners stay");
+        if (fresh.loaded->config.mqtt != loaded.config.mqtt)
+          log::warning("reload: mqtt changes take effect at the next restart");
+        if (fresh.loaded->config.console != loaded.config.console)
+          log::warning("reload: console changes take effect at the next restart");
+        config_sha256 = fresh.loaded->sha256;
+        if (fresh.loaded->config.zones != loaded.config.zones ||
+            fresh.loaded->config.sensors != loaded.config.sensors ||
+            fresh.loaded->config.retention != loaded.config.retention ||
+            fresh.loaded->config.alarm_outputs != loaded.config.alarm_outputs)
+          log::warning(
+              "reload: zone, sensor, retention and alarm output changes take effect at "
+              "the next restart");
+        if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
+                                          "config reloaded (SIGHUP)", wall_now());
+            !ch)
+          log::error("audit: " + ch.error().message);
+        if (auto st = apply_config_catalog(**db, fresh.loaded->config.catalog); !st) {
+          log::error("reload: " + st.error().message);
+        } else if (auto c = store::load_catalog(**db); c) {
+          *catalog = std::move(*c);
+          ledger.set_lot_rules(lot_rules(fresh.loaded->config));
+          if (auto rst =
+                  replenishment.reconfigure(fresh.loaded->config.replenish,
+                                            timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
+              !rst)
+            log::error("reload: replenishment: " + rst.error().message);
+          log::set_level(fresh.loaded->config.log_level);
+          log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
+        }
       }
+    } catch (const std::exception& e) {
+      log::error(
+          "reload: internal error, the running config is kept as far as it was not yet "
+          "replaced: " +
+          printable(e.what()));
     }
     malloc_trim(0);
     reload_reading = false;
@@ -530,13 +543,19 @@ int run_daemon(LoadedConfig loaded) {
     reload_reading = true;
     if (reload_reader.joinable()) reload_reader.join();  // its result was applied: it ended
     reload_reader = std::jthread([&io, &apply_reload, path = loaded.path] {
-      auto fresh = std::make_shared<LoadResult>(load_config_file(path, /*fingerprint=*/true));
+      auto fresh = std::make_shared<LoadResult>();
+      try {  // (an exception leaving a thread ends the process)
+        *fresh = load_config_file(path, /*fingerprint=*/true);
+      } catch (const std::exception& e) {
+        *fresh = LoadResult{};
+        fresh->problems.push_back(path + ": reading it: internal error: " + printable(e.what()));
+      }
       boost::asio::post(io, [&apply_reload, fresh] { apply_reload(std::move(*fresh)); });
     });
   };
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
+      if (ec || stopping) return;  // (no RELOADING=1 after STOPPING=1)
       if (reload_reading) {
         reload_again = true;
         log::info("reload: SIGHUP while " + loaded.path +

@@ -27,9 +27,10 @@ Status apply_config_catalog(store::Database& db, const std::vector<CatalogItem>&
   constexpr std::size_t kNamed = 20;  // a file of 100,000 codes does not make 100,000 lines
   const auto& taken = applied->taken;
   for (std::size_t i = 0; i < taken.size() && i < kNamed; ++i)
-    log::warning("catalog: barcode " + printable(taken[i].first, 80) + " moved from SKU " +
-                 taken[i].second + " (written by the cloud's catalog.upsert) to the config's SKU "
-                 "that lists it: the config file wins; scans of it now count for that SKU");
+    log::warning("catalog: barcode " + printable(taken[i].code, 80) + " moved from SKU " +
+                 taken[i].from_sku + " (written by the cloud's catalog.upsert) to SKU " +
+                 taken[i].to_sku + ", which the config file lists it under: the config wins; "
+                 "scans of it now count for " + taken[i].to_sku);
   if (taken.size() > kNamed)
     log::warning("catalog: " + std::to_string(taken.size() - kNamed) +
                  " more barcode(s) moved from SKUs written by the cloud to the config's");

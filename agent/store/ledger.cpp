@@ -588,7 +588,8 @@ Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogIt
     auto note_taken = [&](const std::string& code, const std::string& sku) {
       if (cloud_owned.empty()) return;
       auto it = cloud_owned.find(barcode_key(code));
-      if (it != cloud_owned.end() && it->second != sku) out.taken.emplace_back(code, it->second);
+      if (it != cloud_owned.end() && it->second != sku)
+        out.taken.push_back({code, it->second, sku});
     };
     auto up = db.prepare(
         "INSERT INTO skus(sku, name, unit, zone, policy, daily_demand, daily_demand_sd, origin,"

@@ -133,10 +133,16 @@ class Ledger {
 // longer listed inactive. Skips all work when the catalog is unchanged since the last call
 // (a fingerprint is kept in `meta`). Runs in its own transaction. The config wins: a barcode
 // it lists that a SKU of the cloud's (catalog.upsert) had is moved to the config's SKU, and
-// reported in `taken` (barcode, the SKU it was taken from) for the caller to say so.
+// reported in `taken` for the caller to say so.
+struct TakenBarcode {
+  std::string code;
+  std::string from_sku;  // the cloud's SKU that had it
+  std::string to_sku;    // the config's SKU that lists it
+  bool operator==(const TakenBarcode&) const = default;
+};
 struct CatalogApplied {
   bool changed = false;  // false: the same catalog as last time, nothing written
-  std::vector<std::pair<std::string, std::string>> taken;
+  std::vector<TakenBarcode> taken;
 };
 Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogItem>& items,
                                        std::string_view now);

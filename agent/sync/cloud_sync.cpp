@@ -260,11 +260,7 @@ void CloudSync::on_connected() {
 }
 
 void CloudSync::on_message(Inbound in) {
-  auto name = topics_.command_of(in.topic);
-  // cmd/# also brings this gateway's own replies back (MQTT 3.1.1 has no "no local"): quietly.
-  if (name.empty() && in.topic.size() > 6 &&
-      in.topic.compare(in.topic.size() - 6, 6, "/reply") == 0)
-    return;
+  auto name = topics_.command_of(in.topic);  // (its own replies: dropped by the link)
   if (name.empty()) {
     log::warning("mqtt: ignoring a message on " + in.topic + ": not a command to this gateway");
     return;
@@ -306,7 +302,8 @@ void CloudSync::on_message(Inbound in) {
 
 void CloudSync::command_outcome(std::string_view name, const nlohmann::json& reply) {
   publisher_->poke();
-  if (stopping_ || !link_->connected()) return;
+  if (stopping_) return;
+  if (!link_->connected()) return reply_not_sent("not connected");
   auto topic = topics_.reply(name);
   auto st = link_->publish(topic, reply.dump(), 1, false, reply_done(topic));
   if (!st) reply_not_sent(st.error().message);

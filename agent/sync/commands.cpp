@@ -548,7 +548,6 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
     (*q)->reset();
     auto reply = apply(c);
     if (!reply) return make_reply(c.id, false, reply.error().message);
-    ++applied_;
     return *reply;
   } catch (const std::exception& e) {
     return make_reply("", false, std::string("internal error: ") + e.what());

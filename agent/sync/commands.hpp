@@ -214,8 +214,6 @@ class CommandDesk {
   // topic), echoing the payload's id. Nothing changes.
   nlohmann::json refuse(std::string_view name, std::string_view payload, std::string_view why);
 
-  std::uint64_t applied() const { return applied_; }
-
  private:
   Expected<nlohmann::json> apply(const Command& c);
   Expected<nlohmann::json> stock_count(const Command& c, const StockCount& a);
@@ -236,7 +234,6 @@ class CommandDesk {
   store::Ledger& ledger_;
   std::string secret_;
   DeskHooks hooks_;
-  std::uint64_t applied_ = 0;
 };
 
 }  // namespace depot::sync

@@ -147,8 +147,12 @@ Status MqttLink::start() {
       });
     });
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
+      // cmd/# also brings this gateway's own replies back (MQTT 3.1.1 has no "no local"):
+      // dropped here, before they take a place in the queue a command flood competes for.
+      const auto& topic = msg->get_topic();
+      if (topic.size() > 6 && topic.compare(topic.size() - 6, 6, "/reply") == 0) return;
       Inbound in;
-      in.topic = msg->get_topic();
+      in.topic = topic;
       // Refused by its size before it is copied: MQTT 3.1.1 has no receive limit, and a
       // 100 MB command was copied once more here (410 MB resident) and then dropped by the
       // queue's byte bound without a reply.

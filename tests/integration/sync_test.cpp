@@ -585,9 +585,10 @@ TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
   cloud.publish(kPrefix + "cmd/stock.count", R"({"id":"c-big","args":{"pad":")" + pad + R"("}})");
   r = command(cloud, "stock.count", R"({"id":"c-big2","args":{"sku":"MATCHA","counted":-1}})");
   EXPECT_EQ(r["id"], "c-big2") << r.dump();
+  // (Had the broker sent it, the agent would have refused it unread, id null, by its size.)
   for (const auto& m : cloud.on("/cmd/stock.count/reply"))
-    EXPECT_EQ(m.payload.find("c-big\""), std::string::npos) << m.payload.substr(0, 200);
-  EXPECT_EQ(agent.log().find("c-big\""), std::string::npos);
+    EXPECT_EQ(m.payload.find("the command is 1048"), std::string::npos) << m.payload.substr(0, 200);
+  EXPECT_EQ(agent.log().find("the command is 1048"), std::string::npos);
   r = command(cloud, "catalog.upsert",
               R"({"id":"c-6","args":{"sku":"COOLER","barcodes":["96385074"]}})");
   EXPECT_EQ(r["ok"], true) << r.dump();

@@ -194,6 +194,12 @@ def case_service(vm, out):
     pid = main_pid(vm)
     rc, txt = vm.run("systemctl reload depot-agent", timeout=120)
     expect(rc == 0 and main_pid(vm) == pid, "systemctl reload returned, same process", txt)
+    # (ExecReload= only sends SIGHUP: the agent reads the file on a thread, then applies it)
+    try:
+        vm.wait_for("journalctl -u depot-agent -o cat --no-pager | grep -q 'reloaded .*: 2 SKUs'",
+                    60, "the reload applied")
+    except VMError:
+        pass  # the expectation below says what the journal has
     jr = vm.check("journalctl -u depot-agent -o cat --no-pager")
     expect("2 SKUs" in jr and "reloaded" in jr, "the journal says the reload read 2 SKUs", jr[-2000:])
     vm.run(f"timeout 10 sh -c 'echo 4006381333948 > {FIFO}'")
@@ -207,7 +213,11 @@ def case_service(vm, out):
     # -- an invalid config on reload: a warning (or error), the running config is kept
     put_file(vm, CONF, json.dumps(dict(cfg, durabilty={})))
     vm.run("systemctl reload depot-agent", timeout=120)
-    time.sleep(2)
+    try:
+        vm.wait_for("journalctl -u depot-agent -p warning -o cat --no-pager | grep -q durabilty",
+                    60, "the refused reload logged")
+    except VMError:
+        pass  # the expectations below say what the journal has
     expect(vm.run("systemctl is-active depot-agent")[1].strip() == "active",
            "an invalid config on reload keeps the agent running")
     warn = vm.check("journalctl -u depot-agent -p warning -o cat --no-pager")
@@ -217,6 +227,8 @@ def case_service(vm, out):
            "journalctl -p warning leaves out the agent's info lines", warn)
     put_file(vm, CONF, json.dumps(cfg, indent=1))
     vm.check("systemctl reload depot-agent", timeout=120)
+    vm.wait_for("[ \"$(journalctl -u depot-agent -o cat --no-pager | grep -c 'reloaded .*: 2 SKUs')\" -ge 2 ]",
+                60, "the good config applied again")
 
     # -- the sandbox we ship
     sec = vm.check("systemd-analyze security depot-agent --no-pager 2>&1 | tail -n 3")

@@ -160,7 +160,7 @@ TEST_F(DecodeCli, WithADatabaseItUsesTheCatalogTheCloudUpdated) {
   test::write_file(cfg_, moved);
   r = agent({"scan", "-c", cfg_, "--kind", "receive", "--code", "96385074"});
   EXPECT_THAT(r.err, HasSubstr("catalog: barcode 96385074 moved from SKU COOLER (written by the "
-                               "cloud's catalog.upsert) to the config's SKU"))
+                               "cloud's catalog.upsert) to SKU TINT, which the config file lists"))
       << r.out;
   EXPECT_THAT(agent({"decode", "-c", cfg_, "96385074"}).out, HasSubstr("sku        TINT\n"));
 }

@@ -361,7 +361,7 @@ TEST_F(Desk, AConfigThatListsACloudSkusBarcodeTakesItAndSaysSo) {
   ASSERT_TRUE(moved.ok()) << moved.error().message;
   EXPECT_TRUE(moved->changed);
   ASSERT_EQ(moved->taken.size(), 1u);
-  EXPECT_EQ(moved->taken[0], (std::pair<std::string, std::string>{"96385074", "COOLER"}));
+  EXPECT_EQ(moved->taken[0], (store::TakenBarcode{"96385074", "COOLER", "A"}));
   auto cat = store::load_catalog(*db_);
   ASSERT_TRUE(cat.ok());
   auto hit = cat->find_barcode("96385074");

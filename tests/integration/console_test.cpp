@@ -678,6 +678,17 @@ TEST_F(Console, PrometheusScrapesMetricsAndItsQueryApiReturnsTheOutboxDepth) {
   EXPECT_TRUE(found) << answer << "\n" << read_file(dir_.file("prometheus.log"));
 }
 
+// Writes agent.json in `dir`: the console config with an mqtt section for the broker on
+// `broker_port` (`mqtt_extra`: more of it, ", \"status_s\": 1"); returns its path.
+std::string cloud_console_config(const test::TempDir& dir, int broker_port, int scan_port,
+                                 int http_port, const std::string& mqtt_extra) {
+  const auto cfg = dir.file("agent.json");
+  test::write_file(cfg, console_config(dir.file("depot.db"), scan_port, http_port, "",
+                                       R"({"host": "127.0.0.1", "port": )" +
+                                           std::to_string(broker_port) + mqtt_extra + "}"));
+  return cfg;
+}
+
 // The retained status: refreshed every mqtt.status_s with queue depths, link, disk, health,
 // version and config hash; a clean stop publishes offline with clean:true and a timestamp.
 TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
@@ -686,10 +697,8 @@ TEST(ConsoleStatus, RetainedStatusIsRefreshedEveryStatusSAndACleanStopSaysSo) {
   broker.start();
   Cloud cloud(broker.port());
   const int scan_port = free_port(), http_port = free_port();
-  const auto cfg = dir.file("agent.json");
-  test::write_file(cfg, console_config(dir.file("depot.db"), scan_port, http_port, "",
-                                       R"({"host": "127.0.0.1", "port": )" +
-                                           std::to_string(broker.port()) + R"(, "status_s": 1})"));
+  const auto cfg =
+      cloud_console_config(dir, broker.port(), scan_port, http_port, R"(, "status_s": 1)");
   Agent agent(dir, cfg);
   agent.start();
   auto online = [&] {
@@ -822,11 +831,8 @@ TEST(ConsoleStatus, CloudCommandsAreCountedByOutcomeAndAnOversizedOneIsRefusedUn
   broker.start();
   Cloud cloud(broker.port());
   const int scan_port = free_port(), http_port = free_port();
-  const auto cfg = dir.file("agent.json");
-  test::write_file(cfg, console_config(dir.file("depot.db"), scan_port, http_port, "",
-                                       R"({"host": "127.0.0.1", "port": )" +
-                                           std::to_string(broker.port()) +
-                                           R"(, "protocol": "3.1.1"})"));
+  const auto cfg =
+      cloud_console_config(dir, broker.port(), scan_port, http_port, R"(, "protocol": "3.1.1")");
   Agent agent(dir, cfg);
   agent.start();
   ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 10s)) << agent.log();

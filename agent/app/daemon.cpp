@@ -549,6 +549,9 @@ int run_daemon(LoadedConfig loaded) {
       } catch (const std::exception& e) {
         *fresh = LoadResult{};
         fresh->problems.push_back(path + ": reading it: internal error: " + printable(e.what()));
+      } catch (...) {
+        *fresh = LoadResult{};
+        fresh->problems.push_back(path + ": reading it: internal error");
       }
       boost::asio::post(io, [&apply_reload, fresh] { apply_reload(std::move(*fresh)); });
     });

@@ -718,16 +718,25 @@ replenish::Decision Replenishment::decide(SkuState& s, std::int64_t now_ms, bool
   // away (withdrawal_due), else revised (revision_due).
   if (act && st && mode_ == Mode::kWrite && d.reason == replenish::Reason::kOpenProposal &&
       s.stock_known && s.open)
-    for (auto& p : s.open->proposals)
-      if (p.state == replenish::ProposalState::kProposed) {
+    for (auto it = s.open->proposals.begin(); it != s.open->proposals.end(); ++it)
+      if (auto& p = *it; p.state == replenish::ProposalState::kProposed) {
         if (auto fresh = replenish::withdrawal_due(in, *s.policy(), p, now_ms)) {
           auto gone = replenish::withdraw(p, *fresh, now_ms);
-          const auto now = timefmt::rfc3339_from_unix_ms(now_ms);
-          if (st = store::update_proposal(db_, gone, "withdrawn", p.id + ":withdrawn", now); !st)
+          auto done = store::withdraw_proposal(db_, gone, timefmt::rfc3339_from_unix_ms(now_ms));
+          if (!done) {
+            st = done.error();
             return d;
+          }
+          if (!*done) {  // a person decided it meanwhile (the CLI): take what they decided
+            auto stored = store::load_proposals(db_, {.id = p.id});
+            if (!stored) st = stored.error();
+            else if (stored->size() == 1) p = std::move(stored->front());
+            return d;
+          }
           log::info("replenishment: withdrew " + p.id + " (" + std::to_string(p.quantity) +
                     " x " + p.sku + "): " + gone.cancel_reason);
-          p = std::move(gone);
+          // It decides nothing more (a withdrawal holds no cool-down): not kept in memory.
+          s.open->proposals.erase(it);
           d = std::move(*fresh);  // what the SKU's decision is now
           break;
         }

@@ -8,6 +8,7 @@
 #include "base/secret_file.hpp"
 #include "store/audit.hpp"
 #include "store/ledger.hpp"
+#include "store/schema.hpp"
 
 namespace depot::app {
 
@@ -73,7 +74,23 @@ Expected<std::unique_ptr<store::Database>> open_for_reading(const LoadedConfig& 
   auto key = audit_key(l);
   if (!key) return key.error();
   auto db = store::Database::open(l.database_path, o);
-  if (db) (*db)->set_audit_key(*key);
+  if (!db) return db;
+  (*db)->set_audit_key(*key);
+  // A database of an older version (upgraded, the daemon not yet restarted) is migrated first:
+  // reads name the newer schema's columns.
+  auto version = (*db)->schema_version();
+  if (!version) return version.error();
+  if (*version < static_cast<int>(store::migrations().size())) {
+    db->reset();
+    auto migrated = open_for_writing(l, CatalogAtOpen::kKeep);
+    if (!migrated)
+      return Error{"database " + l.database_path + " is at schema version " +
+                   std::to_string(*version) + " and this version needs " +
+                   std::to_string(store::migrations().size()) +
+                   ": start the agent once (it migrates it), or run this as its user (" +
+                   migrated.error().message + ")"};
+    return migrated;
+  }
   return db;
 }
 

@@ -251,15 +251,13 @@ std::string text_rule(std::string_view s, std::size_t max_bytes) {
     const bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
     if (c < 0x20 || c == 0x7F || c1)
       return "\"" + printable(s, 60) + "\" contains a control character";
-    // Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) make a
-    // stored text display as another (an audit line that reads backwards); printable() shows
-    // them as \u escapes.
-    if (c == 0xE2 && i + 2 < s.size()) {
-      const auto b1 = static_cast<unsigned char>(s[i + 1]);
-      const auto b2 = static_cast<unsigned char>(s[i + 2]);
-      if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))
-        return "\"" + printable(s, 60) + "\" contains a bidirectional control character";
-    }
+    // The bidirectional overrides U+202D and U+202E make a stored text display as another
+    // (an audit line that reads backwards); printable() shows them as \u escapes. Embeddings
+    // and isolates (U+202A-C, U+2066-9) stay: i18n libraries wrap names in them (Fluent's
+    // FSI/PDI), and Arabic or Hebrew product names exported from spreadsheets carry them.
+    if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) == 0xAD || static_cast<unsigned char>(s[i + 2]) == 0xAE))
+      return "\"" + printable(s, 60) + "\" contains a bidirectional override";
   }
   return {};
 }

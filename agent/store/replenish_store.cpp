@@ -299,6 +299,22 @@ Status update_proposal(Database& db, const Proposal& p, std::string_view event,
   return {};
 }
 
+Expected<bool> withdraw_proposal(Database& db, const Proposal& p, std::string_view now) {
+  auto q = db.prepare(
+      "UPDATE proposals SET state='cancelled', closed_ms=?2, cancel_reason=?3, withdrawn=1,"
+      " updated_at=?4 WHERE id=?1 AND state='proposed'");
+  if (!q) return q.error();
+  if (auto st = (*q)->bind(1, p.id).bind(2, p.closed_ms).bind(3, p.cancel_reason).bind(4, now).run();
+      !st)
+    return st.error();
+  if (sqlite3_changes(db.handle()) != 1) return false;
+  auto record = proposal_json(p);
+  record["event"] = "withdrawn";
+  if (auto seq = outbox_append(db, "reorders", p.id + ":withdrawn", now, std::move(record)); !seq)
+    return seq.error();
+  return true;
+}
+
 Status revise_proposal(Database& db, const Proposal& p, const Proposal& previous,
                        std::string_view record_id, std::string_view now) {
   auto q = db.prepare(

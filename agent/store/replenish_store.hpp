@@ -54,6 +54,10 @@ Status update_proposal(Database& db, const replenish::Proposal& p, std::string_v
 Status revise_proposal(Database& db, const replenish::Proposal& revised,
                        const replenish::Proposal& previous, std::string_view record_id,
                        std::string_view now);
+// proposed -> cancelled by the agent (replenish::withdraw's result `p`) and its `withdrawn`
+// record, only while the stored proposal is still `proposed`: false when a person (another
+// process: the CLI) acknowledged or cancelled it meanwhile, and nothing was written.
+Expected<bool> withdraw_proposal(Database& db, const replenish::Proposal& p, std::string_view now);
 // In a transaction: proposed -> acknowledged with the supplier's order number, quantity
 // (default: as proposed) and ETA (default: the proposal's expected arrival). Errors name the
 // proposal and the rule (unknown id, not proposed, empty order number, ETA before it was made).

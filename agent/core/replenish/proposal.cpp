@@ -16,7 +16,9 @@ std::int64_t days_to_ms(double days) { return std::llround(days * kDayMs); }
 
 Error illegal(const Proposal& p, std::string_view action, std::string_view allowed) {
   return Error{"cannot " + std::string(action) + " proposal \"" + p.id + "\": it is " +
-               std::string(to_string(p.state)) + " (only " + std::string(allowed) +
+               std::string(to_string(p.state)) +
+               (p.withdrawn ? " (" + p.cancel_reason + ")" : std::string()) +
+               " (only " + std::string(allowed) +
                " proposals can be)",
                ErrorKind::kBadInput};
 }
@@ -270,13 +272,18 @@ std::optional<Decision> revision_due(const SkuInputs& in, const Policy& policy,
   return fresh;
 }
 
+double withdrawal_margin(const Policy& policy, const Proposal& open, const Numbers& fresh) {
+  const double sized = std::min(static_cast<double>(open.quantity), fresh.review_demand);
+  return std::max({policy.revise_threshold * sized, fresh.daily_demand, 1.0});
+}
+
 std::optional<Decision> withdrawal_due(const SkuInputs& in, const Policy& policy,
                                        const Proposal& open, std::int64_t now_ms) {
   auto fresh = evaluate_without(in, policy, open, now_ms);
   if (!fresh || fresh->reason != Reason::kAboveReorderPoint) return std::nullopt;
-  const double above =
-      static_cast<double>(fresh->numbers.position) - fresh->numbers.reorder_point;
-  if (above <= policy.revise_threshold * static_cast<double>(open.quantity)) return std::nullopt;
+  const auto& n = fresh->numbers;
+  const double above = static_cast<double>(n.position) - n.reorder_point;
+  if (above <= withdrawal_margin(policy, open, n)) return std::nullopt;
   return fresh;
 }
 
@@ -289,7 +296,8 @@ Proposal withdraw(Proposal open, const Decision& fresh, std::int64_t now_ms) {
       "withdrawn by the agent before anyone acknowledged it: the position is " +
       std::to_string(n.position) + ", above the reorder point " +
       std::to_string(static_cast<std::int64_t>(std::ceil(n.reorder_point))) +
-      " (it was proposed at position " + std::to_string(open.numbers.position) + ")";
+      " (it was proposed, or last revised, at position " +
+      std::to_string(open.numbers.position) + ")";
   return open;
 }
 
@@ -320,7 +328,10 @@ Proposal make_proposal(const Decision& decision, std::string id, std::string sku
 
 Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_t eta_ms,
                                std::int64_t quantity, std::int64_t now_ms) {
-  if (p.state != ProposalState::kProposed) return illegal(p, "acknowledge", "proposed");
+  // A withdrawn one too: its buyer may have ordered it from the supplier already.
+  const bool withdrawn = p.state == ProposalState::kCancelled && p.withdrawn;
+  if (p.state != ProposalState::kProposed && !withdrawn)
+    return illegal(p, "acknowledge", "proposed or withdrawn");
   if (order_number.empty()) return Error{"an acknowledgement needs the supplier's order number", ErrorKind::kBadInput};
   if (quantity <= 0)
     return Error{"acknowledged quantity " + std::to_string(quantity) + " must be positive",
@@ -332,6 +343,9 @@ Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_
                      std::to_string(kMaxEtaDays) + " days away: check the date",
                  ErrorKind::kBadInput};
   p.state = ProposalState::kAcknowledged;
+  p.withdrawn = false;
+  p.closed_ms = 0;
+  p.cancel_reason.clear();
   p.order = OpenOrder{std::move(order_number), now_ms, quantity, 0};
   p.expected_arrival_ms = eta_ms;
   return p;

@@ -168,9 +168,13 @@ Proposal revise(Proposal open, const Decision& fresh);
 
 // Withdrawing a proposal still `proposed` whose need went away (a large order released, stock
 // found by a count, a return): the decision `in` would give without it is kAboveReorderPoint,
-// with the position above the reorder point by more than policy.revise_threshold x
-// open.quantity (a return of a few units neither withdraws it nor proposes it again at the next
-// pick). The fresh decision, or nullopt: keep it.
+// with the position above the reorder point by more than withdrawal_margin (a return of a few
+// units neither withdraws it nor proposes it again at the next pick). The fresh decision, or
+// nullopt: keep it.
+// The margin: revise_threshold x the smaller of the proposal's quantity and the fresh review
+// demand (a stale, oversized quantity does not widen it), and at least one day's demand and
+// one unit (revise_threshold 0 does not make it flap on single units).
+double withdrawal_margin(const Policy& policy, const Proposal& open, const Numbers& fresh);
 std::optional<Decision> withdrawal_due(const SkuInputs& in, const Policy& policy,
                                        const Proposal& open, std::int64_t now_ms);
 // `open` cancelled by the agent (withdrawn), its reason naming the fresh position and reorder

@@ -12,6 +12,7 @@
 #include "core/time.hpp"
 #include "store/ledger.hpp"
 #include "store/replenish_store.hpp"
+#include "store/schema.hpp"
 #include "test_support.hpp"
 
 namespace depot {
@@ -152,6 +153,26 @@ TEST_F(ReplenishCli, ReordersListsAcknowledgesAndCancels) {
 // With accounts on the gateway, a proposal is acknowledged or cancelled by an account with
 // the buyer (or admin) role and its password re-entered; a typed --who no longer signs, and
 // the audit trail names the account.
+// A database the previous version left (schema 16: no `withdrawn` column), read before the
+// upgraded daemon ran: `reorders` migrates it first instead of failing on the new column.
+TEST_F(ReplenishCli, ReordersOnADatabaseOfThePreviousSchemaMigratesItFirst) {
+  propose();
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("ALTER TABLE proposals DROP COLUMN withdrawn").ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version=16").ok());
+  }
+  auto r = agent({"reorders", "--json", "-c", cfg_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["proposal_id"], "P1");
+  auto db = store::Database::open(dir_.file("depot.db"), {.read_only = true});
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->schema_version(), static_cast<int>(store::migrations().size()));
+}
+
 TEST_F(ReplenishCli, WithAccountsAProposalIsSignedByABuyerAccount) {
   const auto id = propose();
   const auto pw = dir_.file("pw"), wrong = dir_.file("wrong");

@@ -214,11 +214,12 @@ TEST_F(ReplenishmentTest, AProposalWhoseNeedWentAwayIsWithdrawnAndAFallProposesA
   ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
   ASSERT_EQ(proposals("A").size(), 1u);
   ASSERT_EQ(proposals("A")[0].quantity, 80);
-  // Returns of 26: position 86, 16 above the reorder point 70 (not more than 0.2 x 80): kept.
-  post("t1", "A", MovementKind::kReturn, 26, kT0 + 2 * kMinute);
+  // Returns of 24: position 84, 14 above the reorder point 70: not more than the margin, 0.2 x
+  // the smaller of 80 and the review demand 70 = 14 (one day's demand is less): kept.
+  post("t1", "A", MovementKind::kReturn, 24, kT0 + 2 * kMinute);
   ASSERT_TRUE(r->catch_up(kT0 + 2 * kMinute).ok());
   EXPECT_EQ(proposals("A")[0].state, replenish::ProposalState::kProposed);
-  // One more: 87, 17 above: withdrawn.
+  // One more: 85, 15 above: withdrawn.
   post("t2", "A", MovementKind::kReturn, 1, kT0 + 3 * kMinute);
   ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
   auto now = proposals("A");
@@ -226,8 +227,8 @@ TEST_F(ReplenishmentTest, AProposalWhoseNeedWentAwayIsWithdrawnAndAFallProposesA
   EXPECT_EQ(now[0].state, replenish::ProposalState::kCancelled);
   EXPECT_TRUE(now[0].withdrawn);
   EXPECT_EQ(now[0].cancel_reason,
-            "withdrawn by the agent before anyone acknowledged it: the position is 87, above the "
-            "reorder point 70 (it was proposed at position 60)");
+            "withdrawn by the agent before anyone acknowledged it: the position is 85, above the "
+            "reorder point 70 (it was proposed, or last revised, at position 60)");
   auto recs = outbox("reorders", "A");
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[1]["event"], "withdrawn");
@@ -240,11 +241,37 @@ TEST_F(ReplenishmentTest, AProposalWhoseNeedWentAwayIsWithdrawnAndAFallProposesA
   // After a restart, picks bring it to 60 again: proposed at once (a person's cancellation
   // would hold this off for 24 h: AProposedQuantityIsRevisedAndACancellationHoldsForTheCoolDown).
   auto again = engine(kT0 + 4 * kMinute);
-  post("p2", "A", MovementKind::kPick, 27, kT0 + 5 * kMinute);
+  post("p2", "A", MovementKind::kPick, 25, kT0 + 5 * kMinute);
   ASSERT_TRUE(again->catch_up(kT0 + 5 * kMinute).ok());
   ASSERT_EQ(proposals("A").size(), 2u);
   EXPECT_EQ(proposals("A")[1].state, replenish::ProposalState::kProposed);
   EXPECT_EQ(proposals("A")[1].quantity, 80);
+}
+
+// A buyer's acknowledgement committed behind the engine's back (the CLI is another process; here
+// the same connection, so the engine has no sign of it) is never overwritten by a withdrawal:
+// the withdrawal finds the proposal no longer proposed, writes nothing, and takes the stored one.
+TEST_F(ReplenishmentTest, AWithdrawalNeverOverwritesAnAcknowledgementMadeMeanwhile) {
+  auto r = engine(kT0);
+  post("r1", "A", MovementKind::kReceive, 100, kT0 + kMinute);
+  post("p1", "A", MovementKind::kPick, 40, kT0 + kMinute);  // 80 proposed at position 60
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  ASSERT_EQ(proposals("A").size(), 1u);
+  const auto id = proposals("A")[0].id;
+  ASSERT_TRUE(db_->transaction([&]() -> Status {
+                   auto a = store::acknowledge_proposal(*db_, id, "PO-9", std::nullopt,
+                                                        std::nullopt, kT0 + 2 * kMinute);
+                   if (!a) return a.error();
+                   return {};
+                 }).ok());
+  post("t1", "A", MovementKind::kReturn, 30, kT0 + 3 * kMinute);  // 90: past the margin
+  ASSERT_TRUE(r->catch_up(kT0 + 3 * kMinute).ok());
+  auto now = proposals("A");
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].state, replenish::ProposalState::kAcknowledged);
+  EXPECT_EQ(now[0].order.order_number, "PO-9");
+  EXPECT_FALSE(now[0].withdrawn);
+  for (const auto& rec : outbox("reorders", "A")) EXPECT_NE(rec["event"], "withdrawn") << rec;
 }
 
 TEST_F(ReplenishmentTest, AnUrgentTopUpOnlyWhenThePipelineFallsToTheSafetyStock) {

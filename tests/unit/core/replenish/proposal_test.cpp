@@ -324,7 +324,7 @@ TEST(Withdrawal, AProposalWhoseNeedWentAwayIsWithdrawnAndHoldsNothingOff) {
   EXPECT_EQ(gone.numbers.position, 2500);  // as proposed
   EXPECT_EQ(gone.cancel_reason,
             "withdrawn by the agent before anyone acknowledged it: the position is 2641, above "
-            "the reorder point 2500 (it was proposed at position 2500)");
+            "the reorder point 2500 (it was proposed, or last revised, at position 2500)");
   // Later the position falls back to 2400: a new proposal at once. A person's cancellation of
   // the same proposal would hold it off (within the margin 625 of 2500, for 24 h).
   const Proposal withdrawn[] = {gone};
@@ -343,6 +343,43 @@ TEST(Withdrawal, AProposalWhoseNeedWentAwayIsWithdrawnAndHoldsNothingOff) {
   in.proposals = ordered;
   in.stock = StockLine{5000, 0};
   EXPECT_FALSE(withdrawal_due(in, p, *acked, kNow + 1000));
+  // The buyer had already ordered the withdrawn one from the supplier: it can still be
+  // acknowledged (and is an open order again); it cannot be cancelled, and says why.
+  auto late = acknowledge(gone, "PO-2", kNow + 20 * kDay, 700, kNow + 5000);
+  ASSERT_TRUE(late.ok()) << late.error().message;
+  EXPECT_EQ(late->state, ProposalState::kAcknowledged);
+  EXPECT_FALSE(late->withdrawn);
+  EXPECT_EQ(late->closed_ms, 0);
+  EXPECT_TRUE(late->cancel_reason.empty());
+  auto again = cancel(gone, "not needed", kNow + 5000);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message,
+            "cannot cancel proposal \"P1\": it is cancelled (" + gone.cancel_reason +
+                ") (only proposed or acknowledged proposals can be)");
+}
+
+// The margin is sized by what the SKU needs now, not by a stale proposal: one made for a
+// million-unit backorder is withdrawn once the order is released and the position is back above
+// the reorder point (it protected itself: 0.2 x 1,000,020 units). And revise_threshold 0 does
+// not withdraw on a single unit: at least one day's demand.
+TEST(Withdrawal, TheMarginIsTheSmallerOfTheQuantityAndTheReviewDemandAndAtLeastADay) {
+  Policy p = textbook();  // 10/day: reorder point 250, review demand 70
+  auto in = sku(300, 0, 10);
+  in.stock.reserved = 300;
+  in.stock.backordered = 999'700;
+  const auto huge = make_proposal(evaluate(in, &p, kNow), "P1", "TINT", kNow);
+  ASSERT_EQ(huge.quantity, 1'000'020);
+  const Proposal open[] = {huge};
+  auto released = sku(264, 0, 10);  // 14 above: margin max(0.2 x min(1,000,020, 70), 10) = 14
+  released.proposals = open;
+  EXPECT_FALSE(withdrawal_due(released, p, huge, kNow + 1000));
+  released.stock = StockLine{265, 0};
+  EXPECT_TRUE(withdrawal_due(released, p, huge, kNow + 1000));
+  p.revise_threshold = 0;  // margin: one day's demand, 10
+  released.stock = StockLine{260, 0};
+  EXPECT_FALSE(withdrawal_due(released, p, huge, kNow + 1000));
+  released.stock = StockLine{261, 0};
+  EXPECT_TRUE(withdrawal_due(released, p, huge, kNow + 1000));
 }
 
 TEST(Evaluate, NoSecondProposalWhileOneIsOpen) {
@@ -541,7 +578,7 @@ TEST(ProposalState, IllegalTransitionsAreErrors) {
 
   const Proposal a = *acknowledge(pr, "PO-1", kNow + kDay, 10, kNow);
   EXPECT_EQ(acknowledge(a, "PO-2", kNow + kDay, 10, kNow).error().message,
-            "cannot acknowledge proposal \"P1\": it is acknowledged (only proposed proposals "
+            "cannot acknowledge proposal \"P1\": it is acknowledged (only proposed or withdrawn proposals "
             "can be)");
   EXPECT_EQ(receive(a, 11, kNow).error().message,
             "received quantity 11 must be between 1 and the 10 outstanding");

@@ -133,6 +133,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // The whole request, headers and body, within the timeout: a client that sends a byte
     // now and then (slow loris) is dropped when it runs out.
     beast::get_lowest_layer(stream_).expires_after(server_->options.request_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  // Only "chunked" is a transfer coding the parser undoes: with another ("gzip, chunked") the
+  // body would be taken still encoded (RFC 9112 6.1: 501), and the connection is not reused.
+  // Answered from the header, before any body byte is waited for.
+  void on_header(beast::error_code head_ec) {
+    if (head_ec) {
+      on_read(head_ec);
+      return;
+    }
+    const auto& head = parser_->get();
+    if (auto te = head[bhttp::field::transfer_encoding];
+        !te.empty() && !beast::iequals(te, "chunked")) {
+      ++server_->stats.bad;
+      respond(plain(501, "a Transfer-Encoding other than chunked is not supported"), false);
+      return;
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->on_read(ec);
@@ -170,13 +191,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return;
     }
     auto msg = parser_->release();
-    // Only "chunked" is a transfer coding the parser undoes: with another ("gzip, chunked") the
-    // body would be taken still encoded (RFC 9112 6.1: 501), and the connection is not reused.
-    if (auto te = msg[bhttp::field::transfer_encoding]; !te.empty() && !beast::iequals(te, "chunked")) {
-      ++stats.bad;
-      respond(plain(501, "a Transfer-Encoding other than chunked is not supported"), false);
-      return;
-    }
     Request req;
     req.method = std::string(msg.method_string());
     auto target = std::string_view(msg.target().data(), msg.target().size());

@@ -127,6 +127,33 @@ TEST(MqttSensorTest, BadPayloadsAreRejectedReadingsWithTheReason) {
   EXPECT_EQ(rig.errors(), 1u);  // one outage of good readings, reported once
 }
 
+// A message over 64 KiB is refused by its size before it is copied: a 5 MB one was copied, then
+// dropped by the inbound queue's 4 MiB bound, and the probe showed no reading saying why.
+TEST(MqttSensorTest, AnOversizedPayloadIsARejectedReadingNamingItsSize) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Probe probe(broker.port());
+  probe.publish("zigbee2mqtt/fridge", R"({"temperature":3})", true);
+  SensorRig rig;
+  MqttSensor z(rig.io, rig.options("zb"),
+               source(broker.port(), "zigbee2mqtt/fridge", "/temperature"), rig.events());
+  z.start();
+  ASSERT_GE(find(rig, "zb"), 0);
+  const std::string big = R"({"temperature": 4.2, "pad": ")" + std::string(5 << 20, 'x') + "\"}";
+  probe.publish("zigbee2mqtt/fridge", big);
+  const auto at = find(rig, "zb", 1);
+  ASSERT_GE(at, 0);
+  const auto& r = rig.readings[static_cast<std::size_t>(at)];
+  EXPECT_EQ(r.quality, Quality::kNoData);
+  EXPECT_EQ(r.reason, "payload refused: it is " + std::to_string(big.size()) +
+                          " bytes; at most 65536 are accepted");
+  probe.publish("zigbee2mqtt/fridge", R"({"temperature":5})");
+  const auto next = find(rig, "zb", static_cast<std::size_t>(at) + 1);
+  ASSERT_GE(next, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(next)].celsius, 5);
+}
+
 // A probe publishing far more often than any probe reads (a looping device): at most 10 of its
 // messages a second become readings, the rest are dropped with a warning; a probe sharing the
 // client is not held back, and the flooding probe's next message after the second is taken.

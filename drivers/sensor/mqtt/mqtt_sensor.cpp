@@ -18,7 +18,9 @@ namespace depot::drivers {
 // One Paho client for every probe on one broker. Lives on the loop; Paho's callbacks post.
 class MqttHub : public std::enable_shared_from_this<MqttHub> {
  public:
-  using Handler = std::function<void(const std::string& payload)>;
+  // `oversized`: the payload's size when it was more than kMaxProbePayloadBytes (then
+  // `payload` is empty: it was not copied), else 0.
+  using Handler = std::function<void(const std::string& payload, std::size_t oversized)>;
   using Status = std::function<void(bool is_error, std::string message)>;
 
   MqttHub(boost::asio::io_context& io, std::string broker, std::string username,
@@ -93,7 +95,7 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
                              " messages or " +
                              std::to_string(decltype(inbound_)::kMaxBytes / (1024 * 1024)) +
                              " MiB were waiting to be handled");
-    for (auto& m : slice.messages) deliver(m.topic, m.payload);
+    for (auto& m : slice.messages) deliver(m);
   }
 
   void tell(bool is_error, const std::string& msg) {
@@ -112,8 +114,16 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
       return;
     }
     client_->set_message_callback([this](mqtt::const_message_ptr m) {
-      if (inbound_.push({m->get_topic(), m->get_payload_str()}))
-        post([](MqttHub& h) { h.take_inbound(); });
+      // A payload over the limit is refused by its size here, on Paho's thread, before it is
+      // copied: a 5 MB one would otherwise be copied and then dropped by the queue's bound
+      // without a reading to say so.
+      const auto& payload = m->get_payload_str();  // a reference, not a copy
+      Message msg{m->get_topic(), {}, 0};
+      if (payload.size() > kMaxProbePayloadBytes)
+        msg.oversized = payload.size();
+      else
+        msg.payload = payload;
+      if (inbound_.push(std::move(msg))) post([](MqttHub& h) { h.take_inbound(); });
     });
     client_->set_connected_handler(
         [this](const std::string&) { post([](MqttHub& h) { h.on_connected(); }); });
@@ -176,11 +186,16 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
     }
   }
 
-  void deliver(const std::string& topic, const std::string& payload) {
+  struct Message {
+    std::string topic, payload;
+    std::size_t oversized = 0;
+  };
+
+  void deliver(const Message& m) {
     std::vector<Handler> hs;  // a handler may unsubscribe
     for (auto& [id, s] : subs_)
-      if (s.topic == topic) hs.push_back(s.handler);
-    for (auto& h : hs) h(payload);
+      if (s.topic == m.topic) hs.push_back(s.handler);
+    for (auto& h : hs) h(m.payload, m.oversized);
   }
 
   class Listener : public mqtt::iaction_listener {
@@ -206,9 +221,6 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
   boost::asio::steady_timer retry_;
   std::chrono::milliseconds delay_{100};
   std::map<std::uint64_t, Sub> subs_;
-  struct Message {
-    std::string topic, payload;
-  };
   InboundQueue<Message> inbound_;  // from Paho's threads
   std::uint64_t next_id_ = 0;
   bool connected_ = false;
@@ -231,7 +243,8 @@ void MqttSensor::start() {
     events_.status(false, "probe " + options_.probe + ": subscribing to " + source_.topic + " on " +
                               source_.broker + ", value at " + source_.pointer);
   subscription_ = hub_->subscribe(
-      source_.topic, [this](const std::string& payload) { message(payload); },
+      source_.topic,
+      [this](const std::string& payload, std::size_t oversized) { message(payload, oversized); },
       [this](bool is_error, std::string msg) {
         if (events_.status) events_.status(is_error, "probe " + options_.probe + ": " + msg);
       });
@@ -245,7 +258,7 @@ void MqttSensor::stop() {
   hub_.reset();
 }
 
-void MqttSensor::message(const std::string& payload) {
+void MqttSensor::message(const std::string& payload, std::size_t oversized) {
   // A probe publishes once per reading: more than kMaxReadingsPerSecond in one second is a
   // looping device or a bridge gone wrong, and each message would be a stored reading.
   const auto now = std::chrono::steady_clock::now();
@@ -261,8 +274,9 @@ void MqttSensor::message(const std::string& payload) {
                            source_.topic + ": the rest of that second are dropped");
     return;
   }
-  auto reading = coldchain::make_reading(options_.probe, mqtt_value(payload, source_.pointer, source_.booleans),
-                                         options_.clock());
+  auto value = oversized > 0 ? oversized_value(oversized)
+                            : mqtt_value(payload, source_.pointer, source_.booleans);
+  auto reading = coldchain::make_reading(options_.probe, std::move(value), options_.clock());
   health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));
 }

@@ -34,7 +34,7 @@ class MqttSensor : public Sensor {
   std::string client_id() const;
 
  private:
-  void message(const std::string& payload);
+  void message(const std::string& payload, std::size_t oversized);
 
   boost::asio::io_context& io_;
   SensorOptions options_;

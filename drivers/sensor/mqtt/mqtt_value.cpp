@@ -11,15 +11,22 @@
 namespace depot::drivers {
 
 namespace {
-// A probe's reading is a few hundred bytes; Zigbee2MQTT's largest device states a few kB.
-constexpr JsonLimits kPayloadLimits{.max_bytes = 64 * 1024, .max_depth = 16};
+constexpr JsonLimits kPayloadLimits{.max_bytes = kMaxProbePayloadBytes, .max_depth = 16};
 }  // namespace
+
+coldchain::SensorValue oversized_value(std::size_t bytes) {
+  return coldchain::SensorValue::rejected(
+      coldchain::Quality::kNoData, "payload refused: it is " + std::to_string(bytes) +
+                                       " bytes; at most " +
+                                       std::to_string(kMaxProbePayloadBytes) + " are accepted");
+}
 
 coldchain::SensorValue mqtt_value(std::string_view payload, const std::string& pointer,
                                   bool booleans) {
   using coldchain::Quality;
   using coldchain::SensorValue;
   if (payload.empty()) return SensorValue::rejected(Quality::kNoData, "empty payload");
+  if (payload.size() > kMaxProbePayloadBytes) return oversized_value(payload.size());
   // Outside input: bounded in size and depth while parsing (a payload nested 60,000 deep
   // overflowed the stack of nlohmann's recursive parser), UTF-8 checked, never throws.
   auto parsed = parse_json(payload, kPayloadLimits);

@@ -162,6 +162,13 @@ TEST_F(ServerTest, ATransferCodingOtherThanChunkedIs501) {
   EXPECT_EQ(r.rfind("HTTP/1.1 501", 0), 0u) << r;
   EXPECT_NE(r.find("a Transfer-Encoding other than chunked is not supported"), std::string::npos);
   EXPECT_EQ(server_->stats().bad, 1u);
+  // Answered from the header: the server does not wait for a body it will not read (it waited
+  // until the request timeout, then closed without an answer).
+  auto head_only = exchange(
+      "POST /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+  EXPECT_EQ(head_only.rfind("HTTP/1.1 501", 0), 0u) << head_only;
+  EXPECT_EQ(server_->stats().bad, 2u);
+  EXPECT_EQ(server_->stats().timed_out, 0u);
   auto fine = exchange(
       "GET /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
       "5\r\nhello\r\n0\r\n\r\n");

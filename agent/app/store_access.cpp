@@ -35,6 +35,16 @@ Status apply_config_catalog(store::Database& db, const std::vector<CatalogItem>&
   if (taken.size() > kNamed)
     log::warning("catalog: " + std::to_string(taken.size() - kNamed) +
                  " more barcode(s) moved from SKUs written by the cloud to the config's");
+  const auto& left = applied->left;
+  for (std::size_t i = 0; i < left.size() && i < kNamed; ++i)
+    log::warning("catalog: SKU " + left[i].sku +
+                 " is no longer in the config file's catalog but still has " +
+                 left[i].describe() +
+                 ": its barcodes no longer scan; its stock and open work stay in the ledger "
+                 "until it is listed again");
+  if (left.size() > kNamed)
+    log::warning("catalog: " + std::to_string(left.size() - kNamed) +
+                 " more SKU(s) left the config file's catalog with stock or open work");
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "store/ledger.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include <algorithm>
 #include <chrono>
@@ -556,6 +557,36 @@ Expected<std::optional<MovementRecord>> Ledger::find(std::string_view id) {
   return std::optional<MovementRecord>(std::move(rows->front()));
 }
 
+std::string SkuLeft::describe() const {
+  std::string out;
+  auto add = [&](std::int64_t n, std::string_view what, std::string_view plural = "") {
+    if (n == 0) return;
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(what) +
+           std::string(n == 1 ? "" : plural);
+  };
+  add(on_hand, "on hand");
+  add(held, "held");
+  add(reserved, "reserved");
+  add(backordered, "backordered");
+  add(open_proposals, "open proposal", "s");
+  return out;
+}
+
+Expected<SkuLeft> sku_left(Database& db, const std::string& sku) {
+  auto q = db.prepare(
+      "SELECT coalesce(s.on_hand, 0), coalesce(s.held, 0), coalesce(s.reserved, 0),"
+      " coalesce(s.backordered, 0), (SELECT count(*) FROM proposals p WHERE p.sku = ?1"
+      " AND p.state IN ('proposed','acknowledged'))"
+      " FROM (SELECT 1) LEFT JOIN stock s ON s.sku = ?1");
+  if (!q) return q.error();
+  auto row = (*q)->bind(1, sku).step();
+  if (!row) return row.error();
+  SkuLeft left{sku, (*q)->int64(0), (*q)->int64(1), (*q)->int64(2), (*q)->int64(3),
+               (*q)->int64(4)};
+  (*q)->reset();
+  return left;
+}
+
 Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogItem>& items,
                                        std::string_view now) {
   CatalogApplied out;
@@ -568,6 +599,27 @@ Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogIt
   auto txn = Txn::begin(db);
   if (!txn) return txn.error();
   auto body = [&]() -> Status {
+    // The config's SKUs listed last time: those it no longer lists are checked for what they
+    // leave behind.
+    std::vector<std::string> dropped;
+    {
+      std::unordered_set<std::string_view> listed;
+      for (const auto& i : items) listed.insert(i.sku);
+      auto q = db.prepare("SELECT sku FROM skus WHERE origin = 'config' AND active");
+      if (!q) return q.error();
+      for (;;) {
+        auto more = (*q)->step();
+        if (!more) return more.error();
+        if (!*more) break;
+        if (!listed.count((*q)->text_view(0))) dropped.push_back((*q)->text(0));
+      }
+      (*q)->reset();
+    }
+    for (const auto& sku : dropped) {
+      auto left = sku_left(db, sku);
+      if (!left) return left.error();
+      if (!left->empty()) out.left.push_back(std::move(*left));
+    }
     if (auto st = db.exec("UPDATE skus SET active = 0 WHERE origin = 'config'"); !st) return st;
     if (auto st = db.exec("DELETE FROM barcodes WHERE sku IN (SELECT sku FROM skus WHERE origin = 'config')"); !st)
       return st;

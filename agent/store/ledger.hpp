@@ -140,9 +140,25 @@ struct TakenBarcode {
   std::string to_sku;    // the config's SKU that lists it
   bool operator==(const TakenBarcode&) const = default;
 };
+// What a SKU leaving the catalog still has in the ledger. Its rows stay (movements refer to
+// it) but its barcodes stop scanning: stock, reservations or an open proposal left behind are
+// worth a warning to whoever removed it.
+struct SkuLeft {
+  std::string sku;
+  std::int64_t on_hand = 0, held = 0, reserved = 0, backordered = 0, open_proposals = 0;
+  bool empty() const {
+    return on_hand == 0 && held == 0 && reserved == 0 && backordered == 0 && open_proposals == 0;
+  }
+  // "12 on hand, 5 reserved, 1 open proposal" (the non-zero figures).
+  std::string describe() const;
+  bool operator==(const SkuLeft&) const = default;
+};
+Expected<SkuLeft> sku_left(Database& db, const std::string& sku);
+
 struct CatalogApplied {
   bool changed = false;  // false: the same catalog as last time, nothing written
   std::vector<TakenBarcode> taken;
+  std::vector<SkuLeft> left;  // config SKUs no longer listed that still hold something
 };
 Expected<CatalogApplied> apply_catalog(Database& db, const std::vector<CatalogItem>& items,
                                        std::string_view now);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "base/log.hpp"
 #include "core/config.hpp"
 #include "core/json_fields.hpp"
 #include "core/json_parse.hpp"
@@ -815,19 +816,37 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
   bool ok = *found && (*active)->int64(0) != 0;
   (*active)->reset();
   if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
+  std::optional<store::SkuLeft> kept;
   auto body = [&]() -> Expected<json> {
+    // What stays in the ledger without a barcode to scan it: said in the reply and the log.
+    auto left = store::sku_left(db_, a.sku);
+    if (!left) return left.error();
     auto off = db_.prepare("UPDATE skus SET active = 0, updated_at = ?2 WHERE sku = ?1");
     if (!off) return off.error();
     if (auto st = (*off)->bind(1, a.sku).bind(2, hooks_.wall_now()).run(); !st) return st.error();
     auto del = db_.prepare("DELETE FROM barcodes WHERE sku = ?1");
     if (!del) return del.error();
     if (auto st = (*del)->bind(1, a.sku).run(); !st) return st.error();
-    auto reply = make_reply(c.id, true, "", json{{"sku", a.sku}, {"active", false}});
+    json result{{"sku", a.sku}, {"active", false}};
+    if (!left->empty()) {
+      result["left"] = {{"on_hand", left->on_hand},
+                        {"held", left->held},
+                        {"reserved", left->reserved},
+                        {"backordered", left->backordered},
+                        {"open_proposals", left->open_proposals}};
+      kept = std::move(*left);
+    }
+    auto reply = make_reply(c.id, true, "", result);
     if (auto st = record(c, reply); !st) return st.error();
     return reply;
   };
   auto reply = db_.transaction(body);
   if (!reply) return reply.error();
+  if (kept)
+    log::warning("catalog.remove " + printable(c.id, 80) + ": SKU " + kept->sku +
+                 " still has " + kept->describe() +
+                 ": its barcodes no longer scan; its stock and open work stay in the ledger "
+                 "until it is listed again");
   if (hooks_.catalog_changed) hooks_.catalog_changed();
   return reply;
 }

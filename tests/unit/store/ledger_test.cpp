@@ -138,7 +138,11 @@ TEST_F(LedgerTest, TheCatalogFingerprintIsStableAcrossVersions) {
 TEST_F(LedgerTest, CatalogIsAppliedOnceAndRetiredSkusAreKept) {
   post({movement("r", "B", MovementKind::kReceive, 3)});
   CatalogItem a{.sku = "A", .name = "Item A renamed"};
-  ASSERT_TRUE(apply_catalog(*db_, {a}, "2026-11-24T00:00:00.000Z").ok());
+  auto applied = apply_catalog(*db_, {a}, "2026-11-24T00:00:00.000Z");
+  ASSERT_TRUE(applied.ok());
+  // What B leaves behind is reported for the caller to warn about (app/store_access.cpp).
+  EXPECT_EQ(applied->left, (std::vector<SkuLeft>{{.sku = "B", .on_hand = 3}}));
+  EXPECT_EQ(applied->left[0].describe(), "3 on hand");
   auto cat = load_catalog(*db_);
   ASSERT_TRUE(cat.ok());
   EXPECT_EQ(cat->size(), 1u);
@@ -151,6 +155,14 @@ TEST_F(LedgerTest, CatalogIsAppliedOnceAndRetiredSkusAreKept) {
   EXPECT_EQ((*rows)[1].sku, "B");
   EXPECT_FALSE((*rows)[1].active);
   EXPECT_EQ((*rows)[1].line.on_hand, 3);
+  // A leaves with nothing: no report; B, already retired, is not reported again.
+  auto empty = apply_catalog(*db_, {}, "2026-11-24T00:00:00.000Z");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->changed);
+  EXPECT_TRUE(empty->left.empty());
+  SkuLeft many{.sku = "C", .on_hand = 2, .held = 1, .reserved = 5, .backordered = 3,
+               .open_proposals = 2};
+  EXPECT_EQ(many.describe(), "2 on hand, 1 held, 5 reserved, 3 backordered, 2 open proposals");
 }
 
 TEST_F(LedgerTest, MovementsFilterBySkuAndTime) {

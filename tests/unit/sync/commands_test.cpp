@@ -584,12 +584,33 @@ TEST_F(Desk, CatalogUpsertAndRemove) {
 
   r = desk_->handle("catalog.remove", R"({"id":"r1","args":{"sku":"N"}})");
   ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_FALSE(r["result"].contains("left")) << r.dump();  // nothing stays behind
   cat = store::load_catalog(*db_);
   EXPECT_FALSE(cat->contains("N"));
   EXPECT_EQ(count("SELECT count(*) FROM skus WHERE sku = 'N'"), 1);  // kept, inactive
   r = desk_->handle("config.get", R"({"id":"g1"})");
   EXPECT_EQ(r["result"]["site"], "s1");
   EXPECT_EQ(count("SELECT count(*) FROM commands"), 3);
+}
+
+// A SKU removed with stock on hand: the reply and the log say what stays in the ledger
+// without a barcode to scan it (it was removed silently).
+TEST_F(Desk, RemovingASkuWithStockSaysWhatStaysBehind) {
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 10)}).ok());
+  ::testing::internal::CaptureStderr();
+  auto r = desk_->handle("catalog.remove", R"({"id":"r2","args":{"sku":"A"}})");
+  const auto log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["left"], (json{{"on_hand", 10},
+                                       {"held", 0},
+                                       {"reserved", 0},
+                                       {"backordered", 0},
+                                       {"open_proposals", 0}}))
+      << r.dump();
+  EXPECT_THAT(log, HasSubstr("catalog.remove r2: SKU A still has 10 on hand: its barcodes no "
+                             "longer scan"));
+  EXPECT_EQ(count("SELECT active FROM skus WHERE sku = 'A'"), 0);
 }
 
 }  // namespace

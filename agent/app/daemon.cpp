@@ -498,7 +498,6 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.console != loaded.config.console)
           log::warning("reload: console changes take effect at the next restart");
-        config_sha256 = fresh.loaded->sha256;
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
             fresh.loaded->config.retention != loaded.config.retention ||
@@ -506,14 +505,21 @@ int run_daemon(LoadedConfig loaded) {
           log::warning(
               "reload: zone, sensor, retention and alarm output changes take effect at "
               "the next restart");
-        if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
-                                          "config reloaded (SIGHUP)", wall_now());
-            !ch)
-          log::error("audit: " + ch.error().message);
-        if (auto st = apply_config_catalog(**db, fresh.loaded->config.catalog); !st) {
-          log::error("reload: " + st.error().message);
-        } else if (auto c = store::load_catalog(**db); c) {
-          *catalog = std::move(*c);
+        // The running config's hash (status, `config.get`, the audit) moves only with its
+        // catalog: a reload whose catalog cannot be written is refused as a whole.
+        auto c = apply_config_catalog(**db, fresh.loaded->config.catalog);
+        Expected<Catalog> written =
+            c ? store::load_catalog(**db) : Expected<Catalog>(c.error());
+        if (!written) {
+          log::error("reload refused: " + written.error().message +
+                     "; keeping the running config");
+        } else {
+          config_sha256 = fresh.loaded->sha256;
+          if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
+                                            "config reloaded (SIGHUP)", wall_now());
+              !ch)
+            log::error("audit: " + ch.error().message);
+          *catalog = std::move(*written);
           ledger.set_lot_rules(lot_rules(fresh.loaded->config));
           if (auto rst =
                   replenishment.reconfigure(fresh.loaded->config.replenish,

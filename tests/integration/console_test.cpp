@@ -20,6 +20,7 @@
 #include "agent_process.hpp"
 #include "drivers/sensor_test_support.hpp"
 #include "harness.hpp"
+#include "store/database.hpp"
 
 namespace depot::itest {
 namespace {
@@ -819,6 +820,48 @@ TEST(ConsoleReload, ASlowConfigPipeOnSighupDoesNotHoldTheLoop) {
   EXPECT_TRUE(
       wait_for([&] { return agent.log().find("reloaded " + cfg) != std::string::npos; }, 10s))
       << agent.log();
+  agent.stop(SIGTERM);
+}
+
+// A reload whose catalog cannot be written is refused as a whole: the running config's hash
+// (status, config.get, the audit) stays the old one. It moved before the catalog was written.
+TEST(ConsoleReload, AReloadWhoseCatalogCannotBeWrittenKeepsTheRunningConfigsHash) {
+  test::TempDir dir;
+  const int scan_port = free_port(), http_port = free_port();
+  const auto cfg = dir.file("agent.json"), db_path = dir.file("depot.db");
+  const auto config = console_config(db_path, scan_port, http_port);
+  test::write_file(cfg, config);
+  Agent agent(dir, cfg);
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return agent.log().find("ready:") != std::string::npos; }, 10s))
+      << agent.log();
+  auto db = store::Database::open(db_path, {});
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto hash = [&] { return (*db)->meta("config_sha256").value().value_or(""); };
+  const auto before = hash();
+  ASSERT_EQ(before.size(), 64u);
+  // The catalog write fails (as a full disk or an I/O error would).
+  ASSERT_TRUE((*db)->exec("CREATE TRIGGER boom BEFORE UPDATE ON skus"
+                          " BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+                  .ok());
+  auto changed = nlohmann::json::parse(config);
+  changed["catalog"][0]["name"] = "Renamed by the reload";
+  test::write_file(cfg, changed.dump(2));
+  ::kill(agent.pid(), SIGHUP);
+  ASSERT_TRUE(
+      wait_for([&] { return agent.log().find("disk says no") != std::string::npos; }, 10s))
+      << agent.log();
+  EXPECT_EQ(hash(), before);
+  EXPECT_THAT(agent.log(), ::testing::HasSubstr("reload refused: "));
+  EXPECT_EQ(agent.log().find("reloaded " + cfg), std::string::npos) << agent.log();
+  // Once the database takes it, the same file reloads and the hash moves.
+  ASSERT_TRUE((*db)->exec("DROP TRIGGER boom").ok());
+  ::kill(agent.pid(), SIGHUP);
+  ASSERT_TRUE(
+      wait_for([&] { return agent.log().find("reloaded " + cfg) != std::string::npos; }, 10s))
+      << agent.log();
+  EXPECT_NE(hash(), before);
+  EXPECT_EQ(hash().size(), 64u);
   agent.stop(SIGTERM);
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <mutex>
@@ -343,18 +344,25 @@ TEST(BlockingReadsTest, AReadThatReturnedIsNotHungWhateverTheLoopRunsFirst) {
   auto reads = BlockingReads::shared("test-returned", 1);
   const auto abandoned_before = BlockingReads::abandoned_threads();
   int done = 0, hung = 0;
-  // The deadline is 50 ms and the job returns at ~100 ms. At 45 ms the loop posts a handler
-  // that keeps it busy from ~55 to ~255 ms, queued ahead of the deadline's timer: when it ends,
-  // the timer runs with the job returned and its `done` queued after it.
-  boost::asio::steady_timer busy(io, 45ms);
-  busy.async_wait([&](const boost::system::error_code&) {
-    std::this_thread::sleep_for(10ms);
-    boost::asio::post(io, [] { std::this_thread::sleep_for(200ms); });
+  // The loop's first handler holds it until the 50 ms deadline is past, then lets the job
+  // return and waits until it has: when the handler ends, the deadline's timer runs with the
+  // job returned and its `done` queued. (Released by the loop, not timed by sleeps: under a
+  // loaded machine a job that slept 100 ms started late and was hung indeed.)
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> returning{false};
+  const auto start = std::chrono::steady_clock::now();
+  boost::asio::post(io, [&] {
+    std::this_thread::sleep_until(start + 80ms);
+    release.set_value();
+    for (int i = 0; i < 2000 && !returning.load(); ++i) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(200ms);  // the worker marks it returned and posts `done`
   });
   reads->run(
       io, 50ms,
-      [] {
-        std::this_thread::sleep_for(100ms);
+      [released, &returning] {
+        released.wait();
+        returning = true;
         return 7;
       },
       [&](int v) { done += v; }, [&] { ++hung; });

@@ -510,9 +510,13 @@ int run_daemon(LoadedConfig loaded) {
         auto c = apply_config_catalog(**db, fresh.loaded->config.catalog);
         Expected<Catalog> written =
             c ? store::load_catalog(**db) : Expected<Catalog>(c.error());
-        if (!written) {
-          log::error("reload refused: " + written.error().message +
-                     "; keeping the running config");
+        if (!c) {
+          log::error("reload refused: " + c.error().message + "; keeping the running config");
+        } else if (!written) {
+          // The database holds the new catalog: the next reload reads it back.
+          log::error("reload refused: the catalog was written but reading it back failed: " +
+                     written.error().message +
+                     "; scans use the running catalog until the next reload or restart");
         } else {
           config_sha256 = fresh.loaded->sha256;
           if (auto ch = audit_config_change(**db, loaded.path, config_sha256,
@@ -526,6 +530,11 @@ int run_daemon(LoadedConfig loaded) {
                                             timefmt::parse_rfc3339_ms(wall_now()).value_or(0));
               !rst)
             log::error("reload: replenishment: " + rst.error().message);
+          // The running config's replenishment part is the new one for every reader of it:
+          // the console's stock view and the cloud's command checks (they kept the start's
+          // profiles until a restart, while the engine used the new ones).
+          loaded.config.replenish = fresh.loaded->config.replenish;
+          if (cloud) cloud->replenish_reconfigured();
           log::set_level(fresh.loaded->config.log_level);
           log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
         }

@@ -126,14 +126,7 @@ Status CloudSync::start() {
   dh.orders_changed = hooks_.orders_changed;
   dh.config_summary = config_summary(config_, hooks_.version);
   for (const auto& z : config_.zones) dh.zones.push_back(z.id);
-  for (const auto& pol : config_.replenish.policies) {
-    dh.policies.push_back(pol.name);
-    for (const auto& s : pol.suppliers)
-      if (s.kind == replenish::SourceKind::kTransfer &&
-          std::find(dh.transfer_sources.begin(), dh.transfer_sources.end(), s.id) ==
-              dh.transfer_sources.end())
-        dh.transfer_sources.push_back(s.id);
-  }
+  set_replenish_names(dh, config_.replenish);
   dh.site = config_.site;
   dh.gateway = config_.gateway;
   dh.site_zone = config_.site_zone;

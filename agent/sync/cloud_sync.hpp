@@ -66,6 +66,12 @@ class CloudSync {
   // status is published again while connected.
   void health_changed();
   bool connected() const { return link_ && link_->connected(); }
+  // A reload changed the replenishment settings of the config this was built with (in
+  // place): the command desk checks catalog.upsert's policy and source.stock's source
+  // against the new ones.
+  void replenish_reconfigured() {
+    if (desk_) desk_->replenish_reconfigured(config_.replenish);
+  }
   // Cloud commands since the start, by outcome (as /metrics shows them).
   struct CommandCounts {
     std::uint64_t applied = 0;

@@ -514,6 +514,19 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
   return out;
 }
 
+void set_replenish_names(DeskHooks& h, const replenish::Settings& s) {
+  h.policies.clear();
+  h.transfer_sources.clear();
+  for (const auto& pol : s.policies) {
+    h.policies.push_back(pol.name);
+    for (const auto& sup : pol.suppliers)
+      if (sup.kind == replenish::SourceKind::kTransfer &&
+          std::find(h.transfer_sources.begin(), h.transfer_sources.end(), sup.id) ==
+              h.transfer_sources.end())
+        h.transfer_sources.push_back(sup.id);
+  }
+}
+
 CommandDesk::CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret,
                          DeskHooks hooks)
     : db_(db), ledger_(ledger), secret_(std::move(hmac_secret)), hooks_(std::move(hooks)) {}

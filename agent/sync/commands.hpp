@@ -26,6 +26,7 @@
 #include "core/catalog.hpp"
 #include "core/json_parse.hpp"
 #include "core/replenish/campaign.hpp"
+#include "core/replenish/config.hpp"
 #include "store/database.hpp"
 #include "store/ledger.hpp"
 #include "store/orders_store.hpp"
@@ -203,9 +204,16 @@ struct DeskHooks {
       replay;
 };
 
+// Fills `h.policies` and `h.transfer_sources` from the running replenishment settings.
+void set_replenish_names(DeskHooks& h, const replenish::Settings& s);
+
 class CommandDesk {
  public:
   CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret, DeskHooks hooks);
+
+  // A reload changed the replenishment settings: catalog.upsert and source.stock check
+  // against the new profiles and sources.
+  void replenish_reconfigured(const replenish::Settings& s) { set_replenish_names(hooks_, s); }
 
   // Handles one command message; returns the reply. Never throws. Nothing changes unless
   // the reply says ok (and is not a duplicate).

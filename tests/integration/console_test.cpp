@@ -865,6 +865,70 @@ TEST(ConsoleReload, AReloadWhoseCatalogCannotBeWrittenKeepsTheRunningConfigsHash
   agent.stop(SIGTERM);
 }
 
+// A reload that changes the replenishment profiles reaches every reader of the running config:
+// the console's stock view computes with the new profile (as the engine and the CLI do), and a
+// cloud catalog.upsert may name a profile the reload added. Both kept the start's profiles
+// until a restart.
+TEST(ConsoleReload, AReloadedPolicyIsWhatTheConsoleAndTheCloudDeskUse) {
+  test::TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Cloud cloud(broker.port());
+  const int scan_port = free_port(), http_port = free_port();
+  const auto cfg = cloud_console_config(dir, broker.port(), scan_port, http_port, "");
+  auto config = nlohmann::json::parse(read_file(cfg));
+  auto profile = [](int safety_days) {
+    return nlohmann::json{{"lead_time_days", 7},
+                          {"review_period_days", 7},
+                          {"safety_days", safety_days},
+                          {"suppliers", {{{"id", "s1"}, {"lead_time_days", 7}, {"unit_price", 2.5}}}}};
+  };
+  config["policies"] = {{"steady", profile(5)}};
+  config["catalog"][0]["policy"] = "steady";
+  config["catalog"][0]["daily_demand"] = 10;
+  test::write_file(cfg, config.dump(2));
+  auto issued = test::run_agent({"tokens", "add", "board", "-c", cfg});
+  ASSERT_EQ(issued.code, 0) << issued.err;
+  const std::string token = issued.out.substr(0, issued.out.find('\n'));
+  Agent agent(dir, cfg);
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 10s)) << agent.log();
+  auto console_row = [&] {
+    auto r = raw_http(http_port, "GET /api/stock?sku=TINT HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\nAuthorization: Bearer " + token +
+                                 "\r\n\r\n");
+    auto rows = nlohmann::json::parse(r.substr(r.find("\r\n\r\n") + 4));
+    return rows.at(0);
+  };
+  auto cli_row = [&] {
+    auto r = test::run_agent({"stock", "-c", cfg, "--sku", "TINT", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out).at(0);
+  };
+  const auto before = console_row();
+  EXPECT_EQ(before["safety_stock"], cli_row()["safety_stock"]) << before;
+  // Twice the safety days, and a second profile.
+  config["policies"] = {{"steady", profile(10)}, {"fast", profile(2)}};
+  test::write_file(cfg, config.dump(2));
+  ::kill(agent.pid(), SIGHUP);
+  ASSERT_TRUE(
+      wait_for([&] { return agent.log().find("reloaded " + cfg) != std::string::npos; }, 10s))
+      << agent.log();
+  const auto after = console_row();
+  EXPECT_NE(after["safety_stock"], before["safety_stock"]) << after;
+  EXPECT_EQ(after["safety_stock"], cli_row()["safety_stock"]) << after;
+  EXPECT_EQ(after["reorder_point"], cli_row()["reorder_point"]) << after;
+  // The cloud names the profile the reload added.
+  const std::string cmd = "depot/v1/test-site/gw-1/cmd/catalog.upsert";
+  cloud.publish(cmd, R"({"id":"u-1","args":{"sku":"NEW","barcodes":["96385074"],"policy":"fast"}})");
+  ASSERT_TRUE(
+      wait_for([&] { return !cloud.on("/cmd/catalog.upsert/reply").empty(); }, 10s))
+      << agent.log();
+  auto reply = nlohmann::json::parse(cloud.on("/cmd/catalog.upsert/reply")[0].payload);
+  EXPECT_EQ(reply["ok"], true) << reply.dump();
+  agent.stop(SIGTERM);
+}
+
 // Cloud commands in /metrics by outcome, and a command larger than 256 KiB refused by its
 // size with a reply, over MQTT 3.1.1 (no receive limit there): one of 5 MB used to be copied
 // and dropped by the inbound queue's 4 MiB bound without a reply.

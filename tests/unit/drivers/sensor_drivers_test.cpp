@@ -344,19 +344,23 @@ TEST(BlockingReadsTest, AReadThatReturnedIsNotHungWhateverTheLoopRunsFirst) {
   auto reads = BlockingReads::shared("test-returned", 1);
   const auto abandoned_before = BlockingReads::abandoned_threads();
   int done = 0, hung = 0;
-  // The loop's first handler holds it until the 50 ms deadline is past, then lets the job
-  // return and waits until it has: when the handler ends, the deadline's timer runs with the
-  // job returned and its `done` queued. (Released by the loop, not timed by sleeps: under a
-  // loaded machine a job that slept 100 ms started late and was hung indeed.)
+  // The loop's first handler holds it until the 50 ms deadline is past and posts a second
+  // one, which queues behind the reactor's turn: that turn collects the expired timer, so the
+  // timer's handler comes next. The second handler lets the job return and waits until it has,
+  // so its `done` is queued behind the timer: the timer runs with the job returned and not
+  // finished (the case under test). Released by the loop, not timed by sleeps: under a loaded
+  // machine a job that slept 100 ms started late and was hung indeed.
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<bool> returning{false};
   const auto start = std::chrono::steady_clock::now();
   boost::asio::post(io, [&] {
     std::this_thread::sleep_until(start + 80ms);
-    release.set_value();
-    for (int i = 0; i < 2000 && !returning.load(); ++i) std::this_thread::sleep_for(1ms);
-    std::this_thread::sleep_for(200ms);  // the worker marks it returned and posts `done`
+    boost::asio::post(io, [&] {
+      release.set_value();
+      for (int i = 0; i < 2000 && !returning.load(); ++i) std::this_thread::sleep_for(1ms);
+      std::this_thread::sleep_for(200ms);  // the worker marks it returned and posts `done`
+    });
   });
   reads->run(
       io, 50ms,

@@ -366,6 +366,8 @@ int run_daemon(LoadedConfig loaded) {
   std::unique_ptr<SignWorker> sign_worker;
   if (loaded.config.console) {
     ConsoleSources cs;
+    // Changed on the loop by a reload (its replenishment part): jobs on worker threads copy
+    // what they read of it before they leave the loop.
     cs.config = &loaded.config;
     cs.db = &**db;
     cs.scans = &scans;
@@ -498,6 +500,19 @@ int run_daemon(LoadedConfig loaded) {
           log::warning("reload: mqtt changes take effect at the next restart");
         if (fresh.loaded->config.console != loaded.config.console)
           log::warning("reload: console changes take effect at the next restart");
+        // The site's calendar stays the running one: the engine, the lots, the console and the
+        // cloud's campaign and order commands must not count days in two zones.
+        if (auto& f = fresh.loaded->config; f.site_timezone != loaded.config.site_timezone) {
+          log::warning("reload: site_timezone changes take effect at the next restart (the "
+                       "site's days stay those of \"" +
+                       (loaded.config.site_timezone.empty() ? std::string("UTC")
+                                                            : loaded.config.site_timezone) +
+                       "\")");
+          f.site_timezone = loaded.config.site_timezone;
+          f.site_zone = loaded.config.site_zone;
+          f.replenish.site_zone = loaded.config.site_zone;
+          for (auto& c : f.replenish.campaigns) replenish::localize(c, f.site_zone);
+        }
         if (fresh.loaded->config.zones != loaded.config.zones ||
             fresh.loaded->config.sensors != loaded.config.sensors ||
             fresh.loaded->config.retention != loaded.config.retention ||

@@ -907,8 +907,12 @@ TEST(ConsoleReload, AReloadedPolicyIsWhatTheConsoleAndTheCloudDeskUse) {
   };
   const auto before = console_row();
   EXPECT_EQ(before["safety_stock"], cli_row()["safety_stock"]) << before;
-  // Twice the safety days, and a second profile.
-  config["policies"] = {{"steady", profile(10)}, {"fast", profile(2)}};
+  // Twice the safety days, a second profile with a transfer source, and another time zone.
+  auto fast = profile(2);
+  fast["suppliers"].push_back(
+      {{"id", "central"}, {"kind", "transfer"}, {"lead_time_days", 1}, {"unit_price", 0}});
+  config["policies"] = {{"steady", profile(10)}, {"fast", fast}};
+  config["site_timezone"] = "Asia/Shanghai";
   test::write_file(cfg, config.dump(2));
   ::kill(agent.pid(), SIGHUP);
   ASSERT_TRUE(
@@ -926,6 +930,17 @@ TEST(ConsoleReload, AReloadedPolicyIsWhatTheConsoleAndTheCloudDeskUse) {
       << agent.log();
   auto reply = nlohmann::json::parse(cloud.on("/cmd/catalog.upsert/reply")[0].payload);
   EXPECT_EQ(reply["ok"], true) << reply.dump();
+  // ...and the transfer source it added.
+  cloud.publish("depot/v1/test-site/gw-1/cmd/source.stock",
+                R"({"id":"s-1","args":{"source":"central","stock":[{"sku":"TINT","qty":40}]}})");
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/cmd/source.stock/reply").empty(); }, 10s))
+      << agent.log();
+  reply = nlohmann::json::parse(cloud.on("/cmd/source.stock/reply")[0].payload);
+  EXPECT_EQ(reply["ok"], true) << reply.dump();
+  // The site's days stay in one zone until a restart (the engine's and the cloud's alike).
+  EXPECT_THAT(agent.log(), ::testing::HasSubstr("reload: site_timezone changes take effect at "
+                                                "the next restart (the site's days stay those "
+                                                "of \"UTC\")"));
   agent.stop(SIGTERM);
 }
 

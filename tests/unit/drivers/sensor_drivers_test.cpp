@@ -365,7 +365,7 @@ TEST(BlockingReadsTest, AReadThatReturnedIsNotHungWhateverTheLoopRunsFirst) {
   reads->run(
       io, 50ms,
       [released, &returning] {
-        released.wait();
+        released.wait_for(5s);  // (bounded: a test that failed early does not hang here)
         returning = true;
         return 7;
       },

@@ -48,7 +48,7 @@ declare -A extra=(
   [decode]="" [json]="" [config]="" [logger_csv]="" [demand_csv]="" [tzif]=""
   [line_assembler]="drivers/scanner/line_assembler.cpp"
   [mqtt_value]="drivers/sensor/mqtt/mqtt_value.cpp"
-  [command]="agent/sync/commands.cpp $(cd "$root" && find agent/store -name '*.cpp' | sort | tr '\n' ' ')"
+  [command]="agent/sync/commands.cpp agent/base/log.cpp agent/base/log_limit.cpp agent/base/clock.cpp $(cd "$root" && find agent/store -name '*.cpp' | sort | tr '\n' ' ')"
 )
 declare -A libs=([command]="-lsqlite3 -pthread")
 targets=(decode json config command logger_csv demand_csv line_assembler mqtt_value tzif)

@@ -549,7 +549,8 @@ int run_daemon(LoadedConfig loaded) {
           // the console's stock view and the cloud's command checks (they kept the start's
           // profiles until a restart, while the engine used the new ones).
           loaded.config.replenish = fresh.loaded->config.replenish;
-          if (cloud) cloud->replenish_reconfigured();
+          loaded.config.log_level = fresh.loaded->config.log_level;
+          if (cloud) cloud->reconfigured();
           log::set_level(fresh.loaded->config.log_level);
           log::info("reloaded " + loaded.path + ": " + std::to_string(catalog->size()) + " SKUs");
         }

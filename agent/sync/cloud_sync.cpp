@@ -228,6 +228,10 @@ void CloudSync::arm_heartbeat() {
   });
 }
 
+void CloudSync::reconfigured() {
+  if (desk_) desk_->reconfigured(config_.replenish, config_summary(config_, hooks_.version));
+}
+
 void CloudSync::health_changed() {
   if (link_ && link_->connected() && !stopping_) publish_status_online();
 }

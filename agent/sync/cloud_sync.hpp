@@ -66,12 +66,10 @@ class CloudSync {
   // status is published again while connected.
   void health_changed();
   bool connected() const { return link_ && link_->connected(); }
-  // A reload changed the replenishment settings of the config this was built with (in
-  // place): the command desk checks catalog.upsert's policy and source.stock's source
-  // against the new ones.
-  void replenish_reconfigured() {
-    if (desk_) desk_->replenish_reconfigured(config_.replenish);
-  }
+  // A reload changed the config this was built with, in place (its replenishment settings
+  // and log level; the rest waits for a restart): the command desk checks catalog.upsert's
+  // policy and source.stock's source against the new ones, and config.get reports it.
+  void reconfigured();
   // Cloud commands since the start, by outcome (as /metrics shows them).
   struct CommandCounts {
     std::uint64_t applied = 0;

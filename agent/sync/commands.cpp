@@ -38,9 +38,15 @@ std::optional<std::int64_t> time_arg(ObjectReader& r, std::string_view key, bool
   return ms;
 }
 
+// The first 20 problems, then how many more: one per bad line or key of a large command made
+// a reply over the broker's packet limit, never sent (the cloud resent it forever).
 std::string join(const std::vector<std::string>& items) {
+  constexpr std::size_t kShown = 20;
   std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+  for (std::size_t i = 0; i < items.size() && i < kShown; ++i)
+    out += (out.empty() ? "" : "; ") + items[i];
+  if (items.size() > kShown)
+    out += "; and " + std::to_string(items.size() - kShown) + " more problem(s)";
   return out;
 }
 
@@ -303,6 +309,15 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
 }
 
 json make_reply(std::string_view id, bool ok, std::string_view error, const json& result) {
+  // Every reply fits a message: an error is cut at kMaxErrorBytes (on a character's boundary).
+  std::string cut;
+  if (error.size() > kMaxErrorBytes) {
+    std::size_t end = kMaxErrorBytes;
+    while (end > 0 && (static_cast<unsigned char>(error[end]) & 0xC0) == 0x80) --end;
+    cut = std::string(error.substr(0, end)) + "... (" + std::to_string(error.size()) +
+          " bytes in all)";
+    error = cut;
+  }
   json r{{"id", id.empty() ? json() : json(id)}, {"ok", ok}, {"error", ok ? json() : json(error)}};
   if (!result.is_null()) r["result"] = result;
   return r;
@@ -473,6 +488,7 @@ ParsedCommand parse_command(std::string_view name, std::string_view payload,
             "secret for this site, gateway, command name, id and times, or was altered";
         return out;
       }
+      out.authentic = true;
     }
     const auto now = timefmt::rfc3339_from_unix_ms(check.now_ms);
     if (issued_ms && *issued_ms > check.now_ms + check.max_skew_ms)
@@ -539,30 +555,43 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
     check.gateway = hooks_.gateway;
     check.now_ms = timefmt::parse_rfc3339_ms(hooks_.wall_now()).value_or(0);
     auto parsed = parse_command(name, payload, check);
-    if (!parsed.command) return make_reply(parsed.id, false, parsed.error);
-    const auto& c = *parsed.command;
+    // A valid command, or a signed one whose signature holds (a resend of an applied command
+    // that expired since still gets its stored reply, not "expired"), is answered once.
+    if (!parsed.command && !parsed.authentic) return make_reply(parsed.id, false, parsed.error);
+    const std::string& id = parsed.command ? parsed.command->id : parsed.id;
     auto q = db_.prepare("SELECT reply, name FROM commands WHERE id = ?1");
-    if (!q) return make_reply(c.id, false, "database: " + q.error().message);
-    auto seen = (*q)->bind(1, c.id).step();
-    if (!seen) return make_reply(c.id, false, "database: " + seen.error().message);
+    if (!q) return make_reply(id, false, "database: " + q.error().message);
+    auto seen = (*q)->bind(1, id).step();
+    if (!seen) return make_reply(id, false, "database: " + seen.error().message);
     if (*seen) {
       // Once per (name, id): the same id under another name is a different command, refused.
-      if (auto first = (*q)->text(1); first != c.name) {
+      if (auto first = (*q)->text(1); first != name) {
         (*q)->reset();
-        return make_reply(c.id, false,
-                          "id \"" + c.id + "\" was already used by a \"" + first +
+        return make_reply(id, false,
+                          "id \"" + id + "\" was already used by a \"" + first +
                               "\" command: a new command needs a new id");
       }
       auto stored = json::parse((*q)->text(0), nullptr, false);
       (*q)->reset();
-      if (stored.is_discarded()) stored = make_reply(c.id, true, "");
+      if (stored.is_discarded()) stored = make_reply(id, true, "");
       stored["duplicate"] = true;
       return stored;
     }
     (*q)->reset();
+    if (!parsed.command) return make_reply(parsed.id, false, parsed.error);
+    const auto& c = *parsed.command;
     auto reply = apply(c);
-    if (!reply) return make_reply(c.id, false, reply.error().message);
-    return *reply;
+    if (reply) return *reply;
+    auto refused = make_reply(c.id, false, reply.error().message);
+    // A signed command refused by the gateway's state (a SKU not active yet, an order not
+    // here yet) is kept refused: replayed later, once the state changed, it was applied,
+    // though its sender had its refusal (anyone on the broker could replay it until it
+    // expired). A resend gets the stored refusal; a retry needs a new id.
+    if (parsed.authentic)
+      if (auto st = db_.transaction([&] { return record(c, refused); }); !st)
+        log::warning("command " + c.name + " " + c.id +
+                     ": its refusal could not be recorded: " + st.error().message);
+    return refused;
   } catch (const std::exception& e) {
     return make_reply("", false, std::string("internal error: ") + e.what());
   }
@@ -657,8 +686,10 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
   if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
   if (hooks_.before_stock_change) hooks_.before_stock_change();
 
-  // The movement id is derived from the command id: if the agent stops between the movement
-  // and the command record, the command's replay finds the movement already posted.
+  // The movement, the command row and its audit record commit together: a reply ok=false
+  // leaves the stock as it was (the command row's write failing after the movement's own
+  // commit left the count applied, on the movements stream, under a refusal). The movement
+  // id comes from the command id, so a replay finds it posted.
   MovementRequest m;
   m.id = "cmd-" + c.id;
   m.sku = a.sku;
@@ -668,21 +699,23 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
   m.lot = a.lot;
   m.wall_time = hooks_.wall_now();
   m.mono_ns = hooks_.mono_now_ns();
-  auto posted = ledger_.post(std::span(&m, 1));
-  if (!posted) return posted.error();
-  const auto& r = (*posted)[0];
-  if (r.outcome == store::PostOutcome::kRejected) return Error{r.error};
-  json result{{"movement_id", m.id}, {"sku", a.sku}, {"counted", a.counted}};
-  if (r.outcome == store::PostOutcome::kPosted) {
-    result["variance"] = r.posting.on_hand_delta;
-    result["on_hand"] = r.after.on_hand;
-  } else if (auto rec = ledger_.find(m.id); rec && *rec) {
-    result["variance"] = (*rec)->qty;
-    result["on_hand"] = (*rec)->on_hand_after;
-  }
-  auto reply = make_reply(c.id, true, "", result);
-  if (auto st = db_.transaction([&] { return record(c, reply); }); !st) return st.error();
-  return reply;
+  return db_.transaction([&](const store::Txn& txn) -> Expected<json> {
+    auto posted = ledger_.post(txn, std::span(&m, 1));
+    if (!posted) return posted.error();
+    const auto& r = (*posted)[0];
+    if (r.outcome == store::PostOutcome::kRejected) return Error{r.error};
+    json result{{"movement_id", m.id}, {"sku", a.sku}, {"counted", a.counted}};
+    if (r.outcome == store::PostOutcome::kPosted) {
+      result["variance"] = r.posting.on_hand_delta;
+      result["on_hand"] = r.after.on_hand;
+    } else if (auto rec = ledger_.find(m.id); rec && *rec) {
+      result["variance"] = (*rec)->qty;
+      result["on_hand"] = (*rec)->on_hand_after;
+    }
+    auto reply = make_reply(c.id, true, "", result);
+    if (auto st = record(c, reply); !st) return st.error();
+    return reply;
+  });
 }
 
 Expected<json> CommandDesk::snapshot(const Command& c) {

@@ -133,6 +133,9 @@ struct ParsedCommand {
   std::string id;                  // "" when the payload had no id; printable when invalid
   std::optional<Command> command;  // set when valid
   std::string error;               // why not, otherwise
+  // Signed and its HMAC holds (with a valid `id`), whatever else is wrong with it: it was
+  // sent by whoever holds the secret, and is answered once per (name, id).
+  bool authentic = false;
 };
 
 // Bounds on a command's text (the wrapper and the signed text alike) and its strings.
@@ -142,6 +145,8 @@ inline constexpr std::int64_t kMaxSignedLifetimeMs = 24LL * 3600 * 1000;
 // A command's args (or result) larger than this go into its audit record as
 // {"elided":true,"bytes","sha256"} (the whole of them stays in the commands table).
 inline constexpr std::size_t kMaxAuditedBytes = 16 * 1024;
+// A reply's error text is cut beyond this (docs/protocol.md).
+inline constexpr std::size_t kMaxErrorBytes = 8 * 1024;
 inline constexpr int kMaxCommandDepth = 16;
 inline constexpr std::size_t kMaxWhoBytes = kMaxSignerBytes;    // as the CLI's --who
 inline constexpr std::size_t kMaxTextBytes = kMaxCommentBytes;  // why, comment, reason
@@ -211,9 +216,12 @@ class CommandDesk {
  public:
   CommandDesk(store::Database& db, store::Ledger& ledger, std::string hmac_secret, DeskHooks hooks);
 
-  // A reload changed the replenishment settings: catalog.upsert and source.stock check
-  // against the new profiles and sources.
-  void replenish_reconfigured(const replenish::Settings& s) { set_replenish_names(hooks_, s); }
+  // A reload changed the running config: catalog.upsert and source.stock check against the
+  // new profiles and sources; config.get answers `summary` (config_summary).
+  void reconfigured(const replenish::Settings& s, nlohmann::json summary) {
+    set_replenish_names(hooks_, s);
+    hooks_.config_summary = std::move(summary);
+  }
 
   // Handles one command message; returns the reply. Never throws. Nothing changes unless
   // the reply says ok (and is not a duplicate).

@@ -913,6 +913,7 @@ TEST(ConsoleReload, AReloadedPolicyIsWhatTheConsoleAndTheCloudDeskUse) {
       {{"id", "central"}, {"kind", "transfer"}, {"lead_time_days", 1}, {"unit_price", 0}});
   config["policies"] = {{"steady", profile(10)}, {"fast", fast}};
   config["site_timezone"] = "Asia/Shanghai";
+  config["log_level"] = "debug";
   test::write_file(cfg, config.dump(2));
   ::kill(agent.pid(), SIGHUP);
   ASSERT_TRUE(
@@ -937,6 +938,13 @@ TEST(ConsoleReload, AReloadedPolicyIsWhatTheConsoleAndTheCloudDeskUse) {
       << agent.log();
   reply = nlohmann::json::parse(cloud.on("/cmd/source.stock/reply")[0].payload);
   EXPECT_EQ(reply["ok"], true) << reply.dump();
+  // config.get reports the reloaded log level (its summary was the start's).
+  cloud.publish("depot/v1/test-site/gw-1/cmd/config.get", R"({"id":"g-1"})");
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/cmd/config.get/reply").empty(); }, 10s))
+      << agent.log();
+  reply = nlohmann::json::parse(cloud.on("/cmd/config.get/reply")[0].payload);
+  EXPECT_EQ(reply["ok"], true) << reply.dump();
+  EXPECT_EQ(reply["result"]["log_level"], "debug") << reply.dump();
   // The site's days stay in one zone until a restart (the engine's and the cloud's alike).
   EXPECT_THAT(agent.log(), ::testing::HasSubstr("reload: site_timezone changes take effect at "
                                                 "the next restart (the site's days stay those "

@@ -12,7 +12,8 @@ std::int64_t on_order_of(std::span<const OpenOrder> orders) {
 }
 
 Position position_of(const StockLine& stock, std::int64_t on_order) {
-  return Position{stock.on_hand, stock.held, on_order, stock.reserved, stock.backordered};
+  return Position{stock.on_hand,  stock.held,        on_order,
+                  stock.reserved, stock.backordered, stock.unusable()};
 }
 
 ReceiptMatch match_receipt(std::span<const OpenOrder> orders, std::int64_t quantity) {

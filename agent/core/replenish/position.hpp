@@ -1,6 +1,7 @@
 // Where a SKU stands for replenishment. `on_hand` is what the ledger counts on the shelf,
 // `held` the part of it under a quality hold, `reserved` the part promised to open customer
-// orders, `available` = on_hand - held - reserved what may still be sold, `backordered` what
+// orders, `expired` the units of expired lots on the shelf and not held (StockLine::unusable),
+// `available` = on_hand - held - reserved - expired what may still be sold, `backordered` what
 // orders asked for beyond it, `on_order` what suppliers have acknowledged and not yet
 // delivered, and `position` = available - backordered + on_order the figure a reorder decision
 // compares with the reorder point (the textbook inventory position: on hand + on order -
@@ -34,8 +35,9 @@ struct Position {
   std::int64_t on_order = 0;
   std::int64_t reserved = 0;
   std::int64_t backordered = 0;
+  std::int64_t expired = 0;
 
-  std::int64_t available() const { return on_hand - held - reserved; }
+  std::int64_t available() const { return on_hand - held - reserved - expired; }
   std::int64_t position() const { return available() - backordered + on_order; }
 };
 

@@ -578,6 +578,8 @@ TEST_F(ReplenishmentTest, ExpiredLotsAreNotAvailableAndShortDatedLotsRaiseAnAlar
   ASSERT_TRUE(rep);
   EXPECT_EQ(rep->decision.numbers.on_hand, 350);
   EXPECT_EQ(rep->decision.numbers.available, 300) << "OLD's 50 are expired";
+  // ...and so is the position the reorder point is compared with (it counted them).
+  EXPECT_EQ(rep->decision.numbers.position, 300);
   auto raised = outbox("alarms", "A", "short_dated");
   ASSERT_EQ(raised.size(), 2u);
   std::map<std::string, nlohmann::json> by_lot;

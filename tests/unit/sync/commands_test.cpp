@@ -101,6 +101,26 @@ CommandCheck checked(std::string_view secret, std::int64_t now = kNow) {
   return c;
 }
 
+// One problem per bad line made a refusal of a large command bigger than the broker takes: it
+// was never sent, and the cloud resent the command forever. The first 20, then a count; and
+// any error is cut at kMaxErrorBytes on a character's boundary.
+TEST(ParseCommand, ARefusalListsTwentyProblemsAndFitsAMessage) {
+  json lines = json::array();
+  for (int i = 0; i < 1000; ++i)
+    lines.push_back({{"sku", "bad sku " + std::string(60, 'x')}, {"qty", 1}});
+  const auto payload = json{{"id", "s1"}, {"args", {{"source", "central"}, {"stock", lines}}}}.dump();
+  auto c = parse_command("source.stock", payload, "");
+  ASSERT_FALSE(c.command);
+  EXPECT_THAT(c.error, HasSubstr("; and 980 more problem(s)"));
+  EXPECT_LT(c.error.size(), 4000u);
+  const std::string long_error = std::string(kMaxErrorBytes - 1, 'e') + "\u00e9" + "tail";
+  auto r = make_reply("s1", false, long_error);
+  const auto text = r["error"].get<std::string>();
+  EXPECT_EQ(text, std::string(kMaxErrorBytes - 1, 'e') + "... (" +
+                      std::to_string(long_error.size()) + " bytes in all)");
+  EXPECT_NO_THROW(r.dump());
+}
+
 TEST(ParseCommand, SignedCommandsAreCheckedWithHmacSha256) {
   // RFC 4231 test case 2.
   EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
@@ -343,6 +363,28 @@ TEST_F(Desk, StockCountPostsACountMovementOnceAndIsAudited) {
   EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 7);
 }
 
+// A stock.count whose command record cannot be written (a full disk, a wrong audit key) is
+// refused and leaves the stock as it was: the count committed on its own before the record,
+// so an ok=false reply stood beside a count applied and sent on the movements stream.
+TEST_F(Desk, AStockCountWhoseRecordFailsChangesNothing) {
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("m1", "A", MovementKind::kReceive, 10)}).ok());
+  ASSERT_TRUE(db_->exec("CREATE TRIGGER boom BEFORE INSERT ON commands"
+                        " BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+                  .ok());
+  auto r = desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(count("SELECT count(*) FROM movements WHERE kind = 'count'"), 0);
+  EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 10);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'movements'"), 1);
+  // Once the record can be written, the same command applies once.
+  ASSERT_TRUE(db_->exec("DROP TRIGGER boom").ok());
+  r = desk_->handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["variance"], -3);
+  EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 7);
+}
+
 // The config wins a barcode the cloud gave another SKU, and says so: a changed config that
 // lists the code takes it from the cloud's SKU (apply_catalog's `taken`); an unchanged one
 // writes nothing and takes nothing.
@@ -482,6 +524,58 @@ TEST_F(Desk, SignedCommandsUseTheDesksClockSiteAndGateway) {
   EXPECT_EQ(deep["ok"], false);
   EXPECT_TRUE(deep["id"].is_null());  // the text had no readable id
   EXPECT_THAT(deep["error"].get<std::string>(), HasSubstr("nested deeper than"));
+}
+
+// A signed command refused by the gateway's state stays refused: its bytes, replayed once the
+// state changed (the SKU added), were applied, though the cloud had its refusal. And a resend
+// of an applied one after it expired gets its stored reply, not "expired".
+TEST_F(Desk, ARefusedSignedCommandCannotBeReplayedOnceTheStateChanged) {
+  std::string now = "2026-11-23T10:00:00.000Z";
+  DeskHooks h;
+  h.wall_now = [&] { return now; };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.site = "s1";
+  h.gateway = "gw-1";
+  CommandDesk signed_desk(*db_, *ledger_, "k", h);
+  const auto count_c = sign("k", "stock.count", "cnt-1", inner_text("cnt-1", R"({"sku":"C","counted":500})"));
+  auto r = signed_desk.handle("stock.count", count_c);
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("not an active SKU"));
+  auto up = signed_desk.handle(
+      "catalog.upsert",
+      sign("k", "catalog.upsert", "up-1", inner_text("up-1", R"({"sku":"C","barcodes":["96385074"]})")));
+  ASSERT_EQ(up["ok"], true) << up.dump();
+  r = signed_desk.handle("stock.count", count_c);  // the captured bytes again
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(r["duplicate"], true) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("not an active SKU"));
+  EXPECT_EQ(count("SELECT count(*) FROM movements WHERE sku = 'C'"), 0);
+  // The refusal is audited as one (ok false).
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE stream = 'audit'"
+                  " AND json_extract(payload, '$.command_id') = 'cnt-1'"
+                  " AND json_extract(payload, '$.ok') = 0"),
+            1);
+  // A new id applies it.
+  r = signed_desk.handle("stock.count", sign("k", "stock.count", "cnt-2",
+                                             inner_text("cnt-2", R"({"sku":"C","counted":500})")));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  // After it expired, a resend of the applied one gets its reply; an unknown one "expired".
+  now = "2026-11-23T11:00:00.000Z";
+  r = signed_desk.handle("stock.count", sign("k", "stock.count", "cnt-2",
+                                             inner_text("cnt-2", R"({"sku":"C","counted":500})")));
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["duplicate"], true) << r.dump();
+  r = signed_desk.handle("stock.count", sign("k", "stock.count", "cnt-3",
+                                             inner_text("cnt-3", R"({"sku":"C","counted":1})")));
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("expired"));
+  // A forged one naming the applied id gets no stored reply: its signature is checked first.
+  r = signed_desk.handle("stock.count", sign("guess", "stock.count", "cnt-2",
+                                             inner_text("cnt-2", R"({"sku":"C","counted":500})")));
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_FALSE(r.contains("duplicate")) << r.dump();
+  EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'C'"), 500);
 }
 
 // Delivered records were deleted at once, so a cloud that lost data after PUBACK could not ask

@@ -15,6 +15,16 @@ TEST(Position, AvailableExcludesHeldAndPositionAddsOnOrder) {
   EXPECT_EQ(p.position(), 400);
 }
 
+TEST(Position, ExpiredUnitsAreNeitherAvailableNorInThePosition) {
+  // 120 on hand, 20 held, 30 of an expired lot on the shelf, 10 reserved, 5 backordered, 300
+  // on order: available = 120 - 20 - 10 - 30 = 60, position = 60 - 5 + 300 = 355.
+  const auto p = position_of(StockLine{120, 20, 10, 5, 30}, 300);
+  EXPECT_EQ(p.available(), 60);
+  EXPECT_EQ(p.position(), 355);
+  // Expired units count at most what is on hand and not held (StockLine::unusable).
+  EXPECT_EQ(position_of(StockLine{50, 20, 0, 0, 45}, 0).position(), 0);
+}
+
 TEST(Position, OnOrderCountsOnlyWhatIsStillOutstanding) {
   const std::vector<OpenOrder> orders{{"PO-1", 100, 30, 10},
                                       {"PO-2", 200, 50, 0},

@@ -306,8 +306,11 @@ int run_daemon(LoadedConfig loaded) {
       cold_timer.expires_after(std::chrono::seconds(1));
       cold_timer.async_wait([&](const boost::system::error_code& ec) {
         if (ec) return;
-        cold->tick(instant_now());
+        // The next tick is set before this one runs: an exception leaving it (the loop's
+        // guard logs it and goes on) stopped the cold chain for good while the watchdog
+        // was still fed (no offline probes, no alarm delays, no escalation).
         cold_tick();
+        cold->tick(instant_now());
       });
     };
     cold_tick();

@@ -6,7 +6,7 @@ namespace depot::sync {
 
 std::chrono::milliseconds Backoff::ceiling() const {
   auto c = min_.count();
-  for (int i = 0; i < attempt_ && c < max_.count(); ++i) c *= 2;
+  for (int i = 0; i <= attempt_ && c < max_.count(); ++i) c *= 2;
   return std::chrono::milliseconds(std::min(c, max_.count()));
 }
 

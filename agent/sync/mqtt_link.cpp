@@ -83,7 +83,7 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
                   " bytes; messages carry at most " + std::to_string(payload_limit()) +
                   " bytes of payload");
       problem_.clear();
-      backoff_.reset();
+      connected_at_ = std::chrono::steady_clock::now();
       try {
         client_->subscribe(options_.subscribe, 1, nullptr, *subscribe_listener_);
       } catch (const mqtt::exception& e) {
@@ -277,6 +277,12 @@ void MqttLink::schedule_reconnect(const std::string& why) {
   auto failed = std::move(pending_);
   pending_.clear();
   for (auto& [cookie, done] : failed) done(false, why);
+  // The delays start again from the minimum only after a connection that lasted: one the
+  // broker drops right after its CONNACK (a client id in use twice, an ACL) was retried every
+  // `backoff_min_s` for ever.
+  if (connected_at_ && std::chrono::steady_clock::now() - *connected_at_ >= kBackoffResetAfter)
+    backoff_.reset();
+  connected_at_.reset();
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   last_delay_ = backoff_.next(unit(random_));
   if (handlers_.lost) handlers_.lost(why);

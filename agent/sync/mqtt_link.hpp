@@ -30,6 +30,8 @@ class async_client;
 
 namespace depot::sync {
 
+// A connection must last this long before the reconnect delays start again from the minimum.
+inline constexpr std::chrono::seconds kBackoffResetAfter{30};
 
 struct LinkOptions {
   MqttSettings mqtt;
@@ -122,6 +124,7 @@ class MqttLink {
   bool connecting_ = false;
   bool stopping_ = false;
   std::chrono::milliseconds last_delay_{0};
+  std::optional<std::chrono::steady_clock::time_point> connected_at_;  // while connected
   std::string problem_;
   std::thread diagnosis_;  // joined before the next one and in the destructor
   bool diagnosing_ = false;

@@ -246,6 +246,62 @@ TEST(MqttSensorTest, ResubscribesAfterABrokerRestart) {
   ASSERT_GE(got, 0);
 }
 
+// A device that died after publishing a retained message: at every reconnect the broker sends
+// the copy again, and it was a new good reading (the probe back "online", its probe_failure
+// alarm cleared by a broker restart). The copy of the last message is ignored; a retained
+// message published while the link was down is read.
+TEST(MqttSensorTest, TheRetainedCopyOfTheLastMessageIsNotANewReadingAfterAReconnect) {
+  TempDir dir;
+  Broker broker(dir);  // with persistence: the retained message survives its restart
+  broker.start();
+  {
+    Probe probe(broker.port());
+    probe.publish("zigbee2mqtt/dead", R"({"temperature":-20.5})", true);
+  }
+  SensorRig rig;
+  MqttSensor z(rig.io, rig.options("zb"), source(broker.port(), "zigbee2mqtt/dead", "/temperature"),
+               rig.events());
+  z.start();
+  ASSERT_GE(find(rig, "zb"), 0);  // at the start, the device's last word is read
+  auto restart = [&] {
+    const auto lost = rig.statuses.size();
+    broker.stop();
+    ASSERT_TRUE(rig.run_until(
+        [&] {
+          for (auto i = lost; i < rig.statuses.size(); ++i)
+            if (rig.statuses[i].first && rig.statuses[i].second.find("connection lost") !=
+                                             std::string::npos)
+              return true;
+          return false;
+        },
+        10s));
+    const auto mark = rig.statuses.size();
+    broker.start();
+    ASSERT_TRUE(rig.run_until(
+        [&] {
+          for (auto i = mark; i < rig.statuses.size(); ++i)
+            if (!rig.statuses[i].first) return true;
+          return false;
+        },
+        20s));
+  };
+  restart();
+  // Subscribed again: the copy arrives within moments, and is no reading.
+  rig.run_until([] { return false; }, 2s);
+  EXPECT_EQ(rig.readings.size(), 1u);
+  // Published (retained) while the agent's link is down: a new message, read at the reconnect.
+  broker.stop();
+  rig.run_until([] { return false; }, 500ms);
+  broker.start();
+  {
+    Probe probe(broker.port());
+    probe.publish("zigbee2mqtt/dead", R"({"temperature":-19})", true);
+  }
+  const auto at = find(rig, "zb", 1, 20s);
+  ASSERT_GE(at, 0);
+  EXPECT_DOUBLE_EQ(rig.readings[static_cast<std::size_t>(at)].celsius, -19);
+}
+
 TEST(MqttSensorTest, ABrokerThatComesUpLateIsConnectedToWhenItDoes) {
   TempDir dir;
   Broker broker(dir);  // configured, not started

@@ -19,8 +19,10 @@ namespace depot::drivers {
 class MqttHub : public std::enable_shared_from_this<MqttHub> {
  public:
   // `oversized`: the payload's size when it was more than kMaxProbePayloadBytes (then
-  // `payload` is empty: it was not copied), else 0.
-  using Handler = std::function<void(const std::string& payload, std::size_t oversized)>;
+  // `payload` is empty: it was not copied), else 0. `retained`: the broker's stored copy,
+  // sent at a subscribe, not a message the device published now.
+  using Handler =
+      std::function<void(const std::string& payload, std::size_t oversized, bool retained)>;
   using Status = std::function<void(bool is_error, std::string message)>;
 
   MqttHub(boost::asio::io_context& io, std::string broker, std::string username,
@@ -118,7 +120,7 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
       // copied: a 5 MB one would otherwise be copied and then dropped by the queue's bound
       // without a reading to say so.
       const auto& payload = m->get_payload_str();  // a reference, not a copy
-      Message msg{m->get_topic(), {}, 0};
+      Message msg{m->get_topic(), {}, 0, m->is_retained()};
       if (payload.size() > kMaxProbePayloadBytes)
         msg.oversized = payload.size();
       else
@@ -189,13 +191,14 @@ class MqttHub : public std::enable_shared_from_this<MqttHub> {
   struct Message {
     std::string topic, payload;
     std::size_t oversized = 0;
+    bool retained = false;
   };
 
   void deliver(const Message& m) {
     std::vector<Handler> hs;  // a handler may unsubscribe
     for (auto& [id, s] : subs_)
       if (s.topic == m.topic) hs.push_back(s.handler);
-    for (auto& h : hs) h(m.payload, m.oversized);
+    for (auto& h : hs) h(m.payload, m.oversized, m.retained);
   }
 
   class Listener : public mqtt::iaction_listener {
@@ -244,7 +247,9 @@ void MqttSensor::start() {
                               source_.broker + ", value at " + source_.pointer);
   subscription_ = hub_->subscribe(
       source_.topic,
-      [this](const std::string& payload, std::size_t oversized) { message(payload, oversized); },
+      [this](const std::string& payload, std::size_t oversized, bool retained) {
+        message(payload, oversized, retained);
+      },
       [this](bool is_error, std::string msg) {
         if (events_.status) events_.status(is_error, "probe " + options_.probe + ": " + msg);
       });
@@ -258,7 +263,7 @@ void MqttSensor::stop() {
   hub_.reset();
 }
 
-void MqttSensor::message(const std::string& payload, std::size_t oversized) {
+void MqttSensor::message(const std::string& payload, std::size_t oversized, bool retained) {
   // A probe publishes once per reading: more than kMaxReadingsPerSecond in one second is a
   // looping device or a bridge gone wrong, and each message would be a stored reading.
   const auto now = std::chrono::steady_clock::now();
@@ -274,8 +279,21 @@ void MqttSensor::message(const std::string& payload, std::size_t oversized) {
                            source_.topic + ": the rest of that second are dropped");
     return;
   }
+  // A retained message is the broker's copy of the last one the device published, sent again
+  // at every subscribe. At a reconnect, the copy of the message this probe last had says
+  // nothing new: taken as a reading, a dead device's last value came back "online" after each
+  // broker restart and cleared its probe_failure alarm. Ignored (no reading: the probe's
+  // offline clock goes on). A retained message that differs was published while the link was
+  // down, and one at the start is the device's last word (a door's state): both are read.
+  if (retained && had_message_ && oversized == 0 && payload == last_payload_) {
+    log::debug("probe " + options_.probe + ": the retained copy of its last message on " +
+               source_.topic + " ignored (not a new reading)");
+    return;
+  }
+  had_message_ = true;
+  if (oversized == 0) last_payload_ = payload;
   auto value = oversized > 0 ? oversized_value(oversized)
-                            : mqtt_value(payload, source_.pointer, source_.booleans);
+                             : mqtt_value(payload, source_.pointer, source_.booleans);
   auto reading = coldchain::make_reading(options_.probe, std::move(value), options_.clock());
   health_.update(reading, events_);
   if (events_.reading) events_.reading(std::move(reading));

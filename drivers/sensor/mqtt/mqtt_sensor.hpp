@@ -34,7 +34,7 @@ class MqttSensor : public Sensor {
   std::string client_id() const;
 
  private:
-  void message(const std::string& payload, std::size_t oversized);
+  void message(const std::string& payload, std::size_t oversized, bool retained);
 
   boost::asio::io_context& io_;
   SensorOptions options_;
@@ -45,6 +45,9 @@ class MqttSensor : public Sensor {
   ProbeHealth health_;
   std::chrono::steady_clock::time_point second_start_;
   int in_second_ = 0;
+  // The last message's payload: its retained copy at a reconnect is not a new reading.
+  std::string last_payload_;
+  bool had_message_ = false;
 };
 
 }  // namespace depot::drivers

@@ -31,14 +31,41 @@ Expected<AckOutcome> ack_alarm(store::Database& db, const AlarmAck& a, const Sig
                                      s.source);
     });
     if (!ended) return ended.error();
-    if (ended->empty())
+    // An alarm open when the agent stopped (`alarms` lists it open, unacknowledged) is closed
+    // by its next start: the acknowledgement is queued for it, which that start applies.
+    auto states = store::load_zone_states(db);
+    if (!states) return states.error();
+    bool open_unacked = false;
+    for (const auto& [state, updated_ms] : *states) {
+      if (state.value("zone", json()) != a.zone) continue;
+      auto open = state.find("open_excursions");
+      if (open == state.end() || !open->is_array()) continue;
+      for (const auto& x : *open)
+        open_unacked |= x.is_object() && x.value("alarmed", false) &&
+                        (!x.contains("acknowledged") || x["acknowledged"].is_null());
+    }
+    if (open_unacked) {
+      auto id = db.transaction([&] {
+        return store::request_ack(db, a.zone, s.who, a.comment, s.source, wall_now(),
+                                  a.root_cause);
+      });
+      if (!id) return id.error();
+      out.request = *id;
+      out.next_start = true;
+    }
+    if (ended->empty() && !open_unacked)
       return Error{"zone " + a.zone + std::string(coldchain::ZoneMonitor::kNothingToAck) +
                        " (no agent is running, so none is open)",
                    ErrorKind::kNotFound};
-    out.applied = true;
+    out.applied = !ended->empty();
     out.ended = ended->size();
-    out.message = "acknowledged " + std::to_string(ended->size()) + " alarm(s) of zone " + a.zone +
-                  " (" + std::to_string(ended->size()) + " already ended)";
+    if (!ended->empty())
+      out.message = "acknowledged " + std::to_string(ended->size()) + " alarm(s) of zone " +
+                    a.zone + " (" + std::to_string(ended->size()) + " already ended)";
+    if (open_unacked)
+      out.message += std::string(out.message.empty() ? "" : "; ") + "request " +
+                     std::to_string(out.request) + " is queued for the alarm of zone " +
+                     a.zone + " open when the agent stopped: its next start applies it";
     return out;
   }
   auto id = db.transaction([&] {

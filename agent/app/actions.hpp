@@ -44,10 +44,12 @@ struct AckOutcome {
   std::string message;      // the agent's result ("acknowledged ...") or what happened
   std::int64_t request = 0; // the request id when the agent was asked (0: no agent running)
   std::size_t ended = 0;    // alarms that had ended unacknowledged, acknowledged here
+  bool next_start = false;  // no agent: `request` is queued for the alarm open when it stopped
 };
 // With the agent running: asks it (an acknowledgement request it applies at its next tick)
 // and waits up to `wait` for its verdict; a refusal is an Error (kBadInput). Without: the
-// alarms of `zone` that ended unacknowledged are acknowledged here (none: kNotFound).
+// alarms of `zone` that ended unacknowledged are acknowledged here, and one open when the
+// agent stopped gets a request its next start applies (neither: kNotFound).
 Expected<AckOutcome> ack_alarm(store::Database& db, const AlarmAck& a, const Signer& s,
                                bool agent_running, std::chrono::milliseconds wait);
 

@@ -259,8 +259,9 @@ Status ColdChain::audit_applied_limits(const std::string& now_s) {
 }
 
 // A limit excursion the previous run left open continues in the new monitors if the zone is
-// still beyond that limit at its first reading (ZoneMonitor::carry_over): its time beyond
-// the limit counts toward the delay, and one that had alarmed alarms again at once.
+// found beyond that limit before it is seen back within it with every probe reporting
+// (ZoneMonitor::carry_over): its time beyond the limit counts toward the delay, and one that
+// had alarmed alarms again at once.
 void ColdChain::carry_over(const json& rec) {
   // Saved by the previous run, but read as outside input: any field may be missing or of the
   // wrong type (nothing here may throw or assert).
@@ -303,12 +304,15 @@ Status ColdChain::start(const cc::Instant& now) {
       // never allowed to stop the start.
       auto open = state.find("open_excursions");
       if (open == state.end() || !open->is_array()) continue;
-      // The end is the zone's last committed reading (the state is written only every 10 s:
-      // ending at its write time closed excursions up to 10 s early after a SIGKILL).
+      // The end is the later of the zone's last committed reading (the state is written only
+      // every 10 s: ending at its write time closed excursions up to 10 s early after a
+      // SIGKILL) and the state's last write, which saw the record still open: a probe gone
+      // silent stores no readings, and its failure record ended at the last one, before the
+      // failure began (0 s for one that lasted days).
       std::int64_t end_ms = updated_ms;
       if (auto zone = state.find("zone"); zone != state.end() && zone->is_string())
         if (auto last = store::last_reading_ms(db_, zone->get<std::string>()); last && *last)
-          end_ms = **last;
+          end_ms = std::max(end_ms, **last);
       for (auto rec : *open) {
         if (!rec.is_object()) continue;
         carry_over(rec);
@@ -751,8 +755,9 @@ void ColdChain::escalate(const cc::Event& e, const std::string& xid) {
                                                              : cc::AlarmType::kTemperature;
       if (e.side) info.side = std::string(cc::to_string(*e.side));
       info.value_c = e.celsius;
-      if (e.excursion && info.type == cc::AlarmType::kTemperature)
-        info.limit_c = e.excursion->limit_c;
+      if (e.excursion && (info.type == cc::AlarmType::kTemperature ||
+                          info.type == cc::AlarmType::kHumidity))
+        info.limit_c = e.excursion->limit_c;  // °C, or %RH for humidity
       info.probe = e.probe;
       info.raised = e.at;
       escalator_->raise(info);

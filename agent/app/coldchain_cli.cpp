@@ -272,6 +272,10 @@ int cmd_alarms_ack(const Args& a, Ctx& c, const std::string& zone) {
     c.err << "\n";
     return kFailure;
   }
+  if (done->next_start) {  // no agent running: the alarm open when it stopped
+    c.out << done->message << " (by " << signer->who << ")\n";
+    return kOk;
+  }
   if (!done->applied) {
     c.err << "depot-agent alarms ack: " << done->message << "; the agent did not apply it within "
           << wait_s << " s. Check with 'depot-agent alarms'.\n";

@@ -241,7 +241,18 @@ int run_daemon(LoadedConfig loaded) {
     sync::SyncHooks hooks;
     hooks.version = DEPOT_VERSION;
     hooks.boot_time = wall_now();
-    hooks.before_stock_change = [&] { commits.flush(); };
+    // A command that changes (or snapshots) stock comes after the scans received before it:
+    // while they wait for the database (busy, failing), it is refused, not applied ahead.
+    hooks.before_stock_change = [&]() -> Status {
+      commits.flush();
+      if (commits.pending() > 0)
+        return Error{std::to_string(commits.pending()) +
+                         " scan(s) received before this command are still waiting for the "
+                         "database (busy or failing): the command was not applied, so that it "
+                         "does not come before them; send it again (signed: with a new id)",
+                     ErrorKind::kBusy};
+      return {};
+    };
     hooks.catalog_changed = [&] {
       if (auto c = store::load_catalog(**db); c) *catalog = std::move(*c);
       replenish_loop.reload();

@@ -531,6 +531,36 @@ Status Replenishment::fold_receipt(SkuState& s, const store::FoldMovement& m) {
   return {};
 }
 
+// An UNDO of a receipt: what that receipt credited to orders is owed again (a label for 480
+// scanned where 240 came, undone and scanned again, left the order 480 short of what it
+// still owed: the position that much low, and a proposal for it; a receipt that completed
+// an order by mistake closed it for good).
+Status Replenishment::fold_unreceipt(SkuState& s, const store::FoldMovement& m) {
+  auto credits = store::order_receipts_of(db_, m.reverses, mode_ == Mode::kWrite);
+  if (!credits) return credits.error();
+  for (const auto& [pid, qty] : *credits) {
+    auto& list = s.open_work().proposals;
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const replenish::Proposal& p) { return p.id == pid; });
+    if (it == list.end()) {  // received in full: no longer among the open ones
+      auto found = store::load_proposals(db_, {.id = pid});
+      if (!found) return found.error();
+      if (found->empty()) continue;
+      list.push_back(std::move(found->front()));
+      it = std::prev(list.end());
+    }
+    auto next = replenish::unreceive(*it, qty);
+    if (!next) return Error{"undo of receipt " + m.reverses + ": " + next.error().message};
+    if (mode_ == Mode::kWrite)
+      if (auto st = store::update_proposal(db_, *next, "receipt_undone",
+                                           next->id + ":receipt_undone:" + m.id, m.wall_time);
+          !st)
+        return st;
+    *it = std::move(*next);
+  }
+  return {};
+}
+
 Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
                            std::set<std::string>& touched) {
   for (const auto& m : moves) {
@@ -544,6 +574,27 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
     std::int64_t picked = 0, returned = 0;
     if (m.kind == "pick" && m.qty < 0) picked = -m.qty;
     if (m.kind == "return" && m.qty > 0) returned = m.qty;
+    // An UNDO of a pick or a return takes its units back out of that day's demand: a case
+    // code scanned for a unit and undone counted 13 picked where 1 was (its surge event
+    // stays: the window forgets it within the hour).
+    if (m.kind == "adjust" && !m.reverses.empty() &&
+        (m.reverses_kind == "pick" || m.reverses_kind == "return")) {
+      const auto then = timefmt::parse_rfc3339_ms(m.reverses_wall_time);
+      const std::int64_t units = m.qty < 0 ? -m.qty : m.qty;
+      if (then && units > 0) {
+        const auto orig_day = site_day(*then);
+        const std::int64_t un_picked = m.reverses_kind == "pick" ? units : 0;
+        const std::int64_t un_returned = m.reverses_kind == "return" ? units : 0;
+        if (mode_ == Mode::kWrite)
+          if (auto st = store::remove_demand(db_, m.sku, orig_day, un_picked, un_returned); !st)
+            return st;
+        if (!s->demand || !s->demand->fed || orig_day > s->demand->fed_through) {
+          auto& b = s->pending_day(orig_day);
+          b.picked = std::max<std::int64_t>(b.picked - un_picked, 0);
+          b.returned = std::max<std::int64_t>(b.returned - un_returned, 0);
+        }
+      }
+    }
     if (picked || returned) {
       if (mode_ == Mode::kWrite)
         if (auto st = store::add_demand(db_, m.sku, day, picked, returned); !st) return st;
@@ -560,6 +611,8 @@ Status Replenishment::fold(const std::vector<store::FoldMovement>& moves,
     }
     if (m.kind == "receive" && m.qty > 0)
       if (auto st = fold_receipt(*s, m); !st) return st;
+    if (m.kind == "adjust" && m.reverses_kind == "receive" && m.qty < 0)
+      if (auto st = fold_unreceipt(*s, m); !st) return st;
   }
   return {};
 }

@@ -119,6 +119,7 @@ class Replenishment {
   Status catch_up(std::int64_t now_ms, bool own_transaction);
   Status fold(const std::vector<store::FoldMovement>& moves, std::set<std::string>& touched);
   Status fold_receipt(SkuState& s, const store::FoldMovement& m);
+  Status fold_unreceipt(SkuState& s, const store::FoldMovement& m);
   Status refresh_stock(const std::set<std::string>& skus);
   Status load_stock_all();
   Status load_proposals(std::int64_t now_ms);  // open ones, and cancelled ones in a cool-down

@@ -470,6 +470,15 @@ Status add_demand(Database& db, std::string_view sku, std::int64_t day, std::int
   return (*q)->bind(1, sku).bind(2, day).bind(3, picked).bind(4, returned).run();
 }
 
+Status remove_demand(Database& db, std::string_view sku, std::int64_t day, std::int64_t picked,
+                     std::int64_t returned) {
+  auto q = db.prepare(
+      "UPDATE demand_days SET picked = max(picked - ?3, 0), returned = max(returned - ?4, 0)"
+      " WHERE sku = ?1 AND day = ?2");
+  if (!q) return q.error();
+  return (*q)->bind(1, sku).bind(2, day).bind(3, picked).bind(4, returned).run();
+}
+
 Expected<std::int64_t> replenish_watermark(Database& db) {
   auto v = db.meta("replenish_seq");
   if (!v) return v.error();
@@ -488,8 +497,9 @@ Status set_replenish_watermark(Database& db, std::int64_t seq) {
 Expected<std::vector<FoldMovement>> movements_after(Database& db, std::int64_t after,
                                                     std::int64_t limit) {
   auto q = db.prepare(
-      "SELECT seq, id, sku, kind, qty, held_qty, wall_time FROM movements WHERE seq > ?1"
-      " ORDER BY seq LIMIT ?2");
+      "SELECT m.seq, m.id, m.sku, m.kind, m.qty, m.held_qty, m.wall_time, m.reverses, o.kind,"
+      " o.wall_time FROM movements m LEFT JOIN movements o ON o.id = m.reverses"
+      " WHERE m.seq > ?1 ORDER BY m.seq LIMIT ?2");
   if (!q) return q.error();
   (*q)->bind(1, after).bind(2, limit);
   std::vector<FoldMovement> out;
@@ -498,9 +508,31 @@ Expected<std::vector<FoldMovement>> movements_after(Database& db, std::int64_t a
     if (!more) return more.error();
     if (!*more) break;
     auto& s = **q;
-    out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(6), s.int64(4), s.int64(5)});
+    out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(6), s.int64(4), s.int64(5),
+                   s.opt_text(7).value_or(""), s.opt_text(8).value_or(""),
+                   s.opt_text(9).value_or("")});
   }
   (*q)->reset();
+  return out;
+}
+
+Expected<std::vector<std::pair<std::string, std::int64_t>>> order_receipts_of(
+    Database& db, std::string_view movement_id, bool remove) {
+  auto q = db.prepare("SELECT proposal_id, qty FROM order_receipts WHERE movement_id = ?1");
+  if (!q) return q.error();
+  (*q)->bind(1, movement_id);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (;;) {
+    auto more = (*q)->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    out.emplace_back((*q)->text(0), (*q)->int64(1));
+  }
+  (*q)->reset();
+  if (out.empty() || !remove) return out;
+  auto del = db.prepare("DELETE FROM order_receipts WHERE movement_id = ?1");
+  if (!del) return del.error();
+  if (auto st = (*del)->bind(1, movement_id).run(); !st) return st.error();
   return out;
 }
 

@@ -128,7 +128,17 @@ struct FoldMovement {
   std::int64_t seq = 0;
   std::string id, sku, kind, wall_time;
   std::int64_t qty = 0, held_qty = 0;
+  // An UNDO (the movement it reverses): that movement's kind and wall time, else empty.
+  std::string reverses, reverses_kind, reverses_wall_time;
 };
+// The credits receipt movement `movement_id` made to orders (proposal id, units); `remove`:
+// deleted too (an UNDO of it takes them back: replenish::unreceive).
+Expected<std::vector<std::pair<std::string, std::int64_t>>> order_receipts_of(
+    Database& db, std::string_view movement_id, bool remove);
+// An UNDO of a pick or return: its units out of that day's demand (never below 0; nothing
+// when the day's row is gone).
+Status remove_demand(Database& db, std::string_view sku, std::int64_t day, std::int64_t picked,
+                     std::int64_t returned);
 // Movements with seq > `after`, oldest first, at most `limit`.
 Expected<std::vector<FoldMovement>> movements_after(Database& db, std::int64_t after,
                                                     std::int64_t limit);

@@ -28,7 +28,9 @@ namespace depot::sync {
 struct SyncHooks {
   std::string version;
   std::string boot_time;                      // RFC 3339 UTC
-  std::function<void()> before_stock_change;  // commit pending scans before a cloud count
+  // Commit pending scans before a command that changes or reads stock; an Error (scans still
+  // waiting for the database) refuses the command (docs/protocol.md).
+  std::function<Status()> before_stock_change;
   std::function<void()> catalog_changed;      // reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed by command
   std::function<void(const orders::Change&)> orders_changed;  // reservations, by command

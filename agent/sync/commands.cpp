@@ -346,17 +346,24 @@ std::string response_topic_problem(std::string_view prefix, std::string_view top
   if (topic.front() == '$')
     return "the response topic \"" + printable(topic, 80) +
            "\" starts with $: such topics are the broker's ($SYS, $share)";
+  // Compared with '.' read as '/': RabbitMQ's MQTT plugin maps one to the other, so there
+  // "depot.v1.s2.gw-2.cmd.stock.count" is another gateway's command topic.
+  std::string dotted_as_slash(topic), own(prefix);
+  std::replace(dotted_as_slash.begin(), dotted_as_slash.end(), '.', '/');
+  std::replace(own.begin(), own.end(), '.', '/');
+  const std::string_view t = dotted_as_slash;
+  prefix = own;
   // The protocol's root ("depot/v1/"): another gateway's topics are not ours to publish on (a
   // reply on its command topic would reach it as a command).
   const auto root = prefix.substr(0, prefix.find('/', prefix.find('/') + 1) + 1);
-  if (topic.substr(0, root.size()) == root && topic.substr(0, prefix.size()) != prefix)
+  if (t.substr(0, root.size()) == root && t.substr(0, prefix.size()) != prefix)
     return "the response topic \"" + printable(topic, 80) + "\" is under " + std::string(root) +
            " but not this gateway's " + std::string(prefix) + ": another gateway's topic";
-  if (topic.substr(0, prefix.size()) == prefix) {
+  if (t.substr(0, prefix.size()) == prefix) {
     // Under the gateway's own prefix only a reply topic is allowed: status, the streams and
     // the command topics are the gateway's (a reply there would pass for its own record or
     // come back to it as a command).
-    auto rest = topic.substr(prefix.size());
+    auto rest = t.substr(prefix.size());
     const bool reply =
         rest.substr(0, 4) == "cmd/" && rest.size() > 10 && rest.substr(rest.size() - 6) == "/reply";
     if (!reply)
@@ -684,7 +691,8 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
   bool ok = *found && (*active)->int64(0) != 0;
   (*active)->reset();
   if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
-  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  if (hooks_.before_stock_change)
+    if (auto st = hooks_.before_stock_change(); !st) return st.error();
 
   // The movement, the command row and its audit record commit together: a reply ok=false
   // leaves the stock as it was (the command row's write failing after the movement's own
@@ -719,7 +727,8 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
 }
 
 Expected<json> CommandDesk::snapshot(const Command& c) {
-  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  if (hooks_.before_stock_change)
+    if (auto st = hooks_.before_stock_change(); !st) return st.error();
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
@@ -898,7 +907,8 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
 }
 
 Expected<json> CommandDesk::hold_end(const Command& c, const HoldEndCommand& a) {
-  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  if (hooks_.before_stock_change)
+    if (auto st = hooks_.before_stock_change(); !st) return st.error();
   auto body = [&](const store::Txn& txn) -> Expected<json> {
     store::HoldContext ctx;
     ctx.now = hooks_.wall_now();
@@ -1073,7 +1083,8 @@ Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& 
 // in one transaction (scans gathered so far are committed first, so a pick scanned before
 // the order counts before it); then the replenishment is told (reservations move position).
 Expected<json> CommandDesk::order_command(const Command& c) {
-  if (hooks_.before_stock_change) hooks_.before_stock_change();
+  if (hooks_.before_stock_change)
+    if (auto st = hooks_.before_stock_change(); !st) return st.error();
   const auto now = hooks_.wall_now();
   orders::Change change;
   auto body = [&](const store::Txn& txn) -> Expected<json> {

@@ -191,7 +191,9 @@ struct DeskHooks {
   std::function<std::string()> wall_now;  // RFC 3339 UTC
   std::function<std::int64_t()> mono_now_ns;
   std::function<std::string()> new_id;
-  std::function<void()> before_stock_change;  // e.g. commit the scans gathered so far
+  // E.g. commit the scans gathered so far; an Error refuses the command (it would come
+  // before scans received earlier).
+  std::function<Status()> before_stock_change;
   std::function<void()> catalog_changed;      // e.g. reload the in-memory catalog
   std::function<void()> replenish_changed;    // a proposal or campaign changed (replenishment)
   // An order.* command changed reservations (and, for new lines, order intake).

@@ -49,7 +49,8 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
       backoff_(std::chrono::seconds(options_.mqtt.backoff_min_s),
                std::chrono::seconds(options_.mqtt.backoff_max_s)),
       random_(std::random_device{}()),
-      retry_(io) {
+      retry_(io),
+      resubscribe_(io) {
   // Paho threads call these; each only posts onto the loop.
   connect_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
     auto attempt = reinterpret_cast<std::uintptr_t>(t.get_user_context());
@@ -84,11 +85,9 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
                   " bytes of payload");
       problem_.clear();
       connected_at_ = std::chrono::steady_clock::now();
-      try {
-        client_->subscribe(options_.subscribe, 1, nullptr, *subscribe_listener_);
-      } catch (const mqtt::exception& e) {
-        log::error(std::string("mqtt: subscribing to commands: ") + e.what());
-      }
+      resubscribe_.cancel();
+      subscribe_delay_ = std::chrono::seconds(options_.mqtt.backoff_min_s);
+      subscribe();
       if (handlers_.connected) handlers_.connected();
     });
   });
@@ -104,11 +103,44 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
     });
   });
   subscribe_listener_ = std::make_unique<Listener>([this](const mqtt::token& t, bool ok) {
-    if (ok) return;
-    auto why = token_error(t);
-    post([this, why] {
-      log::error("mqtt: subscribing to " + options_.subscribe + " failed: " + why);
-    });
+    std::string why = ok ? std::string() : token_error(t);
+    // An MQTT 5 SUBACK may still refuse it (0x80 and up: an ACL, a quota); over 3.1.1 Paho
+    // fails the token for a 0x80 (the response's codes read as garbage there).
+    if (ok && options_.mqtt.protocol == MqttProtocol::kV5) {
+      try {
+        for (auto rc : t.get_subscribe_response().get_reason_codes())
+          if (static_cast<int>(rc) >= 0x80)
+            why = "the broker refused it (reason code " + std::to_string(static_cast<int>(rc)) + ")";
+      } catch (const std::exception&) {
+      }
+    }
+    if (why.empty()) return;
+    post([this, why] { subscribe_failed(why); });
+  });
+}
+
+void MqttLink::subscribe() {
+  try {
+    client_->subscribe(options_.subscribe, 1, nullptr, *subscribe_listener_);
+  } catch (const mqtt::exception& e) {
+    subscribe_failed(e.what());
+  }
+}
+
+// Connected without its subscription, the gateway published and looked healthy but never
+// received a command until the next reconnect: it is tried again, the delays doubling from
+// backoff_min_s to backoff_max_s.
+void MqttLink::subscribe_failed(const std::string& why) {
+  if (stopping_ || !connected_) return;  // the next connection subscribes again
+  log::error("mqtt: subscribing to " + options_.subscribe + " failed: " + why +
+             "; commands are not received: trying again in " +
+             std::to_string(subscribe_delay_.count()) + " s");
+  resubscribe_.expires_after(subscribe_delay_);
+  subscribe_delay_ =
+      std::min(subscribe_delay_ * 2, std::chrono::seconds(options_.mqtt.backoff_max_s));
+  resubscribe_.async_wait([this, alive = weak_alive_](const boost::system::error_code& ec) {
+    if (ec || !alive.lock() || stopping_ || !connected_) return;
+    subscribe();
   });
 }
 
@@ -332,6 +364,7 @@ Status MqttLink::publish(const std::string& topic, std::string payload, int qos,
 void MqttLink::stop(std::chrono::milliseconds timeout) {
   stopping_ = true;
   retry_.cancel();
+  resubscribe_.cancel();
   if (!client_) return;
   try {
     if (client_->is_connected())

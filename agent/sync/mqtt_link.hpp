@@ -93,6 +93,8 @@ class MqttLink {
   class Listener;
   void connect();
   void schedule_reconnect(const std::string& why);
+  void subscribe();
+  void subscribe_failed(const std::string& why);
   // After a failed TLS connect: names the reason off the loop (sync/tls_check), then retries.
   void diagnose_tls(const std::string& failed);
   template <class F>
@@ -106,6 +108,8 @@ class MqttLink {
   Backoff backoff_;
   std::mt19937_64 random_;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer resubscribe_;  // a failed command subscription, tried again
+  std::chrono::seconds subscribe_delay_{1};
   // Handlers posted by Paho threads run only while this link lives: they hold `weak_alive_`
   // (written once, here, and only read afterwards), which expires when `alive_` is dropped.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -37,52 +37,66 @@ std::string kind_text(cc::AlarmType t) { return std::string(cc::to_string(t)); }
 
 json output_action_json(const cc::OutputAction& a) {
   const auto& x = a.alarm;
-  return json{{"event", cc::to_string(a.event)},
-              {"output", a.output},
-              {"level", a.level},
-              {"repeat", a.repeat},
-              {"attempt", a.attempt},
-              {"message", output_action_text(a)},
-              {"alarm",
-               {{"id", x.id},
-                {"zone", x.zone},
-                {"type", kind_text(x.type)},
-                {"side", x.side.empty() ? json() : json(x.side)},
-                {"value_c", x.value_c ? json(*x.value_c) : json()},
-                {"limit_c", x.limit_c ? json(*x.limit_c) : json()},
-                {"probe", x.probe.empty() ? json() : json(x.probe)},
-                {"started_at", timefmt::rfc3339_from_unix_ms(x.raised.wall_ms)},
-                {"started_wall_ms", x.raised.wall_ms}}}};
+  json j{{"event", cc::to_string(a.event)},
+         {"output", a.output},
+         {"level", a.level},
+         {"repeat", a.repeat},
+         {"attempt", a.attempt},
+         {"message", output_action_text(a)},
+         {"alarm",
+          {{"id", x.id},
+           {"zone", x.zone},
+           {"type", kind_text(x.type)},
+           {"side", x.side.empty() ? json() : json(x.side)},
+           {"value_c", x.value_c ? json(*x.value_c) : json()},
+           {"limit_c", x.limit_c ? json(*x.limit_c) : json()},
+           {"probe", x.probe.empty() ? json() : json(x.probe)},
+           {"started_at", timefmt::rfc3339_from_unix_ms(x.raised.wall_ms)},
+           {"started_wall_ms", x.raised.wall_ms}}}};
+  // A reset says whether no other alarm holds the output any more (a shared buzzer stays on).
+  if (a.event == cc::OutputEvent::kReset) j["last_holder"] = a.last_holder;
+  return j;
 }
 
 std::vector<std::string> output_action_env(const cc::OutputAction& a) {
   const auto& x = a.alarm;
-  return {"DEPOT_EVENT=" + std::string(cc::to_string(a.event)),
-          "DEPOT_OUTPUT=" + a.output,
-          "DEPOT_ALARM_ID=" + x.id,
-          "DEPOT_ZONE=" + x.zone,
-          "DEPOT_KIND=" + kind_text(x.type),
-          "DEPOT_SIDE=" + x.side,
-          "DEPOT_PROBE=" + x.probe,
-          "DEPOT_LEVEL=" + std::to_string(a.level),
-          "DEPOT_REPEAT=" + std::to_string(a.repeat),
-          "DEPOT_ATTEMPT=" + std::to_string(a.attempt),
-          "DEPOT_VALUE=" + (x.value_c ? fmt(*x.value_c) : std::string()),
-          "DEPOT_LIMIT=" + (x.limit_c ? fmt(*x.limit_c) : std::string()),
-          "DEPOT_STARTED_AT=" + timefmt::rfc3339_from_unix_ms(x.raised.wall_ms),
-          "DEPOT_MESSAGE=" + output_action_text(a)};
+  std::vector<std::string> env{
+      "DEPOT_EVENT=" + std::string(cc::to_string(a.event)),
+      "DEPOT_OUTPUT=" + a.output,
+      "DEPOT_ALARM_ID=" + x.id,
+      "DEPOT_ZONE=" + x.zone,
+      "DEPOT_KIND=" + kind_text(x.type),
+      "DEPOT_SIDE=" + x.side,
+      "DEPOT_PROBE=" + x.probe,
+      "DEPOT_LEVEL=" + std::to_string(a.level),
+      "DEPOT_REPEAT=" + std::to_string(a.repeat),
+      "DEPOT_ATTEMPT=" + std::to_string(a.attempt),
+      "DEPOT_VALUE=" + (x.value_c ? fmt(*x.value_c) : std::string()),
+      "DEPOT_LIMIT=" + (x.limit_c ? fmt(*x.limit_c) : std::string()),
+      "DEPOT_STARTED_AT=" + timefmt::rfc3339_from_unix_ms(x.raised.wall_ms),
+      "DEPOT_MESSAGE=" + output_action_text(a)};
+  // A reset: 1 when no other alarm holds the output any more, 0 when one still does.
+  if (a.event == cc::OutputEvent::kReset)
+    env.push_back(std::string("DEPOT_LAST_HOLDER=") + (a.last_holder ? "1" : "0"));
+  return env;
 }
 
 std::string output_action_text(const cc::OutputAction& a) {
   const auto& x = a.alarm;
   std::string s = x.zone + ": ";
+  // Each kind in its own words and unit: a door left open or a humid room read "temperature
+  // alarm ... at 1 C" on the QA phone.
   if (x.type == cc::AlarmType::kProbeFailure) {
     s += "probe_failure alarm (probe " + x.probe + " gives no good reading)";
+  } else if (x.type == cc::AlarmType::kDoorOpen) {
+    s += "door open alarm (door " + x.probe + " open)";
   } else {
-    s += "temperature alarm";
+    const bool rh = x.type == cc::AlarmType::kHumidity;
+    const char* unit = rh ? " %RH" : " C";
+    s += rh ? "humidity alarm" : "temperature alarm";
     if (!x.side.empty()) s += " (" + x.side + ")";
-    if (x.value_c) s += " at " + fmt(*x.value_c) + " C";
-    if (x.limit_c) s += ", limit " + fmt(*x.limit_c) + " C";
+    if (x.value_c) s += " at " + fmt(*x.value_c) + unit;
+    if (x.limit_c) s += ", limit " + fmt(*x.limit_c) + unit;
   }
   s += ", since " + timefmt::rfc3339_from_unix_ms(x.raised.wall_ms);
   if (a.event == cc::OutputEvent::kReset)

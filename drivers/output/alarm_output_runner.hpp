@@ -4,7 +4,8 @@
 //  * modbus: connects (Modbus TCP, connect and response bounded by `timeout_ms`), writes the
 //    coil (fire: 1; reset: 0, only when `last_holder`), disconnects.
 //  * exec: posix_spawn of `command` (no shell, own process group, a minimal environment plus
-//    DEPOT_* variables describing the alarm, the alarm as JSON on stdin); waited for without
+//    DEPOT_* variables describing the alarm — on reset DEPOT_LAST_HOLDER=1/0, whether no other
+//    alarm still holds the output — the alarm as JSON on stdin); waited for without
 //    blocking the loop (the worker polls waitpid for this PID only); killed with SIGKILL (its
 //    process group) at `timeout_s`. Exit status 0 is success.
 // docs/coldchain.md, "Alarm outputs and escalation", lists the variables and the JSON.

@@ -390,9 +390,27 @@ TEST(ColdChainDaemon, AZoneInAlarmWhenTheAgentWasKilledAlarmsAgainAtOnceIfStillO
     ::kill(first.pid(), SIGKILL);
     first.wait_exit(10s);
   }
+  // With no agent running, `alarms` lists it open and unacknowledged: `alarms ack` queues the
+  // acknowledgement for the next start (it was refused: "none is open").
+  auto acked = run_agent({"alarms", "ack", "pharma-1", "--who", "Ana", "--comment",
+                          "fridge door shut", "-c", cfg});
+  EXPECT_EQ(acked.code, 0) << acked.err;
+  EXPECT_THAT(acked.out, HasSubstr("is queued for the alarm of zone pharma-1 open when the agent "
+                                   "stopped: its next start applies it (by Ana)"));
   write_file(cfg, config(600));
   AgentProcess agent(cfg, dir.file("agent.log"));
   ASSERT_TRUE(agent.wait_for_log("zone pharma-1 alarm (high)", 15s)) << agent.log();
+  // The record its start closed carries that acknowledgement.
+  auto restart_record_acked = [&] {
+    auto r = run_agent({"alarms", "--json", "-c", cfg});
+    if (r.code != 0) return false;
+    for (const auto& x : json::parse(r.out))
+      if (x.value("ended", "") == "restart" && x["acknowledged"].is_object() &&
+          x["acknowledged"].value("who", "") == "Ana")
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(wait_for(restart_record_acked, 10s)) << run_agent({"alarms", "--json", "-c", cfg}).out;
   EXPECT_THAT(agent.log(), HasSubstr("open at the last stop continues if the zone is still "
                                      "beyond its limit (it had alarmed: at once)"));
   json open;

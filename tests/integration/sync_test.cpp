@@ -629,6 +629,39 @@ TEST_F(Commands, EachCommandRoundTripsInvalidAndReplayedOnesChangeNothing) {
   expect_schema_valid(cloud, dir_);
 }
 
+// A command subscription the broker refuses (an ACL) is tried again: the gateway was connected,
+// published and looked healthy, and received no command until its next reconnect. aedes
+// refuses it while a file exists (tests/brokers/aedes/broker.js); mosquitto 2.0 grants any
+// subscription and filters what it delivers, so this runs under aedes only.
+TEST_F(Commands, ARefusedCommandSubscriptionIsTriedAgainUntilTheBrokerTakesIt) {
+  if (!aedes_broker()) GTEST_SKIP() << "needs the aedes broker (tests/brokers/aedes/run.sh)";
+  const auto deny = dir_.file("deny-cmd");
+  test::write_file(deny, "");
+  ASSERT_EQ(::setenv("DEPOT_AEDES_DENY_CMD", deny.c_str(), 1), 0);
+  Broker broker(dir_);
+  broker.start();
+  ::unsetenv("DEPOT_AEDES_DENY_CMD");
+  Cloud cloud(broker.port());
+  Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "protocol": "3.1.1")")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return !cloud.on("/status").empty(); }, 5s)) << agent.log();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return agent.log().find("subscribing to " + kPrefix + "cmd/# failed") != std::string::npos;
+      },
+      5s))
+      << agent.log();
+  EXPECT_THAT(agent.log(), HasSubstr("commands are not received: trying again in 1 s"));
+  std::filesystem::remove(deny);  // the operator mends the ACL
+  bool answered = false;
+  for (int i = 0; i < 30 && !answered; ++i) {
+    cloud.publish(kPrefix + "cmd/config.get", R"({"id":"g-)" + std::to_string(i) + R"("})");
+    answered = wait_for([&] { return !cloud.on("/cmd/config.get/reply").empty(); }, 500ms);
+  }
+  EXPECT_TRUE(answered) << agent.log();
+  agent.stop(SIGTERM);
+}
+
 TEST_F(Commands, SignedCommandsAWrongHmacIsRefused) {
   Broker broker(dir_);
   broker.start();

@@ -113,7 +113,7 @@ void Escalator::maybe_finish(Tracked& t, const Instant& at, std::vector<OutputAc
     a.event = OutputEvent::kReset;
     a.alarm = t.info;
     a.level = t.top_level;
-    a.last_holder = !holders_other_than(name, t.info.id);
+    // last_holder is decided when due() hands the reset out (another alarm may fire first).
     out.push_back(std::move(a));
   }
   if (!t.stopped) return;
@@ -144,7 +144,7 @@ std::vector<OutputAction> Escalator::start_resets(const Instant& at) const {
 
 std::vector<OutputAction> Escalator::due(const Instant& now) {
   std::vector<std::pair<std::int64_t, OutputAction>> timed;
-  for (auto& a : std::exchange(ready_, {})) timed.emplace_back(now.mono_ns, std::move(a));
+  // Fires first: an output they take is held before any reset below is judged.
   for (auto& [id, t] : alarms_) {
     if (t.stopped) continue;
     const auto& levels = t.policy->levels(t.info.type);
@@ -160,14 +160,18 @@ std::vector<OutputAction> Escalator::due(const Instant& now) {
       f.last = at;
       t.top_level = std::max(t.top_level, f.level);
       for (const auto& name : level.outputs) {
-        // A newer firing replaces a pending retry; for a shared coil it also voids another
-        // alarm's pending reset (that would switch it off under this alarm).
+        // A newer firing replaces a pending retry; for a shared coil it also voids every
+        // pending reset of that coil, waiting to be handed out or to be retried (it would
+        // switch the coil off under this alarm).
         drop_retry(name, id);
         const auto* spec = config_.output(name);
-        if (spec && spec->kind == OutputKind::kModbus)
-          std::erase_if(retries_, [&](const Retry& r) {
-            return r.action.output == name && r.action.event == OutputEvent::kReset;
-          });
+        if (spec && spec->kind == OutputKind::kModbus) {
+          auto is_reset = [&](const OutputAction& a) {
+            return a.output == name && a.event == OutputEvent::kReset;
+          };
+          std::erase_if(retries_, [&](const Retry& r) { return is_reset(r.action); });
+          std::erase_if(ready_, is_reset);
+        }
         t.held.insert(name);
         OutputAction a;
         a.output = name;
@@ -187,6 +191,7 @@ std::vector<OutputAction> Escalator::due(const Instant& now) {
       }
     }
   }
+  for (auto& a : std::exchange(ready_, {})) timed.emplace_back(now.mono_ns, std::move(a));
   for (auto it = retries_.begin(); it != retries_.end();) {
     if (it->at_ns <= now.mono_ns) {
       timed.emplace_back(it->at_ns, std::move(it->action));
@@ -195,6 +200,10 @@ std::vector<OutputAction> Escalator::due(const Instant& now) {
       ++it;
     }
   }
+  // A reset says whether it leaves the output free as of now, when it is handed out (with the
+  // fires above counted), not when it was decided or first tried.
+  for (auto& [at, a] : timed)
+    if (a.event == OutputEvent::kReset) a.last_holder = !holders_other_than(a.output, a.alarm.id);
   std::stable_sort(timed.begin(), timed.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<OutputAction> out;

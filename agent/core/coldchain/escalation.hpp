@@ -14,11 +14,14 @@
 //  * Outputs fired for an alarm are reset (one `reset` action per output) when: "clear" — the
 //    alarm clears; "ack" — it is acknowledged; "either" (default) — the first of the two;
 //    "both" — once it has cleared and been acknowledged. A reset action says whether no other
-//    alarm still holds that output (`last_holder`): a shared coil goes off only then.
+//    alarm holds that output at the moment due() hands it out, that due()'s fires counted
+//    (`last_holder`): a shared coil goes off only then, a hook is told.
 //  * A failed action is retried after backoff_s, doubling up to max_backoff_s, `attempts`
 //    times in all (a coil: until it succeeds); a newer action for the same output and alarm
-//    (fire after reset or reset after fire) replaces a pending retry. An output's first
-//    failure raises its `output_failure` system alarm; its next success clears it.
+//    (fire after reset or reset after fire) replaces a pending retry. A fire of a coil voids
+//    every pending reset of that coil (not yet handed out, or waiting for its retry), whichever
+//    alarm it was for. An output's first failure raises its `output_failure` system alarm;
+//    its next success clears it.
 // All times are monotonic ns. Threading: none; one owner. Pure: no I/O, no clock reads.
 #pragma once
 
@@ -133,7 +136,7 @@ struct OutputAction {
   int level = 0;            // 1-based escalation level (reset: the highest level that fired)
   int repeat = 0;           // 0: the level's first firing; 1, 2, ... its repeats
   int attempt = 1;          // 1: first try; 2, ...: retries
-  bool last_holder = true;  // reset: no other alarm holds this output any more
+  bool last_holder = true;  // reset: no other alarm holds this output (as of due())
 };
 
 struct OutputResult {

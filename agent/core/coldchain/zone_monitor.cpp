@@ -400,12 +400,10 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
   if (!x) return;  // unknown: nothing starts, nothing ends
   const std::string& probe = temperature_.probe(s.side);
   const double beyond = degrees_beyond(s.side, *s.limit, *x);
-  // A previous run's excursion counts only if the first judgement still finds it.
-  std::optional<std::pair<std::int64_t, bool>> carried;
-  if (!s.evaluated) carried = std::exchange(s.carried, std::nullopt);
-  s.evaluated = true;
 
   if (beyond > kEpsilon) {  // out of range
+    // A previous run's excursion (carry_over) continues in the first one of this run.
+    const auto carried = std::exchange(s.carried, std::nullopt);
     if (!s.excursion) {
       Excursion e;
       e.seq = next_seq_++;
@@ -435,8 +433,10 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
     return;
   }
 
-  // Within the limit. Ending anything needs every probe of the zone online.
+  // Within the limit. Ending anything needs every probe of the zone online: so does dropping
+  // a previous run's excursion (a probe not heard from yet may still be beyond the limit).
   const bool observed = fully_observed();
+  if (observed) s.carried.reset();
   if (s.excursion) s.excursion->observe(*x, probe);
   if (s.level == Level::kAlarm) {
     if (observed && beyond <= -zone_.hysteresis_c + kEpsilon) {

@@ -150,10 +150,12 @@ class ZoneMonitor {
                                            const Instant& now, std::string_view root_cause = {});
 
   // Before the first input, after a restart: the previous run had an excursion open on `side`
-  // that had been beyond the limit for `out_of_range_ns` (and had `alarmed`). If this
-  // monitor's first evaluation of that side finds the zone still beyond the limit, the new
-  // excursion continues the count: it alarms after the rest of the delay, or at once when the
-  // old one had alarmed. A zone back within the limit first drops it. So an agent that
+  // that had been beyond the limit for `out_of_range_ns` (and had `alarmed`). The first
+  // evaluation of that side that finds the zone beyond the limit starts an excursion that
+  // continues the count: it alarms after the rest of the delay, or at once when the old one
+  // had alarmed. It is dropped only when the zone is back within the limit while fully
+  // observed (every probe online with a value): in a zone of several probes, the first probe
+  // to report being within the limit does not vouch for the others. So an agent that
   // restarts (crash, watchdog, power) cannot keep postponing an alarm.
   void carry_over(Side side, std::int64_t out_of_range_ns, bool alarmed);
 
@@ -190,7 +192,6 @@ class ZoneMonitor {
     std::int64_t last_alert_ns = 0;  // alarm or its latest repeat
     int repeats = 0;
     std::optional<std::pair<std::int64_t, bool>> carried;  // carry_over: out ns, alarmed
-    bool evaluated = false;  // the side has been judged on a known value at least once
   };
 
   SideState& state(Side s) { return s == Side::kHigh ? high_ : low_; }

@@ -364,6 +364,20 @@ Expected<Proposal> receive(Proposal p, std::int64_t quantity, std::int64_t now_m
   return p;
 }
 
+Expected<Proposal> unreceive(Proposal p, std::int64_t quantity) {
+  if (p.state != ProposalState::kAcknowledged && p.state != ProposalState::kReceived)
+    return illegal(p, "undo a receipt of", "acknowledged or received");
+  if (quantity <= 0 || quantity > p.order.received)
+    return Error{"undone quantity " + std::to_string(quantity) + " must be between 1 and the " +
+                 std::to_string(p.order.received) + " received"};
+  p.order.received -= quantity;
+  if (p.state == ProposalState::kReceived) {
+    p.state = ProposalState::kAcknowledged;
+    p.closed_ms = 0;
+  }
+  return p;
+}
+
 Expected<Proposal> cancel(Proposal p, std::string reason, std::int64_t now_ms) {
   if (!p.open()) return illegal(p, "cancel", "proposed or acknowledged");
   p.state = ProposalState::kCancelled;

@@ -197,6 +197,9 @@ Expected<Proposal> acknowledge(Proposal p, std::string order_number, std::int64_
 // Units delivered against an acknowledged proposal (1..outstanding); received in full, it
 // becomes `received`.
 Expected<Proposal> receive(Proposal p, std::int64_t quantity, std::int64_t now_ms);
+// An UNDO of a receipt: `quantity` (1..received) units it credited are owed again; a received
+// proposal is acknowledged (open) again.
+Expected<Proposal> unreceive(Proposal p, std::int64_t quantity);
 // proposed or acknowledged -> cancelled.
 Expected<Proposal> cancel(Proposal p, std::string reason, std::int64_t now_ms);
 

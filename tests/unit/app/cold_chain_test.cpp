@@ -464,6 +464,24 @@ TEST_F(ColdChainTest, AWallClockStepDuringAnExcursionNeitherFiresNorHidesTheAlar
   }
 }
 
+// A probe gone silent stores no readings, while its zone's state is still written every 10 s
+// with the record open: the record closed at a restart ends at that last write, not at the
+// last reading (a failure that lasted days ended where it began: 0 s).
+TEST_F(ColdChainTest, ARestartEndsAnOpenRecordNoEarlierThanTheStatesLastWrite) {
+  {
+    auto c = make();
+    ASSERT_TRUE(c->start(at(0)).ok());
+    for (int s = 0; s <= 70; s += 10) feed(*c, 10.0, s);
+  }
+  ASSERT_EQ(count("SELECT updated_ms FROM zone_state"), kWall0 + 70'000);
+  ASSERT_TRUE(db_->exec("UPDATE zone_state SET updated_ms = updated_ms + 50000").ok());
+  boot_ns_ = 2'000'000'000;
+  auto c = make();
+  ASSERT_TRUE(c->start(at(200)).ok());
+  EXPECT_EQ(count("SELECT end_wall_ms FROM excursions"), kWall0 + 120'000);
+  EXPECT_EQ(count("SELECT CAST(duration_s AS INTEGER) FROM excursions"), 120);
+}
+
 TEST_F(ColdChainTest, ARestartClosesTheOpenExcursionAndKeepsItsHolds) {
   {
     auto c = make();

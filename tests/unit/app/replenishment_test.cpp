@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <fstream>
 #include <map>
 #include <iterator>
@@ -299,6 +301,69 @@ TEST_F(ReplenishmentTest, AnUrgentTopUpOnlyWhenThePipelineFallsToTheSafetyStock)
   EXPECT_TRUE(ps[1].urgent);
   EXPECT_EQ(ps[1].quantity, 120);  // 140 - pipeline 20
   EXPECT_EQ(ps[1].numbers.awaiting, 80);
+}
+
+// DA:UNDO of a receipt takes its credits back: a label for 40 scanned where there were none,
+// undone, left P-OLD received and P-NEW 10 short of what it still owed (on order 40 too low,
+// a proposal for it). And an UNDO of a pick takes its units out of that day's demand.
+TEST_F(ReplenishmentTest, AnUndoneReceiptIsOwedAgainAndAnUndonePickIsNoDemand) {
+  auto r = engine(kT0);
+  post("r0", "A", MovementKind::kReceive, 500, kT0 + kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
+  replenish::Decision d;
+  d.reason = replenish::Reason::kReorderPointReached;
+  d.quantity = 30;
+  d.expected_arrival_ms = kT0 + 5 * kDay;
+  auto older = replenish::make_proposal(d, "P-OLD", "A", kT0 + 2 * kMinute);
+  d.quantity = 50;
+  auto newer = replenish::make_proposal(d, "P-NEW", "A", kT0 + 3 * kMinute);
+  auto st = db_->transaction([&]() -> Status {
+    if (auto s = store::insert_proposal(*db_, older, "2026-11-01T00:02:00.000Z"); !s) return s;
+    if (auto s = store::insert_proposal(*db_, newer, "2026-11-01T00:03:00.000Z"); !s) return s;
+    for (auto [id, po, at] : {std::tuple{"P-OLD", "PO-1", 4}, std::tuple{"P-NEW", "PO-2", 5}})
+      if (auto a = store::acknowledge_proposal(*db_, id, po, std::nullopt, std::nullopt,
+                                               kT0 + at * kMinute);
+          !a)
+        return a.error();
+    return {};
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_TRUE(r->refresh(kT0 + 6 * kMinute).ok());
+  post("r1", "A", MovementKind::kReceive, 40, kT0 + 7 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 7 * kMinute).ok());
+  ASSERT_EQ(r->report("A", kT0 + 7 * kMinute)->decision.numbers.on_order, 40);
+  auto undo = test::movement("u1", "A", MovementKind::kAdjust, -40);
+  undo.wall_time = timefmt::rfc3339_from_unix_ms(kT0 + 8 * kMinute);
+  undo.reverses = "r1";
+  ASSERT_TRUE(ledger_->post(std::vector<MovementRequest>{undo}).ok());
+  ASSERT_TRUE(r->catch_up(kT0 + 8 * kMinute).ok());
+  EXPECT_EQ(r->report("A", kT0 + 8 * kMinute)->decision.numbers.on_order, 80);
+  EXPECT_EQ(count("SELECT received_qty FROM proposals WHERE id='P-OLD'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE id='P-OLD' AND state='acknowledged'"
+                  " AND closed_ms IS NULL"),
+            1);
+  EXPECT_EQ(count("SELECT received_qty FROM proposals WHERE id='P-NEW'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM order_receipts"), 0);
+  int undone = 0;
+  for (const auto& e : outbox("reorders", "A")) undone += e["event"] == "receipt_undone";
+  EXPECT_EQ(undone, 2);
+  // After a restart too (it was written, not only remembered).
+  r = engine(kT0 + 9 * kMinute);
+  EXPECT_EQ(r->report("A", kT0 + 9 * kMinute)->decision.numbers.on_order, 80);
+  // The real delivery of 30 then completes P-OLD.
+  post("r2", "A", MovementKind::kReceive, 30, kT0 + 10 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 10 * kMinute).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE id='P-OLD' AND state='received'"), 1);
+
+  // A case of 12 picked for one unit, undone, the unit picked: 1 picked that day.
+  post("p1", "A", MovementKind::kPick, 12, kT0 + 11 * kMinute);
+  auto undo_pick = test::movement("u2", "A", MovementKind::kAdjust, 12);
+  undo_pick.wall_time = timefmt::rfc3339_from_unix_ms(kT0 + 12 * kMinute);
+  undo_pick.reverses = "p1";
+  ASSERT_TRUE(ledger_->post(std::vector<MovementRequest>{undo_pick}).ok());
+  post("p2", "A", MovementKind::kPick, 1, kT0 + 12 * kMinute);
+  ASSERT_TRUE(r->catch_up(kT0 + 12 * kMinute).ok());
+  EXPECT_EQ(count("SELECT picked FROM demand_days WHERE sku='A'"), 1);
 }
 
 TEST_F(ReplenishmentTest, ReceiptsReduceOnOrderOldestFirstAndOnce) {

@@ -48,6 +48,23 @@ TEST(StockPost, CountRecordsTheVariance) {
   EXPECT_EQ(stock::post(line, movement("e", "S", MovementKind::kCount, 0))->on_hand_delta, -40);
 }
 
+// A freezer alarm held lot L (10 on hand, 10 held); QA threw the units away and a stock-taker
+// counted L at 0: on hand 0, held still 10, and the write-off then took on hand to -10.
+// Held units leave by their hold's write-off or release; a count may not go under them.
+TEST(StockPost, ACountBelowWhatIsHeldIsRefused) {
+  StockLine line{10, 10};
+  auto lot_count = movement("c", "S", MovementKind::kCount, 0);
+  lot_count.lot = "L";
+  auto p = stock::post(line, lot_count, 10);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message,
+            "count 0 leaves 0 on hand, below the 10 under quality hold: write off (or release) "
+            "the held units first (holds writeoff), then count");
+  // 30 on hand, 10 of them held: a count of 10 keeps the held units, one of 9 does not.
+  EXPECT_TRUE(stock::post(StockLine{30, 10}, movement("d", "S", MovementKind::kCount, 10)).ok());
+  EXPECT_FALSE(stock::post(StockLine{30, 10}, movement("e", "S", MovementKind::kCount, 9)).ok());
+}
+
 TEST(StockPost, PickBelowZeroIsRecordedAndFlagged) {
   StockLine line{2, 0};
   auto p = stock::post(line, movement("p", "S", MovementKind::kPick, 5));

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -283,6 +284,63 @@ TEST(AlarmOutputRunner, TheSmstoolsExampleHookQueuesOneMessagePerRecipient) {
     EXPECT_THAT(text, HasSubstr("\n\nALARM freezer-1: temperature alarm (high) at -15.25 C, "
                                 "limit -18 C, since 2027-01-15T08:00:00.000Z; level 2\n"));
   }
+}
+
+// Each alarm kind in its own words and unit: a door left open and a humid room went to the QA
+// phone as "temperature alarm ... at 1 C" / "at 96 C".
+TEST(AlarmOutputRunner, DoorAndHumidityAlarmsAreNamedWithTheirUnits) {
+  auto door = action("sms", cc::OutputEvent::kFire);
+  door.alarm.type = cc::AlarmType::kDoorOpen;
+  door.alarm.side.clear();
+  door.alarm.value_c = 1;
+  door.alarm.limit_c.reset();
+  door.alarm.probe = "dock-door";
+  EXPECT_EQ(output_action_text(door),
+            "freezer-1: door open alarm (door dock-door open), since 2027-01-15T08:00:00.000Z; "
+            "level 1");
+  auto rh = action("sms", cc::OutputEvent::kFire);
+  rh.alarm.type = cc::AlarmType::kHumidity;
+  rh.alarm.value_c = 96;
+  rh.alarm.limit_c = 90;
+  EXPECT_EQ(output_action_text(rh),
+            "freezer-1: humidity alarm (high) at 96 %RH, limit 90 %RH, since "
+            "2027-01-15T08:00:00.000Z; level 1");
+}
+
+// A reset tells the hook whether another alarm still holds the output (DEPOT_LAST_HOLDER and
+// "last_holder"); a fire carries neither.
+TEST(AlarmOutputRunner, AResetTellsTheHookWhetherItWasTheLastHolder) {
+  auto has = [](const std::vector<std::string>& env, const std::string& v) {
+    return std::find(env.begin(), env.end(), v) != env.end();
+  };
+  auto held = action("buzzer", cc::OutputEvent::kReset);
+  held.last_holder = false;
+  EXPECT_TRUE(has(output_action_env(held), "DEPOT_LAST_HOLDER=0"));
+  EXPECT_EQ(output_action_json(held)["last_holder"], false);
+  auto last = action("buzzer", cc::OutputEvent::kReset);
+  EXPECT_TRUE(has(output_action_env(last), "DEPOT_LAST_HOLDER=1"));
+  EXPECT_EQ(output_action_json(last)["last_holder"], true);
+  const auto fire_env = output_action_env(action("buzzer", cc::OutputEvent::kFire));
+  EXPECT_FALSE(std::any_of(fire_env.begin(), fire_env.end(), [](const std::string& v) {
+    return v.rfind("DEPOT_LAST_HOLDER=", 0) == 0;
+  }));
+  EXPECT_FALSE(
+      output_action_json(action("buzzer", cc::OutputEvent::kFire)).contains("last_holder"));
+}
+
+// The documented GPIO buzzer hook leaves the line alone on a reset while another alarm holds
+// the buzzer: it exits 0 without running gpioset (not installed here, nor a gpiochip; a
+// reset that tried to silence the line would fail).
+TEST(AlarmOutputRunner, TheGpioBuzzerExampleHookKeepsSoundingWhileAnotherAlarmHoldsIt) {
+  const std::string hook_path =
+      std::string(DEPOT_SOURCE_DIR) + "/config/examples/hooks/alarm-gpio-buzzer";
+  AlarmOutputRunner r({hook("buzzer", {"/bin/sh", hook_path, "depot-test-no-chip", "0"})});
+  auto a = action("buzzer", cc::OutputEvent::kReset);
+  a.last_holder = false;
+  r.submit(a);
+  auto res = wait_results(r, 1, 5s);
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_TRUE(res[0].ok) << res[0].reason;
 }
 
 TEST(AlarmOutputRunner, OneOutputsHangingHookDoesNotDelayAnother) {

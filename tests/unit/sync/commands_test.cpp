@@ -312,6 +312,11 @@ TEST(ResponseTopic, WildcardsAndTheGatewaysOwnTopicsAreRefused) {
               HasSubstr("another gateway's topic"));
   EXPECT_THAT(response_topic_problem(prefix, "$SYS/x"), HasSubstr("the broker's"));
   EXPECT_EQ(response_topic_problem(prefix, "depot/v2/anything"), "");
+  // RabbitMQ's MQTT plugin reads '.' as '/': its dotted spellings are the same topics.
+  EXPECT_THAT(response_topic_problem(prefix, "depot.v1.s2.gw-2.cmd.stock.count"),
+              HasSubstr("another gateway's topic"));
+  EXPECT_THAT(response_topic_problem(prefix, "depot.v1.s1.gw-1.movements"), HasSubstr("own topics"));
+  EXPECT_EQ(response_topic_problem(prefix, "depot.v1.s1.gw-1.cmd.stock.count.reply"), "");
 }
 
 class Desk : public ::testing::Test {
@@ -383,6 +388,30 @@ TEST_F(Desk, AStockCountWhoseRecordFailsChangesNothing) {
   EXPECT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["result"]["variance"], -3);
   EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'A'"), 7);
+}
+
+// A count that would come before scans received earlier (still waiting for a busy database)
+// is refused: it was applied anyway, and the scans committed after it were subtracted again.
+TEST_F(Desk, AStockCommandIsRefusedWhileEarlierScansWaitForTheDatabase) {
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  bool waiting = true;
+  h.before_stock_change = [&]() -> Status {
+    if (waiting) return Error{"2 scan(s) received before this command are still waiting"};
+    return {};
+  };
+  CommandDesk desk(*db_, *ledger_, "", h);
+  auto r = desk.handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("still waiting"));
+  EXPECT_EQ(count("SELECT count(*) FROM movements"), 0);
+  r = desk.handle("snapshot.request", R"({"id":"s1"})");
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  waiting = false;
+  r = desk.handle("stock.count", R"({"id":"c1","args":{"sku":"A","counted":7}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
 }
 
 // The config wins a barcode the cloud gave another SKU, and says so: a changed config that

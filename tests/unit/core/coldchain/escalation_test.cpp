@@ -155,6 +155,77 @@ TEST(Escalation, ASharedCoilIsSwitchedOffOnlyByItsLastHolder) {
   EXPECT_TRUE(r2[0].last_holder);
 }
 
+// freezer-a's alarm holds the stack light since 0; freezer-b alarms at 1 min; freezer-a is
+// acknowledged at 0.99 min, before freezer-b's light fires, and the loop's next due() runs at
+// 1.01 min. freezer-b's fire (stamped 1.00) sorts before freezer-a's reset (decided when the
+// light was freezer-a's alone): that reset must not switch the light off under freezer-b.
+TEST(Escalation, AnAckJustBeforeAnotherAlarmFiresDoesNotSwitchOffItsSharedCoil) {
+  Escalator e(doc_config());
+  e.raise(alarm("a1", 0, "freezer-a"));
+  EXPECT_EQ(names(e.due(at_min(0))), (Names{"stacklight:fire:1:0"}));
+  e.raise(alarm("b1", 1, "freezer-b"));
+  e.acknowledge("a1", at_min(0.99));
+  auto r = e.due(at_min(1.01));
+  ASSERT_EQ(names(r), (Names{"stacklight:fire:1:0"}));  // freezer-a's reset is void
+  EXPECT_EQ(r[0].alarm.id, "b1");
+  EXPECT_TRUE(e.due(at_min(1.5)).empty());
+  // freezer-b, acknowledged in turn, is the light's last holder: now it goes off.
+  e.acknowledge("b1", at_min(2));
+  auto off = e.due(at_min(2));
+  ASSERT_EQ(names(off), (Names{"stacklight:reset:1:0"}));
+  EXPECT_EQ(off[0].alarm.id, "b1");
+  EXPECT_TRUE(off[0].last_holder);
+  EXPECT_EQ(e.active(), 0u);
+}
+
+// A hook (a buzzer) shared the same way gets both actions, in time order; the reset says that
+// freezer-b still holds the buzzer, as of when it is handed out.
+AlarmOutputs buzzer_config() {
+  AlarmOutputs c;
+  c.outputs = {exec_output("buzzer")};
+  EscalationPolicy p;
+  p.temperature = {{0, {"buzzer"}, 0}};
+  c.fallback = p;
+  return c;
+}
+
+TEST(Escalation, AHooksResetSaysWhetherAnotherAlarmHoldsTheOutputWhenHandedOut) {
+  Escalator e(buzzer_config());
+  e.raise(alarm("a1", 0, "freezer-a"));
+  (void)e.due(at_min(0));
+  e.raise(alarm("b1", 1, "freezer-b"));
+  e.acknowledge("a1", at_min(0.99));
+  auto r = e.due(at_min(1.01));
+  ASSERT_EQ(names(r), (Names{"buzzer:fire:1:0", "buzzer:reset:1:0"}));
+  EXPECT_EQ(r[0].alarm.id, "b1");
+  EXPECT_EQ(r[1].alarm.id, "a1");
+  EXPECT_FALSE(r[1].last_holder);  // freezer-b holds the buzzer: keep sounding
+  e.acknowledge("b1", at_min(2));
+  auto off = e.due(at_min(2));
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_TRUE(off[0].last_holder);
+}
+
+// freezer-a's reset of the buzzer fails at 0.5 min (retry 5 s later, at 0.5833 min); freezer-b
+// fires the buzzer at 0.55 min. The retry is judged again: freezer-b holds it now.
+TEST(Escalation, ARetriedResetIsJudgedAgainWhenItIsHandedOut) {
+  Escalator e(buzzer_config());
+  e.raise(alarm("a1", 0, "freezer-a"));
+  (void)e.due(at_min(0));
+  e.acknowledge("a1", at_min(0.5));
+  auto reset = e.due(at_min(0.5));
+  ASSERT_EQ(reset.size(), 1u);
+  EXPECT_TRUE(reset[0].last_holder);  // nobody else holds it yet
+  (void)e.on_result({reset[0], false, "exit status 1"}, at_min(0.5));
+  e.raise(alarm("b1", 0.55, "freezer-b"));
+  EXPECT_EQ(names(e.due(at_min(0.55))), (Names{"buzzer:fire:1:0"}));
+  auto retry = e.due(Instant{at_min(0.5).mono_ns + 5'000'000'000, 0, false});
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].alarm.id, "a1");
+  EXPECT_EQ(retry[0].attempt, 2);
+  EXPECT_FALSE(retry[0].last_holder);
+}
+
 TEST(Escalation, AZonesOwnPolicyReplacesTheDefaultAndProbeFailuresUseTheirOwnLevels) {
   auto c = doc_config();
   EscalationPolicy quiet;

@@ -725,5 +725,56 @@ TEST(ZoneMonitorCarryOver, IsDroppedWhenTheZoneIsBackWithinTheLimitFirst) {
   EXPECT_THAT(kinds(g.read(9.0, 1)), ElementsAre(EventKind::kWarning));
 }
 
+// A freezer (max -18 °C, alarm after 20 s) with two probes; the previous run's excursion had
+// alarmed. After the restart the cold probe (-25, listed first) reports at 0 s: the zone
+// looks within the limit, but the warm corner has not been heard from, so the carry-over
+// stays. The warm probe's -10 at 1 s is the old excursion still going: alarm at once (1 s),
+// not 20 s later at 21 s.
+Zone two_probe_freezer() {
+  Zone z;
+  z.id = "fz";
+  z.max_c = -18.0;
+  z.alarm_delay_s = 20;
+  return z;
+}
+double sec(double s) { return s / 60.0; }
+
+TEST(ZoneMonitorCarryOver, AColdProbeReportingFirstDoesNotDropItInAZoneOfSeveralProbes) {
+  Fridge f(two_probe_freezer(), {{"fz-cold", 600}, {"fz-warm", 600}});
+  f.monitor.carry_over(Side::kHigh, 25 * kNsPerSecond, true);
+  EXPECT_THAT(kinds(f.read("fz-cold", -25.0, sec(0))), IsEmpty());
+  auto a = f.read("fz-warm", -10.0, sec(1));
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kWarning, EventKind::kAlarm));
+  EXPECT_EQ(a[1].at.mono_ns, mono(sec(1)));
+  EXPECT_EQ(a[1].cause, AlarmCause::kContinuous);
+  EXPECT_EQ(a[1].probe, "fz-warm");
+  ASSERT_TRUE(f.monitor.open_excursion(Side::kHigh));
+  EXPECT_EQ(f.monitor.open_excursion(Side::kHigh)->start.mono_ns, mono(sec(1)));
+}
+
+// Not yet alarmed (12 of the 20 s): the warm probe's reading continues the count, 8 s more.
+TEST(ZoneMonitorCarryOver, ItsTimeStillCountsWhenTheWarmProbeReportsSecond) {
+  Fridge f(two_probe_freezer(), {{"fz-cold", 600}, {"fz-warm", 600}});
+  f.monitor.carry_over(Side::kHigh, 12 * kNsPerSecond, false);
+  EXPECT_THAT(kinds(f.read("fz-cold", -25.0, sec(0))), IsEmpty());
+  EXPECT_THAT(kinds(f.read("fz-warm", -10.0, sec(1))), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.tick(sec(8.9))), IsEmpty());
+  auto a = f.tick(sec(9));  // 1 + (20 - 12)
+  ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
+  EXPECT_EQ(a[0].at.mono_ns, mono(sec(9)));
+}
+
+// Both probes within the limit: the zone is fully observed and the old excursion is over; a
+// later excursion waits the full delay.
+TEST(ZoneMonitorCarryOver, IsDroppedOnceEveryProbeReportsWithinTheLimit) {
+  Fridge f(two_probe_freezer(), {{"fz-cold", 600}, {"fz-warm", 600}});
+  f.monitor.carry_over(Side::kHigh, 25 * kNsPerSecond, true);
+  EXPECT_THAT(kinds(f.read("fz-cold", -25.0, sec(0))), IsEmpty());
+  EXPECT_THAT(kinds(f.read("fz-warm", -19.0, sec(1))), IsEmpty());
+  EXPECT_THAT(kinds(f.read("fz-warm", -10.0, sec(2))), ElementsAre(EventKind::kWarning));
+  EXPECT_THAT(kinds(f.tick(sec(21.9))), IsEmpty()) << "a new excursion: the full 20 s";
+  EXPECT_THAT(kinds(f.tick(sec(22))), ElementsAre(EventKind::kAlarm));
+}
+
 }  // namespace
 }  // namespace depot::coldchain

@@ -37,12 +37,17 @@ Expected<AckOutcome> ack_alarm(store::Database& db, const AlarmAck& a, const Sig
     if (!states) return states.error();
     bool open_unacked = false;
     for (const auto& [state, updated_ms] : *states) {
-      if (state.value("zone", json()) != a.zone) continue;
+      if (auto z = state.find("zone"); z == state.end() || *z != a.zone) continue;
       auto open = state.find("open_excursions");
       if (open == state.end() || !open->is_array()) continue;
-      for (const auto& x : *open)
-        open_unacked |= x.is_object() && x.value("alarmed", false) &&
-                        (!x.contains("acknowledged") || x["acknowledged"].is_null());
+      // Saved by the agent, read as outside input: nothing here may throw.
+      for (const auto& x : *open) {
+        if (!x.is_object()) continue;
+        auto alarmed = x.find("alarmed");
+        auto acked = x.find("acknowledged");
+        open_unacked |= alarmed != x.end() && alarmed->is_boolean() && alarmed->get<bool>() &&
+                        (acked == x.end() || acked->is_null());
+      }
     }
     if (open_unacked) {
       auto id = db.transaction([&] {

@@ -561,6 +561,7 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     if (bad.empty()) bad = text_problem("root_cause", a.root_cause, kMaxCommentBytes);
     std::size_t n_open = 0, n_ended = 0;
     std::vector<std::string> ended_ids;
+    const auto requested_ms = timefmt::parse_rfc3339_ms(a.requested_at);
     bool check_ended = false;  // also acknowledge alarms of the zone that ended unacknowledged
     if (!bad.empty()) {
       result = bad;
@@ -568,9 +569,10 @@ void ColdChain::apply_acks(const cc::Instant& now) {
       result = "zone \"" + printable(a.zone, 64) + "\"" + std::string(cc::ZoneMonitor::kNotAZone);
     } else {
       check_ended = true;
-      // Every monitor of the zone: temperature, humidity, doors.
+      // Every monitor of the zone: temperature, humidity, doors; the alarms raised by the time
+      // it was asked for (one queued while no agent ran is not for the alarm its start raised).
       for (auto* m : slot->all()) {
-        auto events = m->acknowledge(a.who, a.comment, now, a.root_cause);
+        auto events = m->acknowledge(a.who, a.comment, now, a.root_cause, requested_ms);
         if (!events) {
           if (result.empty()) result = events.error().message;
           continue;
@@ -587,8 +589,10 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     json outcome;
     auto st = db_.transaction([&](const store::Txn& txn) -> Status {
       if (check_ended) {
+        // Stamped when it was asked for (signed), which a restart may have followed days later.
         auto ended = store::ack_ended_alarms(txn, a.zone, a.who, a.comment, a.root_cause,
-                                             now.wall_ms, a.source);
+                                             std::min(requested_ms.value_or(now.wall_ms), now.wall_ms),
+                                             a.source);
         if (!ended) return ended.error();
         n_ended = ended->size();
         ended_ids = *ended;

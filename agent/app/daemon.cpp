@@ -249,7 +249,7 @@ int run_daemon(LoadedConfig loaded) {
         return Error{std::to_string(commits.pending()) +
                          " scan(s) received before this command are still waiting for the "
                          "database (busy or failing): the command was not applied, so that it "
-                         "does not come before them; send it again (signed: with a new id)",
+                         "does not come before them; send it again",
                      ErrorKind::kBusy};
       return {};
     };

@@ -546,11 +546,30 @@ Status Replenishment::fold_unreceipt(SkuState& s, const store::FoldMovement& m) 
       auto found = store::load_proposals(db_, {.id = pid});
       if (!found) return found.error();
       if (found->empty()) continue;
+      if (found->front().state != replenish::ProposalState::kReceived) {
+        log::info("replenishment: undo of receipt " + m.reverses + ": proposal " + pid + " is " +
+                  std::string(replenish::to_string(found->front().state)) +
+                  "; its credit of " + std::to_string(qty) + " is dropped");
+        continue;
+      }
       list.push_back(std::move(found->front()));
       it = std::prev(list.end());
     }
+    // A proposal cancelled since (after part of it came) owes nothing any more: the credit
+    // goes with it. Nothing one movement holds may stop the fold (its watermark would never
+    // move past it: no proposal for any SKU, and a start that fails on it).
+    if (it->state != replenish::ProposalState::kAcknowledged &&
+        it->state != replenish::ProposalState::kReceived) {
+      log::info("replenishment: undo of receipt " + m.reverses + ": proposal " + pid + " is " +
+                std::string(replenish::to_string(it->state)) + "; its credit of " +
+                std::to_string(qty) + " is dropped");
+      continue;
+    }
     auto next = replenish::unreceive(*it, qty);
-    if (!next) return Error{"undo of receipt " + m.reverses + ": " + next.error().message};
+    if (!next) {
+      log::warning("replenishment: undo of receipt " + m.reverses + ": " + next.error().message);
+      continue;
+    }
     if (mode_ == Mode::kWrite)
       if (auto st = store::update_proposal(db_, *next, "receipt_undone",
                                            next->id + ":receipt_undone:" + m.id, m.wall_time);

@@ -61,7 +61,15 @@ class InboundQueue {
   }
 
  private:
-  static std::size_t size_of(const Message& m) { return m.topic.size() + m.payload.size(); }
+  // Everything a message holds: an MQTT 5 command's response topic and correlation data
+  // (64 KiB each) too, or 1,000 queued commands could hold ~128 MB against the 4 MiB bound.
+  static std::size_t size_of(const Message& m) {
+    std::size_t n = m.topic.size() + m.payload.size();
+    if constexpr (requires { m.response_topic; m.correlation; })
+      n += (m.response_topic ? m.response_topic->size() : 0) +
+           (m.correlation ? m.correlation->size() : 0);
+    return n;
+  }
 
   std::mutex mu_;
   std::deque<Message> queue_;

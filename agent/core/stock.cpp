@@ -45,7 +45,8 @@ Expected<Posting> post(const StockLine& before, const MovementRequest& r,
       p.on_hand_delta = r.quantity - (r.lot && lot_on_hand ? *lot_on_hand : before.on_hand);
       // Held units leave only by their hold's release or write-off: a count under them left
       // `held` above on hand, and the write-off then took the same units off a second time.
-      if (before.held > 0 && before.on_hand + p.on_hand_delta < before.held)
+      // (A count that confirms or raises on hand is taken, whatever is held.)
+      if (before.held > 0 && p.on_hand_delta < 0 && before.on_hand + p.on_hand_delta < before.held)
         return Error{"count " + std::to_string(r.quantity) + " leaves " +
                      std::to_string(before.on_hand + p.on_hand_delta) + " on hand, below the " +
                      std::to_string(before.held) +

@@ -28,7 +28,8 @@ std::string lots_json(const std::vector<lots::Delta>& ds);
 std::string movement_record(const MovementRequest& r, const Posting& p, const StockLine& after,
                             const std::optional<std::string>& lot,
                             const std::optional<std::string>& expiry,
-                            const std::vector<lots::Delta>& chosen) {
+                            const std::vector<lots::Delta>& chosen,
+                            const std::optional<std::pair<std::string, std::int64_t>>& returned) {
   std::string out;
   out.reserve(256);
   JsonObjectWriter w(out);
@@ -48,6 +49,10 @@ std::string movement_record(const MovementRequest& r, const Posting& p, const St
   if (r.serial) w.field("serial", *r.serial);
   if (r.reverses) w.field("reverses", *r.reverses);
   if (r.order_id) w.field("order_id", *r.order_id).field("reservation_taken", p.reservation_taken);
+  // An UNDO of a pick for an order: the reservation it gave back (the cloud's copy of the
+  // order's line moves with it; no `orders` record says so).
+  if (returned)
+    w.field("order_id", returned->first).field("reservation_returned", returned->second);
   if (after.reserved || after.backordered)
     w.field("reserved_after", after.reserved).field("backordered_after", after.backordered);
   if (p.serial_repeat) w.field("serial_repeat", true);
@@ -294,6 +299,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r,
     after.backordered -= taken->backordered;
   }
   // UNDO of a pick for an order: the order gets back the reservation the pick took.
+  std::optional<std::pair<std::string, std::int64_t>> returned;
   if (r.reverses) {
     auto orig = db_.prepare(
         "SELECT order_id, reservation_taken, qty FROM movements WHERE id = ?1"
@@ -316,6 +322,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r,
         auto back = give_back(db_, *order, r.sku, taken, picked, r.wall_time);
         if (!back) return back.error();
         after.reserved += *back;
+        returned.emplace(*order, *back);
       }
     }
   }
@@ -398,7 +405,7 @@ Expected<PostResult> Ledger::post_one(const Txn&, const MovementRequest& r,
       !st)
     return st.error();
 
-  auto record = movement_record(r, *posting, after, lot, expiry, chosen_lots);
+  auto record = movement_record(r, *posting, after, lot, expiry, chosen_lots, returned);
   if (records) {
     records->push_back(OutboxText{r.id, r.wall_time, std::move(record)});
   } else if (auto seq = outbox_append_text(db_, "movements", r.id, r.wall_time, record); !seq) {

@@ -156,18 +156,17 @@ Status CloudSync::start() {
                                  });
     if (!n) return n.error();
     if (b->records() > 0) messages.push_back(b->finish());
+    auto run = std::make_shared<ReplayRun>();
+    run->topic = topics_.stream(stream);
     for (auto& msg : messages) {
-      auto topic = topics_.stream(stream);
       if (msg.size() > link_->payload_limit()) {  // one record larger than the broker takes
         log::warning("stream.replay: a " + std::to_string(msg.size()) + "-byte " + stream +
                      " record is over the broker's maximum packet: not sent again");
         continue;
       }
-      auto st = link_->publish(topic, msg, 1, false, [topic](bool ok, const std::string& why) {
-        if (!ok) log::warning("mqtt: replay to " + topic + " lost: " + why);
-      });
-      if (!st) return st.error();
+      run->left.push_back(std::move(msg));
     }
+    if (auto st = pump_replay(run); !st) return st.error();
     log::info("stream.replay: " + std::to_string(*n) + " " + stream + " record(s) " +
               std::to_string(from) + "-" + std::to_string(to) + " sent again");
     return *n;
@@ -180,6 +179,33 @@ Status CloudSync::start() {
   log::info("mqtt: connecting to " + m.host + ":" + std::to_string(m.port) + " as " + m.client_id +
             " (MQTT " + std::string(to_string(m.protocol)) + (m.tls ? ", TLS" : "") +
             (m.tls && !m.tls->cert.empty() ? " with client cert" : "") + ")");
+  return {};
+}
+
+Status CloudSync::pump_replay(const std::shared_ptr<ReplayRun>& run) {
+  const auto window = static_cast<std::size_t>(std::clamp<std::int64_t>(config_.mqtt->max_inflight, 1, 16));
+  while (!run->failed && run->in_flight < window && !run->left.empty()) {
+    auto msg = std::move(run->left.front());
+    run->left.pop_front();
+    ++run->in_flight;
+    auto st = link_->publish(run->topic, msg, 1, false, [this, run](bool ok, const std::string& why) {
+      --run->in_flight;
+      if (!ok) {
+        if (!run->failed)
+          log::warning("mqtt: replay to " + run->topic + " lost: " + why + "; " +
+                       std::to_string(run->left.size()) + " more message(s) of it not sent");
+        run->failed = true;
+        return;
+      }
+      if (auto next = pump_replay(run); !next)
+        log::warning("mqtt: replay to " + run->topic + ": " + next.error().message);
+    });
+    if (!st) {
+      --run->in_flight;
+      run->failed = true;
+      return st;
+    }
+  }
   return {};
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 
@@ -93,6 +94,16 @@ class CloudSync {
   void reply_not_sent(const std::string& why);
   void publish_status_online();
   void arm_heartbeat();
+  // stream.replay's messages, published a window at a time as the broker acknowledges them:
+  // all at once overran Paho's buffer part way (MQTT error -12), and the publisher's sends
+  // and command replies failed with it.
+  struct ReplayRun {
+    std::deque<std::string> left;
+    std::string topic;
+    std::size_t in_flight = 0;
+    bool failed = false;
+  };
+  Status pump_replay(const std::shared_ptr<ReplayRun>& run);
   void wait_drained(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
   boost::asio::io_context& io_;

@@ -555,6 +555,7 @@ CommandDesk::CommandDesk(store::Database& db, store::Ledger& ledger, std::string
     : db_(db), ledger_(ledger), secret_(std::move(hmac_secret)), hooks_(std::move(hooks)) {}
 
 json CommandDesk::handle(std::string_view name, std::string_view payload) {
+  std::string known_id;  // for the reply to an internal error (protocol.md: the id is echoed)
   try {
     CommandCheck check;
     check.secret = secret_;
@@ -566,6 +567,7 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
     // that expired since still gets its stored reply, not "expired"), is answered once.
     if (!parsed.command && !parsed.authentic) return make_reply(parsed.id, false, parsed.error);
     const std::string& id = parsed.command ? parsed.command->id : parsed.id;
+    known_id = id;
     auto q = db_.prepare("SELECT reply, name FROM commands WHERE id = ?1");
     if (!q) return make_reply(id, false, "database: " + q.error().message);
     auto seen = (*q)->bind(1, id).step();
@@ -587,20 +589,28 @@ json CommandDesk::handle(std::string_view name, std::string_view payload) {
     (*q)->reset();
     if (!parsed.command) return make_reply(parsed.id, false, parsed.error);
     const auto& c = *parsed.command;
+    db_.clear_failure();
     auto reply = apply(c);
     if (reply) return *reply;
     auto refused = make_reply(c.id, false, reply.error().message);
-    // A signed command refused by the gateway's state (a SKU not active yet, an order not
-    // here yet) is kept refused: replayed later, once the state changed, it was applied,
-    // though its sender had its refusal (anyone on the broker could replay it until it
-    // expired). A resend gets the stored refusal; a retry needs a new id.
-    if (parsed.authentic)
+    // A signed command that changes state, refused by a rule on its args against the
+    // gateway's state (a SKU not active yet, an order not here yet), is kept refused:
+    // replayed later, once the state changed, it was applied, though its sender had its
+    // refusal (anyone on the broker could replay it until it expired). A resend gets the
+    // stored refusal; a retry needs a new id. A transient refusal (the database failing,
+    // scans waiting for it) is not kept: the same id may be sent again.
+    static constexpr std::string_view kReadOnly[] = {"config.get", "snapshot.request",
+                                                     "stream.replay"};
+    const bool changes = std::find(std::begin(kReadOnly), std::end(kReadOnly), c.name) ==
+                         std::end(kReadOnly);
+    if (parsed.authentic && changes && db_.last_failure() == 0 &&
+        reply.error().kind != ErrorKind::kBusy && reply.error().message.rfind("args", 0) == 0)
       if (auto st = db_.transaction([&] { return record(c, refused); }); !st)
         log::warning("command " + c.name + " " + c.id +
                      ": its refusal could not be recorded: " + st.error().message);
     return refused;
   } catch (const std::exception& e) {
-    return make_reply("", false, std::string("internal error: ") + e.what());
+    return make_reply(known_id, false, std::string("internal error: ") + e.what());
   }
 }
 
@@ -1047,6 +1057,29 @@ Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& 
     return Error{"args: at most " + std::to_string(kMaxReplay) + " records per stream.replay (" +
                  std::to_string(a.from_seq) + "-" + std::to_string(to) + " asks for " +
                  std::to_string(to - a.from_seq + 1) + ")"};
+  // At most kMaxReplayBytes of payload per command (10,000 telemetry records of 16 KiB were
+  // 160 MB in memory at once): the range ends earlier, and the reply says where to go on.
+  std::optional<std::int64_t> more_from;
+  {
+    auto sizes = db_.prepare(
+        "SELECT seq, length(CAST(payload AS BLOB)) FROM outbox WHERE stream = ?1"
+        " AND seq BETWEEN ?2 AND ?3 ORDER BY seq");
+    if (!sizes) return sizes.error();
+    (*sizes)->bind(1, a.stream).bind(2, a.from_seq).bind(3, to);
+    std::int64_t bytes = 0;
+    for (;;) {
+      auto more = (*sizes)->step();
+      if (!more) return more.error();
+      if (!*more) break;
+      bytes += (*sizes)->int64(1);
+      if (bytes > static_cast<std::int64_t>(kMaxReplayBytes) && (*sizes)->int64(0) > a.from_seq) {
+        more_from = (*sizes)->int64(0);
+        to = *more_from - 1;
+        break;
+      }
+    }
+    (*sizes)->reset();
+  }
   auto kept = db_.prepare(
       "SELECT count(*), min(seq), max(seq) FROM outbox WHERE stream = ?1 AND seq BETWEEN ?2 AND "
       "?3");
@@ -1057,6 +1090,7 @@ Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& 
   const auto first = (*kept)->opt_int64(1), last_kept = (*kept)->opt_int64(2);
   (*kept)->reset();
   json result{{"stream", a.stream}, {"from_seq", a.from_seq}, {"to_seq", to}, {"resent", 0}};
+  if (more_from) result["more_from"] = *more_from;  // ask again from there
   const std::int64_t asked = to - a.from_seq + 1;
   if (n < asked) {
     result["not_kept"] = asked - n;

@@ -97,6 +97,8 @@ struct StreamReplay {
   std::optional<std::int64_t> to_seq;
 };
 inline constexpr std::int64_t kMaxReplay = 10000;
+// ...and at most this many payload bytes (the range is cut short: `more_from` in the reply).
+inline constexpr std::size_t kMaxReplayBytes = 4 * 1024 * 1024;
 // order.reserve {"order_id", "channel"?, "lines": [{"sku", "qty" >= 1}, ...]}: reserves each
 // line from available stock, backordering what is not available (docs/replenishment.md,
 // "Orders and reservations"). A line sent again with the same quantity is unchanged.

@@ -787,6 +787,40 @@ TEST_F(Commands, SignedCommandsAreBoundToTheirNameAndHostileOnesAreRefusedWithAR
   expect_schema_valid(cloud, dir_);
 }
 
+// stream.replay of 1,500 records in 1,500 messages: published all at once they overran Paho's
+// buffer part way (MQTT error -12: the reply ok=false, the rest never sent, the publisher's
+// own sends failing with it). They go a window at a time as the broker acknowledges them.
+TEST_F(Commands, AReplayOfManyMessagesGoesAWindowAtATimeAndArrivesWhole) {
+  constexpr int kRecords = 1500;
+  {
+    auto db = store::Database::open(dir_.file("depot.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->begin_immediate().ok());
+    for (int i = 0; i < kRecords; ++i)
+      ASSERT_TRUE(store::outbox_append(**db, "telemetry", "t" + std::to_string(i),
+                                       "2026-11-23T10:00:00.000Z", json{{"probe", "p1"}, {"c", 4.5}})
+                      .ok());
+    ASSERT_TRUE((*db)->commit().ok());
+  }
+  Broker broker(dir_);
+  broker.start();
+  Cloud cloud(broker.port());
+  Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "batch_records": 1)")));
+  agent.start();
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("telemetry").size() == kRecords; }, 30s))
+      << cloud.seqs("telemetry").size() << "\n" << agent.log();
+  const auto before = cloud.records("telemetry").size();
+  auto r = command(cloud, "stream.replay",
+                   R"({"id":"rp-1","args":{"stream":"telemetry","from_seq":1,"to_seq":1500}})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["resent"], kRecords) << r.dump();
+  EXPECT_TRUE(wait_for(
+      [&] { return cloud.records("telemetry").size() >= before + kRecords; }, 30s))
+      << cloud.records("telemetry").size() - before << " of " << kRecords << " came again\n"
+      << agent.log();
+  EXPECT_THAT(agent.log(), ::testing::Not(HasSubstr("No more messages can be buffered")));
+}
+
 TEST_F(Sync, OverTheDiskBudgetTelemetryIsDroppedWithADataLossRecordMovementsNever) {
   // An outbox that grew while offline: 3 MB of telemetry and 50 movements' worth of records.
   auto cfg = write_config("");

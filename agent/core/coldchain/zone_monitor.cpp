@@ -119,11 +119,17 @@ std::vector<Event> ZoneMonitor::on_tick(const Instant& now) {
 Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
                                                       std::string_view comment,
                                                       const Instant& now,
-                                                      std::string_view root_cause) {
+                                                      std::string_view root_cause,
+                                                      std::optional<std::int64_t> raised_by_wall_ms) {
   if (who.empty()) return Error{"zone " + zone_.id + ": an acknowledgement must name who"};
+  auto raised_later = [&](const Excursion& x) {
+    const auto& at = x.alarm_at ? *x.alarm_at : x.start;
+    return raised_by_wall_ms && at.wall_ms > *raised_by_wall_ms;
+  };
   std::vector<Event> out;
   for (SideState* s : {&high_, &low_}) {
     if (s->level != Level::kAlarm || s->acknowledged || !s->excursion) continue;
+    if (raised_later(*s->excursion)) continue;
     s->acknowledged = true;
     s->excursion->acknowledgement =
         Acknowledgement{std::string(who), std::string(comment), now, std::string(root_cause)};
@@ -134,6 +140,7 @@ Expected<std::vector<Event>> ZoneMonitor::acknowledge(std::string_view who,
   }
   for (auto& p : probes_) {
     if (!p.failure || p.failure->acknowledged) continue;
+    if (raised_later(p.failure->record)) continue;
     p.failure->acknowledged = true;
     p.failure->record.acknowledgement =
         Acknowledgement{std::string(who), std::string(comment), now, std::string(root_cause)};
@@ -436,7 +443,14 @@ void ZoneMonitor::evaluate_side(SideState& s, const Instant& at, std::vector<Eve
   // Within the limit. Ending anything needs every probe of the zone online: so does dropping
   // a previous run's excursion (a probe not heard from yet may still be beyond the limit).
   const bool observed = fully_observed();
-  if (observed) s.carried.reset();
+  // A previous run's excursion is dropped once every probe has spoken or been given up on:
+  // one not heard from yet may still be beyond the limit, while one that went offline (dead)
+  // would keep it for ever, and a defrost hours later alarmed at once.
+  if (std::none_of(probes_.begin(), probes_.end(), [](const ProbeStatus& p) {
+        return p.state == ProbeState::kAwaiting ||
+               (p.state == ProbeState::kOnline && !p.celsius.has_value());
+      }))
+    s.carried.reset();
   if (s.excursion) s.excursion->observe(*x, probe);
   if (s.level == Level::kAlarm) {
     if (observed && beyond <= -zone_.hysteresis_c + kEpsilon) {

@@ -144,18 +144,22 @@ class ZoneMonitor {
   static constexpr std::string_view kNotAZone = " is not a configured zone";
 
   // Acknowledges every unacknowledged alarm of the zone (temperature and probe_failure): stops
-  // its repeats and records who and why on its record. Does not advance time. Errors: `who` empty, or no
+  // its repeats and records who and why on its record. Does not advance time. `raised_by_wall_ms`:
+  // only alarms raised at or before it (an acknowledgement asked for before an alarm existed,
+  // e.g. queued while no agent ran, is not one of it). Errors: `who` empty, or no
   // unacknowledged alarm to acknowledge.
   Expected<std::vector<Event>> acknowledge(std::string_view who, std::string_view comment,
-                                           const Instant& now, std::string_view root_cause = {});
+                                           const Instant& now, std::string_view root_cause = {},
+                                           std::optional<std::int64_t> raised_by_wall_ms = {});
 
   // Before the first input, after a restart: the previous run had an excursion open on `side`
   // that had been beyond the limit for `out_of_range_ns` (and had `alarmed`). The first
   // evaluation of that side that finds the zone beyond the limit starts an excursion that
   // continues the count: it alarms after the rest of the delay, or at once when the old one
-  // had alarmed. It is dropped only when the zone is back within the limit while fully
-  // observed (every probe online with a value): in a zone of several probes, the first probe
-  // to report being within the limit does not vouch for the others. So an agent that
+  // had alarmed. It is dropped only when the zone is back within the limit with every probe
+  // heard from or given up on (offline): in a zone of several probes, the first probe to
+  // report being within the limit does not vouch for the others; a dead one keeps it only
+  // until it is offline. So an agent that
   // restarts (crash, watchdog, power) cannot keep postponing an alarm.
   void carry_over(Side side, std::int64_t out_of_range_ns, bool alarmed);
 

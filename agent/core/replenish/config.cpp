@@ -29,7 +29,9 @@ bool open_unit(double v) { return v > 0 && v < 1; }
 bool half_open_unit(double v) { return v > 0 && v <= 1; }
 bool closed_unit(double v) { return v >= 0 && v <= 1; }
 
-constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+// Quantities and counts in a profile: 10^12 at most (INT64_MAX as max_stock overflowed the
+// room under a backorder, and the SKU was never proposed for).
+constexpr std::int64_t kMax = 1'000'000'000'000;
 
 std::string list_of(const std::vector<Policy>& policies) {
   std::string s;

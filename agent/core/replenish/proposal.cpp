@@ -12,7 +12,13 @@ namespace {
 
 constexpr double kDayMs = 86'400'000.0;
 
-std::int64_t days_to_ms(double days) { return std::llround(days * kDayMs); }
+// Clamped to ±1,000 years: a slow SKU's days of cover (1e13 days) overflowed llround.
+std::int64_t days_to_ms(double days) {
+  return std::llround(std::clamp(days, -365'000.0, 365'000.0) * kDayMs);
+}
+// Beyond this, a stockout is no date anyone plans by (and a 5-digit year could not be read
+// back): `projected_stockout` is left unset, as for a SKU nothing is expected to sell of.
+constexpr double kMaxStockoutDays = 36'500;
 
 Error illegal(const Proposal& p, std::string_view action, std::string_view allowed) {
   return Error{"cannot " + std::string(action) + " proposal \"" + p.id + "\": it is " +
@@ -136,7 +142,7 @@ Decision evaluate(const SkuInputs& in, const Policy* policy, std::int64_t now_ms
     return d;
   }
   n.days_of_cover = n.available > 0 ? curve.days_to_sell(static_cast<double>(n.available)) : 0;
-  if (std::isfinite(n.days_of_cover))
+  if (std::isfinite(n.days_of_cover) && n.days_of_cover <= kMaxStockoutDays)
     n.projected_stockout_ms = now_ms + days_to_ms(n.days_of_cover);
   const double fastest = fastest_lead_time(*policy);
   n.earliest_arrival_ms = now_ms + days_to_ms(fastest);

@@ -355,6 +355,25 @@ TEST_F(ReplenishmentTest, AnUndoneReceiptIsOwedAgainAndAnUndonePickIsNoDemand) {
   ASSERT_TRUE(r->catch_up(kT0 + 10 * kMinute).ok());
   EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE id='P-OLD' AND state='received'"), 1);
 
+  // A receipt credited to an order cancelled since: its UNDO drops the credit, and the fold
+  // goes on (an error here stopped every later fold, and the agent's start).
+  post("r3", "A", MovementKind::kReceive, 20, kT0 + 10 * kMinute + 1000);
+  ASSERT_TRUE(r->catch_up(kT0 + 10 * kMinute + 1000).ok());
+  ASSERT_EQ(count("SELECT received_qty FROM proposals WHERE id='P-NEW'"), 20);
+  ASSERT_TRUE(db_->transaction([&]() -> Status {
+                   auto c = store::cancel_proposal(*db_, "P-NEW", "supplier gave up",
+                                                   kT0 + 10 * kMinute + 2000);
+                   return c ? Status{} : Status{c.error()};
+                 }).ok());
+  ASSERT_TRUE(r->refresh(kT0 + 10 * kMinute + 2000).ok());  // as the desk tells it
+  auto undo_cancelled = test::movement("u3", "A", MovementKind::kAdjust, -20);
+  undo_cancelled.wall_time = timefmt::rfc3339_from_unix_ms(kT0 + 10 * kMinute + 3000);
+  undo_cancelled.reverses = "r3";
+  ASSERT_TRUE(ledger_->post(std::vector<MovementRequest>{undo_cancelled}).ok());
+  ASSERT_TRUE(r->catch_up(kT0 + 10 * kMinute + 3000).ok());
+  EXPECT_EQ(count("SELECT count(*) FROM proposals WHERE id='P-NEW' AND state='cancelled'"), 1);
+  EXPECT_TRUE(static_cast<bool>(engine(kT0 + 10 * kMinute + 4000)->report("A", kT0 + 10 * kMinute + 4000)));
+
   // A case of 12 picked for one unit, undone, the unit picked: 1 picked that day.
   post("p1", "A", MovementKind::kPick, 12, kT0 + 11 * kMinute);
   auto undo_pick = test::movement("u2", "A", MovementKind::kAdjust, 12);

@@ -148,6 +148,12 @@ TEST(ScanIntake, AnOrderCodeMakesTheFollowingPicksTakeThatOrdersReservation) {
   EXPECT_EQ(t.on_hand("TINT"), 10);
   EXPECT_EQ(t.scalar("SELECT reserved FROM stock WHERE sku = 'TINT'"), 4);
   EXPECT_EQ(t.scalar("SELECT picked FROM order_lines WHERE order_id = 'Tt-42'"), 0);
+  // ...and its record says so (the cloud's copy of the order's line had no word of it).
+  EXPECT_EQ(t.scalar("SELECT count(*) FROM outbox WHERE stream = 'movements'"
+                     " AND json_extract(payload, '$.reverses') IS NOT NULL"
+                     " AND json_extract(payload, '$.order_id') = 'Tt-42'"
+                     " AND json_extract(payload, '$.reservation_returned') = 3"),
+            1);
   // After CLEAR a pick is for nobody: the reservation stays.
   t.send(a, "DA:CLEAR\n4006381333931\n");
   t.run(200ms);

@@ -63,6 +63,11 @@ TEST(StockPost, ACountBelowWhatIsHeldIsRefused) {
   // 30 on hand, 10 of them held: a count of 10 keeps the held units, one of 9 does not.
   EXPECT_TRUE(stock::post(StockLine{30, 10}, movement("d", "S", MovementKind::kCount, 10)).ok());
   EXPECT_FALSE(stock::post(StockLine{30, 10}, movement("e", "S", MovementKind::kCount, 9)).ok());
+  // On hand already below held (a mistaken pick of held units): a count that confirms or
+  // raises it is taken; one that lowers it further is not.
+  EXPECT_TRUE(stock::post(StockLine{7, 10}, movement("f", "S", MovementKind::kCount, 7)).ok());
+  EXPECT_TRUE(stock::post(StockLine{7, 10}, movement("g", "S", MovementKind::kCount, 9)).ok());
+  EXPECT_FALSE(stock::post(StockLine{7, 10}, movement("h", "S", MovementKind::kCount, 6)).ok());
 }
 
 TEST(StockPost, PickBelowZeroIsRecordedAndFlagged) {

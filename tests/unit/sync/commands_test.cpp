@@ -451,7 +451,7 @@ TEST(DeskTxn, AnExceptionInsideACommandLeavesTheConnectionUsable) {
   DeskHooks h;
   int calls = 0;
   h.wall_now = [&calls]() -> std::string {
-    if (++calls == 1) throw std::runtime_error("clock exploded");
+    if (++calls == 2) throw std::runtime_error("clock exploded");  // inside the command's txn
     return "2026-11-23T10:00:00.000Z";
   };
   h.mono_now_ns = [] { return std::int64_t{1}; };
@@ -460,6 +460,8 @@ TEST(DeskTxn, AnExceptionInsideACommandLeavesTheConnectionUsable) {
   CommandDesk desk(*db, ledger, "", h);
   auto r = desk.handle("config.get", R"({"id":"g1","args":{}})");
   EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(r["id"], "g1") << r.dump();  // the reply still names the command it answers
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("internal error: clock exploded"));
   EXPECT_TRUE(sqlite3_get_autocommit(db->handle()));
   auto again = desk.handle("config.get", R"({"id":"g2","args":{}})");
   EXPECT_EQ(again["ok"], true) << again.dump();
@@ -605,10 +607,58 @@ TEST_F(Desk, ARefusedSignedCommandCannotBeReplayedOnceTheStateChanged) {
   EXPECT_EQ(r["ok"], false) << r.dump();
   EXPECT_FALSE(r.contains("duplicate")) << r.dump();
   EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'C'"), 500);
+  // A transient refusal (scans still waiting for the database) is not kept: the same id,
+  // sent again once they are committed, applies.
+  now = "2026-11-23T10:00:00.000Z";
+  bool waiting = true;
+  h.before_stock_change = [&]() -> Status {
+    return waiting ? Status{Error{"1 scan(s) ... still waiting", ErrorKind::kBusy}} : Status{};
+  };
+  CommandDesk busy_desk(*db_, *ledger_, "k", h);
+  const auto count_4 =
+      sign("k", "stock.count", "cnt-4", inner_text("cnt-4", R"({"sku":"C","counted":7})"));
+  r = busy_desk.handle("stock.count", count_4);
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  waiting = false;
+  r = busy_desk.handle("stock.count", count_4);
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_FALSE(r.contains("duplicate")) << r.dump();
 }
 
 // Delivered records were deleted at once, so a cloud that lost data after PUBACK could not ask
 // again: they are kept for a window, and stream.replay resends what is kept and says what not.
+// A replay holds its messages in memory: 10,000 telemetry records of 16 KiB were 160 MB at
+// once. At most 4 MiB per command; the range ends earlier and `more_from` says where to go on.
+TEST_F(Desk, StreamReplayStopsAtFourMebibytesAndSaysWhereToGoOn) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+  DeskHooks h;
+  h.wall_now = [] { return std::string("2026-11-23T10:00:00.000Z"); };
+  h.mono_now_ns = [] { return std::int64_t{1}; };
+  h.new_id = [] { return std::string("x"); };
+  h.replay = [&](const std::string&, std::int64_t from, std::int64_t to) -> Expected<std::int64_t> {
+    calls.emplace_back(from, to);
+    return to - from + 1;
+  };
+  CommandDesk desk(*db_, *ledger_, "", h);
+  for (int i = 1; i <= 6; ++i)  // about 1,000,050 bytes each
+    ASSERT_TRUE(store::outbox_append(*db_, "telemetry", "t" + std::to_string(i),
+                                     "2026-11-23T10:00:00.000Z",
+                                     json{{"pad", std::string(1'000'000, 'x')}})
+                    .ok());
+  auto r = desk.handle("stream.replay",
+                       R"({"id":"p1","args":{"stream":"telemetry","from_seq":1,"to_seq":6}})");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["to_seq"], 4);
+  EXPECT_EQ(r["result"]["more_from"], 5);
+  EXPECT_EQ(r["result"]["resent"], 4);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_pair(std::int64_t{1}, std::int64_t{4}));
+  r = desk.handle("stream.replay",
+                  R"({"id":"p2","args":{"stream":"telemetry","from_seq":5,"to_seq":6}})");
+  EXPECT_EQ(r["result"]["to_seq"], 6);
+  EXPECT_FALSE(r["result"].contains("more_from")) << r.dump();
+}
+
 TEST_F(Desk, StreamReplayResendsWhatIsKeptAndSaysWhatIsNot) {
   std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> calls;
   DeskHooks h;

@@ -11,6 +11,24 @@ namespace {
 
 Inbound msg(const std::string& payload) { return Inbound{"depot/v1/s/g/cmd/x", payload, {}, {}}; }
 
+// An MQTT 5 command's response topic and correlation data count against the byte bound (64
+// KiB each: 1,000 queued commands held ~128 MB against 4 MiB).
+TEST(InboundQueue, ResponseTopicAndCorrelationDataCountAgainstTheByteBound) {
+  InboundQueue q;
+  const std::string big(64 * 1024, 'c');
+  std::size_t kept = 0;
+  for (int i = 0; i < 100; ++i) {
+    q.push(Inbound{"depot/v1/s/g/cmd/x", "{}", big, big});
+  }
+  for (bool more = true; more;) {
+    auto s = q.take();
+    kept += s.messages.size();
+    more = s.more;
+  }
+  // 4 MiB / (128 KiB + a few bytes) = 31 messages.
+  EXPECT_EQ(kept, 31u);
+}
+
 // A burst is taken kSlice at a time, in order; one take is scheduled at a time; what arrives
 // past the bounds is counted, not kept, and said once by the next take.
 TEST(InboundQueue, ABurstIsTakenASliceAtATimeInOrderAndTheExcessIsCountedNotKept) {

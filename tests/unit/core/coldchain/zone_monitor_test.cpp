@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace depot::coldchain {
@@ -762,6 +764,24 @@ TEST(ZoneMonitorCarryOver, ItsTimeStillCountsWhenTheWarmProbeReportsSecond) {
   auto a = f.tick(sec(9));  // 1 + (20 - 12)
   ASSERT_THAT(kinds(a), ElementsAre(EventKind::kAlarm));
   EXPECT_EQ(a[0].at.mono_ns, mono(sec(9)));
+}
+
+// The warm probe is dead: once it is offline (600 s unheard) it no longer keeps the old
+// excursion alive, and a defrost later waits the full delay (it alarmed at once for ever).
+TEST(ZoneMonitorCarryOver, ADeadProbeDoesNotKeepItForEver) {
+  Fridge f(two_probe_freezer(), {{"fz-cold", 600}, {"fz-warm", 600}});
+  f.monitor.carry_over(Side::kHigh, 25 * kNsPerSecond, true);
+  auto limit_alarms = [](const std::vector<Event>& es) {
+    return std::count_if(es.begin(), es.end(), [](const Event& e) {
+      return e.kind == EventKind::kAlarm && e.cause == AlarmCause::kContinuous;
+    });
+  };
+  for (int s = 0; s <= 600; s += 100) EXPECT_EQ(limit_alarms(f.read("fz-cold", -25.0, sec(s))), 0);
+  f.tick(sec(601));  // fz-warm offline: a probe failure, not a limit alarm
+  EXPECT_EQ(limit_alarms(f.read("fz-cold", -25.0, sec(602))), 0);  // drops the carry-over
+  EXPECT_EQ(limit_alarms(f.read("fz-cold", -10.0, sec(700))), 0);  // a defrost: warning only
+  EXPECT_EQ(limit_alarms(f.tick(sec(719.9))), 0);
+  EXPECT_EQ(limit_alarms(f.tick(sec(720))), 1);
 }
 
 // Both probes within the limit: the zone is fully observed and the old excursion is over; a

@@ -118,7 +118,7 @@ TEST(ReplenishConfig, ProfileRulesNameThePathValueAndRule) {
       ElementsAre("policies.a.lead_time_days: -2.0 must not be negative",
                   "policies.a.service_level: 1.2 must be between 0 and 1 (exclusive)",
                   "policies.a.suppliers: [] must name at least one supplier",
-                  "policies.b.case_multiple: 0 must be at least 1",
+                  "policies.b.case_multiple: 0 must be between 1 and 1000000000000",
                   "policies.b.moq: 50 must not be above max_stock 40",
                   "policies.b.suppliers[1].id: \"x\" is already used by policies.b.suppliers[0].id",
                   "policies.b.suppliers[1].lead_time_days: -1.0 must not be negative",
@@ -130,6 +130,10 @@ TEST(ReplenishConfig, ProfileRulesNameThePathValueAndRule) {
       "suppliers":[{"id":"s","unit_price":1}],"servce_level":0.9}})"),
               ElementsAre("policies.f.servce_level: unknown key (did you mean "
                           "\"service_level\"?)"));
+  // INT64_MAX as max_stock overflowed the room under a backorder: 10^12 at most.
+  EXPECT_THAT(problems(R"(,"policies":{"h":{"lead_time_days":1,"safety_days":1,
+      "max_stock":9223372036854775807,"suppliers":[{"id":"s","unit_price":1}]}})"),
+              ElementsAre(::testing::HasSubstr("policies.h.max_stock: 9223372036854775807")));
   EXPECT_THAT(problems(R"(,"policies":{"g":{"lead_time_days":1,"service_level":0,
       "suppliers":[{"id":"s","unit_price":1}]}})"),
               ElementsAre("policies.g.service_level: 0.0 must be between 0 and 1 (exclusive)"));
@@ -199,7 +203,7 @@ TEST(ReplenishConfig, SurgeAndDemandRules) {
                "demand":{"alpha":0,"intermittent_zero_share":1.5,"min_history_days":0})"),
       ElementsAre("surge.long_window_minutes: 30 must be longer than short_window_minutes 60",
                   "surge.exit_ratio: 3.0 must be below enter_ratio 3.0 (hysteresis)",
-                  "surge.min_units: 0 must be at least 1",
+                  "surge.min_units: 0 must be between 1 and 1000000000000",
                   "demand.alpha: 0.0 must be above 0 and at most 1",
                   "demand.min_history_days: 0 must be between 1 and 365",
                   "demand.intermittent_zero_share: 1.5 must be between 0 and 1"));

@@ -54,6 +54,20 @@ TEST(Evaluate, NoProposalWhenNoSourceCanTakeTheOrder) {
   EXPECT_EQ(d.numbers.source_kind, "transfer");
 }
 
+// 3,000 on hand of a SKU selling 0.001 a day: 3 million days of cover. Its stockout date had
+// a 5-digit year (not readable back), and a slower one overflowed the millisecond count.
+TEST(Evaluate, AStockoutCenturiesAwayIsNoDate) {
+  const Policy p = textbook();
+  auto d = evaluate(sku(3000, 0, 0.001), &p, kNow);
+  EXPECT_DOUBLE_EQ(d.numbers.days_of_cover, 3'000'000);
+  EXPECT_FALSE(d.numbers.projected_stockout_ms);
+  d = evaluate(sku(3000, 0, 1e-13), &p, kNow);
+  EXPECT_FALSE(d.numbers.projected_stockout_ms);
+  // A year of cover is still a date.
+  d = evaluate(sku(365, 0, 1), &p, kNow);
+  EXPECT_EQ(d.numbers.projected_stockout_ms, kNow + 365 * kDay);
+}
+
 TEST(Evaluate, TextbookReorderPointIs2500) {
   const Policy p = textbook();
   // 100 units/day x 20 days = 2000 over the lead time, + 5 days x 100 = 500 safety stock:

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
 #include "agent_process.hpp"
+#include "core/time.hpp"
 #include "harness.hpp"
 #include "store/coldchain_store.hpp"
 #include "store/database.hpp"
@@ -792,13 +794,18 @@ TEST_F(Commands, SignedCommandsAreBoundToTheirNameAndHostileOnesAreRefusedWithAR
 // own sends failing with it). They go a window at a time as the broker acknowledges them.
 TEST_F(Commands, AReplayOfManyMessagesGoesAWindowAtATimeAndArrivesWhole) {
   constexpr int kRecords = 1500;
+  // Delivered records are kept keep_delivered_h (24) hours from their time: written now.
+  const auto now = timefmt::rfc3339_from_unix_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   {
     auto db = store::Database::open(dir_.file("depot.db"), {});
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->begin_immediate().ok());
     for (int i = 0; i < kRecords; ++i)
-      ASSERT_TRUE(store::outbox_append(**db, "telemetry", "t" + std::to_string(i),
-                                       "2026-11-23T10:00:00.000Z", json{{"probe", "p1"}, {"c", 4.5}})
+      ASSERT_TRUE(store::outbox_append(**db, "movements", "m" + std::to_string(i),
+                                       now, json{{"sku", "MATCHA"}, {"kind", "receive"}, {"qty", 1}})
                       .ok());
     ASSERT_TRUE((*db)->commit().ok());
   }
@@ -807,16 +814,16 @@ TEST_F(Commands, AReplayOfManyMessagesGoesAWindowAtATimeAndArrivesWhole) {
   Cloud cloud(broker.port());
   Agent agent(dir_, write_config(mqtt_section(broker.port(), R"(, "batch_records": 1)")));
   agent.start();
-  ASSERT_TRUE(wait_for([&] { return cloud.seqs("telemetry").size() == kRecords; }, 30s))
-      << cloud.seqs("telemetry").size() << "\n" << agent.log();
-  const auto before = cloud.records("telemetry").size();
+  ASSERT_TRUE(wait_for([&] { return cloud.seqs("movements").size() == kRecords; }, 30s))
+      << cloud.seqs("movements").size() << "\n" << agent.log();
+  const auto before = cloud.records("movements").size();
   auto r = command(cloud, "stream.replay",
-                   R"({"id":"rp-1","args":{"stream":"telemetry","from_seq":1,"to_seq":1500}})");
+                   R"({"id":"rp-1","args":{"stream":"movements","from_seq":1,"to_seq":1500}})");
   EXPECT_EQ(r["ok"], true) << r.dump();
   EXPECT_EQ(r["result"]["resent"], kRecords) << r.dump();
   EXPECT_TRUE(wait_for(
-      [&] { return cloud.records("telemetry").size() >= before + kRecords; }, 30s))
-      << cloud.records("telemetry").size() - before << " of " << kRecords << " came again\n"
+      [&] { return cloud.records("movements").size() >= before + kRecords; }, 30s))
+      << cloud.records("movements").size() - before << " of " << kRecords << " came again\n"
       << agent.log();
   EXPECT_THAT(agent.log(), ::testing::Not(HasSubstr("No more messages can be buffered")));
 }

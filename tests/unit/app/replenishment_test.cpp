@@ -76,6 +76,28 @@ class ReplenishmentTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ((*r)[0].outcome, store::PostOutcome::kPosted) << (*r)[0].error;
   }
+  // Two acknowledged orders of A, the older one first (made by hand): P-OLD (PO-1) for 30,
+  // acknowledged at 4 min, and P-NEW (PO-2) for 50, at 5 min.
+  void two_acknowledged_orders() {
+    replenish::Decision d;
+    d.reason = replenish::Reason::kReorderPointReached;
+    d.quantity = 30;
+    d.expected_arrival_ms = kT0 + 5 * kDay;
+    auto older = replenish::make_proposal(d, "P-OLD", "A", kT0 + 2 * kMinute);
+    d.quantity = 50;
+    auto newer = replenish::make_proposal(d, "P-NEW", "A", kT0 + 3 * kMinute);
+    auto st = db_->transaction([&]() -> Status {
+      if (auto s = store::insert_proposal(*db_, older, "2026-11-01T00:02:00.000Z"); !s) return s;
+      if (auto s = store::insert_proposal(*db_, newer, "2026-11-01T00:03:00.000Z"); !s) return s;
+      for (auto [id, po, at] : {std::tuple{"P-OLD", "PO-1", 4}, std::tuple{"P-NEW", "PO-2", 5}})
+        if (auto a = store::acknowledge_proposal(*db_, id, po, std::nullopt, std::nullopt,
+                                                 kT0 + at * kMinute);
+            !a)
+          return a.error();
+      return {};
+    });
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
   std::vector<replenish::Proposal> proposals(const std::string& sku) {
     auto p = store::load_proposals(*db_, {.sku = sku});
     EXPECT_TRUE(p.ok());
@@ -310,24 +332,7 @@ TEST_F(ReplenishmentTest, AnUndoneReceiptIsOwedAgainAndAnUndonePickIsNoDemand) {
   auto r = engine(kT0);
   post("r0", "A", MovementKind::kReceive, 500, kT0 + kMinute);
   ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
-  replenish::Decision d;
-  d.reason = replenish::Reason::kReorderPointReached;
-  d.quantity = 30;
-  d.expected_arrival_ms = kT0 + 5 * kDay;
-  auto older = replenish::make_proposal(d, "P-OLD", "A", kT0 + 2 * kMinute);
-  d.quantity = 50;
-  auto newer = replenish::make_proposal(d, "P-NEW", "A", kT0 + 3 * kMinute);
-  auto st = db_->transaction([&]() -> Status {
-    if (auto s = store::insert_proposal(*db_, older, "2026-11-01T00:02:00.000Z"); !s) return s;
-    if (auto s = store::insert_proposal(*db_, newer, "2026-11-01T00:03:00.000Z"); !s) return s;
-    for (auto [id, po, at] : {std::tuple{"P-OLD", "PO-1", 4}, std::tuple{"P-NEW", "PO-2", 5}})
-      if (auto a = store::acknowledge_proposal(*db_, id, po, std::nullopt, std::nullopt,
-                                               kT0 + at * kMinute);
-          !a)
-        return a.error();
-    return {};
-  });
-  ASSERT_TRUE(st.ok()) << st.error().message;
+  two_acknowledged_orders();
   ASSERT_TRUE(r->refresh(kT0 + 6 * kMinute).ok());
   post("r1", "A", MovementKind::kReceive, 40, kT0 + 7 * kMinute);
   ASSERT_TRUE(r->catch_up(kT0 + 7 * kMinute).ok());
@@ -390,28 +395,7 @@ TEST_F(ReplenishmentTest, ReceiptsReduceOnOrderOldestFirstAndOnce) {
   post("r0", "A", MovementKind::kReceive, 500, kT0 + kMinute);
   ASSERT_TRUE(r->catch_up(kT0 + kMinute).ok());
   ASSERT_TRUE(proposals("A").empty());
-  // Two acknowledged orders, the older one first (made by hand: 30 and 50 units).
-  replenish::Decision d;
-  d.reason = replenish::Reason::kReorderPointReached;
-  d.quantity = 30;
-  d.expected_arrival_ms = kT0 + 5 * kDay;
-  auto older = replenish::make_proposal(d, "P-OLD", "A", kT0 + 2 * kMinute);
-  d.quantity = 50;
-  auto newer = replenish::make_proposal(d, "P-NEW", "A", kT0 + 3 * kMinute);
-  auto st = db_->transaction([&]() -> Status {
-    if (auto s = store::insert_proposal(*db_, older, "2026-11-01T00:02:00.000Z"); !s) return s;
-    if (auto s = store::insert_proposal(*db_, newer, "2026-11-01T00:03:00.000Z"); !s) return s;
-    if (auto a = store::acknowledge_proposal(*db_, "P-OLD", "PO-1", std::nullopt, std::nullopt,
-                                             kT0 + 4 * kMinute);
-        !a)
-      return a.error();
-    if (auto a = store::acknowledge_proposal(*db_, "P-NEW", "PO-2", std::nullopt, std::nullopt,
-                                             kT0 + 5 * kMinute);
-        !a)
-      return a.error();
-    return {};
-  });
-  ASSERT_TRUE(st.ok()) << st.error().message;
+  two_acknowledged_orders();
   ASSERT_TRUE(r->refresh(kT0 + 6 * kMinute).ok());
   EXPECT_EQ(r->report("A", kT0 + 6 * kMinute)->decision.numbers.on_order, 80);
 

@@ -108,7 +108,8 @@ MqttLink::MqttLink(boost::asio::io_context& io, LinkOptions options, Handlers ha
     // fails the token for a 0x80 (the response's codes read as garbage there).
     if (ok && options_.mqtt.protocol == MqttProtocol::kV5) {
       try {
-        for (auto rc : t.get_subscribe_response().get_reason_codes())
+        const auto response = t.get_subscribe_response();  // (a temporary's codes would dangle)
+        for (auto rc : response.get_reason_codes())
           if (static_cast<int>(rc) >= 0x80)
             why = "the broker refused it (reason code " + std::to_string(static_cast<int>(rc)) + ")";
       } catch (const std::exception&) {

@@ -295,6 +295,8 @@ Status ColdChain::start(const cc::Instant& now) {
   started_ = true;
   last_ = now;
   last_readings_mono_ns_ = now.mono_ns;
+  if (auto queued = store::pending_acks(db_))
+    for (const auto& q : *queued) acks_before_start_ = std::max(acks_before_start_, q.id);
   auto states = store::load_zone_states(db_);
   if (!states) return states.error();
   const auto now_s = rfc(now.wall_ms);
@@ -561,7 +563,11 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     if (bad.empty()) bad = text_problem("root_cause", a.root_cause, kMaxCommentBytes);
     std::size_t n_open = 0, n_ended = 0;
     std::vector<std::string> ended_ids;
-    const auto requested_ms = timefmt::parse_rfc3339_ms(a.requested_at);
+    // Queued before this run: only the alarms raised by its time (its start may have raised
+    // the zone's alarm anew, which must be acknowledged again). A live request covers every
+    // open alarm (wall times may have stepped back since an alarm was raised).
+    const auto raised_by = a.id <= acks_before_start_ ? timefmt::parse_rfc3339_ms(a.requested_at)
+                                                      : std::nullopt;
     bool check_ended = false;  // also acknowledge alarms of the zone that ended unacknowledged
     if (!bad.empty()) {
       result = bad;
@@ -572,7 +578,7 @@ void ColdChain::apply_acks(const cc::Instant& now) {
       // Every monitor of the zone: temperature, humidity, doors; the alarms raised by the time
       // it was asked for (one queued while no agent ran is not for the alarm its start raised).
       for (auto* m : slot->all()) {
-        auto events = m->acknowledge(a.who, a.comment, now, a.root_cause, requested_ms);
+        auto events = m->acknowledge(a.who, a.comment, now, a.root_cause, raised_by);
         if (!events) {
           if (result.empty()) result = events.error().message;
           continue;
@@ -589,10 +595,8 @@ void ColdChain::apply_acks(const cc::Instant& now) {
     json outcome;
     auto st = db_.transaction([&](const store::Txn& txn) -> Status {
       if (check_ended) {
-        // Stamped when it was asked for (signed), which a restart may have followed days later.
         auto ended = store::ack_ended_alarms(txn, a.zone, a.who, a.comment, a.root_cause,
-                                             std::min(requested_ms.value_or(now.wall_ms), now.wall_ms),
-                                             a.source);
+                                             now.wall_ms, a.source);
         if (!ended) return ended.error();
         n_ended = ended->size();
         ended_ids = *ended;

@@ -140,6 +140,9 @@ class ColdChain {
   std::vector<nlohmann::json> closed_;  // excursion records to store
   coldchain::Instant last_;
   bool started_ = false;
+  // The highest acknowledgement request pending at start(): those were asked for while no
+  // agent ran, and cover only the alarms raised by their time (not one this run raised anew).
+  std::int64_t acks_before_start_ = 0;
   std::optional<std::int64_t> next_prune_mono_ns_;
   bool pruning_ = false;
   std::int64_t last_state_mono_ns_ = 0;

@@ -701,8 +701,10 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
   bool ok = *found && (*active)->int64(0) != 0;
   (*active)->reset();
   if (!ok) return Error{"args.sku: \"" + a.sku + "\" is not an active SKU of this gateway"};
-  if (hooks_.before_stock_change)
+  if (hooks_.before_stock_change) {
     if (auto st = hooks_.before_stock_change(); !st) return st.error();
+    db_.clear_failure();  // a failure committing the scans is not this command's
+  }
 
   // The movement, the command row and its audit record commit together: a reply ok=false
   // leaves the stock as it was (the command row's write failing after the movement's own
@@ -721,7 +723,8 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
     auto posted = ledger_.post(txn, std::span(&m, 1));
     if (!posted) return posted.error();
     const auto& r = (*posted)[0];
-    if (r.outcome == store::PostOutcome::kRejected) return Error{r.error};
+    // The ledger's rule, named by the argument it judged (a signed refusal is then kept).
+    if (r.outcome == store::PostOutcome::kRejected) return Error{"args.counted: " + r.error};
     json result{{"movement_id", m.id}, {"sku", a.sku}, {"counted", a.counted}};
     if (r.outcome == store::PostOutcome::kPosted) {
       result["variance"] = r.posting.on_hand_delta;
@@ -737,8 +740,10 @@ Expected<json> CommandDesk::stock_count(const Command& c, const StockCount& a) {
 }
 
 Expected<json> CommandDesk::snapshot(const Command& c) {
-  if (hooks_.before_stock_change)
+  if (hooks_.before_stock_change) {
     if (auto st = hooks_.before_stock_change(); !st) return st.error();
+    db_.clear_failure();  // a failure committing the scans is not this command's
+  }
   auto body = [&]() -> Expected<json> {
     auto rows = ledger_.stock(std::nullopt);
     if (!rows) return rows.error();
@@ -917,8 +922,10 @@ Expected<json> CommandDesk::catalog_remove(const Command& c, const CatalogRemove
 }
 
 Expected<json> CommandDesk::hold_end(const Command& c, const HoldEndCommand& a) {
-  if (hooks_.before_stock_change)
+  if (hooks_.before_stock_change) {
     if (auto st = hooks_.before_stock_change(); !st) return st.error();
+    db_.clear_failure();  // a failure committing the scans is not this command's
+  }
   auto body = [&](const store::Txn& txn) -> Expected<json> {
     store::HoldContext ctx;
     ctx.now = hooks_.wall_now();
@@ -1117,8 +1124,10 @@ Expected<json> CommandDesk::stream_replay(const Command& c, const StreamReplay& 
 // in one transaction (scans gathered so far are committed first, so a pick scanned before
 // the order counts before it); then the replenishment is told (reservations move position).
 Expected<json> CommandDesk::order_command(const Command& c) {
-  if (hooks_.before_stock_change)
+  if (hooks_.before_stock_change) {
     if (auto st = hooks_.before_stock_change(); !st) return st.error();
+    db_.clear_failure();  // a failure committing the scans is not this command's
+  }
   const auto now = hooks_.wall_now();
   orders::Change change;
   auto body = [&](const store::Txn& txn) -> Expected<json> {

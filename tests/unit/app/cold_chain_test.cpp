@@ -373,6 +373,23 @@ TEST_F(ColdChainTest, AnAlarmAndItsHoldsCommitTogetherOrNotAtAllAndAreRetried) {
   EXPECT_EQ(count("SELECT count(*) FROM readings"), 8);  // none lost meanwhile
 }
 
+// A live request acknowledges the open alarm whatever its wall time says: after NTP stepped a
+// gateway's clock back hours, a request stamped "before" the alarm was refused ("no
+// unacknowledged alarm") while the alarm kept repeating. (Only a request queued before the
+// run started is limited to the alarms raised by its time.)
+TEST_F(ColdChainTest, ALiveAcknowledgementCoversTheOpenAlarmAfterTheClockSteppedBack) {
+  auto c = make();
+  ASSERT_TRUE(c->start(at(0)).ok());
+  for (int s = 0; s <= 30; s += 10) feed(*c, 5.0, s);
+  for (int s = 40; s <= 120; s += 10) feed(*c, 10.0, s);  // alarm at 100
+  auto req = store::request_ack(*db_, "cold-1", "Ana", "checked", "cli", "2000-01-01T00:00:00.000Z");
+  ASSERT_TRUE(req.ok());
+  feed(*c, 10.0, 130);
+  auto a = store::find_ack(*db_, *req);
+  ASSERT_TRUE(a.ok() && *a);
+  EXPECT_EQ((*a)->status, "applied") << (*a)->result.value_or("");
+}
+
 TEST_F(ColdChainTest, RepeatsUntilAcknowledgedThroughARequestRowThenTheExcursionIsRecorded) {
   auto c = make();
   ASSERT_TRUE(c->start(at(0)).ok());

@@ -623,6 +623,20 @@ TEST_F(Desk, ARefusedSignedCommandCannotBeReplayedOnceTheStateChanged) {
   r = busy_desk.handle("stock.count", count_4);
   EXPECT_EQ(r["ok"], true) << r.dump();
   EXPECT_FALSE(r.contains("duplicate")) << r.dump();
+  // The ledger's own rule (a count under what is held) is kept too: released later, the
+  // captured count is not applied.
+  ASSERT_TRUE(ledger_->post(std::vector{test::movement("h1", "C", MovementKind::kHold, 5)}).ok());
+  const auto count_5 =
+      sign("k", "stock.count", "cnt-5", inner_text("cnt-5", R"({"sku":"C","counted":2})"));
+  r = busy_desk.handle("stock.count", count_5);
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_THAT(r["error"].get<std::string>(), HasSubstr("args.counted: count 2 leaves 2 on hand"));
+  ASSERT_TRUE(
+      ledger_->post(std::vector{test::movement("rel1", "C", MovementKind::kRelease, 5)}).ok());
+  r = busy_desk.handle("stock.count", count_5);
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(r["duplicate"], true) << r.dump();
+  EXPECT_EQ(count("SELECT on_hand FROM stock WHERE sku = 'C'"), 7);
 }
 
 // Delivered records were deleted at once, so a cloud that lost data after PUBACK could not ask
